@@ -1,0 +1,240 @@
+//go:build linux
+
+// Package nstest gives each test its own throwaway network namespace, so
+// that no test touches the host's network state, and wraps iproute2 as the
+// independent oracle that tests compare against.
+//
+// As root, New unshares a new namespace on a dedicated, locked OS thread
+// (which is then discarded) and bind-mounts it at /run/netns/NAME, where
+// both netlink.Config.NetNS and `ip -n NAME` find it. As non-root, Run
+// re-executes the test binary for that one test inside a new user, network
+// and mount namespace, where it is root; it skips with the reason only where
+// neither works.
+package nstest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+const childEnv = "IPDB_NSTEST_CHILD"
+
+// NS is a throwaway network namespace.
+type NS struct {
+	// Name is the namespace's name under /run/netns: pass it to `ip -n` and
+	// to netlink.Config.NetNS.
+	Name string
+	// Path is /run/netns/Name.
+	Path string
+
+	t testing.TB
+}
+
+var counter atomic.Uint32
+
+// Run runs fn with a fresh namespace. As non-root it re-executes this test
+// in a user namespace (see the package doc) and reports that run's outcome.
+func Run(t *testing.T, fn func(t *testing.T, ns *NS)) {
+	t.Helper()
+	if os.Geteuid() != 0 && os.Getenv(childEnv) == "" {
+		reexec(t)
+		return
+	}
+	fn(t, New(t))
+}
+
+// New returns a fresh namespace that is removed when the test ends. It
+// needs root (or to run inside Run's re-executed child); otherwise the test
+// is skipped with the reason.
+func New(t testing.TB) *NS {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skipf("creating a network namespace needs root or nstest.Run (euid %d)", os.Geteuid())
+	}
+	prepareChildMounts(t)
+	name := fmt.Sprintf("ipdbtest-%d-%d", os.Getpid(), counter.Add(1))
+	path := filepath.Join("/run/netns", name)
+	if err := create(path); err != nil {
+		t.Skipf("cannot create a network namespace: %v", err)
+	}
+	ns := &NS{Name: name, Path: path, t: t}
+	t.Cleanup(func() {
+		if err := unix.Unmount(path, unix.MNT_DETACH); err != nil {
+			t.Errorf("unmount %s: %v", path, err)
+		}
+		os.Remove(path)
+	})
+	return ns
+}
+
+// create makes a new network namespace and binds it at path. The work runs
+// on a goroutine that keeps its OS thread locked and exits, so the thread
+// that entered the new namespace is thrown away and never reused.
+func create(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o444)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread dies with us
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("unshare: %w", err)
+			return
+		}
+		self := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
+		if err := unix.Mount(self, path, "none", unix.MS_BIND, ""); err != nil {
+			errc <- fmt.Errorf("bind %s: %w", path, err)
+			return
+		}
+		errc <- nil
+	}()
+	if err := <-errc; err != nil {
+		os.Remove(path)
+		return err
+	}
+	return nil
+}
+
+// Do runs fn on an OS thread that is inside the namespace, for the few
+// things that need it (tun/tap creation through /dev/net/tun). The thread is
+// discarded afterwards.
+func (ns *NS) Do(fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		f, err := os.Open(ns.Path)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer f.Close()
+		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("setns %s: %w", ns.Name, err)
+			return
+		}
+		errc <- fn()
+	}()
+	return <-errc
+}
+
+// IP runs `ip -n NAME args...` and fails the test if it fails.
+func (ns *NS) IP(args ...string) string {
+	ns.t.Helper()
+	out, err := ns.IPErr(args...)
+	if err != nil {
+		ns.t.Fatal(err)
+	}
+	return out
+}
+
+// IPErr runs `ip -n NAME args...` and returns its output.
+func (ns *NS) IPErr(args ...string) (string, error) {
+	cmd := exec.Command("ip", append([]string{"-n", ns.Name}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return string(out), fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return string(out), nil
+}
+
+// IPJSON runs `ip -j -n NAME args...` and decodes its output into v.
+func (ns *NS) IPJSON(v any, args ...string) {
+	ns.t.Helper()
+	out := ns.IP(append([]string{"-j"}, args...)...)
+	if strings.TrimSpace(out) == "" {
+		out = "[]"
+	}
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		ns.t.Fatalf("ip -j %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// Batch feeds lines to `ip -n NAME -batch -` and fails the test if any
+// fails.
+func (ns *NS) Batch(lines ...string) {
+	ns.t.Helper()
+	cmd := exec.Command("ip", "-n", ns.Name, "-batch", "-")
+	cmd.Stdin = strings.NewReader(strings.Join(lines, "\n") + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		ns.t.Fatalf("ip -batch: %v: %s", err, out)
+	}
+}
+
+// HaveKind reports whether the kernel can create links of kind, by trying
+// in ns; when it cannot, the error is the kernel's answer.
+func (ns *NS) HaveKind(kind string) error {
+	probe := "probe" + fmt.Sprint(counter.Add(1))
+	if _, err := ns.IPErr("link", "add", probe, "type", kind); err != nil {
+		return err
+	}
+	_, _ = ns.IPErr("link", "del", probe)
+	return nil
+}
+
+var childMounts sync.Once
+
+// prepareChildMounts gives a re-executed child its own /run/netns: in the
+// child's private mount namespace, a tmpfs there is invisible to the host.
+func prepareChildMounts(t testing.TB) {
+	if os.Getenv(childEnv) == "" {
+		return
+	}
+	childMounts.Do(func() {
+		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+			t.Logf("make / private: %v", err)
+		}
+		os.MkdirAll("/run/netns", 0o755)
+		if err := unix.Mount("tmpfs", "/run/netns", "tmpfs", 0, ""); err != nil {
+			t.Logf("tmpfs on /run/netns: %v", err)
+		}
+	})
+}
+
+// reexec runs the current test again in a new user+net+mount namespace.
+func reexec(t *testing.T) {
+	t.Helper()
+	parts := strings.Split(t.Name(), "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	cmd := exec.Command(os.Args[0], "-test.run="+strings.Join(parts, "/"), "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:  unix.CLONE_NEWUSER | unix.CLONE_NEWNET | unix.CLONE_NEWNS,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}},
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Skipf("not root, and cannot create a user namespace to run in: %v", err)
+		}
+		t.Fatalf("test failed in a user namespace:\n%s", out)
+	}
+	if bytes.Contains(out, []byte("--- SKIP")) && !bytes.Contains(out, []byte("--- PASS")) {
+		t.Skipf("skipped in a user namespace:\n%s", out)
+	}
+	t.Logf("ran in a user namespace:\n%s", out)
+}

@@ -1,0 +1,276 @@
+package netlink
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// Kind names an object kind.
+type Kind uint8
+
+// Object kinds.
+const (
+	KindLink Kind = iota + 1
+	KindAddr
+	KindRoute
+	KindNeigh
+	KindRule
+)
+
+var kindNames = [...]string{KindLink: "link", KindAddr: "addr", KindRoute: "route", KindNeigh: "neigh", KindRule: "rule"}
+
+// String returns "link", "addr", "route", "neigh" or "rule".
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// Object is implemented by *Link, *Addr, *Route, *Neigh and *Rule.
+type Object interface {
+	// Kind reports the object's kind.
+	Kind() Kind
+	// String describes the object in the words of ip(8).
+	String() string
+}
+
+// Attribute is a netlink attribute this package does not decode. It is kept
+// so that decoding and encoding again loses nothing. Type includes the
+// NLA_F_NESTED and NLA_F_NET_BYTEORDER flags as the kernel sent them.
+type Attribute struct {
+	Type uint16
+	Data []byte
+}
+
+// Verb says what a write request does to its object.
+type Verb uint8
+
+// Verbs, named after ip(8)'s.
+const (
+	// Add creates an object and fails with EEXIST if it exists
+	// (NLM_F_CREATE|NLM_F_EXCL).
+	Add Verb = iota + 1
+	// Replace creates an object or replaces the one with the same key
+	// (NLM_F_CREATE|NLM_F_REPLACE).
+	Replace
+	// Append creates an object even if one with the same key exists
+	// (NLM_F_CREATE|NLM_F_APPEND), as `ip route append` does.
+	Append
+	// Change modifies an existing object and fails if there is none
+	// (NLM_F_REPLACE), as `ip route change` does.
+	Change
+	// Set modifies an existing link (RTM_NEWLINK without NLM_F_CREATE), as
+	// `ip link set` does.
+	Set
+	// Delete removes an object.
+	Delete
+)
+
+var verbNames = [...]string{Add: "add", Replace: "replace", Append: "append", Change: "change", Set: "set", Delete: "del"}
+
+// String returns the ip(8) word for v.
+func (v Verb) String() string {
+	if int(v) < len(verbNames) && verbNames[v] != "" {
+		return verbNames[v]
+	}
+	return fmt.Sprintf("verb(%d)", uint8(v))
+}
+
+func (v Verb) flags() uint16 {
+	switch v {
+	case Add:
+		return unix.NLM_F_CREATE | unix.NLM_F_EXCL
+	case Replace:
+		return unix.NLM_F_CREATE | unix.NLM_F_REPLACE
+	case Append:
+		return unix.NLM_F_CREATE | unix.NLM_F_APPEND
+	case Change:
+		return unix.NLM_F_REPLACE
+	}
+	return 0
+}
+
+// An Op is one prepared write request, built by LinkOp, AddrOp, RouteOp,
+// NeighOp or RuleOp and run by Conn.Do or Conn.Pipeline. Input is validated
+// when the Op is built; an invalid Op is reported by Do and Pipeline without
+// anything being sent.
+type Op struct {
+	// Verb is what the request does.
+	Verb Verb
+	// Object describes the target, for errors and plans.
+	Object string
+
+	typ   uint16 // RTM_* message type
+	flags uint16 // NLM_F_* flags besides REQUEST and ACK
+	body  []byte // payload after the netlink header
+	err   error  // validation error; nothing is sent
+}
+
+// Err reports the validation error of an Op, if building it failed.
+func (o Op) Err() error { return o.err }
+
+// String returns "add route 192.0.2.0/24 table 254" style text.
+func (o Op) String() string { return o.Verb.String() + " " + o.Object }
+
+// newOp builds an Op of kind k. newType is the RTM_NEW* type and delType
+// the RTM_DEL* one; encode builds the payload and runs only if v is valid.
+func newOp(v Verb, newType, delType uint16, object string, encode func() ([]byte, error)) Op {
+	op := Op{Verb: v, Object: object, typ: newType, flags: v.flags()}
+	switch v {
+	case Add, Replace, Append, Change, Set:
+	case Delete:
+		op.typ = delType
+	default:
+		op.err = &OpError{Op: v.String(), Object: object, Err: fmt.Errorf("%w: unknown verb %d", ErrInvalid, v)}
+		return op
+	}
+	body, err := encode()
+	if err != nil {
+		op.err = &OpError{Op: v.String(), Object: object, Err: err}
+		return op
+	}
+	op.body = body
+	return op
+}
+
+// invalidf returns an ErrInvalid-wrapped error with detail.
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+}
+
+// malformedf returns an ErrMalformed-wrapped error with detail.
+func malformedf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)
+}
+
+// An Update is one change notification from the kernel.
+type Update struct {
+	// Type is the netlink message type (unix.RTM_NEWLINK, RTM_DELROUTE...).
+	Type uint16
+	// Flags are the netlink header flags. On RTM_NEWROUTE they carry
+	// NLM_F_APPEND / NLM_F_REPLACE / NLM_F_CREATE / NLM_F_EXCL hints that
+	// tell whether an IPv6 next hop was appended or a route replaced.
+	Flags uint16
+	// Object is the decoded *Link, *Addr, *Route, *Neigh or *Rule.
+	Object Object
+}
+
+// Deleted reports whether the update removes its object.
+func (u Update) Deleted() bool {
+	switch u.Type {
+	case unix.RTM_DELLINK, unix.RTM_DELADDR, unix.RTM_DELROUTE, unix.RTM_DELNEIGH, unix.RTM_DELRULE:
+		return true
+	}
+	return false
+}
+
+// DecodeUpdate decodes the payload of an rtnetlink notification of type typ
+// (the bytes after the netlink header). Types it does not know return an
+// error wrapping ErrNotSupported; malformed payloads return ErrMalformed.
+func DecodeUpdate(typ, flags uint16, payload []byte) (Update, error) {
+	u := Update{Type: typ, Flags: flags}
+	var err error
+	switch typ {
+	case unix.RTM_NEWLINK, unix.RTM_DELLINK:
+		l := new(Link)
+		err, u.Object = l.decode(payload), l
+	case unix.RTM_NEWADDR, unix.RTM_DELADDR:
+		a := new(Addr)
+		err, u.Object = a.decode(payload), a
+	case unix.RTM_NEWROUTE, unix.RTM_DELROUTE:
+		r := new(Route)
+		err, u.Object = r.decode(payload), r
+	case unix.RTM_NEWNEIGH, unix.RTM_DELNEIGH:
+		n := new(Neigh)
+		err, u.Object = n.decode(payload), n
+	case unix.RTM_NEWRULE, unix.RTM_DELRULE:
+		r := new(Rule)
+		err, u.Object = r.decode(payload), r
+	default:
+		return Update{}, &OpError{Op: "decode", Err: fmt.Errorf("%w: message type %d", ErrNotSupported, typ)}
+	}
+	if err != nil {
+		return Update{}, &OpError{Op: "decode", Object: u.Object.Kind().String(), Err: err}
+	}
+	return u, nil
+}
+
+// Groups is a set of rtnetlink multicast groups to subscribe to.
+type Groups uint32
+
+// Multicast groups.
+const (
+	GroupLink Groups = 1 << iota
+	GroupIPv4Addr
+	GroupIPv6Addr
+	GroupIPv4Route
+	GroupIPv6Route
+	GroupNeigh
+	GroupIPv4Rule
+	GroupIPv6Rule
+
+	// GroupAll is every group above.
+	GroupAll = GroupLink | GroupIPv4Addr | GroupIPv6Addr | GroupIPv4Route |
+		GroupIPv6Route | GroupNeigh | GroupIPv4Rule | GroupIPv6Rule
+)
+
+// rtnlGroups maps each Groups bit to the kernel's RTNLGRP_* number.
+var rtnlGroups = [...]uint32{
+	unix.RTNLGRP_LINK, unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR,
+	unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE, unix.RTNLGRP_NEIGH,
+	unix.RTNLGRP_IPV4_RULE, unix.RTNLGRP_IPV6_RULE,
+}
+
+// header is a netlink message header (struct nlmsghdr).
+type header struct {
+	Len   uint32
+	Type  uint16
+	Flags uint16
+	Seq   uint32
+	Pid   uint32
+}
+
+const headerLen = 16
+
+func parseHeader(b []byte) header {
+	return header{
+		Len:   binary.NativeEndian.Uint32(b[0:4]),
+		Type:  binary.NativeEndian.Uint16(b[4:6]),
+		Flags: binary.NativeEndian.Uint16(b[6:8]),
+		Seq:   binary.NativeEndian.Uint32(b[8:12]),
+		Pid:   binary.NativeEndian.Uint32(b[12:16]),
+	}
+}
+
+func putHeader(b []byte, h header) {
+	binary.NativeEndian.PutUint32(b[0:4], h.Len)
+	binary.NativeEndian.PutUint16(b[4:6], h.Type)
+	binary.NativeEndian.PutUint16(b[6:8], h.Flags)
+	binary.NativeEndian.PutUint32(b[8:12], h.Seq)
+	binary.NativeEndian.PutUint32(b[12:16], h.Pid)
+}
+
+func align4(n int) int { return (n + 3) &^ 3 }
+
+// forEachMessage calls fn for each netlink message in a datagram, with its
+// header and payload. A truncated message is an ErrMalformed error.
+func forEachMessage(b []byte, fn func(h header, payload []byte) error) error {
+	for len(b) >= headerLen {
+		h := parseHeader(b)
+		if h.Len < headerLen || int(h.Len) > len(b) {
+			return malformedf("netlink message length %d with %d bytes left", h.Len, len(b))
+		}
+		if err := fn(h, b[headerLen:h.Len]); err != nil {
+			return err
+		}
+		n := align4(int(h.Len))
+		if n > len(b) {
+			n = len(b)
+		}
+		b = b[n:]
+	}
+	return nil
+}
