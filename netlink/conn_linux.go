@@ -372,9 +372,9 @@ func isReadAbort(err error) bool {
 func (c *Conn) readRepliesLocked(seq uint32, fn func(h header, payload []byte) error) (intr bool, msg string, err error) {
 	var fnErr error
 	for finished := false; !finished; {
-		b, err := c.recvLocked(true)
-		if err != nil {
-			return intr, "", err
+		b, rerr := c.recvLocked(true)
+		if rerr != nil {
+			return intr, "", rerr
 		}
 		perr := forEachMessage(b, func(h header, p []byte) error {
 			if finished {
