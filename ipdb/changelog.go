@@ -1,0 +1,114 @@
+package ipdb
+
+import (
+	"sync"
+
+	"github.com/ipdb-go/ipdb/netlink"
+)
+
+// Op says how a change affected its object.
+type Op uint8
+
+// Change operations.
+const (
+	OpAdd Op = iota + 1
+	OpChange
+	OpDelete
+)
+
+// String returns "add", "change" or "delete".
+func (o Op) String() string {
+	switch o {
+	case OpAdd:
+		return "add"
+	case OpChange:
+		return "change"
+	case OpDelete:
+		return "delete"
+	}
+	return "op?"
+}
+
+// A Change is one object's change in one revision. Old is nil for adds and
+// New is nil for deletes. Both are immutable and shared with the database.
+type Change struct {
+	Rev  uint64
+	Kind netlink.Kind
+	Op   Op
+	Old  netlink.Object
+	New  netlink.Object
+}
+
+// changeLog is a bounded ring of changes in revision order.
+type changeLog struct {
+	mu sync.Mutex
+	// The fields below are guarded by mu.
+	ring  []Change
+	head  int    // index of the oldest entry
+	n     int    // entries in use
+	lost  uint64 // highest revision whose changes were (partly) evicted
+	rev   uint64 // newest committed revision
+	ready chan struct{}
+}
+
+func newChangeLog(size int) *changeLog {
+	return &changeLog{ring: make([]Change, size), ready: make(chan struct{})}
+}
+
+// commit appends the changes of revision rev and wakes waiters. A
+// revision with no changes still moves rev and wakes them.
+func (l *changeLog) commit(rev uint64, changes []Change) {
+	l.mu.Lock()
+	for _, c := range changes {
+		if l.n == len(l.ring) {
+			l.lost = max(l.lost, l.ring[l.head].Rev)
+			l.ring[l.head] = Change{}
+			l.head = (l.head + 1) % len(l.ring)
+			l.n--
+		}
+		l.ring[(l.head+l.n)%len(l.ring)] = c
+		l.n++
+	}
+	l.rev = rev
+	close(l.ready)
+	l.ready = make(chan struct{})
+	l.mu.Unlock()
+}
+
+// since returns the changes after revision rev, the newest revision, and a
+// channel that closes when a newer revision is committed.
+func (l *changeLog) since(rev uint64, max int) ([]Change, uint64, <-chan struct{}, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if rev < l.lost {
+		return nil, l.rev, l.ready, ErrTruncated
+	}
+	// Entries are in revision order: find the first after rev.
+	lo, hi := 0, l.n
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if l.ring[(l.head+mid)%len(l.ring)].Rev <= rev {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	n := l.n - lo
+	if max > 0 && n > max {
+		n = max
+		// Never split a revision: a reader sees whole transactions.
+		last := l.ring[(l.head+lo+n-1)%len(l.ring)].Rev
+		for lo+n < l.n && l.ring[(l.head+lo+n)%len(l.ring)].Rev == last {
+			n++
+		}
+	}
+	out := make([]Change, n)
+	for i := range out {
+		out[i] = l.ring[(l.head+lo+i)%len(l.ring)]
+	}
+	upTo := l.rev
+	if lo+n < l.n {
+		upTo = out[n-1].Rev
+	}
+	return out, upTo, l.ready, nil
+}

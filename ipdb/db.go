@@ -1,0 +1,486 @@
+package ipdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-memdb"
+	"github.com/ipdb-go/ipdb/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// DB is an in-memory, indexed copy of one network namespace's links,
+// addresses, routes, neighbours and rules, kept current from rtnetlink
+// notifications. Its methods are safe for concurrent use.
+type DB struct {
+	opts   options
+	mem    *memdb.MemDB
+	listen *netlink.Conn // multicast notifications
+	cmd    *netlink.Conn // dumps: initial sync, resyncs, reconciles
+	log    *changeLog
+	synced chan struct{}
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	closed atomic.Bool
+
+	queue updateQueue
+
+	// rev is the newest committed revision; written by the applier only.
+	rev atomic.Uint64
+
+	events, batches, resyncs, reconciles atomic.Uint64
+	overflows, decodeErrors              atomic.Uint64
+	lastSync                             atomic.Int64 // nanoseconds
+
+	errMu sync.Mutex
+	err   error // why the engine stopped, if it did; guarded by errMu
+}
+
+// Open starts a database for the caller's network namespace or the one
+// given by WithNetNS. It subscribes to notifications first, then dumps, then
+// replays what arrived meanwhile; Synced closes when that first picture is
+// in. Open returns once the sockets are set up; ctx bounds that setup only.
+// Close stops everything Open started.
+func Open(ctx context.Context, opts ...Option) (*DB, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	mem, err := memdb.NewMemDB(newSchema())
+	if err != nil {
+		return nil, fmt.Errorf("ipdb: schema: %w", err)
+	}
+	db := &DB{opts: o, mem: mem, log: newChangeLog(o.logSize), synced: make(chan struct{})}
+	db.queue.init(o.queueMax)
+	cfg := netlink.Config{NetNS: o.netns, NetNSFD: o.netnsFD}
+	lcfg := cfg
+	lcfg.Groups = o.groups()
+	lcfg.ReadBuffer = o.readBuffer
+	if db.listen, err = netlink.Dial(&lcfg); err != nil {
+		return nil, err
+	}
+	if db.cmd, err = netlink.Dial(&cfg); err != nil {
+		db.listen.Close()
+		return nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	db.cancel = cancel
+	db.wg.Add(2)
+	go db.readLoop(runCtx)
+	go db.applyLoop(runCtx)
+	return db, nil
+}
+
+// Close stops the listener and applier, closes the sockets and waits for
+// every goroutine Open started. It is safe to call more than once.
+func (db *DB) Close() error {
+	if db.closed.Swap(true) {
+		return nil
+	}
+	db.cancel()
+	db.listen.Close()
+	db.cmd.Close()
+	db.queue.wake()
+	db.wg.Wait()
+	return nil
+}
+
+// Synced returns a channel that is closed once the first full picture of
+// the kernel's state is in the database.
+func (db *DB) Synced() <-chan struct{} { return db.synced }
+
+// WaitSynced blocks until Synced or ctx ends or the engine fails.
+func (db *DB) WaitSynced(ctx context.Context) error {
+	select {
+	case <-db.synced:
+		return nil
+	case <-ctx.Done():
+		if err := db.Err(); err != nil {
+			return err
+		}
+		return ctx.Err()
+	}
+}
+
+// Err returns the error that stopped the sync engine, or nil while it runs.
+func (db *DB) Err() error {
+	db.errMu.Lock()
+	defer db.errMu.Unlock()
+	return db.err
+}
+
+func (db *DB) fail(err error) {
+	db.errMu.Lock()
+	if db.err == nil {
+		db.err = err
+	}
+	db.errMu.Unlock()
+}
+
+// Revision returns the newest committed revision.
+func (db *DB) Revision() uint64 { return db.rev.Load() }
+
+// Stats returns the database's counters.
+func (db *DB) Stats() Stats {
+	txn := db.mem.Txn(false)
+	count := func(table string) int {
+		it, err := txn.Get(table, "id")
+		if err != nil {
+			return 0
+		}
+		n := 0
+		for it.Next() != nil {
+			n++
+		}
+		return n
+	}
+	return Stats{
+		Links: count(linkSpec.table), Addrs: count(addrSpec.table), Routes: count(routeSpec.table),
+		Neighs: count(neighSpec.table), Rules: count(ruleSpec.table),
+		Revision: db.rev.Load(), Events: db.events.Load(), Batches: db.batches.Load(),
+		Resyncs: db.resyncs.Load(), Reconciles: db.reconciles.Load(),
+		Overflows: db.overflows.Load(), DecodeErrors: db.decodeErrors.Load(),
+		ForeignDropped: db.listen.ForeignDropped() + db.cmd.ForeignDropped(),
+		LastSync:       time.Duration(db.lastSync.Load()),
+	}
+}
+
+// ChangesSince returns the changes committed after revision rev (at most
+// max, never splitting a revision; max <= 0 means all), the revision they
+// reach, and a channel that closes when a newer revision is committed. If
+// rev has left the bounded log it returns ErrTruncated: take a Snapshot and
+// continue from its revision.
+func (db *DB) ChangesSince(rev uint64, max int) ([]Change, uint64, <-chan struct{}, error) {
+	return db.log.since(rev, max)
+}
+
+// readLoop moves notifications from the listener socket to the queue, so
+// that the socket is drained even while the applier dumps.
+func (db *DB) readLoop(ctx context.Context) {
+	defer db.wg.Done()
+	for {
+		var batch []netlink.Update
+		err := db.listen.ReceiveUpdates(ctx, db.opts.batchMax, func(u netlink.Update) error {
+			batch = append(batch, u)
+			return nil
+		})
+		if len(batch) > 0 {
+			db.queue.push(batch)
+		}
+		switch {
+		case err == nil:
+		case ctx.Err() != nil || errors.Is(err, netlink.ErrClosed):
+			return
+		case errors.Is(err, unix.ENOBUFS):
+			db.overflows.Add(1)
+			db.queue.markLost()
+		case errors.Is(err, netlink.ErrMalformed):
+			db.decodeErrors.Add(1)
+			db.queue.markLost()
+		default:
+			db.fail(fmt.Errorf("ipdb: listener: %w", err))
+			db.queue.markLost()
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// applyLoop performs the initial sync, then applies queued notifications,
+// one write transaction per batch, and resyncs after any loss.
+func (db *DB) applyLoop(ctx context.Context) {
+	defer db.wg.Done()
+	for ctx.Err() == nil {
+		if err := db.fullSync(ctx, true); err == nil {
+			break
+		} else if ctx.Err() == nil {
+			db.fail(err)
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	close(db.synced)
+	for {
+		batches, lost, ok := db.queue.wait(ctx)
+		if !ok {
+			return
+		}
+		var followups []reconcileJob
+		for _, b := range batches {
+			followups = db.applyBatch(b, followups)
+		}
+		if lost {
+			if err := db.fullSync(ctx, false); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				db.fail(err)
+				db.queue.markLost() // try again
+				continue
+			}
+			followups = nil // a full resync covers them
+		}
+		for _, job := range dedupJobs(followups) {
+			if err := db.reconcile(ctx, job); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				db.fail(err)
+				db.queue.markLost()
+			}
+		}
+	}
+}
+
+// commit ends a write transaction: a revision if anything changed.
+func (db *DB) commit(txn *memdb.Txn, changes []Change) {
+	if len(changes) == 0 {
+		txn.Abort()
+		return
+	}
+	rev := db.rev.Load() + 1
+	for i := range changes {
+		changes[i].Rev = rev
+	}
+	txn.Commit()
+	db.rev.Store(rev)
+	db.log.commit(rev, changes)
+}
+
+// applyBatch applies one batch of notifications in one write transaction
+// and returns the reconciles they call for.
+func (db *DB) applyBatch(batch []netlink.Update, jobs []reconcileJob) []reconcileJob {
+	txn := db.mem.Txn(true)
+	var changes []Change
+	for _, u := range batch {
+		changes, jobs = db.applyUpdate(txn, u, changes, jobs)
+	}
+	db.events.Add(uint64(len(batch)))
+	db.batches.Add(1)
+	db.commit(txn, changes)
+	return jobs
+}
+
+// applyUpdate applies one notification inside txn.
+func (db *DB) applyUpdate(txn *memdb.Txn, u netlink.Update, changes []Change, jobs []reconcileJob) ([]Change, []reconcileJob) {
+	sp := specOf(u.Object.Kind())
+	if sp == nil || !db.opts.keepKind(sp.kind) && sp.kind != netlink.KindLink {
+		return changes, jobs
+	}
+	if l, ok := u.Object.(*netlink.Link); ok && l.Family == unix.AF_BRIDGE {
+		// Bridge port state, not a link; its RTM_DELLINK means the port
+		// left the bridge, not that the link is gone.
+		return changes, jobs
+	}
+	key := sp.key(u.Object)
+	if key == nil {
+		return changes, jobs
+	}
+	oldRaw, _ := txn.First(sp.table, "id", key)
+	var old netlink.Object
+	if oldRaw != nil {
+		old = oldRaw.(netlink.Object)
+	}
+	jobs = silentEffects(u, old, jobs)
+	if u.Deleted() {
+		if old != nil {
+			_ = txn.Delete(sp.table, old)
+			changes = append(changes, Change{Kind: sp.kind, Op: OpDelete, Old: old})
+		}
+		if sp.kind == netlink.KindLink {
+			changes, jobs = deleteByIfindex(txn, linkIndex(u.Object), changes, jobs)
+		}
+		return changes, jobs
+	}
+	if !sp.keep(&db.opts, u.Object) {
+		return changes, jobs
+	}
+	if old != nil && sp.equal(old, u.Object) {
+		return changes, jobs
+	}
+	changes, jobs = replaceSiblings(txn, sp, u, changes, jobs)
+	if err := txn.Insert(sp.table, u.Object); err != nil {
+		db.fail(fmt.Errorf("ipdb: insert %s: %w", u.Object, err))
+		return changes, jobs
+	}
+	op := OpAdd
+	if old != nil {
+		op = OpChange
+	}
+	return append(changes, Change{Kind: sp.kind, Op: op, Old: old, New: u.Object}), jobs
+}
+
+// fullSync dumps every kept kind and makes the tables equal to the dump in
+// one write transaction (mark and sweep), so that only true differences
+// become changes. The first sync just loads.
+func (db *DB) fullSync(ctx context.Context, initial bool) error {
+	start := time.Now()
+	txn := db.mem.Txn(true)
+	var changes []Change
+	for _, sp := range specs {
+		if sp == nil || !db.opts.keepKind(sp.kind) && sp.kind != netlink.KindLink {
+			continue
+		}
+		var err error
+		if initial {
+			err = db.load(ctx, txn, sp)
+		} else {
+			changes, err = db.sweep(ctx, txn, sp, scope{}, nil, changes)
+		}
+		if err != nil {
+			txn.Abort()
+			return err
+		}
+	}
+	if initial {
+		// The first picture is revision 1; its objects are not changes.
+		txn.Commit()
+		db.rev.Store(1)
+		db.log.commit(1, nil)
+	} else {
+		db.commit(txn, changes)
+		db.resyncs.Add(1)
+	}
+	db.lastSync.Store(int64(time.Since(start)))
+	return nil
+}
+
+// load inserts a dump into an empty table.
+func (db *DB) load(ctx context.Context, txn *memdb.Txn, sp *kindSpec) error {
+	return sp.dump(ctx, db.cmd, scope{}, func(o netlink.Object) error {
+		if !sp.keep(&db.opts, o) {
+			return nil
+		}
+		return txn.Insert(sp.table, o)
+	})
+}
+
+// sweep makes the objects of sp that match in (nil: all) equal to a dump
+// limited to s: it upserts what differs and deletes what the kernel no
+// longer has, appending the changes.
+func (db *DB) sweep(ctx context.Context, txn *memdb.Txn, sp *kindSpec, s scope, in func(netlink.Object) bool, changes []Change) ([]Change, error) {
+	seen := make(map[string]struct{})
+	err := sp.dump(ctx, db.cmd, s, func(o netlink.Object) error {
+		if in != nil && !in(o) || !sp.keep(&db.opts, o) {
+			return nil
+		}
+		key := sp.key(o)
+		if key == nil {
+			return nil
+		}
+		seen[string(key)] = struct{}{}
+		oldRaw, err := txn.First(sp.table, "id", key)
+		if err != nil {
+			return err
+		}
+		if oldRaw != nil && sp.equal(oldRaw.(netlink.Object), o) {
+			return nil
+		}
+		if err := txn.Insert(sp.table, o); err != nil {
+			return err
+		}
+		if oldRaw == nil {
+			changes = append(changes, Change{Kind: sp.kind, Op: OpAdd, New: o})
+		} else {
+			changes = append(changes, Change{Kind: sp.kind, Op: OpChange, Old: oldRaw.(netlink.Object), New: o})
+		}
+		return nil
+	})
+	if err != nil {
+		return changes, err
+	}
+	it, err := txn.Get(sp.table, "id")
+	if err != nil {
+		return changes, err
+	}
+	var gone []netlink.Object
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		o := raw.(netlink.Object)
+		if in != nil && !in(o) || !inScope(o, s) {
+			continue
+		}
+		if _, ok := seen[string(sp.key(o))]; !ok {
+			gone = append(gone, o)
+		}
+	}
+	for _, o := range gone {
+		if err := txn.Delete(sp.table, o); err != nil {
+			return changes, err
+		}
+		changes = append(changes, Change{Kind: sp.kind, Op: OpDelete, Old: o})
+	}
+	return changes, nil
+}
+
+// updateQueue carries batches from the reader to the applier. It never
+// blocks the reader: past its bound it drops and flags the loss.
+type updateQueue struct {
+	mu sync.Mutex
+	// The fields below are guarded by mu.
+	batches [][]netlink.Update
+	n       int // updates queued
+	max     int
+	lost    bool
+	signal  chan struct{} // buffered, capacity 1
+}
+
+func (q *updateQueue) init(max int) {
+	q.max = max
+	q.signal = make(chan struct{}, 1)
+}
+
+func (q *updateQueue) push(b []netlink.Update) {
+	q.mu.Lock()
+	if q.n+len(b) > q.max {
+		q.lost = true
+	} else {
+		q.batches = append(q.batches, b)
+		q.n += len(b)
+	}
+	q.mu.Unlock()
+	q.wake()
+}
+
+func (q *updateQueue) markLost() {
+	q.mu.Lock()
+	q.lost = true
+	q.mu.Unlock()
+	q.wake()
+}
+
+func (q *updateQueue) wake() {
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+}
+
+// wait returns everything queued, blocking until there is something or
+// ctx ends (ok false).
+func (q *updateQueue) wait(ctx context.Context) (batches [][]netlink.Update, lost, ok bool) {
+	for {
+		q.mu.Lock()
+		batches, lost = q.batches, q.lost
+		q.batches, q.n, q.lost = nil, 0, false
+		q.mu.Unlock()
+		if len(batches) > 0 || lost {
+			return batches, lost, true
+		}
+		select {
+		case <-q.signal:
+		case <-ctx.Done():
+			return nil, false, false
+		}
+	}
+}

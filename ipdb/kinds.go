@@ -1,0 +1,338 @@
+package ipdb
+
+import (
+	"context"
+	"encoding/binary"
+	"net/netip"
+	"reflect"
+
+	"github.com/hashicorp/go-memdb"
+	"github.com/ipdb-go/ipdb/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Keys are built by appending fixed-width big-endian fields, so that byte
+// order is field order and a key's leading fields are a usable prefix.
+
+func appendU32(b []byte, v uint32) []byte { return binary.BigEndian.AppendUint32(b, v) }
+
+// appendAddr appends a length byte (0, 4 or 16) and the address bytes.
+func appendAddr(b []byte, a netip.Addr) []byte {
+	switch {
+	case !a.IsValid():
+		return append(b, 0)
+	case a.Is4():
+		a4 := a.As4()
+		return append(append(b, 4), a4[:]...)
+	default:
+		a16 := a.As16()
+		return append(append(b, 16), a16[:]...)
+	}
+}
+
+// appendPrefix appends the masked address, then the prefix length.
+func appendPrefix(b []byte, p netip.Prefix) []byte {
+	if !p.IsValid() {
+		return append(b, 0, 0xff)
+	}
+	return append(appendAddr(b, p.Masked().Addr()), uint8(p.Bits()))
+}
+
+// linkKey is the ifindex.
+func linkKey(index int) []byte { return appendU32(make([]byte, 0, 4), uint32(index)) }
+
+var linkSpec = kindSpec{
+	kind:  netlink.KindLink,
+	table: "links",
+	key: func(o netlink.Object) []byte {
+		l := o.(*netlink.Link)
+		if l.Index <= 0 {
+			return nil
+		}
+		return linkKey(l.Index)
+	},
+	keep: func(_ *options, o netlink.Object) bool {
+		// AF_BRIDGE link messages describe bridge port state, not links.
+		return o.(*netlink.Link).Family != unix.AF_BRIDGE
+	},
+	dump: func(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error {
+		return c.LinkDump(ctx, &netlink.LinkFilter{Index: int(s.ifindex)}, func(l *netlink.Link) error { return fn(l) })
+	},
+	equal: func(a, b netlink.Object) bool {
+		// Counters change all the time; they are not a change of the link.
+		x, y := *a.(*netlink.Link), *b.(*netlink.Link)
+		x.Stats, y.Stats = nil, nil
+		return reflect.DeepEqual(x, y)
+	},
+	indexes: map[string]*memdb.IndexSchema{
+		"name": {Name: "name", Unique: false, Indexer: keyIndexer{key: func(o netlink.Object) []byte {
+			return linkNameKey(o.(*netlink.Link).Name)
+		}}},
+	},
+}
+
+func linkNameKey(name string) []byte {
+	if name == "" {
+		return nil
+	}
+	return append([]byte(name), 0)
+}
+
+// linkIndex returns the ifindex of a link object.
+func linkIndex(o netlink.Object) uint32 {
+	if l, ok := o.(*netlink.Link); ok {
+		return uint32(l.Index)
+	}
+	return 0
+}
+
+// addrKey: ifindex, family, local address, prefix length, peer.
+func addrKey(a *netlink.Addr) []byte {
+	b := make([]byte, 0, 4+1+17+1+17)
+	b = appendU32(b, uint32(a.Index))
+	b = append(b, a.Family)
+	b = appendAddr(b, a.Prefix.Addr())
+	b = append(b, uint8(a.Prefix.Bits()))
+	return appendAddr(b, a.Peer)
+}
+
+var addrSpec = kindSpec{
+	kind:  netlink.KindAddr,
+	table: "addrs",
+	key:   func(o netlink.Object) []byte { return addrKey(o.(*netlink.Addr)) },
+	keep:  func(opts *options, o netlink.Object) bool { return opts.keepFamily(o.(*netlink.Addr).Family) },
+	dump: func(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error {
+		return c.AddrDump(ctx, &netlink.AddrFilter{Family: s.family, Index: int(s.ifindex)}, func(a *netlink.Addr) error { return fn(a) })
+	},
+	equal: func(a, b netlink.Object) bool {
+		// The cache-info timestamps move on every refresh.
+		x, y := *a.(*netlink.Addr), *b.(*netlink.Addr)
+		x.Created, x.Updated, y.Created, y.Updated = 0, 0, 0, 0
+		return reflect.DeepEqual(x, y)
+	},
+}
+
+// neighKey: ifindex, family, then for the FDB the link-layer address,
+// VLAN, self/master flags, VNI and remote; for ARP/NDP the destination and
+// whether it is a proxy entry.
+func neighKey(n *netlink.Neigh) []byte {
+	b := make([]byte, 0, 48)
+	b = appendU32(b, uint32(n.Index))
+	b = append(b, n.Family)
+	if n.Family == unix.AF_BRIDGE {
+		b = append(b, uint8(len(n.LLAddr)))
+		b = append(b, n.LLAddr...)
+		b = binary.BigEndian.AppendUint16(b, n.VLAN)
+		b = append(b, n.Flags&(unix.NTF_SELF|unix.NTF_MASTER))
+		b = appendU32(b, n.VNI)
+		return appendAddr(b, n.Dst)
+	}
+	b = appendAddr(b, n.Dst)
+	return append(b, n.Flags&unix.NTF_PROXY)
+}
+
+var neighSpec = kindSpec{
+	kind:  netlink.KindNeigh,
+	table: "neighs",
+	key:   func(o netlink.Object) []byte { return neighKey(o.(*netlink.Neigh)) },
+	keep:  func(opts *options, o netlink.Object) bool { return opts.keepFamily(o.(*netlink.Neigh).Family) },
+	dump: func(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error {
+		each := func(n *netlink.Neigh) error { return fn(n) }
+		for _, f := range []netlink.NeighFilter{
+			{Family: unix.AF_INET}, {Family: unix.AF_INET6}, {Family: unix.AF_BRIDGE},
+			{Family: unix.AF_INET, Proxy: true}, {Family: unix.AF_INET6, Proxy: true},
+		} {
+			if s.family != 0 && f.Family != s.family {
+				continue
+			}
+			f.Index = int(s.ifindex)
+			if err := c.NeighDump(ctx, &f, each); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	equal: func(a, b netlink.Object) bool {
+		// Ages, probes and reference counts are not a change of the entry.
+		x, y := *a.(*netlink.Neigh), *b.(*netlink.Neigh)
+		x.Confirmed, x.Used, x.Updated, x.RefCount, x.Probes = 0, 0, 0, 0, 0
+		y.Confirmed, y.Used, y.Updated, y.RefCount, y.Probes = 0, 0, 0, 0, 0
+		return reflect.DeepEqual(x, y)
+	},
+}
+
+// routeIdentityLen returns how many bytes of a route key are the kernel's
+// identity without the next hop: family, table, destination, TOS and
+// priority (and for IPv6 the source prefix).
+func routeKeyPrefix(b []byte, r *netlink.Route) []byte {
+	b = append(b, r.Family)
+	b = appendU32(b, r.Table)
+	b = appendPrefix(b, r.Dst)
+	b = append(b, r.TOS)
+	b = appendU32(b, r.Priority)
+	if r.Family == unix.AF_INET6 {
+		var src netip.Prefix
+		if r.Extra != nil {
+			src = r.Extra.Src
+		}
+		b = appendPrefix(b, src)
+	}
+	return b
+}
+
+// routeKey is the route's identity. IPv4 routes that share family, table,
+// destination, TOS and priority still differ by type and next hop (`ip
+// route append`), so those are part of an IPv4 key; an IPv6 route with the
+// same identity is one route whose next hops are merged by the kernel.
+func routeKey(r *netlink.Route) []byte {
+	b := routeKeyPrefix(make([]byte, 0, 64), r)
+	if r.Family == unix.AF_INET {
+		b = append(b, uint8(r.Type))
+		b = appendAddr(b, r.Gateway)
+		b = appendU32(b, r.OIF)
+		if len(r.Multipath) > 0 {
+			b = append(b, uint8(len(r.Multipath)))
+			for i := range r.Multipath {
+				b = appendAddr(b, r.Multipath[i].Gateway)
+				b = appendU32(b, r.Multipath[i].IfIndex)
+			}
+		}
+	}
+	return b
+}
+
+// routeUsesLink reports whether r goes through the link ifindex.
+func routeUsesLink(r *netlink.Route, ifindex uint32) bool {
+	if r.OIF == ifindex {
+		return true
+	}
+	for i := range r.Multipath {
+		if r.Multipath[i].IfIndex == ifindex {
+			return true
+		}
+	}
+	return false
+}
+
+var routeSpec = kindSpec{
+	kind:  netlink.KindRoute,
+	table: "routes",
+	key: func(o netlink.Object) []byte {
+		r := o.(*netlink.Route)
+		if r.Family != unix.AF_INET && r.Family != unix.AF_INET6 {
+			return nil
+		}
+		return routeKey(r)
+	},
+	keep: func(opts *options, o netlink.Object) bool {
+		r := o.(*netlink.Route)
+		// Cloned routes are the route cache, not the routing table.
+		return r.Flags&unix.RTM_F_CLONED == 0 && opts.keepFamily(r.Family) && opts.keepTable(r.Table)
+	},
+	dump: func(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error {
+		f := &netlink.RouteFilter{Family: s.family, Table: s.table, OIF: s.ifindex}
+		return c.RouteDump(ctx, f, func(r *netlink.Route) error { return fn(r) })
+	},
+	equal: func(a, b netlink.Object) bool { return routeEqual(a.(*netlink.Route), b.(*netlink.Route)) },
+}
+
+// routeEqual compares routes field by field; the hot path of resyncs.
+func routeEqual(x, y *netlink.Route) bool {
+	if x.Dst != y.Dst || x.Gateway != y.Gateway || x.PrefSrc != y.PrefSrc || x.OIF != y.OIF ||
+		x.Table != y.Table || x.Priority != y.Priority || x.Flags != y.Flags || x.Family != y.Family ||
+		x.Protocol != y.Protocol || x.Scope != y.Scope || x.Type != y.Type || x.TOS != y.TOS ||
+		x.Pref != y.Pref || len(x.Multipath) != len(y.Multipath) || (x.Extra == nil) != (y.Extra == nil) {
+		return false
+	}
+	if len(x.Multipath) > 0 && !reflect.DeepEqual(x.Multipath, y.Multipath) {
+		return false
+	}
+	if x.Extra != nil {
+		ex, ey := *x.Extra, *y.Extra
+		// The cache info counts usage and ages; it is not the route.
+		ex.CacheInfo, ey.CacheInfo = netlink.RouteCacheInfo{}, netlink.RouteCacheInfo{}
+		return reflect.DeepEqual(ex, ey)
+	}
+	return true
+}
+
+// ruleKey is the rule's full selector, as the kernel compares rules:
+// family and priority first, then every match and the action.
+func ruleKey(r *netlink.Rule) []byte {
+	b := make([]byte, 0, 96)
+	b = append(b, r.Family)
+	b = appendU32(b, r.Priority)
+	b = append(b, uint8(r.Action), r.TOS, r.IPProto, r.L3MDev)
+	b = appendU32(b, r.Flags)
+	b = appendU32(b, r.Table)
+	b = appendU32(b, r.Mark)
+	b = appendU32(b, r.Mask)
+	b = appendU32(b, r.Goto)
+	b = appendU32(b, r.Flow)
+	b = binary.BigEndian.AppendUint64(b, r.TunID)
+	b = appendPrefix(b, r.Src)
+	b = appendPrefix(b, r.Dst)
+	b = append(append(b, r.IIFName...), 0)
+	b = append(append(b, r.OIFName...), 0)
+	for _, p := range []*uint32{r.SuppressPrefixLen, r.SuppressIfGroup} {
+		if p == nil {
+			b = append(b, 0)
+		} else {
+			b = appendU32(append(b, 1), *p)
+		}
+	}
+	if r.UIDRange == nil {
+		b = append(b, 0)
+	} else {
+		b = appendU32(appendU32(append(b, 1), r.UIDRange.Start), r.UIDRange.End)
+	}
+	for _, p := range []netlink.RulePortRange{r.SPort, r.DPort} {
+		b = binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(b, p.Start), p.End)
+	}
+	return b
+}
+
+var ruleSpec = kindSpec{
+	kind:  netlink.KindRule,
+	table: "rules",
+	key:   func(o netlink.Object) []byte { return ruleKey(o.(*netlink.Rule)) },
+	keep:  func(opts *options, o netlink.Object) bool { return opts.keepFamily(o.(*netlink.Rule).Family) },
+	dump: func(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error {
+		return c.RuleDump(ctx, &netlink.RuleFilter{Family: s.family}, func(r *netlink.Rule) error { return fn(r) })
+	},
+	equal: func(a, b netlink.Object) bool { return reflect.DeepEqual(a, b) },
+}
+
+// objectIndex returns the link an object belongs to (0 for rules).
+func objectIndex(o netlink.Object) uint32 {
+	switch o := o.(type) {
+	case *netlink.Link:
+		return uint32(o.Index)
+	case *netlink.Addr:
+		return uint32(o.Index)
+	case *netlink.Neigh:
+		return uint32(o.Index)
+	case *netlink.Route:
+		return o.OIF
+	}
+	return 0
+}
+
+// inScope reports whether o is one of the objects a dump limited to s
+// returns.
+func inScope(o netlink.Object, s scope) bool {
+	switch o := o.(type) {
+	case *netlink.Link:
+		return s.ifindex == 0 || uint32(o.Index) == s.ifindex
+	case *netlink.Addr:
+		return (s.family == 0 || o.Family == s.family) && (s.ifindex == 0 || uint32(o.Index) == s.ifindex)
+	case *netlink.Neigh:
+		return (s.family == 0 || o.Family == s.family) && (s.ifindex == 0 || uint32(o.Index) == s.ifindex)
+	case *netlink.Route:
+		return (s.family == 0 || o.Family == s.family) && (s.table == 0 || o.Table == s.table) &&
+			(s.ifindex == 0 || routeUsesLink(o, s.ifindex))
+	case *netlink.Rule:
+		return s.family == 0 || o.Family == s.family
+	}
+	return false
+}

@@ -1,0 +1,189 @@
+package ipdb
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ipdb-go/ipdb/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// An Option configures Open.
+type Option func(*options) error
+
+type options struct {
+	netns      string
+	netnsFD    int
+	kinds      map[netlink.Kind]bool // nil: all
+	families   map[uint8]bool        // nil: all
+	tables     map[uint32]bool       // nil: all
+	readBuffer int
+	logSize    int
+	batchMax   int
+	queueMax   int
+}
+
+func defaultOptions() options {
+	return options{readBuffer: 32 << 20, logSize: 1 << 16, batchMax: 4096, queueMax: 1 << 20}
+}
+
+// WithNetNS opens the database on a network namespace given by name (under
+// /run/netns) or path, instead of the caller's.
+func WithNetNS(nameOrPath string) Option {
+	return func(o *options) error { o.netns = nameOrPath; return nil }
+}
+
+// WithNetNSFD opens the database on the network namespace of an open file
+// descriptor. The caller keeps ownership of fd.
+func WithNetNSFD(fd int) Option {
+	return func(o *options) error {
+		if fd <= 0 {
+			return fmt.Errorf("%w: netns fd %d", ErrInvalid, fd)
+		}
+		o.netnsFD = fd
+		return nil
+	}
+}
+
+// WithKinds keeps only the given object kinds; the others are neither
+// dumped nor subscribed to, and their tables stay empty.
+func WithKinds(kinds ...netlink.Kind) Option {
+	return func(o *options) error {
+		o.kinds = map[netlink.Kind]bool{}
+		for _, k := range kinds {
+			if k < netlink.KindLink || k > netlink.KindRule {
+				return fmt.Errorf("%w: unknown kind %d", ErrInvalid, k)
+			}
+			o.kinds[k] = true
+		}
+		return nil
+	}
+}
+
+// WithFamilies keeps only addresses, routes, neighbours and rules of the
+// given families (unix.AF_INET, unix.AF_INET6, and unix.AF_BRIDGE for FDB
+// entries). Links are kept regardless.
+func WithFamilies(families ...uint8) Option {
+	return func(o *options) error {
+		o.families = map[uint8]bool{}
+		for _, f := range families {
+			switch f {
+			case unix.AF_INET, unix.AF_INET6, unix.AF_BRIDGE:
+			default:
+				return fmt.Errorf("%w: unsupported family %d", ErrInvalid, f)
+			}
+			o.families[f] = true
+		}
+		return nil
+	}
+}
+
+// WithTables keeps only routes of the given routing tables (254 is main,
+// 255 local). A router with a full table elsewhere can skip it this way.
+func WithTables(tables ...uint32) Option {
+	return func(o *options) error {
+		o.tables = map[uint32]bool{}
+		for _, t := range tables {
+			if t == 0 {
+				return fmt.Errorf("%w: table 0 is not a table", ErrInvalid)
+			}
+			o.tables[t] = true
+		}
+		return nil
+	}
+}
+
+// WithReadBuffer sets the listener socket's receive buffer in bytes
+// (default 32 MiB). A small buffer overflows under bursts; the database
+// then resynchronizes, which is correct but costs a full dump.
+func WithReadBuffer(bytes int) Option {
+	return func(o *options) error {
+		if bytes <= 0 {
+			return fmt.Errorf("%w: read buffer %d", ErrInvalid, bytes)
+		}
+		o.readBuffer = bytes
+		return nil
+	}
+}
+
+// WithChangeLog sets how many changes the change log keeps for watchers
+// (default 65536). A watcher that falls further behind gets ErrTruncated
+// and re-reads a snapshot.
+func WithChangeLog(entries int) Option {
+	return func(o *options) error {
+		if entries < 1 {
+			return fmt.Errorf("%w: change log size %d", ErrInvalid, entries)
+		}
+		o.logSize = entries
+		return nil
+	}
+}
+
+func (o *options) keepKind(k netlink.Kind) bool { return o.kinds == nil || o.kinds[k] }
+
+func (o *options) keepFamily(f uint8) bool { return o.families == nil || o.families[f] }
+
+func (o *options) keepTable(t uint32) bool { return o.tables == nil || o.tables[t] }
+
+// groups returns the multicast groups the options need.
+func (o *options) groups() netlink.Groups {
+	var g netlink.Groups
+	v4, v6 := o.keepFamily(unix.AF_INET), o.keepFamily(unix.AF_INET6)
+	// Links are always followed: silent deletions hang on link events.
+	g |= netlink.GroupLink
+	if o.keepKind(netlink.KindAddr) || o.keepKind(netlink.KindRoute) {
+		// Address removals drop routes silently, so routes need them too.
+		if v4 {
+			g |= netlink.GroupIPv4Addr
+		}
+		if v6 {
+			g |= netlink.GroupIPv6Addr
+		}
+	}
+	if o.keepKind(netlink.KindRoute) {
+		if v4 {
+			g |= netlink.GroupIPv4Route
+		}
+		if v6 {
+			g |= netlink.GroupIPv6Route
+		}
+	}
+	if o.keepKind(netlink.KindNeigh) {
+		g |= netlink.GroupNeigh
+	}
+	if o.keepKind(netlink.KindRule) {
+		if v4 {
+			g |= netlink.GroupIPv4Rule
+		}
+		if v6 {
+			g |= netlink.GroupIPv6Rule
+		}
+	}
+	return g
+}
+
+// Stats are the database's counters.
+type Stats struct {
+	// Objects per table: links, addrs, routes, neighs, rules.
+	Links, Addrs, Routes, Neighs, Rules int
+	// Revision is the current revision.
+	Revision uint64
+	// Events is the number of kernel notifications applied.
+	Events uint64
+	// Batches is the number of write transactions of notifications.
+	Batches uint64
+	// Resyncs counts full mark-and-sweep resynchronizations.
+	Resyncs uint64
+	// Reconciles counts targeted re-dumps after silent kernel deletions.
+	Reconciles uint64
+	// Overflows counts lost-notification signs: ENOBUFS on the listener
+	// or a full internal queue.
+	Overflows uint64
+	// ForeignDropped counts messages dropped because their sender was not
+	// the kernel.
+	ForeignDropped uint64
+	// DecodeErrors counts notifications that could not be decoded.
+	DecodeErrors uint64
+	// LastSync is how long the last full sync (initial or resync) took.
+	LastSync time.Duration
+}

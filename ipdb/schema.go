@@ -1,0 +1,95 @@
+package ipdb
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/go-memdb"
+	"github.com/ipdb-go/ipdb/netlink"
+)
+
+// kindSpec describes how one object kind is keyed, filtered, dumped and
+// compared. One is defined per kind, in that kind's file.
+type kindSpec struct {
+	kind  netlink.Kind
+	table string
+	// key is the kernel's identity of the object, as a binary key that
+	// starts with the fields prefix queries need.
+	key func(o netlink.Object) []byte
+	// keep applies the Open filters.
+	keep func(opts *options, o netlink.Object) bool
+	// dump streams the kernel's objects of this kind (all of them, or
+	// those matching the kernel-side filter in scope).
+	dump func(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error
+	// equal reports whether two objects with the same key are the same.
+	equal func(a, b netlink.Object) bool
+	// indexes are secondary indexes besides "id".
+	indexes map[string]*memdb.IndexSchema
+}
+
+// scope narrows a dump for a targeted reconcile. The zero scope is all.
+type scope struct {
+	family  uint8
+	ifindex uint32
+	table   uint32
+}
+
+var specs = [...]*kindSpec{
+	netlink.KindLink:  &linkSpec,
+	netlink.KindAddr:  &addrSpec,
+	netlink.KindRoute: &routeSpec,
+	netlink.KindNeigh: &neighSpec,
+	netlink.KindRule:  &ruleSpec,
+}
+
+func specOf(k netlink.Kind) *kindSpec {
+	if int(k) >= len(specs) || specs[k] == nil {
+		return nil
+	}
+	return specs[k]
+}
+
+// keyIndexer indexes objects by a binary key built without fmt or
+// reflection. FromArgs and PrefixFromArgs take the key bytes themselves.
+type keyIndexer struct {
+	key func(o netlink.Object) []byte
+}
+
+func (ix keyIndexer) FromObject(raw any) (bool, []byte, error) {
+	o, ok := raw.(netlink.Object)
+	if !ok {
+		return false, nil, fmt.Errorf("%w: %T is not a netlink object", ErrInvalid, raw)
+	}
+	k := ix.key(o)
+	return k != nil, k, nil
+}
+
+func (ix keyIndexer) FromArgs(args ...any) ([]byte, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("%w: want one key argument, got %d", ErrInvalid, len(args))
+	}
+	b, ok := args[0].([]byte)
+	if !ok {
+		return nil, fmt.Errorf("%w: key argument is %T, want []byte", ErrInvalid, args[0])
+	}
+	return b, nil
+}
+
+func (ix keyIndexer) PrefixFromArgs(args ...any) ([]byte, error) { return ix.FromArgs(args...) }
+
+func newSchema() *memdb.DBSchema {
+	s := &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{}}
+	for _, sp := range specs {
+		if sp == nil {
+			continue
+		}
+		idx := map[string]*memdb.IndexSchema{
+			"id": {Name: "id", Unique: true, Indexer: keyIndexer{key: sp.key}},
+		}
+		for name, is := range sp.indexes {
+			idx[name] = is
+		}
+		s.Tables[sp.table] = &memdb.TableSchema{Name: sp.table, Indexes: idx}
+	}
+	return s
+}
