@@ -365,9 +365,6 @@ func (a *Addr) validate(v Verb) error {
 		return invalidf("address without a valid prefix")
 	}
 	local := a.Prefix.Addr()
-	if local.Zone() != "" {
-		return invalidf("address %s has a zone", local)
-	}
 	fam := uint8(unix.AF_INET)
 	if !local.Is4() {
 		fam = unix.AF_INET6
