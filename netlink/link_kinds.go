@@ -144,8 +144,12 @@ func (i *LinkInfo) decode(b []byte) error {
 
 func (i *LinkInfo) encode(mode encodeMode) ([]byte, error) {
 	ae := nl.NewAttributeEncoder()
-	if k := i.kind(); k != "" {
+	if k := i.kind(); k != "" && mode == encodeAll {
 		ae.String(unix.IFLA_INFO_KIND, k)
+	} else if k != "" {
+		// Requests carry the kind without a terminating NUL, as ip(8)
+		// sends it.
+		ae.Bytes(unix.IFLA_INFO_KIND, []byte(k))
 	}
 	if i.Data != nil {
 		ae.Do(unix.IFLA_INFO_DATA, func() ([]byte, error) { return i.Data.encode(mode) })
