@@ -526,10 +526,10 @@ type NeighFilter struct {
 // one freshly allocated *Neigh per call. If the dump is interrupted by
 // concurrent changes it is repeated, so fn may see an entry again.
 //
-// Without strict checking the kernel does not filter by Master; such
-// entries are then dropped only where the entry itself names its master
-// (the FDB), so callers that need Master on ARP/NDP need a kernel with
-// strict checking (4.20 or later).
+// Master filtering is done by the kernel, which needs strict checking
+// (Linux 4.20 or later): ARP and NDP entries do not name the master of
+// their link, nor FDB entries of a bridge's own addresses, so without it
+// only FDB entries that carry NDA_MASTER are filtered.
 func (c *Conn) NeighDump(ctx context.Context, f *NeighFilter, fn func(*Neigh) error) error {
 	return c.neighDump(ctx, f, nil, fn)
 }
@@ -582,7 +582,7 @@ func (c *Conn) neighDump(ctx context.Context, f *NeighFilter, restart func(), fn
 		}
 		if f.Family != 0 && n.Family != f.Family ||
 			f.Index != 0 && n.Index != f.Index ||
-			f.Master != 0 && n.Family == unix.AF_BRIDGE && n.Master != f.Master ||
+			f.Master != 0 && n.Master != 0 && n.Master != f.Master ||
 			f.State != 0 && n.State&f.State == 0 ||
 			f.Proxy != (n.Flags&unix.NTF_PROXY != 0) && n.Family != unix.AF_BRIDGE {
 			return nil
