@@ -808,7 +808,7 @@ const (
 // String describes r in the words of `ip route`.
 func (r *Route) String() string {
 	var b strings.Builder
-	if r.Type != RouteUnicast {
+	if r.Type != RouteUnicast && r.Type != 0 {
 		b.WriteString(r.Type.String())
 		b.WriteByte(' ')
 	}
@@ -954,9 +954,6 @@ func (r *Route) requestHeader(v Verb) (rtHeader, error) {
 	}
 	if r.Family != 0 && r.Family != fam {
 		return rtHeader{}, invalidf("family %d does not match destination %s", r.Family, r.Dst)
-	}
-	if dst.Zone() != "" {
-		return rtHeader{}, invalidf("destination %s has a zone", r.Dst)
 	}
 	if m := r.Dst.Masked(); m != r.Dst {
 		return rtHeader{}, invalidf("destination %s has host bits set (the prefix is %s)", r.Dst, m)
