@@ -265,7 +265,7 @@ func TestAddrLiveFilter(t *testing.T) {
 			for _, a := range got {
 				gotS = append(gotS, a.String())
 			}
-			if len(want) == 0 || !equalStrings(gotS, want) {
+			if len(want) == 0 || !addrEqualStrings(gotS, want) {
 				t.Errorf("%s:\n got %q\nwant %q", tc.name, gotS, want)
 			}
 		}
@@ -283,7 +283,7 @@ func TestAddrLiveFilter(t *testing.T) {
 	})
 }
 
-func equalStrings(a, b []string) bool {
+func addrEqualStrings(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
 	}

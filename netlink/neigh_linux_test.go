@@ -70,7 +70,7 @@ func neighFind(l []*netlink.Neigh, family uint8, index int, dst string, mac stri
 	return nil
 }
 
-func neighMAC(s string) net.HardwareAddr {
+func neighParseMAC(s string) net.HardwareAddr {
 	m, err := net.ParseMAC(s)
 	if err != nil {
 		panic(err)
@@ -78,8 +78,8 @@ func neighMAC(s string) net.HardwareAddr {
 	return m
 }
 
-// bridgeCmd runs `bridge -n NS args...`.
-func bridgeCmd(t *testing.T, ns *nstest.NS, args ...string) {
+// neighBridge runs `bridge -n NS args...`.
+func neighBridge(t *testing.T, ns *nstest.NS, args ...string) {
 	t.Helper()
 	out, err := exec.Command("bridge", append([]string{"-n", ns.Name}, args...)...).CombinedOutput()
 	if err != nil {
@@ -101,10 +101,10 @@ func TestNeighLiveARPNDP(t *testing.T) {
 		)
 		got := neighCheck(t, c, ns)
 		for _, w := range []netlink.Neigh{
-			{Family: unix.AF_INET, Index: veth0, Dst: netip.MustParseAddr("192.0.2.2"), LLAddr: neighMAC("02:00:00:00:00:02"), State: unix.NUD_PERMANENT},
-			{Family: unix.AF_INET, Index: veth0, Dst: netip.MustParseAddr("192.0.2.3"), LLAddr: neighMAC("02:00:00:00:00:03"), State: unix.NUD_STALE},
-			{Family: unix.AF_INET, Index: veth1, Dst: netip.MustParseAddr("192.0.2.4"), LLAddr: neighMAC("02:00:00:00:00:04"), State: unix.NUD_NOARP},
-			{Family: unix.AF_INET6, Index: veth0, Dst: netip.MustParseAddr("2001:db8::2"), LLAddr: neighMAC("02:00:00:00:00:05"), State: unix.NUD_STALE, Flags: unix.NTF_ROUTER},
+			{Family: unix.AF_INET, Index: veth0, Dst: netip.MustParseAddr("192.0.2.2"), LLAddr: neighParseMAC("02:00:00:00:00:02"), State: unix.NUD_PERMANENT},
+			{Family: unix.AF_INET, Index: veth0, Dst: netip.MustParseAddr("192.0.2.3"), LLAddr: neighParseMAC("02:00:00:00:00:03"), State: unix.NUD_STALE},
+			{Family: unix.AF_INET, Index: veth1, Dst: netip.MustParseAddr("192.0.2.4"), LLAddr: neighParseMAC("02:00:00:00:00:04"), State: unix.NUD_NOARP},
+			{Family: unix.AF_INET6, Index: veth0, Dst: netip.MustParseAddr("2001:db8::2"), LLAddr: neighParseMAC("02:00:00:00:00:05"), State: unix.NUD_STALE, Flags: unix.NTF_ROUTER},
 			{Family: unix.AF_INET, Index: veth0, Dst: netip.MustParseAddr("192.0.2.9"), Flags: unix.NTF_PROXY},
 			{Family: unix.AF_INET6, Index: veth1, Dst: netip.MustParseAddr("2001:db8::9"), Flags: unix.NTF_PROXY},
 		} {
@@ -115,7 +115,7 @@ func TestNeighLiveARPNDP(t *testing.T) {
 		}
 
 		// Library writes, checked with ip after each.
-		arp := &netlink.Neigh{Family: unix.AF_INET, Index: veth0, Dst: netip.MustParseAddr("192.0.2.20"), LLAddr: neighMAC("02:00:00:00:00:20")}
+		arp := &netlink.Neigh{Family: unix.AF_INET, Index: veth0, Dst: netip.MustParseAddr("192.0.2.20"), LLAddr: neighParseMAC("02:00:00:00:00:20")}
 		if err := c.NeighAdd(ctx, arp); err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +126,7 @@ func TestNeighLiveARPNDP(t *testing.T) {
 		if err := c.NeighAdd(ctx, arp); !errors.Is(err, unix.EEXIST) {
 			t.Fatalf("second add: %v, want EEXIST", err)
 		}
-		arp.LLAddr, arp.State = neighMAC("02:00:00:00:00:21"), unix.NUD_STALE
+		arp.LLAddr, arp.State = neighParseMAC("02:00:00:00:00:21"), unix.NUD_STALE
 		if err := c.NeighReplace(ctx, arp); err != nil {
 			t.Fatal(err)
 		}
@@ -135,7 +135,7 @@ func TestNeighLiveARPNDP(t *testing.T) {
 			t.Fatalf("after replace: %+v", n)
 		}
 
-		ndp := &netlink.Neigh{Family: unix.AF_INET6, Index: veth1, Dst: netip.MustParseAddr("2001:db8::20"), LLAddr: neighMAC("02:00:00:00:00:22"), State: unix.NUD_STALE}
+		ndp := &netlink.Neigh{Family: unix.AF_INET6, Index: veth1, Dst: netip.MustParseAddr("2001:db8::20"), LLAddr: neighParseMAC("02:00:00:00:00:22"), State: unix.NUD_STALE}
 		if err := c.NeighAdd(ctx, ndp); err != nil {
 			t.Fatal(err)
 		}
@@ -147,7 +147,7 @@ func TestNeighLiveARPNDP(t *testing.T) {
 		if n := neighFind(got, unix.AF_INET6, veth1, "2001:db8::20", "02:00:00:00:00:22"); n == nil || n.State != unix.NUD_PERMANENT || n.Flags&unix.NTF_ROUTER == 0 {
 			t.Fatalf("after change: %+v", n)
 		}
-		missing := &netlink.Neigh{Family: unix.AF_INET6, Index: veth1, Dst: netip.MustParseAddr("2001:db8::77"), LLAddr: neighMAC("02:00:00:00:00:77")}
+		missing := &netlink.Neigh{Family: unix.AF_INET6, Index: veth1, Dst: netip.MustParseAddr("2001:db8::77"), LLAddr: neighParseMAC("02:00:00:00:00:77")}
 		if err := c.NeighChange(ctx, missing); !errors.Is(err, unix.ENOENT) {
 			t.Fatalf("change of a missing entry: %v, want ENOENT", err)
 		}
@@ -260,9 +260,9 @@ func TestNeighLiveFDB(t *testing.T) {
 		}
 		ns.Batch("link add br0 type bridge", "link set br0 up", "link set veth1 master br0")
 		br0, vx0 := addrIfindex(t, ns, "br0"), addrIfindex(t, ns, "vx0")
-		bridgeCmd(t, ns, "fdb", "add", "02:00:00:00:00:aa", "dev", "veth1", "master", "static")
-		bridgeCmd(t, ns, "fdb", "add", "00:00:00:00:00:00", "dev", "vx0", "self", "dst", "203.0.113.7", "permanent")
-		bridgeCmd(t, ns, "fdb", "add", "02:00:00:00:00:ab", "dev", "vx0", "self", "dst", "203.0.113.8", "port", "4790", "vni", "77", "via", "veth0", "permanent")
+		neighBridge(t, ns, "fdb", "add", "02:00:00:00:00:aa", "dev", "veth1", "master", "static")
+		neighBridge(t, ns, "fdb", "add", "00:00:00:00:00:00", "dev", "vx0", "self", "dst", "203.0.113.7", "permanent")
+		neighBridge(t, ns, "fdb", "add", "02:00:00:00:00:ab", "dev", "vx0", "self", "dst", "203.0.113.8", "port", "4790", "vni", "77", "via", "veth0", "permanent")
 		got := neighCheck(t, c, ns)
 		if n := neighFind(got, unix.AF_BRIDGE, veth1, "", "02:00:00:00:00:aa"); n == nil || n.Master != br0 || n.State != unix.NUD_NOARP {
 			t.Errorf("bridge port entry: %+v", n)
@@ -273,7 +273,7 @@ func TestNeighLiveFDB(t *testing.T) {
 		}
 
 		// Library writes on the bridge port (master) and on the vxlan (self).
-		port := &netlink.Neigh{Family: unix.AF_BRIDGE, Index: veth1, Flags: unix.NTF_MASTER, LLAddr: neighMAC("02:00:00:00:00:bb")}
+		port := &netlink.Neigh{Family: unix.AF_BRIDGE, Index: veth1, Flags: unix.NTF_MASTER, LLAddr: neighParseMAC("02:00:00:00:00:bb")}
 		if err := c.NeighAdd(ctx, port); err != nil {
 			t.Fatal(err)
 		}
@@ -293,9 +293,9 @@ func TestNeighLiveFDB(t *testing.T) {
 		}
 
 		flood1 := &netlink.Neigh{Family: unix.AF_BRIDGE, Index: vx0, Flags: unix.NTF_SELF, State: unix.NUD_PERMANENT,
-			LLAddr: neighMAC("00:00:00:00:00:00"), Dst: netip.MustParseAddr("203.0.113.9")}
+			LLAddr: neighParseMAC("00:00:00:00:00:00"), Dst: netip.MustParseAddr("203.0.113.9")}
 		flood2 := &netlink.Neigh{Family: unix.AF_BRIDGE, Index: vx0, Flags: unix.NTF_SELF, State: unix.NUD_PERMANENT,
-			LLAddr: neighMAC("00:00:00:00:00:00"), Dst: netip.MustParseAddr("203.0.113.10"), Port: 4791, VNI: 99, Via: veth0}
+			LLAddr: neighParseMAC("00:00:00:00:00:00"), Dst: netip.MustParseAddr("203.0.113.10"), Port: 4791, VNI: 99, Via: veth0}
 		if err := c.NeighAppend(ctx, flood1); err != nil {
 			t.Fatal(err)
 		}
@@ -351,7 +351,7 @@ func TestNeighLiveFDB(t *testing.T) {
 		}
 
 		// Get an FDB entry from the bridge.
-		g, err := c.NeighGet(ctx, &netlink.Neigh{Family: unix.AF_BRIDGE, LLAddr: neighMAC("02:00:00:00:00:aa"), Master: br0})
+		g, err := c.NeighGet(ctx, &netlink.Neigh{Family: unix.AF_BRIDGE, LLAddr: neighParseMAC("02:00:00:00:00:aa"), Master: br0})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -387,7 +387,7 @@ func TestNeighLiveOracleDetectsDifferences(t *testing.T) {
 			"neigh add 192.0.2.2 lladdr 02:00:00:00:00:02 dev veth0 nud permanent",
 			"neigh add proxy 192.0.2.9 dev veth0",
 		)
-		bridgeCmd(t, ns, "fdb", "add", "02:00:00:00:00:aa", "dev", "veth1", "master", "static")
+		neighBridge(t, ns, "fdb", "add", "02:00:00:00:00:aa", "dev", "veth1", "master", "static")
 		got := neighCheck(t, c, ns)
 		arp := neighFind(got, unix.AF_INET, veth0, "192.0.2.2", "")
 		fdb := neighFind(got, unix.AF_BRIDGE, veth1, "", "02:00:00:00:00:aa")
@@ -395,7 +395,7 @@ func TestNeighLiveOracleDetectsDifferences(t *testing.T) {
 			t.Fatalf("entries not dumped: %v", got)
 		}
 		for name, mutate := range map[string]func(*netlink.Neigh, *netlink.Neigh) bool{
-			"arp lladdr":   func(a, _ *netlink.Neigh) bool { a.LLAddr = neighMAC("02:00:00:00:00:99"); return true },
+			"arp lladdr":   func(a, _ *netlink.Neigh) bool { a.LLAddr = neighParseMAC("02:00:00:00:00:99"); return true },
 			"arp state":    func(a, _ *netlink.Neigh) bool { a.State = unix.NUD_STALE; return true },
 			"arp router":   func(a, _ *netlink.Neigh) bool { a.Flags |= unix.NTF_ROUTER; return true },
 			"arp index":    func(a, _ *netlink.Neigh) bool { a.Index = veth1; return true },
