@@ -19,10 +19,11 @@ const (
 	rtextFilterVF        = 1 << 0 // RTEXT_FILTER_VF
 	rtextFilterSkipStats = 1 << 3 // RTEXT_FILTER_SKIP_STATS
 
-	ifinfomsgLen = 16 // sizeof(struct ifinfomsg)
-	ifNameSize   = 16 // IFNAMSIZ, including the terminating NUL
-	maxAddrLen   = 32 // MAX_ADDR_LEN
-	linkStatsLen = 8 * 25
+	ifinfomsgLen  = 16  // sizeof(struct ifinfomsg)
+	ifNameSize    = 16  // IFNAMSIZ, including the terminating NUL
+	altIfNameSize = 128 // ALTIFNAMSIZ, including the terminating NUL
+	maxAddrLen    = 32  // MAX_ADDR_LEN
+	linkStatsLen  = 8 * 25
 )
 
 // OperState is the RFC 2863 operational state of a link (IFLA_OPERSTATE,
@@ -577,6 +578,23 @@ func validLinkName(name string) error {
 	return nil
 }
 
+// validLinkLookupName checks a name or alternative name (up to
+// ALTIFNAMSIZ-1 bytes) to look up.
+func validLinkLookupName(name string) error {
+	if len(name) < ifNameSize {
+		return validLinkName(name)
+	}
+	if len(name) >= altIfNameSize {
+		return invalidf("link name %q longer than %d bytes", name, altIfNameSize-1)
+	}
+	for _, r := range name {
+		if r == '/' || r == ':' || r == 0 || unicode.IsSpace(r) {
+			return invalidf("link name %q contains %q", name, r)
+		}
+	}
+	return nil
+}
+
 // validate checks a request; top is false for a veth peer.
 func (l *Link) validate(v Verb, top bool) error {
 	if l.Name != "" || (v == Add && top) {
@@ -695,7 +713,10 @@ func getLinkRequest(index int, name string) ([]byte, error) {
 	b := make([]byte, ifinfomsgLen)
 	binary.NativeEndian.PutUint32(b[4:8], uint32(int32(index)))
 	ae := nl.NewAttributeEncoder()
-	if name != "" {
+	switch {
+	case len(name) >= ifNameSize:
+		ae.String(unix.IFLA_ALT_IFNAME, name)
+	case name != "":
 		ae.String(unix.IFLA_IFNAME, name)
 	}
 	ae.Uint32(unix.IFLA_EXT_MASK, rtextFilterVF)
@@ -713,11 +734,13 @@ func (c *Conn) LinkByIndex(ctx context.Context, index int) (*Link, error) {
 	return c.getLink(ctx, object, body)
 }
 
-// LinkByName returns the link with this name (or alternative name). A link
-// that does not exist is an error wrapping unix.ENODEV.
+// LinkByName returns the link with this name or alternative name (names of
+// 16 bytes or more can only be alternative names and are looked up as
+// such, with IFLA_ALT_IFNAME). A link that does not exist is an error
+// wrapping unix.ENODEV.
 func (c *Conn) LinkByName(ctx context.Context, name string) (*Link, error) {
 	object := "link " + name
-	if err := validLinkName(name); err != nil {
+	if err := validLinkLookupName(name); err != nil {
 		return nil, &OpError{Op: "get", Object: object, Err: err}
 	}
 	body, _ := getLinkRequest(0, name)

@@ -1,0 +1,10 @@
+// Package oracle compares the library's view with iproute2's `ip -j`
+// output.
+//
+// Each Compare function runs `ip -j -n NS ...` in a test namespace (see
+// package nstest), decodes its JSON and compares it object for object with
+// what package netlink returned, covering every field that ip prints and
+// the library decodes. The result is nil or an error listing each
+// difference in words, so that a failing test says which object and field
+// disagree. The database's differential tests reuse these functions.
+package oracle
