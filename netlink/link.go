@@ -16,14 +16,12 @@ import (
 // Constants of linux/if_link.h and linux/rtnetlink.h that
 // golang.org/x/sys/unix lacks.
 const (
-	rtextFilterVF        = 1 << 0 // RTEXT_FILTER_VF
-	rtextFilterSkipStats = 1 << 3 // RTEXT_FILTER_SKIP_STATS
+	linkRtextFilterVF = 1 << 0 // RTEXT_FILTER_VF
 
-	ifinfomsgLen  = 16  // sizeof(struct ifinfomsg)
-	ifNameSize    = 16  // IFNAMSIZ, including the terminating NUL
-	altIfNameSize = 128 // ALTIFNAMSIZ, including the terminating NUL
-	maxAddrLen    = 32  // MAX_ADDR_LEN
-	linkStatsLen  = 8 * 25
+	ifinfomsgLen    = 16  // sizeof(struct ifinfomsg)
+	linkNameSize    = 16  // IFNAMSIZ, including the terminating NUL
+	linkAltNameSize = 128 // ALTIFNAMSIZ, including the terminating NUL
+	linkMaxAddrLen  = 32  // MAX_ADDR_LEN
 )
 
 // OperState is the RFC 2863 operational state of a link (IFLA_OPERSTATE,
@@ -41,12 +39,12 @@ const (
 	OperUp             OperState = 6 // IF_OPER_UP
 )
 
-var operStateNames = [...]string{"UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"}
+var linkOperStateNames = [...]string{"UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"}
 
 // String returns the state as ip(8) prints it: "UP", "DOWN", "UNKNOWN"...
 func (s OperState) String() string {
-	if int(s) < len(operStateNames) {
-		return operStateNames[s]
+	if int(s) < len(linkOperStateNames) {
+		return linkOperStateNames[s]
 	}
 	return strconv.Itoa(int(s))
 }
@@ -390,7 +388,7 @@ func (l *Link) decode(b []byte) error {
 			l.Stats = new(LinkStats)
 			ad.Do(l.Stats.decode)
 		case unix.IFLA_PROP_LIST:
-			names, ok, err := decodeAltNames(ad.Bytes())
+			names, ok, err := linkDecodeAltNames(ad.Bytes())
 			if err != nil {
 				return err
 			}
@@ -412,9 +410,9 @@ func (l *Link) decode(b []byte) error {
 	return nil
 }
 
-// decodeAltNames decodes IFLA_PROP_LIST. ok is false if it holds anything
+// linkDecodeAltNames decodes IFLA_PROP_LIST. ok is false if it holds anything
 // but IFLA_ALT_IFNAME, in which case the caller keeps it raw.
-func decodeAltNames(b []byte) (names []string, ok bool, err error) {
+func linkDecodeAltNames(b []byte) (names []string, ok bool, err error) {
 	ad, err := nl.NewAttributeDecoder(b)
 	if err != nil {
 		return nil, false, malformedf("IFLA_PROP_LIST: %v", err)
@@ -433,37 +431,37 @@ func decodeAltNames(b []byte) (names []string, ok bool, err error) {
 	return names, ok, nil
 }
 
-// encodeMode says which attributes encode writes.
-type encodeMode uint8
+// linkEncodeMode says which attributes encode writes.
+type linkEncodeMode uint8
 
 const (
-	encodeAll encodeMode = iota // everything, for round trips
-	encodeAdd                   // a new-link request that creates
-	encodeSet                   // a new-link request that changes
-	encodeDel                   // a del-link request
+	linkEncodeAll linkEncodeMode = iota // everything, for round trips
+	linkEncodeAdd                       // a new-link request that creates
+	linkEncodeSet                       // a new-link request that changes
+	linkEncodeDel                       // a del-link request
 )
 
 // marshal encodes the link as the kernel would send it: the header, every
 // decoded field that is set and the Unknown attributes.
-func (l *Link) marshal() ([]byte, error) { return l.encode(encodeAll) }
+func (l *Link) marshal() ([]byte, error) { return l.encode(linkEncodeAll) }
 
-func (l *Link) encode(mode encodeMode) ([]byte, error) {
+func (l *Link) encode(mode linkEncodeMode) ([]byte, error) {
 	hdr := make([]byte, ifinfomsgLen)
 	hdr[0] = l.Family
 	binary.NativeEndian.PutUint16(hdr[2:4], l.Type)
 	binary.NativeEndian.PutUint32(hdr[4:8], uint32(int32(l.Index)))
 	flags, change := l.Flags, l.Change
-	if mode != encodeAll && change == 0 {
+	if mode != linkEncodeAll && change == 0 {
 		change = flags
 	}
-	if mode == encodeDel {
+	if mode == linkEncodeDel {
 		flags, change = 0, 0
 	}
 	binary.NativeEndian.PutUint32(hdr[8:12], flags)
 	binary.NativeEndian.PutUint32(hdr[12:16], change)
 
 	ae := nl.NewAttributeEncoder()
-	all, req := mode == encodeAll, mode == encodeAdd || mode == encodeSet
+	all, req := mode == linkEncodeAll, mode == linkEncodeAdd || mode == linkEncodeSet
 	u32 := func(typ uint16, v uint32, zero bool) {
 		if v != 0 || zero {
 			ae.Uint32(typ, v)
@@ -472,8 +470,8 @@ func (l *Link) encode(mode encodeMode) ([]byte, error) {
 	if l.Name != "" {
 		ae.String(unix.IFLA_IFNAME, l.Name)
 	}
-	if mode == encodeDel {
-		return appendAttrs(hdr, ae)
+	if mode == linkEncodeDel {
+		return linkAppendAttrs(hdr, ae)
 	}
 	u32(unix.IFLA_MTU, l.MTU, false)
 	u32(unix.IFLA_TXQLEN, l.TxQueueLen, req && l.Zero&ZeroTxQueueLen != 0)
@@ -492,7 +490,7 @@ func (l *Link) encode(mode encodeMode) ([]byte, error) {
 		ae.Bytes(unix.IFLA_IFALIAS, []byte(l.Alias))
 	}
 	u32(unix.IFLA_MASTER, uint32(l.Master), req && l.Zero&ZeroMaster != 0)
-	if all || mode == encodeAdd {
+	if all || mode == linkEncodeAdd {
 		u32(unix.IFLA_LINK, uint32(l.ParentIndex), false)
 		u32(unix.IFLA_NUM_TX_QUEUES, l.NumTxQueues, false)
 		u32(unix.IFLA_NUM_RX_QUEUES, l.NumRxQueues, false)
@@ -548,10 +546,10 @@ func (l *Link) encode(mode encodeMode) ([]byte, error) {
 			ae.Bytes(a.Type, a.Data)
 		}
 	}
-	return appendAttrs(hdr, ae)
+	return linkAppendAttrs(hdr, ae)
 }
 
-func appendAttrs(hdr []byte, ae *nl.AttributeEncoder) ([]byte, error) {
+func linkAppendAttrs(hdr []byte, ae *nl.AttributeEncoder) ([]byte, error) {
 	attrs, err := ae.Encode()
 	if err != nil {
 		return nil, invalidf("%v", err)
@@ -565,8 +563,8 @@ func validLinkName(name string) error {
 	switch {
 	case name == "":
 		return invalidf("empty link name")
-	case len(name) >= ifNameSize:
-		return invalidf("link name %q longer than %d bytes", name, ifNameSize-1)
+	case len(name) >= linkNameSize:
+		return invalidf("link name %q longer than %d bytes", name, linkNameSize-1)
 	case name == "." || name == "..":
 		return invalidf("link name %q", name)
 	}
@@ -581,11 +579,11 @@ func validLinkName(name string) error {
 // validLinkLookupName checks a name or alternative name (up to
 // ALTIFNAMSIZ-1 bytes) to look up.
 func validLinkLookupName(name string) error {
-	if len(name) < ifNameSize {
+	if len(name) < linkNameSize {
 		return validLinkName(name)
 	}
-	if len(name) >= altIfNameSize {
-		return invalidf("link name %q longer than %d bytes", name, altIfNameSize-1)
+	if len(name) >= linkAltNameSize {
+		return invalidf("link name %q longer than %d bytes", name, linkAltNameSize-1)
 	}
 	for _, r := range name {
 		if r == '/' || r == ':' || r == 0 || unicode.IsSpace(r) {
@@ -617,8 +615,8 @@ func (l *Link) validate(v Verb, top bool) error {
 	if l.NetNSFD < 0 || l.NetNSPID < 0 {
 		return invalidf("negative namespace fd or pid")
 	}
-	if len(l.Address) > maxAddrLen || len(l.Broadcast) > maxAddrLen {
-		return invalidf("link layer address longer than %d bytes", maxAddrLen)
+	if len(l.Address) > linkMaxAddrLen || len(l.Broadcast) > linkMaxAddrLen {
+		return invalidf("link layer address longer than %d bytes", linkMaxAddrLen)
 	}
 	if len(l.Alias) >= 256 {
 		return invalidf("alias longer than 255 bytes")
@@ -690,11 +688,11 @@ func LinkOp(v Verb, l *Link) Op {
 		}
 		switch v {
 		case Add, Replace:
-			return l.encode(encodeAdd)
+			return l.encode(linkEncodeAdd)
 		case Delete:
-			return l.encode(encodeDel)
+			return l.encode(linkEncodeDel)
 		}
-		return l.encode(encodeSet)
+		return l.encode(linkEncodeSet)
 	})
 }
 
@@ -708,19 +706,19 @@ func (c *Conn) LinkSet(ctx context.Context, l *Link) error { return c.Do(ctx, Li
 // LinkDel deletes the link with l.Index, or l.Name if the index is zero.
 func (c *Conn) LinkDel(ctx context.Context, l *Link) error { return c.Do(ctx, LinkOp(Delete, l)) }
 
-// getLinkRequest builds an RTM_GETLINK body for index or name.
-func getLinkRequest(index int, name string) ([]byte, error) {
+// linkGetRequest builds an RTM_GETLINK body for index or name.
+func linkGetRequest(index int, name string) ([]byte, error) {
 	b := make([]byte, ifinfomsgLen)
 	binary.NativeEndian.PutUint32(b[4:8], uint32(int32(index)))
 	ae := nl.NewAttributeEncoder()
 	switch {
-	case len(name) >= ifNameSize:
+	case len(name) >= linkNameSize:
 		ae.String(unix.IFLA_ALT_IFNAME, name)
 	case name != "":
 		ae.String(unix.IFLA_IFNAME, name)
 	}
-	ae.Uint32(unix.IFLA_EXT_MASK, rtextFilterVF)
-	return appendAttrs(b, ae)
+	ae.Uint32(unix.IFLA_EXT_MASK, linkRtextFilterVF)
+	return linkAppendAttrs(b, ae)
 }
 
 // LinkByIndex returns the link with this index. A link that does not exist
@@ -730,7 +728,7 @@ func (c *Conn) LinkByIndex(ctx context.Context, index int) (*Link, error) {
 	if index <= 0 {
 		return nil, &OpError{Op: "get", Object: object, Err: invalidf("link index %d", index)}
 	}
-	body, _ := getLinkRequest(index, "")
+	body, _ := linkGetRequest(index, "")
 	return c.getLink(ctx, object, body)
 }
 
@@ -743,7 +741,7 @@ func (c *Conn) LinkByName(ctx context.Context, name string) (*Link, error) {
 	if err := validLinkLookupName(name); err != nil {
 		return nil, &OpError{Op: "get", Object: object, Err: err}
 	}
-	body, _ := getLinkRequest(0, name)
+	body, _ := linkGetRequest(0, name)
 	return c.getLink(ctx, object, body)
 }
 
@@ -811,7 +809,7 @@ func (f *LinkFilter) String() string {
 func (f *LinkFilter) dumpRequest(strict bool) ([]byte, error) {
 	b := make([]byte, ifinfomsgLen)
 	ae := nl.NewAttributeEncoder()
-	ae.Uint32(unix.IFLA_EXT_MASK, rtextFilterVF)
+	ae.Uint32(unix.IFLA_EXT_MASK, linkRtextFilterVF)
 	if f != nil && strict {
 		if f.Master != 0 {
 			ae.Uint32(unix.IFLA_MASTER, uint32(f.Master))
@@ -824,7 +822,7 @@ func (f *LinkFilter) dumpRequest(strict bool) ([]byte, error) {
 			})
 		}
 	}
-	return appendAttrs(b, ae)
+	return linkAppendAttrs(b, ae)
 }
 
 // LinkDump streams the links that match f (nil for all) to fn, one fresh
@@ -844,7 +842,7 @@ func (c *Conn) linkDump(ctx context.Context, f *LinkFilter, restart func(), fn f
 		// The kernel has no index filter for link dumps; a get is exact.
 		l, err := c.LinkByIndex(ctx, f.Index)
 		if err != nil {
-			if isNoDevice(err) {
+			if linkIsNoDevice(err) {
 				return nil
 			}
 			return err
@@ -870,7 +868,7 @@ func (c *Conn) linkDump(ctx context.Context, f *LinkFilter, restart func(), fn f
 	})
 }
 
-func isNoDevice(err error) bool {
+func linkIsNoDevice(err error) bool {
 	oe, ok := err.(*OpError)
 	return ok && (oe.Err == unix.ENODEV || oe.Err == ErrNotFound)
 }

@@ -13,7 +13,7 @@ import (
 // Constants of linux/if_link.h and linux/veth.h that golang.org/x/sys/unix
 // lacks.
 const (
-	vethInfoPeer = 1 // VETH_INFO_PEER: struct ifinfomsg and IFLA_* attributes
+	linkVethInfoPeer = 1 // VETH_INFO_PEER: struct ifinfomsg and IFLA_* attributes
 )
 
 // LinkInfo is a link's kind and kind data (IFLA_LINKINFO).
@@ -47,12 +47,12 @@ type LinkData interface {
 	// Kind returns the IFLA_INFO_KIND this data belongs to.
 	Kind() string
 	decode(b []byte) error
-	encode(mode encodeMode) ([]byte, error)
+	encode(mode linkEncodeMode) ([]byte, error)
 	validate(v Verb) error
 }
 
 // kinds the kernel knows; LinkOp rejects others unless their data is raw.
-var knownKinds = map[string]bool{
+var linkKnownKinds = map[string]bool{
 	"bridge": true, "veth": true, "vxlan": true, "macvlan": true, "macvtap": true,
 	"vlan": true, "bond": true, "dummy": true, "tun": true, "vrf": true, "ifb": true,
 	"ipvlan": true, "ipvtap": true, "geneve": true, "gre": true, "gretap": true,
@@ -142,9 +142,9 @@ func (i *LinkInfo) decode(b []byte) error {
 	return nil
 }
 
-func (i *LinkInfo) encode(mode encodeMode) ([]byte, error) {
+func (i *LinkInfo) encode(mode linkEncodeMode) ([]byte, error) {
 	ae := nl.NewAttributeEncoder()
-	if k := i.kind(); k != "" && mode == encodeAll {
+	if k := i.kind(); k != "" && mode == linkEncodeAll {
 		ae.String(unix.IFLA_INFO_KIND, k)
 	} else if k != "" {
 		// Requests carry the kind without a terminating NUL, as ip(8)
@@ -154,7 +154,7 @@ func (i *LinkInfo) encode(mode encodeMode) ([]byte, error) {
 	if i.Data != nil {
 		ae.Do(unix.IFLA_INFO_DATA, func() ([]byte, error) { return i.Data.encode(mode) })
 	}
-	if mode == encodeAll {
+	if mode == linkEncodeAll {
 		if i.SlaveKind != "" {
 			ae.String(unix.IFLA_INFO_SLAVE_KIND, i.SlaveKind)
 		}
@@ -180,7 +180,7 @@ func (i *LinkInfo) validate(v Verb) error {
 	if i.Data != nil && i.Data.Kind() != kind {
 		return invalidf("link kind %q with %q kind data", kind, i.Data.Kind())
 	}
-	if !knownKinds[kind] && !isRaw {
+	if !linkKnownKinds[kind] && !isRaw {
 		return invalidf("unknown link kind %q (use RawLinkData to send it anyway)", kind)
 	}
 	if kind == "tun" && (v == Add || v == Replace) {
@@ -193,48 +193,48 @@ func (i *LinkInfo) validate(v Verb) error {
 }
 
 // encoder helpers for optional values.
-func putU8(ae *nl.AttributeEncoder, typ uint16, v *uint8) {
+func linkPutU8(ae *nl.AttributeEncoder, typ uint16, v *uint8) {
 	if v != nil {
 		ae.Uint8(typ, *v)
 	}
 }
 
-func putU16(ae *nl.AttributeEncoder, typ uint16, v *uint16) {
+func linkPutU16(ae *nl.AttributeEncoder, typ uint16, v *uint16) {
 	if v != nil {
 		ae.Uint16(typ, *v)
 	}
 }
 
-func putU32(ae *nl.AttributeEncoder, typ uint16, v *uint32) {
+func linkPutU32(ae *nl.AttributeEncoder, typ uint16, v *uint32) {
 	if v != nil {
 		ae.Uint32(typ, *v)
 	}
 }
 
-func putBool(ae *nl.AttributeEncoder, typ uint16, v *bool) {
+func linkPutBool(ae *nl.AttributeEncoder, typ uint16, v *bool) {
 	if v != nil {
-		ae.Uint8(typ, b2u8(*v))
+		ae.Uint8(typ, linkB2U8(*v))
 	}
 }
 
-func b2u8(b bool) uint8 {
+func linkB2U8(b bool) uint8 {
 	if b {
 		return 1
 	}
 	return 0
 }
 
-func putBE16(ae *nl.AttributeEncoder, typ uint16, v uint16) {
+func linkPutBE16(ae *nl.AttributeEncoder, typ uint16, v uint16) {
 	b := make([]byte, 2)
 	binary.BigEndian.PutUint16(b, v)
 	ae.Bytes(typ, b)
 }
 
-func be16(ad *nl.AttributeDecoder) uint16 {
+func linkBE16(ad *nl.AttributeDecoder) uint16 {
 	var v uint16
 	ad.Do(func(b []byte) error {
 		if len(b) != 2 {
-			return fmt.Errorf("attribute %d is not a be16; length %d", ad.Type(), len(b))
+			return fmt.Errorf("attribute %d is not a linkBE16; length %d", ad.Type(), len(b))
 		}
 		v = binary.BigEndian.Uint16(b)
 		return nil
@@ -242,32 +242,32 @@ func be16(ad *nl.AttributeDecoder) uint16 {
 	return v
 }
 
-func u8p(ad *nl.AttributeDecoder) *uint8 {
+func linkU8P(ad *nl.AttributeDecoder) *uint8 {
 	v := ad.Uint8()
 	return &v
 }
 
-func u16p(ad *nl.AttributeDecoder) *uint16 {
+func linkU16P(ad *nl.AttributeDecoder) *uint16 {
 	v := ad.Uint16()
 	return &v
 }
 
-func u32p(ad *nl.AttributeDecoder) *uint32 {
+func linkU32P(ad *nl.AttributeDecoder) *uint32 {
 	v := ad.Uint32()
 	return &v
 }
 
-func boolp(ad *nl.AttributeDecoder) *bool {
+func linkBoolP(ad *nl.AttributeDecoder) *bool {
 	v := ad.Uint8() != 0
 	return &v
 }
 
-func unknownAttr(ad *nl.AttributeDecoder) Attribute {
+func linkUnknownAttr(ad *nl.AttributeDecoder) Attribute {
 	return Attribute{Type: ad.Type() | ad.TypeFlags(), Data: ad.Bytes()}
 }
 
-// decodeKindData runs fn over the attributes of kind data b.
-func decodeKindData(kind string, b []byte, fn func(ad *nl.AttributeDecoder)) error {
+// linkDecodeKindData runs fn over the attributes of kind data b.
+func linkDecodeKindData(kind string, b []byte, fn func(ad *nl.AttributeDecoder)) error {
 	ad, err := nl.NewAttributeDecoder(b)
 	if err != nil {
 		return malformedf("%s data: %v", kind, err)
@@ -281,8 +281,8 @@ func decodeKindData(kind string, b []byte, fn func(ad *nl.AttributeDecoder)) err
 	return nil
 }
 
-func encodeUnknown(ae *nl.AttributeEncoder, mode encodeMode, attrs []Attribute) {
-	if mode != encodeAll {
+func linkEncodeUnknown(ae *nl.AttributeEncoder, mode linkEncodeMode, attrs []Attribute) {
+	if mode != linkEncodeAll {
 		return
 	}
 	for _, a := range attrs {
@@ -310,7 +310,7 @@ func (d *RawLinkData) decode(b []byte) error {
 	return nil
 }
 
-func (d *RawLinkData) encode(encodeMode) ([]byte, error) { return d.Data, nil }
+func (d *RawLinkData) encode(linkEncodeMode) ([]byte, error) { return d.Data, nil }
 
 func (d *RawLinkData) validate(Verb) error { return nil }
 
@@ -364,7 +364,7 @@ func (d *Bridge) String() string {
 		fmt.Fprintf(&b, " priority %d", *d.Priority)
 	}
 	if d.VlanFiltering != nil {
-		fmt.Fprintf(&b, " vlan_filtering %d", b2u8(*d.VlanFiltering))
+		fmt.Fprintf(&b, " vlan_filtering %d", linkB2U8(*d.VlanFiltering))
 	}
 	if d.VlanProtocol != nil {
 		fmt.Fprintf(&b, " vlan_protocol %#04x", *d.VlanProtocol)
@@ -373,56 +373,56 @@ func (d *Bridge) String() string {
 		fmt.Fprintf(&b, " vlan_default_pvid %d", *d.DefaultPVID)
 	}
 	if d.McastSnooping != nil {
-		fmt.Fprintf(&b, " mcast_snooping %d", b2u8(*d.McastSnooping))
+		fmt.Fprintf(&b, " mcast_snooping %d", linkB2U8(*d.McastSnooping))
 	}
 	return strings.TrimPrefix(b.String(), " ")
 }
 
 func (d *Bridge) decode(b []byte) error {
-	return decodeKindData("bridge", b, func(ad *nl.AttributeDecoder) {
+	return linkDecodeKindData("bridge", b, func(ad *nl.AttributeDecoder) {
 		switch ad.Type() {
 		case unix.IFLA_BR_FORWARD_DELAY:
-			d.ForwardDelay = u32p(ad)
+			d.ForwardDelay = linkU32P(ad)
 		case unix.IFLA_BR_HELLO_TIME:
-			d.HelloTime = u32p(ad)
+			d.HelloTime = linkU32P(ad)
 		case unix.IFLA_BR_MAX_AGE:
-			d.MaxAge = u32p(ad)
+			d.MaxAge = linkU32P(ad)
 		case unix.IFLA_BR_AGEING_TIME:
-			d.AgeingTime = u32p(ad)
+			d.AgeingTime = linkU32P(ad)
 		case unix.IFLA_BR_STP_STATE:
-			d.StpState = u32p(ad)
+			d.StpState = linkU32P(ad)
 		case unix.IFLA_BR_PRIORITY:
-			d.Priority = u16p(ad)
+			d.Priority = linkU16P(ad)
 		case unix.IFLA_BR_VLAN_FILTERING:
-			d.VlanFiltering = boolp(ad)
+			d.VlanFiltering = linkBoolP(ad)
 		case unix.IFLA_BR_VLAN_PROTOCOL:
-			v := be16(ad)
+			v := linkBE16(ad)
 			d.VlanProtocol = &v
 		case unix.IFLA_BR_VLAN_DEFAULT_PVID:
-			d.DefaultPVID = u16p(ad)
+			d.DefaultPVID = linkU16P(ad)
 		case unix.IFLA_BR_MCAST_SNOOPING:
-			d.McastSnooping = boolp(ad)
+			d.McastSnooping = linkBoolP(ad)
 		default:
-			d.Unknown = append(d.Unknown, unknownAttr(ad))
+			d.Unknown = append(d.Unknown, linkUnknownAttr(ad))
 		}
 	})
 }
 
-func (d *Bridge) encode(mode encodeMode) ([]byte, error) {
+func (d *Bridge) encode(mode linkEncodeMode) ([]byte, error) {
 	ae := nl.NewAttributeEncoder()
-	putU32(ae, unix.IFLA_BR_FORWARD_DELAY, d.ForwardDelay)
-	putU32(ae, unix.IFLA_BR_HELLO_TIME, d.HelloTime)
-	putU32(ae, unix.IFLA_BR_MAX_AGE, d.MaxAge)
-	putU32(ae, unix.IFLA_BR_AGEING_TIME, d.AgeingTime)
-	putU32(ae, unix.IFLA_BR_STP_STATE, d.StpState)
-	putU16(ae, unix.IFLA_BR_PRIORITY, d.Priority)
-	putBool(ae, unix.IFLA_BR_VLAN_FILTERING, d.VlanFiltering)
+	linkPutU32(ae, unix.IFLA_BR_FORWARD_DELAY, d.ForwardDelay)
+	linkPutU32(ae, unix.IFLA_BR_HELLO_TIME, d.HelloTime)
+	linkPutU32(ae, unix.IFLA_BR_MAX_AGE, d.MaxAge)
+	linkPutU32(ae, unix.IFLA_BR_AGEING_TIME, d.AgeingTime)
+	linkPutU32(ae, unix.IFLA_BR_STP_STATE, d.StpState)
+	linkPutU16(ae, unix.IFLA_BR_PRIORITY, d.Priority)
+	linkPutBool(ae, unix.IFLA_BR_VLAN_FILTERING, d.VlanFiltering)
 	if d.VlanProtocol != nil {
-		putBE16(ae, unix.IFLA_BR_VLAN_PROTOCOL, *d.VlanProtocol)
+		linkPutBE16(ae, unix.IFLA_BR_VLAN_PROTOCOL, *d.VlanProtocol)
 	}
-	putU16(ae, unix.IFLA_BR_VLAN_DEFAULT_PVID, d.DefaultPVID)
-	putBool(ae, unix.IFLA_BR_MCAST_SNOOPING, d.McastSnooping)
-	encodeUnknown(ae, mode, d.Unknown)
+	linkPutU16(ae, unix.IFLA_BR_VLAN_DEFAULT_PVID, d.DefaultPVID)
+	linkPutBool(ae, unix.IFLA_BR_MCAST_SNOOPING, d.McastSnooping)
+	linkEncodeUnknown(ae, mode, d.Unknown)
 	return ae.Encode()
 }
 
@@ -462,27 +462,27 @@ func (d *Veth) String() string {
 }
 
 func (d *Veth) decode(b []byte) error {
-	return decodeKindData("veth", b, func(ad *nl.AttributeDecoder) {
+	return linkDecodeKindData("veth", b, func(ad *nl.AttributeDecoder) {
 		switch ad.Type() {
-		case vethInfoPeer:
+		case linkVethInfoPeer:
 			d.Peer = new(Link)
 			ad.Do(d.Peer.decode)
 		default:
-			d.Unknown = append(d.Unknown, unknownAttr(ad))
+			d.Unknown = append(d.Unknown, linkUnknownAttr(ad))
 		}
 	})
 }
 
-func (d *Veth) encode(mode encodeMode) ([]byte, error) {
+func (d *Veth) encode(mode linkEncodeMode) ([]byte, error) {
 	ae := nl.NewAttributeEncoder()
 	if d.Peer != nil {
 		peerMode := mode
-		if mode != encodeAll {
-			peerMode = encodeAdd
+		if mode != linkEncodeAll {
+			peerMode = linkEncodeAdd
 		}
-		ae.Do(vethInfoPeer, func() ([]byte, error) { return d.Peer.encode(peerMode) })
+		ae.Do(linkVethInfoPeer, func() ([]byte, error) { return d.Peer.encode(peerMode) })
 	}
-	encodeUnknown(ae, mode, d.Unknown)
+	linkEncodeUnknown(ae, mode, d.Unknown)
 	return ae.Encode()
 }
 
@@ -566,7 +566,7 @@ func (d *Vxlan) String() string {
 	return s
 }
 
-func addrAttr(ad *nl.AttributeDecoder, size int) netip.Addr {
+func linkAddrAttr(ad *nl.AttributeDecoder, size int) netip.Addr {
 	var a netip.Addr
 	ad.Do(func(b []byte) error {
 		if len(b) != size {
@@ -579,30 +579,30 @@ func addrAttr(ad *nl.AttributeDecoder, size int) netip.Addr {
 }
 
 func (d *Vxlan) decode(b []byte) error {
-	return decodeKindData("vxlan", b, func(ad *nl.AttributeDecoder) {
+	return linkDecodeKindData("vxlan", b, func(ad *nl.AttributeDecoder) {
 		switch ad.Type() {
 		case unix.IFLA_VXLAN_ID:
 			d.ID = ad.Uint32()
 		case unix.IFLA_VXLAN_GROUP:
-			d.Group = addrAttr(ad, 4)
+			d.Group = linkAddrAttr(ad, 4)
 		case unix.IFLA_VXLAN_GROUP6:
-			d.Group = addrAttr(ad, 16)
+			d.Group = linkAddrAttr(ad, 16)
 		case unix.IFLA_VXLAN_LOCAL:
-			d.Local = addrAttr(ad, 4)
+			d.Local = linkAddrAttr(ad, 4)
 		case unix.IFLA_VXLAN_LOCAL6:
-			d.Local = addrAttr(ad, 16)
+			d.Local = linkAddrAttr(ad, 16)
 		case unix.IFLA_VXLAN_LINK:
 			d.Link = int(ad.Uint32())
 		case unix.IFLA_VXLAN_PORT:
-			d.Port = be16(ad)
+			d.Port = linkBE16(ad)
 		case unix.IFLA_VXLAN_TTL:
 			d.TTL = ad.Uint8()
 		case unix.IFLA_VXLAN_TOS:
 			d.TOS = ad.Uint8()
 		case unix.IFLA_VXLAN_LEARNING:
-			d.Learning = boolp(ad)
+			d.Learning = linkBoolP(ad)
 		case unix.IFLA_VXLAN_AGEING:
-			d.Ageing = u32p(ad)
+			d.Ageing = linkU32P(ad)
 		case unix.IFLA_VXLAN_LIMIT:
 			d.Limit = ad.Uint32()
 		case unix.IFLA_VXLAN_PROXY:
@@ -614,18 +614,18 @@ func (d *Vxlan) decode(b []byte) error {
 		case unix.IFLA_VXLAN_L3MISS:
 			d.L3Miss = ad.Uint8() != 0
 		case unix.IFLA_VXLAN_UDP_CSUM:
-			d.UDPCsum = boolp(ad)
+			d.UDPCsum = linkBoolP(ad)
 		case unix.IFLA_VXLAN_UDP_ZERO_CSUM6_TX:
 			d.UDPZeroCsum6Tx = ad.Uint8() != 0
 		case unix.IFLA_VXLAN_UDP_ZERO_CSUM6_RX:
 			d.UDPZeroCsum6Rx = ad.Uint8() != 0
 		default:
-			d.Unknown = append(d.Unknown, unknownAttr(ad))
+			d.Unknown = append(d.Unknown, linkUnknownAttr(ad))
 		}
 	})
 }
 
-func putAddr(ae *nl.AttributeEncoder, v4, v6 uint16, a netip.Addr) {
+func linkPutAddr(ae *nl.AttributeEncoder, v4, v6 uint16, a netip.Addr) {
 	switch {
 	case a.Is4():
 		b := a.As4()
@@ -636,16 +636,16 @@ func putAddr(ae *nl.AttributeEncoder, v4, v6 uint16, a netip.Addr) {
 	}
 }
 
-func (d *Vxlan) encode(mode encodeMode) ([]byte, error) {
+func (d *Vxlan) encode(mode linkEncodeMode) ([]byte, error) {
 	ae := nl.NewAttributeEncoder()
 	ae.Uint32(unix.IFLA_VXLAN_ID, d.ID)
-	putAddr(ae, unix.IFLA_VXLAN_GROUP, unix.IFLA_VXLAN_GROUP6, d.Group)
-	putAddr(ae, unix.IFLA_VXLAN_LOCAL, unix.IFLA_VXLAN_LOCAL6, d.Local)
+	linkPutAddr(ae, unix.IFLA_VXLAN_GROUP, unix.IFLA_VXLAN_GROUP6, d.Group)
+	linkPutAddr(ae, unix.IFLA_VXLAN_LOCAL, unix.IFLA_VXLAN_LOCAL6, d.Local)
 	if d.Link != 0 {
 		ae.Uint32(unix.IFLA_VXLAN_LINK, uint32(d.Link))
 	}
 	if d.Port != 0 {
-		putBE16(ae, unix.IFLA_VXLAN_PORT, d.Port)
+		linkPutBE16(ae, unix.IFLA_VXLAN_PORT, d.Port)
 	}
 	if d.TTL != 0 {
 		ae.Uint8(unix.IFLA_VXLAN_TTL, d.TTL)
@@ -653,8 +653,8 @@ func (d *Vxlan) encode(mode encodeMode) ([]byte, error) {
 	if d.TOS != 0 {
 		ae.Uint8(unix.IFLA_VXLAN_TOS, d.TOS)
 	}
-	putBool(ae, unix.IFLA_VXLAN_LEARNING, d.Learning)
-	putU32(ae, unix.IFLA_VXLAN_AGEING, d.Ageing)
+	linkPutBool(ae, unix.IFLA_VXLAN_LEARNING, d.Learning)
+	linkPutU32(ae, unix.IFLA_VXLAN_AGEING, d.Ageing)
 	if d.Limit != 0 {
 		ae.Uint32(unix.IFLA_VXLAN_LIMIT, d.Limit)
 	}
@@ -669,14 +669,14 @@ func (d *Vxlan) encode(mode encodeMode) ([]byte, error) {
 			ae.Uint8(f.typ, 1)
 		}
 	}
-	putBool(ae, unix.IFLA_VXLAN_UDP_CSUM, d.UDPCsum)
+	linkPutBool(ae, unix.IFLA_VXLAN_UDP_CSUM, d.UDPCsum)
 	if d.UDPZeroCsum6Tx {
 		ae.Uint8(unix.IFLA_VXLAN_UDP_ZERO_CSUM6_TX, 1)
 	}
 	if d.UDPZeroCsum6Rx {
 		ae.Uint8(unix.IFLA_VXLAN_UDP_ZERO_CSUM6_RX, 1)
 	}
-	encodeUnknown(ae, mode, d.Unknown)
+	linkEncodeUnknown(ae, mode, d.Unknown)
 	return ae.Encode()
 }
 
@@ -750,19 +750,19 @@ func (d *Macvlan) String() string {
 }
 
 func (d *Macvlan) decode(b []byte) error {
-	return decodeKindData("macvlan", b, func(ad *nl.AttributeDecoder) {
+	return linkDecodeKindData("macvlan", b, func(ad *nl.AttributeDecoder) {
 		switch ad.Type() {
 		case unix.IFLA_MACVLAN_MODE:
 			d.Mode = MacvlanMode(ad.Uint32())
 		case unix.IFLA_MACVLAN_FLAGS:
 			d.Flags = ad.Uint16()
 		default:
-			d.Unknown = append(d.Unknown, unknownAttr(ad))
+			d.Unknown = append(d.Unknown, linkUnknownAttr(ad))
 		}
 	})
 }
 
-func (d *Macvlan) encode(mode encodeMode) ([]byte, error) {
+func (d *Macvlan) encode(mode linkEncodeMode) ([]byte, error) {
 	ae := nl.NewAttributeEncoder()
 	if d.Mode != 0 {
 		ae.Uint32(unix.IFLA_MACVLAN_MODE, uint32(d.Mode))
@@ -770,7 +770,7 @@ func (d *Macvlan) encode(mode encodeMode) ([]byte, error) {
 	if d.Flags != 0 {
 		ae.Uint16(unix.IFLA_MACVLAN_FLAGS, d.Flags)
 	}
-	encodeUnknown(ae, mode, d.Unknown)
+	linkEncodeUnknown(ae, mode, d.Unknown)
 	return ae.Encode()
 }
 
@@ -812,12 +812,12 @@ func (d *Vlan) String() string {
 }
 
 func (d *Vlan) decode(b []byte) error {
-	return decodeKindData("vlan", b, func(ad *nl.AttributeDecoder) {
+	return linkDecodeKindData("vlan", b, func(ad *nl.AttributeDecoder) {
 		switch ad.Type() {
 		case unix.IFLA_VLAN_ID:
 			d.ID = ad.Uint16()
 		case unix.IFLA_VLAN_PROTOCOL:
-			d.Protocol = be16(ad)
+			d.Protocol = linkBE16(ad)
 		case unix.IFLA_VLAN_FLAGS:
 			ad.Do(func(b []byte) error {
 				if len(b) != 8 {
@@ -828,16 +828,16 @@ func (d *Vlan) decode(b []byte) error {
 				return nil
 			})
 		default:
-			d.Unknown = append(d.Unknown, unknownAttr(ad))
+			d.Unknown = append(d.Unknown, linkUnknownAttr(ad))
 		}
 	})
 }
 
-func (d *Vlan) encode(mode encodeMode) ([]byte, error) {
+func (d *Vlan) encode(mode linkEncodeMode) ([]byte, error) {
 	ae := nl.NewAttributeEncoder()
 	ae.Uint16(unix.IFLA_VLAN_ID, d.ID)
 	if d.Protocol != 0 {
-		putBE16(ae, unix.IFLA_VLAN_PROTOCOL, d.Protocol)
+		linkPutBE16(ae, unix.IFLA_VLAN_PROTOCOL, d.Protocol)
 	}
 	if d.FlagsMask != 0 {
 		b := make([]byte, 8)
@@ -845,7 +845,7 @@ func (d *Vlan) encode(mode encodeMode) ([]byte, error) {
 		binary.NativeEndian.PutUint32(b[4:], d.FlagsMask)
 		ae.Bytes(unix.IFLA_VLAN_FLAGS, b)
 	}
-	encodeUnknown(ae, mode, d.Unknown)
+	linkEncodeUnknown(ae, mode, d.Unknown)
 	return ae.Encode()
 }
 
@@ -873,12 +873,12 @@ const (
 	BondBalanceALB   BondMode = 6
 )
 
-var bondModeNames = [...]string{"balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb"}
+var linkBondModeNames = [...]string{"balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb"}
 
 // String returns the mode as ip(8) names it.
 func (m BondMode) String() string {
-	if int(m) < len(bondModeNames) {
-		return bondModeNames[m]
+	if int(m) < len(linkBondModeNames) {
+		return linkBondModeNames[m]
 	}
 	return fmt.Sprintf("mode(%d)", uint8(m))
 }
@@ -920,46 +920,46 @@ func (d *Bond) String() string {
 }
 
 func (d *Bond) decode(b []byte) error {
-	return decodeKindData("bond", b, func(ad *nl.AttributeDecoder) {
+	return linkDecodeKindData("bond", b, func(ad *nl.AttributeDecoder) {
 		switch ad.Type() {
 		case unix.IFLA_BOND_MODE:
 			m := BondMode(ad.Uint8())
 			d.Mode = &m
 		case unix.IFLA_BOND_MIIMON:
-			d.MIIMon = u32p(ad)
+			d.MIIMon = linkU32P(ad)
 		case unix.IFLA_BOND_UPDELAY:
-			d.UpDelay = u32p(ad)
+			d.UpDelay = linkU32P(ad)
 		case unix.IFLA_BOND_DOWNDELAY:
-			d.DownDelay = u32p(ad)
+			d.DownDelay = linkU32P(ad)
 		case unix.IFLA_BOND_MIN_LINKS:
-			d.MinLinks = u32p(ad)
+			d.MinLinks = linkU32P(ad)
 		case unix.IFLA_BOND_XMIT_HASH_POLICY:
-			d.XmitHashPolicy = u8p(ad)
+			d.XmitHashPolicy = linkU8P(ad)
 		case unix.IFLA_BOND_AD_LACP_RATE:
-			d.LACPRate = u8p(ad)
+			d.LACPRate = linkU8P(ad)
 		default:
-			d.Unknown = append(d.Unknown, unknownAttr(ad))
+			d.Unknown = append(d.Unknown, linkUnknownAttr(ad))
 		}
 	})
 }
 
-func (d *Bond) encode(mode encodeMode) ([]byte, error) {
+func (d *Bond) encode(mode linkEncodeMode) ([]byte, error) {
 	ae := nl.NewAttributeEncoder()
 	if d.Mode != nil {
 		ae.Uint8(unix.IFLA_BOND_MODE, uint8(*d.Mode))
 	}
-	putU32(ae, unix.IFLA_BOND_MIIMON, d.MIIMon)
-	putU32(ae, unix.IFLA_BOND_UPDELAY, d.UpDelay)
-	putU32(ae, unix.IFLA_BOND_DOWNDELAY, d.DownDelay)
-	putU32(ae, unix.IFLA_BOND_MIN_LINKS, d.MinLinks)
-	putU8(ae, unix.IFLA_BOND_XMIT_HASH_POLICY, d.XmitHashPolicy)
-	putU8(ae, unix.IFLA_BOND_AD_LACP_RATE, d.LACPRate)
-	encodeUnknown(ae, mode, d.Unknown)
+	linkPutU32(ae, unix.IFLA_BOND_MIIMON, d.MIIMon)
+	linkPutU32(ae, unix.IFLA_BOND_UPDELAY, d.UpDelay)
+	linkPutU32(ae, unix.IFLA_BOND_DOWNDELAY, d.DownDelay)
+	linkPutU32(ae, unix.IFLA_BOND_MIN_LINKS, d.MinLinks)
+	linkPutU8(ae, unix.IFLA_BOND_XMIT_HASH_POLICY, d.XmitHashPolicy)
+	linkPutU8(ae, unix.IFLA_BOND_AD_LACP_RATE, d.LACPRate)
+	linkEncodeUnknown(ae, mode, d.Unknown)
 	return ae.Encode()
 }
 
 func (d *Bond) validate(Verb) error {
-	if d.Mode != nil && int(*d.Mode) >= len(bondModeNames) {
+	if d.Mode != nil && int(*d.Mode) >= len(linkBondModeNames) {
 		return invalidf("bond mode %d", *d.Mode)
 	}
 	if d.XmitHashPolicy != nil && *d.XmitHashPolicy > 5 {
@@ -986,22 +986,22 @@ func (*Vrf) Kind() string { return "vrf" }
 func (d *Vrf) String() string { return fmt.Sprintf("table %d", d.Table) }
 
 func (d *Vrf) decode(b []byte) error {
-	return decodeKindData("vrf", b, func(ad *nl.AttributeDecoder) {
+	return linkDecodeKindData("vrf", b, func(ad *nl.AttributeDecoder) {
 		switch ad.Type() {
 		case unix.IFLA_VRF_TABLE:
 			d.Table = ad.Uint32()
 		default:
-			d.Unknown = append(d.Unknown, unknownAttr(ad))
+			d.Unknown = append(d.Unknown, linkUnknownAttr(ad))
 		}
 	})
 }
 
-func (d *Vrf) encode(mode encodeMode) ([]byte, error) {
+func (d *Vrf) encode(mode linkEncodeMode) ([]byte, error) {
 	ae := nl.NewAttributeEncoder()
 	if d.Table != 0 {
 		ae.Uint32(unix.IFLA_VRF_TABLE, d.Table)
 	}
-	encodeUnknown(ae, mode, d.Unknown)
+	linkEncodeUnknown(ae, mode, d.Unknown)
 	return ae.Encode()
 }
 
@@ -1083,14 +1083,14 @@ func (d *Tuntap) String() string {
 }
 
 func (d *Tuntap) decode(b []byte) error {
-	return decodeKindData("tun", b, func(ad *nl.AttributeDecoder) {
+	return linkDecodeKindData("tun", b, func(ad *nl.AttributeDecoder) {
 		switch ad.Type() {
 		case unix.IFLA_TUN_TYPE:
 			d.Type = TuntapType(ad.Uint8())
 		case unix.IFLA_TUN_OWNER:
-			d.Owner = u32p(ad)
+			d.Owner = linkU32P(ad)
 		case unix.IFLA_TUN_GROUP:
-			d.Group = u32p(ad)
+			d.Group = linkU32P(ad)
 		case unix.IFLA_TUN_PI:
 			d.PI = ad.Uint8() != 0
 		case unix.IFLA_TUN_VNET_HDR:
@@ -1104,27 +1104,27 @@ func (d *Tuntap) decode(b []byte) error {
 		case unix.IFLA_TUN_NUM_DISABLED_QUEUES:
 			d.NumDisabledQueues = ad.Uint32()
 		default:
-			d.Unknown = append(d.Unknown, unknownAttr(ad))
+			d.Unknown = append(d.Unknown, linkUnknownAttr(ad))
 		}
 	})
 }
 
-func (d *Tuntap) encode(mode encodeMode) ([]byte, error) {
+func (d *Tuntap) encode(mode linkEncodeMode) ([]byte, error) {
 	ae := nl.NewAttributeEncoder()
 	if d.Type != 0 {
 		ae.Uint8(unix.IFLA_TUN_TYPE, uint8(d.Type))
 	}
-	putU32(ae, unix.IFLA_TUN_OWNER, d.Owner)
-	putU32(ae, unix.IFLA_TUN_GROUP, d.Group)
-	ae.Uint8(unix.IFLA_TUN_PI, b2u8(d.PI))
-	ae.Uint8(unix.IFLA_TUN_VNET_HDR, b2u8(d.VnetHdr))
-	ae.Uint8(unix.IFLA_TUN_PERSIST, b2u8(d.Persist))
-	ae.Uint8(unix.IFLA_TUN_MULTI_QUEUE, b2u8(d.MultiQueue))
-	if mode == encodeAll && (d.MultiQueue || d.NumQueues != 0 || d.NumDisabledQueues != 0) {
+	linkPutU32(ae, unix.IFLA_TUN_OWNER, d.Owner)
+	linkPutU32(ae, unix.IFLA_TUN_GROUP, d.Group)
+	ae.Uint8(unix.IFLA_TUN_PI, linkB2U8(d.PI))
+	ae.Uint8(unix.IFLA_TUN_VNET_HDR, linkB2U8(d.VnetHdr))
+	ae.Uint8(unix.IFLA_TUN_PERSIST, linkB2U8(d.Persist))
+	ae.Uint8(unix.IFLA_TUN_MULTI_QUEUE, linkB2U8(d.MultiQueue))
+	if mode == linkEncodeAll && (d.MultiQueue || d.NumQueues != 0 || d.NumDisabledQueues != 0) {
 		ae.Uint32(unix.IFLA_TUN_NUM_QUEUES, d.NumQueues)
 		ae.Uint32(unix.IFLA_TUN_NUM_DISABLED_QUEUES, d.NumDisabledQueues)
 	}
-	encodeUnknown(ae, mode, d.Unknown)
+	linkEncodeUnknown(ae, mode, d.Unknown)
 	return ae.Encode()
 }
 

@@ -65,7 +65,7 @@ func TestLinkGoldenAgainstIP(t *testing.T) {
 	}
 }
 
-func dial(t *testing.T, ns *nstest.NS) *netlink.Conn {
+func linkDial(t *testing.T, ns *nstest.NS) *netlink.Conn {
 	t.Helper()
 	c, err := netlink.Dial(&netlink.Config{NetNS: ns.Name})
 	if err != nil {
@@ -75,8 +75,8 @@ func dial(t *testing.T, ns *nstest.NS) *netlink.Conn {
 	return c
 }
 
-// checkLinks compares the library's full dump of ns with ip's.
-func checkLinks(t *testing.T, ns *nstest.NS, c *netlink.Conn) []*netlink.Link {
+// linkCheck compares the library's full dump of ns with ip's.
+func linkCheck(t *testing.T, ns *nstest.NS, c *netlink.Conn) []*netlink.Link {
 	t.Helper()
 	links, err := c.Links(t.Context(), nil)
 	if err != nil {
@@ -88,8 +88,8 @@ func checkLinks(t *testing.T, ns *nstest.NS, c *netlink.Conn) []*netlink.Link {
 	return links
 }
 
-// ipLink returns ip's JSON object for one link, nil if there is none.
-func ipLink(t *testing.T, ns *nstest.NS, name string) map[string]any {
+// linkIPObject returns ip's JSON object for one link, nil if there is none.
+func linkIPObject(t *testing.T, ns *nstest.NS, name string) map[string]any {
 	t.Helper()
 	var links []map[string]any
 	ns.IPJSON(&links, "-d", "link", "show")
@@ -101,7 +101,7 @@ func ipLink(t *testing.T, ns *nstest.NS, name string) map[string]any {
 	return nil
 }
 
-func mustLink(t *testing.T, c *netlink.Conn, name string) *netlink.Link {
+func linkMust(t *testing.T, c *netlink.Conn, name string) *netlink.Link {
 	t.Helper()
 	l, err := c.LinkByName(t.Context(), name)
 	if err != nil {
@@ -110,7 +110,7 @@ func mustLink(t *testing.T, c *netlink.Conn, name string) *netlink.Link {
 	return l
 }
 
-func nsFD(t *testing.T, ns *nstest.NS) int {
+func linkNSFD(t *testing.T, ns *nstest.NS) int {
 	t.Helper()
 	f, err := os.Open(ns.Path)
 	if err != nil {
@@ -120,7 +120,7 @@ func nsFD(t *testing.T, ns *nstest.NS) int {
 	return int(f.Fd())
 }
 
-type linkCase struct {
+type linkTestCase struct {
 	kind string
 	// add creates the link under test named name with the library.
 	add func(t *testing.T, ns *nstest.NS, c *netlink.Conn, name string)
@@ -134,29 +134,29 @@ type linkCase struct {
 	netnsLocal bool
 }
 
-func infoData(ip map[string]any) map[string]any {
+func linkInfoData(ip map[string]any) map[string]any {
 	info, _ := ip["linkinfo"].(map[string]any)
 	data, _ := info["info_data"].(map[string]any)
 	return data
 }
 
-func addLink(t *testing.T, c *netlink.Conn, l *netlink.Link) {
+func linkAdd(t *testing.T, c *netlink.Conn, l *netlink.Link) {
 	t.Helper()
 	if err := c.LinkAdd(t.Context(), l); err != nil {
 		t.Fatal(err)
 	}
 }
 
-var linkCases = []linkCase{
+var linkTestCases = []linkTestCase{
 	{
 		kind: "bridge",
 		add: func(t *testing.T, ns *nstest.NS, c *netlink.Conn, name string) {
-			addLink(t, c, &netlink.Link{Name: name, Info: &netlink.LinkInfo{Data: &netlink.Bridge{
+			linkAdd(t, c, &netlink.Link{Name: name, Info: &netlink.LinkInfo{Data: &netlink.Bridge{
 				StpState: new(uint32(1)), ForwardDelay: new(uint32(400)), Priority: new(uint16(100)), AgeingTime: new(uint32(1000)),
 			}}})
 		},
 		check: func(t *testing.T, ip map[string]any) {
-			d := infoData(ip)
+			d := linkInfoData(ip)
 			if d["stp_state"] != 1.0 || d["forward_delay"] != 400.0 || d["priority"] != 100.0 || d["ageing_time"] != 1000.0 {
 				t.Errorf("bridge data %v", d)
 			}
@@ -166,7 +166,7 @@ var linkCases = []linkCase{
 	{
 		kind: "veth",
 		add: func(t *testing.T, ns *nstest.NS, c *netlink.Conn, name string) {
-			addLink(t, c, &netlink.Link{Name: name, Info: &netlink.LinkInfo{Data: &netlink.Veth{
+			linkAdd(t, c, &netlink.Link{Name: name, Info: &netlink.LinkInfo{Data: &netlink.Veth{
 				Peer: &netlink.Link{Name: name + "p", MTU: 1400, Address: net.HardwareAddr{2, 0, 0, 0, 0, 0x77}},
 			}}})
 		},
@@ -179,13 +179,13 @@ var linkCases = []linkCase{
 	{
 		kind: "vxlan",
 		add: func(t *testing.T, ns *nstest.NS, c *netlink.Conn, name string) {
-			addLink(t, c, &netlink.Link{Name: name, Info: &netlink.LinkInfo{Data: &netlink.Vxlan{
+			linkAdd(t, c, &netlink.Link{Name: name, Info: &netlink.LinkInfo{Data: &netlink.Vxlan{
 				ID: 42, Local: netip.MustParseAddr("192.0.2.1"), Group: netip.MustParseAddr("198.51.100.1"),
 				Port: 4789, TTL: 10, Learning: new(false),
 			}}})
 		},
 		check: func(t *testing.T, ip map[string]any) {
-			d := infoData(ip)
+			d := linkInfoData(ip)
 			if d["id"] != 42.0 || d["local"] != "192.0.2.1" || d["remote"] != "198.51.100.1" || d["port"] != 4789.0 || d["learning"] != false {
 				t.Errorf("vxlan data %v", d)
 			}
@@ -195,11 +195,11 @@ var linkCases = []linkCase{
 		kind: "macvlan",
 		add: func(t *testing.T, ns *nstest.NS, c *netlink.Conn, name string) {
 			ns.IP("link", "add", "lower0", "type", "veth", "peer", "name", "lower1")
-			lower := mustLink(t, c, "lower0")
-			addLink(t, c, &netlink.Link{Name: name, ParentIndex: lower.Index, Info: &netlink.LinkInfo{Data: &netlink.Macvlan{Mode: netlink.MacvlanBridge}}})
+			lower := linkMust(t, c, "lower0")
+			linkAdd(t, c, &netlink.Link{Name: name, ParentIndex: lower.Index, Info: &netlink.LinkInfo{Data: &netlink.Macvlan{Mode: netlink.MacvlanBridge}}})
 		},
 		check: func(t *testing.T, ip map[string]any) {
-			if d := infoData(ip); d["mode"] != "bridge" || ip["link"] != "lower0" {
+			if d := linkInfoData(ip); d["mode"] != "bridge" || ip["link"] != "lower0" {
 				t.Errorf("macvlan %v", ip)
 			}
 		},
@@ -207,7 +207,7 @@ var linkCases = []linkCase{
 	{
 		kind: "ifb",
 		add: func(t *testing.T, ns *nstest.NS, c *netlink.Conn, name string) {
-			addLink(t, c, &netlink.Link{Name: name, TxQueueLen: 64, Info: &netlink.LinkInfo{Kind: "ifb"}})
+			linkAdd(t, c, &netlink.Link{Name: name, TxQueueLen: 64, Info: &netlink.LinkInfo{Kind: "ifb"}})
 		},
 		check: func(t *testing.T, ip map[string]any) {
 			if ip["txqlen"] != 64.0 {
@@ -224,7 +224,7 @@ var linkCases = []linkCase{
 			}
 		},
 		check: func(t *testing.T, ip map[string]any) {
-			if d := infoData(ip); d["type"] != "tun" || d["vnet_hdr"] != true || d["pi"] != false || d["persist"] != true || d["user"] != "root" {
+			if d := linkInfoData(ip); d["type"] != "tun" || d["vnet_hdr"] != true || d["pi"] != false || d["persist"] != true || d["user"] != "root" {
 				t.Errorf("tun data %v", d)
 			}
 		},
@@ -238,7 +238,7 @@ var linkCases = []linkCase{
 			}
 		},
 		check: func(t *testing.T, ip map[string]any) {
-			if d := infoData(ip); d["type"] != "tap" || d["multi_queue"] != true || d["pi"] != true {
+			if d := linkInfoData(ip); d["type"] != "tap" || d["multi_queue"] != true || d["pi"] != true {
 				t.Errorf("tap data %v", d)
 			}
 		},
@@ -251,26 +251,26 @@ var linkCases = []linkCase{
 // to another namespace, delete; after each step the library's dump must
 // equal ip's.
 func TestLinkLifecycle(t *testing.T) {
-	for _, tc := range linkCases {
+	for _, tc := range linkTestCases {
 		t.Run(tc.kind, func(t *testing.T) {
 			nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-				testLinkLifecycle(t, ns, tc)
+				linkLifecycle(t, ns, tc)
 			})
 		})
 	}
 }
 
-func testLinkLifecycle(t *testing.T, ns *nstest.NS, tc linkCase) {
+func linkLifecycle(t *testing.T, ns *nstest.NS, tc linkTestCase) {
 	ctx := t.Context()
-	c := dial(t, ns)
+	c := linkDial(t, ns)
 	ns.IP("link", "add", "brm", "type", "bridge")
 	name := "t" + tc.kind
 	tc.add(t, ns, c, name)
-	links := checkLinks(t, ns, c)
-	tc.check(t, ipLink(t, ns, name))
+	links := linkCheck(t, ns, c)
+	tc.check(t, linkIPObject(t, ns, name))
 
 	// Get by name and by index.
-	l := mustLink(t, c, name)
+	l := linkMust(t, c, name)
 	byIndex, err := c.LinkByIndex(ctx, l.Index)
 	if err != nil {
 		t.Fatal(err)
@@ -296,7 +296,7 @@ func testLinkLifecycle(t *testing.T, ns *nstest.NS, tc linkCase) {
 	for _, f := range []*netlink.LinkFilter{
 		{Kind: wantKind}, {Index: l.Index}, {Name: name}, {Kind: "bridge"}, {Kind: "nosuchkind"}, {Index: 9999},
 	} {
-		checkFilter(t, c, links, f)
+		linkCheckFilter(t, c, links, f)
 	}
 
 	step := func(what string, set *netlink.Link, verify func(ip map[string]any) bool) {
@@ -305,8 +305,8 @@ func testLinkLifecycle(t *testing.T, ns *nstest.NS, tc linkCase) {
 		if err := c.LinkSet(ctx, set); err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
-		checkLinks(t, ns, c)
-		if ip := ipLink(t, ns, name); ip == nil || !verify(ip) {
+		linkCheck(t, ns, c)
+		if ip := linkIPObject(t, ns, name); ip == nil || !verify(ip) {
 			t.Fatalf("%s: ip shows %v", what, ip)
 		}
 	}
@@ -319,7 +319,7 @@ func testLinkLifecycle(t *testing.T, ns *nstest.NS, tc linkCase) {
 		if _, ipErr := ns.IPErr("link", "set", name, "address", "02:00:00:00:00:aa"); ipErr == nil {
 			t.Fatalf("library failed with %v, but ip set the address", err)
 		}
-		checkLinks(t, ns, c)
+		linkCheck(t, ns, c)
 	} else {
 		step("address", &netlink.Link{Address: net.HardwareAddr{2, 0, 0, 0, 0, 0xaa}}, func(ip map[string]any) bool { return ip["address"] == "02:00:00:00:00:aa" })
 	}
@@ -337,12 +337,12 @@ func testLinkLifecycle(t *testing.T, ns *nstest.NS, tc linkCase) {
 	oldName := name
 	name = name + "-new"
 	step("rename", &netlink.Link{Name: name}, func(ip map[string]any) bool { return ip["ifindex"] == float64(l.Index) })
-	if ipLink(t, ns, oldName) != nil {
+	if linkIPObject(t, ns, oldName) != nil {
 		t.Fatalf("%s still exists after the rename", oldName)
 	}
 
 	// Master and nomaster.
-	brm := mustLink(t, c, "brm")
+	brm := linkMust(t, c, "brm")
 	if tc.noPort {
 		err := c.LinkSet(ctx, &netlink.Link{Index: l.Index, Master: brm.Index})
 		if err == nil {
@@ -355,8 +355,8 @@ func testLinkLifecycle(t *testing.T, ns *nstest.NS, tc linkCase) {
 		t.Logf("a %s cannot be a bridge port: library %v; %v", tc.kind, err, ipErr)
 	} else {
 		step("master", &netlink.Link{Master: brm.Index}, func(ip map[string]any) bool { return ip["master"] == "brm" })
-		checkFilter(t, c, checkLinks(t, ns, c), &netlink.LinkFilter{Master: brm.Index})
-		checkFilter(t, c, checkLinks(t, ns, c), &netlink.LinkFilter{Master: brm.Index, Kind: wantKind})
+		linkCheckFilter(t, c, linkCheck(t, ns, c), &netlink.LinkFilter{Master: brm.Index})
+		linkCheckFilter(t, c, linkCheck(t, ns, c), &netlink.LinkFilter{Master: brm.Index, Kind: wantKind})
 		if ports, err := c.Links(ctx, &netlink.LinkFilter{Master: brm.Index}); err != nil || len(ports) != 1 || ports[0].Index != l.Index {
 			t.Fatalf("ports of brm: %v, %v", ports, err)
 		}
@@ -365,8 +365,8 @@ func testLinkLifecycle(t *testing.T, ns *nstest.NS, tc linkCase) {
 
 	// Move to a second namespace by file descriptor.
 	ns2 := nstest.New(t)
-	c2 := dial(t, ns2)
-	err = c.LinkSet(ctx, &netlink.Link{Index: l.Index, NetNSFD: nsFD(t, ns2)})
+	c2 := linkDial(t, ns2)
+	err = c.LinkSet(ctx, &netlink.Link{Index: l.Index, NetNSFD: linkNSFD(t, ns2)})
 	if tc.netnsLocal {
 		if !errors.Is(err, unix.EINVAL) {
 			t.Fatalf("moving a %s: %v, want EINVAL", tc.kind, err)
@@ -374,26 +374,26 @@ func testLinkLifecycle(t *testing.T, ns *nstest.NS, tc linkCase) {
 		if _, ipErr := ns.IPErr("link", "set", name, "netns", ns2.Name); ipErr == nil {
 			t.Fatalf("library failed with %v, but ip moved %s", err, name)
 		}
-		checkLinks(t, ns, c)
+		linkCheck(t, ns, c)
 	} else {
 		if err != nil {
 			t.Fatalf("netns move: %v", err)
 		}
-		checkLinks(t, ns, c)
-		if ipLink(t, ns, name) != nil {
+		linkCheck(t, ns, c)
+		if linkIPObject(t, ns, name) != nil {
 			t.Fatalf("%s still in %s after the move", name, ns.Name)
 		}
-		checkLinks(t, ns2, c2)
-		moved := mustLink(t, c2, name)
-		if ipLink(t, ns2, name) == nil {
+		linkCheck(t, ns2, c2)
+		moved := linkMust(t, c2, name)
+		if linkIPObject(t, ns2, name) == nil {
 			t.Fatalf("%s not in %s after the move", name, ns2.Name)
 		}
 		// Delete it there by name.
 		if err := c2.LinkDel(ctx, &netlink.Link{Name: moved.Name}); err != nil {
 			t.Fatal(err)
 		}
-		checkLinks(t, ns2, c2)
-		if ipLink(t, ns2, name) != nil {
+		linkCheck(t, ns2, c2)
+		if linkIPObject(t, ns2, name) != nil {
 			t.Fatalf("%s still exists after delete", name)
 		}
 		return
@@ -403,8 +403,8 @@ func testLinkLifecycle(t *testing.T, ns *nstest.NS, tc linkCase) {
 	if err := c.LinkDel(ctx, &netlink.Link{Index: l.Index}); err != nil {
 		t.Fatal(err)
 	}
-	checkLinks(t, ns, c)
-	if ipLink(t, ns, name) != nil {
+	linkCheck(t, ns, c)
+	if linkIPObject(t, ns, name) != nil {
 		t.Fatalf("%s still exists after delete", name)
 	}
 	if err := c.LinkDel(ctx, &netlink.Link{Index: l.Index}); !errors.Is(err, unix.ENODEV) {
@@ -412,7 +412,7 @@ func testLinkLifecycle(t *testing.T, ns *nstest.NS, tc linkCase) {
 	}
 }
 
-func checkFilter(t *testing.T, c *netlink.Conn, all []*netlink.Link, f *netlink.LinkFilter) {
+func linkCheckFilter(t *testing.T, c *netlink.Conn, all []*netlink.Link, f *netlink.LinkFilter) {
 	t.Helper()
 	got, err := c.Links(t.Context(), f)
 	if err != nil {
@@ -463,33 +463,33 @@ func TestLinkReadIPCreated(t *testing.T) {
 			"link set v0 up mtu 1400",
 			"link property add dev br0 altname bridge-alternative",
 		)
-		c := dial(t, ns)
-		all := checkLinks(t, ns, c)
-		checkLinks(t, ns2, dial(t, ns2))
+		c := linkDial(t, ns)
+		all := linkCheck(t, ns, c)
+		linkCheck(t, ns2, linkDial(t, ns2))
 
-		br := mustLink(t, c, "br0")
+		br := linkMust(t, c, "br0")
 		for _, f := range []*netlink.LinkFilter{
 			{Kind: "veth"}, {Kind: "vxlan"}, {Kind: "tun"}, {Kind: "bridge"}, {Kind: "macvlan"}, {Kind: "ifb"},
 			{Master: br.Index}, {Master: br.Index, Kind: "veth"}, {Master: br.Index, Kind: "ifb"},
 			{Name: "v1"}, {Index: br.Index}, {Index: br.Index, Kind: "veth"},
 		} {
-			checkFilter(t, c, all, f)
+			linkCheckFilter(t, c, all, f)
 		}
 		for _, l := range all {
-			byName := mustLink(t, c, l.Name)
+			byName := linkMust(t, c, l.Name)
 			byIndex, err := c.LinkByIndex(t.Context(), l.Index)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := oracle.CompareLinks(ns, replaceLink(all, byName)); err != nil {
+			if err := oracle.CompareLinks(ns, linkReplace(all, byName)); err != nil {
 				t.Errorf("LinkByName(%s): %v", l.Name, err)
 			}
-			if err := oracle.CompareLinks(ns, replaceLink(all, byIndex)); err != nil {
+			if err := oracle.CompareLinks(ns, linkReplace(all, byIndex)); err != nil {
 				t.Errorf("LinkByIndex(%d): %v", l.Index, err)
 			}
 		}
 		// The alternative name finds the link too.
-		if l := mustLink(t, c, "bridge-alternative"); l.Index != br.Index {
+		if l := linkMust(t, c, "bridge-alternative"); l.Index != br.Index {
 			t.Errorf("LinkByName(altname) = %s", l)
 		}
 
@@ -507,12 +507,12 @@ func TestLinkReadIPCreated(t *testing.T) {
 			t.Errorf("LinkDump with a failing callback: %v after %d links", err, n)
 		}
 		// The Conn still works after an aborted dump.
-		checkLinks(t, ns, c)
+		linkCheck(t, ns, c)
 	})
 }
 
-// replaceLink returns all with the link of l's index replaced by l.
-func replaceLink(all []*netlink.Link, l *netlink.Link) []*netlink.Link {
+// linkReplace returns all with the link of l's index replaced by l.
+func linkReplace(all []*netlink.Link, l *netlink.Link) []*netlink.Link {
 	out := slices.Clone(all)
 	for i := range out {
 		if out[i].Index == l.Index {
@@ -527,13 +527,13 @@ func replaceLink(all []*netlink.Link, l *netlink.Link) []*netlink.Link {
 func TestLinkVethPeerNetns(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns2 := nstest.New(t)
-		c, c2 := dial(t, ns), dial(t, ns2)
-		addLink(t, c, &netlink.Link{Name: "va", MTU: 1450, Flags: unix.IFF_UP, Info: &netlink.LinkInfo{Data: &netlink.Veth{
-			Peer: &netlink.Link{Name: "vb", MTU: 1450, NetNSFD: nsFD(t, ns2)},
+		c, c2 := linkDial(t, ns), linkDial(t, ns2)
+		linkAdd(t, c, &netlink.Link{Name: "va", MTU: 1450, Flags: unix.IFF_UP, Info: &netlink.LinkInfo{Data: &netlink.Veth{
+			Peer: &netlink.Link{Name: "vb", MTU: 1450, NetNSFD: linkNSFD(t, ns2)},
 		}}})
-		checkLinks(t, ns, c)
-		checkLinks(t, ns2, c2)
-		va, vb := mustLink(t, c, "va"), mustLink(t, c2, "vb")
+		linkCheck(t, ns, c)
+		linkCheck(t, ns2, c2)
+		va, vb := linkMust(t, c, "va"), linkMust(t, c2, "vb")
 		if va.ParentIndex != vb.Index || vb.ParentIndex != va.Index || va.LinkNetNSID == nil || vb.LinkNetNSID == nil {
 			t.Fatalf("va = %s\nvb = %s", va, vb)
 		}
@@ -572,8 +572,8 @@ func TestLinkVethPeerNetns(t *testing.T) {
 		if err := c.LinkSet(t.Context(), &netlink.Link{Index: va.Index, NetNSPID: cmd.Process.Pid}); err != nil {
 			t.Fatal(err)
 		}
-		checkLinks(t, ns, c)
-		all2 := checkLinks(t, ns2, c2)
+		linkCheck(t, ns, c)
+		all2 := linkCheck(t, ns2, c2)
 		var names []string
 		for _, l := range all2 {
 			names = append(names, l.Name)
@@ -581,7 +581,7 @@ func TestLinkVethPeerNetns(t *testing.T) {
 		if !slices.Contains(names, "va") || !slices.Contains(names, "vb") {
 			t.Fatalf("links in %s: %v", ns2.Name, names)
 		}
-		if ipLink(t, ns, "va") != nil {
+		if linkIPObject(t, ns, "va") != nil {
 			t.Fatal("va still in the first namespace")
 		}
 	})
@@ -591,9 +591,9 @@ func TestLinkVethPeerNetns(t *testing.T) {
 // `ip link set DEV type bridge ...` does.
 func TestLinkSetKindData(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		c := dial(t, ns)
-		addLink(t, c, &netlink.Link{Name: "br0", Info: &netlink.LinkInfo{Kind: "bridge"}})
-		br := mustLink(t, c, "br0")
+		c := linkDial(t, ns)
+		linkAdd(t, c, &netlink.Link{Name: "br0", Info: &netlink.LinkInfo{Kind: "bridge"}})
+		br := linkMust(t, c, "br0")
 		if d := br.Info.Data.(*netlink.Bridge); *d.StpState != 0 || *d.HelloTime != 200 {
 			t.Fatalf("new bridge %s", br)
 		}
@@ -603,20 +603,20 @@ func TestLinkSetKindData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkLinks(t, ns, c)
-		d := infoData(ipLink(t, ns, "br0"))
+		linkCheck(t, ns, c)
+		d := linkInfoData(linkIPObject(t, ns, "br0"))
 		if d["stp_state"] != 1.0 || d["hello_time"] != 300.0 || d["mcast_snooping"] != 0.0 {
 			t.Fatalf("ip shows %v", d)
 		}
 		// A read-modify-write of a decoded link, without its kind data
 		// (this kernel reports vlan_filtering but refuses to set it).
-		br = mustLink(t, c, "br0")
+		br = linkMust(t, c, "br0")
 		br.MTU = 1300
 		br.Info = nil
 		if err := c.LinkSet(t.Context(), br); err != nil {
 			t.Fatal(err)
 		}
-		checkLinks(t, ns, c)
+		linkCheck(t, ns, c)
 	})
 }
 
@@ -641,24 +641,24 @@ func TestLinkKindsMissing(t *testing.T) {
 	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-				c := dial(t, ns)
+				c := linkDial(t, ns)
 				ns.IP("link", "add", "low0", "type", "veth", "peer", "name", "low1")
-				l := tc.link(mustLink(t, c, "low0").Index)
+				l := tc.link(linkMust(t, c, "low0").Index)
 				if err := c.LinkAdd(t.Context(), l); err != nil {
 					if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EAFNOSUPPORT) {
 						t.Skipf("kernel has no %s links: %v", tc.kind, err)
 					}
 					t.Fatal(err)
 				}
-				checkLinks(t, ns, c)
-				got := mustLink(t, c, l.Name)
+				linkCheck(t, ns, c)
+				got := linkMust(t, c, l.Name)
 				if got.Info == nil || got.Info.Kind != tc.kind {
 					t.Fatalf("created %s", got)
 				}
 				if err := c.LinkDel(t.Context(), &netlink.Link{Name: l.Name}); err != nil {
 					t.Fatal(err)
 				}
-				checkLinks(t, ns, c)
+				linkCheck(t, ns, c)
 			})
 		})
 	}
@@ -667,8 +667,8 @@ func TestLinkKindsMissing(t *testing.T) {
 // TestLinkInvalidNotSent checks that invalid requests reach no kernel.
 func TestLinkInvalidNotSent(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		c := dial(t, ns)
-		before := checkLinks(t, ns, c)
+		c := linkDial(t, ns)
+		before := linkCheck(t, ns, c)
 		for _, l := range []*netlink.Link{
 			{Name: "name-of-16-bytes", Info: &netlink.LinkInfo{Kind: "bridge"}},
 			{Name: "a/b", Info: &netlink.LinkInfo{Kind: "bridge"}},
@@ -694,7 +694,7 @@ func TestLinkInvalidNotSent(t *testing.T) {
 		if _, err := c.LinkByName(t.Context(), "name-of-16-bytes"); !errors.Is(err, unix.ENODEV) {
 			t.Errorf("LinkByName(16 bytes) = %v", err)
 		}
-		after := checkLinks(t, ns, c)
+		after := linkCheck(t, ns, c)
 		if len(after) != len(before) {
 			t.Errorf("%d links before, %d after", len(before), len(after))
 		}

@@ -32,7 +32,7 @@ import (
 //     case in TestLinkOpGolden, including kinds this kernel lacks (dummy,
 //     vlan, bond, vrf), whose requests it sends before the kernel refuses.
 
-func readHexLines(t testing.TB, path string) [][]byte {
+func linkReadHex(t testing.TB, path string) [][]byte {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -56,19 +56,19 @@ func readHexLines(t testing.TB, path string) [][]byte {
 	return out
 }
 
-type ipRequest struct {
+type linkIPRequest struct {
 	typ     uint16
 	flags   string
 	payload []byte
 }
 
-func readIPRequests(t testing.TB) map[string]ipRequest {
+func linkReadIPRequests(t testing.TB) map[string]linkIPRequest {
 	t.Helper()
 	data, err := os.ReadFile("testdata/link_ip_requests.tsv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := map[string]ipRequest{}
+	m := map[string]linkIPRequest{}
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		f := strings.Split(line, "\t")
 		if len(f) != 4 {
@@ -82,16 +82,16 @@ func readIPRequests(t testing.TB) map[string]ipRequest {
 		if f[1] == "0x11" {
 			typ = unix.RTM_DELLINK
 		}
-		m[f[0]] = ipRequest{typ: typ, flags: f[2], payload: b}
+		m[f[0]] = linkIPRequest{typ: typ, flags: f[2], payload: b}
 	}
 	return m
 }
 
-func goldenLinks(t testing.TB) map[string]*Link {
+func linkGoldenLinks(t testing.TB) map[string]*Link {
 	t.Helper()
 	links := map[string]*Link{}
 	for _, file := range []string{"testdata/link_dump.hex", "testdata/link_dump_netns.hex"} {
-		for _, b := range readHexLines(t, file) {
+		for _, b := range linkReadHex(t, file) {
 			l := new(Link)
 			if err := l.decode(b); err != nil {
 				t.Fatalf("%s: %v", file, err)
@@ -102,7 +102,7 @@ func goldenLinks(t testing.TB) map[string]*Link {
 	return links
 }
 
-func mac(s string) net.HardwareAddr {
+func linkMAC(s string) net.HardwareAddr {
 	m, err := net.ParseMAC(s)
 	if err != nil {
 		panic(err)
@@ -113,7 +113,7 @@ func mac(s string) net.HardwareAddr {
 // TestLinkDecodeGolden checks decoded kernel messages field by field
 // against what ip(8) printed for them.
 func TestLinkDecodeGolden(t *testing.T) {
-	links := goldenLinks(t)
+	links := linkGoldenLinks(t)
 	get := func(name string) *Link {
 		l := links[name]
 		if l == nil {
@@ -132,7 +132,7 @@ func TestLinkDecodeGolden(t *testing.T) {
 	wantFlags := uint32(unix.IFF_UP | unix.IFF_BROADCAST | unix.IFF_RUNNING | unix.IFF_MULTICAST | unix.IFF_LOWER_UP)
 	if br.Index != 2 || br.Flags != wantFlags || br.MTU != 1400 || br.MinMTU != 68 || br.MaxMTU != 65535 ||
 		br.Group != 7 || br.Alias != "hello world" || !slices.Equal(br.AltNames, []string{"bridge-alt-name"}) ||
-		!bytes.Equal(br.Address, mac("02:00:00:00:00:02")) || !bytes.Equal(br.Broadcast, mac("ff:ff:ff:ff:ff:ff")) ||
+		!bytes.Equal(br.Address, linkMAC("02:00:00:00:00:02")) || !bytes.Equal(br.Broadcast, linkMAC("ff:ff:ff:ff:ff:ff")) ||
 		br.OperState != OperUp || !br.Carrier || br.Type != unix.ARPHRD_ETHER || br.Stats == nil ||
 		br.NumTxQueues != 1 || br.GSOMaxSegs != 65535 || br.GSOMaxSize != 65536 {
 		t.Errorf("br0 = %s", br)
@@ -222,9 +222,9 @@ func TestLinkDecodeGolden(t *testing.T) {
 // captured kernel message and ip(8) request.
 func TestLinkRoundTrip(t *testing.T) {
 	var msgs [][]byte
-	msgs = append(msgs, readHexLines(t, "testdata/link_dump.hex")...)
-	msgs = append(msgs, readHexLines(t, "testdata/link_dump_netns.hex")...)
-	for _, r := range readIPRequests(t) {
+	msgs = append(msgs, linkReadHex(t, "testdata/link_dump.hex")...)
+	msgs = append(msgs, linkReadHex(t, "testdata/link_dump_netns.hex")...)
+	for _, r := range linkReadIPRequests(t) {
 		msgs = append(msgs, r.payload)
 	}
 	for _, b := range msgs {
@@ -245,18 +245,18 @@ func TestLinkRoundTrip(t *testing.T) {
 	}
 }
 
-// canonLink sorts the attributes of a link payload at every nesting level
+// linkCanon sorts the attributes of a link payload at every nesting level
 // (IFLA_LINKINFO, IFLA_INFO_DATA, a veth's peer), so that two encodings that
 // differ only in attribute order compare equal byte for byte.
-func canonLink(t *testing.T, b []byte) []byte {
+func linkCanon(t *testing.T, b []byte) []byte {
 	t.Helper()
 	if len(b) < ifinfomsgLen {
 		t.Fatalf("short link payload %x", b)
 	}
-	return append(slices.Clone(b[:ifinfomsgLen]), canonAttrs(t, b[ifinfomsgLen:], "link", "")...)
+	return append(slices.Clone(b[:ifinfomsgLen]), linkCanonAttrs(t, b[ifinfomsgLen:], "link", "")...)
 }
 
-func canonAttrs(t *testing.T, b []byte, level, kind string) []byte {
+func linkCanonAttrs(t *testing.T, b []byte, level, kind string) []byte {
 	t.Helper()
 	type attr struct {
 		typ  uint16
@@ -284,13 +284,13 @@ func canonAttrs(t *testing.T, b []byte, level, kind string) []byte {
 	var out [][]byte
 	for _, a := range attrs {
 		data := a.data
-		switch typ := a.typ & attrTypeMaskLink; {
+		switch typ := a.typ & linkAttrTypeMask; {
 		case level == "link" && typ == unix.IFLA_LINKINFO:
-			data = canonAttrs(t, data, "linkinfo", "")
+			data = linkCanonAttrs(t, data, "linkinfo", "")
 		case level == "linkinfo" && typ == unix.IFLA_INFO_DATA:
-			data = canonAttrs(t, data, "data", kind)
-		case level == "data" && kind == "veth" && typ == vethInfoPeer:
-			data = canonLink(t, data)
+			data = linkCanonAttrs(t, data, "data", kind)
+		case level == "data" && kind == "veth" && typ == linkVethInfoPeer:
+			data = linkCanon(t, data)
 		}
 		enc := make([]byte, align4(4+len(data)))
 		binary.NativeEndian.PutUint16(enc, uint16(4+len(data)))
@@ -302,13 +302,13 @@ func canonAttrs(t *testing.T, b []byte, level, kind string) []byte {
 	return bytes.Join(out, nil)
 }
 
-const attrTypeMaskLink = 0x3fff
+const linkAttrTypeMask = 0x3fff
 
 // TestLinkOpGolden compares LinkOp's requests with what ip(8) sends for the
 // same command, attribute by attribute and byte for byte (the order of
 // attributes aside), for every kind including those this kernel lacks.
 func TestLinkOpGolden(t *testing.T) {
-	reqs := readIPRequests(t)
+	reqs := linkReadIPRequests(t)
 	// ip's veth_netns request passes the namespace as the file descriptor
 	// it had open; use the same number.
 	var ipPeerFD int
@@ -333,7 +333,7 @@ func TestLinkOpGolden(t *testing.T) {
 		{"bridge", "link add br1 mtu 1400 type bridge stp_state 1 forward_delay 400 priority 100 vlan_filtering 1", Add,
 			&Link{Name: "br1", MTU: 1400, Info: &LinkInfo{Data: &Bridge{StpState: new(uint32(1)), ForwardDelay: new(uint32(400)), Priority: new(uint16(100)), VlanFiltering: new(true)}}}},
 		{"veth", "link add va address 02:00:00:00:00:01 type veth peer name vb mtu 1400", Add,
-			&Link{Name: "va", Address: mac("02:00:00:00:00:01"), Info: &LinkInfo{Data: &Veth{Peer: &Link{Name: "vb", MTU: 1400}}}}},
+			&Link{Name: "va", Address: linkMAC("02:00:00:00:00:01"), Info: &LinkInfo{Data: &Veth{Peer: &Link{Name: "vb", MTU: 1400}}}}},
 		{"veth_netns", "link add vc type veth peer name vd netns lcap2", Add,
 			&Link{Name: "vc", Info: &LinkInfo{Kind: "veth", Data: &Veth{Peer: &Link{Name: "vd", NetNSFD: ipPeerFD}}}}},
 		{"vxlan4", "link add vx1 type vxlan id 100 local 192.0.2.1 remote 198.51.100.1 dstport 4789 ttl 10 nolearning", Add,
@@ -353,7 +353,7 @@ func TestLinkOpGolden(t *testing.T) {
 		{"set_mtu", "link set dev br0 mtu 1400", Set, &Link{Index: 2, MTU: 1400}},
 		{"set_up", "link set dev br0 up", Set, &Link{Index: 2, Flags: unix.IFF_UP}},
 		{"set_down", "link set dev br0 down", Set, &Link{Index: 2, Change: unix.IFF_UP}},
-		{"set_addr", "link set dev br0 address 02:00:00:00:00:02", Set, &Link{Index: 2, Address: mac("02:00:00:00:00:02")}},
+		{"set_addr", "link set dev br0 address 02:00:00:00:00:02", Set, &Link{Index: 2, Address: linkMAC("02:00:00:00:00:02")}},
 		{"set_master", "link set dev v1 master br0", Set, &Link{Index: 3, Master: 2}},
 		{"set_nomaster", "link set dev v1 nomaster", Set, &Link{Index: 3, Zero: ZeroMaster}},
 		{"set_name", "link set dev v1 name v1new", Set, &Link{Index: 3, Name: "v1new"}},
@@ -385,7 +385,7 @@ func TestLinkOpGolden(t *testing.T) {
 			if op.flags != wantFlags {
 				t.Errorf("flags %#x, ip sent %s", op.flags, ip.flags)
 			}
-			got, want := canonLink(t, op.body), canonLink(t, ip.payload)
+			got, want := linkCanon(t, op.body), linkCanon(t, ip.payload)
 			if !bytes.Equal(got, want) {
 				var gl, wl Link
 				_ = gl.decode(op.body)
@@ -425,7 +425,7 @@ func TestLinkOpEncodeFields(t *testing.T) {
 	}
 
 	// A get by name asks for VF info like ip(8): IFLA_EXT_MASK = RTEXT_FILTER_VF.
-	body, err := getLinkRequest(0, "v0")
+	body, err := linkGetRequest(0, "v0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -520,7 +520,7 @@ func TestLinkOpInvalid(t *testing.T) {
 }
 
 func TestLinkDecodeMalformed(t *testing.T) {
-	good := readHexLines(t, "testdata/link_dump.hex")[1]
+	good := linkReadHex(t, "testdata/link_dump.hex")[1]
 	cases := map[string][]byte{
 		"short header":        good[:10],
 		"truncated attribute": good[:ifinfomsgLen+6],
@@ -530,7 +530,7 @@ func TestLinkDecodeMalformed(t *testing.T) {
 		"linkinfo garbage":    append(slices.Clone(good[:ifinfomsgLen]), 8, 0, unix.IFLA_LINKINFO, 0, 9, 0, 1, 0),
 		"vxlan group 3 bytes": linkWithInfo("vxlan", []byte{7, 0, unix.IFLA_VXLAN_GROUP, 0, 1, 2, 3, 0}),
 		"vlan flags 4 bytes":  linkWithInfo("vlan", []byte{8, 0, unix.IFLA_VLAN_FLAGS, 0, 1, 2, 3, 4}),
-		"veth peer short":     linkWithInfo("veth", []byte{8, 0, vethInfoPeer, 0, 1, 2, 3, 4}),
+		"veth peer short":     linkWithInfo("veth", []byte{8, 0, linkVethInfoPeer, 0, 1, 2, 3, 4}),
 		"bridge port 3 bytes": linkWithInfo("bridge", []byte{7, 0, unix.IFLA_BR_VLAN_PROTOCOL, 0, 1, 2, 3, 0}),
 	}
 	for name, b := range cases {
@@ -565,7 +565,7 @@ func linkWithInfo(kind string, data []byte) []byte {
 // TestLinkDecodeCopies checks that a decoded link shares no memory with the
 // receive buffer, which the Conn reuses.
 func TestLinkDecodeCopies(t *testing.T) {
-	for _, b := range readHexLines(t, "testdata/link_dump.hex") {
+	for _, b := range linkReadHex(t, "testdata/link_dump.hex") {
 		var l Link
 		if err := l.decode(b); err != nil {
 			t.Fatal(err)
@@ -606,13 +606,13 @@ func TestLinkFilterMatch(t *testing.T) {
 }
 
 func FuzzDecodeLink(f *testing.F) {
-	for _, b := range readHexLines(f, "testdata/link_dump.hex") {
+	for _, b := range linkReadHex(f, "testdata/link_dump.hex") {
 		f.Add(b)
 	}
-	for _, b := range readHexLines(f, "testdata/link_dump_netns.hex") {
+	for _, b := range linkReadHex(f, "testdata/link_dump_netns.hex") {
 		f.Add(b)
 	}
-	for _, r := range readIPRequests(f) {
+	for _, r := range linkReadIPRequests(f) {
 		f.Add(r.payload)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -634,15 +634,15 @@ func FuzzDecodeLink(f *testing.F) {
 		if err := l2.decode(out); err != nil {
 			t.Fatalf("decode of marshalled link: %v\n%x", err, out)
 		}
-		if !reflect.DeepEqual(normalizeLink(&l1), normalizeLink(&l2)) {
+		if !reflect.DeepEqual(linkNormalize(&l1), linkNormalize(&l2)) {
 			t.Fatalf("round trip differs:\n%s", cmp.Diff(&l1, &l2, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })))
 		}
 	})
 }
 
-// normalizeLink maps the representations that encode identically to one
+// linkNormalize maps the representations that encode identically to one
 // (empty and nil byte slices).
-func normalizeLink(l *Link) *Link {
+func linkNormalize(l *Link) *Link {
 	c := *l
 	if len(c.Address) == 0 {
 		c.Address = nil
