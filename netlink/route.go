@@ -1125,7 +1125,12 @@ func routeGetRequest(dst netip.Addr, o *RouteGetOptions) ([]byte, error) {
 	if dst.Is4() {
 		fam, bits = unix.AF_INET, 32
 	}
-	h := rtHeader{family: fam, dstLen: bits, tos: o.TOS, flags: unix.RTM_F_LOOKUP_TABLE}
+	h := rtHeader{family: fam, dstLen: bits, tos: o.TOS}
+	if fam == unix.AF_INET {
+		// IPv4 replies name the main table unless asked for the real one;
+		// IPv6 always names it and refuses the flag.
+		h.flags = unix.RTM_F_LOOKUP_TABLE
+	}
 	if o.FibMatch {
 		h.flags |= unix.RTM_F_FIB_MATCH
 	}
@@ -1165,7 +1170,8 @@ func routeGetRequest(dst netip.Addr, o *RouteGetOptions) ([]byte, error) {
 }
 
 // RouteGet asks the kernel which route it would use to reach dst, like
-// `ip route get`. The reply carries the real table id (RTM_F_LOOKUP_TABLE).
+// `ip route get`. The reply carries the id of the table the route came from
+// (for IPv4 by asking with RTM_F_LOOKUP_TABLE).
 func (c *Conn) RouteGet(ctx context.Context, dst netip.Addr, opts *RouteGetOptions) (*Route, error) {
 	object := "route to " + dst.String()
 	body, err := routeGetRequest(dst, opts)

@@ -346,7 +346,7 @@ func TestRouteGetRequestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = routeHex(t, "0a800000 00000000 00300000  14000100 20010db8 00000000 00000000 00000005")
+	want = routeHex(t, "0a800000 00000000 00200000  14000100 20010db8 00000000 00000000 00000005")
 	if string(b) != string(want) {
 		t.Errorf("\n got %x\nwant %x", b, want)
 	}
