@@ -1,0 +1,94 @@
+//go:build linux
+
+// Command bench measures ipdb against iproute2 and peer Go netlink
+// libraries, side by side in one run, inside a throwaway network namespace.
+//
+// Usage:
+//
+//	go run . SUBCOMMAND [flags]
+//	go run . help
+//
+// Each subcommand is one benchmark; see subcommands below and README.md.
+// It needs root (it creates a network namespace).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/ipdb-go/ipdb/bench/internal/benchns"
+)
+
+// subcommand is one benchmark. To add one, write a file with a run
+// function (see routedump.go for the pattern: parse commonFlags, call
+// prepareRoutes, measure contenders, print the report) and list it here.
+type subcommand struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string) error
+}
+
+var subcommands = []subcommand{
+	{"routedump", "dump and decode N IPv4 routes: ip route show vs vishvananda/netlink vs jsimonetti/rtnetlink vs ipdb/netlink", runRouteDump},
+	// Issue 3 (ipdb database), to come once package ipdb exists:
+	//   {"coldsync", "Open to Synced with N routes vs ip route show", runColdSync},
+	//   {"apply", "decode+apply of a recorded event stream, events/s", runApply},
+	//   {"resync", "forced overflow at N routes back to exact state", runResync},
+}
+
+func usage() {
+	fmt.Fprintf(os.Stderr, "usage: bench SUBCOMMAND [flags]   (as root; SUBCOMMAND -h lists its flags)\n\nsubcommands:\n")
+	for _, c := range subcommands {
+		fmt.Fprintf(os.Stderr, "  %-10s %s\n", c.name, c.summary)
+	}
+}
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] == "help" || os.Args[1] == "-h" || os.Args[1] == "--help" {
+		usage()
+		if len(os.Args) < 2 {
+			os.Exit(2)
+		}
+		return
+	}
+	var cmd *subcommand
+	for i := range subcommands {
+		if subcommands[i].name == os.Args[1] {
+			cmd = &subcommands[i]
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintf(os.Stderr, "bench: unknown subcommand %q\n", os.Args[1])
+		usage()
+		os.Exit(2)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	sigc := make(chan os.Signal, 1)
+	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		sig := <-sigc
+		cancel()
+		// Some library calls cannot be cancelled: remove the namespaces
+		// now and leave.
+		if err := benchns.CloseAll(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+		}
+		fmt.Fprintf(os.Stderr, "bench: %v: namespaces removed, exiting\n", sig)
+		os.Exit(130)
+	}()
+
+	err := cmd.run(ctx, os.Args[2:])
+	cancel()
+	if cerr := benchns.CloseAll(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench %s: %v\n", cmd.name, err)
+		os.Exit(1)
+	}
+}
