@@ -1,6 +1,7 @@
 package netlink_test
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"net"
@@ -710,5 +711,55 @@ func TestLinkInvalidNotSent(t *testing.T) {
 		if err := netlink.CreateTuntap(ns.Name, "x0", &netlink.Tuntap{Type: netlink.TapType}); err == nil {
 			t.Error("CreateTuntap over an ifb succeeded")
 		}
+	})
+}
+
+// TestLinkNotifications checks that link changes arrive as decoded
+// updates: a new link, a rename (same index, new name) and a delete.
+func TestLinkNotifications(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		c := linkDial(t, ns)
+		mon, err := netlink.Dial(&netlink.Config{NetNS: ns.Name, Groups: netlink.GroupLink})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mon.Close()
+		wait := func(what string, match func(u netlink.Update, l *netlink.Link) bool) *netlink.Link {
+			t.Helper()
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			var found *netlink.Link
+			for found == nil {
+				err := mon.ReceiveUpdates(ctx, 0, func(u netlink.Update) error {
+					if l, ok := u.Object.(*netlink.Link); ok && found == nil && match(u, l) {
+						found = l
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatalf("waiting for %s: %v", what, err)
+				}
+			}
+			return found
+		}
+		linkAdd(t, c, &netlink.Link{Name: "n0", Info: &netlink.LinkInfo{Kind: "ifb"}})
+		added := wait("new link", func(u netlink.Update, l *netlink.Link) bool {
+			return u.Type == unix.RTM_NEWLINK && l.Name == "n0"
+		})
+		if added.Info == nil || added.Info.Kind != "ifb" {
+			t.Errorf("added %s", added)
+		}
+		if err := c.LinkSet(t.Context(), &netlink.Link{Index: added.Index, Name: "n1"}); err != nil {
+			t.Fatal(err)
+		}
+		wait("rename", func(u netlink.Update, l *netlink.Link) bool {
+			return u.Type == unix.RTM_NEWLINK && l.Index == added.Index && l.Name == "n1"
+		})
+		if err := c.LinkDel(t.Context(), &netlink.Link{Name: "n1"}); err != nil {
+			t.Fatal(err)
+		}
+		wait("delete", func(u netlink.Update, l *netlink.Link) bool {
+			return u.Deleted() && l.Index == added.Index
+		})
 	})
 }
