@@ -142,6 +142,69 @@ func TestRouteDumpMatchesIP(t *testing.T) {
 			t.Errorf("metrics route: %v", m)
 		}
 
+		// The oracle notices a change in any compared field, and a
+		// missing or extra route.
+		for i, mutate := range []func(r *netlink.Route){
+			func(r *netlink.Route) { r.Gateway = ra("192.0.2.7") },
+			func(r *netlink.Route) { r.Table++ },
+			func(r *netlink.Route) { r.Priority++ },
+			func(r *netlink.Route) { r.Protocol++ },
+			func(r *netlink.Route) { r.Scope = netlink.ScopeLink },
+			func(r *netlink.Route) { r.Type = netlink.RouteLocal },
+			func(r *netlink.Route) { r.OIF = v1 },
+			func(r *netlink.Route) { r.Flags |= unix.RTNH_F_ONLINK },
+			func(r *netlink.Route) { r.Dst = rp("198.51.100.0/25") },
+			func(r *netlink.Route) {
+				x := *r.Extra
+				m := *x.Metrics
+				m.AdvMSS++
+				x.Metrics = &m
+				r.Extra = &x
+			},
+			func(r *netlink.Route) {
+				x := *r.Extra
+				x.Flow = 6
+				r.Extra = &x
+			},
+		} {
+			mutated := slices.Clone(all)
+			for j, r := range all {
+				if r.Table == 300 && r.Dst == rp("198.51.100.0/24") {
+					c := *r
+					mutate(&c)
+					mutated[j] = &c
+				}
+			}
+			if oracle.CompareRoutes(ns, mutated) == nil {
+				t.Errorf("mutation %d not detected", i)
+			}
+		}
+		for i, mutate := range []func(r *netlink.Route){
+			func(r *netlink.Route) { r.Multipath[0].Hops++ },
+			func(r *netlink.Route) { r.Multipath[1].Gateway = ra("2001:db8::9") },
+			func(r *netlink.Route) { r.Multipath[1].IfIndex = v1 },
+			func(r *netlink.Route) { r.Pref = netlink.PrefLow },
+		} {
+			mutated := slices.Clone(all)
+			for j, r := range all {
+				if r.Dst == rp("2001:db8:1::/48") {
+					c := *r
+					c.Multipath = slices.Clone(r.Multipath)
+					mutate(&c)
+					mutated[j] = &c
+				}
+			}
+			if oracle.CompareRoutes(ns, mutated) == nil {
+				t.Errorf("multipath mutation %d not detected", i)
+			}
+		}
+		if oracle.CompareRoutes(ns, all[1:]) == nil {
+			t.Error("missing route not detected")
+		}
+		if oracle.CompareRoutes(ns, append(slices.Clone(all), all[0])) == nil {
+			t.Error("extra route not detected")
+		}
+
 		ctx := context.Background()
 		for _, f := range []*netlink.RouteFilter{
 			{Table: unix.RT_TABLE_MAIN},
