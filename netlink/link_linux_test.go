@@ -1,6 +1,7 @@
 package netlink_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"os/user"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +46,17 @@ func TestLinkGoldenAgainstIP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// ip printed tun1's owner (uid 1000) and group (gid 1001) with the
+	// names the capturing machine's user database had: a user "cloudsdk"
+	// and no group. Print them as ip would on this machine.
+	owner, group := `"1000"`, `1001`
+	if u, err := user.LookupId("1000"); err == nil {
+		owner = strconv.Quote(u.Username)
+	}
+	if g, err := user.LookupGroupId("1001"); err == nil {
+		group = strconv.Quote(g.Name)
+	}
+	ipJSON = bytes.Replace(ipJSON, []byte(`"user":"cloudsdk","group":1001`), []byte(`"user":`+owner+`,"group":`+group), 1)
 	if err := oracle.CompareLinksJSON(ipJSON, links); err != nil {
 		t.Fatal(err)
 	}
