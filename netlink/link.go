@@ -656,9 +656,10 @@ func (l *Link) object() string {
 // TxQueueLen, Group, Alias, Master, ParentIndex (the lower device),
 // NumTxQueues, NumRxQueues, LinkMode, NetNSFD/NetNSPID (create in that
 // namespace) and Flags (e.g. unix.IFF_UP). Replace is Add without
-// NLM_F_EXCL.
+// NLM_F_EXCL: it changes the link of that name if there is one.
 //
-// Set (and Change, the same with NLM_F_REPLACE) changes the link l.Index,
+// Set (and Change, which is the same for links: the kernel refuses
+// NLM_F_REPLACE on them) changes the link l.Index,
 // or l.Name without an index: a different Name renames, and MTU, Address,
 // Broadcast, TxQueueLen, Group, Alias, Master, LinkMode, Flags/Change,
 // NetNSFD/NetNSPID (move to another namespace) and kind data are applied
@@ -678,7 +679,7 @@ func LinkOp(v Verb, l *Link) Op {
 		return Op{Verb: v, Object: "link", err: &OpError{Op: v.String(), Object: "link", Err: invalidf("nil link")}}
 	}
 	object := l.object()
-	return newOp(v, unix.RTM_NEWLINK, unix.RTM_DELLINK, object, func() ([]byte, error) {
+	op := newOp(v, unix.RTM_NEWLINK, unix.RTM_DELLINK, object, func() ([]byte, error) {
 		switch v {
 		case Append:
 			return nil, invalidf("links cannot be appended")
@@ -694,11 +695,27 @@ func LinkOp(v Verb, l *Link) Op {
 		}
 		return l.encode(linkEncodeSet)
 	})
+	// The kernel refuses NLM_F_REPLACE on an existing link (EOPNOTSUPP):
+	// for links, replacing is creating without NLM_F_EXCL, and changing
+	// is setting.
+	switch v {
+	case Replace:
+		op.flags = unix.NLM_F_CREATE
+	case Change:
+		op.flags = 0
+	}
+	return op
 }
 
 // LinkAdd creates a link (see LinkOp). tun and tap links cannot be created
 // through rtnetlink; use CreateTuntap.
 func (c *Conn) LinkAdd(ctx context.Context, l *Link) error { return c.Do(ctx, LinkOp(Add, l)) }
+
+// LinkReplace creates a link, or changes the existing one of the same name
+// (see LinkOp): RTM_NEWLINK with NLM_F_CREATE but not NLM_F_EXCL.
+func (c *Conn) LinkReplace(ctx context.Context, l *Link) error {
+	return c.Do(ctx, LinkOp(Replace, l))
+}
 
 // LinkSet changes a link (see LinkOp), as `ip link set` does.
 func (c *Conn) LinkSet(ctx context.Context, l *Link) error { return c.Do(ctx, LinkOp(Set, l)) }

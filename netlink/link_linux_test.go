@@ -622,6 +622,24 @@ func TestLinkSetKindData(t *testing.T) {
 		if d["stp_state"] != 1.0 || d["hello_time"] != 300.0 || d["mcast_snooping"] != 0.0 {
 			t.Fatalf("ip shows %v", d)
 		}
+		// Replace changes an existing link and creates a missing one.
+		if err := c.LinkReplace(t.Context(), &netlink.Link{Name: "br0", MTU: 1400, Info: &netlink.LinkInfo{Data: &netlink.Bridge{Priority: new(uint16(9))}}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.LinkReplace(t.Context(), &netlink.Link{Name: "br1", MTU: 1400, Info: &netlink.LinkInfo{Kind: "bridge"}}); err != nil {
+			t.Fatal(err)
+		}
+		linkCheck(t, ns, c)
+		if ip := linkIPObject(t, ns, "br0"); ip["mtu"] != 1400.0 || linkInfoData(ip)["priority"] != 9.0 || ip["ifindex"] != float64(br.Index) {
+			t.Fatalf("br0 after replace: %v", ip)
+		}
+		if ip := linkIPObject(t, ns, "br1"); ip == nil || ip["mtu"] != 1400.0 {
+			t.Fatalf("br1 after replace: %v", ip)
+		}
+		if err := c.LinkAdd(t.Context(), &netlink.Link{Name: "br1", Info: &netlink.LinkInfo{Kind: "bridge"}}); !errors.Is(err, unix.EEXIST) {
+			t.Fatalf("adding an existing link: %v, want EEXIST", err)
+		}
+
 		// A read-modify-write of a decoded link, without its kind data
 		// (this kernel reports vlan_filtering but refuses to set it).
 		br = linkMust(t, c, "br0")

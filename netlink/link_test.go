@@ -417,6 +417,15 @@ func TestLinkOpEncodeFields(t *testing.T) {
 		t.Errorf("body\n got  %s\n want %s", got, want)
 	}
 
+	// The kernel refuses NLM_F_REPLACE on links: Replace creates without
+	// NLM_F_EXCL, Change sets.
+	for v, want := range map[Verb]uint16{Add: unix.NLM_F_CREATE | unix.NLM_F_EXCL, Replace: unix.NLM_F_CREATE, Change: 0, Set: 0} {
+		op := LinkOp(v, &Link{Index: 2, Name: "br0", Info: &LinkInfo{Kind: "bridge"}})
+		if op.Err() != nil || op.flags != want || op.typ != unix.RTM_NEWLINK {
+			t.Errorf("%s: flags %#x type %d err %v, want flags %#x", v, op.flags, op.typ, op.Err(), want)
+		}
+	}
+
 	// Delete by name: ifinfomsg with index 0 and IFLA_IFNAME.
 	op = LinkOp(Delete, &Link{Name: "br0", MTU: 1500, Flags: unix.IFF_UP})
 	want = "00000000" + "00000000" + "00000000" + "00000000" + "0800" + "0300" + "62723000"
