@@ -355,16 +355,21 @@ func (m *RouteMetrics) Each(fn func(typ uint16, v uint32)) {
 	}
 }
 
-// RouteCacheInfo is struct rta_cacheinfo (RTA_CACHEINFO).
+// RouteCacheInfo is struct rta_cacheinfo (RTA_CACHEINFO). Times are in
+// clock ticks (USER_HZ, 100 per second).
 type RouteCacheInfo struct {
+	// ClntRef is the number of references to the cached entry.
 	ClntRef uint32
+	// LastUse is the time since the entry was last used.
 	LastUse uint32
+	// Expires is the remaining lifetime; zero means none.
 	Expires int32
-	Error   uint32
-	Used    int32
-	ID      uint32
-	TS      uint32
-	TSAge   uint32
+	// Error is the entry's error (an errno), for unreachable routes.
+	Error uint32
+	// Used counts uses of the entry.
+	Used int32
+	// ID, TS and TSAge are the IP id and TCP timestamp information.
+	ID, TS, TSAge uint32
 }
 
 // A Nexthop is one next hop of a multipath route (struct rtnexthop and its

@@ -2,6 +2,7 @@ package netlink
 
 import (
 	"bufio"
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -438,7 +439,7 @@ func TestRouteOpInvalid(t *testing.T) {
 			t.Errorf("%s: %T is not an *OpError", name, op.Err())
 		}
 		// A nil Conn would panic if anything were sent.
-		if err := (*Conn)(nil).Do(nil, op); !errors.Is(err, ErrInvalid) {
+		if err := (*Conn)(nil).Do(context.Background(), op); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: Do = %v", name, err)
 		}
 	}

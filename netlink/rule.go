@@ -48,11 +48,13 @@ func (a RuleAction) String() string {
 
 // RulePortRange is struct fib_rule_port_range; the zero value means unset.
 type RulePortRange struct {
+	// Start and End are the first and last port; equal for one port.
 	Start, End uint16
 }
 
 // RuleUIDRange is struct fib_rule_uid_range.
 type RuleUIDRange struct {
+	// Start and End are the first and last user id.
 	Start, End uint32
 }
 

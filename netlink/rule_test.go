@@ -1,6 +1,7 @@
 package netlink
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"strings"
@@ -172,7 +173,7 @@ func TestRuleOpInvalid(t *testing.T) {
 			t.Errorf("%s: Err() = %v, want ErrInvalid", name, op.Err())
 			continue
 		}
-		if err := (*Conn)(nil).Do(nil, op); !errors.Is(err, ErrInvalid) {
+		if err := (*Conn)(nil).Do(context.Background(), op); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: Do = %v", name, err)
 		}
 	}
