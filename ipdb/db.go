@@ -30,8 +30,13 @@ type DB struct {
 
 	queue updateQueue
 
+	// commitMu makes a memdb commit and the revision it becomes one step
+	// for Snapshot: held for writing around both, for reading around
+	// taking a read transaction and the revision.
+	commitMu sync.RWMutex
 	// rev is the newest committed revision; written by the applier only.
 	rev atomic.Uint64
+	done chan struct{} // closed by Close
 
 	events, batches, resyncs, reconciles atomic.Uint64
 	overflows, decodeErrors              atomic.Uint64
@@ -60,7 +65,7 @@ func Open(ctx context.Context, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ipdb: schema: %w", err)
 	}
-	db := &DB{opts: o, mem: mem, log: newChangeLog(o.logSize), synced: make(chan struct{})}
+	db := &DB{opts: o, mem: mem, log: newChangeLog(o.logSize), synced: make(chan struct{}), done: make(chan struct{})}
 	db.queue.init(o.queueMax)
 	cfg := netlink.Config{NetNS: o.netns, NetNSFD: o.netnsFD}
 	lcfg := cfg
@@ -88,6 +93,7 @@ func (db *DB) Close() error {
 		return nil
 	}
 	db.cancel()
+	close(db.done)
 	db.listen.Close()
 	db.cmd.Close()
 	db.queue.wake()
@@ -95,15 +101,25 @@ func (db *DB) Close() error {
 	return nil
 }
 
+// Done returns a channel that is closed when Close is called.
+func (db *DB) Done() <-chan struct{} { return db.done }
+
 // Synced returns a channel that is closed once the first full picture of
 // the kernel's state is in the database.
 func (db *DB) Synced() <-chan struct{} { return db.synced }
 
-// WaitSynced blocks until Synced or ctx ends or the engine fails.
+// WaitSynced blocks until Synced, ctx ends or the DB is closed.
 func (db *DB) WaitSynced(ctx context.Context) error {
 	select {
 	case <-db.synced:
 		return nil
+	default:
+	}
+	select {
+	case <-db.synced:
+		return nil
+	case <-db.done:
+		return ErrClosed
 	case <-ctx.Done():
 		if err := db.Err(); err != nil {
 			return err
@@ -112,7 +128,8 @@ func (db *DB) WaitSynced(ctx context.Context) error {
 	}
 }
 
-// Err returns the error that stopped the sync engine, or nil while it runs.
+// Err returns the last error of the sync engine if it has not recovered
+// from it yet (it retries with a full resync), or nil.
 func (db *DB) Err() error {
 	db.errMu.Lock()
 	defer db.errMu.Unlock()
@@ -253,8 +270,10 @@ func (db *DB) commit(txn *memdb.Txn, changes []Change) {
 	for i := range changes {
 		changes[i].Rev = rev
 	}
+	db.commitMu.Lock()
 	txn.Commit()
 	db.rev.Store(rev)
+	db.commitMu.Unlock()
 	db.log.commit(rev, changes)
 }
 
@@ -345,14 +364,19 @@ func (db *DB) fullSync(ctx context.Context, initial bool) error {
 	}
 	if initial {
 		// The first picture is revision 1; its objects are not changes.
+		db.commitMu.Lock()
 		txn.Commit()
 		db.rev.Store(1)
+		db.commitMu.Unlock()
 		db.log.commit(1, nil)
 	} else {
 		db.commit(txn, changes)
 		db.resyncs.Add(1)
 	}
 	db.lastSync.Store(int64(time.Since(start)))
+	db.errMu.Lock()
+	db.err = nil // recovered
+	db.errMu.Unlock()
 	return nil
 }
 

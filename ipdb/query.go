@@ -27,14 +27,15 @@ func (db *DB) Snapshot() *Snapshot {
 		synced = true
 	default:
 	}
-	// Load the revision before the transaction: the snapshot holds at
-	// least that revision's state.
-	rev := db.rev.Load()
-	return &Snapshot{txn: db.mem.Txn(false), rev: rev, synced: synced}
+	db.commitMu.RLock()
+	s := &Snapshot{txn: db.mem.Txn(false), rev: db.rev.Load(), synced: synced}
+	db.commitMu.RUnlock()
+	return s
 }
 
-// Revision is the revision the snapshot was taken at (it may include
-// changes of a revision committed concurrently, never fewer).
+// Revision is the revision the snapshot shows: exactly the changes up to
+// and including it, so ChangesSince(Revision()) continues without a gap or
+// a duplicate.
 func (s *Snapshot) Revision() uint64 { return s.rev }
 
 // Synced reports whether the snapshot holds a full picture.
@@ -153,6 +154,23 @@ func (s *Snapshot) RoutesInTable(family uint8, table uint32) iter.Seq[*netlink.R
 	return objects[*netlink.Route](s, routeSpec.table, "id_prefix", prefix)
 }
 
+// RoutesTo iterates the routes of table whose destination is exactly dst
+// (of any TOS, priority or next hop).
+func (s *Snapshot) RoutesTo(table uint32, dst netip.Prefix) iter.Seq[*netlink.Route] {
+	if !dst.IsValid() {
+		return func(func(*netlink.Route) bool) {}
+	}
+	return objects[*netlink.Route](s, routeSpec.table, "id_prefix", routeDstKey(table, dst))
+}
+
+func routeDstKey(table uint32, dst netip.Prefix) []byte {
+	family := uint8(unix.AF_INET)
+	if dst.Addr().Is6() {
+		family = unix.AF_INET6
+	}
+	return appendPrefix(appendU32([]byte{family}, table), dst)
+}
+
 // Lookup returns the route that table would pick for addr by longest
 // prefix match among the cached routes, as the kernel would for that one
 // table: the most specific destination, then TOS 0, then the lowest
@@ -168,17 +186,9 @@ func (s *Snapshot) Lookup(table uint32, addr netip.Addr) (*netlink.Route, error)
 		return nil, fmt.Errorf("%w: table 0", ErrInvalid)
 	}
 	addr = addr.Unmap()
-	family := uint8(unix.AF_INET)
-	if addr.Is6() {
-		family = unix.AF_INET6
-	}
-	base := appendU32([]byte{family}, table)
-	key := make([]byte, 0, 32)
 	for bits := addr.BitLen(); bits >= 0; bits-- {
-		p := netip.PrefixFrom(addr, bits).Masked()
-		key = appendPrefix(append(key[:0], base...), p)
 		var best *netlink.Route
-		for r := range objects[*netlink.Route](s, routeSpec.table, "id_prefix", key) {
+		for r := range s.RoutesTo(table, netip.PrefixFrom(addr, bits).Masked()) {
 			if routeDead(r) || r.TOS != 0 {
 				continue
 			}

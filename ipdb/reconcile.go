@@ -3,6 +3,7 @@ package ipdb
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/netip"
 	"slices"
 
@@ -57,6 +58,11 @@ func (db *DB) reconcile(ctx context.Context, job reconcileJob) error {
 	changes, err := db.sweep(ctx, txn, sp, job.s, job.match, nil)
 	if err != nil {
 		txn.Abort()
+		if job.s.ifindex != 0 && errors.Is(err, unix.ENODEV) {
+			// The link is gone by now; its RTM_DELLINK, queued behind,
+			// removes what was on it.
+			return nil
+		}
 		return err
 	}
 	db.reconciles.Add(1)

@@ -93,3 +93,14 @@ func newSchema() *memdb.DBSchema {
 	}
 	return s
 }
+
+// Key returns the identity the database gives o: two objects with equal
+// keys are the same kernel object (a newer version replaces the older).
+// It is a compact binary string, usable as a map key.
+func Key(o netlink.Object) string {
+	sp := specOf(o.Kind())
+	if sp == nil {
+		return ""
+	}
+	return string(append([]byte{byte(sp.kind)}, sp.key(o)...))
+}

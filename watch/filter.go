@@ -1,0 +1,110 @@
+package watch
+
+import (
+	"slices"
+
+	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/netlink"
+)
+
+// A Filter selects events. Build them with the functions below and combine
+// them with All and Any; nil selects everything.
+type Filter func(e *Event) bool
+
+// Kinds selects events of these object kinds.
+func Kinds(kinds ...netlink.Kind) Filter {
+	return func(e *Event) bool { return e.Resync || slices.Contains(kinds, e.Kind) }
+}
+
+// Ops selects adds, changes or deletes.
+func Ops(ops ...ipdb.Op) Filter {
+	return func(e *Event) bool { return e.Resync || slices.Contains(ops, e.Op) }
+}
+
+// LinkName selects events of the link with this name, or of objects on
+// it. A rename matches both the old and the new name.
+func LinkName(name string) Filter {
+	return func(e *Event) bool {
+		if e.Resync || e.LinkName == name {
+			return true
+		}
+		if l, ok := e.Old.(*netlink.Link); ok && l.Name == name {
+			return true
+		}
+		return false
+	}
+}
+
+// LinkIndex selects events of the link with this ifindex, or of objects on
+// it (routes through it as output interface or next hop).
+func LinkIndex(index int) Filter {
+	return func(e *Event) bool {
+		if e.Resync {
+			return true
+		}
+		if r, ok := e.Object().(*netlink.Route); ok {
+			for _, h := range r.Multipath {
+				if int(h.IfIndex) == index {
+					return true
+				}
+			}
+		}
+		return ifindexOf(e.Object()) == index
+	}
+}
+
+// Family selects addresses, routes, neighbours and rules of this family
+// (unix.AF_INET, AF_INET6, AF_BRIDGE). Link events pass.
+func Family(family uint8) Filter {
+	return func(e *Event) bool {
+		switch o := e.Object().(type) {
+		case *netlink.Addr:
+			return o.Family == family
+		case *netlink.Route:
+			return o.Family == family
+		case *netlink.Neigh:
+			return o.Family == family
+		case *netlink.Rule:
+			return o.Family == family
+		}
+		return true
+	}
+}
+
+// Table selects routes of this table and rules that point to it. Other
+// kinds pass.
+func Table(table uint32) Filter {
+	return func(e *Event) bool {
+		switch o := e.Object().(type) {
+		case *netlink.Route:
+			return o.Table == table
+		case *netlink.Rule:
+			return o.Table == table
+		}
+		return true
+	}
+}
+
+// All selects events that every filter selects.
+func All(filters ...Filter) Filter {
+	return func(e *Event) bool {
+		for _, f := range filters {
+			if f != nil && !f(e) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// Any selects events that at least one filter selects.
+func Any(filters ...Filter) Filter {
+	return func(e *Event) bool {
+		for _, f := range filters {
+			if f == nil || f(e) {
+				return true
+			}
+		}
+		return false
+	}
+}

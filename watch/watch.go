@@ -1,0 +1,281 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/netlink"
+)
+
+// Event is one change seen by a subscriber.
+type Event struct {
+	// Rev is the database revision of the change.
+	Rev uint64
+	// Kind is the object kind.
+	Kind netlink.Kind
+	// Op is ipdb.OpAdd, OpChange or OpDelete.
+	Op ipdb.Op
+	// Old is the object before the change (nil for adds); New after it
+	// (nil for deletes). Both are shared with the database: do not modify.
+	Old, New netlink.Object
+	// Initial marks the adds that replay the current state: with
+	// WithInitial at the start, and after every Resync.
+	Initial bool
+	// Resync says the subscriber fell behind the change log and missed
+	// changes. It carries no object: drop what you derived from earlier
+	// events; the current state follows as Initial adds, then live changes.
+	Resync bool
+	// LinkName is the name of the link the object belongs to, as the
+	// database knew it when the event was delivered ("" if unknown).
+	LinkName string
+}
+
+// Object returns New, or Old for deletes.
+func (e *Event) Object() netlink.Object {
+	if e.New != nil {
+		return e.New
+	}
+	return e.Old
+}
+
+// Watcher hands database changes to subscribers. Each subscription reads
+// the database's change log on a goroutine of its own, so a slow subscriber
+// only slows itself; one that falls behind the log gets a Resync event and
+// the current state, never a silent gap.
+type Watcher struct {
+	db *ipdb.DB
+
+	mu sync.Mutex
+	// The fields below are guarded by mu.
+	closed bool
+	subs   map[*subscription]struct{}
+
+	wg sync.WaitGroup
+}
+
+// New returns a Watcher for db. It starts nothing until a subscription.
+func New(db *ipdb.DB) *Watcher {
+	return &Watcher{db: db, subs: map[*subscription]struct{}{}}
+}
+
+// Close ends every subscription and waits for their goroutines. It is safe
+// to call more than once.
+func (w *Watcher) Close() {
+	w.mu.Lock()
+	w.closed = true
+	for s := range w.subs {
+		s.cancel()
+	}
+	w.mu.Unlock()
+	w.wg.Wait()
+}
+
+// An Option configures a subscription.
+type Option func(*subOptions)
+
+type subOptions struct {
+	initial bool
+	batch   int
+}
+
+// WithInitial delivers the current objects matching the filter as Initial
+// adds first, then the live changes after them, with no gap and no
+// duplicate between the two.
+func WithInitial() Option { return func(o *subOptions) { o.initial = true } }
+
+type subscription struct {
+	w      *Watcher
+	filter Filter
+	opts   subOptions
+	fn     func(ctx context.Context, e *Event) bool // false: stop
+	cancel context.CancelFunc
+}
+
+// Subscribe calls fn for each change matching f (nil for all) until ctx
+// ends, the returned stop function is called, the Watcher or database is
+// closed, or fn returns false. fn runs on the subscription's own
+// goroutine, one event at a time, in revision order; it must not call
+// stop (return false instead). stop waits until fn is no longer running.
+func (w *Watcher) Subscribe(ctx context.Context, f Filter, fn func(Event) bool, opts ...Option) (stop func()) {
+	return w.subscribe(ctx, f, func(_ context.Context, e *Event) bool { return fn(*e) }, nil, opts)
+}
+
+// Events returns a channel of the changes matching f (nil for all). It is
+// closed when ctx ends or the Watcher or database is closed. A reader that
+// stops reading only delays itself, and sees a Resync event when it falls
+// behind the change log.
+func (w *Watcher) Events(ctx context.Context, f Filter, opts ...Option) <-chan Event {
+	ch := make(chan Event, 64)
+	w.subscribe(ctx, f, func(ctx context.Context, e *Event) bool {
+		select {
+		case ch <- *e:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}, func() { close(ch) }, opts)
+	return ch
+}
+
+func (w *Watcher) subscribe(ctx context.Context, f Filter, fn func(context.Context, *Event) bool, onEnd func(), opts []Option) (stop func()) {
+	s := &subscription{w: w, filter: f, fn: fn}
+	for _, o := range opts {
+		o(&s.opts)
+	}
+	ctx, s.cancel = context.WithCancel(ctx)
+	done := make(chan struct{})
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		s.cancel()
+		if onEnd != nil {
+			onEnd()
+		}
+		return func() {}
+	}
+	w.subs[s] = struct{}{}
+	w.wg.Add(1)
+	w.mu.Unlock()
+	go func() {
+		defer w.wg.Done()
+		defer close(done)
+		s.run(ctx)
+		s.cancel()
+		w.mu.Lock()
+		delete(w.subs, s)
+		w.mu.Unlock()
+		if onEnd != nil {
+			onEnd()
+		}
+	}()
+	return func() {
+		s.cancel()
+		<-done
+	}
+}
+
+// run is the subscription's loop.
+func (s *subscription) run(ctx context.Context) {
+	db := s.w.db
+	if err := db.WaitSynced(ctx); err != nil {
+		return
+	}
+	var rev uint64
+	if s.opts.initial {
+		var ok bool
+		if rev, ok = s.replay(ctx, false); !ok {
+			return
+		}
+	} else {
+		rev = db.Snapshot().Revision()
+	}
+	for {
+		changes, upTo, wake, err := db.ChangesSince(rev, 1024)
+		if errors.Is(err, ipdb.ErrTruncated) {
+			var ok bool
+			if rev, ok = s.replay(ctx, true); !ok {
+				return
+			}
+			continue
+		}
+		if len(changes) > 0 {
+			snap := db.Snapshot() // for link names
+			for i := range changes {
+				c := &changes[i]
+				e := Event{Rev: c.Rev, Kind: c.Kind, Op: c.Op, Old: c.Old, New: c.New}
+				e.LinkName = linkName(snap, &e)
+				if s.filter != nil && !s.filter(&e) {
+					continue
+				}
+				if ctx.Err() != nil || !s.fn(ctx, &e) {
+					return
+				}
+			}
+		}
+		if upTo > rev {
+			rev = upTo
+			continue
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return
+		case <-db.Done():
+			return
+		}
+	}
+}
+
+// replay delivers the current state as Initial adds (after a Resync event
+// if resync) and returns the revision it shows.
+func (s *subscription) replay(ctx context.Context, resync bool) (uint64, bool) {
+	snap := s.w.db.Snapshot()
+	if resync && !s.fn(ctx, &Event{Rev: snap.Revision(), Resync: true}) {
+		return 0, false
+	}
+	emit := func(o netlink.Object) bool {
+		e := Event{Rev: snap.Revision(), Kind: o.Kind(), Op: ipdb.OpAdd, New: o, Initial: true}
+		e.LinkName = linkName(snap, &e)
+		if s.filter != nil && !s.filter(&e) {
+			return true
+		}
+		return ctx.Err() == nil && s.fn(ctx, &e)
+	}
+	for l := range snap.Links() {
+		if !emit(l) {
+			return 0, false
+		}
+	}
+	for a := range snap.Addrs() {
+		if !emit(a) {
+			return 0, false
+		}
+	}
+	for r := range snap.Routes() {
+		if !emit(r) {
+			return 0, false
+		}
+	}
+	for n := range snap.Neighs() {
+		if !emit(n) {
+			return 0, false
+		}
+	}
+	for r := range snap.Rules() {
+		if !emit(r) {
+			return 0, false
+		}
+	}
+	return snap.Revision(), true
+}
+
+// linkName finds the name of the link an event's object belongs to.
+func linkName(snap *ipdb.Snapshot, e *Event) string {
+	if l, ok := e.Object().(*netlink.Link); ok {
+		return l.Name
+	}
+	idx := ifindexOf(e.Object())
+	if idx <= 0 {
+		return ""
+	}
+	if l, err := snap.LinkByIndex(idx); err == nil {
+		return l.Name
+	}
+	return ""
+}
+
+func ifindexOf(o netlink.Object) int {
+	switch o := o.(type) {
+	case *netlink.Link:
+		return o.Index
+	case *netlink.Addr:
+		return o.Index
+	case *netlink.Neigh:
+		return o.Index
+	case *netlink.Route:
+		return int(o.OIF)
+	}
+	return 0
+}
