@@ -35,7 +35,7 @@ type DB struct {
 	// taking a read transaction and the revision.
 	commitMu sync.RWMutex
 	// rev is the newest committed revision; written by the applier only.
-	rev atomic.Uint64
+	rev  atomic.Uint64
 	done chan struct{} // closed by Close
 
 	events, batches, resyncs, reconciles atomic.Uint64

@@ -148,7 +148,7 @@ func TestPipelineMatchesEachAck(t *testing.T) {
 			ops = append(ops, rawLinkOp(Add, fmt.Sprintf("br%d", i), "bridge"))
 		}
 		ops[7] = rawLinkOp(Add, "br3", "bridge")     // duplicate of an earlier one
-		ops[250] = rawLinkOp(Delete, "nosuch", "")  // missing
+		ops[250] = rawLinkOp(Delete, "nosuch", "")   // missing
 		ops[299] = rawLinkOp(Add, "br298", "bridge") // duplicate within the last round
 		errs := c.Pipeline(context.Background(), ops)
 		if len(errs) != len(ops) {
