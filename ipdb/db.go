@@ -172,6 +172,27 @@ func (db *DB) Stats() Stats {
 	}
 }
 
+// Resync makes the database re-dump everything and sweep away what
+// differs from the kernel, as it does by itself after a lost notification,
+// and waits until that is done. Only true differences become changes.
+func (db *DB) Resync(ctx context.Context) error {
+	if err := db.WaitSynced(ctx); err != nil {
+		return err
+	}
+	n := db.resyncs.Load()
+	db.queue.markLost()
+	for db.resyncs.Load() == n {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-db.done:
+			return ErrClosed
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return nil
+}
+
 // ChangesSince returns the changes committed after revision rev (at most
 // max, never splitting a revision; max <= 0 means all), the revision they
 // reach, and a channel that closes when a newer revision is committed. If
