@@ -42,6 +42,12 @@ type DB struct {
 	overflows, decodeErrors              atomic.Uint64
 	lastSync                             atomic.Int64 // nanoseconds
 
+	laterMu sync.Mutex
+	// laterJobs and laterTimer hold the reconciles waiting for
+	// settleDelay; guarded by laterMu.
+	laterJobs  map[reconcileJob]struct{}
+	laterTimer *time.Timer
+
 	errMu sync.Mutex
 	err   error // why the engine stopped, if it did; guarded by errMu
 }
@@ -94,6 +100,11 @@ func (db *DB) Close() error {
 	}
 	db.cancel()
 	close(db.done)
+	db.laterMu.Lock()
+	if db.laterTimer != nil {
+		db.laterTimer.Stop()
+	}
+	db.laterMu.Unlock()
 	db.listen.Close()
 	db.cmd.Close()
 	db.queue.wake()
@@ -249,15 +260,24 @@ func (db *DB) applyLoop(ctx context.Context) {
 		return
 	}
 	close(db.synced)
+	var tick <-chan time.Time
+	if db.opts.refresh > 0 {
+		t := time.NewTicker(db.opts.refresh)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
-		batches, lost, ok := db.queue.wait(ctx)
+		batches, jobs, lost, ok := db.queue.wait(ctx, tick)
 		if !ok {
 			return
 		}
-		var followups []reconcileJob
+		var fx effects
+		fx.now = jobs
 		for _, b := range batches {
-			followups = db.applyBatch(b, followups)
+			db.applyBatch(b, &fx)
 		}
+		db.settleLater(fx.later)
+		followups := fx.now
 		if lost {
 			if err := db.fullSync(ctx, false); err != nil {
 				if ctx.Err() != nil {
@@ -299,66 +319,94 @@ func (db *DB) commit(txn *memdb.Txn, changes []Change) {
 }
 
 // applyBatch applies one batch of notifications in one write transaction
-// and returns the reconciles they call for.
-func (db *DB) applyBatch(batch []netlink.Update, jobs []reconcileJob) []reconcileJob {
+// and adds the reconciles they call for to fx.
+func (db *DB) applyBatch(batch []netlink.Update, fx *effects) {
 	txn := db.mem.Txn(true)
 	var changes []Change
 	for _, u := range batch {
-		changes, jobs = db.applyUpdate(txn, u, changes, jobs)
+		changes = db.applyUpdate(txn, u, changes, fx)
 	}
 	db.events.Add(uint64(len(batch)))
 	db.batches.Add(1)
 	db.commit(txn, changes)
-	return jobs
+}
+
+// settleLater queues jobs to run after settleDelay, coalescing repeats.
+func (db *DB) settleLater(jobs []reconcileJob) {
+	if len(jobs) == 0 {
+		return
+	}
+	db.laterMu.Lock()
+	defer db.laterMu.Unlock()
+	if db.laterJobs == nil {
+		db.laterJobs = map[reconcileJob]struct{}{}
+	}
+	for _, j := range jobs {
+		db.laterJobs[j] = struct{}{}
+	}
+	if db.laterTimer == nil && !db.closed.Load() {
+		db.laterTimer = time.AfterFunc(settleDelay, func() {
+			db.laterMu.Lock()
+			var due []reconcileJob
+			for j := range db.laterJobs {
+				due = append(due, j)
+			}
+			clear(db.laterJobs)
+			db.laterTimer = nil
+			db.laterMu.Unlock()
+			db.queue.pushJobs(due)
+		})
+	}
 }
 
 // applyUpdate applies one notification inside txn.
-func (db *DB) applyUpdate(txn *memdb.Txn, u netlink.Update, changes []Change, jobs []reconcileJob) ([]Change, []reconcileJob) {
+func (db *DB) applyUpdate(txn *memdb.Txn, u netlink.Update, changes []Change, fx *effects) []Change {
 	sp := specOf(u.Object.Kind())
 	if sp == nil || !db.opts.keepKind(sp.kind) && sp.kind != netlink.KindLink {
-		return changes, jobs
-	}
-	if l, ok := u.Object.(*netlink.Link); ok && l.Family == unix.AF_BRIDGE {
-		// Bridge port state, not a link; its RTM_DELLINK means the port
-		// left the bridge, not that the link is gone.
-		return changes, jobs
+		return changes
 	}
 	key := sp.key(u.Object)
 	if key == nil {
-		return changes, jobs
+		return changes
 	}
 	oldRaw, _ := txn.First(sp.table, "id", key)
 	var old netlink.Object
 	if oldRaw != nil {
 		old = oldRaw.(netlink.Object)
 	}
-	jobs = silentEffects(u, old, jobs)
+	silentEffects(u, old, fx)
+	ipv6Siblings(txn, u, old, fx)
+	if l, ok := u.Object.(*netlink.Link); ok && l.Family == unix.AF_BRIDGE {
+		// Bridge port state, not a link; its RTM_DELLINK means the port
+		// left the bridge, not that the link is gone.
+		return changes
+	}
 	if u.Deleted() {
 		if old != nil {
 			_ = txn.Delete(sp.table, old)
 			changes = append(changes, Change{Kind: sp.kind, Op: OpDelete, Old: old})
 		}
 		if sp.kind == netlink.KindLink {
-			changes, jobs = deleteByIfindex(txn, linkIndex(u.Object), changes, jobs)
+			changes = deleteByIfindex(txn, linkIndex(u.Object), changes, fx)
 		}
-		return changes, jobs
+		return changes
 	}
 	if !sp.keep(&db.opts, u.Object) {
-		return changes, jobs
+		return changes
 	}
 	if old != nil && sp.equal(old, u.Object) {
-		return changes, jobs
+		return changes
 	}
-	changes, jobs = replaceSiblings(txn, sp, u, changes, jobs)
+	changes = replaceSiblings(txn, sp, u, changes, fx)
 	if err := txn.Insert(sp.table, u.Object); err != nil {
 		db.fail(fmt.Errorf("ipdb: insert %s: %w", u.Object, err))
-		return changes, jobs
+		return changes
 	}
 	op := OpAdd
 	if old != nil {
 		op = OpChange
 	}
-	return append(changes, Change{Kind: sp.kind, Op: op, Old: old, New: u.Object}), jobs
+	return append(changes, Change{Kind: sp.kind, Op: op, Old: old, New: u.Object})
 }
 
 // fullSync dumps every kept kind and makes the tables equal to the dump in
@@ -468,12 +516,16 @@ func (db *DB) sweep(ctx context.Context, txn *memdb.Txn, sp *kindSpec, s scope, 
 	return changes, nil
 }
 
+// refreshJobs re-read the tables the kernel changes without telling.
+var refreshJobs = []reconcileJob{{kind: netlink.KindLink}, {kind: netlink.KindNeigh}}
+
 // updateQueue carries batches from the reader to the applier. It never
 // blocks the reader: past its bound it drops and flags the loss.
 type updateQueue struct {
 	mu sync.Mutex
 	// The fields below are guarded by mu.
 	batches [][]netlink.Update
+	jobs    []reconcileJob
 	n       int // updates queued
 	max     int
 	lost    bool
@@ -497,6 +549,13 @@ func (q *updateQueue) push(b []netlink.Update) {
 	q.wake()
 }
 
+func (q *updateQueue) pushJobs(jobs []reconcileJob) {
+	q.mu.Lock()
+	q.jobs = append(q.jobs, jobs...)
+	q.mu.Unlock()
+	q.wake()
+}
+
 func (q *updateQueue) markLost() {
 	q.mu.Lock()
 	q.lost = true
@@ -513,19 +572,21 @@ func (q *updateQueue) wake() {
 
 // wait returns everything queued, blocking until there is something or
 // ctx ends (ok false).
-func (q *updateQueue) wait(ctx context.Context) (batches [][]netlink.Update, lost, ok bool) {
+func (q *updateQueue) wait(ctx context.Context, tick <-chan time.Time) (batches [][]netlink.Update, jobs []reconcileJob, lost, ok bool) {
 	for {
 		q.mu.Lock()
-		batches, lost = q.batches, q.lost
-		q.batches, q.n, q.lost = nil, 0, false
+		batches, jobs, lost = q.batches, q.jobs, q.lost
+		q.batches, q.jobs, q.n, q.lost = nil, nil, 0, false
 		q.mu.Unlock()
-		if len(batches) > 0 || lost {
-			return batches, lost, true
+		if len(batches) > 0 || len(jobs) > 0 || lost {
+			return batches, jobs, lost, true
 		}
 		select {
 		case <-q.signal:
+		case <-tick:
+			return nil, refreshJobs, false, true
 		case <-ctx.Done():
-			return nil, false, false
+			return nil, nil, false, false
 		}
 	}
 }

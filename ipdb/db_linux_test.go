@@ -154,6 +154,11 @@ func TestDifferential(t *testing.T) {
 			{"bringing it up again", [][]string{
 				{"link", "set", "v0", "up"},
 				{"route", "add", "198.51.100.0/25", "via", "192.0.2.2", "dev", "v0"},
+				{"addr", "add", "2001:db8::1/64", "dev", "v0", "nodad"},
+				{"-6", "route", "add", "2001:db8:4::/48", "via", "2001:db8::3", "table", "300"},
+				{"-6", "route", "append", "2001:db8:4::/48", "via", "2001:db8::4", "table", "300"},
+			}},
+			{"removing one hop of an IPv6 multipath route", [][]string{
 				{"-6", "route", "del", "2001:db8:4::/48", "via", "2001:db8::3", "table", "300"},
 			}},
 			{"deleting links", [][]string{
@@ -196,7 +201,6 @@ func TestFDBDifferential(t *testing.T) {
 			}
 		}
 		run("fdb", "add", "02:00:00:00:00:aa", "dev", "p0", "master", "static")
-		run("fdb", "add", "02:00:00:00:00:bb", "dev", "p0", "master", "static", "vlan", "1")
 		run("fdb", "append", "00:00:00:00:00:00", "dev", "vx0", "dst", "192.0.2.10")
 		run("fdb", "append", "00:00:00:00:00:00", "dev", "vx0", "dst", "192.0.2.11")
 		settle(t, ns, db, "adding FDB entries")

@@ -161,9 +161,8 @@ var neighSpec = kindSpec{
 	},
 }
 
-// routeIdentityLen returns how many bytes of a route key are the kernel's
-// identity without the next hop: family, table, destination, TOS and
-// priority (and for IPv6 the source prefix).
+// routeKeyPrefix appends the leading part of a route key: family, table,
+// destination, TOS and priority (and for IPv6 the source prefix).
 func routeKeyPrefix(b []byte, r *netlink.Route) []byte {
 	b = append(b, r.Family)
 	b = appendU32(b, r.Table)
@@ -180,22 +179,23 @@ func routeKeyPrefix(b []byte, r *netlink.Route) []byte {
 	return b
 }
 
-// routeKey is the route's identity. IPv4 routes that share family, table,
-// destination, TOS and priority still differ by type and next hop (`ip
-// route append`), so those are part of an IPv4 key; an IPv6 route with the
-// same identity is one route whose next hops are merged by the kernel.
+// routeKey is the route's identity. Routes that share family, table,
+// destination, TOS and priority (and IPv6 source) still differ by type and
+// next hop: `ip route append` makes such IPv4 routes, and IPv6 keeps one
+// route per device for fe80::/64. So the key ends with the type and the
+// next hops. When the kernel merges IPv6 next hops into one multipath
+// route, or splits them, the database re-reads every route with that
+// identity prefix (see silentEffects).
 func routeKey(r *netlink.Route) []byte {
 	b := routeKeyPrefix(make([]byte, 0, 64), r)
-	if r.Family == unix.AF_INET {
-		b = append(b, uint8(r.Type))
-		b = appendAddr(b, r.Gateway)
-		b = appendU32(b, r.OIF)
-		if len(r.Multipath) > 0 {
-			b = append(b, uint8(len(r.Multipath)))
-			for i := range r.Multipath {
-				b = appendAddr(b, r.Multipath[i].Gateway)
-				b = appendU32(b, r.Multipath[i].IfIndex)
-			}
+	b = append(b, uint8(r.Type))
+	b = appendAddr(b, r.Gateway)
+	b = appendU32(b, r.OIF)
+	if len(r.Multipath) > 0 {
+		b = append(b, uint8(len(r.Multipath)))
+		for i := range r.Multipath {
+			b = appendAddr(b, r.Multipath[i].Gateway)
+			b = appendU32(b, r.Multipath[i].IfIndex)
 		}
 	}
 	return b

@@ -21,10 +21,11 @@ type options struct {
 	logSize    int
 	batchMax   int
 	queueMax   int
+	refresh    time.Duration
 }
 
 func defaultOptions() options {
-	return options{readBuffer: 32 << 20, logSize: 1 << 16, batchMax: 4096, queueMax: 1 << 20}
+	return options{readBuffer: 32 << 20, logSize: 1 << 16, batchMax: 4096, queueMax: 1 << 20, refresh: 2 * time.Second}
 }
 
 // WithNetNS opens the database on a network namespace given by name (under
@@ -115,6 +116,23 @@ func WithChangeLog(entries int) Option {
 			return fmt.Errorf("%w: change log size %d", ErrInvalid, entries)
 		}
 		o.logSize = entries
+		return nil
+	}
+}
+
+// WithRefresh sets how often links and neighbours are re-read (default
+// every 2 s; 0 turns it off). The kernel changes some of them without any
+// notification: a link's alias, the multicast neighbour entries it creates
+// for its own MLD and IGMP reports. Re-reading them costs one dump of each
+// of these small tables, and only true differences become changes. Routes,
+// addresses and rules are never polled: everything about them is either
+// announced or caught by the database's targeted re-reads.
+func WithRefresh(every time.Duration) Option {
+	return func(o *options) error {
+		if every < 0 {
+			return fmt.Errorf("%w: refresh interval %v", ErrInvalid, every)
+		}
+		o.refresh = every
 		return nil
 	}
 }

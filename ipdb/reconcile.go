@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/hashicorp/go-memdb"
 	"github.com/ipdb-go/ipdb/netlink"
@@ -70,63 +71,129 @@ func (db *DB) reconcile(ctx context.Context, job reconcileJob) error {
 	return nil
 }
 
-// silentEffects returns the reconciles a notification calls for, given the
+// settleDelay is how long after a link or address event the links and
+// forwarding entries it touched are re-read. The kernel updates some of
+// their attributes without a notification, moments after the one it sends:
+// a veth's peer index, a bridge's offload limits when ports join, a
+// tun/tap's persist flag (set by a second ioctl), the device address lists
+// shown as "self permanent" FDB entries.
+const settleDelay = 20 * time.Millisecond
+
+// effects are the reconciles a notification calls for: now, right after
+// its batch, or later, after settleDelay.
+type effects struct {
+	now, later []reconcileJob
+}
+
+func linkJob(ifindex int) reconcileJob {
+	return reconcileJob{kind: netlink.KindLink, s: scope{ifindex: uint32(ifindex)}}
+}
+
+func fdbJob(ifindex int) reconcileJob {
+	return reconcileJob{kind: netlink.KindNeigh, s: scope{family: unix.AF_BRIDGE, ifindex: uint32(ifindex)}}
+}
+
+// silentEffects adds the reconciles a notification calls for, given the
 // object it replaces (old, nil if none): what the kernel changes as a side
 // effect without a notification of its own.
-func silentEffects(u netlink.Update, old netlink.Object, jobs []reconcileJob) []reconcileJob {
+func silentEffects(u netlink.Update, old netlink.Object, fx *effects) {
 	switch o := u.Object.(type) {
 	case *netlink.Link:
-		if o.Family == unix.AF_BRIDGE || u.Deleted() || old == nil {
-			return jobs
+		// Re-read the link, its master (old and new) and its peer or lower
+		// device, and the link's device address lists, once they settle.
+		if o.Family == unix.AF_BRIDGE || u.Deleted() {
+			// A bridge port joined, changed or left: the bridge changes.
+			if o.Master > 0 {
+				fx.later = append(fx.later, linkJob(o.Master))
+			}
+			if ol, ok := old.(*netlink.Link); ok && ol.Master > 0 {
+				fx.later = append(fx.later, linkJob(ol.Master))
+			}
+			return
+		}
+		fx.later = append(fx.later, linkJob(o.Index), fdbJob(o.Index))
+		if o.Master > 0 {
+			fx.later = append(fx.later, linkJob(o.Master))
+		}
+		if o.ParentIndex > 0 && o.LinkNetNSID == nil {
+			fx.later = append(fx.later, linkJob(o.ParentIndex))
+		}
+		ol, _ := old.(*netlink.Link)
+		if ol == nil {
+			return
+		}
+		if ol.Master > 0 && ol.Master != o.Master {
+			fx.later = append(fx.later, linkJob(ol.Master))
 		}
 		// Up/down and carrier changes remove IPv4 routes and neighbours,
 		// flush IPv6 addresses and set or clear the linkdown flag of
 		// routes, all silently. The kernel filters these dumps by link.
 		const watched = unix.IFF_UP | unix.IFF_LOWER_UP | unix.IFF_RUNNING
-		if old.(*netlink.Link).Flags&watched == o.Flags&watched {
-			return jobs
+		if ol.Flags&watched != o.Flags&watched {
+			s := scope{ifindex: uint32(o.Index)}
+			fx.now = append(fx.now,
+				reconcileJob{kind: netlink.KindRoute, s: s},
+				reconcileJob{kind: netlink.KindAddr, s: s},
+				reconcileJob{kind: netlink.KindNeigh, s: s})
 		}
-		s := scope{ifindex: uint32(o.Index)}
-		return append(jobs,
-			reconcileJob{kind: netlink.KindRoute, s: s},
-			reconcileJob{kind: netlink.KindAddr, s: s},
-			reconcileJob{kind: netlink.KindNeigh, s: s})
 	case *netlink.Addr:
 		// Removing an IPv4 address removes the routes that use it as
 		// preferred source, silently.
 		if u.Deleted() && o.Family == unix.AF_INET {
-			return append(jobs, reconcileJob{kind: netlink.KindRoute, s: scope{family: unix.AF_INET}, prefsrc: o.Prefix.Addr()})
+			fx.now = append(fx.now, reconcileJob{kind: netlink.KindRoute, s: scope{family: unix.AF_INET}, prefsrc: o.Prefix.Addr()})
 		}
-	case *netlink.Route:
-		// IPv6 next hops are added and removed one at a time on a route
-		// that keeps its identity: re-read that route.
+		// IPv6 addresses join and leave multicast groups.
 		if o.Family == unix.AF_INET6 {
-			multi := len(o.Multipath) > 0 || u.Flags&unix.NLM_F_APPEND != 0
-			if oldR, ok := old.(*netlink.Route); ok && len(oldR.Multipath) > 0 {
-				multi = true
-			}
-			if multi {
-				return append(jobs, reconcileJob{kind: netlink.KindRoute,
-					s: scope{family: unix.AF_INET6, table: o.Table}, keyPrefix: string(routeKeyPrefix(nil, o))})
+			fx.later = append(fx.later, fdbJob(o.Index))
+		}
+	}
+}
+
+// ipv6Siblings adds a re-read of an IPv6 route's identity when its next
+// hops may have been merged or split: the kernel announces IPv6 multipath
+// routes hop by hop (an append, or the delete of one hop), so the event
+// alone does not say what the route now is.
+func ipv6Siblings(txn *memdb.Txn, u netlink.Update, old netlink.Object, fx *effects) {
+	r, ok := u.Object.(*netlink.Route)
+	if !ok || r.Family != unix.AF_INET6 {
+		return
+	}
+	prefix := routeKeyPrefix(nil, r)
+	multi := len(r.Multipath) > 0 || u.Flags&unix.NLM_F_APPEND != 0 || (u.Deleted() && old == nil)
+	if oldR, ok := old.(*netlink.Route); ok && len(oldR.Multipath) > 0 {
+		multi = true
+	}
+	if !multi {
+		// Another route with the same identity and another next hop?
+		key := routeKey(r)
+		if it, err := txn.Get(routeSpec.table, "id_prefix", prefix); err == nil {
+			for raw := it.Next(); raw != nil; raw = it.Next() {
+				if !bytes.Equal(routeKey(raw.(*netlink.Route)), key) {
+					multi = true
+					break
+				}
 			}
 		}
 	}
-	return jobs
+	if multi {
+		fx.now = append(fx.now, reconcileJob{kind: netlink.KindRoute,
+			s: scope{family: unix.AF_INET6, table: r.Table}, keyPrefix: string(prefix)})
+	}
 }
 
-// replaceSiblings handles an IPv4 `ip route replace`: the kernel replaces
-// the route with the same table, destination, TOS and priority, which may
-// have had another next hop (and so another key here).
-func replaceSiblings(txn *memdb.Txn, sp *kindSpec, u netlink.Update, changes []Change, jobs []reconcileJob) ([]Change, []reconcileJob) {
+// replaceSiblings handles `ip route replace`: the kernel replaces the route
+// with the same table, destination, TOS and priority, which may have had
+// another type or next hop (and so another key here).
+func replaceSiblings(txn *memdb.Txn, sp *kindSpec, u netlink.Update, changes []Change, fx *effects) []Change {
 	r, ok := u.Object.(*netlink.Route)
-	if !ok || r.Family != unix.AF_INET || u.Flags&unix.NLM_F_REPLACE == 0 {
-		return changes, jobs
+	if !ok || u.Flags&unix.NLM_F_REPLACE == 0 {
+		return changes
 	}
 	prefix := routeKeyPrefix(nil, r)
 	key := sp.key(r)
 	it, err := txn.Get(sp.table, "id_prefix", prefix)
 	if err != nil {
-		return changes, jobs
+		return changes
 	}
 	var siblings []netlink.Object
 	for raw := it.Next(); raw != nil; raw = it.Next() {
@@ -141,17 +208,17 @@ func replaceSiblings(txn *memdb.Txn, sp *kindSpec, u netlink.Update, changes []C
 		changes = append(changes, Change{Kind: sp.kind, Op: OpDelete, Old: siblings[0]})
 	default:
 		// Which one the kernel replaced is its list order: re-read them.
-		jobs = append(jobs, reconcileJob{kind: netlink.KindRoute,
-			s: scope{family: unix.AF_INET, table: r.Table}, keyPrefix: string(prefix)})
+		fx.now = append(fx.now, reconcileJob{kind: netlink.KindRoute,
+			s: scope{family: r.Family, table: r.Table}, keyPrefix: string(prefix)})
 	}
-	return changes, jobs
+	return changes
 }
 
 // deleteByIfindex removes, inside txn, what a deleted link takes with it:
 // its addresses and neighbours, forwarding entries that name it as master,
 // and its routes. IPv4 routes die with any next hop's link; an IPv6
 // multipath route only loses that hop, so it is re-read instead.
-func deleteByIfindex(txn *memdb.Txn, ifindex uint32, changes []Change, jobs []reconcileJob) ([]Change, []reconcileJob) {
+func deleteByIfindex(txn *memdb.Txn, ifindex uint32, changes []Change, fx *effects) []Change {
 	prefix := appendU32(nil, ifindex)
 	for _, sp := range []*kindSpec{&addrSpec, &neighSpec} {
 		it, err := txn.Get(sp.table, "id_prefix", prefix)
@@ -201,8 +268,8 @@ func deleteByIfindex(txn *memdb.Txn, ifindex uint32, changes []Change, jobs []re
 	for _, r := range trimmed {
 		// The kernel keeps the other hops of an IPv6 multipath route:
 		// re-read it rather than guess.
-		jobs = append(jobs, reconcileJob{kind: netlink.KindRoute,
+		fx.now = append(fx.now, reconcileJob{kind: netlink.KindRoute,
 			s: scope{family: unix.AF_INET6, table: r.Table}, keyPrefix: string(routeKeyPrefix(nil, r))})
 	}
-	return changes, jobs
+	return changes
 }
