@@ -60,6 +60,7 @@ func newChangeLog(size int) *changeLog {
 func (l *changeLog) commit(rev uint64, changes []Change) {
 	l.mu.Lock()
 	for _, c := range changes {
+		c.Rev = rev
 		if l.n == len(l.ring) {
 			l.lost = max(l.lost, l.ring[l.head].Rev)
 			l.ring[l.head] = Change{}

@@ -308,9 +308,6 @@ func (db *DB) commit(txn *memdb.Txn, changes []Change) {
 		return
 	}
 	rev := db.rev.Load() + 1
-	for i := range changes {
-		changes[i].Rev = rev
-	}
 	db.commitMu.Lock()
 	txn.Commit()
 	db.rev.Store(rev)
