@@ -446,14 +446,56 @@ func (db *DB) fullSync(ctx context.Context, initial bool) error {
 	return nil
 }
 
-// load inserts a dump into an empty table.
+// load inserts a dump into an empty table. Receiving and decoding run on
+// one goroutine and inserting on this one, in chunks, so that a large
+// table loads in about the time of the slower of the two.
 func (db *DB) load(ctx context.Context, txn *memdb.Txn, sp *kindSpec) error {
-	return sp.dump(ctx, db.cmd, scope{}, func(o netlink.Object) error {
-		if !sp.keep(&db.opts, o) {
+	const chunkLen = 1024
+	chunks := make(chan []netlink.Object, 8)
+	dumpErr := make(chan error, 1)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(chunks)
+		chunk := make([]netlink.Object, 0, chunkLen)
+		err := sp.dump(ctx, db.cmd, scope{}, func(o netlink.Object) error {
+			if !sp.keep(&db.opts, o) {
+				return nil
+			}
+			if chunk = append(chunk, o); len(chunk) == chunkLen {
+				select {
+				case chunks <- chunk:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				chunk = make([]netlink.Object, 0, chunkLen)
+			}
 			return nil
+		})
+		if err == nil && len(chunk) > 0 {
+			select {
+			case chunks <- chunk:
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
 		}
-		return txn.Insert(sp.table, o)
-	})
+		dumpErr <- err
+	}()
+	var insertErr error
+	for chunk := range chunks {
+		for _, o := range chunk {
+			if insertErr == nil {
+				insertErr = txn.Insert(sp.table, o)
+			}
+		}
+		if insertErr != nil {
+			cancel() // stop the dump; drain what it already sent
+		}
+	}
+	if err := <-dumpErr; err != nil && insertErr == nil {
+		return err
+	}
+	return insertErr
 }
 
 // sweep makes the objects of sp that match in (nil: all) equal to a dump

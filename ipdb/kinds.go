@@ -187,7 +187,8 @@ func routeKeyPrefix(b []byte, r *netlink.Route) []byte {
 // route, or splits them, the database re-reads every route with that
 // identity prefix (see silentEffects).
 func routeKey(r *netlink.Route) []byte {
-	b := routeKeyPrefix(make([]byte, 0, 64), r)
+	var buf [128]byte
+	b := routeKeyPrefix(buf[:0], r)
 	b = append(b, uint8(r.Type))
 	b = appendAddr(b, r.Gateway)
 	b = appendU32(b, r.OIF)
@@ -198,7 +199,9 @@ func routeKey(r *netlink.Route) []byte {
 			b = appendU32(b, r.Multipath[i].IfIndex)
 		}
 	}
-	return b
+	// Keys live as long as their route: allocate exactly once, exactly
+	// sized.
+	return append(make([]byte, 0, len(b)), b...)
 }
 
 // routeUsesLink reports whether r goes through the link ifindex.
