@@ -34,10 +34,10 @@ type subcommand struct {
 
 var subcommands = []subcommand{
 	{"routedump", "dump and decode N IPv4 routes: ip route show vs vishvananda/netlink vs jsimonetti/rtnetlink vs ipdb/netlink", runRouteDump},
-	// Issue 3 (ipdb database), to come once package ipdb exists:
-	//   {"coldsync", "Open to Synced with N routes vs ip route show", runColdSync},
-	//   {"apply", "decode+apply of a recorded event stream, events/s", runApply},
-	//   {"resync", "forced overflow at N routes back to exact state", runResync},
+	{"coldsync", "ipdb.Open to Synced with N routes vs ip route show; live heap B/route", runColdSync},
+	{"resync", "forced mark-and-sweep and overflow recovery at N routes vs cold sync", runResync},
+	{"apply", "decode+apply of a recorded route event stream without the kernel, events/s; live DB following", runApply},
+	{"watchlat", "event-to-callback latency of 10 watch subscribers at 10k route events/s", runWatchLat},
 }
 
 func usage() {

@@ -1,0 +1,54 @@
+// Package cpuprof gives bench subcommands a -cpuprofile flag: a CPU profile
+// of the measured part of a run, for `go tool pprof`.
+package cpuprof
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime/pprof"
+)
+
+// Flag is a -cpuprofile flag. Start and Stop bracket what is profiled;
+// both do nothing when the flag is empty.
+type Flag struct {
+	path string
+	f    *os.File
+}
+
+// Register adds -cpuprofile to fs.
+func (p *Flag) Register(fs *flag.FlagSet) {
+	fs.StringVar(&p.path, "cpuprofile", "", "write a CPU profile of the measured runs to `file` (for go tool pprof)")
+}
+
+// Start begins profiling if the flag is set.
+func (p *Flag) Start() error {
+	if p.path == "" || p.f != nil {
+		return nil
+	}
+	f, err := os.Create(p.path)
+	if err != nil {
+		return fmt.Errorf("cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return fmt.Errorf("cpuprofile: %w", err)
+	}
+	p.f = f
+	return nil
+}
+
+// Stop ends profiling and closes the file. It is safe to call more than
+// once, and without Start.
+func (p *Flag) Stop() error {
+	if p.f == nil {
+		return nil
+	}
+	pprof.StopCPUProfile()
+	err := p.f.Close()
+	p.f = nil
+	if err != nil {
+		return fmt.Errorf("cpuprofile: %w", err)
+	}
+	return nil
+}
