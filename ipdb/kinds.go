@@ -306,21 +306,6 @@ var ruleSpec = kindSpec{
 	equal: func(a, b netlink.Object) bool { return reflect.DeepEqual(a, b) },
 }
 
-// objectIndex returns the link an object belongs to (0 for rules).
-func objectIndex(o netlink.Object) uint32 {
-	switch o := o.(type) {
-	case *netlink.Link:
-		return uint32(o.Index)
-	case *netlink.Addr:
-		return uint32(o.Index)
-	case *netlink.Neigh:
-		return uint32(o.Index)
-	case *netlink.Route:
-		return o.OIF
-	}
-	return 0
-}
-
 // inScope reports whether o is one of the objects a dump limited to s
 // returns.
 func inScope(o netlink.Object, s scope) bool {

@@ -77,7 +77,6 @@ type Option func(*subOptions)
 
 type subOptions struct {
 	initial bool
-	batch   int
 }
 
 // WithInitial delivers the current objects matching the filter as Initial
