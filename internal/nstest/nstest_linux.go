@@ -182,10 +182,11 @@ func (ns *NS) Batch(lines ...string) {
 }
 
 // HaveKind reports whether the kernel can create links of kind, by trying
-// in ns; when it cannot, the error is the kernel's answer.
-func (ns *NS) HaveKind(kind string) error {
+// in ns with the kind's required options in args (vxlan needs "id", "1");
+// when it cannot, the error is the kernel's answer.
+func (ns *NS) HaveKind(kind string, args ...string) error {
 	probe := "probe" + fmt.Sprint(counter.Add(1))
-	if _, err := ns.IPErr("link", "add", probe, "type", kind); err != nil {
+	if _, err := ns.IPErr(append([]string{"link", "add", probe, "type", kind}, args...)...); err != nil {
 		return err
 	}
 	_, _ = ns.IPErr("link", "del", probe)
