@@ -1,0 +1,404 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/netlink"
+	"github.com/ipdb-go/ipdb/watch"
+)
+
+// runServe serves the cache over HTTP on a loopback address until SIGINT
+// or SIGTERM, then shuts down gracefully.
+func runServe(e *env, args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:9464", "loopback `address:port` to listen on")
+	maxWatch := fs.Int("max-watchers", 1024, "most concurrent /v1/watch streams")
+	pos, ok := e.parseFlags(fs, args)
+	if !ok {
+		return exitUsage
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(e.stderr, "ipdb serve: unexpected argument %q\n", pos[0])
+		return exitUsage
+	}
+	if err := checkLoopback(*listen); err != nil {
+		fmt.Fprintf(e.stderr, "ipdb serve: %v\n", err)
+		return exitUsage
+	}
+	opts := []ipdb.Option{}
+	if e.netns != "" {
+		opts = append(opts, ipdb.WithNetNS(e.netns))
+	}
+	octx, cancel := context.WithTimeout(e.ctx, e.syncTimeout)
+	db, err := ipdb.Open(octx, opts...)
+	cancel()
+	if err != nil {
+		return e.fail("serve", err)
+	}
+	defer db.Close()
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return e.fail("serve", err)
+	}
+	srv := newServer(db, *maxWatch)
+	defer srv.Close()
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
+	fmt.Fprintf(e.stdout, "ipdb serve: listening on http://%s\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return e.fail("serve", err)
+	case <-db.Done():
+		hs.Close()
+		<-errc
+		return e.fail("serve", errors.New("database closed"))
+	case <-e.ctx.Done():
+	}
+	// Graceful: end the watch streams, then let other requests finish.
+	srv.Close()
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		hs.Close()
+	}
+	<-errc
+	fmt.Fprintln(e.stdout, "ipdb serve: stopped")
+	return exitOK
+}
+
+// checkLoopback accepts only listen addresses on a loopback interface: the
+// server has no authentication.
+func checkLoopback(listen string) error {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("bad listen address %q: %v", listen, err)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("bad port in listen address %q", listen)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil || !a.IsLoopback() {
+		return fmt.Errorf("refusing to listen on %q: the server has no authentication, so only loopback addresses (127.0.0.1, [::1], localhost) are allowed", listen)
+	}
+	return nil
+}
+
+// server is the HTTP face of a cache. It is an http.Handler; Close ends the
+// watch streams.
+type server struct {
+	db       *ipdb.DB
+	watcher  *watch.Watcher
+	mux      *http.ServeMux
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	streams  prometheus.Gauge
+
+	stop     context.Context
+	stopFunc context.CancelFunc
+	slots    chan struct{} // one token per allowed watch stream
+	closed   sync.Once
+}
+
+// newServer returns the handler for db. maxWatch bounds concurrent watch
+// streams; more get 503.
+func newServer(db *ipdb.DB, maxWatch int) *server {
+	if maxWatch <= 0 {
+		maxWatch = 1
+	}
+	s := &server{
+		db:       db,
+		watcher:  watch.New(db),
+		mux:      http.NewServeMux(),
+		registry: prometheus.NewRegistry(),
+		slots:    make(chan struct{}, maxWatch),
+	}
+	s.stop, s.stopFunc = context.WithCancel(context.Background())
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ipdb_http_requests_total", Help: "HTTP requests by endpoint and status code.",
+	}, []string{"endpoint", "code"})
+	s.streams = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "ipdb_watch_streams", Help: "Open /v1/watch streams.",
+	})
+	s.registry.MustRegister(s.requests, s.streams, statsCollector{db})
+	for _, t := range tables {
+		s.mux.HandleFunc("/v1/"+t, s.handleTable(t))
+	}
+	s.mux.HandleFunc("/v1/watch", s.handleWatch)
+	s.mux.HandleFunc("/healthz", s.handleHealth)
+	metrics := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
+	s.mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		if !s.onlyGET(w, r, "metrics") {
+			return
+		}
+		metrics.ServeHTTP(w, r)
+		s.count("metrics", http.StatusOK)
+	})
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.error(w, "other", http.StatusNotFound, fmt.Sprintf("no such endpoint %s (try /v1/links, /v1/addrs, /v1/routes, /v1/neigh, /v1/rules, /v1/watch, /healthz, /metrics)", r.URL.Path))
+	})
+	return s
+}
+
+// Close ends the watch streams and the watcher. It is safe to call more
+// than once.
+func (s *server) Close() {
+	s.closed.Do(func() {
+		s.stopFunc()
+		s.watcher.Close()
+	})
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *server) count(endpoint string, code int) {
+	s.requests.WithLabelValues(endpoint, strconv.Itoa(code)).Inc()
+}
+
+// error answers with a JSON error body.
+func (s *server) error(w http.ResponseWriter, endpoint string, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(map[string]any{"error": msg, "status": code})
+	s.count(endpoint, code)
+}
+
+func (s *server) onlyGET(w http.ResponseWriter, r *http.Request, endpoint string) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		s.error(w, endpoint, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed; use GET")
+		return false
+	}
+	return true
+}
+
+// checkQuery rejects parameters the endpoint does not know.
+func (s *server) checkQuery(w http.ResponseWriter, r *http.Request, endpoint string, known ...string) bool {
+	q, err := urlQuery(r)
+	if err != nil {
+		s.error(w, endpoint, http.StatusBadRequest, "bad query: "+err.Error())
+		return false
+	}
+	for k := range q {
+		ok := false
+		for _, n := range known {
+			ok = ok || k == n
+		}
+		if !ok {
+			s.error(w, endpoint, http.StatusBadRequest, fmt.Sprintf("unknown query parameter %q", k))
+			return false
+		}
+	}
+	return true
+}
+
+func (s *server) synced() bool {
+	select {
+	case <-s.db.Synced():
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *server) handleTable(table string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.onlyGET(w, r, table) || !s.checkQuery(w, r, table) {
+			return
+		}
+		if !s.synced() {
+			s.error(w, table, http.StatusServiceUnavailable, "cache not synced yet")
+			return
+		}
+		body, err := json.Marshal(tableJSON(s.db.Snapshot(), table))
+		if err != nil {
+			s.error(w, table, http.StatusInternalServerError, err.Error())
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Write(append(body, '\n'))
+		s.count(table, http.StatusOK)
+	}
+}
+
+func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if !s.onlyGET(w, r, "healthz") || !s.checkQuery(w, r, "healthz") {
+		return
+	}
+	if !s.synced() {
+		s.error(w, "healthz", http.StatusServiceUnavailable, "cache not synced yet")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"status": "ok", "revision": s.db.Revision()})
+	s.count("healthz", http.StatusOK)
+}
+
+var kindNames = map[string]netlink.Kind{
+	"link": netlink.KindLink, "links": netlink.KindLink,
+	"addr": netlink.KindAddr, "addrs": netlink.KindAddr,
+	"route": netlink.KindRoute, "routes": netlink.KindRoute,
+	"neigh": netlink.KindNeigh,
+	"rule": netlink.KindRule, "rules": netlink.KindRule,
+}
+
+// watchWriteTimeout bounds each event write: a client that stops reading
+// is dropped instead of holding a goroutine forever.
+const watchWriteTimeout = 30 * time.Second
+
+// handleWatch streams events as newline-delimited JSON until the client
+// goes away or the server stops. ?kind=link,route selects kinds;
+// ?initial=1 sends the current state first.
+func (s *server) handleWatch(w http.ResponseWriter, r *http.Request) {
+	if !s.onlyGET(w, r, "watch") || !s.checkQuery(w, r, "watch", "kind", "initial") {
+		return
+	}
+	q, _ := urlQuery(r)
+	var filter watch.Filter
+	if ks := q.Get("kind"); ks != "" {
+		var kinds []netlink.Kind
+		for _, k := range strings.Split(ks, ",") {
+			kind, ok := kindNames[k]
+			if !ok {
+				s.error(w, "watch", http.StatusBadRequest, fmt.Sprintf("unknown kind %q (want link, addr, route, neigh or rule)", k))
+				return
+			}
+			kinds = append(kinds, kind)
+		}
+		filter = watch.Kinds(kinds...)
+	}
+	var opts []watch.Option
+	if v := q.Get("initial"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			s.error(w, "watch", http.StatusBadRequest, fmt.Sprintf("bad initial %q (want true or false)", v))
+			return
+		}
+		if b {
+			opts = append(opts, watch.WithInitial())
+		}
+	}
+	if !s.synced() {
+		s.error(w, "watch", http.StatusServiceUnavailable, "cache not synced yet")
+		return
+	}
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	default:
+		s.error(w, "watch", http.StatusServiceUnavailable, "too many watch streams")
+		return
+	}
+	s.streams.Inc()
+	defer s.streams.Dec()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.stop.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	s.count("watch", http.StatusOK)
+	enc := json.NewEncoder(w)
+	for ev := range s.watcher.Events(ctx, filter, opts...) {
+		rc.SetWriteDeadline(time.Now().Add(watchWriteTimeout))
+		if enc.Encode(eventJSON(s.db.Snapshot(), ev)) != nil || rc.Flush() != nil {
+			cancel()
+			// Drain so the subscription's goroutine can finish.
+			continue
+		}
+	}
+}
+
+// statsCollector exports ipdb.Stats at scrape time.
+type statsCollector struct{ db *ipdb.DB }
+
+var (
+	descObjects   = prometheus.NewDesc("ipdb_objects", "Objects in the cache, per table.", []string{"table"}, nil)
+	descRevision  = prometheus.NewDesc("ipdb_revision", "Newest committed revision of the cache.", nil, nil)
+	descSynced    = prometheus.NewDesc("ipdb_synced", "1 once the cache holds a full picture of the kernel's state.", nil, nil)
+	descLastSync  = prometheus.NewDesc("ipdb_last_sync_seconds", "Duration of the last full sync.", nil, nil)
+	descCounters  = prometheus.NewDesc("ipdb_events_total", "Kernel notifications applied.", nil, nil)
+	descBatches   = prometheus.NewDesc("ipdb_batches_total", "Write transactions of notifications.", nil, nil)
+	descResyncs   = prometheus.NewDesc("ipdb_resyncs_total", "Full mark-and-sweep resynchronizations.", nil, nil)
+	descReconcile = prometheus.NewDesc("ipdb_reconciles_total", "Targeted re-dumps after silent kernel deletions.", nil, nil)
+	descOverflows = prometheus.NewDesc("ipdb_overflows_total", "Lost-notification signs (ENOBUFS, full queue).", nil, nil)
+	descForeign   = prometheus.NewDesc("ipdb_foreign_dropped_total", "Messages dropped because the sender was not the kernel.", nil, nil)
+	descDecode    = prometheus.NewDesc("ipdb_decode_errors_total", "Notifications that could not be decoded.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (c statsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descObjects, descRevision, descSynced, descLastSync, descCounters,
+		descBatches, descResyncs, descReconcile, descOverflows, descForeign, descDecode} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.db.Stats()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v uint64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
+	}
+	gauge(descObjects, float64(st.Links), "links")
+	gauge(descObjects, float64(st.Addrs), "addrs")
+	gauge(descObjects, float64(st.Routes), "routes")
+	gauge(descObjects, float64(st.Neighs), "neigh")
+	gauge(descObjects, float64(st.Rules), "rules")
+	gauge(descRevision, float64(st.Revision))
+	synced := 0.0
+	select {
+	case <-c.db.Synced():
+		synced = 1
+	default:
+	}
+	gauge(descSynced, synced)
+	gauge(descLastSync, st.LastSync.Seconds())
+	counter(descCounters, st.Events)
+	counter(descBatches, st.Batches)
+	counter(descResyncs, st.Resyncs)
+	counter(descReconcile, st.Reconciles)
+	counter(descOverflows, st.Overflows)
+	counter(descForeign, st.ForeignDropped)
+	counter(descDecode, st.DecodeErrors)
+}
+
+func urlQuery(r *http.Request) (url.Values, error) { return url.ParseQuery(r.URL.RawQuery) }
