@@ -1,8 +1,229 @@
 package main
 
-import "fmt"
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
 
+	"golang.org/x/term"
+
+	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/netlink"
+	"github.com/ipdb-go/ipdb/txn"
+)
+
+// Exit statuses of apply, so that scripts can tell the outcomes apart.
+const (
+	// exitApplied (0): the plan was applied and verified, or --dry-run
+	// found changes to make.
+	exitApplied = 0
+	// exitNothingToDo: the state already holds; nothing was sent.
+	exitNothingToDo = 3
+	// exitRolledBack: applying failed and everything was rolled back.
+	exitRolledBack = 4
+	// exitRollbackFailed: applying failed and the rollback did not restore
+	// everything; the namespace may be half-configured.
+	exitRollbackFailed = 5
+)
+
+// progressMin is the plan size from which apply shows a progress bar on a
+// terminal.
+const progressMin = 200
+
+// runApply reads a state file, prints the plan and commits it.
 func runApply(e *env, args []string) int {
-	fmt.Fprintln(e.stderr, "ipdb apply: not built yet")
-	return exitError
+	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
+	file := fs.String("f", "", "state `file` (YAML; - for standard input)")
+	dryRun := fs.Bool("dry-run", false, "print the plan and change nothing")
+	timeout := fs.Duration("timeout", 60*time.Second, "give up and roll back after this `duration`")
+	quiet := fs.Bool("q", false, "do not print the plan")
+	pos, ok := e.parseFlags(fs, args)
+	if !ok {
+		return exitUsage
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(e.stderr, "ipdb apply: unexpected argument %q (the file goes after -f)\n", pos[0])
+		return exitUsage
+	}
+	if *file == "" {
+		fmt.Fprintln(e.stderr, "ipdb apply: missing -f FILE")
+		return exitUsage
+	}
+	if *timeout <= 0 {
+		fmt.Fprintln(e.stderr, "ipdb apply: --timeout must be positive")
+		return exitUsage
+	}
+	specs, err := readStateFile(*file)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ipdb apply: %v\n", err)
+		return exitError
+	}
+	db, err := e.open()
+	if err != nil {
+		return e.fail("apply", err)
+	}
+	defer db.Close()
+	conn, err := netlink.Dial(&netlink.Config{NetNS: e.netns})
+	if err != nil {
+		return e.fail("apply", err)
+	}
+	defer conn.Close()
+	t := specs.into(txn.New(db, conn, &txn.Config{NetNS: e.netns}))
+	plan, err := t.Plan()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ipdb apply: %s: %s\n", *file, describe(err, e.netns))
+		return exitError
+	}
+	if plan.Empty() {
+		fmt.Fprintln(e.stdout, "nothing to do: the state already holds")
+		return exitNothingToDo
+	}
+	if !*quiet {
+		fmt.Fprint(e.stdout, plan.String())
+		if !strings.HasSuffix(plan.String(), "\n") {
+			fmt.Fprintln(e.stdout)
+		}
+	}
+	fmt.Fprintf(e.stdout, "plan: %s\n", plan.Summary())
+	if *dryRun {
+		return exitApplied
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
+	defer cancel()
+	var bar *progressBar
+	if len(plan.Ops) >= progressMin && isTerminal(e.stderr) {
+		bar = startProgress(db, e.stderr, len(plan.Ops))
+	}
+	start := time.Now()
+	err = t.Commit(ctx)
+	bar.stop(err == nil)
+	if err == nil {
+		fmt.Fprintf(e.stdout, "applied %d operations in %v\n", len(plan.Ops), time.Since(start).Round(time.Millisecond))
+		return exitApplied
+	}
+	return reportCommitError(e, err)
 }
+
+// reportCommitError prints a failed commit in one line and picks the exit
+// status.
+func reportCommitError(e *env, err error) int {
+	var ce *txn.CommitError
+	if !errors.As(err, &ce) {
+		// Validation or conflict: nothing was applied.
+		fmt.Fprintf(e.stderr, "ipdb apply: nothing applied: %s\n", describe(err, e.netns))
+		return exitError
+	}
+	cause := describe(ce.Err, e.netns)
+	if ce.Op != "" {
+		cause = fmt.Sprintf("%q failed: %s", ce.Op, cause)
+	}
+	if ce.RolledBack {
+		fmt.Fprintf(e.stderr, "ipdb apply: %s; rolled back, the namespace is as before\n", cause)
+		return exitRolledBack
+	}
+	left := ""
+	if len(ce.Left) > 0 {
+		left = "; left over: " + strings.Join(ce.Left, ", ")
+	}
+	rb := ""
+	if ce.RollbackErr != nil {
+		rb = ": " + oneLine(ce.RollbackErr)
+	}
+	fmt.Fprintf(e.stderr, "ipdb apply: %s; ROLLBACK FAILED%s%s\n", cause, rb, left)
+	return exitRollbackFailed
+}
+
+// readStateFile reads and converts a state file; errors start with the
+// file name and line.
+func readStateFile(name string) (*specSet, error) {
+	var data []byte
+	var err error
+	if name == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		data, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := parseStateFile(data)
+	if err == nil {
+		var specs *specSet
+		if specs, err = st.specs(); err == nil {
+			return specs, nil
+		}
+	}
+	var le *lineError
+	if errors.As(err, &le) {
+		return nil, fmt.Errorf("%s:%d: %s", name, le.Line, le.Msg)
+	}
+	return nil, fmt.Errorf("%s: %v", name, err)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// progressBar draws how much of a commit the cache has seen applied: the
+// number of object changes since the commit started against the number of
+// planned operations (one change per operation, capped below 100% until
+// the commit returns).
+type progressBar struct {
+	w     io.Writer
+	total int
+	done  chan struct{}
+	wg    sync.WaitGroup
+}
+
+func startProgress(db *ipdb.DB, w io.Writer, total int) *progressBar {
+	p := &progressBar{w: w, total: total, done: make(chan struct{})}
+	rev := db.Revision()
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		seen := 0
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			changes, next, _, err := db.ChangesSince(rev, 0)
+			if err == nil {
+				seen += len(changes)
+				rev = next
+			}
+			p.draw(min(seen, total-1))
+			select {
+			case <-p.done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return p
+}
+
+func (p *progressBar) draw(n int) {
+	const width = 40
+	fill := n * width / p.total
+	fmt.Fprintf(p.w, "\r[%s%s] %3d%% %d/%d", strings.Repeat("#", fill), strings.Repeat(".", width-fill), n*100/p.total, n, p.total)
+}
+
+// stop ends the bar; a nil bar does nothing.
+func (p *progressBar) stop(ok bool) {
+	if p == nil {
+		return
+	}
+	close(p.done)
+	p.wg.Wait()
+	if ok {
+		p.draw(p.total)
+	}
+	fmt.Fprintln(p.w)
+}
+

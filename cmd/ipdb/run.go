@@ -63,12 +63,12 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			fmt.Fprint(stdout, usageText)
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "ipdb: %v\n%s", err, usageText)
+		fmt.Fprintf(stderr, "ipdb: %v (see ipdb help)\n", err)
 		return exitUsage
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
-		fmt.Fprintf(stderr, "ipdb: missing command\n%s", usageText)
+		fmt.Fprintf(stderr, "ipdb: missing command: show, monitor, lookup, apply or serve (see ipdb help)\n")
 		return exitUsage
 	}
 	e := &env{ctx: ctx, netns: *netns, stdout: stdout, stderr: stderr, syncTimeout: 60 * time.Second}

@@ -264,7 +264,7 @@ var kindNames = map[string]netlink.Kind{
 	"addr": netlink.KindAddr, "addrs": netlink.KindAddr,
 	"route": netlink.KindRoute, "routes": netlink.KindRoute,
 	"neigh": netlink.KindNeigh,
-	"rule": netlink.KindRule, "rules": netlink.KindRule,
+	"rule":  netlink.KindRule, "rules": netlink.KindRule,
 }
 
 // watchWriteTimeout bounds each event write: a client that stops reading

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ipdb-go/ipdb/internal/nstest"
+)
+
+type showAll struct {
+	Links  []map[string]any `json:"links"`
+	Addrs  []map[string]any `json:"addrs"`
+	Routes []map[string]any `json:"routes"`
+	Neigh  []map[string]any `json:"neigh"`
+	Rules  []map[string]any `json:"rules"`
+}
+
+func showJSON(t *testing.T, ns *nstest.NS) showAll {
+	t.Helper()
+	code, out, errs := runCmd(t, "--netns", ns.Name, "show", "-o", "json")
+	if code != 0 {
+		t.Fatalf("show: exit %d: %s", code, errs)
+	}
+	var s showAll
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// find returns the first object whose fields equal want's (compared as
+// JSON text).
+func find(objs []map[string]any, want map[string]any) map[string]any {
+	for _, o := range objs {
+		ok := true
+		for k, v := range want {
+			ok = ok && jsonText(o[k]) == jsonText(v)
+		}
+		if ok {
+			return o
+		}
+	}
+	return nil
+}
+
+// TestApplySampleThenShow: applying testdata/sample.yaml makes every entry
+// of the file appear in show's output; applying it again has nothing to do.
+func TestApplySampleThenShow(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		file := filepath.Join("testdata", "sample.yaml")
+		code, out, errs := runCmd(t, "--netns", ns.Name, "apply", "-f", file, "--dry-run")
+		if code != exitApplied || !strings.Contains(out, "+ link br0") {
+			t.Fatalf("dry run: exit %d\n%s%s", code, out, errs)
+		}
+		if links := showJSON(t, ns).Links; len(links) != 1 {
+			t.Fatalf("dry run changed the namespace: %v", links)
+		}
+		code, out, errs = runCmd(t, "--netns", ns.Name, "apply", "-f", file)
+		if code != exitApplied {
+			t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := parseStateFile(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := showJSON(t, ns)
+		for _, l := range st.Links {
+			got := find(s.Links, map[string]any{"ifname": l.Name})
+			if got == nil {
+				t.Errorf("line %d: link %s missing", l.Line, l.Name)
+				continue
+			}
+			if l.Kind != "" {
+				if k := got["linkinfo"].(map[string]any)["info_kind"]; k != l.Kind {
+					t.Errorf("link %s kind %v, want %s", l.Name, k, l.Kind)
+				}
+			}
+			if l.MTU != nil && got["mtu"] != float64(*l.MTU) {
+				t.Errorf("link %s mtu %v, want %d", l.Name, got["mtu"], *l.MTU)
+			}
+			if l.Up != nil && *l.Up && !slices.Contains(got["flags"].([]any), any("UP")) {
+				t.Errorf("link %s not up: %v", l.Name, got["flags"])
+			}
+			if l.Master != nil && got["master"] != *l.Master {
+				t.Errorf("link %s master %v, want %s", l.Name, got["master"], *l.Master)
+			}
+			if l.Kind == "vxlan" {
+				d := got["linkinfo"].(map[string]any)["info_data"].(map[string]any)
+				if d["id"] != float64(*l.ID) || d["remote"] != l.Remote.String() || d["port"] != float64(*l.Port) {
+					t.Errorf("vxlan %s data %v", l.Name, d)
+				}
+			}
+		}
+		for _, a := range st.Addresses {
+			link := find(s.Addrs, map[string]any{"ifname": a.Link})
+			var infos []map[string]any
+			if link != nil {
+				for _, i := range link["addr_info"].([]any) {
+					infos = append(infos, i.(map[string]any))
+				}
+			}
+			if find(infos, map[string]any{"local": a.Address.Addr().String(), "prefixlen": a.Address.Bits()}) == nil {
+				t.Errorf("line %d: address %s on %s missing", a.Line, a.Address.Prefix, a.Link)
+			}
+		}
+		for _, r := range st.Routes {
+			want := map[string]any{"dst": prefixString(r.Dst.Prefix)}
+			if r.Table != nil {
+				want["table"] = tableName(uint32(*r.Table))
+			}
+			if r.Gateway != nil {
+				want["gateway"] = r.Gateway.String()
+			}
+			if r.Dev != "" {
+				want["dev"] = r.Dev
+			}
+			if r.Metric != 0 {
+				want["metric"] = r.Metric
+			}
+			if r.Type != "" {
+				want["type"] = r.Type
+			}
+			if r.Protocol != "" {
+				want["protocol"] = r.Protocol
+			}
+			if find(s.Routes, want) == nil {
+				t.Errorf("line %d: route %v missing", r.Line, want)
+			}
+		}
+		for _, n := range st.Neighbours {
+			if find(s.Neigh, map[string]any{"dst": n.Dst.String(), "dev": n.Link, "lladdr": n.LLAddr.String()}) == nil {
+				t.Errorf("line %d: neighbour %s missing", n.Line, n.Dst)
+			}
+		}
+		for _, r := range st.Rules {
+			want := map[string]any{"priority": r.Priority}
+			if r.From != nil {
+				want["src"], want["srclen"] = r.From.Addr().String(), r.From.Bits()
+			}
+			if r.To != nil {
+				want["dst"], want["dstlen"] = r.To.Addr().String(), r.To.Bits()
+			}
+			if r.Action != "" && r.Action != "lookup" {
+				want["action"] = r.Action
+			} else {
+				want["table"] = tableName(uint32(*r.Table))
+			}
+			if find(s.Rules, want) == nil {
+				t.Errorf("line %d: rule %v missing", r.Line, want)
+			}
+		}
+		// Again: nothing to do, its own exit status.
+		code, out, errs = runCmd(t, "--netns", ns.Name, "apply", "-f", file)
+		if code != exitNothingToDo {
+			t.Errorf("second apply: exit %d, want %d\n%s%s", code, exitNothingToDo, out, errs)
+		}
+	})
+}
+
+// TestApplyFailureRollsBack: a file whose last route the kernel refuses
+// (its gateway is unreachable) fails after the links and addresses were
+// made; apply rolls everything back and says so with its exit status.
+func TestApplyFailureRollsBack(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link add keep0 type bridge", "link set keep0 up", "addr add 192.0.2.1/24 dev keep0", "link set lo up")
+		before := ipState(t, ns)
+		file := filepath.Join(t.TempDir(), "bad.yaml")
+		os.WriteFile(file, []byte(`
+links:
+  - name: new0
+    kind: bridge
+    up: true
+  - name: keep0
+    mtu: 1400
+addresses:
+  - link: new0
+    address: 198.51.100.1/24
+routes:
+  - dst: 203.0.113.0/24
+    gateway: 192.0.2.254
+  - dst: 203.0.113.128/25
+    gateway: 2001:db8::99
+    dev: new0
+`), 0o644)
+		code, out, errs := runCmd(t, "--netns", ns.Name, "apply", "-f", file)
+		if code != exitRolledBack {
+			t.Fatalf("exit %d, want %d (rolled back)\n%s%s", code, exitRolledBack, out, errs)
+		}
+		if !strings.Contains(errs, "rolled back") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("want one line saying it rolled back, got %q", errs)
+		}
+		t.Logf("apply said: %s", errs)
+		if after := ipState(t, ns); after != before {
+			t.Errorf("namespace differs after rollback:\nbefore %s\nafter  %s", before, after)
+		}
+	})
+}
+
+// ipState is ip's view of links, addresses, routes and rules, without the
+// fields that change by themselves.
+func ipState(t *testing.T, ns *nstest.NS) string {
+	var b strings.Builder
+	for _, args := range [][]string{{"-o", "link"}, {"-br", "addr"}, {"route", "show", "table", "all"}, {"-6", "route", "show", "table", "all"}, {"rule"}} {
+		b.WriteString(ns.IP(args...))
+	}
+	return b.String()
+}

@@ -1,0 +1,794 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/sys/unix"
+
+	"github.com/ipdb-go/ipdb/netlink"
+	"github.com/ipdb-go/ipdb/txn"
+)
+
+// This file reads the declarative state file of `ipdb apply` and turns it
+// into txn specs. Every error names the file's line.
+
+// stateFile is the YAML document.
+type stateFile struct {
+	Links      []linkYAML  `yaml:"links"`
+	Addresses  []addrYAML  `yaml:"addresses"`
+	Routes     []routeYAML `yaml:"routes"`
+	Neighbours []neighYAML `yaml:"neighbours"`
+	Neighbors  []neighYAML `yaml:"neighbors"`
+	Rules      []ruleYAML  `yaml:"rules"`
+}
+
+// line is the line of the mapping an entry starts at.
+type line int
+
+type linkYAML struct {
+	Line       line     `yaml:"-"`
+	Name       string   `yaml:"name"`
+	Absent     bool     `yaml:"absent"`
+	Kind       string   `yaml:"kind"`
+	RenameFrom string   `yaml:"rename_from"`
+	Peer       string   `yaml:"peer"`
+	Parent     string   `yaml:"parent"`
+	MTU        *uint32  `yaml:"mtu"`
+	Address    *hwAddrY `yaml:"address"`
+	TxQueueLen *uint32  `yaml:"txqlen"`
+	Alias      *string  `yaml:"alias"`
+	Up         *bool    `yaml:"up"`
+	Master     *string  `yaml:"master"`
+	NetNS      string   `yaml:"netns"`
+	// kind data
+	Mode   string  `yaml:"mode"`   // macvlan
+	ID     *uint32 `yaml:"id"`     // vxlan, vlan
+	Remote *addrY  `yaml:"remote"` // vxlan
+	Local  *addrY  `yaml:"local"`  // vxlan
+	Port   *uint16 `yaml:"port"`   // vxlan
+	Dev    string  `yaml:"dev"`    // vxlan underlay
+	Table  *uint32 `yaml:"table"`  // vrf
+}
+
+type addrYAML struct {
+	Line      line    `yaml:"-"`
+	Link      string  `yaml:"link"`
+	Address   prefixY `yaml:"address"`
+	Absent    bool    `yaml:"absent"`
+	Peer      *addrY  `yaml:"peer"`
+	Broadcast *addrY  `yaml:"broadcast"`
+	Label     string  `yaml:"label"`
+	Scope     *scopeY `yaml:"scope"`
+	Metric    *uint32 `yaml:"metric"`
+}
+
+type routeYAML struct {
+	Line     line          `yaml:"-"`
+	Dst      prefixY       `yaml:"dst"`
+	Table    *tableY       `yaml:"table"`
+	Metric   uint32        `yaml:"metric"`
+	TOS      uint8         `yaml:"tos"`
+	Absent   bool          `yaml:"absent"`
+	Type     string        `yaml:"type"`
+	Gateway  *addrY        `yaml:"gateway"`
+	Dev      string        `yaml:"dev"`
+	Onlink   bool          `yaml:"onlink"`
+	Src      *addrY        `yaml:"src"`
+	Protocol string        `yaml:"protocol"`
+	Scope    *scopeY       `yaml:"scope"`
+	MTU      uint32        `yaml:"mtu"`
+	AdvMSS   uint32        `yaml:"advmss"`
+	Nexthops []nexthopYAML `yaml:"nexthops"`
+}
+
+type nexthopYAML struct {
+	Gateway *addrY `yaml:"gateway"`
+	Dev     string `yaml:"dev"`
+	Weight  int    `yaml:"weight"`
+	Onlink  bool   `yaml:"onlink"`
+}
+
+type neighYAML struct {
+	Line   line    `yaml:"-"`
+	Link   string  `yaml:"link"`
+	Dst    addrY   `yaml:"dst"`
+	LLAddr hwAddrY `yaml:"lladdr"`
+	State  string  `yaml:"state"`
+	Absent bool    `yaml:"absent"`
+}
+
+type ruleYAML struct {
+	Line     line     `yaml:"-"`
+	Priority uint32   `yaml:"priority"`
+	Family   string   `yaml:"family"`
+	From     *prefixY `yaml:"from"`
+	To       *prefixY `yaml:"to"`
+	Table    *tableY  `yaml:"table"`
+	Action   string   `yaml:"action"`
+	Goto     uint32   `yaml:"goto"`
+	FWMark   string   `yaml:"fwmark"`
+	IIF      string   `yaml:"iif"`
+	OIF      string   `yaml:"oif"`
+	Not      bool     `yaml:"not"`
+	TOS      uint8    `yaml:"tos"`
+	Absent   bool     `yaml:"absent"`
+}
+
+// lineError is an error at a line of the state file.
+type lineError struct {
+	Line int
+	Msg  string
+}
+
+func (e *lineError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
+
+func errAt(n *yaml.Node, format string, args ...any) error {
+	return &lineError{Line: n.Line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Scalar types that parse themselves and report their line.
+
+type prefixY struct{ netip.Prefix }
+
+func (p *prefixY) UnmarshalYAML(n *yaml.Node) error {
+	s := n.Value
+	if n.Kind != yaml.ScalarNode {
+		return errAt(n, "want a prefix such as 192.0.2.0/24, got a %s", nodeKind(n))
+	}
+	if s == "default" {
+		p.Prefix = netip.MustParsePrefix("0.0.0.0/0")
+		return nil
+	}
+	if s == "default6" {
+		p.Prefix = netip.MustParsePrefix("::/0")
+		return nil
+	}
+	if !strings.Contains(s, "/") {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return errAt(n, "bad prefix %q", s)
+		}
+		p.Prefix = netip.PrefixFrom(a, a.BitLen())
+		return nil
+	}
+	pp, err := netip.ParsePrefix(s)
+	if err != nil {
+		return errAt(n, "bad prefix %q", s)
+	}
+	p.Prefix = pp
+	return nil
+}
+
+type addrY struct{ netip.Addr }
+
+func (a *addrY) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return errAt(n, "want an IP address, got a %s", nodeKind(n))
+	}
+	aa, err := netip.ParseAddr(n.Value)
+	if err != nil {
+		return errAt(n, "bad IP address %q", n.Value)
+	}
+	a.Addr = aa.Unmap()
+	return nil
+}
+
+type hwAddrY struct{ net.HardwareAddr }
+
+func (h *hwAddrY) UnmarshalYAML(n *yaml.Node) error {
+	hw, err := net.ParseMAC(n.Value)
+	if n.Kind != yaml.ScalarNode || err != nil {
+		return errAt(n, "bad link-layer address %q (want e.g. 02:00:00:00:00:01)", n.Value)
+	}
+	h.HardwareAddr = hw
+	return nil
+}
+
+type tableY uint32
+
+func (t *tableY) UnmarshalYAML(n *yaml.Node) error {
+	id, err := parseTable(n.Value)
+	if n.Kind != yaml.ScalarNode || err != nil {
+		return errAt(n, "bad table %q (want a number from 1, main, local or default)", n.Value)
+	}
+	*t = tableY(id)
+	return nil
+}
+
+type scopeY uint8
+
+var scopeNames = map[string]uint8{"global": unix.RT_SCOPE_UNIVERSE, "universe": unix.RT_SCOPE_UNIVERSE,
+	"site": unix.RT_SCOPE_SITE, "link": unix.RT_SCOPE_LINK, "host": unix.RT_SCOPE_HOST, "nowhere": unix.RT_SCOPE_NOWHERE}
+
+func (s *scopeY) UnmarshalYAML(n *yaml.Node) error {
+	if v, ok := scopeNames[n.Value]; ok {
+		*s = scopeY(v)
+		return nil
+	}
+	if v, err := strconv.ParseUint(n.Value, 0, 8); err == nil {
+		*s = scopeY(v)
+		return nil
+	}
+	return errAt(n, "bad scope %q (want global, site, link, host or nowhere)", n.Value)
+}
+
+func nodeKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	}
+	return "value"
+}
+
+var yamlLineRe = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// parseStateFile reads a state file. The error, if any, is one line that
+// starts with "line N:".
+func parseStateFile(data []byte) (*stateFile, error) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if err.Error() == "EOF" {
+			return &stateFile{}, nil
+		}
+		return nil, syntaxError(data, err)
+	}
+	if len(root.Content) == 0 {
+		return &stateFile{}, nil
+	}
+	doc := root.Content[0]
+	if doc.Kind != yaml.MappingNode {
+		return nil, errAt(doc, "the file must be a mapping with links, addresses, routes, neighbours and rules, got a %s", nodeKind(doc))
+	}
+	var st stateFile
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		key, val := doc.Content[i], doc.Content[i+1]
+		var list any
+		switch key.Value {
+		case "links":
+			list = &st.Links
+		case "addresses":
+			list = &st.Addresses
+		case "routes":
+			list = &st.Routes
+		case "neighbours":
+			list = &st.Neighbours
+		case "neighbors":
+			list = &st.Neighbors
+		case "rules":
+			list = &st.Rules
+		default:
+			return nil, errAt(key, "unknown section %q (want links, addresses, routes, neighbours or rules)", key.Value)
+		}
+		if val.Kind == yaml.ScalarNode && val.Tag == "!!null" {
+			continue
+		}
+		if val.Kind != yaml.SequenceNode {
+			return nil, errAt(val, "%s must be a list, got a %s", key.Value, nodeKind(val))
+		}
+		for _, item := range val.Content {
+			if item.Kind != yaml.MappingNode {
+				return nil, errAt(item, "each entry of %s must be a mapping, got a %s", key.Value, nodeKind(item))
+			}
+			if err := decodeStrict(item, list); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(st.Neighbors) > 0 {
+		st.Neighbours = append(st.Neighbours, st.Neighbors...)
+		st.Neighbors = nil
+	}
+	return &st, nil
+}
+
+// decodeStrict decodes one list entry, refusing unknown keys, and appends
+// it with its line to list.
+func decodeStrict(item *yaml.Node, list any) error {
+	// Node.Decode cannot refuse unknown keys (only a Decoder can, and it
+	// loses the line numbers), so check the keys here.
+	for i := 0; i < len(item.Content); i += 2 {
+		k := item.Content[i]
+		if !knownKey(list, k.Value) {
+			return errAt(k, "unknown key %q", k.Value)
+		}
+	}
+	switch l := list.(type) {
+	case *[]linkYAML:
+		var v linkYAML
+		if err := item.Decode(&v); err != nil {
+			return yamlError(err)
+		}
+		v.Line = line(item.Line)
+		*l = append(*l, v)
+	case *[]addrYAML:
+		var v addrYAML
+		if err := item.Decode(&v); err != nil {
+			return yamlError(err)
+		}
+		v.Line = line(item.Line)
+		*l = append(*l, v)
+	case *[]routeYAML:
+		var v routeYAML
+		if err := item.Decode(&v); err != nil {
+			return yamlError(err)
+		}
+		v.Line = line(item.Line)
+		*l = append(*l, v)
+	case *[]neighYAML:
+		var v neighYAML
+		if err := item.Decode(&v); err != nil {
+			return yamlError(err)
+		}
+		v.Line = line(item.Line)
+		*l = append(*l, v)
+	case *[]ruleYAML:
+		var v ruleYAML
+		if err := item.Decode(&v); err != nil {
+			return yamlError(err)
+		}
+		v.Line = line(item.Line)
+		*l = append(*l, v)
+	}
+	return nil
+}
+
+// knownKey reports whether key is a yaml tag of the entry type of list.
+func knownKey(list any, key string) bool {
+	var keys []string
+	switch list.(type) {
+	case *[]linkYAML:
+		keys = []string{"name", "absent", "kind", "rename_from", "peer", "parent", "mtu", "address", "txqlen", "alias", "up", "master", "netns", "mode", "id", "remote", "local", "port", "dev", "table"}
+	case *[]addrYAML:
+		keys = []string{"link", "address", "absent", "peer", "broadcast", "label", "scope", "metric"}
+	case *[]routeYAML:
+		keys = []string{"dst", "table", "metric", "tos", "absent", "type", "gateway", "dev", "onlink", "src", "protocol", "scope", "mtu", "advmss", "nexthops"}
+	case *[]neighYAML:
+		keys = []string{"link", "dst", "lladdr", "state", "absent"}
+	case *[]ruleYAML:
+		keys = []string{"priority", "family", "from", "to", "table", "action", "goto", "fwmark", "iif", "oif", "not", "tos", "absent"}
+	}
+	for _, k := range keys {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// syntaxError reports a YAML syntax error at the line where it is. yaml.v3
+// names the line where the enclosing block starts, which is often far from
+// the mistake; the first line at which the file stops parsing is found by
+// bisecting over line prefixes.
+func syntaxError(data []byte, err error) error {
+	le, ok := yamlError(err).(*lineError)
+	if !ok {
+		return yamlError(err)
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	parses := func(n int) bool {
+		var v yaml.Node
+		err := yaml.Unmarshal(bytes.Join(lines[:n], nil), &v)
+		return err == nil
+	}
+	lo, hi := 0, len(lines) // lines[:lo] parses, lines[:hi] does not
+	if parses(lo) && !parses(hi) {
+		for hi-lo > 1 {
+			mid := (lo + hi) / 2
+			if parses(mid) {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		le.Line = hi
+	}
+	return le
+}
+
+// yamlError turns yaml.v3's errors into one "line N: ..." error.
+func yamlError(err error) error {
+	var le *lineError
+	if errors.As(err, &le) {
+		return le
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		err = errors.New(te.Errors[0])
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		text := m[2]
+		if i := strings.Index(text, " into "); i >= 0 && strings.HasPrefix(text, "cannot unmarshal") {
+			text = text[:i] + " here"
+		}
+		text = strings.ReplaceAll(text, "!!str ", "")
+		return &lineError{Line: n, Msg: text}
+	}
+	return errors.New(msg)
+}
+
+// specs turns the file into transaction specs; errors name the entry's
+// line.
+func (st *stateFile) specs() (*specSet, error) {
+	out := &specSet{}
+	for _, l := range st.Links {
+		s, err := l.spec()
+		if err != nil {
+			return nil, &lineError{Line: int(l.Line), Msg: err.Error()}
+		}
+		out.links = append(out.links, s)
+	}
+	for _, a := range st.Addresses {
+		if a.Link == "" || !a.Address.IsValid() {
+			return nil, &lineError{Line: int(a.Line), Msg: "an address needs link and address"}
+		}
+		s := txn.AddrSpec{Link: a.Link, Prefix: a.Address.Prefix, Absent: a.Absent, Label: a.Label, Metric: a.Metric}
+		if a.Peer != nil {
+			s.Peer = a.Peer.Addr
+		}
+		if a.Broadcast != nil {
+			s.Broadcast = a.Broadcast.Addr
+		}
+		if a.Scope != nil {
+			v := uint8(*a.Scope)
+			s.Scope = &v
+		}
+		out.addrs = append(out.addrs, s)
+	}
+	for _, r := range st.Routes {
+		s, err := r.spec()
+		if err != nil {
+			return nil, &lineError{Line: int(r.Line), Msg: err.Error()}
+		}
+		out.routes = append(out.routes, s)
+	}
+	for _, n := range st.Neighbours {
+		if n.Link == "" || !n.Dst.IsValid() {
+			return nil, &lineError{Line: int(n.Line), Msg: "a neighbour needs link and dst"}
+		}
+		if !n.Absent && len(n.LLAddr.HardwareAddr) == 0 {
+			return nil, &lineError{Line: int(n.Line), Msg: "a neighbour needs lladdr unless absent"}
+		}
+		s := txn.NeighSpec{Link: n.Link, Dst: n.Dst.Addr, LLAddr: n.LLAddr.HardwareAddr, Absent: n.Absent}
+		if n.State != "" {
+			st, ok := neighStates[strings.ToLower(n.State)]
+			if !ok {
+				return nil, &lineError{Line: int(n.Line), Msg: fmt.Sprintf("bad neighbour state %q (want permanent, noarp, reachable or stale)", n.State)}
+			}
+			s.State = st
+		}
+		out.neighs = append(out.neighs, s)
+	}
+	for _, r := range st.Rules {
+		s, err := r.spec()
+		if err != nil {
+			return nil, &lineError{Line: int(r.Line), Msg: err.Error()}
+		}
+		out.rules = append(out.rules, s)
+	}
+	return out, nil
+}
+
+// specSet holds the specs of one file, in file order per kind.
+type specSet struct {
+	links  []txn.LinkSpec
+	addrs  []txn.AddrSpec
+	routes []txn.RouteSpec
+	neighs []txn.NeighSpec
+	rules  []txn.RuleSpec
+}
+
+func (s *specSet) len() int {
+	return len(s.links) + len(s.addrs) + len(s.routes) + len(s.neighs) + len(s.rules)
+}
+
+// into adds the specs to t.
+func (s *specSet) into(t *txn.Txn) *txn.Txn {
+	for _, l := range s.links {
+		t.Link(l)
+	}
+	for _, a := range s.addrs {
+		t.Addr(a)
+	}
+	t.Routes(s.routes...)
+	for _, n := range s.neighs {
+		t.Neigh(n)
+	}
+	for _, r := range s.rules {
+		t.Rule(r)
+	}
+	return t
+}
+
+var neighStates = map[string]uint16{"permanent": unix.NUD_PERMANENT, "noarp": unix.NUD_NOARP,
+	"reachable": unix.NUD_REACHABLE, "stale": unix.NUD_STALE}
+
+var linkKinds = map[string]bool{"bridge": true, "veth": true, "vxlan": true, "macvlan": true, "vlan": true,
+	"bond": true, "dummy": true, "vrf": true, "ifb": true}
+
+var macvlanModes = map[string]netlink.MacvlanMode{"private": netlink.MacvlanPrivate, "vepa": netlink.MacvlanVEPA,
+	"bridge": netlink.MacvlanBridge, "passthru": netlink.MacvlanPassthru, "source": netlink.MacvlanSource}
+
+func (l *linkYAML) spec() (txn.LinkSpec, error) {
+	s := txn.LinkSpec{Name: l.Name, Absent: l.Absent, RenameFrom: l.RenameFrom, Parent: l.Parent, MTU: l.MTU,
+		TxQueueLen: l.TxQueueLen, Alias: l.Alias, Up: l.Up, Master: l.Master, NetNS: l.NetNS}
+	if l.Name == "" {
+		return s, errors.New("a link needs a name")
+	}
+	if len(l.Name) > 15 {
+		return s, fmt.Errorf("link name %q is longer than 15 bytes", l.Name)
+	}
+	if l.Address != nil {
+		s.Address = l.Address.HardwareAddr
+	}
+	kindOnly := func(field, kind string) error {
+		if l.Kind != kind {
+			return fmt.Errorf("%s is only for kind %s", field, kind)
+		}
+		return nil
+	}
+	if l.Peer != "" {
+		if err := kindOnly("peer", "veth"); err != nil {
+			return s, err
+		}
+	}
+	if l.Mode != "" {
+		if err := kindOnly("mode", "macvlan"); err != nil {
+			return s, err
+		}
+	}
+	if l.Remote != nil || l.Local != nil || l.Port != nil || l.Dev != "" {
+		if err := kindOnly("remote, local, port and dev", "vxlan"); err != nil {
+			return s, err
+		}
+	}
+	if l.Table != nil {
+		if err := kindOnly("table", "vrf"); err != nil {
+			return s, err
+		}
+	}
+	if l.ID != nil && l.Kind != "vxlan" && l.Kind != "vlan" {
+		return s, errors.New("id is only for kinds vxlan and vlan")
+	}
+	if l.Kind == "" {
+		return s, nil
+	}
+	if !linkKinds[l.Kind] {
+		return s, fmt.Errorf("unknown link kind %q (want bridge, veth, vxlan, macvlan, vlan, bond, dummy, vrf or ifb)", l.Kind)
+	}
+	info := &netlink.LinkInfo{Kind: l.Kind}
+	switch l.Kind {
+	case "veth":
+		if l.Peer == "" {
+			return s, errors.New("a veth needs a peer name")
+		}
+		info.Data = &netlink.Veth{Peer: &netlink.Link{Name: l.Peer}}
+	case "macvlan":
+		d := &netlink.Macvlan{}
+		if l.Mode != "" {
+			m, ok := macvlanModes[l.Mode]
+			if !ok {
+				return s, fmt.Errorf("bad macvlan mode %q (want private, vepa, bridge, passthru or source)", l.Mode)
+			}
+			d.Mode = m
+		}
+		info.Data = d
+		if l.Parent == "" {
+			return s, errors.New("a macvlan needs a parent")
+		}
+	case "vxlan":
+		if l.ID == nil {
+			return s, errors.New("a vxlan needs an id")
+		}
+		d := &netlink.Vxlan{ID: *l.ID}
+		if l.Remote != nil {
+			d.Group = l.Remote.Addr
+		}
+		if l.Local != nil {
+			d.Local = l.Local.Addr
+		}
+		if l.Port != nil {
+			d.Port = *l.Port
+		}
+		if l.Dev != "" {
+			return s, errors.New("vxlan dev is not supported by apply yet; leave it out")
+		}
+		info.Data = d
+	case "vlan":
+		if l.ID == nil || *l.ID == 0 || *l.ID > 4094 {
+			return s, errors.New("a vlan needs an id from 1 to 4094")
+		}
+		if l.Parent == "" {
+			return s, errors.New("a vlan needs a parent")
+		}
+		info.Data = &netlink.Vlan{ID: uint16(*l.ID)}
+	case "vrf":
+		if l.Table == nil {
+			return s, errors.New("a vrf needs a table")
+		}
+		info.Data = &netlink.Vrf{Table: *l.Table}
+	}
+	s.Info = info
+	return s, nil
+}
+
+var routeTypes = map[string]netlink.RouteType{"unicast": netlink.RouteUnicast, "local": netlink.RouteLocal,
+	"broadcast": netlink.RouteBroadcast, "anycast": netlink.RouteAnycast, "multicast": netlink.RouteMulticast,
+	"blackhole": netlink.RouteBlackhole, "unreachable": netlink.RouteUnreachable, "prohibit": netlink.RouteProhibit,
+	"throw": netlink.RouteThrow}
+
+var routeProtocols = map[string]netlink.RouteProtocol{"boot": netlink.ProtoBoot, "static": netlink.ProtoStatic,
+	"kernel": netlink.ProtoKernel, "dhcp": netlink.ProtoDHCP, "ra": netlink.ProtoRA, "zebra": netlink.ProtoZebra,
+	"bird": netlink.ProtoBird, "babel": netlink.ProtoBabel, "bgp": netlink.ProtoBGP, "isis": netlink.ProtoISIS,
+	"ospf": netlink.ProtoOSPF, "rip": netlink.ProtoRIP, "eigrp": netlink.ProtoEIGRP}
+
+func (r *routeYAML) spec() (txn.RouteSpec, error) {
+	s := txn.RouteSpec{Dst: r.Dst.Prefix, TOS: r.TOS, Priority: r.Metric, Absent: r.Absent, Dev: r.Dev, Onlink: r.Onlink}
+	if !r.Dst.IsValid() {
+		return s, errors.New("a route needs dst")
+	}
+	if r.Dst.Masked() != r.Dst.Prefix {
+		return s, fmt.Errorf("dst %s has host bits set (did you mean %s?)", r.Dst.Prefix, r.Dst.Masked())
+	}
+	if r.Table != nil {
+		s.Table = uint32(*r.Table)
+	}
+	if r.Type != "" {
+		t, ok := routeTypes[r.Type]
+		if !ok {
+			return s, fmt.Errorf("unknown route type %q", r.Type)
+		}
+		s.Type = t
+	}
+	if r.Protocol != "" {
+		p, ok := routeProtocols[r.Protocol]
+		if !ok {
+			n, err := strconv.ParseUint(r.Protocol, 10, 8)
+			if err != nil {
+				return s, fmt.Errorf("unknown route protocol %q", r.Protocol)
+			}
+			p = netlink.RouteProtocol(n)
+		}
+		s.Protocol = p
+	}
+	if r.Gateway != nil {
+		s.Gateway = r.Gateway.Addr
+	}
+	if r.Src != nil {
+		s.Src = r.Src.Addr
+		if s.Src.Is4() != r.Dst.Addr().Is4() {
+			return s, fmt.Errorf("src %s is not of the family of dst %s", s.Src, r.Dst.Prefix)
+		}
+	}
+	if r.Scope != nil {
+		sc := netlink.Scope(*r.Scope)
+		s.Scope = &sc
+	}
+	if r.MTU != 0 || r.AdvMSS != 0 {
+		s.Metrics = &netlink.RouteMetrics{MTU: r.MTU, AdvMSS: r.AdvMSS}
+	}
+	for _, nh := range r.Nexthops {
+		h := txn.NexthopSpec{Dev: nh.Dev, Weight: nh.Weight, Onlink: nh.Onlink}
+		if nh.Gateway != nil {
+			h.Gateway = nh.Gateway.Addr
+		}
+		if !h.Gateway.IsValid() && h.Dev == "" {
+			return s, errors.New("each next hop needs a gateway or a dev")
+		}
+		if nh.Weight < 0 || nh.Weight > 256 {
+			return s, fmt.Errorf("next hop weight %d out of range 1-256", nh.Weight)
+		}
+		s.Multipath = append(s.Multipath, h)
+	}
+	if len(s.Multipath) > 0 && (s.Gateway.IsValid() || s.Dev != "") {
+		return s, errors.New("a route has either gateway/dev or nexthops, not both")
+	}
+	unicast := s.Type == 0 || s.Type == netlink.RouteUnicast
+	if !r.Absent && unicast && !s.Gateway.IsValid() && s.Dev == "" && len(s.Multipath) == 0 {
+		return s, errors.New("a unicast route needs a gateway, a dev or nexthops")
+	}
+	if g := s.Gateway; g.IsValid() && g.Is4() != r.Dst.Addr().Is4() && r.Dst.Addr().Is6() {
+		return s, fmt.Errorf("gateway %s is not of the family of dst %s", g, r.Dst.Prefix)
+	}
+	return s, nil
+}
+
+var ruleActions = map[string]netlink.RuleAction{"lookup": netlink.RuleToTable, "table": netlink.RuleToTable,
+	"goto": netlink.RuleGoto, "nop": netlink.RuleNop, "blackhole": netlink.RuleBlackhole,
+	"unreachable": netlink.RuleUnreachable, "prohibit": netlink.RuleProhibit}
+
+func (r *ruleYAML) spec() (txn.RuleSpec, error) {
+	rule := netlink.Rule{Priority: r.Priority, TOS: r.TOS, IIFName: r.IIF, OIFName: r.OIF, Goto: r.Goto}
+	var fam uint8
+	switch r.Family {
+	case "":
+	case "inet", "ipv4", "4":
+		fam = unix.AF_INET
+	case "inet6", "ipv6", "6":
+		fam = unix.AF_INET6
+	default:
+		return txn.RuleSpec{}, fmt.Errorf("bad family %q (want inet or inet6)", r.Family)
+	}
+	setFam := func(p netip.Prefix, what string) error {
+		f := uint8(unix.AF_INET6)
+		if p.Addr().Is4() {
+			f = unix.AF_INET
+		}
+		if fam != 0 && fam != f {
+			return fmt.Errorf("%s %s is not of the rule's family", what, p)
+		}
+		if p.Masked() != p {
+			return fmt.Errorf("%s %s has host bits set", what, p)
+		}
+		fam = f
+		return nil
+	}
+	if r.From != nil {
+		if err := setFam(r.From.Prefix, "from"); err != nil {
+			return txn.RuleSpec{}, err
+		}
+		rule.Src = r.From.Prefix
+	}
+	if r.To != nil {
+		if err := setFam(r.To.Prefix, "to"); err != nil {
+			return txn.RuleSpec{}, err
+		}
+		rule.Dst = r.To.Prefix
+	}
+	if fam == 0 {
+		fam = unix.AF_INET
+	}
+	rule.Family = fam
+	if r.Table != nil {
+		rule.Table = uint32(*r.Table)
+	}
+	action := r.Action
+	if action == "" {
+		action = "lookup"
+		if r.Goto != 0 {
+			action = "goto"
+		}
+	}
+	a, ok := ruleActions[action]
+	if !ok {
+		return txn.RuleSpec{}, fmt.Errorf("unknown rule action %q (want lookup, goto, nop, blackhole, unreachable or prohibit)", action)
+	}
+	rule.Action = a
+	if a == netlink.RuleToTable && rule.Table == 0 && !r.Absent {
+		return txn.RuleSpec{}, errors.New("a lookup rule needs a table")
+	}
+	if a == netlink.RuleGoto && r.Goto == 0 {
+		return txn.RuleSpec{}, errors.New("a goto rule needs goto: PRIORITY")
+	}
+	if r.FWMark != "" {
+		mark, mask, _ := strings.Cut(r.FWMark, "/")
+		m, err := strconv.ParseUint(mark, 0, 32)
+		if err != nil {
+			return txn.RuleSpec{}, fmt.Errorf("bad fwmark %q (want MARK or MARK/MASK)", r.FWMark)
+		}
+		rule.Mark = uint32(m)
+		if mask != "" {
+			k, err := strconv.ParseUint(mask, 0, 32)
+			if err != nil {
+				return txn.RuleSpec{}, fmt.Errorf("bad fwmark mask %q", mask)
+			}
+			rule.Mask = uint32(k)
+		}
+	}
+	if r.Not {
+		rule.Flags |= unix.FIB_RULE_INVERT
+	}
+	return txn.RuleSpec{Rule: rule, Absent: r.Absent}, nil
+}

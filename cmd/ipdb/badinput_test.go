@@ -1,0 +1,158 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipdb-go/ipdb/netlink"
+)
+
+// oneClearLine checks that stderr is one line containing want.
+func oneClearLine(t *testing.T, what, stderr, want string) {
+	t.Helper()
+	if !strings.Contains(stderr, want) {
+		t.Errorf("%s: stderr %q lacks %q", what, stderr, want)
+	}
+	if strings.Count(strings.TrimRight(stderr, "\n"), "\n") != 0 {
+		t.Errorf("%s: want one line on stderr, got %q", what, stderr)
+	}
+}
+
+func TestBadCommandLines(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"bogus"}, exitUsage, `unknown command "bogus"`},
+		{[]string{"--bogus", "show"}, exitUsage, "flag provided but not defined"},
+		{[]string{"show", "things"}, exitUsage, `unknown table "things"`},
+		{[]string{"show", "-o", "xml"}, exitUsage, `unknown output format "xml"`},
+		{[]string{"lookup"}, exitUsage, "want one address"},
+		{[]string{"lookup", "not-an-ip"}, exitUsage, "is not an IP address"},
+		{[]string{"lookup", "192.0.2.1", "--table", "x"}, exitUsage, `bad table "x"`},
+		{[]string{"lookup", "192.0.2.1", "--from", "2001:db8::1"}, exitUsage, "same family"},
+		{[]string{"apply"}, exitUsage, "missing -f FILE"},
+		{[]string{"apply", "-f", "/nonexistent/state.yaml"}, exitError, "no such file"},
+		{[]string{"serve", "--listen", "0.0.0.0:8080"}, exitUsage, "only loopback addresses"},
+		{[]string{"serve", "--listen", "192.0.2.1:8080"}, exitUsage, "refusing to listen"},
+		{[]string{"serve", "--listen", "[2001:db8::1]:8080"}, exitUsage, "refusing to listen"},
+		{[]string{"serve", "--listen", ":8080"}, exitUsage, "refusing to listen"},
+		{[]string{"serve", "--listen", "127.0.0.1"}, exitUsage, "bad listen address"},
+		{[]string{"monitor", "-o", "xml"}, exitUsage, "unknown output format"},
+	} {
+		code, _, errs := runCmd(t, c.args...)
+		if code != c.code {
+			t.Errorf("%v: exit %d, want %d (%s)", c.args, code, c.code, errs)
+		}
+		oneClearLine(t, fmt.Sprint(c.args), errs, c.want)
+	}
+	if code, out, _ := runCmd(t); code != exitUsage || out != "" {
+		t.Errorf("no command: exit %d", code)
+	}
+}
+
+func TestLoopbackOnly(t *testing.T) {
+	for _, ok := range []string{"127.0.0.1:0", "127.1.2.3:80", "[::1]:9464", "localhost:9464"} {
+		if err := checkLoopback(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"0.0.0.0:1", "[::]:1", "example.com:80", "192.0.2.1:80", ":80", "127.0.0.1:99999"} {
+		if err := checkLoopback(bad); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
+
+// TestMissingNamespace: every command that reads the namespace says it
+// does not exist, in one line, with a non-zero exit.
+func TestMissingNamespace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to see /run/netns")
+	}
+	for _, args := range [][]string{{"show"}, {"monitor"}, {"lookup", "192.0.2.1"}, {"serve", "--listen", "127.0.0.1:0"}} {
+		code, _, errs := runCmd(t, append([]string{"--netns", "ipdb-no-such-ns"}, args...)...)
+		if code == 0 {
+			t.Errorf("%v: exit 0", args)
+		}
+		oneClearLine(t, fmt.Sprint(args), errs, `network namespace "ipdb-no-such-ns" does not exist`)
+	}
+	file := filepath.Join(t.TempDir(), "s.yaml")
+	os.WriteFile(file, []byte("links:\n  - name: x0\n    kind: bridge\n"), 0o644)
+	code, _, errs := runCmd(t, "--netns", "ipdb-no-such-ns", "apply", "-f", file)
+	if code == 0 {
+		t.Error("apply: exit 0")
+	}
+	oneClearLine(t, "apply", errs, "does not exist")
+}
+
+func TestPermissionMessage(t *testing.T) {
+	err := &netlink.OpError{Op: "add", Object: "link x0", Err: unix.EPERM}
+	msg := describe(fmt.Errorf("commit: %w", err), "")
+	if !strings.Contains(msg, "CAP_NET_ADMIN") || strings.Contains(msg, "\n") {
+		t.Errorf("permission error reads %q", msg)
+	}
+	if msg := describe(errors.New("a\nb"), ""); strings.Contains(msg, "\n") {
+		t.Errorf("multi-line error kept: %q", msg)
+	}
+}
+
+// TestMalformedYAML: each malformed file gets one error naming the file's
+// line.
+func TestMalformedYAML(t *testing.T) {
+	for _, c := range []struct {
+		name, text, want string
+	}{
+		{"syntax", "links:\n  - name: br0\n   kind: bridge\n", ":3: "},
+		{"tab", "links:\n\t- name: br0\n", ":2: "},
+		{"unknown section", "links: []\nroutez:\n  - dst: 192.0.2.0/24\n", `:2: unknown section "routez"`},
+		{"unknown key", "links:\n  - name: br0\n    knd: bridge\n", `:3: unknown key "knd"`},
+		{"bad prefix", "routes:\n  - dst: 192.0.2.0/24\n    dev: lo\n  - dst: 192.0.2.300/24\n    dev: lo\n", `:4: bad prefix "192.0.2.300/24"`},
+		{"bad address", "addresses:\n  - link: lo\n    address: 192.0.2.1/24\n    peer: nope\n", `:4: bad IP address "nope"`},
+		{"bad mac", "neighbours:\n  - link: lo\n    dst: 192.0.2.9\n    lladdr: zz\n", `:4: bad link-layer address`},
+		{"bad type", "links:\n  - name: br0\n    mtu: big\n", ":3: "},
+		{"not a list", "links:\n  name: br0\n", ":2: links must be a list"},
+		{"host bits", "routes:\n  - dst: 192.0.2.1/24\n    dev: lo\n", ":2: dst 192.0.2.1/24 has host bits set"},
+		{"no gateway", "routes:\n\n  - dst: 192.0.2.0/24\n", ":3: a unicast route needs"},
+		{"bad kind", "links:\n  - name: x0\n    kind: warp\n", `:2: unknown link kind "warp"`},
+		{"veth without peer", "links:\n  - name: x0\n    kind: veth\n", ":2: a veth needs a peer"},
+		{"long name", "links:\n  - name: abcdefghijklmnopq\n", ":2: link name"},
+		{"bad table", "routes:\n  - dst: 192.0.2.0/24\n    dev: lo\n    table: nine\n", `:4: bad table "nine"`},
+		{"rule family", "rules:\n  - from: 192.0.2.0/24\n    to: 2001:db8::/32\n    table: 5\n", ":2: to 2001:db8::/32 is not of the rule's family"},
+		{"rule action", "rules:\n  - table: 5\n    action: jump\n", `:2: unknown rule action "jump"`},
+		{"top level list", "- a\n- b\n", ":1: the file must be a mapping"},
+	} {
+		dir := t.TempDir()
+		file := filepath.Join(dir, "state.yaml")
+		if err := os.WriteFile(file, []byte(c.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := readStateFile(file)
+		if err == nil {
+			t.Errorf("%s: accepted", c.name)
+			continue
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, file+":") || !strings.Contains(msg, c.want) || strings.Contains(msg, "\n") {
+			t.Errorf("%s: error %q, want one line with %q", c.name, msg, file+c.want)
+		}
+		// Through the command: exit 1, one line, nothing else done.
+		code, _, errs := runCmd(t, "apply", "-f", file)
+		if code != exitError {
+			t.Errorf("%s: exit %d", c.name, code)
+		}
+		oneClearLine(t, c.name, errs, c.want)
+	}
+	// An empty file is valid and means nothing.
+	st, err := parseStateFile(nil)
+	if err != nil || len(st.Links) != 0 {
+		t.Errorf("empty file: %v %v", st, err)
+	}
+}
