@@ -1,0 +1,467 @@
+package txn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/netlink"
+	"github.com/ipdb-go/ipdb/watch"
+)
+
+// Plan validates the specs and diffs them against the database's current
+// snapshot. Commit later checks that nothing the plan looked at changed
+// since (ErrConflict).
+func (t *Txn) Plan() (*Plan, error) {
+	snap := t.db.Snapshot()
+	if !snap.Synced() {
+		return nil, ipdb.ErrNotSynced
+	}
+	p, err := t.PlanAgainst(snap)
+	if err != nil {
+		return nil, err
+	}
+	p.Revision = snap.Revision()
+	t.plan = p
+	return p, nil
+}
+
+// PlanAgainst validates the specs and diffs them against st. It sends
+// nothing and does not arm conflict detection.
+func (t *Txn) PlanAgainst(st State) (*Plan, error) {
+	if err := t.specs.validate(); err != nil {
+		return nil, err
+	}
+	pl, err := newPlanner(st, &t.specs, true)
+	if err != nil {
+		return nil, err
+	}
+	return pl.plan()
+}
+
+func (t *Txn) verifyTimeout(ops int) time.Duration {
+	if t.cfg.VerifyTimeout > 0 {
+		return t.cfg.VerifyTimeout
+	}
+	return 10*time.Second + time.Duration(ops)*50*time.Microsecond
+}
+
+// Commit validates the specs, plans them against the current snapshot
+// (reporting ErrConflict if Plan was called and something it looked at
+// changed since), applies the plan, and waits until the database shows the
+// result. On any failure it rolls back and returns a *CommitError. An
+// empty plan sends nothing.
+func (t *Txn) Commit(ctx context.Context) error {
+	_, err := t.commit(ctx)
+	return err
+}
+
+// commit returns the pre-image it started from.
+func (t *Txn) commit(ctx context.Context) (*ipdb.Snapshot, error) {
+	if err := t.specs.validate(); err != nil {
+		return nil, err
+	}
+	if err := t.db.WaitSynced(ctx); err != nil {
+		return nil, err
+	}
+	pre := t.db.Snapshot()
+	plan, err := t.PlanAgainst(pre)
+	if err != nil {
+		return nil, err
+	}
+	plan.Revision = pre.Revision()
+	if old := t.plan; old != nil {
+		t.plan = nil
+		if err := conflict(old, plan); err != nil {
+			return nil, err
+		}
+	}
+	if plan.Empty() {
+		return pre, nil
+	}
+	failed, err := t.apply(ctx, plan, false)
+	if err == nil {
+		vctx, cancel := context.WithTimeout(ctx, t.verifyTimeout(len(plan.Ops)))
+		err = t.verify(vctx, &t.specs, plan.Ops)
+		cancel()
+	}
+	if err == nil {
+		return pre, nil
+	}
+	ce := &CommitError{Err: err}
+	if failed != nil {
+		ce.Op = failed.String()
+	}
+	t.rollbackInto(ctx, pre, ce)
+	return pre, ce
+}
+
+func (t *Txn) rollbackInto(ctx context.Context, pre State, ce *CommitError) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*t.verifyTimeout(t.specs.count()))
+	defer cancel()
+	ce.Left, ce.RollbackErr = t.rollback(rctx, pre)
+	ce.RolledBack = ce.RollbackErr == nil && len(ce.Left) == 0
+}
+
+// conflict compares what two plans of the same specs looked at.
+func conflict(old, cur *Plan) error {
+	if len(old.obsEnd) != len(cur.obsEnd) {
+		return fmt.Errorf("%w: specs changed", ErrConflict)
+	}
+	start := int32(0)
+	for i, end := range old.obsEnd {
+		a, b := old.obs[start:end], cur.obs[startOf(cur, i):cur.obsEnd[i]]
+		start = end
+		if len(a) != len(b) {
+			return fmt.Errorf("%w: %s", ErrConflict, describeObs(a, b))
+		}
+		for j := range a {
+			if !sameObject(a[j], b[j]) {
+				return fmt.Errorf("%w: %s", ErrConflict, describeObs(a[j:j+1], b[j:j+1]))
+			}
+		}
+	}
+	return nil
+}
+
+func startOf(p *Plan, i int) int32 {
+	if i == 0 {
+		return 0
+	}
+	return p.obsEnd[i-1]
+}
+
+func describeObs(a, b []netlink.Object) string {
+	str := func(os []netlink.Object) string {
+		if len(os) == 0 {
+			return "nothing"
+		}
+		var s []string
+		for _, o := range os {
+			s = append(s, o.Kind().String()+" "+o.String())
+		}
+		return strings.Join(s, ", ")
+	}
+	return fmt.Sprintf("planned on %s, now %s", str(a), str(b))
+}
+
+// sameObject compares two versions of an object, ignoring counters, ages
+// and timestamps that change without anyone changing the object.
+func sameObject(a, b netlink.Object) bool {
+	if a == b {
+		return true
+	}
+	switch x := a.(type) {
+	case *netlink.Link:
+		y, ok := b.(*netlink.Link)
+		if !ok {
+			return false
+		}
+		l1, l2 := *x, *y
+		l1.Stats, l2.Stats = nil, nil
+		l1.CarrierChanges, l2.CarrierChanges = 0, 0
+		l1.CarrierUpCount, l2.CarrierUpCount = 0, 0
+		l1.CarrierDownCount, l2.CarrierDownCount = 0, 0
+		l1.Unknown, l2.Unknown = nil, nil
+		return reflect.DeepEqual(l1, l2)
+	case *netlink.Addr:
+		y, ok := b.(*netlink.Addr)
+		if !ok {
+			return false
+		}
+		a1, a2 := *x, *y
+		a1.Created, a1.Updated, a2.Created, a2.Updated = 0, 0, 0, 0
+		a1.ValidLifetime, a1.PreferredLifetime, a2.ValidLifetime, a2.PreferredLifetime = 0, 0, 0, 0
+		return reflect.DeepEqual(a1, a2)
+	case *netlink.Neigh:
+		y, ok := b.(*netlink.Neigh)
+		if !ok {
+			return false
+		}
+		n1, n2 := *x, *y
+		n1.Confirmed, n1.Used, n1.Updated, n1.RefCount, n1.Probes = 0, 0, 0, 0, 0
+		n2.Confirmed, n2.Used, n2.Updated, n2.RefCount, n2.Probes = 0, 0, 0, 0, 0
+		return reflect.DeepEqual(n1, n2)
+	case *netlink.Route:
+		y, ok := b.(*netlink.Route)
+		if !ok {
+			return false
+		}
+		r1, r2 := *x, *y
+		if r1.Extra != nil && r2.Extra != nil {
+			e1, e2 := *r1.Extra, *r2.Extra
+			e1.CacheInfo, e2.CacheInfo = netlink.RouteCacheInfo{}, netlink.RouteCacheInfo{}
+			r1.Extra, r2.Extra = &e1, &e2
+		}
+		return reflect.DeepEqual(r1, r2)
+	default:
+		return reflect.DeepEqual(a, b)
+	}
+}
+
+// apply sends the plan's operations stage by stage. With bestEffort it
+// goes on after failures (for rollbacks) and returns the first.
+func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Op, error) {
+	r := newResolver(plan.state, t.cfg.NetNS)
+	defer r.close()
+	var firstOp *Op
+	var firstErr error
+	fail := func(o *Op, err error) bool {
+		if firstErr == nil {
+			firstOp, firstErr = o, err
+		}
+		return !bestEffort
+	}
+	seq := 0
+	ops := plan.Ops
+	for start := 0; start < len(ops); {
+		end := start + 1
+		for end < len(ops) && ops[end].stage == ops[start].stage && ops[end].level == ops[start].level {
+			end++
+		}
+		group := ops[start:end]
+		start = end
+		if err := ctx.Err(); err != nil {
+			fail(nil, err)
+			return firstOp, firstErr
+		}
+		var local []*Op
+		var reqs []netlink.Op
+		var created []string
+		for _, o := range group {
+			req, err := o.build(r)
+			if err == nil && t.cfg.inject != nil && !bestEffort {
+				req = t.cfg.inject(seq, o, req)
+			}
+			seq++
+			if err == nil {
+				err = req.Err()
+			}
+			if err != nil {
+				if fail(o, err) {
+					return firstOp, firstErr
+				}
+				continue
+			}
+			if o.stage == stageLinkCreate && o.netns != "" { // back from another namespace
+				c, err := r.conn(o.netns)
+				if err == nil {
+					t.writes.Add(1)
+					err = c.Do(ctx, req)
+				}
+				if err != nil {
+					if fail(o, err) {
+						return firstOp, firstErr
+					}
+					continue
+				}
+				created = append(created, o.created)
+				continue
+			}
+			local = append(local, o)
+			reqs = append(reqs, req)
+		}
+		if len(reqs) > 0 {
+			t.writes.Add(uint64(len(reqs)))
+			errs := t.conn.Pipeline(ctx, reqs)
+			for i, err := range errs {
+				if err != nil {
+					if fail(local[i], err) {
+						return firstOp, firstErr
+					}
+				} else if local[i].created != "" {
+					created = append(created, local[i].created)
+				}
+			}
+			if errs == nil {
+				for _, o := range local {
+					if o.created != "" {
+						created = append(created, o.created)
+					}
+				}
+			}
+		}
+		if len(created) > 0 {
+			if err := t.awaitLinks(ctx, r, created, group); err != nil {
+				if fail(nil, err) {
+					return firstOp, firstErr
+				}
+			}
+		}
+	}
+	return firstOp, firstErr
+}
+
+// awaitLinks waits until the database shows the links created by a stage
+// (and the peers of created veths), and records their indexes.
+func (t *Txn) awaitLinks(ctx context.Context, r *resolver, names []string, group []*Op) error {
+	for _, o := range group {
+		if o.spec.kind == netlink.KindLink {
+			if s := &t.specsFor(o).links[o.spec.i]; s.Info != nil {
+				if v, ok := s.Info.Data.(*netlink.Veth); ok && v.Peer != nil && o.created != "" {
+					names = append(names, v.Peer.Name)
+				}
+			}
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, t.verifyTimeout(len(names)))
+	defer cancel()
+	var found map[string]int
+	err := watch.WaitFor(wctx, t.db, func(s *ipdb.Snapshot) bool {
+		found = map[string]int{}
+		for _, n := range names {
+			l, err := s.LinkByName(n)
+			if err != nil {
+				return false
+			}
+			found[n] = l.Index
+		}
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("%w: created links %s did not appear in the database: %w", ErrVerify, strings.Join(names, ", "), err)
+	}
+	for n, idx := range found {
+		r.names[n] = idx
+		delete(r.gone, n)
+	}
+	return nil
+}
+
+// specsFor returns the spec set an op was planned from.
+func (t *Txn) specsFor(o *Op) *specSet {
+	if o.specs != nil {
+		return o.specs
+	}
+	return &t.specs
+}
+
+// routeID is the identity of a route for verification.
+type routeID struct {
+	fam      uint8
+	table    uint32
+	dst      netip.Prefix
+	tos      uint8
+	priority uint32
+}
+
+// verify waits until every spec that had an operation is satisfied on the
+// database, re-checking only specs whose objects changed.
+func (t *Txn) verify(ctx context.Context, ss *specSet, ops []*Op) error {
+	pending := map[specRef]bool{}
+	routes := map[routeID][]specRef{}
+	for _, o := range ops {
+		if pending[o.spec] {
+			continue
+		}
+		pending[o.spec] = true
+		if o.spec.kind == netlink.KindRoute {
+			s := &ss.routes[o.spec.i]
+			fam := routeFamily(s.Dst)
+			id := routeID{fam, routeTable(s.Table), s.Dst, s.TOS, routePriority(fam, s.Priority)}
+			routes[id] = append(routes[id], o.spec)
+		}
+	}
+	check := func(snap *ipdb.Snapshot, refs func(yield func(specRef) bool)) {
+		p, err := newPlanner(snap, ss, false)
+		if err != nil {
+			return
+		}
+		for ref := range refs {
+			if !pending[ref] {
+				continue
+			}
+			n := len(p.ops)
+			if err := p.planOne(ref); err == nil && len(p.ops) == n {
+				delete(pending, ref)
+			}
+		}
+	}
+	all := func(yield func(specRef) bool) {
+		for ref := range pending {
+			if !yield(ref) {
+				return
+			}
+		}
+	}
+	snap := t.db.Snapshot()
+	rev := snap.Revision()
+	check(snap, all)
+	for len(pending) > 0 {
+		changes, next, wake, err := t.db.ChangesSince(rev, 0)
+		if errors.Is(err, ipdb.ErrTruncated) {
+			snap = t.db.Snapshot()
+			rev = snap.Revision()
+			check(snap, all)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrVerify, err)
+		}
+		if len(changes) == 0 {
+			select {
+			case <-wake:
+				continue
+			case <-ctx.Done():
+				return t.unverified(ctx.Err(), ss, pending)
+			}
+		}
+		var dirty []specRef
+		var kinds [8]bool
+		for i := range changes {
+			c := &changes[i]
+			if c.Kind == netlink.KindRoute {
+				for _, o := range []netlink.Object{c.Old, c.New} {
+					if r, ok := o.(*netlink.Route); ok {
+						dirty = append(dirty, routes[routeID{r.Family, r.Table, r.Dst, r.TOS, r.Priority}]...)
+					}
+				}
+				continue
+			}
+			kinds[c.Kind] = true
+		}
+		snap = t.db.Snapshot()
+		rev = next
+		if kinds[netlink.KindLink] {
+			check(snap, all)
+			continue
+		}
+		check(snap, func(yield func(specRef) bool) {
+			for _, ref := range dirty {
+				if !yield(ref) {
+					return
+				}
+			}
+			for ref := range pending {
+				if ref.kind != netlink.KindRoute && kinds[ref.kind] && !yield(ref) {
+					return
+				}
+			}
+		})
+	}
+	return nil
+}
+
+// unverified describes the specs still not in effect.
+func (t *Txn) unverified(cause error, ss *specSet, pending map[specRef]bool) error {
+	var left []string
+	if p, err := newPlanner(t.db.Snapshot(), ss, false); err == nil {
+		for ref := range pending {
+			if err := p.planOne(ref); err != nil {
+				left = append(left, err.Error())
+			}
+			if len(p.ops) >= 5 {
+				break
+			}
+		}
+		for _, o := range p.ops {
+			left = append(left, o.String())
+		}
+	}
+	return fmt.Errorf("%w: %d specs not in effect (%s): %w", ErrVerify, len(pending), strings.Join(left, "; "), cause)
+}

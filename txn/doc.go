@@ -1,0 +1,63 @@
+// Package txn changes a network namespace transactionally: specs say what
+// must be true (links, addresses, routes, neighbours, rules present with
+// some attributes, or absent), Plan diffs them against the ipdb cache,
+// and Commit applies the difference through the rtnetlink core, verifies
+// it through the cache and, on any failure or timeout, rolls everything
+// back to the state before the commit.
+//
+// # Specs
+//
+// LinkSpec, AddrSpec, AddrSetSpec, RouteSpec, NeighSpec and RuleSpec each
+// describe one object (or, for AddrSetSpec, the full address set of a
+// link). Attributes that are nil or zero are left alone: a spec says only
+// what it cares about. Links are referred to by name; names resolve to
+// interface indexes at commit time, from the database once the links this
+// transaction creates have appeared in it, so that one transaction can
+// create a veth pair and a bridge, enslave, address and route them.
+//
+// # Plan
+//
+// Plan diffs the specs against a database snapshot and returns the ordered
+// operations, printable like `terraform plan` ("+ route 198.51.100.0/24 via
+// 192.0.2.2 table 300", "~ link v0 mtu 1500 -> 1400"). A satisfied set of
+// specs gives an empty plan, and committing it sends nothing.
+//
+// # Commit
+//
+// Commit validates every spec first (bad input is an error wrapping
+// ErrInvalid and nothing is applied), checks that the objects the plan
+// looked at have not been changed by someone else since Plan (ErrConflict),
+// then applies the operations stage by stage in dependency order — link
+// removals and the other removals in reverse dependency order first, then
+// link creation, attributes, enslaving, bringing links up, addresses,
+// routes, neighbours and rules — each stage pipelined with Conn.Pipeline.
+// It then waits until the database shows the desired state.
+//
+// On a kernel error, a verification timeout or a cancelled context,
+// Commit rolls back: from the pre-image (the database snapshot the commit
+// started from) it derives the specs that restore every object the
+// transaction touched, and the links' addresses, routes and neighbours that
+// the kernel may have dropped as a side effect (routes through a link that
+// went down or was deleted, routes using a removed address), plans them
+// against the current state, applies them in the same stage order (which
+// undoes in reverse) and verifies them. The error is a *CommitError naming
+// the failed operation, the kernel's reason (a *netlink.OpError, so that
+// errors.Is(err, unix.EEXIST) works) and whether the rollback succeeded.
+//
+// CommitConfirm applies like Commit and rolls back by itself unless
+// Confirm is called in time, for changes that may cut off the caller.
+//
+// # Concurrency
+//
+// A Txn is not safe for concurrent use. The DB and Conn it uses may be
+// shared with other goroutines. Another process changing the same objects
+// during a commit cannot be prevented; it is detected between Plan and
+// Commit.
+//
+// # Limits
+//
+// Bridge FDB entries are not specs. Rollback restores at most one IPv4 route
+// per (table, destination, TOS, metric) — the kernel's `ip route append`
+// duplicates beyond the first are reported as left over — and cannot
+// recreate tun/tap devices that a transaction deleted.
+package txn

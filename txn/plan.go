@@ -1,0 +1,969 @@
+package txn
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/ipdb-go/ipdb/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Action says what an operation does to its object.
+type Action byte
+
+// Actions, printed as the first character of an operation.
+const (
+	Create Action = '+'
+	Modify Action = '~'
+	Remove Action = '-'
+)
+
+// stage orders operations: removals in reverse dependency order, then
+// creation and changes in dependency order.
+type stage uint8
+
+const (
+	stageRuleDel stage = iota
+	stageNeighDel
+	stageRouteDel
+	stageAddrDel
+	stageLinkDel
+	stageLinkCreate
+	stageLinkSet
+	stageLinkMaster
+	stageLinkUp
+	stageAddrAdd
+	stageRouteAdd
+	stageNeighAdd
+	stageRuleAdd
+	numStages
+)
+
+// Op is one planned operation.
+type Op struct {
+	// Action is Create, Modify or Remove.
+	Action Action
+	// Kind is the kind of object the operation changes.
+	Kind netlink.Kind
+
+	stage stage
+	level uint8 // link creation: 1 if the parent is created too
+	spec  specRef
+	specs *specSet // the spec set the op was planned from
+	desc  func() string
+	build func(r *resolver) (netlink.Op, error)
+	// created is the name of the link a create operation makes appear.
+	created string
+	// netns is the namespace a request's NetNSFD must be opened from.
+	netns string
+}
+
+// String prints the operation: "+ route 198.51.100.0/24 via 192.0.2.2 table 300".
+func (o *Op) String() string { return string(o.Action) + " " + o.desc() }
+
+// Plan is the ordered list of operations that makes the specs true on the
+// state it was computed from.
+type Plan struct {
+	// Ops are the operations in the order Commit applies them.
+	Ops []*Op
+	// Revision is the database revision the plan was computed on (0 for a
+	// State that is not a database snapshot).
+	Revision uint64
+
+	state  State
+	obs    []netlink.Object
+	obsEnd []int32
+}
+
+// Empty reports whether there is nothing to do.
+func (p *Plan) Empty() bool { return len(p.Ops) == 0 }
+
+// String prints one operation a line.
+func (p *Plan) String() string {
+	var b strings.Builder
+	for _, o := range p.Ops {
+		b.WriteString(o.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// Summary counts the operations by action and kind: "+2 link, ~3 link,
+// +10000 route", or "no changes".
+func (p *Plan) Summary() string {
+	type k struct {
+		a Action
+		k netlink.Kind
+	}
+	n := map[k]int{}
+	var order []k
+	for _, o := range p.Ops {
+		key := k{o.Action, o.Kind}
+		if n[key] == 0 {
+			order = append(order, key)
+		}
+		n[key]++
+	}
+	if len(order) == 0 {
+		return "no changes"
+	}
+	parts := make([]string, len(order))
+	for i, key := range order {
+		parts[i] = fmt.Sprintf("%c%d %s", key.a, n[key], key.k)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// plink is what planning knows of a link named in a LinkSpec.
+type plink struct {
+	spec    *LinkSpec
+	cur     *netlink.Link // the existing link (by Name, or RenameFrom)
+	created bool          // appears during the transaction (created, a veth peer, fetched)
+	gone    bool          // deleted or moved away
+	byPeer  bool          // created as the peer of another spec's veth
+}
+
+type planner struct {
+	st      State
+	ss      *specSet
+	links   map[string]*plink
+	refs    map[string]int // resolved names of links without a spec
+	delIdx  map[int]bool   // link indexes being deleted
+	ops     []*Op
+	record  bool
+	obs     []netlink.Object
+	obsEnd  []int32
+	scratch []*netlink.Route
+}
+
+func newPlanner(st State, ss *specSet, record bool) (*planner, error) {
+	p := &planner{st: st, ss: ss, links: map[string]*plink{}, refs: map[string]int{}, delIdx: map[int]bool{}, record: record}
+	return p, p.prepass()
+}
+
+func (p *planner) lookup(name string) *netlink.Link {
+	l, err := p.st.LinkByName(name)
+	if err != nil {
+		return nil
+	}
+	return l
+}
+
+func (p *planner) prepass() error {
+	for i := range p.ss.links {
+		s := &p.ss.links[i]
+		pl := &plink{spec: s, cur: p.lookup(s.Name)}
+		if pl.cur == nil && s.RenameFrom != "" {
+			pl.cur = p.lookup(s.RenameFrom)
+		}
+		p.links[s.Name] = pl
+	}
+	for i := range p.ss.links {
+		s := &p.ss.links[i]
+		pl := p.links[s.Name]
+		switch {
+		case s.Absent || s.NetNS != "":
+			pl.gone = true
+			if pl.cur != nil && s.Absent {
+				if peer := p.vethPeer(pl.cur); peer != nil {
+					if ps, ok := p.links[peer.Name]; ok && !ps.spec.Absent {
+						return invalid("link %s: deleting it deletes its veth peer %s, which has a spec", s.Name, peer.Name)
+					} else if !ok {
+						p.links[peer.Name] = &plink{cur: peer, gone: true}
+					}
+				}
+			}
+		case pl.cur == nil && (s.Info != nil || s.fetchNS != ""):
+			pl.created = true
+			if v, ok := linkData(s.Info).(*netlink.Veth); ok && v.Peer != nil {
+				ps, ok := p.links[v.Peer.Name]
+				switch {
+				case !ok:
+					p.links[v.Peer.Name] = &plink{created: true, byPeer: true}
+				case ps.cur != nil:
+					return invalid("link %s: veth peer %s exists already", s.Name, v.Peer.Name)
+				case ps.spec != nil && ps.spec.Absent:
+					return invalid("link %s: veth peer %s is to be absent", s.Name, v.Peer.Name)
+				default:
+					if !ps.created || ps.spec == nil || ps.spec.Info == nil || ps.byPeer {
+						ps.created, ps.byPeer = true, true
+					}
+				}
+			}
+		}
+	}
+	for i := range p.ss.links {
+		s := &p.ss.links[i]
+		pl := p.links[s.Name]
+		if pl.cur == nil && !pl.created && !pl.gone {
+			return invalid("link %s: does not exist, and the spec has no Info to create it", s.Name)
+		}
+	}
+	return nil
+}
+
+func linkData(i *netlink.LinkInfo) netlink.LinkData {
+	if i == nil {
+		return nil
+	}
+	return i.Data
+}
+
+func linkKind(l *netlink.Link) string {
+	if l.Info == nil {
+		return ""
+	}
+	return l.Info.Kind
+}
+
+func specKind(i *netlink.LinkInfo) string {
+	if i == nil {
+		return ""
+	}
+	if i.Kind != "" {
+		return i.Kind
+	}
+	if i.Data != nil {
+		return i.Data.Kind()
+	}
+	return ""
+}
+
+// vethPeer returns the peer of a veth link in the same namespace.
+func (p *planner) vethPeer(l *netlink.Link) *netlink.Link {
+	if linkKind(l) != "veth" || l.ParentIndex == 0 || l.LinkNetNSID != nil {
+		return nil
+	}
+	peer, err := p.st.LinkByIndex(l.ParentIndex)
+	if err != nil {
+		return nil
+	}
+	return peer
+}
+
+// ref resolves a link name at plan time: its index, or pending for a link
+// that appears during the transaction.
+func (p *planner) ref(name string) (idx int, pending bool, err error) {
+	if pl, ok := p.links[name]; ok {
+		switch {
+		case pl.gone:
+			return 0, false, invalid("link %s is removed by this transaction", name)
+		case pl.cur != nil:
+			return pl.cur.Index, false, nil
+		default:
+			return 0, true, nil
+		}
+	}
+	if idx, ok := p.refs[name]; ok {
+		return idx, false, nil
+	}
+	l := p.lookup(name)
+	if l == nil {
+		return 0, false, invalid("no link named %q, and the transaction creates none", name)
+	}
+	p.refs[name] = l.Index
+	return l.Index, false, nil
+}
+
+func (p *planner) nameOf(index int) string {
+	if index == 0 {
+		return ""
+	}
+	if l, err := p.st.LinkByIndex(index); err == nil {
+		return l.Name
+	}
+	return fmt.Sprintf("if%d", index)
+}
+
+func (p *planner) observe(o netlink.Object) {
+	if p.record && o != nil && !reflect.ValueOf(o).IsNil() {
+		p.obs = append(p.obs, o)
+	}
+}
+
+func (p *planner) endSpec() {
+	if p.record {
+		p.obsEnd = append(p.obsEnd, int32(len(p.obs)))
+	}
+}
+
+func (p *planner) add(o *Op) { o.specs = p.ss; p.ops = append(p.ops, o) }
+
+// plan plans every spec.
+func (p *planner) plan() (*Plan, error) {
+	var err error
+	p.ss.each(func(ref specRef) {
+		if err == nil {
+			err = p.planOne(ref)
+			p.endSpec()
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(p.ops, func(a, b *Op) int {
+		if a.stage != b.stage {
+			return int(a.stage) - int(b.stage)
+		}
+		return int(a.level) - int(b.level)
+	})
+	return &Plan{Ops: p.ops, state: p.st, obs: p.obs, obsEnd: p.obsEnd}, nil
+}
+
+func (p *planner) planOne(ref specRef) error {
+	switch {
+	case ref.kind == netlink.KindLink:
+		return p.planLink(ref, &p.ss.links[ref.i])
+	case ref.kind == netlink.KindAddr && ref.set:
+		return p.planAddrSet(ref, &p.ss.sets[ref.i])
+	case ref.kind == netlink.KindAddr:
+		s := &p.ss.addrs[ref.i]
+		return p.planAddrs(ref, s.Link, []AddrSpec{*s}, false)
+	case ref.kind == netlink.KindRoute:
+		return p.planRoute(ref, &p.ss.routes[ref.i])
+	case ref.kind == netlink.KindNeigh:
+		return p.planNeigh(ref, &p.ss.neighs[ref.i])
+	default:
+		return p.planRule(ref, &p.ss.rules[ref.i])
+	}
+}
+
+// ---- links ----
+
+func (p *planner) planLink(ref specRef, s *LinkSpec) error {
+	pl := p.links[s.Name]
+	cur := pl.cur
+	p.observe(cur)
+	name := s.Name
+	index := func(r *resolver) (int, error) {
+		if cur != nil {
+			return cur.Index, nil
+		}
+		return r.index(name)
+	}
+	set := func(st stage, a Action, desc string, mod func(l *netlink.Link, r *resolver) error) {
+		p.add(&Op{Action: a, Kind: netlink.KindLink, stage: st, spec: ref,
+			desc: func() string { return desc },
+			build: func(r *resolver) (netlink.Op, error) {
+				idx, err := index(r)
+				if err != nil {
+					return netlink.Op{}, err
+				}
+				l := &netlink.Link{Index: idx}
+				if err := mod(l, r); err != nil {
+					return netlink.Op{}, err
+				}
+				return netlink.LinkOp(netlink.Set, l), nil
+			}})
+	}
+
+	if s.Absent {
+		if cur == nil || p.delIdx[cur.Index] {
+			return nil
+		}
+		p.delIdx[cur.Index] = true
+		desc := "link " + cur.Name
+		if peer := p.vethPeer(cur); peer != nil {
+			p.delIdx[peer.Index] = true
+			desc += " (and its veth peer " + peer.Name + ")"
+		}
+		idx := cur.Index
+		p.add(&Op{Action: Remove, Kind: netlink.KindLink, stage: stageLinkDel, spec: ref,
+			desc: func() string { return desc },
+			build: func(*resolver) (netlink.Op, error) {
+				return netlink.LinkOp(netlink.Delete, &netlink.Link{Index: idx}), nil
+			}})
+		return nil
+	}
+	if s.NetNS != "" {
+		if cur == nil {
+			return nil
+		}
+		idx, ns := cur.Index, s.NetNS
+		p.add(&Op{Action: Remove, Kind: netlink.KindLink, stage: stageLinkDel, spec: ref, netns: ns,
+			desc: func() string { return "link " + name + " netns " + ns },
+			build: func(r *resolver) (netlink.Op, error) {
+				fd, err := r.nsFD(ns)
+				if err != nil {
+					return netlink.Op{}, err
+				}
+				return netlink.LinkOp(netlink.Set, &netlink.Link{Index: idx, NetNSFD: fd}), nil
+			}})
+		return nil
+	}
+
+	unknown := cur == nil // appears during the transaction: set what is asked
+	if cur == nil && !pl.byPeer && s.fetchNS == "" {
+		if err := p.planLinkCreate(ref, s); err != nil {
+			return err
+		}
+	} else if cur == nil && s.fetchNS != "" {
+		ns := s.fetchNS
+		p.add(&Op{Action: Create, Kind: netlink.KindLink, stage: stageLinkCreate, spec: ref, created: name, netns: ns,
+			desc: func() string { return "link " + name + " back from netns " + ns },
+			// Built by the resolver: the request goes to the other namespace.
+			build: func(r *resolver) (netlink.Op, error) { return r.fetchOp(ns, name) }})
+	}
+	created := unknown && !pl.byPeer && s.fetchNS == ""
+
+	if cur != nil {
+		if cur.Name != s.Name {
+			from := cur.Name
+			p.add(&Op{Action: Modify, Kind: netlink.KindLink, stage: stageLinkSet, spec: ref,
+				desc: func() string { return fmt.Sprintf("link %s name %s -> %s", name, from, name) },
+				build: func(r *resolver) (netlink.Op, error) {
+					r.renamed(from, name, cur.Index)
+					return netlink.LinkOp(netlink.Set, &netlink.Link{Index: cur.Index, Name: name}), nil
+				}})
+		}
+		if k := specKind(s.Info); k != "" && k != linkKind(cur) {
+			return invalid("link %s exists with kind %q, the spec wants %q", s.Name, linkKind(cur), k)
+		}
+		if want, ok := linkData(s.Info).(*netlink.Bridge); ok {
+			if have, _ := linkData(cur.Info).(*netlink.Bridge); !bridgeSatisfied(want, have) {
+				info := s.Info
+				set(stageLinkSet, Modify, fmt.Sprintf("link %s bridge %s", name, want), func(l *netlink.Link, _ *resolver) error {
+					l.Info = &netlink.LinkInfo{Kind: "bridge", Data: info.Data}
+					return nil
+				})
+			}
+		}
+	}
+	if !created {
+		if s.MTU != nil && (unknown || cur.MTU != *s.MTU) {
+			v := *s.MTU
+			desc := fmt.Sprintf("link %s mtu %d", name, v)
+			if !unknown {
+				desc = fmt.Sprintf("link %s mtu %d -> %d", name, cur.MTU, v)
+			}
+			set(stageLinkSet, Modify, desc, func(l *netlink.Link, _ *resolver) error { l.MTU = v; return nil })
+		}
+		if s.Address != nil && (unknown || !bytes.Equal(cur.Address, s.Address)) {
+			v := s.Address
+			desc := fmt.Sprintf("link %s address %s", name, v)
+			if !unknown {
+				desc = fmt.Sprintf("link %s address %s -> %s", name, cur.Address, v)
+			}
+			set(stageLinkSet, Modify, desc, func(l *netlink.Link, _ *resolver) error { l.Address = v; return nil })
+		}
+		if s.TxQueueLen != nil && (unknown || cur.TxQueueLen != *s.TxQueueLen) {
+			v := *s.TxQueueLen
+			set(stageLinkSet, Modify, fmt.Sprintf("link %s txqueuelen %d", name, v), func(l *netlink.Link, _ *resolver) error {
+				l.TxQueueLen = v
+				if v == 0 {
+					l.Zero |= netlink.ZeroTxQueueLen
+				}
+				return nil
+			})
+		}
+		if s.Alias != nil && (unknown || cur.Alias != *s.Alias) {
+			v := *s.Alias
+			set(stageLinkSet, Modify, fmt.Sprintf("link %s alias %q", name, v), func(l *netlink.Link, _ *resolver) error {
+				l.Alias = v
+				if v == "" {
+					l.Zero |= netlink.ZeroAlias
+				}
+				return nil
+			})
+		}
+	}
+	if s.Up != nil && !*s.Up && (unknown || cur.Flags&unix.IFF_UP != 0) && !created {
+		set(stageLinkSet, Modify, "link "+name+" down", func(l *netlink.Link, _ *resolver) error {
+			l.Change = unix.IFF_UP
+			return nil
+		})
+	}
+	if s.Master != nil {
+		m := *s.Master
+		if m == "" {
+			if unknown || cur.Master != 0 {
+				if !created {
+					set(stageLinkSet, Modify, "link "+name+" nomaster", func(l *netlink.Link, _ *resolver) error {
+						l.Zero |= netlink.ZeroMaster
+						return nil
+					})
+				}
+			}
+		} else {
+			midx, pending, err := p.ref(m)
+			if err != nil {
+				return fmt.Errorf("link %s master: %w", name, err)
+			}
+			if unknown || pending || cur.Master != midx {
+				set(stageLinkMaster, Modify, "link "+name+" master "+m, func(l *netlink.Link, r *resolver) error {
+					idx, err := r.index(m)
+					l.Master = idx
+					return err
+				})
+			}
+		}
+	}
+	if s.Up != nil && *s.Up && (unknown || cur.Flags&unix.IFF_UP == 0) {
+		set(stageLinkUp, Modify, "link "+name+" up", func(l *netlink.Link, _ *resolver) error {
+			l.Flags, l.Change = unix.IFF_UP, unix.IFF_UP
+			return nil
+		})
+	}
+	return nil
+}
+
+func (p *planner) planLinkCreate(ref specRef, s *LinkSpec) error {
+	var level uint8
+	if s.Parent != "" {
+		_, pending, err := p.ref(s.Parent)
+		if err != nil {
+			return fmt.Errorf("link %s parent: %w", s.Name, err)
+		}
+		if pending {
+			level = 1
+		}
+	}
+	spec := s
+	kind := specKind(s.Info)
+	desc := "link " + s.Name + " type " + kind
+	if v, ok := s.Info.Data.(*netlink.Veth); ok && v.Peer != nil {
+		desc += " peer " + v.Peer.Name
+	}
+	if s.Parent != "" {
+		desc += " link " + s.Parent
+	}
+	if s.MTU != nil {
+		desc += fmt.Sprintf(" mtu %d", *s.MTU)
+	}
+	if s.Address != nil {
+		desc += " address " + s.Address.String()
+	}
+	p.add(&Op{Action: Create, Kind: netlink.KindLink, stage: stageLinkCreate, level: level, spec: ref, created: s.Name,
+		desc: func() string { return desc },
+		build: func(r *resolver) (netlink.Op, error) {
+			info := *spec.Info
+			info.Kind = kind
+			if v, ok := info.Data.(*netlink.Veth); ok && v.Peer != nil {
+				peer := *v.Peer
+				info.Data = &netlink.Veth{Peer: &peer}
+			}
+			l := &netlink.Link{Name: spec.Name, Info: &info, Address: spec.Address}
+			if spec.MTU != nil {
+				l.MTU = *spec.MTU
+			}
+			if spec.TxQueueLen != nil {
+				l.TxQueueLen = *spec.TxQueueLen
+			}
+			if spec.Alias != nil {
+				l.Alias = *spec.Alias
+			}
+			if spec.Parent != "" {
+				idx, err := r.index(spec.Parent)
+				if err != nil {
+					return netlink.Op{}, err
+				}
+				l.ParentIndex = idx
+			}
+			return netlink.LinkOp(netlink.Add, l), nil
+		}})
+	return nil
+}
+
+func bridgeSatisfied(want, have *netlink.Bridge) bool {
+	if have == nil {
+		return false
+	}
+	eq32 := func(a, b *uint32) bool { return a == nil || (b != nil && *a == *b) }
+	eq16 := func(a, b *uint16) bool { return a == nil || (b != nil && *a == *b) }
+	eqb := func(a, b *bool) bool { return a == nil || (b != nil && *a == *b) }
+	return eq32(want.ForwardDelay, have.ForwardDelay) && eq32(want.HelloTime, have.HelloTime) &&
+		eq32(want.MaxAge, have.MaxAge) && eq32(want.AgeingTime, have.AgeingTime) &&
+		eq32(want.StpState, have.StpState) && eq16(want.Priority, have.Priority) &&
+		eqb(want.VlanFiltering, have.VlanFiltering) && eq16(want.VlanProtocol, have.VlanProtocol) &&
+		eq16(want.DefaultPVID, have.DefaultPVID) && eqb(want.McastSnooping, have.McastSnooping)
+}
+
+// ---- addresses ----
+
+func addrFamily(p netip.Prefix) uint8 {
+	if p.Addr().Is4() {
+		return unix.AF_INET
+	}
+	return unix.AF_INET6
+}
+
+// kernelAddr reports addresses the kernel configures by itself.
+func kernelAddr(a *netlink.Addr) bool {
+	ad := a.Prefix.Addr()
+	return a.Proto == netlink.AddrProtoKernelLo || a.Proto == netlink.AddrProtoKernelLL ||
+		a.Proto == netlink.AddrProtoKernelRA || ad.IsLoopback() || (ad.Is6() && ad.IsLinkLocalUnicast())
+}
+
+func addrSatisfied(a *netlink.Addr, s *AddrSpec) bool {
+	peer := a.Peer
+	if peer == a.Prefix.Addr() {
+		peer = netip.Addr{}
+	}
+	return peer == s.Peer &&
+		(!s.Broadcast.IsValid() || a.Broadcast == s.Broadcast) &&
+		(s.Label == "" || a.Label == s.Label) &&
+		(s.Scope == nil || a.Scope == *s.Scope) &&
+		(s.Metric == nil || a.Metric == *s.Metric)
+}
+
+func (p *planner) planAddrSet(ref specRef, s *AddrSetSpec) error {
+	idx, pending, err := p.ref(s.Link)
+	if err != nil {
+		return fmt.Errorf("addresses of %s: %w", s.Link, err)
+	}
+	if !pending {
+		for a := range p.st.AddrsOf(idx) {
+			if kernelAddr(a) {
+				continue
+			}
+			p.observe(a)
+			if !slices.ContainsFunc(s.Addrs, func(w AddrSpec) bool { return w.Prefix == a.Prefix }) {
+				p.addrDel(ref, s.Link, a)
+			}
+		}
+	}
+	return p.planAddrs(ref, s.Link, s.Addrs, true)
+}
+
+func (p *planner) addrDel(ref specRef, link string, a *netlink.Addr) {
+	del := &netlink.Addr{Family: a.Family, Index: a.Index, Prefix: a.Prefix, Peer: a.Peer}
+	p.add(&Op{Action: Remove, Kind: netlink.KindAddr, stage: stageAddrDel, spec: ref,
+		desc:  func() string { return fmt.Sprintf("addr %s dev %s", del.Prefix, link) },
+		build: func(*resolver) (netlink.Op, error) { return netlink.AddrOp(netlink.Delete, del), nil }})
+}
+
+func (p *planner) planAddrs(ref specRef, link string, want []AddrSpec, inSet bool) error {
+	idx, pending, err := p.ref(link)
+	if err != nil {
+		return fmt.Errorf("addr on %s: %w", link, err)
+	}
+	for i := range want {
+		s := &want[i]
+		var ex *netlink.Addr
+		if !pending {
+			for a := range p.st.AddrsOf(idx) {
+				if a.Prefix == s.Prefix {
+					ex = a
+					break
+				}
+			}
+			if !inSet {
+				p.observe(ex)
+			}
+		}
+		if s.Absent && !inSet {
+			if ex != nil {
+				p.addrDel(ref, link, ex)
+			}
+			continue
+		}
+		if ex != nil && addrSatisfied(ex, s) {
+			continue
+		}
+		verb, act := netlink.Add, Create
+		if ex != nil {
+			verb, act = netlink.Replace, Modify
+		}
+		spec := *s
+		p.add(&Op{Action: act, Kind: netlink.KindAddr, stage: stageAddrAdd, spec: ref,
+			desc: func() string { return fmt.Sprintf("addr %s dev %s", spec.Prefix, link) },
+			build: func(r *resolver) (netlink.Op, error) {
+				idx, err := r.index(link)
+				if err != nil {
+					return netlink.Op{}, err
+				}
+				a := &netlink.Addr{Family: addrFamily(spec.Prefix), Index: idx, Prefix: spec.Prefix, Peer: spec.Peer,
+					Broadcast: spec.Broadcast, Label: spec.Label}
+				if spec.Scope != nil {
+					a.Scope = *spec.Scope
+				}
+				if spec.Metric != nil {
+					a.Metric = *spec.Metric
+				}
+				return netlink.AddrOp(verb, a), nil
+			}})
+	}
+	return nil
+}
+
+// ---- routes ----
+
+func routeFamily(dst netip.Prefix) uint8 { return addrFamily(dst) }
+
+// routePriority is the metric the kernel gives a route: IPv6 routes
+// without one get 1024.
+func routePriority(fam uint8, p uint32) uint32 {
+	if p == 0 && fam == unix.AF_INET6 {
+		return 1024
+	}
+	return p
+}
+
+func routeTable(t uint32) uint32 {
+	if t == 0 {
+		return unix.RT_TABLE_MAIN
+	}
+	return t
+}
+
+// sameRouteID reports whether r has the identity of s (family, TOS,
+// priority; table and destination are already selected; no IPv6 source).
+func sameRouteID(r *netlink.Route, fam uint8, s *RouteSpec) bool {
+	return r.Family == fam && r.TOS == s.TOS && r.Priority == routePriority(fam, s.Priority) &&
+		(r.Extra == nil || !r.Extra.Src.IsValid())
+}
+
+func routeSatisfied(r *netlink.Route, s *RouteSpec, oif int, hops []int) bool {
+	typ := s.Type
+	if typ == 0 {
+		typ = netlink.RouteUnicast
+	}
+	if r.Type != typ || r.Gateway != s.Gateway || (s.Dev != "" && int(r.OIF) != oif) ||
+		(s.Src.IsValid() && r.PrefSrc != s.Src) || (s.Protocol != 0 && r.Protocol != s.Protocol) ||
+		(s.Scope != nil && r.Scope != *s.Scope) || (r.Flags&unix.RTNH_F_ONLINK != 0) != s.Onlink {
+		return false
+	}
+	if s.Metrics != nil {
+		var have netlink.RouteMetrics
+		if r.Extra != nil && r.Extra.Metrics != nil {
+			have = *r.Extra.Metrics
+		}
+		want := *s.Metrics
+		have.Unknown, want.Unknown = nil, nil
+		if !reflect.DeepEqual(have, want) {
+			return false
+		}
+	}
+	if len(r.Multipath) != len(s.Multipath) {
+		return false
+	}
+	for i := range s.Multipath {
+		h, w := &r.Multipath[i], &s.Multipath[i]
+		weight := max(w.Weight, 1)
+		if h.Gateway != w.Gateway || (w.Dev != "" && int(h.IfIndex) != hops[i]) || h.Weight() != weight ||
+			(h.Flags&unix.RTNH_F_ONLINK != 0) != w.Onlink {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *RouteSpec) describe() string {
+	var b strings.Builder
+	b.WriteString("route ")
+	if s.Type != 0 && s.Type != netlink.RouteUnicast {
+		b.WriteString(s.Type.String() + " ")
+	}
+	b.WriteString(s.Dst.String())
+	if s.Gateway.IsValid() {
+		b.WriteString(" via " + s.Gateway.String())
+	}
+	if s.Dev != "" {
+		b.WriteString(" dev " + s.Dev)
+	}
+	for _, h := range s.Multipath {
+		b.WriteString(" nexthop")
+		if h.Gateway.IsValid() {
+			b.WriteString(" via " + h.Gateway.String())
+		}
+		if h.Dev != "" {
+			b.WriteString(" dev " + h.Dev)
+		}
+		if h.Weight > 1 {
+			fmt.Fprintf(&b, " weight %d", h.Weight)
+		}
+	}
+	if s.Src.IsValid() {
+		b.WriteString(" src " + s.Src.String())
+	}
+	if t := routeTable(s.Table); t != unix.RT_TABLE_MAIN {
+		b.WriteString(" table " + netlink.TableName(t))
+	}
+	if s.Priority != 0 {
+		fmt.Fprintf(&b, " metric %d", s.Priority)
+	}
+	if s.TOS != 0 {
+		fmt.Fprintf(&b, " tos %#x", s.TOS)
+	}
+	return b.String()
+}
+
+func (p *planner) describeRoute(r *netlink.Route) string {
+	s := RouteSpec{Dst: r.Dst, Table: r.Table, TOS: r.TOS, Priority: r.Priority, Type: r.Type,
+		Gateway: r.Gateway, Dev: p.nameOf(int(r.OIF)), Src: r.PrefSrc}
+	for _, h := range r.Multipath {
+		s.Multipath = append(s.Multipath, NexthopSpec{Gateway: h.Gateway, Dev: p.nameOf(int(h.IfIndex)), Weight: h.Weight()})
+	}
+	return s.describe()
+}
+
+func (p *planner) planRoute(ref specRef, s *RouteSpec) error {
+	fam := routeFamily(s.Dst)
+	table := routeTable(s.Table)
+	oif, pending := 0, false
+	if s.Dev != "" && !s.Absent {
+		var err error
+		if oif, pending, err = p.ref(s.Dev); err != nil {
+			return fmt.Errorf("%s: %w", s.describe(), err)
+		}
+	}
+	var hops []int
+	if len(s.Multipath) > 0 && !s.Absent {
+		hops = make([]int, len(s.Multipath))
+		for i, h := range s.Multipath {
+			if h.Dev == "" {
+				continue
+			}
+			idx, pend, err := p.ref(h.Dev)
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.describe(), err)
+			}
+			hops[i], pending = idx, pending || pend
+		}
+	}
+	ex := p.scratch[:0]
+	for r := range p.st.RoutesTo(table, s.Dst) {
+		if sameRouteID(r, fam, s) {
+			ex = append(ex, r)
+			p.observe(r)
+		}
+	}
+	p.scratch = ex[:0]
+	if s.Absent {
+		for _, r := range ex {
+			del := *r
+			desc := p.describeRoute(r)
+			p.add(&Op{Action: Remove, Kind: netlink.KindRoute, stage: stageRouteDel, spec: ref,
+				desc:  func() string { return desc },
+				build: func(*resolver) (netlink.Op, error) { return netlink.RouteOp(netlink.Delete, &del), nil }})
+		}
+		return nil
+	}
+	if !pending {
+		for _, r := range ex {
+			if routeSatisfied(r, s, oif, hops) {
+				return nil
+			}
+		}
+	}
+	verb, act := netlink.Add, Create
+	if len(ex) > 0 {
+		verb, act = netlink.Replace, Modify
+	}
+	p.add(&Op{Action: act, Kind: netlink.KindRoute, stage: stageRouteAdd, spec: ref,
+		desc: s.describe,
+		build: func(r *resolver) (netlink.Op, error) {
+			rt, err := r.route(s, fam, table)
+			if err != nil {
+				return netlink.Op{}, err
+			}
+			return netlink.RouteOp(verb, rt), nil
+		}})
+	return nil
+}
+
+// ---- neighbours ----
+
+func neighState(s *NeighSpec) uint16 {
+	if s.State == 0 {
+		return unix.NUD_PERMANENT
+	}
+	return s.State
+}
+
+func (p *planner) planNeigh(ref specRef, s *NeighSpec) error {
+	fam := uint8(unix.AF_INET)
+	if s.Dst.Is6() {
+		fam = unix.AF_INET6
+	}
+	idx, pending, err := p.ref(s.Link)
+	if err != nil {
+		if s.Absent && errors.Is(err, ErrInvalid) {
+			return nil // no link, no entry
+		}
+		return fmt.Errorf("neigh %s dev %s: %w", s.Dst, s.Link, err)
+	}
+	var ex *netlink.Neigh
+	if !pending {
+		for n := range p.st.NeighsOf(idx) {
+			if n.Family == fam && n.Dst == s.Dst && n.Flags&unix.NTF_PROXY == 0 {
+				ex = n
+				break
+			}
+		}
+		p.observe(ex)
+	}
+	link := s.Link
+	if s.Absent {
+		if ex != nil {
+			del := &netlink.Neigh{Family: fam, Index: ex.Index, Dst: ex.Dst}
+			p.add(&Op{Action: Remove, Kind: netlink.KindNeigh, stage: stageNeighDel, spec: ref,
+				desc:  func() string { return fmt.Sprintf("neigh %s dev %s", del.Dst, link) },
+				build: func(*resolver) (netlink.Op, error) { return netlink.NeighOp(netlink.Delete, del), nil }})
+		}
+		return nil
+	}
+	if ex != nil && bytes.Equal(ex.LLAddr, s.LLAddr) && ex.State == neighState(s) {
+		return nil
+	}
+	act := Create
+	if ex != nil {
+		act = Modify
+	}
+	spec := *s
+	p.add(&Op{Action: act, Kind: netlink.KindNeigh, stage: stageNeighAdd, spec: ref,
+		desc: func() string { return fmt.Sprintf("neigh %s lladdr %s dev %s", spec.Dst, spec.LLAddr, link) },
+		build: func(r *resolver) (netlink.Op, error) {
+			idx, err := r.index(link)
+			if err != nil {
+				return netlink.Op{}, err
+			}
+			return netlink.NeighOp(netlink.Replace, &netlink.Neigh{Family: fam, Index: idx, Dst: spec.Dst,
+				LLAddr: spec.LLAddr, State: neighState(&spec)}), nil
+		}})
+	return nil
+}
+
+// ---- rules ----
+
+func ruleMatches(have, want netlink.Rule) bool {
+	if want.Priority == 0 {
+		have.Priority = 0
+	}
+	if want.Protocol == 0 {
+		have.Protocol = 0
+	}
+	return reflect.DeepEqual(have, want)
+}
+
+func (p *planner) planRule(ref specRef, s *RuleSpec) error {
+	want := normRule(s.Rule)
+	var ex []*netlink.Rule
+	for r := range p.st.Rules() {
+		if ruleMatches(normRule(*r), want) {
+			ex = append(ex, r)
+			p.observe(r)
+		}
+	}
+	if s.Absent {
+		for _, r := range ex {
+			del := *r
+			p.add(&Op{Action: Remove, Kind: netlink.KindRule, stage: stageRuleDel, spec: ref,
+				desc:  func() string { return "rule " + del.String() },
+				build: func(*resolver) (netlink.Op, error) { return netlink.RuleOp(netlink.Delete, &del), nil }})
+		}
+		return nil
+	}
+	if len(ex) > 0 {
+		return nil
+	}
+	p.add(&Op{Action: Create, Kind: netlink.KindRule, stage: stageRuleAdd, spec: ref,
+		desc:  func() string { return "rule " + want.String() },
+		build: func(*resolver) (netlink.Op, error) { return netlink.RuleOp(netlink.Add, &want), nil }})
+	return nil
+}

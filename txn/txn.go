@@ -1,0 +1,178 @@
+package txn
+
+import (
+	"iter"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/netlink"
+)
+
+// State is the read side of a database snapshot that planning needs;
+// *ipdb.Snapshot implements it.
+type State interface {
+	LinkByName(name string) (*netlink.Link, error)
+	LinkByIndex(index int) (*netlink.Link, error)
+	AddrsOf(index int) iter.Seq[*netlink.Addr]
+	RoutesTo(table uint32, dst netip.Prefix) iter.Seq[*netlink.Route]
+	RoutesOf(index int) iter.Seq[*netlink.Route]
+	NeighsOf(index int) iter.Seq[*netlink.Neigh]
+	Rules() iter.Seq[*netlink.Rule]
+}
+
+var _ State = (*ipdb.Snapshot)(nil)
+
+// Config configures a Txn. A nil *Config means all defaults.
+type Config struct {
+	// VerifyTimeout bounds the wait for the database to show the desired
+	// state after applying, and again after a rollback. Zero means 10 s
+	// plus 50 µs per operation.
+	VerifyTimeout time.Duration
+	// NetNS is the namespace the DB and Conn work in (a name under
+	// /run/netns or a path), needed only to bring back a link a rolled
+	// back transaction moved to another namespace. Empty means the
+	// process's namespace (/proc/self/ns/net).
+	NetNS string
+
+	// inject, in tests, replaces the request of the i-th applied operation.
+	inject func(i int, op *Op, req netlink.Op) netlink.Op
+}
+
+// Txn is a set of specs to plan and commit against one database and
+// connection, which must be of the same network namespace. The DB must keep
+// every kind of object the specs name (see ipdb.WithKinds).
+type Txn struct {
+	db   *ipdb.DB
+	conn *netlink.Conn
+	cfg  Config
+
+	specs specSet
+	plan  *Plan
+
+	writes atomic.Uint64
+}
+
+// specSet holds the specs by kind; a spec is referred to by a specRef.
+type specSet struct {
+	links  []LinkSpec
+	addrs  []AddrSpec
+	sets   []AddrSetSpec
+	routes []RouteSpec
+	neighs []NeighSpec
+	rules  []RuleSpec
+}
+
+type specRef struct {
+	kind netlink.Kind
+	set  bool // an AddrSetSpec
+	i    int32
+}
+
+// New returns an empty transaction on db and conn. It starts nothing.
+func New(db *ipdb.DB, conn *netlink.Conn, cfg *Config) *Txn {
+	t := &Txn{db: db, conn: conn}
+	if cfg != nil {
+		t.cfg = *cfg
+	}
+	return t
+}
+
+// Link adds a link spec.
+func (t *Txn) Link(s LinkSpec) *Txn { t.specs.links = append(t.specs.links, s); t.plan = nil; return t }
+
+// Addr adds an address spec.
+func (t *Txn) Addr(s AddrSpec) *Txn { t.specs.addrs = append(t.specs.addrs, s); t.plan = nil; return t }
+
+// AddrSet adds the full address set of a link.
+func (t *Txn) AddrSet(s AddrSetSpec) *Txn { t.specs.sets = append(t.specs.sets, s); t.plan = nil; return t }
+
+// Route adds a route spec.
+func (t *Txn) Route(s RouteSpec) *Txn { t.specs.routes = append(t.specs.routes, s); t.plan = nil; return t }
+
+// Routes adds many route specs.
+func (t *Txn) Routes(s ...RouteSpec) *Txn {
+	t.specs.routes = append(t.specs.routes, s...)
+	t.plan = nil
+	return t
+}
+
+// Neigh adds a neighbour spec.
+func (t *Txn) Neigh(s NeighSpec) *Txn { t.specs.neighs = append(t.specs.neighs, s); t.plan = nil; return t }
+
+// Rule adds a rule spec.
+func (t *Txn) Rule(s RuleSpec) *Txn { t.specs.rules = append(t.specs.rules, s); t.plan = nil; return t }
+
+// Writes returns how many netlink write requests this Txn has sent,
+// rollbacks included.
+func (t *Txn) Writes() uint64 { return t.writes.Load() }
+
+func (ss *specSet) validate() error {
+	names := map[string]bool{}
+	for i := range ss.links {
+		s := &ss.links[i]
+		if err := s.validate(); err != nil {
+			return err
+		}
+		if names[s.Name] {
+			return invalid("link %s: two specs", s.Name)
+		}
+		names[s.Name] = true
+	}
+	for i := range ss.addrs {
+		if err := ss.addrs[i].validate(ss.addrs[i].Link); err != nil {
+			return err
+		}
+	}
+	for i := range ss.sets {
+		for j := range ss.sets[i].Addrs {
+			if err := ss.sets[i].Addrs[j].validate(ss.sets[i].Link); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range ss.routes {
+		if err := ss.routes[i].validate(); err != nil {
+			return err
+		}
+	}
+	for i := range ss.neighs {
+		if err := ss.neighs[i].validate(); err != nil {
+			return err
+		}
+	}
+	for i := range ss.rules {
+		if err := ss.rules[i].validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// count returns the number of specs.
+func (ss *specSet) count() int {
+	return len(ss.links) + len(ss.addrs) + len(ss.sets) + len(ss.routes) + len(ss.neighs) + len(ss.rules)
+}
+
+// each calls fn with every spec reference, links first.
+func (ss *specSet) each(fn func(specRef)) {
+	for i := range ss.links {
+		fn(specRef{kind: netlink.KindLink, i: int32(i)})
+	}
+	for i := range ss.addrs {
+		fn(specRef{kind: netlink.KindAddr, i: int32(i)})
+	}
+	for i := range ss.sets {
+		fn(specRef{kind: netlink.KindAddr, set: true, i: int32(i)})
+	}
+	for i := range ss.routes {
+		fn(specRef{kind: netlink.KindRoute, i: int32(i)})
+	}
+	for i := range ss.neighs {
+		fn(specRef{kind: netlink.KindNeigh, i: int32(i)})
+	}
+	for i := range ss.rules {
+		fn(specRef{kind: netlink.KindRule, i: int32(i)})
+	}
+}

@@ -1,0 +1,343 @@
+package txn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipdb-go/ipdb/internal/nstest"
+	"github.com/ipdb-go/ipdb/internal/oracle"
+	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/netlink"
+	"go.uber.org/goleak"
+	"golang.org/x/sys/unix"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// setup prepares ns (no IPv6 autoconfiguration, so that ip -j output is
+// stable) and opens a DB and a Conn on it.
+func setup(t *testing.T, ns *nstest.NS) (*ipdb.DB, *netlink.Conn) {
+	t.Helper()
+	return openEnv(t, ns)
+}
+
+// prepNS turns off IPv6 autoconfiguration and DAD in ns, so that ip -j
+// output is stable across a rollback.
+func prepNS(t *testing.T, ns *nstest.NS) {
+	t.Helper()
+	if err := ns.Do(func() error {
+		for _, f := range []string{"default/addr_gen_mode", "default/accept_dad", "all/accept_dad"} {
+			v := "0"
+			if strings.HasSuffix(f, "addr_gen_mode") {
+				v = "1"
+			}
+			if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+f, []byte(v), 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func openEnv(t *testing.T, ns *nstest.NS) (*ipdb.DB, *netlink.Conn) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	db, err := ipdb.Open(ctx, ipdb.WithNetNS(ns.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.WaitSynced(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c, err := netlink.Dial(&netlink.Config{NetNS: ns.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return db, c
+}
+
+// ipState captures ip -j output of everything a transaction can touch,
+// without fields that change by themselves (bridge timers).
+func ipState(t *testing.T, ns *nstest.NS) string {
+	t.Helper()
+	var b strings.Builder
+	for _, args := range [][]string{
+		{"-d", "link", "show"}, {"addr", "show"}, {"-4", "route", "show", "table", "all"},
+		{"-6", "route", "show", "table", "all"}, {"neigh", "show", "nud", "permanent"},
+		{"-4", "rule", "show"}, {"-6", "rule", "show"},
+	} {
+		var v []any
+		ns.IPJSON(&v, args...)
+		scrub(v)
+		// As a set: the kernel may list equal routes in another order
+		// after a link went down and up again.
+		lines := make([]string, len(v))
+		for i, e := range v {
+			out, _ := json.Marshal(e)
+			lines[i] = string(out)
+		}
+		slices.Sort(lines)
+		b.WriteString(strings.Join(lines, "\n"))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func scrub(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if strings.HasSuffix(k, "_timer") || k == "operstate" {
+				delete(x, k)
+				continue
+			}
+			scrub(e)
+		}
+	case []any:
+		for _, e := range x {
+			scrub(e)
+		}
+	}
+}
+
+func diffLines(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	var d []string
+	for i := 0; i < max(len(al), len(bl)); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			d = append(d, fmt.Sprintf("line %d: before %q, after %q", i, x, y))
+		}
+		if len(d) > 12 {
+			break
+		}
+	}
+	return strings.Join(d, "\n")
+}
+
+// checkOracle compares the DB with ip -j.
+func checkOracle(t *testing.T, ns *nstest.NS, db *ipdb.DB) {
+	t.Helper()
+	s := db.Snapshot()
+	if err := oracle.CompareLinks(ns, slices.Collect(s.Links())); err != nil {
+		t.Errorf("links: %v", err)
+	}
+	if err := oracle.CompareAddrs(ns, slices.Collect(s.Addrs())); err != nil {
+		t.Errorf("addrs: %v", err)
+	}
+	if err := oracle.CompareRoutes(ns, slices.Collect(s.Routes())); err != nil {
+		t.Errorf("routes: %v", err)
+	}
+	if err := oracle.CompareRules(ns, slices.Collect(s.Rules())); err != nil {
+		t.Errorf("rules: %v", err)
+	}
+}
+
+func u32(v uint32) *uint32 { return &v }
+func bptr(v bool) *bool    { return &v }
+func sptr(v string) *string {
+	return &v
+}
+
+var mac9 = net.HardwareAddr{0x02, 0, 0, 0, 0, 9}
+
+// baseState is the namespace before the transactions of the tests.
+func baseState(t *testing.T, ns *nstest.NS) {
+	prepNS(t, ns)
+	ns.Batch(
+		"link set lo up",
+		"link add a0 type veth peer name a1",
+		"link set a0 up",
+		"link set a1 up",
+		"addr add 192.0.2.1/24 dev a0",
+		"link add c0 type veth peer name c1",
+		"link set c0 up",
+		"link set c1 up",
+		"addr add 203.0.113.1/24 dev c0",
+		"route add 198.51.100.128/25 via 203.0.113.2 dev c0",
+		"link add br0 type bridge",
+		"link set br0 up",
+		"route add 198.51.100.0/24 via 192.0.2.2 table 300",
+		"route add blackhole 198.51.100.200/29 table 300",
+		"neigh add 192.0.2.9 lladdr 02:00:00:00:00:09 dev a0 nud permanent",
+		"rule add pref 100 from 203.0.113.0/24 lookup 300",
+	)
+}
+
+// bigTxn touches every kind: creates, changes and removes.
+func bigTxn(db *ipdb.DB, c *netlink.Conn, cfg *Config) *Txn {
+	t := New(db, c, cfg)
+	t.Link(LinkSpec{Name: "br1", Info: &netlink.LinkInfo{Kind: "bridge"}, Up: bptr(true)})
+	t.Link(LinkSpec{Name: "v0", Info: &netlink.LinkInfo{Kind: "veth", Data: &netlink.Veth{Peer: &netlink.Link{Name: "v1"}}},
+		MTU: u32(1400), Master: sptr("br1"), Up: bptr(true)})
+	t.Link(LinkSpec{Name: "v1", Up: bptr(true), MTU: u32(1400)})
+	t.Link(LinkSpec{Name: "a0", MTU: u32(1400)})
+	t.Link(LinkSpec{Name: "c0", Up: bptr(false)})
+	t.Addr(AddrSpec{Link: "br1", Prefix: netip.MustParsePrefix("198.51.100.1/26")})
+	t.Addr(AddrSpec{Link: "br1", Prefix: netip.MustParsePrefix("2001:db8:1::1/64")})
+	t.Addr(AddrSpec{Link: "a0", Prefix: netip.MustParsePrefix("192.0.2.77/24")})
+	t.Route(RouteSpec{Dst: netip.MustParsePrefix("198.51.100.64/26"), Gateway: netip.MustParseAddr("198.51.100.2"), Dev: "br1"})
+	t.Route(RouteSpec{Dst: netip.MustParsePrefix("198.51.100.0/24"), Table: 300, Gateway: netip.MustParseAddr("192.0.2.3")})
+	t.Route(RouteSpec{Dst: netip.MustParsePrefix("2001:db8:2::/64"), Gateway: netip.MustParseAddr("2001:db8:1::2"), Dev: "br1"})
+	t.Route(RouteSpec{Dst: netip.MustParsePrefix("198.51.100.200/29"), Table: 300, Absent: true})
+	t.Neigh(NeighSpec{Link: "br1", Dst: netip.MustParseAddr("198.51.100.9"), LLAddr: mac9})
+	t.Neigh(NeighSpec{Link: "a0", Dst: netip.MustParseAddr("192.0.2.9"), Absent: true})
+	t.Rule(RuleSpec{Rule: netlink.Rule{Priority: 200, Src: netip.MustParsePrefix("198.51.100.0/24"), Table: 300}})
+	t.Rule(RuleSpec{Rule: netlink.Rule{Priority: 100, Src: netip.MustParsePrefix("203.0.113.0/24"), Table: 300}, Absent: true})
+	return t
+}
+
+// failing returns a request of the same kind as o that the kernel refuses.
+func failing(o *Op) netlink.Op {
+	const noLink = 0x7ffffff0
+	switch o.Kind {
+	case netlink.KindLink:
+		return netlink.LinkOp(netlink.Set, &netlink.Link{Index: noLink, MTU: 1500})
+	case netlink.KindAddr:
+		return netlink.AddrOp(netlink.Add, &netlink.Addr{Index: noLink, Prefix: netip.MustParsePrefix("192.0.2.200/24")})
+	case netlink.KindRoute:
+		// A gateway on no connected subnet: ENETUNREACH.
+		return netlink.RouteOp(netlink.Add, &netlink.Route{Dst: netip.MustParsePrefix("198.51.100.248/29"),
+			Gateway: netip.MustParseAddr("198.51.100.250"), Table: 301})
+	case netlink.KindNeigh:
+		return netlink.NeighOp(netlink.Add, &netlink.Neigh{Family: unix.AF_INET, Index: noLink, Dst: netip.MustParseAddr("192.0.2.10"), LLAddr: mac9})
+	default:
+		// A goto backwards: EINVAL.
+		return netlink.RuleOp(netlink.Add, &netlink.Rule{Family: unix.AF_INET, Priority: 500, Action: netlink.RuleGoto, Goto: 400})
+	}
+}
+
+func TestCommitAndIdempotence(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		baseState(t, ns)
+		db, c := setup(t, ns)
+		ctx := context.Background()
+		tx := bigTxn(db, c, nil)
+		plan, err := tx.Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("plan (%s):\n%s", plan.Summary(), plan)
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if tx.Writes() != uint64(len(plan.Ops)) {
+			t.Errorf("writes %d, plan has %d ops", tx.Writes(), len(plan.Ops))
+		}
+		var v0 []struct {
+			MTU    int    `json:"mtu"`
+			Master string `json:"master"`
+		}
+		ns.IPJSON(&v0, "link", "show", "v0")
+		if len(v0) != 1 || v0[0].MTU != 1400 || v0[0].Master != "br1" {
+			t.Errorf("v0: %+v", v0)
+		}
+		if out := ns.IP("route", "show", "table", "300"); !strings.Contains(out, "via 192.0.2.3") || strings.Contains(out, "blackhole") {
+			t.Errorf("table 300:\n%s", out)
+		}
+		if out := ns.IP("rule", "show"); !strings.Contains(out, "200:") || strings.Contains(out, "100:") {
+			t.Errorf("rules:\n%s", out)
+		}
+		checkOracle(t, ns, db)
+
+		// The same specs again: an empty plan and no writes.
+		tx2 := bigTxn(db, c, nil)
+		plan2, err := tx2.Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !plan2.Empty() {
+			t.Errorf("second plan not empty:\n%s", plan2)
+		}
+		if err := tx2.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if w := tx2.Writes(); w != 0 {
+			t.Errorf("second commit made %d writes", w)
+		}
+	})
+}
+
+func TestFaultInjection(t *testing.T) {
+	// The number of operations of bigTxn on baseState.
+	var n int
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		baseState(t, ns)
+		db, c := setup(t, ns)
+		plan, err := bigTxn(db, c, nil).Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n = len(plan.Ops)
+	})
+	if n == 0 {
+		t.Fatal("empty plan")
+	}
+	for k := range n {
+		t.Run(fmt.Sprint(k), func(t *testing.T) {
+			nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+				baseState(t, ns)
+				db, c := setup(t, ns)
+				before := ipState(t, ns)
+				var failed *Op
+				cfg := &Config{inject: func(i int, o *Op, req netlink.Op) netlink.Op {
+					if i == k {
+						failed = o
+						return failing(o)
+					}
+					return req
+				}}
+				tx := bigTxn(db, c, cfg)
+				err := tx.Commit(context.Background())
+				var ce *CommitError
+				if !errors.As(err, &ce) {
+					t.Fatalf("op %d: error %v, want a *CommitError", k, err)
+				}
+				if failed == nil || ce.Op != failed.String() {
+					t.Errorf("error names %q, want %v", ce.Op, failed)
+				}
+				var oe *netlink.OpError
+				if !errors.As(err, &oe) {
+					t.Errorf("no *netlink.OpError in %v", err)
+				}
+				var errno unix.Errno
+				if !errors.As(err, &errno) {
+					t.Errorf("no errno in %v", err)
+				}
+				if !ce.RolledBack {
+					t.Fatalf("not rolled back: %v", err)
+				}
+				// Carrier comes back asynchronously after a link goes up.
+				after := ipState(t, ns)
+				for end := time.Now().Add(3 * time.Second); after != before && time.Now().Before(end); {
+					time.Sleep(50 * time.Millisecond)
+					after = ipState(t, ns)
+				}
+				if after != before {
+					t.Errorf("op %d (%s): namespace differs after rollback:\n%s", k, failed, diffLines(before, after))
+				}
+				checkOracle(t, ns, db)
+			})
+		})
+	}
+}
