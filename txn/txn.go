@@ -86,10 +86,18 @@ func (t *Txn) Link(s LinkSpec) *Txn { t.specs.links = append(t.specs.links, s); 
 func (t *Txn) Addr(s AddrSpec) *Txn { t.specs.addrs = append(t.specs.addrs, s); t.plan = nil; return t }
 
 // AddrSet adds the full address set of a link.
-func (t *Txn) AddrSet(s AddrSetSpec) *Txn { t.specs.sets = append(t.specs.sets, s); t.plan = nil; return t }
+func (t *Txn) AddrSet(s AddrSetSpec) *Txn {
+	t.specs.sets = append(t.specs.sets, s)
+	t.plan = nil
+	return t
+}
 
 // Route adds a route spec.
-func (t *Txn) Route(s RouteSpec) *Txn { t.specs.routes = append(t.specs.routes, s); t.plan = nil; return t }
+func (t *Txn) Route(s RouteSpec) *Txn {
+	t.specs.routes = append(t.specs.routes, s)
+	t.plan = nil
+	return t
+}
 
 // Routes adds many route specs.
 func (t *Txn) Routes(s ...RouteSpec) *Txn {
@@ -99,7 +107,11 @@ func (t *Txn) Routes(s ...RouteSpec) *Txn {
 }
 
 // Neigh adds a neighbour spec.
-func (t *Txn) Neigh(s NeighSpec) *Txn { t.specs.neighs = append(t.specs.neighs, s); t.plan = nil; return t }
+func (t *Txn) Neigh(s NeighSpec) *Txn {
+	t.specs.neighs = append(t.specs.neighs, s)
+	t.plan = nil
+	return t
+}
 
 // Rule adds a rule spec.
 func (t *Txn) Rule(s RuleSpec) *Txn { t.specs.rules = append(t.specs.rules, s); t.plan = nil; return t }
