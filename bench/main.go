@@ -33,6 +33,7 @@ type subcommand struct {
 }
 
 var subcommands = []subcommand{
+	{"commit", "txn commit of N routes (plan, pipelined apply, verify) vs ip -batch; plan of N present routes", runCommit},
 	{"routedump", "dump and decode N IPv4 routes: ip route show vs vishvananda/netlink vs jsimonetti/rtnetlink vs ipdb/netlink", runRouteDump},
 	{"coldsync", "ipdb.Open to Synced with N routes vs ip route show; live heap B/route", runColdSync},
 	{"resync", "forced mark-and-sweep and overflow recovery at N routes vs cold sync", runResync},
