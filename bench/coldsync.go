@@ -145,8 +145,26 @@ func prepareIPDB(ctx context.Context, c *commonFlags) (*ipdbEnv, error) {
 		return nil, err
 	}
 	e := &ipdbEnv{routeEnv: env}
-	if e.v6Routes, err = countRoutesFamily(ctx, env.ns, "-6", "all"); err != nil {
-		return nil, err
+	// IPv6 routes of the veth pair (local fe80:: addresses) appear once
+	// duplicate address detection is over, a second or two after the
+	// links came up: wait until the count holds still.
+	progress("waiting for the IPv6 routes of the links to settle ...")
+	for stable, last := 0, -1; stable < 3; {
+		n, err := countRoutesFamily(ctx, env.ns, "-6", "all")
+		if err != nil {
+			return nil, err
+		}
+		if n == last {
+			stable++
+		} else {
+			stable, last = 0, n
+		}
+		e.v6Routes = n
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
 	if e.fixedHeap, err = fixedDBHeap(ctx); err != nil {
 		return nil, err

@@ -104,13 +104,19 @@ func runResync(ctx context.Context, args []string) error {
 		s, err = measure.Measure(func() (int, any, error) { return 0, nil, db.Resync(ctx) })
 		if err != nil {
 			db.Close()
-			return fmt.Errorf("Resync: %w", err)
+			return fmt.Errorf("resync: %w", err)
 		}
 		after := db.Stats()
 		s.Objects = after.Routes
 		resync.Samples = append(resync.Samples, s)
 		if db.Revision() != rev || after.Resyncs != before.Resyncs+1 {
-			revProblems = append(revProblems, fmt.Sprintf("round %d: revision %d -> %d, resyncs %d -> %d", round, rev, db.Revision(), before.Resyncs, after.Resyncs))
+			what := ""
+			if changes, _, _, err := db.ChangesSince(rev, 5); err == nil {
+				for _, ch := range changes {
+					what += fmt.Sprintf(" [rev %d %s %s: old %v new %v]", ch.Rev, ch.Kind, ch.Op, ch.Old, ch.New)
+				}
+			}
+			revProblems = append(revProblems, fmt.Sprintf("round %d: revision %d -> %d, resyncs %d -> %d, events %d -> %d;%s", round, rev, db.Revision(), before.Resyncs, after.Resyncs, before.Events, after.Events, what))
 		}
 		progress("round %d/%d %-32s %8v  %d routes (LastSync %v)", round, c.count, rowResync, s.Wall.Round(time.Millisecond), s.Objects, after.LastSync.Round(time.Millisecond))
 		if err := db.Close(); err != nil {

@@ -34,6 +34,7 @@ func runWatchLat(ctx context.Context, args []string) error {
 	dur := fs.Duration("duration", 5*time.Second, "how long the generator runs")
 	subs := fs.Int("subs", 10, "watch subscribers")
 	asJSON := fs.Bool("json", false, "print JSON instead of the table")
+	trace := fs.String("trace", "", "write per-route times (ns since start: sent, acked, change log, subscriber 1) as CSV to `file`")
 	var prof cpuprof.Flag
 	prof.Register(fs)
 	fs.Usage = func() {
@@ -187,7 +188,7 @@ func runWatchLat(ctx context.Context, args []string) error {
 			acked[i] = stamp()
 		}
 		if i < n {
-			if wait := t0.Add(time.Duration(i) * period).Sub(time.Now()); wait > 0 {
+			if wait := time.Until(t0.Add(time.Duration(i) * period)); wait > 0 {
 				time.Sleep(wait)
 			}
 		}
@@ -211,6 +212,16 @@ func runWatchLat(ctx context.Context, args []string) error {
 	stats := db.Stats()
 	w.Close()
 
+	if *trace != "" {
+		var b strings.Builder
+		b.WriteString("route,sent_ns,acked_ns,changelog_ns,sub1_ns\n")
+		for i := range n {
+			fmt.Fprintf(&b, "%d,%d,%d,%d,%d\n", i, sent[i], acked[i], logSeen[i].Load(), cb[0][i].Load())
+		}
+		if err := os.WriteFile(*trace, []byte(b.String()), 0o644); err != nil {
+			return err
+		}
+	}
 	rep := latencyReport{
 		Title: fmt.Sprintf("watchlat: route add to watch callback, %d subscribers, %d adds/s", *subs, *rate),
 	}
@@ -220,7 +231,7 @@ func runWatchLat(ctx context.Context, args []string) error {
 		fmt.Sprintf("generator:  %d adds with Conn.Do (one request, wait for the ACK), paced by wall clock: %.0f adds/s achieved over %v", n, float64(n)/genTime.Seconds(), genTime.Round(time.Millisecond)),
 		fmt.Sprintf("DB:         ipdb.Open(WithNetNS), 32 MiB buffer: %d events in %d write txns (%.1f events/txn), %d overflows, %d resyncs",
 			stats.Events-stats0.Events, stats.Batches-stats0.Batches, float64(stats.Events-stats0.Events)/float64(max(1, stats.Batches-stats0.Batches)), stats.Overflows-stats0.Overflows, stats.Resyncs-stats0.Resyncs),
-		fmt.Sprintf("subscribers: watch.New(db).Subscribe(ctx, All(Kinds(KindRoute), Ops(OpAdd)), fn); fn records time.Now() by route"),
+		"subscribers: watch.New(db).Subscribe(ctx, All(Kinds(KindRoute), Ops(OpAdd)), fn); fn records time.Now() by route",
 		"latency:    callback time minus the time Conn.Do returned with the kernel's ACK (\"from ack\"; the kernel sends the notification before the ACK, so it can be negative) and minus the time the request was sent (\"from send\")",
 		fmt.Sprintf("machine:    %s, %d CPUs, kernel %s, %s", cpuModel(), runtime.NumCPU(), unix.ByteSliceToString(uts.Release[:]), runtime.Version()),
 	}
