@@ -34,10 +34,9 @@ func TestConflict(t *testing.T) {
 		if _, err := tx.Plan(); err != nil {
 			t.Fatal(err)
 		}
-		before := ipState(t, ns)
 		// Someone else changes a route the transaction touches.
 		ns.IP("route", "replace", "198.51.100.0/24", "via", "192.0.2.4", "table", "300")
-		before = ipState(t, ns)
+		before := ipState(t, ns)
 		if err := db.Resync(context.Background()); err != nil {
 			t.Fatal(err)
 		}
