@@ -226,4 +226,3 @@ func (p *progressBar) stop(ok bool) {
 	}
 	fmt.Fprintln(p.w)
 }
-

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -212,4 +213,29 @@ func ipState(t *testing.T, ns *nstest.NS) string {
 		b.WriteString(ns.IP(args...))
 	}
 	return b.String()
+}
+
+// TestProgressBar: the bar follows the cache while a large change lands
+// and ends at 100%.
+func TestProgressBar(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link add pb0 type bridge", "link set pb0 up", "addr add 192.0.2.1/24 dev pb0")
+		db := openDB(t, ns)
+		var buf lockedBuffer
+		const n = 300
+		bar := startProgress(db, &buf, n)
+		lines := make([]string, n)
+		for i := range lines {
+			lines[i] = fmt.Sprintf("route add %s.%d/32 via 192.0.2.254", []string{"198.51.100", "203.0.113"}[i/256], i%256)
+		}
+		ns.Batch(lines...)
+		waitFor(t, "progress", &buf, func(s string) bool { return strings.Contains(s, fmt.Sprintf("%d/%d", n-1, n)) })
+		bar.stop(true)
+		out := buf.String()
+		if !strings.HasSuffix(out, fmt.Sprintf("100%% %d/%d\n", n, n)) || !strings.Contains(out, "\r[") {
+			t.Errorf("bar output ends %q", out[max(0, len(out)-80):])
+		}
+		var nilBar *progressBar
+		nilBar.stop(true) // no bar (not a terminal, small plan): nothing happens
+	})
 }

@@ -411,9 +411,23 @@ func yamlError(err error) error {
 		n, _ := strconv.Atoi(m[1])
 		text := m[2]
 		if i := strings.Index(text, " into "); i >= 0 && strings.HasPrefix(text, "cannot unmarshal") {
-			text = text[:i] + " here"
+			val := strings.TrimPrefix(text[:i], "cannot unmarshal ")
+			if j := strings.Index(val, " "); j >= 0 && strings.HasPrefix(val, "!!") {
+				val = val[j+1:]
+			}
+			want := "a value of another type"
+			switch into := text[i+len(" into "):]; {
+			case strings.Contains(into, "int"):
+				want = "a number"
+			case into == "bool":
+				want = "true or false"
+			case into == "string":
+				want = "a string"
+			case strings.HasPrefix(into, "[]"):
+				want = "a list"
+			}
+			text = fmt.Sprintf("bad value %s (want %s)", val, want)
 		}
-		text = strings.ReplaceAll(text, "!!str ", "")
 		return &lineError{Line: n, Msg: text}
 	}
 	return errors.New(msg)
@@ -488,10 +502,6 @@ type specSet struct {
 	routes []txn.RouteSpec
 	neighs []txn.NeighSpec
 	rules  []txn.RuleSpec
-}
-
-func (s *specSet) len() int {
-	return len(s.links) + len(s.addrs) + len(s.routes) + len(s.neighs) + len(s.rules)
 }
 
 // into adds the specs to t.
