@@ -41,6 +41,7 @@ type DB struct {
 	events, batches, resyncs, reconciles atomic.Uint64
 	overflows, decodeErrors              atomic.Uint64
 	lastSync                             atomic.Int64 // nanoseconds
+	lastLoss                             atomic.Int64 // unix nanoseconds of the last ENOBUFS
 
 	laterMu sync.Mutex
 	// laterJobs and laterTimer hold the reconciles waiting for
@@ -67,9 +68,9 @@ func Open(ctx context.Context, opts ...Option) (*DB, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	mem, err := memdb.NewMemDB(newSchema())
+	mem, err := newMemDB()
 	if err != nil {
-		return nil, fmt.Errorf("ipdb: schema: %w", err)
+		return nil, err
 	}
 	db := &DB{opts: o, mem: mem, log: newChangeLog(o.logSize), synced: make(chan struct{}), done: make(chan struct{})}
 	db.queue.init(o.queueMax)
@@ -232,6 +233,7 @@ func (db *DB) readLoop(ctx context.Context) {
 			return
 		case errors.Is(err, unix.ENOBUFS):
 			db.overflows.Add(1)
+			db.lastLoss.Store(time.Now().UnixNano())
 			db.queue.markLost()
 		case errors.Is(err, netlink.ErrMalformed):
 			db.decodeErrors.Add(1)
@@ -279,6 +281,7 @@ func (db *DB) applyLoop(ctx context.Context) {
 		db.settleLater(fx.later)
 		followups := fx.now
 		if lost {
+			db.waitQuiet(ctx)
 			if err := db.fullSync(ctx, false); err != nil {
 				if ctx.Err() != nil {
 					return
@@ -301,8 +304,29 @@ func (db *DB) applyLoop(ctx context.Context) {
 	}
 }
 
+// waitQuiet delays a resync while the listener is still overflowing: a
+// re-dump started in the middle of a burst loses messages again and must be
+// repeated. It waits until no ENOBUFS for lossQuiet, at most lossWaitMax.
+func (db *DB) waitQuiet(ctx context.Context) {
+	const lossQuiet, lossWaitMax = 30 * time.Millisecond, time.Second
+	deadline := time.Now().Add(lossWaitMax)
+	for time.Now().Before(deadline) {
+		since := time.Since(time.Unix(0, db.lastLoss.Load()))
+		if since >= lossQuiet {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(lossQuiet - since):
+		}
+	}
+}
+
 // commit ends a write transaction: a revision if anything changed.
-func (db *DB) commit(txn *memdb.Txn, changes []Change) {
+func (db *DB) commit(w *writer, changes []Change) {
+	w.base.Abort()
+	txn := w.txn
 	if len(changes) == 0 {
 		txn.Abort()
 		return
@@ -318,14 +342,21 @@ func (db *DB) commit(txn *memdb.Txn, changes []Change) {
 // applyBatch applies one batch of notifications in one write transaction
 // and adds the reconciles they call for to fx.
 func (db *DB) applyBatch(batch []netlink.Update, fx *effects) {
-	txn := db.mem.Txn(true)
+	w := db.newWriter()
 	var changes []Change
+	var v6 []netlink.Update
 	for _, u := range batch {
-		changes = db.applyUpdate(txn, u, changes, fx)
+		changes = db.applyUpdate(w, u, changes, fx)
+		if r, ok := u.Object.(*netlink.Route); ok && r.Family == unix.AF_INET6 {
+			v6 = append(v6, u)
+		}
 	}
 	db.events.Add(uint64(len(batch)))
 	db.batches.Add(1)
-	db.commit(txn, changes)
+	db.commit(w, changes)
+	if len(v6) > 0 {
+		ipv6Siblings(db.mem.Txn(false), v6, fx)
+	}
 }
 
 // settleLater queues jobs to run after settleDelay, coalescing repeats.
@@ -356,8 +387,8 @@ func (db *DB) settleLater(jobs []reconcileJob) {
 	}
 }
 
-// applyUpdate applies one notification inside txn.
-func (db *DB) applyUpdate(txn *memdb.Txn, u netlink.Update, changes []Change, fx *effects) []Change {
+// applyUpdate applies one notification inside w.
+func (db *DB) applyUpdate(w *writer, u netlink.Update, changes []Change, fx *effects) []Change {
 	sp := specOf(u.Object.Kind())
 	if sp == nil || !db.opts.keepKind(sp.kind) && sp.kind != netlink.KindLink {
 		return changes
@@ -366,13 +397,12 @@ func (db *DB) applyUpdate(txn *memdb.Txn, u netlink.Update, changes []Change, fx
 	if key == nil {
 		return changes
 	}
-	oldRaw, _ := txn.First(sp.table, "id", key)
-	var old netlink.Object
-	if oldRaw != nil {
-		old = oldRaw.(netlink.Object)
-	}
+	old, _ := w.lookup(sp, key)
 	silentEffects(u, old, fx)
-	ipv6Siblings(txn, u, old, fx)
+	if r, ok := old.(*netlink.Route); ok && u.Deleted() && len(r.Multipath) > 0 {
+		// An IPv6 hop removed from a multipath route: re-read the route.
+		ipv6Reread(r, fx)
+	}
 	if l, ok := u.Object.(*netlink.Link); ok && l.Family == unix.AF_BRIDGE {
 		// Bridge port state, not a link; its RTM_DELLINK means the port
 		// left the bridge, not that the link is gone.
@@ -380,11 +410,11 @@ func (db *DB) applyUpdate(txn *memdb.Txn, u netlink.Update, changes []Change, fx
 	}
 	if u.Deleted() {
 		if old != nil {
-			_ = txn.Delete(sp.table, old)
+			_ = w.remove(sp, old)
 			changes = append(changes, Change{Kind: sp.kind, Op: OpDelete, Old: old})
 		}
 		if sp.kind == netlink.KindLink {
-			changes = deleteByIfindex(txn, linkIndex(u.Object), changes, fx)
+			changes = deleteByIfindex(w, linkIndex(u.Object), changes, fx)
 		}
 		return changes
 	}
@@ -394,8 +424,8 @@ func (db *DB) applyUpdate(txn *memdb.Txn, u netlink.Update, changes []Change, fx
 	if old != nil && sp.equal(old, u.Object) {
 		return changes
 	}
-	changes = replaceSiblings(txn, sp, u, changes, fx)
-	if err := txn.Insert(sp.table, u.Object); err != nil {
+	changes = replaceSiblings(w, sp, u, changes, fx)
+	if err := w.put(sp, u.Object, key); err != nil {
 		db.fail(fmt.Errorf("ipdb: insert %s: %w", u.Object, err))
 		return changes
 	}
@@ -411,7 +441,7 @@ func (db *DB) applyUpdate(txn *memdb.Txn, u netlink.Update, changes []Change, fx
 // become changes. The first sync just loads.
 func (db *DB) fullSync(ctx context.Context, initial bool) error {
 	start := time.Now()
-	txn := db.mem.Txn(true)
+	w := db.newWriter()
 	var changes []Change
 	for _, sp := range specs {
 		if sp == nil || !db.opts.keepKind(sp.kind) && sp.kind != netlink.KindLink {
@@ -419,24 +449,25 @@ func (db *DB) fullSync(ctx context.Context, initial bool) error {
 		}
 		var err error
 		if initial {
-			err = db.load(ctx, txn, sp)
+			err = db.load(ctx, w.txn, sp)
 		} else {
-			changes, err = db.sweep(ctx, txn, sp, scope{}, nil, changes)
+			changes, err = db.sweep(ctx, w, sp, scope{}, nil, changes)
 		}
 		if err != nil {
-			txn.Abort()
+			w.abort()
 			return err
 		}
 	}
 	if initial {
 		// The first picture is revision 1; its objects are not changes.
+		w.base.Abort()
 		db.commitMu.Lock()
-		txn.Commit()
+		w.txn.Commit()
 		db.rev.Store(1)
 		db.commitMu.Unlock()
 		db.log.commit(1, nil)
 	} else {
-		db.commit(txn, changes)
+		db.commit(w, changes)
 		db.resyncs.Add(1)
 	}
 	db.lastSync.Store(int64(time.Since(start)))
@@ -446,10 +477,24 @@ func (db *DB) fullSync(ctx context.Context, initial bool) error {
 	return nil
 }
 
-// load inserts a dump into an empty table. Receiving and decoding run on
-// one goroutine and inserting on this one, in chunks, so that a large
-// table loads in about the time of the slower of the two.
+// load inserts a dump into an empty table.
 func (db *DB) load(ctx context.Context, txn *memdb.Txn, sp *kindSpec) error {
+	return db.streamChunks(ctx, sp, scope{}, nil, func(chunk []netlink.Object) error {
+		for _, o := range chunk {
+			if err := txn.Insert(sp.table, o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// streamChunks runs sp's dump limited to s on a goroutine of its own and
+// passes the objects it keeps (Open's filters, and in if not nil) to fn in
+// chunks, on the caller's goroutine. Receiving and decoding thus overlap
+// with the caller's work on the previous chunk, and a large table loads in
+// about the time of the slower of the two.
+func (db *DB) streamChunks(ctx context.Context, sp *kindSpec, s scope, in func(netlink.Object) bool, fn func([]netlink.Object) error) error {
 	const chunkLen = 1024
 	chunks := make(chan []netlink.Object, 8)
 	dumpErr := make(chan error, 1)
@@ -457,97 +502,111 @@ func (db *DB) load(ctx context.Context, txn *memdb.Txn, sp *kindSpec) error {
 	defer cancel()
 	go func() {
 		defer close(chunks)
+		send := func(chunk []netlink.Object) error {
+			select {
+			case chunks <- chunk:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 		chunk := make([]netlink.Object, 0, chunkLen)
-		err := sp.dump(ctx, db.cmd, scope{}, func(o netlink.Object) error {
-			if !sp.keep(&db.opts, o) {
+		err := sp.dump(ctx, db.cmd, s, func(o netlink.Object) error {
+			if in != nil && !in(o) || !sp.keep(&db.opts, o) {
 				return nil
 			}
 			if chunk = append(chunk, o); len(chunk) == chunkLen {
-				select {
-				case chunks <- chunk:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
+				err := send(chunk)
 				chunk = make([]netlink.Object, 0, chunkLen)
+				return err
 			}
 			return nil
 		})
 		if err == nil && len(chunk) > 0 {
-			select {
-			case chunks <- chunk:
-			case <-ctx.Done():
-				err = ctx.Err()
-			}
+			err = send(chunk)
 		}
 		dumpErr <- err
 	}()
-	var insertErr error
+	var fnErr error
 	for chunk := range chunks {
-		for _, o := range chunk {
-			if insertErr == nil {
-				insertErr = txn.Insert(sp.table, o)
+		if fnErr == nil {
+			if fnErr = fn(chunk); fnErr != nil {
+				cancel() // stop the dump; drain what it already sent
 			}
 		}
-		if insertErr != nil {
-			cancel() // stop the dump; drain what it already sent
-		}
 	}
-	if err := <-dumpErr; err != nil && insertErr == nil {
+	if err := <-dumpErr; err != nil && fnErr == nil {
 		return err
 	}
-	return insertErr
+	return fnErr
 }
 
 // sweep makes the objects of sp that match in (nil: all) equal to a dump
 // limited to s: it upserts what differs and deletes what the kernel no
 // longer has, appending the changes.
-func (db *DB) sweep(ctx context.Context, txn *memdb.Txn, sp *kindSpec, s scope, in func(netlink.Object) bool, changes []Change) ([]Change, error) {
-	seen := make(map[string]struct{})
-	err := sp.dump(ctx, db.cmd, s, func(o netlink.Object) error {
-		if in != nil && !in(o) || !sp.keep(&db.opts, o) {
-			return nil
+func (db *DB) sweep(ctx context.Context, w *writer, sp *kindSpec, s scope, in func(netlink.Object) bool, changes []Change) ([]Change, error) {
+	matches := func(o netlink.Object) bool { return (in == nil || in(o)) && inScope(o, s) }
+	// The objects the dump confirmed, by identity of the stored object.
+	var seen map[netlink.Object]struct{}
+	if in == nil && s == (scope{}) {
+		n := 0
+		if it, err := w.base.Get(sp.table, "id"); err == nil {
+			for it.Next() != nil {
+				n++
+			}
 		}
-		key := sp.key(o)
-		if key == nil {
-			return nil
-		}
-		seen[string(key)] = struct{}{}
-		oldRaw, err := txn.First(sp.table, "id", key)
-		if err != nil {
-			return err
-		}
-		if oldRaw != nil && sp.equal(oldRaw.(netlink.Object), o) {
-			return nil
-		}
-		if err := txn.Insert(sp.table, o); err != nil {
-			return err
-		}
-		if oldRaw == nil {
-			changes = append(changes, Change{Kind: sp.kind, Op: OpAdd, New: o})
-		} else {
-			changes = append(changes, Change{Kind: sp.kind, Op: OpChange, Old: oldRaw.(netlink.Object), New: o})
+		seen = make(map[netlink.Object]struct{}, n)
+	} else {
+		seen = make(map[netlink.Object]struct{})
+	}
+	err := db.streamChunks(ctx, sp, s, in, func(chunk []netlink.Object) error {
+		for _, o := range chunk {
+			key := sp.key(o)
+			if key == nil {
+				continue
+			}
+			old, err := w.lookup(sp, key)
+			if err != nil {
+				return err
+			}
+			if old != nil {
+				if _, dup := seen[old]; dup {
+					// A repeated dump (NLM_F_DUMP_INTR) or a duplicate.
+					continue
+				}
+				if sp.equal(old, o) {
+					seen[old] = struct{}{}
+					continue
+				}
+			}
+			if err := w.put(sp, o, key); err != nil {
+				return err
+			}
+			seen[o] = struct{}{}
+			if old == nil {
+				changes = append(changes, Change{Kind: sp.kind, Op: OpAdd, New: o})
+			} else {
+				changes = append(changes, Change{Kind: sp.kind, Op: OpChange, Old: old, New: o})
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return changes, err
 	}
-	it, err := txn.Get(sp.table, "id")
+	it, err := w.txn.Get(sp.table, "id")
 	if err != nil {
 		return changes, err
 	}
 	var gone []netlink.Object
 	for raw := it.Next(); raw != nil; raw = it.Next() {
 		o := raw.(netlink.Object)
-		if in != nil && !in(o) || !inScope(o, s) {
-			continue
-		}
-		if _, ok := seen[string(sp.key(o))]; !ok {
+		if _, ok := seen[o]; !ok && matches(o) {
 			gone = append(gone, o)
 		}
 	}
 	for _, o := range gone {
-		if err := txn.Delete(sp.table, o); err != nil {
+		if err := w.remove(sp, o); err != nil {
 			return changes, err
 		}
 		changes = append(changes, Change{Kind: sp.kind, Op: OpDelete, Old: o})

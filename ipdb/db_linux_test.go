@@ -257,7 +257,11 @@ func TestSnapshotIsolation(t *testing.T) {
 		ns.Batch(lines...)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		for db.Stats().Routes < len(routes)+500 {
+		for {
+			v0, _ := db.Snapshot().LinkByName("v0")
+			if db.Stats().Routes >= len(routes)+500 && v0 != nil && v0.MTU == 1280 {
+				break
+			}
 			if ctx.Err() != nil {
 				t.Fatalf("changes never arrived: %+v", db.Stats())
 			}

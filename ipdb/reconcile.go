@@ -39,7 +39,7 @@ func (j reconcileJob) match(o netlink.Object) bool {
 }
 
 func dedupJobs(jobs []reconcileJob) []reconcileJob {
-	out := jobs[:0]
+	out := make([]reconcileJob, 0, len(jobs))
 	for _, j := range jobs {
 		if !slices.Contains(out, j) {
 			out = append(out, j)
@@ -55,10 +55,10 @@ func (db *DB) reconcile(ctx context.Context, job reconcileJob) error {
 	if sp == nil || !db.opts.keepKind(job.kind) {
 		return nil
 	}
-	txn := db.mem.Txn(true)
-	changes, err := db.sweep(ctx, txn, sp, job.s, job.match, nil)
+	w := db.newWriter()
+	changes, err := db.sweep(ctx, w, sp, job.s, job.match, nil)
 	if err != nil {
-		txn.Abort()
+		w.abort()
 		if job.s.ifindex != 0 && errors.Is(err, unix.ENODEV) {
 			// The link is gone by now; its RTM_DELLINK, queued behind,
 			// removes what was on it.
@@ -67,7 +67,7 @@ func (db *DB) reconcile(ctx context.Context, job reconcileJob) error {
 		return err
 	}
 	db.reconciles.Add(1)
-	db.commit(txn, changes)
+	db.commit(w, changes)
 	return nil
 }
 
@@ -128,19 +128,28 @@ func silentEffects(u netlink.Update, old netlink.Object, fx *effects) {
 		// Up/down and carrier changes remove IPv4 routes and neighbours,
 		// flush IPv6 addresses and set or clear the linkdown flag of
 		// routes, all silently. The kernel filters these dumps by link.
+		// It announces the link's new flags before it runs the NETDEV_UP
+		// or NETDEV_DOWN handlers that do all this, so the re-read is done
+		// now and again once that has settled.
 		const watched = unix.IFF_UP | unix.IFF_LOWER_UP | unix.IFF_RUNNING
 		if ol.Flags&watched != o.Flags&watched {
 			s := scope{ifindex: uint32(o.Index)}
-			fx.now = append(fx.now,
-				reconcileJob{kind: netlink.KindRoute, s: s},
-				reconcileJob{kind: netlink.KindAddr, s: s},
-				reconcileJob{kind: netlink.KindNeigh, s: s})
+			jobs := []reconcileJob{
+				{kind: netlink.KindRoute, s: s},
+				{kind: netlink.KindAddr, s: s},
+				{kind: netlink.KindNeigh, s: s},
+			}
+			fx.now = append(fx.now, jobs...)
+			fx.later = append(fx.later, jobs...)
 		}
 	case *netlink.Addr:
 		// Removing an IPv4 address removes the routes that use it as
 		// preferred source, silently.
+		// The kernel announces the removal before it flushes them.
 		if u.Deleted() && o.Family == unix.AF_INET {
-			fx.now = append(fx.now, reconcileJob{kind: netlink.KindRoute, s: scope{family: unix.AF_INET}, prefsrc: o.Prefix.Addr()})
+			job := reconcileJob{kind: netlink.KindRoute, s: scope{family: unix.AF_INET}, prefsrc: o.Prefix.Addr()}
+			fx.now = append(fx.now, job)
+			fx.later = append(fx.later, job)
 		}
 		// IPv6 addresses join and leave multicast groups.
 		if o.Family == unix.AF_INET6 {
@@ -149,49 +158,50 @@ func silentEffects(u netlink.Update, old netlink.Object, fx *effects) {
 	}
 }
 
-// ipv6Siblings adds a re-read of an IPv6 route's identity when its next
-// hops may have been merged or split: the kernel announces IPv6 multipath
-// routes hop by hop (an append, or the delete of one hop), so the event
-// alone does not say what the route now is.
-func ipv6Siblings(txn *memdb.Txn, u netlink.Update, old netlink.Object, fx *effects) {
-	r, ok := u.Object.(*netlink.Route)
-	if !ok || r.Family != unix.AF_INET6 {
-		return
-	}
-	prefix := routeKeyPrefix(nil, r)
-	multi := len(r.Multipath) > 0 || u.Flags&unix.NLM_F_APPEND != 0 || (u.Deleted() && old == nil)
-	if oldR, ok := old.(*netlink.Route); ok && len(oldR.Multipath) > 0 {
-		multi = true
-	}
-	if !multi {
+// ipv6Siblings adds re-reads of IPv6 route identities whose next hops may
+// have been merged or split, checked on the committed state after a batch:
+// the kernel announces IPv6 multipath routes hop by hop (an append, or the
+// delete of one hop), so an event alone does not say what the route now
+// is.
+func ipv6Siblings(state *memdb.Txn, updates []netlink.Update, fx *effects) {
+	for _, u := range updates {
+		r := u.Object.(*netlink.Route)
+		if len(r.Multipath) > 0 || u.Flags&unix.NLM_F_APPEND != 0 {
+			ipv6Reread(r, fx)
+			continue
+		}
 		// Another route with the same identity and another next hop?
 		key := routeKey(r)
-		if it, err := txn.Get(routeSpec.table, "id_prefix", prefix); err == nil {
-			for raw := it.Next(); raw != nil; raw = it.Next() {
-				if !bytes.Equal(routeKey(raw.(*netlink.Route)), key) {
-					multi = true
-					break
-				}
+		it, err := state.Get(routeSpec.table, "id_prefix", routeKeyPrefix(nil, r))
+		if err != nil {
+			continue
+		}
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			if !bytes.Equal(routeKey(raw.(*netlink.Route)), key) {
+				ipv6Reread(r, fx)
+				break
 			}
 		}
 	}
-	if multi {
-		fx.now = append(fx.now, reconcileJob{kind: netlink.KindRoute,
-			s: scope{family: unix.AF_INET6, table: r.Table}, keyPrefix: string(prefix)})
-	}
+}
+
+// ipv6Reread re-reads every route with r's identity.
+func ipv6Reread(r *netlink.Route, fx *effects) {
+	fx.now = append(fx.now, reconcileJob{kind: netlink.KindRoute,
+		s: scope{family: unix.AF_INET6, table: r.Table}, keyPrefix: string(routeKeyPrefix(nil, r))})
 }
 
 // replaceSiblings handles `ip route replace`: the kernel replaces the route
 // with the same table, destination, TOS and priority, which may have had
 // another type or next hop (and so another key here).
-func replaceSiblings(txn *memdb.Txn, sp *kindSpec, u netlink.Update, changes []Change, fx *effects) []Change {
+func replaceSiblings(w *writer, sp *kindSpec, u netlink.Update, changes []Change, fx *effects) []Change {
 	r, ok := u.Object.(*netlink.Route)
 	if !ok || u.Flags&unix.NLM_F_REPLACE == 0 {
 		return changes
 	}
 	prefix := routeKeyPrefix(nil, r)
 	key := sp.key(r)
-	it, err := txn.Get(sp.table, "id_prefix", prefix)
+	it, err := w.txn.Get(sp.table, "id_prefix", prefix)
 	if err != nil {
 		return changes
 	}
@@ -204,7 +214,7 @@ func replaceSiblings(txn *memdb.Txn, sp *kindSpec, u netlink.Update, changes []C
 	switch len(siblings) {
 	case 0:
 	case 1:
-		_ = txn.Delete(sp.table, siblings[0])
+		_ = w.remove(sp, siblings[0])
 		changes = append(changes, Change{Kind: sp.kind, Op: OpDelete, Old: siblings[0]})
 	default:
 		// Which one the kernel replaced is its list order: re-read them.
@@ -218,7 +228,8 @@ func replaceSiblings(txn *memdb.Txn, sp *kindSpec, u netlink.Update, changes []C
 // its addresses and neighbours, forwarding entries that name it as master,
 // and its routes. IPv4 routes die with any next hop's link; an IPv6
 // multipath route only loses that hop, so it is re-read instead.
-func deleteByIfindex(txn *memdb.Txn, ifindex uint32, changes []Change, fx *effects) []Change {
+func deleteByIfindex(w *writer, ifindex uint32, changes []Change, fx *effects) []Change {
+	txn := w.txn
 	prefix := appendU32(nil, ifindex)
 	for _, sp := range []*kindSpec{&addrSpec, &neighSpec} {
 		it, err := txn.Get(sp.table, "id_prefix", prefix)
@@ -230,7 +241,7 @@ func deleteByIfindex(txn *memdb.Txn, ifindex uint32, changes []Change, fx *effec
 			gone = append(gone, raw.(netlink.Object))
 		}
 		for _, o := range gone {
-			_ = txn.Delete(sp.table, o)
+			_ = w.remove(sp, o)
 			changes = append(changes, Change{Kind: sp.kind, Op: OpDelete, Old: o})
 		}
 	}
@@ -243,7 +254,7 @@ func deleteByIfindex(txn *memdb.Txn, ifindex uint32, changes []Change, fx *effec
 		}
 	}
 	for _, o := range gone {
-		_ = txn.Delete(neighSpec.table, o)
+		_ = w.remove(&neighSpec, o)
 		changes = append(changes, Change{Kind: netlink.KindNeigh, Op: OpDelete, Old: o})
 	}
 	gone = gone[:0]
@@ -262,7 +273,7 @@ func deleteByIfindex(txn *memdb.Txn, ifindex uint32, changes []Change, fx *effec
 		}
 	}
 	for _, o := range gone {
-		_ = txn.Delete(routeSpec.table, o)
+		_ = w.remove(&routeSpec, o)
 		changes = append(changes, Change{Kind: netlink.KindRoute, Op: OpDelete, Old: o})
 	}
 	for _, r := range trimmed {

@@ -1,9 +1,6 @@
 package ipdb
 
 import (
-	"fmt"
-
-	"github.com/hashicorp/go-memdb"
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
@@ -37,9 +34,9 @@ func NewReplay(opts ...Option) (*Replay, error) {
 			return nil, err
 		}
 	}
-	mem, err := memdb.NewMemDB(newSchema())
+	mem, err := newMemDB()
 	if err != nil {
-		return nil, fmt.Errorf("ipdb: schema: %w", err)
+		return nil, err
 	}
 	db := &DB{opts: o, mem: mem, log: newChangeLog(o.logSize), synced: make(chan struct{}), done: make(chan struct{})}
 	close(db.synced)

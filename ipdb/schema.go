@@ -77,6 +77,18 @@ func (ix keyIndexer) FromArgs(args ...any) ([]byte, error) {
 
 func (ix keyIndexer) PrefixFromArgs(args ...any) ([]byte, error) { return ix.FromArgs(args...) }
 
+// newMemDB returns the database's tables. It writes to a snapshot of a
+// new go-memdb: a snapshot does not track the watch channels of the nodes
+// it copies, which ipdb never uses (it has its own change log) and which
+// make a large transaction's commit walk the whole tree.
+func newMemDB() (*memdb.MemDB, error) {
+	mem, err := memdb.NewMemDB(newSchema())
+	if err != nil {
+		return nil, fmt.Errorf("ipdb: schema: %w", err)
+	}
+	return mem.Snapshot(), nil
+}
+
 func newSchema() *memdb.DBSchema {
 	s := &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{}}
 	for _, sp := range specs {
