@@ -38,6 +38,20 @@ func (j reconcileJob) match(o netlink.Object) bool {
 	return true
 }
 
+// anyMatch reports whether any stored object of sp matches job.
+func anyMatch(state *memdb.Txn, sp *kindSpec, job reconcileJob) bool {
+	it, err := state.Get(sp.table, "id")
+	if err != nil {
+		return true
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if o := raw.(netlink.Object); inScope(o, job.s) && job.match(o) {
+			return true
+		}
+	}
+	return false
+}
+
 func dedupJobs(jobs []reconcileJob) []reconcileJob {
 	out := make([]reconcileJob, 0, len(jobs))
 	for _, j := range jobs {
@@ -56,6 +70,12 @@ func (db *DB) reconcile(ctx context.Context, job reconcileJob) error {
 		return nil
 	}
 	w := db.newWriter()
+	if job.prefsrc.IsValid() && !anyMatch(w.base, sp, job) {
+		// Nothing here uses the address: nothing can have gone with it,
+		// and the full re-dump is not needed.
+		w.abort()
+		return nil
+	}
 	changes, err := db.sweep(ctx, w, sp, job.s, job.match, nil)
 	if err != nil {
 		w.abort()

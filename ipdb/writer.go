@@ -13,26 +13,32 @@ import (
 // its radix tree and drops the cache of nodes it already copied, so every
 // later insert would copy its whole path again (about 10 KB per insert).
 type writer struct {
-	txn   *memdb.Txn
-	base  *memdb.Txn
-	dirty map[string]struct{} // kind byte + key of everything written
+	txn  *memdb.Txn
+	base *memdb.Txn
+	// dirty holds, per kind, the keys this transaction wrote. Keys are
+	// never modified after they are built, so the map's strings share
+	// their bytes.
+	dirty [len(specs)]map[string]struct{}
 }
 
 func (db *DB) newWriter() *writer {
 	base := db.mem.Txn(false)
-	return &writer{txn: db.mem.Txn(true), base: base, dirty: map[string]struct{}{}}
+	return &writer{txn: db.mem.Txn(true), base: base}
 }
 
-func dirtyKey(sp *kindSpec, key []byte) string {
-	b := make([]byte, 0, 1+len(key))
-	b = append(append(b, byte(sp.kind)), key...)
-	return unsafe.String(unsafe.SliceData(b), len(b))
+func keyString(key []byte) string { return unsafe.String(unsafe.SliceData(key), len(key)) }
+
+func (w *writer) markDirty(sp *kindSpec, key []byte) {
+	if w.dirty[sp.kind] == nil {
+		w.dirty[sp.kind] = map[string]struct{}{}
+	}
+	w.dirty[sp.kind][keyString(key)] = struct{}{}
 }
 
 // lookup returns the current object with key, or nil.
 func (w *writer) lookup(sp *kindSpec, key []byte) (netlink.Object, error) {
 	t := w.base
-	if _, ok := w.dirty[dirtyKey(sp, key)]; ok {
+	if _, ok := w.dirty[sp.kind][keyString(key)]; ok {
 		t = w.txn
 	}
 	raw, err := t.First(sp.table, "id", key)
@@ -44,13 +50,13 @@ func (w *writer) lookup(sp *kindSpec, key []byte) (netlink.Object, error) {
 
 // put inserts or replaces o, whose key is key.
 func (w *writer) put(sp *kindSpec, o netlink.Object, key []byte) error {
-	w.dirty[dirtyKey(sp, key)] = struct{}{}
+	w.markDirty(sp, key)
 	return w.txn.Insert(sp.table, o)
 }
 
 // remove deletes o.
 func (w *writer) remove(sp *kindSpec, o netlink.Object) error {
-	w.dirty[dirtyKey(sp, sp.key(o))] = struct{}{}
+	w.markDirty(sp, sp.key(o))
 	return w.txn.Delete(sp.table, o)
 }
 
