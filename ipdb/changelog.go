@@ -76,13 +76,14 @@ func (l *changeLog) commit(rev uint64, changes []Change) {
 	l.mu.Unlock()
 }
 
-// since returns the changes after revision rev, the newest revision, and a
-// channel that closes when a newer revision is committed.
-func (l *changeLog) since(rev uint64, max int) ([]Change, uint64, <-chan struct{}, error) {
+// since appends the changes after revision rev to dst, and returns them,
+// the revision they reach, and a channel that closes when a newer revision
+// is committed.
+func (l *changeLog) since(dst []Change, rev uint64, max int) ([]Change, uint64, <-chan struct{}, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if rev < l.lost {
-		return nil, l.rev, l.ready, ErrTruncated
+		return dst, l.rev, l.ready, ErrTruncated
 	}
 	// Entries are in revision order: find the first after rev.
 	lo, hi := 0, l.n
@@ -103,13 +104,13 @@ func (l *changeLog) since(rev uint64, max int) ([]Change, uint64, <-chan struct{
 			n++
 		}
 	}
-	out := make([]Change, n)
-	for i := range out {
-		out[i] = l.ring[(l.head+lo+i)%len(l.ring)]
+	out := dst
+	for i := range n {
+		out = append(out, l.ring[(l.head+lo+i)%len(l.ring)])
 	}
 	upTo := l.rev
 	if lo+n < l.n {
-		upTo = out[n-1].Rev
+		upTo = out[len(out)-1].Rev
 	}
 	return out, upTo, l.ready, nil
 }

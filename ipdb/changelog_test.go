@@ -12,18 +12,18 @@ func TestChangeLogBoundsAndTruncation(t *testing.T) {
 		l.commit(rev, []Change{{Op: OpAdd}, {Op: OpChange}})
 	}
 	// Ring of 4 holds the last 4 changes: revs 3, 3, 4, 4.
-	got, upTo, _, err := l.since(2, 0)
+	got, upTo, _, err := l.since(nil, 2, 0)
 	if err != nil || upTo != 4 || len(got) != 4 || got[0].Rev != 3 || got[3].Rev != 4 {
 		t.Fatalf("since(2) = %v, %d, %v", got, upTo, err)
 	}
-	if _, _, _, err := l.since(1, 0); !errors.Is(err, ErrTruncated) {
+	if _, _, _, err := l.since(nil, 1, 0); !errors.Is(err, ErrTruncated) {
 		t.Fatalf("since(1) after eviction of rev 2: %v, want ErrTruncated", err)
 	}
-	got, upTo, _, err = l.since(3, 0)
+	got, upTo, _, err = l.since(nil, 3, 0)
 	if err != nil || upTo != 4 || len(got) != 2 {
 		t.Fatalf("since(3) = %v, %d, %v", got, upTo, err)
 	}
-	got, upTo, wake, err := l.since(4, 0)
+	got, upTo, wake, err := l.since(nil, 4, 0)
 	if err != nil || upTo != 4 || len(got) != 0 {
 		t.Fatalf("since(4) = %v, %d, %v", got, upTo, err)
 	}
@@ -40,7 +40,7 @@ func TestChangeLogBoundsAndTruncation(t *testing.T) {
 	}
 	// A limit never splits a revision.
 	l.commit(6, []Change{{}, {}, {}})
-	got, upTo, _, err = l.since(5, 1)
+	got, upTo, _, err = l.since(nil, 5, 1)
 	if err != nil || len(got) != 3 || upTo != 6 {
 		t.Fatalf("since(5, max 1) = %d changes up to %d, %v; want the whole revision 6", len(got), upTo, err)
 	}

@@ -211,7 +211,13 @@ func (db *DB) Resync(ctx context.Context) error {
 // rev has left the bounded log it returns ErrTruncated: take a Snapshot and
 // continue from its revision.
 func (db *DB) ChangesSince(rev uint64, max int) ([]Change, uint64, <-chan struct{}, error) {
-	return db.log.since(rev, max)
+	return db.log.since(nil, rev, max)
+}
+
+// AppendChangesSince is ChangesSince appending to dst, so that a reader
+// that follows the log can reuse one slice.
+func (db *DB) AppendChangesSince(dst []Change, rev uint64, max int) ([]Change, uint64, <-chan struct{}, error) {
+	return db.log.since(dst, rev, max)
 }
 
 // readLoop moves notifications from the listener socket to the queue, so
@@ -220,7 +226,9 @@ func (db *DB) readLoop(ctx context.Context) {
 	defer db.wg.Done()
 	for {
 		var batch []netlink.Update
-		err := db.listen.ReceiveUpdates(ctx, db.opts.batchMax, func(u netlink.Update) error {
+		// No context: Close unblocks the read by closing the socket, and a
+		// context would cost a timer per batch.
+		err := db.listen.ReceiveUpdates(context.Background(), db.opts.batchMax, func(u netlink.Update) error {
 			batch = append(batch, u)
 			return nil
 		})

@@ -30,12 +30,29 @@ func appendAddr(b []byte, a netip.Addr) []byte {
 	}
 }
 
-// appendPrefix appends the masked address, then the prefix length.
+// appendPrefix appends the masked address, then the prefix length. The
+// address goes in as nibbles, one key byte per four bits: a routing table
+// is dense, and in a radix tree keyed by whole bytes its inner nodes have up
+// to 256 edges, each copied (4 KB) by every write transaction that inserts
+// below it. With nibbles no node has more than 16 edges, and a small write
+// copies a quarter as much.
 func appendPrefix(b []byte, p netip.Prefix) []byte {
 	if !p.IsValid() {
 		return append(b, 0, 0xff)
 	}
-	return append(appendAddr(b, p.Masked().Addr()), uint8(p.Bits()))
+	a := p.Masked().Addr()
+	if a.Is4() {
+		b = append(b, 4)
+		for _, x := range a.As4() {
+			b = append(b, x>>4, x&0xf)
+		}
+	} else {
+		b = append(b, 16)
+		for _, x := range a.As16() {
+			b = append(b, x>>4, x&0xf)
+		}
+	}
+	return append(b, uint8(p.Bits()))
 }
 
 // linkKey is the ifindex.

@@ -1,6 +1,7 @@
 package ipdb_test
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"testing"
@@ -89,7 +90,18 @@ func TestReplayAppliesBatches(t *testing.T) {
 }
 
 func BenchmarkReplayApply(b *testing.B) {
-	const batch = 4096
+	for _, batch := range []int{4096, 16, 2} {
+		b.Run(fmt.Sprint("batch=", batch), func(b *testing.B) { benchmarkReplayApply(b, batch) })
+	}
+}
+
+func benchmarkReplayApply(b *testing.B, batch int) {
+	// Preload a dense table, as a router has, so that inserts land in a
+	// wide tree.
+	r, err := ipdb.NewReplay(ipdb.WithChangeLog(1 << 16))
+	if err != nil {
+		b.Fatal(err)
+	}
 	updates := make([]netlink.Update, 0, batch)
 	n := 0
 	next := func() []netlink.Update {
@@ -102,9 +114,8 @@ func BenchmarkReplayApply(b *testing.B) {
 		}
 		return updates
 	}
-	r, err := ipdb.NewReplay(ipdb.WithChangeLog(1 << 20))
-	if err != nil {
-		b.Fatal(err)
+	for range 100000 / batch {
+		r.Apply(next())
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

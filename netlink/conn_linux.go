@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	nl "github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -66,8 +67,11 @@ type Conn struct {
 
 	// mu serializes request/reply exchanges and receives.
 	mu sync.Mutex
-	// buf is the receive buffer; guarded by mu.
-	buf []byte
+	// buf is the receive buffer and rx the outcome of the last read;
+	// guarded by mu. readFn is c.readOnce, made once.
+	buf    []byte
+	rx     rxState
+	readFn func(fd uintptr) bool
 	// abandonedDump is the sequence number of a dump that was cancelled
 	// before NLMSG_DONE; the next exchange drains it first. Guarded by mu.
 	abandonedDump uint32
@@ -97,6 +101,7 @@ func Dial(cfg *Config) (*Conn, error) {
 		return nil, &OpError{Op: "dial", Err: unwrapNL(err)}
 	}
 	conn := &Conn{c: c, pid: c.PID(), buf: make([]byte, recvBufSize)}
+	conn.readFn = conn.readOnce
 	if err := conn.setup(cfg); err != nil {
 		c.Close()
 		return nil, err
@@ -207,22 +212,51 @@ func unwrapNL(err error) error {
 	return err
 }
 
-// recv reads one datagram from the kernel into c.buf. Messages from any
-// other sender are dropped and counted. With wait false it returns
+// rxState is the outcome of one recvmsg; guarded by Conn.mu.
+type rxState struct {
+	wait   bool // on EAGAIN, wait for the socket instead of returning
+	n      int
+	flags  int32
+	pid    uint32
+	family uint16
+	err    error
+}
+
+// readOnce is the function recvLocked hands to RawConn.Read: one recvmsg
+// into c.buf, with the sender's address, and no allocation (a closure or
+// unix.Recvmsg's Sockaddr would cost one per datagram, on the listener's
+// hot path). Called with c.mu held.
+func (c *Conn) readOnce(fd uintptr) bool {
+	var sa unix.RawSockaddrNetlink
+	iov := unix.Iovec{Base: &c.buf[0]}
+	iov.SetLen(len(c.buf))
+	msg := unix.Msghdr{Name: (*byte)(unsafe.Pointer(&sa)), Namelen: unix.SizeofSockaddrNetlink, Iov: &iov, Iovlen: 1}
+	for {
+		r, _, errno := unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&msg)), unix.MSG_DONTWAIT)
+		switch errno {
+		case 0:
+			c.rx.n, c.rx.flags, c.rx.pid, c.rx.family, c.rx.err = int(r), msg.Flags, sa.Pid, sa.Family, nil
+			return true
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			c.rx.err = errno
+			return !c.rx.wait
+		}
+		c.rx.err = errno
+		return true
+	}
+}
+
+// recvLocked reads one datagram from the kernel into c.buf. Messages from
+// any other sender are dropped and counted. With wait false it returns
 // unix.EAGAIN instead of blocking. Called with c.mu held.
 func (c *Conn) recvLocked(wait bool) ([]byte, error) {
 	for {
-		var (
-			n, rflags int
-			from      unix.Sockaddr
-			rerr      error
-		)
-		err := c.raw.Read(func(fd uintptr) bool {
-			n, _, rflags, from, rerr = unix.Recvmsg(int(fd), c.buf, nil, unix.MSG_DONTWAIT)
-			return !(wait && rerr == unix.EAGAIN)
-		})
+		c.rx.wait = wait
+		err := c.raw.Read(c.readFn)
 		if err == nil {
-			err = rerr
+			err = c.rx.err
 		}
 		if err != nil {
 			if c.closed.Load() {
@@ -230,14 +264,14 @@ func (c *Conn) recvLocked(wait bool) ([]byte, error) {
 			}
 			return nil, err
 		}
-		if sa, ok := from.(*unix.SockaddrNetlink); !ok || sa.Pid != 0 {
+		if c.rx.family != unix.AF_NETLINK || c.rx.pid != 0 {
 			c.foreign.Add(1)
 			continue
 		}
-		if rflags&unix.MSG_TRUNC != 0 {
-			return nil, malformedf("datagram truncated to %d bytes", n)
+		if c.rx.flags&unix.MSG_TRUNC != 0 {
+			return nil, malformedf("datagram truncated to %d bytes", c.rx.n)
 		}
-		return c.buf[:n], nil
+		return c.buf[:c.rx.n], nil
 	}
 }
 

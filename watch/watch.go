@@ -170,8 +170,10 @@ func (s *subscription) run(ctx context.Context) {
 	} else {
 		rev = db.Snapshot().Revision()
 	}
+	var buf []ipdb.Change
 	for {
-		changes, upTo, wake, err := db.ChangesSince(rev, 1024)
+		changes, upTo, wake, err := db.AppendChangesSince(buf[:0], rev, 1024)
+		buf = changes
 		if errors.Is(err, ipdb.ErrTruncated) {
 			var ok bool
 			if rev, ok = s.replay(ctx, true); !ok {
