@@ -685,6 +685,12 @@ func (q *updateQueue) wait(ctx context.Context, tick <-chan time.Time) (batches 
 		q.batches, q.jobs, q.n, q.lost = nil, nil, 0, false
 		q.mu.Unlock()
 		if len(batches) > 0 || len(jobs) > 0 || lost {
+			// A busy queue must not starve the periodic refresh.
+			select {
+			case <-tick:
+				jobs = append(jobs, refreshJobs...)
+			default:
+			}
 			return batches, jobs, lost, true
 		}
 		select {

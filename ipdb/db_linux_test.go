@@ -63,7 +63,7 @@ func compareAll(ns *nstest.NS, s *ipdb.Snapshot) error {
 // fails with the last difference.
 func settle(t *testing.T, ns *nstest.NS, db *ipdb.DB, step string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for {
 		err := compareAll(ns, db.Snapshot())
 		if err == nil {
