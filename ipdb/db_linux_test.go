@@ -223,7 +223,7 @@ func TestOverflowResync(t *testing.T) {
 			lines = append(lines, fmt.Sprintf("route add 10.%d.%d.0/24 via 192.0.2.2", i/256, i%256))
 		}
 		for i := range 300 {
-			lines = append(lines, fmt.Sprintf("link add b%d type bridge", i))
+			lines = append(lines, fmt.Sprintf("link add b%d type ifb", i))
 		}
 		for i := range 1000 {
 			lines = append(lines, fmt.Sprintf("route del 10.%d.%d.0/24", i/256, i%256))

@@ -145,11 +145,11 @@ func TestPipelineMatchesEachAck(t *testing.T) {
 		c := dialNS(t, ns, Config{ReadBuffer: 64 << 10}) // small window: several rounds
 		var ops []Op
 		for i := range 300 {
-			ops = append(ops, rawLinkOp(Add, fmt.Sprintf("br%d", i), "bridge"))
+			ops = append(ops, rawLinkOp(Add, fmt.Sprintf("br%d", i), "ifb"))
 		}
-		ops[7] = rawLinkOp(Add, "br3", "bridge")     // duplicate of an earlier one
-		ops[250] = rawLinkOp(Delete, "nosuch", "")   // missing
-		ops[299] = rawLinkOp(Add, "br298", "bridge") // duplicate within the last round
+		ops[7] = rawLinkOp(Add, "br3", "ifb")      // duplicate of an earlier one
+		ops[250] = rawLinkOp(Delete, "nosuch", "") // missing
+		ops[299] = rawLinkOp(Add, "br298", "ifb")  // duplicate within the last round
 		errs := c.Pipeline(context.Background(), ops)
 		if len(errs) != len(ops) {
 			t.Fatalf("got %d errors for %d ops", len(errs), len(ops))
@@ -196,7 +196,7 @@ func TestCancelledDumpLeavesConnUsable(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		var lines []string
 		for i := range 400 {
-			lines = append(lines, fmt.Sprintf("link add br%d type bridge", i))
+			lines = append(lines, fmt.Sprintf("link add br%d type ifb", i))
 		}
 		ns.Batch(lines...)
 		c := dialNS(t, ns, Config{})
@@ -270,7 +270,7 @@ func TestReceiveOverflowIsENOBUFS(t *testing.T) {
 		l := dialNS(t, ns, Config{Groups: GroupLink, ReadBuffer: 4096})
 		var lines []string
 		for i := range 500 {
-			lines = append(lines, fmt.Sprintf("link add br%d type bridge", i))
+			lines = append(lines, fmt.Sprintf("link add br%d type ifb", i))
 		}
 		ns.Batch(lines...)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
