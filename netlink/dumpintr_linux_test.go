@@ -85,4 +85,3 @@ func TestDumpInterruptedIsRetried(t *testing.T) {
 		t.Fatal("no dump was repeated in 50 tries")
 	})
 }
-
