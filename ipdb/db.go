@@ -407,7 +407,7 @@ func (db *DB) applyUpdate(w *writer, u netlink.Update, changes []Change, fx *eff
 	}
 	old, _ := w.lookup(sp, key)
 	silentEffects(u, old, fx)
-	if r, ok := old.(*netlink.Route); ok && u.Deleted() && len(r.Multipath) > 0 {
+	if r, ok := old.(*netlink.Route); ok && u.Deleted() && r.Family == unix.AF_INET6 && len(r.Multipath) > 0 {
 		// An IPv6 hop removed from a multipath route: re-read the route.
 		ipv6Reread(r, fx)
 	}
