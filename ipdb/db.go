@@ -316,7 +316,7 @@ func (db *DB) applyLoop(ctx context.Context) {
 // re-dump started in the middle of a burst loses messages again and must be
 // repeated. It waits until no ENOBUFS for lossQuiet, at most lossWaitMax.
 func (db *DB) waitQuiet(ctx context.Context) {
-	const lossQuiet, lossWaitMax = 30 * time.Millisecond, time.Second
+	const lossQuiet, lossWaitMax = 100 * time.Millisecond, 2 * time.Second
 	deadline := time.Now().Add(lossWaitMax)
 	for time.Now().Before(deadline) {
 		since := time.Since(time.Unix(0, db.lastLoss.Load()))

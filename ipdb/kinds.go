@@ -79,6 +79,7 @@ var linkSpec = kindSpec{
 		// Counters change all the time; they are not a change of the link.
 		x, y := *a.(*netlink.Link), *b.(*netlink.Link)
 		x.Stats, y.Stats = nil, nil
+		x.Unknown, y.Unknown = withoutCounters(x.Unknown), withoutCounters(y.Unknown)
 		return reflect.DeepEqual(x, y)
 	},
 	indexes: map[string]*memdb.IndexSchema{
@@ -86,6 +87,21 @@ var linkSpec = kindSpec{
 			return linkNameKey(o.(*netlink.Link).Name)
 		}}},
 	},
+}
+
+// withoutCounters drops the raw link attributes that carry counters and
+// timestamps: IFLA_STATS, and IFLA_AF_SPEC, whose IPv6 part holds the
+// interface's packet statistics and timers.
+func withoutCounters(attrs []netlink.Attribute) []netlink.Attribute {
+	var out []netlink.Attribute
+	for _, a := range attrs {
+		switch a.Type &^ (unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER) {
+		case unix.IFLA_STATS, unix.IFLA_AF_SPEC:
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func linkNameKey(name string) []byte {
