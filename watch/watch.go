@@ -85,6 +85,7 @@ type subOptions struct {
 func WithInitial() Option { return func(o *subOptions) { o.initial = true } }
 
 type subscription struct {
+	names  linkNames
 	w      *Watcher
 	filter Filter
 	opts   subOptions
@@ -119,7 +120,7 @@ func (w *Watcher) Events(ctx context.Context, f Filter, opts ...Option) <-chan E
 }
 
 func (w *Watcher) subscribe(ctx context.Context, f Filter, fn func(context.Context, *Event) bool, onEnd func(), opts []Option) (stop func()) {
-	s := &subscription{w: w, filter: f, fn: fn}
+	s := &subscription{w: w, filter: f, fn: fn, names: linkNames{}}
 	for _, o := range opts {
 		o(&s.opts)
 	}
@@ -182,11 +183,10 @@ func (s *subscription) run(ctx context.Context) {
 			continue
 		}
 		if len(changes) > 0 {
-			snap := db.Snapshot() // for link names
 			for i := range changes {
 				c := &changes[i]
 				e := Event{Rev: c.Rev, Kind: c.Kind, Op: c.Op, Old: c.Old, New: c.New}
-				e.LinkName = linkName(snap, &e)
+				e.LinkName = s.names.of(db, &e)
 				if s.filter != nil && !s.filter(&e) {
 					continue
 				}
@@ -213,12 +213,13 @@ func (s *subscription) run(ctx context.Context) {
 // if resync) and returns the revision it shows.
 func (s *subscription) replay(ctx context.Context, resync bool) (uint64, bool) {
 	snap := s.w.db.Snapshot()
+	clear(s.names) // links come first and fill it again
 	if resync && !s.fn(ctx, &Event{Rev: snap.Revision(), Resync: true}) {
 		return 0, false
 	}
 	emit := func(o netlink.Object) bool {
 		e := Event{Rev: snap.Revision(), Kind: o.Kind(), Op: ipdb.OpAdd, New: o, Initial: true}
-		e.LinkName = linkName(snap, &e)
+		e.LinkName = s.names.of(s.w.db, &e)
 		if s.filter != nil && !s.filter(&e) {
 			return true
 		}
@@ -252,19 +253,36 @@ func (s *subscription) replay(ctx context.Context, resync bool) (uint64, bool) {
 	return snap.Revision(), true
 }
 
-// linkName finds the name of the link an event's object belongs to.
-func linkName(snap *ipdb.Snapshot, e *Event) string {
+// linkNames caches ifindex -> name for one subscription. Every link change
+// passes through the change log in order before the changes of objects on
+// that link, so the cache follows the log without asking the database; a
+// miss (a link not seen since the subscription started) asks a snapshot.
+type linkNames map[int]string
+
+// of returns the name of the link e's object belongs to, and keeps the
+// cache current with e if e is a link change.
+func (n linkNames) of(db *ipdb.DB, e *Event) string {
 	if l, ok := e.Object().(*netlink.Link); ok {
+		if e.Op == ipdb.OpDelete {
+			delete(n, l.Index)
+		} else {
+			n[l.Index] = l.Name
+		}
 		return l.Name
 	}
 	idx := ifindexOf(e.Object())
 	if idx <= 0 {
 		return ""
 	}
-	if l, err := snap.LinkByIndex(idx); err == nil {
-		return l.Name
+	if name, ok := n[idx]; ok {
+		return name
 	}
-	return ""
+	l, err := db.Snapshot().LinkByIndex(idx)
+	if err != nil {
+		return ""
+	}
+	n[idx] = l.Name
+	return l.Name
 }
 
 func ifindexOf(o netlink.Object) int {

@@ -379,3 +379,26 @@ func routesAtLeast(db *ipdb.DB, n int) error {
 	}
 	return nil
 }
+
+func TestLinkNameOfObjects(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.IP("link", "add", "v0", "type", "veth", "peer", "name", "v1")
+		db := openDB(t, ns)
+		w := watch.New(db)
+		defer w.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		ch := w.Events(ctx, watch.All(watch.Kinds(netlink.KindAddr), watch.LinkName("v9")))
+		ns.IP("addr", "add", "192.0.2.1/24", "dev", "v0") // not yet v9: filtered out
+		ns.IP("link", "set", "v0", "name", "v9")
+		ns.IP("addr", "add", "198.51.100.1/24", "dev", "v9")
+		select {
+		case e := <-ch:
+			if a := e.New.(*netlink.Addr); e.LinkName != "v9" || a.Prefix.String() != "198.51.100.1/24" {
+				t.Fatalf("event %+v for link %q", a, e.LinkName)
+			}
+		case <-ctx.Done():
+			t.Fatal("no address event for v9")
+		}
+	})
+}
