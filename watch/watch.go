@@ -169,7 +169,11 @@ func (s *subscription) run(ctx context.Context) {
 			return
 		}
 	} else {
-		rev = db.Snapshot().Revision()
+		snap := db.Snapshot()
+		rev = snap.Revision()
+		for l := range snap.Links() {
+			s.names[l.Index] = l.Name
+		}
 	}
 	var buf []ipdb.Change
 	for {
