@@ -139,6 +139,79 @@ type planner struct {
 	obs     []netlink.Object
 	obsEnd  []int32
 	scratch []*netlink.Route
+	// routes indexes the routes of the tables the route specs name by
+	// destination, for a full plan of many specs (see routesTo).
+	routes      map[routeDst]routeList
+	indexRoutes bool
+}
+
+// routeIndexMin is how many route specs make one scan of their tables
+// cheaper than one lookup per spec.
+const routeIndexMin = 512
+
+// routeDst is a map key: a table and a destination as plain bytes, which
+// hash much faster than a netip.Prefix.
+type routeDst struct {
+	table uint32
+	bits  int32
+	addr  [16]byte
+}
+
+func routeDstOf(table uint32, dst netip.Prefix) routeDst {
+	return routeDst{table: table, bits: int32(dst.Bits()), addr: dst.Addr().As16()}
+}
+
+// routeList holds the routes to one destination; most have one.
+type routeList struct {
+	first *netlink.Route
+	more  []*netlink.Route
+}
+
+// routesTo appends the routes of table to exactly dst to ex. In a full
+// plan of many route specs it scans their tables once, into p.routes,
+// instead of looking each destination up: a million present routes then
+// cost one pass over the table and a map lookup per spec, with one
+// allocation per route instead of a dozen.
+func (p *planner) routesTo(ex []*netlink.Route, table uint32, dst netip.Prefix) []*netlink.Route {
+	if !p.indexRoutes {
+		for r := range p.st.RoutesTo(table, dst) {
+			ex = append(ex, r)
+		}
+		return ex
+	}
+	if p.routes == nil {
+		p.routes = make(map[routeDst]routeList, len(p.ss.routes))
+		seen := map[struct {
+			table  uint32
+			family uint8
+		}]bool{}
+		for i := range p.ss.routes {
+			s := &p.ss.routes[i]
+			t := struct {
+				table  uint32
+				family uint8
+			}{routeTable(s.Table), routeFamily(s.Dst)}
+			if seen[t] {
+				continue
+			}
+			seen[t] = true
+			for r := range p.st.RoutesInTable(t.family, t.table) {
+				k := routeDstOf(r.Table, r.Dst)
+				l := p.routes[k]
+				if l.first == nil {
+					l.first = r
+				} else {
+					l.more = append(l.more, r)
+				}
+				p.routes[k] = l
+			}
+		}
+	}
+	l := p.routes[routeDstOf(table, dst)]
+	if l.first != nil {
+		ex = append(ex, l.first)
+	}
+	return append(ex, l.more...)
 }
 
 func newPlanner(st State, ss *specSet, record bool) (*planner, error) {
@@ -281,9 +354,28 @@ func (p *planner) nameOf(index int) string {
 }
 
 func (p *planner) observe(o netlink.Object) {
-	if p.record && o != nil && !reflect.ValueOf(o).IsNil() {
+	if p.record && !isNil(o) {
 		p.obs = append(p.obs, o)
 	}
+}
+
+// isNil reports whether o is nil or a nil pointer of one of the kinds.
+func isNil(o netlink.Object) bool {
+	switch o := o.(type) {
+	case nil:
+		return true
+	case *netlink.Link:
+		return o == nil
+	case *netlink.Addr:
+		return o == nil
+	case *netlink.Route:
+		return o == nil
+	case *netlink.Neigh:
+		return o == nil
+	case *netlink.Rule:
+		return o == nil
+	}
+	return false
 }
 
 func (p *planner) endSpec() {
@@ -296,6 +388,9 @@ func (p *planner) add(o *Op) { o.specs = p.ss; p.ops = append(p.ops, o) }
 
 // plan plans every spec.
 func (p *planner) plan() (*Plan, error) {
+	// Planning every spec of a large set is cheaper with one pass over the
+	// tables (verify's re-checks of a few specs look each one up).
+	p.indexRoutes = len(p.ss.routes) >= routeIndexMin
 	var err error
 	p.ss.each(func(ref specRef) {
 		if err == nil {
@@ -826,14 +921,15 @@ func (p *planner) planRoute(ref specRef, s *RouteSpec) error {
 			hops[i], pending = idx, pending || pend
 		}
 	}
-	ex := p.scratch[:0]
-	for r := range p.st.RoutesTo(table, s.Dst) {
+	all := p.routesTo(p.scratch[:0], table, s.Dst)
+	ex := all[:0]
+	for _, r := range all {
 		if sameRouteID(r, fam, s) {
 			ex = append(ex, r)
 			p.observe(r)
 		}
 	}
-	p.scratch = ex[:0]
+	p.scratch = all[:0]
 	if s.Absent {
 		for _, r := range ex {
 			del := *r

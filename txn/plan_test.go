@@ -56,6 +56,15 @@ func (m *memState) RoutesTo(t uint32, d netip.Prefix) iter.Seq[*netlink.Route] {
 		}
 	}
 }
+func (m *memState) RoutesInTable(f uint8, t uint32) iter.Seq[*netlink.Route] {
+	return func(y func(*netlink.Route) bool) {
+		for _, r := range m.routes {
+			if r.Family == f && r.Table == t && !y(r) {
+				return
+			}
+		}
+	}
+}
 func (m *memState) RoutesOf(i int) iter.Seq[*netlink.Route] {
 	return func(y func(*netlink.Route) bool) {
 		for _, r := range m.routes {

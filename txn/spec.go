@@ -249,23 +249,25 @@ func (s *RouteSpec) validate() error {
 	if s.Dst.Masked() != s.Dst {
 		return invalid("route %s: host bits set", s.Dst)
 	}
-	what := "route " + s.Dst.String()
 	if s.Absent {
 		return nil
 	}
+	// The description is built only for an error: validation runs once
+	// per spec, and a transaction may hold a million routes.
+	what := func() string { return "route " + s.Dst.String() }
 	v4 := s.Dst.Addr().Is4()
 	if s.Src.IsValid() && s.Src.Is4() != v4 {
-		return invalid("%s: src of another family", what)
+		return invalid("%s: src of another family", what())
 	}
 	if s.Gateway.IsValid() && s.Gateway.Is4() != v4 && v4 && s.Gateway.Is4() {
-		return invalid("%s: gateway of another family", what)
+		return invalid("%s: gateway of another family", what())
 	}
 	if s.Gateway.IsValid() && !v4 && s.Gateway.Is4() {
-		return invalid("%s: IPv4 gateway for an IPv6 route", what)
+		return invalid("%s: IPv4 gateway for an IPv6 route", what())
 	}
 	if s.Dev != "" {
-		if err := validName(what+" dev", s.Dev); err != nil {
-			return err
+		if err := validName("dev", s.Dev); err != nil {
+			return fmt.Errorf("%s: %w", what(), err)
 		}
 	}
 	typ := s.Type
@@ -275,27 +277,27 @@ func (s *RouteSpec) validate() error {
 	switch typ {
 	case netlink.RouteUnicast:
 		if !s.Gateway.IsValid() && s.Dev == "" && len(s.Multipath) == 0 {
-			return invalid("%s: unicast route needs a gateway, a dev or next hops", what)
+			return invalid("%s: unicast route needs a gateway, a dev or next hops", what())
 		}
 	case netlink.RouteBlackhole, netlink.RouteUnreachable, netlink.RouteProhibit, netlink.RouteThrow:
 		if s.Gateway.IsValid() || s.Dev != "" || len(s.Multipath) > 0 {
-			return invalid("%s: %s route with a next hop", what, typ)
+			return invalid("%s: %s route with a next hop", what(), typ)
 		}
 	}
 	if len(s.Multipath) > 0 && (s.Gateway.IsValid() || s.Dev != "") {
-		return invalid("%s: both a next hop and multipath", what)
+		return invalid("%s: both a next hop and multipath", what())
 	}
 	for i, nh := range s.Multipath {
 		if !nh.Gateway.IsValid() && nh.Dev == "" {
-			return invalid("%s: next hop %d needs a gateway or dev", what, i)
+			return invalid("%s: next hop %d needs a gateway or dev", what(), i)
 		}
 		if nh.Dev != "" {
-			if err := validName(what+" nexthop dev", nh.Dev); err != nil {
-				return err
+			if err := validName("nexthop dev", nh.Dev); err != nil {
+				return fmt.Errorf("%s: %w", what(), err)
 			}
 		}
 		if nh.Weight < 0 || nh.Weight > 256 {
-			return invalid("%s: next hop %d weight %d out of range", what, i, nh.Weight)
+			return invalid("%s: next hop %d weight %d out of range", what(), i, nh.Weight)
 		}
 	}
 	return nil
