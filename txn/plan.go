@@ -2,6 +2,7 @@ package txn
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -139,9 +140,9 @@ type planner struct {
 	obs     []netlink.Object
 	obsEnd  []int32
 	scratch []*netlink.Route
-	// routes indexes the routes of the tables the route specs name by
-	// destination, for a full plan of many specs (see routesTo).
-	routes      map[routeDst]routeList
+	// routes holds the existing routes of each route spec, found at once
+	// for a full plan of many specs (see routesTo).
+	routes      []routeList
 	indexRoutes bool
 }
 
@@ -149,16 +150,30 @@ type planner struct {
 // cheaper than one lookup per spec.
 const routeIndexMin = 512
 
-// routeDst is a map key: a table and a destination as plain bytes, which
-// hash much faster than a netip.Prefix.
+// routeDst orders destinations as the database's route keys do within
+// one family and table: by address, then prefix length.
 type routeDst struct {
-	table uint32
-	bits  int32
-	addr  [16]byte
+	family uint8
+	table  uint32
+	addr   [16]byte
+	bits   int32
 }
 
-func routeDstOf(table uint32, dst netip.Prefix) routeDst {
-	return routeDst{table: table, bits: int32(dst.Bits()), addr: dst.Addr().As16()}
+func routeDstOf(family uint8, table uint32, dst netip.Prefix) routeDst {
+	return routeDst{family: family, table: table, addr: dst.Addr().As16(), bits: int32(dst.Bits())}
+}
+
+func (a *routeDst) compare(b *routeDst) int {
+	if c := cmp.Compare(a.family, b.family); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.table, b.table); c != 0 {
+		return c
+	}
+	if c := bytes.Compare(a.addr[:], b.addr[:]); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.bits, b.bits)
 }
 
 // routeList holds the routes to one destination; most have one.
@@ -167,12 +182,10 @@ type routeList struct {
 	more  []*netlink.Route
 }
 
-// routesTo appends the routes of table to exactly dst to ex. In a full
-// plan of many route specs it scans their tables once, into p.routes,
-// instead of looking each destination up: a million present routes then
-// cost one pass over the table and a map lookup per spec, with one
-// allocation per route instead of a dozen.
-func (p *planner) routesTo(ex []*netlink.Route, table uint32, dst netip.Prefix) []*netlink.Route {
+// routesTo appends the routes of table to exactly dst (the destination
+// of route spec i) to ex. In a full plan of many route specs it finds
+// them all at once (see matchRoutes) instead of looking each one up.
+func (p *planner) routesTo(ex []*netlink.Route, i int, table uint32, dst netip.Prefix) []*netlink.Route {
 	if !p.indexRoutes {
 		for r := range p.st.RoutesTo(table, dst) {
 			ex = append(ex, r)
@@ -180,38 +193,65 @@ func (p *planner) routesTo(ex []*netlink.Route, table uint32, dst netip.Prefix) 
 		return ex
 	}
 	if p.routes == nil {
-		p.routes = make(map[routeDst]routeList, len(p.ss.routes))
-		seen := map[struct {
-			table  uint32
-			family uint8
-		}]bool{}
-		for i := range p.ss.routes {
-			s := &p.ss.routes[i]
-			t := struct {
-				table  uint32
-				family uint8
-			}{routeTable(s.Table), routeFamily(s.Dst)}
-			if seen[t] {
-				continue
+		p.matchRoutes()
+	}
+	l := &p.routes[i]
+	if l.first != nil {
+		ex = append(ex, l.first)
+	}
+	return append(ex, l.more...)
+}
+
+// matchRoutes finds the existing routes of every route spec in one merge:
+// the specs sorted by destination (most sets come sorted already) against
+// one in-order pass over each table they name. Planning a million present
+// routes then reads the table sequentially, with no per-route lookup,
+// allocation or map.
+func (p *planner) matchRoutes() {
+	specs := p.ss.routes
+	p.routes = make([]routeList, len(specs))
+	type keyed struct {
+		key routeDst
+		i   int
+	}
+	order := make([]keyed, len(specs))
+	sorted := true
+	for i := range specs {
+		s := &specs[i]
+		order[i] = keyed{routeDstOf(routeFamily(s.Dst), routeTable(s.Table), s.Dst.Masked()), i}
+		if i > 0 && order[i-1].key.compare(&order[i].key) > 0 {
+			sorted = false
+		}
+	}
+	if !sorted {
+		slices.SortFunc(order, func(a, b keyed) int { return a.key.compare(&b.key) })
+	}
+	for start := 0; start < len(order); {
+		fam, table := order[start].key.family, order[start].key.table
+		end := start
+		for end < len(order) && order[end].key.family == fam && order[end].key.table == table {
+			end++
+		}
+		j := start
+		for r := range p.st.RoutesInTable(fam, table) {
+			k := routeDstOf(fam, table, r.Dst)
+			for j < end && order[j].key.compare(&k) < 0 {
+				j++
 			}
-			seen[t] = true
-			for r := range p.st.RoutesInTable(t.family, t.table) {
-				k := routeDstOf(r.Table, r.Dst)
-				l := p.routes[k]
+			if j == end {
+				break
+			}
+			for m := j; m < end && order[m].key == k; m++ {
+				l := &p.routes[order[m].i]
 				if l.first == nil {
 					l.first = r
 				} else {
 					l.more = append(l.more, r)
 				}
-				p.routes[k] = l
 			}
 		}
+		start = end
 	}
-	l := p.routes[routeDstOf(table, dst)]
-	if l.first != nil {
-		ex = append(ex, l.first)
-	}
-	return append(ex, l.more...)
 }
 
 func newPlanner(st State, ss *specSet, record bool) (*planner, error) {
@@ -921,7 +961,7 @@ func (p *planner) planRoute(ref specRef, s *RouteSpec) error {
 			hops[i], pending = idx, pending || pend
 		}
 	}
-	all := p.routesTo(p.scratch[:0], table, s.Dst)
+	all := p.routesTo(p.scratch[:0], int(ref.i), table, s.Dst)
 	ex := all[:0]
 	for _, r := range all {
 		if sameRouteID(r, fam, s) {

@@ -9,6 +9,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// BenchmarkPlanPresentRoutes plans routes that are all present already:
+// the plan must be empty, and its cost is the diff alone.
 func BenchmarkPlanPresentRoutes(b *testing.B) {
 	const n = 100000
 	r, err := ipdb.NewReplay()

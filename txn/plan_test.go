@@ -58,8 +58,21 @@ func (m *memState) RoutesTo(t uint32, d netip.Prefix) iter.Seq[*netlink.Route] {
 }
 func (m *memState) RoutesInTable(f uint8, t uint32) iter.Seq[*netlink.Route] {
 	return func(y func(*netlink.Route) bool) {
+		var in []*netlink.Route
 		for _, r := range m.routes {
-			if r.Family == f && r.Table == t && !y(r) {
+			if r.Family == f && r.Table == t {
+				in = append(in, r)
+			}
+		}
+		// In destination order, as the database yields them.
+		slices.SortStableFunc(in, func(a, b *netlink.Route) int {
+			if c := a.Dst.Addr().Compare(b.Dst.Addr()); c != 0 {
+				return c
+			}
+			return a.Dst.Bits() - b.Dst.Bits()
+		})
+		for _, r := range in {
+			if !y(r) {
 				return
 			}
 		}
@@ -148,6 +161,74 @@ func TestPlanDiff(t *testing.T) {
 	} {
 		if _, err := bad.PlanAgainst(st); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: got %v, want ErrInvalid", name, err)
+		}
+	}
+}
+
+// A large route set is planned with one merge over the tables instead of
+// a lookup per spec; both must give the same plan, whatever the order of
+// the specs.
+func TestPlanManyRoutesMatchesOneByOne(t *testing.T) {
+	st := &memState{links: []*netlink.Link{{Index: 2, Name: "v0", Flags: unix.IFF_UP}}}
+	gw := netip.MustParseAddr("192.0.2.2")
+	var specs []RouteSpec
+	for i := range 800 {
+		dst := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), 32)
+		table := uint32(254 + 46*(i%2)) // main and 300
+		if i%5 != 0 { // a fifth are missing
+			st.routes = append(st.routes, &netlink.Route{Family: unix.AF_INET, Dst: dst, Table: table, Gateway: gw, OIF: 2, Type: netlink.RouteUnicast, Protocol: netlink.ProtoBoot})
+		}
+		if i%7 == 0 { // the same destination at another metric
+			st.routes = append(st.routes, &netlink.Route{Family: unix.AF_INET, Dst: dst, Table: table, Priority: 5, Gateway: gw, OIF: 2, Type: netlink.RouteUnicast, Protocol: netlink.ProtoBoot})
+		}
+		spec := RouteSpec{Dst: dst, Table: table, Gateway: gw, Dev: "v0"}
+		switch {
+		case i%3 == 0:
+			spec.Gateway = netip.MustParseAddr("192.0.2.3") // changed
+		case i%11 == 0:
+			spec.Absent = true
+		}
+		specs = append(specs, spec)
+		if i%13 == 0 {
+			specs = append(specs, RouteSpec{Dst: dst, Table: table, Priority: 5, Gateway: gw, Dev: "v0", Absent: i%2 == 0})
+		}
+	}
+	six := netip.MustParsePrefix("2001:db8:1::/48")
+	st.routes = append(st.routes, &netlink.Route{Family: unix.AF_INET6, Dst: six, Table: 254, Priority: 1024, Gateway: netip.MustParseAddr("2001:db8::2"), OIF: 2, Type: netlink.RouteUnicast, Protocol: netlink.ProtoBoot})
+	specs = append(specs, RouteSpec{Dst: six, Gateway: netip.MustParseAddr("2001:db8::3"), Dev: "v0"})
+	for _, order := range []string{"sorted", "reversed", "shuffled"} {
+		in := slices.Clone(specs)
+		switch order {
+		case "reversed":
+			slices.Reverse(in)
+		case "shuffled":
+			for i := range in { // a fixed permutation
+				j := (i * 7919) % len(in)
+				in[i], in[j] = in[j], in[i]
+			}
+		}
+		many := New(nil, nil, nil).Routes(in...)
+		plan, err := many.PlanAgainst(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want []string
+		for _, o := range plan.Ops {
+			got = append(got, o.String())
+		}
+		for _, s := range in {
+			p, err := New(nil, nil, nil).Route(s).PlanAgainst(st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range p.Ops {
+				want = append(want, o.String())
+			}
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if len(want) < 300 || !slices.Equal(got, want) {
+			t.Fatalf("%s: %d ops planned together, %d one by one:\n%v\n%v", order, len(got), len(want), got, want)
 		}
 	}
 }

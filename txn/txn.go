@@ -17,6 +17,8 @@ type State interface {
 	LinkByIndex(index int) (*netlink.Link, error)
 	AddrsOf(index int) iter.Seq[*netlink.Addr]
 	RoutesTo(table uint32, dst netip.Prefix) iter.Seq[*netlink.Route]
+	// RoutesInTable yields a table's routes in destination order: by
+	// address, then prefix length.
 	RoutesInTable(family uint8, table uint32) iter.Seq[*netlink.Route]
 	RoutesOf(index int) iter.Seq[*netlink.Route]
 	NeighsOf(index int) iter.Seq[*netlink.Neigh]
