@@ -175,7 +175,7 @@ func TestPlanManyRoutesMatchesOneByOne(t *testing.T) {
 	for i := range 800 {
 		dst := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), 32)
 		table := uint32(254 + 46*(i%2)) // main and 300
-		if i%5 != 0 { // a fifth are missing
+		if i%5 != 0 {                   // a fifth are missing
 			st.routes = append(st.routes, &netlink.Route{Family: unix.AF_INET, Dst: dst, Table: table, Gateway: gw, OIF: 2, Type: netlink.RouteUnicast, Protocol: netlink.ProtoBoot})
 		}
 		if i%7 == 0 { // the same destination at another metric
