@@ -46,7 +46,7 @@ func oursRoutes(ctx context.Context, env *routeEnv) (measure.Sample, error) {
 	return measure.Measure(func() (int, any, error) {
 		routes, err := c.Routes(ctx, &netlink.RouteFilter{Family: unix.AF_INET})
 		if err != nil {
-			return 0, nil, fmt.Errorf("Routes: %w", err)
+			return 0, nil, fmt.Errorf("netlink routes: %w", err)
 		}
 		return len(routes), routes, nil
 	})
