@@ -477,6 +477,7 @@ func (db *DB) fullSync(ctx context.Context, initial bool) error {
 	} else {
 		db.commit(w, changes)
 		db.resyncs.Add(1)
+		db.followChanges(changes)
 	}
 	db.lastSync.Store(int64(time.Since(start)))
 	db.errMu.Lock()

@@ -88,7 +88,35 @@ func (db *DB) reconcile(ctx context.Context, job reconcileJob) error {
 	}
 	db.reconciles.Add(1)
 	db.commit(w, changes)
+	db.followChanges(changes)
 	return nil
+}
+
+// followChanges schedules the re-reads that changes found by a re-read
+// call for, as a notification with the same change would have: a link
+// whose up or carrier flags a refresh found changed before its own
+// notification arrived has dropped or flagged routes all the same.
+func (db *DB) followChanges(changes []Change) {
+	var fx effects
+	for _, c := range changes {
+		if c.Kind != netlink.KindLink && c.Kind != netlink.KindAddr {
+			continue
+		}
+		u := netlink.Update{Type: unix.RTM_NEWLINK, Object: c.New}
+		switch {
+		case c.Kind == netlink.KindLink && c.New == nil:
+			u = netlink.Update{Type: unix.RTM_DELLINK, Object: c.Old}
+		case c.Kind == netlink.KindAddr && c.New == nil:
+			u = netlink.Update{Type: unix.RTM_DELADDR, Object: c.Old}
+		case c.Kind == netlink.KindAddr:
+			u.Type = unix.RTM_NEWADDR
+		}
+		silentEffects(u, c.Old, &fx)
+	}
+	if len(fx.now) > 0 {
+		db.queue.pushJobs(fx.now)
+	}
+	db.settleLater(fx.later)
 }
 
 // settleDelay is how long after a link or address event the links and
