@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipdb-go/ipdb/internal/dbtest"
 	"github.com/ipdb-go/ipdb/internal/nstest"
 	"github.com/ipdb-go/ipdb/internal/oracle"
 	"github.com/ipdb-go/ipdb/ipdb"
@@ -27,21 +28,6 @@ func TestMain(m *testing.M) {
 	// oracle's default slack.
 	oracle.AddrLifetimeSlack = 120
 	goleak.VerifyTestMain(m)
-}
-
-func openDB(t *testing.T, ns *nstest.NS, opts ...ipdb.Option) *ipdb.DB {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	db, err := ipdb.Open(ctx, append([]ipdb.Option{ipdb.WithNetNS(ns.Name)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.WaitSynced(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
 }
 
 // compareAll compares every table of a snapshot with ip -j output.
@@ -86,7 +72,7 @@ func settle(t *testing.T, ns *nstest.NS, db *ipdb.DB, step string) {
 func TestDifferential(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.IP("link", "set", "lo", "up")
-		db := openDB(t, ns)
+		db := dbtest.Open(t, ns)
 		settle(t, ns, db, "the initial sync")
 		steps := []struct {
 			name string
@@ -195,7 +181,7 @@ func TestDifferential(t *testing.T) {
 
 func TestFDBDifferential(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		db := openDB(t, ns)
+		db := dbtest.Open(t, ns)
 		ns.IP("link", "add", "br0", "type", "bridge")
 		ns.IP("link", "add", "p0", "type", "veth", "peer", "name", "p1")
 		ns.IP("link", "set", "p0", "master", "br0")
@@ -224,7 +210,7 @@ func TestOverflowResync(t *testing.T) {
 		ns.IP("link", "add", "v0", "type", "veth", "peer", "name", "v1")
 		ns.IP("link", "set", "v0", "up")
 		ns.IP("addr", "add", "192.0.2.1/24", "dev", "v0")
-		db := openDB(t, ns, ipdb.WithReadBuffer(4096))
+		db := dbtest.Open(t, ns, ipdb.WithReadBuffer(4096))
 		var lines []string
 		for i := range 3000 {
 			lines = append(lines, fmt.Sprintf("route add 10.%d.%d.0/24 via 192.0.2.2", i/256, i%256))
@@ -252,7 +238,7 @@ func TestSnapshotIsolation(t *testing.T) {
 		ns.IP("link", "add", "v0", "type", "veth", "peer", "name", "v1")
 		ns.IP("link", "set", "v0", "up")
 		ns.IP("addr", "add", "192.0.2.1/24", "dev", "v0")
-		db := openDB(t, ns)
+		db := dbtest.Open(t, ns)
 		before := db.Snapshot()
 		routes := slices.Collect(before.Routes())
 		links := slices.Collect(before.Links())
@@ -312,7 +298,7 @@ func TestQueries(t *testing.T) {
 			"route add default via 192.0.2.254",
 			"route add 2001:db8:5::/48 via 2001:db8::5",
 		)
-		db := openDB(t, ns)
+		db := dbtest.Open(t, ns)
 		s := db.Snapshot()
 		v0, err := s.LinkByName("v0")
 		if err != nil {
@@ -388,7 +374,7 @@ func TestFilters(t *testing.T) {
 		ns.IP("addr", "add", "192.0.2.1/24", "dev", "v0")
 		ns.IP("addr", "add", "2001:db8::1/64", "dev", "v0", "nodad")
 		ns.IP("route", "add", "198.51.100.0/24", "via", "192.0.2.2", "table", "300")
-		db := openDB(t, ns, ipdb.WithFamilies(unix.AF_INET), ipdb.WithTables(300), ipdb.WithKinds(netlink.KindLink, netlink.KindAddr, netlink.KindRoute))
+		db := dbtest.Open(t, ns, ipdb.WithFamilies(unix.AF_INET), ipdb.WithTables(300), ipdb.WithKinds(netlink.KindLink, netlink.KindAddr, netlink.KindRoute))
 		ns.IP("route", "add", "198.51.100.0/24", "via", "192.0.2.3")
 		ns.IP("route", "add", "203.0.113.0/24", "via", "192.0.2.3", "table", "300")
 		ns.IP("rule", "add", "from", "192.0.2.0/24", "table", "300")

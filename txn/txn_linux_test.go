@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipdb-go/ipdb/internal/dbtest"
 	"github.com/ipdb-go/ipdb/internal/nstest"
 	"github.com/ipdb-go/ipdb/internal/oracle"
 	"github.com/ipdb-go/ipdb/ipdb"
@@ -52,16 +53,7 @@ func prepNS(t *testing.T, ns *nstest.NS) {
 
 func openEnv(t *testing.T, ns *nstest.NS) (*ipdb.DB, *netlink.Conn) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	db, err := ipdb.Open(ctx, ipdb.WithNetNS(ns.Name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.WaitSynced(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := dbtest.Open(t, ns)
 	c, err := netlink.Dial(&netlink.Config{NetNS: ns.Name})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipdb-go/ipdb/internal/dbtest"
 	"github.com/ipdb-go/ipdb/internal/nstest"
 	"github.com/ipdb-go/ipdb/ipdb"
 	"github.com/ipdb-go/ipdb/netlink"
@@ -17,21 +18,6 @@ import (
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-func openDB(t *testing.T, ns *nstest.NS, opts ...ipdb.Option) *ipdb.DB {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	db, err := ipdb.Open(ctx, append([]ipdb.Option{ipdb.WithNetNS(ns.Name)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.WaitSynced(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
 
 // model rebuilds the database's state from events, checking that each
 // event is consistent with what came before it.
@@ -137,7 +123,7 @@ func eventually(t *testing.T, what string, check func() error) {
 
 func TestEventsFollowEveryOp(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		db := openDB(t, ns)
+		db := dbtest.Open(t, ns)
 		w := watch.New(db)
 		defer w.Close()
 		m := newModel()
@@ -207,7 +193,7 @@ func TestSlowSubscriberResyncs(t *testing.T) {
 		ns.IP("link", "add", "v0", "type", "veth", "peer", "name", "v1")
 		ns.IP("link", "set", "v0", "up")
 		ns.IP("addr", "add", "192.0.2.1/24", "dev", "v0")
-		db := openDB(t, ns, ipdb.WithChangeLog(64))
+		db := dbtest.Open(t, ns, ipdb.WithChangeLog(64))
 		w := watch.New(db)
 		defer w.Close()
 		ctx, cancel := context.WithCancel(context.Background())
@@ -251,7 +237,7 @@ func TestInitialHandoffUnderChanges(t *testing.T) {
 		ns.IP("link", "add", "v0", "type", "veth", "peer", "name", "v1")
 		ns.IP("link", "set", "v0", "up")
 		ns.IP("addr", "add", "192.0.2.1/24", "dev", "v0")
-		db := openDB(t, ns)
+		db := dbtest.Open(t, ns)
 		w := watch.New(db)
 		defer w.Close()
 		ctx, cancel := context.WithCancel(context.Background())
@@ -287,7 +273,7 @@ func TestInitialHandoffUnderChanges(t *testing.T) {
 
 func TestFiltersAndChannels(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		db := openDB(t, ns)
+		db := dbtest.Open(t, ns)
 		w := watch.New(db)
 		defer w.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -325,7 +311,7 @@ func TestFiltersAndChannels(t *testing.T) {
 
 func TestWaitFor(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		db := openDB(t, ns)
+		db := dbtest.Open(t, ns)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		go func() {
@@ -383,7 +369,7 @@ func routesAtLeast(db *ipdb.DB, n int) error {
 func TestLinkNameOfObjects(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.IP("link", "add", "v0", "type", "veth", "peer", "name", "v1")
-		db := openDB(t, ns)
+		db := dbtest.Open(t, ns)
 		w := watch.New(db)
 		defer w.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ipdb-go/ipdb/internal/dbtest"
 	"github.com/ipdb-go/ipdb/internal/nstest"
 )
 
@@ -220,7 +221,7 @@ func ipState(t *testing.T, ns *nstest.NS) string {
 func TestProgressBar(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.Batch("link add pb0 type bridge", "link set pb0 up", "addr add 192.0.2.1/24 dev pb0")
-		db := openDB(t, ns)
+		db := dbtest.Open(t, ns)
 		var buf lockedBuffer
 		const n = 300
 		bar := startProgress(db, &buf, n)

@@ -14,7 +14,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/ipdb-go/ipdb/internal/nstest"
-	"github.com/ipdb-go/ipdb/ipdb"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -25,21 +24,6 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	code := runContext(context.Background(), args, &out, &errb)
 	return code, out.String(), errb.String()
-}
-
-func openDB(t *testing.T, ns *nstest.NS) *ipdb.DB {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	db, err := ipdb.Open(ctx, ipdb.WithNetNS(ns.Name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.WaitSynced(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
 }
 
 // linkKeys are the link fields show prints, a subset of `ip -d -j link`.

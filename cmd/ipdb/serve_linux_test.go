@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipdb-go/ipdb/internal/dbtest"
 	"github.com/ipdb-go/ipdb/internal/nstest"
 )
 
@@ -35,7 +36,7 @@ func httpGet(t *testing.T, url string) (int, []byte) {
 // watch stream work.
 func TestServeMatchesIP(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		db := openDB(t, ns)
+		db := dbtest.Open(t, ns)
 		srv := newServer(db, 16)
 		hs := httptest.NewServer(srv)
 		defer hs.Close()
@@ -115,7 +116,7 @@ func TestServeMatchesIP(t *testing.T) {
 // with a JSON error body.
 func TestServeBadRequests(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		db := openDB(t, ns)
+		db := dbtest.Open(t, ns)
 		srv := newServer(db, 1)
 		hs := httptest.NewServer(srv)
 		defer hs.Close()
@@ -170,7 +171,7 @@ func TestServeBadRequests(t *testing.T) {
 // (goleak in TestMain).
 func TestServeLoad(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		db := openDB(t, ns)
+		db := dbtest.Open(t, ns)
 		srv := newServer(db, 128)
 		hs := httptest.NewServer(srv)
 		defer hs.Close()
