@@ -81,10 +81,7 @@ type Addr struct {
 // Kind implements Object.
 func (*Addr) Kind() Kind { return KindAddr }
 
-var addrFlagNames = []struct {
-	flag uint32
-	name string
-}{
+var addrFlagNames = []bitName{
 	{unix.IFA_F_SECONDARY, "secondary"},
 	{unix.IFA_F_NODAD, "nodad"},
 	{unix.IFA_F_OPTIMISTIC, "optimistic"},
@@ -103,20 +100,12 @@ var addrFlagNames = []struct {
 // ("secondary" is "temporary" for IPv6, as ip prints it); flags without a
 // name are returned as one hexadecimal number.
 func AddrFlagNames(family uint8, flags uint32) []string {
-	var names []string
-	for _, f := range addrFlagNames {
-		if flags&f.flag == 0 {
-			continue
-		}
-		flags &^= f.flag
-		name := f.name
-		if f.flag == unix.IFA_F_SECONDARY && family == unix.AF_INET6 {
-			name = "temporary"
-		}
-		names = append(names, name)
+	names, rest := appendBitNames(nil, flags, addrFlagNames)
+	if family == unix.AF_INET6 && flags&unix.IFA_F_SECONDARY != 0 {
+		names[0] = "temporary" // the first entry of the table
 	}
-	if flags != 0 {
-		names = append(names, fmt.Sprintf("%#x", flags))
+	if rest != 0 {
+		names = append(names, fmt.Sprintf("%#x", rest))
 	}
 	return names
 }

@@ -210,10 +210,7 @@ func (s *LinkStats) encode() []byte {
 // Kind implements Object.
 func (*Link) Kind() Kind { return KindLink }
 
-var linkFlagNames = []struct {
-	bit  uint32
-	name string
-}{
+var linkFlagNames = []bitName{
 	{unix.IFF_LOOPBACK, "LOOPBACK"}, {unix.IFF_BROADCAST, "BROADCAST"},
 	{unix.IFF_POINTOPOINT, "POINTOPOINT"}, {unix.IFF_MULTICAST, "MULTICAST"},
 	{unix.IFF_NOARP, "NOARP"}, {unix.IFF_ALLMULTI, "ALLMULTI"},
@@ -233,13 +230,7 @@ func LinkFlagNames(flags uint32) []string {
 	if flags&unix.IFF_UP != 0 && flags&unix.IFF_RUNNING == 0 {
 		names = append(names, "NO-CARRIER")
 	}
-	rest := flags &^ unix.IFF_RUNNING
-	for _, f := range linkFlagNames {
-		if rest&f.bit != 0 {
-			names = append(names, f.name)
-			rest &^= f.bit
-		}
-	}
+	names, rest := appendBitNames(names, flags&^unix.IFF_RUNNING, linkFlagNames)
 	if rest != 0 {
 		names = append(names, fmt.Sprintf("%#x", rest))
 	}

@@ -136,6 +136,24 @@ func newOp(v Verb, newType, delType uint16, object string, encode func() ([]byte
 	return op
 }
 
+// bitName names one flag bit.
+type bitName struct {
+	bit  uint32
+	name string
+}
+
+// appendBitNames appends the names of the bits of v that table names, in
+// table order, and returns them with the bits it did not name.
+func appendBitNames(names []string, v uint32, table []bitName) ([]string, uint32) {
+	for _, f := range table {
+		if v&f.bit != 0 {
+			names = append(names, f.name)
+			v &^= f.bit
+		}
+	}
+	return names, v
+}
+
 // invalidf returns an ErrInvalid-wrapped error with detail.
 func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)

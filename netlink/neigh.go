@@ -98,10 +98,7 @@ type Neigh struct {
 // Kind implements Object.
 func (*Neigh) Kind() Kind { return KindNeigh }
 
-var neighStateNames = []struct {
-	state uint16
-	name  string
-}{
+var neighStateNames = []bitName{
 	{unix.NUD_INCOMPLETE, "INCOMPLETE"},
 	{unix.NUD_REACHABLE, "REACHABLE"},
 	{unix.NUD_STALE, "STALE"},
@@ -119,23 +116,14 @@ func NeighStateNames(state uint16) []string {
 	if state == 0 {
 		return []string{"NONE"}
 	}
-	var names []string
-	for _, s := range neighStateNames {
-		if state&s.state != 0 {
-			names = append(names, s.name)
-			state &^= s.state
-		}
-	}
-	if state != 0 {
-		names = append(names, fmt.Sprintf("%#x", state))
+	names, rest := appendBitNames(nil, uint32(state), neighStateNames)
+	if rest != 0 {
+		names = append(names, fmt.Sprintf("%#x", rest))
 	}
 	return names
 }
 
-var neighFlagNames = []struct {
-	flag uint8
-	name string
-}{
+var neighFlagNames = []bitName{
 	{unix.NTF_USE, "use"},
 	{unix.NTF_SELF, "self"},
 	{unix.NTF_MASTER, "master"},
@@ -149,12 +137,7 @@ var neighFlagNames = []struct {
 // NeighFlagNames returns the names of the NTF_* flags set in flags, as
 // ip(8) and bridge(8) print them.
 func NeighFlagNames(flags uint8) []string {
-	var names []string
-	for _, f := range neighFlagNames {
-		if flags&f.flag != 0 {
-			names = append(names, f.name)
-		}
-	}
+	names, _ := appendBitNames(nil, uint32(flags), neighFlagNames)
 	return names
 }
 
