@@ -36,20 +36,7 @@ func addrSetup(t *testing.T, ns *nstest.NS) (*netlink.Conn, int, int) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return c, addrIfindex(t, ns, "veth0"), addrIfindex(t, ns, "veth1")
-}
-
-// addrIfindex returns a link's index as ip reports it.
-func addrIfindex(t *testing.T, ns *nstest.NS, name string) int {
-	t.Helper()
-	var links []struct {
-		Ifindex int `json:"ifindex"`
-	}
-	ns.IPJSON(&links, "link", "show", "dev", name)
-	if len(links) != 1 {
-		t.Fatalf("ip link show dev %s: %d links", name, len(links))
-	}
-	return links[0].Ifindex
+	return c, ns.Ifindex("veth0"), ns.Ifindex("veth1")
 }
 
 // addrCheck dumps all addresses with the library and compares them with

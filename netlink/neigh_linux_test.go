@@ -206,7 +206,7 @@ func TestNeighLiveFilter(t *testing.T) {
 			"neigh add 192.0.2.4 lladdr 02:00:00:00:00:04 dev veth1 nud permanent",
 			"neigh add 2001:db8::2 lladdr 02:00:00:00:00:05 dev veth1 nud stale",
 		)
-		br0 := addrIfindex(t, ns, "br0")
+		br0 := ns.Ifindex("br0")
 		neighCheck(t, c, ns)
 		for _, tc := range []struct {
 			name string
@@ -259,7 +259,7 @@ func TestNeighLiveFDB(t *testing.T) {
 			t.Fatal(err)
 		}
 		ns.Batch("link add br0 type bridge", "link set br0 up", "link set veth1 master br0")
-		br0, vx0 := addrIfindex(t, ns, "br0"), addrIfindex(t, ns, "vx0")
+		br0, vx0 := ns.Ifindex("br0"), ns.Ifindex("vx0")
 		neighBridge(t, ns, "fdb", "add", "02:00:00:00:00:aa", "dev", "veth1", "master", "static")
 		neighBridge(t, ns, "fdb", "add", "00:00:00:00:00:00", "dev", "vx0", "self", "dst", "203.0.113.7", "permanent")
 		neighBridge(t, ns, "fdb", "add", "02:00:00:00:00:ab", "dev", "vx0", "self", "dst", "203.0.113.8", "port", "4790", "vni", "77", "via", "veth0", "permanent")

@@ -41,19 +41,7 @@ func routeSetup(t testing.TB, ns *nstest.NS) (*netlink.Conn, uint32, uint32) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return c, routeIfindex(t, ns, "v0"), routeIfindex(t, ns, "v1")
-}
-
-func routeIfindex(t testing.TB, ns *nstest.NS, name string) uint32 {
-	t.Helper()
-	var links []struct {
-		Ifindex uint32 `json:"ifindex"`
-	}
-	ns.IPJSON(&links, "link", "show", "dev", name)
-	if len(links) != 1 {
-		t.Fatalf("ip link show dev %s: %d links", name, len(links))
-	}
-	return links[0].Ifindex
+	return c, uint32(ns.Ifindex("v0")), uint32(ns.Ifindex("v1"))
 }
 
 // routeCheck dumps every route with the library and compares the full

@@ -170,6 +170,20 @@ func (ns *NS) IPJSON(v any, args ...string) {
 	}
 }
 
+// Ifindex returns the index of the link named name, as ip reports it, and
+// fails the test if there is no such link.
+func (ns *NS) Ifindex(name string) int {
+	ns.t.Helper()
+	var links []struct {
+		Ifindex int `json:"ifindex"`
+	}
+	ns.IPJSON(&links, "link", "show", "dev", name)
+	if len(links) != 1 {
+		ns.t.Fatalf("ip link show dev %s: %d links", name, len(links))
+	}
+	return links[0].Ifindex
+}
+
 // Batch feeds lines to `ip -n NAME -batch -` and fails the test if any
 // fails.
 func (ns *NS) Batch(lines ...string) {
