@@ -19,6 +19,7 @@ import (
 type DB struct {
 	opts   options
 	mem    *memdb.MemDB
+	ids    [len(specs)]*idIndexer // primary indexes, primed by the writer
 	listen *netlink.Conn // multicast notifications
 	cmd    *netlink.Conn // dumps: initial sync, resyncs, reconciles
 	log    *changeLog
@@ -59,20 +60,14 @@ type DB struct {
 // in. Open returns once the sockets are set up; ctx bounds that setup only.
 // Close stops everything Open started.
 func Open(ctx context.Context, opts ...Option) (*DB, error) {
-	o := defaultOptions()
-	for _, opt := range opts {
-		if err := opt(&o); err != nil {
-			return nil, err
-		}
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	mem, err := newMemDB()
+	db, err := newDB(opts)
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{opts: o, mem: mem, log: newChangeLog(o.logSize), synced: make(chan struct{}), done: make(chan struct{})}
+	o := db.opts
 	db.queue.init(o.queueMax)
 	cfg := netlink.Config{NetNS: o.netns, NetNSFD: o.netnsFD}
 	lcfg := cfg
@@ -91,6 +86,22 @@ func Open(ctx context.Context, opts ...Option) (*DB, error) {
 	go db.readLoop(runCtx)
 	go db.applyLoop(runCtx)
 	return db, nil
+}
+
+// newDB returns a database with its options, tables and change log, and
+// nothing started.
+func newDB(opts []Option) (*DB, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	mem, ids, err := newMemDB()
+	if err != nil {
+		return nil, err
+	}
+	return &DB{opts: o, mem: mem, ids: ids, log: newChangeLog(o.logSize), synced: make(chan struct{}), done: make(chan struct{})}, nil
 }
 
 // Close stops the listener and applier, closes the sockets and waits for

@@ -28,17 +28,10 @@ type Replay struct {
 // and the size of WithChangeLog apply as they do to Open; options about
 // namespaces and sockets have no effect.
 func NewReplay(opts ...Option) (*Replay, error) {
-	o := defaultOptions()
-	for _, opt := range opts {
-		if err := opt(&o); err != nil {
-			return nil, err
-		}
-	}
-	mem, err := newMemDB()
+	db, err := newDB(opts)
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{opts: o, mem: mem, log: newChangeLog(o.logSize), synced: make(chan struct{}), done: make(chan struct{})}
 	close(db.synced)
 	db.rev.Store(1)
 	db.log.commit(1, nil)

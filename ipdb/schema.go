@@ -64,6 +64,26 @@ func (ix keyIndexer) FromObject(raw any) (bool, []byte, error) {
 	return k != nil, k, nil
 }
 
+// idIndexer is a table's primary index. The applier has always built an
+// object's key before it inserts or deletes it, so it hands the key over
+// (prime) and FromObject does not build it a second time. One per table
+// and database; the primed pair is guarded by go-memdb's writer lock,
+// since only a write transaction inserts or deletes.
+type idIndexer struct {
+	keyIndexer
+	obj netlink.Object
+	key []byte
+}
+
+func (ix *idIndexer) prime(o netlink.Object, key []byte) { ix.obj, ix.key = o, key }
+
+func (ix *idIndexer) FromObject(raw any) (bool, []byte, error) {
+	if o, ok := raw.(netlink.Object); ok && o == ix.obj {
+		return ix.key != nil, ix.key, nil
+	}
+	return ix.keyIndexer.FromObject(raw)
+}
+
 func (ix keyIndexer) FromArgs(args ...any) ([]byte, error) {
 	if len(args) != 1 {
 		return nil, fmt.Errorf("%w: want one key argument, got %d", ErrInvalid, len(args))
@@ -77,33 +97,37 @@ func (ix keyIndexer) FromArgs(args ...any) ([]byte, error) {
 
 func (ix keyIndexer) PrefixFromArgs(args ...any) ([]byte, error) { return ix.FromArgs(args...) }
 
-// newMemDB returns the database's tables. It writes to a snapshot of a
-// new go-memdb: a snapshot does not track the watch channels of the nodes
-// it copies, which ipdb never uses (it has its own change log) and which
-// make a large transaction's commit walk the whole tree.
-func newMemDB() (*memdb.MemDB, error) {
-	mem, err := memdb.NewMemDB(newSchema())
+// newMemDB returns the database's tables and their primary indexes. It
+// writes to a snapshot of a new go-memdb: a snapshot does not track the
+// watch channels of the nodes it copies, which ipdb never uses (it has its
+// own change log) and which make a large transaction's commit walk the
+// whole tree.
+func newMemDB() (*memdb.MemDB, [len(specs)]*idIndexer, error) {
+	schema, ids := newSchema()
+	mem, err := memdb.NewMemDB(schema)
 	if err != nil {
-		return nil, fmt.Errorf("ipdb: schema: %w", err)
+		return nil, ids, fmt.Errorf("ipdb: schema: %w", err)
 	}
-	return mem.Snapshot(), nil
+	return mem.Snapshot(), ids, nil
 }
 
-func newSchema() *memdb.DBSchema {
+func newSchema() (*memdb.DBSchema, [len(specs)]*idIndexer) {
 	s := &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{}}
+	var ids [len(specs)]*idIndexer
 	for _, sp := range specs {
 		if sp == nil {
 			continue
 		}
+		ids[sp.kind] = &idIndexer{keyIndexer: keyIndexer{key: sp.key}}
 		idx := map[string]*memdb.IndexSchema{
-			"id": {Name: "id", Unique: true, Indexer: keyIndexer{key: sp.key}},
+			"id": {Name: "id", Unique: true, Indexer: ids[sp.kind]},
 		}
 		for name, is := range sp.indexes {
 			idx[name] = is
 		}
 		s.Tables[sp.table] = &memdb.TableSchema{Name: sp.table, Indexes: idx}
 	}
-	return s
+	return s, ids
 }
 
 // Key returns the identity the database gives o: two objects with equal

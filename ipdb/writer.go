@@ -15,6 +15,7 @@ import (
 type writer struct {
 	txn  *memdb.Txn
 	base *memdb.Txn
+	ids  *[len(specs)]*idIndexer
 	// dirty holds, per kind, the keys this transaction wrote. Keys are
 	// never modified after they are built, so the map's strings share
 	// their bytes.
@@ -23,7 +24,7 @@ type writer struct {
 
 func (db *DB) newWriter() *writer {
 	base := db.mem.Txn(false)
-	return &writer{txn: db.mem.Txn(true), base: base}
+	return &writer{txn: db.mem.Txn(true), base: base, ids: &db.ids}
 }
 
 func keyString(key []byte) string { return unsafe.String(unsafe.SliceData(key), len(key)) }
@@ -51,12 +52,15 @@ func (w *writer) lookup(sp *kindSpec, key []byte) (netlink.Object, error) {
 // put inserts or replaces o, whose key is key.
 func (w *writer) put(sp *kindSpec, o netlink.Object, key []byte) error {
 	w.markDirty(sp, key)
+	w.ids[sp.kind].prime(o, key)
 	return w.txn.Insert(sp.table, o)
 }
 
 // remove deletes o.
 func (w *writer) remove(sp *kindSpec, o netlink.Object) error {
-	w.markDirty(sp, sp.key(o))
+	key := sp.key(o)
+	w.markDirty(sp, key)
+	w.ids[sp.kind].prime(o, key)
 	return w.txn.Delete(sp.table, o)
 }
 
