@@ -20,8 +20,8 @@ type DB struct {
 	opts   options
 	mem    *memdb.MemDB
 	ids    [len(specs)]*idIndexer // primary indexes, primed by the writer
-	listen *netlink.Conn // multicast notifications
-	cmd    *netlink.Conn // dumps: initial sync, resyncs, reconciles
+	listen *netlink.Conn          // multicast notifications
+	cmd    *netlink.Conn          // dumps: initial sync, resyncs, reconciles
 	log    *changeLog
 	synced chan struct{}
 
