@@ -231,6 +231,15 @@ func (db *DB) AppendChangesSince(dst []Change, rev uint64, max int) ([]Change, u
 	return db.log.since(dst, rev, max)
 }
 
+// stampDeadlines turns the remaining lifetimes of an address, as the kernel
+// sent them, into deadlines (netlink.Addr.SetDeadlines), at the time the
+// message was read.
+func stampDeadlines(o netlink.Object, received time.Time) {
+	if a, ok := o.(*netlink.Addr); ok {
+		a.SetDeadlines(received)
+	}
+}
+
 // readLoop moves notifications from the listener socket to the queue, so
 // that the socket is drained even while the applier dumps.
 func (db *DB) readLoop(ctx context.Context) {
@@ -244,22 +253,35 @@ func (db *DB) readLoop(ctx context.Context) {
 			return nil
 		})
 		if len(batch) > 0 {
-			db.queue.push(batch)
+			received := time.Now()
+			for _, u := range batch {
+				stampDeadlines(u.Object, received)
+			}
+		}
+		if len(batch) > 0 && !db.queue.push(batch) {
+			db.overflows.Add(1)
 		}
 		switch {
 		case err == nil:
 		case ctx.Err() != nil || errors.Is(err, netlink.ErrClosed):
 			return
 		case errors.Is(err, unix.ENOBUFS):
+			// What is still queued in the socket is older than the loss
+			// (see DiscardQueued): throw it away with everything queued
+			// here, so that only an unbroken stream follows the resync's
+			// dump. The ordering argument is in doc.go ("Overflow").
 			db.overflows.Add(1)
 			db.lastLoss.Store(time.Now().UnixNano())
-			db.queue.markLost()
+			if _, err := db.listen.DiscardQueued(); err != nil && !errors.Is(err, netlink.ErrClosed) {
+				db.fail(fmt.Errorf("ipdb: listener: %w", err))
+			}
+			db.queue.restart()
 		case errors.Is(err, netlink.ErrMalformed):
 			db.decodeErrors.Add(1)
-			db.queue.markLost()
+			db.queue.restart()
 		default:
 			db.fail(fmt.Errorf("ipdb: listener: %w", err))
-			db.queue.markLost()
+			db.queue.restart()
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
@@ -535,6 +557,7 @@ func (db *DB) streamChunks(ctx context.Context, sp *kindSpec, s scope, in func(n
 			if in != nil && !in(o) || !sp.keep(&db.opts, o) {
 				return nil
 			}
+			stampDeadlines(o, time.Now())
 			if chunk = append(chunk, o); len(chunk) == chunkLen {
 				err := send(chunk)
 				chunk = make([]netlink.Object, 0, chunkLen)
@@ -655,16 +678,37 @@ func (q *updateQueue) init(max int) {
 	q.signal = make(chan struct{}, 1)
 }
 
-func (q *updateQueue) push(b []netlink.Update) {
+// push queues a batch and reports whether it could. Past the bound the
+// batch is dropped: that is a gap in the stream, so everything queued
+// before it goes too (restartLocked).
+func (q *updateQueue) push(b []netlink.Update) bool {
 	q.mu.Lock()
-	if q.n+len(b) > q.max {
-		q.lost = true
-	} else {
+	ok := q.n+len(b) <= q.max
+	if ok {
 		q.batches = append(q.batches, b)
 		q.n += len(b)
+	} else {
+		q.restartLocked()
 	}
 	q.mu.Unlock()
 	q.wake()
+	return ok
+}
+
+// restart marks a gap in the stream of notifications: it discards every
+// batch queued so far, which is older than the gap, and asks the applier
+// for a resync. Batches pushed afterwards are newer than the gap and are
+// applied after the resync's dump.
+func (q *updateQueue) restart() {
+	q.mu.Lock()
+	q.restartLocked()
+	q.mu.Unlock()
+	q.wake()
+}
+
+func (q *updateQueue) restartLocked() {
+	clear(q.batches)
+	q.batches, q.n, q.lost = q.batches[:0], 0, true
 }
 
 func (q *updateQueue) pushJobs(jobs []reconcileJob) {

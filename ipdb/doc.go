@@ -16,6 +16,46 @@
 // write transaction: only true differences become changes, and Stats counts
 // it. Resync forces the same.
 //
+// # Overflow: why the resync is ordered
+//
+// Every notification carries the whole state of its object (or its
+// deletion), and the kernel queues them on the listener socket in the
+// order it made the changes. So if a dump starts at time T and every
+// notification sent after some time S <= T is applied after the dump, in
+// order, the result is the kernel's state: for an object with no
+// notification after S, the dump read it after S and nothing changed it
+// since; for any other, the last notification applied is its newest state.
+// What must never happen is a notification sent before a gap (a lost
+// message) being applied after the dump: the notifications that would have
+// superseded it may be exactly the ones lost, and the stale one overwrites
+// newer dump state. That was the fault of a 200,000-route flush and re-add,
+// whose queued deletes removed re-added routes after the resync.
+//
+// The protocol:
+//   - On ENOBUFS the kernel has marked the socket congested
+//     (NETLINK_S_CONGESTED) and delivers nothing more until its queue has
+//     been emptied once (netlink_broadcast_deliver, netlink_rcv_wake in
+//     net/netlink/af_netlink.c). Everything still queued in the socket is
+//     therefore older than the loss. The reader discards it without
+//     decoding (netlink.Conn.DiscardQueued) until the queue is empty: the
+//     point S after which the stream is unbroken.
+//   - The reader then discards every batch queued for the applier (all of
+//     them older than S) and flags the loss. A batch dropped because the
+//     applier's queue is full, and a malformed message, are gaps too and
+//     are handled the same way.
+//   - The applier, seeing the flag, waits until no ENOBUFS came for 100 ms
+//     (a dump in the middle of a burst would be lost again), then dumps
+//     and sweeps. Its dump starts after S.
+//   - Batches queued after S are applied after the dump, in order. They
+//     form the unbroken stream from S, so by the argument above no older
+//     message overwrites newer dump state. Those that the dump already
+//     reflects change nothing (equal objects are not changes).
+//   - A new loss during any of this starts the protocol again.
+//
+// Targeted re-reads (below) rely on the same argument: notifications
+// taken from the queue before a re-read's dump are applied before it, the
+// rest after, and none is ever dropped without a resync.
+//
 // # What the kernel does not announce
 //
 // The database also follows what the kernel changes without a
