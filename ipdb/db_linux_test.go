@@ -22,11 +22,6 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// The cache holds the remaining lifetimes of an address as of its last
-	// notification; ip computes them at the time it is run. A long test
-	// run on a loaded machine can separate the two by more than the
-	// oracle's default slack.
-	oracle.AddrLifetimeSlack = 120
 	goleak.VerifyTestMain(m)
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"reflect"
+	"time"
 
 	"github.com/hashicorp/go-memdb"
 	"github.com/ipdb-go/ipdb/netlink"
@@ -76,10 +77,9 @@ var linkSpec = kindSpec{
 		return c.LinkDump(ctx, &netlink.LinkFilter{Index: int(s.ifindex)}, func(l *netlink.Link) error { return fn(l) })
 	},
 	equal: func(a, b netlink.Object) bool {
-		// Counters change all the time; they are not a change of the link.
-		x, y := *a.(*netlink.Link), *b.(*netlink.Link)
-		x.Stats, y.Stats = nil, nil
-		x.Unknown, y.Unknown = withoutCounters(x.Unknown), withoutCounters(y.Unknown)
+		// Counters and timers change all the time; they are not a change
+		// of the link (netlink's list of volatile attributes).
+		x, y := a.(*netlink.Link).Stable(), b.(*netlink.Link).Stable()
 		return reflect.DeepEqual(x, y)
 	},
 	indexes: map[string]*memdb.IndexSchema{
@@ -87,21 +87,6 @@ var linkSpec = kindSpec{
 			return linkNameKey(o.(*netlink.Link).Name)
 		}}},
 	},
-}
-
-// withoutCounters drops the raw link attributes that carry counters and
-// timestamps: IFLA_STATS, and IFLA_AF_SPEC, whose IPv6 part holds the
-// interface's packet statistics and timers.
-func withoutCounters(attrs []netlink.Attribute) []netlink.Attribute {
-	var out []netlink.Attribute
-	for _, a := range attrs {
-		switch a.Type &^ (unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER) {
-		case unix.IFLA_STATS, unix.IFLA_AF_SPEC:
-		default:
-			out = append(out, a)
-		}
-	}
-	return out
 }
 
 func linkNameKey(name string) []byte {
@@ -137,12 +122,40 @@ var addrSpec = kindSpec{
 	dump: func(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error {
 		return c.AddrDump(ctx, &netlink.AddrFilter{Family: s.family, Index: int(s.ifindex)}, func(a *netlink.Addr) error { return fn(a) })
 	},
-	equal: func(a, b netlink.Object) bool {
-		// The cache-info timestamps move on every refresh.
-		x, y := *a.(*netlink.Addr), *b.(*netlink.Addr)
-		x.Created, x.Updated, y.Created, y.Updated = 0, 0, 0, 0
-		return reflect.DeepEqual(x, y)
-	},
+	equal: func(a, b netlink.Object) bool { return addrEqual(a.(*netlink.Addr), b.(*netlink.Addr)) },
+}
+
+// deadlineSlack is how far apart two deadlines computed from the
+// remaining lifetimes of two messages may be and still be the same: the
+// kernel rounds what remains down to whole seconds, and a message is read
+// a little after it is sent.
+const deadlineSlack = 2 * time.Second
+
+// addrEqual compares two versions of an address: the lifetimes as
+// deadlines (within deadlineSlack), not as the seconds that remained when
+// each message was sent; the cache-info timestamps not at all (the kernel
+// moves them whenever it re-sets the lifetimes, which the deadlines show).
+func addrEqual(a, b *netlink.Addr) bool {
+	if !sameLifetime(a.ValidLifetime, b.ValidLifetime, a.ValidUntil, b.ValidUntil) ||
+		!sameLifetime(a.PreferredLifetime, b.PreferredLifetime, a.PreferredUntil, b.PreferredUntil) {
+		return false
+	}
+	x, y := *a, *b
+	x.ValidLifetime, x.PreferredLifetime, y.ValidLifetime, y.PreferredLifetime = 0, 0, 0, 0
+	x.ValidUntil, x.PreferredUntil, y.ValidUntil, y.PreferredUntil = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	x.Created, x.Updated, y.Created, y.Updated = 0, 0, 0, 0
+	return reflect.DeepEqual(x, y)
+}
+
+// sameLifetime compares one lifetime of two versions of an address: by
+// deadline where both have one, otherwise as received (permanent, or read
+// without a time).
+func sameLifetime(la, lb uint32, ua, ub time.Time) bool {
+	if ua.IsZero() || ub.IsZero() {
+		return ua.IsZero() && ub.IsZero() && la == lb
+	}
+	d := ua.Sub(ub)
+	return d < deadlineSlack && d > -deadlineSlack
 }
 
 // neighKey: ifindex, family, then for the FDB the link-layer address,
