@@ -261,6 +261,9 @@ func (db *DB) readLoop(ctx context.Context) {
 		if len(batch) > 0 && !db.queue.push(batch) {
 			db.overflows.Add(1)
 		}
+		if db.opts.readPause > 0 {
+			time.Sleep(db.opts.readPause)
+		}
 		switch {
 		case err == nil:
 		case ctx.Err() != nil || errors.Is(err, netlink.ErrClosed):

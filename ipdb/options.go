@@ -20,8 +20,12 @@ type options struct {
 	readBuffer int
 	logSize    int
 	batchMax   int
-	queueMax   int
-	refresh    time.Duration
+	// readPause, for tests only (export_test.go), makes the reader sleep
+	// after each batch, so that the socket's backlog grows as it does on
+	// a loaded host.
+	readPause time.Duration
+	queueMax  int
+	refresh   time.Duration
 }
 
 func defaultOptions() options {

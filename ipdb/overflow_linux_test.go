@@ -19,7 +19,8 @@ import (
 var (
 	overflowRoutes = flag.Int("overflow.routes", 30000, "routes flushed and re-added per cycle by TestOverflowFlushReadd")
 	overflowCycles = flag.Int("overflow.cycles", 3, "flush and re-add cycles of TestOverflowFlushReadd")
-	overflowBuffer = flag.Int("overflow.rcvbuf", 64<<10, "listener receive buffer of TestOverflowFlushReadd in bytes; 0 means the default")
+	overflowBuffer = flag.Int("overflow.rcvbuf", 1<<20, "listener receive buffer of TestOverflowFlushReadd in bytes; 0 means the default")
+	overflowPause  = flag.Duration("overflow.pause", 2*time.Millisecond, "pause of TestOverflowFlushReadd's listener after each batch it reads, as on a loaded host; 0 for none")
 )
 
 // TestOverflowFlushReadd is the scenario of a full table flushed and
@@ -27,8 +28,11 @@ var (
 // same routes added again with ip -batch, so that the listener overflows
 // in the middle of the burst. Notifications still queued from before the
 // loss must never be applied over the resync's dump: once the burst is
-// over, the cache must equal the kernel and stay so. The full scenario is
-// -overflow.routes=200000 -overflow.cycles=10 -overflow.rcvbuf=0.
+// over, the cache must equal the kernel and stay so. The listener pauses
+// after each batch, as on a loaded host, so that much is still queued in
+// the socket when it overflows. The full scenario is
+// -overflow.routes=200000 -overflow.cycles=10 -overflow.rcvbuf=0
+// -overflow.pause=0.
 func TestOverflowFlushReadd(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.IP("link", "add", "i0", "type", "ifb")
@@ -41,6 +45,9 @@ func TestOverflowFlushReadd(t *testing.T) {
 		var opts []ipdb.Option
 		if *overflowBuffer > 0 {
 			opts = append(opts, ipdb.WithReadBuffer(*overflowBuffer))
+		}
+		if *overflowPause > 0 {
+			opts = append(opts, ipdb.WithReadPause(*overflowPause))
 		}
 		for _, o := range []struct {
 			name string
