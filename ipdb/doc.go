@@ -59,13 +59,36 @@
 // # What the kernel does not announce
 //
 // The database also follows what the kernel changes without a
-// notification, and stays equal to `ip -j` output:
-//   - routes, addresses and neighbours that go with a link that is deleted
-//     or taken down, and the linkdown flag of routes on carrier changes
-//     (targeted re-dumps filtered by link in the kernel, or deletes
-//     synthesized inside the same transaction for a deleted link);
-//   - IPv4 routes removed with the address they use as preferred source;
-//   - IPv6 multipath routes announced hop by hop (the route is re-read);
+// notification, and stays equal to `ip -j` output. All of it is decided in
+// one place, silentEffects (reconcile.go), which maps each notification
+// (and each change a re-read finds) to targeted re-reads; the list, with
+// the kernel function responsible and the live test that covers it
+// (TestSilentKernelChanges, TestDisableIPv6, TestDifferential):
+//   - link taken down or deleted: its IPv4 routes go (fib_sync_down_dev
+//     from fib_netdev_event), its IPv6 addresses and routes
+//     (addrconf_ifdown) and its neighbours (neigh_ifdown); routes through a
+//     link without carrier get or lose the linkdown flag
+//     (fib_sync_down_dev, fib_sync_up, rt6_sync_down_dev). The routes,
+//     addresses and neighbours of the link are re-read, now and after the
+//     kernel's deferred work; for a deleted link they are deleted inside
+//     the same transaction (IPv6 multipath routes that keep other hops are
+//     re-read);
+//   - an IPv4 address removed: routes using it as preferred source go
+//     (fib_sync_down_addr); if it was the link's last IPv4 address, every
+//     IPv4 route through the link and its ARP entries go too
+//     (fib_del_ifaddr -> fib_disable_ip: fib_sync_down_dev, arp_ifdown);
+//   - an MTU below 1280 or disable_ipv6 tears IPv6 down on the link
+//     (addrconf_notify NETDEV_CHANGEMTU, addrconf_disable_ipv6 ->
+//     addrconf_ifdown): addresses and routes go, announced; the
+//     link re-read that follows an MTU change catches the rest;
+//   - IPv6 multipath routes announced hop by hop (fib6_add_rt2 siblings,
+//     fib6_del): the route is re-read;
+//   - a goto rule is flagged unresolved while no rule has its target
+//     priority, and a rule naming a missing iif or oif is flagged
+//     detached; both flags flip without a notification when the target
+//     rule or the link comes, goes or is renamed (fib_nl_newrule,
+//     fib_nl_delrule, fib_rules_event: attach_rules, detach_rules): the
+//     rules are re-read, only if some rule refers to it;
 //   - attributes that settle just after a link event: a veth's peer index,
 //     a bridge's offload limits, a tun/tap's persist flag, the device
 //     address lists shown as "self permanent" FDB entries (links and
@@ -74,18 +97,32 @@
 //     for its own MLD and IGMP reports, which are never announced: links
 //     and neighbours are re-read every WithRefresh interval (2 s).
 //
+// Attributes the kernel changes continuously (counters, bridge and
+// bridge-port timers: netlink.Link.Stable; address lifetimes, kept as
+// deadlines: netlink.Addr.Remaining) are never a change, never start a
+// re-read and never a conflict in package txn.
+//
 // # Keys and indexes
 //
-// Each table is keyed by the kernel's identity of its objects, as binary
-// keys built without fmt or reflection: a link by ifindex; an address by
-// (ifindex, family, local, prefix length, peer); a route by (family, table,
-// destination, TOS, priority, IPv6 source, type, next hops); a neighbour by
-// (ifindex, family, destination, proxy) or an FDB entry by (ifindex, MAC,
-// VLAN, self/master, VNI, remote); a rule by its whole selector. Keys start
-// with the fields queries scan by, so addresses and neighbours of a link and
-// routes of a table are prefix scans of the primary index; only links have
-// a second index (by name). Routes have no per-link index, which would cost
-// about 400 bytes per route; RoutesOf scans.
+// Each table is keyed by the kernel's identity of its objects, what the
+// kernel compares to decide that two objects are the same (each key's doc
+// comment names the kernel function; TestIdentity adds pairs that differ
+// in one identity field only), as binary keys built without fmt or
+// reflection: a link by ifindex; an IPv4 address by (ifindex, local,
+// prefix length, peer), an IPv6 address by (ifindex, local); a route by
+// (family, table, destination, TOS, priority, IPv6 source, type, and for
+// IPv4 preferred source, protocol and scope, then next hops); a neighbour
+// by (ifindex, family, destination, proxy) or an FDB entry by (ifindex,
+// MAC, VLAN, self/master, VNI, remote); a rule by everything rule_exists
+// compares, protocol included. Keys start with the fields queries scan by,
+// so addresses and neighbours of a link and routes of a table are prefix
+// scans of the primary index; only links have a second index (by name).
+// Routes have no per-link index, which would cost about 400 bytes per
+// route; RoutesOf scans.
+//
+// Two rules identical in everything rule_exists compares can exist when a
+// client adds them without NLM_F_EXCL; the kernel cannot tell them apart
+// either (rule_find deletes the first), and the database keeps one.
 //
 // # Concurrency
 //

@@ -104,12 +104,20 @@ func linkIndex(o netlink.Object) uint32 {
 	return 0
 }
 
-// addrKey: ifindex, family, local address, prefix length, peer.
+// addrKey is an address's identity as the kernel compares addresses. IPv4
+// (__inet_insert_ifa, find_matching_ifa in net/ipv4/devinet.c): ifindex,
+// local address, prefix length and peer; 192.0.2.1/24 and 192.0.2.1/25 are
+// two addresses. IPv6 (ipv6_add_addr_hash, ipv6_get_ifaddr in
+// net/ipv6/addrconf.c): ifindex and local address only; a replace may
+// change the prefix length of the one address.
 func addrKey(a *netlink.Addr) []byte {
 	b := make([]byte, 0, 4+1+17+1+17)
 	b = appendU32(b, uint32(a.Index))
 	b = append(b, a.Family)
 	b = appendAddr(b, a.Prefix.Addr())
+	if a.Family == unix.AF_INET6 {
+		return b
+	}
 	b = append(b, uint8(a.Prefix.Bits()))
 	return appendAddr(b, a.Peer)
 }
@@ -229,13 +237,21 @@ func routeKeyPrefix(b []byte, r *netlink.Route) []byte {
 // destination, TOS and priority (and IPv6 source) still differ by type and
 // next hop: `ip route append` makes such IPv4 routes, and IPv6 keeps one
 // route per device for fe80::/64. So the key ends with the type and the
-// next hops. When the kernel merges IPv6 next hops into one multipath
-// route, or splits them, the database re-reads every route with that
-// identity prefix (see silentEffects).
+// next hops. An IPv4 route is one alias of its prefix (fib_table_insert,
+// fib_find_info in net/ipv4/fib_trie.c and fib_semantics.c): aliases may
+// also differ in preferred source, protocol and scope alone (the kernel's
+// own local routes do when two addresses share a local address), so those
+// are in the key too. When the kernel merges IPv6 next hops into one
+// multipath route, or splits them, the database re-reads every route with
+// that identity prefix (see silentEffects).
 func routeKey(r *netlink.Route) []byte {
 	var buf [128]byte
 	b := routeKeyPrefix(buf[:0], r)
 	b = append(b, uint8(r.Type))
+	if r.Family == unix.AF_INET {
+		b = appendAddr(b, r.PrefSrc)
+		b = append(b, uint8(r.Protocol), uint8(r.Scope))
+	}
 	b = appendAddr(b, r.Gateway)
 	b = appendU32(b, r.OIF)
 	if len(r.Multipath) > 0 {
@@ -305,14 +321,23 @@ func routeEqual(x, y *netlink.Route) bool {
 	return true
 }
 
-// ruleKey is the rule's full selector, as the kernel compares rules:
-// family and priority first, then every match and the action.
+// ruleStateFlags are the rule flags the kernel sets by itself: a goto
+// rule whose target is missing (FIB_RULE_UNRESOLVED), a rule whose iif or
+// oif does not exist (FIB_RULE_IIF_DETACHED, _OIF_DETACHED). They are
+// state, not identity, and they flip without a notification.
+const ruleStateFlags = unix.FIB_RULE_UNRESOLVED | unix.FIB_RULE_IIF_DETACHED | unix.FIB_RULE_OIF_DETACHED
+
+// ruleKey is the rule's identity as the kernel compares rules (rule_exists
+// in net/core/fib_rules.c, with the family's compare: fib4_rule_compare,
+// fib6_rule_compare): family and priority first, then the action and
+// table, every selector and the protocol (two rules that differ only in
+// FRA_PROTOCOL are two rules), and the flags the user sets (not).
 func ruleKey(r *netlink.Rule) []byte {
 	b := make([]byte, 0, 96)
 	b = append(b, r.Family)
 	b = appendU32(b, r.Priority)
-	b = append(b, uint8(r.Action), r.TOS, r.IPProto, r.L3MDev)
-	b = appendU32(b, r.Flags)
+	b = append(b, uint8(r.Action), r.TOS, r.IPProto, r.L3MDev, uint8(r.Protocol))
+	b = appendU32(b, r.Flags&^ruleStateFlags)
 	b = appendU32(b, r.Table)
 	b = appendU32(b, r.Mark)
 	b = appendU32(b, r.Mask)

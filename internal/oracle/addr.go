@@ -60,6 +60,9 @@ func CompareAddrs(ns *nstest.NS, got []*netlink.Addr) error {
 			plen, _ := a["prefixlen"].(float64)
 			fam, _ := a["family"].(string)
 			key := fmt.Sprintf("dev %d %s %s/%d", l.Ifindex, fam, local, int(plen))
+			if peer, ok := a["address"].(string); ok {
+				key += " peer " + peer
+			}
 			if _, dup := want[key]; dup {
 				return fmt.Errorf("ip printed %s twice", key)
 			}
@@ -74,6 +77,9 @@ func CompareAddrs(ns *nstest.NS, got []*netlink.Addr) error {
 			fam = "inet6"
 		}
 		key := fmt.Sprintf("dev %d %s %s/%d", a.Index, fam, a.Prefix.Addr(), a.Prefix.Bits())
+		if a.Peer.IsValid() {
+			key += " peer " + a.Peer.String()
+		}
 		if seen[key] {
 			diffs = append(diffs, key+": library returned it twice")
 			continue
