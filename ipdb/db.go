@@ -465,10 +465,12 @@ func (db *DB) applyUpdate(w *writer, u netlink.Update, changes []Change, fx *eff
 	if !sp.keep(&db.opts, u.Object) {
 		return changes
 	}
+	// A replace removes the route it replaced even when the new one is
+	// already here (a re-read found it before its notification came).
+	changes = replaceSiblings(w, sp, u, changes, fx)
 	if old != nil && sp.equal(old, u.Object) {
 		return changes
 	}
-	changes = replaceSiblings(w, sp, u, changes, fx)
 	if err := w.put(sp, u.Object, key); err != nil {
 		db.fail(fmt.Errorf("ipdb: insert %s: %w", u.Object, err))
 		return changes

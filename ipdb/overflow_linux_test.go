@@ -19,8 +19,8 @@ import (
 var (
 	overflowRoutes = flag.Int("overflow.routes", 30000, "routes flushed and re-added per cycle by TestOverflowFlushReadd")
 	overflowCycles = flag.Int("overflow.cycles", 3, "flush and re-add cycles of TestOverflowFlushReadd")
-	overflowBuffer = flag.Int("overflow.rcvbuf", 1<<20, "listener receive buffer of TestOverflowFlushReadd in bytes; 0 means the default")
-	overflowPause  = flag.Duration("overflow.pause", 2*time.Millisecond, "pause of TestOverflowFlushReadd's listener after each batch it reads, as on a loaded host; 0 for none")
+	overflowBuffer = flag.Int("overflow.rcvbuf", 4<<20, "listener receive buffer of TestOverflowFlushReadd in bytes; 0 means the default")
+	overflowPause  = flag.Duration("overflow.pause", 20*time.Millisecond, "pause of TestOverflowFlushReadd's listener after each batch it reads, as on a loaded host; 0 for none")
 )
 
 // TestOverflowFlushReadd is the scenario of a full table flushed and
