@@ -233,6 +233,7 @@ var linkTestCases = []linkTestCase{
 	{
 		kind: "tun",
 		add: func(t *testing.T, ns *nstest.NS, c *netlink.Conn, name string) {
+			nstest.NeedTun(t)
 			if err := netlink.CreateTuntap(ns.Name, name, &netlink.Tuntap{Type: netlink.TunType, VnetHdr: true, Owner: new(uint32(0))}); err != nil {
 				t.Fatal(err)
 			}
@@ -247,6 +248,7 @@ var linkTestCases = []linkTestCase{
 	{
 		kind: "tap",
 		add: func(t *testing.T, ns *nstest.NS, c *netlink.Conn, name string) {
+			nstest.NeedTun(t)
 			if err := netlink.CreateTuntap(ns.Name, name, &netlink.Tuntap{Type: netlink.TapType, MultiQueue: true, PI: true}); err != nil {
 				t.Fatal(err)
 			}
