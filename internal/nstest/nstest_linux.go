@@ -37,6 +37,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -329,9 +330,97 @@ func reexec(t *testing.T) {
 // namespace's root, so a user namespace's root cannot create tun/tap links.
 func NeedTun(t testing.TB) {
 	t.Helper()
-	f, err := os.OpenFile("/dev/net/tun", os.O_RDWR, 0)
-	if err != nil {
+	if err := CanTun(); err != nil {
 		t.Skipf("cannot open /dev/net/tun (tun/tap links need it): %v", err)
 	}
-	f.Close()
+}
+
+// CanTun returns nil if this process can open /dev/net/tun, and the
+// error otherwise (see NeedTun).
+func CanTun() error {
+	f, err := os.OpenFile("/dev/net/tun", os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// Eventually calls check until it returns nil, at most for timeout, and
+// returns check's last error. It is for comparisons of two reads of the
+// kernel (the library's and ip's) that can see two moments of a state the
+// kernel changes after the fact: linkwatch sets a new link's operstate and
+// carrier flags up to a second after the change that caused them
+// (net/core/link_watch.c), routes and addresses expire, the IPv6 stack
+// adds link-local addresses and routes when a link comes up. check must
+// read both sides again on every call.
+func Eventually(timeout time.Duration, check func() error) error {
+	deadline := time.Now().Add(timeout)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := check()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(wait)
+	}
+}
+
+// FallbackLinks are the devices the kernel creates in every new network
+// namespace once a tunnel module is loaded, unless the sysctl
+// net.core.fb_tunnels_only_for_init_net is 1: ip_gre's gre0, gretap0 and
+// erspan0, ipip's tunl0, sit's sit0, ip6_tunnel's ip6tnl0, ip6_gre's
+// ip6gre0, ip_vti's ip_vti0 and ip6_vti's ip6_vti0. They are down and
+// cannot be moved to another namespace. A namespace made by New holds lo
+// and any of these; tests that count links must allow for them.
+var FallbackLinks = []string{"gre0", "gretap0", "erspan0", "tunl0", "sit0", "ip6tnl0", "ip6gre0", "ip_vti0", "ip6_vti0"}
+
+// IsFallbackLink reports whether name is one of FallbackLinks.
+func IsFallbackLink(name string) bool { return slices.Contains(FallbackLinks, name) }
+
+// AllKindsEnv is the environment variable that says the kernel has every
+// link kind the tests use (.ci/vm/run.sh sets it in its guest): then a
+// kind the kernel lacks fails the test instead of skipping it.
+const AllKindsEnv = "IPDB_TEST_ALL_KINDS"
+
+// LacksKind ends the test because the kernel has no links of kind (err is
+// the kernel's answer): a skip with the reason, or a failure where
+// AllKindsEnv is set.
+func LacksKind(t testing.TB, kind string, err error) {
+	t.Helper()
+	if os.Getenv(AllKindsEnv) != "" {
+		t.Fatalf("this kernel lacks %s links (%v), but %s is set", kind, err, AllKindsEnv)
+	}
+	t.Skipf("this kernel lacks %s links: %v", kind, err)
+}
+
+// NeedKind ends the test through LacksKind unless the kernel can create
+// links of kind in ns (see HaveKind; args are the kind's required
+// options).
+func (ns *NS) NeedKind(t testing.TB, kind string, args ...string) {
+	t.Helper()
+	if err := ns.HaveKind(kind, args...); err != nil {
+		LacksKind(t, kind, err)
+	}
+}
+
+// SettleIPv6 waits, for at most timeout, until no IPv6 address in the
+// namespace is tentative: until duplicate address detection has finished,
+// the kernel has not yet added the address's local route
+// (addrconf_dad_completed in net/ipv6/addrconf.c), so a picture of the
+// namespace taken earlier lacks routes that appear by themselves later.
+// It fails the test if they are still tentative at the end.
+func (ns *NS) SettleIPv6(timeout time.Duration) {
+	ns.t.Helper()
+	err := Eventually(timeout, func() error {
+		out, err := ns.IPErr("-6", "addr", "show", "tentative")
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(out) != "" {
+			return fmt.Errorf("tentative IPv6 addresses after %v:\n%s", timeout, out)
+		}
+		return nil
+	})
+	if err != nil {
+		ns.t.Fatal(err)
+	}
 }
