@@ -335,3 +335,33 @@ func TestLinkVrfTableAndRules(t *testing.T) {
 		}
 	})
 }
+
+// TestLinkBridgeVlanFiltering turns VLAN filtering on and off on a bridge,
+// with its protocol and default PVID, and compares with ip after each
+// step.
+func TestLinkBridgeVlanFiltering(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		c := linkDial(t, ns)
+		linkAddOrLacks(t, c, "bridge vlan_filtering", &netlink.Link{Name: "br0", Info: &netlink.LinkInfo{Data: &netlink.Bridge{
+			VlanFiltering: new(true), VlanProtocol: new(uint16(unix.ETH_P_8021AD)), DefaultPVID: new(uint16(10)),
+		}}})
+		linkCheck(t, ns, c)
+		if d := linkInfoData(linkIPObject(t, ns, "br0")); d["vlan_filtering"] != 1.0 || d["vlan_protocol"] != "802.1ad" || d["vlan_default_pvid"] != 10.0 {
+			t.Fatalf("ip shows %v", d)
+		}
+		br := linkMust(t, c, "br0")
+		if d := br.Info.Data.(*netlink.Bridge); d.VlanFiltering == nil || !*d.VlanFiltering || *d.VlanProtocol != unix.ETH_P_8021AD || *d.DefaultPVID != 10 {
+			t.Fatalf("library reads %s", br)
+		}
+		err := c.LinkSet(t.Context(), &netlink.Link{Index: br.Index, Info: &netlink.LinkInfo{Data: &netlink.Bridge{
+			VlanFiltering: new(false), VlanProtocol: new(uint16(unix.ETH_P_8021Q)),
+		}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		linkCheck(t, ns, c)
+		if d := linkInfoData(linkIPObject(t, ns, "br0")); d["vlan_filtering"] != 0.0 || d["vlan_protocol"] != "802.1Q" || d["vlan_default_pvid"] != 10.0 {
+			t.Fatalf("ip shows %v", d)
+		}
+	})
+}

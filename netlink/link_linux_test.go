@@ -579,12 +579,13 @@ func TestLinkVethPeerNetns(t *testing.T) {
 			cmd.Process.Kill()
 			cmd.Wait()
 		}()
-		// Wait until the process has entered the namespace.
+		// Wait until the process has entered the namespace (at most 20 s:
+		// a loaded machine or an emulated guest can be that slow).
 		want, err := os.Readlink(ns2.Path)
 		if err != nil {
 			want = ""
 		}
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(20 * time.Second)
 		for {
 			got, _ := os.Readlink("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/ns/net")
 			self, _ := os.Readlink("/proc/self/ns/net")
