@@ -708,6 +708,8 @@ func tableJSON(s *ipdb.Snapshot, table string) []object {
 		return neighsJSON(s)
 	case "rules":
 		return rulesJSON(s)
+	case "fdb":
+		return fdbsJSON(s)
 	}
 	return nil
 }
@@ -724,20 +726,9 @@ func objectJSON(o netlink.Object, name names) object {
 	case *netlink.Route:
 		return routeJSON(o, name)
 	case *netlink.Neigh:
-		if o.Family == unix.AF_BRIDGE {
-			var f object
-			f.set("mac", o.LLAddr.String())
-			f.set("ifname", name(o.Index))
-			if o.Dst.IsValid() {
-				f.set("dst", o.Dst.String())
-			}
-			if o.VLAN != 0 {
-				f.set("vlan", o.VLAN)
-			}
-			f.set("state", netlink.NeighStateNames(o.State))
-			return f
-		}
 		return neighJSON(o, name)
+	case *netlink.FDB:
+		return fdbJSON(o, name)
 	case *netlink.Rule:
 		return ruleJSON(o)
 	}

@@ -84,6 +84,10 @@ func writeTable(w io.Writer, s *ipdb.Snapshot, table string) error {
 			row(name(n.Index), n.Dst.String(), n.LLAddr.String(),
 				strings.Join(netlink.NeighStateNames(n.State), ","), strings.Join(netlink.NeighFlagNames(n.Flags), ","))
 		}
+	case "fdb":
+		for _, r := range fdbRows(s, name) {
+			row(r...)
+		}
 	case "rules":
 		row("FAMILY", "PRIORITY", "RULE")
 		for r := range s.Rules() {
