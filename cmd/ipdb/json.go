@@ -559,13 +559,15 @@ func neighJSON(n *netlink.Neigh, name names) object {
 	return o
 }
 
-// neighsJSON renders the ARP and NDP entries; bridge forwarding entries
-// are left to `bridge fdb`, as ip does.
+// neighsJSON renders the ARP and NDP entries as `ip -j neigh show nud
+// all` does: without the proxy entries, which ip lists only with `ip neigh
+// show proxy` (Snapshot.Neighs has them), and without bridge forwarding
+// entries (the fdb table).
 func neighsJSON(s *ipdb.Snapshot) []object {
 	name := snapshotNames(s)
 	out := []object{}
 	for n := range s.Neighs() {
-		if n.Family != unix.AF_INET && n.Family != unix.AF_INET6 {
+		if n.Family != unix.AF_INET && n.Family != unix.AF_INET6 || n.Flags&unix.NTF_PROXY != 0 {
 			continue
 		}
 		out = append(out, neighJSON(n, name))
