@@ -242,11 +242,14 @@ func TestServeFDB(t *testing.T) {
 			t.Errorf("no fdb add event for 02:00:00:00:00:ab (err %v)", sc.Err())
 		}
 		cancel()
-		code, body := httpGet(t, hs.URL+"/metrics")
-		n := len(rawObjects(t, []byte(bridgeExec(t, ns, "-j", "fdb", "show"))))
-		if want := fmt.Sprintf(`ipdb_objects{table="fdb"} %d`, n); code != http.StatusOK || !strings.Contains(string(body), want) {
-			t.Errorf("metrics lack %q", want)
-		}
+		retry(t, "the fdb objects metric", func() error {
+			code, body := httpGet(t, hs.URL+"/metrics")
+			n := len(rawObjects(t, []byte(bridgeExec(t, ns, "-j", "fdb", "show"))))
+			if want := fmt.Sprintf(`ipdb_objects{table="fdb"} %d`, n); code != http.StatusOK || !strings.Contains(string(body), want) {
+				return fmt.Errorf("metrics lack %q", want)
+			}
+			return nil
+		})
 	})
 }
 
