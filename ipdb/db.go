@@ -186,7 +186,7 @@ func (db *DB) Stats() Stats {
 	}
 	return Stats{
 		Links: count(linkSpec.table), Addrs: count(addrSpec.table), Routes: count(routeSpec.table),
-		Neighs: count(neighSpec.table), Rules: count(ruleSpec.table),
+		Neighs: count(neighSpec.table), Rules: count(ruleSpec.table), FDB: count(fdbSpec.table),
 		Revision: db.rev.Load(), Events: db.events.Load(), Batches: db.batches.Load(),
 		Resyncs: db.resyncs.Load(), Reconciles: db.reconciles.Load(),
 		Overflows: db.overflows.Load(), DecodeErrors: db.decodeErrors.Load(),
@@ -389,10 +389,14 @@ func (db *DB) applyBatch(batch []netlink.Update, fx *effects) {
 	w := db.newWriter()
 	var changes []Change
 	var v6 []netlink.Update
+	var remotes []*netlink.FDB
 	for _, u := range batch {
 		changes = db.applyUpdate(w, u, changes, fx)
 		if r, ok := u.Object.(*netlink.Route); ok && r.Family == unix.AF_INET6 {
 			v6 = append(v6, u)
+		}
+		if f, ok := u.Object.(*netlink.FDB); ok && !u.Deleted() && fdbRemote(f) {
+			remotes = append(remotes, f)
 		}
 	}
 	db.events.Add(uint64(len(batch)))
@@ -400,6 +404,9 @@ func (db *DB) applyBatch(batch []netlink.Update, fx *effects) {
 	db.commit(w, changes)
 	if len(v6) > 0 {
 		ipv6Siblings(db.mem.Txn(false), v6, fx)
+	}
+	if len(remotes) > 0 {
+		fdbSiblings(db.mem.Txn(false), remotes, fx)
 	}
 }
 
@@ -663,7 +670,7 @@ func (db *DB) sweep(ctx context.Context, w *writer, sp *kindSpec, s scope, in fu
 }
 
 // refreshJobs re-read the tables the kernel changes without telling.
-var refreshJobs = []reconcileJob{{kind: netlink.KindLink}, {kind: netlink.KindNeigh}}
+var refreshJobs = []reconcileJob{{kind: netlink.KindLink}, {kind: netlink.KindNeigh}, {kind: netlink.KindFDB}}
 
 // updateQueue carries batches from the reader to the applier. It never
 // blocks the reader: past its bound it drops and flags the loss.

@@ -37,11 +37,14 @@ func compareAll(ns *nstest.NS, s *ipdb.Snapshot) error {
 	if err := oracle.CompareRoutes(ns, slices.Collect(s.Routes())); err != nil {
 		errs = append(errs, fmt.Errorf("routes: %w", err))
 	}
-	if err := oracle.CompareNeighs(ns, slices.Collect(s.Neighs())); err != nil {
+	if err := oracle.CompareIPNeighs(ns, slices.Collect(s.Neighs())); err != nil {
 		errs = append(errs, fmt.Errorf("neighs: %w", err))
 	}
 	if err := oracle.CompareRules(ns, slices.Collect(s.Rules())); err != nil {
 		errs = append(errs, fmt.Errorf("rules: %w", err))
+	}
+	if err := oracle.CompareFDB(ns, slices.Collect(s.FDB())); err != nil {
+		errs = append(errs, fmt.Errorf("fdb: %w", err))
 	}
 	return errors.Join(errs...)
 }

@@ -1,6 +1,7 @@
 // Package ipdb keeps an in-memory, indexed copy of one network namespace's
-// links, addresses, routes, neighbours and rules, and keeps it equal to the
-// kernel's state from rtnetlink notifications.
+// links, addresses, routes, neighbours, rules and forwarding database (FDB)
+// entries, and keeps it equal to the kernel's state from rtnetlink
+// notifications.
 //
 // # Sync
 //
@@ -64,9 +65,12 @@
 // (and each change a re-read finds) to targeted re-reads; the list, with
 // the kernel function responsible and the live test that covers it
 // (TestSilentKernelChanges, TestDisableIPv6, TestDifferential):
+//   - a vxlan FDB entry's remote replaced in place by `bridge fdb replace`,
+//     announced as the new remote only (vxlan_fdb_replace; the entry is
+//     re-read when it has more than one remote);
 //   - link taken down or deleted: its IPv4 routes go (fib_sync_down_dev
 //     from fib_netdev_event), its IPv6 addresses and routes
-//     (addrconf_ifdown) and its neighbours (neigh_ifdown); routes through a
+//     (addrconf_ifdown), its neighbours (neigh_ifdown) and FDB entries; routes through a
 //     link without carrier get or lose the linkdown flag
 //     (fib_sync_down_dev, fib_sync_up, rt6_sync_down_dev). The routes,
 //     addresses and neighbours of the link are re-read, now and after the
@@ -94,8 +98,10 @@
 //     address lists shown as "self permanent" FDB entries (links and
 //     forwarding entries are re-read shortly after);
 //   - a link's alias and the multicast neighbour entries the kernel creates
-//     for its own MLD and IGMP reports, which are never announced: links
-//     and neighbours are re-read every WithRefresh interval (2 s).
+//     for its own MLD and IGMP reports, and the multicast addresses it
+//     joins (shown as "self permanent" FDB entries), which are never
+//     announced: links, neighbours and FDB entries are re-read every
+//     WithRefresh interval (2 s).
 //
 // Attributes the kernel changes continuously (counters, bridge and
 // bridge-port timers: netlink.Link.Stable; address lifetimes, kept as
@@ -112,8 +118,9 @@
 // prefix length, peer), an IPv6 address by (ifindex, local); a route by
 // (family, table, destination, TOS, priority, IPv6 source, type, and for
 // IPv4 preferred source, protocol and scope, then next hops); a neighbour
-// by (ifindex, family, destination, proxy) or an FDB entry by (ifindex,
-// MAC, VLAN, self/master, VNI, remote); a rule by everything rule_exists
+// by (ifindex, family, destination, proxy); an FDB entry of a bridge's
+// table by (bridge, MAC, VLAN), one of a device's own table by (device,
+// MAC, VLAN, source VNI, remote) (see fdbKey); a rule by everything rule_exists
 // compares, protocol included. Keys start with the fields queries scan by,
 // so addresses and neighbours of a link and routes of a table are prefix
 // scans of the primary index; only links have a second index (by name).

@@ -166,21 +166,12 @@ func sameLifetime(la, lb uint32, ua, ub time.Time) bool {
 	return d < deadlineSlack && d > -deadlineSlack
 }
 
-// neighKey: ifindex, family, then for the FDB the link-layer address,
-// VLAN, self/master flags, VNI and remote; for ARP/NDP the destination and
-// whether it is a proxy entry.
+// neighKey: ifindex, family, destination and whether it is a proxy entry.
+// (FDB entries, family AF_BRIDGE, are a kind of their own: fdb.go.)
 func neighKey(n *netlink.Neigh) []byte {
 	b := make([]byte, 0, 48)
 	b = appendU32(b, uint32(n.Index))
 	b = append(b, n.Family)
-	if n.Family == unix.AF_BRIDGE {
-		b = append(b, uint8(len(n.LLAddr)))
-		b = append(b, n.LLAddr...)
-		b = binary.BigEndian.AppendUint16(b, n.VLAN)
-		b = append(b, n.Flags&(unix.NTF_SELF|unix.NTF_MASTER))
-		b = appendU32(b, n.VNI)
-		return appendAddr(b, n.Dst)
-	}
 	b = appendAddr(b, n.Dst)
 	return append(b, n.Flags&unix.NTF_PROXY)
 }
@@ -189,11 +180,14 @@ var neighSpec = kindSpec{
 	kind:  netlink.KindNeigh,
 	table: "neighs",
 	key:   func(o netlink.Object) []byte { return neighKey(o.(*netlink.Neigh)) },
-	keep:  func(opts *options, o netlink.Object) bool { return opts.keepFamily(o.(*netlink.Neigh).Family) },
+	keep: func(opts *options, o netlink.Object) bool {
+		f := o.(*netlink.Neigh).Family
+		return f != unix.AF_BRIDGE && opts.keepFamily(f)
+	},
 	dump: func(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error {
 		each := func(n *netlink.Neigh) error { return fn(n) }
 		for _, f := range []netlink.NeighFilter{
-			{Family: unix.AF_INET}, {Family: unix.AF_INET6}, {Family: unix.AF_BRIDGE},
+			{Family: unix.AF_INET}, {Family: unix.AF_INET6},
 			{Family: unix.AF_INET, Proxy: true}, {Family: unix.AF_INET6, Proxy: true},
 		} {
 			if s.family != 0 && f.Family != s.family {
@@ -370,7 +364,13 @@ var ruleSpec = kindSpec{
 	kind:  netlink.KindRule,
 	table: "rules",
 	key:   func(o netlink.Object) []byte { return ruleKey(o.(*netlink.Rule)) },
-	keep:  func(opts *options, o netlink.Object) bool { return opts.keepFamily(o.(*netlink.Rule).Family) },
+	keep: func(opts *options, o netlink.Object) bool {
+		// The rules of the multicast routing tables (families
+		// RTNL_FAMILY_IPMR and IP6MR, `ip mrule`) go with multicast
+		// routes, which are not kept either: the table is `ip rule`'s.
+		f := o.(*netlink.Rule).Family
+		return (f == unix.AF_INET || f == unix.AF_INET6) && opts.keepFamily(f)
+	},
 	dump: func(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error {
 		return c.RuleDump(ctx, &netlink.RuleFilter{Family: s.family}, func(r *netlink.Rule) error { return fn(r) })
 	},
@@ -387,6 +387,8 @@ func inScope(o netlink.Object, s scope) bool {
 		return (s.family == 0 || o.Family == s.family) && (s.ifindex == 0 || uint32(o.Index) == s.ifindex)
 	case *netlink.Neigh:
 		return (s.family == 0 || o.Family == s.family) && (s.ifindex == 0 || uint32(o.Index) == s.ifindex)
+	case *netlink.FDB:
+		return fdbInScope(o, s)
 	case *netlink.Route:
 		return (s.family == 0 || o.Family == s.family) && (s.table == 0 || o.Table == s.table) &&
 			(s.ifindex == 0 || routeUsesLink(o, s.ifindex))

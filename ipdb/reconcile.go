@@ -183,10 +183,6 @@ func linkJob(ifindex int) reconcileJob {
 	return reconcileJob{kind: netlink.KindLink, s: scope{ifindex: uint32(ifindex)}}
 }
 
-func fdbJob(ifindex int) reconcileJob {
-	return reconcileJob{kind: netlink.KindNeigh, s: scope{family: unix.AF_BRIDGE, ifindex: uint32(ifindex)}}
-}
-
 // silentEffects adds the reconciles a notification calls for, given the
 // object it replaces (old, nil if none): what the kernel changes as a side
 // effect without a notification of its own.
@@ -240,6 +236,7 @@ func silentEffects(u netlink.Update, old netlink.Object, fx *effects) {
 				{kind: netlink.KindRoute, s: s},
 				{kind: netlink.KindAddr, s: s},
 				{kind: netlink.KindNeigh, s: s},
+				{kind: netlink.KindFDB, s: s},
 			}
 			fx.now = append(fx.now, jobs...)
 			fx.later = append(fx.later, jobs...)
@@ -342,8 +339,8 @@ func replaceSiblings(w *writer, sp *kindSpec, u netlink.Update, changes []Change
 }
 
 // deleteByIfindex removes, inside txn, what a deleted link takes with it:
-// its addresses and neighbours, forwarding entries that name it as master,
-// and its routes. IPv4 routes die with any next hop's link; an IPv6
+// its addresses and neighbours, its forwarding entries (deleteFDBOf), and
+// its routes. IPv4 routes die with any next hop's link; an IPv6
 // multipath route only loses that hop, so it is re-read instead.
 func deleteByIfindex(w *writer, ifindex uint32, changes []Change, fx *effects) []Change {
 	txn := w.txn
@@ -362,19 +359,8 @@ func deleteByIfindex(w *writer, ifindex uint32, changes []Change, fx *effects) [
 			changes = append(changes, Change{Kind: sp.kind, Op: OpDelete, Old: o})
 		}
 	}
+	changes = deleteFDBOf(w, ifindex, changes)
 	var gone []netlink.Object
-	if it, err := txn.Get(neighSpec.table, "id"); err == nil {
-		for raw := it.Next(); raw != nil; raw = it.Next() {
-			if n := raw.(*netlink.Neigh); n.Master == int(ifindex) {
-				gone = append(gone, n)
-			}
-		}
-	}
-	for _, o := range gone {
-		_ = w.remove(&neighSpec, o)
-		changes = append(changes, Change{Kind: netlink.KindNeigh, Op: OpDelete, Old: o})
-	}
-	gone = gone[:0]
 	var trimmed []*netlink.Route
 	if it, err := txn.Get(routeSpec.table, "id"); err == nil {
 		for raw := it.Next(); raw != nil; raw = it.Next() {

@@ -1,7 +1,8 @@
 // Command ipdb shows, watches and changes a network namespace's links,
-// addresses, routes, neighbours and rules through an ipdb cache.
+// addresses, routes, neighbours, rules and bridge FDB entries through an
+// ipdb cache.
 //
-//	ipdb [--netns NAME] show [links|addrs|routes|neigh|rules] [-o table|json]
+//	ipdb [--netns NAME] show [links|addrs|routes|neigh|rules|fdb] [-o table|json]
 //	ipdb [--netns NAME] monitor [-o text|json]
 //	ipdb [--netns NAME] lookup ADDR [--table N] [--from ADDR]
 //	ipdb [--netns NAME] apply -f state.yaml [--dry-run] [--timeout D]
@@ -16,5 +17,6 @@
 // the stdout and stderr it is given, so that tests run it in-process. Each
 // subcommand lives in its own file (show.go, monitor.go, lookup.go,
 // apply.go with applyfile.go, serve.go); json.go renders objects as `ip -j`
-// does and table.go as aligned columns.
+// does and table.go as aligned columns; fdb.go renders FDB entries as
+// `bridge -j fdb show` and `bridge monitor fdb` do.
 package main

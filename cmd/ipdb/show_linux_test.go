@@ -34,7 +34,7 @@ func TestShowAll(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errs)
 		}
-		for _, want := range []string{"links:", "addrs:", "routes:", "neigh:", "rules:", "br7", "192.0.2.7/24", "INDEX  NAME"} {
+		for _, want := range []string{"links:", "addrs:", "routes:", "neigh:", "rules:", "fdb:", "br7", "192.0.2.7/24", "INDEX  NAME"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("show output lacks %q:\n%s", want, out)
 			}
