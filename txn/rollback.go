@@ -201,7 +201,7 @@ func restoreSpecs(pre, cur State, ss *specSet) *specSet {
 		seen[id] = true
 		s := RouteSpec{Dst: r.Dst, Table: r.Table, TOS: r.TOS, Priority: r.Priority, Type: r.Type, Gateway: r.Gateway,
 			Dev: preName(int(r.OIF)), Onlink: r.Flags&unix.RTNH_F_ONLINK != 0, Src: r.PrefSrc, Protocol: r.Protocol,
-			Scope: ptr(r.Scope)}
+			Scope: ptr(r.Scope), exact: true}
 		if r.Extra != nil && r.Extra.Metrics != nil {
 			s.Metrics = r.Extra.Metrics
 		} else {
@@ -282,16 +282,17 @@ func restoreSpecs(pre, cur State, ss *specSet) *specSet {
 
 	// Rules: each selector a spec names.
 	for i := range ss.rules {
-		want := normRule(ss.rules[i].Rule)
+		s := &ss.rules[i]
 		found := false
 		for r := range pre.Rules() {
-			if ruleMatches(normRule(*r), want) {
+			if ruleSpecMatches(r, s) {
 				rb.rules = append(rb.rules, RuleSpec{Rule: *r})
 				found = true
 			}
 		}
-		if !found {
-			rb.rules = append(rb.rules, RuleSpec{Rule: want, Absent: true})
+		if !found && !s.Absent {
+			// The rule did not exist: the rollback removes exactly it.
+			rb.rules = append(rb.rules, RuleSpec{Rule: normRule(s.Rule), Absent: true, exact: true})
 		}
 	}
 	return rb

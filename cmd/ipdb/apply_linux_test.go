@@ -159,10 +159,13 @@ func TestApplySampleThenShow(t *testing.T) {
 				t.Errorf("line %d: rule %v missing", r.Line, want)
 			}
 		}
-		// Again: nothing to do, its own exit status.
-		code, out, errs = runCmd(t, "--netns", ns.Name, "apply", "-f", file)
-		if code != exitNothingToDo {
-			t.Errorf("second apply: exit %d, want %d\n%s%s", code, exitNothingToDo, out, errs)
+		// Again: nothing to do, a success (0), and with
+		// --detailed-exitcode terraform's 0 for "no changes".
+		for _, args := range [][]string{{}, {"--detailed-exitcode"}, {"--detailed-exitcode", "--dry-run"}} {
+			code, out, errs = runCmd(t, append([]string{"--netns", ns.Name, "apply", "-f", file}, args...)...)
+			if code != exitApplied || !strings.Contains(out, "nothing to do") {
+				t.Errorf("second apply %v: exit %d, want 0\n%s%s", args, code, out, errs)
+			}
 		}
 	})
 }

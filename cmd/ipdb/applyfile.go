@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -247,12 +248,24 @@ func parseStateFile(data []byte) (*stateFile, error) {
 		return &stateFile{}, nil
 	}
 	doc := root.Content[0]
+	if err := checkStrict(doc); err != nil {
+		return nil, err
+	}
 	if doc.Kind != yaml.MappingNode {
 		return nil, errAt(doc, "the file must be a mapping with links, addresses, routes, neighbours and rules, got a %s", nodeKind(doc))
 	}
 	var st stateFile
+	neighKey := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(doc.Content); i += 2 {
 		key, val := doc.Content[i], doc.Content[i+1]
+		if key.Value == "neighbours" || key.Value == "neighbors" {
+			for k, n := range neighKey {
+				if k != key.Value {
+					return nil, errAt(key, "section %s repeats %s (line %d): they are the same section", key.Value, k, n.Line)
+				}
+			}
+			neighKey[key.Value] = key
+		}
 		var list any
 		switch key.Value {
 		case "links":
@@ -290,6 +303,39 @@ func parseStateFile(data []byte) (*stateFile, error) {
 		st.Neighbors = nil
 	}
 	return &st, nil
+}
+
+// checkStrict refuses, anywhere in the document, a key given twice in one
+// mapping (a section or an entry's key: YAML says keys are unique, and
+// merging or picking one would hide a mistake) and a number that is not
+// an integer (no setting of the file is fractional: yaml.v3 would cut
+// 1500.7 to 1500 silently).
+func checkStrict(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.MappingNode:
+		seen := make(map[string]int, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind == yaml.ScalarNode {
+				if first, ok := seen[k.Value]; ok {
+					return errAt(k, "%q given twice (first at line %d)", k.Value, first)
+				}
+				seen[k.Value] = k.Line
+			}
+		}
+	case yaml.ScalarNode:
+		if n.Tag == "!!float" {
+			return errAt(n, "%s is not an integer", n.Value)
+		}
+	case yaml.AliasNode:
+		return errAt(n, "aliases (*%s) are not supported in a state file", n.Value)
+	}
+	for _, c := range n.Content {
+		if err := checkStrict(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // decodeStrict decodes one list entry, refusing unknown keys, and appends
@@ -765,15 +811,18 @@ func (r *ruleYAML) spec() (txn.RuleSpec, error) {
 		rule.Table = uint32(*r.Table)
 	}
 	action := r.Action
-	if action == "" {
-		action = "lookup"
-		if r.Goto != 0 {
-			action = "goto"
-		}
+	if action == "" && r.Goto != 0 {
+		action = "goto"
 	}
-	a, ok := ruleActions[action]
-	if !ok {
-		return txn.RuleSpec{}, fmt.Errorf("unknown rule action %q (want lookup, goto, nop, blackhole, unreachable or prohibit)", action)
+	if action == "" && !r.Absent {
+		action = "lookup"
+	}
+	var a netlink.RuleAction // an absent entry without an action selects any
+	if action != "" {
+		var ok bool
+		if a, ok = ruleActions[action]; !ok {
+			return txn.RuleSpec{}, fmt.Errorf("unknown rule action %q (want lookup, goto, nop, blackhole, unreachable or prohibit)", action)
+		}
 	}
 	rule.Action = a
 	if a == netlink.RuleToTable && rule.Table == 0 && !r.Absent {
@@ -799,6 +848,13 @@ func (r *ruleYAML) spec() (txn.RuleSpec, error) {
 	}
 	if r.Not {
 		rule.Flags |= unix.FIB_RULE_INVERT
+	}
+	if r.Absent {
+		sel := rule
+		sel.Family = 0
+		if reflect.DeepEqual(sel, netlink.Rule{}) {
+			return txn.RuleSpec{}, errors.New("a rule with absent: true selects like ip rule del: give at least a priority, a selector or an action")
+		}
 	}
 	return txn.RuleSpec{Rule: rule, Absent: r.Absent}, nil
 }
