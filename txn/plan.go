@@ -794,7 +794,8 @@ func addrSatisfied(a *netlink.Addr, s *AddrSpec) bool {
 		(!s.Broadcast.IsValid() || a.Broadcast == s.Broadcast) &&
 		(s.Label == "" || a.Label == s.Label) &&
 		(s.Scope == nil || a.Scope == *s.Scope) &&
-		(s.Metric == nil || a.Metric == *s.Metric)
+		(s.Metric == nil || a.Metric == *s.Metric) &&
+		(!s.exact || a.Flags&addrConfigFlags == s.flags)
 }
 
 func (p *planner) planAddrSet(ref specRef, s *AddrSetSpec) error {
@@ -854,6 +855,14 @@ func (p *planner) planAddrs(ref specRef, link string, want []AddrSpec, inSet boo
 		verb, act := netlink.Add, Create
 		if ex != nil {
 			verb, act = netlink.Replace, Modify
+			// inet6_addr_modify ignores a metric (IFA_RT_PRIORITY) of 0 and
+			// flags it cannot change: such an address is removed and added
+			// again, so that its kernel-made prefix route is what it was.
+			if (ex.Family == unix.AF_INET6 && s.Metric != nil && *s.Metric == 0 && ex.Metric != 0) ||
+				(s.exact && s.flags != ex.Flags&addrConfigFlags) {
+				p.addrDel(ref, link, ex)
+				verb, act = netlink.Add, Create
+			}
 		}
 		spec := *s
 		var changes changeList
@@ -875,6 +884,7 @@ func (p *planner) planAddrs(ref specRef, link string, want []AddrSpec, inSet boo
 				if spec.Metric != nil {
 					a.Metric = *spec.Metric
 				}
+				a.Flags = spec.flags
 				return netlink.AddrOp(verb, a), nil
 			}})
 	}

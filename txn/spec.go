@@ -67,7 +67,19 @@ type AddrSpec struct {
 	Scope *uint8
 	// Metric, if set, is the prefix route's metric.
 	Metric *uint32
+
+	// flags (rollback only) are the IFA_F_* flags the address was made
+	// with that change what the kernel makes of it (nodad,
+	// noprefixroute, mngtmpaddr, home, autojoin), restored with it.
+	flags uint32
+	// exact (rollback only): the address must have exactly these flags.
+	exact bool
 }
+
+// addrConfigFlags are the IFA_F_* flags an address is configured with, as
+// opposed to the state the kernel reports in the same field.
+const addrConfigFlags = unix.IFA_F_NODAD | unix.IFA_F_NOPREFIXROUTE | unix.IFA_F_MANAGETEMPADDR |
+	unix.IFA_F_HOMEADDRESS | unix.IFA_F_MCAUTOJOIN
 
 // AddrSetSpec is the full set of addresses of a link: addresses not
 // listed are removed, except those the kernel configures by itself
