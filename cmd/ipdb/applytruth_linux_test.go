@@ -17,6 +17,18 @@ import (
 // statuses follow the README.
 func TestApplyDoesWhatTheFileSays(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		// No IPv6 link-local addresses or DAD: the state before and after
+		// a refused file must not change by itself.
+		if err := ns.Do(func() error {
+			for f, v := range map[string]string{"default/addr_gen_mode": "1", "default/accept_dad": "0", "all/accept_dad": "0"} {
+				if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+f, []byte(v), 0); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
 		ns.Batch(
 			"link set lo up",
 			"link add br0 type bridge",
