@@ -70,7 +70,7 @@ func TestRollbackIPv6AddrsRandom(t *testing.T) {
 						ns.IP("link", "set", "x0", "down")
 					}
 					db, conn := setup(t, ns)
-					settleDAD(t, ns)
+					ns.SettleDAD()
 					before := addrSetState(t, ns)
 					tx := New(db, conn, &Config{inject: func(i int, o *Op, req netlink.Op) netlink.Op {
 						if i == k {
@@ -141,62 +141,4 @@ func addrSetState(t *testing.T, ns *nstest.NS) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
-}
-
-// settleDAD waits until no address of ns is tentative: the kernel adds an
-// IPv6 address's local route only when duplicate address detection ends.
-func settleDAD(t *testing.T, ns *nstest.NS) {
-	t.Helper()
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
-		if !strings.Contains(ns.IP("addr", "show"), "tentative") {
-			return
-		}
-	}
-	t.Fatalf("addresses still tentative:\n%s", ns.IP("addr", "show"))
-}
-
-// TestRollbackRestoresAddrKernelState is the minimal case of kernel-made
-// routes a rollback got wrong: an IPv6 address whose metric a transaction
-// changed (the kernel ignores a metric of 0 in a replace, so the prefix
-// route kept the new metric), an address made with nodad (re-added
-// without it, it went through DAD and lacked its local route for a
-// while), and a plain one with DAD (its local route comes back only when
-// DAD ends). Right when Commit returns, the namespace is as before.
-func TestRollbackRestoresAddrKernelState(t *testing.T) {
-	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		ns.Batch("link set lo up", "link add x0 type veth peer name x1", "link set x0 up", "link set x1 up",
-			"addr add 2001:db8:1::1/64 dev x0", "addr add 2001:db8:2::1/64 dev x0 nodad",
-			"addr add 2001:db8:3::1/64 dev x0", "addr add 2001:db8:4::1/64 dev x0 metric 7")
-		db, conn := setup(t, ns)
-		settleDAD(t, ns)
-		before := addrSetState(t, ns)
-		tx := New(db, conn, &Config{inject: func(i int, o *Op, req netlink.Op) netlink.Op {
-			if o.Kind == netlink.KindRoute {
-				return failing(o)
-			}
-			return req
-		}})
-		tx.Addr(AddrSpec{Link: "x0", Prefix: netip.MustParsePrefix("2001:db8:1::1/64"), Metric: u32(5)})
-		tx.Addr(AddrSpec{Link: "x0", Prefix: netip.MustParsePrefix("2001:db8:2::1/64"), Absent: true})
-		tx.Addr(AddrSpec{Link: "x0", Prefix: netip.MustParsePrefix("2001:db8:3::1/64"), Absent: true})
-		tx.Addr(AddrSpec{Link: "x0", Prefix: netip.MustParsePrefix("2001:db8:4::1/64"), Metric: u32(0)})
-		tx.Route(RouteSpec{Dst: netip.MustParsePrefix("2001:db8:9::/64"), Gateway: netip.MustParseAddr("2001:db8:1::2")})
-		plan, err := tx.Plan()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("plan:\n%s", plan)
-		// An IPv6 address's metric goes back to 0 only by a new address.
-		if !strings.Contains(plan.String(), "- addr 2001:db8:4::1/64") || !strings.Contains(plan.String(), "+ addr 2001:db8:4::1/64") {
-			t.Errorf("metric 7 -> 0 is not planned as remove and add:\n%s", plan)
-		}
-		err = tx.Commit(context.Background())
-		var ce *CommitError
-		if !errors.As(err, &ce) || !ce.RolledBack {
-			t.Fatalf("%v", err)
-		}
-		if after := addrSetState(t, ns); after != before {
-			t.Errorf("right after the rollback, the namespace differs:\n%s", diffLines(before, after))
-		}
-	})
 }

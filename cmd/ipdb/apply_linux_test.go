@@ -210,8 +210,11 @@ routes:
 }
 
 // ipState is ip's view of links, addresses, routes and rules, without the
-// fields that change by themselves.
+// fields that change by themselves, once IPv6 duplicate address detection
+// is over (until then the kernel has not made the local routes of the
+// addresses: they are the kernel's, not an apply's).
 func ipState(t *testing.T, ns *nstest.NS) string {
+	ns.SettleDAD()
 	var b strings.Builder
 	for _, args := range [][]string{{"-o", "link"}, {"-br", "addr"}, {"route", "show", "table", "all"}, {"-6", "route", "show", "table", "all"}, {"rule"}} {
 		b.WriteString(ns.IP(args...))
