@@ -38,7 +38,7 @@ func (p *planner) kindChanges(s *LinkSpec, cur *netlink.Link) (changes []kindCha
 	add := func(attr string, old, new any, fixed string) {
 		changes = append(changes, kindChange{attr: attr, old: fmt.Sprint(old), new: fmt.Sprint(new), fixed: fixed})
 	}
-	if s.Parent != "" {
+	if s.Parent != "" && cur.LinkNetNSID == nil { // a lower device in another namespace has an index there
 		if idx, pending, err := p.ref(s.Parent); err == nil && (pending || idx != cur.ParentIndex) {
 			add("link", p.nameOf(cur.ParentIndex), s.Parent, "the lower device of a link is fixed at creation")
 		}
