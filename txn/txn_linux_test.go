@@ -66,6 +66,7 @@ func openEnv(t *testing.T, ns *nstest.NS) (*ipdb.DB, *netlink.Conn) {
 // without fields that change by themselves (bridge timers).
 func ipState(t *testing.T, ns *nstest.NS) string {
 	t.Helper()
+	ns.SettleDAD() // the kernel's local routes of new IPv6 addresses come after DAD
 	var b strings.Builder
 	for _, args := range [][]string{
 		{"-d", "link", "show"}, {"addr", "show"}, {"-4", "route", "show", "table", "all"},
