@@ -92,7 +92,7 @@ type Stream struct {
 	Phantoms []string
 	// PhantomCount counts them all (Phantoms keeps the first 50).
 	PhantomCount int
-	Errs     []string
+	Errs         []string
 }
 
 // NewStream starts a model from snapshot first of src.

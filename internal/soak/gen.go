@@ -35,7 +35,7 @@ var (
 	Changes  = flag.Int("soak.changes", 60000, "stop a soak run after this many changes")
 	MaxBurst = flag.Int("soak.maxburst", 3000, "largest burst of changes sent in one ip -batch")
 	RcvBuf   = flag.Int("soak.rcvbuf", 64<<10, "receive buffer (bytes) of the small-buffer soak run; 0 skips that run")
-	Leaks    = flag.Int("soak.leaks", 200, "Open/Close cycles of the leak guard (subscribe/unsubscribe cycles: 10x)")
+	Leaks    = flag.Int("soak.leaks", 1000, "Open/Close cycles of the leak guard (subscribe/unsubscribe cycles: 10x)")
 )
 
 // PickSeed returns the seed flag, or one from the clock if it is 0.
