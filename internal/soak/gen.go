@@ -58,6 +58,14 @@ type Gen struct {
 	R  *rand.Rand
 	NS string
 
+	// Skip, if set, names links the generator must leave alone (and so
+	// never uses as a master, parent or device).
+	Skip func(name string) bool
+
+	// Tables, if set, replaces the routing tables routes go to (by
+	// default main, 100, 200, 1000 and 70000).
+	Tables []string
+
 	links map[string]string // name -> kind, as far as the generator knows
 	n     int               // names handed out
 	bulk  int               // bulk routes made so far
@@ -156,6 +164,13 @@ func (g *Gen) Refresh() error {
 
 func pick[T any](g *Gen, s []T) T { return s[g.R.IntN(len(s))] }
 
+func (g *Gen) tables() []string {
+	if len(g.Tables) > 1 {
+		return g.Tables
+	}
+	return tables
+}
+
 func (g *Gen) pick(s []string) string { return pick(g, s) }
 
 func (g *Gen) chance(p float64) bool { return g.R.Float64() < p }
@@ -164,6 +179,9 @@ func (g *Gen) chance(p float64) bool { return g.R.Float64() < p }
 func (g *Gen) names(kinds ...string) []string {
 	var out []string
 	for n, k := range g.links {
+		if g.Skip != nil && g.Skip(n) {
+			continue
+		}
 		if len(kinds) == 0 || slices.Contains(kinds, k) {
 			out = append(out, n)
 		}
@@ -227,7 +245,7 @@ func (g *Gen) Burst(n int) *Batch {
 // bulkRoutes adds or removes k routes in one table: IPv4 host routes of
 // the documentation prefixes told apart by metric and TOS, or IPv6 ones.
 func (g *Gen) bulkRoutes(b *Batch, k int) {
-	table := g.pick(tables[1:])
+	table := g.pick(g.tables()[1:])
 	dev := g.link("ifb", "veth", "bridge", "tap")
 	if dev == "" || g.chance(0.15) {
 		// No link, or on purpose: a flush of the whole table.
@@ -416,7 +434,7 @@ func (g *Gen) routeChange(b *Batch) {
 	if dev == "" {
 		return
 	}
-	table := g.pick(tables)
+	table := g.pick(g.tables())
 	v6 := g.chance(0.3)
 	var dst, via string
 	if v6 {
@@ -574,7 +592,7 @@ func (g *Gen) ruleChange(b *Batch) {
 	}
 	switch x := g.R.IntN(100); {
 	case x < 60:
-		add("table " + g.pick(tables))
+		add("table " + g.pick(g.tables()))
 		if g.chance(0.2) {
 			add(fmt.Sprintf("suppress_prefixlength %d", g.R.IntN(33)))
 		}
