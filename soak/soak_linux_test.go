@@ -108,7 +108,7 @@ func soakRun(t *testing.T, ns *nstest.NS, seed uint64, rcvbuf int) {
 
 	start := time.Now()
 	changes, bursts, cp := 0, 0, 0
-	for time.Since(start) < *soak.Duration && changes < *soak.Changes {
+	for time.Since(start) < soak.SoakDuration() && changes < *soak.Changes {
 		// Burst sizes are log-uniform from 1 to maxburst.
 		n := int(math.Exp(g.R.Float64() * math.Log(float64(*soak.MaxBurst))))
 		b := g.Burst(max(1, n))

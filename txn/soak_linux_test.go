@@ -216,7 +216,7 @@ func TestSoakTxnUnderFire(t *testing.T) {
 
 		var applied, rolledBack, conflicts, noops int
 		ctx := context.Background()
-		end := time.Now().Add(*soak.Duration / 2)
+		end := time.Now().Add(soak.SoakDuration() / 2)
 		for i := 0; time.Now().Before(end); i++ {
 			before, err := soakState(ns)
 			if err != nil {

@@ -5,6 +5,7 @@ package soak
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -210,7 +211,11 @@ func (s *Stream) apply(c ipdb.Change) {
 			s.PhantomCount++
 		}
 		if c.Old != nil && oracle.Line(c.Old) == oracle.Line(c.New) && len(s.Phantoms) < 50 {
-			s.Phantoms = append(s.Phantoms, fmt.Sprintf("rev %d: %s", c.Rev, oracle.Line(c.New)))
+			line := oracle.Line(c.New)
+			if len(line) > 160 {
+				line = line[:160] + "..."
+			}
+			s.Phantoms = append(s.Phantoms, fmt.Sprintf("rev %d: differs only in %s: %s", c.Rev, FieldDiff(c.Old, c.New), line))
 		}
 		s.objs[k] = c.New
 	case ipdb.OpDelete:
@@ -220,5 +225,83 @@ func (s *Stream) apply(c ipdb.Change) {
 			bad("delete of %s, but the last event left %s", oracle.Line(c.Old), oracle.Line(have))
 		}
 		delete(s.objs, k)
+	}
+}
+
+// FieldDiff names the fields in which two versions of an object differ:
+// struct fields by name, raw attributes (Unknown) by type number, nested
+// structs by path.
+func FieldDiff(a, b netlink.Object) string {
+	var out []string
+	fieldDiff("", reflect.ValueOf(a), reflect.ValueOf(b), &out)
+	if len(out) == 0 {
+		return "nothing"
+	}
+	return strings.Join(out, ", ")
+}
+
+func fieldDiff(path string, a, b reflect.Value, out *[]string) {
+	for a.Kind() == reflect.Pointer || a.Kind() == reflect.Interface {
+		if a.IsNil() || b.IsNil() {
+			if a.IsNil() != b.IsNil() {
+				*out = append(*out, path)
+			}
+			return
+		}
+		a, b = a.Elem(), b.Elem()
+	}
+	if a.Type() != b.Type() {
+		*out = append(*out, path+"(type)")
+		return
+	}
+	if a.Kind() == reflect.Struct {
+		for i := range a.NumField() {
+			f := a.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			fieldDiff(strings.TrimPrefix(path+"."+f.Name, "."), a.Field(i), b.Field(i), out)
+		}
+		return
+	}
+	if path == "Unknown" || strings.HasSuffix(path, ".Unknown") {
+		// Raw attributes: name the types that differ.
+		types := map[uint16]bool{}
+		count := func(v reflect.Value, sign int) map[string]int {
+			m := map[string]int{}
+			for i := range v.Len() {
+				at := v.Index(i)
+				typ := uint16(at.FieldByName("Type").Uint())
+				m[fmt.Sprintf("%d:%x", typ, at.FieldByName("Data").Bytes())] += sign
+				types[typ] = true
+			}
+			return m
+		}
+		ma, mb := count(a, 1), count(b, 1)
+		var diff []string
+		for typ := range types {
+			same := true
+			for k, n := range ma {
+				if strings.HasPrefix(k, fmt.Sprintf("%d:", typ)) && mb[k] != n {
+					same = false
+				}
+			}
+			for k, n := range mb {
+				if strings.HasPrefix(k, fmt.Sprintf("%d:", typ)) && ma[k] != n {
+					same = false
+				}
+			}
+			if !same {
+				diff = append(diff, fmt.Sprint(typ&^0xc000))
+			}
+		}
+		slices.Sort(diff)
+		if len(diff) > 0 {
+			*out = append(*out, path+"[attr "+strings.Join(diff, ",")+"]")
+		}
+		return
+	}
+	if !reflect.DeepEqual(a.Interface(), b.Interface()) {
+		*out = append(*out, path)
 	}
 }
