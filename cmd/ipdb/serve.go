@@ -58,6 +58,8 @@ func runServe(e *env, args []string) int {
 	}
 	srv := newServer(db, *maxWatch)
 	defer srv.Close()
+	// net/http's own 400/431/505 answers become JSON too.
+	ln = jsonErrorListener{Listener: ln, count: func(code int) { srv.count("other", code) }}
 	hs := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -335,13 +337,36 @@ func (s *server) handleWatch(w http.ResponseWriter, r *http.Request) {
 	}
 	s.count("watch", http.StatusOK)
 	enc := json.NewEncoder(w)
+	failed := false
 	for ev := range s.watcher.Events(ctx, filter, opts...) {
+		if failed {
+			continue // drain so the subscription's goroutine can finish
+		}
 		rc.SetWriteDeadline(time.Now().Add(watchWriteTimeout))
 		if enc.Encode(eventJSON(s.db.Snapshot(), ev)) != nil || rc.Flush() != nil {
+			failed = true
 			cancel()
-			// Drain so the subscription's goroutine can finish.
-			continue
 		}
+	}
+	// The stream ends. A client that is still there and whose connection
+	// still takes writes learns why, in a last line. One that stopped
+	// reading for watchWriteTimeout cannot: its socket is full, net/http
+	// keeps the write error, and the connection is closed.
+	if failed || r.Context().Err() != nil {
+		return
+	}
+	reason := ""
+	select {
+	case <-s.stop.Done():
+		reason = "server shutting down"
+	case <-s.db.Done():
+		reason = "database closed"
+	default:
+		return
+	}
+	rc.SetWriteDeadline(time.Now().Add(time.Second))
+	if enc.Encode(map[string]string{"op": "bye", "reason": reason}) == nil {
+		rc.Flush()
 	}
 }
 
