@@ -85,7 +85,7 @@ func (c *reportConfig) register(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.StringVar(&c.ipdb, "ipdb", "", "ipdb command binary for scenario 7 (default: go build ./cmd/ipdb of the main module, now)")
-	fs.IntVar(&c.lookup, "lookups", 1000000, "cache lookups per run in scenario 6 (kernel lookups: a fiftieth of it)")
+	fs.IntVar(&c.lookup, "lookups", 1000000, "cache lookups per run in scenario 6 (misses: a twentieth of it; kernel lookups: a fiftieth)")
 	fs.IntVar(&c.smallBuf, "small-buffer", 4096, "the storm's small receive buffer in bytes (scenario 4)")
 	fs.DurationVar(&c.idle, "idle", 20*time.Second, "measuring window of one idle run (scenario 8)")
 	fs.IntVar(&c.idleLinks, "idle-links", 1000, "ifb links of the idle namespace")
@@ -180,6 +180,7 @@ func makeReport(ctx context.Context, c *reportConfig) (*results.Report, error) {
 		return save()
 	}
 	r := &reportRun{cfg: c, rep: rep}
+	defer r.cleanup()
 	if c.runs(1) || c.runs(2) || c.runs(6) || c.runs(7) {
 		if c.runs(7) {
 			if err := step("building ipdb", sc7, r.buildIPDB); err != nil {
@@ -228,8 +229,16 @@ func makeReport(ctx context.Context, c *reportConfig) (*results.Report, error) {
 type reportRun struct {
 	cfg *reportConfig
 	rep *results.Report
-	// ipdbBin is the built ipdb command (scenario 7).
-	ipdbBin string
+	// ipdbBin is the built ipdb command (scenario 7), in binDir if this
+	// run built it.
+	ipdbBin, binDir string
+}
+
+// cleanup removes what the run left on disk.
+func (r *reportRun) cleanup() {
+	if r.binDir != "" {
+		os.RemoveAll(r.binDir)
+	}
 }
 
 func machine() results.Machine {
@@ -259,6 +268,7 @@ func (r *reportRun) buildIPDB() error {
 	if err != nil {
 		return err
 	}
+	r.binDir = tmp
 	bin := filepath.Join(tmp, "ipdb")
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/ipdb")
 	cmd.Dir = dir
