@@ -70,6 +70,10 @@ type Row struct {
 	// Floor marks a lower bound that is not a contender (e.g. a raw dump
 	// without decoding): it gets a ratio but is never the fastest.
 	Floor bool `json:"floor,omitempty"`
+	// Resolution is the smallest difference the measurement can tell (in
+	// Unit); for ratios, smaller medians count as Resolution, so that a
+	// zero does not make every other row infinitely worse.
+	Resolution float64 `json:"resolution,omitempty"`
 }
 
 // Median of the runs; NaN without runs.
@@ -166,14 +170,14 @@ func (r *Report) Ratio(row *Row) float64 {
 		if p.Floor {
 			continue
 		}
-		if m := p.Median(); math.IsNaN(best) || (row.LowerBetter && m < best) || (!row.LowerBetter && m > best) {
+		if m := max(p.Median(), p.Resolution); math.IsNaN(best) || (row.LowerBetter && m < best) || (!row.LowerBetter && m > best) {
 			best = m
 		}
 	}
 	if math.IsNaN(best) {
 		return math.NaN()
 	}
-	m := row.Median()
+	m := max(row.Median(), row.Resolution)
 	if row.LowerBetter {
 		if best <= 0 {
 			return math.NaN()
