@@ -473,7 +473,9 @@ func (db *DB) applyUpdate(w *writer, u netlink.Update, changes []Change, fx *eff
 		return changes
 	}
 	// A replace removes the route it replaced even when the new one is
-	// already here (a re-read found it before its notification came).
+	// already here (a re-read found it before its notification came): the
+	// kernel announces only replaces it made (fib_table_insert is silent
+	// when an identical route is already first in its slot).
 	changes = replaceSiblings(w, sp, u, changes, fx)
 	if old != nil && sp.equal(old, u.Object) {
 		return changes

@@ -36,17 +36,20 @@ func (m quickModel) clone() quickModel {
 func (m quickModel) apply(u netlink.Update) {
 	k := ipdb.Key(u.Object)
 	if !u.Deleted() {
-		if old, ok := m[k]; ok && reflect.DeepEqual(old, u.Object) {
-			return // no change; the database keeps the old version
-		}
 		if r, ok := u.Object.(*netlink.Route); ok && u.Flags&unix.NLM_F_REPLACE != 0 {
 			// A replace takes the place of the one route of the same
-			// destination, TOS and priority with another next hop.
+			// destination, TOS and priority with another next hop. The
+			// kernel announces only replaces it did (a replace by an
+			// identical route is silent), so this holds even when the
+			// new route is already here.
 			for k2, o := range m {
 				if r2, ok := o.(*netlink.Route); ok && k2 != k && sameRouteSlot(r, r2) {
 					delete(m, k2)
 				}
 			}
+		}
+		if old, ok := m[k]; ok && reflect.DeepEqual(old, u.Object) {
+			return // no change; the database keeps the old version
 		}
 		m[k] = u.Object
 		return
@@ -56,8 +59,8 @@ func (m quickModel) apply(u netlink.Update) {
 	if !ok {
 		return
 	}
-	// A link takes its addresses, neighbours, FDB entries that name it as
-	// master, and the routes through it.
+	// A link takes its addresses, neighbours, its FDB entries and those
+	// that name it as master, and the routes through it.
 	for k2, o := range m {
 		switch o := o.(type) {
 		case *netlink.Addr:
@@ -65,6 +68,10 @@ func (m quickModel) apply(u netlink.Update) {
 				delete(m, k2)
 			}
 		case *netlink.Neigh:
+			if o.Index == l.Index {
+				delete(m, k2)
+			}
+		case *netlink.FDB:
 			if o.Index == l.Index || o.Master == l.Index {
 				delete(m, k2)
 			}
@@ -137,12 +144,12 @@ func (g *quickGen) update() netlink.Update {
 		if n.Dst.Is6() {
 			n.Family = unix.AF_INET6
 		}
+		o, typ = n, unix.RTM_NEWNEIGH
 		if g.pick(3) == 0 {
 			// A bridge FDB entry of port idx on bridge 5.
-			n = &netlink.Neigh{Family: unix.AF_BRIDGE, Index: idx, Master: 5, LLAddr: net.HardwareAddr{2, 0, 0, 0, 1, byte(g.pick(3))},
+			o = &netlink.FDB{Family: unix.AF_BRIDGE, Index: idx, Master: 5, LLAddr: net.HardwareAddr{2, 0, 0, 0, 1, byte(g.pick(3))},
 				State: unix.NUD_NOARP, Flags: unix.NTF_MASTER}
 		}
-		o, typ = n, unix.RTM_NEWNEIGH
 		if del {
 			typ = unix.RTM_DELNEIGH
 		}
@@ -306,20 +313,10 @@ func quickDiffMaps(got, want quickModel) string {
 // quickDiff compares the model with every table of a snapshot.
 func quickDiff(m quickModel, s *ipdb.Snapshot) string {
 	got := quickModel{}
-	for o := range s.Links() {
-		got[ipdb.Key(o)] = o
-	}
-	for o := range s.Addrs() {
-		got[ipdb.Key(o)] = o
-	}
-	for o := range s.Routes() {
-		got[ipdb.Key(o)] = o
-	}
-	for o := range s.Neighs() {
-		got[ipdb.Key(o)] = o
-	}
-	for o := range s.Rules() {
-		got[ipdb.Key(o)] = o
+	for _, k := range netlink.Kinds() {
+		for o := range s.Objects(k) {
+			got[ipdb.Key(o)] = o
+		}
 	}
 	if maps2Equal(got, m) {
 		return ""

@@ -24,7 +24,7 @@ func TestQuietNamespace(t *testing.T) {
 		}
 		ns.Batch(
 			"link set lo up",
-			"link add br0 type bridge stp_state 1",
+			"link add br0 type bridge stp_state 1 forward_delay 200", // STP settles in 4 s
 			"link add br1 type bridge",
 			"link add v0 type veth peer name v1",
 			"link add v2 type veth peer name v3",
@@ -49,7 +49,7 @@ func TestQuietNamespace(t *testing.T) {
 		// Let the kernel's own start-up changes (link-local addresses,
 		// carrier, multicast memberships) happen and be followed first.
 		settle(t, ns, db, "the set-up")
-		time.Sleep(3 * time.Second)
+		time.Sleep(6 * time.Second)
 		rev := db.Revision()
 		const quiet = 10 * time.Second
 		time.Sleep(quiet)
