@@ -231,12 +231,18 @@ func (db *DB) AppendChangesSince(dst []Change, rev uint64, max int) ([]Change, u
 	return db.log.since(dst, rev, max)
 }
 
-// stampDeadlines turns the remaining lifetimes of an address, as the kernel
-// sent them, into deadlines (netlink.Addr.SetDeadlines), at the time the
-// message was read.
+// stampDeadlines turns the remaining lifetimes of an address and the
+// remaining time of an expiring route, as the kernel sent them, into
+// deadlines (netlink.Addr.SetDeadlines, netlink.RouteExtra.SetDeadline),
+// at the time the message was read.
 func stampDeadlines(o netlink.Object, received time.Time) {
-	if a, ok := o.(*netlink.Addr); ok {
-		a.SetDeadlines(received)
+	switch o := o.(type) {
+	case *netlink.Addr:
+		o.SetDeadlines(received)
+	case *netlink.Route:
+		if o.Extra != nil && o.Extra.CacheInfo.Expires != 0 {
+			o.Extra.SetDeadline(received)
+		}
 	}
 }
 

@@ -100,11 +100,9 @@ var fdbSpec = kindSpec{
 		return c.FDBDump(ctx, &netlink.FDBFilter{Index: int(s.ifindex)}, func(f *netlink.FDB) error { return fn(f) })
 	},
 	equal: func(a, b netlink.Object) bool {
-		// Ages and reference counts are not a change of the entry.
-		x, y := *a.(*netlink.FDB), *b.(*netlink.FDB)
-		x.Confirmed, x.Used, x.Updated, x.RefCount, x.Probes = 0, 0, 0, 0, 0
-		y.Confirmed, y.Used, y.Updated, y.RefCount, y.Probes = 0, 0, 0, 0, 0
-		return reflect.DeepEqual(x, y)
+		// Ages, and the reachable or stale state the kernel derives from
+		// them, are not a change of the entry.
+		return reflect.DeepEqual(a.(*netlink.FDB).Stable(), b.(*netlink.FDB).Stable())
 	},
 }
 

@@ -295,6 +295,19 @@ var routeSpec = kindSpec{
 	equal: func(a, b netlink.Object) bool { return routeEqual(a.(*netlink.Route), b.(*netlink.Route)) },
 }
 
+// sameExpiry reports whether two versions of a route both expire or
+// neither does, at deadlines within deadlineSlack where both are known.
+func sameExpiry(x, y *netlink.RouteExtra) bool {
+	if (x.CacheInfo.Expires == 0) != (y.CacheInfo.Expires == 0) {
+		return false
+	}
+	if x.ExpiresAt.IsZero() || y.ExpiresAt.IsZero() {
+		return true
+	}
+	d := x.ExpiresAt.Sub(y.ExpiresAt)
+	return d < deadlineSlack && d > -deadlineSlack
+}
+
 // routeEqual compares routes field by field; the hot path of resyncs.
 func routeEqual(x, y *netlink.Route) bool {
 	if x.Dst != y.Dst || x.Gateway != y.Gateway || x.PrefSrc != y.PrefSrc || x.OIF != y.OIF ||
@@ -308,8 +321,13 @@ func routeEqual(x, y *netlink.Route) bool {
 	}
 	if x.Extra != nil {
 		ex, ey := *x.Extra, *y.Extra
-		// The cache info counts usage and ages; it is not the route.
+		// The cache info counts usage and ages, and the time left to an
+		// expiring route; only its deadline is the route's.
+		if !sameExpiry(&ex, &ey) {
+			return false
+		}
 		ex.CacheInfo, ey.CacheInfo = netlink.RouteCacheInfo{}, netlink.RouteCacheInfo{}
+		ex.ExpiresAt, ey.ExpiresAt = time.Time{}, time.Time{}
 		return reflect.DeepEqual(ex, ey)
 	}
 	return true

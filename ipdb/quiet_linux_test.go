@@ -3,6 +3,7 @@ package ipdb_test
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -64,7 +65,7 @@ func TestQuietNamespace(t *testing.T) {
 					fmt.Fprintf(&b, "... and %d more\n", len(changes)-i)
 					break
 				}
-				fmt.Fprintf(&b, "rev %d %s %s: %s\n", c.Rev, c.Op, c.Kind, cmp.Diff(c.Old, c.New))
+				fmt.Fprintf(&b, "rev %d %s %s: %s\n", c.Rev, c.Op, c.Kind, cmp.Diff(c.Old, c.New, cmp.Exporter(func(reflect.Type) bool { return true })))
 			}
 			t.Fatalf("%d events in %v of a quiet namespace (stats %+v):\n%s", len(changes), quiet, db.Stats(), b.String())
 		}

@@ -22,8 +22,15 @@ import (
 //   - IFLA_BRPORT_MESSAGE_AGE_TIMER, IFLA_BRPORT_FORWARD_DELAY_TIMER,
 //     IFLA_BRPORT_HOLD_TIMER: a bridge port's STP timers (br_port_fill_attrs).
 //
-// Addresses' remaining lifetimes count down too; they are compared as
-// deadlines (Addr.ValidUntil), not here.
+//   - the reachable or stale state of a learned bridge FDB entry, and the
+//     ages of every FDB entry and neighbour (NDA_CACHEINFO): fdb_to_nud
+//     in net/bridge/br_fdb.c derives the state from the entry's age at
+//     each read (stale once older than the bridge's hold time), and the
+//     kernel announces neither (FDB.Stable).
+//
+// Addresses' remaining lifetimes and routes' expiry count down too; they
+// are compared as deadlines (Addr.ValidUntil, RouteExtra.ExpiresAt), not
+// here.
 
 // linkVolatile reports whether a top-level link attribute is volatile.
 func linkVolatile(typ uint16) bool {
@@ -118,4 +125,18 @@ func withoutRawAttrs(b []byte, drop func(uint16) bool) []byte {
 		return b
 	}
 	return append(out, rest...)
+}
+
+// Stable returns a copy of f without what the kernel derives from the
+// entry's age whenever it reads it (the list above): the cache-info ages
+// are zero, and a learned entry's state is NUD_REACHABLE whether it was
+// read as reachable or stale. Two versions of an entry describe the same
+// state exactly when their Stable copies are deeply equal.
+func (f *FDB) Stable() FDB {
+	s := *f
+	s.Confirmed, s.Used, s.Updated, s.RefCount, s.Probes = 0, 0, 0, 0, 0
+	if s.State == unix.NUD_STALE {
+		s.State = unix.NUD_REACHABLE
+	}
+	return s
 }

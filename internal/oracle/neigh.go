@@ -229,9 +229,9 @@ func fdbState(s uint16) string {
 		return "permanent"
 	case s&unix.NUD_NOARP != 0:
 		return "static"
-	case s&unix.NUD_STALE != 0:
-		return "stale"
-	case s&unix.NUD_REACHABLE != 0:
+	case s&(unix.NUD_STALE|unix.NUD_REACHABLE) != 0:
+		// A learned entry: the kernel derives reachable or stale from its
+		// age at each read (netlink.FDB.Stable); both print as nothing.
 		return ""
 	}
 	return fmt.Sprintf("state=%#x", s)
@@ -318,7 +318,7 @@ func fdbBridgeLine(e map[string]any) string {
 	if s := str("master"); s != "" {
 		fmt.Fprintf(&b, " master %s", s)
 	}
-	if s := str("state"); s != "" {
+	if s := str("state"); s != "" && s != "stale" {
 		fmt.Fprintf(&b, " %s", s)
 	}
 	return b.String()
