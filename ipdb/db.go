@@ -343,6 +343,14 @@ func (db *DB) applyLoop(ctx context.Context) {
 			followups = nil // a full resync covers them
 		}
 		for _, job := range dedupJobs(followups) {
+			// Notifications that arrived meanwhile are older than the
+			// re-read's dump: apply them first, so that the dump, not
+			// they, has the last word and watchers see no state the
+			// kernel has already left (a link deleted by a re-read and
+			// re-added by its own stale notifications).
+			if !db.applyQueued() {
+				break // a gap: the resync that follows covers the jobs
+			}
 			if err := db.reconcile(ctx, job); err != nil {
 				if ctx.Err() != nil {
 					return
@@ -352,6 +360,28 @@ func (db *DB) applyLoop(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// applyQueued applies the batches queued now, unless the stream has a gap
+// (then it reports false and leaves them to the coming resync). The
+// re-reads they call for are queued for the next round.
+func (db *DB) applyQueued() bool {
+	batches, ok := db.queue.takeBatches()
+	if !ok {
+		return false
+	}
+	if len(batches) == 0 {
+		return true
+	}
+	var fx effects
+	for _, b := range batches {
+		db.applyBatch(b, &fx)
+	}
+	db.settleLater(fx.later)
+	if len(fx.now) > 0 {
+		db.queue.pushJobs(fx.now)
+	}
+	return true
 }
 
 // waitQuiet delays a resync while the listener is still overflowing: a
@@ -750,6 +780,19 @@ func (q *updateQueue) wake() {
 	case q.signal <- struct{}{}:
 	default:
 	}
+}
+
+// takeBatches returns the batches queued now, or false if the stream
+// has a gap (a resync is due; the batches stay for it).
+func (q *updateQueue) takeBatches() ([][]netlink.Update, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.lost {
+		return nil, false
+	}
+	b := q.batches
+	q.batches, q.n = nil, 0
+	return b, true
 }
 
 // wait returns everything queued, blocking until there is something or
