@@ -84,6 +84,10 @@ type RouteAnswer struct {
 // (no destination, an unknown iif or oif) and ErrNotSynced before the
 // first full picture.
 //
+// The answer is only as complete as the cache: a DB opened without rules
+// or links (WithKinds) or without some tables (WithTables) answers as if
+// they did not exist.
+//
 // The source of a locally generated IPv4 packet must be an address of
 // this host (else unix.ENETUNREACH, as ip_route_output_key_hash_rcu
 // answers). Unlike the kernel, RouteGet does not validate the source of a

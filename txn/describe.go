@@ -273,6 +273,18 @@ func addrChanges(have *netlink.Addr, s *AddrSpec) changeList {
 	return c
 }
 
+// addrFixedChanges lists the changes from have to spec s that a replace
+// request cannot make: all but the metric.
+func addrFixedChanges(have *netlink.Addr, s *AddrSpec) []string {
+	var fixed []string
+	for _, c := range addrChanges(have, s) {
+		if !strings.HasPrefix(c, "metric ") {
+			fixed = append(fixed, c)
+		}
+	}
+	return fixed
+}
+
 // neighChanges lists what replacing have by spec s changes.
 func neighChanges(have *netlink.Neigh, s *NeighSpec) changeList {
 	var c changeList

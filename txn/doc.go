@@ -20,7 +20,23 @@
 // Plan diffs the specs against a database snapshot and returns the ordered
 // operations, printable like `terraform plan` ("+ route 198.51.100.0/24 via
 // 192.0.2.2 table 300", "~ link v0 mtu 1500 -> 1400"). A satisfied set of
-// specs gives an empty plan, and committing it sends nothing.
+// specs gives an empty plan, and committing it sends nothing. Every
+// modification lists each attribute it changes as old -> new ("~ route
+// 198.51.100.0/24 dev br0: mtu lock 1400 -> lock 1300"); a route replaced
+// keeps what its spec does not mention (protocol, metrics and their locks,
+// and its source and scope while its next hop stays).
+//
+// What the kernel cannot change in place is refused with ErrInvalid,
+// naming each setting: a vxlan's id or port, a veth's peer, a link's
+// lower device, a vrf's table, a macvlan into or out of passthru (see
+// kindChanges for the full list, checked against Linux 6.18), and an
+// address's peer, broadcast, label or scope. So are what the kernel
+// would refuse and planning can tell: a link that is its own parent,
+// deleting or moving the loopback device, a master that is no bridge,
+// bond or vrf, an MTU outside the device's range.
+//
+// An absent RuleSpec selects rules as `ip rule del` does: the fields it
+// gives must match, the others are wildcards.
 //
 // # Commit
 //
@@ -40,7 +56,12 @@
 // the kernel may have dropped as a side effect (routes through a link that
 // went down or was deleted, routes using a removed address), plans them
 // against the current state, applies them in the same stage order (which
-// undoes in reverse) and verifies them. The error is a *CommitError naming
+// undoes in reverse) and verifies them. Kernel-made routes (the local and
+// prefix routes of addresses) are not restored as routes: they come back
+// with their addresses, which are restored exactly (with their flags, and
+// removed and added again where a replace cannot undo a change); the
+// rollback returns once the IPv6 addresses it restored have finished
+// duplicate address detection, when the kernel has made their routes. The error is a *CommitError naming
 // the failed operation, the kernel's reason (a *netlink.OpError, so that
 // errors.Is(err, unix.EEXIST) works) and whether the rollback succeeded.
 //

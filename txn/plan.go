@@ -858,7 +858,18 @@ func (p *planner) planAddrs(ref specRef, link string, want []AddrSpec, inSet boo
 			// inet6_addr_modify ignores a metric (IFA_RT_PRIORITY) of 0 and
 			// flags it cannot change: such an address is removed and added
 			// again, so that its kernel-made prefix route is what it was.
-			if (ex.Family == unix.AF_INET6 && s.Metric != nil && *s.Metric == 0 && ex.Metric != 0) ||
+			//
+			// A replace changes only the metric (inet_rtm_newaddr,
+			// inet6_addr_modify): a new peer, broadcast, label or scope
+			// needs a new address, and removing one can flush the routes
+			// through the link (fib_disable_ip). A rollback does that and
+			// restores the routes; a spec is refused.
+			fixed := addrFixedChanges(ex, s)
+			if len(fixed) > 0 && !s.exact {
+				return invalid("addr %s dev %s: %s cannot be changed in place; remove the address first (absent: true) and add it again",
+					s.Prefix, link, strings.Join(fixed, ", "))
+			}
+			if len(fixed) > 0 || (ex.Family == unix.AF_INET6 && s.Metric != nil && *s.Metric == 0 && ex.Metric != 0) ||
 				(s.exact && s.flags != ex.Flags&addrConfigFlags) {
 				p.addrDel(ref, link, ex)
 				verb, act = netlink.Add, Create

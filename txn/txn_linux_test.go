@@ -66,7 +66,6 @@ func openEnv(t *testing.T, ns *nstest.NS) (*ipdb.DB, *netlink.Conn) {
 // without fields that change by themselves (bridge timers).
 func ipState(t *testing.T, ns *nstest.NS) string {
 	t.Helper()
-	ns.SettleDAD() // the kernel's local routes of new IPv6 addresses come after DAD
 	var b strings.Builder
 	for _, args := range [][]string{
 		{"-d", "link", "show"}, {"addr", "show"}, {"-4", "route", "show", "table", "all"},
@@ -175,6 +174,14 @@ func baseState(t *testing.T, ns *nstest.NS) {
 		"neigh add 192.0.2.9 lladdr 02:00:00:00:00:09 dev a0 nud permanent",
 		"rule add pref 100 from 203.0.113.0/24 lookup 300",
 	)
+	// The kernel makes the local routes of IPv6 addresses when DAD ends,
+	// and a veth's carrier comes up asynchronously: the state the tests
+	// compare against is taken after both.
+	ns.SettleDAD()
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end) &&
+		strings.Contains(ns.IP("-o", "link", "show", "type", "veth"), "NO-CARRIER"); {
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // bigTxn touches every kind: creates, changes and removes.

@@ -122,6 +122,7 @@ func TestApplyDoesWhatTheFileSays(t *testing.T) {
 		refused("parent of itself", "links:\n  - name: mv9\n    kind: macvlan\n    parent: mv9\n", "parent (lower device) of itself")
 		refused("delete lo", "links:\n  - name: lo\n    absent: true\n", "loopback")
 		refused("master not a bridge", "links:\n  - name: p1\n    master: p0\n", "master p0 is a veth")
+		refused("address label", "addresses:\n  - link: br0\n    address: 192.0.2.1/24\n    label: br0:x\n", "label br0 -> br0:x", "cannot be changed in place")
 		refused("mtu range", "links:\n  - name: p0\n    mtu: 70000\n", "mtu 70000 out of the device's range")
 
 		// 6. Exit statuses.
