@@ -1,6 +1,7 @@
 package ipdb_test
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"reflect"
@@ -12,6 +13,8 @@ import (
 	"github.com/ipdb-go/ipdb/internal/dbtest"
 	"github.com/ipdb-go/ipdb/internal/nstest"
 )
+
+var quietFor = flag.Duration("quiet.duration", 10*time.Second, "how long TestQuietNamespace watches the quiet namespace")
 
 // TestQuietNamespace: a namespace where nothing changes produces no
 // events. Bridges and bridge ports report timers that count down in every
@@ -52,7 +55,7 @@ func TestQuietNamespace(t *testing.T) {
 		settle(t, ns, db, "the set-up")
 		time.Sleep(6 * time.Second)
 		rev := db.Revision()
-		const quiet = 10 * time.Second
+		quiet := *quietFor
 		time.Sleep(quiet)
 		changes, _, _, err := db.ChangesSince(rev, 0)
 		if err != nil {
