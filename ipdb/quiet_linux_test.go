@@ -28,7 +28,7 @@ func TestQuietNamespace(t *testing.T) {
 		}
 		ns.Batch(
 			"link set lo up",
-			"link add br0 type bridge stp_state 1 forward_delay 200", // STP settles in 4 s
+			"link add br0 type bridge stp_state 1 forward_delay 200 max_age 600", // STP settles in 4 s, its topology change in 12 s
 			"link add br1 type bridge",
 			"link add v0 type veth peer name v1",
 			"link add v2 type veth peer name v3",
@@ -53,7 +53,7 @@ func TestQuietNamespace(t *testing.T) {
 		// Let the kernel's own start-up changes (link-local addresses,
 		// carrier, multicast memberships) happen and be followed first.
 		settle(t, ns, db, "the set-up")
-		time.Sleep(6 * time.Second)
+		time.Sleep(12 * time.Second)
 		rev := db.Revision()
 		quiet := *quietFor
 		time.Sleep(quiet)

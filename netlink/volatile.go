@@ -12,6 +12,8 @@ import (
 // describe the same state. This is the one list of them; ipdb's equality
 // and txn's conflict check use it through Link.Stable.
 //
+//   - ifi_change (Link.Change): the mask of flags a message changed, not
+//     state.
 //   - IFLA_STATS, IFLA_STATS64 (Link.Stats), IFLA_INFO_XSTATS: counters.
 //   - IFLA_AF_SPEC: its IPv6 part (IFLA_INET6_STATS, IFLA_INET6_ICMP6STATS,
 //     IFLA_INET6_CACHEINFO) carries counters and timestamps.
@@ -68,6 +70,7 @@ func bridgePortVolatile(typ uint16) bool {
 func (l *Link) Stable() Link {
 	s := *l
 	s.Stats = nil
+	s.Change = 0 // ifi_change: what the message changed, not state
 	s.Unknown = withoutAttrs(l.Unknown, linkVolatile)
 	if l.Info == nil {
 		return s
