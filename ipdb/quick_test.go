@@ -17,7 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var quickSteps = flag.Int("quick.steps", 20000, "steps of TestQuickReplay")
+var quickSteps = flag.Int("quick.steps", 8000, "steps of TestQuickReplay")
 
 // quickModel is the plain-map model of the database that TestQuickReplay
 // checks the real one against: objects by identity, and what a link's
