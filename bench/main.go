@@ -39,6 +39,7 @@ var subcommands = []subcommand{
 	{"resync", "forced mark-and-sweep and overflow recovery at N routes vs cold sync", runResync},
 	{"apply", "decode+apply of a recorded route event stream without the kernel, events/s; live DB following", runApply},
 	{"watchlat", "event-to-callback latency of 10 watch subscribers at 10k route events/s", runWatchLat},
+	{"report", "every scenario of issue 10 side by side, several runs each: report.md, results.json and SVG charts in -out", runReport},
 }
 
 func usage() {

@@ -559,13 +559,15 @@ func neighJSON(n *netlink.Neigh, name names) object {
 	return o
 }
 
-// neighsJSON renders the ARP and NDP entries; bridge forwarding entries
-// are left to `bridge fdb`, as ip does.
+// neighsJSON renders the ARP and NDP entries as `ip -j neigh show nud
+// all` does: without the proxy entries, which ip lists only with `ip neigh
+// show proxy` (Snapshot.Neighs has them), and without bridge forwarding
+// entries (the fdb table).
 func neighsJSON(s *ipdb.Snapshot) []object {
 	name := snapshotNames(s)
 	out := []object{}
 	for n := range s.Neighs() {
-		if n.Family != unix.AF_INET && n.Family != unix.AF_INET6 {
+		if n.Family != unix.AF_INET && n.Family != unix.AF_INET6 || n.Flags&unix.NTF_PROXY != 0 {
 			continue
 		}
 		out = append(out, neighJSON(n, name))
@@ -708,6 +710,8 @@ func tableJSON(s *ipdb.Snapshot, table string) []object {
 		return neighsJSON(s)
 	case "rules":
 		return rulesJSON(s)
+	case "fdb":
+		return fdbsJSON(s)
 	}
 	return nil
 }
@@ -724,20 +728,9 @@ func objectJSON(o netlink.Object, name names) object {
 	case *netlink.Route:
 		return routeJSON(o, name)
 	case *netlink.Neigh:
-		if o.Family == unix.AF_BRIDGE {
-			var f object
-			f.set("mac", o.LLAddr.String())
-			f.set("ifname", name(o.Index))
-			if o.Dst.IsValid() {
-				f.set("dst", o.Dst.String())
-			}
-			if o.VLAN != 0 {
-				f.set("vlan", o.VLAN)
-			}
-			f.set("state", netlink.NeighStateNames(o.State))
-			return f
-		}
 		return neighJSON(o, name)
+	case *netlink.FDB:
+		return fdbJSON(o, name)
 	case *netlink.Rule:
 		return ruleJSON(o)
 	}

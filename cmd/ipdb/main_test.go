@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"reflect"
 	"sort"
 	"strings"
@@ -91,6 +92,8 @@ func ipTable(t *testing.T, ns *nstest.NS, table string, mine []map[string]any) [
 		get("-6", "route", "show", "table", "all")
 	case "neigh":
 		get("neigh", "show", "nud", "all")
+	case "fdb":
+		objs = bridgeFDB(t, ns)
 	case "rules":
 		get("-4", "rule", "show")
 		for _, o := range objs {
@@ -211,4 +214,18 @@ func scriptedChanges(ns *nstest.NS) {
 		"neigh change 192.0.2.7 lladdr 02:00:00:00:00:17 dev br0",
 		"rule del pref 200",
 	)
+}
+
+// bridgeFDB returns `bridge -j fdb show` in ns.
+func bridgeFDB(t *testing.T, ns *nstest.NS) []map[string]any {
+	t.Helper()
+	out, err := exec.Command("bridge", "-n", ns.Name, "-j", "fdb", "show").Output()
+	if err != nil {
+		t.Fatalf("bridge -j fdb show: %v", err)
+	}
+	var objs []map[string]any
+	if err := json.Unmarshal(out, &objs); err != nil {
+		t.Fatalf("bridge -j fdb show: %v\n%s", err, out)
+	}
+	return objs
 }

@@ -106,18 +106,23 @@ func writeEventText(w io.Writer, db *ipdb.DB, ev watch.Event) error {
 	case ev.Resync:
 		_, err = fmt.Fprintf(w, "[%d] resync: fell behind the change log; the current state follows\n", ev.Rev)
 	case ev.Op == ipdb.OpAdd:
-		_, err = fmt.Fprintf(w, "[%d] %s add %s\n", ev.Rev, ev.Kind, eventText(ev.New))
+		_, err = fmt.Fprintf(w, "[%d] %s add %s\n", ev.Rev, ev.Kind, eventText(db, ev.New))
 	case ev.Op == ipdb.OpDelete:
-		_, err = fmt.Fprintf(w, "[%d] %s delete %s\n", ev.Rev, ev.Kind, eventText(ev.Old))
+		_, err = fmt.Fprintf(w, "[%d] %s delete %s\n", ev.Rev, ev.Kind, eventText(db, ev.Old))
 	default:
-		_, err = fmt.Fprintf(w, "[%d] %s change %s\n      -> %s\n", ev.Rev, ev.Kind, eventText(ev.Old), eventText(ev.New))
+		_, err = fmt.Fprintf(w, "[%d] %s change %s\n      -> %s\n", ev.Rev, ev.Kind, eventText(db, ev.Old), eventText(db, ev.New))
 	}
 	return err
 }
 
-func eventText(o netlink.Object) string {
-	if o == nil {
+// eventText is an object as ip(8) prints it; FDB entries as `bridge
+// monitor fdb` prints them, with link names.
+func eventText(db *ipdb.DB, o netlink.Object) string {
+	switch o := o.(type) {
+	case nil:
 		return "(none)"
+	case *netlink.FDB:
+		return fdbText(o, snapshotNames(db.Snapshot()))
 	}
 	return o.String()
 }

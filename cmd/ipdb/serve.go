@@ -160,7 +160,7 @@ func newServer(db *ipdb.DB, maxWatch int) *server {
 		s.count("metrics", http.StatusOK)
 	})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.error(w, "other", http.StatusNotFound, fmt.Sprintf("no such endpoint %s (try /v1/links, /v1/addrs, /v1/routes, /v1/neigh, /v1/rules, /v1/watch, /healthz, /metrics)", r.URL.Path))
+		s.error(w, "other", http.StatusNotFound, fmt.Sprintf("no such endpoint %s (try /v1/links, /v1/addrs, /v1/routes, /v1/neigh, /v1/rules, /v1/fdb, /v1/watch, /healthz, /metrics)", r.URL.Path))
 	})
 	return s
 }
@@ -267,6 +267,7 @@ var kindNames = map[string]netlink.Kind{
 	"route": netlink.KindRoute, "routes": netlink.KindRoute,
 	"neigh": netlink.KindNeigh,
 	"rule":  netlink.KindRule, "rules": netlink.KindRule,
+	"fdb": netlink.KindFDB,
 }
 
 // watchWriteTimeout bounds each event write: a client that stops reading
@@ -287,7 +288,7 @@ func (s *server) handleWatch(w http.ResponseWriter, r *http.Request) {
 		for _, k := range strings.Split(ks, ",") {
 			kind, ok := kindNames[k]
 			if !ok {
-				s.error(w, "watch", http.StatusBadRequest, fmt.Sprintf("unknown kind %q (want link, addr, route, neigh or rule)", k))
+				s.error(w, "watch", http.StatusBadRequest, fmt.Sprintf("unknown kind %q (want link, addr, route, neigh, rule or fdb)", k))
 				return
 			}
 			kinds = append(kinds, kind)
@@ -408,6 +409,7 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descObjects, float64(st.Routes), "routes")
 	gauge(descObjects, float64(st.Neighs), "neigh")
 	gauge(descObjects, float64(st.Rules), "rules")
+	gauge(descObjects, float64(st.FDB), "fdb")
 	gauge(descRevision, float64(st.Revision))
 	synced := 0.0
 	select {

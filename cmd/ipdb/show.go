@@ -12,7 +12,7 @@ import (
 
 // tables are the names show, serve and the JSON renderer know, in the order
 // `show` prints them.
-var tables = []string{"links", "addrs", "routes", "neigh", "rules"}
+var tables = []string{"links", "addrs", "routes", "neigh", "rules", "fdb"}
 
 var tableAliases = map[string]string{
 	"link": "links", "links": "links",
@@ -20,6 +20,7 @@ var tableAliases = map[string]string{
 	"route": "routes", "routes": "routes",
 	"neigh": "neigh", "neighbor": "neigh", "neighbour": "neigh", "neighs": "neigh",
 	"rule": "rules", "rules": "rules",
+	"fdb": "fdb",
 }
 
 // runShow prints the cached state: one table, or all of them.
@@ -42,7 +43,7 @@ func runShow(e *env, args []string) int {
 	if len(pos) == 1 {
 		t, ok := tableAliases[pos[0]]
 		if !ok {
-			fmt.Fprintf(e.stderr, "ipdb show: unknown table %q (want links, addrs, routes, neigh or rules)\n", pos[0])
+			fmt.Fprintf(e.stderr, "ipdb show: unknown table %q (want links, addrs, routes, neigh, rules or fdb)\n", pos[0])
 			return exitUsage
 		}
 		want = []string{t}

@@ -78,11 +78,16 @@ func writeTable(w io.Writer, s *ipdb.Snapshot, table string) error {
 	case "neigh":
 		row("DEV", "DST", "LLADDR", "STATE", "FLAGS")
 		for n := range s.Neighs() {
-			if n.Family != unix.AF_INET && n.Family != unix.AF_INET6 {
+			// As `ip neigh show nud all`: no proxy entries.
+			if n.Family != unix.AF_INET && n.Family != unix.AF_INET6 || n.Flags&unix.NTF_PROXY != 0 {
 				continue
 			}
 			row(name(n.Index), n.Dst.String(), n.LLAddr.String(),
 				strings.Join(netlink.NeighStateNames(n.State), ","), strings.Join(netlink.NeighFlagNames(n.Flags), ","))
+		}
+	case "fdb":
+		for _, r := range fdbRows(s, name) {
+			row(r...)
 		}
 	case "rules":
 		row("FAMILY", "PRIORITY", "RULE")

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/ipdb-go/ipdb/netlink"
-	"golang.org/x/sys/unix"
 )
 
 // Line renders o as the comparators of this package see it: the fields
@@ -38,10 +37,9 @@ func Line(o netlink.Object) string {
 	case *netlink.Route:
 		return routeStripExpires(routeLibLine(o))
 	case *netlink.Neigh:
-		if o.Family == unix.AF_BRIDGE {
-			return fdbLibLine(o, nil)
-		}
 		return neighLibLine(o, nil)
+	case *netlink.FDB:
+		return fdbLibLine(o, nil)
 	case *netlink.Rule:
 		return ruleLibLine(o)
 	}
