@@ -17,7 +17,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var quickSteps = flag.Int("quick.steps", 8000, "steps of TestQuickReplay")
+var (
+	quickSteps = flag.Int("quick.steps", 8000, "steps of TestQuickReplay")
+	quickSeed  = flag.Uint64("quick.seed", 0, "seed of TestQuickReplay (0: from the clock)")
+)
 
 // quickModel is the plain-map model of the database that TestQuickReplay
 // checks the real one against: objects by identity, and what a link's
@@ -36,17 +39,18 @@ func (m quickModel) clone() quickModel {
 func (m quickModel) apply(u netlink.Update) {
 	k := ipdb.Key(u.Object)
 	if !u.Deleted() {
-		if old, ok := m[k]; ok && reflect.DeepEqual(old, u.Object) {
-			return // no change; the database keeps the old version
-		}
 		if r, ok := u.Object.(*netlink.Route); ok && u.Flags&unix.NLM_F_REPLACE != 0 {
 			// A replace takes the place of the one route of the same
-			// destination, TOS and priority with another next hop.
+			// destination, TOS and priority with another next hop, even
+			// when the new route is already there.
 			for k2, o := range m {
 				if r2, ok := o.(*netlink.Route); ok && k2 != k && sameRouteSlot(r, r2) {
 					delete(m, k2)
 				}
 			}
+		}
+		if old, ok := m[k]; ok && reflect.DeepEqual(old, u.Object) {
+			return // no change; the database keeps the old version
 		}
 		m[k] = u.Object
 		return
@@ -65,6 +69,10 @@ func (m quickModel) apply(u netlink.Update) {
 				delete(m, k2)
 			}
 		case *netlink.Neigh:
+			if o.Index == l.Index {
+				delete(m, k2)
+			}
+		case *netlink.FDB:
 			if o.Index == l.Index || o.Master == l.Index {
 				delete(m, k2)
 			}
@@ -137,12 +145,12 @@ func (g *quickGen) update() netlink.Update {
 		if n.Dst.Is6() {
 			n.Family = unix.AF_INET6
 		}
+		o, typ = n, unix.RTM_NEWNEIGH
 		if g.pick(3) == 0 {
 			// A bridge FDB entry of port idx on bridge 5.
-			n = &netlink.Neigh{Family: unix.AF_BRIDGE, Index: idx, Master: 5, LLAddr: net.HardwareAddr{2, 0, 0, 0, 1, byte(g.pick(3))},
+			o = &netlink.FDB{Family: unix.AF_BRIDGE, Index: idx, Master: 5, LLAddr: net.HardwareAddr{2, 0, 0, 0, 1, byte(g.pick(3))},
 				State: unix.NUD_NOARP, Flags: unix.NTF_MASTER}
 		}
-		o, typ = n, unix.RTM_NEWNEIGH
 		if del {
 			typ = unix.RTM_DELNEIGH
 		}
@@ -181,8 +189,11 @@ func (g *quickGen) replaceable(r *netlink.Route) bool {
 // very object that was stored). In the style of cilium/statedb's
 // quick_test.go.
 func TestQuickReplay(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	seed := *quickSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Logf("seed %d (rerun: -quick.seed=%d)", seed, seed)
 	r, err := ipdb.NewReplay(ipdb.WithChangeLog(1 << 12))
 	if err != nil {
 		t.Fatal(err)
@@ -203,8 +214,8 @@ func TestQuickReplay(t *testing.T) {
 		for _, u := range batch {
 			history = append(history, fmt.Sprintf("step %d: type %d flags %#x %s", step, u.Type, u.Flags, u.Object))
 		}
-		if len(history) > 30 {
-			history = history[len(history)-30:]
+		if len(history) > 400 {
+			history = history[len(history)-400:]
 		}
 		rev := r.Revision()
 		r.Apply(batch)
@@ -316,6 +327,9 @@ func quickDiff(m quickModel, s *ipdb.Snapshot) string {
 		got[ipdb.Key(o)] = o
 	}
 	for o := range s.Neighs() {
+		got[ipdb.Key(o)] = o
+	}
+	for o := range s.FDB() {
 		got[ipdb.Key(o)] = o
 	}
 	for o := range s.Rules() {
