@@ -17,7 +17,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var quickSteps = flag.Int("quick.steps", 20000, "steps of TestQuickReplay")
+var (
+	quickSteps = flag.Int("quick.steps", 8000, "steps of TestQuickReplay")
+	quickSeed  = flag.Uint64("quick.seed", 0, "seed of TestQuickReplay (0: from the clock)")
+)
 
 // quickModel is the plain-map model of the database that TestQuickReplay
 // checks the real one against: objects by identity, and what a link's
@@ -38,10 +41,8 @@ func (m quickModel) apply(u netlink.Update) {
 	if !u.Deleted() {
 		if r, ok := u.Object.(*netlink.Route); ok && u.Flags&unix.NLM_F_REPLACE != 0 {
 			// A replace takes the place of the one route of the same
-			// destination, TOS and priority with another next hop. The
-			// kernel announces only replaces it did (a replace by an
-			// identical route is silent), so this holds even when the
-			// new route is already here.
+			// destination, TOS and priority with another next hop, even
+			// when the new route is already there.
 			for k2, o := range m {
 				if r2, ok := o.(*netlink.Route); ok && k2 != k && sameRouteSlot(r, r2) {
 					delete(m, k2)
@@ -59,8 +60,8 @@ func (m quickModel) apply(u netlink.Update) {
 	if !ok {
 		return
 	}
-	// A link takes its addresses, neighbours, its FDB entries and those
-	// that name it as master, and the routes through it.
+	// A link takes its addresses, neighbours, FDB entries that name it as
+	// master, and the routes through it.
 	for k2, o := range m {
 		switch o := o.(type) {
 		case *netlink.Addr:
@@ -188,8 +189,11 @@ func (g *quickGen) replaceable(r *netlink.Route) bool {
 // very object that was stored). In the style of cilium/statedb's
 // quick_test.go.
 func TestQuickReplay(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
+	seed := *quickSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Logf("seed %d (rerun: -quick.seed=%d)", seed, seed)
 	r, err := ipdb.NewReplay(ipdb.WithChangeLog(1 << 12))
 	if err != nil {
 		t.Fatal(err)
@@ -210,8 +214,8 @@ func TestQuickReplay(t *testing.T) {
 		for _, u := range batch {
 			history = append(history, fmt.Sprintf("step %d: type %d flags %#x %s", step, u.Type, u.Flags, u.Object))
 		}
-		if len(history) > 30 {
-			history = history[len(history)-30:]
+		if len(history) > 400 {
+			history = history[len(history)-400:]
 		}
 		rev := r.Revision()
 		r.Apply(batch)
@@ -313,10 +317,23 @@ func quickDiffMaps(got, want quickModel) string {
 // quickDiff compares the model with every table of a snapshot.
 func quickDiff(m quickModel, s *ipdb.Snapshot) string {
 	got := quickModel{}
-	for _, k := range netlink.Kinds() {
-		for o := range s.Objects(k) {
-			got[ipdb.Key(o)] = o
-		}
+	for o := range s.Links() {
+		got[ipdb.Key(o)] = o
+	}
+	for o := range s.Addrs() {
+		got[ipdb.Key(o)] = o
+	}
+	for o := range s.Routes() {
+		got[ipdb.Key(o)] = o
+	}
+	for o := range s.Neighs() {
+		got[ipdb.Key(o)] = o
+	}
+	for o := range s.FDB() {
+		got[ipdb.Key(o)] = o
+	}
+	for o := range s.Rules() {
+		got[ipdb.Key(o)] = o
 	}
 	if maps2Equal(got, m) {
 		return ""

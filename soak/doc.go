@@ -1,10 +1,32 @@
 // Package soak holds the torture tests of ipdb, run with
 // `go test ./soak -run Soak` and the flags of package internal/soak
 // (-soak.seed, -soak.duration, -soak.changes, -soak.maxburst,
-// -soak.rcvbuf, -soak.leaks). Their defaults are the bounded run of CI;
-// a long run raises them, e.g.
+// -soak.rcvbuf, -soak.leaks) and of this package (-soak.memroutes,
+// -soak.memcycles). Their defaults are the bounded run of CI (about two
+// minutes); under the race detector the soak runs a quarter of its
+// duration unless -soak.duration is given. A long run raises them, e.g.
 //
-//	go test ./soak -run Soak -timeout 0 -soak.duration=30m -soak.changes=2000000 -soak.maxburst=200000
+//	go test ./soak -run 'TestSoak$' -timeout 0 -soak.duration=30m -soak.changes=2000000 -soak.maxburst=200000
+//	go test ./soak -run TestSoakMemoryChurn -timeout 0 -soak.memroutes=200000 -soak.memcycles=10
+//
+// The tests:
+//   - TestSoak: the differential soak (every table equals ip -j at each
+//     checkpoint), the event-stream model (the change log applied to the
+//     first snapshot gives each checkpoint's snapshot; no change event
+//     without a difference in a compared field) and a quiet pause (no
+//     events while `ip monitor` sees none), with the default receive
+//     buffer and a small one (-soak.rcvbuf) that overflows;
+//   - TestSoakLeakOpenClose, TestSoakLeakSubscribe: goroutines, file
+//     descriptors and heap stay flat over -soak.leaks Open/Close cycles and
+//     10 times as many watch subscriptions;
+//   - TestSoakMemoryChurn: the live heap after cycles of deleting and
+//     re-adding every route is at most 1.2 times the heap after the sync;
+//   - TestRepro*: reductions of what the soaks found.
+//
+// Transactions under fire (TestSoakTxnUnderFire, TestSoakPlanCommitPlan)
+// live in package txn, which they need the fault injection of; the
+// kernel-free random-action test of the database is TestQuickReplay in
+// package ipdb.
 //
 // On a mismatch a test prints the seed, the checkpoint and the
 // differences, and keeps the commands it ran in a log file.

@@ -31,7 +31,9 @@ func TestMain(m *testing.M) {
 // table must equal ip -j, and the change log applied to the first snapshot
 // must give the checkpoint's snapshot with no event that changes nothing.
 // It ends with a quiet pause (bridges up, nothing changing) in which the
-// database must report no event unless `ip monitor` saw one. One run uses
+// database must report no event unless `ip monitor` saw one, or the event
+// brings the database to what ip -j shows of a change the kernel does not
+// announce. One run uses
 // the default receive buffer, one a small one (-soak.rcvbuf), so that
 // overflows and resyncs happen.
 func TestSoak(t *testing.T) {
@@ -216,6 +218,19 @@ func quiet(t *testing.T, ns *nstest.NS, db *ipdb.DB, stream *soak.Stream, d time
 	if len(kernel) > 0 {
 		t.Logf("the pause was not quiet: ip monitor printed %d lines (%s), the database %d events:\n  %s",
 			len(kernel), kernel[0], len(changes), strings.Join(ev, "\n  "))
+		return
+	}
+	// The kernel also changes things without a notification (the
+	// multicast neighbours of its own MLD reports, say), which the
+	// database finds by re-reading. Events that bring it to what ip -j
+	// shows, none of them a change without a difference, are that.
+	phantom := false
+	for _, c := range changes {
+		phantom = phantom || c.Op == ipdb.OpChange && oracle.Line(c.Old) == oracle.Line(c.New)
+	}
+	if !phantom && soak.CompareAll(ns, db.Snapshot()) == nil {
+		t.Logf("quiet pause of %v: %d events, ip monitor saw nothing: the database caught up with changes the kernel does not announce:\n  %s",
+			d, len(changes), strings.Join(ev, "\n  "))
 		return
 	}
 	t.Errorf("quiet pause of %v: %d events while ip monitor saw nothing, e.g.:\n  %s", d, len(changes), strings.Join(ev, "\n  "))

@@ -29,7 +29,10 @@ func CompareAll(ns *nstest.NS, s *ipdb.Snapshot) error {
 	if err := oracle.CompareRoutes(ns, slices.Collect(s.Routes())); err != nil {
 		errs = append(errs, err)
 	}
-	if err := oracle.CompareNeighs(ns, slices.Collect(s.Neighs())); err != nil {
+	if err := oracle.CompareIPNeighs(ns, slices.Collect(s.Neighs())); err != nil {
+		errs = append(errs, err)
+	}
+	if err := oracle.CompareFDB(ns, slices.Collect(s.FDB())); err != nil {
 		errs = append(errs, err)
 	}
 	if err := oracle.CompareRules(ns, slices.Collect(s.Rules())); err != nil {
@@ -117,6 +120,9 @@ func objectsOf(snap *ipdb.Snapshot) []netlink.Object {
 		out = append(out, o)
 	}
 	for o := range snap.Neighs() {
+		out = append(out, o)
+	}
+	for o := range snap.FDB() {
 		out = append(out, o)
 	}
 	for o := range snap.Rules() {
