@@ -30,7 +30,8 @@ func settleFDB(t *testing.T, ns *nstest.NS, db *ipdb.DB, step string) {
 // TestFDBFollowsLinkChanges: link changes that add, move or remove FDB
 // entries (a port's or bridge's MAC address, a port going down, leaving
 // and joining its bridge, a bridge's fdb_flush, a vxlan device going down)
-// leave the cache's FDB equal to `bridge fdb show`, without the periodic
+// and an IPv6 address that joins a multicast group (a new "self
+// permanent" entry, never announced) leave the cache's FDB equal to `bridge fdb show`, without the periodic
 // refresh (which would repair what this test checks is followed).
 func TestFDBFollowsLinkChanges(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
@@ -56,6 +57,8 @@ func TestFDBFollowsLinkChanges(t *testing.T) {
 			{"changing a port's MAC address", []string{"link", "set", "p0", "address", "02:00:00:00:01:01"}},
 			{"changing the bridge's MAC address", []string{"link", "set", "br0", "address", "02:00:00:00:01:02"}},
 			{"flushing the bridge's dynamic entries", []string{"link", "set", "br0", "type", "bridge", "fdb_flush"}},
+			{"adding an IPv6 address (a multicast group)", []string{"addr", "add", "2001:db8::1/64", "dev", "p1", "nodad"}},
+			{"removing it", []string{"addr", "del", "2001:db8::1/64", "dev", "p1"}},
 			{"taking a port down", []string{"link", "set", "p1", "down"}},
 			{"taking it up", []string{"link", "set", "p1", "up"}},
 			{"releasing a port", []string{"link", "set", "p0", "nomaster"}},
