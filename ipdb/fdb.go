@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"iter"
 	"reflect"
-	"runtime"
 	"slices"
 	"sync"
 	"weak"
@@ -214,12 +213,13 @@ func (s *Snapshot) FDBOf(index int) iter.Seq[*netlink.FDB] {
 // of the newest-first lists are born in reverse dump order (the first
 // dumped is the newest), the others in dump order, and a vxlan entry's
 // remotes in dump order within their entry's place. A new version of an
-// entry inherits the birth of the old one. Births are kept per stored
-// object and forgotten when the object is garbage collected, so an old
-// snapshot still finds them.
+// entry inherits the birth of the old one. Births are kept per object,
+// by weak pointer, and forgotten some time after the object is garbage
+// collected, so an old snapshot still finds them.
 var fdbBirths struct {
 	mu   sync.Mutex
 	slot int64 // the last slot given; guarded by mu
+	live int   // len(m) after the last pruning; guarded by mu
 	// m maps stored entries to their births; guarded by mu.
 	m map[weak.Pointer[netlink.FDB]]int64
 }
@@ -232,23 +232,23 @@ const (
 	fdbSlot        = fdbSlotEntries * fdbSlotRemotes
 )
 
-// fdbBirthSet records f's birth.
+// fdbBirthSet records f's birth. Entries of objects that were garbage
+// collected are pruned when the map has doubled since the last pruning.
 func fdbBirthSet(f *netlink.FDB, birth int64) {
-	w := weak.Make(f)
 	fdbBirths.mu.Lock()
+	defer fdbBirths.mu.Unlock()
 	if fdbBirths.m == nil {
 		fdbBirths.m = map[weak.Pointer[netlink.FDB]]int64{}
 	}
-	_, had := fdbBirths.m[w]
-	fdbBirths.m[w] = birth
-	fdbBirths.mu.Unlock()
-	if !had {
-		runtime.AddCleanup(f, func(w weak.Pointer[netlink.FDB]) {
-			fdbBirths.mu.Lock()
-			delete(fdbBirths.m, w)
-			fdbBirths.mu.Unlock()
-		}, w)
+	if len(fdbBirths.m) >= 2*fdbBirths.live+1024 {
+		for w := range fdbBirths.m {
+			if w.Value() == nil {
+				delete(fdbBirths.m, w)
+			}
+		}
+		fdbBirths.live = len(fdbBirths.m)
 	}
+	fdbBirths.m[weak.Make(f)] = birth
 }
 
 // fdbBirth returns f's birth, and whether it has one.
