@@ -143,7 +143,6 @@ func TestFDBIsItsOwnKind(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		s = db.Snapshot()
 		if st.FDB == 0 || len(proxies) != 1 {
 			t.Fatalf("the setup lacks FDB entries (%d) or a proxy entry (%d)", st.FDB, len(proxies))
 		}

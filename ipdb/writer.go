@@ -51,6 +51,10 @@ func (w *writer) lookup(sp *kindSpec, key []byte) (netlink.Object, error) {
 
 // put inserts or replaces o, whose key is key.
 func (w *writer) put(sp *kindSpec, o netlink.Object, key []byte) error {
+	if f, ok := o.(*netlink.FDB); ok {
+		old, _ := w.lookup(sp, key)
+		fdbStored(f, old)
+	}
 	w.markDirty(sp, key)
 	w.ids[sp.kind].prime(o, key)
 	return w.txn.Insert(sp.table, o)

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -145,43 +143,11 @@ func fdbText(f *netlink.FDB, name names) string {
 	return b.String()
 }
 
-// fdbDumpRank is where the kernel's dump puts an entry among those of its
-// device (rtnl_fdb_dump in net/core/rtnetlink.c): on a bridge port, the
-// entries of the bridge's table that point to it (br_fdb_dump) before the
-// port's own; on a bridge, its own address lists (ndo_dflt_fdb_dump) before
-// the entries of its table that point to no port. Of a device's address
-// lists the unicast one comes first.
-func fdbDumpRank(f *netlink.FDB) int {
-	switch {
-	case f.Master > 0 && f.Flags&unix.NTF_SELF == 0 && f.Master != f.Index:
-		return 0
-	case f.Master > 0 && f.Flags&unix.NTF_SELF == 0:
-		return 3
-	case len(f.LLAddr) > 0 && f.LLAddr[0]&1 != 0:
-		return 2
-	}
-	return 1
-}
-
-// fdbSorted returns the entries in the order `bridge fdb show` lists them:
-// by device (in ifindex order, the order of the kernel's device list in a
-// namespace where no link was moved in), then as fdbDumpRank says. Within
-// one device and rank the kernel lists entries in the order of its hash
-// and address lists, which no dump or notification tells; they come by
-// MAC address and VLAN here.
-func fdbSorted(s *ipdb.Snapshot) []*netlink.FDB {
-	out := slices.Collect(s.FDB())
-	slices.SortStableFunc(out, func(a, b *netlink.FDB) int {
-		return cmp.Or(cmp.Compare(a.Index, b.Index), cmp.Compare(fdbDumpRank(a), fdbDumpRank(b)))
-	})
-	return out
-}
-
-// fdbsJSON renders the FDB as `bridge -j fdb show` does.
+// fdbsJSON renders the FDB as `bridge -j fdb show` does, in its order.
 func fdbsJSON(s *ipdb.Snapshot) []object {
 	name := snapshotNames(s)
 	out := []object{}
-	for _, f := range fdbSorted(s) {
+	for _, f := range s.FDBListed() {
 		out = append(out, fdbJSON(f, name))
 	}
 	return out
@@ -191,7 +157,7 @@ func fdbsJSON(s *ipdb.Snapshot) []object {
 // per entry.
 func fdbRows(s *ipdb.Snapshot, name names) [][]string {
 	rows := [][]string{{"DEV", "MAC", "VLAN", "DST", "MASTER", "STATE", "FLAGS"}}
-	for _, f := range fdbSorted(s) {
+	for _, f := range s.FDBListed() {
 		vlan, dst, master := "", "", ""
 		if f.VLAN != 0 {
 			vlan = strconv.Itoa(int(f.VLAN))

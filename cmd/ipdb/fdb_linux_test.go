@@ -104,9 +104,8 @@ func fdbGroup(t *testing.T, obj string) string {
 }
 
 // compareFDB compares show fdb's JSON with `bridge -j fdb show`: the same
-// objects, key for key and value for value, and in the same order of
-// devices and groups (fdbGroup). Within a group the kernel lists entries in
-// the order of its hash and address lists, which the cache cannot know.
+// objects, key for key and value for value, in the same order (checked
+// first by devices and groups, fdbGroup, for a readable difference).
 func compareFDB(t *testing.T, ns *nstest.NS, got []byte) error {
 	t.Helper()
 	want := rawObjects(t, []byte(bridgeExec(t, ns, "-j", "fdb", "show")))
@@ -128,6 +127,10 @@ func compareFDB(t *testing.T, ns *nstest.NS, got []byte) error {
 	slices.Sort(b)
 	if !slices.Equal(a, b) {
 		return fmt.Errorf("entries differ:\n%s", diffLines(a, b))
+	}
+	if !slices.Equal(mine, want) {
+		return fmt.Errorf("same entries in another order:\nbridge:\n  %s\nipdb:\n  %s",
+			strings.Join(want, "\n  "), strings.Join(mine, "\n  "))
 	}
 	return nil
 }
@@ -208,6 +211,29 @@ func TestServeFDB(t *testing.T) {
 		defer resp.Body.Close()
 		fdbSetup(t, ns)
 		retry(t, "/v1/fdb", func() error {
+			code, body := httpGet(t, hs.URL+"/v1/fdb")
+			if code != http.StatusOK {
+				t.Fatalf("/v1/fdb: %d %s", code, body)
+			}
+			return compareFDB(t, ns, body)
+		})
+		// More entries in the lists the cache already holds: a bridge's
+		// table (newest first), a vxlan entry's remotes (oldest first), a
+		// device's unicast addresses (oldest first).
+		for _, args := range [][]string{
+			{"fdb", "add", "02:00:00:00:00:c1", "dev", "p0", "master", "static"},
+			{"fdb", "add", "02:00:00:00:00:c0", "dev", "p1", "master", "static"},
+			{"fdb", "append", "00:00:00:00:00:00", "dev", "vx0", "dst", "198.51.100.3"},
+			{"fdb", "add", "02:00:00:00:00:b1", "dev", "vx1", "dst", "198.51.100.9"},
+			{"fdb", "add", "02:00:00:00:00:a0", "dev", "p0", "self"},
+			{"fdb", "del", "02:00:00:00:00:aa", "dev", "p0", "master"},
+			{"fdb", "add", "02:00:00:00:00:aa", "dev", "p0", "master", "static"},
+			// A move keeps the entry's place in the bridge's list.
+			{"fdb", "replace", "02:00:00:00:00:c1", "dev", "p1", "master", "static"},
+		} {
+			bridgeExec(t, ns, args...)
+		}
+		retry(t, "/v1/fdb after more changes", func() error {
 			code, body := httpGet(t, hs.URL+"/v1/fdb")
 			if code != http.StatusOK {
 				t.Fatalf("/v1/fdb: %d %s", code, body)
