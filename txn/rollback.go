@@ -3,6 +3,7 @@ package txn
 import (
 	"context"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/ipdb-go/ipdb/ipdb"
@@ -175,6 +176,20 @@ func restoreSpecs(pre, cur State, ss *specSet) *specSet {
 				continue // cannot be recreated; verification reports it
 			}
 			info := &netlink.LinkInfo{Kind: kind, Data: l.Info.Data}
+			if br, ok := l.Info.Data.(*netlink.Bridge); ok {
+				info.Data = bridgeCreateData(br)
+			}
+			if kind == "bridge" || kind == "bond" {
+				// A master's MTU and address follow its ports (br_mtu_auto_adjust,
+				// br_stp_recalculate_bridge_id; bond_enslave): the kernel refuses
+				// them at creation (an MTU above the empty master's, the zero
+				// address of a bridge whose last port left), and they come back
+				// when the ports are enslaved again.
+				s.MTU = nil
+				if isZeroMAC(l.Address) {
+					s.Address = nil
+				}
+			}
 			if kind == "veth" {
 				info.Data = &netlink.Veth{Peer: &netlink.Link{Name: preName(l.ParentIndex)}}
 			} else if l.ParentIndex != 0 && l.LinkNetNSID == nil {
@@ -348,4 +363,32 @@ func vethPeerIn(st State, l *netlink.Link) *netlink.Link {
 		return nil
 	}
 	return peer
+}
+
+func isZeroMAC(a net.HardwareAddr) bool {
+	for _, b := range a {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// bridgeCreateData is the data to re-create a bridge read as d with: its
+// settings, but the VLAN ones only where they differ from the defaults (a
+// kernel built without VLAN filtering refuses IFLA_BR_VLAN_* at creation
+// with EOPNOTSUPP, even with their default values: br_changelink).
+func bridgeCreateData(d *netlink.Bridge) *netlink.Bridge {
+	c := *d
+	c.Unknown = nil
+	if c.VlanFiltering != nil && !*c.VlanFiltering {
+		c.VlanFiltering = nil
+	}
+	if c.VlanProtocol != nil && *c.VlanProtocol == unix.ETH_P_8021Q {
+		c.VlanProtocol = nil
+	}
+	if c.DefaultPVID != nil && *c.DefaultPVID == 1 {
+		c.DefaultPVID = nil
+	}
+	return &c
 }

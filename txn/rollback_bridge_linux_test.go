@@ -9,13 +9,13 @@ import (
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
-// TestReproRollbackDeletedBridge: a transaction deletes a bridge whose MTU
+// TestRollbackRecreatesBridge: a transaction deletes a bridge whose MTU
 // came from its port (9000) and then fails; the rollback must bring the
 // bridge back. Reduced from TestSoakTxnUnderFire, where the re-creation
 // failed with EOPNOTSUPP (mtu 9000) or EADDRNOTAVAIL (a bridge whose
 // address had become 00:00:00:00:00:00 after its last port left), leaving
 // the rollback incomplete.
-func TestReproRollbackDeletedBridge(t *testing.T) {
+func TestRollbackRecreatesBridge(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		setup []string

@@ -9,7 +9,7 @@ import (
 	"github.com/ipdb-go/ipdb/internal/soak"
 )
 
-// TestReproReplaceAfterReread: `ip route replace` of a blackhole route by
+// TestReplaceAfterReread: `ip route replace` of a blackhole route by
 // a unicast one with the same table, prefix and metric, right after a
 // change that makes the database re-read the link's routes. The kernel
 // keeps one route; the database must too. Reduced from
@@ -22,7 +22,7 @@ import (
 // returns before replaceSiblings, so the replaced sibling (a blackhole
 // route, outside the re-read's scope of one link) is never removed.
 // Calling replaceSiblings before the equality check makes this pass.
-func TestReproReplaceAfterReread(t *testing.T) {
+func TestReplaceAfterReread(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.Batch("link set lo up", "link add v0 type veth peer name v1", "link set v0 addrgenmode none",
 			"link set v1 addrgenmode none", "link set v0 up", "link set v1 up",
