@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -209,7 +210,7 @@ func TestSoakTxnUnderFire(t *testing.T) {
 		g.Tables = []string{"100", "200", "1000", "70000"} // not main: the transactions' connected routes are there
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
-		var genChanges int
+		var genChanges atomic.Int64 // read while the generator runs
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -224,7 +225,7 @@ func TestSoakTxnUnderFire(t *testing.T) {
 				}
 				b := g.Burst(1 + g.R.IntN(100))
 				b.Run(ns.Name)
-				genChanges += b.Len()
+				genChanges.Add(int64(b.Len()))
 				time.Sleep(time.Duration(g.R.IntN(50)) * time.Millisecond)
 			}
 		}()
@@ -313,7 +314,7 @@ func TestSoakTxnUnderFire(t *testing.T) {
 			}
 		}
 		t.Logf("seed %d: %d applied, %d rolled back, %d conflicts, %d with nothing to do; the generator made %d changes; db stats %+v",
-			seed, applied, rolledBack, conflicts, noops, genChanges, db.Stats())
+			seed, applied, rolledBack, conflicts, noops, genChanges.Load(), db.Stats())
 		if applied+rolledBack == 0 {
 			t.Error("no transaction was applied or rolled back")
 		}
