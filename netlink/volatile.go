@@ -133,13 +133,21 @@ func withoutRawAttrs(b []byte, drop func(uint16) bool) []byte {
 // Stable returns a copy of f without what the kernel derives from the
 // entry's age whenever it reads it (the list above): the cache-info ages
 // are zero, and a learned entry's state is NUD_REACHABLE whether it was
-// read as reachable or stale. Two versions of an entry describe the same
+// read as reachable or stale, and a permanent entry's state is
+// NUD_PERMANENT alone. Two versions of an entry describe the same
 // state exactly when their Stable copies are deeply equal.
 func (f *FDB) Stable() FDB {
 	s := *f
 	s.Confirmed, s.Used, s.Updated, s.RefCount, s.Probes = 0, 0, 0, 0, 0
-	if s.State == unix.NUD_STALE {
+	switch {
+	case s.State == unix.NUD_STALE:
 		s.State = unix.NUD_REACHABLE
+	case s.State&unix.NUD_PERMANENT != 0:
+		// A device's own entry is announced with the state of the request
+		// that added it (`bridge fdb add ... permanent` sends NOARP and
+		// PERMANENT: rtnl_fdb_add, ndo_dflt_fdb_add) and dumped as
+		// PERMANENT alone (ndo_dflt_fdb_dump).
+		s.State = unix.NUD_PERMANENT
 	}
 	return s
 }

@@ -121,6 +121,13 @@ func ruleIPLine(r map[string]any, v6 bool) (string, error) {
 	if _, ok := r["not"]; ok {
 		b.WriteString(" not")
 	}
+	// The kernel's own state flags: a goto without its target, an iif or
+	// oif that does not exist.
+	for _, k := range []string{"unresolved", "iif_detached", "oif_detached"} {
+		if ruleHasKey(r, k) {
+			b.WriteString(" [" + k + "]")
+		}
+	}
 	src, err := ruleIPPrefix(r, "src", v6)
 	if err != nil {
 		return "", err
@@ -239,6 +246,14 @@ func ruleLibLine(r *netlink.Rule) string {
 	fmt.Fprintf(&b, "%s %d:", ruleFamily(r.Family == unix.AF_INET6), r.Priority)
 	if r.Flags&unix.FIB_RULE_INVERT != 0 {
 		b.WriteString(" not")
+	}
+	for _, f := range []struct {
+		flag uint32
+		name string
+	}{{unix.FIB_RULE_UNRESOLVED, "unresolved"}, {unix.FIB_RULE_IIF_DETACHED, "iif_detached"}, {unix.FIB_RULE_OIF_DETACHED, "oif_detached"}} {
+		if r.Flags&f.flag != 0 {
+			b.WriteString(" [" + f.name + "]")
+		}
 	}
 	pfx := func(p netip.Prefix) string {
 		if !p.IsValid() || (p.Bits() == 0 && p.Addr().IsUnspecified()) {
