@@ -3,13 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"reflect"
-	"sort"
-	"strings"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
@@ -26,143 +20,11 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-// linkKeys are the link fields show prints, a subset of `ip -d -j link`.
-var linkKeys = []string{"ifindex", "link", "link_index", "ifname", "flags", "mtu", "qdisc", "master",
-	"operstate", "linkmode", "group", "txqlen", "link_type", "address", "permaddr", "broadcast",
-	"link_netnsid", "ifalias", "altnames"}
-
-// ipTable returns what ip prints for one of show's tables, as generic
-// JSON objects, each canonicalised to a string, sorted.
-func ipTable(t *testing.T, ns *nstest.NS, table string, mine []map[string]any) []string {
-	t.Helper()
-	var objs []map[string]any
-	get := func(args ...string) {
-		var v []map[string]any
-		ns.IPJSON(&v, args...)
-		objs = append(objs, v...)
-	}
-	switch table {
-	case "links":
-		get("-d", "link", "show")
-		// Keep the fields show prints; of linkinfo, the kind and the
-		// kind data keys show prints for that link.
-		byIndex := map[float64]map[string]any{}
-		for _, m := range mine {
-			byIndex[m["ifindex"].(float64)] = m
-		}
-		for i, o := range objs {
-			keep := map[string]any{}
-			for _, k := range linkKeys {
-				if v, ok := o[k]; ok {
-					keep[k] = v
-				}
-			}
-			if li, ok := o["linkinfo"].(map[string]any); ok {
-				info := map[string]any{}
-				for _, k := range []string{"info_kind", "info_slave_kind"} {
-					if v, ok := li[k]; ok {
-						info[k] = v
-					}
-				}
-				if m := byIndex[o["ifindex"].(float64)]; m != nil {
-					if mli, ok := m["linkinfo"].(map[string]any); ok {
-						if md, ok := mli["info_data"].(map[string]any); ok {
-							ipd, _ := li["info_data"].(map[string]any)
-							d := map[string]any{}
-							for k := range md {
-								if v, ok := ipd[k]; ok {
-									d[k] = v
-								}
-							}
-							info["info_data"] = d
-						}
-					}
-				}
-				if len(info) > 0 {
-					keep["linkinfo"] = info
-				}
-			}
-			objs[i] = keep
-		}
-	case "addrs":
-		get("addr", "show")
-	case "routes":
-		get("-4", "route", "show", "table", "all")
-		get("-6", "route", "show", "table", "all")
-	case "neigh":
-		get("neigh", "show", "nud", "all")
-	case "rules":
-		get("-4", "rule", "show")
-		for _, o := range objs {
-			o["family"] = "inet"
-		}
-		n := len(objs)
-		get("-6", "rule", "show")
-		for _, o := range objs[n:] {
-			o["family"] = "inet6"
-		}
-	default:
-		t.Fatalf("unknown table %s", table)
-	}
-	return canonical(t, objs)
-}
-
-func canonical[T any](t *testing.T, objs []T) []string {
-	t.Helper()
-	out := make([]string, 0, len(objs))
-	for _, o := range objs {
-		b, err := json.Marshal(o) // maps marshal with sorted keys
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, string(b))
-	}
-	sort.Strings(out)
-	return out
-}
-
-// compareWithIP compares fetch's JSON for table with ip's, retrying for a
-// few seconds while the two may still be converging (DAD, notifications in
-// flight).
+// compareWithIP compares fetch's JSON for table with ip's (see
+// compareJSONWithIP), objects in any order.
 func compareWithIP(t *testing.T, ns *nstest.NS, table string, fetch func() []byte) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		body := fetch()
-		var mine []map[string]any
-		if err := json.Unmarshal(body, &mine); err != nil {
-			t.Fatalf("%s: bad JSON: %v\n%s", table, err, body)
-		}
-		want := ipTable(t, ns, table, mine)
-		got := canonical(t, mine)
-		if reflect.DeepEqual(got, want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: ipdb and ip differ:\n%s", table, diffLines(got, want))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// diffLines lists the objects only one side has.
-func diffLines(got, want []string) string {
-	var b strings.Builder
-	in := func(s string, l []string) bool {
-		i := sort.SearchStrings(l, s)
-		return i < len(l) && l[i] == s
-	}
-	for _, g := range got {
-		if !in(g, want) {
-			fmt.Fprintf(&b, "  ipdb only: %s\n", g)
-		}
-	}
-	for _, w := range want {
-		if !in(w, got) {
-			fmt.Fprintf(&b, "  ip only:   %s\n", w)
-		}
-	}
-	return b.String()
+	compareJSONWithIP(t, ns, table, true, fetch)
 }
 
 // scriptedChanges builds a namespace with every kind of object, then

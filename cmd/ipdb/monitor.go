@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -65,37 +64,39 @@ func runMonitor(e *env, args []string) int {
 	return exitOK
 }
 
-// eventJSON is one event as a JSON object: op, kind, rev, old, new (and
-// resync when the subscriber fell behind and missed changes).
-func eventJSON(s *ipdb.Snapshot, ev watch.Event) object {
-	name := snapshotNames(s)
-	var o object
+// writeEvent writes one event as a JSON object: op, kind, rev, old, new
+// (or op "resync" when the subscriber fell behind and missed changes),
+// the objects rendered as show renders them, with link names from s.
+func writeEvent(j *jsonOut, s *ipdb.Snapshot, ev watch.Event) {
+	j.openObject("")
 	if ev.Resync {
-		o.set("op", "resync")
-		o.set("rev", ev.Rev)
-		return o
+		j.str("op", "resync")
+		j.uint("rev", ev.Rev)
+		j.closeObject()
+		return
 	}
-	o.set("op", ev.Op.String())
-	o.set("kind", ev.Kind.String())
-	o.set("rev", ev.Rev)
+	j.str("op", ev.Op.String())
+	j.str("kind", ev.Kind.String())
+	j.uint("rev", ev.Rev)
 	if ev.Initial {
-		o.set("initial", true)
+		j.boolean("initial", true)
 	}
+	names := snapshotLinks(s)
 	if ev.Old != nil {
-		o.set("old", objectJSON(ev.Old, name))
+		writeSnapshotObject(j, "old", ev.Old, names)
 	} else {
-		o.set("old", nil)
+		j.null("old")
 	}
 	if ev.New != nil {
-		o.set("new", objectJSON(ev.New, name))
+		writeSnapshotObject(j, "new", ev.New, names)
 	} else {
-		o.set("new", nil)
+		j.null("new")
 	}
-	return o
+	j.closeObject()
 }
 
 func writeEventJSON(w io.Writer, db *ipdb.DB, ev watch.Event) error {
-	return json.NewEncoder(w).Encode(eventJSON(db.Snapshot(), ev))
+	return writeJSONTo(w, func(j *jsonOut) { writeEvent(j, db.Snapshot(), ev) })
 }
 
 // writeEventText prints an event as `ip monitor` would, with the old

@@ -234,14 +234,10 @@ func (s *server) handleTable(table string) http.HandlerFunc {
 			s.error(w, table, http.StatusServiceUnavailable, "cache not synced yet")
 			return
 		}
-		body, err := json.Marshal(tableJSON(s.db.Snapshot(), table))
-		if err != nil {
-			s.error(w, table, http.StatusInternalServerError, err.Error())
-			return
-		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Write(append(body, '\n'))
+		snap := s.db.Snapshot()
+		writeJSONTo(w, func(j *jsonOut) { writeSnapshotTable(j, snap, table) })
 		s.count(table, http.StatusOK)
 	}
 }
@@ -333,10 +329,9 @@ func (s *server) handleWatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.count("watch", http.StatusOK)
-	enc := json.NewEncoder(w)
 	for ev := range s.watcher.Events(ctx, filter, opts...) {
 		rc.SetWriteDeadline(time.Now().Add(watchWriteTimeout))
-		if enc.Encode(eventJSON(s.db.Snapshot(), ev)) != nil || rc.Flush() != nil {
+		if writeEventJSON(w, s.db, ev) != nil || rc.Flush() != nil {
 			cancel()
 			// Drain so the subscription's goroutine can finish.
 			continue
