@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/ipdb-go/ipdb/ipdb"
-	"github.com/ipdb-go/ipdb/netlink"
 	"github.com/ipdb-go/ipdb/watch"
 )
 
@@ -97,28 +96,4 @@ func writeEvent(j *jsonOut, s *ipdb.Snapshot, ev watch.Event) {
 
 func writeEventJSON(w io.Writer, db *ipdb.DB, ev watch.Event) error {
 	return writeJSONTo(w, func(j *jsonOut) { writeEvent(j, db.Snapshot(), ev) })
-}
-
-// writeEventText prints an event as `ip monitor` would, with the old
-// version of a changed object before the new one.
-func writeEventText(w io.Writer, db *ipdb.DB, ev watch.Event) error {
-	var err error
-	switch {
-	case ev.Resync:
-		_, err = fmt.Fprintf(w, "[%d] resync: fell behind the change log; the current state follows\n", ev.Rev)
-	case ev.Op == ipdb.OpAdd:
-		_, err = fmt.Fprintf(w, "[%d] %s add %s\n", ev.Rev, ev.Kind, eventText(ev.New))
-	case ev.Op == ipdb.OpDelete:
-		_, err = fmt.Fprintf(w, "[%d] %s delete %s\n", ev.Rev, ev.Kind, eventText(ev.Old))
-	default:
-		_, err = fmt.Fprintf(w, "[%d] %s change %s\n      -> %s\n", ev.Rev, ev.Kind, eventText(ev.Old), eventText(ev.New))
-	}
-	return err
-}
-
-func eventText(o netlink.Object) string {
-	if o == nil {
-		return "(none)"
-	}
-	return o.String()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -352,11 +353,109 @@ func writeSnapshotRows(t *tableOut, s *ipdb.Snapshot, table string) {
 	t.endTable()
 }
 
-// ruleText is the rule as `ip rule` prints it, without the priority.
+// ruleText is the rule as `ip rule` prints it (print_rule), without the
+// priority.
 func ruleText(r *netlink.Rule) string {
-	t := r.String()
-	if i := strings.Index(t, ":"); i >= 0 && i < 12 {
-		t = strings.TrimSpace(t[i+1:])
+	var b strings.Builder
+	db := ipNames()
+	if r.Flags&unix.FIB_RULE_INVERT != 0 {
+		b.WriteString("not ")
 	}
-	return t
+	bits := 32
+	if r.Family == unix.AF_INET6 {
+		bits = 128
+	}
+	prefix := func(p netip.Prefix) {
+		b.WriteString(p.Addr().String())
+		if p.Bits() != bits {
+			b.WriteString("/" + strconv.Itoa(p.Bits()))
+		}
+	}
+	b.WriteString("from ")
+	if r.Src.IsValid() && r.Src.Bits() > 0 {
+		prefix(r.Src)
+	} else {
+		b.WriteString("all")
+	}
+	if r.Dst.IsValid() && r.Dst.Bits() > 0 {
+		b.WriteString(" to ")
+		prefix(r.Dst)
+	}
+	if r.TOS != 0 {
+		b.WriteString(" tos " + db.dsfieldName(r.TOS))
+	}
+	if r.Mark != 0 || r.Mask != 0 {
+		b.WriteString(" fwmark 0x" + strconv.FormatUint(uint64(r.Mark), 16))
+		if r.Mask != 0xffffffff {
+			b.WriteString("/0x" + strconv.FormatUint(uint64(r.Mask), 16))
+		}
+	}
+	if r.IIFName != "" {
+		b.WriteString(" iif " + r.IIFName)
+		if r.Flags&unix.FIB_RULE_IIF_DETACHED != 0 {
+			b.WriteString(" [detached]")
+		}
+	}
+	if r.OIFName != "" {
+		b.WriteString(" oif " + r.OIFName)
+		if r.Flags&unix.FIB_RULE_OIF_DETACHED != 0 {
+			b.WriteString(" [detached]")
+		}
+	}
+	if r.L3MDev != 0 {
+		b.WriteString(" lookup [l3mdev-table]")
+	}
+	if r.UIDRange != nil {
+		b.WriteString(" uidrange " + strconv.FormatUint(uint64(r.UIDRange.Start), 10) + "-" + strconv.FormatUint(uint64(r.UIDRange.End), 10))
+	}
+	if r.IPProto != 0 {
+		b.WriteString(" ipproto " + db.ipProtoName(r.IPProto))
+	}
+	for _, p := range [...]struct {
+		name string
+		r    netlink.RulePortRange
+	}{{"sport", r.SPort}, {"dport", r.DPort}} {
+		if p.r == (netlink.RulePortRange{}) {
+			continue
+		}
+		b.WriteString(" " + p.name + " " + strconv.Itoa(int(p.r.Start)))
+		if p.r.End != p.r.Start {
+			b.WriteString("-" + strconv.Itoa(int(p.r.End)))
+		}
+	}
+	if r.TunID != 0 {
+		b.WriteString(" tun_id " + strconv.FormatUint(r.TunID, 10))
+	}
+	if r.Table != 0 {
+		b.WriteString(" lookup " + tableName(r.Table))
+		if r.SuppressPrefixLen != nil && *r.SuppressPrefixLen != 0xffffffff {
+			b.WriteString(" suppress_prefixlength " + strconv.Itoa(int(int32(*r.SuppressPrefixLen))))
+		}
+		if r.SuppressIfGroup != nil && *r.SuppressIfGroup != 0xffffffff {
+			b.WriteString(" suppress_ifgroup " + db.groupName(*r.SuppressIfGroup))
+		}
+	}
+	if r.Flow != 0 {
+		b.WriteString(" realms ")
+		if from := r.Flow >> 16; from != 0 {
+			b.WriteString(db.realmName(from) + "/")
+		}
+		b.WriteString(db.realmName(r.Flow & 0xffff))
+	}
+	switch r.Action {
+	case netlink.RuleToTable:
+	case netlink.RuleGoto:
+		b.WriteString(" goto " + strconv.FormatUint(uint64(r.Goto), 10))
+		if r.Flags&unix.FIB_RULE_UNRESOLVED != 0 {
+			b.WriteString(" [unresolved]")
+		}
+	case netlink.RuleNop:
+		b.WriteString(" nop")
+	default:
+		b.WriteString(" " + netlink.RouteType(r.Action).String())
+	}
+	if r.Protocol != netlink.ProtoUnspec && r.Protocol != netlink.ProtoKernel {
+		b.WriteString(" proto " + db.protoName(uint8(r.Protocol)))
+	}
+	return b.String()
 }
