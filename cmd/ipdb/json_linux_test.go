@@ -50,6 +50,8 @@ func everyAttribute(t *testing.T, ns *nstest.NS) {
 		"addr add 2001:db8::1/64 dev br0 nodad",
 		"addr add 2001:db8:2::1/64 dev br0 nodad valid_lft 1000 preferred_lft 500 metric 77 noprefixroute",
 		"addr add 2001:db8:3::1/64 dev br0 nodad home mngtmpaddr",
+		"addr add 2001:db8:7::1/64 dev br0 nodad valid_lft 100 preferred_lft 0",
+		"link property add dev v1 altname uplink0",
 		"addr add 203.0.113.5/24 brd + dev mv0 label mv0:x scope link metric 9",
 		"addr add 203.0.113.9/32 dev lo scope host",
 		"route add 203.0.113.0/24 via 192.0.2.254 metric 10 proto static",
@@ -64,7 +66,7 @@ func everyAttribute(t *testing.T, ns *nstest.NS) {
 		"route add broadcast 198.51.100.4/32 dev br0 table 100",
 		"route add multicast 239.2.0.0/16 dev br0 table 100",
 		"route add anycast 2001:db8:5::/64 dev br0 table 100",
-		"route add 198.51.100.0/26 table 1000 nexthop via 192.0.2.2 weight 2 nexthop via 192.0.2.3 dev br0 onlink",
+		"route add 198.51.100.0/26 table 1000 nexthop via 192.0.2.2 weight 2 realm 4 nexthop via 192.0.2.3 dev br0 onlink",
 		"route add 2001:db8:6::/64 table 1000 nexthop via 2001:db8::2 dev br0 weight 3 nexthop via 2001:db8::3 dev br0",
 		"route add 203.0.113.128/25 via 192.0.2.254 mtu lock 1400 advmss 1300 src 192.0.2.1 congctl cubic rtt 100 rttvar 50 window 1000 hoplimit 60 initcwnd 10 initrwnd 20 quickack 1 features ecn rto_min 200 fastopen_no_cookie 1 reordering 5 ssthresh 30 cwnd 40",
 		"route add 192.0.2.128/25 dev br0 tos 0x10 metric 5",
@@ -81,6 +83,7 @@ func everyAttribute(t *testing.T, ns *nstest.NS) {
 		"neigh add 192.0.2.15 lladdr 02:00:00:00:00:0f dev br0 nud failed",
 		"neigh add 192.0.2.16 lladdr 02:00:00:00:00:10 dev br0 extern_learn",
 		"neigh add 192.0.2.17 lladdr 02:00:00:00:00:11 dev br0 protocol static",
+		"neigh add 192.0.2.18 dev br0 managed",
 		"neigh add 2001:db8::7 lladdr 02:00:00:00:00:08 dev br0 nud reachable router",
 		"neigh add proxy 192.0.2.50 dev br0",
 		"neigh add proxy 2001:db8::50 dev br0",
@@ -209,10 +212,10 @@ func TestJSONEqualsIP(t *testing.T) {
 		// make them cannot pass unnoticed.
 		for table, want := range map[string][]string{
 			"links":  {`"remote6":"2001:db8::2"`, `"local6":"2001:db8::1"`, `"info_slave_data":{"state"`, `"mode":"vepa"`},
-			"routes": {`"tos":"0x10"`, `"tos":"AF11"`, `"mtu":1400`, `"congestion":"cubic"`, `"ipdb_locked":["mtu","rto_min"]`, `"table":"100000"`, `"pref":"high"`},
+			"routes": {`"tos":"0x10"`, `"tos":"AF11"`, `"mtu":1400`, `"congestion":"cubic"`, `"ipdb_locked":["mtu","rto_min"]`, `"table":"100000"`, `"pref":"high"`, `"flow":{"to":"4"}`, `"flow":{"from":"5","to":"6"}`, `"via":{"family":"inet6","host":"fe80::1"}`},
 			"rules":  {`"suppress_prefixlen":0`, `"ipproto":"gre"`, `"ipproto":"ipv6-icmp"`, `"family":"inet6"`},
-			"neigh":  {`"proxy":null`, `"extern_learn":null`, `"state":["PROBE"]`},
-			"addrs":  {`"metric":77`, `"label":"br0:sec"`},
+			"neigh":  {`"proxy":null`, `"extern_learn":null`, `"state":["PROBE"]`, `"managed":null`, `"protocol":"static"`},
+			"addrs":  {`"metric":77`, `"label":"br0:sec"`, `"deprecated":true`, `"altnames":["uplink0"]`},
 		} {
 			for _, w := range want {
 				if !strings.Contains(shown[table], w) {

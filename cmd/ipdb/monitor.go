@@ -33,16 +33,17 @@ func runMonitor(e *env, args []string) int {
 	defer db.Close()
 	w := watch.New(db)
 	defer w.Close()
-	var mu sync.Mutex // guards writes to e.stdout
+	var mu sync.Mutex // guards writes to e.stdout and links
+	links := newStreamLinks(db.Snapshot())
 	var werr error
 	done := make(chan struct{})
 	stop := w.Subscribe(e.ctx, nil, func(ev watch.Event) bool {
 		mu.Lock()
 		defer mu.Unlock()
 		if *format == "json" {
-			werr = writeEventJSON(e.stdout, db, ev)
+			werr = writeEventJSON(e.stdout, db, ev, links)
 		} else {
-			werr = writeEventText(e.stdout, db, ev)
+			werr = writeEventText(e.stdout, db, ev, links)
 		}
 		if werr != nil {
 			close(done)
@@ -66,9 +67,10 @@ func runMonitor(e *env, args []string) int {
 // writeEvent writes one event as a JSON object: op, kind, rev, old, new
 // (or op "resync" when the subscriber fell behind and missed changes),
 // the objects rendered as show renders them, with link names from s.
-func writeEvent(j *jsonOut, s *ipdb.Snapshot, ev watch.Event) {
+func writeEvent(j *jsonOut, s *ipdb.Snapshot, ev watch.Event, links *streamLinks) {
 	j.openObject("")
 	if ev.Resync {
+		*links = *newStreamLinks(s)
 		j.str("op", "resync")
 		j.uint("rev", ev.Rev)
 		j.closeObject()
@@ -81,6 +83,8 @@ func writeEvent(j *jsonOut, s *ipdb.Snapshot, ev watch.Event) {
 		j.boolean("initial", true)
 	}
 	names := snapshotLinks(s)
+	links.note(ev.Old, ev.New)
+	names.stream = links
 	if ev.Old != nil {
 		writeSnapshotObject(j, "old", ev.Old, names)
 	} else {
@@ -94,6 +98,6 @@ func writeEvent(j *jsonOut, s *ipdb.Snapshot, ev watch.Event) {
 	j.closeObject()
 }
 
-func writeEventJSON(w io.Writer, db *ipdb.DB, ev watch.Event) error {
-	return writeJSONTo(w, func(j *jsonOut) { writeEvent(j, db.Snapshot(), ev) })
+func writeEventJSON(w io.Writer, db *ipdb.DB, ev watch.Event, links *streamLinks) error {
+	return writeJSONTo(w, func(j *jsonOut) { writeEvent(j, db.Snapshot(), ev, links) })
 }

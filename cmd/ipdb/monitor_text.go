@@ -146,18 +146,21 @@ func eventKind(ev watch.Event) string {
 }
 
 // writeEventText prints an event on one line.
-func writeEventText(w io.Writer, db *ipdb.DB, ev watch.Event) error {
+func writeEventText(w io.Writer, db *ipdb.DB, ev watch.Event, links *streamLinks) error {
 	var b strings.Builder
 	b.WriteByte('[')
 	b.WriteString(strconv.FormatUint(ev.Rev, 10))
 	b.WriteString("] ")
 	if ev.Resync {
+		*links = *newStreamLinks(db.Snapshot())
 		b.WriteString("resync: fell behind the change log; the current state follows\n")
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
 	snap := db.Snapshot()
 	names := snapshotLinks(snap)
+	links.note(ev.Old, ev.New)
+	names.stream = links
 	b.WriteString(eventKind(ev))
 	switch {
 	case ev.Op == ipdb.OpAdd:
@@ -165,16 +168,13 @@ func writeEventText(w io.Writer, db *ipdb.DB, ev watch.Event) error {
 		b.WriteString(objectWords(ev.New, names).text())
 	case ev.Op == ipdb.OpDelete:
 		b.WriteString(" delete ")
-		if l, ok := ev.Old.(*netlink.Link); ok {
-			// The link is gone from the snapshot: name it from the event.
-			names.add(l)
-		}
 		b.WriteString(objectWords(ev.Old, names).text())
 	default:
 		oldNames := names
 		if l, ok := ev.Old.(*netlink.Link); ok {
 			// The link's own name and flags as they were.
 			oldNames = newLinkNames(snap)
+			oldNames.stream = links
 			oldNames.add(l)
 		}
 		text, visible := changeText(objectWords(ev.Old, oldNames), objectWords(ev.New, names))

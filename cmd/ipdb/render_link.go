@@ -32,8 +32,9 @@ type linkRef struct {
 // the links added, else (when it has one) from a cache snapshot, looked
 // up on first use.
 type linkNames struct {
-	m map[int]linkRef
-	s *ipdb.Snapshot
+	m      map[int]linkRef
+	s      *ipdb.Snapshot
+	stream *streamLinks // an event stream's links, consulted before s
 }
 
 func newLinkNames(s *ipdb.Snapshot) *linkNames {
@@ -42,10 +43,16 @@ func newLinkNames(s *ipdb.Snapshot) *linkNames {
 
 func (n *linkNames) add(l *netlink.Link) { n.m[l.Index] = linkRef{l.Name, l.Flags} }
 
-// ref returns what is known of the link with this index.
+// ref returns what is known of the link with this index: from the links
+// added, else from the event stream's links, else from the snapshot.
 func (n *linkNames) ref(index int) (linkRef, bool) {
 	if r, ok := n.m[index]; ok {
 		return r, true
+	}
+	if n.stream != nil {
+		if r, ok := n.stream.m[index]; ok {
+			return r, true
+		}
 	}
 	if n.s != nil {
 		if l, err := n.s.LinkByIndex(index); err == nil {
@@ -54,6 +61,41 @@ func (n *linkNames) ref(index int) (linkRef, bool) {
 		}
 	}
 	return linkRef{}, false
+}
+
+// streamLinks are the links as an event stream has seen them so far: the
+// links of the snapshot it started from, then every link event in log
+// order, deleted links included (the deletes of a link's addresses,
+// routes and neighbours come around the link's own). Rendering an event
+// with them names links as they were at that event, not as they are in a
+// newer snapshot. At most streamLinksMax links are kept.
+type streamLinks struct{ m map[int]linkRef }
+
+const streamLinksMax = 1 << 16
+
+func newStreamLinks(s *ipdb.Snapshot) *streamLinks {
+	st := &streamLinks{m: map[int]linkRef{}}
+	for l := range s.Links() {
+		st.m[l.Index] = linkRef{l.Name, l.Flags}
+	}
+	return st
+}
+
+// note follows a link event.
+func (st *streamLinks) note(old, new netlink.Object) {
+	l, ok := new.(*netlink.Link)
+	if !ok {
+		if l, ok = old.(*netlink.Link); !ok {
+			return
+		}
+	}
+	if _, known := st.m[l.Index]; !known && len(st.m) >= streamLinksMax {
+		for k := range st.m {
+			delete(st.m, k)
+			break
+		}
+	}
+	st.m[l.Index] = linkRef{l.Name, l.Flags}
 }
 
 // name is ll_index_to_name: "*" for 0, "if%d" for an unknown index.

@@ -329,9 +329,10 @@ func (s *server) handleWatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.count("watch", http.StatusOK)
+	links := newStreamLinks(s.db.Snapshot())
 	for ev := range s.watcher.Events(ctx, filter, opts...) {
 		rc.SetWriteDeadline(time.Now().Add(watchWriteTimeout))
-		if writeEventJSON(w, s.db, ev) != nil || rc.Flush() != nil {
+		if writeEventJSON(w, s.db, ev, links) != nil || rc.Flush() != nil {
 			cancel()
 			// Drain so the subscription's goroutine can finish.
 			continue
