@@ -21,7 +21,10 @@ import (
 // multipath, protocols, scopes, realms, pref, expiry, tables above 255),
 // neighbours (every state, router, proxy) and rules (every selector and
 // action).
-func everyAttribute(t *testing.T, ns *nstest.NS) {
+//
+// It reports whether tun/tap links could be made (they need
+// /dev/net/tun, which a user namespace may not open).
+func everyAttribute(t *testing.T, ns *nstest.NS) (tuntap bool) {
 	t.Helper()
 	ns.Batch(
 		"link set lo up",
@@ -98,7 +101,7 @@ func everyAttribute(t *testing.T, ns *nstest.NS) {
 		"rule add ipproto 47 table 100 pref 610",
 		"rule add table main suppress_prefixlength 0 pref 99",
 		"rule add table main suppress_ifgroup 7 pref 98",
-		"rule add tos 0x10 uidrange 100-200 goto 800 pref 700",
+		"rule add tos 0x10 uidrange 0-0 goto 800 pref 700", // uid 0 is mapped in a user namespace too
 		"rule add goto 900 pref 701",
 		"rule add pref 710 nop",
 		"rule add pref 720 realms 3/4 table 5 proto static",
@@ -110,9 +113,10 @@ func everyAttribute(t *testing.T, ns *nstest.NS) {
 	ns.IP("-6", "rule", "add", "to", "2001:db8:1::1", "ipproto", "ipv6-icmp", "table", "100", "pref", "510")
 	if _, err := ns.IPErr("tuntap", "add", "dev", "tap0", "mode", "tap"); err != nil {
 		t.Logf("no tap link (%v): tun/tap keys not compared", err)
-	} else {
-		ns.IP("tuntap", "add", "dev", "tun0", "mode", "tun", "user", "65534", "group", "65534", "multi_queue", "vnet_hdr")
+		return false
 	}
+	ns.IP("tuntap", "add", "dev", "tun0", "mode", "tun", "user", "65534", "group", "65534", "multi_queue", "vnet_hdr")
+	return true
 }
 
 // ipJSON returns what ip prints for one of show's tables: `ip -j -d link`,
@@ -196,7 +200,7 @@ func compareJSONWithIP(t *testing.T, ns *nstest.NS, table string, unordered bool
 // (in the cache's order); ipdb only adds its documented keys.
 func TestJSONEqualsIP(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		everyAttribute(t, ns)
+		tuntap := everyAttribute(t, ns)
 		shown := map[string]string{}
 		for _, table := range tables {
 			out := compareJSONWithIP(t, ns, table, false, func() []byte {
@@ -210,6 +214,13 @@ func TestJSONEqualsIP(t *testing.T) {
 		}
 		// The instances the issue names, so that a setup that failed to
 		// make them cannot pass unnoticed.
+		if tuntap {
+			for _, w := range []string{`"info_data":{"type":"tap","pi":false`, `"multi_queue":true,"numqueues":0`} {
+				if !strings.Contains(shown["links"], w) {
+					t.Errorf("show links -o json lacks %s", w)
+				}
+			}
+		}
 		for table, want := range map[string][]string{
 			"links":  {`"remote6":"2001:db8::2"`, `"local6":"2001:db8::1"`, `"info_slave_data":{"state"`, `"mode":"vepa"`},
 			"routes": {`"tos":"0x10"`, `"tos":"AF11"`, `"mtu":1400`, `"congestion":"cubic"`, `"ipdb_locked":["mtu","rto_min"]`, `"table":"100000"`, `"pref":"high"`, `"flow":{"to":"4"}`, `"flow":{"from":"5","to":"6"}`, `"via":{"family":"inet6","host":"fe80::1"}`},
