@@ -84,7 +84,7 @@ func decodeJSONValue(d *json.Decoder) (*jsonValue, error) {
 	return nil, fmt.Errorf("unexpected token %v", t)
 }
 
-// ParseJSON decodes one JSON document keeping its objects' key order.
+// parseJSON decodes one JSON document keeping its objects' key order.
 func parseJSON(b []byte) (*jsonValue, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
