@@ -113,6 +113,10 @@ func everyAttribute(t *testing.T, ns *nstest.NS) (tuntap bool) {
 		"rule add pref 810 l3mdev",
 		"rule add pref 820 from 192.0.2.1 to 198.51.100.7 table 100000",
 	)
+	// A veth whose peer is in another namespace: link_index and
+	// link_netnsid instead of a link name.
+	other := nstest.New(t)
+	ns.IP("link", "add", "vp0", "type", "veth", "peer", "name", "vp1", "netns", other.Name)
 	ns.IP("-6", "rule", "add", "from", "2001:db8::/32", "table", "100", "pref", "500")
 	ns.IP("-6", "rule", "add", "to", "2001:db8:1::1", "ipproto", "ipv6-icmp", "table", "100", "pref", "510")
 	if _, err := ns.IPErr("tuntap", "add", "dev", "tap0", "mode", "tap"); err != nil {
@@ -226,7 +230,7 @@ func TestJSONEqualsIP(t *testing.T) {
 			}
 		}
 		for table, want := range map[string][]string{
-			"links":  {`"remote6":"2001:db8::2"`, `"local6":"2001:db8::1"`, `"info_slave_data":{"state"`, `"mode":"vepa"`},
+			"links":  {`"link_netnsid":0`, `"remote6":"2001:db8::2"`, `"local6":"2001:db8::1"`, `"info_slave_data":{"state"`, `"mode":"vepa"`},
 			"routes": {`"tos":"0x10"`, `"tos":"AF11"`, `"mtu":1400`, `"congestion":"cubic"`, `"ipdb_locked":["mtu","rto_min"]`, `"table":"100000"`, `"pref":"high"`, `"flow":{"to":"4"}`, `"flow":{"from":"5","to":"6"}`, `"via":{"family":"inet6","host":"fe80::1"}`},
 			"rules":  {`"suppress_prefixlen":0`, `"ipproto":"gre"`, `"ipproto":"ipv6-icmp"`, `"family":"inet6"`},
 			"neigh":  {`"proxy":null`, `"extern_learn":null`, `"state":["PROBE"]`, `"managed":null`, `"protocol":"static"`},
