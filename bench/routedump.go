@@ -128,7 +128,7 @@ func routeDumpContenders(env *routeEnv) []contender {
 			once:     func(ctx context.Context) (measure.Sample, error) { return vishvanandaRouteList(env) },
 		},
 		{
-			name:     "mdlayher/netlink raw",
+			name:     rowRawFloor,
 			what:     "floor, not a peer: RTM_GETROUTE dump, ReceiveIter counting RTM_NEWROUTE messages, no decoding",
 			expected: env.allRoutes,
 			once:     func(ctx context.Context) (measure.Sample, error) { return rawRouteDump(env) },
@@ -252,6 +252,7 @@ const (
 	rowOurs       = "ipdb/netlink RouteDump"
 	rowJsimonetti = "jsimonetti/rtnetlink/v2"
 	rowVish       = "vishvananda/netlink"
+	rowRawFloor   = "mdlayher/netlink raw (floor)"
 )
 
 // routeDumpTargets evaluates issue 2's benchmark targets for the streaming

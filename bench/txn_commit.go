@@ -28,83 +28,12 @@ func runCommit(ctx context.Context, args []string) error {
 	var ipT, txT, planT []time.Duration
 	var writes uint64
 	for round := range *count {
-		// ip -batch in a fresh namespace.
-		ns, err := benchns.New(ctx)
+		r, err := commitRound(ctx, *n)
 		if err != nil {
 			return err
 		}
-		if err := ns.SetupVeth(ctx); err != nil {
-			return err
-		}
-		st, err := ns.LoadRoutes(ctx, *n, 32)
-		if err != nil {
-			return err
-		}
-		ipT = append(ipT, st.Duration)
-		if err := ns.Close(); err != nil {
-			return err
-		}
-
-		// txn in another fresh namespace.
-		ns, err = benchns.New(ctx)
-		if err != nil {
-			return err
-		}
-		if err := ns.SetupVeth(ctx); err != nil {
-			return err
-		}
-		db, err := ipdb.Open(ctx, ipdb.WithNetNS(ns.Path),
-			ipdb.WithKinds(netlink.KindLink, netlink.KindAddr, netlink.KindRoute), ipdb.WithTables(254))
-		if err != nil {
-			return err
-		}
-		c, err := netlink.Dial(&netlink.Config{NetNS: ns.Path})
-		if err != nil {
-			db.Close()
-			return err
-		}
-		if err := db.WaitSynced(ctx); err != nil {
-			return err
-		}
-		specs := make([]txn.RouteSpec, *n)
-		gw := netip.MustParseAddr("192.0.2.2")
-		for i := range specs {
-			specs[i] = txn.RouteSpec{Dst: benchns.RouteDst(i, 32), Gateway: gw, Dev: "b0"}
-		}
-		start := time.Now()
-		tx := txn.New(db, c, nil).Routes(specs...)
-		err = tx.Commit(ctx)
-		txT = append(txT, time.Since(start))
-		if err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
-		got, err := ns.CountRoutes(ctx, "main")
-		if err != nil {
-			return err
-		}
-		if got < *n {
-			return fmt.Errorf("commit left %d routes in main, want at least %d", got, *n)
-		}
-		// Plan of the N routes now present: nothing to do.
-		tx2 := txn.New(db, c, nil).Routes(specs...)
-		start = time.Now()
-		plan, err := tx2.Plan()
-		planT = append(planT, time.Since(start))
-		if err != nil {
-			return err
-		}
-		if !plan.Empty() {
-			return fmt.Errorf("plan of present routes is not empty: %s", plan.Summary())
-		}
-		if err := tx2.Commit(ctx); err != nil {
-			return err
-		}
-		writes += tx2.Writes()
-		c.Close()
-		db.Close()
-		if err := ns.Close(); err != nil {
-			return err
-		}
+		ipT, txT, planT = append(ipT, r.ipBatch), append(txT, r.commit), append(planT, r.plan)
+		writes += r.writes
 		progress("round %d: ip -batch %v, txn commit %v, plan of present %v", round+1, ipT[round], txT[round], planT[round])
 	}
 	best := func(d []time.Duration) time.Duration {
@@ -144,4 +73,91 @@ func runCommit(ctx context.Context, args []string) error {
 		verdict(med(txT) <= med(ipT)), verdict(med(planT) <= time.Duration(float64(time.Second)*float64(*n)/1e6)),
 		writes, verdict(writes == 0))
 	return nil
+}
+
+// commitTimes are one round of commit.
+type commitTimes struct {
+	ipBatch, commit, plan time.Duration
+	// writes are the netlink writes of committing the already-present
+	// routes again (must be 0).
+	writes uint64
+}
+
+// commitRound adds n routes with `ip -batch` in one fresh namespace and
+// with a txn commit in another, then plans the n routes now present.
+func commitRound(ctx context.Context, n int) (commitTimes, error) {
+	var out commitTimes
+	// ip -batch in a fresh namespace.
+	ns, err := benchns.New(ctx)
+	if err != nil {
+		return out, err
+	}
+	if err := ns.SetupVeth(ctx); err != nil {
+		ns.Close()
+		return out, err
+	}
+	st, err := ns.LoadRoutes(ctx, n, 32)
+	ns.Close()
+	if err != nil {
+		return out, err
+	}
+	out.ipBatch = st.Duration
+
+	// txn in another fresh namespace.
+	ns, err = benchns.New(ctx)
+	if err != nil {
+		return out, err
+	}
+	defer ns.Close()
+	if err := ns.SetupVeth(ctx); err != nil {
+		return out, err
+	}
+	db, err := ipdb.Open(ctx, ipdb.WithNetNS(ns.Path),
+		ipdb.WithKinds(netlink.KindLink, netlink.KindAddr, netlink.KindRoute), ipdb.WithTables(254))
+	if err != nil {
+		return out, err
+	}
+	defer db.Close()
+	c, err := netlink.Dial(&netlink.Config{NetNS: ns.Path})
+	if err != nil {
+		return out, err
+	}
+	defer c.Close()
+	if err := db.WaitSynced(ctx); err != nil {
+		return out, err
+	}
+	specs := make([]txn.RouteSpec, n)
+	gw := netip.MustParseAddr(benchns.Gateway)
+	for i := range specs {
+		specs[i] = txn.RouteSpec{Dst: benchns.RouteDst(i, 32), Gateway: gw, Dev: benchns.Dev}
+	}
+	start := time.Now()
+	err = txn.New(db, c, nil).Routes(specs...).Commit(ctx)
+	out.commit = time.Since(start)
+	if err != nil {
+		return out, fmt.Errorf("commit: %w", err)
+	}
+	got, err := ns.CountRoutes(ctx, "main")
+	if err != nil {
+		return out, err
+	}
+	if got < n {
+		return out, fmt.Errorf("commit left %d routes in main, want at least %d", got, n)
+	}
+	// Plan of the n routes now present: nothing to do.
+	tx2 := txn.New(db, c, nil).Routes(specs...)
+	start = time.Now()
+	plan, err := tx2.Plan()
+	out.plan = time.Since(start)
+	if err != nil {
+		return out, err
+	}
+	if !plan.Empty() {
+		return out, fmt.Errorf("plan of present routes is not empty: %s", plan.Summary())
+	}
+	if err := tx2.Commit(ctx); err != nil {
+		return out, err
+	}
+	out.writes = tx2.Writes()
+	return out, nil
 }

@@ -48,212 +48,10 @@ func runWatchLat(ctx context.Context, args []string) error {
 	if *rate < 1 || *subs < 1 || n < 1 || n >= benchns.MaxRoutes(32)-1 {
 		return fmt.Errorf("-rate, -subs and -duration must be positive, and rate*duration below %d", benchns.MaxRoutes(32)-1)
 	}
-	ns, err := benchns.New(ctx)
+	rep, overall, err := measureWatchLat(ctx, *rate, *dur, *subs, *trace, &prof)
 	if err != nil {
 		return err
 	}
-	defer ns.Close()
-	if err := ns.SetupVeth(ctx); err != nil {
-		return err
-	}
-	db, err := ipdb.Open(ctx, ipdb.WithNetNS(ns.Name))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := db.WaitSynced(ctx); err != nil {
-		return err
-	}
-	conn, err := netlink.Dial(&netlink.Config{NetNS: ns.Name})
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	link, err := conn.LinkByName(ctx, benchns.Dev)
-	if err != nil {
-		return err
-	}
-	gw := netip.MustParseAddr(benchns.Gateway)
-	addOp := func(i int) netlink.Op {
-		return netlink.RouteOp(netlink.Add, &netlink.Route{Dst: benchns.RouteDst(i, 32), Gateway: gw, OIF: uint32(link.Index)})
-	}
-
-	// Times are nanoseconds since base, plus one, so that zero means
-	// "not seen".
-	base := time.Now()
-	stamp := func() int64 { return int64(time.Since(base)) + 1 }
-	warm := benchns.MaxRoutes(32) - 1 // 10.255.255.255/32
-	warmSeen := make([]atomic.Bool, *subs)
-	cb := make([][]atomic.Int64, *subs)
-	w := watch.New(db)
-	defer w.Close()
-	filter := watch.All(watch.Kinds(netlink.KindRoute), watch.Ops(ipdb.OpAdd))
-	for s := range cb {
-		got := make([]atomic.Int64, n)
-		cb[s] = got
-		stop := w.Subscribe(ctx, filter, func(e watch.Event) bool {
-			t := stamp()
-			if e.Resync {
-				return true // the missing adds then show as unseen
-			}
-			r, ok := e.New.(*netlink.Route)
-			if !ok {
-				return true
-			}
-			i := routeIndex(r.Dst)
-			switch {
-			case i == warm:
-				warmSeen[s].Store(true)
-			case i >= 0 && i < n:
-				got[i].CompareAndSwap(0, t)
-			}
-			return true
-		})
-		defer stop()
-	}
-	// The change log read directly, without the watch layer: where the
-	// time goes between the DB's commit and the subscribers.
-	logSeen := make([]atomic.Int64, n)
-	logCtx, logStop := context.WithCancel(ctx)
-	logDone := make(chan struct{})
-	defer func() { logStop(); <-logDone }()
-	go func() {
-		defer close(logDone)
-		rev := db.Revision()
-		for {
-			changes, upTo, wake, err := db.ChangesSince(rev, 0)
-			t := stamp()
-			if err != nil {
-				rev = db.Revision()
-				continue
-			}
-			for _, c := range changes {
-				if r, ok := c.New.(*netlink.Route); ok && c.Op == ipdb.OpAdd {
-					if i := routeIndex(r.Dst); i >= 0 && i < n {
-						logSeen[i].CompareAndSwap(0, t)
-					}
-				}
-			}
-			rev = upTo
-			select {
-			case <-wake:
-			case <-logCtx.Done():
-				return
-			}
-		}
-	}()
-
-	// Warm up: every subscriber has started (it begins at the revision
-	// current when its goroutine runs) and sees an add.
-	allWarm := func() bool {
-		for i := range warmSeen {
-			if !warmSeen[i].Load() {
-				return false
-			}
-		}
-		return true
-	}
-	for attempt := 0; !allWarm(); attempt++ {
-		if attempt == 50 {
-			return errors.New("not every subscriber saw the warm-up route")
-		}
-		if attempt > 0 {
-			if err := conn.Do(ctx, netlink.RouteOp(netlink.Delete, &netlink.Route{Dst: benchns.RouteDst(warm, 32)})); err != nil {
-				return fmt.Errorf("warm-up route: %w", err)
-			}
-		}
-		if err := conn.Do(ctx, addOp(warm)); err != nil {
-			return fmt.Errorf("warm-up route: %w", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	stats0 := db.Stats()
-
-	progress("namespace %s: %d route adds at %d/s for %v, %d subscribers ...", ns.Name, n, *rate, *dur, *subs)
-	sent, acked := make([]int64, n), make([]int64, n)
-	if err := prof.Start(); err != nil {
-		return err
-	}
-	t0 := time.Now()
-	period := time.Second / time.Duration(*rate)
-	for i := 0; i < n; {
-		due := min(n, int(time.Since(t0)/period)+1)
-		for ; i < due; i++ {
-			op := addOp(i)
-			sent[i] = stamp()
-			if err := conn.Do(ctx, op); err != nil {
-				prof.Stop()
-				return fmt.Errorf("route add %d: %w", i, err)
-			}
-			acked[i] = stamp()
-		}
-		if i < n {
-			if wait := time.Until(t0.Add(time.Duration(i) * period)); wait > 0 {
-				time.Sleep(wait)
-			}
-		}
-	}
-	genTime := time.Since(t0)
-	// Wait for the stragglers.
-	complete := func() bool {
-		for _, got := range cb {
-			if got[n-1].Load() == 0 {
-				return false
-			}
-		}
-		return true
-	}
-	for deadline := time.Now().Add(10 * time.Second); !complete() && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
-	}
-	if err := prof.Stop(); err != nil {
-		return err
-	}
-	stats := db.Stats()
-	w.Close()
-
-	if *trace != "" {
-		var b strings.Builder
-		b.WriteString("route,sent_ns,acked_ns,changelog_ns,sub1_ns\n")
-		for i := range n {
-			fmt.Fprintf(&b, "%d,%d,%d,%d,%d\n", i, sent[i], acked[i], logSeen[i].Load(), cb[0][i].Load())
-		}
-		if err := os.WriteFile(*trace, []byte(b.String()), 0o644); err != nil {
-			return err
-		}
-	}
-	rep := latencyReport{
-		Title: fmt.Sprintf("watchlat: route add to watch callback, %d subscribers, %d adds/s", *subs, *rate),
-	}
-	var uts unix.Utsname
-	unix.Uname(&uts)
-	rep.Facts = []string{
-		fmt.Sprintf("generator:  %d adds with Conn.Do (one request, wait for the ACK), paced by wall clock: %.0f adds/s achieved over %v", n, float64(n)/genTime.Seconds(), genTime.Round(time.Millisecond)),
-		fmt.Sprintf("DB:         ipdb.Open(WithNetNS), 32 MiB buffer: %d events in %d write txns (%.1f events/txn), %d overflows, %d resyncs",
-			stats.Events-stats0.Events, stats.Batches-stats0.Batches, float64(stats.Events-stats0.Events)/float64(max(1, stats.Batches-stats0.Batches)), stats.Overflows-stats0.Overflows, stats.Resyncs-stats0.Resyncs),
-		"subscribers: watch.New(db).Subscribe(ctx, All(Kinds(KindRoute), Ops(OpAdd)), fn); fn records time.Now() by route",
-		"latency:    callback time minus the time Conn.Do returned with the kernel's ACK (\"from ack\"; the kernel sends the notification before the ACK, so it can be negative) and minus the time the request was sent (\"from send\")",
-		fmt.Sprintf("machine:    %s, %d CPUs, kernel %s, %s", cpuModel(), runtime.NumCPU(), unix.ByteSliceToString(uts.Release[:]), runtime.Version()),
-	}
-	var all, allSend []int64
-	for s, got := range cb {
-		row := latencyRow(fmt.Sprintf("subscriber %d", s+1), got, sent, acked)
-		rep.Rows = append(rep.Rows, row)
-		all = append(all, row.fromAck...)
-		allSend = append(allSend, row.fromSend...)
-	}
-	overall := latencyRowOf("all subscribers", all, allSend, n*(*subs))
-	rep.Rows = append(rep.Rows, overall)
-	rep.Rows = append(rep.Rows, latencyRow("change log (no watch)", logSeen, sent, acked))
-	rep.Checks = []checkLine{{
-		Target: "p99 event-to-callback at most 1 ms (all subscribers, from ack)",
-		Got:    fmt.Sprintf("p99 %s, p50 %s, max %s; from send: p99 %s", us(overall.P99), us(overall.P50), us(overall.Max), us(overall.P99Send)),
-		OK:     overall.Missing == 0 && overall.P99 <= int64(watchLatTarget),
-	}, {
-		Target: "every subscriber saw every add",
-		Got:    fmt.Sprintf("%d of %d missing", overall.Missing, n*(*subs)),
-		OK:     overall.Missing == 0,
-	}}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
@@ -357,4 +155,218 @@ func (r *latencyReport) write() error {
 	}
 	_, err := os.Stdout.WriteString(b.String())
 	return err
+}
+
+// measureWatchLat runs one watch latency measurement: a fresh namespace, a
+// DB, subs subscribers, and rate route adds per second for dur. It returns
+// the report and its "all subscribers" row.
+func measureWatchLat(ctx context.Context, rate int, dur time.Duration, subs int, trace string, prof *cpuprof.Flag) (*latencyReport, latency, error) {
+	n := int(float64(rate) * dur.Seconds())
+	ns, err := benchns.New(ctx)
+	if err != nil {
+		return nil, latency{}, err
+	}
+	defer ns.Close()
+	if err := ns.SetupVeth(ctx); err != nil {
+		return nil, latency{}, err
+	}
+	db, err := ipdb.Open(ctx, ipdb.WithNetNS(ns.Name))
+	if err != nil {
+		return nil, latency{}, err
+	}
+	defer db.Close()
+	if err := db.WaitSynced(ctx); err != nil {
+		return nil, latency{}, err
+	}
+	conn, err := netlink.Dial(&netlink.Config{NetNS: ns.Name})
+	if err != nil {
+		return nil, latency{}, err
+	}
+	defer conn.Close()
+	link, err := conn.LinkByName(ctx, benchns.Dev)
+	if err != nil {
+		return nil, latency{}, err
+	}
+	gw := netip.MustParseAddr(benchns.Gateway)
+	addOp := func(i int) netlink.Op {
+		return netlink.RouteOp(netlink.Add, &netlink.Route{Dst: benchns.RouteDst(i, 32), Gateway: gw, OIF: uint32(link.Index)})
+	}
+
+	// Times are nanoseconds since base, plus one, so that zero means
+	// "not seen".
+	base := time.Now()
+	stamp := func() int64 { return int64(time.Since(base)) + 1 }
+	warm := benchns.MaxRoutes(32) - 1 // 10.255.255.255/32
+	warmSeen := make([]atomic.Bool, subs)
+	cb := make([][]atomic.Int64, subs)
+	w := watch.New(db)
+	defer w.Close()
+	filter := watch.All(watch.Kinds(netlink.KindRoute), watch.Ops(ipdb.OpAdd))
+	for s := range cb {
+		got := make([]atomic.Int64, n)
+		cb[s] = got
+		stop := w.Subscribe(ctx, filter, func(e watch.Event) bool {
+			t := stamp()
+			if e.Resync {
+				return true // the missing adds then show as unseen
+			}
+			r, ok := e.New.(*netlink.Route)
+			if !ok {
+				return true
+			}
+			i := routeIndex(r.Dst)
+			switch {
+			case i == warm:
+				warmSeen[s].Store(true)
+			case i >= 0 && i < n:
+				got[i].CompareAndSwap(0, t)
+			}
+			return true
+		})
+		defer stop()
+	}
+	// The change log read directly, without the watch layer: where the
+	// time goes between the DB's commit and the subscribers.
+	logSeen := make([]atomic.Int64, n)
+	logCtx, logStop := context.WithCancel(ctx)
+	logDone := make(chan struct{})
+	defer func() { logStop(); <-logDone }()
+	go func() {
+		defer close(logDone)
+		rev := db.Revision()
+		for {
+			changes, upTo, wake, err := db.ChangesSince(rev, 0)
+			t := stamp()
+			if err != nil {
+				rev = db.Revision()
+				continue
+			}
+			for _, c := range changes {
+				if r, ok := c.New.(*netlink.Route); ok && c.Op == ipdb.OpAdd {
+					if i := routeIndex(r.Dst); i >= 0 && i < n {
+						logSeen[i].CompareAndSwap(0, t)
+					}
+				}
+			}
+			rev = upTo
+			select {
+			case <-wake:
+			case <-logCtx.Done():
+				return
+			}
+		}
+	}()
+
+	// Warm up: every subscriber has started (it begins at the revision
+	// current when its goroutine runs) and sees an add.
+	allWarm := func() bool {
+		for i := range warmSeen {
+			if !warmSeen[i].Load() {
+				return false
+			}
+		}
+		return true
+	}
+	for attempt := 0; !allWarm(); attempt++ {
+		if attempt == 50 {
+			return nil, latency{}, errors.New("not every subscriber saw the warm-up route")
+		}
+		if attempt > 0 {
+			if err := conn.Do(ctx, netlink.RouteOp(netlink.Delete, &netlink.Route{Dst: benchns.RouteDst(warm, 32)})); err != nil {
+				return nil, latency{}, fmt.Errorf("warm-up route: %w", err)
+			}
+		}
+		if err := conn.Do(ctx, addOp(warm)); err != nil {
+			return nil, latency{}, fmt.Errorf("warm-up route: %w", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stats0 := db.Stats()
+
+	progress("namespace %s: %d route adds at %d/s for %v, %d subscribers ...", ns.Name, n, rate, dur, subs)
+	sent, acked := make([]int64, n), make([]int64, n)
+	if err := prof.Start(); err != nil {
+		return nil, latency{}, err
+	}
+	t0 := time.Now()
+	period := time.Second / time.Duration(rate)
+	for i := 0; i < n; {
+		due := min(n, int(time.Since(t0)/period)+1)
+		for ; i < due; i++ {
+			op := addOp(i)
+			sent[i] = stamp()
+			if err := conn.Do(ctx, op); err != nil {
+				prof.Stop()
+				return nil, latency{}, fmt.Errorf("route add %d: %w", i, err)
+			}
+			acked[i] = stamp()
+		}
+		if i < n {
+			if wait := time.Until(t0.Add(time.Duration(i) * period)); wait > 0 {
+				time.Sleep(wait)
+			}
+		}
+	}
+	genTime := time.Since(t0)
+	// Wait for the stragglers.
+	complete := func() bool {
+		for _, got := range cb {
+			if got[n-1].Load() == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	for deadline := time.Now().Add(10 * time.Second); !complete() && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if err := prof.Stop(); err != nil {
+		return nil, latency{}, err
+	}
+	stats := db.Stats()
+	w.Close()
+
+	if trace != "" {
+		var b strings.Builder
+		b.WriteString("route,sent_ns,acked_ns,changelog_ns,sub1_ns\n")
+		for i := range n {
+			fmt.Fprintf(&b, "%d,%d,%d,%d,%d\n", i, sent[i], acked[i], logSeen[i].Load(), cb[0][i].Load())
+		}
+		if err := os.WriteFile(trace, []byte(b.String()), 0o644); err != nil {
+			return nil, latency{}, err
+		}
+	}
+	rep := latencyReport{
+		Title: fmt.Sprintf("watchlat: route add to watch callback, %d subscribers, %d adds/s", subs, rate),
+	}
+	var uts unix.Utsname
+	unix.Uname(&uts)
+	rep.Facts = []string{
+		fmt.Sprintf("generator:  %d adds with Conn.Do (one request, wait for the ACK), paced by wall clock: %.0f adds/s achieved over %v", n, float64(n)/genTime.Seconds(), genTime.Round(time.Millisecond)),
+		fmt.Sprintf("DB:         ipdb.Open(WithNetNS), 32 MiB buffer: %d events in %d write txns (%.1f events/txn), %d overflows, %d resyncs",
+			stats.Events-stats0.Events, stats.Batches-stats0.Batches, float64(stats.Events-stats0.Events)/float64(max(1, stats.Batches-stats0.Batches)), stats.Overflows-stats0.Overflows, stats.Resyncs-stats0.Resyncs),
+		"subscribers: watch.New(db).Subscribe(ctx, All(Kinds(KindRoute), Ops(OpAdd)), fn); fn records time.Now() by route",
+		"latency:    callback time minus the time Conn.Do returned with the kernel's ACK (\"from ack\"; the kernel sends the notification before the ACK, so it can be negative) and minus the time the request was sent (\"from send\")",
+		fmt.Sprintf("machine:    %s, %d CPUs, kernel %s, %s", cpuModel(), runtime.NumCPU(), unix.ByteSliceToString(uts.Release[:]), runtime.Version()),
+	}
+	var all, allSend []int64
+	for s, got := range cb {
+		row := latencyRow(fmt.Sprintf("subscriber %d", s+1), got, sent, acked)
+		rep.Rows = append(rep.Rows, row)
+		all = append(all, row.fromAck...)
+		allSend = append(allSend, row.fromSend...)
+	}
+	overall := latencyRowOf("all subscribers", all, allSend, n*(subs))
+	rep.Rows = append(rep.Rows, overall)
+	rep.Rows = append(rep.Rows, latencyRow("change log (no watch)", logSeen, sent, acked))
+	rep.Checks = []checkLine{{
+		Target: "p99 event-to-callback at most 1 ms (all subscribers, from ack)",
+		Got:    fmt.Sprintf("p99 %s, p50 %s, max %s; from send: p99 %s", us(overall.P99), us(overall.P50), us(overall.Max), us(overall.P99Send)),
+		OK:     overall.Missing == 0 && overall.P99 <= int64(watchLatTarget),
+	}, {
+		Target: "every subscriber saw every add",
+		Got:    fmt.Sprintf("%d of %d missing", overall.Missing, n*(subs)),
+		OK:     overall.Missing == 0,
+	}}
+	return &rep, overall, nil
 }

@@ -186,7 +186,7 @@ func (db *DB) Stats() Stats {
 	}
 	return Stats{
 		Links: count(linkSpec.table), Addrs: count(addrSpec.table), Routes: count(routeSpec.table),
-		Neighs: count(neighSpec.table), Rules: count(ruleSpec.table),
+		Neighs: count(neighSpec.table), Rules: count(ruleSpec.table), FDB: count(fdbSpec.table),
 		Revision: db.rev.Load(), Events: db.events.Load(), Batches: db.batches.Load(),
 		Resyncs: db.resyncs.Load(), Reconciles: db.reconciles.Load(),
 		Overflows: db.overflows.Load(), DecodeErrors: db.decodeErrors.Load(),
@@ -231,6 +231,21 @@ func (db *DB) AppendChangesSince(dst []Change, rev uint64, max int) ([]Change, u
 	return db.log.since(dst, rev, max)
 }
 
+// stampDeadlines turns the remaining lifetimes of an address and the
+// remaining time of an expiring route, as the kernel sent them, into
+// deadlines (netlink.Addr.SetDeadlines, netlink.RouteExtra.SetDeadline),
+// at the time the message was read.
+func stampDeadlines(o netlink.Object, received time.Time) {
+	switch o := o.(type) {
+	case *netlink.Addr:
+		o.SetDeadlines(received)
+	case *netlink.Route:
+		if o.Extra != nil && o.Extra.CacheInfo.Expires != 0 {
+			o.Extra.SetDeadline(received)
+		}
+	}
+}
+
 // readLoop moves notifications from the listener socket to the queue, so
 // that the socket is drained even while the applier dumps.
 func (db *DB) readLoop(ctx context.Context) {
@@ -244,22 +259,38 @@ func (db *DB) readLoop(ctx context.Context) {
 			return nil
 		})
 		if len(batch) > 0 {
-			db.queue.push(batch)
+			received := time.Now()
+			for _, u := range batch {
+				stampDeadlines(u.Object, received)
+			}
+		}
+		if len(batch) > 0 && !db.queue.push(batch) {
+			db.overflows.Add(1)
+		}
+		if db.opts.readPause > 0 {
+			time.Sleep(db.opts.readPause)
 		}
 		switch {
 		case err == nil:
 		case ctx.Err() != nil || errors.Is(err, netlink.ErrClosed):
 			return
 		case errors.Is(err, unix.ENOBUFS):
+			// What is still queued in the socket is older than the loss
+			// (see DiscardQueued): throw it away with everything queued
+			// here, so that only an unbroken stream follows the resync's
+			// dump. The ordering argument is in doc.go ("Overflow").
 			db.overflows.Add(1)
 			db.lastLoss.Store(time.Now().UnixNano())
-			db.queue.markLost()
+			if _, err := db.listen.DiscardQueued(); err != nil && !errors.Is(err, netlink.ErrClosed) {
+				db.fail(fmt.Errorf("ipdb: listener: %w", err))
+			}
+			db.queue.restart()
 		case errors.Is(err, netlink.ErrMalformed):
 			db.decodeErrors.Add(1)
-			db.queue.markLost()
+			db.queue.restart()
 		default:
 			db.fail(fmt.Errorf("ipdb: listener: %w", err))
-			db.queue.markLost()
+			db.queue.restart()
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
@@ -364,10 +395,14 @@ func (db *DB) applyBatch(batch []netlink.Update, fx *effects) {
 	w := db.newWriter()
 	var changes []Change
 	var v6 []netlink.Update
+	var remotes []*netlink.FDB
 	for _, u := range batch {
 		changes = db.applyUpdate(w, u, changes, fx)
 		if r, ok := u.Object.(*netlink.Route); ok && r.Family == unix.AF_INET6 {
 			v6 = append(v6, u)
+		}
+		if f, ok := u.Object.(*netlink.FDB); ok && !u.Deleted() && fdbRemote(f) {
+			remotes = append(remotes, f)
 		}
 	}
 	db.events.Add(uint64(len(batch)))
@@ -375,6 +410,9 @@ func (db *DB) applyBatch(batch []netlink.Update, fx *effects) {
 	db.commit(w, changes)
 	if len(v6) > 0 {
 		ipv6Siblings(db.mem.Txn(false), v6, fx)
+	}
+	if len(remotes) > 0 {
+		fdbSiblings(db.mem.Txn(false), remotes, fx)
 	}
 }
 
@@ -440,10 +478,14 @@ func (db *DB) applyUpdate(w *writer, u netlink.Update, changes []Change, fx *eff
 	if !sp.keep(&db.opts, u.Object) {
 		return changes
 	}
+	// A replace removes the route it replaced even when the new one is
+	// already here (a re-read found it before its notification came): the
+	// kernel announces only replaces it made (fib_table_insert is silent
+	// when an identical route is already first in its slot).
+	changes = replaceSiblings(w, sp, u, changes, fx)
 	if old != nil && sp.equal(old, u.Object) {
 		return changes
 	}
-	changes = replaceSiblings(w, sp, u, changes, fx)
 	if err := w.put(sp, u.Object, key); err != nil {
 		db.fail(fmt.Errorf("ipdb: insert %s: %w", u.Object, err))
 		return changes
@@ -535,6 +577,7 @@ func (db *DB) streamChunks(ctx context.Context, sp *kindSpec, s scope, in func(n
 			if in != nil && !in(o) || !sp.keep(&db.opts, o) {
 				return nil
 			}
+			stampDeadlines(o, time.Now())
 			if chunk = append(chunk, o); len(chunk) == chunkLen {
 				err := send(chunk)
 				chunk = make([]netlink.Object, 0, chunkLen)
@@ -635,7 +678,7 @@ func (db *DB) sweep(ctx context.Context, w *writer, sp *kindSpec, s scope, in fu
 }
 
 // refreshJobs re-read the tables the kernel changes without telling.
-var refreshJobs = []reconcileJob{{kind: netlink.KindLink}, {kind: netlink.KindNeigh}}
+var refreshJobs = []reconcileJob{{kind: netlink.KindLink}, {kind: netlink.KindNeigh}, {kind: netlink.KindFDB}}
 
 // updateQueue carries batches from the reader to the applier. It never
 // blocks the reader: past its bound it drops and flags the loss.
@@ -655,16 +698,37 @@ func (q *updateQueue) init(max int) {
 	q.signal = make(chan struct{}, 1)
 }
 
-func (q *updateQueue) push(b []netlink.Update) {
+// push queues a batch and reports whether it could. Past the bound the
+// batch is dropped: that is a gap in the stream, so everything queued
+// before it goes too (restartLocked).
+func (q *updateQueue) push(b []netlink.Update) bool {
 	q.mu.Lock()
-	if q.n+len(b) > q.max {
-		q.lost = true
-	} else {
+	ok := q.n+len(b) <= q.max
+	if ok {
 		q.batches = append(q.batches, b)
 		q.n += len(b)
+	} else {
+		q.restartLocked()
 	}
 	q.mu.Unlock()
 	q.wake()
+	return ok
+}
+
+// restart marks a gap in the stream of notifications: it discards every
+// batch queued so far, which is older than the gap, and asks the applier
+// for a resync. Batches pushed afterwards are newer than the gap and are
+// applied after the resync's dump.
+func (q *updateQueue) restart() {
+	q.mu.Lock()
+	q.restartLocked()
+	q.mu.Unlock()
+	q.wake()
+}
+
+func (q *updateQueue) restartLocked() {
+	clear(q.batches)
+	q.batches, q.n, q.lost = q.batches[:0], 0, true
 }
 
 func (q *updateQueue) pushJobs(jobs []reconcileJob) {

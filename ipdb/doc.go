@@ -1,6 +1,7 @@
 // Package ipdb keeps an in-memory, indexed copy of one network namespace's
-// links, addresses, routes, neighbours and rules, and keeps it equal to the
-// kernel's state from rtnetlink notifications.
+// links, addresses, routes, neighbours, rules and forwarding database (FDB)
+// entries, and keeps it equal to the kernel's state from rtnetlink
+// notifications.
 //
 // # Sync
 //
@@ -16,36 +17,119 @@
 // write transaction: only true differences become changes, and Stats counts
 // it. Resync forces the same.
 //
+// # Overflow: why the resync is ordered
+//
+// Every notification carries the whole state of its object (or its
+// deletion), and the kernel queues them on the listener socket in the
+// order it made the changes. So if a dump starts at time T and every
+// notification sent after some time S <= T is applied after the dump, in
+// order, the result is the kernel's state: for an object with no
+// notification after S, the dump read it after S and nothing changed it
+// since; for any other, the last notification applied is its newest state.
+// What must never happen is a notification sent before a gap (a lost
+// message) being applied after the dump: the notifications that would have
+// superseded it may be exactly the ones lost, and the stale one overwrites
+// newer dump state. That was the fault of a 200,000-route flush and re-add,
+// whose queued deletes removed re-added routes after the resync.
+//
+// The protocol:
+//   - On ENOBUFS the kernel has marked the socket congested
+//     (NETLINK_S_CONGESTED) and delivers nothing more until its queue has
+//     been emptied once (netlink_broadcast_deliver, netlink_rcv_wake in
+//     net/netlink/af_netlink.c). Everything still queued in the socket is
+//     therefore older than the loss. The reader discards it without
+//     decoding (netlink.Conn.DiscardQueued) until the queue is empty: the
+//     point S after which the stream is unbroken.
+//   - The reader then discards every batch queued for the applier (all of
+//     them older than S) and flags the loss. A batch dropped because the
+//     applier's queue is full, and a malformed message, are gaps too and
+//     are handled the same way.
+//   - The applier, seeing the flag, waits until no ENOBUFS came for 100 ms
+//     (a dump in the middle of a burst would be lost again), then dumps
+//     and sweeps. Its dump starts after S.
+//   - Batches queued after S are applied after the dump, in order. They
+//     form the unbroken stream from S, so by the argument above no older
+//     message overwrites newer dump state. Those that the dump already
+//     reflects change nothing (equal objects are not changes).
+//   - A new loss during any of this starts the protocol again.
+//
+// Targeted re-reads (below) rely on the same argument: notifications
+// taken from the queue before a re-read's dump are applied before it, the
+// rest after, and none is ever dropped without a resync.
+//
 // # What the kernel does not announce
 //
 // The database also follows what the kernel changes without a
-// notification, and stays equal to `ip -j` output:
-//   - routes, addresses and neighbours that go with a link that is deleted
-//     or taken down, and the linkdown flag of routes on carrier changes
-//     (targeted re-dumps filtered by link in the kernel, or deletes
-//     synthesized inside the same transaction for a deleted link);
-//   - IPv4 routes removed with the address they use as preferred source;
-//   - IPv6 multipath routes announced hop by hop (the route is re-read);
+// notification, and stays equal to `ip -j` output. All of it is decided in
+// one place, silentEffects (reconcile.go), which maps each notification
+// (and each change a re-read finds) to targeted re-reads; the list, with
+// the kernel function responsible and the live test that covers it
+// (TestSilentKernelChanges, TestDisableIPv6, TestDifferential):
+//   - a vxlan FDB entry's remote replaced in place by `bridge fdb replace`,
+//     announced as the new remote only (vxlan_fdb_replace; the entry is
+//     re-read when it has more than one remote);
+//   - link taken down or deleted: its IPv4 routes go (fib_sync_down_dev
+//     from fib_netdev_event), its IPv6 addresses and routes
+//     (addrconf_ifdown), its neighbours (neigh_ifdown) and FDB entries; routes through a
+//     link without carrier get or lose the linkdown flag
+//     (fib_sync_down_dev, fib_sync_up, rt6_sync_down_dev). The routes,
+//     addresses and neighbours of the link are re-read, now and after the
+//     kernel's deferred work; for a deleted link they are deleted inside
+//     the same transaction (IPv6 multipath routes that keep other hops are
+//     re-read);
+//   - an IPv4 address removed: routes using it as preferred source go
+//     (fib_sync_down_addr); if it was the link's last IPv4 address, every
+//     IPv4 route through the link and its ARP entries go too
+//     (fib_del_ifaddr -> fib_disable_ip: fib_sync_down_dev, arp_ifdown);
+//   - an MTU below 1280 or disable_ipv6 tears IPv6 down on the link
+//     (addrconf_notify NETDEV_CHANGEMTU, addrconf_disable_ipv6 ->
+//     addrconf_ifdown): addresses and routes go, announced; the
+//     link re-read that follows an MTU change catches the rest;
+//   - IPv6 multipath routes announced hop by hop (fib6_add_rt2 siblings,
+//     fib6_del): the route is re-read;
+//   - a goto rule is flagged unresolved while no rule has its target
+//     priority, and a rule naming a missing iif or oif is flagged
+//     detached; both flags flip without a notification when the target
+//     rule or the link comes, goes or is renamed (fib_nl_newrule,
+//     fib_nl_delrule, fib_rules_event: attach_rules, detach_rules): the
+//     rules are re-read, only if some rule refers to it;
 //   - attributes that settle just after a link event: a veth's peer index,
 //     a bridge's offload limits, a tun/tap's persist flag, the device
 //     address lists shown as "self permanent" FDB entries (links and
 //     forwarding entries are re-read shortly after);
 //   - a link's alias and the multicast neighbour entries the kernel creates
-//     for its own MLD and IGMP reports, which are never announced: links
-//     and neighbours are re-read every WithRefresh interval (2 s).
+//     for its own MLD and IGMP reports, and the multicast addresses it
+//     joins (shown as "self permanent" FDB entries), which are never
+//     announced: links, neighbours and FDB entries are re-read every
+//     WithRefresh interval (2 s).
+//
+// Attributes the kernel changes continuously (counters, bridge and
+// bridge-port timers: netlink.Link.Stable; address lifetimes, kept as
+// deadlines: netlink.Addr.Remaining) are never a change, never start a
+// re-read and never a conflict in package txn.
 //
 // # Keys and indexes
 //
-// Each table is keyed by the kernel's identity of its objects, as binary
-// keys built without fmt or reflection: a link by ifindex; an address by
-// (ifindex, family, local, prefix length, peer); a route by (family, table,
-// destination, TOS, priority, IPv6 source, type, next hops); a neighbour by
-// (ifindex, family, destination, proxy) or an FDB entry by (ifindex, MAC,
-// VLAN, self/master, VNI, remote); a rule by its whole selector. Keys start
-// with the fields queries scan by, so addresses and neighbours of a link and
-// routes of a table are prefix scans of the primary index; only links have
-// a second index (by name). Routes have no per-link index, which would cost
-// about 400 bytes per route; RoutesOf scans.
+// Each table is keyed by the kernel's identity of its objects, what the
+// kernel compares to decide that two objects are the same (each key's doc
+// comment names the kernel function; TestIdentity adds pairs that differ
+// in one identity field only), as binary keys built without fmt or
+// reflection: a link by ifindex; an IPv4 address by (ifindex, local,
+// prefix length, peer), an IPv6 address by (ifindex, local); a route by
+// (family, table, destination, TOS, priority, IPv6 source, type, and for
+// IPv4 preferred source, protocol and scope, then next hops); a neighbour
+// by (ifindex, family, destination, proxy); an FDB entry of a bridge's
+// table by (bridge, MAC, VLAN), one of a device's own table by (device,
+// MAC, VLAN, source VNI, remote) (see fdbKey); a rule by everything rule_exists
+// compares, protocol included. Keys start with the fields queries scan by,
+// so addresses and neighbours of a link and routes of a table are prefix
+// scans of the primary index; only links have a second index (by name).
+// Routes have no per-link index, which would cost about 400 bytes per
+// route; RoutesOf scans.
+//
+// Two rules identical in everything rule_exists compares can exist when a
+// client adds them without NLM_F_EXCL; the kernel cannot tell them apart
+// either (rule_find deletes the first), and the database keeps one.
 //
 // # Concurrency
 //

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"reflect"
+	"time"
 
 	"github.com/hashicorp/go-memdb"
 	"github.com/ipdb-go/ipdb/netlink"
@@ -76,10 +77,9 @@ var linkSpec = kindSpec{
 		return c.LinkDump(ctx, &netlink.LinkFilter{Index: int(s.ifindex)}, func(l *netlink.Link) error { return fn(l) })
 	},
 	equal: func(a, b netlink.Object) bool {
-		// Counters change all the time; they are not a change of the link.
-		x, y := *a.(*netlink.Link), *b.(*netlink.Link)
-		x.Stats, y.Stats = nil, nil
-		x.Unknown, y.Unknown = withoutCounters(x.Unknown), withoutCounters(y.Unknown)
+		// Counters and timers change all the time; they are not a change
+		// of the link (netlink's list of volatile attributes).
+		x, y := a.(*netlink.Link).Stable(), b.(*netlink.Link).Stable()
 		return reflect.DeepEqual(x, y)
 	},
 	indexes: map[string]*memdb.IndexSchema{
@@ -87,21 +87,6 @@ var linkSpec = kindSpec{
 			return linkNameKey(o.(*netlink.Link).Name)
 		}}},
 	},
-}
-
-// withoutCounters drops the raw link attributes that carry counters and
-// timestamps: IFLA_STATS, and IFLA_AF_SPEC, whose IPv6 part holds the
-// interface's packet statistics and timers.
-func withoutCounters(attrs []netlink.Attribute) []netlink.Attribute {
-	var out []netlink.Attribute
-	for _, a := range attrs {
-		switch a.Type &^ (unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER) {
-		case unix.IFLA_STATS, unix.IFLA_AF_SPEC:
-		default:
-			out = append(out, a)
-		}
-	}
-	return out
 }
 
 func linkNameKey(name string) []byte {
@@ -119,12 +104,20 @@ func linkIndex(o netlink.Object) uint32 {
 	return 0
 }
 
-// addrKey: ifindex, family, local address, prefix length, peer.
+// addrKey is an address's identity as the kernel compares addresses. IPv4
+// (__inet_insert_ifa, find_matching_ifa in net/ipv4/devinet.c): ifindex,
+// local address, prefix length and peer; 192.0.2.1/24 and 192.0.2.1/25 are
+// two addresses. IPv6 (ipv6_add_addr_hash, ipv6_get_ifaddr in
+// net/ipv6/addrconf.c): ifindex and local address only; a replace may
+// change the prefix length of the one address.
 func addrKey(a *netlink.Addr) []byte {
 	b := make([]byte, 0, 4+1+17+1+17)
 	b = appendU32(b, uint32(a.Index))
 	b = append(b, a.Family)
 	b = appendAddr(b, a.Prefix.Addr())
+	if a.Family == unix.AF_INET6 {
+		return b
+	}
 	b = append(b, uint8(a.Prefix.Bits()))
 	return appendAddr(b, a.Peer)
 }
@@ -137,29 +130,48 @@ var addrSpec = kindSpec{
 	dump: func(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error {
 		return c.AddrDump(ctx, &netlink.AddrFilter{Family: s.family, Index: int(s.ifindex)}, func(a *netlink.Addr) error { return fn(a) })
 	},
-	equal: func(a, b netlink.Object) bool {
-		// The cache-info timestamps move on every refresh.
-		x, y := *a.(*netlink.Addr), *b.(*netlink.Addr)
-		x.Created, x.Updated, y.Created, y.Updated = 0, 0, 0, 0
-		return reflect.DeepEqual(x, y)
-	},
+	equal: func(a, b netlink.Object) bool { return addrEqual(a.(*netlink.Addr), b.(*netlink.Addr)) },
 }
 
-// neighKey: ifindex, family, then for the FDB the link-layer address,
-// VLAN, self/master flags, VNI and remote; for ARP/NDP the destination and
-// whether it is a proxy entry.
+// deadlineSlack is how far apart two deadlines computed from the
+// remaining lifetimes of two messages may be and still be the same: the
+// kernel rounds what remains down to whole seconds, and a message is read
+// a little after it is sent.
+const deadlineSlack = 2 * time.Second
+
+// addrEqual compares two versions of an address: the lifetimes as
+// deadlines (within deadlineSlack), not as the seconds that remained when
+// each message was sent; the cache-info timestamps not at all (the kernel
+// moves them whenever it re-sets the lifetimes, which the deadlines show).
+func addrEqual(a, b *netlink.Addr) bool {
+	if !sameLifetime(a.ValidLifetime, b.ValidLifetime, a.ValidUntil, b.ValidUntil) ||
+		!sameLifetime(a.PreferredLifetime, b.PreferredLifetime, a.PreferredUntil, b.PreferredUntil) {
+		return false
+	}
+	x, y := *a, *b
+	x.ValidLifetime, x.PreferredLifetime, y.ValidLifetime, y.PreferredLifetime = 0, 0, 0, 0
+	x.ValidUntil, x.PreferredUntil, y.ValidUntil, y.PreferredUntil = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	x.Created, x.Updated, y.Created, y.Updated = 0, 0, 0, 0
+	return reflect.DeepEqual(x, y)
+}
+
+// sameLifetime compares one lifetime of two versions of an address: by
+// deadline where both have one, otherwise as received (permanent, or read
+// without a time).
+func sameLifetime(la, lb uint32, ua, ub time.Time) bool {
+	if ua.IsZero() || ub.IsZero() {
+		return ua.IsZero() && ub.IsZero() && la == lb
+	}
+	d := ua.Sub(ub)
+	return d < deadlineSlack && d > -deadlineSlack
+}
+
+// neighKey: ifindex, family, destination and whether it is a proxy entry.
+// (FDB entries, family AF_BRIDGE, are a kind of their own: fdb.go.)
 func neighKey(n *netlink.Neigh) []byte {
 	b := make([]byte, 0, 48)
 	b = appendU32(b, uint32(n.Index))
 	b = append(b, n.Family)
-	if n.Family == unix.AF_BRIDGE {
-		b = append(b, uint8(len(n.LLAddr)))
-		b = append(b, n.LLAddr...)
-		b = binary.BigEndian.AppendUint16(b, n.VLAN)
-		b = append(b, n.Flags&(unix.NTF_SELF|unix.NTF_MASTER))
-		b = appendU32(b, n.VNI)
-		return appendAddr(b, n.Dst)
-	}
 	b = appendAddr(b, n.Dst)
 	return append(b, n.Flags&unix.NTF_PROXY)
 }
@@ -168,11 +180,14 @@ var neighSpec = kindSpec{
 	kind:  netlink.KindNeigh,
 	table: "neighs",
 	key:   func(o netlink.Object) []byte { return neighKey(o.(*netlink.Neigh)) },
-	keep:  func(opts *options, o netlink.Object) bool { return opts.keepFamily(o.(*netlink.Neigh).Family) },
+	keep: func(opts *options, o netlink.Object) bool {
+		f := o.(*netlink.Neigh).Family
+		return f != unix.AF_BRIDGE && opts.keepFamily(f)
+	},
 	dump: func(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error {
 		each := func(n *netlink.Neigh) error { return fn(n) }
 		for _, f := range []netlink.NeighFilter{
-			{Family: unix.AF_INET}, {Family: unix.AF_INET6}, {Family: unix.AF_BRIDGE},
+			{Family: unix.AF_INET}, {Family: unix.AF_INET6},
 			{Family: unix.AF_INET, Proxy: true}, {Family: unix.AF_INET6, Proxy: true},
 		} {
 			if s.family != 0 && f.Family != s.family {
@@ -216,13 +231,21 @@ func routeKeyPrefix(b []byte, r *netlink.Route) []byte {
 // destination, TOS and priority (and IPv6 source) still differ by type and
 // next hop: `ip route append` makes such IPv4 routes, and IPv6 keeps one
 // route per device for fe80::/64. So the key ends with the type and the
-// next hops. When the kernel merges IPv6 next hops into one multipath
-// route, or splits them, the database re-reads every route with that
-// identity prefix (see silentEffects).
+// next hops. An IPv4 route is one alias of its prefix (fib_table_insert,
+// fib_find_info in net/ipv4/fib_trie.c and fib_semantics.c): aliases may
+// also differ in preferred source, protocol and scope alone (the kernel's
+// own local routes do when two addresses share a local address), so those
+// are in the key too. When the kernel merges IPv6 next hops into one
+// multipath route, or splits them, the database re-reads every route with
+// that identity prefix (see silentEffects).
 func routeKey(r *netlink.Route) []byte {
 	var buf [128]byte
 	b := routeKeyPrefix(buf[:0], r)
 	b = append(b, uint8(r.Type))
+	if r.Family == unix.AF_INET {
+		b = appendAddr(b, r.PrefSrc)
+		b = append(b, uint8(r.Protocol), uint8(r.Scope))
+	}
 	b = appendAddr(b, r.Gateway)
 	b = appendU32(b, r.OIF)
 	if len(r.Multipath) > 0 {
@@ -272,6 +295,19 @@ var routeSpec = kindSpec{
 	equal: func(a, b netlink.Object) bool { return routeEqual(a.(*netlink.Route), b.(*netlink.Route)) },
 }
 
+// sameExpiry reports whether two versions of a route both expire or
+// neither does, at deadlines within deadlineSlack where both are known.
+func sameExpiry(x, y *netlink.RouteExtra) bool {
+	if (x.CacheInfo.Expires == 0) != (y.CacheInfo.Expires == 0) {
+		return false
+	}
+	if x.ExpiresAt.IsZero() || y.ExpiresAt.IsZero() {
+		return true
+	}
+	d := x.ExpiresAt.Sub(y.ExpiresAt)
+	return d < deadlineSlack && d > -deadlineSlack
+}
+
 // routeEqual compares routes field by field; the hot path of resyncs.
 func routeEqual(x, y *netlink.Route) bool {
 	if x.Dst != y.Dst || x.Gateway != y.Gateway || x.PrefSrc != y.PrefSrc || x.OIF != y.OIF ||
@@ -285,21 +321,35 @@ func routeEqual(x, y *netlink.Route) bool {
 	}
 	if x.Extra != nil {
 		ex, ey := *x.Extra, *y.Extra
-		// The cache info counts usage and ages; it is not the route.
+		// The cache info counts usage and ages, and the time left to an
+		// expiring route; only its deadline is the route's.
+		if !sameExpiry(&ex, &ey) {
+			return false
+		}
 		ex.CacheInfo, ey.CacheInfo = netlink.RouteCacheInfo{}, netlink.RouteCacheInfo{}
+		ex.ExpiresAt, ey.ExpiresAt = time.Time{}, time.Time{}
 		return reflect.DeepEqual(ex, ey)
 	}
 	return true
 }
 
-// ruleKey is the rule's full selector, as the kernel compares rules:
-// family and priority first, then every match and the action.
+// ruleStateFlags are the rule flags the kernel sets by itself: a goto
+// rule whose target is missing (FIB_RULE_UNRESOLVED), a rule whose iif or
+// oif does not exist (FIB_RULE_IIF_DETACHED, _OIF_DETACHED). They are
+// state, not identity, and they flip without a notification.
+const ruleStateFlags = unix.FIB_RULE_UNRESOLVED | unix.FIB_RULE_IIF_DETACHED | unix.FIB_RULE_OIF_DETACHED
+
+// ruleKey is the rule's identity as the kernel compares rules (rule_exists
+// in net/core/fib_rules.c, with the family's compare: fib4_rule_compare,
+// fib6_rule_compare): family and priority first, then the action and
+// table, every selector and the protocol (two rules that differ only in
+// FRA_PROTOCOL are two rules), and the flags the user sets (not).
 func ruleKey(r *netlink.Rule) []byte {
 	b := make([]byte, 0, 96)
 	b = append(b, r.Family)
 	b = appendU32(b, r.Priority)
-	b = append(b, uint8(r.Action), r.TOS, r.IPProto, r.L3MDev)
-	b = appendU32(b, r.Flags)
+	b = append(b, uint8(r.Action), r.TOS, r.IPProto, r.L3MDev, uint8(r.Protocol))
+	b = appendU32(b, r.Flags&^ruleStateFlags)
 	b = appendU32(b, r.Table)
 	b = appendU32(b, r.Mark)
 	b = appendU32(b, r.Mask)
@@ -332,7 +382,13 @@ var ruleSpec = kindSpec{
 	kind:  netlink.KindRule,
 	table: "rules",
 	key:   func(o netlink.Object) []byte { return ruleKey(o.(*netlink.Rule)) },
-	keep:  func(opts *options, o netlink.Object) bool { return opts.keepFamily(o.(*netlink.Rule).Family) },
+	keep: func(opts *options, o netlink.Object) bool {
+		// The rules of the multicast routing tables (families
+		// RTNL_FAMILY_IPMR and IP6MR, `ip mrule`) go with multicast
+		// routes, which are not kept either: the table is `ip rule`'s.
+		f := o.(*netlink.Rule).Family
+		return (f == unix.AF_INET || f == unix.AF_INET6) && opts.keepFamily(f)
+	},
 	dump: func(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error {
 		return c.RuleDump(ctx, &netlink.RuleFilter{Family: s.family}, func(r *netlink.Rule) error { return fn(r) })
 	},
@@ -349,6 +405,8 @@ func inScope(o netlink.Object, s scope) bool {
 		return (s.family == 0 || o.Family == s.family) && (s.ifindex == 0 || uint32(o.Index) == s.ifindex)
 	case *netlink.Neigh:
 		return (s.family == 0 || o.Family == s.family) && (s.ifindex == 0 || uint32(o.Index) == s.ifindex)
+	case *netlink.FDB:
+		return fdbInScope(o, s)
 	case *netlink.Route:
 		return (s.family == 0 || o.Family == s.family) && (s.table == 0 || o.Table == s.table) &&
 			(s.ifindex == 0 || routeUsesLink(o, s.ifindex))

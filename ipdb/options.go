@@ -20,8 +20,12 @@ type options struct {
 	readBuffer int
 	logSize    int
 	batchMax   int
-	queueMax   int
-	refresh    time.Duration
+	// readPause, for tests only (export_test.go), makes the reader sleep
+	// after each batch, so that the socket's backlog grows as it does on
+	// a loaded host.
+	readPause time.Duration
+	queueMax  int
+	refresh   time.Duration
 }
 
 func defaultOptions() options {
@@ -52,7 +56,7 @@ func WithKinds(kinds ...netlink.Kind) Option {
 	return func(o *options) error {
 		o.kinds = map[netlink.Kind]bool{}
 		for _, k := range kinds {
-			if k < netlink.KindLink || k > netlink.KindRule {
+			if specOf(k) == nil {
 				return fmt.Errorf("%w: unknown kind %d", ErrInvalid, k)
 			}
 			o.kinds[k] = true
@@ -120,10 +124,11 @@ func WithChangeLog(entries int) Option {
 	}
 }
 
-// WithRefresh sets how often links and neighbours are re-read (default
-// every 2 s; 0 turns it off). The kernel changes some of them without any
-// notification: a link's alias, the multicast neighbour entries it creates
-// for its own MLD and IGMP reports. Re-reading them costs one dump of each
+// WithRefresh sets how often links, neighbours and FDB entries are re-read
+// (default every 2 s; 0 turns it off). The kernel changes some of them
+// without any notification: a link's alias, the multicast neighbour entries
+// it creates for its own MLD and IGMP reports, the multicast addresses a
+// device joins (its "self permanent" FDB entries). Re-reading them costs one dump of each
 // of these small tables, and only true differences become changes. Routes,
 // addresses and rules are never polled: everything about them is either
 // announced or caught by the database's targeted re-reads.
@@ -166,7 +171,8 @@ func (o *options) groups() netlink.Groups {
 			g |= netlink.GroupIPv6Route
 		}
 	}
-	if o.keepKind(netlink.KindNeigh) {
+	if o.keepKind(netlink.KindNeigh) || o.keepKind(netlink.KindFDB) {
+		// Neighbours and FDB entries share a group.
 		g |= netlink.GroupNeigh
 	}
 	if o.keepKind(netlink.KindRule) {
@@ -182,8 +188,11 @@ func (o *options) groups() netlink.Groups {
 
 // Stats are the database's counters.
 type Stats struct {
-	// Objects per table: links, addrs, routes, neighs, rules.
-	Links, Addrs, Routes, Neighs, Rules int
+	// Objects per table: links, addrs, routes, neighs (ARP and NDP
+	// entries, as `ip neigh show nud all` and `ip neigh show proxy` list
+	// them), rules (IPv4 and IPv6, as `ip rule` lists them) and fdb
+	// (forwarding database entries, as `bridge fdb show` lists them).
+	Links, Addrs, Routes, Neighs, Rules, FDB int
 	// Revision is the current revision.
 	Revision uint64
 	// Events is the number of kernel notifications applied.

@@ -78,7 +78,8 @@ func (s *Snapshot) Routes() iter.Seq[*netlink.Route] {
 	return objects[*netlink.Route](s, routeSpec.table, "id")
 }
 
-// Neighs iterates the neighbours and forwarding entries, grouped by link.
+// Neighs iterates the ARP and NDP entries (proxy entries included),
+// grouped by link. Forwarding database entries are in FDB.
 func (s *Snapshot) Neighs() iter.Seq[*netlink.Neigh] {
 	return objects[*netlink.Neigh](s, neighSpec.table, "id")
 }
@@ -129,7 +130,7 @@ func (s *Snapshot) AddrsOf(index int) iter.Seq[*netlink.Addr] {
 	return objects[*netlink.Addr](s, addrSpec.table, "id_prefix", linkKey(index))
 }
 
-// NeighsOf iterates the neighbours and forwarding entries of link index.
+// NeighsOf iterates the ARP and NDP entries of link index.
 func (s *Snapshot) NeighsOf(index int) iter.Seq[*netlink.Neigh] {
 	return objects[*netlink.Neigh](s, neighSpec.table, "id_prefix", linkKey(index))
 }

@@ -22,6 +22,13 @@ type reconcileJob struct {
 	// Predicate fields (zero: not used).
 	prefsrc   netip.Addr // routes with this preferred source
 	keyPrefix string     // objects whose key starts with this
+	// noIPv4 runs the job only if the link s.ifindex has no IPv4 address
+	// left when it runs.
+	noIPv4 bool
+	// gotoTarget runs the job only if a goto rule jumps to this priority;
+	// ifname only if a rule names this link as iif or oif.
+	gotoTarget uint32
+	ifname     string
 }
 
 func (j reconcileJob) match(o netlink.Object) bool {
@@ -52,6 +59,43 @@ func anyMatch(state *memdb.Txn, sp *kindSpec, job reconcileJob) bool {
 	return false
 }
 
+// hasIPv4 reports whether the link ifindex has an IPv4 address.
+func hasIPv4(state *memdb.Txn, ifindex uint32) bool {
+	it, err := state.Get(addrSpec.table, "id_prefix", append(appendU32(nil, ifindex), unix.AF_INET))
+	return err != nil || it.Next() != nil
+}
+
+// ruleRefers reports whether a stored rule is a goto to job.gotoTarget or
+// names the link job.ifname.
+func ruleRefers(state *memdb.Txn, job reconcileJob) bool {
+	it, err := state.Get(ruleSpec.table, "id")
+	if err != nil {
+		return true
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		r := raw.(*netlink.Rule)
+		if job.gotoTarget != 0 && r.Action == netlink.RuleGoto && r.Goto == job.gotoTarget ||
+			job.ifname != "" && (r.IIFName == job.ifname || r.OIFName == job.ifname) {
+			return true
+		}
+	}
+	return false
+}
+
+// ruleJobs are the re-reads of rules that a link appearing, going or
+// being renamed calls for: a rule whose iif or oif names a link that does
+// not exist is flagged detached, and the flag flips without a
+// notification (fib_rules_event: attach_rules, detach_rules).
+func ruleJobs(names ...string) []reconcileJob {
+	var jobs []reconcileJob
+	for _, n := range names {
+		if n != "" {
+			jobs = append(jobs, reconcileJob{kind: netlink.KindRule, ifname: n})
+		}
+	}
+	return jobs
+}
+
 func dedupJobs(jobs []reconcileJob) []reconcileJob {
 	out := make([]reconcileJob, 0, len(jobs))
 	for _, j := range jobs {
@@ -70,9 +114,11 @@ func (db *DB) reconcile(ctx context.Context, job reconcileJob) error {
 		return nil
 	}
 	w := db.newWriter()
-	if job.prefsrc.IsValid() && !anyMatch(w.base, sp, job) {
-		// Nothing here uses the address: nothing can have gone with it,
-		// and the full re-dump is not needed.
+	if job.prefsrc.IsValid() && !anyMatch(w.base, sp, job) ||
+		job.noIPv4 && hasIPv4(w.base, job.s.ifindex) ||
+		(job.gotoTarget != 0 || job.ifname != "") && !ruleRefers(w.base, job) {
+		// Nothing here uses the address, or the link still has IPv4:
+		// nothing can have gone, and the re-dump is not needed.
 		w.abort()
 		return nil
 	}
@@ -137,10 +183,6 @@ func linkJob(ifindex int) reconcileJob {
 	return reconcileJob{kind: netlink.KindLink, s: scope{ifindex: uint32(ifindex)}}
 }
 
-func fdbJob(ifindex int) reconcileJob {
-	return reconcileJob{kind: netlink.KindNeigh, s: scope{family: unix.AF_BRIDGE, ifindex: uint32(ifindex)}}
-}
-
 // silentEffects adds the reconciles a notification calls for, given the
 // object it replaces (old, nil if none): what the kernel changes as a side
 // effect without a notification of its own.
@@ -149,6 +191,14 @@ func silentEffects(u netlink.Update, old netlink.Object, fx *effects) {
 	case *netlink.Link:
 		// Re-read the link, its master (old and new) and its peer or lower
 		// device, and the link's device address lists, once they settle.
+		if o.Family != unix.AF_BRIDGE {
+			switch ol, _ := old.(*netlink.Link); {
+			case u.Deleted() || ol == nil:
+				fx.now = append(fx.now, ruleJobs(o.Name)...)
+			case ol.Name != o.Name:
+				fx.now = append(fx.now, ruleJobs(ol.Name, o.Name)...)
+			}
+		}
 		if o.Family == unix.AF_BRIDGE || u.Deleted() {
 			// A bridge port joined, changed or left: the bridge changes.
 			if o.Master > 0 {
@@ -186,18 +236,34 @@ func silentEffects(u netlink.Update, old netlink.Object, fx *effects) {
 				{kind: netlink.KindRoute, s: s},
 				{kind: netlink.KindAddr, s: s},
 				{kind: netlink.KindNeigh, s: s},
+				{kind: netlink.KindFDB, s: s},
 			}
 			fx.now = append(fx.now, jobs...)
 			fx.later = append(fx.later, jobs...)
 		}
+	case *netlink.Rule:
+		// A goto rule is flagged unresolved while no rule has its target
+		// priority; the flag flips without a notification when such a
+		// rule comes or goes (fib_nl_newrule, fib_nl_delrule).
+		if o.Priority != 0 {
+			fx.now = append(fx.now, reconcileJob{kind: netlink.KindRule, s: scope{family: o.Family}, gotoTarget: o.Priority})
+		}
 	case *netlink.Addr:
 		// Removing an IPv4 address removes the routes that use it as
-		// preferred source, silently.
-		// The kernel announces the removal before it flushes them.
+		// preferred source (fib_sync_down_addr), and removing a link's
+		// last IPv4 address removes every IPv4 route through the link and
+		// its ARP entries (fib_disable_ip: fib_sync_down_dev, arp_ifdown),
+		// all silently. The kernel announces the removal before it flushes
+		// them, so the re-read is done now and again once that settled.
 		if u.Deleted() && o.Family == unix.AF_INET {
-			job := reconcileJob{kind: netlink.KindRoute, s: scope{family: unix.AF_INET}, prefsrc: o.Prefix.Addr()}
-			fx.now = append(fx.now, job)
-			fx.later = append(fx.later, job)
+			s := scope{family: unix.AF_INET, ifindex: uint32(o.Index)}
+			jobs := []reconcileJob{
+				{kind: netlink.KindRoute, s: scope{family: unix.AF_INET}, prefsrc: o.Prefix.Addr()},
+				{kind: netlink.KindRoute, s: s, noIPv4: true},
+				{kind: netlink.KindNeigh, s: s, noIPv4: true},
+			}
+			fx.now = append(fx.now, jobs...)
+			fx.later = append(fx.later, jobs...)
 		}
 		// IPv6 addresses join and leave multicast groups.
 		if o.Family == unix.AF_INET6 {
@@ -273,8 +339,8 @@ func replaceSiblings(w *writer, sp *kindSpec, u netlink.Update, changes []Change
 }
 
 // deleteByIfindex removes, inside txn, what a deleted link takes with it:
-// its addresses and neighbours, forwarding entries that name it as master,
-// and its routes. IPv4 routes die with any next hop's link; an IPv6
+// its addresses and neighbours, its forwarding entries (deleteFDBOf), and
+// its routes. IPv4 routes die with any next hop's link; an IPv6
 // multipath route only loses that hop, so it is re-read instead.
 func deleteByIfindex(w *writer, ifindex uint32, changes []Change, fx *effects) []Change {
 	txn := w.txn
@@ -293,19 +359,8 @@ func deleteByIfindex(w *writer, ifindex uint32, changes []Change, fx *effects) [
 			changes = append(changes, Change{Kind: sp.kind, Op: OpDelete, Old: o})
 		}
 	}
+	changes = deleteFDBOf(w, ifindex, changes)
 	var gone []netlink.Object
-	if it, err := txn.Get(neighSpec.table, "id"); err == nil {
-		for raw := it.Next(); raw != nil; raw = it.Next() {
-			if n := raw.(*netlink.Neigh); n.Master == int(ifindex) {
-				gone = append(gone, n)
-			}
-		}
-	}
-	for _, o := range gone {
-		_ = w.remove(&neighSpec, o)
-		changes = append(changes, Change{Kind: netlink.KindNeigh, Op: OpDelete, Old: o})
-	}
-	gone = gone[:0]
 	var trimmed []*netlink.Route
 	if it, err := txn.Get(routeSpec.table, "id"); err == nil {
 		for raw := it.Next(); raw != nil; raw = it.Next() {

@@ -40,6 +40,7 @@ var specs = [...]*kindSpec{
 	netlink.KindRoute: &routeSpec,
 	netlink.KindNeigh: &neighSpec,
 	netlink.KindRule:  &ruleSpec,
+	netlink.KindFDB:   &fdbSpec,
 }
 
 func specOf(k netlink.Kind) *kindSpec {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	nl "github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -69,6 +70,14 @@ type Addr struct {
 	// hundredths of a second since boot (IFA_CACHEINFO); kernel-only.
 	Created uint32
 	Updated uint32
+	// ValidUntil and PreferredUntil are the deadlines the lifetimes count
+	// down to: when the message was received plus ValidLifetime and
+	// PreferredLifetime. The kernel sends remaining seconds, computed when
+	// it sends (inet_fill_ifaddr, inet6_fill_ifaddr), so two messages
+	// about an unchanged address differ in them but not in the deadline.
+	// Zero for a permanent lifetime, and unless the receiver set them:
+	// decoding leaves them zero, package ipdb sets them (SetDeadlines).
+	ValidUntil, PreferredUntil time.Time
 	// Metric is the priority of the prefix route (IFA_RT_PRIORITY).
 	Metric uint32
 	// Proto is the originator of the address (IFA_PROTO, AddrProto*), 0 if
@@ -175,6 +184,36 @@ func (a *Addr) String() string {
 		fmt.Fprintf(&b, " valid_lft %s preferred_lft %s", addrLifetime(a.ValidLifetime), addrLifetime(a.PreferredLifetime))
 	}
 	return b.String()
+}
+
+// SetDeadlines sets ValidUntil and PreferredUntil from the remaining
+// lifetimes as of received, the time the message was read.
+func (a *Addr) SetDeadlines(received time.Time) {
+	deadline := func(left uint32) time.Time {
+		if left == LifetimeForever || left == 0 && a.ValidLifetime == 0 && a.PreferredLifetime == 0 {
+			return time.Time{}
+		}
+		return received.Add(time.Duration(left) * time.Second)
+	}
+	a.ValidUntil, a.PreferredUntil = deadline(a.ValidLifetime), deadline(a.PreferredLifetime)
+}
+
+// Remaining returns the valid and preferred lifetimes left at now, in
+// seconds, as ip(8) prints them: from the deadlines when they are set
+// (never below 0), otherwise the lifetimes as received. LifetimeForever
+// stays LifetimeForever.
+func (a *Addr) Remaining(now time.Time) (valid, preferred uint32) {
+	left := func(lft uint32, until time.Time) uint32 {
+		if lft == LifetimeForever || until.IsZero() {
+			return lft
+		}
+		d := until.Sub(now)
+		if d <= 0 {
+			return 0
+		}
+		return uint32(d / time.Second)
+	}
+	return left(a.ValidLifetime, a.ValidUntil), left(a.PreferredLifetime, a.PreferredUntil)
 }
 
 func addrLifetime(v uint32) string {

@@ -627,6 +627,36 @@ func (c *Conn) Pipeline(ctx context.Context, ops []Op) []error {
 	return errs
 }
 
+// DiscardQueued reads and throws away every datagram queued on the socket,
+// without blocking, until the queue is empty, and returns how many it
+// discarded. ENOBUFS met on the way is not an error: the point of calling
+// it is to get past a loss.
+//
+// After an overflow (ENOBUFS from ReceiveUpdates) the kernel marks the
+// socket congested and delivers no notification at all until its queue has
+// been emptied once (netlink_broadcast_deliver checks NETLINK_S_CONGESTED;
+// netlink_rcv_wake clears it when recvmsg finds the queue empty). So what
+// is queued at an overflow is older than the loss, and every notification
+// read after DiscardQueued returns was sent after the queue was found
+// empty: an unbroken stream, as long as no new ENOBUFS is reported.
+func (c *Conn) DiscardQueued() (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for {
+		_, err := c.recvLocked(false)
+		switch {
+		case err == nil, errors.Is(err, ErrMalformed):
+			n++
+		case err == unix.EAGAIN:
+			return n, nil
+		case err == unix.ENOBUFS:
+		default:
+			return n, &OpError{Op: "receive", Err: err}
+		}
+	}
+}
+
 // ReceiveUpdates waits for notifications on a Conn dialed with Groups. It
 // blocks until at least one datagram arrives, reads every datagram already
 // queued (up to max, or 256 if max <= 0), and calls fn for each update in

@@ -17,11 +17,25 @@ const (
 	KindRoute
 	KindNeigh
 	KindRule
+	// KindFDB is a bridge forwarding database entry (*FDB): an
+	// RTM_NEWNEIGH/RTM_DELNEIGH of family AF_BRIDGE.
+	KindFDB
 )
 
-var kindNames = [...]string{KindLink: "link", KindAddr: "addr", KindRoute: "route", KindNeigh: "neigh", KindRule: "rule"}
+var kindNames = [...]string{KindLink: "link", KindAddr: "addr", KindRoute: "route", KindNeigh: "neigh", KindRule: "rule", KindFDB: "fdb"}
 
-// String returns "link", "addr", "route", "neigh" or "rule".
+// Kinds returns every object kind, in order.
+func Kinds() []Kind {
+	out := make([]Kind, 0, len(kindNames))
+	for k := range kindNames {
+		if kindNames[k] != "" {
+			out = append(out, Kind(k))
+		}
+	}
+	return out
+}
+
+// String returns "link", "addr", "route", "neigh", "rule" or "fdb".
 func (k Kind) String() string {
 	if int(k) < len(kindNames) && kindNames[k] != "" {
 		return kindNames[k]
@@ -29,7 +43,7 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
-// Object is implemented by *Link, *Addr, *Route, *Neigh and *Rule.
+// Object is implemented by *Link, *Addr, *Route, *Neigh, *Rule and *FDB.
 type Object interface {
 	// Kind reports the object's kind.
 	Kind() Kind
@@ -172,7 +186,8 @@ type Update struct {
 	// NLM_F_APPEND / NLM_F_REPLACE / NLM_F_CREATE / NLM_F_EXCL hints that
 	// tell whether an IPv6 next hop was appended or a route replaced.
 	Flags uint16
-	// Object is the decoded *Link, *Addr, *Route, *Neigh or *Rule.
+	// Object is the decoded *Link, *Addr, *Route, *Neigh, *Rule or *FDB
+	// (a neighbour message of family AF_BRIDGE).
 	Object Object
 }
 
@@ -204,6 +219,9 @@ func DecodeUpdate(typ, flags uint16, payload []byte) (Update, error) {
 	case unix.RTM_NEWNEIGH, unix.RTM_DELNEIGH:
 		n := new(Neigh)
 		err, u.Object = n.decode(payload), n
+		if len(payload) > 0 && payload[0] == unix.AF_BRIDGE {
+			u.Object = (*FDB)(n)
+		}
 	case unix.RTM_NEWRULE, unix.RTM_DELRULE:
 		r := new(Rule)
 		err, u.Object = r.decode(payload), r

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -237,6 +238,12 @@ type RouteExtra struct {
 
 	// CacheInfo is the kernel's cache information (RTA_CACHEINFO).
 	CacheInfo RouteCacheInfo
+	// ExpiresAt is the deadline CacheInfo.Expires counts down to: when
+	// the message was received plus what remained then (rt6_fill_node
+	// computes the remaining time when it sends). Zero if the route does
+	// not expire, and unless the receiver set it: decoding leaves it zero,
+	// package ipdb sets it (SetDeadline).
+	ExpiresAt time.Time
 
 	// RawDstLen and RawSrcLen are rtm_dst_len and rtm_src_len for
 	// families whose addresses are kept raw (see Route.Dst).
@@ -353,6 +360,32 @@ func (m *RouteMetrics) Each(fn func(typ uint16, v uint32)) {
 			fn(t, *p)
 		}
 	}
+}
+
+// SetDeadline sets ExpiresAt from CacheInfo.Expires as of received, the
+// time the message was read.
+func (x *RouteExtra) SetDeadline(received time.Time) {
+	if x.CacheInfo.Expires == 0 {
+		x.ExpiresAt = time.Time{}
+		return
+	}
+	x.ExpiresAt = received.Add(time.Duration(x.CacheInfo.Expires) * time.Second / 100)
+}
+
+// ExpiresLeft returns what remains at now of the route's lifetime, in
+// clock ticks (USER_HZ, 100 per second) as CacheInfo.Expires counts it:
+// from ExpiresAt when it is set (at least 1 while the route exists),
+// otherwise CacheInfo.Expires as received; 0 for a route that does not
+// expire.
+func (r *Route) ExpiresLeft(now time.Time) int32 {
+	x := r.Extra
+	if x == nil || x.CacheInfo.Expires == 0 {
+		return 0
+	}
+	if x.ExpiresAt.IsZero() {
+		return x.CacheInfo.Expires
+	}
+	return int32(max(x.ExpiresAt.Sub(now)*100/time.Second, 1))
 }
 
 // RouteCacheInfo is struct rta_cacheinfo (RTA_CACHEINFO). Times are in

@@ -3,6 +3,7 @@ package netlink_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -53,9 +54,12 @@ func ruleDial(t *testing.T, ns *nstest.NS) *netlink.Conn {
 // ip's view, and checks the filters.
 func TestRuleDumpMatchesIP(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		uidStart, uidEnd := nstest.UIDRange()
 		ns.IP("link", "add", "v0", "type", "veth", "peer", "name", "v1")
+		// A user namespace maps only some uids (see nstest.UIDRange).
+		uids := strings.NewReplacer("uidrange 100-200", fmt.Sprintf("uidrange %d-%d", uidStart, uidEnd))
 		for _, l := range goldenRuleSetup {
-			ns.IP(strings.Fields(l)...)
+			ns.IP(strings.Fields(uids.Replace(l))...)
 		}
 		c := ruleDial(t, ns)
 		all := ruleCheck(t, c, ns)
@@ -124,6 +128,7 @@ func TestRuleDumpMatchesIP(t *testing.T) {
 // after each step.
 func TestRuleOps(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		uidStart, uidEnd := nstest.UIDRange()
 		ns.IP("link", "add", "v0", "type", "veth", "peer", "name", "v1")
 		c := ruleDial(t, ns)
 		ctx := context.Background()
@@ -134,7 +139,7 @@ func TestRuleOps(t *testing.T) {
 			{Family: unix.AF_INET, Priority: 110, Mark: 0x10, Mask: 0xff, Table: 1000},
 			{Family: unix.AF_INET, Priority: 120, Mark: 0x20, Table: 70000, Flags: unix.FIB_RULE_INVERT},
 			{Family: unix.AF_INET, Priority: 130, IIFName: "v0", OIFName: "v1", Table: 300},
-			{Family: unix.AF_INET, Priority: 140, UIDRange: &netlink.RuleUIDRange{Start: 100, End: 200}, Table: 300},
+			{Family: unix.AF_INET, Priority: 140, UIDRange: &netlink.RuleUIDRange{Start: uidStart, End: uidEnd}, Table: 300},
 			{Family: unix.AF_INET, Priority: 150, IPProto: unix.IPPROTO_UDP, SPort: netlink.RulePortRange{Start: 1000, End: 2000},
 				DPort: netlink.RulePortRange{Start: 53, End: 53}, Table: 300},
 			{Dst: rp("198.51.100.0/24"), Priority: 160, Action: netlink.RuleBlackhole},

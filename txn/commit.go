@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"reflect"
 	"strings"
 	"time"
 
@@ -106,102 +105,6 @@ func (t *Txn) rollbackInto(ctx context.Context, pre State, ce *CommitError) {
 	defer cancel()
 	ce.Left, ce.RollbackErr = t.rollback(rctx, pre)
 	ce.RolledBack = ce.RollbackErr == nil && len(ce.Left) == 0
-}
-
-// conflict compares what two plans of the same specs looked at.
-func conflict(old, cur *Plan) error {
-	if len(old.obsEnd) != len(cur.obsEnd) {
-		return fmt.Errorf("%w: specs changed", ErrConflict)
-	}
-	start := int32(0)
-	for i, end := range old.obsEnd {
-		a, b := old.obs[start:end], cur.obs[startOf(cur, i):cur.obsEnd[i]]
-		start = end
-		if len(a) != len(b) {
-			return fmt.Errorf("%w: %s", ErrConflict, describeObs(a, b))
-		}
-		for j := range a {
-			if !sameObject(a[j], b[j]) {
-				return fmt.Errorf("%w: %s", ErrConflict, describeObs(a[j:j+1], b[j:j+1]))
-			}
-		}
-	}
-	return nil
-}
-
-func startOf(p *Plan, i int) int32 {
-	if i == 0 {
-		return 0
-	}
-	return p.obsEnd[i-1]
-}
-
-func describeObs(a, b []netlink.Object) string {
-	str := func(os []netlink.Object) string {
-		if len(os) == 0 {
-			return "nothing"
-		}
-		var s []string
-		for _, o := range os {
-			s = append(s, o.Kind().String()+" "+o.String())
-		}
-		return strings.Join(s, ", ")
-	}
-	return fmt.Sprintf("planned on %s, now %s", str(a), str(b))
-}
-
-// sameObject compares two versions of an object, ignoring counters, ages
-// and timestamps that change without anyone changing the object.
-func sameObject(a, b netlink.Object) bool {
-	if a == b {
-		return true
-	}
-	switch x := a.(type) {
-	case *netlink.Link:
-		y, ok := b.(*netlink.Link)
-		if !ok {
-			return false
-		}
-		l1, l2 := *x, *y
-		l1.Stats, l2.Stats = nil, nil
-		l1.CarrierChanges, l2.CarrierChanges = 0, 0
-		l1.CarrierUpCount, l2.CarrierUpCount = 0, 0
-		l1.CarrierDownCount, l2.CarrierDownCount = 0, 0
-		l1.Unknown, l2.Unknown = nil, nil
-		return reflect.DeepEqual(l1, l2)
-	case *netlink.Addr:
-		y, ok := b.(*netlink.Addr)
-		if !ok {
-			return false
-		}
-		a1, a2 := *x, *y
-		a1.Created, a1.Updated, a2.Created, a2.Updated = 0, 0, 0, 0
-		a1.ValidLifetime, a1.PreferredLifetime, a2.ValidLifetime, a2.PreferredLifetime = 0, 0, 0, 0
-		return reflect.DeepEqual(a1, a2)
-	case *netlink.Neigh:
-		y, ok := b.(*netlink.Neigh)
-		if !ok {
-			return false
-		}
-		n1, n2 := *x, *y
-		n1.Confirmed, n1.Used, n1.Updated, n1.RefCount, n1.Probes = 0, 0, 0, 0, 0
-		n2.Confirmed, n2.Used, n2.Updated, n2.RefCount, n2.Probes = 0, 0, 0, 0, 0
-		return reflect.DeepEqual(n1, n2)
-	case *netlink.Route:
-		y, ok := b.(*netlink.Route)
-		if !ok {
-			return false
-		}
-		r1, r2 := *x, *y
-		if r1.Extra != nil && r2.Extra != nil {
-			e1, e2 := *r1.Extra, *r2.Extra
-			e1.CacheInfo, e2.CacheInfo = netlink.RouteCacheInfo{}, netlink.RouteCacheInfo{}
-			r1.Extra, r2.Extra = &e1, &e2
-		}
-		return reflect.DeepEqual(r1, r2)
-	default:
-		return reflect.DeepEqual(a, b)
-	}
 }
 
 // apply sends the plan's operations stage by stage. With bestEffort it

@@ -497,6 +497,9 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 			}})
 	}
 
+	if cur != nil && cur.Flags&unix.IFF_LOOPBACK != 0 && (s.Absent || s.NetNS != "") {
+		return invalid("link %s: the loopback device can be neither deleted nor moved to another namespace", cur.Name)
+	}
 	if s.Absent {
 		if cur == nil || p.delIdx[cur.Index] {
 			return nil
@@ -559,13 +562,37 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 		if k := specKind(s.Info); k != "" && k != linkKind(cur) {
 			return invalid("link %s exists with kind %q, the spec wants %q", s.Name, linkKind(cur), k)
 		}
-		if want, ok := linkData(s.Info).(*netlink.Bridge); ok {
-			if have, _ := linkData(cur.Info).(*netlink.Bridge); !bridgeSatisfied(want, have) {
-				info := s.Info
-				set(stageLinkSet, Modify, fmt.Sprintf("link %s bridge %s", name, want), func(l *netlink.Link, _ *resolver) error {
-					l.Info = &netlink.LinkInfo{Kind: "bridge", Data: info.Data}
+		if changes, data := p.kindChanges(s, cur); len(changes) > 0 {
+			if data == nil {
+				return fixedKindError(name, linkKind(cur), changes)
+			}
+			parts := make([]string, len(changes))
+			for i, c := range changes {
+				parts[i] = c.String()
+			}
+			kind := linkKind(cur)
+			set(stageLinkSet, Modify, fmt.Sprintf("link %s type %s %s", name, kind, strings.Join(parts, ", ")),
+				func(l *netlink.Link, _ *resolver) error {
+					l.Info = &netlink.LinkInfo{Kind: kind, Data: data}
 					return nil
 				})
+		}
+	}
+	if s.MTU != nil && cur != nil && cur.MaxMTU != 0 && (*s.MTU < cur.MinMTU || *s.MTU > cur.MaxMTU) {
+		return invalid("link %s: mtu %d out of the device's range %d-%d", name, *s.MTU, cur.MinMTU, cur.MaxMTU)
+	}
+	if s.Master != nil && *s.Master != "" {
+		if m := p.links[*s.Master]; m == nil || m.cur != nil {
+			ml := p.lookup(*s.Master)
+			if m != nil {
+				ml = m.cur
+			}
+			if k := linkKind(ml); ml != nil && k != "bridge" && k != "bond" && k != "vrf" && k != "team" && k != "openvswitch" {
+				return invalid("link %s: master %s is a %s, not a bridge, bond or vrf", name, ml.Name, strOrNone(k))
+			}
+		} else if m.spec != nil {
+			if k := specKind(m.spec.Info); k != "" && k != "bridge" && k != "bond" && k != "vrf" {
+				return invalid("link %s: master %s is created as a %s, not a bridge, bond or vrf", name, *s.Master, k)
 			}
 		}
 	}
@@ -588,7 +615,11 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 		}
 		if s.TxQueueLen != nil && (unknown || cur.TxQueueLen != *s.TxQueueLen) {
 			v := *s.TxQueueLen
-			set(stageLinkSet, Modify, fmt.Sprintf("link %s txqueuelen %d", name, v), func(l *netlink.Link, _ *resolver) error {
+			desc := fmt.Sprintf("link %s txqueuelen %d", name, v)
+			if !unknown {
+				desc = fmt.Sprintf("link %s txqueuelen %d -> %d", name, cur.TxQueueLen, v)
+			}
+			set(stageLinkSet, Modify, desc, func(l *netlink.Link, _ *resolver) error {
 				l.TxQueueLen = v
 				if v == 0 {
 					l.Zero |= netlink.ZeroTxQueueLen
@@ -598,7 +629,11 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 		}
 		if s.Alias != nil && (unknown || cur.Alias != *s.Alias) {
 			v := *s.Alias
-			set(stageLinkSet, Modify, fmt.Sprintf("link %s alias %q", name, v), func(l *netlink.Link, _ *resolver) error {
+			desc := fmt.Sprintf("link %s alias %q", name, v)
+			if !unknown {
+				desc = fmt.Sprintf("link %s alias %q -> %q", name, cur.Alias, v)
+			}
+			set(stageLinkSet, Modify, desc, func(l *netlink.Link, _ *resolver) error {
 				l.Alias = v
 				if v == "" {
 					l.Zero |= netlink.ZeroAlias
@@ -608,7 +643,11 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 		}
 	}
 	if s.Up != nil && !*s.Up && (unknown || cur.Flags&unix.IFF_UP != 0) && !created {
-		set(stageLinkSet, Modify, "link "+name+" down", func(l *netlink.Link, _ *resolver) error {
+		desc := "link " + name + " down"
+		if !unknown {
+			desc = "link " + name + " up -> down"
+		}
+		set(stageLinkSet, Modify, desc, func(l *netlink.Link, _ *resolver) error {
 			l.Change = unix.IFF_UP
 			return nil
 		})
@@ -618,7 +657,11 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 		if m == "" {
 			if unknown || cur.Master != 0 {
 				if !created {
-					set(stageLinkSet, Modify, "link "+name+" nomaster", func(l *netlink.Link, _ *resolver) error {
+					desc := "link " + name + " nomaster"
+					if !unknown {
+						desc = "link " + name + " master " + p.nameOf(cur.Master) + " -> (none)"
+					}
+					set(stageLinkSet, Modify, desc, func(l *netlink.Link, _ *resolver) error {
 						l.Zero |= netlink.ZeroMaster
 						return nil
 					})
@@ -630,7 +673,11 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 				return fmt.Errorf("link %s master: %w", name, err)
 			}
 			if unknown || pending || cur.Master != midx {
-				set(stageLinkMaster, Modify, "link "+name+" master "+m, func(l *netlink.Link, r *resolver) error {
+				desc := "link " + name + " master " + m
+				if !unknown {
+					desc = "link " + name + " master " + strOrNone(p.nameOf(cur.Master)) + " -> " + m
+				}
+				set(stageLinkMaster, Modify, desc, func(l *netlink.Link, r *resolver) error {
 					idx, err := r.index(m)
 					l.Master = idx
 					return err
@@ -639,7 +686,11 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 		}
 	}
 	if s.Up != nil && *s.Up && (unknown || cur.Flags&unix.IFF_UP == 0) {
-		set(stageLinkUp, Modify, "link "+name+" up", func(l *netlink.Link, _ *resolver) error {
+		desc := "link " + name + " up"
+		if !unknown {
+			desc = "link " + name + " down -> up"
+		}
+		set(stageLinkUp, Modify, desc, func(l *netlink.Link, _ *resolver) error {
 			l.Flags, l.Change = unix.IFF_UP, unix.IFF_UP
 			return nil
 		})
@@ -743,7 +794,8 @@ func addrSatisfied(a *netlink.Addr, s *AddrSpec) bool {
 		(!s.Broadcast.IsValid() || a.Broadcast == s.Broadcast) &&
 		(s.Label == "" || a.Label == s.Label) &&
 		(s.Scope == nil || a.Scope == *s.Scope) &&
-		(s.Metric == nil || a.Metric == *s.Metric)
+		(s.Metric == nil || a.Metric == *s.Metric) &&
+		(!s.exact || a.Flags&addrConfigFlags == s.flags)
 }
 
 func (p *planner) planAddrSet(ref specRef, s *AddrSetSpec) error {
@@ -803,10 +855,22 @@ func (p *planner) planAddrs(ref specRef, link string, want []AddrSpec, inSet boo
 		verb, act := netlink.Add, Create
 		if ex != nil {
 			verb, act = netlink.Replace, Modify
+			// inet6_addr_modify ignores a metric (IFA_RT_PRIORITY) of 0 and
+			// flags it cannot change: such an address is removed and added
+			// again, so that its kernel-made prefix route is what it was.
+			if (ex.Family == unix.AF_INET6 && s.Metric != nil && *s.Metric == 0 && ex.Metric != 0) ||
+				(s.exact && s.flags != ex.Flags&addrConfigFlags) {
+				p.addrDel(ref, link, ex)
+				verb, act = netlink.Add, Create
+			}
 		}
 		spec := *s
+		var changes changeList
+		if ex != nil {
+			changes = addrChanges(ex, s)
+		}
 		p.add(&Op{Action: act, Kind: netlink.KindAddr, stage: stageAddrAdd, spec: ref,
-			desc: func() string { return fmt.Sprintf("addr %s dev %s", spec.Prefix, link) },
+			desc: func() string { return fmt.Sprintf("addr %s dev %s%s", spec.Prefix, link, changes) },
 			build: func(r *resolver) (netlink.Op, error) {
 				idx, err := r.index(link)
 				if err != nil {
@@ -820,6 +884,7 @@ func (p *planner) planAddrs(ref specRef, link string, want []AddrSpec, inSet boo
 				if spec.Metric != nil {
 					a.Metric = *spec.Metric
 				}
+				a.Flags = spec.flags
 				return netlink.AddrOp(verb, a), nil
 			}})
 	}
@@ -863,16 +928,8 @@ func routeSatisfied(r *netlink.Route, s *RouteSpec, oif int, hops []int) bool {
 		(s.Scope != nil && r.Scope != *s.Scope) || (r.Flags&unix.RTNH_F_ONLINK != 0) != s.Onlink {
 		return false
 	}
-	if s.Metrics != nil {
-		var have netlink.RouteMetrics
-		if r.Extra != nil && r.Extra.Metrics != nil {
-			have = *r.Extra.Metrics
-		}
-		want := *s.Metrics
-		have.Unknown, want.Unknown = nil, nil
-		if !reflect.DeepEqual(have, want) {
-			return false
-		}
+	if s.Metrics != nil && !metricsSatisfied(routeMetrics(r), s.Metrics, s.exact) {
+		return false
 	}
 	if len(r.Multipath) != len(s.Multipath) {
 		return false
@@ -988,15 +1045,23 @@ func (p *planner) planRoute(ref specRef, s *RouteSpec) error {
 		}
 	}
 	verb, act := netlink.Add, Create
+	var have *netlink.Route
+	desc := s.describe
 	if len(ex) > 0 {
 		verb, act = netlink.Replace, Modify
+		// NLM_F_REPLACE replaces the first route of the identity.
+		have = ex[0]
+		desc = func() string { return s.describe() + p.routeChanges(have, s).String() }
 	}
 	p.add(&Op{Action: act, Kind: netlink.KindRoute, stage: stageRouteAdd, spec: ref,
-		desc: s.describe,
+		desc: desc,
 		build: func(r *resolver) (netlink.Op, error) {
 			rt, err := r.route(s, fam, table)
 			if err != nil {
 				return netlink.Op{}, err
+			}
+			if have != nil {
+				keepUnmentioned(rt, have, s)
 			}
 			return netlink.RouteOp(verb, rt), nil
 		}})
@@ -1048,12 +1113,14 @@ func (p *planner) planNeigh(ref specRef, s *NeighSpec) error {
 		return nil
 	}
 	act := Create
+	var changes changeList
 	if ex != nil {
 		act = Modify
+		changes = neighChanges(ex, s)
 	}
 	spec := *s
 	p.add(&Op{Action: act, Kind: netlink.KindNeigh, stage: stageNeighAdd, spec: ref,
-		desc: func() string { return fmt.Sprintf("neigh %s lladdr %s dev %s", spec.Dst, spec.LLAddr, link) },
+		desc: func() string { return fmt.Sprintf("neigh %s lladdr %s dev %s%s", spec.Dst, spec.LLAddr, link, changes) },
 		build: func(r *resolver) (netlink.Op, error) {
 			idx, err := r.index(link)
 			if err != nil {
@@ -1077,11 +1144,60 @@ func ruleMatches(have, want netlink.Rule) bool {
 	return reflect.DeepEqual(have, want)
 }
 
+// ruleSelects reports whether have is a rule that the absent spec want
+// selects, as `ip rule del` selects (the kernel's rule_find and
+// fib4/fib6_rule_compare): every field want gives must equal have's, and
+// the fields it leaves zero (or nil) are wildcards. A mark without a mask
+// selects the mask 0xffffffff, as in the kernel.
+func ruleSelects(have *netlink.Rule, want netlink.Rule) bool {
+	fam := normRule(want).Family
+	w := &want
+	switch {
+	case have.Family != fam,
+		w.Action != 0 && have.Action != w.Action,
+		w.Table != 0 && have.Table != w.Table,
+		w.Priority != 0 && have.Priority != w.Priority,
+		w.IIFName != "" && have.IIFName != w.IIFName,
+		w.OIFName != "" && have.OIFName != w.OIFName,
+		w.Mark != 0 && have.Mark != w.Mark,
+		w.Mask != 0 && have.Mask != w.Mask,
+		w.Mark != 0 && w.Mask == 0 && have.Mask != 0xffffffff,
+		w.TunID != 0 && have.TunID != w.TunID,
+		w.L3MDev != 0 && have.L3MDev != w.L3MDev,
+		w.UIDRange != nil && (have.UIDRange == nil || *have.UIDRange != *w.UIDRange),
+		w.IPProto != 0 && have.IPProto != w.IPProto,
+		w.Protocol != 0 && have.Protocol != w.Protocol,
+		w.SPort != (netlink.RulePortRange{}) && have.SPort != w.SPort,
+		w.DPort != (netlink.RulePortRange{}) && have.DPort != w.DPort,
+		w.Src.IsValid() && have.Src != w.Src,
+		w.Dst.IsValid() && have.Dst != w.Dst,
+		w.TOS != 0 && have.TOS != w.TOS,
+		w.Flow != 0 && have.Flow != w.Flow,
+		w.Goto != 0 && have.Goto != w.Goto,
+		w.Flags&unix.FIB_RULE_INVERT != 0 && have.Flags&unix.FIB_RULE_INVERT == 0,
+		w.SuppressPrefixLen != nil && (have.SuppressPrefixLen == nil || *have.SuppressPrefixLen != *w.SuppressPrefixLen),
+		w.SuppressIfGroup != nil && (have.SuppressIfGroup == nil || *have.SuppressIfGroup != *w.SuppressIfGroup):
+		return false
+	}
+	return true
+}
+
+// ruleSpecMatches reports whether the existing rule r is one that spec s
+// is about: for an absent spec, every rule it selects (ruleSelects); for
+// a present one, the rule of the same identity (every field but the
+// protocol, and the priority when the spec gives none).
+func ruleSpecMatches(r *netlink.Rule, s *RuleSpec) bool {
+	if s.Absent && !s.exact {
+		return ruleSelects(r, s.Rule)
+	}
+	return ruleMatches(normRule(*r), normRule(s.Rule))
+}
+
 func (p *planner) planRule(ref specRef, s *RuleSpec) error {
 	want := normRule(s.Rule)
 	var ex []*netlink.Rule
 	for r := range p.st.Rules() {
-		if ruleMatches(normRule(*r), want) {
+		if ruleSpecMatches(r, s) {
 			ex = append(ex, r)
 			p.observe(r)
 		}

@@ -140,7 +140,7 @@ func TestPlanDiff(t *testing.T) {
 
 	// Changed gateway: a replace. Absent route: a delete.
 	ch := New(nil, nil, nil).Route(RouteSpec{Dst: netip.MustParsePrefix("198.51.100.0/24"), Table: 300, Gateway: netip.MustParseAddr("192.0.2.3")})
-	if p, _ := ch.PlanAgainst(st); p.String() != "~ route 198.51.100.0/24 via 192.0.2.3 table 300\n" {
+	if p, _ := ch.PlanAgainst(st); p.String() != "~ route 198.51.100.0/24 via 192.0.2.3 table 300: via 192.0.2.2 -> 192.0.2.3\n" {
 		t.Errorf("replace plan: %q", p.String())
 	}
 	del := New(nil, nil, nil).Route(RouteSpec{Dst: netip.MustParsePrefix("198.51.100.0/24"), Table: 300, Absent: true})

@@ -3,6 +3,10 @@ package txn
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/watch"
 
 	"github.com/ipdb-go/ipdb/netlink"
 	"golang.org/x/sys/unix"
@@ -37,6 +41,7 @@ func (t *Txn) rollback(ctx context.Context, pre State) ([]string, error) {
 	}
 	verr := t.verify(ctx, rb, plan.Ops)
 	if verr == nil {
+		t.awaitDAD(ctx, rb)
 		return nil, nil // whatever failed on the way, the pre-image is back
 	}
 	// What is left: the operations a fresh plan still wants.
@@ -52,6 +57,41 @@ func (t *Txn) rollback(ctx context.Context, pre State) ([]string, error) {
 		return left, aerr
 	}
 	return left, verr
+}
+
+// dadWait bounds the wait for duplicate address detection after a
+// rollback: one probe (dad_transmits 1) a second (RetransTimer) plus the
+// random delay of up to a second before it.
+const dadWait = 5 * time.Second
+
+// awaitDAD waits until the IPv6 addresses the rollback restored on links
+// that are up with a carrier are no longer tentative. The kernel adds an
+// IPv6 address's local route (table local) and its prefix route only
+// when duplicate address detection ends (addrconf_dad_completed), so
+// until then the namespace lacks kernel-made routes the pre-image had:
+// they are the kernel's to restore, but the rollback returns once they
+// are back. A timeout is not an error: the addresses are restored, and
+// the kernel goes on with them.
+func (t *Txn) awaitDAD(ctx context.Context, rb *specSet) {
+	if len(rb.sets) == 0 {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, dadWait)
+	defer cancel()
+	_ = watch.WaitFor(wctx, t.db, func(s *ipdb.Snapshot) bool {
+		for i := range rb.sets {
+			l, err := s.LinkByName(rb.sets[i].Link)
+			if err != nil || l.Flags&(unix.IFF_UP|unix.IFF_LOWER_UP) != unix.IFF_UP|unix.IFF_LOWER_UP {
+				continue
+			}
+			for a := range s.AddrsOf(l.Index) {
+				if a.Family == unix.AF_INET6 && a.Flags&unix.IFA_F_TENTATIVE != 0 && a.Flags&unix.IFA_F_DADFAILED == 0 {
+					return false
+				}
+			}
+		}
+		return true
+	})
 }
 
 // debugRollback, in tests, sees each rollback's specs and plan.
@@ -180,7 +220,8 @@ func restoreSpecs(pre, cur State, ss *specSet) *specSet {
 			if kernelAddr(a) {
 				continue
 			}
-			as := AddrSpec{Prefix: a.Prefix, Broadcast: a.Broadcast, Label: a.Label, Scope: ptr(a.Scope), Metric: ptr(a.Metric)}
+			as := AddrSpec{Prefix: a.Prefix, Broadcast: a.Broadcast, Label: a.Label, Scope: ptr(a.Scope), Metric: ptr(a.Metric),
+				flags: a.Flags & addrConfigFlags, exact: true}
 			if a.Peer != a.Prefix.Addr() {
 				as.Peer = a.Peer
 			}
@@ -201,7 +242,7 @@ func restoreSpecs(pre, cur State, ss *specSet) *specSet {
 		seen[id] = true
 		s := RouteSpec{Dst: r.Dst, Table: r.Table, TOS: r.TOS, Priority: r.Priority, Type: r.Type, Gateway: r.Gateway,
 			Dev: preName(int(r.OIF)), Onlink: r.Flags&unix.RTNH_F_ONLINK != 0, Src: r.PrefSrc, Protocol: r.Protocol,
-			Scope: ptr(r.Scope)}
+			Scope: ptr(r.Scope), exact: true}
 		if r.Extra != nil && r.Extra.Metrics != nil {
 			s.Metrics = r.Extra.Metrics
 		} else {
@@ -282,16 +323,17 @@ func restoreSpecs(pre, cur State, ss *specSet) *specSet {
 
 	// Rules: each selector a spec names.
 	for i := range ss.rules {
-		want := normRule(ss.rules[i].Rule)
+		s := &ss.rules[i]
 		found := false
 		for r := range pre.Rules() {
-			if ruleMatches(normRule(*r), want) {
+			if ruleSpecMatches(r, s) {
 				rb.rules = append(rb.rules, RuleSpec{Rule: *r})
 				found = true
 			}
 		}
-		if !found {
-			rb.rules = append(rb.rules, RuleSpec{Rule: want, Absent: true})
+		if !found && !s.Absent {
+			// The rule did not exist: the rollback removes exactly it.
+			rb.rules = append(rb.rules, RuleSpec{Rule: normRule(s.Rule), Absent: true, exact: true})
 		}
 	}
 	return rb

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"reflect"
 	"strings"
 
 	"github.com/ipdb-go/ipdb/netlink"
@@ -66,7 +67,19 @@ type AddrSpec struct {
 	Scope *uint8
 	// Metric, if set, is the prefix route's metric.
 	Metric *uint32
+
+	// flags (rollback only) are the IFA_F_* flags the address was made
+	// with that change what the kernel makes of it (nodad,
+	// noprefixroute, mngtmpaddr, home, autojoin), restored with it.
+	flags uint32
+	// exact (rollback only): the address must have exactly these flags.
+	exact bool
 }
+
+// addrConfigFlags are the IFA_F_* flags an address is configured with, as
+// opposed to the state the kernel reports in the same field.
+const addrConfigFlags = unix.IFA_F_NODAD | unix.IFA_F_NOPREFIXROUTE | unix.IFA_F_MANAGETEMPADDR |
+	unix.IFA_F_HOMEADDRESS | unix.IFA_F_MCAUTOJOIN
 
 // AddrSetSpec is the full set of addresses of a link: addresses not
 // listed are removed, except those the kernel configures by itself
@@ -120,6 +133,10 @@ type RouteSpec struct {
 	Metrics *netlink.RouteMetrics
 	// Multipath lists the next hops of a multipath route.
 	Multipath []NexthopSpec
+
+	// exact (rollback only): the route must have exactly these metrics,
+	// protocol, source and scope; nothing of the existing route is kept.
+	exact bool
 }
 
 // NeighSpec is the desired state of an ARP or NDP entry.
@@ -136,14 +153,21 @@ type NeighSpec struct {
 	State uint16
 }
 
-// RuleSpec is the desired state of a routing policy rule, identified by
-// its selector and action (every field of Rule but Protocol; a zero
-// Priority matches any priority).
+// RuleSpec is the desired state of a routing policy rule. A present spec
+// is identified by its selector and action (every field of Rule but
+// Protocol; a zero Priority matches any priority). An absent spec selects
+// as `ip rule del` does: the fields it gives must match, the fields it
+// leaves zero are wildcards, so RuleSpec{Rule: netlink.Rule{Priority:
+// 110}, Absent: true} removes every IPv4 rule of priority 110.
 type RuleSpec struct {
 	// Rule is the rule.
 	Rule netlink.Rule
-	// Absent deletes the matching rule if present.
+	// Absent deletes every rule the spec selects.
 	Absent bool
+
+	// exact (rollback only): an absent spec selects only the rule of
+	// exactly this identity.
+	exact bool
 }
 
 func invalid(format string, args ...any) error {
@@ -203,6 +227,23 @@ func (s *LinkSpec) validate() error {
 	if s.Parent != "" {
 		if err := validName(what+" parent", s.Parent); err != nil {
 			return err
+		}
+		if s.Parent == s.Name || s.Parent == s.RenameFrom {
+			return invalid("%s: parent (lower device) of itself", what)
+		}
+	}
+	if s.Name == "lo" && (s.Absent || s.NetNS != "") {
+		// The loopback device is per namespace: dev_change_net_namespace
+		// and rtnl_dellink refuse it (NETIF_F_NETNS_LOCAL, EOPNOTSUPP).
+		return invalid("%s: the loopback device can be neither deleted nor moved to another namespace", what)
+	}
+	if s.Info != nil && s.Info.Data != nil {
+		// What the request encoder checks (ids, modes, address families)
+		// is known before anything is sent.
+		info := *s.Info
+		info.Kind = specKind(s.Info)
+		if op := netlink.LinkOp(netlink.Add, &netlink.Link{Name: s.Name, Info: &info}); op.Err() != nil {
+			return invalid("%s: %v", what, op.Err())
 		}
 	}
 	if s.Master != nil && *s.Master != "" {
@@ -346,6 +387,13 @@ func normRule(r netlink.Rule) netlink.Rule {
 }
 
 func (s *RuleSpec) validate() error {
+	if s.Absent {
+		w := s.Rule
+		w.Family, w.Unknown = 0, nil
+		if reflect.DeepEqual(w, netlink.Rule{}) {
+			return invalid("rule: absent with nothing to select by (give at least a priority, a selector or an action)")
+		}
+	}
 	r := normRule(s.Rule)
 	if r.Family != unix.AF_INET && r.Family != unix.AF_INET6 {
 		return invalid("rule: family %d", r.Family)

@@ -66,6 +66,7 @@ func openEnv(t *testing.T, ns *nstest.NS) (*ipdb.DB, *netlink.Conn) {
 // without fields that change by themselves (bridge timers).
 func ipState(t *testing.T, ns *nstest.NS) string {
 	t.Helper()
+	ns.SettleDAD() // the kernel's local routes of new IPv6 addresses come after DAD
 	var b strings.Builder
 	for _, args := range [][]string{
 		{"-d", "link", "show"}, {"addr", "show"}, {"-4", "route", "show", "table", "all"},
@@ -271,8 +272,8 @@ func TestCommitAndIdempotence(t *testing.T) {
 }
 
 func TestFaultInjection(t *testing.T) {
-	// The number of operations of bigTxn on baseState.
-	var n int
+	// Everything runs inside one Run: as non-root, the closure runs in a
+	// re-executed child, and only the child knows the plan's length.
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		baseState(t, ns)
 		db, c := setup(t, ns)
@@ -280,14 +281,14 @@ func TestFaultInjection(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n = len(plan.Ops)
-	})
-	if n == 0 {
-		t.Fatal("empty plan")
-	}
-	for k := range n {
-		t.Run(fmt.Sprint(k), func(t *testing.T) {
-			nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		// The number of operations of bigTxn on baseState.
+		n := len(plan.Ops)
+		if n == 0 {
+			t.Fatal("empty plan")
+		}
+		for k := range n {
+			t.Run(fmt.Sprint(k), func(t *testing.T) {
+				ns := nstest.New(t)
 				baseState(t, ns)
 				db, c := setup(t, ns)
 				before := ipState(t, ns)
@@ -330,6 +331,6 @@ func TestFaultInjection(t *testing.T) {
 				}
 				checkOracle(t, ns, db)
 			})
-		})
-	}
+		}
+	})
 }

@@ -36,25 +36,32 @@ func LinkName(name string) Filter {
 }
 
 // LinkIndex selects events of the link with this ifindex, or of objects on
-// it (routes through it as output interface or next hop).
+// it (routes through it as output interface or next hop, FDB entries on it
+// as port or device, or in its table as bridge).
 func LinkIndex(index int) Filter {
 	return func(e *Event) bool {
 		if e.Resync {
 			return true
 		}
-		if r, ok := e.Object().(*netlink.Route); ok {
-			for _, h := range r.Multipath {
+		switch o := e.Object().(type) {
+		case *netlink.Route:
+			for _, h := range o.Multipath {
 				if int(h.IfIndex) == index {
 					return true
 				}
+			}
+		case *netlink.FDB:
+			if o.Master == index {
+				return true
 			}
 		}
 		return ifindexOf(e.Object()) == index
 	}
 }
 
-// Family selects addresses, routes, neighbours and rules of this family
-// (unix.AF_INET, AF_INET6, AF_BRIDGE). Link events pass.
+// Family selects addresses, routes, neighbours, rules and FDB entries of
+// this family (unix.AF_INET, AF_INET6; FDB entries are AF_BRIDGE). Link
+// events pass.
 func Family(family uint8) Filter {
 	return func(e *Event) bool {
 		switch o := e.Object().(type) {
@@ -65,6 +72,8 @@ func Family(family uint8) Filter {
 		case *netlink.Neigh:
 			return o.Family == family
 		case *netlink.Rule:
+			return o.Family == family
+		case *netlink.FDB:
 			return o.Family == family
 		}
 		return true

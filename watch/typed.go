@@ -93,13 +93,31 @@ type RouteEvent struct {
 	Resync   bool
 }
 
-// NeighEvent is a change of a neighbour or forwarding entry.
+// NeighEvent is a change of an ARP or NDP entry.
 type NeighEvent struct {
 	Rev      uint64
 	Op       ipdb.Op
 	Old, New *netlink.Neigh
 	Initial  bool
 	Resync   bool
+}
+
+// FDBEvent is a change of a forwarding database entry.
+type FDBEvent struct {
+	Rev      uint64
+	Op       ipdb.Op
+	Old, New *netlink.FDB
+	Initial  bool
+	Resync   bool
+}
+
+// Moved reports that a bridge's entry moved to another port (learned on
+// it, or `bridge fdb replace`), with the old and new port ifindex.
+func (e FDBEvent) Moved() (from, to int, ok bool) {
+	if e.Old == nil || e.New == nil || e.Old.Index == e.New.Index {
+		return 0, 0, false
+	}
+	return e.Old.Index, e.New.Index, true
 }
 
 // RuleEvent is a change of a rule.
@@ -151,6 +169,15 @@ func (w *Watcher) OnRoute(f Filter, fn func(RouteEvent), opts ...Option) (stop f
 func (w *Watcher) OnNeigh(f Filter, fn func(NeighEvent), opts ...Option) (stop func()) {
 	return on(w, netlink.KindNeigh, f, fn, func(e *Event) NeighEvent {
 		return NeighEvent{e.Rev, e.Op, as[*netlink.Neigh](e.Old), as[*netlink.Neigh](e.New), e.Initial, e.Resync}
+	}, opts)
+}
+
+// OnFDB calls fn for each FDB entry change matching f (nil for all); e.g.
+// LinkIndex(bridge) selects the entries of a bridge's table, LinkName(port)
+// those on a port.
+func (w *Watcher) OnFDB(f Filter, fn func(FDBEvent), opts ...Option) (stop func()) {
+	return on(w, netlink.KindFDB, f, fn, func(e *Event) FDBEvent {
+		return FDBEvent{e.Rev, e.Op, as[*netlink.FDB](e.Old), as[*netlink.FDB](e.New), e.Initial, e.Resync}
 	}, opts)
 }
 

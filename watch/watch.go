@@ -229,29 +229,20 @@ func (s *subscription) replay(ctx context.Context, resync bool) (uint64, bool) {
 		}
 		return ctx.Err() == nil && s.fn(ctx, &e)
 	}
+	// Links first: they fill the name cache the other kinds use.
 	for l := range snap.Links() {
 		if !emit(l) {
 			return 0, false
 		}
 	}
-	for a := range snap.Addrs() {
-		if !emit(a) {
-			return 0, false
+	for _, k := range netlink.Kinds() {
+		if k == netlink.KindLink {
+			continue
 		}
-	}
-	for r := range snap.Routes() {
-		if !emit(r) {
-			return 0, false
-		}
-	}
-	for n := range snap.Neighs() {
-		if !emit(n) {
-			return 0, false
-		}
-	}
-	for r := range snap.Rules() {
-		if !emit(r) {
-			return 0, false
+		for o := range snap.Objects(k) {
+			if !emit(o) {
+				return 0, false
+			}
 		}
 	}
 	return snap.Revision(), true
@@ -296,6 +287,8 @@ func ifindexOf(o netlink.Object) int {
 	case *netlink.Addr:
 		return o.Index
 	case *netlink.Neigh:
+		return o.Index
+	case *netlink.FDB:
 		return o.Index
 	case *netlink.Route:
 		return int(o.OIF)

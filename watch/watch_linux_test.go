@@ -74,20 +74,10 @@ func (m *model) equalsDB(s *ipdb.Snapshot) error {
 	}
 	want := map[string]netlink.Object{}
 	add := func(o netlink.Object) { want[ipdb.Key(o)] = o }
-	for o := range s.Links() {
-		add(o)
-	}
-	for o := range s.Addrs() {
-		add(o)
-	}
-	for o := range s.Routes() {
-		add(o)
-	}
-	for o := range s.Neighs() {
-		add(o)
-	}
-	for o := range s.Rules() {
-		add(o)
+	for _, k := range netlink.Kinds() {
+		for o := range s.Objects(k) {
+			add(o)
+		}
 	}
 	var errs []error
 	for k, o := range want {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -19,12 +20,17 @@ import (
 )
 
 // Exit statuses of apply, so that scripts can tell the outcomes apart.
+// Without --detailed-exitcode, success is 0 whether or not anything
+// changed; with it, terraform's convention: 0 nothing to do, 2 changes
+// planned (--dry-run) or applied, 1 any error, the command line included.
+// Both keep the rollback outcomes distinct (4 and 5).
 const (
-	// exitApplied (0): the plan was applied and verified, or --dry-run
-	// found changes to make.
+	// exitApplied (0): the state holds: it was applied and verified, it
+	// held already, or --dry-run planned it.
 	exitApplied = 0
-	// exitNothingToDo: the state already holds; nothing was sent.
-	exitNothingToDo = 3
+	// exitChanges (2, --detailed-exitcode only): changes were planned
+	// (--dry-run) or applied.
+	exitChanges = 2
 	// exitRolledBack: applying failed and everything was rolled back.
 	exitRolledBack = 4
 	// exitRollbackFailed: applying failed and the rollback did not restore
@@ -43,9 +49,20 @@ func runApply(e *env, args []string) int {
 	dryRun := fs.Bool("dry-run", false, "print the plan and change nothing")
 	timeout := fs.Duration("timeout", 60*time.Second, "give up and roll back after this `duration`")
 	quiet := fs.Bool("q", false, "do not print the plan")
+	detailed := fs.Bool("detailed-exitcode", false, "exit 0 when there is nothing to do, 2 when changes were planned or applied, 1 on any error")
+	exitUsage := exitUsage
+	for _, a := range args {
+		if a == "--detailed-exitcode" || a == "-detailed-exitcode" || a == "--detailed-exitcode=true" {
+			exitUsage = exitError // terraform's convention: every error is 1
+		}
+	}
+	changed := exitApplied
 	pos, ok := e.parseFlags(fs, args)
 	if !ok {
 		return exitUsage
+	}
+	if *detailed {
+		changed = exitChanges
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(e.stderr, "ipdb apply: unexpected argument %q (the file goes after -f)\n", pos[0])
@@ -82,7 +99,7 @@ func runApply(e *env, args []string) int {
 	}
 	if plan.Empty() {
 		fmt.Fprintln(e.stdout, "nothing to do: the state already holds")
-		return exitNothingToDo
+		return exitApplied
 	}
 	if !*quiet {
 		fmt.Fprint(e.stdout, plan.String())
@@ -92,7 +109,7 @@ func runApply(e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stdout, "plan: %s\n", plan.Summary())
 	if *dryRun {
-		return exitApplied
+		return changed
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
 	defer cancel()
@@ -105,7 +122,7 @@ func runApply(e *env, args []string) int {
 	bar.stop(err == nil)
 	if err == nil {
 		fmt.Fprintf(e.stdout, "applied %d operations in %v\n", len(plan.Ops), time.Since(start).Round(time.Millisecond))
-		return exitApplied
+		return changed
 	}
 	return reportCommitError(e, err)
 }
@@ -139,18 +156,30 @@ func reportCommitError(e *env, err error) int {
 	return exitRollbackFailed
 }
 
+// maxStateFile is the largest state file apply reads, in bytes. Parsing
+// YAML costs many times the file's size in memory (a node per key and
+// value); 32 MiB is about 300,000 routes.
+const maxStateFile = 32 << 20
+
 // readStateFile reads and converts a state file; errors start with the
 // file name and line.
 func readStateFile(name string) (*specSet, error) {
-	var data []byte
-	var err error
-	if name == "-" {
-		data, err = io.ReadAll(os.Stdin)
-	} else {
-		data, err = os.ReadFile(name)
+	var r io.Reader = os.Stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
 	}
+	data, err := io.ReadAll(io.LimitReader(r, maxStateFile+1))
 	if err != nil {
 		return nil, err
+	}
+	if len(data) > maxStateFile {
+		line := bytes.Count(data[:maxStateFile], []byte("\n")) + 1
+		return nil, fmt.Errorf("%s:%d: the file is larger than the limit of %d MiB (split it, or use the txn package)", name, line, maxStateFile>>20)
 	}
 	st, err := parseStateFile(data)
 	if err == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -234,25 +235,198 @@ var yamlLineRe = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
 // parseStateFile reads a state file. The error, if any, is one line that
 // starts with "line N:".
+//
+// yaml.v3 keeps a node of about 150 bytes for every key and value, which
+// is tens of times the size of the text. A large file in the usual block
+// style is therefore cut, by its lines, into pieces of at most
+// chunkItems list entries, each parsed on its own (with its lines mapped
+// back to the file's), so that only one piece's nodes are alive at a
+// time; a file that cannot be cut safely is parsed whole.
 func parseStateFile(data []byte) (*stateFile, error) {
+	st := &stateFile{}
+	p := &fileParser{st: st, sections: map[string]int{}}
+	chunks, ok := splitStateFile(data)
+	if !ok {
+		chunks = []chunk{{data: data}}
+	}
+	for _, c := range chunks {
+		if err := p.parse(c); err != nil {
+			return nil, err
+		}
+	}
+	if len(st.Neighbors) > 0 {
+		st.Neighbours = append(st.Neighbours, st.Neighbors...)
+		st.Neighbors = nil
+	}
+	return st, nil
+}
+
+// chunk is a piece of a state file: a section's header line and some of
+// its lines.
+type chunk struct {
+	data []byte
+	// header is the file's line of the piece's first line, first the
+	// file's line of its second line; zero when the piece is the file.
+	header, first int
+	// cont says the piece continues the section of the previous one.
+	cont bool
+}
+
+// fileLine maps a line of the piece to the file's.
+func (c *chunk) fileLine(n int) int {
+	switch {
+	case c.header == 0:
+		return n
+	case n <= 1:
+		return c.header
+	}
+	return c.first + n - 2
+}
+
+// chunkItems is the number of list entries parsed at a time, and
+// chunkMin the size from which a file is cut into pieces.
+const (
+	chunkItems = 2000
+	chunkMin   = 1 << 20
+)
+
+var sectionKeyRe = regexp.MustCompile(`^[A-Za-z_]+$`)
+
+// splitStateFile cuts a large file in block style into pieces: one per
+// section, or per chunkItems entries of a section's list. It reports
+// false for what it cannot cut safely (documents markers, directives,
+// tabs in the indentation, a section line with more than the key), which
+// is then parsed whole.
+func splitStateFile(data []byte) ([]chunk, bool) {
+	if len(data) < chunkMin {
+		return nil, false
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	var out []chunk
+	indentOf := func(l []byte) int { return len(l) - len(bytes.TrimLeft(l, " ")) }
+	blank := func(l []byte) bool {
+		t := bytes.TrimSpace(l)
+		return len(t) == 0 || t[0] == '#'
+	}
+	for i := 0; i < len(lines); {
+		l := lines[i]
+		if blank(l) {
+			i++
+			continue
+		}
+		if l[0] == ' ' || l[0] == '\t' || l[0] == '-' || l[0] == '%' || bytes.HasPrefix(l, []byte("---")) || bytes.HasPrefix(l, []byte("...")) {
+			return nil, false
+		}
+		key, rest, found := bytes.Cut(bytes.TrimRight(l, "\r\n"), []byte(":"))
+		if !found || !sectionKeyRe.Match(key) {
+			return nil, false
+		}
+		if r := bytes.TrimSpace(rest); len(r) > 0 && r[0] != '#' {
+			return nil, false
+		}
+		h := i // the section's header
+		i++
+		// The section's lines: up to the next line at column 0 that is not
+		// an entry of an indentless list.
+		end := i
+		itemIndent := -1
+		var starts []int
+		for ; end < len(lines); end++ {
+			m := lines[end]
+			if blank(m) {
+				continue
+			}
+			if m[0] == '\t' || (len(bytes.TrimLeft(m, " ")) > 0 && bytes.TrimLeft(m, " ")[0] == '\t') {
+				return nil, false
+			}
+			ind := indentOf(m)
+			if ind == 0 && m[0] != '-' {
+				break
+			}
+			body := m[ind:]
+			if itemIndent < 0 {
+				if body[0] != '-' {
+					return nil, false
+				}
+				itemIndent = ind
+			}
+			if ind < itemIndent {
+				return nil, false
+			}
+			if ind == itemIndent {
+				if body[0] != '-' || (len(body) > 1 && body[1] != ' ' && body[1] != '\n' && body[1] != '\r') {
+					return nil, false
+				}
+				starts = append(starts, end)
+			}
+		}
+		if len(starts) == 0 {
+			out = append(out, chunk{data: bytes.Join(lines[h:end], nil), header: h + 1, first: h + 2})
+			i = end
+			continue
+		}
+		for k := 0; k < len(starts); k += chunkItems {
+			from := starts[k]
+			to := end
+			if k+chunkItems < len(starts) {
+				to = starts[k+chunkItems]
+			}
+			piece := append(append([]byte(nil), lines[h]...), bytes.Join(lines[from:to], nil)...)
+			if !bytes.HasSuffix(lines[h], []byte("\n")) {
+				return nil, false
+			}
+			out = append(out, chunk{data: piece, header: h + 1, first: from + 1, cont: k > 0})
+		}
+		i = end
+	}
+	return out, true
+}
+
+// fileParser accumulates the pieces of a file.
+type fileParser struct {
+	st       *stateFile
+	sections map[string]int // section -> the line it starts at
+}
+
+func (p *fileParser) parse(c chunk) error {
 	var root yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec := yaml.NewDecoder(bytes.NewReader(c.data))
 	if err := dec.Decode(&root); err != nil {
 		if err.Error() == "EOF" {
-			return &stateFile{}, nil
+			return nil
 		}
-		return nil, syntaxError(data, err)
+		err = syntaxError(c.data, err)
+		if le, ok := err.(*lineError); ok {
+			le.Line = c.fileLine(le.Line)
+		}
+		return err
 	}
 	if len(root.Content) == 0 {
-		return &stateFile{}, nil
+		return nil
 	}
 	doc := root.Content[0]
-	if doc.Kind != yaml.MappingNode {
-		return nil, errAt(doc, "the file must be a mapping with links, addresses, routes, neighbours and rules, got a %s", nodeKind(doc))
+	if c.header != 0 {
+		remapLines(doc, &c)
 	}
-	var st stateFile
+	if err := checkStrict(doc); err != nil {
+		return err
+	}
+	if doc.Kind != yaml.MappingNode {
+		return errAt(doc, "the file must be a mapping with links, addresses, routes, neighbours and rules, got a %s", nodeKind(doc))
+	}
+	st := p.st
 	for i := 0; i+1 < len(doc.Content); i += 2 {
 		key, val := doc.Content[i], doc.Content[i+1]
+		if !c.cont {
+			if first, ok := p.sections[key.Value]; ok {
+				return errAt(key, "%q given twice (first at line %d)", key.Value, first)
+			}
+			other := map[string]string{"neighbours": "neighbors", "neighbors": "neighbours"}[key.Value]
+			if first, ok := p.sections[other]; ok && other != "" {
+				return errAt(key, "section %s repeats %s (line %d): they are the same section", key.Value, other, first)
+			}
+			p.sections[key.Value] = key.Line
+		}
 		var list any
 		switch key.Value {
 		case "links":
@@ -268,28 +442,65 @@ func parseStateFile(data []byte) (*stateFile, error) {
 		case "rules":
 			list = &st.Rules
 		default:
-			return nil, errAt(key, "unknown section %q (want links, addresses, routes, neighbours or rules)", key.Value)
+			return errAt(key, "unknown section %q (want links, addresses, routes, neighbours or rules)", key.Value)
 		}
 		if val.Kind == yaml.ScalarNode && val.Tag == "!!null" {
 			continue
 		}
 		if val.Kind != yaml.SequenceNode {
-			return nil, errAt(val, "%s must be a list, got a %s", key.Value, nodeKind(val))
+			return errAt(val, "%s must be a list, got a %s", key.Value, nodeKind(val))
 		}
 		for _, item := range val.Content {
 			if item.Kind != yaml.MappingNode {
-				return nil, errAt(item, "each entry of %s must be a mapping, got a %s", key.Value, nodeKind(item))
+				return errAt(item, "each entry of %s must be a mapping, got a %s", key.Value, nodeKind(item))
 			}
 			if err := decodeStrict(item, list); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	if len(st.Neighbors) > 0 {
-		st.Neighbours = append(st.Neighbours, st.Neighbors...)
-		st.Neighbors = nil
+	return nil
+}
+
+// remapLines gives every node of a piece its line in the file.
+func remapLines(n *yaml.Node, c *chunk) {
+	n.Line = c.fileLine(n.Line)
+	for _, k := range n.Content {
+		remapLines(k, c)
 	}
-	return &st, nil
+}
+
+// checkStrict refuses, anywhere in the document, a key given twice in one
+// mapping (a section or an entry's key: YAML says keys are unique, and
+// merging or picking one would hide a mistake) and a number that is not
+// an integer (no setting of the file is fractional: yaml.v3 would cut
+// 1500.7 to 1500 silently).
+func checkStrict(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.MappingNode:
+		seen := make(map[string]int, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind == yaml.ScalarNode {
+				if first, ok := seen[k.Value]; ok {
+					return errAt(k, "%q given twice (first at line %d)", k.Value, first)
+				}
+				seen[k.Value] = k.Line
+			}
+		}
+	case yaml.ScalarNode:
+		if n.Tag == "!!float" {
+			return errAt(n, "%s is not an integer", n.Value)
+		}
+	case yaml.AliasNode:
+		return errAt(n, "aliases (*%s) are not supported in a state file", n.Value)
+	}
+	for _, c := range n.Content {
+		if err := checkStrict(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // decodeStrict decodes one list entry, refusing unknown keys, and appends
@@ -765,15 +976,18 @@ func (r *ruleYAML) spec() (txn.RuleSpec, error) {
 		rule.Table = uint32(*r.Table)
 	}
 	action := r.Action
-	if action == "" {
-		action = "lookup"
-		if r.Goto != 0 {
-			action = "goto"
-		}
+	if action == "" && r.Goto != 0 {
+		action = "goto"
 	}
-	a, ok := ruleActions[action]
-	if !ok {
-		return txn.RuleSpec{}, fmt.Errorf("unknown rule action %q (want lookup, goto, nop, blackhole, unreachable or prohibit)", action)
+	if action == "" && !r.Absent {
+		action = "lookup"
+	}
+	var a netlink.RuleAction // an absent entry without an action selects any
+	if action != "" {
+		var ok bool
+		if a, ok = ruleActions[action]; !ok {
+			return txn.RuleSpec{}, fmt.Errorf("unknown rule action %q (want lookup, goto, nop, blackhole, unreachable or prohibit)", action)
+		}
 	}
 	rule.Action = a
 	if a == netlink.RuleToTable && rule.Table == 0 && !r.Absent {
@@ -799,6 +1013,13 @@ func (r *ruleYAML) spec() (txn.RuleSpec, error) {
 	}
 	if r.Not {
 		rule.Flags |= unix.FIB_RULE_INVERT
+	}
+	if r.Absent {
+		sel := rule
+		sel.Family = 0
+		if reflect.DeepEqual(sel, netlink.Rule{}) {
+			return txn.RuleSpec{}, errors.New("a rule with absent: true selects like ip rule del: give at least a priority, a selector or an action")
+		}
 	}
 	return txn.RuleSpec{Rule: rule, Absent: r.Absent}, nil
 }

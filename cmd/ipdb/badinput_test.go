@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -128,6 +132,13 @@ func TestMalformedYAML(t *testing.T) {
 		{"rule family", "rules:\n  - from: 192.0.2.0/24\n    to: 2001:db8::/32\n    table: 5\n", ":2: to 2001:db8::/32 is not of the rule's family"},
 		{"rule action", "rules:\n  - table: 5\n    action: jump\n", `:2: unknown rule action "jump"`},
 		{"top level list", "- a\n- b\n", ":1: the file must be a mapping"},
+		{"fractional mtu", "links:\n  - name: br0\n    mtu: 1500.7\n", ":3: 1500.7 is not an integer"},
+		{"fractional metric", "routes:\n  - dst: 192.0.2.0/24\n    dev: lo\n    metric: 1e3\n", ":4: 1e3 is not an integer"},
+		{"duplicate key", "links:\n  - name: br0\n    mtu: 1400\n    mtu: 1500\n", `:4: "mtu" given twice (first at line 3)`},
+		{"duplicate section", "links:\n  - name: br0\nroutes: []\nlinks:\n  - name: br1\n", `:4: "links" given twice (first at line 1)`},
+		{"neighbours twice", "neighbours: []\nneighbors: []\n", `:2: section neighbors repeats neighbours (line 1)`},
+		{"alias", "links:\n  - &a {name: br0}\n  - *a\n", `:3: aliases`},
+		{"absent rule selects nothing", "rules:\n  - absent: true\n", ":2: "},
 	} {
 		dir := t.TempDir()
 		file := filepath.Join(dir, "state.yaml")
@@ -154,5 +165,139 @@ func TestMalformedYAML(t *testing.T) {
 	st, err := parseStateFile(nil)
 	if err != nil || len(st.Links) != 0 {
 		t.Errorf("empty file: %v %v", st, err)
+	}
+}
+
+// TestStateFileLimits: a file over the size limit is refused with the
+// line where it crosses the limit, before it is parsed; a 10 MB file
+// within the limit parses in a bounded amount of memory.
+func TestStateFileLimits(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	w.WriteString("routes:\n")
+	lines := 1
+	for n := 0; n < maxStateFile+1000; lines += 2 {
+		k, _ := fmt.Fprintf(w, "  - dst: 198.51.%d.%d/32\n    dev: lo\n", (lines/256)%256, lines%256)
+		n += k
+	}
+	w.Flush()
+	f.Close()
+	_, err = readStateFile(big)
+	if err == nil || !strings.Contains(err.Error(), "larger than the limit of 32 MiB") || !regexp.MustCompile(`big.yaml:\d+: `).MatchString(err.Error()) {
+		t.Errorf("over the limit: %v", err)
+	}
+
+	// 10 MB of routes: the peak heap while parsing (garbage included)
+	// stays under 20 times the file's size; parsed whole, yaml.v3's nodes
+	// took 55 times.
+	var b strings.Builder
+	b.WriteString("routes:\n")
+	count := 0
+	for ; b.Len() < 10<<20; count++ {
+		fmt.Fprintf(&b, "  - dst: 10.%d.%d.0/24\n    dev: lo\n    metric: %d\n", (count>>8)&255, count&255, count>>16)
+	}
+	last := count - 1
+	mid := filepath.Join(dir, "mid.yaml")
+	os.WriteFile(mid, []byte(b.String()), 0o644)
+	size := b.Len()
+	b = strings.Builder{}
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	stop := make(chan struct{})
+	peak := make(chan uint64)
+	go func() {
+		var m runtime.MemStats
+		var max uint64
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > max {
+				max = m.HeapInuse
+			}
+			select {
+			case <-stop:
+				peak <- max
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	specs, err := readStateFile(mid)
+	close(stop)
+	p := <-peak
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := p - min(p, base.HeapInuse)
+	if len(specs.routes) != count || specs.routes[last].Dst.String() != fmt.Sprintf("10.%d.%d.0/24", (last>>8)&255, last&255) ||
+		specs.routes[last].Priority != uint32(last>>16) {
+		t.Errorf("parsed %d routes, the last %+v", len(specs.routes), specs.routes[len(specs.routes)-1])
+	}
+	t.Logf("%d bytes, %d routes: peak heap %d MB (%.1fx the file)", size, len(specs.routes), used>>20, float64(used)/float64(size))
+	if used > 20*uint64(size) {
+		t.Errorf("parsing %d bytes took %d MB of heap", size, used>>20)
+	}
+}
+
+// TestLargeStateFileLines: a file large enough to be parsed in pieces
+// gives the same specs as parsed whole, and errors name the file's line.
+func TestLargeStateFileLines(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("# routes\nlinks:\n- name: br0\n  kind: bridge\nroutes:\n")
+	n := 0
+	for b.Len() < chunkMin+chunkMin/2 {
+		fmt.Fprintf(&b, "  - dst: 10.%d.%d.0/24   # entry %d\n\n    dev: br0\n", (n>>8)&255, n&255, n)
+		n++
+	}
+	b.WriteString("rules:\n  - priority: 5\n    table: 9\n")
+	text := b.String()
+	if _, ok := splitStateFile([]byte(text)); !ok {
+		t.Fatal("not cut into pieces")
+	}
+	st, err := parseStateFile([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Routes) != n || len(st.Links) != 1 || len(st.Rules) != 1 {
+		t.Fatalf("%d routes (want %d), %d links, %d rules", len(st.Routes), n, len(st.Links), len(st.Rules))
+	}
+	lines := strings.Count(text, "\n")
+	if l := int(st.Routes[n-1].Line); l != lines-5 {
+		t.Errorf("last route at line %d, want %d", l, lines-5)
+	}
+	if l := int(st.Rules[0].Line); l != lines-1 {
+		t.Errorf("rule at line %d, want %d", l, lines-1)
+	}
+	// Errors deep in the file name their line.
+	for _, c := range []struct{ bad, want string }{
+		{"  - dst: 10.0.0.300/24\n    dev: br0\n", "bad prefix"},
+		{"  - dst: 10.0.0.0/24\n    dev: br0\n    metric: 1.5\n", "1.5 is not an integer"},
+		{"  - dst: 10.0.0.0/24\n    dev: br0\n    dev: br1\n", `"dev" given twice`},
+		{"  - dst: 10.0.0.0/24\n   dev: br0\n", ""},
+	} {
+		bad := text[:strings.Index(text, "rules:")] + c.bad
+		badLine := lines - 3 + strings.Count(c.bad, "\n")
+		_, err := parseStateFile([]byte(bad))
+		var le *lineError
+		if !errors.As(err, &le) || !strings.Contains(le.Msg, c.want) {
+			t.Errorf("%q: %v", c.bad, err)
+			continue
+		}
+		if c.want != "" && le.Line != badLine && le.Line != badLine-1 && le.Line != lines-2 {
+			t.Errorf("%q: line %d, want about %d", c.bad, le.Line, badLine)
+		}
+		if c.want == "" && le.Line < lines-3 {
+			t.Errorf("syntax error at line %d, want %d or after", le.Line, lines-2)
+		}
+	}
+	// The second links section, far from the first, is a duplicate.
+	_, err = parseStateFile([]byte(text + "links:\n  - name: br1\n"))
+	if err == nil || !strings.Contains(err.Error(), `"links" given twice (first at line 2)`) {
+		t.Errorf("duplicate section in a large file: %v", err)
 	}
 }

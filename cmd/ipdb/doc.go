@@ -1,10 +1,12 @@
 // Command ipdb shows, watches and changes a network namespace's links,
-// addresses, routes, neighbours and rules through an ipdb cache.
+// addresses, routes, neighbours, rules and bridge FDB entries through an
+// ipdb cache.
 //
-//	ipdb [--netns NAME] show [links|addrs|routes|neigh|rules] [-o table|json]
+//	ipdb [--netns NAME] show [links|addrs|routes|neigh|rules|fdb] [-o table|json]
 //	ipdb [--netns NAME] monitor [-o text|json]
-//	ipdb [--netns NAME] lookup ADDR [--table N] [--from ADDR]
-//	ipdb [--netns NAME] apply -f state.yaml [--dry-run] [--timeout D]
+//	ipdb [--netns NAME] lookup ADDR [--from ADDR] [--iif DEV] [--oif DEV] [--mark N]
+//	     [--uid N] [--ipproto P] [--sport N] [--dport N] [--tos N] [--table N]
+//	ipdb [--netns NAME] apply -f state.yaml [--dry-run] [--detailed-exitcode] [--timeout D]
 //	ipdb [--netns NAME] serve --listen 127.0.0.1:PORT
 //
 // JSON output is what `ip -j` prints. Reading needs no privileges; apply
@@ -18,14 +20,15 @@
 // and the link kinds' print_opt (bridge, bridge port, vxlan, macvlan,
 // macvtap, tun), print_addrinfo, print_route, print_neigh and print_rule,
 // with ip's key names, value formats (hex strings, timers as "%i.%.2i",
-// names from /etc/iproute2 and /etc/protocols) and key order. What ip
-// prints for each table:
+// names from /etc/iproute2 and /etc/protocols) and key order, and
+// bridge's fdb_print (fdb.go). What ip or bridge prints for each table:
 //
 //	links   ip -j -d link show
 //	addrs   ip -j addr show
 //	routes  ip -j route show table all (IPv4 then IPv6)
-//	neigh   ip -j neigh show nud all, then ip -j neigh show proxy
+//	neigh   ip -j neigh show nud all (no proxy entries, no FDB entries)
 //	rules   ip -j -4 rule show, then ip -j -6 rule show
+//	fdb     bridge -j fdb show
 //
 // ipdb adds these keys, which ip never prints, each after ip's keys of the
 // same object, so that a diff against ip shows only additions:
@@ -52,7 +55,18 @@
 // way from a cache snapshot: objects come in the cache's key order, and
 // the addresses of a link in the kernel's order as far as the cache knows
 // it (IPv4 before IPv6, primaries before secondaries, IPv6 by scope; the
-// kernel's insertion order among equals is not kept).
+// kernel's insertion order among equals is not kept), FDB entries by
+// device and, within a device, in the groups of the kernel's dump
+// (fdbDumpRank).
+//
+// Lifetimes and expiry: the cache keeps an address's lifetimes and a
+// route's expiry as deadlines, so serve, monitor and watch events print
+// what is left at the moment of rendering (netlink.Addr.Remaining,
+// netlink.Route.ExpiresLeft), as ip would then; show prints the values
+// of its dump as received. A learned FDB entry's reachable or stale state
+// is derived by the kernel from the entry's age at each dump, and no
+// notification says when it turns stale: serve prints the state of the
+// entry's last notification.
 //
 // # Tables
 //
@@ -71,6 +85,16 @@
 // does not print (bridge timers, counters) is left out of the text; -o
 // json prints every change.
 //
+// # Exit status
+//
+// 0 success, 1 an error (bad input, a missing namespace, a refused or
+// conflicting plan: nothing applied), 2 a bad command line. apply adds 4
+// (failed, rolled back: the namespace is as before) and 5 (failed, and the
+// rollback did not restore everything). apply's success is 0 whether or
+// not anything changed; with --detailed-exitcode it follows terraform:
+// 0 nothing to do, 2 changes planned (--dry-run) or applied, 1 any error
+// including the command line, and 4 and 5 as above.
+//
 // # Structure
 //
 // run parses the command line and returns the exit status, writing only to
@@ -78,6 +102,7 @@
 // subcommand lives in its own file (show.go, monitor.go, lookup.go,
 // apply.go with applyfile.go, serve.go); json.go and render_link.go
 // render objects as `ip -j` does (jsonw.go is the writer, ipnames.go ip's
-// name databases), table.go as aligned columns and monitor_text.go as ip
+// name databases), fdb.go FDB entries as `bridge -j fdb show` and `bridge
+// monitor fdb` do, table.go as aligned columns and monitor_text.go as ip
 // monitor's words.
 package main

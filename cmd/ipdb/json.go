@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -183,12 +184,25 @@ func writeAddrFields(j *jsonOut, a *netlink.Addr) {
 	if a.Label != "" {
 		j.str("label", a.Label)
 	}
-	j.uint("valid_life_time", uint64(a.ValidLifetime))
-	if a.PreferredLifetime != 0xffffffff && a.Flags&unix.IFA_F_DEPRECATED != 0 {
-		j.int("preferred_life_time", int64(int32(a.PreferredLifetime)))
+	valid, preferred := addrLifetimes(a)
+	j.uint("valid_life_time", uint64(valid))
+	if preferred != 0xffffffff && a.Flags&unix.IFA_F_DEPRECATED != 0 {
+		j.int("preferred_life_time", int64(int32(preferred)))
 	} else {
-		j.uint("preferred_life_time", uint64(a.PreferredLifetime))
+		j.uint("preferred_life_time", uint64(preferred))
 	}
+}
+
+// addrLifetimes are an address's remaining valid and preferred lifetimes
+// in seconds (0xffffffff: forever): for an address the cache holds,
+// counted down to now from its deadlines (netlink.Addr.Remaining; its
+// ValidLifetime and PreferredLifetime are as of the message); for one
+// straight from a dump, which has no deadlines, as received.
+func addrLifetimes(a *netlink.Addr) (valid, preferred uint32) {
+	if a.ValidUntil.IsZero() && a.PreferredUntil.IsZero() {
+		return a.ValidLifetime, a.PreferredLifetime
+	}
+	return a.Remaining(time.Now())
 }
 
 // ipAddrFlags is ip's ifa_flag_data, in its order.
@@ -418,7 +432,10 @@ func writeRouteFields(j *jsonOut, r *netlink.Route, names *linkNames) {
 		}
 		if ci := x.CacheInfo; r.Family == unix.AF_INET || r.Family == unix.AF_INET6 {
 			if ci.Expires != 0 {
-				j.int("expires", int64(ci.Expires/100))
+				// What is left now (the cache keeps a deadline; a
+				// dumped route has none and says what it received),
+				// in seconds as ip prints it (clock ticks / USER_HZ).
+				j.int("expires", int64(r.ExpiresLeft(time.Now())/100))
 			}
 			if ci.Error != 0 {
 				j.uint("error", uint64(ci.Error))
@@ -619,10 +636,12 @@ func writeNeigh(j *jsonOut, n *netlink.Neigh, names *linkNames) {
 	j.closeObject()
 }
 
-// showNeigh says whether show and serve list n: ARP and NDP entries
-// (bridge FDB entries are `bridge fdb`'s).
+// showNeigh says whether show and serve list n: ARP and NDP entries as
+// `ip neigh show nud all` lists them, without the proxy entries (which ip
+// lists only with `ip neigh show proxy`; Snapshot.Neighs has them) and
+// without bridge forwarding entries (the fdb table).
 func showNeigh(n *netlink.Neigh) bool {
-	return n.Family == unix.AF_INET || n.Family == unix.AF_INET6
+	return (n.Family == unix.AF_INET || n.Family == unix.AF_INET6) && n.Flags&unix.NTF_PROXY == 0
 }
 
 // ---- rules (print_rule) ----
@@ -774,13 +793,7 @@ func writeSnapshotTable(j *jsonOut, s *ipdb.Snapshot, table string) {
 		}
 	case "neigh":
 		for n := range s.Neighs() {
-			if showNeigh(n) && n.Flags&unix.NTF_PROXY == 0 {
-				writeNeigh(j, n, names)
-				j.maybeFlush()
-			}
-		}
-		for n := range s.Neighs() {
-			if showNeigh(n) && n.Flags&unix.NTF_PROXY != 0 {
+			if showNeigh(n) {
 				writeNeigh(j, n, names)
 				j.maybeFlush()
 			}
@@ -793,6 +806,11 @@ func writeSnapshotTable(j *jsonOut, s *ipdb.Snapshot, table string) {
 					j.maybeFlush()
 				}
 			}
+		}
+	case "fdb":
+		for _, f := range fdbSorted(s) {
+			writeFDB(j, f, names)
+			j.maybeFlush()
 		}
 	}
 	j.closeArray()
@@ -838,8 +856,8 @@ func ipv6ScopeRank(a netip.Addr) int {
 }
 
 // writeSnapshotObject writes any cached object as show does, for events:
-// an address with its link's index and name first, an FDB entry with
-// bridge fdb's keys.
+// an address with its link's index and name first, an FDB entry as
+// `bridge -j fdb show` does.
 func writeSnapshotObject(j *jsonOut, key string, o netlink.Object, names *linkNames) {
 	switch o := o.(type) {
 	case *netlink.Link:
@@ -856,29 +874,13 @@ func writeSnapshotObject(j *jsonOut, key string, o netlink.Object, names *linkNa
 		j.comma = false
 		writeRoute(j, o, names)
 	case *netlink.Neigh:
-		if o.Family == unix.AF_BRIDGE {
-			j.openObject(key)
-			if o.LLAddr != nil {
-				j.str("mac", o.LLAddr.String())
-			}
-			j.str("ifname", names.name(o.Index))
-			if o.Dst.IsValid() {
-				j.addr("dst", o.Dst)
-			}
-			if o.VLAN != 0 {
-				j.uint("vlan", uint64(o.VLAN))
-			}
-			j.openArray("state")
-			for _, s := range netlink.NeighStateNames(o.State) {
-				j.str("", s)
-			}
-			j.closeArray()
-			j.closeObject()
-			return
-		}
 		j.key(key)
 		j.comma = false
 		writeNeigh(j, o, names)
+	case *netlink.FDB:
+		j.key(key)
+		j.comma = false
+		writeFDB(j, o, names)
 	case *netlink.Rule:
 		j.key(key)
 		j.comma = false

@@ -19,8 +19,9 @@ import (
 // tap), addresses (IPv4 and IPv6, peer, broadcast, label, scope, metric,
 // lifetimes, flags), routes (every type, metrics with locks, tos,
 // multipath, protocols, scopes, realms, pref, expiry, tables above 255),
-// neighbours (every state, router, proxy) and rules (every selector and
-// action).
+// neighbours (every state, router, proxy), rules (every selector and
+// action) and FDB entries (static, sticky, extern_learn, local, vxlan
+// remotes with port, VNI and via).
 //
 // It reports whether tun/tap links could be made (they need
 // /dev/net/tun, which a user namespace may not open).
@@ -113,6 +114,16 @@ func everyAttribute(t *testing.T, ns *nstest.NS) (tuntap bool) {
 		"rule add pref 810 l3mdev",
 		"rule add pref 820 from 192.0.2.1 to 198.51.100.7 table 100000",
 	)
+	for _, args := range [][]string{
+		{"fdb", "add", "02:00:00:00:00:aa", "dev", "v0", "master", "static"},
+		{"fdb", "add", "02:00:00:00:00:ab", "dev", "v0", "master", "static", "sticky"},
+		{"fdb", "add", "02:00:00:00:00:ac", "dev", "v0", "master", "extern_learn"},
+		{"fdb", "add", "02:00:00:00:00:ad", "dev", "br0", "self", "local"},
+		{"fdb", "append", "00:00:00:00:00:00", "dev", "vx0", "dst", "198.51.100.2"},
+		{"fdb", "add", "02:00:00:00:00:b0", "dev", "vxg", "dst", "198.51.100.8", "port", "4790", "vni", "77", "via", "v1"},
+	} {
+		bridgeExec(t, ns, args...)
+	}
 	// A veth whose peer is in another namespace: link_index and
 	// link_netnsid instead of a link name.
 	other := nstest.New(t)
@@ -127,10 +138,10 @@ func everyAttribute(t *testing.T, ns *nstest.NS) (tuntap bool) {
 	return true
 }
 
-// ipJSON returns what ip prints for one of show's tables: `ip -j -d link`,
-// `ip -j addr`, `ip -j route show table all`, `ip -j neigh show nud all`
-// followed by `ip -j neigh show proxy`, `ip -j -4 rule` followed by
-// `ip -j -6 rule`.
+// ipJSON returns what ip (or bridge) prints for one of show's tables: `ip
+// -j -d link`, `ip -j addr`, `ip -j route show table all`, `ip -j neigh
+// show nud all`, `ip -j -4 rule` followed by `ip -j -6 rule`, `bridge -j
+// fdb show`.
 func ipJSON(t *testing.T, ns *nstest.NS, table string) []byte {
 	t.Helper()
 	var cmds [][]string
@@ -142,9 +153,11 @@ func ipJSON(t *testing.T, ns *nstest.NS, table string) []byte {
 	case "routes":
 		cmds = [][]string{{"route", "show", "table", "all"}}
 	case "neigh":
-		cmds = [][]string{{"neigh", "show", "nud", "all"}, {"neigh", "show", "proxy"}}
+		cmds = [][]string{{"neigh", "show", "nud", "all"}}
 	case "rules":
 		cmds = [][]string{{"-4", "rule", "show"}, {"-6", "rule", "show"}}
+	case "fdb":
+		return []byte(bridgeExec(t, ns, "-j", "fdb", "show"))
 	default:
 		t.Fatalf("unknown table %s", table)
 	}
@@ -233,7 +246,8 @@ func TestJSONEqualsIP(t *testing.T) {
 			"links":  {`"link_netnsid":0`, `"remote6":"2001:db8::2"`, `"local6":"2001:db8::1"`, `"info_slave_data":{"state"`, `"mode":"vepa"`},
 			"routes": {`"tos":"0x10"`, `"tos":"AF11"`, `"mtu":1400`, `"congestion":"cubic"`, `"ipdb_locked":["mtu","rto_min"]`, `"table":"100000"`, `"pref":"high"`, `"flow":{"to":"4"}`, `"flow":{"from":"5","to":"6"}`, `"via":{"family":"inet6","host":"fe80::1"}`},
 			"rules":  {`"suppress_prefixlen":0`, `"ipproto":"gre"`, `"ipproto":"ipv6-icmp"`, `"family":"inet6"`},
-			"neigh":  {`"proxy":null`, `"extern_learn":null`, `"state":["PROBE"]`, `"managed":null`, `"protocol":"static"`},
+			"neigh":  {`"extern_learn":null`, `"state":["PROBE"]`, `"managed":null`, `"protocol":"static"`},
+			"fdb":    {`"flags":["sticky"]`, `"flags":["extern_learn"]`, `"state":"static"`, `"state":"permanent"`, `"port":4790,"vni":77,"viaIf":"v1"`, `"dst":"198.51.100.2"`},
 			"addrs":  {`"metric":77`, `"label":"br0:sec"`, `"deprecated":true`, `"altnames":["uplink0"]`},
 		} {
 			for _, w := range want {

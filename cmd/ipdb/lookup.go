@@ -16,11 +16,19 @@ import (
 )
 
 // runLookup prints the route the cache would pick for an address, like
-// `ip route get` but without asking the kernel.
+// `ip route get ... fibmatch` but without asking the kernel.
 func runLookup(e *env, args []string) int {
 	fs := flag.NewFlagSet("lookup", flag.ContinueOnError)
 	table := fs.String("table", "", "look up this `table` only (number, main, local or default); default: walk the rules")
-	from := fs.String("from", "", "source `address`, for rules that select by source")
+	from := fs.String("from", "", "source `address` (ip's from)")
+	iif := fs.String("iif", "", "input `interface`: route a packet received there (default: a locally generated one)")
+	oif := fs.String("oif", "", "output `interface`")
+	mark := fs.String("mark", "", "firewall `mark` (decimal or 0x hex)")
+	uid := fs.String("uid", "", "`uid` of the sending socket (default: this process's for a local packet)")
+	ipproto := fs.String("ipproto", "", "transport `protocol`: tcp, udp, icmp, ipv6-icmp, gre, sctp, dccp, udplite or a number")
+	sport := fs.String("sport", "", "source `port`")
+	dport := fs.String("dport", "", "destination `port`")
+	tos := fs.String("tos", "", "`tos` byte or IPv6 traffic class (decimal or 0x hex)")
 	format := fs.String("o", "text", "output `format`: text or json")
 	pos, ok := e.parseFlags(fs, args)
 	if !ok {
@@ -35,13 +43,39 @@ func runLookup(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "ipdb lookup: %q is not an IP address\n", pos[0])
 		return exitUsage
 	}
-	addr = addr.Unmap()
-	var src netip.Addr
+	q := ipdb.RouteQuery{Dst: addr.Unmap(), IIF: *iif, OIF: *oif}
 	if *from != "" {
-		if src, err = netip.ParseAddr(*from); err != nil || src.Is4() != addr.Is4() {
+		if q.Src, err = netip.ParseAddr(*from); err != nil || q.Src.Unmap().Is4() != q.Dst.Is4() {
 			fmt.Fprintf(e.stderr, "ipdb lookup: --from %q is not an address of the same family as %s\n", *from, addr)
 			return exitUsage
 		}
+		q.Src = q.Src.Unmap()
+	}
+	num := func(name, v string, bits int, to func(uint64)) bool {
+		if v == "" {
+			return true
+		}
+		n, err := strconv.ParseUint(v, 0, bits)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "ipdb lookup: --%s %q is not a number of %d bits\n", name, v, bits)
+			return false
+		}
+		to(n)
+		return true
+	}
+	if !num("mark", *mark, 32, func(n uint64) { q.Mark = uint32(n) }) ||
+		!num("uid", *uid, 32, func(n uint64) { u := uint32(n); q.UID = &u }) ||
+		!num("sport", *sport, 16, func(n uint64) { q.SPort = uint16(n) }) ||
+		!num("dport", *dport, 16, func(n uint64) { q.DPort = uint16(n) }) ||
+		!num("tos", *tos, 8, func(n uint64) { q.TOS = uint8(n) }) {
+		return exitUsage
+	}
+	if *ipproto != "" {
+		p, ok := ipProtos[*ipproto]
+		if !ok && !num("ipproto", *ipproto, 8, func(n uint64) { p = uint8(n) }) {
+			return exitUsage
+		}
+		q.IPProto = p
 	}
 	var tableID uint32
 	if *table != "" {
@@ -62,13 +96,17 @@ func runLookup(e *env, args []string) int {
 	s := db.Snapshot()
 	var r *netlink.Route
 	if tableID != 0 {
-		r, err = s.Lookup(tableID, addr)
+		r, err = s.Lookup(tableID, q.Dst)
 	} else {
-		r, err = lookupByRules(s, addr, src)
+		var a *ipdb.RouteAnswer
+		if a, err = s.RouteGet(q); err == nil {
+			r = a.Route
+		}
 	}
 	if err != nil {
-		if errors.Is(err, ipdb.ErrNotFound) || errors.Is(err, errUnreachable) {
-			fmt.Fprintf(e.stderr, "ipdb lookup: no route to %s (%v)\n", addr, err)
+		var errno unix.Errno
+		if errors.Is(err, ipdb.ErrNotFound) || errors.As(err, &errno) {
+			fmt.Fprintf(e.stderr, "ipdb lookup: %s: %v\n", addr, err)
 			return exitError
 		}
 		return e.fail("lookup", err)
@@ -78,6 +116,11 @@ func runLookup(e *env, args []string) int {
 	}
 	return exitOK
 }
+
+// ipProtos are the protocol names ip route get's ipproto takes.
+var ipProtos = map[string]uint8{"tcp": unix.IPPROTO_TCP, "udp": unix.IPPROTO_UDP, "icmp": unix.IPPROTO_ICMP,
+	"ipv6-icmp": unix.IPPROTO_ICMPV6, "icmpv6": unix.IPPROTO_ICMPV6, "gre": unix.IPPROTO_GRE,
+	"sctp": unix.IPPROTO_SCTP, "dccp": unix.IPPROTO_DCCP, "udplite": unix.IPPROTO_UDPLITE}
 
 func writeLookup(w io.Writer, s *ipdb.Snapshot, r *netlink.Route, format string) error {
 	name := snapshotNames(s)
@@ -117,72 +160,6 @@ func writeLookup(w io.Writer, s *ipdb.Snapshot, r *netlink.Route, format string)
 	}
 	_, err := fmt.Fprintln(w, text)
 	return err
-}
-
-// errUnreachable reports a lookup that ends in a rule or route that drops
-// the packet.
-var errUnreachable = errors.New("unreachable")
-
-// lookupByRules walks the rules of addr's family in priority order, as the
-// kernel does: a rule applies if it has no selector other than its source
-// (and that source contains src when src is given, or is "all"); the first
-// table with a match wins. Rules with other selectors (marks, interfaces,
-// ports...) never match a lookup that has no such attributes.
-func lookupByRules(s *ipdb.Snapshot, addr, src netip.Addr) (*netlink.Route, error) {
-	family := uint8(unix.AF_INET6)
-	if addr.Is4() {
-		family = unix.AF_INET
-	}
-	var gotoPrio uint32
-	for r := range s.Rules() {
-		if r.Family != family || r.Priority < gotoPrio || !ruleMatches(r, addr, src) {
-			continue
-		}
-		switch r.Action {
-		case netlink.RuleToTable:
-			route, err := s.Lookup(r.Table, addr)
-			if errors.Is(err, ipdb.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			if route.Type == netlink.RouteThrow {
-				continue
-			}
-			if p := r.SuppressPrefixLen; p != nil && *p != 0xffffffff && route.Dst.Bits() <= int(*p) {
-				continue
-			}
-			return route, nil
-		case netlink.RuleNop:
-			continue
-		case netlink.RuleGoto:
-			gotoPrio = r.Goto
-			continue
-		default:
-			return nil, fmt.Errorf("%w: rule %d says %s", errUnreachable, r.Priority, r.Action)
-		}
-	}
-	return nil, ipdb.ErrNotFound
-}
-
-func ruleMatches(r *netlink.Rule, addr, src netip.Addr) bool {
-	if r.IIFName != "" || r.OIFName != "" || r.Mark != 0 || r.Mask != 0 || r.TOS != 0 ||
-		r.IPProto != 0 || r.SPort != (netlink.RulePortRange{}) || r.DPort != (netlink.RulePortRange{}) ||
-		r.UIDRange != nil || r.TunID != 0 || r.L3MDev != 0 || r.Flow != 0 {
-		return false
-	}
-	m := true
-	if r.Src.IsValid() && r.Src.Bits() > 0 {
-		m = src.IsValid() && r.Src.Contains(src)
-	}
-	if m && r.Dst.IsValid() && r.Dst.Bits() > 0 {
-		m = r.Dst.Contains(addr)
-	}
-	if r.Flags&unix.FIB_RULE_INVERT != 0 {
-		return !m
-	}
-	return m
 }
 
 // parseTable reads a table as ip does: a number or main, local, default.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/ipdb-go/ipdb/internal/nstest"
@@ -93,4 +95,159 @@ func TestLookupMatchesRouteGet(t *testing.T) {
 func jsonText(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestLookupPolicyRouting: `ipdb lookup` with selectors answers what
+// `ip route get ... fibmatch` answers with the same selectors, over a
+// table of cases that exercise each rule selector the kernel honours
+// (mark/mask, iif, oif, uid range, ipproto, ports, tos, from, to, not),
+// the actions (goto, nop, blackhole, unreachable, prohibit), suppress_*
+// and the route types that end a lookup with an error. The first rules
+// are wg-quick's.
+func TestLookupPolicyRouting(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		if err := ns.Do(func() error {
+			return os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1"), 0)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		ns.Batch(
+			"link set lo up",
+			"link add br0 type bridge",
+			"link set br0 up",
+			"addr add 192.0.2.1/24 dev br0",
+			"addr add 192.0.2.200/24 dev br0",
+			"addr add 2001:db8::1/64 dev br0 nodad",
+			"link add c0 type veth peer name c1",
+			"link set c0 up",
+			"link set c1 up",
+			"link set c1 group 7",
+			"addr add 203.0.113.1/24 dev c0",
+			"addr add 2001:db8:c::1/64 dev c0 nodad",
+			// wg-quick
+			"route add default via 192.0.2.254",
+			"route add default dev c0 table 51820",
+			"rule add not fwmark 51820 table 51820 pref 100",
+			"rule add table main suppress_prefixlength 0 pref 99",
+			// one rule per selector, each with a table of its own
+			"rule add fwmark 0x10/0xf0 table 200 pref 50",
+			"route add 198.51.100.0/24 via 192.0.2.2 table 200",
+			"rule add iif br0 table 201 pref 51",
+			"route add 198.51.100.0/24 via 203.0.113.2 table 201",
+			"rule add oif c0 to 198.51.100.0/24 table 202 pref 52",
+			"route add 198.51.100.0/24 dev c0 table 202",
+			"rule add uidrange 1000-2000 to 198.51.100.0/24 table 203 pref 53",
+			"route add 198.51.100.0/24 via 192.0.2.3 table 203",
+			"rule add ipproto tcp dport 443 table 204 pref 54",
+			"route add 198.51.100.0/24 via 192.0.2.4 table 204",
+			"rule add ipproto udp sport 1000-2000 table 205 pref 55",
+			"route add 198.51.100.0/24 via 192.0.2.5 table 205",
+			"rule add tos 0x10 to 198.51.100.0/24 table 206 pref 56",
+			"route add 198.51.100.0/24 via 192.0.2.6 table 206",
+			"rule add from 192.0.2.128/25 to 198.51.100.0/24 table 210 pref 57",
+			"route add 198.51.100.0/24 via 192.0.2.10 table 210",
+			"rule add iif nosuch0 table 211 pref 58",
+			"route add default via 192.0.2.11 table 211",
+			// actions
+			"rule add to 203.0.113.128/25 blackhole pref 60",
+			"rule add to 203.0.113.64/26 unreachable pref 61",
+			"rule add to 203.0.113.32/27 prohibit pref 62",
+			"rule add to 198.51.100.128/25 goto 70 pref 63",
+			"rule add to 198.51.100.128/25 table 207 pref 64",
+			"route add 198.51.100.128/25 via 192.0.2.7 table 207",
+			"rule add to 198.51.100.192/26 table 208 pref 70",
+			"route add 198.51.100.192/26 via 192.0.2.8 table 208",
+			"rule add nop pref 71",
+			"rule add to 198.51.100.224/27 goto 90 pref 72", // unresolved
+			"rule add to 198.51.100.96/27 table 212 suppress_ifgroup 7 pref 73",
+			"route add 198.51.100.96/27 dev c1 table 212",
+			// route types that end the walk
+			"route add blackhole 198.51.100.32/27 table 51820",
+			"route add unreachable 198.51.100.64/28 table 51820",
+			"route add prohibit 198.51.100.80/28 table 51820",
+			"route add throw 198.51.100.16/28 table 51820",
+			"route add 198.51.100.16/28 via 192.0.2.9 table 250",
+			"rule add to 198.51.100.16/28 table 250 pref 150",
+		)
+		ns.IP("-6", "rule", "add", "fwmark", "7", "table", "300", "pref", "80")
+		ns.IP("-6", "route", "add", "default", "dev", "c0", "table", "300")
+		ns.IP("-6", "rule", "add", "not", "to", "2001:db8:5::/48", "prohibit", "pref", "81")
+		ns.IP("-6", "route", "add", "2001:db8:5::/48", "via", "2001:db8::2")
+		cases := [][]string{
+			{"198.51.100.7"},                  // wg-quick: table 51820
+			{"198.51.100.7", "mark", "51820"}, // marked: main
+			{"192.0.2.77"},                    // main, prefix longer than 0: not suppressed
+			{"192.0.2.1"},                     // local table
+			{"198.51.100.7", "mark", "0x15"},  // fwmark 0x10/0xf0
+			{"198.51.100.7", "mark", "0x25"},  // not under the mask
+			{"198.51.100.7", "from", "192.0.2.5", "iif", "br0"},
+			{"198.51.100.7", "oif", "c0"},
+			{"198.51.100.7", "uid", "1500"},
+			{"198.51.100.7", "uid", "5"},
+			{"198.51.100.7", "ipproto", "tcp", "dport", "443"},
+			{"198.51.100.7", "ipproto", "tcp", "dport", "444"},
+			{"198.51.100.7", "ipproto", "udp", "sport", "1500"},
+			{"198.51.100.7", "ipproto", "udp", "sport", "999"},
+			{"198.51.100.7", "tos", "0x10"},
+			{"198.51.100.7", "from", "192.0.2.200"},
+			{"198.51.100.7", "from", "192.0.2.20"}, // not a local address
+			{"198.51.100.7", "from", "192.0.2.1", "mark", "51820"},
+			{"198.51.100.130"}, // goto 70 skips pref 64, rule 70 does not match, on to 51820
+			{"198.51.100.200"}, // goto 70, table 208
+			{"198.51.100.230"}, // unresolved goto
+			{"198.51.100.100"}, // suppress_ifgroup: c1 is in group 7
+			{"198.51.100.20"},  // throw in 51820, then table 250
+			{"203.0.113.129"},  // blackhole rule
+			{"203.0.113.65"},   // unreachable rule
+			{"203.0.113.33"},   // prohibit rule
+			{"198.51.100.33"},  // blackhole route
+			{"198.51.100.65"},  // unreachable route
+			{"198.51.100.81"},  // prohibit route
+			{"2001:db8:5::1"},
+			{"2001:db8:5::1", "mark", "7"},
+			{"2001:db8:6::1"}, // not to 2001:db8:5::/48: prohibit
+		}
+		for _, c := range cases {
+			args := []string{"--netns", ns.Name, "lookup", c[0], "-o", "json"}
+			ipArgs := []string{"route", "get", c[0]}
+			for i := 1; i+1 < len(c); i += 2 {
+				args = append(args, "--"+c[i], c[i+1])
+				ipArgs = append(ipArgs, c[i], c[i+1])
+			}
+			ipArgs = append(ipArgs, "fibmatch")
+			code, out, errs := runCmd(t, args...)
+			ipOut, ipErr := ns.IPErr(append([]string{"-j"}, ipArgs...)...)
+			if ipErr != nil {
+				// The kernel refuses: ipdb must refuse with the same errno.
+				msg := ipErr.Error()
+				reason := strings.ToLower(msg[strings.LastIndex(msg, "RTNETLINK answers: ")+len("RTNETLINK answers: "):])
+				if code != exitError || !strings.Contains(errs, reason) {
+					t.Errorf("%v: ip says %q; ipdb exit %d: %s%s", c, reason, code, out, errs)
+				}
+				continue
+			}
+			if code != 0 {
+				t.Errorf("%v: exit %d: %s; ip route get says %s", c, code, errs, ipOut)
+				continue
+			}
+			var got map[string]any
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatal(err)
+			}
+			var want []map[string]any
+			if err := json.Unmarshal([]byte(ipOut), &want); err != nil || len(want) != 1 {
+				t.Fatalf("ip route get %v: %s %v", c, ipOut, err)
+			}
+			for _, k := range []string{"type", "dst", "gateway", "dev", "table", "metric", "nexthops", "prefsrc", "protocol", "scope"} {
+				if g, w := jsonText(got[k]), jsonText(want[0][k]); g != w {
+					t.Errorf("%v: %s is %s, ip route get says %s\n got %s\nwant %v", c, k, g, w, out, want[0])
+				}
+			}
+		}
+		// The wg-quick case answers table 51820, as the issue says.
+		_, out, _ := runCmd(t, "--netns", ns.Name, "lookup", "198.51.100.7")
+		if !strings.Contains(out, "table 51820") {
+			t.Errorf("wg-quick: lookup 198.51.100.7 says %q, want table 51820", out)
+		}
+	})
 }

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"sort"
+	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -25,6 +28,26 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 func compareWithIP(t *testing.T, ns *nstest.NS, table string, fetch func() []byte) {
 	t.Helper()
 	compareJSONWithIP(t, ns, table, true, fetch)
+}
+
+// diffLines lists the objects only one side has; got and want are sorted.
+func diffLines(got, want []string) string {
+	var b strings.Builder
+	in := func(s string, l []string) bool {
+		i := sort.SearchStrings(l, s)
+		return i < len(l) && l[i] == s
+	}
+	for _, g := range got {
+		if !in(g, want) {
+			fmt.Fprintf(&b, "  ipdb only: %s\n", g)
+		}
+	}
+	for _, w := range want {
+		if !in(w, got) {
+			fmt.Fprintf(&b, "  ip only:   %s\n", w)
+		}
+	}
+	return b.String()
 }
 
 // scriptedChanges builds a namespace with every kind of object, then

@@ -124,25 +124,13 @@ func objectWords(o netlink.Object, names *linkNames) words {
 	case *netlink.Route:
 		return routeWords(o, names)
 	case *netlink.Neigh:
-		if o.Family == unix.AF_BRIDGE {
-			return fdbWords(o, names)
-		}
 		return neighWords(o, names)
+	case *netlink.FDB:
+		return fdbWords(o, names)
 	case *netlink.Rule:
 		return ruleWords(o)
 	}
 	return nil
-}
-
-// eventKind names an event's kind as ip monitor's objects do ("fdb" for
-// bridge forwarding entries).
-func eventKind(ev watch.Event) string {
-	for _, o := range []netlink.Object{ev.New, ev.Old} {
-		if n, ok := o.(*netlink.Neigh); ok && n.Family == unix.AF_BRIDGE {
-			return "fdb"
-		}
-	}
-	return ev.Kind.String()
 }
 
 // writeEventText prints an event on one line.
@@ -161,7 +149,7 @@ func writeEventText(w io.Writer, db *ipdb.DB, ev watch.Event, links *streamLinks
 	names := snapshotLinks(snap)
 	links.note(ev.Old, ev.New)
 	names.stream = links
-	b.WriteString(eventKind(ev))
+	b.WriteString(ev.Kind.String())
 	switch {
 	case ev.Op == ipdb.OpAdd:
 		b.WriteString(" add ")
@@ -272,8 +260,9 @@ func addrWords(a *netlink.Addr, names *linkNames) words {
 	if a.Label != "" {
 		w.bare("label", a.Label)
 	}
-	w.add("valid_lft", lifetime(a.ValidLifetime))
-	w.add("preferred_lft", lifetime(a.PreferredLifetime))
+	valid, preferred := addrLifetimes(a)
+	w.add("valid_lft", lifetime(valid))
+	w.add("preferred_lft", lifetime(preferred))
 	return w
 }
 
@@ -392,41 +381,6 @@ func neighWords(n *netlink.Neigh, names *linkNames) words {
 	}
 	if n.Protocol != 0 {
 		w.add("proto", ipNames().protoName(n.Protocol))
-	}
-	return w
-}
-
-// fdbWords renders a bridge forwarding entry as `bridge monitor fdb`.
-func fdbWords(n *netlink.Neigh, names *linkNames) words {
-	var w words
-	mac := "none"
-	if n.LLAddr != nil {
-		mac = n.LLAddr.String()
-	}
-	w.id("mac", mac)
-	w.id("dev", "dev "+names.name(n.Index))
-	if n.VLAN != 0 {
-		w.id("vlan", "vlan "+strconv.Itoa(int(n.VLAN)))
-	}
-	if n.Dst.IsValid() {
-		w.id("dst", "dst "+n.Dst.String())
-	}
-	if n.Master != 0 {
-		w.add("master", names.name(n.Master))
-	}
-	if n.Via != 0 {
-		w.add("via", names.name(n.Via))
-	}
-	for _, f := range netlink.NeighFlagNames(n.Flags) {
-		w.flag(f)
-	}
-	switch {
-	case n.State&unix.NUD_PERMANENT != 0:
-		w.bare("state", "permanent")
-	case n.State&unix.NUD_NOARP != 0:
-		w.bare("state", "static")
-	case n.State&unix.NUD_STALE != 0:
-		w.bare("state", "stale")
 	}
 	return w
 }

@@ -28,11 +28,11 @@ const (
 const usageText = `usage: ipdb [--netns NAME] COMMAND [ARGS]
 
 commands:
-  show [links|addrs|routes|neigh|rules] [-o table|json]   print the current state
-  monitor [-o text|json]                                   print changes as they happen
-  lookup ADDR [--table N] [--from ADDR]                    the route the cache would pick
-  apply -f FILE [--dry-run] [--timeout D]                  make the state of a YAML file true
-  serve --listen 127.0.0.1:PORT                            the cache over HTTP on loopback
+  show [links|addrs|routes|neigh|rules|fdb] [-o table|json]   print the current state
+  monitor [-o text|json]                                       print changes as they happen
+  lookup ADDR [--table N] [--from ADDR]                        the route the cache would pick
+  apply -f FILE [--dry-run] [--timeout D]                      make the state of a YAML file true
+  serve --listen 127.0.0.1:PORT                                the cache over HTTP on loopback
 `
 
 // env is what every subcommand gets: the namespace, the output streams and

@@ -58,6 +58,8 @@ func runServe(e *env, args []string) int {
 	}
 	srv := newServer(db, *maxWatch)
 	defer srv.Close()
+	// net/http's own 400/431/505 answers become JSON too.
+	ln = jsonErrorListener{Listener: ln, count: func(code int) { srv.count("other", code) }}
 	hs := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -158,7 +160,7 @@ func newServer(db *ipdb.DB, maxWatch int) *server {
 		s.count("metrics", http.StatusOK)
 	})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.error(w, "other", http.StatusNotFound, fmt.Sprintf("no such endpoint %s (try /v1/links, /v1/addrs, /v1/routes, /v1/neigh, /v1/rules, /v1/watch, /healthz, /metrics)", r.URL.Path))
+		s.error(w, "other", http.StatusNotFound, fmt.Sprintf("no such endpoint %s (try /v1/links, /v1/addrs, /v1/routes, /v1/neigh, /v1/rules, /v1/fdb, /v1/watch, /healthz, /metrics)", r.URL.Path))
 	})
 	return s
 }
@@ -261,6 +263,7 @@ var kindNames = map[string]netlink.Kind{
 	"route": netlink.KindRoute, "routes": netlink.KindRoute,
 	"neigh": netlink.KindNeigh,
 	"rule":  netlink.KindRule, "rules": netlink.KindRule,
+	"fdb": netlink.KindFDB,
 }
 
 // watchWriteTimeout bounds each event write: a client that stops reading
@@ -281,7 +284,7 @@ func (s *server) handleWatch(w http.ResponseWriter, r *http.Request) {
 		for _, k := range strings.Split(ks, ",") {
 			kind, ok := kindNames[k]
 			if !ok {
-				s.error(w, "watch", http.StatusBadRequest, fmt.Sprintf("unknown kind %q (want link, addr, route, neigh or rule)", k))
+				s.error(w, "watch", http.StatusBadRequest, fmt.Sprintf("unknown kind %q (want link, addr, route, neigh, rule or fdb)", k))
 				return
 			}
 			kinds = append(kinds, kind)
@@ -330,13 +333,42 @@ func (s *server) handleWatch(w http.ResponseWriter, r *http.Request) {
 	}
 	s.count("watch", http.StatusOK)
 	links := newStreamLinks(s.db.Snapshot())
+	failed := false
 	for ev := range s.watcher.Events(ctx, filter, opts...) {
+		if failed {
+			continue // drain so the subscription's goroutine can finish
+		}
 		rc.SetWriteDeadline(time.Now().Add(watchWriteTimeout))
 		if writeEventJSON(w, s.db, ev, links) != nil || rc.Flush() != nil {
+			failed = true
 			cancel()
-			// Drain so the subscription's goroutine can finish.
-			continue
 		}
+	}
+	// The stream ends. A client that is still there and whose connection
+	// still takes writes learns why, in a last line. One that stopped
+	// reading for watchWriteTimeout cannot: its socket is full, net/http
+	// keeps the write error, and the connection is closed.
+	if failed || r.Context().Err() != nil {
+		return
+	}
+	reason := ""
+	select {
+	case <-s.stop.Done():
+		reason = "server shutting down"
+	case <-s.db.Done():
+		reason = "database closed"
+	default:
+		return
+	}
+	rc.SetWriteDeadline(time.Now().Add(time.Second))
+	bye := func(j *jsonOut) {
+		j.openObject("")
+		j.str("op", "bye")
+		j.str("reason", reason)
+		j.closeObject()
+	}
+	if writeJSONTo(w, bye) == nil {
+		rc.Flush()
 	}
 }
 
@@ -379,6 +411,7 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descObjects, float64(st.Routes), "routes")
 	gauge(descObjects, float64(st.Neighs), "neigh")
 	gauge(descObjects, float64(st.Rules), "rules")
+	gauge(descObjects, float64(st.FDB), "fdb")
 	gauge(descRevision, float64(st.Revision))
 	synced := 0.0
 	select {

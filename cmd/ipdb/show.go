@@ -16,7 +16,7 @@ import (
 
 // tables are the names show, serve and the JSON renderer know, in the order
 // `show` prints them.
-var tables = []string{"links", "addrs", "routes", "neigh", "rules"}
+var tables = []string{"links", "addrs", "routes", "neigh", "rules", "fdb"}
 
 var tableAliases = map[string]string{
 	"link": "links", "links": "links",
@@ -24,6 +24,7 @@ var tableAliases = map[string]string{
 	"route": "routes", "routes": "routes",
 	"neigh": "neigh", "neighbor": "neigh", "neighbour": "neigh", "neighs": "neigh",
 	"rule": "rules", "rules": "rules",
+	"fdb": "fdb",
 }
 
 // runShow prints the current state: one table, or all of them.
@@ -46,7 +47,7 @@ func runShow(e *env, args []string) int {
 	if len(pos) == 1 {
 		t, ok := tableAliases[pos[0]]
 		if !ok {
-			fmt.Fprintf(e.stderr, "ipdb show: unknown table %q (want links, addrs, routes, neigh or rules)\n", pos[0])
+			fmt.Fprintf(e.stderr, "ipdb show: unknown table %q (want links, addrs, routes, neigh, rules or fdb)\n", pos[0])
 			return exitUsage
 		}
 		want = []string{t}
@@ -69,7 +70,7 @@ func runShow(e *env, args []string) int {
 }
 
 // dumpTables are the tables show prints straight from a kernel dump.
-var dumpTables = map[string]bool{"links": true, "addrs": true, "routes": true, "neigh": true, "rules": true}
+var dumpTables = map[string]bool{"links": true, "addrs": true, "routes": true, "neigh": true, "rules": true, "fdb": true}
 
 // showFromCache prints tables that have no dump renderer from a synced
 // cache.
@@ -229,20 +230,16 @@ func (d *dumpShow) addrsByLink() (map[int][]*netlink.Addr, error) {
 	return by, nil
 }
 
-// neighs returns the ARP and NDP entries (`ip neigh show nud all`), then
-// the proxy entries (`ip neigh show proxy`).
+// neighs returns the ARP and NDP entries (`ip neigh show nud all`; the
+// dump has no proxy entries, which ip lists only with `ip neigh show
+// proxy`).
 func (d *dumpShow) neighs() ([]*netlink.Neigh, error) {
-	regular, err := retryDump(func() ([]*netlink.Neigh, error) { return d.c.Neighs(d.ctx, nil) })
-	if err != nil {
-		return nil, err
-	}
-	proxy, err := retryDump(func() ([]*netlink.Neigh, error) {
-		return d.c.Neighs(d.ctx, &netlink.NeighFilter{Proxy: true})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return append(regular, proxy...), nil
+	return retryDump(func() ([]*netlink.Neigh, error) { return d.c.Neighs(d.ctx, nil) })
+}
+
+// fdbs returns the FDB entries in the kernel's order (`bridge fdb show`).
+func (d *dumpShow) fdbs() ([]*netlink.FDB, error) {
+	return retryDump(func() ([]*netlink.FDB, error) { return d.c.FDBs(d.ctx, nil) })
 }
 
 // rules returns the IPv4 rules, then the IPv6 ones.
@@ -302,6 +299,14 @@ func (d *dumpShow) writeJSON(j *jsonOut, table string) error {
 		for _, r := range rs {
 			writeRule(j, r)
 		}
+	case "fdb":
+		fs, err := d.fdbs()
+		if err != nil {
+			return err
+		}
+		for _, f := range fs {
+			writeFDB(j, f, d.names)
+		}
 	}
 	j.closeArray()
 	j.maybeFlush()
@@ -354,6 +359,15 @@ func (d *dumpShow) writeRows(tw *tableOut, table string) error {
 		ruleRowsHeader(tw)
 		for _, r := range rs {
 			ruleRow(tw, r)
+		}
+	case "fdb":
+		fs, err := d.fdbs()
+		if err != nil {
+			return err
+		}
+		fdbRowsHeader(tw)
+		for _, f := range fs {
+			fdbRow(tw, f, d.names)
 		}
 	}
 	tw.endTable()

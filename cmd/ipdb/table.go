@@ -342,6 +342,11 @@ func writeSnapshotRows(t *tableOut, s *ipdb.Snapshot, table string) {
 				neighRow(t, n, names)
 			}
 		}
+	case "fdb":
+		fdbRowsHeader(t)
+		for _, f := range fdbSorted(s) {
+			fdbRow(t, f, names)
+		}
 	case "rules":
 		ruleRowsHeader(t)
 		for r := range s.Rules() {

@@ -10,6 +10,15 @@
 // re-executes the test binary for that one test inside a new user, network
 // and mount namespace, where it is root; it skips with the reason only where
 // neither works.
+//
+// In that child the whole top-level test runs again, so a Run closure must
+// not hand results to code outside it through variables: the parent
+// process never sees them. Put everything that needs the namespace inside
+// the closure, and make further namespaces there with New.
+//
+// iproute2 installs bridge and tc in /usr/sbin, which is not on a normal
+// user's PATH; this package adds /usr/sbin and /sbin to PATH when they are
+// missing, so that the tests find the oracle wherever iproute2 put it.
 package nstest
 
 import (
@@ -22,11 +31,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -45,6 +56,17 @@ type NS struct {
 }
 
 var counter atomic.Uint32
+
+func init() {
+	path := os.Getenv("PATH")
+	dirs := filepath.SplitList(path)
+	for _, d := range []string{"/usr/sbin", "/sbin"} {
+		if !slices.Contains(dirs, d) {
+			path += string(filepath.ListSeparator) + d
+		}
+	}
+	os.Setenv("PATH", path)
+}
 
 // Run runs fn with a fresh namespace. As non-root it re-executes this test
 // in a user namespace (see the package doc) and reports that run's outcome.
@@ -65,7 +87,10 @@ func New(t testing.TB) *NS {
 	if os.Geteuid() != 0 {
 		t.Skipf("creating a network namespace needs root or nstest.Run (euid %d)", os.Geteuid())
 	}
-	prepareChildMounts(t)
+	prepareChild(t)
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skipf("iproute2's ip, the tests' oracle, is missing: %v", err)
+	}
 	name := fmt.Sprintf("ipdbtest-%d-%d", os.Getpid(), counter.Add(1))
 	path := filepath.Join("/run/netns", name)
 	if err := create(path); err != nil {
@@ -207,15 +232,17 @@ func (ns *NS) HaveKind(kind string, args ...string) error {
 	return nil
 }
 
-var childMounts sync.Once
+var childOnce sync.Once
 
-// prepareChildMounts gives a re-executed child its own /run/netns: in the
-// child's private mount namespace, a tmpfs there is invisible to the host.
-func prepareChildMounts(t testing.TB) {
+// prepareChild gives a re-executed child its own /run/netns (in the
+// child's private mount namespace, a tmpfs there is invisible to the host)
+// and brings up loopback in the child's own network namespace, where a
+// test's servers listen on 127.0.0.1 as they would on the host's.
+func prepareChild(t testing.TB) {
 	if os.Getenv(childEnv) == "" {
 		return
 	}
-	childMounts.Do(func() {
+	childOnce.Do(func() {
 		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 			t.Logf("make / private: %v", err)
 		}
@@ -223,7 +250,51 @@ func prepareChildMounts(t testing.TB) {
 		if err := unix.Mount("tmpfs", "/run/netns", "tmpfs", 0, ""); err != nil {
 			t.Logf("tmpfs on /run/netns: %v", err)
 		}
+		if err := loopbackUp(); err != nil {
+			t.Logf("loopback up in the child's namespace: %v", err)
+		}
 	})
+}
+
+// loopbackUp sets IFF_UP on lo in the calling thread's network namespace
+// (the same for every thread of a re-executed child).
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return err
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+}
+
+// UIDRange returns a range of at least two user ids that this process's
+// user namespace maps, for rules with a uidrange selector: the kernel
+// refuses ids the namespace does not map (make_kuid, EINVAL). As root in
+// the initial namespace it is 100-200; in Run's re-executed child, which
+// maps only its own uid as 0, it is 0-0.
+func UIDRange() (start, end uint32) {
+	data, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var inside, outside, n uint64
+		if _, err := fmt.Sscan(line, &inside, &outside, &n); err != nil {
+			continue
+		}
+		if inside <= 100 && inside+n > 200 {
+			return 100, 200
+		}
+	}
+	return 0, 0
 }
 
 // reexec runs the current test again in a new user+net+mount namespace.
@@ -252,4 +323,104 @@ func reexec(t *testing.T) {
 		t.Skipf("skipped in a user namespace:\n%s", out)
 	}
 	t.Logf("ran in a user namespace:\n%s", out)
+}
+
+// NeedTun skips the test, with the reason, when this process cannot open
+// /dev/net/tun: the device is usually mode 0600 and owned by the initial
+// namespace's root, so a user namespace's root cannot create tun/tap links.
+func NeedTun(t testing.TB) {
+	t.Helper()
+	if err := CanTun(); err != nil {
+		t.Skipf("cannot open /dev/net/tun (tun/tap links need it): %v", err)
+	}
+}
+
+// CanTun returns nil if this process can open /dev/net/tun, and the
+// error otherwise (see NeedTun).
+func CanTun() error {
+	f, err := os.OpenFile("/dev/net/tun", os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// Eventually calls check until it returns nil, at most for timeout, and
+// returns check's last error. It is for comparisons of two reads of the
+// kernel (the library's and ip's) that can see two moments of a state the
+// kernel changes after the fact: linkwatch sets a new link's operstate and
+// carrier flags up to a second after the change that caused them
+// (net/core/link_watch.c), routes and addresses expire, the IPv6 stack
+// adds link-local addresses and routes when a link comes up. check must
+// read both sides again on every call.
+func Eventually(timeout time.Duration, check func() error) error {
+	deadline := time.Now().Add(timeout)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := check()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(wait)
+	}
+}
+
+// FallbackLinks are the devices the kernel creates in every new network
+// namespace once a tunnel module is loaded, unless the sysctl
+// net.core.fb_tunnels_only_for_init_net is 1: ip_gre's gre0, gretap0 and
+// erspan0, ipip's tunl0, sit's sit0, ip6_tunnel's ip6tnl0, ip6_gre's
+// ip6gre0, ip_vti's ip_vti0 and ip6_vti's ip6_vti0. They are down and
+// cannot be moved to another namespace. A namespace made by New holds lo
+// and any of these; tests that count links must allow for them.
+var FallbackLinks = []string{"gre0", "gretap0", "erspan0", "tunl0", "sit0", "ip6tnl0", "ip6gre0", "ip_vti0", "ip6_vti0"}
+
+// IsFallbackLink reports whether name is one of FallbackLinks.
+func IsFallbackLink(name string) bool { return slices.Contains(FallbackLinks, name) }
+
+// AllKindsEnv is the environment variable that says the kernel has every
+// link kind the tests use (.ci/vm/run.sh sets it in its guest): then a
+// kind the kernel lacks fails the test instead of skipping it.
+const AllKindsEnv = "IPDB_TEST_ALL_KINDS"
+
+// LacksKind ends the test because the kernel has no links of kind (err is
+// the kernel's answer): a skip with the reason, or a failure where
+// AllKindsEnv is set.
+func LacksKind(t testing.TB, kind string, err error) {
+	t.Helper()
+	if os.Getenv(AllKindsEnv) != "" {
+		t.Fatalf("this kernel lacks %s links (%v), but %s is set", kind, err, AllKindsEnv)
+	}
+	t.Skipf("this kernel lacks %s links: %v", kind, err)
+}
+
+// NeedKind ends the test through LacksKind unless the kernel can create
+// links of kind in ns (see HaveKind; args are the kind's required
+// options).
+func (ns *NS) NeedKind(t testing.TB, kind string, args ...string) {
+	t.Helper()
+	if err := ns.HaveKind(kind, args...); err != nil {
+		LacksKind(t, kind, err)
+	}
+}
+
+// SettleIPv6 waits, for at most timeout, until no IPv6 address in the
+// namespace is tentative: until duplicate address detection has finished,
+// the kernel has not yet added the address's local route
+// (addrconf_dad_completed in net/ipv6/addrconf.c), so a picture of the
+// namespace taken earlier lacks routes that appear by themselves later.
+// It fails the test if they are still tentative at the end.
+func (ns *NS) SettleIPv6(timeout time.Duration) {
+	ns.t.Helper()
+	err := Eventually(timeout, func() error {
+		out, err := ns.IPErr("-6", "addr", "show", "tentative")
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(out) != "" {
+			return fmt.Errorf("tentative IPv6 addresses after %v:\n%s", timeout, out)
+		}
+		return nil
+	})
+	if err != nil {
+		ns.t.Fatal(err)
+	}
 }

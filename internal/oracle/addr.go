@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/ipdb-go/ipdb/internal/nstest"
 	"github.com/ipdb-go/ipdb/netlink"
@@ -15,9 +16,10 @@ import (
 )
 
 // AddrLifetimeSlack is how many seconds a remaining lifetime printed by ip
-// may differ from the library's: the two reads happen at different times
-// and the kernel rounds to whole seconds.
-var AddrLifetimeSlack uint32 = 10
+// may differ from what the library computes from its deadlines: the two
+// are computed at slightly different times, both rounded down to whole
+// seconds.
+var AddrLifetimeSlack uint32 = 2
 
 // ipAddrLink is one link of `ip -j addr show`.
 type ipAddrLink struct {
@@ -58,6 +60,9 @@ func CompareAddrs(ns *nstest.NS, got []*netlink.Addr) error {
 			plen, _ := a["prefixlen"].(float64)
 			fam, _ := a["family"].(string)
 			key := fmt.Sprintf("dev %d %s %s/%d", l.Ifindex, fam, local, int(plen))
+			if peer, ok := a["address"].(string); ok {
+				key += " peer " + peer
+			}
 			if _, dup := want[key]; dup {
 				return fmt.Errorf("ip printed %s twice", key)
 			}
@@ -72,6 +77,9 @@ func CompareAddrs(ns *nstest.NS, got []*netlink.Addr) error {
 			fam = "inet6"
 		}
 		key := fmt.Sprintf("dev %d %s %s/%d", a.Index, fam, a.Prefix.Addr(), a.Prefix.Bits())
+		if a.Peer.IsValid() {
+			key += " peer " + a.Peer.String()
+		}
 		if seen[key] {
 			diffs = append(diffs, key+": library returned it twice")
 			continue
@@ -142,10 +150,13 @@ func compareAddr(a *netlink.Addr, w map[string]any) []string {
 		diffs = append(diffs, fmt.Sprintf("flags: library %v (%#x), ip %v", lib, a.Flags, printed))
 	}
 
+	// What remains now, from the deadlines the cache keeps, as ip computes
+	// it when it runs.
+	valid, preferred := a.Remaining(time.Now())
 	for _, l := range []struct {
 		name string
 		v    uint32
-	}{{"valid_life_time", a.ValidLifetime}, {"preferred_life_time", a.PreferredLifetime}} {
+	}{{"valid_life_time", valid}, {"preferred_life_time", preferred}} {
 		p, ok := num(l.name)
 		if !ok {
 			diffs = append(diffs, l.name+": ip printed none")

@@ -5,6 +5,8 @@ package oracle
 import (
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/netip"
 	"os/user"
 	"sort"
 	"strconv"
@@ -252,13 +254,13 @@ func linkLibFields(l *netlink.Link, names map[int]string) map[string]string {
 		m["link_type"] = fmt.Sprintf("[%d]", l.Type)
 	}
 	if len(l.Address) > 0 {
-		m["address"] = l.Address.String()
+		m["address"] = linkAddrString(l.Type, l.Address)
 	}
 	if len(l.Broadcast) > 0 {
-		m["broadcast"] = l.Broadcast.String()
+		m["broadcast"] = linkAddrString(l.Type, l.Broadcast)
 	}
 	if len(l.PermAddress) > 0 && l.PermAddress.String() != l.Address.String() {
-		m["permaddr"] = l.PermAddress.String()
+		m["permaddr"] = linkAddrString(l.Type, l.PermAddress)
 	}
 	if l.Alias != "" {
 		m["ifalias"] = l.Alias
@@ -416,4 +418,19 @@ func linkKindFields(data netlink.LinkData, d map[string]string, name func(int) s
 			d["numdisabled"] = u(x.NumDisabledQueues)
 		}
 	}
+}
+
+// linkAddrString prints a link-layer address as ip does (ll_addr_n2a in
+// iproute2's lib/utils.c): IPv4 tunnels (ipip, vti, sit, gre) have a
+// 4-byte address printed as an IPv4 address, IPv6 tunnels (ip6tnl, ip6vti,
+// ip6gre) a 16-byte one printed as an IPv6 address; anything else is
+// colon-separated hex.
+func linkAddrString(typ uint16, a net.HardwareAddr) string {
+	switch {
+	case len(a) == 4 && (typ == unix.ARPHRD_TUNNEL || typ == unix.ARPHRD_SIT || typ == unix.ARPHRD_IPGRE):
+		return netip.AddrFrom4([4]byte(a)).String()
+	case len(a) == 16 && (typ == unix.ARPHRD_TUNNEL6 || typ == unix.ARPHRD_IP6GRE):
+		return netip.AddrFrom16([16]byte(a)).String()
+	}
+	return a.String()
 }

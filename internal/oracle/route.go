@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ipdb-go/ipdb/internal/nstest"
 	"github.com/ipdb-go/ipdb/netlink"
@@ -547,7 +548,7 @@ func routeLibLine(r *netlink.Route) string {
 			fmt.Fprintf(&b, " pref %d", r.Pref)
 		}
 	}
-	if e := x.CacheInfo.Expires; e != 0 {
+	if e := r.ExpiresLeft(time.Now()); e != 0 {
 		fmt.Fprintf(&b, " expires %d", e/100) // clock_t at USER_HZ
 	}
 	for i := range r.Multipath {

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/netlink"
+)
+
+// This file renders forwarding database entries as bridge(8) does: the
+// JSON of `bridge -j fdb show`, its text for monitor, and a table.
+
+// fdbState is bridge's word for an entry's NUD state (state_n2a in
+// iproute2's bridge/fdb.c): "" for learned, reachable entries.
+func fdbState(s uint16) string {
+	switch {
+	case s&unix.NUD_PERMANENT != 0:
+		return "permanent"
+	case s&unix.NUD_NOARP != 0:
+		return "static"
+	case s&unix.NUD_STALE != 0:
+		return "stale"
+	case s&unix.NUD_REACHABLE != 0:
+		return ""
+	}
+	return fmt.Sprintf("state=%#x", s)
+}
+
+// fdbFlagNames are the flags bridge prints, in its order (fdb_print_flags).
+func fdbFlagNames(f *netlink.FDB) []string {
+	out := []string{}
+	for _, fl := range []struct {
+		on   bool
+		name string
+	}{
+		{f.Flags&unix.NTF_SELF != 0, "self"},
+		{f.Flags&unix.NTF_ROUTER != 0, "router"},
+		{f.Flags&unix.NTF_EXT_LEARNED != 0, "extern_learn"},
+		{f.Flags&unix.NTF_OFFLOADED != 0, "offload"},
+		{f.Flags&unix.NTF_MASTER != 0, "master"},
+		{f.Flags&netlink.NeighFlagSticky != 0, "sticky"},
+		{f.FlagsExt&netlink.NeighFlagExtLocked != 0, "locked"},
+	} {
+		if fl.on {
+			out = append(out, fl.name)
+		}
+	}
+	return out
+}
+
+// writeFDB writes an entry as `bridge -j fdb show` does (fdb_print in
+// iproute2's bridge/fdb.c), key for key, in its order.
+func writeFDB(j *jsonOut, f *netlink.FDB, names *linkNames) {
+	j.openObject("")
+	if len(f.LLAddr) > 0 {
+		j.str("mac", f.LLAddr.String())
+	}
+	if f.Index != 0 {
+		j.str("ifname", names.name(f.Index))
+	}
+	if f.Dst.IsValid() {
+		j.addr("dst", f.Dst)
+	}
+	if f.VLAN != 0 {
+		j.uint("vlan", uint64(f.VLAN))
+	}
+	if f.Port != 0 {
+		j.uint("port", uint64(f.Port))
+	}
+	if f.VNI != 0 {
+		j.uint("vni", uint64(f.VNI))
+	}
+	if f.SrcVNI != 0 {
+		j.uint("src_vni", uint64(f.SrcVNI))
+	}
+	if f.Via != 0 {
+		if f.HasLinkNetNSID {
+			j.uint("viaIfIndex", uint64(f.Via))
+		} else {
+			j.str("viaIf", names.name(f.Via))
+		}
+	}
+	if f.NHID != 0 {
+		j.uint("nhid", uint64(f.NHID))
+	}
+	if f.HasLinkNetNSID {
+		j.int("linkNetNsId", int64(f.LinkNetNSID))
+	}
+	j.openArray("flags")
+	for _, fl := range fdbFlagNames(f) {
+		j.str("", fl)
+	}
+	j.closeArray()
+	if f.Master != 0 {
+		j.str("master", names.name(f.Master))
+	}
+	j.str("state", fdbState(f.State))
+	j.closeObject()
+}
+
+// fdbWords are an entry's words as `bridge fdb show` and `bridge monitor
+// fdb` print them, with link names; its MAC address, device, VLAN and
+// remote are its identity.
+func fdbWords(f *netlink.FDB, names *linkNames) words {
+	var w words
+	mac := "none"
+	if len(f.LLAddr) > 0 {
+		mac = f.LLAddr.String()
+	}
+	w.id("mac", mac)
+	w.id("dev", "dev "+names.name(f.Index))
+	if f.Dst.IsValid() {
+		w.id("dst", "dst "+f.Dst.String())
+	}
+	if f.VLAN != 0 {
+		w.id("vlan", "vlan "+strconv.Itoa(int(f.VLAN)))
+	}
+	if f.Port != 0 {
+		w.add("port", strconv.Itoa(int(f.Port)))
+	}
+	if f.VNI != 0 {
+		w.add("vni", strconv.FormatUint(uint64(f.VNI), 10))
+	}
+	if f.SrcVNI != 0 {
+		w.add("src_vni", strconv.FormatUint(uint64(f.SrcVNI), 10))
+	}
+	if f.Via != 0 {
+		if f.HasLinkNetNSID {
+			w.add("via", "ifindex "+strconv.Itoa(f.Via))
+		} else {
+			w.add("via", names.name(f.Via))
+		}
+	}
+	if f.NHID != 0 {
+		w.add("nhid", strconv.FormatUint(uint64(f.NHID), 10))
+	}
+	if f.HasLinkNetNSID {
+		w.add("link-netnsid", strconv.Itoa(int(f.LinkNetNSID)))
+	}
+	for _, fl := range fdbFlagNames(f) {
+		w.flag(fl)
+	}
+	if f.Master != 0 {
+		w.add("master", names.name(f.Master))
+	}
+	if s := fdbState(f.State); s != "" {
+		w.bare("state", s)
+	}
+	return w
+}
+
+// fdbDumpRank is where the kernel's dump puts an entry among those of its
+// device (rtnl_fdb_dump in net/core/rtnetlink.c): on a bridge port, the
+// entries of the bridge's table that point to it (br_fdb_dump) before the
+// port's own; on a bridge, its own address lists (ndo_dflt_fdb_dump) before
+// the entries of its table that point to no port. Of a device's address
+// lists the unicast one comes first.
+func fdbDumpRank(f *netlink.FDB) int {
+	switch {
+	case f.Master > 0 && f.Flags&unix.NTF_SELF == 0 && f.Master != f.Index:
+		return 0
+	case f.Master > 0 && f.Flags&unix.NTF_SELF == 0:
+		return 3
+	case len(f.LLAddr) > 0 && f.LLAddr[0]&1 != 0:
+		return 2
+	}
+	return 1
+}
+
+// fdbSorted returns the entries in the order `bridge fdb show` lists them:
+// by device (in ifindex order, the order of the kernel's device list in a
+// namespace where no link was moved in), then as fdbDumpRank says. Within
+// one device and rank the kernel lists entries in the order of its hash
+// and address lists, which no dump or notification tells; they come by
+// MAC address and VLAN here.
+func fdbSorted(s *ipdb.Snapshot) []*netlink.FDB {
+	out := slices.Collect(s.FDB())
+	slices.SortStableFunc(out, func(a, b *netlink.FDB) int {
+		return cmp.Or(cmp.Compare(a.Index, b.Index), cmp.Compare(fdbDumpRank(a), fdbDumpRank(b)))
+	})
+	return out
+}
+
+func fdbRowsHeader(t *tableOut) {
+	t.header("DEV", "MAC", "VLAN", "DST", "MASTER", "STATE", "FLAGS")
+}
+
+// fdbRow is one entry of the fdb table for people.
+func fdbRow(t *tableOut, f *netlink.FDB, names *linkNames) {
+	t.cell(names.name(f.Index))
+	t.cell(f.LLAddr.String())
+	if f.VLAN != 0 {
+		t.cellUint(uint64(f.VLAN))
+	} else {
+		t.cell("")
+	}
+	if f.Dst.IsValid() {
+		t.cell(f.Dst.String())
+	} else {
+		t.cell("")
+	}
+	if f.Master != 0 {
+		t.cell(names.name(f.Master))
+	} else {
+		t.cell("")
+	}
+	t.cell(fdbState(f.State))
+	t.cell(strings.Join(fdbFlagNames(f), ","))
+	t.endRow()
+}

@@ -1,0 +1,47 @@
+//go:build linux
+
+package oracle
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/ipdb-go/ipdb/netlink"
+)
+
+// Line renders o as the comparators of this package see it: the fields
+// they compare with iproute2, in one canonical line, and nothing that
+// changes by itself (counters, timers, remaining lifetimes, cache-info
+// timestamps, route expiry). Two versions of an object with equal lines
+// differ in nothing ip shows, so an event between them is no change.
+// Links of other indexes are named "ifN".
+func Line(o netlink.Object) string {
+	switch o := o.(type) {
+	case *netlink.Link:
+		m := linkLibFields(o, nil)
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var b strings.Builder
+		fmt.Fprintf(&b, "link %d", o.Index)
+		for _, k := range keys {
+			fmt.Fprintf(&b, " %s=%q", k, m[k])
+		}
+		return b.String()
+	case *netlink.Addr:
+		return fmt.Sprintf("addr dev %d family %d %s peer %v brd %v any %v scope %d label %q flags %#x metric %d proto %d",
+			o.Index, o.Family, o.Prefix, o.Peer, o.Broadcast, o.Anycast, o.Scope, o.Label, o.Flags, o.Metric, o.Proto)
+	case *netlink.Route:
+		return routeStripExpires(routeLibLine(o))
+	case *netlink.Neigh:
+		return neighLibLine(o, nil)
+	case *netlink.FDB:
+		return fdbLibLine(o, nil)
+	case *netlink.Rule:
+		return ruleLibLine(o)
+	}
+	return fmt.Sprintf("%T %v", o, o)
+}

@@ -1,0 +1,191 @@
+package ipdb
+
+import (
+	"context"
+	"encoding/binary"
+	"iter"
+	"reflect"
+
+	"github.com/hashicorp/go-memdb"
+	"github.com/ipdb-go/ipdb/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Key tags of the two kinds of FDB entries: those of a bridge's table and
+// those of a device's own table.
+const (
+	fdbTagMaster = 'M'
+	fdbTagSelf   = 'S'
+)
+
+// fdbMasterEntry reports whether f is an entry of a bridge's forwarding
+// table (fdb_fill_info in net/bridge/br_fdb.c always sends NDA_MASTER and
+// never NTF_SELF), as opposed to a device's own table: its address lists
+// (ndo_dflt_fdb_dump in net/core/rtnetlink.c) or a vxlan device's remotes
+// (vxlan_fdb_info in drivers/net/vxlan/vxlan_core.c), sent with NTF_SELF.
+func fdbMasterEntry(f *netlink.FDB) bool {
+	return f.Master > 0 && f.Flags&unix.NTF_SELF == 0
+}
+
+// fdbOwner is the link whose table holds f: the bridge for entries of a
+// bridge's table, the device itself for its own entries.
+func fdbOwner(f *netlink.FDB) uint32 {
+	if fdbMasterEntry(f) {
+		return uint32(f.Master)
+	}
+	return uint32(f.Index)
+}
+
+// fdbKeyPrefix appends the leading part of an FDB key: the owner, the
+// table (bridge or self), the MAC address and the VLAN, and for a device's
+// own table the source VNI. It is the whole key of a bridge's entry and
+// the identity of a vxlan entry's list of remotes.
+func fdbKeyPrefix(b []byte, f *netlink.FDB) []byte {
+	b = appendU32(b, fdbOwner(f))
+	if fdbMasterEntry(f) {
+		b = append(b, fdbTagMaster)
+	} else {
+		b = append(b, fdbTagSelf)
+	}
+	b = append(b, uint8(len(f.LLAddr)))
+	b = append(b, f.LLAddr...)
+	b = binary.BigEndian.AppendUint16(b, f.VLAN)
+	if fdbMasterEntry(f) {
+		return b
+	}
+	return appendU32(b, f.SrcVNI)
+}
+
+// fdbKey is an FDB entry's identity, as the kernel finds entries:
+//
+//   - A bridge's entry (bridge, MAC, VLAN): br_fdb_find in
+//     net/bridge/br_fdb.c looks entries up by struct net_bridge_fdb_key
+//     {addr, vlan_id} in the bridge's hash table. The port is not part of
+//     it: when a MAC address moves to another port (learning, or `bridge
+//     fdb replace`), br_fdb_update and fdb_add_entry change the entry's
+//     dst and send one RTM_NEWNEIGH with the new port, and no
+//     RTM_DELNEIGH for the old one.
+//   - A device's own entry (device, MAC, VLAN, source VNI, and for vxlan
+//     the remote: dst, port, VNI, via): a device's address list holds an
+//     address once (__hw_addr_add_ex in net/core/dev_addr_lists.c);
+//     vxlan finds an entry by (MAC, source VNI) (vxlan_find_mac in
+//     drivers/net/vxlan/vxlan_core.c) and keeps a list of remotes in it,
+//     each identified by (ip, port, vni, ifindex) (vxlan_fdb_find_rdst);
+//     every remote is dumped and announced as an entry of its own. A
+//     nexthop id (NDA_NH_ID) replaces the remotes and is not part of the
+//     identity: `bridge fdb replace` changes it in place.
+func fdbKey(f *netlink.FDB) []byte {
+	b := fdbKeyPrefix(make([]byte, 0, 64), f)
+	if fdbMasterEntry(f) {
+		return b
+	}
+	b = appendAddr(b, f.Dst)
+	b = binary.BigEndian.AppendUint16(b, f.Port)
+	b = appendU32(b, f.VNI)
+	return appendU32(b, uint32(f.Via))
+}
+
+var fdbSpec = kindSpec{
+	kind:  netlink.KindFDB,
+	table: "fdb",
+	key: func(o netlink.Object) []byte {
+		f := o.(*netlink.FDB)
+		if f.Index <= 0 || f.Family != unix.AF_BRIDGE {
+			return nil
+		}
+		return fdbKey(f)
+	},
+	keep: func(opts *options, o netlink.Object) bool { return opts.keepFamily(unix.AF_BRIDGE) },
+	dump: func(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error {
+		return c.FDBDump(ctx, &netlink.FDBFilter{Index: int(s.ifindex)}, func(f *netlink.FDB) error { return fn(f) })
+	},
+	equal: func(a, b netlink.Object) bool {
+		// Ages, and the reachable or stale state the kernel derives from
+		// them, are not a change of the entry.
+		return reflect.DeepEqual(a.(*netlink.FDB).Stable(), b.(*netlink.FDB).Stable())
+	},
+}
+
+// fdbInScope reports whether f is among the entries an FDB dump limited to
+// s returns: the kernel filters by the port or device (ndm_ifindex).
+func fdbInScope(f *netlink.FDB, s scope) bool {
+	return s.ifindex == 0 || uint32(f.Index) == s.ifindex
+}
+
+// fdbJob re-reads the FDB entries of link ifindex (as port or device).
+func fdbJob(ifindex int) reconcileJob {
+	return reconcileJob{kind: netlink.KindFDB, s: scope{ifindex: uint32(ifindex)}}
+}
+
+// fdbRemote reports whether f is one remote of a vxlan entry, whose
+// siblings the kernel may have changed silently (see fdbSiblings).
+func fdbRemote(f *netlink.FDB) bool {
+	return !fdbMasterEntry(f) && (f.Dst.IsValid() || f.Via != 0 || f.Port != 0 || f.VNI != 0)
+}
+
+// fdbSiblings adds re-reads of vxlan entries whose remotes may have
+// changed without a notification, checked on the committed state after a
+// batch: `bridge fdb replace` of a vxlan entry replaces its first remote
+// in place (vxlan_fdb_replace in drivers/net/vxlan/vxlan_core.c) and
+// announces only the new remote, so when an entry has another remote than
+// the one just announced, the whole entry is read again.
+func fdbSiblings(state *memdb.Txn, added []*netlink.FDB, fx *effects) {
+	for _, f := range added {
+		prefix := fdbKeyPrefix(nil, f)
+		it, err := state.Get(fdbSpec.table, "id_prefix", prefix)
+		if err != nil {
+			continue
+		}
+		n := 0
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			n++
+		}
+		if n > 1 {
+			fx.now = append(fx.now, reconcileJob{kind: netlink.KindFDB,
+				s: scope{ifindex: uint32(f.Index)}, keyPrefix: string(prefix)})
+		}
+	}
+}
+
+// deleteFDBOf removes, inside w, the FDB entries a deleted link takes with
+// it: those on it (as port or device) and those of its table if it was a
+// bridge.
+func deleteFDBOf(w *writer, ifindex uint32, changes []Change) []Change {
+	it, err := w.txn.Get(fdbSpec.table, "id")
+	if err != nil {
+		return changes
+	}
+	var gone []netlink.Object
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if f := raw.(*netlink.FDB); uint32(f.Index) == ifindex || uint32(f.Master) == ifindex {
+			gone = append(gone, f)
+		}
+	}
+	for _, o := range gone {
+		_ = w.remove(&fdbSpec, o)
+		changes = append(changes, Change{Kind: netlink.KindFDB, Op: OpDelete, Old: o})
+	}
+	return changes
+}
+
+// FDB iterates the forwarding database entries (`bridge fdb show`):
+// grouped by the table that holds them, a bridge's entries by bridge, a
+// device's own entries by device; within a table by MAC address and VLAN.
+func (s *Snapshot) FDB() iter.Seq[*netlink.FDB] {
+	return objects[*netlink.FDB](s, fdbSpec.table, "id")
+}
+
+// FDBOf iterates the forwarding database entries on link index: as bridge
+// port (entries of its bridge's table that point to it) or as device (its
+// own entries, with unix.NTF_SELF, and for a bridge the entries of its own
+// addresses), as `bridge fdb show brport DEV` lists them. It scans the
+// table: entries carry no per-link index.
+func (s *Snapshot) FDBOf(index int) iter.Seq[*netlink.FDB] {
+	return func(yield func(*netlink.FDB) bool) {
+		for f := range s.FDB() {
+			if f.Index == index && !yield(f) {
+				return
+			}
+		}
+	}
+}

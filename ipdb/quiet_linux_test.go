@@ -1,0 +1,81 @@
+package ipdb_test
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/ipdb-go/ipdb/internal/dbtest"
+	"github.com/ipdb-go/ipdb/internal/nstest"
+)
+
+// TestQuietNamespace: a namespace where nothing changes produces no
+// events. Bridges and bridge ports report timers that count down in every
+// message, links report counters, addresses their remaining lifetimes:
+// none of these is a change, and none may start a re-read that finds one.
+func TestQuietNamespace(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		for _, k := range []string{"all", "default"} {
+			// No duplicate address detection: its end is a real change.
+			sysctl(t, ns, "net/ipv6/conf/"+k+"/accept_dad", "0")
+		}
+		ns.Batch(
+			"link set lo up",
+			"link add br0 type bridge stp_state 1 forward_delay 200", // STP settles in 4 s
+			"link add br1 type bridge",
+			"link add v0 type veth peer name v1",
+			"link add v2 type veth peer name v3",
+			"link set v0 master br0",
+			"link set v2 master br1",
+			"link add vx0 type vxlan id 42 local 192.0.2.1 dstport 4789",
+			"link add vx6 type vxlan id 43 local 2001:db8::1 dstport 4790",
+			"link add mv0 link v1 type macvlan mode bridge",
+			"tuntap add tap0 mode tap",
+			"link set br0 up", "link set br1 up", "link set v0 up", "link set v1 up",
+			"link set v2 up", "link set v3 up", "link set vx0 up", "link set mv0 up", "link set tap0 up",
+			"addr add 192.0.2.1/24 dev br0",
+			"addr add 2001:db8::1/64 dev br0 nodad",
+			"addr add 198.51.100.1/24 dev mv0 valid_lft 300 preferred_lft 200",
+			"addr add 2001:db8:1::1/64 dev mv0 valid_lft 300 preferred_lft 200 nodad",
+			"route add 203.0.113.0/24 via 192.0.2.254 dev br0",
+			"route add 2001:db8:2::/64 via 2001:db8::fe dev br0",
+			"route add 198.51.100.128/25 dev mv0 table 100 expires 300",
+			"neigh add 192.0.2.7 lladdr 02:00:00:00:00:07 dev br0 nud permanent",
+		)
+		db := dbtest.Open(t, ns)
+		// Let the kernel's own start-up changes (link-local addresses,
+		// carrier, multicast memberships) happen and be followed first.
+		settle(t, ns, db, "the set-up")
+		time.Sleep(6 * time.Second)
+		rev := db.Revision()
+		const quiet = 10 * time.Second
+		time.Sleep(quiet)
+		changes, _, _, err := db.ChangesSince(rev, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(changes) > 0 {
+			var b strings.Builder
+			for i, c := range changes {
+				if i == 20 {
+					fmt.Fprintf(&b, "... and %d more\n", len(changes)-i)
+					break
+				}
+				fmt.Fprintf(&b, "rev %d %s %s: %s\n", c.Rev, c.Op, c.Kind, cmp.Diff(c.Old, c.New, cmp.Exporter(func(reflect.Type) bool { return true })))
+			}
+			t.Fatalf("%d events in %v of a quiet namespace (stats %+v):\n%s", len(changes), quiet, db.Stats(), b.String())
+		}
+	})
+}
+
+// sysctl sets /proc/sys/KEY to value inside ns.
+func sysctl(t *testing.T, ns *nstest.NS, key, value string) {
+	t.Helper()
+	if err := ns.Do(func() error { return os.WriteFile("/proc/sys/"+key, []byte(value), 0) }); err != nil {
+		t.Fatal(err)
+	}
+}
