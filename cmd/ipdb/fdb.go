@@ -7,7 +7,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/ipdb-go/ipdb/ipdb"
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
@@ -52,124 +51,131 @@ func fdbFlagNames(f *netlink.FDB) []string {
 	return out
 }
 
-// fdbJSON renders an entry as `bridge -j fdb show` does, key for key.
-func fdbJSON(f *netlink.FDB, name names) object {
-	var o object
+// writeFDB writes an entry as `bridge -j fdb show` does (fdb_print in
+// iproute2's bridge/fdb.c), key for key, in its order.
+func writeFDB(j *jsonOut, f *netlink.FDB, names *linkNames) {
+	j.openObject("")
 	if len(f.LLAddr) > 0 {
-		o.set("mac", f.LLAddr.String())
+		j.str("mac", f.LLAddr.String())
 	}
 	if f.Index != 0 {
-		o.set("ifname", name(f.Index))
+		j.str("ifname", names.name(f.Index))
 	}
 	if f.Dst.IsValid() {
-		o.set("dst", f.Dst.String())
+		j.addr("dst", f.Dst)
 	}
 	if f.VLAN != 0 {
-		o.set("vlan", f.VLAN)
+		j.uint("vlan", uint64(f.VLAN))
 	}
 	if f.Port != 0 {
-		o.set("port", f.Port)
+		j.uint("port", uint64(f.Port))
 	}
 	if f.VNI != 0 {
-		o.set("vni", f.VNI)
+		j.uint("vni", uint64(f.VNI))
 	}
 	if f.SrcVNI != 0 {
-		o.set("src_vni", f.SrcVNI)
+		j.uint("src_vni", uint64(f.SrcVNI))
 	}
 	if f.Via != 0 {
 		if f.HasLinkNetNSID {
-			o.set("viaIfIndex", f.Via)
+			j.uint("viaIfIndex", uint64(f.Via))
 		} else {
-			o.set("viaIf", name(f.Via))
+			j.str("viaIf", names.name(f.Via))
 		}
 	}
 	if f.NHID != 0 {
-		o.set("nhid", f.NHID)
+		j.uint("nhid", uint64(f.NHID))
 	}
 	if f.HasLinkNetNSID {
-		o.set("linkNetNsId", f.LinkNetNSID)
+		j.int("linkNetNsId", int64(f.LinkNetNSID))
 	}
-	o.set("flags", fdbFlagNames(f))
+	j.openArray("flags")
+	for _, fl := range fdbFlagNames(f) {
+		j.str("", fl)
+	}
+	j.closeArray()
 	if f.Master != 0 {
-		o.set("master", name(f.Master))
+		j.str("master", names.name(f.Master))
 	}
-	o.set("state", fdbState(f.State))
-	return o
+	j.str("state", fdbState(f.State))
+	j.closeObject()
 }
 
-// fdbText is an entry as `bridge fdb show` and `bridge monitor fdb` print
-// it.
-func fdbText(f *netlink.FDB, name names) string {
-	var b strings.Builder
-	b.WriteString(f.LLAddr.String())
-	fmt.Fprintf(&b, " dev %s", name(f.Index))
+// fdbWords are an entry's words as `bridge fdb show` and `bridge monitor
+// fdb` print them, with link names; its MAC address, device, VLAN and
+// remote are its identity.
+func fdbWords(f *netlink.FDB, names *linkNames) words {
+	var w words
+	mac := "none"
+	if len(f.LLAddr) > 0 {
+		mac = f.LLAddr.String()
+	}
+	w.id("mac", mac)
+	w.id("dev", "dev "+names.name(f.Index))
 	if f.Dst.IsValid() {
-		fmt.Fprintf(&b, " dst %s", f.Dst)
+		w.id("dst", "dst "+f.Dst.String())
 	}
 	if f.VLAN != 0 {
-		fmt.Fprintf(&b, " vlan %d", f.VLAN)
+		w.id("vlan", "vlan "+strconv.Itoa(int(f.VLAN)))
 	}
 	if f.Port != 0 {
-		fmt.Fprintf(&b, " port %d", f.Port)
+		w.add("port", strconv.Itoa(int(f.Port)))
 	}
 	if f.VNI != 0 {
-		fmt.Fprintf(&b, " vni %d", f.VNI)
+		w.add("vni", strconv.FormatUint(uint64(f.VNI), 10))
 	}
 	if f.SrcVNI != 0 {
-		fmt.Fprintf(&b, " src_vni %d", f.SrcVNI)
+		w.add("src_vni", strconv.FormatUint(uint64(f.SrcVNI), 10))
 	}
 	if f.Via != 0 {
 		if f.HasLinkNetNSID {
-			fmt.Fprintf(&b, " via ifindex %d", f.Via)
+			w.add("via", "ifindex "+strconv.Itoa(f.Via))
 		} else {
-			fmt.Fprintf(&b, " via %s", name(f.Via))
+			w.add("via", names.name(f.Via))
 		}
 	}
 	if f.NHID != 0 {
-		fmt.Fprintf(&b, " nhid %d", f.NHID)
+		w.add("nhid", strconv.FormatUint(uint64(f.NHID), 10))
 	}
 	if f.HasLinkNetNSID {
-		fmt.Fprintf(&b, " link-netnsid %d", f.LinkNetNSID)
+		w.add("link-netnsid", strconv.Itoa(int(f.LinkNetNSID)))
 	}
 	for _, fl := range fdbFlagNames(f) {
-		b.WriteString(" " + fl)
+		w.flag(fl)
 	}
 	if f.Master != 0 {
-		fmt.Fprintf(&b, " master %s", name(f.Master))
+		w.add("master", names.name(f.Master))
 	}
 	if s := fdbState(f.State); s != "" {
-		b.WriteString(" " + s)
+		w.bare("state", s)
 	}
-	return b.String()
+	return w
 }
 
-// fdbsJSON renders the FDB as `bridge -j fdb show` does, in its order.
-func fdbsJSON(s *ipdb.Snapshot) []object {
-	name := snapshotNames(s)
-	out := []object{}
-	for _, f := range s.FDBListed() {
-		out = append(out, fdbJSON(f, name))
-	}
-	return out
+func fdbRowsHeader(t *tableOut) {
+	t.header("DEV", "MAC", "VLAN", "DST", "MASTER", "STATE", "FLAGS")
 }
 
-// fdbRows are the rows of the fdb table for people: a header, then one row
-// per entry.
-func fdbRows(s *ipdb.Snapshot, name names) [][]string {
-	rows := [][]string{{"DEV", "MAC", "VLAN", "DST", "MASTER", "STATE", "FLAGS"}}
-	for _, f := range s.FDBListed() {
-		vlan, dst, master := "", "", ""
-		if f.VLAN != 0 {
-			vlan = strconv.Itoa(int(f.VLAN))
-		}
-		if f.Dst.IsValid() {
-			dst = f.Dst.String()
-		}
-		if f.Master != 0 {
-			master = name(f.Master)
-		}
-		rows = append(rows, []string{name(f.Index), f.LLAddr.String(), vlan, dst, master,
-			fdbState(f.State), strings.Join(fdbFlagNames(f), ",")})
+// fdbRow is one entry of the fdb table for people.
+func fdbRow(t *tableOut, f *netlink.FDB, names *linkNames) {
+	t.cell(names.name(f.Index))
+	t.cell(f.LLAddr.String())
+	if f.VLAN != 0 {
+		t.cellUint(uint64(f.VLAN))
+	} else {
+		t.cell("")
 	}
-	return rows
+	if f.Dst.IsValid() {
+		t.cell(f.Dst.String())
+	} else {
+		t.cell("")
+	}
+	if f.Master != 0 {
+		t.cell(names.name(f.Master))
+	} else {
+		t.cell("")
+	}
+	t.cell(fdbState(f.State))
+	t.cell(strings.Join(fdbFlagNames(f), ","))
+	t.endRow()
 }

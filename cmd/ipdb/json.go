@@ -2,11 +2,12 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
-	"fmt"
-	"net"
+	"io"
 	"net/netip"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -14,11 +15,20 @@ import (
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
-// This file renders cached objects as the JSON `ip -j` prints, with ip's
-// field names, value formats and key order, so that a user can diff the two.
+// This file renders addresses, routes, neighbours and rules as `ip -j`
+// (iproute2 6.1) prints them: print_addrinfo (ip/ipaddress.c),
+// print_route (ip/iproute.c), print_neigh (ip/ipneigh.c) and print_rule
+// (ip/iprule.c), key for key, in their order, with their value formats.
+// render_link.go does the same for links. Keys ip never prints are
+// ipdb's own additions, all named in doc.go; they come after ip's keys.
+//
+// Every writer appends to a jsonOut, so that show (streaming a kernel
+// dump), serve and monitor (rendering from the cache) share one renderer
+// and can never disagree.
 
-// object is a JSON object that keeps its keys in insertion order, as ip
-// prints them.
+// object is a JSON object that keeps its keys in insertion order. It is
+// the decoded form of what the renderer wrote, for callers that pick
+// single fields (lookup's text output).
 type object []field
 
 type field struct {
@@ -47,8 +57,7 @@ func (o object) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		k, _ := json.Marshal(f.key)
-		b.Write(k)
+		b.Write(appendJSONString(nil, f.key))
 		b.WriteByte(':')
 		v, err := json.Marshal(f.value)
 		if err != nil {
@@ -60,18 +69,38 @@ func (o object) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// decodeObject reads one rendered JSON object back into an object with
+// its keys in order; numbers stay json.Number, nested values are generic.
+func decodeObject(b []byte) (object, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if _, err := d.Token(); err != nil { // {
+		return nil, err
+	}
+	var o object
+	for d.More() {
+		t, err := d.Token()
+		if err != nil {
+			return nil, err
+		}
+		var v any
+		if err := d.Decode(&v); err != nil {
+			return nil, err
+		}
+		o.set(t.(string), v)
+	}
+	return o, nil
+}
+
 // names resolves interface indexes to names, as ip does ("if%d" when the
 // index is unknown).
 type names func(index int) string
 
-func snapshotNames(s *ipdb.Snapshot) names {
-	return func(index int) string {
-		if l, err := s.LinkByIndex(index); err == nil {
-			return l.Name
-		}
-		return "if" + strconv.Itoa(index)
-	}
-}
+// snapshotLinks returns the link names of a snapshot, looked up as
+// they are needed.
+func snapshotLinks(s *ipdb.Snapshot) *linkNames { return newLinkNames(s) }
+
+func snapshotNames(s *ipdb.Snapshot) names { return snapshotLinks(s).name }
 
 // linkTypeNames are ip's names of the ARPHRD_* link types (ll_types.c).
 var linkTypeNames = map[uint16]string{
@@ -95,193 +124,11 @@ func linkTypeName(t uint16) string {
 	return "[" + strconv.Itoa(int(t)) + "]"
 }
 
-// hwAddr formats a link-layer address as ip does: colon-separated hex, or
-// an IP address for IP tunnels.
-func hwAddr(t uint16, a net.HardwareAddr) string {
-	switch t {
-	case unix.ARPHRD_TUNNEL, unix.ARPHRD_SIT, unix.ARPHRD_IPGRE, unix.ARPHRD_TUNNEL6, unix.ARPHRD_IP6GRE:
-		if ip, ok := netip.AddrFromSlice(a); ok {
-			return ip.String()
-		}
-	}
-	return a.String()
-}
-
-var linkModeNames = []string{"DEFAULT", "DORMANT", "TESTING"}
-
-// linkHeader renders the fields `ip -j link` and `ip -j addr` share;
-// withMode adds linkmode, which only `ip link` prints.
-func linkHeader(l *netlink.Link, name names, withMode bool) object {
-	var o object
-	o.set("ifindex", l.Index)
-	if l.ParentIndex != 0 {
-		if l.LinkNetNSID == nil {
-			o.set("link", name(l.ParentIndex))
-		} else {
-			o.set("link_index", l.ParentIndex)
-		}
-	}
-	o.set("ifname", l.Name)
-	flags := netlink.LinkFlagNames(l.Flags)
-	if flags == nil {
-		flags = []string{}
-	}
-	o.set("flags", flags)
-	o.set("mtu", l.MTU)
-	if l.Qdisc != "" {
-		o.set("qdisc", l.Qdisc)
-	}
-	if l.Master != 0 {
-		o.set("master", name(l.Master))
-	}
-	o.set("operstate", l.OperState.String())
-	if withMode {
-		if int(l.LinkMode) < len(linkModeNames) {
-			o.set("linkmode", linkModeNames[l.LinkMode])
-		} else {
-			o.set("linkmode", strconv.Itoa(int(l.LinkMode)))
-		}
-	}
-	if l.Group == 0 {
-		o.set("group", "default")
-	} else {
-		o.set("group", strconv.FormatUint(uint64(l.Group), 10))
-	}
-	o.set("txqlen", l.TxQueueLen)
-	o.set("link_type", linkTypeName(l.Type))
-	if len(l.Address) > 0 {
-		o.set("address", hwAddr(l.Type, l.Address))
-	}
-	if len(l.PermAddress) > 0 && !bytes.Equal(l.PermAddress, l.Address) {
-		o.set("permaddr", hwAddr(l.Type, l.PermAddress))
-	}
-	if len(l.Broadcast) > 0 {
-		o.set("broadcast", hwAddr(l.Type, l.Broadcast))
-	}
-	if l.LinkNetNSID != nil {
-		o.set("link_netnsid", *l.LinkNetNSID)
-	}
-	return o
-}
-
-// linkJSON renders a link as `ip -j -d link` does, limited to the
-// identity, state and kind of the link (not ip's statistics and limits).
-func linkJSON(l *netlink.Link, name names) object {
-	o := linkHeader(l, name, true)
-	if l.Info != nil && (l.Info.Kind != "" || l.Info.SlaveKind != "") {
-		var info object
-		if l.Info.Kind != "" {
-			info.set("info_kind", l.Info.Kind)
-		}
-		if d := linkDataJSON(l.Info.Data, name); d != nil {
-			info.set("info_data", d)
-		}
-		if l.Info.SlaveKind != "" {
-			info.set("info_slave_kind", l.Info.SlaveKind)
-		}
-		o.set("linkinfo", info)
-	}
-	if l.Alias != "" {
-		o.set("ifalias", l.Alias)
-	}
-	if len(l.AltNames) > 0 {
-		o.set("altnames", l.AltNames)
-	}
-	return o
-}
-
 func boolInt(b bool) int {
 	if b {
 		return 1
 	}
 	return 0
-}
-
-// linkDataJSON renders the kind data ip prints under info_data, for the
-// settings the library decodes, with ip's names.
-func linkDataJSON(d netlink.LinkData, name names) object {
-	var o object
-	switch d := d.(type) {
-	case *netlink.Bridge:
-		if d.ForwardDelay != nil {
-			o.set("forward_delay", *d.ForwardDelay)
-		}
-		if d.HelloTime != nil {
-			o.set("hello_time", *d.HelloTime)
-		}
-		if d.MaxAge != nil {
-			o.set("max_age", *d.MaxAge)
-		}
-		if d.AgeingTime != nil {
-			o.set("ageing_time", *d.AgeingTime)
-		}
-		if d.StpState != nil {
-			o.set("stp_state", *d.StpState)
-		}
-		if d.Priority != nil {
-			o.set("priority", *d.Priority)
-		}
-		if d.VlanFiltering != nil {
-			o.set("vlan_filtering", boolInt(*d.VlanFiltering))
-		}
-		if d.McastSnooping != nil {
-			o.set("mcast_snooping", boolInt(*d.McastSnooping))
-		}
-	case *netlink.Vxlan:
-		o.set("id", d.ID)
-		if d.Group.IsValid() {
-			if d.Group.IsMulticast() {
-				o.set("group", d.Group.String())
-			} else {
-				o.set("remote", d.Group.String())
-			}
-		}
-		if d.Local.IsValid() {
-			o.set("local", d.Local.String())
-		}
-		if d.Link != 0 {
-			o.set("link", name(d.Link))
-		}
-		o.set("port", d.Port)
-		if d.Learning != nil {
-			o.set("learning", *d.Learning)
-		}
-		if d.Ageing != nil {
-			o.set("ageing", *d.Ageing)
-		}
-		if d.UDPCsum != nil {
-			o.set("udp_csum", *d.UDPCsum)
-		}
-	case *netlink.Macvlan:
-		o.set("mode", d.Mode.String())
-	case *netlink.Vlan:
-		switch d.Protocol {
-		case unix.ETH_P_8021AD:
-			o.set("protocol", "802.1ad")
-		default:
-			o.set("protocol", "802.1Q")
-		}
-		o.set("id", d.ID)
-	case *netlink.Vrf:
-		o.set("table", d.Table)
-	case *netlink.Tuntap:
-		o.set("type", d.Type.String())
-		o.set("pi", d.PI)
-		o.set("vnet_hdr", d.VnetHdr)
-		o.set("multi_queue", d.MultiQueue)
-		o.set("persist", d.Persist)
-	case *netlink.Bond:
-		if d.Mode != nil {
-			o.set("mode", d.Mode.String())
-		}
-		if d.MIIMon != nil {
-			o.set("miimon", *d.MIIMon)
-		}
-	}
-	if len(o) == 0 {
-		return nil
-	}
-	return o
 }
 
 func familyName(f uint8) string {
@@ -294,85 +141,171 @@ func familyName(f uint8) string {
 		return "bridge"
 	case unix.AF_MPLS:
 		return "mpls"
+	case unix.AF_PACKET:
+		return "link"
 	}
 	return strconv.Itoa(int(f))
 }
 
-// addrInfoJSON renders one entry of ip's addr_info.
-func addrInfoJSON(a *netlink.Addr) object {
-	var o object
-	o.set("family", familyName(a.Family))
-	o.set("local", a.Prefix.Addr().String())
-	if a.Peer.IsValid() {
-		o.set("address", a.Peer.String())
+// ---- addresses (print_addrinfo) ----
+
+// writeAddrInfo writes one entry of ip's addr_info list.
+func writeAddrInfo(j *jsonOut, a *netlink.Addr) {
+	j.openObject("")
+	writeAddrFields(j, a)
+	j.closeObject()
+}
+
+func writeAddrFields(j *jsonOut, a *netlink.Addr) {
+	switch f := familyName(a.Family); f {
+	case "inet", "inet6", "bridge", "mpls", "link":
+		j.str("family", f)
+	default:
+		j.int("family_index", int64(a.Family))
 	}
-	o.set("prefixlen", a.Prefix.Bits())
+	if a.Prefix.IsValid() {
+		j.str("local", a.Prefix.Addr().String())
+		if a.Peer.IsValid() {
+			j.str("address", a.Peer.String())
+		}
+		j.int("prefixlen", int64(a.Prefix.Bits()))
+		if a.Metric != 0 {
+			j.uint("metric", uint64(a.Metric))
+		}
+	}
 	if a.Broadcast.IsValid() {
-		o.set("broadcast", a.Broadcast.String())
+		j.str("broadcast", a.Broadcast.String())
 	}
 	if a.Anycast.IsValid() {
-		o.set("anycast", a.Anycast.String())
+		j.str("anycast", a.Anycast.String())
 	}
-	o.set("scope", netlink.AddrScopeName(a.Scope))
-	if a.Flags&unix.IFA_F_PERMANENT == 0 {
-		o.set("dynamic", true)
+	j.str("scope", netlink.Scope(a.Scope).String())
+	writeAddrFlags(j, a.Family, a.Flags)
+	if a.Label != "" {
+		j.str("label", a.Label)
 	}
-	for _, n := range netlink.AddrFlagNames(a.Family, a.Flags) {
-		if n != "permanent" {
-			o.set(n, true)
-		}
+	valid, preferred := addrLifetimes(a)
+	j.uint("valid_life_time", uint64(valid))
+	if preferred != 0xffffffff && a.Flags&unix.IFA_F_DEPRECATED != 0 {
+		j.int("preferred_life_time", int64(int32(preferred)))
+	} else {
+		j.uint("preferred_life_time", uint64(preferred))
 	}
-	if a.Label != "" && a.Family == unix.AF_INET {
-		o.set("label", a.Label)
-	}
-	if a.Metric != 0 {
-		o.set("metric", a.Metric)
-	}
-	o.set("valid_life_time", a.ValidLifetime)
-	o.set("preferred_life_time", a.PreferredLifetime)
-	return o
 }
 
-// addrsJSON renders the addresses grouped per link, as `ip -j addr` does:
-// each link's header with an addr_info list (empty for links without
-// addresses).
-func addrsJSON(s *ipdb.Snapshot) []object {
-	name := snapshotNames(s)
-	out := []object{}
-	for l := range s.Links() {
-		o := linkHeader(l, name, false)
-		infos := []object{}
-		for a := range s.AddrsOf(l.Index) {
-			infos = append(infos, addrInfoJSON(a))
-		}
-		o.set("addr_info", infos)
-		out = append(out, o)
+// addrLifetimes are an address's remaining valid and preferred lifetimes
+// in seconds (0xffffffff: forever): for an address the cache holds,
+// counted down to now from its deadlines (netlink.Addr.Remaining; its
+// ValidLifetime and PreferredLifetime are as of the message); for one
+// straight from a dump, which has no deadlines, as received.
+func addrLifetimes(a *netlink.Addr) (valid, preferred uint32) {
+	if a.ValidUntil.IsZero() && a.PreferredUntil.IsZero() {
+		return a.ValidLifetime, a.PreferredLifetime
 	}
-	return out
+	return a.Remaining(time.Now())
 }
 
-func linksJSON(s *ipdb.Snapshot) []object {
-	name := snapshotNames(s)
-	out := []object{}
-	for l := range s.Links() {
-		out = append(out, linkJSON(l, name))
-	}
-	return out
+// ipAddrFlags is ip's ifa_flag_data, in its order.
+var ipAddrFlags = []struct {
+	mask uint32
+	name string
+}{
+	{unix.IFA_F_SECONDARY, "secondary"},
+	{unix.IFA_F_NODAD, "nodad"},
+	{unix.IFA_F_OPTIMISTIC, "optimistic"},
+	{unix.IFA_F_DADFAILED, "dadfailed"},
+	{unix.IFA_F_HOMEADDRESS, "home"},
+	{unix.IFA_F_DEPRECATED, "deprecated"},
+	{unix.IFA_F_TENTATIVE, "tentative"},
+	{unix.IFA_F_PERMANENT, "permanent"},
+	{unix.IFA_F_MANAGETEMPADDR, "mngtmpaddr"},
+	{unix.IFA_F_NOPREFIXROUTE, "noprefixroute"},
+	{unix.IFA_F_MCAUTOJOIN, "autojoin"},
+	{unix.IFA_F_STABLE_PRIVACY, "stable-privacy"},
 }
+
+// writeAddrFlags is print_ifa_flags: "dynamic" where permanent is not set,
+// "temporary" for an IPv6 secondary, unknown bits as "ifa_flags".
+func writeAddrFlags(j *jsonOut, family uint8, flags uint32) {
+	for _, f := range ipAddrFlags {
+		switch {
+		case f.mask == unix.IFA_F_PERMANENT:
+			if flags&f.mask == 0 {
+				j.boolean("dynamic", true)
+			}
+		case flags&f.mask != 0:
+			if f.mask == unix.IFA_F_SECONDARY && family == unix.AF_INET6 {
+				j.boolean("temporary", true)
+			} else {
+				j.boolean(f.name, true)
+			}
+		}
+		flags &^= f.mask
+	}
+	if flags != 0 {
+		s := strconv.FormatUint(uint64(flags), 16)
+		if len(s) < 2 {
+			s = "0" + s
+		}
+		j.str("ifa_flags", s)
+	}
+}
+
+// writeAddrLink writes one link of `ip -j addr show`: its header and its
+// addresses under addr_info.
+func writeAddrLink(j *jsonOut, l *netlink.Link, names *linkNames, addrs []*netlink.Addr) {
+	j.openObject("")
+	writeLinkHeader(j, l, names, false, false)
+	writeLinkTail(j, l, false)
+	j.openArray("addr_info")
+	for _, a := range addrs {
+		writeAddrInfo(j, a)
+	}
+	j.closeArray()
+	j.closeObject()
+}
+
+// ---- routes (print_route) ----
 
 // prefixString prints a destination as ip does: "default" for /0, the bare
 // address for a host prefix.
 func prefixString(p netip.Prefix) string {
-	if !p.IsValid() {
-		return "default"
-	}
-	if p.Bits() == 0 {
+	if !p.IsValid() || p.Bits() == 0 {
 		return "default"
 	}
 	if p.Bits() == p.Addr().BitLen() {
 		return p.Addr().String()
 	}
 	return p.String()
+}
+
+// appendPrefix appends prefixString(p) without allocating.
+func appendPrefix(b []byte, p netip.Prefix) []byte {
+	if !p.IsValid() || p.Bits() == 0 {
+		return append(b, "default"...)
+	}
+	b = p.Addr().AppendTo(b)
+	if p.Bits() != p.Addr().BitLen() {
+		b = append(b, '/')
+		b = strconv.AppendInt(b, int64(p.Bits()), 10)
+	}
+	return b
+}
+
+// strBytes writes a string value from bytes.
+func (j *jsonOut) strBytes(k string, v []byte) {
+	j.key(k)
+	j.b = append(j.b, '"')
+	j.b = append(j.b, v...) // addresses and numbers: nothing to escape
+	j.b = append(j.b, '"')
+}
+
+// addr writes an address as a string value, without allocating.
+func (j *jsonOut) addr(k string, a netip.Addr) {
+	j.key(k)
+	j.b = append(j.b, '"')
+	j.b = a.AppendTo(j.b)
+	j.b = append(j.b, '"')
 }
 
 var routeFlagNames = []struct {
@@ -383,6 +316,7 @@ var routeFlagNames = []struct {
 	{unix.RTNH_F_ONLINK, "onlink"},
 	{unix.RTNH_F_PERVASIVE, "pervasive"},
 	{unix.RTNH_F_OFFLOAD, "offload"},
+	{unix.RTNH_F_TRAP, "trap"},
 	{unix.RTM_F_NOTIFY, "notify"},
 	{unix.RTNH_F_LINKDOWN, "linkdown"},
 	{unix.RTNH_F_UNRESOLVED, "unresolved"},
@@ -391,348 +325,611 @@ var routeFlagNames = []struct {
 	{unix.RTM_F_OFFLOAD_FAILED, "rt_offload_failed"},
 }
 
-func routeFlags(f uint32) []string {
-	out := []string{}
+// writeRouteFlags is print_rt_flags.
+func writeRouteFlags(j *jsonOut, f uint32) {
+	j.openArray("flags")
 	for _, n := range routeFlagNames {
 		if f&n.bit != 0 {
-			out = append(out, n.name)
+			j.str("", n.name)
 		}
 	}
-	return out
+	j.closeArray()
 }
 
-func tableName(t uint32) string {
-	return netlink.TableName(t)
-}
+func tableName(t uint32) string { return ipNames().tableName(t) }
 
-func gatewayFields(o *object, family uint8, gw netip.Addr) {
+// writeGateway writes "gateway", or "via" for a gateway of another family
+// (RTA_VIA).
+func writeGateway(j *jsonOut, family uint8, gw netip.Addr) {
 	if !gw.IsValid() {
 		return
 	}
 	if (family == unix.AF_INET) != gw.Is4() {
-		var via object
-		via.set("family", familyName(addrFamily(gw)))
-		via.set("host", gw.String())
-		o.set("via", via)
+		j.openObject("via")
+		if gw.Is4() {
+			j.str("family", "inet")
+		} else {
+			j.str("family", "inet6")
+		}
+		j.addr("host", gw)
+		j.closeObject()
 		return
 	}
-	o.set("gateway", gw.String())
+	j.addr("gateway", gw)
 }
 
-func addrFamily(a netip.Addr) uint8 {
-	if a.Is4() {
-		return unix.AF_INET
+// writeFlow is print_rta_flow.
+func writeFlow(j *jsonOut, flow uint32) {
+	to, from := flow&0xffff, flow>>16
+	j.openObject("flow")
+	if from != 0 {
+		j.str("from", ipNames().realmName(from))
 	}
-	return unix.AF_INET6
+	j.str("to", ipNames().realmName(to))
+	j.closeObject()
 }
 
-var prefNames = map[uint8]string{netlink.PrefMedium: "medium", netlink.PrefHigh: "high", netlink.PrefLow: "low"}
+// writeRoute writes one route as `ip -j route show table all` does.
+func writeRoute(j *jsonOut, r *netlink.Route, names *linkNames) {
+	j.openObject("")
+	writeRouteFields(j, r, names)
+	j.closeObject()
+}
 
-// routeJSON renders a route as `ip -j route show table all` does (the main
-// table is the one without a "table" key).
-func routeJSON(r *netlink.Route, name names) object {
-	var o object
+func writeRouteFields(j *jsonOut, r *netlink.Route, names *linkNames) {
+	x := r.Extra
 	if r.Type != netlink.RouteUnicast {
-		o.set("type", r.Type.String())
+		if r.Type == 0 {
+			j.str("type", "none")
+		} else {
+			j.str("type", r.Type.String())
+		}
 	}
-	o.set("dst", prefixString(r.Dst))
-	if r.Extra != nil && r.Extra.Src.IsValid() && r.Extra.Src.Bits() > 0 {
-		o.set("from", prefixString(r.Extra.Src))
+	j.key("dst")
+	j.b = append(j.b, '"')
+	j.b = appendPrefix(j.b, r.Dst)
+	j.b = append(j.b, '"')
+	if x != nil && x.Src.IsValid() && x.Src.Bits() > 0 {
+		j.strBytes("from", appendPrefix(nil, x.Src))
 	}
-	if r.Extra != nil && r.Extra.NHID != 0 {
-		o.set("nhid", r.Extra.NHID)
+	if x != nil && x.NHID != 0 {
+		j.uint("nhid", uint64(x.NHID))
 	}
-	gatewayFields(&o, r.Family, r.Gateway)
+	if r.TOS != 0 {
+		j.str("tos", ipNames().dsfieldName(r.TOS))
+	}
+	writeGateway(j, r.Family, r.Gateway)
 	if r.OIF != 0 {
-		o.set("dev", name(int(r.OIF)))
+		j.str("dev", names.name(int(r.OIF)))
 	}
-	if r.Table != unix.RT_TABLE_MAIN {
-		o.set("table", tableName(r.Table))
+	if r.Table != 0 && r.Table != unix.RT_TABLE_MAIN {
+		j.str("table", tableName(r.Table))
 	}
-	if r.Protocol != netlink.ProtoBoot {
-		o.set("protocol", r.Protocol.String())
-	}
-	if r.Scope != netlink.ScopeUniverse {
-		o.set("scope", r.Scope.String())
+	if r.Flags&unix.RTM_F_CLONED == 0 {
+		if r.Protocol != netlink.ProtoBoot {
+			j.str("protocol", ipNames().protoName(uint8(r.Protocol)))
+		}
+		if r.Scope != netlink.ScopeUniverse {
+			j.str("scope", r.Scope.String())
+		}
 	}
 	if r.PrefSrc.IsValid() {
-		o.set("prefsrc", r.PrefSrc.String())
+		j.addr("prefsrc", r.PrefSrc)
 	}
 	if r.Priority != 0 || r.Family == unix.AF_INET6 {
-		o.set("metric", r.Priority)
+		j.uint("metric", uint64(r.Priority))
 	}
-	o.set("flags", routeFlags(r.Flags))
-	if r.Extra != nil && r.Extra.Metrics != nil {
-		if m := metricsJSON(r.Extra.Metrics); len(m) > 0 {
-			o.set("metrics", []object{m})
+	writeRouteFlags(j, r.Flags)
+	if x != nil {
+		if x.Mark != 0 {
+			j.uint("mark", uint64(x.Mark))
+		}
+		if x.Flow != 0 {
+			writeFlow(j, x.Flow)
+		}
+		if x.UID != 0 {
+			j.uint("uid", uint64(x.UID))
+		}
+		if ci := x.CacheInfo; r.Family == unix.AF_INET || r.Family == unix.AF_INET6 {
+			if ci.Expires != 0 {
+				// What is left now (the cache keeps a deadline; a
+				// dumped route has none and says what it received),
+				// in seconds as ip prints it (clock ticks / USER_HZ).
+				j.int("expires", int64(r.ExpiresLeft(time.Now())/100))
+			}
+			if ci.Error != 0 {
+				j.uint("error", uint64(ci.Error))
+			}
+			if ci.ID != 0 {
+				j.str("ipid", "0x"+leftPad(strconv.FormatUint(uint64(ci.ID), 16), 4))
+			}
+			if ci.TS != 0 || ci.TSAge != 0 {
+				j.hex("ts", uint64(ci.TS))
+				j.uint("tsage", uint64(ci.TSAge))
+			}
+		}
+		if x.Metrics != nil {
+			writeMetrics(j, x.Metrics)
+		}
+		if x.IIF != 0 {
+			j.str("iif", names.name(int(x.IIF)))
+		}
+	}
+	if r.Family == unix.AF_INET6 {
+		switch r.Pref {
+		case netlink.PrefLow:
+			j.str("pref", "low")
+		case netlink.PrefMedium:
+			j.str("pref", "medium")
+		case netlink.PrefHigh:
+			j.str("pref", "high")
+		default:
+			j.uint("pref", uint64(r.Pref))
 		}
 	}
 	if len(r.Multipath) > 0 {
-		hops := make([]object, 0, len(r.Multipath))
+		j.openArray("nexthops")
 		for i := range r.Multipath {
 			nh := &r.Multipath[i]
-			var h object
-			gatewayFields(&h, r.Family, nh.Gateway)
-			if nh.IfIndex != 0 {
-				h.set("dev", name(int(nh.IfIndex)))
+			j.openObject("")
+			writeGateway(j, r.Family, nh.Gateway)
+			if b, ok := linkAttr(nh.Unknown, unix.RTA_FLOW); ok && len(b) >= 4 {
+				writeFlow(j, binary.NativeEndian.Uint32(b))
 			}
-			h.set("weight", nh.Weight())
-			h.set("flags", routeFlags(uint32(nh.Flags)))
-			hops = append(hops, h)
+			j.str("dev", names.name(int(nh.IfIndex)))
+			j.int("weight", int64(nh.Weight()))
+			writeRouteFlags(j, uint32(nh.Flags))
+			j.closeObject()
 		}
-		o.set("nexthops", hops)
+		j.closeArray()
 	}
-	if r.Family == unix.AF_INET6 {
-		if n, ok := prefNames[r.Pref]; ok {
-			o.set("pref", n)
-		}
-	}
-	return o
 }
 
-// metricsJSON renders RTA_METRICS as ip does; a locked metric is printed
-// as ["lock", value].
-func metricsJSON(m *netlink.RouteMetrics) object {
-	var o object
-	add := func(rtax int, v uint32) {
-		if v == 0 {
-			return
-		}
-		n := netlink.MetricName(uint16(rtax))
-		if m.Lock&(1<<rtax) != 0 {
-			o.set(n, []any{"lock", v})
-			return
-		}
-		o.set(n, v)
+func leftPad(s string, n int) string {
+	for len(s) < n {
+		s = "0" + s
 	}
-	add(unix.RTAX_MTU, m.MTU)
-	add(unix.RTAX_WINDOW, m.Window)
-	add(unix.RTAX_RTT, m.RTT)
-	add(unix.RTAX_RTTVAR, m.RTTVar)
-	add(unix.RTAX_SSTHRESH, m.SSThresh)
-	add(unix.RTAX_CWND, m.CWnd)
-	add(unix.RTAX_ADVMSS, m.AdvMSS)
-	add(unix.RTAX_REORDERING, m.Reordering)
-	add(unix.RTAX_HOPLIMIT, m.HopLimit)
-	add(unix.RTAX_INITCWND, m.InitCwnd)
-	add(unix.RTAX_FEATURES, m.Features)
-	add(unix.RTAX_RTO_MIN, m.RTOMin)
-	add(unix.RTAX_INITRWND, m.InitRwnd)
-	add(unix.RTAX_QUICKACK, m.QuickAck)
-	if m.CCAlgo != "" {
-		o.set("congctl", m.CCAlgo)
-	}
-	add(unix.RTAX_FASTOPEN_NO_COOKIE, m.FastOpenNoCookie)
-	return o
+	return s
 }
 
-func routesJSON(s *ipdb.Snapshot) []object {
-	name := snapshotNames(s)
-	out := []object{}
-	for r := range s.Routes() {
-		if r.Family != unix.AF_INET && r.Family != unix.AF_INET6 {
-			continue
+// ipMetricNames are ip's mx_names, by RTAX_* type.
+var ipMetricNames = [...]string{unix.RTAX_MTU: "mtu", unix.RTAX_WINDOW: "window",
+	unix.RTAX_RTT: "rtt", unix.RTAX_RTTVAR: "rttvar", unix.RTAX_SSTHRESH: "ssthresh",
+	unix.RTAX_CWND: "cwnd", unix.RTAX_ADVMSS: "advmss", unix.RTAX_REORDERING: "reordering",
+	unix.RTAX_HOPLIMIT: "hoplimit", unix.RTAX_INITCWND: "initcwnd", unix.RTAX_FEATURES: "features",
+	unix.RTAX_RTO_MIN: "rto_min", unix.RTAX_INITRWND: "initrwnd", unix.RTAX_QUICKACK: "quickack",
+	unix.RTAX_CC_ALGO: "congctl", unix.RTAX_FASTOPEN_NO_COOKIE: "fastopen_no_cookie"}
+
+// writeMetrics is print_rta_metrics: "metrics":[{...}] in RTAX order, a
+// locked metric printed by its value as ip prints it, then ipdb's own
+// "ipdb_locked": the names of the locked metrics, which ip's JSON drops.
+func writeMetrics(j *jsonOut, m *netlink.RouteMetrics) {
+	j.openArray("metrics")
+	j.openObject("")
+	var locked []string
+	for i := uint16(unix.RTAX_MTU); int(i) < len(ipMetricNames); i++ {
+		lock := m.Lock&(1<<i) != 0
+		if i == unix.RTAX_CC_ALGO {
+			if m.CCAlgo != "" || lock {
+				j.str("congestion", m.CCAlgo)
+			}
+		} else {
+			v := metricValue(m, i)
+			if v == 0 && !lock {
+				continue
+			}
+			if i == unix.RTAX_HOPLIMIT && v == 0xffffffff {
+				continue
+			}
+			switch i {
+			case unix.RTAX_FEATURES:
+				if v&unix.RTAX_FEATURE_ECN != 0 {
+					j.null("ecn")
+				}
+				if v&^unix.RTAX_FEATURE_ECN != 0 {
+					j.hex("features", uint64(v))
+				}
+			case unix.RTAX_RTT:
+				j.uint("rtt", uint64(v/8))
+			case unix.RTAX_RTTVAR:
+				j.uint("rttvar", uint64(v/4))
+			default:
+				j.uint(ipMetricNames[i], uint64(v))
+			}
 		}
-		out = append(out, routeJSON(r, name))
+		if lock {
+			locked = append(locked, ipMetricNames[i])
+		}
 	}
-	return out
+	if len(locked) > 0 {
+		j.openArray("ipdb_locked")
+		for _, n := range locked {
+			j.str("", n)
+		}
+		j.closeArray()
+	}
+	j.closeObject()
+	j.closeArray()
 }
 
-// neighJSON renders an ARP or NDP entry as `ip -j neigh` does.
-func neighJSON(n *netlink.Neigh, name names) object {
-	var o object
-	o.set("dst", n.Dst.String())
-	o.set("dev", name(n.Index))
-	if len(n.LLAddr) > 0 {
-		o.set("lladdr", n.LLAddr.String())
+func metricValue(m *netlink.RouteMetrics, t uint16) uint32 {
+	switch t {
+	case unix.RTAX_MTU:
+		return m.MTU
+	case unix.RTAX_WINDOW:
+		return m.Window
+	case unix.RTAX_RTT:
+		return m.RTT
+	case unix.RTAX_RTTVAR:
+		return m.RTTVar
+	case unix.RTAX_SSTHRESH:
+		return m.SSThresh
+	case unix.RTAX_CWND:
+		return m.CWnd
+	case unix.RTAX_ADVMSS:
+		return m.AdvMSS
+	case unix.RTAX_REORDERING:
+		return m.Reordering
+	case unix.RTAX_HOPLIMIT:
+		return m.HopLimit
+	case unix.RTAX_INITCWND:
+		return m.InitCwnd
+	case unix.RTAX_FEATURES:
+		return m.Features
+	case unix.RTAX_RTO_MIN:
+		return m.RTOMin
+	case unix.RTAX_INITRWND:
+		return m.InitRwnd
+	case unix.RTAX_QUICKACK:
+		return m.QuickAck
+	case unix.RTAX_FASTOPEN_NO_COOKIE:
+		return m.FastOpenNoCookie
 	}
-	for _, f := range netlink.NeighFlagNames(n.Flags) {
-		switch f {
-		case "router", "proxy", "extern_learn", "offload":
-			o.set(f, nil)
+	return 0
+}
+
+// showRoute says whether show and serve list r: IPv4 and IPv6 routes
+// (`ip route` prints no others).
+func showRoute(r *netlink.Route) bool {
+	return r.Family == unix.AF_INET || r.Family == unix.AF_INET6
+}
+
+// ---- neighbours (print_neigh) ----
+
+// writeNeigh writes an ARP or NDP entry as `ip -j neigh show` does.
+func writeNeigh(j *jsonOut, n *netlink.Neigh, names *linkNames) {
+	j.openObject("")
+	if n.Dst.IsValid() {
+		j.addr("dst", n.Dst)
+	}
+	if n.Index != 0 {
+		j.str("dev", names.name(n.Index))
+	}
+	if n.LLAddr != nil {
+		j.str("lladdr", hwAddr(0, n.LLAddr))
+	}
+	if n.Flags&unix.NTF_ROUTER != 0 {
+		j.null("router")
+	}
+	if n.Flags&unix.NTF_PROXY != 0 {
+		j.null("proxy")
+	}
+	if n.FlagsExt&1 != 0 { // NTF_EXT_MANAGED
+		j.null("managed")
+	}
+	if n.Flags&unix.NTF_EXT_LEARNED != 0 {
+		j.null("extern_learn")
+	}
+	if n.Flags&unix.NTF_OFFLOADED != 0 {
+		j.null("offload")
+	}
+	if n.State != 0 {
+		j.openArray("state")
+		for _, s := range netlink.NeighStateNames(n.State) {
+			j.str("", s)
 		}
+		j.closeArray()
 	}
 	if n.Protocol != 0 {
-		o.set("protocol", netlink.RouteProtocol(n.Protocol).String())
+		j.str("protocol", ipNames().protoName(n.Protocol))
 	}
-	o.set("state", netlink.NeighStateNames(n.State))
-	return o
+	j.closeObject()
 }
 
-// neighsJSON renders the ARP and NDP entries as `ip -j neigh show nud
-// all` does: without the proxy entries, which ip lists only with `ip neigh
-// show proxy` (Snapshot.Neighs has them), and without bridge forwarding
-// entries (the fdb table).
-func neighsJSON(s *ipdb.Snapshot) []object {
-	name := snapshotNames(s)
-	out := []object{}
-	for n := range s.Neighs() {
-		if n.Family != unix.AF_INET && n.Family != unix.AF_INET6 || n.Flags&unix.NTF_PROXY != 0 {
-			continue
-		}
-		out = append(out, neighJSON(n, name))
-	}
-	return out
+// showNeigh says whether show and serve list n: ARP and NDP entries as
+// `ip neigh show nud all` lists them, without the proxy entries (which ip
+// lists only with `ip neigh show proxy`; Snapshot.Neighs has them) and
+// without bridge forwarding entries (the fdb table).
+func showNeigh(n *netlink.Neigh) bool {
+	return (n.Family == unix.AF_INET || n.Family == unix.AF_INET6) && n.Flags&unix.NTF_PROXY == 0
 }
 
-// ruleJSON renders a rule as `ip -j rule` does, plus its family.
-func ruleJSON(r *netlink.Rule) object {
-	var o object
-	o.set("priority", r.Priority)
-	// ip prints one family at a time (ip -4/-6 rule); the family is added
-	// here because both are listed together.
-	o.set("family", familyName(r.Family))
+// ---- rules (print_rule) ----
+
+// writeRule writes a rule as `ip -j rule show` does, then ipdb's own
+// "family" key (ip prints one family at a time).
+func writeRule(j *jsonOut, r *netlink.Rule) {
+	j.openObject("")
+	j.uint("priority", uint64(r.Priority))
 	if r.Flags&unix.FIB_RULE_INVERT != 0 {
-		o.set("not", nil)
+		j.null("not")
 	}
-	selector := func(key string, p netip.Prefix) {
-		switch {
-		case p.IsValid() && p.Bits() > 0:
-			o.set(key, p.Addr().String())
-			if p.Bits() != p.Addr().BitLen() {
-				o.set(key+"len", p.Bits())
-			}
-		case key == "src":
-			o.set("src", "all")
+	bits := 32
+	if r.Family == unix.AF_INET6 {
+		bits = 128
+	}
+	switch {
+	case r.Src.IsValid() && r.Src.Bits() > 0:
+		j.addr("src", r.Src.Addr())
+		if r.Src.Bits() != bits {
+			j.uint("srclen", uint64(r.Src.Bits()))
+		}
+	default:
+		j.str("src", "all")
+	}
+	if r.Dst.IsValid() && r.Dst.Bits() > 0 {
+		j.addr("dst", r.Dst.Addr())
+		if r.Dst.Bits() != bits {
+			j.uint("dstlen", uint64(r.Dst.Bits()))
 		}
 	}
-	selector("src", r.Src)
-	selector("dst", r.Dst)
 	if r.TOS != 0 {
-		o.set("tos", fmt.Sprintf("%#x", r.TOS))
+		j.str("tos", ipNames().dsfieldName(r.TOS))
 	}
 	if r.Mark != 0 || r.Mask != 0 {
-		o.set("fwmark", fmt.Sprintf("%#x", r.Mark))
-		if r.Mask != 0 && r.Mask != 0xffffffff {
-			o.set("fwmask", fmt.Sprintf("%#x", r.Mask))
+		j.hex("fwmark", uint64(r.Mark))
+		if r.Mask != 0xffffffff {
+			j.hex("fwmask", uint64(r.Mask))
 		}
 	}
 	if r.IIFName != "" {
-		o.set("iif", r.IIFName)
+		j.str("iif", r.IIFName)
 		if r.Flags&unix.FIB_RULE_IIF_DETACHED != 0 {
-			o.set("iif_detached", nil)
+			j.null("iif_detached")
 		}
 	}
 	if r.OIFName != "" {
-		o.set("oif", r.OIFName)
+		j.str("oif", r.OIFName)
 		if r.Flags&unix.FIB_RULE_OIF_DETACHED != 0 {
-			o.set("oif_detached", nil)
+			j.null("oif_detached")
 		}
 	}
 	if r.L3MDev != 0 {
-		o.set("l3mdev", nil)
+		j.null("l3mdev")
 	}
 	if r.UIDRange != nil {
-		o.set("uid_start", r.UIDRange.Start)
-		o.set("uid_end", r.UIDRange.End)
+		j.uint("uid_start", uint64(r.UIDRange.Start))
+		j.uint("uid_end", uint64(r.UIDRange.End))
 	}
 	if r.IPProto != 0 {
-		o.set("ipproto", ipProtoName(r.IPProto))
+		j.str("ipproto", ipNames().ipProtoName(r.IPProto))
 	}
 	ports := func(key string, pr netlink.RulePortRange) {
 		if pr == (netlink.RulePortRange{}) {
 			return
 		}
 		if pr.Start == pr.End {
-			o.set(key, pr.Start)
+			j.uint(key, uint64(pr.Start))
 			return
 		}
-		o.set(key+"_start", pr.Start)
-		o.set(key+"_end", pr.End)
+		j.uint(key+"_start", uint64(pr.Start))
+		j.uint(key+"_end", uint64(pr.End))
 	}
 	ports("sport", r.SPort)
 	ports("dport", r.DPort)
 	if r.TunID != 0 {
-		o.set("tun_id", r.TunID)
+		j.uint("tun_id", r.TunID)
 	}
-	if r.Table != 0 && r.Action == netlink.RuleToTable {
-		o.set("table", tableName(r.Table))
+	if r.Table != 0 {
+		j.str("table", tableName(r.Table))
 		if r.SuppressPrefixLen != nil && *r.SuppressPrefixLen != 0xffffffff {
-			o.set("suppress_prefixlength", *r.SuppressPrefixLen)
+			j.int("suppress_prefixlen", int64(int32(*r.SuppressPrefixLen)))
 		}
 		if r.SuppressIfGroup != nil && *r.SuppressIfGroup != 0xffffffff {
-			o.set("suppress_ifgroup", strconv.FormatUint(uint64(*r.SuppressIfGroup), 10))
+			j.str("suppress_ifgroup", ipNames().groupName(*r.SuppressIfGroup))
 		}
+	}
+	if r.Flow != 0 {
+		if from := r.Flow >> 16; from != 0 {
+			j.str("flow_from", ipNames().realmName(from))
+		}
+		j.str("flow_to", ipNames().realmName(r.Flow&0xffff))
 	}
 	switch r.Action {
 	case netlink.RuleToTable:
 	case netlink.RuleGoto:
-		o.set("goto", r.Goto)
+		j.uint("goto", uint64(r.Goto))
 		if r.Flags&unix.FIB_RULE_UNRESOLVED != 0 {
-			o.set("unresolved", nil)
+			j.null("unresolved")
 		}
+	case netlink.RuleNop:
+		j.null("nop")
 	default:
-		o.set("action", r.Action.String())
+		j.str("action", netlink.RouteType(r.Action).String())
 	}
 	if r.Protocol != netlink.ProtoUnspec && r.Protocol != netlink.ProtoKernel {
-		o.set("protocol", r.Protocol.String())
+		j.str("protocol", ipNames().protoName(uint8(r.Protocol)))
+	}
+	j.str("family", familyName(r.Family))
+	j.closeObject()
+}
+
+// showRule says whether show and serve list r (IPv4 and IPv6 rules).
+func showRule(r *netlink.Rule) bool {
+	return r.Family == unix.AF_INET || r.Family == unix.AF_INET6
+}
+
+// ---- whole tables from a snapshot (serve) ----
+
+// writeSnapshotTable writes one table of a snapshot as show writes it
+// from a dump: a JSON array, in the cache's order (see doc.go for how
+// that order relates to ip's).
+func writeSnapshotTable(j *jsonOut, s *ipdb.Snapshot, table string) {
+	names := snapshotLinks(s)
+	j.openArray("")
+	switch table {
+	case "links":
+		for l := range s.Links() {
+			writeLink(j, l, names)
+			j.maybeFlush()
+		}
+	case "addrs":
+		var addrs []*netlink.Addr
+		for l := range s.Links() {
+			addrs = addrs[:0]
+			for a := range s.AddrsOf(l.Index) {
+				addrs = append(addrs, a)
+			}
+			sortAddrsLikeKernel(addrs)
+			writeAddrLink(j, l, names, addrs)
+			j.maybeFlush()
+		}
+	case "routes":
+		for r := range s.Routes() {
+			if showRoute(r) {
+				writeRoute(j, r, names)
+				j.maybeFlush()
+			}
+		}
+	case "neigh":
+		for n := range s.Neighs() {
+			if showNeigh(n) {
+				writeNeigh(j, n, names)
+				j.maybeFlush()
+			}
+		}
+	case "rules":
+		for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
+			for r := range s.Rules() {
+				if r.Family == fam {
+					writeRule(j, r)
+					j.maybeFlush()
+				}
+			}
+		}
+	case "fdb":
+		for _, f := range s.FDBListed() {
+			writeFDB(j, f, names)
+			j.maybeFlush()
+		}
+	}
+	j.closeArray()
+}
+
+// sortAddrsLikeKernel orders one link's addresses as the kernel lists
+// them where the order follows from what the cache knows: IPv4 before
+// IPv6; IPv4 primaries (by scope, host first) before secondaries; IPv6 by
+// scope, global first. Among addresses of equal rank the kernel keeps
+// insertion order, which the cache does not know: they stay in key order.
+func sortAddrsLikeKernel(addrs []*netlink.Addr) {
+	rank := func(a *netlink.Addr) int {
+		switch a.Family {
+		case unix.AF_INET:
+			r := 0
+			if a.Flags&unix.IFA_F_SECONDARY != 0 {
+				r = 256
+			}
+			return r + (255 - int(a.Scope))
+		case unix.AF_INET6:
+			return 1024 + ipv6ScopeRank(a.Prefix.Addr())
+		}
+		return 4096
+	}
+	// Insertion sort: a link has few addresses, and it is stable.
+	for i := 1; i < len(addrs); i++ {
+		for k := i; k > 0 && rank(addrs[k]) < rank(addrs[k-1]); k-- {
+			addrs[k], addrs[k-1] = addrs[k-1], addrs[k]
+		}
+	}
+}
+
+// ipv6ScopeRank orders IPv6 addresses as ipv6_link_dev_addr does: larger
+// scope (ipv6_addr_src_scope) first.
+func ipv6ScopeRank(a netip.Addr) int {
+	switch {
+	case a.IsLoopback():
+		return 255 - 0x1
+	case a.IsLinkLocalUnicast():
+		return 255 - 0x2
+	}
+	return 255 - 0xe
+}
+
+// writeSnapshotObject writes any cached object as show does, for events:
+// an address with its link's index and name first, an FDB entry as
+// `bridge -j fdb show` does.
+func writeSnapshotObject(j *jsonOut, key string, o netlink.Object, names *linkNames) {
+	switch o := o.(type) {
+	case *netlink.Link:
+		j.key(key)
+		writeLinkObject(j, o, names)
+	case *netlink.Addr:
+		j.openObject(key)
+		j.int("ifindex", int64(o.Index))
+		j.str("ifname", names.name(o.Index))
+		writeAddrFields(j, o)
+		j.closeObject()
+	case *netlink.Route:
+		j.key(key)
+		j.comma = false
+		writeRoute(j, o, names)
+	case *netlink.Neigh:
+		j.key(key)
+		j.comma = false
+		writeNeigh(j, o, names)
+	case *netlink.FDB:
+		j.key(key)
+		j.comma = false
+		writeFDB(j, o, names)
+	case *netlink.Rule:
+		j.key(key)
+		j.comma = false
+		writeRule(j, o)
+	default:
+		j.null(key)
+	}
+}
+
+func writeLinkObject(j *jsonOut, l *netlink.Link, names *linkNames) {
+	j.comma = false
+	writeLink(j, l, names)
+}
+
+// routeJSON renders a route for callers that pick fields (lookup).
+func routeJSON(r *netlink.Route, name names) object {
+	var buf bytes.Buffer
+	j := newJSONOut(&buf)
+	writeRoute(j, r, namesOf(name, r))
+	j.flush()
+	o, err := decodeObject(buf.Bytes())
+	if err != nil {
+		return nil
 	}
 	return o
 }
 
-func ipProtoName(p uint8) string {
-	switch p {
-	case unix.IPPROTO_TCP:
-		return "tcp"
-	case unix.IPPROTO_UDP:
-		return "udp"
-	case unix.IPPROTO_ICMP:
-		return "icmp"
-	case unix.IPPROTO_ICMPV6:
-		return "ipv6-icmp"
-	case unix.IPPROTO_SCTP:
-		return "sctp"
-	}
-	return strconv.Itoa(int(p))
-}
-
-func rulesJSON(s *ipdb.Snapshot) []object {
-	out := []object{}
-	for r := range s.Rules() {
-		if r.Family != unix.AF_INET && r.Family != unix.AF_INET6 {
-			continue
+// namesOf builds the link names a route refers to from a name function.
+func namesOf(name names, r *netlink.Route) *linkNames {
+	m := newLinkNames(nil)
+	add := func(i uint32) {
+		if i != 0 {
+			m.m[int(i)] = linkRef{name: name(int(i))}
 		}
-		out = append(out, ruleJSON(r))
 	}
-	return out
+	add(r.OIF)
+	if r.Extra != nil {
+		add(r.Extra.IIF)
+	}
+	for _, nh := range r.Multipath {
+		add(nh.IfIndex)
+	}
+	return m
 }
 
-// tableJSON renders one table of the snapshot by name.
-func tableJSON(s *ipdb.Snapshot, table string) []object {
-	switch table {
-	case "links":
-		return linksJSON(s)
-	case "addrs":
-		return addrsJSON(s)
-	case "routes":
-		return routesJSON(s)
-	case "neigh":
-		return neighsJSON(s)
-	case "rules":
-		return rulesJSON(s)
-	case "fdb":
-		return fdbsJSON(s)
-	}
-	return nil
-}
-
-// objectJSON renders any cached object as show does, for events.
-func objectJSON(o netlink.Object, name names) object {
-	switch o := o.(type) {
-	case *netlink.Link:
-		return linkJSON(o, name)
-	case *netlink.Addr:
-		out := addrInfoJSON(o)
-		out = append(object{{"ifindex", o.Index}, {"ifname", name(o.Index)}}, out...)
-		return out
-	case *netlink.Route:
-		return routeJSON(o, name)
-	case *netlink.Neigh:
-		return neighJSON(o, name)
-	case *netlink.FDB:
-		return fdbJSON(o, name)
-	case *netlink.Rule:
-		return ruleJSON(o)
-	}
-	return nil
+// writeJSONTo renders with fn to w, then a newline.
+func writeJSONTo(w io.Writer, fn func(j *jsonOut)) error {
+	j := newJSONOut(w)
+	fn(j)
+	j.newline()
+	return j.flush()
 }

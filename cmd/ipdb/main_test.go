@@ -3,14 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"os/exec"
-	"reflect"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
@@ -27,128 +23,14 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-// linkKeys are the link fields show prints, a subset of `ip -d -j link`.
-var linkKeys = []string{"ifindex", "link", "link_index", "ifname", "flags", "mtu", "qdisc", "master",
-	"operstate", "linkmode", "group", "txqlen", "link_type", "address", "permaddr", "broadcast",
-	"link_netnsid", "ifalias", "altnames"}
-
-// ipTable returns what ip prints for one of show's tables, as generic
-// JSON objects, each canonicalised to a string, sorted.
-func ipTable(t *testing.T, ns *nstest.NS, table string, mine []map[string]any) []string {
-	t.Helper()
-	var objs []map[string]any
-	get := func(args ...string) {
-		var v []map[string]any
-		ns.IPJSON(&v, args...)
-		objs = append(objs, v...)
-	}
-	switch table {
-	case "links":
-		get("-d", "link", "show")
-		// Keep the fields show prints; of linkinfo, the kind and the
-		// kind data keys show prints for that link.
-		byIndex := map[float64]map[string]any{}
-		for _, m := range mine {
-			byIndex[m["ifindex"].(float64)] = m
-		}
-		for i, o := range objs {
-			keep := map[string]any{}
-			for _, k := range linkKeys {
-				if v, ok := o[k]; ok {
-					keep[k] = v
-				}
-			}
-			if li, ok := o["linkinfo"].(map[string]any); ok {
-				info := map[string]any{}
-				for _, k := range []string{"info_kind", "info_slave_kind"} {
-					if v, ok := li[k]; ok {
-						info[k] = v
-					}
-				}
-				if m := byIndex[o["ifindex"].(float64)]; m != nil {
-					if mli, ok := m["linkinfo"].(map[string]any); ok {
-						if md, ok := mli["info_data"].(map[string]any); ok {
-							ipd, _ := li["info_data"].(map[string]any)
-							d := map[string]any{}
-							for k := range md {
-								if v, ok := ipd[k]; ok {
-									d[k] = v
-								}
-							}
-							info["info_data"] = d
-						}
-					}
-				}
-				if len(info) > 0 {
-					keep["linkinfo"] = info
-				}
-			}
-			objs[i] = keep
-		}
-	case "addrs":
-		get("addr", "show")
-	case "routes":
-		get("-4", "route", "show", "table", "all")
-		get("-6", "route", "show", "table", "all")
-	case "neigh":
-		get("neigh", "show", "nud", "all")
-	case "fdb":
-		objs = bridgeFDB(t, ns)
-	case "rules":
-		get("-4", "rule", "show")
-		for _, o := range objs {
-			o["family"] = "inet"
-		}
-		n := len(objs)
-		get("-6", "rule", "show")
-		for _, o := range objs[n:] {
-			o["family"] = "inet6"
-		}
-	default:
-		t.Fatalf("unknown table %s", table)
-	}
-	return canonical(t, objs)
-}
-
-func canonical[T any](t *testing.T, objs []T) []string {
-	t.Helper()
-	out := make([]string, 0, len(objs))
-	for _, o := range objs {
-		b, err := json.Marshal(o) // maps marshal with sorted keys
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, string(b))
-	}
-	sort.Strings(out)
-	return out
-}
-
-// compareWithIP compares fetch's JSON for table with ip's, retrying for a
-// few seconds while the two may still be converging (DAD, notifications in
-// flight).
+// compareWithIP compares fetch's JSON for table with ip's (see
+// compareJSONWithIP), objects in any order.
 func compareWithIP(t *testing.T, ns *nstest.NS, table string, fetch func() []byte) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		body := fetch()
-		var mine []map[string]any
-		if err := json.Unmarshal(body, &mine); err != nil {
-			t.Fatalf("%s: bad JSON: %v\n%s", table, err, body)
-		}
-		want := ipTable(t, ns, table, mine)
-		got := canonical(t, mine)
-		if reflect.DeepEqual(got, want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: ipdb and ip differ:\n%s", table, diffLines(got, want))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	compareJSONWithIP(t, ns, table, true, fetch)
 }
 
-// diffLines lists the objects only one side has.
+// diffLines lists the objects only one side has; got and want are sorted.
 func diffLines(got, want []string) string {
 	var b strings.Builder
 	in := func(s string, l []string) bool {
@@ -214,18 +96,4 @@ func scriptedChanges(ns *nstest.NS) {
 		"neigh change 192.0.2.7 lladdr 02:00:00:00:00:17 dev br0",
 		"rule del pref 200",
 	)
-}
-
-// bridgeFDB returns `bridge -j fdb show` in ns.
-func bridgeFDB(t *testing.T, ns *nstest.NS) []map[string]any {
-	t.Helper()
-	out, err := exec.Command("bridge", "-n", ns.Name, "-j", "fdb", "show").Output()
-	if err != nil {
-		t.Fatalf("bridge -j fdb show: %v", err)
-	}
-	var objs []map[string]any
-	if err := json.Unmarshal(out, &objs); err != nil {
-		t.Fatalf("bridge -j fdb show: %v\n%s", err, out)
-	}
-	return objs
 }

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"sync"
 
 	"github.com/ipdb-go/ipdb/ipdb"
-	"github.com/ipdb-go/ipdb/netlink"
 	"github.com/ipdb-go/ipdb/watch"
 )
 
@@ -35,16 +33,17 @@ func runMonitor(e *env, args []string) int {
 	defer db.Close()
 	w := watch.New(db)
 	defer w.Close()
-	var mu sync.Mutex // guards writes to e.stdout
+	var mu sync.Mutex // guards writes to e.stdout and links
+	links := newStreamLinks(db.Snapshot())
 	var werr error
 	done := make(chan struct{})
 	stop := w.Subscribe(e.ctx, nil, func(ev watch.Event) bool {
 		mu.Lock()
 		defer mu.Unlock()
 		if *format == "json" {
-			werr = writeEventJSON(e.stdout, db, ev)
+			werr = writeEventJSON(e.stdout, db, ev, links)
 		} else {
-			werr = writeEventText(e.stdout, db, ev)
+			werr = writeEventText(e.stdout, db, ev, links)
 		}
 		if werr != nil {
 			close(done)
@@ -65,64 +64,40 @@ func runMonitor(e *env, args []string) int {
 	return exitOK
 }
 
-// eventJSON is one event as a JSON object: op, kind, rev, old, new (and
-// resync when the subscriber fell behind and missed changes).
-func eventJSON(s *ipdb.Snapshot, ev watch.Event) object {
-	name := snapshotNames(s)
-	var o object
+// writeEvent writes one event as a JSON object: op, kind, rev, old, new
+// (or op "resync" when the subscriber fell behind and missed changes),
+// the objects rendered as show renders them, with link names from s.
+func writeEvent(j *jsonOut, s *ipdb.Snapshot, ev watch.Event, links *streamLinks) {
+	j.openObject("")
 	if ev.Resync {
-		o.set("op", "resync")
-		o.set("rev", ev.Rev)
-		return o
+		*links = *newStreamLinks(s)
+		j.str("op", "resync")
+		j.uint("rev", ev.Rev)
+		j.closeObject()
+		return
 	}
-	o.set("op", ev.Op.String())
-	o.set("kind", ev.Kind.String())
-	o.set("rev", ev.Rev)
+	j.str("op", ev.Op.String())
+	j.str("kind", ev.Kind.String())
+	j.uint("rev", ev.Rev)
 	if ev.Initial {
-		o.set("initial", true)
+		j.boolean("initial", true)
 	}
+	names := snapshotLinks(s)
+	links.note(ev.Old, ev.New)
+	names.stream = links
 	if ev.Old != nil {
-		o.set("old", objectJSON(ev.Old, name))
+		writeSnapshotObject(j, "old", ev.Old, names)
 	} else {
-		o.set("old", nil)
+		j.null("old")
 	}
 	if ev.New != nil {
-		o.set("new", objectJSON(ev.New, name))
+		writeSnapshotObject(j, "new", ev.New, names)
 	} else {
-		o.set("new", nil)
+		j.null("new")
 	}
-	return o
+	j.closeObject()
 }
 
-func writeEventJSON(w io.Writer, db *ipdb.DB, ev watch.Event) error {
-	return json.NewEncoder(w).Encode(eventJSON(db.Snapshot(), ev))
-}
-
-// writeEventText prints an event as `ip monitor` would, with the old
-// version of a changed object before the new one.
-func writeEventText(w io.Writer, db *ipdb.DB, ev watch.Event) error {
-	var err error
-	switch {
-	case ev.Resync:
-		_, err = fmt.Fprintf(w, "[%d] resync: fell behind the change log; the current state follows\n", ev.Rev)
-	case ev.Op == ipdb.OpAdd:
-		_, err = fmt.Fprintf(w, "[%d] %s add %s\n", ev.Rev, ev.Kind, eventText(db, ev.New))
-	case ev.Op == ipdb.OpDelete:
-		_, err = fmt.Fprintf(w, "[%d] %s delete %s\n", ev.Rev, ev.Kind, eventText(db, ev.Old))
-	default:
-		_, err = fmt.Fprintf(w, "[%d] %s change %s\n      -> %s\n", ev.Rev, ev.Kind, eventText(db, ev.Old), eventText(db, ev.New))
-	}
-	return err
-}
-
-// eventText is an object as ip(8) prints it; FDB entries as `bridge
-// monitor fdb` prints them, with link names.
-func eventText(db *ipdb.DB, o netlink.Object) string {
-	switch o := o.(type) {
-	case nil:
-		return "(none)"
-	case *netlink.FDB:
-		return fdbText(o, snapshotNames(db.Snapshot()))
-	}
-	return o.String()
+func writeEventJSON(w io.Writer, db *ipdb.DB, ev watch.Event, links *streamLinks) error {
+	return writeJSONTo(w, func(j *jsonOut) { writeEvent(j, db.Snapshot(), ev, links) })
 }

@@ -127,7 +127,7 @@ func TestMonitor(t *testing.T) {
 			t.Errorf("want an add and the mtu change 1500 -> 1400, got %v\n%s", ops, jout.String())
 		}
 		text := waitFor(t, "text delete", tout, func(s string) bool { return strings.Contains(s, "link delete") })
-		if !regexp.MustCompile(`link change .*mon0.*mtu 1500.*\n\s+-> .*mon0.*mtu 1400`).MatchString(text) {
+		if !regexp.MustCompile(`link change \d+: mon0: .*mtu 1500 -> 1400`).MatchString(text) {
 			t.Errorf("text monitor does not show old -> new:\n%s", text)
 		}
 		if code := tstop(); code != 0 {

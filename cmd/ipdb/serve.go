@@ -236,14 +236,10 @@ func (s *server) handleTable(table string) http.HandlerFunc {
 			s.error(w, table, http.StatusServiceUnavailable, "cache not synced yet")
 			return
 		}
-		body, err := json.Marshal(tableJSON(s.db.Snapshot(), table))
-		if err != nil {
-			s.error(w, table, http.StatusInternalServerError, err.Error())
-			return
-		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Write(append(body, '\n'))
+		snap := s.db.Snapshot()
+		writeJSONTo(w, func(j *jsonOut) { writeSnapshotTable(j, snap, table) })
 		s.count(table, http.StatusOK)
 	}
 }
@@ -336,14 +332,14 @@ func (s *server) handleWatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.count("watch", http.StatusOK)
-	enc := json.NewEncoder(w)
+	links := newStreamLinks(s.db.Snapshot())
 	failed := false
 	for ev := range s.watcher.Events(ctx, filter, opts...) {
 		if failed {
 			continue // drain so the subscription's goroutine can finish
 		}
 		rc.SetWriteDeadline(time.Now().Add(watchWriteTimeout))
-		if enc.Encode(eventJSON(s.db.Snapshot(), ev)) != nil || rc.Flush() != nil {
+		if writeEventJSON(w, s.db, ev, links) != nil || rc.Flush() != nil {
 			failed = true
 			cancel()
 		}
@@ -365,7 +361,13 @@ func (s *server) handleWatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc.SetWriteDeadline(time.Now().Add(time.Second))
-	if enc.Encode(map[string]string{"op": "bye", "reason": reason}) == nil {
+	bye := func(j *jsonOut) {
+		j.openObject("")
+		j.str("op", "bye")
+		j.str("reason", reason)
+		j.closeObject()
+	}
+	if writeJSONTo(w, bye) == nil {
 		rc.Flush()
 	}
 }

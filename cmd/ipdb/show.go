@@ -1,13 +1,17 @@
 package main
 
 import (
-	"encoding/json"
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/netlink"
 )
 
 // tables are the names show, serve and the JSON renderer know, in the order
@@ -23,7 +27,7 @@ var tableAliases = map[string]string{
 	"fdb": "fdb",
 }
 
-// runShow prints the cached state: one table, or all of them.
+// runShow prints the current state: one table, or all of them.
 func runShow(e *env, args []string) int {
 	fs := flag.NewFlagSet("show", flag.ContinueOnError)
 	format := fs.String("o", "table", "output `format`: table or json")
@@ -48,12 +52,35 @@ func runShow(e *env, args []string) int {
 		}
 		want = []string{t}
 	}
+	for _, t := range want {
+		if !dumpTables[t] {
+			return showFromCache(e, want, *format)
+		}
+	}
+	c, err := netlink.Dial(&netlink.Config{NetNS: e.netns, MaxDumpRetries: -1})
+	if err != nil {
+		return e.fail("show", err)
+	}
+	defer c.Close()
+	d := &dumpShow{ctx: e.ctx, c: c, stderr: e.stderr}
+	if err := d.write(e.stdout, want, *format); err != nil {
+		return e.fail("show", err)
+	}
+	return exitOK
+}
+
+// dumpTables are the tables show prints straight from a kernel dump.
+var dumpTables = map[string]bool{"links": true, "addrs": true, "routes": true, "neigh": true, "rules": true, "fdb": true}
+
+// showFromCache prints tables that have no dump renderer from a synced
+// cache.
+func showFromCache(e *env, want []string, format string) int {
 	db, err := e.open()
 	if err != nil {
 		return e.fail("show", err)
 	}
 	defer db.Close()
-	if err := writeShow(e.stdout, db.Snapshot(), want, *format); err != nil {
+	if err := writeShow(e.stdout, db.Snapshot(), want, format); err != nil {
 		return e.fail("show", err)
 	}
 	return exitOK
@@ -63,26 +90,286 @@ func runShow(e *env, args []string) int {
 // array; for several, an object with one array per table.
 func writeShow(w io.Writer, s *ipdb.Snapshot, want []string, format string) error {
 	if format == "json" {
-		enc := json.NewEncoder(w)
-		if len(want) == 1 {
-			return enc.Encode(tableJSON(s, want[0]))
-		}
-		var all object
-		for _, t := range want {
-			all.set(t, tableJSON(s, t))
-		}
-		return enc.Encode(all)
+		return writeJSONTo(w, func(j *jsonOut) {
+			if len(want) == 1 {
+				writeSnapshotTable(j, s, want[0])
+				return
+			}
+			j.openObject("")
+			for _, t := range want {
+				j.key(t)
+				j.comma = false
+				writeSnapshotTable(j, s, t)
+			}
+			j.closeObject()
+		})
 	}
+	tw := newTableOut(w)
 	for i, t := range want {
 		if len(want) > 1 {
 			if i > 0 {
-				fmt.Fprintln(w)
+				tw.line("")
 			}
-			fmt.Fprintf(w, "%s:\n", t)
+			tw.line(t + ":")
 		}
-		if err := writeTable(w, s, t); err != nil {
+		writeSnapshotRows(tw, s, t)
+	}
+	return tw.flush()
+}
+
+// dumpShow prints tables straight from kernel dumps, as ip does: no cache,
+// and routes are rendered as they arrive, so that a million of them need
+// neither a copy in memory nor more than one route decoded at a time.
+type dumpShow struct {
+	ctx    context.Context
+	c      *netlink.Conn // with MaxDumpRetries -1: a repeated route dump would print routes twice
+	stderr io.Writer
+
+	links []*netlink.Link
+	names *linkNames
+}
+
+// dumpRetries bounds the repetitions of an interrupted dump of a small
+// table, which is collected before it is printed.
+const dumpRetries = 5
+
+func retryDump[T any](fn func() ([]T, error)) ([]T, error) {
+	for i := 0; ; i++ {
+		v, err := fn()
+		if err == nil || i >= dumpRetries || !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return v, err
+		}
+	}
+}
+
+// loadLinks dumps the links once: every table needs their names.
+func (d *dumpShow) loadLinks() error {
+	if d.names != nil {
+		return nil
+	}
+	links, err := retryDump(func() ([]*netlink.Link, error) { return d.c.Links(d.ctx, nil) })
+	if err != nil {
+		return err
+	}
+	d.links = links
+	d.names = newLinkNames(nil)
+	for _, l := range links {
+		d.names.add(l)
+	}
+	return nil
+}
+
+func (d *dumpShow) write(w io.Writer, want []string, format string) error {
+	if err := d.loadLinks(); err != nil {
+		return err
+	}
+	if format == "json" {
+		j := newJSONOut(w)
+		if len(want) == 1 {
+			if err := d.writeJSON(j, want[0]); err != nil {
+				return err
+			}
+		} else {
+			j.openObject("")
+			for _, t := range want {
+				j.key(t)
+				j.comma = false
+				if err := d.writeJSON(j, t); err != nil {
+					return err
+				}
+			}
+			j.closeObject()
+		}
+		j.newline()
+		return j.flush()
+	}
+	tw := newTableOut(w)
+	for i, t := range want {
+		if len(want) > 1 {
+			if i > 0 {
+				tw.line("")
+			}
+			tw.line(t + ":")
+		}
+		if err := d.writeRows(tw, t); err != nil {
 			return err
 		}
 	}
-	return nil
+	return tw.flush()
+}
+
+// routes streams the IPv4 and IPv6 routes of all tables, in the kernel's
+// order (one AF_UNSPEC dump, as `ip route show table all`). An interrupted
+// dump is not repeated, since what was printed cannot be taken back; like
+// ip, show then warns on stderr that the output may be inconsistent.
+func (d *dumpShow) routes(fn func(*netlink.Route) error) error {
+	err := d.c.RouteDump(d.ctx, nil, func(r *netlink.Route) error {
+		if !showRoute(r) || r.Flags&unix.RTM_F_CLONED != 0 {
+			return nil
+		}
+		return fn(r)
+	})
+	if errors.Is(err, netlink.ErrDumpInterrupted) {
+		fmt.Fprintln(d.stderr, "ipdb show: the route dump was interrupted by concurrent changes and may be inconsistent")
+		return nil
+	}
+	return err
+}
+
+// addrsByLink dumps the addresses and groups them by link, in the
+// kernel's order (as ip addr does).
+func (d *dumpShow) addrsByLink() (map[int][]*netlink.Addr, error) {
+	addrs, err := retryDump(func() ([]*netlink.Addr, error) { return d.c.Addrs(d.ctx, nil) })
+	if err != nil {
+		return nil, err
+	}
+	by := map[int][]*netlink.Addr{}
+	for _, a := range addrs {
+		by[a.Index] = append(by[a.Index], a)
+	}
+	return by, nil
+}
+
+// neighs returns the ARP and NDP entries (`ip neigh show nud all`; the
+// dump has no proxy entries, which ip lists only with `ip neigh show
+// proxy`).
+func (d *dumpShow) neighs() ([]*netlink.Neigh, error) {
+	return retryDump(func() ([]*netlink.Neigh, error) { return d.c.Neighs(d.ctx, nil) })
+}
+
+// fdbs returns the FDB entries in the kernel's order (`bridge fdb show`).
+func (d *dumpShow) fdbs() ([]*netlink.FDB, error) {
+	return retryDump(func() ([]*netlink.FDB, error) { return d.c.FDBs(d.ctx, nil) })
+}
+
+// rules returns the IPv4 rules, then the IPv6 ones.
+func (d *dumpShow) rules() ([]*netlink.Rule, error) {
+	var out []*netlink.Rule
+	for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
+		rs, err := retryDump(func() ([]*netlink.Rule, error) {
+			return d.c.Rules(d.ctx, &netlink.RuleFilter{Family: fam})
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+func (d *dumpShow) writeJSON(j *jsonOut, table string) error {
+	j.openArray("")
+	switch table {
+	case "links":
+		for _, l := range d.links {
+			writeLink(j, l, d.names)
+		}
+	case "addrs":
+		by, err := d.addrsByLink()
+		if err != nil {
+			return err
+		}
+		for _, l := range d.links {
+			writeAddrLink(j, l, d.names, by[l.Index])
+		}
+	case "routes":
+		err := d.routes(func(r *netlink.Route) error {
+			writeRoute(j, r, d.names)
+			j.maybeFlush()
+			return j.err()
+		})
+		if err != nil {
+			return err
+		}
+	case "neigh":
+		ns, err := d.neighs()
+		if err != nil {
+			return err
+		}
+		for _, n := range ns {
+			if showNeigh(n) {
+				writeNeigh(j, n, d.names)
+			}
+		}
+	case "rules":
+		rs, err := d.rules()
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			writeRule(j, r)
+		}
+	case "fdb":
+		fs, err := d.fdbs()
+		if err != nil {
+			return err
+		}
+		for _, f := range fs {
+			writeFDB(j, f, d.names)
+		}
+	}
+	j.closeArray()
+	j.maybeFlush()
+	return j.err()
+}
+
+func (d *dumpShow) writeRows(tw *tableOut, table string) error {
+	switch table {
+	case "links":
+		linkRowsHeader(tw)
+		for _, l := range d.links {
+			linkRow(tw, l, d.names)
+		}
+	case "addrs":
+		by, err := d.addrsByLink()
+		if err != nil {
+			return err
+		}
+		addrRowsHeader(tw)
+		for _, l := range d.links {
+			for _, a := range by[l.Index] {
+				addrRow(tw, a, d.names)
+			}
+		}
+	case "routes":
+		routeRowsHeader(tw)
+		err := d.routes(func(r *netlink.Route) error {
+			routeRow(tw, r, d.names)
+			return tw.err()
+		})
+		if err != nil {
+			return err
+		}
+	case "neigh":
+		ns, err := d.neighs()
+		if err != nil {
+			return err
+		}
+		neighRowsHeader(tw)
+		for _, n := range ns {
+			if showNeigh(n) {
+				neighRow(tw, n, d.names)
+			}
+		}
+	case "rules":
+		rs, err := d.rules()
+		if err != nil {
+			return err
+		}
+		ruleRowsHeader(tw)
+		for _, r := range rs {
+			ruleRow(tw, r)
+		}
+	case "fdb":
+		fs, err := d.fdbs()
+		if err != nil {
+			return err
+		}
+		fdbRowsHeader(tw)
+		for _, f := range fs {
+			fdbRow(tw, f, d.names)
+		}
+	}
+	tw.endTable()
+	return tw.err()
 }

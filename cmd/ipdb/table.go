@@ -1,11 +1,10 @@
 package main
 
 import (
-	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"golang.org/x/sys/unix"
 
@@ -14,117 +13,454 @@ import (
 )
 
 // This file renders the tables people read: one row per object, aligned
-// columns, "-" for an empty cell.
+// columns two spaces apart, "-" for an empty cell.
+//
+// Column widths are measured on the first tableChunk rows of a table
+// (the header included) and then kept: a table of up to that many rows is
+// aligned exactly, and a longer one (a full routing table) is printed as
+// it is read, without holding its rows in memory; a later cell wider than
+// its column pushes the rest of that one row to the right.
 
-func cell(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+// tableChunk is how many rows the column widths are measured on.
+const tableChunk = 4096
+
+// tableOut writes aligned rows to w through a large buffer.
+type tableOut struct {
+	w    io.Writer
+	b    []byte
+	werr error
+
+	// The row being built: its cells' bytes and where each ends.
+	row  []byte
+	ends []int
+
+	// pending holds the first rows of a table until widths is known.
+	pending  [][]string
+	widths   []int
+	measured bool
 }
 
-func writeTable(w io.Writer, s *ipdb.Snapshot, table string) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	name := snapshotNames(s)
-	row := func(cells ...string) {
-		for i := range cells {
-			cells[i] = cell(cells[i])
-		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+func newTableOut(w io.Writer) *tableOut {
+	return &tableOut{w: w, b: make([]byte, 0, jsonFlushAt+4096)}
+}
+
+func (t *tableOut) err() error { return t.werr }
+
+// cell adds a cell to the current row ("" prints as "-").
+func (t *tableOut) cell(s string) {
+	if s == "" {
+		s = "-"
 	}
+	t.row = append(t.row, s...)
+	t.ends = append(t.ends, len(t.row))
+}
+
+// cellBytes adds a cell from bytes appended by fn.
+func (t *tableOut) cellFunc(fn func(b []byte) []byte) {
+	n := len(t.row)
+	t.row = fn(t.row)
+	if len(t.row) == n {
+		t.row = append(t.row, '-')
+	}
+	t.ends = append(t.ends, len(t.row))
+}
+
+func (t *tableOut) cellUint(v uint64) {
+	t.row = strconv.AppendUint(t.row, v, 10)
+	t.ends = append(t.ends, len(t.row))
+}
+
+// endRow finishes the current row.
+func (t *tableOut) endRow() {
+	if !t.measured {
+		cells := make([]string, len(t.ends))
+		start := 0
+		for i, e := range t.ends {
+			cells[i] = string(t.row[start:e])
+			start = e
+		}
+		t.pending = append(t.pending, cells)
+		t.row, t.ends = t.row[:0], t.ends[:0]
+		if len(t.pending) >= tableChunk {
+			t.measure()
+		}
+		return
+	}
+	start := 0
+	for i, e := range t.ends {
+		c := t.row[start:e]
+		start = e
+		t.b = append(t.b, c...)
+		if i < len(t.ends)-1 {
+			t.pad(i, len(c))
+		}
+	}
+	t.b = append(t.b, '\n')
+	t.row, t.ends = t.row[:0], t.ends[:0]
+	if len(t.b) >= jsonFlushAt {
+		t.flushBuf()
+	}
+}
+
+func (t *tableOut) pad(col, n int) {
+	w := 0
+	if col < len(t.widths) {
+		w = t.widths[col]
+	}
+	// A cell wider than its column still gets two spaces.
+	for target := max(w, n) + 2; n < target; n++ {
+		t.b = append(t.b, ' ')
+	}
+}
+
+// measure fixes the column widths from the pending rows and prints them.
+func (t *tableOut) measure() {
+	t.widths = t.widths[:0]
+	for _, r := range t.pending {
+		for i, c := range r {
+			for len(t.widths) <= i {
+				t.widths = append(t.widths, 0)
+			}
+			if len(c) > t.widths[i] {
+				t.widths[i] = len(c)
+			}
+		}
+	}
+	t.measured = true
+	for _, r := range t.pending {
+		for i, c := range r {
+			t.b = append(t.b, c...)
+			if i < len(r)-1 {
+				n := len(c)
+				if n >= t.widths[i]+2 {
+					t.b = append(t.b, ' ', ' ')
+				}
+				for ; n < t.widths[i]+2; n++ {
+					t.b = append(t.b, ' ')
+				}
+			}
+		}
+		t.b = append(t.b, '\n')
+		if len(t.b) >= jsonFlushAt {
+			t.flushBuf()
+		}
+	}
+	t.pending = t.pending[:0]
+}
+
+// endTable prints what is pending; the next rows start a new table.
+func (t *tableOut) endTable() {
+	if !t.measured {
+		t.measure()
+	}
+	t.measured = false
+	t.widths = t.widths[:0]
+}
+
+// line prints a line outside any table.
+func (t *tableOut) line(s string) {
+	t.b = append(t.b, s...)
+	t.b = append(t.b, '\n')
+}
+
+func (t *tableOut) flushBuf() {
+	if len(t.b) > 0 && t.werr == nil {
+		_, t.werr = t.w.Write(t.b)
+	}
+	t.b = t.b[:0]
+}
+
+func (t *tableOut) flush() error {
+	if len(t.pending) > 0 {
+		t.endTable()
+	}
+	t.flushBuf()
+	return t.werr
+}
+
+func (t *tableOut) header(cells ...string) {
+	for _, c := range cells {
+		t.cell(c)
+	}
+	t.endRow()
+}
+
+func linkRowsHeader(t *tableOut) {
+	t.header("INDEX", "NAME", "KIND", "STATE", "FLAGS", "MTU", "MASTER", "ADDRESS")
+}
+
+func linkRow(t *tableOut, l *netlink.Link, names *linkNames) {
+	kind := ""
+	if l.Info != nil {
+		kind = l.Info.Kind
+	}
+	master := ""
+	if l.Master != 0 {
+		master = names.name(l.Master)
+	}
+	t.cellUint(uint64(l.Index))
+	t.cell(l.Name)
+	t.cell(kind)
+	t.cell(l.OperState.String())
+	t.cell(strings.Join(netlink.LinkFlagNames(l.Flags), ","))
+	t.cellUint(uint64(l.MTU))
+	t.cell(master)
+	t.cell(l.Address.String())
+	t.endRow()
+}
+
+func addrRowsHeader(t *tableOut) {
+	t.header("DEV", "FAMILY", "ADDRESS", "PEER", "SCOPE", "FLAGS", "LABEL")
+}
+
+func addrRow(t *tableOut, a *netlink.Addr, names *linkNames) {
+	peer := ""
+	if a.Peer.IsValid() {
+		peer = a.Peer.String()
+	}
+	t.cell(names.name(a.Index))
+	t.cell(familyName(a.Family))
+	t.cell(a.Prefix.String())
+	t.cell(peer)
+	t.cell(netlink.AddrScopeName(a.Scope))
+	t.cell(strings.Join(netlink.AddrFlagNames(a.Family, a.Flags), ","))
+	t.cell(a.Label)
+	t.endRow()
+}
+
+func routeRowsHeader(t *tableOut) {
+	t.header("TABLE", "TYPE", "DST", "GATEWAY", "DEV", "PROTO", "SCOPE", "METRIC", "PREFSRC", "TOS")
+}
+
+// routeRow writes a route's row and one row per next hop, appending
+// addresses in place rather than allocating their strings.
+func routeRow(t *tableOut, r *netlink.Route, names *linkNames) {
+	t.cell(tableName(r.Table))
+	t.cell(r.Type.String())
+	t.cellFunc(func(b []byte) []byte {
+		b = appendPrefix(b, r.Dst)
+		if r.Family == unix.AF_INET6 && r.Dst.IsValid() && r.Dst.Bits() == 0 {
+			b = append(b, " (v6)"...)
+		}
+		return b
+	})
+	t.cellFunc(func(b []byte) []byte {
+		if r.Gateway.IsValid() {
+			b = r.Gateway.AppendTo(b)
+		}
+		return b
+	})
+	if r.OIF != 0 {
+		t.cell(names.name(int(r.OIF)))
+	} else {
+		t.cell("")
+	}
+	t.cell(ipNames().protoName(uint8(r.Protocol)))
+	t.cell(r.Scope.String())
+	t.cellUint(uint64(r.Priority))
+	t.cellFunc(func(b []byte) []byte {
+		if r.PrefSrc.IsValid() {
+			b = r.PrefSrc.AppendTo(b)
+		}
+		return b
+	})
+	if r.TOS != 0 {
+		t.cell(ipNames().dsfieldName(r.TOS))
+	} else {
+		t.cell("")
+	}
+	t.endRow()
+	for _, nh := range r.Multipath {
+		gw, dev := "", ""
+		if nh.Gateway.IsValid() {
+			gw = nh.Gateway.String()
+		}
+		if nh.IfIndex != 0 {
+			dev = names.name(int(nh.IfIndex))
+		}
+		t.cell("")
+		t.cell("")
+		t.cell("  nexthop weight " + strconv.Itoa(nh.Weight()))
+		t.cell(gw)
+		t.cell(dev)
+		for range 5 {
+			t.cell("")
+		}
+		t.endRow()
+	}
+}
+
+func neighRowsHeader(t *tableOut) {
+	t.header("DEV", "DST", "LLADDR", "STATE", "FLAGS")
+}
+
+func neighRow(t *tableOut, n *netlink.Neigh, names *linkNames) {
+	t.cell(names.name(n.Index))
+	t.cell(n.Dst.String())
+	t.cell(n.LLAddr.String())
+	t.cell(strings.Join(netlink.NeighStateNames(n.State), ","))
+	t.cell(strings.Join(netlink.NeighFlagNames(n.Flags), ","))
+	t.endRow()
+}
+
+func ruleRowsHeader(t *tableOut) {
+	t.header("FAMILY", "PRIORITY", "RULE")
+}
+
+func ruleRow(t *tableOut, r *netlink.Rule) {
+	t.cell(familyName(r.Family))
+	t.cellUint(uint64(r.Priority))
+	t.cell(ruleText(r))
+	t.endRow()
+}
+
+// writeSnapshotRows writes one table of a snapshot.
+func writeSnapshotRows(t *tableOut, s *ipdb.Snapshot, table string) {
+	names := snapshotLinks(s)
 	switch table {
 	case "links":
-		row("INDEX", "NAME", "KIND", "STATE", "FLAGS", "MTU", "MASTER", "ADDRESS")
+		linkRowsHeader(t)
 		for l := range s.Links() {
-			kind := ""
-			if l.Info != nil {
-				kind = l.Info.Kind
-			}
-			master := ""
-			if l.Master != 0 {
-				master = name(l.Master)
-			}
-			row(strconv.Itoa(l.Index), l.Name, kind, l.OperState.String(),
-				strings.Join(netlink.LinkFlagNames(l.Flags), ","), strconv.Itoa(int(l.MTU)), master, l.Address.String())
+			linkRow(t, l, names)
 		}
 	case "addrs":
-		row("DEV", "FAMILY", "ADDRESS", "PEER", "SCOPE", "FLAGS", "LABEL")
+		addrRowsHeader(t)
 		for a := range s.Addrs() {
-			peer := ""
-			if a.Peer.IsValid() {
-				peer = a.Peer.String()
-			}
-			row(name(a.Index), familyName(a.Family), a.Prefix.String(), peer, netlink.AddrScopeName(a.Scope),
-				strings.Join(netlink.AddrFlagNames(a.Family, a.Flags), ","), a.Label)
+			addrRow(t, a, names)
 		}
 	case "routes":
-		row("TABLE", "TYPE", "DST", "GATEWAY", "DEV", "PROTO", "SCOPE", "METRIC", "PREFSRC")
+		routeRowsHeader(t)
 		for r := range s.Routes() {
-			if r.Family != unix.AF_INET && r.Family != unix.AF_INET6 {
-				continue
-			}
-			row(routeTableRow(r, name)...)
-			for _, nh := range r.Multipath {
-				gw, dev := "", ""
-				if nh.Gateway.IsValid() {
-					gw = nh.Gateway.String()
-				}
-				if nh.IfIndex != 0 {
-					dev = name(int(nh.IfIndex))
-				}
-				row("", "", "  nexthop weight "+strconv.Itoa(nh.Weight()), gw, dev, "", "", "", "")
+			if showRoute(r) {
+				routeRow(t, r, names)
 			}
 		}
 	case "neigh":
-		row("DEV", "DST", "LLADDR", "STATE", "FLAGS")
+		neighRowsHeader(t)
 		for n := range s.Neighs() {
-			// As `ip neigh show nud all`: no proxy entries.
-			if n.Family != unix.AF_INET && n.Family != unix.AF_INET6 || n.Flags&unix.NTF_PROXY != 0 {
-				continue
+			if showNeigh(n) {
+				neighRow(t, n, names)
 			}
-			row(name(n.Index), n.Dst.String(), n.LLAddr.String(),
-				strings.Join(netlink.NeighStateNames(n.State), ","), strings.Join(netlink.NeighFlagNames(n.Flags), ","))
 		}
 	case "fdb":
-		for _, r := range fdbRows(s, name) {
-			row(r...)
+		fdbRowsHeader(t)
+		for _, f := range s.FDBListed() {
+			fdbRow(t, f, names)
 		}
 	case "rules":
-		row("FAMILY", "PRIORITY", "RULE")
+		ruleRowsHeader(t)
 		for r := range s.Rules() {
-			if r.Family != unix.AF_INET && r.Family != unix.AF_INET6 {
-				continue
+			if showRule(r) {
+				ruleRow(t, r)
 			}
-			row(familyName(r.Family), strconv.FormatUint(uint64(r.Priority), 10), ruleText(r))
 		}
 	}
-	return tw.Flush()
+	t.endTable()
 }
 
-func routeTableRow(r *netlink.Route, name names) []string {
-	gw, dev, src := "", "", ""
-	if r.Gateway.IsValid() {
-		gw = r.Gateway.String()
-	}
-	if r.OIF != 0 {
-		dev = name(int(r.OIF))
-	}
-	if r.PrefSrc.IsValid() {
-		src = r.PrefSrc.String()
-	}
-	dst := prefixString(r.Dst)
-	if r.Dst.IsValid() && r.Dst.Bits() == 0 && r.Family == unix.AF_INET6 {
-		dst = "default (v6)"
-	}
-	return []string{tableName(r.Table), r.Type.String(), dst, gw, dev, r.Protocol.String(),
-		r.Scope.String(), strconv.FormatUint(uint64(r.Priority), 10), src}
-}
-
-// ruleText is the rule as `ip rule` prints it, without the priority.
+// ruleText is the rule as `ip rule` prints it (print_rule), without the
+// priority.
 func ruleText(r *netlink.Rule) string {
-	t := r.String()
-	if i := strings.Index(t, ":"); i >= 0 && i < 12 {
-		t = strings.TrimSpace(t[i+1:])
+	var b strings.Builder
+	db := ipNames()
+	if r.Flags&unix.FIB_RULE_INVERT != 0 {
+		b.WriteString("not ")
 	}
-	return t
+	bits := 32
+	if r.Family == unix.AF_INET6 {
+		bits = 128
+	}
+	prefix := func(p netip.Prefix) {
+		b.WriteString(p.Addr().String())
+		if p.Bits() != bits {
+			b.WriteString("/" + strconv.Itoa(p.Bits()))
+		}
+	}
+	b.WriteString("from ")
+	if r.Src.IsValid() && r.Src.Bits() > 0 {
+		prefix(r.Src)
+	} else {
+		b.WriteString("all")
+	}
+	if r.Dst.IsValid() && r.Dst.Bits() > 0 {
+		b.WriteString(" to ")
+		prefix(r.Dst)
+	}
+	if r.TOS != 0 {
+		b.WriteString(" tos " + db.dsfieldName(r.TOS))
+	}
+	if r.Mark != 0 || r.Mask != 0 {
+		b.WriteString(" fwmark 0x" + strconv.FormatUint(uint64(r.Mark), 16))
+		if r.Mask != 0xffffffff {
+			b.WriteString("/0x" + strconv.FormatUint(uint64(r.Mask), 16))
+		}
+	}
+	if r.IIFName != "" {
+		b.WriteString(" iif " + r.IIFName)
+		if r.Flags&unix.FIB_RULE_IIF_DETACHED != 0 {
+			b.WriteString(" [detached]")
+		}
+	}
+	if r.OIFName != "" {
+		b.WriteString(" oif " + r.OIFName)
+		if r.Flags&unix.FIB_RULE_OIF_DETACHED != 0 {
+			b.WriteString(" [detached]")
+		}
+	}
+	if r.L3MDev != 0 {
+		b.WriteString(" lookup [l3mdev-table]")
+	}
+	if r.UIDRange != nil {
+		b.WriteString(" uidrange " + strconv.FormatUint(uint64(r.UIDRange.Start), 10) + "-" + strconv.FormatUint(uint64(r.UIDRange.End), 10))
+	}
+	if r.IPProto != 0 {
+		b.WriteString(" ipproto " + db.ipProtoName(r.IPProto))
+	}
+	for _, p := range [...]struct {
+		name string
+		r    netlink.RulePortRange
+	}{{"sport", r.SPort}, {"dport", r.DPort}} {
+		if p.r == (netlink.RulePortRange{}) {
+			continue
+		}
+		b.WriteString(" " + p.name + " " + strconv.Itoa(int(p.r.Start)))
+		if p.r.End != p.r.Start {
+			b.WriteString("-" + strconv.Itoa(int(p.r.End)))
+		}
+	}
+	if r.TunID != 0 {
+		b.WriteString(" tun_id " + strconv.FormatUint(r.TunID, 10))
+	}
+	if r.Table != 0 {
+		b.WriteString(" lookup " + tableName(r.Table))
+		if r.SuppressPrefixLen != nil && *r.SuppressPrefixLen != 0xffffffff {
+			b.WriteString(" suppress_prefixlength " + strconv.Itoa(int(int32(*r.SuppressPrefixLen))))
+		}
+		if r.SuppressIfGroup != nil && *r.SuppressIfGroup != 0xffffffff {
+			b.WriteString(" suppress_ifgroup " + db.groupName(*r.SuppressIfGroup))
+		}
+	}
+	if r.Flow != 0 {
+		b.WriteString(" realms ")
+		if from := r.Flow >> 16; from != 0 {
+			b.WriteString(db.realmName(from) + "/")
+		}
+		b.WriteString(db.realmName(r.Flow & 0xffff))
+	}
+	switch r.Action {
+	case netlink.RuleToTable:
+	case netlink.RuleGoto:
+		b.WriteString(" goto " + strconv.FormatUint(uint64(r.Goto), 10))
+		if r.Flags&unix.FIB_RULE_UNRESOLVED != 0 {
+			b.WriteString(" [unresolved]")
+		}
+	case netlink.RuleNop:
+		b.WriteString(" nop")
+	default:
+		b.WriteString(" " + netlink.RouteType(r.Action).String())
+	}
+	if r.Protocol != netlink.ProtoUnspec && r.Protocol != netlink.ProtoKernel {
+		b.WriteString(" proto " + db.protoName(uint8(r.Protocol)))
+	}
+	return b.String()
 }

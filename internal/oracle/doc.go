@@ -7,4 +7,9 @@
 // the library decodes. The result is nil or an error listing each
 // difference in words, so that a failing test says which object and field
 // disagree. The database's differential tests reuse these functions.
+//
+// CompareJSON compares two JSON documents directly, keeping the key order
+// of objects: the command's output against ip's, where ipdb may only add
+// the keys it names, numbers may differ within per-key tolerances
+// (timers, lifetimes), and arrays compare in order or as multisets.
 package oracle

@@ -1,0 +1,394 @@
+package main
+
+import (
+	"io"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/netlink"
+	"github.com/ipdb-go/ipdb/watch"
+)
+
+// This file renders monitor's text: one line per change, in the words
+// `ip monitor` (and `bridge monitor fdb`) use, with link names where ip
+// prints names:
+//
+//	[12] link add 5: v0@v1: <BROADCAST,MULTICAST> mtu 1500 master br0 state DOWN ...
+//	[13] link change 5: v0: mtu 1500 -> 1400, state DOWN -> UP
+//	[14] route delete 198.51.100.0/24 via 192.0.2.254 dev br0 proto static metric 10
+//	[15] neigh add 192.0.2.7 dev br0 lladdr 02:00:00:00:00:07 PERMANENT
+//
+// An add or delete prints the whole object; a change prints the object's
+// identity and, for each word that changed, "word old -> new" ("none"
+// where a word is absent on one side, "+word"/"-word" for a flag). A
+// change in nothing ip prints (bridge timers, counters) is left out of
+// the text; `-o json` shows every change.
+
+// word is one item of ip's text: a keyword and its value ("mtu" "1500"),
+// or a bare value (flags, the destination) named by key for comparison.
+type word struct {
+	key, val string
+	bare     bool // printed without its key
+	id       bool // part of the object's identity
+}
+
+type words []word
+
+func (w *words) add(key, val string)  { *w = append(*w, word{key: key, val: val}) }
+func (w *words) bare(key, val string) { *w = append(*w, word{key: key, val: val, bare: true}) }
+func (w *words) id(key, val string)   { *w = append(*w, word{key: key, val: val, bare: true, id: true}) }
+func (w *words) flag(key string)      { *w = append(*w, word{key: key, val: key, bare: true}) }
+
+func (w words) text() string {
+	var b strings.Builder
+	for i, x := range w {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if !x.bare {
+			b.WriteString(x.key)
+			b.WriteByte(' ')
+		}
+		b.WriteString(x.val)
+	}
+	return b.String()
+}
+
+// changeText describes what differs between old and new: new's identity,
+// then "word old -> new" for each word whose value differs. visible is
+// false when no word differs (the change is in attributes ip does not
+// print, such as bridge timers): monitor's text leaves such changes out.
+func changeText(old, new words) (text string, visible bool) {
+	var b strings.Builder
+	for _, x := range new {
+		if x.id {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(x.val)
+		}
+	}
+	oldVal := map[string]string{}
+	for _, x := range old {
+		oldVal[x.key] = x.val
+	}
+	seen := map[string]bool{}
+	var diffs []string
+	show := func(x word, v string) string {
+		if x.bare {
+			return v
+		}
+		return x.key + " " + v
+	}
+	for _, x := range new {
+		seen[x.key] = true
+		o, ok := oldVal[x.key]
+		switch {
+		case !ok:
+			if x.bare && x.key == x.val {
+				diffs = append(diffs, "+"+x.val)
+			} else {
+				diffs = append(diffs, x.key+" none -> "+x.val)
+			}
+		case o != x.val:
+			diffs = append(diffs, show(x, o)+" -> "+x.val)
+		}
+	}
+	for _, x := range old {
+		if !seen[x.key] {
+			if x.bare && x.key == x.val {
+				diffs = append(diffs, "-"+x.val)
+			} else {
+				diffs = append(diffs, x.key+" "+x.val+" -> none")
+			}
+		}
+	}
+	if len(diffs) == 0 {
+		return "", false
+	}
+	b.WriteString(" ")
+	b.WriteString(strings.Join(diffs, ", "))
+	return b.String(), true
+}
+
+// objectWords renders any object as ip's words.
+func objectWords(o netlink.Object, names *linkNames) words {
+	switch o := o.(type) {
+	case *netlink.Link:
+		return linkWords(o, names)
+	case *netlink.Addr:
+		return addrWords(o, names)
+	case *netlink.Route:
+		return routeWords(o, names)
+	case *netlink.Neigh:
+		return neighWords(o, names)
+	case *netlink.FDB:
+		return fdbWords(o, names)
+	case *netlink.Rule:
+		return ruleWords(o)
+	}
+	return nil
+}
+
+// writeEventText prints an event on one line.
+func writeEventText(w io.Writer, db *ipdb.DB, ev watch.Event, links *streamLinks) error {
+	var b strings.Builder
+	b.WriteByte('[')
+	b.WriteString(strconv.FormatUint(ev.Rev, 10))
+	b.WriteString("] ")
+	if ev.Resync {
+		*links = *newStreamLinks(db.Snapshot())
+		b.WriteString("resync: fell behind the change log; the current state follows\n")
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	snap := db.Snapshot()
+	names := snapshotLinks(snap)
+	links.note(ev.Old, ev.New)
+	names.stream = links
+	b.WriteString(ev.Kind.String())
+	switch {
+	case ev.Op == ipdb.OpAdd:
+		b.WriteString(" add ")
+		b.WriteString(objectWords(ev.New, names).text())
+	case ev.Op == ipdb.OpDelete:
+		b.WriteString(" delete ")
+		b.WriteString(objectWords(ev.Old, names).text())
+	default:
+		oldNames := names
+		if l, ok := ev.Old.(*netlink.Link); ok {
+			// The link's own name and flags as they were.
+			oldNames = newLinkNames(snap)
+			oldNames.stream = links
+			oldNames.add(l)
+		}
+		text, visible := changeText(objectWords(ev.Old, oldNames), objectWords(ev.New, names))
+		if !visible {
+			return nil
+		}
+		b.WriteString(" change ")
+		b.WriteString(text)
+	}
+	b.WriteByte('\n')
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func linkWords(l *netlink.Link, names *linkNames) words {
+	var w words
+	w.id("index", strconv.Itoa(l.Index)+":")
+	name := l.Name
+	if l.ParentIndex != 0 {
+		if l.LinkNetNSID != nil {
+			name += "@if" + strconv.Itoa(l.ParentIndex)
+		} else {
+			name += "@" + names.name(l.ParentIndex)
+		}
+	}
+	w.id("name", name+":")
+	w.bare("flags", "<"+strings.Join(netlink.LinkFlagNames(l.Flags), ",")+">")
+	w.add("mtu", strconv.FormatUint(uint64(l.MTU), 10))
+	if l.Qdisc != "" {
+		w.add("qdisc", l.Qdisc)
+	}
+	if l.Master != 0 {
+		w.add("master", names.name(l.Master))
+	}
+	w.add("state", l.OperState.String())
+	w.add("group", ipNames().groupName(l.Group))
+	if l.TxQueueLen != 0 {
+		w.add("qlen", strconv.FormatUint(uint64(l.TxQueueLen), 10))
+	}
+	typ := "link/" + linkTypeName(l.Type)
+	if l.Address != nil {
+		w.add(typ, hwAddr(l.Type, l.Address))
+	} else {
+		w.flag(typ)
+	}
+	if l.Broadcast != nil {
+		w.add("brd", hwAddr(l.Type, l.Broadcast))
+	}
+	if l.LinkNetNSID != nil {
+		w.add("link-netnsid", strconv.Itoa(int(*l.LinkNetNSID)))
+	}
+	if l.Info != nil && l.Info.Kind != "" {
+		w.add("type", l.Info.Kind)
+	}
+	if l.Alias != "" {
+		w.add("alias", l.Alias)
+	}
+	return w
+}
+
+func addrWords(a *netlink.Addr, names *linkNames) words {
+	var w words
+	w.id("dev", strconv.Itoa(a.Index)+": "+names.name(a.Index))
+	w.id("family", familyName(a.Family))
+	if a.Peer.IsValid() {
+		w.id("local", a.Prefix.Addr().String())
+		w.id("peer", "peer "+a.Peer.String()+"/"+strconv.Itoa(a.Prefix.Bits()))
+	} else {
+		w.id("local", a.Prefix.String())
+	}
+	if a.Metric != 0 {
+		w.add("metric", strconv.FormatUint(uint64(a.Metric), 10))
+	}
+	if a.Broadcast.IsValid() {
+		w.add("brd", a.Broadcast.String())
+	}
+	if a.Anycast.IsValid() {
+		w.add("any", a.Anycast.String())
+	}
+	w.add("scope", netlink.Scope(a.Scope).String())
+	for _, f := range ipAddrFlags {
+		switch {
+		case f.mask == unix.IFA_F_PERMANENT:
+			if a.Flags&f.mask == 0 {
+				w.flag("dynamic")
+			}
+		case a.Flags&f.mask != 0:
+			if f.mask == unix.IFA_F_SECONDARY && a.Family == unix.AF_INET6 {
+				w.flag("temporary")
+			} else {
+				w.flag(f.name)
+			}
+		}
+	}
+	if a.Label != "" {
+		w.bare("label", a.Label)
+	}
+	valid, preferred := addrLifetimes(a)
+	w.add("valid_lft", lifetime(valid))
+	w.add("preferred_lft", lifetime(preferred))
+	return w
+}
+
+func lifetime(v uint32) string {
+	if v == 0xffffffff {
+		return "forever"
+	}
+	return strconv.FormatUint(uint64(v), 10) + "sec"
+}
+
+func routeWords(r *netlink.Route, names *linkNames) words {
+	var w words
+	if r.Type != netlink.RouteUnicast {
+		w.id("type", r.Type.String())
+	}
+	w.id("dst", prefixString(r.Dst))
+	x := r.Extra
+	if x != nil && x.Src.IsValid() && x.Src.Bits() > 0 {
+		w.id("from", "from "+prefixString(x.Src))
+	}
+	if r.TOS != 0 {
+		w.id("tos", "tos "+ipNames().dsfieldName(r.TOS))
+	}
+	if x != nil && x.NHID != 0 {
+		w.add("nhid", strconv.FormatUint(uint64(x.NHID), 10))
+	}
+	if r.Gateway.IsValid() {
+		if (r.Family == unix.AF_INET) != r.Gateway.Is4() {
+			w.add("via", "inet6 "+r.Gateway.String())
+		} else {
+			w.add("via", r.Gateway.String())
+		}
+	}
+	if r.OIF != 0 {
+		w.add("dev", names.name(int(r.OIF)))
+	}
+	if r.Table != unix.RT_TABLE_MAIN && r.Table != 0 {
+		w.id("table", "table "+tableName(r.Table))
+	}
+	if r.Protocol != netlink.ProtoBoot {
+		w.add("proto", ipNames().protoName(uint8(r.Protocol)))
+	}
+	if r.Scope != netlink.ScopeUniverse {
+		w.add("scope", r.Scope.String())
+	}
+	if r.PrefSrc.IsValid() {
+		w.add("src", r.PrefSrc.String())
+	}
+	if r.Priority != 0 || r.Family == unix.AF_INET6 {
+		w.id("metric", "metric "+strconv.FormatUint(uint64(r.Priority), 10))
+	}
+	for _, f := range routeFlagNames {
+		if r.Flags&f.bit != 0 {
+			w.flag(f.name)
+		}
+	}
+	if x != nil && x.Metrics != nil {
+		m := x.Metrics
+		for i := uint16(unix.RTAX_MTU); int(i) < len(ipMetricNames); i++ {
+			v := ""
+			if i == unix.RTAX_CC_ALGO {
+				v = m.CCAlgo
+			} else if n := metricValue(m, i); n != 0 {
+				v = strconv.FormatUint(uint64(n), 10)
+			}
+			if v == "" {
+				continue
+			}
+			if m.Lock&(1<<i) != 0 {
+				v = "lock " + v
+			}
+			w.add(ipMetricNames[i], v)
+		}
+	}
+	if r.Family == unix.AF_INET6 {
+		switch r.Pref {
+		case netlink.PrefLow:
+			w.add("pref", "low")
+		case netlink.PrefHigh:
+			w.add("pref", "high")
+		default:
+			w.add("pref", "medium")
+		}
+	}
+	for i := range r.Multipath {
+		nh := &r.Multipath[i]
+		v := ""
+		if nh.Gateway.IsValid() {
+			v = "via " + nh.Gateway.String() + " "
+		}
+		v += "dev " + names.name(int(nh.IfIndex)) + " weight " + strconv.Itoa(nh.Weight())
+		w.add("nexthop#"+strconv.Itoa(i), v)
+		w[len(w)-1].val = "nexthop " + v
+		w[len(w)-1].bare = true
+	}
+	return w
+}
+
+func neighWords(n *netlink.Neigh, names *linkNames) words {
+	var w words
+	w.id("dst", n.Dst.String())
+	w.id("dev", "dev "+names.name(n.Index))
+	if n.LLAddr != nil {
+		w.add("lladdr", n.LLAddr.String())
+	}
+	for _, f := range []struct {
+		bit  uint8
+		name string
+	}{{unix.NTF_ROUTER, "router"}, {unix.NTF_PROXY, "proxy"}, {unix.NTF_EXT_LEARNED, "extern_learn"}, {unix.NTF_OFFLOADED, "offload"}} {
+		if n.Flags&f.bit != 0 {
+			w.flag(f.name)
+		}
+	}
+	if n.State != 0 {
+		w.bare("state", strings.Join(netlink.NeighStateNames(n.State), " "))
+	}
+	if n.Protocol != 0 {
+		w.add("proto", ipNames().protoName(n.Protocol))
+	}
+	return w
+}
+
+func ruleWords(r *netlink.Rule) words {
+	var w words
+	w.id("priority", strconv.FormatUint(uint64(r.Priority), 10)+":")
+	w.id("family", familyName(r.Family))
+	w.id("rule", ruleText(r))
+	return w
+}
