@@ -167,6 +167,7 @@ func makeReport(ctx context.Context, c *reportConfig) (*results.Report, error) {
 		runtime.GC()
 		debug.FreeOSMemory()
 		progress("== %s", label)
+		rep.Fact(scenario, "%s: load average at start %s", label, machine().Load)
 		start := time.Now()
 		if err := fn(); err != nil {
 			if ctx.Err() != nil {
