@@ -128,8 +128,16 @@ func runReport(ctx context.Context, args []string) error {
 		fmt.Fprintf(fs.Output(), "usage: bench report [flags]\n\nRuns every scenario of issue 10 side by side, -count runs each, in throwaway\nnamespaces, and writes report.md, results.json and SVG charts to -out.\n\n")
 		fs.PrintDefaults()
 	}
+	render := fs.String("render", "", "write report.md and the charts again from `DIR`/results.json (after a change of the charts), measuring nothing")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *render != "" {
+		rep, err := results.Load(filepath.Join(*render, "results.json"))
+		if err != nil {
+			return err
+		}
+		return rep.WriteFiles(*render)
 	}
 	c.invocation = "cd bench && go run . report " + strings.Join(args, " ")
 	rep, err := makeReport(ctx, &c)
@@ -167,6 +175,7 @@ func makeReport(ctx context.Context, c *reportConfig) (*results.Report, error) {
 		runtime.GC()
 		debug.FreeOSMemory()
 		progress("== %s", label)
+		rep.Fact(scenario, "%s: load average at start %s", label, machine().Load)
 		start := time.Now()
 		if err := fn(); err != nil {
 			if ctx.Err() != nil {

@@ -186,6 +186,7 @@ func (r *reportRun) watchLatency(ctx context.Context) error {
 		row.Notes = fmt.Sprintf("events missed per run: %v", missing[cond])
 		r.rep.Add(row)
 	}
+	r.rep.Fact(sc9, "quiet means no load added by the benchmark; whatever else runs on the machine still runs (see the load average above)")
 	r.rep.Fact(sc9, "target (issue 4): p99 at most 1 ms over all subscribers, quiet; every subscriber sees every add")
 	if len(errs) > 0 {
 		return fmt.Errorf("%d runs failed; first: %w", len(errs), errs[0])

@@ -144,12 +144,12 @@ func (r *Report) Fact(scenario, format string, args ...any) {
 	r.Facts[scenario] = append(r.Facts[scenario], fmt.Sprintf(format, args...))
 }
 
-// peers are the rows row is compared with: same scenario, group, size and
-// unit, with runs.
+// peers are the rows row is compared with, row included: same scenario,
+// group, size and unit.
 func (r *Report) peers(row *Row) []*Row {
 	var out []*Row
 	for _, o := range r.Rows {
-		if o.Scenario == row.Scenario && o.Group == row.Group && o.N == row.N && o.Unit == row.Unit && len(o.Values) > 0 {
+		if o.Scenario == row.Scenario && o.Group == row.Group && o.N == row.N && o.Unit == row.Unit {
 			out = append(out, o)
 		}
 	}
@@ -159,7 +159,8 @@ func (r *Report) peers(row *Row) []*Row {
 // Ratio is how many times worse row's median is than the best median of
 // its peers that are not floors (1 for the best): time over the fastest
 // time, or the fastest rate over this rate. NaN when the row has no runs
-// or no peer, or the best time is 0.
+// or no peer (a peer without runs, e.g. one that lost events, still
+// counts), or the best time is 0.
 func (r *Report) Ratio(row *Row) float64 {
 	peers := r.peers(row)
 	if len(row.Values) == 0 || len(peers) < 2 {
@@ -167,7 +168,7 @@ func (r *Report) Ratio(row *Row) float64 {
 	}
 	best := math.NaN()
 	for _, p := range peers {
-		if p.Floor {
+		if p.Floor || len(p.Values) == 0 {
 			continue
 		}
 		if m := max(p.Median(), p.Resolution); math.IsNaN(best) || (row.LowerBetter && m < best) || (!row.LowerBetter && m > best) {
@@ -257,4 +258,21 @@ func sizes(rows []*Row) []int {
 	}
 	slices.SortFunc(ns, cmp.Compare)
 	return ns
+}
+
+// Load reads a report from the results.json that WriteFiles wrote, for
+// writing it again (e.g. with newer charts).
+func Load(path string) (*Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if r.Facts == nil {
+		r.Facts = map[string][]string{}
+	}
+	return &r, nil
 }

@@ -21,6 +21,8 @@ func sample() *Report {
 	r.Add(&Row{Scenario: "6. lookups", Contender: "fast", N: 5, Unit: PerSecond, Values: []float64{1e6}})
 	r.Add(&Row{Scenario: "6. lookups", Contender: "slow", N: 5, Unit: PerSecond, Values: []float64{2.5e5}})
 	r.Add(&Row{Scenario: "6. lookups", Contender: "failed", N: 5, Unit: PerSecond, Err: "boom"})
+	r.Add(&Row{Scenario: "6. lookups", Group: "lossy", Contender: "alone", N: 5, Unit: PerSecond, Values: []float64{10}})
+	r.Add(&Row{Scenario: "6. lookups", Group: "lossy", Contender: "failed", N: 5, Unit: PerSecond, Err: "lost"})
 	return r
 }
 
@@ -39,10 +41,11 @@ func TestMedianSpread(t *testing.T) {
 
 func TestRatio(t *testing.T) {
 	r := sample()
-	want := map[string]float64{"ip": 2, "ours": 1, "raw": 0.5, "fast": 1, "slow": 4}
+	want := map[string]float64{"ip": 2, "ours": 1, "raw": 0.5, "fast": 1, "slow": 4, "alone": 1}
 	for _, row := range r.Rows {
 		got := r.Ratio(row)
 		if row.Contender == "failed" {
+			// no runs: no ratio, but the chart shows it beside its peers
 			if !math.IsNaN(got) {
 				t.Errorf("failed row has ratio %v", got)
 			}
@@ -83,6 +86,16 @@ func TestWriteFiles(t *testing.T) {
 				t.Fatalf("%s is not well-formed XML: %v", f, err)
 			}
 		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "ratio-6.svg")); !strings.Contains(string(b), "no result") {
+		t.Error("ratio-6.svg does not show the row without a result beside its peer")
+	}
+	again, err := Load(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Rows) != len(sample().Rows) || again.Machine != sample().Machine || again.Rows[0].Values[2] != 3 {
+		t.Errorf("results.json does not load back: %+v", again)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "scaling-6.svg")); err == nil {
 		t.Error("scaling chart for a scenario run at one size")

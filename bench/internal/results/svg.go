@@ -26,7 +26,10 @@ func (r *Report) ratioChart(scenario string, rows []*Row) ([]byte, bool) {
 	for _, row := range rows {
 		x := r.Ratio(row)
 		if math.IsNaN(x) {
-			continue
+			if len(row.Values) > 0 || len(r.peers(row)) < 2 {
+				continue
+			}
+			x = math.Inf(1) // no result beside peers that have one
 		}
 		label := row.Contender
 		if row.Group != "" {
@@ -49,7 +52,7 @@ func (r *Report) ratioChart(scenario string, rows []*Row) ([]byte, bool) {
 		labelW = max(labelW, len(b.label))
 	}
 	logScale := maxR > 20
-	left := float64(min(60, labelW))*6.5 + 20
+	left := float64(min(80, labelW))*6.5 + 20
 	plotW := 420.0
 	rowH := 22.0
 	top := 40.0
@@ -60,7 +63,7 @@ func (r *Report) ratioChart(scenario string, rows []*Row) ([]byte, bool) {
 		}
 	}
 	h := top + float64(len(bars))*rowH + float64(gaps)*8 + 40
-	w := left + plotW + 80
+	w := left + plotW + 180
 	pos := func(x float64) float64 {
 		if logScale {
 			return plotW * math.Log10(math.Max(x, 1)) / math.Log10(maxR)
@@ -86,10 +89,14 @@ func (r *Report) ratioChart(scenario string, rows []*Row) ([]byte, bool) {
 		bw := pos(b.ratio)
 		txt := fmt.Sprintf("%.2f×", b.ratio)
 		if math.IsInf(b.ratio, 0) {
-			bw, txt = plotW, "∞ (no result)"
+			bw, txt = plotW, "no result (see the table)"
 		}
-		fmt.Fprintf(&s, `<text x="%.0f" y="%.0f" %s text-anchor="end">%s</text>`+"\n", left-8, y+15, font, esc(trunc(b.label, 60)))
-		fmt.Fprintf(&s, `<rect x="%.0f" y="%.0f" width="%.1f" height="%.0f" fill="%s"/>`+"\n", left, y+3, math.Max(bw, 1), rowH-6, fill)
+		fmt.Fprintf(&s, `<text x="%.0f" y="%.0f" %s text-anchor="end">%s</text>`+"\n", left-8, y+15, font, esc(trunc(b.label, 80)))
+		if math.IsInf(b.ratio, 0) {
+			fmt.Fprintf(&s, `<rect x="%.0f" y="%.0f" width="%.1f" height="%.0f" fill="none" stroke="#888" stroke-dasharray="4,3"/>`+"\n", left, y+3, bw, rowH-6)
+		} else {
+			fmt.Fprintf(&s, `<rect x="%.0f" y="%.0f" width="%.1f" height="%.0f" fill="%s"/>`+"\n", left, y+3, math.Max(bw, 1), rowH-6, fill)
+		}
 		fmt.Fprintf(&s, `<text x="%.0f" y="%.0f" %s>%s</text>`+"\n", left+math.Max(bw, 1)+5, y+15, font, txt)
 		y += rowH
 	}
