@@ -181,7 +181,10 @@ func TestLinkKindsRoundTrip(t *testing.T) {
 		{"ip6tnl", false, "type ip6tnl local 2001:db8::1 remote 2001:db8::5 mode ip6ip6 encaplimit none"},
 		{"vti", false, "type vti local 192.0.2.1 remote 198.51.100.6 ikey 7 okey 8"},
 		{"vti6", false, "type vti6 local 2001:db8::1 remote 2001:db8::6 key 9"},
-		{"geneve", false, "type geneve id 100 remote 198.51.100.7 ttl 10 dstport 6081"},
+		// Not ttl: the kernel reports IFLA_GENEVE_TTL_INHERIT (0) beside
+		// IFLA_GENEVE_TTL, and when a request holds both, ignores the
+		// TTL (geneve_nl2info), so raw data sent back loses it.
+		{"geneve", false, "type geneve id 100 remote 198.51.100.7 tos 0x10 dstport 6081 noudpcsum"},
 		{"wireguard", false, "type wireguard"},
 		{"xfrm", true, "type xfrm dev lower0 if_id 42"},
 	} {
@@ -307,14 +310,16 @@ func TestLinkVrfTableAndRules(t *testing.T) {
 		if err := oracle.CompareRules(ns, rules); err != nil {
 			t.Fatal(err)
 		}
+		// The kernel adds one for IPv4 and IPv6 (and for the multicast
+		// routing families where it has several multicast tables).
 		l3mdev := 0
 		for _, r := range rules {
-			if r.L3MDev != 0 {
+			if r.L3MDev != 0 && (r.Family == unix.AF_INET || r.Family == unix.AF_INET6) {
 				l3mdev++
 			}
 		}
 		if l3mdev != 2 {
-			t.Errorf("%d l3mdev rules, want one per family:\n%v", l3mdev, rules)
+			t.Errorf("%d IPv4 and IPv6 l3mdev rules, want one per family:\n%v", l3mdev, rules)
 		}
 		if err := nstest.Eventually(3*time.Second, func() error {
 			routes, err := c.Routes(t.Context(), nil)
