@@ -811,6 +811,10 @@ func (d *Vlan) String() string {
 	return fmt.Sprintf("protocol %s id %d", proto, d.ID)
 }
 
+// vlanFlagsKnown are the IFLA_VLAN_FLAGS bits the kernel accepts:
+// VLAN_FLAG_REORDER_HDR, GVRP, LOOSE_BINDING, MVRP and BRIDGE_BINDING.
+const vlanFlagsKnown = 0x1f
+
 func (d *Vlan) decode(b []byte) error {
 	return linkDecodeKindData("vlan", b, func(ad *nl.AttributeDecoder) {
 		switch ad.Type() {
@@ -823,8 +827,12 @@ func (d *Vlan) decode(b []byte) error {
 				if len(b) != 8 {
 					return fmt.Errorf("IFLA_VLAN_FLAGS of %d bytes", len(b))
 				}
+				// The kernel reports the mask as all ones
+				// (vlan_fill_info) but refuses bits it does not know
+				// in requests (vlan_validate: EINVAL); keep the known
+				// ones, so that a decoded vlan can be sent back.
 				d.Flags = binary.NativeEndian.Uint32(b)
-				d.FlagsMask = binary.NativeEndian.Uint32(b[4:])
+				d.FlagsMask = binary.NativeEndian.Uint32(b[4:]) & vlanFlagsKnown
 				return nil
 			})
 		default:

@@ -3,12 +3,12 @@
 # vlan, bond, vrf, the tunnels, wireguard, ipvlan, xfrm, MPLS, all of tc)
 # under qemu, as root, and reports Go's test output and status here.
 #
-#   bash .ci/vm/run.sh [-v] [-race] [-run REGEXP] [-count N] [-timeout DUR] [PACKAGE...]
+#   bash .ci/vm/run.sh [-v] [-race] [-run REGEXP] [-skip REGEXP] [-count N] [-timeout DUR] [PACKAGE...]
 #
 # PACKAGEs are Go package patterns (default ./...); only packages with tests
 # are built. -v prints the guest's whole verbose output, otherwise only the
-# failed and skipped tests and one line per package. -run, -count and
-# -timeout are go test's. -race builds the test binaries with the race
+# failed and skipped tests and one line per package. -run, -skip, -count
+# and -timeout are go test's. -race builds the test binaries with the race
 # detector (cgo; about 1.6x slower in the guest).
 #
 # Nothing is installed on the host's kernel: the kernel image and
@@ -32,13 +32,15 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 export PATH="/usr/local/go/bin:$PATH"
 
-verbose=0 race=0 runre="" count=1 gotimeout=15m pkgs=()
+verbose=0 race=0 runre="" skipre="" count=1 gotimeout=15m pkgs=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	-v) verbose=1 ;;
 	-race) race=1 ;;
 	-run) runre=$2; shift ;;
 	-run=*) runre=${1#-run=} ;;
+	-skip) skipre=$2; shift ;;
+	-skip=*) skipre=${1#-skip=} ;;
 	-count) count=$2; shift ;;
 	-count=*) count=${1#-count=} ;;
 	-timeout) gotimeout=$2; shift ;;
@@ -211,14 +213,17 @@ printf '127.0.0.1 localhost\n::1 localhost\n' >"$rootfs/etc/hosts"
 # dependency, which busybox modprobe does not follow).
 modules="bridge veth vxlan macvlan macvtap ipvlan ipvtap tun ifb dummy 8021q bonding vrf
 	ip_gre ip6_gre ipip sit ip6_tunnel ip_vti ip6_vti geneve wireguard xfrm_interface
-	mpls_router mpls_iptunnel mpls_gso esp4 esp6 xfrm_user ah4 ah6 drbg jitterentropy_rng crc32c_generic
+	mpls_router mpls_iptunnel mpls_gso esp4 esp6 xfrm_user ah4 ah6 crc32c_generic
 	sch_ingress sch_htb sch_tbf sch_netem sch_fq_codel sch_prio cls_flower cls_matchall
 	cls_u32 cls_basic cls_bpf act_gact act_mirred act_police act_vlan act_skbedit act_pedit
 	act_tunnel_key act_csum"
+# Copied, loaded on demand: the crypto RNGs xfrm ESP states need (under
+# software emulation jitterentropy_rng's self-test usually fails).
+ondemand="drbg jitterentropy_rng"
 mkdir -p "$rootfs/lib/modules/$kver"
 wanted=$(
 	{
-		for m in $modules; do
+		for m in $modules $ondemand; do
 			awk -v m="$m" -F: '{ n = $1; sub(/.*\//, "", n); sub(/\.ko(\.[a-z]+)?$/, "", n); gsub(/-/, "_", n); if (n == m) print }' "$kmods/modules.dep"
 		done
 		grep '^kernel/net/sched/' "$kmods/modules.dep"
@@ -235,7 +240,7 @@ cp .ci/vm/init "$rootfs/init"
 chmod +x "$rootfs/init"
 {
 	echo "modules='$modules'"
-	echo "testflags='-test.v -test.count=$count -test.timeout=$gotimeout${runre:+ -test.run=$runre}'"
+	echo "testflags='-test.v -test.count=$count -test.timeout=$gotimeout${runre:+ -test.run=$runre}${skipre:+ -test.skip=$skipre}'"
 	echo "fb_tunnels=${IPDB_VM_FB_TUNNELS:-1}"
 } >"$rootfs/etc/ipdb-vm.conf"
 (cd "$rootfs" && find . | "$busybox" cpio -o -H newc 2>/dev/null | gzip -1 >"$work/initrd.gz")
