@@ -42,6 +42,12 @@ func TestIdentity(t *testing.T) {
 		{"route tos", split("route add 198.51.100.0/24 dev v0 tos 0x10"), split("route add 198.51.100.0/24 dev v0"), split("route del 198.51.100.0/24 dev v0 tos 0x10")},
 		{"route metric", split("route add 198.51.100.0/24 dev v0 metric 5"), split("route add 198.51.100.0/24 dev v0"), split("route del 198.51.100.0/24 dev v0 metric 5")},
 		{"route table", split("route add 198.51.100.0/24 dev v0 table 100"), split("route add 198.51.100.0/24 dev v0"), split("route del 198.51.100.0/24 dev v0 table 100")},
+		{"route metrics", split("route add 198.51.100.0/24 via 192.0.2.2 mtu 1400"), split("route append 198.51.100.0/24 via 192.0.2.2 mtu 1300"), split("route del 198.51.100.0/24 via 192.0.2.2 mtu 1300")},
+		{"route realm", split("route add 198.51.100.0/24 via 192.0.2.2 realm 7"), split("route append 198.51.100.0/24 via 192.0.2.2"), split("route del 198.51.100.0/24 via 192.0.2.2 realm 7")},
+		{"route next-hop weights", split("route add 198.51.100.0/24 nexthop via 192.0.2.2 weight 1 nexthop via 192.0.2.3 weight 2"),
+			split("route append 198.51.100.0/24 nexthop via 192.0.2.2 weight 2 nexthop via 192.0.2.3 weight 1"),
+			split("route del 198.51.100.0/24 nexthop via 192.0.2.2 weight 2 nexthop via 192.0.2.3 weight 1")},
+		{"route onlink", split("route add 198.51.100.0/24 via 192.0.2.2 dev v0 onlink"), split("route append 198.51.100.0/24 via 192.0.2.2 dev v0"), split("route del 198.51.100.0/24 via 192.0.2.2 dev v0 onlink")},
 		{"route appended next hop", split("route add 198.51.100.0/24 via 192.0.2.2"), split("route append 198.51.100.0/24 via 192.0.2.3"), split("route del 198.51.100.0/24 via 192.0.2.3")},
 		// IPv6 routes (fib6_add_rt2: prefix, source, metric, next hop).
 		{"route6 link", split("route add 2001:db8:5::/64 dev v0"), split("route append 2001:db8:5::/64 dev v1"), split("route del 2001:db8:5::/64 dev v1")},

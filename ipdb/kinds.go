@@ -227,14 +227,21 @@ func routeKeyPrefix(b []byte, r *netlink.Route) []byte {
 	return b
 }
 
+// routeIdentityFlags are the next-hop flags that tell routes apart
+// (nh_comp compares the flags outside RTNH_COMPARE_MASK, which holds
+// those the kernel sets by itself: dead, linkdown, offload, trap).
+const routeIdentityFlags = unix.RTNH_F_ONLINK | unix.RTNH_F_PERVASIVE
+
 // routeKey is the route's identity. Routes that share family, table,
 // destination, TOS and priority (and IPv6 source) still differ by type and
 // next hop: `ip route append` makes such IPv4 routes, and IPv6 keeps one
 // route per device for fe80::/64. So the key ends with the type and the
 // next hops. An IPv4 route is one alias of its prefix (fib_table_insert,
 // fib_find_info in net/ipv4/fib_trie.c and fib_semantics.c): aliases may
-// also differ in preferred source, protocol and scope alone (the kernel's
-// own local routes do when two addresses share a local address), so those
+// also differ in preferred source, protocol, scope, flags (onlink),
+// metrics, realm, or the weights and flags of their next hops alone
+// (fib_find_info, nh_comp; the kernel's own local routes differ in
+// preferred source when two addresses share a local address), so those
 // are in the key too. When the kernel merges IPv6 next hops into one
 // multipath route, or splits them, the database re-reads every route with
 // that identity prefix (see silentEffects).
@@ -242,17 +249,33 @@ func routeKey(r *netlink.Route) []byte {
 	var buf [128]byte
 	b := routeKeyPrefix(buf[:0], r)
 	b = append(b, uint8(r.Type))
-	if r.Family == unix.AF_INET {
+	v4 := r.Family == unix.AF_INET
+	if v4 {
 		b = appendAddr(b, r.PrefSrc)
 		b = append(b, uint8(r.Protocol), uint8(r.Scope))
+		b = appendU32(b, r.Flags&routeIdentityFlags)
+		if x := r.Extra; x != nil {
+			// fib_find_info also compares the metrics (fib_metrics_match)
+			// and the realm (nh_tclassid).
+			b = appendU32(b, x.Flow)
+			if m := x.Metrics; m != nil {
+				m.Each(func(t uint16, v uint32) { b = appendU32(append(b, uint8(t)), v) })
+				b = append(append(b, m.CCAlgo...), 0)
+			}
+		}
 	}
 	b = appendAddr(b, r.Gateway)
 	b = appendU32(b, r.OIF)
 	if len(r.Multipath) > 0 {
 		b = append(b, uint8(len(r.Multipath)))
 		for i := range r.Multipath {
-			b = appendAddr(b, r.Multipath[i].Gateway)
-			b = appendU32(b, r.Multipath[i].IfIndex)
+			h := &r.Multipath[i]
+			b = appendAddr(b, h.Gateway)
+			b = appendU32(b, h.IfIndex)
+			if v4 {
+				// nh_comp: each hop's weight and flags too.
+				b = append(b, h.Hops, h.Flags&routeIdentityFlags)
+			}
 		}
 	}
 	// Keys live as long as their route: allocate exactly once, exactly

@@ -211,7 +211,10 @@ func (a *Addr) Remaining(now time.Time) (valid, preferred uint32) {
 		if d <= 0 {
 			return 0
 		}
-		return uint32(d / time.Second)
+		// Rounded up, as the kernel's remaining time is (lft minus the
+		// whole seconds gone) and the deadline was taken from a value
+		// rounded down when sent.
+		return uint32((d + time.Second - 1) / time.Second)
 	}
 	return left(a.ValidLifetime, a.ValidUntil), left(a.PreferredLifetime, a.PreferredUntil)
 }
