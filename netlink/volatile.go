@@ -12,8 +12,8 @@ import (
 // describe the same state. This is the one list of them; ipdb's equality
 // and txn's conflict check use it through Link.Stable.
 //
-//   - ifi_change (Link.Change): the mask of flags a message changed, not
-//     state.
+//   - ifi_change (Link.Change) and IFLA_EVENT: what a message changed or
+//     why it was sent (rtnl_get_event), not state.
 //   - IFLA_STATS, IFLA_STATS64 (Link.Stats), IFLA_INFO_XSTATS: counters.
 //   - IFLA_AF_SPEC: its IPv6 part (IFLA_INET6_STATS, IFLA_INET6_ICMP6STATS,
 //     IFLA_INET6_CACHEINFO) carries counters and timestamps.
@@ -37,7 +37,7 @@ import (
 // linkVolatile reports whether a top-level link attribute is volatile.
 func linkVolatile(typ uint16) bool {
 	switch typ & attrTypeMask {
-	case unix.IFLA_STATS, unix.IFLA_STATS64, unix.IFLA_AF_SPEC:
+	case unix.IFLA_STATS, unix.IFLA_STATS64, unix.IFLA_AF_SPEC, unix.IFLA_EVENT:
 		return true
 	}
 	return false

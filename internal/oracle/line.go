@@ -30,6 +30,15 @@ func Line(o netlink.Object) string {
 		for _, k := range keys {
 			fmt.Fprintf(&b, " %s=%q", k, m[k])
 		}
+		// State the cache keeps that ip's link JSON hides: the carrier
+		// (shown by ip only as NO-CARRIER on a link that is up) and its
+		// change counts, and a bridge port's settings and state
+		// (IFLA_INFO_SLAVE_DATA, without its timers).
+		st := o.Stable()
+		fmt.Fprintf(&b, " carrier=%t carrier_changes=%d/%d/%d", st.Carrier, st.CarrierChanges, st.CarrierUpCount, st.CarrierDownCount)
+		if st.Info != nil && len(st.Info.SlaveData) > 0 {
+			fmt.Fprintf(&b, " slave_data=%x", st.Info.SlaveData)
+		}
 		return b.String()
 	case *netlink.Addr:
 		return fmt.Sprintf("addr dev %d family %d %s peer %v brd %v any %v scope %d label %q flags %#x metric %d proto %d",
