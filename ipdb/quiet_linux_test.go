@@ -53,7 +53,31 @@ func TestQuietNamespace(t *testing.T) {
 		// Let the kernel's own start-up changes (link-local addresses,
 		// carrier, multicast memberships) happen and be followed first.
 		settle(t, ns, db, "the set-up")
-		time.Sleep(12 * time.Second)
+		// STP's topology change, which ends without a notification (the
+		// bridge's ageing time goes back), must be over too.
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+			var links []struct {
+				LinkInfo struct {
+					InfoData map[string]any `json:"info_data"`
+				} `json:"linkinfo"`
+			}
+			var ports []struct {
+				LinkInfo struct {
+					SlaveData map[string]any `json:"info_slave_data"`
+				} `json:"linkinfo"`
+			}
+			ns.IPJSON(&links, "-d", "link", "show", "br0")
+			ns.IPJSON(&ports, "-d", "link", "show", "v0")
+			d := links[0].LinkInfo.InfoData
+			if ports[0].LinkInfo.SlaveData["state"] == "forwarding" &&
+				d["topology_change"] == 0.0 && d["topology_change_detected"] == 0.0 && d["topology_change_timer"] == 0.0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("br0's topology change did not end in 60 s: %v", d)
+			}
+		}
+		time.Sleep(3 * time.Second)
 		rev := db.Revision()
 		quiet := *quietFor
 		time.Sleep(quiet)
