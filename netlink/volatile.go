@@ -21,6 +21,9 @@ import (
 //     IFLA_BR_GC_TIMER: a bridge's STP and garbage-collection timers
 //     (br_fill_info in net/bridge/br_netlink.c reads them from running
 //     timers).
+//   - IFLA_BR_FDB_N_LEARNED: how many entries the bridge has learned, which
+//     changes with traffic and ageing; IFLA_BR_MCAST_QUERIER_STATE: the
+//     multicast querier seen and its timer (br_fill_info).
 //   - IFLA_BRPORT_MESSAGE_AGE_TIMER, IFLA_BRPORT_FORWARD_DELAY_TIMER,
 //     IFLA_BRPORT_HOLD_TIMER: a bridge port's STP timers (br_port_fill_attrs).
 //
@@ -33,6 +36,10 @@ import (
 // Addresses' remaining lifetimes and routes' expiry count down too; they
 // are compared as deadlines (Addr.ValidUntil, RouteExtra.ExpiresAt), not
 // here.
+
+// brFDBNLearned is IFLA_BR_FDB_N_LEARNED (linux 6.7), which
+// golang.org/x/sys/unix lacks.
+const brFDBNLearned = 48
 
 // linkVolatile reports whether a top-level link attribute is volatile.
 func linkVolatile(typ uint16) bool {
@@ -47,7 +54,8 @@ func linkInfoVolatile(typ uint16) bool { return typ&attrTypeMask == unix.IFLA_IN
 
 func bridgeVolatile(typ uint16) bool {
 	switch typ & attrTypeMask {
-	case unix.IFLA_BR_HELLO_TIMER, unix.IFLA_BR_TCN_TIMER, unix.IFLA_BR_TOPOLOGY_CHANGE_TIMER, unix.IFLA_BR_GC_TIMER:
+	case unix.IFLA_BR_HELLO_TIMER, unix.IFLA_BR_TCN_TIMER, unix.IFLA_BR_TOPOLOGY_CHANGE_TIMER, unix.IFLA_BR_GC_TIMER,
+		brFDBNLearned, unix.IFLA_BR_MCAST_QUERIER_STATE:
 		return true
 	}
 	return false

@@ -39,6 +39,18 @@ func Line(o netlink.Object) string {
 		if st.Info != nil && len(st.Info.SlaveData) > 0 {
 			fmt.Fprintf(&b, " slave_data=%x", st.Info.SlaveData)
 		}
+		// And the attributes the library keeps raw (IFLA_HEADROOM, a
+		// bridge's STP state, ...).
+		for _, a := range st.Unknown {
+			fmt.Fprintf(&b, " attr%d=%x", a.Type, a.Data)
+		}
+		if st.Info != nil {
+			if br, ok := st.Info.Data.(*netlink.Bridge); ok {
+				for _, a := range br.Unknown {
+					fmt.Fprintf(&b, " br_attr%d=%x", a.Type, a.Data)
+				}
+			}
+		}
 		return b.String()
 	case *netlink.Addr:
 		return fmt.Sprintf("addr dev %d family %d %s peer %v brd %v any %v scope %d label %q flags %#x metric %d proto %d",
