@@ -137,6 +137,10 @@ type Link struct {
 	// peer of a veth. With LinkNetNSID set, it is an index in that other
 	// namespace.
 	ParentIndex int
+	// ParentPresent reports that the kernel sent IFLA_LINK, even as 0: a
+	// tunnel bound to no lower device has one (ip prints "link": null);
+	// read-only.
+	ParentPresent bool
 	// LinkNetNSID is IFLA_LINK_NETNSID: the namespace id (in this
 	// namespace) of the namespace ParentIndex lives in; nil if the same.
 	LinkNetNSID *int32
@@ -368,6 +372,7 @@ func (l *Link) decode(b []byte) error {
 			l.Master = int(ad.Uint32())
 		case unix.IFLA_LINK:
 			l.ParentIndex = int(ad.Uint32())
+			l.ParentPresent = true
 		case unix.IFLA_LINK_NETNSID:
 			id := ad.Int32()
 			l.LinkNetNSID = &id

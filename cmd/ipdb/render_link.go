@@ -151,6 +151,8 @@ func writeLinkHeader(j *jsonOut, l *netlink.Link, names *linkNames, isLink, deta
 				mdown = r.flags&unix.IFF_UP == 0
 			}
 		}
+	} else if l.ParentPresent {
+		j.null("link") // a tunnel bound to no lower device
 	}
 	j.str("ifname", l.Name)
 	writeLinkFlags(j, l.Flags, mdown)
