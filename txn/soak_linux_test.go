@@ -132,6 +132,25 @@ func soakState(ns *nstest.NS) (string, error) {
 			}
 			l["flags"] = up
 			delete(l, "qdisc")
+			// A bridge without ports of its own choosing takes a port's
+			// address when the port joins and keeps it when it leaves
+			// (br_stp_recalculate_bridge_id); the zero address it had
+			// before cannot be set back (EADDRNOTAVAIL), so its address
+			// and the STP ids made from it are not the rollback's.
+			// Its offload limits follow the ports it has had as well
+			// (br_set_gso_limits, netif_inherit_tso_max).
+			if li, _ := l["linkinfo"].(map[string]any); li != nil && li["info_kind"] == "bridge" {
+				delete(l, "address")
+				for k := range l {
+					if strings.HasPrefix(k, "gso_") || strings.HasPrefix(k, "gro_") || strings.HasPrefix(k, "tso_") {
+						delete(l, k)
+					}
+				}
+				if d, _ := li["info_data"].(map[string]any); d != nil {
+					delete(d, "bridge_id")
+					delete(d, "root_id")
+				}
+			}
 			add("link ", l)
 		}
 	}
