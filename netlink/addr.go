@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"iter"
 	"net/netip"
 	"strings"
 	"time"
@@ -103,6 +104,18 @@ var addrFlagNames = []bitName{
 	{unix.IFA_F_NOPREFIXROUTE, "noprefixroute"},
 	{unix.IFA_F_MCAUTOJOIN, "autojoin"},
 	{unix.IFA_F_STABLE_PRIVACY, "stable-privacy"},
+}
+
+// AddrFlagWords yields each IFA_F_* flag with ip(8)'s word for it, in the
+// order ip prints them (ifa_flag_data in iproute2's ipaddress.c).
+func AddrFlagWords() iter.Seq2[uint32, string] {
+	return func(yield func(uint32, string) bool) {
+		for _, f := range addrFlagNames {
+			if !yield(f.bit, f.name) {
+				return
+			}
+		}
+	}
 }
 
 // AddrFlagNames returns the ip(8) names of the IFA_F_* flags set in flags

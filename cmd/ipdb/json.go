@@ -205,42 +205,23 @@ func addrLifetimes(a *netlink.Addr) (valid, preferred uint32) {
 	return a.Remaining(time.Now())
 }
 
-// ipAddrFlags is ip's ifa_flag_data, in its order.
-var ipAddrFlags = []struct {
-	mask uint32
-	name string
-}{
-	{unix.IFA_F_SECONDARY, "secondary"},
-	{unix.IFA_F_NODAD, "nodad"},
-	{unix.IFA_F_OPTIMISTIC, "optimistic"},
-	{unix.IFA_F_DADFAILED, "dadfailed"},
-	{unix.IFA_F_HOMEADDRESS, "home"},
-	{unix.IFA_F_DEPRECATED, "deprecated"},
-	{unix.IFA_F_TENTATIVE, "tentative"},
-	{unix.IFA_F_PERMANENT, "permanent"},
-	{unix.IFA_F_MANAGETEMPADDR, "mngtmpaddr"},
-	{unix.IFA_F_NOPREFIXROUTE, "noprefixroute"},
-	{unix.IFA_F_MCAUTOJOIN, "autojoin"},
-	{unix.IFA_F_STABLE_PRIVACY, "stable-privacy"},
-}
-
 // writeAddrFlags is print_ifa_flags: "dynamic" where permanent is not set,
 // "temporary" for an IPv6 secondary, unknown bits as "ifa_flags".
 func writeAddrFlags(j *jsonOut, family uint8, flags uint32) {
-	for _, f := range ipAddrFlags {
+	for mask, name := range netlink.AddrFlagWords() {
 		switch {
-		case f.mask == unix.IFA_F_PERMANENT:
-			if flags&f.mask == 0 {
+		case mask == unix.IFA_F_PERMANENT:
+			if flags&mask == 0 {
 				j.boolean("dynamic", true)
 			}
-		case flags&f.mask != 0:
-			if f.mask == unix.IFA_F_SECONDARY && family == unix.AF_INET6 {
+		case flags&mask != 0:
+			if mask == unix.IFA_F_SECONDARY && family == unix.AF_INET6 {
 				j.boolean("temporary", true)
 			} else {
-				j.boolean(f.name, true)
+				j.boolean(name, true)
 			}
 		}
-		flags &^= f.mask
+		flags &^= mask
 	}
 	if flags != 0 {
 		s := strconv.FormatUint(uint64(flags), 16)

@@ -243,17 +243,17 @@ func addrWords(a *netlink.Addr, names *linkNames) words {
 		w.add("any", a.Anycast.String())
 	}
 	w.add("scope", netlink.Scope(a.Scope).String())
-	for _, f := range ipAddrFlags {
+	for mask, name := range netlink.AddrFlagWords() {
 		switch {
-		case f.mask == unix.IFA_F_PERMANENT:
-			if a.Flags&f.mask == 0 {
+		case mask == unix.IFA_F_PERMANENT:
+			if a.Flags&mask == 0 {
 				w.flag("dynamic")
 			}
-		case a.Flags&f.mask != 0:
-			if f.mask == unix.IFA_F_SECONDARY && a.Family == unix.AF_INET6 {
+		case a.Flags&mask != 0:
+			if mask == unix.IFA_F_SECONDARY && a.Family == unix.AF_INET6 {
 				w.flag("temporary")
 			} else {
-				w.flag(f.name)
+				w.flag(name)
 			}
 		}
 	}
