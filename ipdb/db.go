@@ -246,6 +246,18 @@ func stampDeadlines(o netlink.Object, received time.Time) {
 	}
 }
 
+// hasDeadline reports whether o counts anything down (an address, an
+// expiring route), so that a dump reads the clock only for those.
+func hasDeadline(o netlink.Object) bool {
+	switch o := o.(type) {
+	case *netlink.Addr:
+		return true
+	case *netlink.Route:
+		return o.Extra != nil && o.Extra.CacheInfo.Expires != 0
+	}
+	return false
+}
+
 // readLoop moves notifications from the listener socket to the queue, so
 // that the socket is drained even while the applier dumps.
 func (db *DB) readLoop(ctx context.Context) {
@@ -607,7 +619,9 @@ func (db *DB) streamChunks(ctx context.Context, sp *kindSpec, s scope, in func(n
 			if in != nil && !in(o) || !sp.keep(&db.opts, o) {
 				return nil
 			}
-			stampDeadlines(o, time.Now())
+			if hasDeadline(o) {
+				stampDeadlines(o, time.Now())
+			}
 			if chunk = append(chunk, o); len(chunk) == chunkLen {
 				err := send(chunk)
 				chunk = make([]netlink.Object, 0, chunkLen)
