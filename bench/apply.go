@@ -87,7 +87,7 @@ func runApply(ctx context.Context, args []string) error {
 	report.Add("machine", "%s, %d CPUs, kernel %s", cpuModel(), runtime.NumCPU(), unix.ByteSliceToString(uts.Release[:]))
 
 	kernel := &measure.Result{Name: rowKernelAdd, Reference: true, Expected: *n,
-		What: "the generator: Conn.Pipeline(RouteOp(Add, ...)) in rounds of 1024 until every add is acknowledged (wall, process CPU)"}
+		What: "the generator: Conn.Pipeline(RouteRequest(Add, ...)) in rounds of 1024 until every add is acknowledged (wall, process CPU)"}
 	kernel.Samples = []measure.Sample{{Wall: live.kernel, CPU: live.kernelCPU, Objects: *n, LiveBytes: -1}}
 	liveRow := &measure.Result{Name: rowLiveDB, Expected: *n,
 		What: "from the first add until a Snapshot of the live DB shows the last route (it can only be as fast as the kernel emits)"}
@@ -217,9 +217,9 @@ func recordLive(ctx context.Context, ns *benchns.NS, n int) (*liveRun, error) {
 		return nil, err
 	}
 	gw := netip.MustParseAddr(benchns.Gateway)
-	ops := make([]netlink.Op, n)
+	ops := make([]netlink.Request, n)
 	for i := range ops {
-		ops[i] = netlink.RouteOp(netlink.Add, &netlink.Route{Dst: benchns.RouteDst(i, 32), Gateway: gw, OIF: uint32(link.Index)})
+		ops[i] = netlink.RouteRequest(netlink.Add, &netlink.Route{Dst: benchns.RouteDst(i, 32), Gateway: gw, OIF: uint32(link.Index)})
 		if err := ops[i].Err(); err != nil {
 			return nil, err
 		}

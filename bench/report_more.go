@@ -38,7 +38,7 @@ func (r *reportRun) applyRate(ctx context.Context) error {
 	r.rep.Fact(sc3, "live DB (32 MiB buffer) while recording: %d events in %d batches, %d overflows, %d resyncs",
 		live.stats.Events, live.stats.Batches, live.stats.Overflows, live.stats.Resyncs)
 	r.rep.Fact(sc3, "target (issue 3): decode+apply at batch 4096 at least 500k events/s")
-	kern := rateRow(sc3, "live (one run)", rowKernelAdd, n, "conn.Pipeline(ctx, RouteOp(Add, ...)) in rounds of 1024, until every add is acknowledged")
+	kern := rateRow(sc3, "live (one run)", rowKernelAdd, n, "conn.Pipeline(ctx, RouteRequest(Add, ...)) in rounds of 1024, until every add is acknowledged")
 	kern.Values = []float64{float64(n) / live.kernel.Seconds()}
 	follow := rateRow(sc3, "live (one run)", rowLiveDB, n, "ipdb.Open(WithNetNS, WithReadBuffer(32 MiB)): from the first add until a Snapshot shows the last route")
 	follow.Values = []float64{float64(n) / live.db.Seconds()}
@@ -138,7 +138,7 @@ func (r *reportRun) watchLatency(ctx context.Context) error {
 	c := r.cfg
 	mk := func(group, name string) *results.Row {
 		return &results.Row{Scenario: sc9, Group: group, Contender: name, N: int(float64(c.rate) * c.watchDur.Seconds()), Metric: group, Unit: results.Seconds, LowerBetter: true,
-			Command: fmt.Sprintf("watch.New(db).Subscribe(ctx, All(Kinds(KindRoute), Ops(OpAdd)), fn) x %d; conn.Do(RouteOp(Add)) at %d/s for %v; callback time minus the ACK's", c.subs, c.rate, c.watchDur)}
+			Command: fmt.Sprintf("watch.New(db).Subscribe(ctx, All(Kinds(KindRoute), Ops(OpAdd)), fn) x %d; conn.Do(RouteRequest(Add)) at %d/s for %v; callback time minus the ACK's", c.subs, c.rate, c.watchDur)}
 	}
 	rows := map[string]*results.Row{}
 	var order []*results.Row

@@ -188,8 +188,8 @@ func measureWatchLat(ctx context.Context, rate int, dur time.Duration, subs int,
 		return nil, latency{}, err
 	}
 	gw := netip.MustParseAddr(benchns.Gateway)
-	addOp := func(i int) netlink.Op {
-		return netlink.RouteOp(netlink.Add, &netlink.Route{Dst: benchns.RouteDst(i, 32), Gateway: gw, OIF: uint32(link.Index)})
+	addOp := func(i int) netlink.Request {
+		return netlink.RouteRequest(netlink.Add, &netlink.Route{Dst: benchns.RouteDst(i, 32), Gateway: gw, OIF: uint32(link.Index)})
 	}
 
 	// Times are nanoseconds since base, plus one, so that zero means
@@ -272,7 +272,7 @@ func measureWatchLat(ctx context.Context, rate int, dur time.Duration, subs int,
 			return nil, latency{}, errors.New("not every subscriber saw the warm-up route")
 		}
 		if attempt > 0 {
-			if err := conn.Do(ctx, netlink.RouteOp(netlink.Delete, &netlink.Route{Dst: benchns.RouteDst(warm, 32)})); err != nil {
+			if err := conn.Do(ctx, netlink.RouteRequest(netlink.Delete, &netlink.Route{Dst: benchns.RouteDst(warm, 32)})); err != nil {
 				return nil, latency{}, fmt.Errorf("warm-up route: %w", err)
 			}
 		}

@@ -19,9 +19,9 @@ import (
 type DB struct {
 	opts   options
 	mem    *memdb.MemDB
-	ids    [len(specs)]*idIndexer // primary indexes, primed by the writer
-	listen *netlink.Conn          // multicast notifications
-	cmd    *netlink.Conn          // dumps: initial sync, resyncs, reconciles
+	ids    [len(kindDefs)]*idIndexer // primary indexes, primed by the writer
+	listen *netlink.Conn             // multicast notifications
+	cmd    *netlink.Conn             // dumps: initial sync, resyncs, reconciles
 	log    *changeLog
 	synced chan struct{}
 
@@ -185,8 +185,8 @@ func (db *DB) Stats() Stats {
 		return n
 	}
 	return Stats{
-		Links: count(linkSpec.table), Addrs: count(addrSpec.table), Routes: count(routeSpec.table),
-		Neighs: count(neighSpec.table), Rules: count(ruleSpec.table), FDB: count(fdbSpec.table),
+		Links: count(linkDef.table), Addrs: count(addrDef.table), Routes: count(routeDef.table),
+		Neighs: count(neighDef.table), Rules: count(ruleDef.table), FDB: count(fdbDef.table),
 		Revision: db.rev.Load(), Events: db.events.Load(), Batches: db.batches.Load(),
 		Resyncs: db.resyncs.Load(), Reconciles: db.reconciles.Load(),
 		Overflows: db.overflows.Load(), DecodeErrors: db.decodeErrors.Load(),
@@ -488,7 +488,7 @@ func (db *DB) settleLater(jobs []reconcileJob) {
 
 // applyUpdate applies one notification inside w.
 func (db *DB) applyUpdate(w *writer, u netlink.Update, changes []Change, fx *effects) []Change {
-	sp := specOf(u.Object.Kind())
+	sp := defOf(u.Object.Kind())
 	if sp == nil || !db.opts.keepKind(sp.kind) && sp.kind != netlink.KindLink {
 		return changes
 	}
@@ -546,7 +546,7 @@ func (db *DB) fullSync(ctx context.Context, initial bool) error {
 	start := time.Now()
 	w := db.newWriter()
 	var changes []Change
-	for _, sp := range specs {
+	for _, sp := range kindDefs {
 		if sp == nil || !db.opts.keepKind(sp.kind) && sp.kind != netlink.KindLink {
 			continue
 		}
@@ -582,7 +582,7 @@ func (db *DB) fullSync(ctx context.Context, initial bool) error {
 }
 
 // load inserts a dump into an empty table.
-func (db *DB) load(ctx context.Context, txn *memdb.Txn, sp *kindSpec) error {
+func (db *DB) load(ctx context.Context, txn *memdb.Txn, sp *kindDef) error {
 	return db.streamChunks(ctx, sp, scope{}, nil, func(chunk []netlink.Object) error {
 		for _, o := range chunk {
 			if err := txn.Insert(sp.table, o); err != nil {
@@ -598,7 +598,7 @@ func (db *DB) load(ctx context.Context, txn *memdb.Txn, sp *kindSpec) error {
 // chunks, on the caller's goroutine. Receiving and decoding thus overlap
 // with the caller's work on the previous chunk, and a large table loads in
 // about the time of the slower of the two.
-func (db *DB) streamChunks(ctx context.Context, sp *kindSpec, s scope, in func(netlink.Object) bool, fn func([]netlink.Object) error) error {
+func (db *DB) streamChunks(ctx context.Context, sp *kindDef, s scope, in func(netlink.Object) bool, fn func([]netlink.Object) error) error {
 	const chunkLen = 1024
 	chunks := make(chan []netlink.Object, 8)
 	dumpErr := make(chan error, 1)
@@ -651,7 +651,7 @@ func (db *DB) streamChunks(ctx context.Context, sp *kindSpec, s scope, in func(n
 // sweep makes the objects of sp that match in (nil: all) equal to a dump
 // limited to s: it upserts what differs and deletes what the kernel no
 // longer has, appending the changes.
-func (db *DB) sweep(ctx context.Context, w *writer, sp *kindSpec, s scope, in func(netlink.Object) bool, changes []Change) ([]Change, error) {
+func (db *DB) sweep(ctx context.Context, w *writer, sp *kindDef, s scope, in func(netlink.Object) bool, changes []Change) ([]Change, error) {
 	matches := func(o netlink.Object) bool { return (in == nil || in(o)) && inScope(o, s) }
 	// The objects the dump confirmed, by identity of the stored object.
 	var seen map[netlink.Object]struct{}

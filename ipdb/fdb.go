@@ -90,7 +90,7 @@ func fdbKey(f *netlink.FDB) []byte {
 	return appendU32(b, uint32(f.Via))
 }
 
-var fdbSpec = kindSpec{
+var fdbDef = kindDef{
 	kind:  netlink.KindFDB,
 	table: "fdb",
 	key: func(o netlink.Object) []byte {
@@ -141,7 +141,7 @@ func fdbRemote(f *netlink.FDB) bool {
 func fdbSiblings(state *memdb.Txn, added []*netlink.FDB, fx *effects) {
 	for _, f := range added {
 		prefix := fdbKeyPrefix(nil, f)
-		it, err := state.Get(fdbSpec.table, "id_prefix", prefix)
+		it, err := state.Get(fdbDef.table, "id_prefix", prefix)
 		if err != nil {
 			continue
 		}
@@ -160,7 +160,7 @@ func fdbSiblings(state *memdb.Txn, added []*netlink.FDB, fx *effects) {
 // it: those on it (as port or device) and those of its table if it was a
 // bridge.
 func deleteFDBOf(w *writer, ifindex uint32, changes []Change) []Change {
-	it, err := w.txn.Get(fdbSpec.table, "id")
+	it, err := w.txn.Get(fdbDef.table, "id")
 	if err != nil {
 		return changes
 	}
@@ -171,7 +171,7 @@ func deleteFDBOf(w *writer, ifindex uint32, changes []Change) []Change {
 		}
 	}
 	for _, o := range gone {
-		_ = w.remove(&fdbSpec, o)
+		_ = w.remove(&fdbDef, o)
 		changes = append(changes, Change{Kind: netlink.KindFDB, Op: OpDelete, Old: o})
 	}
 	return changes
@@ -181,7 +181,7 @@ func deleteFDBOf(w *writer, ifindex uint32, changes []Change) []Change {
 // grouped by the table that holds them, a bridge's entries by bridge, a
 // device's own entries by device; within a table by MAC address and VLAN.
 func (s *Snapshot) FDB() iter.Seq[*netlink.FDB] {
-	return objects[*netlink.FDB](s, fdbSpec.table, "id")
+	return objects[*netlink.FDB](s, fdbDef.table, "id")
 }
 
 // FDBOf iterates the forwarding database entries on link index: as bridge

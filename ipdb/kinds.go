@@ -59,7 +59,7 @@ func appendPrefix(b []byte, p netip.Prefix) []byte {
 // linkKey is the ifindex.
 func linkKey(index int) []byte { return appendU32(make([]byte, 0, 4), uint32(index)) }
 
-var linkSpec = kindSpec{
+var linkDef = kindDef{
 	kind:  netlink.KindLink,
 	table: "links",
 	key: func(o netlink.Object) []byte {
@@ -122,7 +122,7 @@ func addrKey(a *netlink.Addr) []byte {
 	return appendAddr(b, a.Peer)
 }
 
-var addrSpec = kindSpec{
+var addrDef = kindDef{
 	kind:  netlink.KindAddr,
 	table: "addrs",
 	key:   func(o netlink.Object) []byte { return addrKey(o.(*netlink.Addr)) },
@@ -176,7 +176,7 @@ func neighKey(n *netlink.Neigh) []byte {
 	return append(b, n.Flags&unix.NTF_PROXY)
 }
 
-var neighSpec = kindSpec{
+var neighDef = kindDef{
 	kind:  netlink.KindNeigh,
 	table: "neighs",
 	key:   func(o netlink.Object) []byte { return neighKey(o.(*netlink.Neigh)) },
@@ -296,7 +296,7 @@ func routeUsesLink(r *netlink.Route, ifindex uint32) bool {
 	return false
 }
 
-var routeSpec = kindSpec{
+var routeDef = kindDef{
 	kind:  netlink.KindRoute,
 	table: "routes",
 	key: func(o netlink.Object) []byte {
@@ -401,7 +401,7 @@ func ruleKey(r *netlink.Rule) []byte {
 	return b
 }
 
-var ruleSpec = kindSpec{
+var ruleDef = kindDef{
 	kind:  netlink.KindRule,
 	table: "rules",
 	key:   func(o netlink.Object) []byte { return ruleKey(o.(*netlink.Rule)) },

@@ -10,7 +10,7 @@ import (
 // iterator (Links, Addrs, Routes, Neighs, Rules, FDB). A kind the database
 // does not keep yields nothing.
 func (s *Snapshot) Objects(k netlink.Kind) iter.Seq[netlink.Object] {
-	sp := specOf(k)
+	sp := defOf(k)
 	if sp == nil {
 		return func(func(netlink.Object) bool) {}
 	}

@@ -56,7 +56,7 @@ func WithKinds(kinds ...netlink.Kind) Option {
 	return func(o *options) error {
 		o.kinds = map[netlink.Kind]bool{}
 		for _, k := range kinds {
-			if specOf(k) == nil {
+			if defOf(k) == nil {
 				return fmt.Errorf("%w: unknown kind %d", ErrInvalid, k)
 			}
 			o.kinds[k] = true

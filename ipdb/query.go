@@ -65,28 +65,28 @@ func objects[T netlink.Object](s *Snapshot, table, index string, args ...any) it
 
 // Links iterates the links in ifindex order.
 func (s *Snapshot) Links() iter.Seq[*netlink.Link] {
-	return objects[*netlink.Link](s, linkSpec.table, "id")
+	return objects[*netlink.Link](s, linkDef.table, "id")
 }
 
 // Addrs iterates the addresses, grouped by link.
 func (s *Snapshot) Addrs() iter.Seq[*netlink.Addr] {
-	return objects[*netlink.Addr](s, addrSpec.table, "id")
+	return objects[*netlink.Addr](s, addrDef.table, "id")
 }
 
 // Routes iterates the routes, grouped by family and table.
 func (s *Snapshot) Routes() iter.Seq[*netlink.Route] {
-	return objects[*netlink.Route](s, routeSpec.table, "id")
+	return objects[*netlink.Route](s, routeDef.table, "id")
 }
 
 // Neighs iterates the ARP and NDP entries (proxy entries included),
 // grouped by link. Forwarding database entries are in FDB.
 func (s *Snapshot) Neighs() iter.Seq[*netlink.Neigh] {
-	return objects[*netlink.Neigh](s, neighSpec.table, "id")
+	return objects[*netlink.Neigh](s, neighDef.table, "id")
 }
 
 // Rules iterates the rules, by family and priority.
 func (s *Snapshot) Rules() iter.Seq[*netlink.Rule] {
-	return objects[*netlink.Rule](s, ruleSpec.table, "id")
+	return objects[*netlink.Rule](s, ruleDef.table, "id")
 }
 
 // LinkByIndex returns the link with ifindex index.
@@ -97,7 +97,7 @@ func (s *Snapshot) LinkByIndex(index int) (*netlink.Link, error) {
 	if index <= 0 {
 		return nil, fmt.Errorf("%w: ifindex %d", ErrInvalid, index)
 	}
-	raw, err := s.txn.First(linkSpec.table, "id", linkKey(index))
+	raw, err := s.txn.First(linkDef.table, "id", linkKey(index))
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func (s *Snapshot) LinkByName(name string) (*netlink.Link, error) {
 	if name == "" || len(name) > 15 {
 		return nil, fmt.Errorf("%w: link name %q", ErrInvalid, name)
 	}
-	raw, err := s.txn.First(linkSpec.table, "name", linkNameKey(name))
+	raw, err := s.txn.First(linkDef.table, "name", linkNameKey(name))
 	if err != nil {
 		return nil, err
 	}
@@ -127,12 +127,12 @@ func (s *Snapshot) LinkByName(name string) (*netlink.Link, error) {
 
 // AddrsOf iterates the addresses of link index.
 func (s *Snapshot) AddrsOf(index int) iter.Seq[*netlink.Addr] {
-	return objects[*netlink.Addr](s, addrSpec.table, "id_prefix", linkKey(index))
+	return objects[*netlink.Addr](s, addrDef.table, "id_prefix", linkKey(index))
 }
 
 // NeighsOf iterates the ARP and NDP entries of link index.
 func (s *Snapshot) NeighsOf(index int) iter.Seq[*netlink.Neigh] {
-	return objects[*netlink.Neigh](s, neighSpec.table, "id_prefix", linkKey(index))
+	return objects[*netlink.Neigh](s, neighDef.table, "id_prefix", linkKey(index))
 }
 
 // RoutesOf iterates the routes through link index (as output interface or
@@ -152,7 +152,7 @@ func (s *Snapshot) RoutesOf(index int) iter.Seq[*netlink.Route] {
 // unix.AF_INET6) and table.
 func (s *Snapshot) RoutesInTable(family uint8, table uint32) iter.Seq[*netlink.Route] {
 	prefix := appendU32([]byte{family}, table)
-	return objects[*netlink.Route](s, routeSpec.table, "id_prefix", prefix)
+	return objects[*netlink.Route](s, routeDef.table, "id_prefix", prefix)
 }
 
 // RoutesTo iterates the routes of table whose destination is exactly dst
@@ -161,7 +161,7 @@ func (s *Snapshot) RoutesTo(table uint32, dst netip.Prefix) iter.Seq[*netlink.Ro
 	if !dst.IsValid() {
 		return func(func(*netlink.Route) bool) {}
 	}
-	return objects[*netlink.Route](s, routeSpec.table, "id_prefix", routeDstKey(table, dst))
+	return objects[*netlink.Route](s, routeDef.table, "id_prefix", routeDstKey(table, dst))
 }
 
 func routeDstKey(table uint32, dst netip.Prefix) []byte {

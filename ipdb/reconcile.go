@@ -38,7 +38,7 @@ func (j reconcileJob) match(o netlink.Object) bool {
 		}
 	}
 	if j.keyPrefix != "" {
-		if sp := specOf(o.Kind()); sp == nil || !bytes.HasPrefix(sp.key(o), []byte(j.keyPrefix)) {
+		if sp := defOf(o.Kind()); sp == nil || !bytes.HasPrefix(sp.key(o), []byte(j.keyPrefix)) {
 			return false
 		}
 	}
@@ -46,7 +46,7 @@ func (j reconcileJob) match(o netlink.Object) bool {
 }
 
 // anyMatch reports whether any stored object of sp matches job.
-func anyMatch(state *memdb.Txn, sp *kindSpec, job reconcileJob) bool {
+func anyMatch(state *memdb.Txn, sp *kindDef, job reconcileJob) bool {
 	it, err := state.Get(sp.table, "id")
 	if err != nil {
 		return true
@@ -61,14 +61,14 @@ func anyMatch(state *memdb.Txn, sp *kindSpec, job reconcileJob) bool {
 
 // hasIPv4 reports whether the link ifindex has an IPv4 address.
 func hasIPv4(state *memdb.Txn, ifindex uint32) bool {
-	it, err := state.Get(addrSpec.table, "id_prefix", append(appendU32(nil, ifindex), unix.AF_INET))
+	it, err := state.Get(addrDef.table, "id_prefix", append(appendU32(nil, ifindex), unix.AF_INET))
 	return err != nil || it.Next() != nil
 }
 
 // ruleRefers reports whether a stored rule is a goto to job.gotoTarget or
 // names the link job.ifname.
 func ruleRefers(state *memdb.Txn, job reconcileJob) bool {
-	it, err := state.Get(ruleSpec.table, "id")
+	it, err := state.Get(ruleDef.table, "id")
 	if err != nil {
 		return true
 	}
@@ -109,7 +109,7 @@ func dedupJobs(jobs []reconcileJob) []reconcileJob {
 // reconcile runs one job in its own write transaction (one revision if
 // anything differed).
 func (db *DB) reconcile(ctx context.Context, job reconcileJob) error {
-	sp := specOf(job.kind)
+	sp := defOf(job.kind)
 	if sp == nil || !db.opts.keepKind(job.kind) {
 		return nil
 	}
@@ -286,7 +286,7 @@ func ipv6Siblings(state *memdb.Txn, updates []netlink.Update, fx *effects) {
 		}
 		// Another route with the same identity and another next hop?
 		key := routeKey(r)
-		it, err := state.Get(routeSpec.table, "id_prefix", routeKeyPrefix(nil, r))
+		it, err := state.Get(routeDef.table, "id_prefix", routeKeyPrefix(nil, r))
 		if err != nil {
 			continue
 		}
@@ -308,7 +308,7 @@ func ipv6Reread(r *netlink.Route, fx *effects) {
 // replaceSiblings handles `ip route replace`: the kernel replaces the route
 // with the same table, destination, TOS and priority, which may have had
 // another type or next hop (and so another key here).
-func replaceSiblings(w *writer, sp *kindSpec, u netlink.Update, changes []Change, fx *effects) []Change {
+func replaceSiblings(w *writer, sp *kindDef, u netlink.Update, changes []Change, fx *effects) []Change {
 	r, ok := u.Object.(*netlink.Route)
 	if !ok || u.Flags&unix.NLM_F_REPLACE == 0 {
 		return changes
@@ -345,7 +345,7 @@ func replaceSiblings(w *writer, sp *kindSpec, u netlink.Update, changes []Change
 func deleteByIfindex(w *writer, ifindex uint32, changes []Change, fx *effects) []Change {
 	txn := w.txn
 	prefix := appendU32(nil, ifindex)
-	for _, sp := range []*kindSpec{&addrSpec, &neighSpec} {
+	for _, sp := range []*kindDef{&addrDef, &neighDef} {
 		it, err := txn.Get(sp.table, "id_prefix", prefix)
 		if err != nil {
 			continue
@@ -362,7 +362,7 @@ func deleteByIfindex(w *writer, ifindex uint32, changes []Change, fx *effects) [
 	changes = deleteFDBOf(w, ifindex, changes)
 	var gone []netlink.Object
 	var trimmed []*netlink.Route
-	if it, err := txn.Get(routeSpec.table, "id"); err == nil {
+	if it, err := txn.Get(routeDef.table, "id"); err == nil {
 		for raw := it.Next(); raw != nil; raw = it.Next() {
 			r := raw.(*netlink.Route)
 			if !routeUsesLink(r, ifindex) {
@@ -376,7 +376,7 @@ func deleteByIfindex(w *writer, ifindex uint32, changes []Change, fx *effects) [
 		}
 	}
 	for _, o := range gone {
-		_ = w.remove(&routeSpec, o)
+		_ = w.remove(&routeDef, o)
 		changes = append(changes, Change{Kind: netlink.KindRoute, Op: OpDelete, Old: o})
 	}
 	for _, r := range trimmed {

@@ -1,6 +1,7 @@
 package ipdb
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -8,9 +9,9 @@ import (
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
-// kindSpec describes how one object kind is keyed, filtered, dumped and
+// kindDef describes how one object kind is keyed, filtered, dumped and
 // compared. One is defined per kind, in that kind's file.
-type kindSpec struct {
+type kindDef struct {
 	kind  netlink.Kind
 	table string
 	// key is the kernel's identity of the object, as a binary key that
@@ -34,20 +35,20 @@ type scope struct {
 	table   uint32
 }
 
-var specs = [...]*kindSpec{
-	netlink.KindLink:  &linkSpec,
-	netlink.KindAddr:  &addrSpec,
-	netlink.KindRoute: &routeSpec,
-	netlink.KindNeigh: &neighSpec,
-	netlink.KindRule:  &ruleSpec,
-	netlink.KindFDB:   &fdbSpec,
+var kindDefs = [...]*kindDef{
+	netlink.KindLink:  &linkDef,
+	netlink.KindAddr:  &addrDef,
+	netlink.KindRoute: &routeDef,
+	netlink.KindNeigh: &neighDef,
+	netlink.KindRule:  &ruleDef,
+	netlink.KindFDB:   &fdbDef,
 }
 
-func specOf(k netlink.Kind) *kindSpec {
-	if int(k) >= len(specs) || specs[k] == nil {
+func defOf(k netlink.Kind) *kindDef {
+	if int(k) >= len(kindDefs) || kindDefs[k] == nil {
 		return nil
 	}
-	return specs[k]
+	return kindDefs[k]
 }
 
 // keyIndexer indexes objects by a binary key built without fmt or
@@ -103,7 +104,7 @@ func (ix keyIndexer) PrefixFromArgs(args ...any) ([]byte, error) { return ix.Fro
 // watch channels of the nodes it copies, which ipdb never uses (it has its
 // own change log) and which make a large transaction's commit walk the
 // whole tree.
-func newMemDB() (*memdb.MemDB, [len(specs)]*idIndexer, error) {
+func newMemDB() (*memdb.MemDB, [len(kindDefs)]*idIndexer, error) {
 	schema, ids := newSchema()
 	mem, err := memdb.NewMemDB(schema)
 	if err != nil {
@@ -112,10 +113,10 @@ func newMemDB() (*memdb.MemDB, [len(specs)]*idIndexer, error) {
 	return mem.Snapshot(), ids, nil
 }
 
-func newSchema() (*memdb.DBSchema, [len(specs)]*idIndexer) {
+func newSchema() (*memdb.DBSchema, [len(kindDefs)]*idIndexer) {
 	s := &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{}}
-	var ids [len(specs)]*idIndexer
-	for _, sp := range specs {
+	var ids [len(kindDefs)]*idIndexer
+	for _, sp := range kindDefs {
 		if sp == nil {
 			continue
 		}
@@ -135,9 +136,30 @@ func newSchema() (*memdb.DBSchema, [len(specs)]*idIndexer) {
 // keys are the same kernel object (a newer version replaces the older).
 // It is a compact binary string, usable as a map key.
 func Key(o netlink.Object) string {
-	sp := specOf(o.Kind())
+	sp := defOf(o.Kind())
 	if sp == nil {
 		return ""
 	}
 	return string(append([]byte{byte(sp.kind)}, sp.key(o)...))
+}
+
+// Equal reports whether a and b are the same object in the same state, as
+// the database judges it: the same kind and key (the kernel's identity of
+// the object), and no difference except in volatile attributes (counters,
+// timers, ages and the other attributes netlink's Stable methods drop; see
+// netlink/volatile.go) or in how the same deadline was announced. Two
+// objects that are Equal make no change, no event and no conflict. Nil
+// objects are Equal only to nil.
+func Equal(a, b netlink.Object) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	if a == b {
+		return true
+	}
+	d := defOf(a.Kind())
+	if d == nil || a.Kind() != b.Kind() {
+		return false
+	}
+	return bytes.Equal(d.key(a), d.key(b)) && d.equal(a, b)
 }

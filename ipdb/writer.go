@@ -15,11 +15,11 @@ import (
 type writer struct {
 	txn  *memdb.Txn
 	base *memdb.Txn
-	ids  *[len(specs)]*idIndexer
+	ids  *[len(kindDefs)]*idIndexer
 	// dirty holds, per kind, the keys this transaction wrote. Keys are
 	// never modified after they are built, so the map's strings share
 	// their bytes.
-	dirty [len(specs)]map[string]struct{}
+	dirty [len(kindDefs)]map[string]struct{}
 }
 
 func (db *DB) newWriter() *writer {
@@ -29,7 +29,7 @@ func (db *DB) newWriter() *writer {
 
 func keyString(key []byte) string { return unsafe.String(unsafe.SliceData(key), len(key)) }
 
-func (w *writer) markDirty(sp *kindSpec, key []byte) {
+func (w *writer) markDirty(sp *kindDef, key []byte) {
 	if w.dirty[sp.kind] == nil {
 		w.dirty[sp.kind] = map[string]struct{}{}
 	}
@@ -37,7 +37,7 @@ func (w *writer) markDirty(sp *kindSpec, key []byte) {
 }
 
 // lookup returns the current object with key, or nil.
-func (w *writer) lookup(sp *kindSpec, key []byte) (netlink.Object, error) {
+func (w *writer) lookup(sp *kindDef, key []byte) (netlink.Object, error) {
 	t := w.base
 	if _, ok := w.dirty[sp.kind][keyString(key)]; ok {
 		t = w.txn
@@ -50,7 +50,7 @@ func (w *writer) lookup(sp *kindSpec, key []byte) (netlink.Object, error) {
 }
 
 // put inserts or replaces o, whose key is key.
-func (w *writer) put(sp *kindSpec, o netlink.Object, key []byte) error {
+func (w *writer) put(sp *kindDef, o netlink.Object, key []byte) error {
 	if f, ok := o.(*netlink.FDB); ok {
 		old, _ := w.lookup(sp, key)
 		fdbStored(f, old)
@@ -61,7 +61,7 @@ func (w *writer) put(sp *kindSpec, o netlink.Object, key []byte) error {
 }
 
 // remove deletes o.
-func (w *writer) remove(sp *kindSpec, o netlink.Object) error {
+func (w *writer) remove(sp *kindDef, o netlink.Object) error {
 	key := sp.key(o)
 	w.markDirty(sp, key)
 	w.ids[sp.kind].prime(o, key)

@@ -459,16 +459,16 @@ func (a *Addr) object() string {
 	return fmt.Sprintf("addr %s dev %d", a.Prefix, a.Index)
 }
 
-// AddrOp builds a request that adds (Add), replaces (Replace), changes
+// AddrRequest builds a request that adds (Add), replaces (Replace), changes
 // (Change) or deletes (Delete) address a. Family may be zero; it is taken
 // from the prefix. Kernel-only fields (Created, Updated, Unknown) are not
 // sent; IFA_FLAGS is sent only when a flag beyond the 8-bit header is set.
 // Invalid input (no link index, an invalid prefix, a peer, broadcast or
 // anycast address of another family, an IPv6 label or one over 15 bytes, a
-// preferred lifetime above the valid one) makes an Op that reports
+// preferred lifetime above the valid one) makes a Request that reports
 // ErrInvalid and sends nothing.
-func AddrOp(v Verb, a *Addr) Op {
-	return newOp(v, unix.RTM_NEWADDR, unix.RTM_DELADDR, a.object(), func() ([]byte, error) {
+func AddrRequest(v Verb, a *Addr) Request {
+	return newRequest(v, unix.RTM_NEWADDR, unix.RTM_DELADDR, a.object(), func() ([]byte, error) {
 		if a == nil {
 			return nil, invalidf("nil address")
 		}
@@ -493,23 +493,23 @@ func AddrOp(v Verb, a *Addr) Op {
 // AddrAdd adds an address (`ip addr add`); it fails with EEXIST if the
 // address exists.
 func (c *Conn) AddrAdd(ctx context.Context, a *Addr) error {
-	return c.Do(ctx, AddrOp(Add, a))
+	return c.Do(ctx, AddrRequest(Add, a))
 }
 
 // AddrReplace adds an address or updates the existing one (`ip addr
 // replace`): flags, lifetimes, metric, broadcast.
 func (c *Conn) AddrReplace(ctx context.Context, a *Addr) error {
-	return c.Do(ctx, AddrOp(Replace, a))
+	return c.Do(ctx, AddrRequest(Replace, a))
 }
 
 // AddrChange updates an existing address (`ip addr change`).
 func (c *Conn) AddrChange(ctx context.Context, a *Addr) error {
-	return c.Do(ctx, AddrOp(Change, a))
+	return c.Do(ctx, AddrRequest(Change, a))
 }
 
 // AddrDel deletes an address (`ip addr del`).
 func (c *Conn) AddrDel(ctx context.Context, a *Addr) error {
-	return c.Do(ctx, AddrOp(Delete, a))
+	return c.Do(ctx, AddrRequest(Delete, a))
 }
 
 // AddrFilter selects addresses in AddrDump. The zero value selects all.

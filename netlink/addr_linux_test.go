@@ -164,7 +164,7 @@ func TestAddrLiveOps(t *testing.T) {
 			Scope: unix.RT_SCOPE_LINK}
 		dep := &netlink.Addr{Index: veth0, Prefix: netip.MustParsePrefix("2001:db8:6::1/64"), Flags: unix.IFA_F_NODAD,
 			ValidLifetime: 600, PreferredLifetime: 0}
-		if errs := c.Pipeline(ctx, []netlink.Op{netlink.AddrOp(netlink.Add, peer), netlink.AddrOp(netlink.Add, dep)}); errs != nil {
+		if errs := c.Pipeline(ctx, []netlink.Request{netlink.AddrRequest(netlink.Add, peer), netlink.AddrRequest(netlink.Add, dep)}); errs != nil {
 			t.Fatal(errs)
 		}
 		got = addrCheck(t, c, ns)

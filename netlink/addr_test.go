@@ -205,7 +205,7 @@ func TestAddrOpGolden(t *testing.T) {
 			08000100 c6336402`,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			op := AddrOp(tc.verb, &tc.addr)
+			op := AddrRequest(tc.verb, &tc.addr)
 			if op.Err() != nil {
 				t.Fatal(op.Err())
 			}
@@ -247,7 +247,7 @@ func TestAddrOpInvalid(t *testing.T) {
 		{"unknown verb", Verb(77), &Addr{Index: 1, Prefix: p4}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			op := AddrOp(tc.verb, tc.addr)
+			op := AddrRequest(tc.verb, tc.addr)
 			if !errors.Is(op.Err(), ErrInvalid) {
 				t.Fatalf("Err() = %v, want ErrInvalid", op.Err())
 			}

@@ -504,7 +504,7 @@ func (c *Conn) dump(ctx context.Context, object string, typ uint16, body []byte,
 var ErrNotSent = errors.New("not sent: another request in the batch was invalid")
 
 // Do runs one write request and waits for the kernel's acknowledgement.
-func (c *Conn) Do(ctx context.Context, op Op) error {
+func (c *Conn) Do(ctx context.Context, op Request) error {
 	if op.err != nil {
 		return op.err
 	}
@@ -523,7 +523,7 @@ func (c *Conn) Do(ctx context.Context, op Op) error {
 //
 // A failed request does not stop the ones after it; callers that need
 // all-or-nothing use the txn package, which rolls back.
-func (c *Conn) Pipeline(ctx context.Context, ops []Op) []error {
+func (c *Conn) Pipeline(ctx context.Context, ops []Request) []error {
 	var errs []error
 	setErr := func(i int, err error) {
 		if errs == nil {

@@ -15,10 +15,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// rawLinkOp builds an RTM_NEWLINK/DELLINK request by hand, so that these
+// rawLinkRequest builds an RTM_NEWLINK/DELLINK request by hand, so that these
 // tests of the Conn core do not depend on the Link encoder.
-func rawLinkOp(v Verb, name, kind string) Op {
-	return newOp(v, unix.RTM_NEWLINK, unix.RTM_DELLINK, "link "+name, func() ([]byte, error) {
+func rawLinkRequest(v Verb, name, kind string) Request {
+	return newRequest(v, unix.RTM_NEWLINK, unix.RTM_DELLINK, "link "+name, func() ([]byte, error) {
 		b := make([]byte, 16) // struct ifinfomsg, all zero
 		b = appendAttr(b, unix.IFLA_IFNAME, append([]byte(name), 0))
 		if kind != "" {
@@ -129,14 +129,14 @@ func TestDoReportsErrnoAndExtack(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		c := dialNS(t, ns, Config{})
 		ctx := context.Background()
-		if err := c.Do(ctx, rawLinkOp(Add, "br-do", "bridge")); err != nil {
+		if err := c.Do(ctx, rawLinkRequest(Add, "br-do", "bridge")); err != nil {
 			t.Fatal(err)
 		}
-		err := c.Do(ctx, rawLinkOp(Add, "br-do", "bridge"))
+		err := c.Do(ctx, rawLinkRequest(Add, "br-do", "bridge"))
 		if !errors.Is(err, unix.EEXIST) {
 			t.Fatalf("second add: %v, want EEXIST", err)
 		}
-		err = c.Do(ctx, rawLinkOp(Add, "x-do", "no-such-kind"))
+		err = c.Do(ctx, rawLinkRequest(Add, "x-do", "no-such-kind"))
 		var oe *OpError
 		if !errors.As(err, &oe) || oe.Err == nil || oe.Op != "add" || oe.Object != "link x-do" {
 			t.Fatalf("unknown kind: %#v", err)
@@ -151,13 +151,13 @@ func TestDoReportsErrnoAndExtack(t *testing.T) {
 func TestPipelineMatchesEachAck(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		c := dialNS(t, ns, Config{ReadBuffer: 64 << 10}) // small window: several rounds
-		var ops []Op
+		var ops []Request
 		for i := range 300 {
-			ops = append(ops, rawLinkOp(Add, fmt.Sprintf("br%d", i), "ifb"))
+			ops = append(ops, rawLinkRequest(Add, fmt.Sprintf("br%d", i), "ifb"))
 		}
-		ops[7] = rawLinkOp(Add, "br3", "ifb")      // duplicate of an earlier one
-		ops[250] = rawLinkOp(Delete, "nosuch", "") // missing
-		ops[299] = rawLinkOp(Add, "br298", "ifb")  // duplicate within the last round
+		ops[7] = rawLinkRequest(Add, "br3", "ifb")      // duplicate of an earlier one
+		ops[250] = rawLinkRequest(Delete, "nosuch", "") // missing
+		ops[299] = rawLinkRequest(Add, "br298", "ifb")  // duplicate within the last round
 		errs := c.Pipeline(context.Background(), ops)
 		if len(errs) != len(ops) {
 			t.Fatalf("got %d errors for %d ops", len(errs), len(ops))
@@ -187,10 +187,10 @@ func TestPipelineMatchesEachAck(t *testing.T) {
 func TestPipelineInvalidSendsNothing(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		c := dialNS(t, ns, Config{})
-		bad := newOp(Add, unix.RTM_NEWLINK, unix.RTM_DELLINK, "link bad", func() ([]byte, error) {
+		bad := newRequest(Add, unix.RTM_NEWLINK, unix.RTM_DELLINK, "link bad", func() ([]byte, error) {
 			return nil, invalidf("name too long")
 		})
-		errs := c.Pipeline(context.Background(), []Op{rawLinkOp(Add, "br-a", "bridge"), bad})
+		errs := c.Pipeline(context.Background(), []Request{rawLinkRequest(Add, "br-a", "bridge"), bad})
 		if !errors.Is(errs[0], ErrNotSent) || !errors.Is(errs[1], ErrInvalid) {
 			t.Fatalf("errors %v, want ErrNotSent and ErrInvalid", errs)
 		}

@@ -22,8 +22,8 @@
 // interrupted (NLM_F_DUMP_INTR) is repeated, a bounded number of times; the
 // callback then sees objects again and must treat calls as upserts.
 //
-// Writes are Ops built by LinkOp, AddrOp, RouteOp, NeighOp and RuleOp, which
-// validate their input (a bad prefix, an unknown kind, a name over 15
+// Writes are Requests built by LinkRequest, AddrRequest, RouteRequest,
+// NeighRequest, RuleRequest and FDBRequest, which validate their input (a bad prefix, an unknown kind, a name over 15
 // bytes) so that nothing is sent for invalid input. Conn.Do runs one and
 // Conn.Pipeline many, with many requests in flight and each
 // acknowledgement matched to its request by sequence number.

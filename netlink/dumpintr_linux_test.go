@@ -44,8 +44,8 @@ func TestDumpInterruptedIsRetried(t *testing.T) {
 			}
 			a := &Addr{Family: unix.AF_INET, Index: v1.Index, Prefix: netip.MustParsePrefix("198.51.100.1/32")}
 			for ctx.Err() == nil {
-				_ = churn.Do(ctx, AddrOp(Add, a))
-				_ = churn.Do(ctx, AddrOp(Delete, a))
+				_ = churn.Do(ctx, AddrRequest(Add, a))
+				_ = churn.Do(ctx, AddrRequest(Delete, a))
 			}
 		}()
 		defer func() { cancel(); wg.Wait() }()

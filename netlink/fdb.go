@@ -50,7 +50,7 @@ func (f *FDB) neigh() (*Neigh, error) {
 	return nil, invalidf("FDB entry of family %d (want AF_BRIDGE)", f.Family)
 }
 
-// FDBOp builds a request that adds (Add), replaces (Replace), changes an
+// FDBRequest builds a request that adds (Add), replaces (Replace), changes an
 // existing (Change), appends (Append: another vxlan remote for the same MAC
 // address) or deletes (Delete) entry f, as `bridge fdb
 // add|replace|append|del` do. Flags
@@ -59,32 +59,34 @@ func (f *FDB) neigh() (*Neigh, error) {
 // is then the bridge port, or the bridge itself). A zero State means
 // unix.NUD_NOARP ("static") for writes other than Delete. Invalid input (no
 // link index, a MAC address of other than 6 bytes, a VLAN beyond 4094, a
-// VNI beyond 24 bits, a family other than AF_BRIDGE) makes an Op that
+// VNI beyond 24 bits, a family other than AF_BRIDGE) makes a Request that
 // reports ErrInvalid and sends nothing.
-func FDBOp(v Verb, f *FDB) Op {
+func FDBRequest(v Verb, f *FDB) Request {
 	n, err := f.neigh()
 	if err != nil {
-		return Op{Verb: v, Object: "fdb", err: &OpError{Op: v.String(), Object: "fdb", Err: err}}
+		return Request{Verb: v, Object: "fdb", err: &OpError{Op: v.String(), Object: "fdb", Err: err}}
 	}
-	return NeighOp(v, n)
+	return NeighRequest(v, n)
 }
 
 // FDBAdd adds an FDB entry (`bridge fdb add`); it fails with EEXIST if the
 // entry exists.
-func (c *Conn) FDBAdd(ctx context.Context, f *FDB) error { return c.Do(ctx, FDBOp(Add, f)) }
+func (c *Conn) FDBAdd(ctx context.Context, f *FDB) error { return c.Do(ctx, FDBRequest(Add, f)) }
 
 // FDBReplace adds an FDB entry or replaces the existing one (`bridge fdb
 // replace`): a bridge entry for the same MAC address and VLAN moves to
 // f's port; a vxlan entry's first remote becomes f's.
-func (c *Conn) FDBReplace(ctx context.Context, f *FDB) error { return c.Do(ctx, FDBOp(Replace, f)) }
+func (c *Conn) FDBReplace(ctx context.Context, f *FDB) error {
+	return c.Do(ctx, FDBRequest(Replace, f))
+}
 
 // FDBAppend adds another remote to a vxlan FDB entry (`bridge fdb
 // append`), e.g. another flooding destination for the all-zero address.
-func (c *Conn) FDBAppend(ctx context.Context, f *FDB) error { return c.Do(ctx, FDBOp(Append, f)) }
+func (c *Conn) FDBAppend(ctx context.Context, f *FDB) error { return c.Do(ctx, FDBRequest(Append, f)) }
 
 // FDBDel deletes an FDB entry (`bridge fdb del`); for vxlan with a Dst,
 // only that remote.
-func (c *Conn) FDBDel(ctx context.Context, f *FDB) error { return c.Do(ctx, FDBOp(Delete, f)) }
+func (c *Conn) FDBDel(ctx context.Context, f *FDB) error { return c.Do(ctx, FDBRequest(Delete, f)) }
 
 // FDBFilter selects entries in FDBDump. The zero value selects all.
 type FDBFilter struct {

@@ -78,16 +78,16 @@ func TestKinds(t *testing.T) {
 func TestFDBOp(t *testing.T) {
 	mac := neighMAC("02:00:00:00:00:aa")
 	f := &FDB{Index: 2, Flags: unix.NTF_MASTER, LLAddr: mac, VLAN: 10}
-	op := FDBOp(Add, f)
+	op := FDBRequest(Add, f)
 	if op.Err() != nil {
 		t.Fatal(op.Err())
 	}
-	want := NeighOp(Add, &Neigh{Family: unix.AF_BRIDGE, Index: 2, Flags: unix.NTF_MASTER, LLAddr: mac, VLAN: 10})
+	want := NeighRequest(Add, &Neigh{Family: unix.AF_BRIDGE, Index: 2, Flags: unix.NTF_MASTER, LLAddr: mac, VLAN: 10})
 	if !reflect.DeepEqual(op, want) {
-		t.Errorf("FDBOp = %+v, want %+v", op, want)
+		t.Errorf("FDBRequest = %+v, want %+v", op, want)
 	}
 	if f.Family != 0 {
-		t.Errorf("FDBOp changed its argument: %+v", f)
+		t.Errorf("FDBRequest changed its argument: %+v", f)
 	}
 	for name, bad := range map[string]*FDB{
 		"nil":         nil,
@@ -96,7 +96,7 @@ func TestFDBOp(t *testing.T) {
 		"no index":    {LLAddr: mac},
 		"vlan 4095":   {Index: 2, LLAddr: mac, VLAN: 4095},
 	} {
-		if err := FDBOp(Add, bad).Err(); !errors.Is(err, ErrInvalid) {
+		if err := FDBRequest(Add, bad).Err(); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

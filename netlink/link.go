@@ -53,7 +53,7 @@ func (s OperState) String() string {
 // is zero, for the changes whose target value is the zero value.
 type LinkZero uint8
 
-// Attributes that LinkOp can send with a zero value.
+// Attributes that LinkRequest can send with a zero value.
 const (
 	// ZeroMaster sends IFLA_MASTER 0: detach from the master, as
 	// `ip link set DEV nomaster` does.
@@ -68,8 +68,8 @@ const (
 
 // Link is a network interface: struct ifinfomsg and its IFLA_* attributes.
 //
-// In requests (LinkOp) a zero field means "not given" unless Zero says
-// otherwise; only the attributes that can be set are sent (see LinkOp).
+// In requests (LinkRequest) a zero field means "not given" unless Zero says
+// otherwise; only the attributes that can be set are sent (see LinkRequest).
 type Link struct {
 	// Family is ifi_family, unix.AF_UNSPEC except for bridge port messages
 	// (unix.AF_BRIDGE).
@@ -645,7 +645,7 @@ func (l *Link) object() string {
 	return fmt.Sprintf("link %d", l.Index)
 }
 
-// LinkOp builds a request on a link.
+// LinkRequest builds a request on a link.
 //
 // Add creates a link of l.Info's kind (with its kind data, a veth's peer)
 // named l.Name, with the attributes that are set: MTU, Address, Broadcast,
@@ -668,14 +668,14 @@ func (l *Link) object() string {
 // attributes are never sent. Invalid input (an empty or over-long name, a
 // name with '/' or white space, an unknown kind, kind data of another kind,
 // a request without index or name, a tun/tap add, which rtnetlink cannot do:
-// see CreateTuntap) makes an Op whose Err wraps ErrInvalid or
+// see CreateTuntap) makes a Request whose Err wraps ErrInvalid or
 // ErrNotSupported; nothing is sent for it.
-func LinkOp(v Verb, l *Link) Op {
+func LinkRequest(v Verb, l *Link) Request {
 	if l == nil {
-		return Op{Verb: v, Object: "link", err: &OpError{Op: v.String(), Object: "link", Err: invalidf("nil link")}}
+		return Request{Verb: v, Object: "link", err: &OpError{Op: v.String(), Object: "link", Err: invalidf("nil link")}}
 	}
 	object := l.object()
-	op := newOp(v, unix.RTM_NEWLINK, unix.RTM_DELLINK, object, func() ([]byte, error) {
+	op := newRequest(v, unix.RTM_NEWLINK, unix.RTM_DELLINK, object, func() ([]byte, error) {
 		switch v {
 		case Append:
 			return nil, invalidf("links cannot be appended")
@@ -703,21 +703,21 @@ func LinkOp(v Verb, l *Link) Op {
 	return op
 }
 
-// LinkAdd creates a link (see LinkOp). tun and tap links cannot be created
+// LinkAdd creates a link (see LinkRequest). tun and tap links cannot be created
 // through rtnetlink; use CreateTuntap.
-func (c *Conn) LinkAdd(ctx context.Context, l *Link) error { return c.Do(ctx, LinkOp(Add, l)) }
+func (c *Conn) LinkAdd(ctx context.Context, l *Link) error { return c.Do(ctx, LinkRequest(Add, l)) }
 
 // LinkReplace creates a link, or changes the existing one of the same name
-// (see LinkOp): RTM_NEWLINK with NLM_F_CREATE but not NLM_F_EXCL.
+// (see LinkRequest): RTM_NEWLINK with NLM_F_CREATE but not NLM_F_EXCL.
 func (c *Conn) LinkReplace(ctx context.Context, l *Link) error {
-	return c.Do(ctx, LinkOp(Replace, l))
+	return c.Do(ctx, LinkRequest(Replace, l))
 }
 
-// LinkSet changes a link (see LinkOp), as `ip link set` does.
-func (c *Conn) LinkSet(ctx context.Context, l *Link) error { return c.Do(ctx, LinkOp(Set, l)) }
+// LinkSet changes a link (see LinkRequest), as `ip link set` does.
+func (c *Conn) LinkSet(ctx context.Context, l *Link) error { return c.Do(ctx, LinkRequest(Set, l)) }
 
 // LinkDel deletes the link with l.Index, or l.Name if the index is zero.
-func (c *Conn) LinkDel(ctx context.Context, l *Link) error { return c.Do(ctx, LinkOp(Delete, l)) }
+func (c *Conn) LinkDel(ctx context.Context, l *Link) error { return c.Do(ctx, LinkRequest(Delete, l)) }
 
 // linkGetRequest builds an RTM_GETLINK body for index or name.
 func linkGetRequest(index int, name string) ([]byte, error) {
@@ -772,9 +772,9 @@ func (c *Conn) getLink(ctx context.Context, object string, body []byte) (*Link, 
 // LinkFilter selects links in LinkDump and Links. Zero fields match
 // everything.
 type LinkFilter struct {
-	// Kind keeps links of this kind (IFLA_INFO_KIND: "bridge", "veth"...),
+	// InfoKind keeps links of this kind (IFLA_INFO_KIND: "bridge", "veth"...),
 	// filtered in the kernel when it does strict checking.
-	Kind string
+	InfoKind string
 	// Master keeps the links enslaved to this index, filtered in the
 	// kernel when it does strict checking.
 	Master int
@@ -790,9 +790,9 @@ func (f *LinkFilter) match(l *Link) bool {
 	}
 	kind := ""
 	if l.Info != nil {
-		kind = l.Info.Kind
+		kind = l.Info.InfoKind
 	}
-	return (f.Kind == "" || f.Kind == kind) &&
+	return (f.InfoKind == "" || f.InfoKind == kind) &&
 		(f.Master == 0 || f.Master == l.Master) &&
 		(f.Index == 0 || f.Index == l.Index) &&
 		(f.Name == "" || f.Name == l.Name)
@@ -803,8 +803,8 @@ func (f *LinkFilter) String() string {
 		return "links"
 	}
 	s := "links"
-	if f.Kind != "" {
-		s += " type " + f.Kind
+	if f.InfoKind != "" {
+		s += " type " + f.InfoKind
 	}
 	if f.Master != 0 {
 		s += fmt.Sprintf(" master %d", f.Master)
@@ -827,10 +827,10 @@ func (f *LinkFilter) dumpRequest(strict bool) ([]byte, error) {
 		if f.Master != 0 {
 			ae.Uint32(unix.IFLA_MASTER, uint32(f.Master))
 		}
-		if f.Kind != "" {
+		if f.InfoKind != "" {
 			ae.Do(unix.IFLA_LINKINFO, func() ([]byte, error) {
 				kae := nl.NewAttributeEncoder()
-				kae.String(unix.IFLA_INFO_KIND, f.Kind)
+				kae.String(unix.IFLA_INFO_KIND, f.InfoKind)
 				return kae.Encode()
 			})
 		}

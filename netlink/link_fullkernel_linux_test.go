@@ -48,7 +48,7 @@ var linkFullKernelCases = []struct {
 	{"dummy", linkTestCase{
 		kind: "dummy",
 		add: func(t *testing.T, ns *nstest.NS, c *netlink.Conn, name string) {
-			linkAddOrLacks(t, c, "dummy", &netlink.Link{Name: name, Info: &netlink.LinkInfo{Kind: "dummy"}})
+			linkAddOrLacks(t, c, "dummy", &netlink.Link{Name: name, Info: &netlink.LinkInfo{InfoKind: "dummy"}})
 		},
 		check: func(t *testing.T, ip map[string]any) {},
 	}},
@@ -110,7 +110,7 @@ var linkFullKernelCases = []struct {
 		kind: "ipvlan",
 		add: func(t *testing.T, ns *nstest.NS, c *netlink.Conn, name string) {
 			lower := linkLower(t, ns, c)
-			linkAddOrLacks(t, c, "ipvlan", &netlink.Link{Name: name, ParentIndex: lower, Info: &netlink.LinkInfo{Kind: "ipvlan"}})
+			linkAddOrLacks(t, c, "ipvlan", &netlink.Link{Name: name, ParentIndex: lower, Info: &netlink.LinkInfo{InfoKind: "ipvlan"}})
 		},
 		check: func(t *testing.T, ip map[string]any) {
 			if d := linkInfoData(ip); d["mode"] != "l3" || ip["link"] != "lower0" {
@@ -123,7 +123,7 @@ var linkFullKernelCases = []struct {
 		kind: "macvtap",
 		add: func(t *testing.T, ns *nstest.NS, c *netlink.Conn, name string) {
 			lower := linkLower(t, ns, c)
-			linkAddOrLacks(t, c, "macvtap", &netlink.Link{Name: name, ParentIndex: lower, Info: &netlink.LinkInfo{Kind: "macvtap"}})
+			linkAddOrLacks(t, c, "macvtap", &netlink.Link{Name: name, ParentIndex: lower, Info: &netlink.LinkInfo{InfoKind: "macvtap"}})
 		},
 		check: func(t *testing.T, ip map[string]any) {
 			if d := linkInfoData(ip); d["mode"] != "vepa" || ip["link"] != "lower0" {
@@ -204,7 +204,7 @@ func TestLinkKindsRoundTrip(t *testing.T) {
 				}
 				linkCheck(t, ns, c)
 				l := linkMust(t, c, name)
-				if l.Info == nil || l.Info.Kind != tc.kind {
+				if l.Info == nil || l.Info.InfoKind != tc.kind {
 					t.Fatalf("%s read as %s", tc.kind, l)
 				}
 				before := linkRoundTripView(linkIPObject(t, ns, name))
@@ -213,7 +213,7 @@ func TestLinkKindsRoundTrip(t *testing.T) {
 					t.Fatal(err)
 				}
 				linkCheck(t, ns, c)
-				again := &netlink.Link{Name: l.Name, ParentIndex: l.ParentIndex, Info: &netlink.LinkInfo{Kind: l.Info.Kind, Data: l.Info.Data}}
+				again := &netlink.Link{Name: l.Name, ParentIndex: l.ParentIndex, Info: &netlink.LinkInfo{InfoKind: l.Info.InfoKind, Data: l.Info.Data}}
 				if err := c.LinkAdd(t.Context(), again); err != nil {
 					t.Fatalf("creating %s again from %s: %v", name, l, err)
 				}
@@ -259,8 +259,8 @@ func TestLinkBondSlaves(t *testing.T) {
 		linkCheck(t, ns, c)
 		for _, s := range []string{"s0", "s1"} {
 			l := linkMust(t, c, s)
-			if l.Master != bond.Index || l.Info == nil || l.Info.SlaveKind != "bond" || len(l.Info.SlaveData) == 0 {
-				t.Errorf("%s: %s, slave kind %q", s, l, l.Info.SlaveKind)
+			if l.Master != bond.Index || l.Info == nil || l.Info.InfoSlaveKind != "bond" || len(l.Info.SlaveData) == 0 {
+				t.Errorf("%s: %s, slave kind %q", s, l, l.Info.InfoSlaveKind)
 			}
 			ip := linkIPObject(t, ns, s)
 			info, _ := ip["linkinfo"].(map[string]any)
@@ -274,7 +274,7 @@ func TestLinkBondSlaves(t *testing.T) {
 			t.Fatal(err)
 		}
 		linkCheck(t, ns, c)
-		if l := linkMust(t, c, "s1"); l.Master != 0 || (l.Info != nil && l.Info.SlaveKind != "") {
+		if l := linkMust(t, c, "s1"); l.Master != 0 || (l.Info != nil && l.Info.InfoSlaveKind != "") {
 			t.Errorf("released s1: %s", l)
 		}
 	})
@@ -300,7 +300,7 @@ func TestLinkVrfTableAndRules(t *testing.T) {
 		if d, ok := vrf.Info.Data.(*netlink.Vrf); !ok || d.Table != 1010 {
 			t.Fatalf("vrf0 data %v", vrf.Info.Data)
 		}
-		if p0 := linkMust(t, c, "p0"); p0.Master != vrf.Index || p0.Info.SlaveKind != "vrf" {
+		if p0 := linkMust(t, c, "p0"); p0.Master != vrf.Index || p0.Info.InfoSlaveKind != "vrf" {
 			t.Errorf("p0: %s", p0)
 		}
 		rules, err := c.Rules(t.Context(), nil)

@@ -22,17 +22,17 @@ const (
 // Info is not nil: leave Info nil to change plain attributes of a link
 // whose kind cannot change its data (tun, veth).
 type LinkInfo struct {
-	// Kind is IFLA_INFO_KIND: "bridge", "veth", "vxlan", "macvlan", "vlan",
+	// InfoKind is IFLA_INFO_KIND: "bridge", "veth", "vxlan", "macvlan", "vlan",
 	// "bond", "dummy", "tun" (for tun and tap), "vrf", "ifb"... In requests
 	// it may be left empty when Data says it.
-	Kind string
+	InfoKind string
 	// Data is the decoded IFLA_INFO_DATA: *Bridge, *Veth, *Vxlan, *Macvlan,
 	// *Vlan, *Bond, *Tuntap, *Vrf, or *RawLinkData for other kinds. It is
 	// nil when the kernel sent no kind data (dummy, ifb, veth).
 	Data LinkData
-	// SlaveKind is IFLA_INFO_SLAVE_KIND, the kind of the master a port
+	// InfoSlaveKind is IFLA_INFO_SLAVE_KIND, the kind of the master a port
 	// belongs to ("bridge", "bond"); read-only.
-	SlaveKind string
+	InfoSlaveKind string
 	// SlaveData is the raw IFLA_INFO_SLAVE_DATA (port attributes such as
 	// IFLA_BRPORT_*); read-only.
 	SlaveData []byte
@@ -44,14 +44,14 @@ type LinkInfo struct {
 // implemented by *Bridge, *Veth, *Vxlan, *Macvlan, *Vlan, *Bond, *Tuntap,
 // *Vrf and *RawLinkData.
 type LinkData interface {
-	// Kind returns the IFLA_INFO_KIND this data belongs to.
-	Kind() string
+	// InfoKind returns the IFLA_INFO_KIND this data belongs to.
+	InfoKind() string
 	decode(b []byte) error
 	encode(mode linkEncodeMode) ([]byte, error)
 	validate(v Verb) error
 }
 
-// kinds the kernel knows; LinkOp rejects others unless their data is raw.
+// kinds the kernel knows; LinkRequest rejects others unless their data is raw.
 var linkKnownKinds = map[string]bool{
 	"bridge": true, "veth": true, "vxlan": true, "macvlan": true, "macvtap": true,
 	"vlan": true, "bond": true, "dummy": true, "tun": true, "vrf": true, "ifb": true,
@@ -89,10 +89,10 @@ func newLinkData(kind string) LinkData {
 
 // kind returns Kind, or the kind of Data when Kind is empty.
 func (i *LinkInfo) kind() string {
-	if i.Kind == "" && i.Data != nil {
-		return i.Data.Kind()
+	if i.InfoKind == "" && i.Data != nil {
+		return i.Data.InfoKind()
 	}
-	return i.Kind
+	return i.InfoKind
 }
 
 // String returns "vxlan id 42 ..." style text.
@@ -119,11 +119,11 @@ func (i *LinkInfo) decode(b []byte) error {
 	for ad.Next() {
 		switch ad.Type() {
 		case unix.IFLA_INFO_KIND:
-			i.Kind = ad.String()
+			i.InfoKind = ad.String()
 		case unix.IFLA_INFO_DATA:
 			data, hasData = ad.Bytes(), true
 		case unix.IFLA_INFO_SLAVE_KIND:
-			i.SlaveKind = ad.String()
+			i.InfoSlaveKind = ad.String()
 		case unix.IFLA_INFO_SLAVE_DATA:
 			i.SlaveData = ad.Bytes()
 		default:
@@ -134,7 +134,7 @@ func (i *LinkInfo) decode(b []byte) error {
 		return malformedf("IFLA_LINKINFO: %v", err)
 	}
 	if hasData {
-		i.Data = newLinkData(i.Kind)
+		i.Data = newLinkData(i.InfoKind)
 		if err := i.Data.decode(data); err != nil {
 			return err
 		}
@@ -155,8 +155,8 @@ func (i *LinkInfo) encode(mode linkEncodeMode) ([]byte, error) {
 		ae.Do(unix.IFLA_INFO_DATA, func() ([]byte, error) { return i.Data.encode(mode) })
 	}
 	if mode == linkEncodeAll {
-		if i.SlaveKind != "" {
-			ae.String(unix.IFLA_INFO_SLAVE_KIND, i.SlaveKind)
+		if i.InfoSlaveKind != "" {
+			ae.String(unix.IFLA_INFO_SLAVE_KIND, i.InfoSlaveKind)
 		}
 		if i.SlaveData != nil {
 			ae.Bytes(unix.IFLA_INFO_SLAVE_DATA, i.SlaveData)
@@ -177,8 +177,8 @@ func (i *LinkInfo) validate(v Verb) error {
 		return invalidf("link kind %q", kind)
 	}
 	_, isRaw := i.Data.(*RawLinkData)
-	if i.Data != nil && i.Data.Kind() != kind {
-		return invalidf("link kind %q with %q kind data", kind, i.Data.Kind())
+	if i.Data != nil && i.Data.InfoKind() != kind {
+		return invalidf("link kind %q with %q kind data", kind, i.Data.InfoKind())
 	}
 	if !linkKnownKinds[kind] && !isRaw {
 		return invalidf("unknown link kind %q (use RawLinkData to send it anyway)", kind)
@@ -299,8 +299,8 @@ type RawLinkData struct {
 	Data []byte
 }
 
-// Kind implements LinkData.
-func (d *RawLinkData) Kind() string { return d.LinkKind }
+// InfoKind implements LinkData.
+func (d *RawLinkData) InfoKind() string { return d.LinkKind }
 
 // String returns the data length.
 func (d *RawLinkData) String() string { return fmt.Sprintf("data[%d]", len(d.Data)) }
@@ -344,8 +344,8 @@ type Bridge struct {
 	Unknown []Attribute
 }
 
-// Kind implements LinkData.
-func (*Bridge) Kind() string { return "bridge" }
+// InfoKind implements LinkData.
+func (*Bridge) InfoKind() string { return "bridge" }
 
 // String returns the set fields as ip -d prints them.
 func (d *Bridge) String() string {
@@ -450,8 +450,8 @@ type Veth struct {
 	Unknown []Attribute
 }
 
-// Kind implements LinkData.
-func (*Veth) Kind() string { return "veth" }
+// InfoKind implements LinkData.
+func (*Veth) InfoKind() string { return "veth" }
 
 // String returns "peer NAME".
 func (d *Veth) String() string {
@@ -535,8 +535,8 @@ type Vxlan struct {
 	Unknown []Attribute
 }
 
-// Kind implements LinkData.
-func (*Vxlan) Kind() string { return "vxlan" }
+// InfoKind implements LinkData.
+func (*Vxlan) InfoKind() string { return "vxlan" }
 
 // String returns "id 42 remote 198.51.100.1 local 192.0.2.1 dstport 4789".
 func (d *Vxlan) String() string {
@@ -738,8 +738,8 @@ type Macvlan struct {
 	Unknown []Attribute
 }
 
-// Kind implements LinkData.
-func (*Macvlan) Kind() string { return "macvlan" }
+// InfoKind implements LinkData.
+func (*Macvlan) InfoKind() string { return "macvlan" }
 
 // String returns "mode bridge".
 func (d *Macvlan) String() string {
@@ -799,8 +799,8 @@ type Vlan struct {
 	Unknown []Attribute
 }
 
-// Kind implements LinkData.
-func (*Vlan) Kind() string { return "vlan" }
+// InfoKind implements LinkData.
+func (*Vlan) InfoKind() string { return "vlan" }
 
 // String returns "protocol 802.1Q id 100".
 func (d *Vlan) String() string {
@@ -912,8 +912,8 @@ type Bond struct {
 	Unknown []Attribute
 }
 
-// Kind implements LinkData.
-func (*Bond) Kind() string { return "bond" }
+// InfoKind implements LinkData.
+func (*Bond) InfoKind() string { return "bond" }
 
 // String returns "mode 802.3ad miimon 100".
 func (d *Bond) String() string {
@@ -987,8 +987,8 @@ type Vrf struct {
 	Unknown []Attribute
 }
 
-// Kind implements LinkData.
-func (*Vrf) Kind() string { return "vrf" }
+// InfoKind implements LinkData.
+func (*Vrf) InfoKind() string { return "vrf" }
 
 // String returns "table 10".
 func (d *Vrf) String() string { return fmt.Sprintf("table %d", d.Table) }
@@ -1065,8 +1065,8 @@ type Tuntap struct {
 	Unknown []Attribute
 }
 
-// Kind implements LinkData.
-func (*Tuntap) Kind() string { return "tun" }
+// InfoKind implements LinkData.
+func (*Tuntap) InfoKind() string { return "tun" }
 
 // String returns "type tap pi off vnet_hdr off persist on".
 func (d *Tuntap) String() string {

@@ -228,7 +228,7 @@ var linkTestCases = []linkTestCase{
 	{
 		kind: "ifb",
 		add: func(t *testing.T, ns *nstest.NS, c *netlink.Conn, name string) {
-			linkAdd(t, c, &netlink.Link{Name: name, TxQueueLen: 64, Info: &netlink.LinkInfo{Kind: "ifb"}})
+			linkAdd(t, c, &netlink.Link{Name: name, TxQueueLen: 64, Info: &netlink.LinkInfo{InfoKind: "ifb"}})
 		},
 		check: func(t *testing.T, ip map[string]any) {
 			if ip["txqlen"] != 64.0 {
@@ -298,15 +298,15 @@ func linkLifecycle(t *testing.T, ns *nstest.NS, tc linkTestCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if byIndex.Name != name || byIndex.Index != l.Index || byIndex.Info == nil || l.Info == nil || byIndex.Info.Kind != l.Info.Kind {
+	if byIndex.Name != name || byIndex.Index != l.Index || byIndex.Info == nil || l.Info == nil || byIndex.Info.InfoKind != l.Info.InfoKind {
 		t.Fatalf("by index %s, by name %s", byIndex, l)
 	}
 	wantKind := tc.kind
 	if tc.kind == "tap" {
 		wantKind = "tun"
 	}
-	if l.Info.Kind != wantKind {
-		t.Errorf("kind %q, want %q", l.Info.Kind, wantKind)
+	if l.Info.InfoKind != wantKind {
+		t.Errorf("kind %q, want %q", l.Info.InfoKind, wantKind)
 	}
 	if _, err := c.LinkByName(ctx, "nosuchlink"); !errors.Is(err, unix.ENODEV) {
 		t.Errorf("LinkByName(nosuchlink) = %v, want ENODEV", err)
@@ -317,7 +317,7 @@ func linkLifecycle(t *testing.T, ns *nstest.NS, tc linkTestCase) {
 
 	// Filtered dumps agree with filtering the full dump.
 	for _, f := range []*netlink.LinkFilter{
-		{Kind: wantKind}, {Index: l.Index}, {Name: name}, {Kind: "bridge"}, {Kind: "nosuchkind"}, {Index: 9999},
+		{InfoKind: wantKind}, {Index: l.Index}, {Name: name}, {InfoKind: "bridge"}, {InfoKind: "nosuchkind"}, {Index: 9999},
 	} {
 		linkCheckFilter(t, c, links, f)
 	}
@@ -379,7 +379,7 @@ func linkLifecycle(t *testing.T, ns *nstest.NS, tc linkTestCase) {
 	} else {
 		step("master", &netlink.Link{Master: brm.Index}, func(ip map[string]any) bool { return ip["master"] == "brm" })
 		linkCheckFilter(t, c, linkCheck(t, ns, c), &netlink.LinkFilter{Master: brm.Index})
-		linkCheckFilter(t, c, linkCheck(t, ns, c), &netlink.LinkFilter{Master: brm.Index, Kind: wantKind})
+		linkCheckFilter(t, c, linkCheck(t, ns, c), &netlink.LinkFilter{Master: brm.Index, InfoKind: wantKind})
 		if ports, err := c.Links(ctx, &netlink.LinkFilter{Master: brm.Index}); err != nil || len(ports) != 1 || ports[0].Index != l.Index {
 			t.Fatalf("ports of brm: %v, %v", ports, err)
 		}
@@ -445,9 +445,9 @@ func linkCheckFilter(t *testing.T, c *netlink.Conn, all []*netlink.Link, f *netl
 	for _, l := range all {
 		kind := ""
 		if l.Info != nil {
-			kind = l.Info.Kind
+			kind = l.Info.InfoKind
 		}
-		if (f.Kind == "" || f.Kind == kind) && (f.Master == 0 || f.Master == l.Master) &&
+		if (f.InfoKind == "" || f.InfoKind == kind) && (f.Master == 0 || f.Master == l.Master) &&
 			(f.Index == 0 || f.Index == l.Index) && (f.Name == "" || f.Name == l.Name) {
 			want = append(want, l.Name)
 		}
@@ -498,9 +498,9 @@ func TestLinkReadIPCreated(t *testing.T) {
 
 		br := linkMust(t, c, "br0")
 		for _, f := range []*netlink.LinkFilter{
-			{Kind: "veth"}, {Kind: "vxlan"}, {Kind: "tun"}, {Kind: "bridge"}, {Kind: "macvlan"}, {Kind: "ifb"},
-			{Master: br.Index}, {Master: br.Index, Kind: "veth"}, {Master: br.Index, Kind: "ifb"},
-			{Name: "v1"}, {Index: br.Index}, {Index: br.Index, Kind: "veth"},
+			{InfoKind: "veth"}, {InfoKind: "vxlan"}, {InfoKind: "tun"}, {InfoKind: "bridge"}, {InfoKind: "macvlan"}, {InfoKind: "ifb"},
+			{Master: br.Index}, {Master: br.Index, InfoKind: "veth"}, {Master: br.Index, InfoKind: "ifb"},
+			{Name: "v1"}, {Index: br.Index}, {Index: br.Index, InfoKind: "veth"},
 		} {
 			linkCheckFilter(t, c, all, f)
 		}
@@ -635,7 +635,7 @@ func TestLinkVethPeerNetns(t *testing.T) {
 func TestLinkSetKindData(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		c := linkDial(t, ns)
-		linkAdd(t, c, &netlink.Link{Name: "br0", Info: &netlink.LinkInfo{Kind: "bridge"}})
+		linkAdd(t, c, &netlink.Link{Name: "br0", Info: &netlink.LinkInfo{InfoKind: "bridge"}})
 		br := linkMust(t, c, "br0")
 		if d := br.Info.Data.(*netlink.Bridge); *d.StpState != 0 || *d.HelloTime != 200 {
 			t.Fatalf("new bridge %s", br)
@@ -655,7 +655,7 @@ func TestLinkSetKindData(t *testing.T) {
 		if err := c.LinkReplace(t.Context(), &netlink.Link{Name: "br0", MTU: 1400, Info: &netlink.LinkInfo{Data: &netlink.Bridge{Priority: new(uint16(9))}}}); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.LinkReplace(t.Context(), &netlink.Link{Name: "br1", MTU: 1400, Info: &netlink.LinkInfo{Kind: "bridge"}}); err != nil {
+		if err := c.LinkReplace(t.Context(), &netlink.Link{Name: "br1", MTU: 1400, Info: &netlink.LinkInfo{InfoKind: "bridge"}}); err != nil {
 			t.Fatal(err)
 		}
 		linkCheck(t, ns, c)
@@ -665,7 +665,7 @@ func TestLinkSetKindData(t *testing.T) {
 		if ip := linkIPObject(t, ns, "br1"); ip == nil || ip["mtu"] != 1400.0 {
 			t.Fatalf("br1 after replace: %v", ip)
 		}
-		if err := c.LinkAdd(t.Context(), &netlink.Link{Name: "br1", Info: &netlink.LinkInfo{Kind: "bridge"}}); !errors.Is(err, unix.EEXIST) {
+		if err := c.LinkAdd(t.Context(), &netlink.Link{Name: "br1", Info: &netlink.LinkInfo{InfoKind: "bridge"}}); !errors.Is(err, unix.EEXIST) {
 			t.Fatalf("adding an existing link: %v, want EEXIST", err)
 		}
 
@@ -689,7 +689,7 @@ func TestLinkKindsMissing(t *testing.T) {
 		kind string
 		link func(lower int) *netlink.Link
 	}{
-		{"dummy", func(int) *netlink.Link { return &netlink.Link{Name: "d0", Info: &netlink.LinkInfo{Kind: "dummy"}} }},
+		{"dummy", func(int) *netlink.Link { return &netlink.Link{Name: "d0", Info: &netlink.LinkInfo{InfoKind: "dummy"}} }},
 		{"vlan", func(lower int) *netlink.Link {
 			return &netlink.Link{Name: "vl0", ParentIndex: lower, Info: &netlink.LinkInfo{Data: &netlink.Vlan{ID: 100, Protocol: unix.ETH_P_8021AD}}}
 		}},
@@ -713,7 +713,7 @@ func TestLinkKindsMissing(t *testing.T) {
 				}
 				linkCheck(t, ns, c)
 				got := linkMust(t, c, l.Name)
-				if got.Info == nil || got.Info.Kind != tc.kind {
+				if got.Info == nil || got.Info.InfoKind != tc.kind {
 					t.Fatalf("created %s", got)
 				}
 				if err := c.LinkDel(t.Context(), &netlink.Link{Name: l.Name}); err != nil {
@@ -731,9 +731,9 @@ func TestLinkInvalidNotSent(t *testing.T) {
 		c := linkDial(t, ns)
 		before := linkCheck(t, ns, c)
 		for _, l := range []*netlink.Link{
-			{Name: "name-of-16-bytes", Info: &netlink.LinkInfo{Kind: "bridge"}},
-			{Name: "a/b", Info: &netlink.LinkInfo{Kind: "bridge"}},
-			{Name: "ok", Info: &netlink.LinkInfo{Kind: "bridge", Data: &netlink.Vxlan{ID: 1}}},
+			{Name: "name-of-16-bytes", Info: &netlink.LinkInfo{InfoKind: "bridge"}},
+			{Name: "a/b", Info: &netlink.LinkInfo{InfoKind: "bridge"}},
+			{Name: "ok", Info: &netlink.LinkInfo{InfoKind: "bridge", Data: &netlink.Vxlan{ID: 1}}},
 			{Name: "va", Info: &netlink.LinkInfo{Data: &netlink.Veth{Peer: &netlink.Link{Name: "bad peer"}}}},
 			{Name: "t0", Info: &netlink.LinkInfo{Data: &netlink.Tuntap{Type: netlink.TunType}}},
 		} {
@@ -802,11 +802,11 @@ func TestLinkNotifications(t *testing.T) {
 			}
 			return found
 		}
-		linkAdd(t, c, &netlink.Link{Name: "n0", Info: &netlink.LinkInfo{Kind: "ifb"}})
+		linkAdd(t, c, &netlink.Link{Name: "n0", Info: &netlink.LinkInfo{InfoKind: "ifb"}})
 		added := wait("new link", func(u netlink.Update, l *netlink.Link) bool {
 			return u.Type == unix.RTM_NEWLINK && l.Name == "n0"
 		})
-		if added.Info == nil || added.Info.Kind != "ifb" {
+		if added.Info == nil || added.Info.InfoKind != "ifb" {
 			t.Errorf("added %s", added)
 		}
 		if err := c.LinkSet(t.Context(), &netlink.Link{Index: added.Index, Name: "n1"}); err != nil {

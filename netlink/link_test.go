@@ -145,7 +145,7 @@ func TestLinkDecodeGolden(t *testing.T) {
 		AgeingTime: new(uint32(30000)), StpState: new(uint32(0)), Priority: new(uint16(32768)),
 		VlanFiltering: new(false), McastSnooping: new(true),
 	}
-	if br.Info == nil || br.Info.Kind != "bridge" {
+	if br.Info == nil || br.Info.InfoKind != "bridge" {
 		t.Fatalf("br0 info %v", br.Info)
 	}
 	gotBridge := *br.Info.Data.(*Bridge)
@@ -180,11 +180,11 @@ func TestLinkDecodeGolden(t *testing.T) {
 
 	v0, v1 := get("v0"), get("v1")
 	if v0.ParentIndex != v1.Index || v1.ParentIndex != v0.Index || v1.Master != br.Index ||
-		v0.Info.Kind != "veth" || v0.Info.Data != nil || v0.MTU != 1400 || v0.NumTxQueues != 2 {
+		v0.Info.InfoKind != "veth" || v0.Info.Data != nil || v0.MTU != 1400 || v0.NumTxQueues != 2 {
 		t.Errorf("v0 = %s\nv1 = %s", v0, v1)
 	}
-	if v1.Info.SlaveKind != "bridge" || len(v1.Info.SlaveData) == 0 {
-		t.Errorf("v1 slave kind %q with %d bytes, want bridge port data", v1.Info.SlaveKind, len(v1.Info.SlaveData))
+	if v1.Info.InfoSlaveKind != "bridge" || len(v1.Info.SlaveData) == 0 {
+		t.Errorf("v1 slave kind %q with %d bytes, want bridge port data", v1.Info.InfoSlaveKind, len(v1.Info.SlaveData))
 	}
 	vp0 := get("vp0")
 	if vp0.LinkNetNSID == nil || *vp0.LinkNetNSID != 0 || vp0.ParentIndex != 2 {
@@ -213,7 +213,7 @@ func TestLinkDecodeGolden(t *testing.T) {
 	if diff := cmp.Diff(&Tuntap{Type: TunType, Persist: true, PI: true, VnetHdr: true, Owner: new(uint32(1000)), Group: new(uint32(1001))}, get("tun1").Info.Data); diff != "" {
 		t.Errorf("tun1 data (-want +got):\n%s", diff)
 	}
-	if k := get("ifb0").Info; k.Kind != "ifb" || k.Data != nil {
+	if k := get("ifb0").Info; k.InfoKind != "ifb" || k.Data != nil {
 		t.Errorf("ifb0 info %v", k)
 	}
 }
@@ -304,7 +304,7 @@ func linkCanonAttrs(t *testing.T, b []byte, level, kind string) []byte {
 
 const linkAttrTypeMask = 0x3fff
 
-// TestLinkOpGolden compares LinkOp's requests with what ip(8) sends for the
+// TestLinkOpGolden compares LinkRequest's requests with what ip(8) sends for the
 // same command, attribute by attribute and byte for byte (the order of
 // attributes aside), for every kind including those this kernel lacks.
 func TestLinkOpGolden(t *testing.T) {
@@ -328,14 +328,14 @@ func TestLinkOpGolden(t *testing.T) {
 		verb Verb
 		link *Link
 	}{
-		{"dummy", "link add d0 type dummy", Add, &Link{Name: "d0", Info: &LinkInfo{Kind: "dummy"}}},
-		{"ifb", "link add ifb1 type ifb", Add, &Link{Name: "ifb1", Info: &LinkInfo{Kind: "ifb"}}},
+		{"dummy", "link add d0 type dummy", Add, &Link{Name: "d0", Info: &LinkInfo{InfoKind: "dummy"}}},
+		{"ifb", "link add ifb1 type ifb", Add, &Link{Name: "ifb1", Info: &LinkInfo{InfoKind: "ifb"}}},
 		{"bridge", "link add br1 mtu 1400 type bridge stp_state 1 forward_delay 400 priority 100 vlan_filtering 1", Add,
 			&Link{Name: "br1", MTU: 1400, Info: &LinkInfo{Data: &Bridge{StpState: new(uint32(1)), ForwardDelay: new(uint32(400)), Priority: new(uint16(100)), VlanFiltering: new(true)}}}},
 		{"veth", "link add va address 02:00:00:00:00:01 type veth peer name vb mtu 1400", Add,
 			&Link{Name: "va", Address: linkMAC("02:00:00:00:00:01"), Info: &LinkInfo{Data: &Veth{Peer: &Link{Name: "vb", MTU: 1400}}}}},
 		{"veth_netns", "link add vc type veth peer name vd netns lcap2", Add,
-			&Link{Name: "vc", Info: &LinkInfo{Kind: "veth", Data: &Veth{Peer: &Link{Name: "vd", NetNSFD: ipPeerFD}}}}},
+			&Link{Name: "vc", Info: &LinkInfo{InfoKind: "veth", Data: &Veth{Peer: &Link{Name: "vd", NetNSFD: ipPeerFD}}}}},
 		{"vxlan4", "link add vx1 type vxlan id 100 local 192.0.2.1 remote 198.51.100.1 dstport 4789 ttl 10 nolearning", Add,
 			&Link{Name: "vx1", Info: &LinkInfo{Data: &Vxlan{ID: 100, Local: netip.MustParseAddr("192.0.2.1"), Group: netip.MustParseAddr("198.51.100.1"), Port: 4789, TTL: 10, Learning: new(false)}}}},
 		{"vxlan6", "link add vx2 type vxlan id 200 local 2001:db8::1 group ff05::1 dev v0 dstport 4790", Add,
@@ -371,7 +371,7 @@ func TestLinkOpGolden(t *testing.T) {
 			if !ok {
 				t.Fatalf("no captured request %q", tt.name)
 			}
-			op := LinkOp(tt.verb, tt.link)
+			op := LinkRequest(tt.verb, tt.link)
 			if err := op.Err(); err != nil {
 				t.Fatal(err)
 			}
@@ -404,7 +404,7 @@ func TestLinkOpGolden(t *testing.T) {
 // TestLinkOpEncodeFields pins the bytes of a request by hand, field by
 // field against linux/if_link.h, for what ip(8) cannot be asked to send.
 func TestLinkOpEncodeFields(t *testing.T) {
-	op := LinkOp(Set, &Link{Index: 7, Group: 0, Zero: ZeroGroup | ZeroAlias, NetNSFD: 9})
+	op := LinkRequest(Set, &Link{Index: 7, Group: 0, Zero: ZeroGroup | ZeroAlias, NetNSFD: 9})
 	if err := op.Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -420,14 +420,14 @@ func TestLinkOpEncodeFields(t *testing.T) {
 	// The kernel refuses NLM_F_REPLACE on links: Replace creates without
 	// NLM_F_EXCL, Change sets.
 	for v, want := range map[Verb]uint16{Add: unix.NLM_F_CREATE | unix.NLM_F_EXCL, Replace: unix.NLM_F_CREATE, Change: 0, Set: 0} {
-		op := LinkOp(v, &Link{Index: 2, Name: "br0", Info: &LinkInfo{Kind: "bridge"}})
+		op := LinkRequest(v, &Link{Index: 2, Name: "br0", Info: &LinkInfo{InfoKind: "bridge"}})
 		if op.Err() != nil || op.flags != want || op.typ != unix.RTM_NEWLINK {
 			t.Errorf("%s: flags %#x type %d err %v, want flags %#x", v, op.flags, op.typ, op.Err(), want)
 		}
 	}
 
 	// Delete by name: ifinfomsg with index 0 and IFLA_IFNAME.
-	op = LinkOp(Delete, &Link{Name: "br0", MTU: 1500, Flags: unix.IFF_UP})
+	op = LinkRequest(Delete, &Link{Name: "br0", MTU: 1500, Flags: unix.IFF_UP})
 	want = "00000000" + "00000000" + "00000000" + "00000000" + "0800" + "0300" + "62723000"
 	if got := hex.EncodeToString(op.body); got != want || op.typ != unix.RTM_DELLINK {
 		t.Errorf("delete body %s type %d, want %s type %d", got, op.typ, want, unix.RTM_DELLINK)
@@ -444,7 +444,7 @@ func TestLinkOpEncodeFields(t *testing.T) {
 	}
 
 	// Kernel-side dump filters: IFLA_MASTER and IFLA_LINKINFO{IFLA_INFO_KIND}.
-	body, err = (&LinkFilter{Master: 2, Kind: "veth", Name: "x"}).dumpRequest(true)
+	body, err = (&LinkFilter{Master: 2, InfoKind: "veth", Name: "x"}).dumpRequest(true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -464,17 +464,17 @@ func TestLinkOpInvalid(t *testing.T) {
 		want error
 	}{
 		{"nil link", Add, nil, ErrInvalid},
-		{"add without name", Add, &Link{Info: &LinkInfo{Kind: "bridge"}}, ErrInvalid},
-		{"name of 16 bytes", Add, &Link{Name: long, Info: &LinkInfo{Kind: "bridge"}}, ErrInvalid},
+		{"add without name", Add, &Link{Info: &LinkInfo{InfoKind: "bridge"}}, ErrInvalid},
+		{"name of 16 bytes", Add, &Link{Name: long, Info: &LinkInfo{InfoKind: "bridge"}}, ErrInvalid},
 		{"rename to 16 bytes", Set, &Link{Index: 3, Name: long}, ErrInvalid},
-		{"name with slash", Add, &Link{Name: "a/b", Info: &LinkInfo{Kind: "bridge"}}, ErrInvalid},
-		{"name with space", Add, &Link{Name: "a b", Info: &LinkInfo{Kind: "bridge"}}, ErrInvalid},
+		{"name with slash", Add, &Link{Name: "a/b", Info: &LinkInfo{InfoKind: "bridge"}}, ErrInvalid},
+		{"name with space", Add, &Link{Name: "a b", Info: &LinkInfo{InfoKind: "bridge"}}, ErrInvalid},
 		{"name with tab", Set, &Link{Index: 1, Name: "a\tb"}, ErrInvalid},
-		{"name with colon", Add, &Link{Name: "a:b", Info: &LinkInfo{Kind: "bridge"}}, ErrInvalid},
-		{"name dot", Add, &Link{Name: ".", Info: &LinkInfo{Kind: "bridge"}}, ErrInvalid},
+		{"name with colon", Add, &Link{Name: "a:b", Info: &LinkInfo{InfoKind: "bridge"}}, ErrInvalid},
+		{"name dot", Add, &Link{Name: ".", Info: &LinkInfo{InfoKind: "bridge"}}, ErrInvalid},
 		{"add without kind", Add, &Link{Name: "x"}, ErrInvalid},
-		{"unknown kind", Add, &Link{Name: "x", Info: &LinkInfo{Kind: "frobnicator"}}, ErrInvalid},
-		{"kind data mismatch", Add, &Link{Name: "x", Info: &LinkInfo{Kind: "bridge", Data: &Vxlan{ID: 1}}}, ErrInvalid},
+		{"unknown kind", Add, &Link{Name: "x", Info: &LinkInfo{InfoKind: "frobnicator"}}, ErrInvalid},
+		{"kind data mismatch", Add, &Link{Name: "x", Info: &LinkInfo{InfoKind: "bridge", Data: &Vxlan{ID: 1}}}, ErrInvalid},
 		{"set without index or name", Set, &Link{MTU: 1400}, ErrInvalid},
 		{"delete without index or name", Delete, &Link{}, ErrInvalid},
 		{"negative index", Set, &Link{Index: -1, MTU: 1400}, ErrInvalid},
@@ -484,10 +484,10 @@ func TestLinkOpInvalid(t *testing.T) {
 		{"netns fd and pid", Set, &Link{Index: 4, NetNSFD: 3, NetNSPID: 1}, ErrInvalid},
 		{"negative netns pid", Set, &Link{Index: 4, NetNSPID: -1}, ErrInvalid},
 		{"address too long", Set, &Link{Index: 4, Address: make(net.HardwareAddr, 33)}, ErrInvalid},
-		{"append", Append, &Link{Name: "x", Info: &LinkInfo{Kind: "bridge"}}, ErrInvalid},
+		{"append", Append, &Link{Name: "x", Info: &LinkInfo{InfoKind: "bridge"}}, ErrInvalid},
 		{"veth peer name", Add, &Link{Name: "va", Info: &LinkInfo{Data: &Veth{Peer: &Link{Name: "bad name"}}}}, ErrInvalid},
 		{"veth peer long name", Add, &Link{Name: "va", Info: &LinkInfo{Data: &Veth{Peer: &Link{Name: long}}}}, ErrInvalid},
-		{"veth peer kind", Add, &Link{Name: "va", Info: &LinkInfo{Data: &Veth{Peer: &Link{Name: "vb", Info: &LinkInfo{Kind: "bridge"}}}}}, ErrInvalid},
+		{"veth peer kind", Add, &Link{Name: "va", Info: &LinkInfo{Data: &Veth{Peer: &Link{Name: "vb", Info: &LinkInfo{InfoKind: "bridge"}}}}}, ErrInvalid},
 		{"vxlan id", Add, &Link{Name: "vx", Info: &LinkInfo{Data: &Vxlan{ID: 1 << 24}}}, ErrInvalid},
 		{"vxlan families", Add, &Link{Name: "vx", Info: &LinkInfo{Data: &Vxlan{ID: 1, Group: netip.MustParseAddr("2001:db8::1"), Local: netip.MustParseAddr("192.0.2.1")}}}, ErrInvalid},
 		{"vlan id 0", Add, &Link{Name: "vl", ParentIndex: 2, Info: &LinkInfo{Data: &Vlan{}}}, ErrInvalid},
@@ -498,11 +498,11 @@ func TestLinkOpInvalid(t *testing.T) {
 		{"vrf without table", Add, &Link{Name: "vrf", Info: &LinkInfo{Data: &Vrf{}}}, ErrInvalid},
 		{"bridge stp", Add, &Link{Name: "br", Info: &LinkInfo{Data: &Bridge{StpState: new(uint32(3))}}}, ErrInvalid},
 		{"tun through rtnetlink", Add, &Link{Name: "t0", Info: &LinkInfo{Data: &Tuntap{Type: TunType}}}, ErrNotSupported},
-		{"tap kind without data", Add, &Link{Name: "t0", Info: &LinkInfo{Kind: "tun"}}, ErrNotSupported},
+		{"tap kind without data", Add, &Link{Name: "t0", Info: &LinkInfo{InfoKind: "tun"}}, ErrNotSupported},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			op := LinkOp(tt.verb, tt.link)
+			op := LinkRequest(tt.verb, tt.link)
 			err := op.Err()
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
@@ -522,7 +522,7 @@ func TestLinkOpInvalid(t *testing.T) {
 		})
 	}
 	// Raw data lets a kind this package does not list through.
-	op := LinkOp(Add, &Link{Name: "x", Info: &LinkInfo{Kind: "frobnicator", Data: &RawLinkData{LinkKind: "frobnicator", Data: []byte{4, 0, 1, 0}}}})
+	op := LinkRequest(Add, &Link{Name: "x", Info: &LinkInfo{InfoKind: "frobnicator", Data: &RawLinkData{LinkKind: "frobnicator", Data: []byte{4, 0, 1, 0}}}})
 	if err := op.Err(); err != nil {
 		t.Errorf("raw kind data: %v", err)
 	}
@@ -592,15 +592,15 @@ func TestLinkDecodeCopies(t *testing.T) {
 }
 
 func TestLinkFilterMatch(t *testing.T) {
-	l := &Link{Index: 3, Name: "v1", Master: 2, Info: &LinkInfo{Kind: "veth"}}
+	l := &Link{Index: 3, Name: "v1", Master: 2, Info: &LinkInfo{InfoKind: "veth"}}
 	for _, tt := range []struct {
 		f    *LinkFilter
 		want bool
 	}{
 		{nil, true},
 		{&LinkFilter{}, true},
-		{&LinkFilter{Kind: "veth", Master: 2, Index: 3, Name: "v1"}, true},
-		{&LinkFilter{Kind: "bridge"}, false},
+		{&LinkFilter{InfoKind: "veth", Master: 2, Index: 3, Name: "v1"}, true},
+		{&LinkFilter{InfoKind: "bridge"}, false},
 		{&LinkFilter{Master: 5}, false},
 		{&LinkFilter{Index: 4}, false},
 		{&LinkFilter{Name: "v0"}, false},
@@ -609,7 +609,7 @@ func TestLinkFilterMatch(t *testing.T) {
 			t.Errorf("%v.match = %v, want %v", tt.f, got, tt.want)
 		}
 	}
-	if (&LinkFilter{Kind: "bridge"}).match(&Link{Name: "lo"}) {
+	if (&LinkFilter{InfoKind: "bridge"}).match(&Link{Name: "lo"}) {
 		t.Error("a kind filter matched a link without kind")
 	}
 }

@@ -107,11 +107,12 @@ func (v Verb) flags() uint16 {
 	return 0
 }
 
-// An Op is one prepared write request, built by LinkOp, AddrOp, RouteOp,
-// NeighOp or RuleOp and run by Conn.Do or Conn.Pipeline. Input is validated
-// when the Op is built; an invalid Op is reported by Do and Pipeline without
-// anything being sent.
-type Op struct {
+// A Request is one prepared write request, built by LinkRequest,
+// AddrRequest, RouteRequest, NeighRequest, RuleRequest or FDBRequest and run
+// by Conn.Do or Conn.Pipeline. Input is validated when the Request is built;
+// an invalid Request is reported by Do and Pipeline without anything being
+// sent.
+type Request struct {
 	// Verb is what the request does.
 	Verb Verb
 	// Object describes the target, for errors and plans.
@@ -123,16 +124,16 @@ type Op struct {
 	err   error  // validation error; nothing is sent
 }
 
-// Err reports the validation error of an Op, if building it failed.
-func (o Op) Err() error { return o.err }
+// Err reports the validation error of a Request, if building it failed.
+func (o Request) Err() error { return o.err }
 
 // String returns "add route 192.0.2.0/24 table 254" style text.
-func (o Op) String() string { return o.Verb.String() + " " + o.Object }
+func (o Request) String() string { return o.Verb.String() + " " + o.Object }
 
-// newOp builds an Op of kind k. newType is the RTM_NEW* type and delType
+// newRequest builds a Request. newType is the RTM_NEW* type and delType
 // the RTM_DEL* one; encode builds the payload and runs only if v is valid.
-func newOp(v Verb, newType, delType uint16, object string, encode func() ([]byte, error)) Op {
-	op := Op{Verb: v, Object: object, typ: newType, flags: v.flags()}
+func newRequest(v Verb, newType, delType uint16, object string, encode func() ([]byte, error)) Request {
+	op := Request{Verb: v, Object: object, typ: newType, flags: v.flags()}
 	switch v {
 	case Add, Replace, Append, Change, Set:
 	case Delete:

@@ -419,7 +419,7 @@ func (n *Neigh) object() string {
 	return fmt.Sprintf("neigh %s dev %d", n.Dst, n.Index)
 }
 
-// NeighOp builds a request that adds (Add), replaces (Replace), changes
+// NeighRequest builds a request that adds (Add), replaces (Replace), changes
 // (Change), appends (Append, bridge FDB only: another vxlan remote for the
 // same address) or deletes (Delete) entry n.
 //
@@ -430,9 +430,9 @@ func (n *Neigh) object() string {
 // Kernel-only fields (cache info, probes, Unknown) are not sent. Invalid
 // input (no link index, an ARP/NDP entry without Dst or with a Dst of the
 // other family, an FDB entry without a 6-byte LLAddr, an over-long LLAddr,
-// an unknown family) makes an Op that reports ErrInvalid and sends nothing.
-func NeighOp(v Verb, n *Neigh) Op {
-	return newOp(v, unix.RTM_NEWNEIGH, unix.RTM_DELNEIGH, n.object(), func() ([]byte, error) {
+// an unknown family) makes a Request that reports ErrInvalid and sends nothing.
+func NeighRequest(v Verb, n *Neigh) Request {
+	return newRequest(v, unix.RTM_NEWNEIGH, unix.RTM_DELNEIGH, n.object(), func() ([]byte, error) {
 		if n == nil {
 			return nil, invalidf("nil neighbour")
 		}
@@ -458,30 +458,30 @@ func NeighOp(v Verb, n *Neigh) Op {
 // NeighAdd adds a neighbour or FDB entry (`ip neigh add`, `bridge fdb
 // add`); it fails with EEXIST if the entry exists.
 func (c *Conn) NeighAdd(ctx context.Context, n *Neigh) error {
-	return c.Do(ctx, NeighOp(Add, n))
+	return c.Do(ctx, NeighRequest(Add, n))
 }
 
 // NeighReplace adds an entry or replaces the existing one (`ip neigh
 // replace`, `bridge fdb replace`).
 func (c *Conn) NeighReplace(ctx context.Context, n *Neigh) error {
-	return c.Do(ctx, NeighOp(Replace, n))
+	return c.Do(ctx, NeighRequest(Replace, n))
 }
 
 // NeighChange changes an existing entry (`ip neigh change`).
 func (c *Conn) NeighChange(ctx context.Context, n *Neigh) error {
-	return c.Do(ctx, NeighOp(Change, n))
+	return c.Do(ctx, NeighRequest(Change, n))
 }
 
 // NeighAppend appends an FDB entry (`bridge fdb append`), e.g. another
 // remote for the all-zero address of a vxlan device.
 func (c *Conn) NeighAppend(ctx context.Context, n *Neigh) error {
-	return c.Do(ctx, NeighOp(Append, n))
+	return c.Do(ctx, NeighRequest(Append, n))
 }
 
 // NeighDel deletes a neighbour or FDB entry (`ip neigh del`, `bridge fdb
 // del`).
 func (c *Conn) NeighDel(ctx context.Context, n *Neigh) error {
-	return c.Do(ctx, NeighOp(Delete, n))
+	return c.Do(ctx, NeighRequest(Delete, n))
 }
 
 // NeighFilter selects entries in NeighDump. The zero value selects the ARP

@@ -212,7 +212,7 @@ func TestNeighOpGolden(t *testing.T) {
 			06000500 0a000000`,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			op := NeighOp(tc.verb, &tc.n)
+			op := NeighRequest(tc.verb, &tc.n)
 			if op.Err() != nil {
 				t.Fatal(op.Err())
 			}
@@ -255,7 +255,7 @@ func TestNeighOpInvalid(t *testing.T) {
 		{"verb set", Set, &Neigh{Family: unix.AF_INET, Index: 1, Dst: dst4}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			op := NeighOp(tc.verb, tc.n)
+			op := NeighRequest(tc.verb, tc.n)
 			if !errors.Is(op.Err(), ErrInvalid) {
 				t.Fatalf("Err() = %v, want ErrInvalid", op.Err())
 			}

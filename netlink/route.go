@@ -162,7 +162,7 @@ type Route struct {
 	PrefSrc netip.Addr
 
 	// Multipath lists the next hops of a multipath route (RTA_MULTIPATH).
-	Multipath []Nexthop
+	Multipath []RouteHop
 
 	// Extra holds rarely set attributes; nil when the route has none.
 	Extra *RouteExtra
@@ -405,9 +405,9 @@ type RouteCacheInfo struct {
 	ID, TS, TSAge uint32
 }
 
-// A Nexthop is one next hop of a multipath route (struct rtnexthop and its
+// A RouteHop is one next hop of a multipath route (struct rtnexthop and its
 // attributes).
-type Nexthop struct {
+type RouteHop struct {
 	// Gateway is the next hop's address (RTA_GATEWAY, or RTA_VIA for an
 	// IPv6 gateway of an IPv4 route).
 	Gateway netip.Addr
@@ -427,7 +427,7 @@ type Nexthop struct {
 }
 
 // Weight returns the next hop's weight, Hops+1, as ip(8) prints it.
-func (n *Nexthop) Weight() int { return int(n.Hops) + 1 }
+func (n *RouteHop) Weight() int { return int(n.Hops) + 1 }
 
 // Kind implements Object.
 func (*Route) Kind() Kind { return KindRoute }
@@ -629,14 +629,14 @@ func eachRtnh(b []byte, fn func(h []byte) error) error {
 	return nil
 }
 
-func decodeMultipath(b []byte, alen int) ([]Nexthop, error) {
+func decodeMultipath(b []byte, alen int) ([]RouteHop, error) {
 	count := 0
 	if err := eachRtnh(b, func([]byte) error { count++; return nil }); err != nil {
 		return nil, err
 	}
-	hops := make([]Nexthop, 0, count)
+	hops := make([]RouteHop, 0, count)
 	err := eachRtnh(b, func(h []byte) error {
-		nh := Nexthop{Flags: h[2], Hops: h[3], IfIndex: binary.NativeEndian.Uint32(h[4:8])}
+		nh := RouteHop{Flags: h[2], Hops: h[3], IfIndex: binary.NativeEndian.Uint32(h[4:8])}
 		d := newAttrDecoder(h[rtnhLen:])
 		for d.Next() {
 			switch d.Type() {
@@ -946,7 +946,7 @@ func routeObject(r *Route) string {
 	return s
 }
 
-// RouteOp prepares a request that adds, replaces, appends, changes or
+// RouteRequest prepares a request that adds, replaces, appends, changes or
 // deletes r (Add, Replace, Append, Change or Delete). It validates r first:
 // Dst must be a valid prefix without host bits set (0.0.0.0/0 for a
 // default route); Dst, Gateway, PrefSrc and Extra.Src must agree in family
@@ -959,8 +959,8 @@ func routeObject(r *Route) string {
 // unicast, scope inferred (see Route.Scope). Delete sends the route's
 // fields as the kernel's match criteria: zero type, protocol and priority
 // match any, and the scope is a wildcard unless set.
-func RouteOp(v Verb, r *Route) Op {
-	return newOp(v, unix.RTM_NEWROUTE, unix.RTM_DELROUTE, routeObject(r), func() ([]byte, error) {
+func RouteRequest(v Verb, r *Route) Request {
+	return newRequest(v, unix.RTM_NEWROUTE, unix.RTM_DELROUTE, routeObject(r), func() ([]byte, error) {
 		if r == nil {
 			return nil, invalidf("nil route")
 		}
@@ -1106,28 +1106,30 @@ func (m *RouteMetrics) validate() error {
 }
 
 // RouteAdd adds r; it fails with EEXIST if the route exists.
-func (c *Conn) RouteAdd(ctx context.Context, r *Route) error { return c.Do(ctx, RouteOp(Add, r)) }
+func (c *Conn) RouteAdd(ctx context.Context, r *Route) error { return c.Do(ctx, RouteRequest(Add, r)) }
 
 // RouteReplace adds r or replaces the route with its key (`ip route replace`).
 func (c *Conn) RouteReplace(ctx context.Context, r *Route) error {
-	return c.Do(ctx, RouteOp(Replace, r))
+	return c.Do(ctx, RouteRequest(Replace, r))
 }
 
 // RouteAppend adds r even if a route with its key exists (`ip route
 // append`): an IPv4 route that differs only by next hop, or one more next
 // hop of an IPv6 multipath route.
 func (c *Conn) RouteAppend(ctx context.Context, r *Route) error {
-	return c.Do(ctx, RouteOp(Append, r))
+	return c.Do(ctx, RouteRequest(Append, r))
 }
 
 // RouteChange changes an existing route and fails if there is none (`ip
 // route change`).
 func (c *Conn) RouteChange(ctx context.Context, r *Route) error {
-	return c.Do(ctx, RouteOp(Change, r))
+	return c.Do(ctx, RouteRequest(Change, r))
 }
 
-// RouteDel deletes the route matching r (see RouteOp for how it matches).
-func (c *Conn) RouteDel(ctx context.Context, r *Route) error { return c.Do(ctx, RouteOp(Delete, r)) }
+// RouteDel deletes the route matching r (see RouteRequest for how it matches).
+func (c *Conn) RouteDel(ctx context.Context, r *Route) error {
+	return c.Do(ctx, RouteRequest(Delete, r))
+}
 
 // RouteGetOptions refine a RouteGet lookup, like the options of `ip route
 // get`. Zero values are not sent.

@@ -311,14 +311,14 @@ func TestRouteOps(t *testing.T) {
 				return nil
 			}},
 			{"add v4 multipath", func() error {
-				return c.RouteAdd(ctx, &netlink.Route{Dst: rp("198.51.100.0/25"), Multipath: []netlink.Nexthop{
+				return c.RouteAdd(ctx, &netlink.Route{Dst: rp("198.51.100.0/25"), Multipath: []netlink.RouteHop{
 					{Gateway: ra("192.0.2.2"), IfIndex: v0, Hops: 2},
 					{Gateway: ra("192.0.2.3")},
 					{IfIndex: v1},
 				}})
 			}, nil},
 			{"add v6 multipath", func() error {
-				return c.RouteAdd(ctx, &netlink.Route{Dst: rp("2001:db8:200::/48"), Multipath: []netlink.Nexthop{
+				return c.RouteAdd(ctx, &netlink.Route{Dst: rp("2001:db8:200::/48"), Multipath: []netlink.RouteHop{
 					{Gateway: ra("2001:db8::2"), IfIndex: v0},
 					{Gateway: ra("2001:db8::3"), IfIndex: v0, Hops: 4},
 				}})
@@ -446,12 +446,12 @@ func TestRouteOps(t *testing.T) {
 				return nil
 			}, nil},
 			{"pipeline", func() error {
-				var ops []netlink.Op
+				var ops []netlink.Request
 				for i := 0; i < 50; i++ {
-					ops = append(ops, netlink.RouteOp(netlink.Add, &netlink.Route{
+					ops = append(ops, netlink.RouteRequest(netlink.Add, &netlink.Route{
 						Dst: netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), 32), Gateway: ra("192.0.2.2"), Table: 2000}))
 				}
-				ops = append(ops, netlink.RouteOp(netlink.Add, &netlink.Route{Dst: rp("198.51.100.0/32"), Gateway: ra("192.0.2.2"), Table: 2000}))
+				ops = append(ops, netlink.RouteRequest(netlink.Add, &netlink.Route{Dst: rp("198.51.100.0/32"), Gateway: ra("192.0.2.2"), Table: 2000}))
 				errs := c.Pipeline(ctx, ops)
 				if errs == nil || !errors.Is(errs[50], unix.EEXIST) {
 					return fmt.Errorf("errs = %v", errs)

@@ -95,14 +95,14 @@ func TestRouteDecodeGolden(t *testing.T) {
 		6: {Family: unix.AF_INET, Dst: routePfx("198.51.100.32/28"), OIF: 3, PrefSrc: routeIP("192.0.2.1"), TOS: 0x10,
 			Table: unix.RT_TABLE_MAIN, Protocol: ProtoBoot, Scope: ScopeLink, Type: RouteUnicast},
 		8: {Family: unix.AF_INET, Dst: routePfx("203.0.113.0/24"), Table: unix.RT_TABLE_MAIN, Protocol: ProtoBoot,
-			Type: RouteUnicast, Multipath: []Nexthop{
+			Type: RouteUnicast, Multipath: []RouteHop{
 				{Gateway: routeIP("192.0.2.2"), IfIndex: 3, Hops: 1},
 				{Gateway: routeIP("192.0.2.3"), IfIndex: 3},
 			}},
 		9: {Family: unix.AF_INET, Dst: routePfx("192.0.2.1/32"), OIF: 3, Table: unix.RT_TABLE_LOCAL, PrefSrc: routeIP("192.0.2.1"),
 			Protocol: ProtoKernel, Scope: ScopeHost, Type: RouteLocal},
 		12: {Family: unix.AF_INET6, Dst: routePfx("2001:db8:1::/48"), Table: unix.RT_TABLE_MAIN, Priority: 1024,
-			Protocol: ProtoBoot, Type: RouteUnicast, Multipath: []Nexthop{
+			Protocol: ProtoBoot, Type: RouteUnicast, Multipath: []RouteHop{
 				{Gateway: routeIP("2001:db8::2"), IfIndex: 3},
 				{Gateway: routeIP("2001:db8::3"), IfIndex: 3, Hops: 2},
 			}},
@@ -164,11 +164,11 @@ func TestRouteRoundTripSynthetic(t *testing.T) {
 			Metrics: &RouteMetrics{Window: 1, RTT: 2, RTTVar: 3, SSThresh: 4, CWnd: 5, Reordering: 6, Features: 1,
 				RTOMin: 7, InitRwnd: 8, QuickAck: 1, FastOpenNoCookie: 1, Unknown: []Attribute{{Type: 40, Data: []byte{1, 0, 0, 0}}}},
 			CacheInfo: RouteCacheInfo{1, 2, -3, 4, 5, 6, 7, 8}}},
-		{Family: unix.AF_INET, Dst: routePfx("192.0.2.0/24"), Multipath: []Nexthop{
+		{Family: unix.AF_INET, Dst: routePfx("192.0.2.0/24"), Multipath: []RouteHop{
 			{Gateway: routeIP("2001:db8::1"), IfIndex: 2, Flags: unix.RTNH_F_ONLINK, EncapType: 1, Encap: []byte{1, 2, 3, 4},
 				Unknown: []Attribute{{Type: unix.RTA_FLOW, Data: []byte{5, 0, 0, 0}}}},
 		}},
-		{Family: unix.AF_INET, Dst: routePfx("192.0.2.0/24"), Multipath: []Nexthop{}},
+		{Family: unix.AF_INET, Dst: routePfx("192.0.2.0/24"), Multipath: []RouteHop{}},
 		// MPLS: addresses stay raw.
 		{Family: unix.AF_MPLS, Protocol: ProtoStatic, Extra: &RouteExtra{RawDstLen: 20,
 			Unknown: []Attribute{{Type: unix.RTA_DST, Data: []byte{0, 6, 0x41, 0}}, {Type: unix.RTA_VIA, Data: []byte{2, 0, 192, 0, 2, 1}}}}},
@@ -262,7 +262,7 @@ func TestRouteOpGolden(t *testing.T) {
 		// RTA_MULTIPATH with two struct rtnexthop {len 28, flags 0,
 		// hops 0 and 2, ifindex 3} each followed by RTA_GATEWAY.
 		name: "v6 multipath", verb: Add, typ: unix.RTM_NEWROUTE,
-		r: &Route{Dst: routePfx("2001:db8:1::/48"), Multipath: []Nexthop{
+		r: &Route{Dst: routePfx("2001:db8:1::/48"), Multipath: []RouteHop{
 			{Gateway: routeIP("2001:db8::2"), IfIndex: 3}, {Gateway: routeIP("2001:db8::3"), IfIndex: 3, Hops: 2}}},
 		want: "0a300000 fe030001 00000000  08000f00 fe000000  14000100 20010db8 00010000 00000000 00000000" +
 			"3c000900  1c000000 03000000 14000500 20010db8 00000000 00000000 00000002" +
@@ -299,7 +299,7 @@ func TestRouteOpGolden(t *testing.T) {
 			"08000400 03000000  08000600 00040000",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			op := RouteOp(tc.verb, tc.r)
+			op := RouteRequest(tc.verb, tc.r)
 			if op.Err() != nil {
 				t.Fatal(op.Err())
 			}
@@ -358,7 +358,7 @@ func TestRouteDumpRequest(t *testing.T) {
 
 func TestRouteFilterMatch(t *testing.T) {
 	r := &Route{Family: unix.AF_INET, Dst: routePfx("192.0.2.0/24"), Table: 300, Protocol: ProtoStatic, Type: RouteUnicast,
-		Multipath: []Nexthop{{IfIndex: 4}, {IfIndex: 5}}}
+		Multipath: []RouteHop{{IfIndex: 4}, {IfIndex: 5}}}
 	for _, tc := range []struct {
 		f    *RouteFilter
 		want bool
@@ -398,8 +398,8 @@ func TestRouteOpInvalid(t *testing.T) {
 		"unicast without nexthop":  {Add, &Route{Dst: routePfx("192.0.2.0/24")}},
 		"blackhole with oif":       {Add, &Route{Dst: routePfx("192.0.2.0/24"), Type: RouteBlackhole, OIF: 1}},
 		"unreachable with gateway": {Add, &Route{Dst: routePfx("192.0.2.0/24"), Type: RouteUnreachable, Gateway: routeIP("192.0.2.1")}},
-		"hop without gw or dev":    {Add, &Route{Dst: routePfx("192.0.2.0/24"), Multipath: []Nexthop{{Gateway: routeIP("192.0.2.1")}, {Hops: 1}}}},
-		"hop v4 gw on v6":          {Add, &Route{Dst: routePfx("2001:db8::/64"), Multipath: []Nexthop{{Gateway: routeIP("192.0.2.1")}}}},
+		"hop without gw or dev":    {Add, &Route{Dst: routePfx("192.0.2.0/24"), Multipath: []RouteHop{{Gateway: routeIP("192.0.2.1")}, {Hops: 1}}}},
+		"hop v4 gw on v6":          {Add, &Route{Dst: routePfx("2001:db8::/64"), Multipath: []RouteHop{{Gateway: routeIP("192.0.2.1")}}}},
 		"type out of range":        {Add, &Route{Dst: routePfx("192.0.2.0/24"), OIF: 1, Type: 200}},
 		"bad pref":                 {Add, &Route{Dst: routePfx("2001:db8::/64"), OIF: 1, Pref: 2}},
 		"mtu":                      {Add, &Route{Dst: routePfx("192.0.2.0/24"), OIF: 1, Extra: &RouteExtra{Metrics: &RouteMetrics{MTU: 70000}}}},
@@ -411,9 +411,9 @@ func TestRouteOpInvalid(t *testing.T) {
 		"set verb":                 {Set, &Route{Dst: routePfx("192.0.2.0/24"), OIF: 1}},
 		"unknown verb":             {Verb(42), &Route{Dst: routePfx("192.0.2.0/24"), OIF: 1}},
 		"huge multipath": {Add, &Route{Dst: routePfx("192.0.2.0/24"),
-			Multipath: make([]Nexthop, 3000)}}, // each hop has IfIndex 0 and no gw: invalid anyway
+			Multipath: make([]RouteHop, 3000)}}, // each hop has IfIndex 0 and no gw: invalid anyway
 	} {
-		op := RouteOp(tc.v, tc.r)
+		op := RouteRequest(tc.v, tc.r)
 		if !errors.Is(op.Err(), ErrInvalid) {
 			t.Errorf("%s: Err() = %v, want ErrInvalid", name, op.Err())
 			continue
@@ -428,11 +428,11 @@ func TestRouteOpInvalid(t *testing.T) {
 		}
 	}
 	// A multipath attribute over 64 KiB cannot be encoded.
-	hops := make([]Nexthop, 3000)
+	hops := make([]RouteHop, 3000)
 	for i := range hops {
-		hops[i] = Nexthop{Gateway: routeIP("2001:db8::1"), IfIndex: 1}
+		hops[i] = RouteHop{Gateway: routeIP("2001:db8::1"), IfIndex: 1}
 	}
-	if op := RouteOp(Add, &Route{Dst: routePfx("2001:db8::/64"), Multipath: hops}); !errors.Is(op.Err(), ErrInvalid) {
+	if op := RouteRequest(Add, &Route{Dst: routePfx("2001:db8::/64"), Multipath: hops}); !errors.Is(op.Err(), ErrInvalid) {
 		t.Errorf("oversized multipath: %v", op.Err())
 	}
 }

@@ -398,15 +398,15 @@ func ruleObject(r *Rule) string {
 	return "rule " + r.String()
 }
 
-// RuleOp prepares a request that adds or deletes r (Add or Delete). It
+// RuleRequest prepares a request that adds or deletes r (Add or Delete). It
 // validates r first: the family must be IPv4 or IPv6 and agree with Src
 // and Dst, which must have no host bits set; interface names must fit in 15
 // bytes; the action must be known, and goto needs a target; port and uid
 // ranges must not be reversed. Delete sends only the fields that are set,
 // which the kernel matches; Add fills in ip(8)'s defaults (action lookup,
 // table main).
-func RuleOp(v Verb, r *Rule) Op {
-	return newOp(v, unix.RTM_NEWRULE, unix.RTM_DELRULE, ruleObject(r), func() ([]byte, error) {
+func RuleRequest(v Verb, r *Rule) Request {
+	return newRequest(v, unix.RTM_NEWRULE, unix.RTM_DELRULE, ruleObject(r), func() ([]byte, error) {
 		if r == nil {
 			return nil, invalidf("nil rule")
 		}
@@ -480,10 +480,10 @@ func (r *Rule) validate() error {
 }
 
 // RuleAdd adds r.
-func (c *Conn) RuleAdd(ctx context.Context, r *Rule) error { return c.Do(ctx, RuleOp(Add, r)) }
+func (c *Conn) RuleAdd(ctx context.Context, r *Rule) error { return c.Do(ctx, RuleRequest(Add, r)) }
 
 // RuleDel deletes the first rule that matches the fields set in r.
-func (c *Conn) RuleDel(ctx context.Context, r *Rule) error { return c.Do(ctx, RuleOp(Delete, r)) }
+func (c *Conn) RuleDel(ctx context.Context, r *Rule) error { return c.Do(ctx, RuleRequest(Delete, r)) }
 
 // RuleFilter selects rules in RuleDump and Rules. Zero fields match
 // everything. Family is applied by the kernel, the rest here.

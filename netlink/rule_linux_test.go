@@ -194,9 +194,9 @@ func TestRuleOps(t *testing.T) {
 			t.Errorf("delete missing: %v, want ENOENT", err)
 		}
 		// Pipelined adds.
-		var ops []netlink.Op
+		var ops []netlink.Request
 		for i := 0; i < 20; i++ {
-			ops = append(ops, netlink.RuleOp(netlink.Add, &netlink.Rule{Family: unix.AF_INET6, Priority: uint32(2000 + i), Table: uint32(5000 + i)}))
+			ops = append(ops, netlink.RuleRequest(netlink.Add, &netlink.Rule{Family: unix.AF_INET6, Priority: uint32(2000 + i), Table: uint32(5000 + i)}))
 		}
 		if errs := c.Pipeline(ctx, ops); errs != nil {
 			t.Fatal(errs)

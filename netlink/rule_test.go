@@ -114,7 +114,7 @@ func TestRuleOpGolden(t *testing.T) {
 		want: "0a000000 00000000 00000000  08000600 e9030000",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			op := RuleOp(tc.verb, tc.r)
+			op := RuleRequest(tc.verb, tc.r)
 			if op.Err() != nil {
 				t.Fatal(op.Err())
 			}
@@ -153,7 +153,7 @@ func TestRuleOpInvalid(t *testing.T) {
 		"reversed dport":     {Add, &Rule{Family: unix.AF_INET, DPort: RulePortRange{200, 100}}},
 		"replace verb":       {Replace, &Rule{Family: unix.AF_INET, Table: 300}},
 	} {
-		op := RuleOp(tc.v, tc.r)
+		op := RuleRequest(tc.v, tc.r)
 		if !errors.Is(op.Err(), ErrInvalid) {
 			t.Errorf("%s: Err() = %v, want ErrInvalid", name, op.Err())
 			continue

@@ -85,7 +85,7 @@ func (l *Link) Stable() Link {
 	}
 	info := *l.Info
 	info.Unknown = withoutAttrs(info.Unknown, linkInfoVolatile)
-	if info.SlaveKind == "bridge" {
+	if info.InfoSlaveKind == "bridge" {
 		info.SlaveData = withoutRawAttrs(info.SlaveData, bridgePortVolatile)
 	}
 	if br, ok := info.Data.(*Bridge); ok {

@@ -43,11 +43,11 @@ func (t *Txn) PlanAgainst(st State) (*Plan, error) {
 	return pl.plan()
 }
 
-func (t *Txn) verifyTimeout(ops int) time.Duration {
+func (t *Txn) verifyTimeout(steps int) time.Duration {
 	if t.cfg.VerifyTimeout > 0 {
 		return t.cfg.VerifyTimeout
 	}
-	return 10*time.Second + time.Duration(ops)*50*time.Microsecond
+	return 10*time.Second + time.Duration(steps)*50*time.Microsecond
 }
 
 // Commit validates the specs, plans them against the current snapshot
@@ -85,8 +85,8 @@ func (t *Txn) commit(ctx context.Context) (*ipdb.Snapshot, error) {
 	}
 	failed, err := t.apply(ctx, plan, false)
 	if err == nil {
-		vctx, cancel := context.WithTimeout(ctx, t.verifyTimeout(len(plan.Ops)))
-		err = t.verify(vctx, &t.specs, plan.Ops)
+		vctx, cancel := context.WithTimeout(ctx, t.verifyTimeout(len(plan.Steps)))
+		err = t.verify(vctx, &t.specs, plan.Steps)
 		cancel()
 	}
 	if err == nil {
@@ -94,7 +94,7 @@ func (t *Txn) commit(ctx context.Context) (*ipdb.Snapshot, error) {
 	}
 	ce := &CommitError{Err: err}
 	if failed != nil {
-		ce.Op = failed.String()
+		ce.Step = failed.String()
 	}
 	t.rollbackInto(ctx, pre, ce)
 	return pre, ce
@@ -109,32 +109,32 @@ func (t *Txn) rollbackInto(ctx context.Context, pre State, ce *CommitError) {
 
 // apply sends the plan's operations stage by stage. With bestEffort it
 // goes on after failures (for rollbacks) and returns the first.
-func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Op, error) {
+func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Step, error) {
 	r := newResolver(plan.state, t.cfg.NetNS)
 	defer r.close()
-	var firstOp *Op
+	var firstOp *Step
 	var firstErr error
-	fail := func(o *Op, err error) bool {
+	fail := func(o *Step, err error) bool {
 		if firstErr == nil {
 			firstOp, firstErr = o, err
 		}
 		return !bestEffort
 	}
 	seq := 0
-	ops := plan.Ops
-	for start := 0; start < len(ops); {
+	steps := plan.Steps
+	for start := 0; start < len(steps); {
 		end := start + 1
-		for end < len(ops) && ops[end].stage == ops[start].stage && ops[end].level == ops[start].level {
+		for end < len(steps) && steps[end].stage == steps[start].stage && steps[end].level == steps[start].level {
 			end++
 		}
-		group := ops[start:end]
+		group := steps[start:end]
 		start = end
 		if err := ctx.Err(); err != nil {
 			fail(nil, err)
 			return firstOp, firstErr
 		}
-		var local []*Op
-		var reqs []netlink.Op
+		var local []*Step
+		var reqs []netlink.Request
 		var created []string
 		for _, o := range group {
 			req, err := o.build(r)
@@ -202,7 +202,7 @@ func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Op, erro
 
 // awaitLinks waits until the database shows the links created by a stage
 // (and the peers of created veths), and records their indexes.
-func (t *Txn) awaitLinks(ctx context.Context, r *resolver, names []string, group []*Op) error {
+func (t *Txn) awaitLinks(ctx context.Context, r *resolver, names []string, group []*Step) error {
 	for _, o := range group {
 		if o.spec.kind == netlink.KindLink {
 			if s := &t.specsFor(o).links[o.spec.i]; s.Info != nil {
@@ -237,7 +237,7 @@ func (t *Txn) awaitLinks(ctx context.Context, r *resolver, names []string, group
 }
 
 // specsFor returns the spec set an op was planned from.
-func (t *Txn) specsFor(o *Op) *specSet {
+func (t *Txn) specsFor(o *Step) *specSet {
 	if o.specs != nil {
 		return o.specs
 	}
@@ -255,10 +255,10 @@ type routeID struct {
 
 // verify waits until every spec that had an operation is satisfied on the
 // database, re-checking only specs whose objects changed.
-func (t *Txn) verify(ctx context.Context, ss *specSet, ops []*Op) error {
+func (t *Txn) verify(ctx context.Context, ss *specSet, steps []*Step) error {
 	pending := map[specRef]bool{}
 	routes := map[routeID][]specRef{}
-	for _, o := range ops {
+	for _, o := range steps {
 		if pending[o.spec] {
 			continue
 		}
@@ -279,8 +279,8 @@ func (t *Txn) verify(ctx context.Context, ss *specSet, ops []*Op) error {
 			if !pending[ref] {
 				continue
 			}
-			n := len(p.ops)
-			if err := p.planOne(ref); err == nil && len(p.ops) == n {
+			n := len(p.steps)
+			if err := p.planOne(ref); err == nil && len(p.steps) == n {
 				delete(pending, ref)
 			}
 		}
@@ -358,11 +358,11 @@ func (t *Txn) unverified(cause error, ss *specSet, pending map[specRef]bool) err
 			if err := p.planOne(ref); err != nil {
 				left = append(left, err.Error())
 			}
-			if len(p.ops) >= 5 {
+			if len(p.steps) >= 5 {
 				break
 			}
 		}
-		for _, o := range p.ops {
+		for _, o := range p.steps {
 			left = append(left, o.String())
 		}
 	}

@@ -86,7 +86,7 @@ func settable(o netlink.Object) []attr {
 		l := o
 		kind, data := "", ""
 		if l.Info != nil {
-			kind = l.Info.Kind
+			kind = l.Info.InfoKind
 			if l.Info.Data != nil {
 				data = fmt.Sprint(l.Info.Data)
 			}

@@ -172,7 +172,7 @@ func (p *planner) routeChanges(have *netlink.Route, s *RouteSpec) changeList {
 			c.add("congctl", strOrNone(hm.CCAlgo), strOrNone(wm.CCAlgo))
 		}
 	}
-	hops := func(r []NexthopSpec) string {
+	hops := func(r []RouteHopSpec) string {
 		var b strings.Builder
 		for _, h := range r {
 			b.WriteString(" nexthop")
@@ -189,9 +189,9 @@ func (p *planner) routeChanges(have *netlink.Route, s *RouteSpec) changeList {
 		}
 		return strings.TrimSpace(b.String())
 	}
-	var old []NexthopSpec
+	var old []RouteHopSpec
 	for _, h := range have.Multipath {
-		old = append(old, NexthopSpec{Gateway: h.Gateway, Dev: p.nameOf(int(h.IfIndex)), Weight: h.Weight(),
+		old = append(old, RouteHopSpec{Gateway: h.Gateway, Dev: p.nameOf(int(h.IfIndex)), Weight: h.Weight(),
 			Onlink: h.Flags&unix.RTNH_F_ONLINK != 0})
 	}
 	if o, n := hops(old), hops(s.Multipath); o != n {

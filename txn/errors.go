@@ -30,9 +30,9 @@ var (
 // unix.EEXIST) and errors.As(err, **netlink.OpError) see the kernel's
 // answer.
 type CommitError struct {
-	// Op is the operation that failed, as the plan prints it; empty when
+	// Step is the operation that failed, as the plan prints it; empty when
 	// the failure was the verification or the context.
-	Op string
+	Step string
 	// Err is the cause: the kernel's *netlink.OpError (errno and extended
 	// ACK text), an error wrapping ErrVerify, or the context's error.
 	Err error
@@ -50,8 +50,8 @@ type CommitError struct {
 func (e *CommitError) Error() string {
 	var b strings.Builder
 	b.WriteString("txn: commit failed")
-	if e.Op != "" {
-		fmt.Fprintf(&b, " at %q", e.Op)
+	if e.Step != "" {
+		fmt.Fprintf(&b, " at %q", e.Step)
 	}
 	fmt.Fprintf(&b, ": %v", e.Err)
 	if e.RolledBack {

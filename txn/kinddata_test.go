@@ -45,17 +45,17 @@ func TestKindChangesEveryKind(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, r := range rows {
-		kind := r.want.Kind()
+		kind := r.want.InfoKind()
 		seen[kind] = true
 		st := &memState{links: []*netlink.Link{
-			{Index: 2, Name: "l0", MTU: 1500, ParentIndex: 3, Info: &netlink.LinkInfo{Kind: kind, Data: r.cur}},
-			{Index: 3, Name: "p0", Info: &netlink.LinkInfo{Kind: "veth"}, ParentIndex: 4},
-			{Index: 4, Name: "p1", Info: &netlink.LinkInfo{Kind: "veth"}, ParentIndex: 3},
+			{Index: 2, Name: "l0", MTU: 1500, ParentIndex: 3, Info: &netlink.LinkInfo{InfoKind: kind, Data: r.cur}},
+			{Index: 3, Name: "p0", Info: &netlink.LinkInfo{InfoKind: "veth"}, ParentIndex: 4},
+			{Index: 4, Name: "p1", Info: &netlink.LinkInfo{InfoKind: "veth"}, ParentIndex: 3},
 		}}
 		if kind == "veth" {
 			st.links[0].ParentIndex = 4
 		}
-		p, err := newPlanner(st, &specSet{links: []LinkSpec{{Name: "l0", Parent: r.parent, Info: &netlink.LinkInfo{Kind: kind, Data: r.want}}}}, false)
+		p, err := newPlanner(st, &specSet{links: []LinkSpec{{Name: "l0", Parent: r.parent, Info: &netlink.LinkInfo{InfoKind: kind, Data: r.want}}}}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,15 +67,15 @@ func TestKindChangesEveryKind(t *testing.T) {
 			t.Errorf("%s: error %q does not name %q", kind, err, r.change)
 		case !r.refused && err != nil:
 			t.Errorf("%s %s: %v", kind, r.change, err)
-		case !r.refused && (len(plan.Ops) != 1 || !strings.Contains(plan.Ops[0].String(), r.change)):
+		case !r.refused && (len(plan.Steps) != 1 || !strings.Contains(plan.Steps[0].String(), r.change)):
 			t.Errorf("%s: plan %q does not show %q", kind, plan, r.change)
 		}
 	}
 	// Every kind of link data the netlink package decodes has a row.
 	for _, d := range []netlink.LinkData{&netlink.Bridge{}, &netlink.Veth{}, &netlink.Vxlan{}, &netlink.Macvlan{},
 		&netlink.Vlan{}, &netlink.Bond{}, &netlink.Vrf{}, &netlink.Tuntap{}, &netlink.RawLinkData{LinkKind: "geneve"}} {
-		if !seen[d.Kind()] {
-			t.Errorf("kind %s has no row", d.Kind())
+		if !seen[d.InfoKind()] {
+			t.Errorf("kind %s has no row", d.InfoKind())
 		}
 	}
 }

@@ -63,10 +63,10 @@ func TestVerifyTimeoutRollsBack(t *testing.T) {
 		// Every request is acknowledged, but the route op is swapped for one
 		// in another table, so the database never shows the desired state.
 		swapped := false
-		cfg := &Config{VerifyTimeout: 500 * time.Millisecond, inject: func(i int, o *Op, req netlink.Op) netlink.Op {
+		cfg := &Config{VerifyTimeout: 500 * time.Millisecond, inject: func(i int, o *Step, req netlink.Request) netlink.Request {
 			if o.Kind == netlink.KindRoute && o.Action == Create && !swapped {
 				swapped = true
-				return netlink.RouteOp(netlink.Add, &netlink.Route{Dst: netip.MustParsePrefix("203.0.113.128/25"),
+				return netlink.RouteRequest(netlink.Add, &netlink.Route{Dst: netip.MustParsePrefix("203.0.113.128/25"),
 					Type: netlink.RouteBlackhole, Table: 302})
 			}
 			return req
@@ -94,7 +94,7 @@ func TestCancelMidCommitRollsBack(t *testing.T) {
 		before := ipState(t, ns)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		cfg := &Config{inject: func(i int, o *Op, req netlink.Op) netlink.Op {
+		cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
 			if o.Kind == netlink.KindAddr {
 				cancel() // half-way: links done, addresses not yet sent
 			}
@@ -133,7 +133,7 @@ func TestNaturalKernelErrors(t *testing.T) {
 		checkRestored(t, ns, before)
 
 		// Bad input: nothing applied.
-		bad := New(db, c, nil).Link(LinkSpec{Name: "x0", Info: &netlink.LinkInfo{Kind: "bridge"}}).
+		bad := New(db, c, nil).Link(LinkSpec{Name: "x0", Info: &netlink.LinkInfo{InfoKind: "bridge"}}).
 			Addr(AddrSpec{Link: "nosuch", Prefix: netip.MustParsePrefix("192.0.2.5/24")})
 		if err := bad.Commit(context.Background()); !errors.Is(err, ErrInvalid) || bad.Writes() != 0 {
 			t.Fatalf("got %v with %d writes, want ErrInvalid and none", err, bad.Writes())

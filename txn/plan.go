@@ -45,8 +45,8 @@ const (
 	numStages
 )
 
-// Op is one planned operation.
-type Op struct {
+// Step is one planned operation.
+type Step struct {
 	// Action is Create, Modify or Remove.
 	Action Action
 	// Kind is the kind of object the operation changes.
@@ -57,7 +57,7 @@ type Op struct {
 	spec  specRef
 	specs *specSet // the spec set the op was planned from
 	desc  func() string
-	build func(r *resolver) (netlink.Op, error)
+	build func(r *resolver) (netlink.Request, error)
 	// created is the name of the link a create operation makes appear.
 	created string
 	// netns is the namespace a request's NetNSFD must be opened from.
@@ -65,13 +65,13 @@ type Op struct {
 }
 
 // String prints the operation: "+ route 198.51.100.0/24 via 192.0.2.2 table 300".
-func (o *Op) String() string { return string(o.Action) + " " + o.desc() }
+func (o *Step) String() string { return string(o.Action) + " " + o.desc() }
 
 // Plan is the ordered list of operations that makes the specs true on the
 // state it was computed from.
 type Plan struct {
-	// Ops are the operations in the order Commit applies them.
-	Ops []*Op
+	// Steps are the operations in the order Commit applies them.
+	Steps []*Step
 	// Revision is the database revision the plan was computed on (0 for a
 	// State that is not a database snapshot).
 	Revision uint64
@@ -82,12 +82,12 @@ type Plan struct {
 }
 
 // Empty reports whether there is nothing to do.
-func (p *Plan) Empty() bool { return len(p.Ops) == 0 }
+func (p *Plan) Empty() bool { return len(p.Steps) == 0 }
 
 // String prints one operation a line.
 func (p *Plan) String() string {
 	var b strings.Builder
-	for _, o := range p.Ops {
+	for _, o := range p.Steps {
 		b.WriteString(o.String())
 		b.WriteByte('\n')
 	}
@@ -103,7 +103,7 @@ func (p *Plan) Summary() string {
 	}
 	n := map[k]int{}
 	var order []k
-	for _, o := range p.Ops {
+	for _, o := range p.Steps {
 		key := k{o.Action, o.Kind}
 		if n[key] == 0 {
 			order = append(order, key)
@@ -135,7 +135,7 @@ type planner struct {
 	links   map[string]*plink
 	refs    map[string]int // resolved names of links without a spec
 	delIdx  map[int]bool   // link indexes being deleted
-	ops     []*Op
+	steps   []*Step
 	record  bool
 	obs     []netlink.Object
 	obsEnd  []int32
@@ -331,18 +331,18 @@ func linkKind(l *netlink.Link) string {
 	if l.Info == nil {
 		return ""
 	}
-	return l.Info.Kind
+	return l.Info.InfoKind
 }
 
 func specKind(i *netlink.LinkInfo) string {
 	if i == nil {
 		return ""
 	}
-	if i.Kind != "" {
-		return i.Kind
+	if i.InfoKind != "" {
+		return i.InfoKind
 	}
 	if i.Data != nil {
-		return i.Data.Kind()
+		return i.Data.InfoKind()
 	}
 	return ""
 }
@@ -424,7 +424,7 @@ func (p *planner) endSpec() {
 	}
 }
 
-func (p *planner) add(o *Op) { o.specs = p.ss; p.ops = append(p.ops, o) }
+func (p *planner) add(o *Step) { o.specs = p.ss; p.steps = append(p.steps, o) }
 
 // plan plans every spec.
 func (p *planner) plan() (*Plan, error) {
@@ -441,13 +441,13 @@ func (p *planner) plan() (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	slices.SortStableFunc(p.ops, func(a, b *Op) int {
+	slices.SortStableFunc(p.steps, func(a, b *Step) int {
 		if a.stage != b.stage {
 			return int(a.stage) - int(b.stage)
 		}
 		return int(a.level) - int(b.level)
 	})
-	return &Plan{Ops: p.ops, state: p.st, obs: p.obs, obsEnd: p.obsEnd}, nil
+	return &Plan{Steps: p.steps, state: p.st, obs: p.obs, obsEnd: p.obsEnd}, nil
 }
 
 func (p *planner) planOne(ref specRef) error {
@@ -482,18 +482,18 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 		return r.index(name)
 	}
 	set := func(st stage, a Action, desc string, mod func(l *netlink.Link, r *resolver) error) {
-		p.add(&Op{Action: a, Kind: netlink.KindLink, stage: st, spec: ref,
+		p.add(&Step{Action: a, Kind: netlink.KindLink, stage: st, spec: ref,
 			desc: func() string { return desc },
-			build: func(r *resolver) (netlink.Op, error) {
+			build: func(r *resolver) (netlink.Request, error) {
 				idx, err := index(r)
 				if err != nil {
-					return netlink.Op{}, err
+					return netlink.Request{}, err
 				}
 				l := &netlink.Link{Index: idx}
 				if err := mod(l, r); err != nil {
-					return netlink.Op{}, err
+					return netlink.Request{}, err
 				}
-				return netlink.LinkOp(netlink.Set, l), nil
+				return netlink.LinkRequest(netlink.Set, l), nil
 			}})
 	}
 
@@ -511,10 +511,10 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 			desc += " (and its veth peer " + peer.Name + ")"
 		}
 		idx := cur.Index
-		p.add(&Op{Action: Remove, Kind: netlink.KindLink, stage: stageLinkDel, spec: ref,
+		p.add(&Step{Action: Remove, Kind: netlink.KindLink, stage: stageLinkDel, spec: ref,
 			desc: func() string { return desc },
-			build: func(*resolver) (netlink.Op, error) {
-				return netlink.LinkOp(netlink.Delete, &netlink.Link{Index: idx}), nil
+			build: func(*resolver) (netlink.Request, error) {
+				return netlink.LinkRequest(netlink.Delete, &netlink.Link{Index: idx}), nil
 			}})
 		return nil
 	}
@@ -523,14 +523,14 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 			return nil
 		}
 		idx, ns := cur.Index, s.NetNS
-		p.add(&Op{Action: Remove, Kind: netlink.KindLink, stage: stageLinkDel, spec: ref, netns: ns,
+		p.add(&Step{Action: Remove, Kind: netlink.KindLink, stage: stageLinkDel, spec: ref, netns: ns,
 			desc: func() string { return "link " + name + " netns " + ns },
-			build: func(r *resolver) (netlink.Op, error) {
+			build: func(r *resolver) (netlink.Request, error) {
 				fd, err := r.nsFD(ns)
 				if err != nil {
-					return netlink.Op{}, err
+					return netlink.Request{}, err
 				}
-				return netlink.LinkOp(netlink.Set, &netlink.Link{Index: idx, NetNSFD: fd}), nil
+				return netlink.LinkRequest(netlink.Set, &netlink.Link{Index: idx, NetNSFD: fd}), nil
 			}})
 		return nil
 	}
@@ -542,21 +542,21 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 		}
 	} else if cur == nil && s.fetchNS != "" {
 		ns := s.fetchNS
-		p.add(&Op{Action: Create, Kind: netlink.KindLink, stage: stageLinkCreate, spec: ref, created: name, netns: ns,
+		p.add(&Step{Action: Create, Kind: netlink.KindLink, stage: stageLinkCreate, spec: ref, created: name, netns: ns,
 			desc: func() string { return "link " + name + " back from netns " + ns },
 			// Built by the resolver: the request goes to the other namespace.
-			build: func(r *resolver) (netlink.Op, error) { return r.fetchOp(ns, name) }})
+			build: func(r *resolver) (netlink.Request, error) { return r.fetchOp(ns, name) }})
 	}
 	created := unknown && !pl.byPeer && s.fetchNS == ""
 
 	if cur != nil {
 		if cur.Name != s.Name {
 			from := cur.Name
-			p.add(&Op{Action: Modify, Kind: netlink.KindLink, stage: stageLinkSet, spec: ref,
+			p.add(&Step{Action: Modify, Kind: netlink.KindLink, stage: stageLinkSet, spec: ref,
 				desc: func() string { return fmt.Sprintf("link %s name %s -> %s", name, from, name) },
-				build: func(r *resolver) (netlink.Op, error) {
+				build: func(r *resolver) (netlink.Request, error) {
 					r.renamed(from, name, cur.Index)
-					return netlink.LinkOp(netlink.Set, &netlink.Link{Index: cur.Index, Name: name}), nil
+					return netlink.LinkRequest(netlink.Set, &netlink.Link{Index: cur.Index, Name: name}), nil
 				}})
 		}
 		if k := specKind(s.Info); k != "" && k != linkKind(cur) {
@@ -573,7 +573,7 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 			kind := linkKind(cur)
 			set(stageLinkSet, Modify, fmt.Sprintf("link %s type %s %s", name, kind, strings.Join(parts, ", ")),
 				func(l *netlink.Link, _ *resolver) error {
-					l.Info = &netlink.LinkInfo{Kind: kind, Data: data}
+					l.Info = &netlink.LinkInfo{InfoKind: kind, Data: data}
 					return nil
 				})
 		}
@@ -724,11 +724,11 @@ func (p *planner) planLinkCreate(ref specRef, s *LinkSpec) error {
 	if s.Address != nil {
 		desc += " address " + s.Address.String()
 	}
-	p.add(&Op{Action: Create, Kind: netlink.KindLink, stage: stageLinkCreate, level: level, spec: ref, created: s.Name,
+	p.add(&Step{Action: Create, Kind: netlink.KindLink, stage: stageLinkCreate, level: level, spec: ref, created: s.Name,
 		desc: func() string { return desc },
-		build: func(r *resolver) (netlink.Op, error) {
+		build: func(r *resolver) (netlink.Request, error) {
 			info := *spec.Info
-			info.Kind = kind
+			info.InfoKind = kind
 			if v, ok := info.Data.(*netlink.Veth); ok && v.Peer != nil {
 				peer := *v.Peer
 				info.Data = &netlink.Veth{Peer: &peer}
@@ -746,11 +746,11 @@ func (p *planner) planLinkCreate(ref specRef, s *LinkSpec) error {
 			if spec.Parent != "" {
 				idx, err := r.index(spec.Parent)
 				if err != nil {
-					return netlink.Op{}, err
+					return netlink.Request{}, err
 				}
 				l.ParentIndex = idx
 			}
-			return netlink.LinkOp(netlink.Add, l), nil
+			return netlink.LinkRequest(netlink.Add, l), nil
 		}})
 	return nil
 }
@@ -819,9 +819,9 @@ func (p *planner) planAddrSet(ref specRef, s *AddrSetSpec) error {
 
 func (p *planner) addrDel(ref specRef, link string, a *netlink.Addr) {
 	del := &netlink.Addr{Family: a.Family, Index: a.Index, Prefix: a.Prefix, Peer: a.Peer}
-	p.add(&Op{Action: Remove, Kind: netlink.KindAddr, stage: stageAddrDel, spec: ref,
+	p.add(&Step{Action: Remove, Kind: netlink.KindAddr, stage: stageAddrDel, spec: ref,
 		desc:  func() string { return fmt.Sprintf("addr %s dev %s", del.Prefix, link) },
-		build: func(*resolver) (netlink.Op, error) { return netlink.AddrOp(netlink.Delete, del), nil }})
+		build: func(*resolver) (netlink.Request, error) { return netlink.AddrRequest(netlink.Delete, del), nil }})
 }
 
 func (p *planner) planAddrs(ref specRef, link string, want []AddrSpec, inSet bool) error {
@@ -880,12 +880,12 @@ func (p *planner) planAddrs(ref specRef, link string, want []AddrSpec, inSet boo
 		if ex != nil {
 			changes = addrChanges(ex, s)
 		}
-		p.add(&Op{Action: act, Kind: netlink.KindAddr, stage: stageAddrAdd, spec: ref,
+		p.add(&Step{Action: act, Kind: netlink.KindAddr, stage: stageAddrAdd, spec: ref,
 			desc: func() string { return fmt.Sprintf("addr %s dev %s%s", spec.Prefix, link, changes) },
-			build: func(r *resolver) (netlink.Op, error) {
+			build: func(r *resolver) (netlink.Request, error) {
 				idx, err := r.index(link)
 				if err != nil {
-					return netlink.Op{}, err
+					return netlink.Request{}, err
 				}
 				a := &netlink.Addr{Family: addrFamily(spec.Prefix), Index: idx, Prefix: spec.Prefix, Peer: spec.Peer,
 					Broadcast: spec.Broadcast, Label: spec.Label}
@@ -896,7 +896,7 @@ func (p *planner) planAddrs(ref specRef, link string, want []AddrSpec, inSet boo
 					a.Metric = *spec.Metric
 				}
 				a.Flags = spec.flags
-				return netlink.AddrOp(verb, a), nil
+				return netlink.AddrRequest(verb, a), nil
 			}})
 	}
 	return nil
@@ -1000,7 +1000,7 @@ func (p *planner) describeRoute(r *netlink.Route) string {
 	s := RouteSpec{Dst: r.Dst, Table: r.Table, TOS: r.TOS, Priority: r.Priority, Type: r.Type,
 		Gateway: r.Gateway, Dev: p.nameOf(int(r.OIF)), Src: r.PrefSrc}
 	for _, h := range r.Multipath {
-		s.Multipath = append(s.Multipath, NexthopSpec{Gateway: h.Gateway, Dev: p.nameOf(int(h.IfIndex)), Weight: h.Weight()})
+		s.Multipath = append(s.Multipath, RouteHopSpec{Gateway: h.Gateway, Dev: p.nameOf(int(h.IfIndex)), Weight: h.Weight()})
 	}
 	return s.describe()
 }
@@ -1042,9 +1042,9 @@ func (p *planner) planRoute(ref specRef, s *RouteSpec) error {
 		for _, r := range ex {
 			del := *r
 			desc := p.describeRoute(r)
-			p.add(&Op{Action: Remove, Kind: netlink.KindRoute, stage: stageRouteDel, spec: ref,
+			p.add(&Step{Action: Remove, Kind: netlink.KindRoute, stage: stageRouteDel, spec: ref,
 				desc:  func() string { return desc },
-				build: func(*resolver) (netlink.Op, error) { return netlink.RouteOp(netlink.Delete, &del), nil }})
+				build: func(*resolver) (netlink.Request, error) { return netlink.RouteRequest(netlink.Delete, &del), nil }})
 		}
 		return nil
 	}
@@ -1064,17 +1064,17 @@ func (p *planner) planRoute(ref specRef, s *RouteSpec) error {
 		have = ex[0]
 		desc = func() string { return s.describe() + p.routeChanges(have, s).String() }
 	}
-	p.add(&Op{Action: act, Kind: netlink.KindRoute, stage: stageRouteAdd, spec: ref,
+	p.add(&Step{Action: act, Kind: netlink.KindRoute, stage: stageRouteAdd, spec: ref,
 		desc: desc,
-		build: func(r *resolver) (netlink.Op, error) {
+		build: func(r *resolver) (netlink.Request, error) {
 			rt, err := r.route(s, fam, table)
 			if err != nil {
-				return netlink.Op{}, err
+				return netlink.Request{}, err
 			}
 			if have != nil {
 				keepUnmentioned(rt, have, s)
 			}
-			return netlink.RouteOp(verb, rt), nil
+			return netlink.RouteRequest(verb, rt), nil
 		}})
 	return nil
 }
@@ -1114,9 +1114,9 @@ func (p *planner) planNeigh(ref specRef, s *NeighSpec) error {
 	if s.Absent {
 		if ex != nil {
 			del := &netlink.Neigh{Family: fam, Index: ex.Index, Dst: ex.Dst}
-			p.add(&Op{Action: Remove, Kind: netlink.KindNeigh, stage: stageNeighDel, spec: ref,
+			p.add(&Step{Action: Remove, Kind: netlink.KindNeigh, stage: stageNeighDel, spec: ref,
 				desc:  func() string { return fmt.Sprintf("neigh %s dev %s", del.Dst, link) },
-				build: func(*resolver) (netlink.Op, error) { return netlink.NeighOp(netlink.Delete, del), nil }})
+				build: func(*resolver) (netlink.Request, error) { return netlink.NeighRequest(netlink.Delete, del), nil }})
 		}
 		return nil
 	}
@@ -1130,14 +1130,14 @@ func (p *planner) planNeigh(ref specRef, s *NeighSpec) error {
 		changes = neighChanges(ex, s)
 	}
 	spec := *s
-	p.add(&Op{Action: act, Kind: netlink.KindNeigh, stage: stageNeighAdd, spec: ref,
+	p.add(&Step{Action: act, Kind: netlink.KindNeigh, stage: stageNeighAdd, spec: ref,
 		desc: func() string { return fmt.Sprintf("neigh %s lladdr %s dev %s%s", spec.Dst, spec.LLAddr, link, changes) },
-		build: func(r *resolver) (netlink.Op, error) {
+		build: func(r *resolver) (netlink.Request, error) {
 			idx, err := r.index(link)
 			if err != nil {
-				return netlink.Op{}, err
+				return netlink.Request{}, err
 			}
-			return netlink.NeighOp(netlink.Replace, &netlink.Neigh{Family: fam, Index: idx, Dst: spec.Dst,
+			return netlink.NeighRequest(netlink.Replace, &netlink.Neigh{Family: fam, Index: idx, Dst: spec.Dst,
 				LLAddr: spec.LLAddr, State: neighState(&spec)}), nil
 		}})
 	return nil
@@ -1216,17 +1216,17 @@ func (p *planner) planRule(ref specRef, s *RuleSpec) error {
 	if s.Absent {
 		for _, r := range ex {
 			del := *r
-			p.add(&Op{Action: Remove, Kind: netlink.KindRule, stage: stageRuleDel, spec: ref,
+			p.add(&Step{Action: Remove, Kind: netlink.KindRule, stage: stageRuleDel, spec: ref,
 				desc:  func() string { return "rule " + del.String() },
-				build: func(*resolver) (netlink.Op, error) { return netlink.RuleOp(netlink.Delete, &del), nil }})
+				build: func(*resolver) (netlink.Request, error) { return netlink.RuleRequest(netlink.Delete, &del), nil }})
 		}
 		return nil
 	}
 	if len(ex) > 0 {
 		return nil
 	}
-	p.add(&Op{Action: Create, Kind: netlink.KindRule, stage: stageRuleAdd, spec: ref,
+	p.add(&Step{Action: Create, Kind: netlink.KindRule, stage: stageRuleAdd, spec: ref,
 		desc:  func() string { return "rule " + want.String() },
-		build: func(*resolver) (netlink.Op, error) { return netlink.RuleOp(netlink.Add, &want), nil }})
+		build: func(*resolver) (netlink.Request, error) { return netlink.RuleRequest(netlink.Add, &want), nil }})
 	return nil
 }

@@ -34,7 +34,7 @@ func BenchmarkPlanPresentRoutes(b *testing.B) {
 			b.Fatal(err)
 		}
 		if !p.Empty() {
-			b.Fatalf("plan of present routes has %d ops: %v", len(p.Ops), p.Ops[0])
+			b.Fatalf("plan of present routes has %d steps: %v", len(p.Steps), p.Steps[0])
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "routes/s")

@@ -100,7 +100,7 @@ func (m *memState) Rules() iter.Seq[*netlink.Rule] { return slices.Values(m.rule
 
 func TestPlanDiff(t *testing.T) {
 	st := &memState{
-		links: []*netlink.Link{{Index: 2, Name: "v0", MTU: 1500, Flags: unix.IFF_UP, Info: &netlink.LinkInfo{Kind: "veth"}}},
+		links: []*netlink.Link{{Index: 2, Name: "v0", MTU: 1500, Flags: unix.IFF_UP, Info: &netlink.LinkInfo{InfoKind: "veth"}}},
 		addrs: []*netlink.Addr{{Family: unix.AF_INET, Index: 2, Prefix: netip.MustParsePrefix("192.0.2.1/24")},
 			{Family: unix.AF_INET, Index: 2, Prefix: netip.MustParsePrefix("192.0.2.50/24")}},
 		routes: []*netlink.Route{{Family: unix.AF_INET, Table: 300, Dst: netip.MustParsePrefix("198.51.100.0/24"),
@@ -108,7 +108,7 @@ func TestPlanDiff(t *testing.T) {
 	}
 	tx := New(nil, nil, nil).
 		Link(LinkSpec{Name: "v0", MTU: u32(1400)}).
-		Link(LinkSpec{Name: "br0", Info: &netlink.LinkInfo{Kind: "bridge"}, Up: bptr(true)}).
+		Link(LinkSpec{Name: "br0", Info: &netlink.LinkInfo{InfoKind: "bridge"}, Up: bptr(true)}).
 		AddrSet(AddrSetSpec{Link: "v0", Addrs: []AddrSpec{{Prefix: netip.MustParsePrefix("192.0.2.1/24")}}}).
 		Addr(AddrSpec{Link: "br0", Prefix: netip.MustParsePrefix("203.0.113.1/24")}).
 		Route(RouteSpec{Dst: netip.MustParsePrefix("198.51.100.0/24"), Table: 300, Gateway: netip.MustParseAddr("192.0.2.2")}).
@@ -153,8 +153,8 @@ func TestPlanDiff(t *testing.T) {
 		"unknown link":    New(nil, nil, nil).Addr(AddrSpec{Link: "nope", Prefix: netip.MustParsePrefix("192.0.2.9/24")}),
 		"host bits":       New(nil, nil, nil).Route(RouteSpec{Dst: netip.MustParsePrefix("192.0.2.1/24"), Dev: "v0"}),
 		"no kind":         New(nil, nil, nil).Link(LinkSpec{Name: "new0"}),
-		"long name":       New(nil, nil, nil).Link(LinkSpec{Name: "abcdefghijklmnopq", Info: &netlink.LinkInfo{Kind: "bridge"}}),
-		"kind mismatch":   New(nil, nil, nil).Link(LinkSpec{Name: "v0", Info: &netlink.LinkInfo{Kind: "bridge"}}),
+		"long name":       New(nil, nil, nil).Link(LinkSpec{Name: "abcdefghijklmnopq", Info: &netlink.LinkInfo{InfoKind: "bridge"}}),
+		"kind mismatch":   New(nil, nil, nil).Link(LinkSpec{Name: "v0", Info: &netlink.LinkInfo{InfoKind: "bridge"}}),
 		"no next hop":     New(nil, nil, nil).Route(RouteSpec{Dst: netip.MustParsePrefix("198.51.100.0/24")}),
 		"removed link":    New(nil, nil, nil).Link(LinkSpec{Name: "v0", Absent: true}).Addr(AddrSpec{Link: "v0", Prefix: netip.MustParsePrefix("192.0.2.9/24")}),
 		"neigh no lladdr": New(nil, nil, nil).Neigh(NeighSpec{Link: "v0", Dst: netip.MustParseAddr("192.0.2.9")}),
@@ -213,7 +213,7 @@ func TestPlanManyRoutesMatchesOneByOne(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got, want []string
-		for _, o := range plan.Ops {
+		for _, o := range plan.Steps {
 			got = append(got, o.String())
 		}
 		for _, s := range in {
@@ -221,14 +221,14 @@ func TestPlanManyRoutesMatchesOneByOne(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, o := range p.Ops {
+			for _, o := range p.Steps {
 				want = append(want, o.String())
 			}
 		}
 		slices.Sort(got)
 		slices.Sort(want)
 		if len(want) < 300 || !slices.Equal(got, want) {
-			t.Fatalf("%s: %d ops planned together, %d one by one:\n%v\n%v", order, len(got), len(want), got, want)
+			t.Fatalf("%s: %d steps planned together, %d one by one:\n%v\n%v", order, len(got), len(want), got, want)
 		}
 	}
 }

@@ -89,20 +89,20 @@ func (r *resolver) conn(ns string) (*netlink.Conn, error) {
 
 // fetchOp builds the request, for a Conn in namespace ns, that moves link
 // name from there back into this namespace.
-func (r *resolver) fetchOp(ns, name string) (netlink.Op, error) {
+func (r *resolver) fetchOp(ns, name string) (netlink.Request, error) {
 	c, err := r.conn(ns)
 	if err != nil {
-		return netlink.Op{}, err
+		return netlink.Request{}, err
 	}
 	l, err := c.LinkByName(context.Background(), name)
 	if err != nil {
-		return netlink.Op{}, err
+		return netlink.Request{}, err
 	}
 	fd, err := r.nsFD(r.self)
 	if err != nil {
-		return netlink.Op{}, err
+		return netlink.Request{}, err
 	}
-	return netlink.LinkOp(netlink.Set, &netlink.Link{Index: l.Index, NetNSFD: fd}), nil
+	return netlink.LinkRequest(netlink.Set, &netlink.Link{Index: l.Index, NetNSFD: fd}), nil
 }
 
 func (r *resolver) close() error {
@@ -138,7 +138,7 @@ func (r *resolver) route(s *RouteSpec, fam uint8, table uint32) (*netlink.Route,
 		rt.Extra = &netlink.RouteExtra{Metrics: &m}
 	}
 	for _, h := range s.Multipath {
-		nh := netlink.Nexthop{Gateway: h.Gateway, Hops: uint8(max(h.Weight, 1) - 1)}
+		nh := netlink.RouteHop{Gateway: h.Gateway, Hops: uint8(max(h.Weight, 1) - 1)}
 		if h.Onlink {
 			nh.Flags |= unix.RTNH_F_ONLINK
 		}

@@ -40,7 +40,7 @@ func (t *Txn) rollback(ctx context.Context, pre State) ([]string, error) {
 	if aerr != nil && failed != nil {
 		aerr = fmt.Errorf("%s: %w", failed, aerr)
 	}
-	verr := t.verify(ctx, rb, plan.Ops)
+	verr := t.verify(ctx, rb, plan.Steps)
 	if verr == nil {
 		t.awaitDAD(ctx, rb)
 		return nil, nil // whatever failed on the way, the pre-image is back
@@ -49,7 +49,7 @@ func (t *Txn) rollback(ctx context.Context, pre State) ([]string, error) {
 	var left []string
 	if p, err := newPlanner(t.db.Snapshot(), rb, false); err == nil {
 		if plan, err := p.plan(); err == nil {
-			for _, o := range plan.Ops {
+			for _, o := range plan.Steps {
 				left = append(left, o.String())
 			}
 		}
@@ -175,7 +175,7 @@ func restoreSpecs(pre, cur State, ss *specSet) *specSet {
 			if kind == "" || kind == "tun" {
 				continue // cannot be recreated; verification reports it
 			}
-			info := &netlink.LinkInfo{Kind: kind, Data: l.Info.Data}
+			info := &netlink.LinkInfo{InfoKind: kind, Data: l.Info.Data}
 			if br, ok := l.Info.Data.(*netlink.Bridge); ok {
 				info.Data = bridgeCreateData(br)
 			}
@@ -264,7 +264,7 @@ func restoreSpecs(pre, cur State, ss *specSet) *specSet {
 			s.Metrics = &netlink.RouteMetrics{}
 		}
 		for _, h := range r.Multipath {
-			s.Multipath = append(s.Multipath, NexthopSpec{Gateway: h.Gateway, Dev: preName(int(h.IfIndex)),
+			s.Multipath = append(s.Multipath, RouteHopSpec{Gateway: h.Gateway, Dev: preName(int(h.IfIndex)),
 				Weight: h.Weight(), Onlink: h.Flags&unix.RTNH_F_ONLINK != 0})
 		}
 		rb.routes = append(rb.routes, s)

@@ -72,7 +72,7 @@ func TestRollbackIPv6AddrsRandom(t *testing.T) {
 					db, conn := setup(t, ns)
 					ns.SettleDAD()
 					before := addrSetState(t, ns)
-					tx := New(db, conn, &Config{inject: func(i int, o *Op, req netlink.Op) netlink.Op {
+					tx := New(db, conn, &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
 						if i == k {
 							return failing(o)
 						}
@@ -88,8 +88,8 @@ func TestRollbackIPv6AddrsRandom(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if k >= len(plan.Ops) {
-						t.Skipf("plan has %d operations", len(plan.Ops))
+					if k >= len(plan.Steps) {
+						t.Skipf("plan has %d operations", len(plan.Steps))
 					}
 					err = tx.Commit(context.Background())
 					var ce *CommitError

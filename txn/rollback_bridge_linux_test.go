@@ -30,7 +30,7 @@ func TestRollbackRecreatesBridge(t *testing.T) {
 				prepNS(t, ns)
 				ns.Batch(append([]string{"link set lo up"}, c.setup...)...)
 				db, conn := setup(t, ns)
-				cfg := &Config{inject: func(i int, o *Op, req netlink.Op) netlink.Op {
+				cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
 					if o.Kind == netlink.KindRule {
 						return failing(o)
 					}

@@ -36,11 +36,11 @@ func soakTxn(r *rand.Rand, db *ipdb.DB, c *netlink.Conn, cfg *Config) *Txn {
 	pick := func(n int) int { return r.IntN(n) }
 	bridge := chance(0.7)
 	if bridge {
-		t.Link(LinkSpec{Name: "txbr0", Info: &netlink.LinkInfo{Kind: "bridge"}, Up: bptr(chance(0.7))})
+		t.Link(LinkSpec{Name: "txbr0", Info: &netlink.LinkInfo{InfoKind: "bridge"}, Up: bptr(chance(0.7))})
 	} else if chance(0.5) {
 		t.Link(LinkSpec{Name: "txbr0", Absent: true})
 	}
-	veth := LinkSpec{Name: "txv0", Info: &netlink.LinkInfo{Kind: "veth", Data: &netlink.Veth{Peer: &netlink.Link{Name: "txv1"}}},
+	veth := LinkSpec{Name: "txv0", Info: &netlink.LinkInfo{InfoKind: "veth", Data: &netlink.Veth{Peer: &netlink.Link{Name: "txv1"}}},
 		Up: bptr(true)}
 	if chance(0.5) {
 		veth.MTU = u32([]uint32{1400, 1500, 9000}[pick(3)])
@@ -266,8 +266,8 @@ func TestSoakTxnUnderFire(t *testing.T) {
 			if r.IntN(3) > 0 {
 				inject = r.IntN(12)
 			}
-			var failed *Op
-			cfg := &Config{inject: func(k int, o *Op, req netlink.Op) netlink.Op {
+			var failed *Step
+			cfg := &Config{inject: func(k int, o *Step, req netlink.Request) netlink.Request {
 				if k == inject {
 					failed = o
 					return failing(o)

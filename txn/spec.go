@@ -91,8 +91,8 @@ type AddrSetSpec struct {
 	Addrs []AddrSpec
 }
 
-// NexthopSpec is one next hop of a multipath route.
-type NexthopSpec struct {
+// RouteHopSpec is one next hop of a multipath route.
+type RouteHopSpec struct {
 	// Gateway is the next hop's address.
 	Gateway netip.Addr
 	// Dev names the output link.
@@ -132,7 +132,7 @@ type RouteSpec struct {
 	// Metrics, if set, are the route's metrics.
 	Metrics *netlink.RouteMetrics
 	// Multipath lists the next hops of a multipath route.
-	Multipath []NexthopSpec
+	Multipath []RouteHopSpec
 
 	// exact (rollback only): the route must have exactly these metrics,
 	// protocol, source and scope; nothing of the existing route is kept.
@@ -198,15 +198,15 @@ func (s *LinkSpec) validate() error {
 		return invalid("%s: absent with attributes", what)
 	}
 	if s.Info != nil {
-		kind := s.Info.Kind
+		kind := s.Info.InfoKind
 		if kind == "" && s.Info.Data != nil {
-			kind = s.Info.Data.Kind()
+			kind = s.Info.Data.InfoKind()
 		}
 		if kind == "" {
 			return invalid("%s: info without kind", what)
 		}
-		if s.Info.Data != nil && s.Info.Data.Kind() != kind {
-			return invalid("%s: kind %q with data of kind %q", what, kind, s.Info.Data.Kind())
+		if s.Info.Data != nil && s.Info.Data.InfoKind() != kind {
+			return invalid("%s: kind %q with data of kind %q", what, kind, s.Info.Data.InfoKind())
 		}
 		if kind == "tun" {
 			return invalid("%s: tun/tap links cannot be created through rtnetlink (use netlink.CreateTuntap)", what)
@@ -241,9 +241,9 @@ func (s *LinkSpec) validate() error {
 		// What the request encoder checks (ids, modes, address families)
 		// is known before anything is sent.
 		info := *s.Info
-		info.Kind = specKind(s.Info)
-		if op := netlink.LinkOp(netlink.Add, &netlink.Link{Name: s.Name, Info: &info}); op.Err() != nil {
-			return invalid("%s: %v", what, op.Err())
+		info.InfoKind = specKind(s.Info)
+		if req := netlink.LinkRequest(netlink.Add, &netlink.Link{Name: s.Name, Info: &info}); req.Err() != nil {
+			return invalid("%s: %v", what, req.Err())
 		}
 	}
 	if s.Master != nil && *s.Master != "" {
@@ -398,8 +398,8 @@ func (s *RuleSpec) validate() error {
 	if r.Family != unix.AF_INET && r.Family != unix.AF_INET6 {
 		return invalid("rule: family %d", r.Family)
 	}
-	if op := netlink.RuleOp(netlink.Add, &r); op.Err() != nil {
-		return invalid("rule %s: %v", &r, op.Err())
+	if req := netlink.RuleRequest(netlink.Add, &r); req.Err() != nil {
+		return invalid("rule %s: %v", &r, req.Err())
 	}
 	return nil
 }

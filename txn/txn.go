@@ -40,7 +40,7 @@ type Config struct {
 	NetNS string
 
 	// inject, in tests, replaces the request of the i-th applied operation.
-	inject func(i int, op *Op, req netlink.Op) netlink.Op
+	inject func(i int, s *Step, req netlink.Request) netlink.Request
 }
 
 // Txn is a set of specs to plan and commit against one database and

@@ -187,8 +187,8 @@ func baseState(t *testing.T, ns *nstest.NS) {
 // bigTxn touches every kind: creates, changes and removes.
 func bigTxn(db *ipdb.DB, c *netlink.Conn, cfg *Config) *Txn {
 	t := New(db, c, cfg)
-	t.Link(LinkSpec{Name: "br1", Info: &netlink.LinkInfo{Kind: "bridge"}, Up: bptr(true)})
-	t.Link(LinkSpec{Name: "v0", Info: &netlink.LinkInfo{Kind: "veth", Data: &netlink.Veth{Peer: &netlink.Link{Name: "v1"}}},
+	t.Link(LinkSpec{Name: "br1", Info: &netlink.LinkInfo{InfoKind: "bridge"}, Up: bptr(true)})
+	t.Link(LinkSpec{Name: "v0", Info: &netlink.LinkInfo{InfoKind: "veth", Data: &netlink.Veth{Peer: &netlink.Link{Name: "v1"}}},
 		MTU: u32(1400), Master: sptr("br1"), Up: bptr(true)})
 	t.Link(LinkSpec{Name: "v1", Up: bptr(true), MTU: u32(1400)})
 	t.Link(LinkSpec{Name: "a0", MTU: u32(1400)})
@@ -208,22 +208,22 @@ func bigTxn(db *ipdb.DB, c *netlink.Conn, cfg *Config) *Txn {
 }
 
 // failing returns a request of the same kind as o that the kernel refuses.
-func failing(o *Op) netlink.Op {
+func failing(o *Step) netlink.Request {
 	const noLink = 0x7ffffff0
 	switch o.Kind {
 	case netlink.KindLink:
-		return netlink.LinkOp(netlink.Set, &netlink.Link{Index: noLink, MTU: 1500})
+		return netlink.LinkRequest(netlink.Set, &netlink.Link{Index: noLink, MTU: 1500})
 	case netlink.KindAddr:
-		return netlink.AddrOp(netlink.Add, &netlink.Addr{Index: noLink, Prefix: netip.MustParsePrefix("192.0.2.200/24")})
+		return netlink.AddrRequest(netlink.Add, &netlink.Addr{Index: noLink, Prefix: netip.MustParsePrefix("192.0.2.200/24")})
 	case netlink.KindRoute:
 		// A gateway on no connected subnet: ENETUNREACH.
-		return netlink.RouteOp(netlink.Add, &netlink.Route{Dst: netip.MustParsePrefix("198.51.100.248/29"),
+		return netlink.RouteRequest(netlink.Add, &netlink.Route{Dst: netip.MustParsePrefix("198.51.100.248/29"),
 			Gateway: netip.MustParseAddr("198.51.100.250"), Table: 301})
 	case netlink.KindNeigh:
-		return netlink.NeighOp(netlink.Add, &netlink.Neigh{Family: unix.AF_INET, Index: noLink, Dst: netip.MustParseAddr("192.0.2.10"), LLAddr: mac9})
+		return netlink.NeighRequest(netlink.Add, &netlink.Neigh{Family: unix.AF_INET, Index: noLink, Dst: netip.MustParseAddr("192.0.2.10"), LLAddr: mac9})
 	default:
 		// A goto backwards: EINVAL.
-		return netlink.RuleOp(netlink.Add, &netlink.Rule{Family: unix.AF_INET, Priority: 500, Action: netlink.RuleGoto, Goto: 400})
+		return netlink.RuleRequest(netlink.Add, &netlink.Rule{Family: unix.AF_INET, Priority: 500, Action: netlink.RuleGoto, Goto: 400})
 	}
 }
 
@@ -241,8 +241,8 @@ func TestCommitAndIdempotence(t *testing.T) {
 		if err := tx.Commit(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if tx.Writes() != uint64(len(plan.Ops)) {
-			t.Errorf("writes %d, plan has %d ops", tx.Writes(), len(plan.Ops))
+		if tx.Writes() != uint64(len(plan.Steps)) {
+			t.Errorf("writes %d, plan has %d steps", tx.Writes(), len(plan.Steps))
 		}
 		var v0 []struct {
 			MTU    int    `json:"mtu"`
@@ -289,7 +289,7 @@ func TestFaultInjection(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The number of operations of bigTxn on baseState.
-		n := len(plan.Ops)
+		n := len(plan.Steps)
 		if n == 0 {
 			t.Fatal("empty plan")
 		}
@@ -299,8 +299,8 @@ func TestFaultInjection(t *testing.T) {
 				baseState(t, ns)
 				db, c := setup(t, ns)
 				before := ipState(t, ns)
-				var failed *Op
-				cfg := &Config{inject: func(i int, o *Op, req netlink.Op) netlink.Op {
+				var failed *Step
+				cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
 					if i == k {
 						failed = o
 						return failing(o)
@@ -313,8 +313,8 @@ func TestFaultInjection(t *testing.T) {
 				if !errors.As(err, &ce) {
 					t.Fatalf("op %d: error %v, want a *CommitError", k, err)
 				}
-				if failed == nil || ce.Op != failed.String() {
-					t.Errorf("error names %q, want %v", ce.Op, failed)
+				if failed == nil || ce.Step != failed.String() {
+					t.Errorf("error names %q, want %v", ce.Step, failed)
 				}
 				var oe *netlink.OpError
 				if !errors.As(err, &oe) {

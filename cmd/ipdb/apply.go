@@ -114,14 +114,14 @@ func runApply(e *env, args []string) int {
 	ctx, cancel := context.WithTimeout(e.ctx, *timeout)
 	defer cancel()
 	var bar *progressBar
-	if len(plan.Ops) >= progressMin && isTerminal(e.stderr) {
-		bar = startProgress(db, e.stderr, len(plan.Ops))
+	if len(plan.Steps) >= progressMin && isTerminal(e.stderr) {
+		bar = startProgress(db, e.stderr, len(plan.Steps))
 	}
 	start := time.Now()
 	err = t.Commit(ctx)
 	bar.stop(err == nil)
 	if err == nil {
-		fmt.Fprintf(e.stdout, "applied %d operations in %v\n", len(plan.Ops), time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(e.stdout, "applied %d operations in %v\n", len(plan.Steps), time.Since(start).Round(time.Millisecond))
 		return changed
 	}
 	return reportCommitError(e, err)
@@ -137,8 +137,8 @@ func reportCommitError(e *env, err error) int {
 		return exitError
 	}
 	cause := describe(ce.Err, e.netns)
-	if ce.Op != "" {
-		cause = fmt.Sprintf("%q failed: %s", ce.Op, cause)
+	if ce.Step != "" {
+		cause = fmt.Sprintf("%q failed: %s", ce.Step, cause)
 	}
 	if ce.RolledBack {
 		fmt.Fprintf(e.stderr, "ipdb apply: %s; rolled back, the namespace is as before\n", cause)

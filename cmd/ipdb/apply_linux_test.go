@@ -82,9 +82,9 @@ func TestApplySampleThenShow(t *testing.T) {
 				t.Errorf("line %d: link %s missing", l.Line, l.Name)
 				continue
 			}
-			if l.Kind != "" {
-				if k := got["linkinfo"].(map[string]any)["info_kind"]; k != l.Kind {
-					t.Errorf("link %s kind %v, want %s", l.Name, k, l.Kind)
+			if l.InfoKind != "" {
+				if k := got["linkinfo"].(map[string]any)["info_kind"]; k != l.InfoKind {
+					t.Errorf("link %s kind %v, want %s", l.Name, k, l.InfoKind)
 				}
 			}
 			if l.MTU != nil && got["mtu"] != float64(*l.MTU) {
@@ -96,7 +96,7 @@ func TestApplySampleThenShow(t *testing.T) {
 			if l.Master != nil && got["master"] != *l.Master {
 				t.Errorf("link %s master %v, want %s", l.Name, got["master"], *l.Master)
 			}
-			if l.Kind == "vxlan" {
+			if l.InfoKind == "vxlan" {
 				d := got["linkinfo"].(map[string]any)["info_data"].(map[string]any)
 				if d["id"] != float64(*l.ID) || d["remote"] != l.Remote.String() || d["port"] != float64(*l.Port) {
 					t.Errorf("vxlan %s data %v", l.Name, d)

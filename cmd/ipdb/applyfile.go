@@ -38,7 +38,7 @@ type linkYAML struct {
 	Line       line     `yaml:"-"`
 	Name       string   `yaml:"name"`
 	Absent     bool     `yaml:"absent"`
-	Kind       string   `yaml:"kind"`
+	InfoKind   string   `yaml:"kind"`
 	RenameFrom string   `yaml:"rename_from"`
 	Peer       string   `yaml:"peer"`
 	Parent     string   `yaml:"parent"`
@@ -72,25 +72,25 @@ type addrYAML struct {
 }
 
 type routeYAML struct {
-	Line     line          `yaml:"-"`
-	Dst      prefixY       `yaml:"dst"`
-	Table    *tableY       `yaml:"table"`
-	Metric   uint32        `yaml:"metric"`
-	TOS      uint8         `yaml:"tos"`
-	Absent   bool          `yaml:"absent"`
-	Type     string        `yaml:"type"`
-	Gateway  *addrY        `yaml:"gateway"`
-	Dev      string        `yaml:"dev"`
-	Onlink   bool          `yaml:"onlink"`
-	Src      *addrY        `yaml:"src"`
-	Protocol string        `yaml:"protocol"`
-	Scope    *scopeY       `yaml:"scope"`
-	MTU      uint32        `yaml:"mtu"`
-	AdvMSS   uint32        `yaml:"advmss"`
-	Nexthops []nexthopYAML `yaml:"nexthops"`
+	Line     line           `yaml:"-"`
+	Dst      prefixY        `yaml:"dst"`
+	Table    *tableY        `yaml:"table"`
+	Metric   uint32         `yaml:"metric"`
+	TOS      uint8          `yaml:"tos"`
+	Absent   bool           `yaml:"absent"`
+	Type     string         `yaml:"type"`
+	Gateway  *addrY         `yaml:"gateway"`
+	Dev      string         `yaml:"dev"`
+	Onlink   bool           `yaml:"onlink"`
+	Src      *addrY         `yaml:"src"`
+	Protocol string         `yaml:"protocol"`
+	Scope    *scopeY        `yaml:"scope"`
+	MTU      uint32         `yaml:"mtu"`
+	AdvMSS   uint32         `yaml:"advmss"`
+	Nexthops []routeHopYAML `yaml:"nexthops"`
 }
 
-type nexthopYAML struct {
+type routeHopYAML struct {
 	Gateway *addrY `yaml:"gateway"`
 	Dev     string `yaml:"dev"`
 	Weight  int    `yaml:"weight"`
@@ -755,7 +755,7 @@ func (l *linkYAML) spec() (txn.LinkSpec, error) {
 		s.Address = l.Address.HardwareAddr
 	}
 	kindOnly := func(field, kind string) error {
-		if l.Kind != kind {
+		if l.InfoKind != kind {
 			return fmt.Errorf("%s is only for kind %s", field, kind)
 		}
 		return nil
@@ -780,17 +780,17 @@ func (l *linkYAML) spec() (txn.LinkSpec, error) {
 			return s, err
 		}
 	}
-	if l.ID != nil && l.Kind != "vxlan" && l.Kind != "vlan" {
+	if l.ID != nil && l.InfoKind != "vxlan" && l.InfoKind != "vlan" {
 		return s, errors.New("id is only for kinds vxlan and vlan")
 	}
-	if l.Kind == "" {
+	if l.InfoKind == "" {
 		return s, nil
 	}
-	if !linkKinds[l.Kind] {
-		return s, fmt.Errorf("unknown link kind %q (want bridge, veth, vxlan, macvlan, vlan, bond, dummy, vrf or ifb)", l.Kind)
+	if !linkKinds[l.InfoKind] {
+		return s, fmt.Errorf("unknown link kind %q (want bridge, veth, vxlan, macvlan, vlan, bond, dummy, vrf or ifb)", l.InfoKind)
 	}
-	info := &netlink.LinkInfo{Kind: l.Kind}
-	switch l.Kind {
+	info := &netlink.LinkInfo{InfoKind: l.InfoKind}
+	switch l.InfoKind {
 	case "veth":
 		if l.Peer == "" {
 			return s, errors.New("a veth needs a peer name")
@@ -901,7 +901,7 @@ func (r *routeYAML) spec() (txn.RouteSpec, error) {
 		s.Metrics = &netlink.RouteMetrics{MTU: r.MTU, AdvMSS: r.AdvMSS}
 	}
 	for _, nh := range r.Nexthops {
-		h := txn.NexthopSpec{Dev: nh.Dev, Weight: nh.Weight, Onlink: nh.Onlink}
+		h := txn.RouteHopSpec{Dev: nh.Dev, Weight: nh.Weight, Onlink: nh.Onlink}
 		if nh.Gateway != nil {
 			h.Gateway = nh.Gateway.Addr
 		}

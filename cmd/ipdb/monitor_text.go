@@ -214,8 +214,8 @@ func linkWords(l *netlink.Link, names *linkNames) words {
 	if l.LinkNetNSID != nil {
 		w.add("link-netnsid", strconv.Itoa(int(*l.LinkNetNSID)))
 	}
-	if l.Info != nil && l.Info.Kind != "" {
-		w.add("type", l.Info.Kind)
+	if l.Info != nil && l.Info.InfoKind != "" {
+		w.add("type", l.Info.InfoKind)
 	}
 	if l.Alias != "" {
 		w.add("alias", l.Alias)

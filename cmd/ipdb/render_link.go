@@ -368,9 +368,9 @@ func putU32(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
 // the port data of its master's kind.
 func writeLinkInfo(j *jsonOut, info *netlink.LinkInfo, names *linkNames) {
 	j.openObject("linkinfo")
-	if info.Kind != "" {
-		j.str("info_kind", info.Kind)
-		switch info.Kind {
+	if info.InfoKind != "" {
+		j.str("info_kind", info.InfoKind)
+		switch info.InfoKind {
 		case "bridge", "vxlan", "macvlan", "macvtap", "tun":
 			// Kinds with an ip print_opt open info_data even without data.
 			j.openObject("info_data")
@@ -378,9 +378,9 @@ func writeLinkInfo(j *jsonOut, info *netlink.LinkInfo, names *linkNames) {
 			j.closeObject()
 		}
 	}
-	if info.SlaveKind != "" {
-		j.str("info_slave_kind", info.SlaveKind)
-		if info.SlaveKind == "bridge" {
+	if info.InfoSlaveKind != "" {
+		j.str("info_slave_kind", info.InfoSlaveKind)
+		if info.InfoSlaveKind == "bridge" {
 			j.openObject("info_slave_data")
 			if info.SlaveData != nil {
 				var t attrTable
@@ -439,7 +439,7 @@ func writeLinkData(j *jsonOut, info *netlink.LinkInfo, names *linkNames) {
 	case *netlink.Tuntap:
 		writeTuntap(j, d)
 	case *netlink.RawLinkData:
-		if info.Kind == "macvtap" {
+		if info.InfoKind == "macvtap" {
 			t.parse(d.Data)
 			writeMacvlan(j, &t)
 		}

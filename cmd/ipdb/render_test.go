@@ -46,7 +46,7 @@ func TestRouteJSONGolden(t *testing.T) {
 			Lock: 1<<unix.RTAX_MTU | 1<<unix.RTAX_RTO_MIN, MTU: 1400, RTT: 800, RTOMin: 200,
 			Features: unix.RTAX_FEATURE_ECN, CCAlgo: "cubic",
 		}},
-		Multipath: []netlink.Nexthop{
+		Multipath: []netlink.RouteHop{
 			{Gateway: netip.MustParseAddr("192.0.2.2"), IfIndex: 2, Hops: 1},
 			{Gateway: netip.MustParseAddr("192.0.2.3"), IfIndex: 9, Flags: unix.RTNH_F_ONLINK},
 		},

@@ -192,7 +192,7 @@ func linkRowsHeader(t *tableOut) {
 func linkRow(t *tableOut, l *netlink.Link, names *linkNames) {
 	kind := ""
 	if l.Info != nil {
-		kind = l.Info.Kind
+		kind = l.Info.InfoKind
 	}
 	master := ""
 	if l.Master != 0 {

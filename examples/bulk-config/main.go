@@ -74,10 +74,10 @@ func run(netns string, n int) error {
 	br := "br0"
 	tx := txn.New(db, c, &txn.Config{NetNS: netns})
 	tx.Link(txn.LinkSpec{Name: "lo", Up: &up})
-	tx.Link(txn.LinkSpec{Name: br, Info: &netlink.LinkInfo{Kind: "bridge"}, Up: &up})
+	tx.Link(txn.LinkSpec{Name: br, Info: &netlink.LinkInfo{InfoKind: "bridge"}, Up: &up})
 	for i := range 2 {
 		port, peer := fmt.Sprintf("p%d", i), fmt.Sprintf("p%dx", i)
-		tx.Link(txn.LinkSpec{Name: port, Info: &netlink.LinkInfo{Kind: "veth", Data: &netlink.Veth{Peer: &netlink.Link{Name: peer}}},
+		tx.Link(txn.LinkSpec{Name: port, Info: &netlink.LinkInfo{InfoKind: "veth", Data: &netlink.Veth{Peer: &netlink.Link{Name: peer}}},
 			Master: &br, Up: &up})
 		tx.Link(txn.LinkSpec{Name: peer, Up: &up})
 	}
@@ -93,9 +93,9 @@ func run(netns string, n int) error {
 		return err
 	}
 	fmt.Printf("plan: %s\n", plan.Summary())
-	for i, o := range plan.Ops {
+	for i, o := range plan.Steps {
 		if i == 12 {
-			fmt.Printf("  ... %d more\n", len(plan.Ops)-i)
+			fmt.Printf("  ... %d more\n", len(plan.Steps)-i)
 			break
 		}
 		fmt.Println(" ", o)
@@ -104,7 +104,7 @@ func run(netns string, n int) error {
 	if err := tx.Commit(ctx); err != nil {
 		return err
 	}
-	fmt.Printf("committed %d operations in %v (%d netlink writes)\n", len(plan.Ops), time.Since(start).Round(time.Millisecond), tx.Writes())
+	fmt.Printf("committed %d operations in %v (%d netlink writes)\n", len(plan.Steps), time.Since(start).Round(time.Millisecond), tx.Writes())
 
 	// A second transaction that fails at its last route: a gateway on no
 	// connected subnet (ENETUNREACH). Everything else in it is undone.

@@ -284,11 +284,11 @@ func linkLibFields(l *netlink.Link, names map[int]string) map[string]string {
 	if l.Info == nil {
 		return m
 	}
-	if l.Info.Kind != "" {
-		m["info_kind"] = l.Info.Kind
+	if l.Info.InfoKind != "" {
+		m["info_kind"] = l.Info.InfoKind
 	}
-	if l.Info.SlaveKind != "" {
-		m["info_slave_kind"] = l.Info.SlaveKind
+	if l.Info.InfoSlaveKind != "" {
+		m["info_slave_kind"] = l.Info.InfoSlaveKind
 	}
 	d := map[string]string{}
 	linkKindFields(l.Info.Data, d, name)
