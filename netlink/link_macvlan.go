@@ -1,0 +1,93 @@
+package netlink
+
+import (
+	"fmt"
+
+	nl "github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+)
+
+type MacvlanMode uint32
+
+// Macvlan modes.
+const (
+	MacvlanPrivate  MacvlanMode = 1  // MACVLAN_MODE_PRIVATE
+	MacvlanVEPA     MacvlanMode = 2  // MACVLAN_MODE_VEPA
+	MacvlanBridge   MacvlanMode = 4  // MACVLAN_MODE_BRIDGE
+	MacvlanPassthru MacvlanMode = 8  // MACVLAN_MODE_PASSTHRU
+	MacvlanSource   MacvlanMode = 16 // MACVLAN_MODE_SOURCE
+)
+
+// String returns the mode as ip(8) names it.
+func (m MacvlanMode) String() string {
+	switch m {
+	case MacvlanPrivate:
+		return "private"
+	case MacvlanVEPA:
+		return "vepa"
+	case MacvlanBridge:
+		return "bridge"
+	case MacvlanPassthru:
+		return "passthru"
+	case MacvlanSource:
+		return "source"
+	}
+	return fmt.Sprintf("mode(%d)", uint32(m))
+}
+
+// Macvlan is the kind data of a macvlan link; its lower device is the
+// Link's ParentIndex (IFLA_LINK).
+type Macvlan struct {
+	// Mode is IFLA_MACVLAN_MODE; zero means the kernel's default (vepa).
+	Mode MacvlanMode
+	// Flags are IFLA_MACVLAN_FLAGS (MACVLAN_FLAG_NOPROMISC = 1,
+	// MACVLAN_FLAG_NODST = 2).
+	Flags uint16
+	// Unknown holds the other IFLA_MACVLAN_* attributes (broadcast queue
+	// length, source MAC list), as received; never sent in requests.
+	Unknown []Attribute
+}
+
+// InfoKind implements LinkData.
+func (*Macvlan) InfoKind() string { return "macvlan" }
+
+// String returns "mode bridge".
+func (d *Macvlan) String() string {
+	if d.Mode == 0 {
+		return ""
+	}
+	return "mode " + d.Mode.String()
+}
+
+func (d *Macvlan) decode(b []byte) error {
+	return decodeKindData("macvlan", b, func(ad *nl.AttributeDecoder) {
+		switch ad.Type() {
+		case unix.IFLA_MACVLAN_MODE:
+			d.Mode = MacvlanMode(ad.Uint32())
+		case unix.IFLA_MACVLAN_FLAGS:
+			d.Flags = ad.Uint16()
+		default:
+			d.Unknown = append(d.Unknown, unknownAttr(ad))
+		}
+	})
+}
+
+func (d *Macvlan) encode(mode linkEncodeMode) ([]byte, error) {
+	ae := nl.NewAttributeEncoder()
+	if d.Mode != 0 {
+		ae.Uint32(unix.IFLA_MACVLAN_MODE, uint32(d.Mode))
+	}
+	if d.Flags != 0 {
+		ae.Uint16(unix.IFLA_MACVLAN_FLAGS, d.Flags)
+	}
+	encodeUnknown(ae, mode, d.Unknown)
+	return ae.Encode()
+}
+
+func (d *Macvlan) validate(Verb) error {
+	switch d.Mode {
+	case 0, MacvlanPrivate, MacvlanVEPA, MacvlanBridge, MacvlanPassthru, MacvlanSource:
+		return nil
+	}
+	return invalidf("macvlan mode %d", uint32(d.Mode))
+}
