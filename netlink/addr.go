@@ -132,24 +132,6 @@ func AddrFlagNames(family uint8, flags uint32) []string {
 	return names
 }
 
-// AddrScopeName returns the ip(8) name of an address scope: "global",
-// "site", "link", "host", "nowhere", or the number.
-func AddrScopeName(scope uint8) string {
-	switch scope {
-	case unix.RT_SCOPE_UNIVERSE:
-		return "global"
-	case unix.RT_SCOPE_SITE:
-		return "site"
-	case unix.RT_SCOPE_LINK:
-		return "link"
-	case unix.RT_SCOPE_HOST:
-		return "host"
-	case unix.RT_SCOPE_NOWHERE:
-		return "nowhere"
-	}
-	return fmt.Sprint(scope)
-}
-
 func addrFamilyName(f uint8) string {
 	switch f {
 	case unix.AF_INET:

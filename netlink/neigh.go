@@ -109,20 +109,6 @@ var neighStateNames = []bitName{
 	{unix.NUD_PERMANENT, "PERMANENT"},
 }
 
-// NeighStateNames returns the names ip(8) prints for the NUD_* bits of
-// state ("PERMANENT", "REACHABLE"...), with "NONE" for zero and a
-// hexadecimal number for unnamed bits.
-func NeighStateNames(state uint16) []string {
-	if state == 0 {
-		return []string{"NONE"}
-	}
-	names, rest := appendBitNames(nil, uint32(state), neighStateNames)
-	if rest != 0 {
-		names = append(names, fmt.Sprintf("%#x", rest))
-	}
-	return names
-}
-
 var neighFlagNames = []bitName{
 	{unix.NTF_USE, "use"},
 	{unix.NTF_SELF, "self"},

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -25,26 +24,6 @@ const (
 	RuleUnreachable RuleAction = unix.FR_ACT_UNREACHABLE
 	RuleProhibit    RuleAction = unix.FR_ACT_PROHIBIT
 )
-
-// String returns ip(8)'s word for a ("lookup", "goto", "nop", "blackhole",
-// "unreachable", "prohibit").
-func (a RuleAction) String() string {
-	switch a {
-	case RuleToTable:
-		return "lookup"
-	case RuleGoto:
-		return "goto"
-	case RuleNop:
-		return "nop"
-	case RuleBlackhole:
-		return "blackhole"
-	case RuleUnreachable:
-		return "unreachable"
-	case RuleProhibit:
-		return "prohibit"
-	}
-	return "action" + strconv.Itoa(int(a))
-}
 
 // RulePortRange is struct fib_rule_port_range; the zero value means unset.
 type RulePortRange struct {
