@@ -678,3 +678,17 @@ func TestLinkDataTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestValidLinkName: the kernel's dev_valid_name rules, one case each.
+func TestValidLinkName(t *testing.T) {
+	for _, ok := range []string{"eth0", "a", "br-lan.10", "123456789012345", "veth@x"} {
+		if err := ValidLinkName(ok); err != nil {
+			t.Errorf("ValidLinkName(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "1234567890123456", ".", "..", "a/b", "a:1", "a b", "a\tb", "a\nb", "a\x00b", "a\u00a0b"} {
+		if err := ValidLinkName(bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ValidLinkName(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+}

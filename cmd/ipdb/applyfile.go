@@ -741,8 +741,8 @@ func (l *linkYAML) spec() (txn.LinkSpec, error) {
 	if l.Name == "" {
 		return s, errors.New("a link needs a name")
 	}
-	if len(l.Name) > 15 {
-		return s, fmt.Errorf("link name %q is longer than 15 bytes", l.Name)
+	if err := netlink.ValidLinkName(l.Name); err != nil {
+		return s, fmt.Errorf("link name %q: %w", l.Name, err)
 	}
 	if l.Address != nil {
 		s.Address = l.Address.HardwareAddr
