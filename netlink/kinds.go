@@ -110,6 +110,18 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
+// ParseKind reads an object kind's name as String writes it: "link",
+// "addr", "route", "neigh", "rule" or "fdb". Anything else is an
+// ErrInvalid error.
+func ParseKind(word string) (Kind, error) {
+	for k := Kind(1); k < kindEnd; k++ {
+		if r := k.row(); r != nil && r.name == word {
+			return k, nil
+		}
+	}
+	return 0, invalidf("unknown object kind %q", word)
+}
+
 // Groups returns the rtnetlink multicast groups (RTNLGRP_* numbers of
 // include/uapi/linux/rtnetlink.h) the kernel sends k's notifications to:
 // RTNLGRP_LINK for links; RTNLGRP_IPV4_IFADDR and _IPV6_IFADDR for

@@ -1,6 +1,7 @@
 package netlink
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"slices"
@@ -54,6 +55,9 @@ func TestKindTableRows(t *testing.T) {
 				t.Errorf("%s: message type %d: Deleted() = %v", k, typ, u.Deleted())
 			}
 		}
+		if v, err := ParseKind(k.String()); err != nil || v != k {
+			t.Errorf("ParseKind(%q) = %v, %v", k, v, err)
+		}
 		var all Groups
 		for _, f := range []uint8{unix.AF_INET, unix.AF_INET6} {
 			all |= k.GroupsFor(f)
@@ -79,6 +83,9 @@ func TestKindTableRows(t *testing.T) {
 	}
 	if Kind(0).Groups() != nil || kindEnd.GroupsFor(unix.AF_INET) != 0 || kindEnd.String() != "kind(7)" {
 		t.Errorf("a value that is no kind has groups or a name")
+	}
+	if _, err := ParseKind("links"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("ParseKind(links): %v", err)
 	}
 	if _, err := DecodeUpdate(unix.RTM_NEWNSID, 0, nil); err == nil {
 		t.Errorf("RTM_NEWNSID decoded")
