@@ -144,12 +144,12 @@ func (c *Conn) setup(cfg *Config) error {
 	// acknowledgements of one round within half of it.
 	c.window = min(max(got/2048, 16), 1024)
 
-	for i, g := range rtnlGroups {
+	for i, g := range groupRows {
 		if cfg.Groups&(1<<i) == 0 {
 			continue
 		}
-		if err := c.c.JoinGroup(g); err != nil {
-			return &OpError{Op: "dial", Object: fmt.Sprintf("join group %d", g), Err: unwrapNL(err)}
+		if err := c.c.JoinGroup(g.rtnlgrp); err != nil {
+			return &OpError{Op: "dial", Object: fmt.Sprintf("join group %d", g.rtnlgrp), Err: unwrapNL(err)}
 		}
 	}
 	return nil

@@ -134,9 +134,9 @@ func (k Kind) Groups() []uint32 {
 		return nil
 	}
 	var out []uint32
-	for i, g := range rtnlGroups {
+	for i, g := range groupRows {
 		if r.groups&(1<<i) != 0 {
-			out = append(out, g)
+			out = append(out, g.rtnlgrp)
 		}
 	}
 	return out
@@ -152,13 +152,13 @@ func (k Kind) GroupsFor(family uint8) Groups {
 	if r == nil {
 		return 0
 	}
-	var g Groups
-	for i, f := range groupFamilies {
-		if r.groups&(1<<i) != 0 && (f == 0 || f == family) {
-			g |= 1 << i
+	var out Groups
+	for i, g := range groupRows {
+		if r.groups&(1<<i) != 0 && (g.family == 0 || g.family == family) {
+			out |= 1 << i
 		}
 	}
-	return g
+	return out
 }
 
 // Groups is a set of rtnetlink multicast groups to subscribe to.
@@ -174,25 +174,28 @@ const (
 	GroupNeigh
 	GroupIPv4Rule
 	GroupIPv6Rule
+	groupEnd // one past the last group
 
 	// GroupAll is every group above.
-	GroupAll = GroupLink | GroupIPv4Addr | GroupIPv6Addr | GroupIPv4Route |
-		GroupIPv6Route | GroupNeigh | GroupIPv4Rule | GroupIPv6Rule
+	GroupAll = groupEnd - 1
 )
 
-// rtnlGroups maps each Groups bit to the kernel's RTNLGRP_* number.
-var rtnlGroups = [...]uint32{
-	unix.RTNLGRP_LINK, unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR,
-	unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE, unix.RTNLGRP_NEIGH,
-	unix.RTNLGRP_IPV4_RULE, unix.RTNLGRP_IPV6_RULE,
-}
-
-// groupFamilies is the address family of each Groups bit, zero for a
-// group of every family.
-var groupFamilies = [len(rtnlGroups)]uint8{
-	0, unix.AF_INET, unix.AF_INET6,
-	unix.AF_INET, unix.AF_INET6, 0,
-	unix.AF_INET, unix.AF_INET6,
+// groupRows gives each Groups bit, in bit order, the kernel's RTNLGRP_*
+// number (include/uapi/linux/rtnetlink.h) and the address family of its
+// notifications (zero for every family). TestGroupRows checks that every
+// bit has a row.
+var groupRows = [...]struct {
+	rtnlgrp uint32
+	family  uint8
+}{
+	{unix.RTNLGRP_LINK, 0},
+	{unix.RTNLGRP_IPV4_IFADDR, unix.AF_INET},
+	{unix.RTNLGRP_IPV6_IFADDR, unix.AF_INET6},
+	{unix.RTNLGRP_IPV4_ROUTE, unix.AF_INET},
+	{unix.RTNLGRP_IPV6_ROUTE, unix.AF_INET6},
+	{unix.RTNLGRP_NEIGH, 0},
+	{unix.RTNLGRP_IPV4_RULE, unix.AF_INET},
+	{unix.RTNLGRP_IPV6_RULE, unix.AF_INET6},
 }
 
 // rowOfMessage returns the row of the kind a message of type typ with

@@ -2,6 +2,7 @@ package netlink
 
 import (
 	"errors"
+	"math/bits"
 	"net"
 	"net/netip"
 	"slices"
@@ -66,9 +67,9 @@ func TestKindTableRows(t *testing.T) {
 			t.Errorf("%s: GroupsFor(v4)|GroupsFor(v6) = %b, row has %b", k, all, r.groups)
 		}
 		var want []uint32
-		for i, g := range rtnlGroups {
+		for i, g := range groupRows {
 			if r.groups&(1<<i) != 0 {
-				want = append(want, g)
+				want = append(want, g.rtnlgrp)
 			}
 		}
 		if got := k.Groups(); len(got) == 0 || !slices.Equal(got, want) {
@@ -95,3 +96,20 @@ func TestKindTableRows(t *testing.T) {
 // marshal encodes f as the kernel sends it (a neighbour message of family
 // AF_BRIDGE), for tests that push an FDB entry through DecodeUpdate.
 func (f *FDB) marshal() ([]byte, error) { return (*Neigh)(f).marshal() }
+
+// TestGroupRows: every Groups bit has a row, and GroupAll is every bit.
+func TestGroupRows(t *testing.T) {
+	if Groups(1)<<len(groupRows) != groupEnd {
+		t.Errorf("%d group rows for %d Groups bits", len(groupRows), bits.Len32(uint32(groupEnd))-1)
+	}
+	if GroupAll != GroupLink|GroupIPv4Addr|GroupIPv6Addr|GroupIPv4Route|GroupIPv6Route|GroupNeigh|GroupIPv4Rule|GroupIPv6Rule {
+		t.Errorf("GroupAll = %b", GroupAll)
+	}
+	var union Groups
+	for _, k := range Kinds() {
+		union |= k.row().groups
+	}
+	if union != GroupAll {
+		t.Errorf("the kinds' groups %b are not every group %b", union, GroupAll)
+	}
+}
