@@ -9,15 +9,15 @@ import (
 )
 
 // This file is the one home of ip(8)'s and bridge(8)'s words for numbers:
-// route types, scopes, route protocols, routing tables, rule actions and
-// neighbour states, each a single table that both directions read (String
-// or XxxNames out, ParseXxx in). The flag words (link, address, neighbour)
-// are the bitName tables beside their types (linkFlagNames in link.go,
-// addrFlagNames in addr.go, neighFlagNames and neighStateNames in
-// neigh.go); ParseLinkFlag, ParseAddrFlag and ParseNeighFlag read them
-// back. Words are iproute2's
-// (lib/rt_names.c, ip/ipaddress.c, ip/ipneigh.c, ip/iprule.c,
-// bridge/fdb.c).
+// route types, scopes, route protocols, routing tables, rule actions,
+// route flags, neighbour states and FDB states and flags, each a single
+// table that both directions read (String or XxxNames out, ParseXxx in).
+// The link, address and neighbour flag words are the bitName tables
+// beside their types (linkFlagNames in link.go, addrFlagNames in addr.go,
+// neighFlagNames and neighStateNames in neigh.go); ParseLinkFlag,
+// ParseAddrFlag and ParseNeighFlag read them back. Words are iproute2's
+// (lib/rt_names.c, ip/iproute.c, ip/ipaddress.c, ip/ipneigh.c,
+// ip/iprule.c, bridge/fdb.c).
 
 // routeTypeNames are rtnl_rtntype_n2a's words, indexed by RTN_*.
 var routeTypeNames = [...]string{"unspec", "unicast", "local", "broadcast", "anycast", "multicast",
@@ -183,6 +183,37 @@ func ParseRuleAction(word string) (RuleAction, error) {
 		}
 	}
 	return 0, invalidf("unknown rule action %q", word)
+}
+
+// routeFlagNames are the rtm_flags and rtnh_flags words ip route prints,
+// in its order (print_rt_flags in ip/iproute.c).
+var routeFlagNames = []bitName{
+	{unix.RTNH_F_DEAD, "dead"},
+	{unix.RTNH_F_ONLINK, "onlink"},
+	{unix.RTNH_F_PERVASIVE, "pervasive"},
+	{unix.RTNH_F_OFFLOAD, "offload"},
+	{unix.RTNH_F_TRAP, "trap"},
+	{unix.RTM_F_NOTIFY, "notify"},
+	{unix.RTNH_F_LINKDOWN, "linkdown"},
+	{unix.RTNH_F_UNRESOLVED, "unresolved"},
+	{unix.RTM_F_OFFLOAD, "rt_offload"},
+	{unix.RTM_F_TRAP, "rt_trap"},
+	{unix.RTM_F_OFFLOAD_FAILED, "rt_offload_failed"},
+}
+
+// RouteFlagNames returns the words ip route prints for the RTNH_F_* and
+// RTM_F_* bits of a route's or next hop's flags ("onlink", "linkdown",
+// "rt_offload"...), in its order; bits without a word are left out, as ip
+// leaves them out.
+func RouteFlagNames(flags uint32) []string {
+	names, _ := appendBitNames(nil, flags, routeFlagNames)
+	return names
+}
+
+// ParseRouteFlag reads one of ip route's flag words (see RouteFlagNames)
+// back into its bit. Anything else is an ErrInvalid error.
+func ParseRouteFlag(word string) (uint32, error) {
+	return parseBitName("route flag", word, routeFlagNames)
 }
 
 // NeighStateNames returns the names ip(8) prints for the NUD_* bits of

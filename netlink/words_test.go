@@ -48,6 +48,11 @@ func TestWordsRoundTrip(t *testing.T) {
 			t.Errorf("ParseAddrFlag(%q) = %#x, %v", word, v, err)
 		}
 	}
+	for _, f := range routeFlagNames {
+		if v, err := ParseRouteFlag(RouteFlagNames(f.bit)[0]); err != nil || v != f.bit {
+			t.Errorf("ParseRouteFlag(%q) = %#x, %v", f.name, v, err)
+		}
+	}
 	for _, f := range neighFlagNames {
 		if v, err := ParseNeighFlag(NeighFlagNames(uint8(f.bit))[0]); err != nil || uint32(v) != f.bit {
 			t.Errorf("ParseNeighFlag(%q) = %#x, %v", f.name, v, err)
@@ -83,6 +88,7 @@ func TestWordsRoundTrip(t *testing.T) {
 		"link flag":   second(ParseLinkFlag("up")),
 		"addr flag":   second(ParseAddrFlag("")),
 		"neigh flag":  second(ParseNeighFlag("sticky2")),
+		"route flag":  second(ParseRouteFlag("Onlink")),
 	} {
 		if !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: %v, want ErrInvalid", name, err)
