@@ -450,7 +450,7 @@ func (a *Addr) object() string {
 // preferred lifetime above the valid one) makes a Request that reports
 // ErrInvalid and sends nothing.
 func AddrRequest(v Verb, a *Addr) Request {
-	return newRequest(v, unix.RTM_NEWADDR, unix.RTM_DELADDR, a.object(), func() ([]byte, error) {
+	return newRequest(v, KindAddr, a.object(), func() ([]byte, error) {
 		if a == nil {
 			return nil, invalidf("nil address")
 		}
@@ -543,7 +543,7 @@ func (c *Conn) addrDump(ctx context.Context, f *AddrFilter, restart func(), fn f
 			object = fmt.Sprintf("addr dev %d", f.Index)
 		}
 	}
-	return c.dump(ctx, object, unix.RTM_GETADDR, req, restart, func(p []byte) error {
+	return c.dump(ctx, object, KindAddr.row().getType, req, restart, func(p []byte) error {
 		a := new(Addr)
 		if err := a.decode(p); err != nil {
 			return err

@@ -679,7 +679,7 @@ func LinkRequest(v Verb, l *Link) Request {
 		return Request{Verb: v, Object: "link", err: &OpError{Op: v.String(), Object: "link", Err: invalidf("nil link")}}
 	}
 	object := l.object()
-	op := newRequest(v, unix.RTM_NEWLINK, unix.RTM_DELLINK, object, func() ([]byte, error) {
+	op := newRequest(v, KindLink, object, func() ([]byte, error) {
 		switch v {
 		case Append:
 			return nil, invalidf("links cannot be appended")
@@ -764,7 +764,7 @@ func (c *Conn) LinkByName(ctx context.Context, name string) (*Link, error) {
 
 func (c *Conn) getLink(ctx context.Context, object string, body []byte) (*Link, error) {
 	l := new(Link)
-	err := c.get(ctx, object, unix.RTM_GETLINK, body, func(p []byte) error {
+	err := c.get(ctx, object, KindLink.row().getType, body, func(p []byte) error {
 		return l.decode(p)
 	})
 	if err != nil {
@@ -873,7 +873,7 @@ func (c *Conn) linkDump(ctx context.Context, f *LinkFilter, restart func(), fn f
 	if err != nil {
 		return &OpError{Op: "dump", Object: object, Err: err}
 	}
-	return c.dump(ctx, object, unix.RTM_GETLINK, body, restart, func(p []byte) error {
+	return c.dump(ctx, object, KindLink.row().getType, body, restart, func(p []byte) error {
 		l := new(Link)
 		if err := l.decode(p); err != nil {
 			return err

@@ -94,14 +94,16 @@ func (o Request) Err() error { return o.err }
 // String returns "add route 192.0.2.0/24 table 254" style text.
 func (o Request) String() string { return o.Verb.String() + " " + o.Object }
 
-// newRequest builds a Request. newType is the RTM_NEW* type and delType
-// the RTM_DEL* one; encode builds the payload and runs only if v is valid.
-func newRequest(v Verb, newType, delType uint16, object string, encode func() ([]byte, error)) Request {
-	op := Request{Verb: v, Object: object, typ: newType, flags: v.flags()}
+// newRequest builds a Request about an object of kind k: of k's RTM_NEW*
+// type, or its RTM_DEL* type for Delete (from the kind table); encode
+// builds the payload and runs only if v is valid.
+func newRequest(v Verb, k Kind, object string, encode func() ([]byte, error)) Request {
+	row := k.row()
+	op := Request{Verb: v, Object: object, typ: row.newType, flags: v.flags()}
 	switch v {
 	case Add, Replace, Append, Change, Set:
 	case Delete:
-		op.typ = delType
+		op.typ = row.delType
 	default:
 		op.err = &OpError{Op: v.String(), Object: object, Err: fmt.Errorf("%w: unknown verb %d", ErrInvalid, v)}
 		return op

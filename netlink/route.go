@@ -902,7 +902,7 @@ func routeObject(r *Route) string {
 // fields as the kernel's match criteria: zero type, protocol and priority
 // match any, and the scope is a wildcard unless set.
 func RouteRequest(v Verb, r *Route) Request {
-	return newRequest(v, unix.RTM_NEWROUTE, unix.RTM_DELROUTE, routeObject(r), func() ([]byte, error) {
+	return newRequest(v, KindRoute, routeObject(r), func() ([]byte, error) {
 		if r == nil {
 			return nil, invalidf("nil route")
 		}
@@ -1161,7 +1161,7 @@ func (c *Conn) RouteGet(ctx context.Context, dst netip.Addr, opts *RouteGetOptio
 		return nil, &OpError{Op: "get", Object: object, Err: err}
 	}
 	r := new(Route)
-	err = c.get(ctx, object, unix.RTM_GETROUTE, body, func(p []byte) error {
+	err = c.get(ctx, object, KindRoute.row().getType, body, func(p []byte) error {
 		if err := r.decode(p); err != nil {
 			return err
 		}
@@ -1243,7 +1243,7 @@ func (c *Conn) RouteDump(ctx context.Context, f *RouteFilter, fn func(*Route) er
 
 func (c *Conn) routeDump(ctx context.Context, f *RouteFilter, restart func(), fn func(*Route) error) error {
 	var r *Route
-	err := c.dump(ctx, "routes", unix.RTM_GETROUTE, f.dumpRequest(), restart, func(p []byte) error {
+	err := c.dump(ctx, "routes", KindRoute.row().getType, f.dumpRequest(), restart, func(p []byte) error {
 		if r == nil {
 			r = new(Route)
 		} else {

@@ -385,7 +385,7 @@ func ruleObject(r *Rule) string {
 // which the kernel matches; Add fills in ip(8)'s defaults (action lookup,
 // table main).
 func RuleRequest(v Verb, r *Rule) Request {
-	return newRequest(v, unix.RTM_NEWRULE, unix.RTM_DELRULE, ruleObject(r), func() ([]byte, error) {
+	return newRequest(v, KindRule, ruleObject(r), func() ([]byte, error) {
 		if r == nil {
 			return nil, invalidf("nil rule")
 		}
@@ -495,7 +495,7 @@ func (c *Conn) ruleDump(ctx context.Context, f *RuleFilter, restart func(), fn f
 	if f != nil {
 		h.family = f.Family
 	}
-	return c.dump(ctx, "rules", unix.RTM_GETRULE, h.append(nil), restart, func(p []byte) error {
+	return c.dump(ctx, "rules", KindRule.row().getType, h.append(nil), restart, func(p []byte) error {
 		r := new(Rule)
 		if err := r.decode(p); err != nil {
 			return err
