@@ -206,18 +206,18 @@ func rowOfMessage(typ uint16, p []byte) (row *kindRow, deleted bool) {
 		if r.name == "" || (typ != r.newType && typ != r.delType) {
 			continue
 		}
-		if r.family != 0 && (len(p) == 0 || p[0] != r.family) {
+		if r.family != 0 {
+			// A row for one family wins over the row for the others.
+			if len(p) > 0 && p[0] == r.family {
+				return r, typ == r.delType
+			}
 			continue
 		}
-		if r.family == 0 && row != nil {
-			continue // a family row already matched
-		}
-		row, deleted = r, typ == r.delType
-		if r.family != 0 {
-			break
+		if row == nil {
+			row = r
 		}
 	}
-	return row, deleted
+	return row, row != nil && typ == row.delType
 }
 
 // Deleted reports whether the update removes its object: its Type is the
