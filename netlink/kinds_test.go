@@ -113,3 +113,19 @@ func TestGroupRows(t *testing.T) {
 		t.Errorf("the kinds' groups %b are not every group %b", union, GroupAll)
 	}
 }
+
+// BenchmarkDecodeUpdateRoute decodes one route notification through the
+// kind table, as the listener does for each message.
+func BenchmarkDecodeUpdateRoute(b *testing.B) {
+	p, err := kindSamples[KindRoute].marshal()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		u, err := DecodeUpdate(unix.RTM_NEWROUTE, 0, p)
+		if err != nil || u.Deleted() {
+			b.Fatal(err)
+		}
+	}
+}
