@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -127,5 +128,27 @@ func BenchmarkDecodeUpdateRoute(b *testing.B) {
 		if err != nil || u.Deleted() {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestKinds: every kind has a name, and Kinds lists each once, in order.
+func TestKinds(t *testing.T) {
+	ks := Kinds()
+	if len(ks) == 0 || ks[0] != KindLink || ks[len(ks)-1] != kindEnd-1 || !slices.Contains(ks, KindFDB) {
+		t.Fatalf("Kinds() = %v", ks)
+	}
+	seen := map[string]bool{}
+	for i, k := range ks {
+		if i > 0 && k <= ks[i-1] {
+			t.Errorf("Kinds() not in order: %v", ks)
+		}
+		s := k.String()
+		if strings.HasPrefix(s, "kind(") || seen[s] {
+			t.Errorf("kind %d has name %q", k, s)
+		}
+		seen[s] = true
+	}
+	if s := kindEnd.String(); !strings.HasPrefix(s, "kind(") {
+		t.Errorf("an unknown kind is named %q", s)
 	}
 }
