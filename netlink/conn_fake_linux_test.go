@@ -444,3 +444,19 @@ func TestFakeCloseUnblocks(t *testing.T) {
 		t.Fatal("Close did not unblock the receive")
 	}
 }
+
+// TestFakeDiscardQueued: everything queued is read away without blocking;
+// ENOBUFS on the way is no error and truncated datagrams count as read.
+func TestFakeDiscardQueued(t *testing.T) {
+	s := newFakeSocket(nil)
+	c := newFakeConn(s)
+	good := nlmsg(unix.RTM_NEWLINK, 0, 0, linkPayload(t, 8, "eth8"))
+	s.push(fakeDatagram{b: good}, fakeDatagram{err: unix.ENOBUFS}, fakeDatagram{b: good, trunc: true}, fakeDatagram{b: good})
+	n, err := c.DiscardQueued()
+	if err != nil || n != 3 || len(s.queue) != 0 {
+		t.Fatalf("DiscardQueued = %d, %v with %d left; want 3, nil, 0", n, err, len(s.queue))
+	}
+	if n, err := c.DiscardQueued(); n != 0 || err != nil {
+		t.Errorf("on an empty socket: %d, %v", n, err)
+	}
+}
