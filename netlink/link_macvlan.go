@@ -18,21 +18,36 @@ const (
 	MacvlanSource   MacvlanMode = 16 // MACVLAN_MODE_SOURCE
 )
 
+// macvlanModeNames are ip link's words for the macvlan modes
+// (ip/iplink_macvlan.c).
+var macvlanModeNames = []struct {
+	mode MacvlanMode
+	name string
+}{
+	{MacvlanPrivate, "private"}, {MacvlanVEPA, "vepa"}, {MacvlanBridge, "bridge"},
+	{MacvlanPassthru, "passthru"}, {MacvlanSource, "source"},
+}
+
 // String returns the mode as ip(8) names it.
 func (m MacvlanMode) String() string {
-	switch m {
-	case MacvlanPrivate:
-		return "private"
-	case MacvlanVEPA:
-		return "vepa"
-	case MacvlanBridge:
-		return "bridge"
-	case MacvlanPassthru:
-		return "passthru"
-	case MacvlanSource:
-		return "source"
+	for _, n := range macvlanModeNames {
+		if n.mode == m {
+			return n.name
+		}
 	}
 	return fmt.Sprintf("mode(%d)", uint32(m))
+}
+
+// ParseMacvlanMode reads a macvlan mode as ip(8) names it: "private",
+// "vepa", "bridge", "passthru" or "source". Anything else is an
+// ErrInvalid error.
+func ParseMacvlanMode(word string) (MacvlanMode, error) {
+	for _, n := range macvlanModeNames {
+		if n.name == word {
+			return n.mode, nil
+		}
+	}
+	return 0, invalidf("unknown macvlan mode %q", word)
 }
 
 // Macvlan is the kind data of a macvlan link; its lower device is the

@@ -59,6 +59,12 @@ func TestWordsRoundTrip(t *testing.T) {
 		}
 	}
 
+	for _, n := range macvlanModeNames {
+		if v, err := ParseMacvlanMode(n.mode.String()); err != nil || v != n.mode {
+			t.Errorf("ParseMacvlanMode(%q) = %d, %v", n.name, v, err)
+		}
+	}
+
 	// Aliases and numbers.
 	if v, _ := ParseScope("universe"); v != ScopeUniverse || ScopeUniverse.String() != "global" {
 		t.Errorf("universe = %d, ScopeUniverse = %q", v, ScopeUniverse)
@@ -89,6 +95,7 @@ func TestWordsRoundTrip(t *testing.T) {
 		"addr flag":   second(ParseAddrFlag("")),
 		"neigh flag":  second(ParseNeighFlag("sticky2")),
 		"route flag":  second(ParseRouteFlag("Onlink")),
+		"macvlan":     second(ParseMacvlanMode("mode(1)")),
 	} {
 		if !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: %v, want ErrInvalid", name, err)

@@ -732,9 +732,6 @@ const stateFileNeighStates = unix.NUD_PERMANENT | unix.NUD_NOARP | unix.NUD_REAC
 var linkKinds = map[string]bool{"bridge": true, "veth": true, "vxlan": true, "macvlan": true, "vlan": true,
 	"bond": true, "dummy": true, "vrf": true, "ifb": true}
 
-var macvlanModes = map[string]netlink.MacvlanMode{"private": netlink.MacvlanPrivate, "vepa": netlink.MacvlanVEPA,
-	"bridge": netlink.MacvlanBridge, "passthru": netlink.MacvlanPassthru, "source": netlink.MacvlanSource}
-
 func (l *linkYAML) spec() (txn.LinkSpec, error) {
 	s := txn.LinkSpec{Name: l.Name, Absent: l.Absent, RenameFrom: l.RenameFrom, Parent: l.Parent, MTU: l.MTU,
 		TxQueueLen: l.TxQueueLen, Alias: l.Alias, Up: l.Up, Master: l.Master, NetNS: l.NetNS}
@@ -792,8 +789,8 @@ func (l *linkYAML) spec() (txn.LinkSpec, error) {
 	case "macvlan":
 		d := &netlink.Macvlan{}
 		if l.Mode != "" {
-			m, ok := macvlanModes[l.Mode]
-			if !ok {
+			m, err := netlink.ParseMacvlanMode(l.Mode)
+			if err != nil {
 				return s, fmt.Errorf("bad macvlan mode %q (want private, vepa, bridge, passthru or source)", l.Mode)
 			}
 			d.Mode = m
