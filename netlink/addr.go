@@ -132,24 +132,6 @@ func AddrFlagNames(family uint8, flags uint32) []string {
 	return names
 }
 
-// AddrScopeName returns the ip(8) name of an address scope: "global",
-// "site", "link", "host", "nowhere", or the number.
-func AddrScopeName(scope uint8) string {
-	switch scope {
-	case unix.RT_SCOPE_UNIVERSE:
-		return "global"
-	case unix.RT_SCOPE_SITE:
-		return "site"
-	case unix.RT_SCOPE_LINK:
-		return "link"
-	case unix.RT_SCOPE_HOST:
-		return "host"
-	case unix.RT_SCOPE_NOWHERE:
-		return "nowhere"
-	}
-	return fmt.Sprint(scope)
-}
-
 func addrFamilyName(f uint8) string {
 	switch f {
 	case unix.AF_INET:
@@ -468,7 +450,7 @@ func (a *Addr) object() string {
 // preferred lifetime above the valid one) makes a Request that reports
 // ErrInvalid and sends nothing.
 func AddrRequest(v Verb, a *Addr) Request {
-	return newRequest(v, unix.RTM_NEWADDR, unix.RTM_DELADDR, a.object(), func() ([]byte, error) {
+	return newRequest(v, KindAddr, a.object(), func() ([]byte, error) {
 		if a == nil {
 			return nil, invalidf("nil address")
 		}
@@ -561,7 +543,7 @@ func (c *Conn) addrDump(ctx context.Context, f *AddrFilter, restart func(), fn f
 			object = fmt.Sprintf("addr dev %d", f.Index)
 		}
 	}
-	return c.dump(ctx, object, unix.RTM_GETADDR, req, restart, func(p []byte) error {
+	return c.dump(ctx, object, KindAddr.row().getType, req, restart, func(p []byte) error {
 		a := new(Addr)
 		if err := a.decode(p); err != nil {
 			return err

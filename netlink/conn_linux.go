@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 
 	nl "github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -52,6 +51,10 @@ type Config struct {
 // A Conn is an rtnetlink socket. Its methods are safe for concurrent use;
 // requests on one Conn are serialized. Use several Conns for parallelism.
 type Conn struct {
+	// sock carries requests, replies and notifications: an rtnlSocket,
+	// or a fake in tests of the exchange logic.
+	sock socket
+	// c and raw are the real socket for options (nil with a fake).
 	c   *nl.Conn
 	raw syscall.RawConn
 	pid uint32
@@ -67,11 +70,8 @@ type Conn struct {
 
 	// mu serializes request/reply exchanges and receives.
 	mu sync.Mutex
-	// buf is the receive buffer and rx the outcome of the last read;
-	// guarded by mu. readFn is c.readOnce, made once.
-	buf    []byte
-	rx     rxState
-	readFn func(fd uintptr) bool
+	// buf is the receive buffer; guarded by mu.
+	buf []byte
 	// abandonedDump is the sequence number of a dump that was cancelled
 	// before NLMSG_DONE; the next exchange drains it first. Guarded by mu.
 	abandonedDump uint32
@@ -101,7 +101,6 @@ func Dial(cfg *Config) (*Conn, error) {
 		return nil, &OpError{Op: "dial", Err: unwrapNL(err)}
 	}
 	conn := &Conn{c: c, pid: c.PID(), buf: make([]byte, recvBufSize)}
-	conn.readFn = conn.readOnce
 	if err := conn.setup(cfg); err != nil {
 		c.Close()
 		return nil, err
@@ -116,6 +115,7 @@ func (c *Conn) setup(cfg *Config) error {
 		return &OpError{Op: "dial", Err: err}
 	}
 	c.raw = raw
+	c.sock = newRTNLSocket(c.c, raw)
 	// Best effort: these options exist on every kernel this project targets,
 	// but an older one must still work.
 	_ = c.c.SetOption(nl.ExtendedAcknowledge, true)
@@ -144,12 +144,12 @@ func (c *Conn) setup(cfg *Config) error {
 	// acknowledgements of one round within half of it.
 	c.window = min(max(got/2048, 16), 1024)
 
-	for i, g := range rtnlGroups {
+	for i, g := range groupRows {
 		if cfg.Groups&(1<<i) == 0 {
 			continue
 		}
-		if err := c.c.JoinGroup(g); err != nil {
-			return &OpError{Op: "dial", Object: fmt.Sprintf("join group %d", g), Err: unwrapNL(err)}
+		if err := c.c.JoinGroup(g.rtnlgrp); err != nil {
+			return &OpError{Op: "dial", Object: fmt.Sprintf("join group %d", g.rtnlgrp), Err: unwrapNL(err)}
 		}
 	}
 	return nil
@@ -198,7 +198,7 @@ func (c *Conn) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
-	return c.c.Close()
+	return c.sock.close()
 }
 
 // SetReadBuffer changes the receive buffer size (see Config.ReadBuffer).
@@ -212,78 +212,31 @@ func unwrapNL(err error) error {
 	return err
 }
 
-// rxState is the outcome of one recvmsg; guarded by Conn.mu.
-type rxState struct {
-	wait   bool // on EAGAIN, wait for the socket instead of returning
-	n      int
-	flags  int32
-	pid    uint32
-	family uint16
-	err    error
-}
-
-// readOnce is the function recvLocked hands to RawConn.Read: one recvmsg
-// into c.buf, with the sender's address, and no allocation (a closure or
-// unix.Recvmsg's Sockaddr would cost one per datagram, on the listener's
-// hot path). Called with c.mu held.
-func (c *Conn) readOnce(fd uintptr) bool {
-	var sa unix.RawSockaddrNetlink
-	iov := unix.Iovec{Base: &c.buf[0]}
-	iov.SetLen(len(c.buf))
-	msg := unix.Msghdr{Name: (*byte)(unsafe.Pointer(&sa)), Namelen: unix.SizeofSockaddrNetlink, Iov: &iov, Iovlen: 1}
-	for {
-		r, _, errno := unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&msg)), unix.MSG_DONTWAIT)
-		switch errno {
-		case 0:
-			c.rx.n, c.rx.flags, c.rx.pid, c.rx.family, c.rx.err = int(r), msg.Flags, sa.Pid, sa.Family, nil
-			return true
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			c.rx.err = errno
-			return !c.rx.wait
-		}
-		c.rx.err = errno
-		return true
-	}
-}
-
 // recvLocked reads one datagram from the kernel into c.buf. Messages from
 // any other sender are dropped and counted. With wait false it returns
 // unix.EAGAIN instead of blocking. Called with c.mu held.
 func (c *Conn) recvLocked(wait bool) ([]byte, error) {
 	for {
-		c.rx.wait = wait
-		err := c.raw.Read(c.readFn)
-		if err == nil {
-			err = c.rx.err
-		}
+		d, err := c.sock.recvmsg(c.buf, wait)
 		if err != nil {
 			if c.closed.Load() {
 				return nil, ErrClosed
 			}
 			return nil, err
 		}
-		if c.rx.family != unix.AF_NETLINK || c.rx.pid != 0 {
+		if d.family != unix.AF_NETLINK || d.pid != 0 {
 			c.foreign.Add(1)
 			continue
 		}
-		if c.rx.flags&unix.MSG_TRUNC != 0 {
-			return nil, malformedf("datagram truncated to %d bytes", c.rx.n)
+		if d.flags&unix.MSG_TRUNC != 0 {
+			return nil, malformedf("datagram truncated to %d bytes", d.n)
 		}
-		return c.buf[:c.rx.n], nil
+		return c.buf[:d.n], nil
 	}
 }
 
 func (c *Conn) sendLocked(b []byte) error {
-	var serr error
-	err := c.raw.Write(func(fd uintptr) bool {
-		serr = unix.Sendto(int(fd), b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
-		return serr != unix.EAGAIN
-	})
-	if err == nil {
-		err = serr
-	}
+	err := c.sock.sendto(b)
 	if err != nil && c.closed.Load() {
 		return ErrClosed
 	}
@@ -298,13 +251,13 @@ func (c *Conn) watchContext(ctx context.Context) func() {
 	}
 	fired := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
-		_ = c.c.SetReadDeadline(time.Unix(1, 0))
+		_ = c.sock.setReadDeadline(time.Unix(1, 0))
 		close(fired)
 	})
 	return func() {
 		if !stop() {
 			<-fired
-			_ = c.c.SetReadDeadline(time.Time{})
+			_ = c.sock.setReadDeadline(time.Time{})
 		}
 	}
 }

@@ -18,7 +18,7 @@ import (
 // rawLinkRequest builds an RTM_NEWLINK/DELLINK request by hand, so that these
 // tests of the Conn core do not depend on the Link encoder.
 func rawLinkRequest(v Verb, name, kind string) Request {
-	return newRequest(v, unix.RTM_NEWLINK, unix.RTM_DELLINK, "link "+name, func() ([]byte, error) {
+	return newRequest(v, KindLink, "link "+name, func() ([]byte, error) {
 		b := make([]byte, 16) // struct ifinfomsg, all zero
 		b = appendAttr(b, unix.IFLA_IFNAME, append([]byte(name), 0))
 		if kind != "" {
@@ -47,7 +47,7 @@ func appendAttr(b []byte, typ uint16, data []byte) []byte {
 func linkCount(t *testing.T, c *Conn) int {
 	t.Helper()
 	n := 0
-	err := c.dump(context.Background(), "link", unix.RTM_GETLINK, make([]byte, 16), func() { n = 0 }, func(b []byte) error {
+	err := c.dump(context.Background(), "link", KindLink.row().getType, make([]byte, 16), func() { n = 0 }, func(b []byte) error {
 		u, err := DecodeUpdate(unix.RTM_NEWLINK, 0, b)
 		if err != nil {
 			return err
@@ -111,7 +111,7 @@ func TestDialNamespace(t *testing.T) {
 		if err := byFD.Close(); err != nil {
 			t.Fatalf("second Close: %v", err)
 		}
-		if err := byFD.dump(context.Background(), "link", unix.RTM_GETLINK, make([]byte, 16), nil, func([]byte) error { return nil }); !errors.Is(err, ErrClosed) {
+		if err := byFD.dump(context.Background(), "link", KindLink.row().getType, make([]byte, 16), nil, func([]byte) error { return nil }); !errors.Is(err, ErrClosed) {
 			t.Fatalf("dump on closed Conn: %v, want ErrClosed", err)
 		}
 	})
@@ -187,7 +187,7 @@ func TestPipelineMatchesEachAck(t *testing.T) {
 func TestPipelineInvalidSendsNothing(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		c := dialNS(t, ns, Config{})
-		bad := newRequest(Add, unix.RTM_NEWLINK, unix.RTM_DELLINK, "link bad", func() ([]byte, error) {
+		bad := newRequest(Add, KindLink, "link bad", func() ([]byte, error) {
 			return nil, invalidf("name too long")
 		})
 		errs := c.Pipeline(context.Background(), []Request{rawLinkRequest(Add, "br-a", "bridge"), bad})
@@ -210,7 +210,7 @@ func TestCancelledDumpLeavesConnUsable(t *testing.T) {
 		c := dialNS(t, ns, Config{})
 		ctx, cancel := context.WithCancel(context.Background())
 		n := 0
-		err := c.dump(ctx, "link", unix.RTM_GETLINK, make([]byte, 16), nil, func([]byte) error {
+		err := c.dump(ctx, "link", KindLink.row().getType, make([]byte, 16), nil, func([]byte) error {
 			if n++; n == 10 {
 				cancel()
 				time.Sleep(10 * time.Millisecond) // let the deadline land mid-dump

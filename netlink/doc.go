@@ -28,6 +28,29 @@
 // Conn.Pipeline many, with many requests in flight and each
 // acknowledgement matched to its request by sequence number.
 //
+// # Layout and kind tables
+//
+// One file per object kind (link.go, addr.go, route.go, neigh.go, rule.go,
+// fdb.go) and one per link kind (link_bridge.go, link_veth.go,
+// link_vxlan.go, link_macvlan.go, link_vlan.go, link_bond.go,
+// link_vrf.go, link_tuntap.go), each with its type, decode, encode and
+// validate. Two tables tie them together: kinds.go's kind table gives
+// each object Kind its name, RTM_NEW*/RTM_DEL*/RTM_GET* message types,
+// address family where two kinds share messages (FDB entries are
+// AF_BRIDGE neighbour messages), multicast groups (Kind.Groups,
+// Kind.GroupsFor) and decoder, and is what DecodeUpdate, Update.Deleted,
+// Kind.String and Kinds read; link_kinds.go's linkDataTypes gives each
+// IFLA_INFO_KIND with a type its constructor. TestKindTableComplete fails
+// when a kind lacks a row.
+//
+// # Words of ip(8)
+//
+// words.go is the one home of the words ip(8) and bridge(8) print for
+// numbers (route types, scopes, protocols, tables, rule actions,
+// neighbour and FDB states, flags), each a table read in both directions:
+// String or XxxNames out, ParseXxx in. ValidLinkName is the one link-name
+// rule (dev_valid_name).
+//
 // # Errors
 //
 // Every error is an *OpError. Kernel errors keep their unix.Errno, so

@@ -51,28 +51,6 @@ func TestDecodeUpdateFDB(t *testing.T) {
 	}
 }
 
-// TestKinds: every kind has a name, and Kinds lists each once, in order.
-func TestKinds(t *testing.T) {
-	ks := Kinds()
-	if len(ks) == 0 || ks[0] != KindLink || ks[len(ks)-1] != KindFDB {
-		t.Fatalf("Kinds() = %v", ks)
-	}
-	seen := map[string]bool{}
-	for i, k := range ks {
-		if i > 0 && k <= ks[i-1] {
-			t.Errorf("Kinds() not in order: %v", ks)
-		}
-		s := k.String()
-		if strings.HasPrefix(s, "kind(") || seen[s] {
-			t.Errorf("kind %d has name %q", k, s)
-		}
-		seen[s] = true
-	}
-	if s := Kind(len(ks) + 1).String(); !strings.HasPrefix(s, "kind(") {
-		t.Errorf("an unknown kind is named %q", s)
-	}
-}
-
 // TestFDBOp: an FDB request is a neighbour request of family AF_BRIDGE;
 // another family, a nil entry or bad input is ErrInvalid.
 func TestFDBOp(t *testing.T) {

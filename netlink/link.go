@@ -553,9 +553,13 @@ func linkAppendAttrs(hdr []byte, ae *nl.AttributeEncoder) ([]byte, error) {
 	return append(hdr, attrs...), nil
 }
 
-// validLinkName reports why name cannot be an interface name, as the
-// kernel's dev_valid_name judges it.
-func validLinkName(name string) error {
+// ValidLinkName reports why name cannot be an interface name, as the
+// kernel's dev_valid_name (net/core/dev.c) judges it: not empty, at most
+// 15 bytes (IFNAMSIZ 16 with the terminating NUL), not "." or "..", and
+// no '/', ':', NUL or white space. The error wraps ErrInvalid; nil means
+// the name is valid. It is the one link-name rule of the module: netlink's
+// requests, txn's specs and the command's state file all call it.
+func ValidLinkName(name string) error {
 	switch {
 	case name == "":
 		return invalidf("empty link name")
@@ -576,7 +580,7 @@ func validLinkName(name string) error {
 // ALTIFNAMSIZ-1 bytes) to look up.
 func validLinkLookupName(name string) error {
 	if len(name) < linkNameSize {
-		return validLinkName(name)
+		return ValidLinkName(name)
 	}
 	if len(name) >= linkAltNameSize {
 		return invalidf("link name %q longer than %d bytes", name, linkAltNameSize-1)
@@ -592,7 +596,7 @@ func validLinkLookupName(name string) error {
 // validate checks a request; top is false for a veth peer.
 func (l *Link) validate(v Verb, top bool) error {
 	if l.Name != "" || (v == Add && top) {
-		if err := validLinkName(l.Name); err != nil {
+		if err := ValidLinkName(l.Name); err != nil {
 			return err
 		}
 	}
@@ -675,7 +679,7 @@ func LinkRequest(v Verb, l *Link) Request {
 		return Request{Verb: v, Object: "link", err: &OpError{Op: v.String(), Object: "link", Err: invalidf("nil link")}}
 	}
 	object := l.object()
-	op := newRequest(v, unix.RTM_NEWLINK, unix.RTM_DELLINK, object, func() ([]byte, error) {
+	op := newRequest(v, KindLink, object, func() ([]byte, error) {
 		switch v {
 		case Append:
 			return nil, invalidf("links cannot be appended")
@@ -760,7 +764,7 @@ func (c *Conn) LinkByName(ctx context.Context, name string) (*Link, error) {
 
 func (c *Conn) getLink(ctx context.Context, object string, body []byte) (*Link, error) {
 	l := new(Link)
-	err := c.get(ctx, object, unix.RTM_GETLINK, body, func(p []byte) error {
+	err := c.get(ctx, object, KindLink.row().getType, body, func(p []byte) error {
 		return l.decode(p)
 	})
 	if err != nil {
@@ -869,7 +873,7 @@ func (c *Conn) linkDump(ctx context.Context, f *LinkFilter, restart func(), fn f
 	if err != nil {
 		return &OpError{Op: "dump", Object: object, Err: err}
 	}
-	return c.dump(ctx, object, unix.RTM_GETLINK, body, restart, func(p []byte) error {
+	return c.dump(ctx, object, KindLink.row().getType, body, restart, func(p []byte) error {
 		l := new(Link)
 		if err := l.decode(p); err != nil {
 			return err

@@ -289,7 +289,7 @@ func linkCanonAttrs(t *testing.T, b []byte, level, kind string) []byte {
 			data = linkCanonAttrs(t, data, "linkinfo", "")
 		case level == "linkinfo" && typ == unix.IFLA_INFO_DATA:
 			data = linkCanonAttrs(t, data, "data", kind)
-		case level == "data" && kind == "veth" && typ == linkVethInfoPeer:
+		case level == "data" && kind == "veth" && typ == vethInfoPeer:
 			data = linkCanon(t, data)
 		}
 		enc := make([]byte, align4(4+len(data)))
@@ -539,7 +539,7 @@ func TestLinkDecodeMalformed(t *testing.T) {
 		"linkinfo garbage":    append(slices.Clone(good[:ifinfomsgLen]), 8, 0, unix.IFLA_LINKINFO, 0, 9, 0, 1, 0),
 		"vxlan group 3 bytes": linkWithInfo("vxlan", []byte{7, 0, unix.IFLA_VXLAN_GROUP, 0, 1, 2, 3, 0}),
 		"vlan flags 4 bytes":  linkWithInfo("vlan", []byte{8, 0, unix.IFLA_VLAN_FLAGS, 0, 1, 2, 3, 4}),
-		"veth peer short":     linkWithInfo("veth", []byte{8, 0, linkVethInfoPeer, 0, 1, 2, 3, 4}),
+		"veth peer short":     linkWithInfo("veth", []byte{8, 0, vethInfoPeer, 0, 1, 2, 3, 4}),
 		"bridge port 3 bytes": linkWithInfo("bridge", []byte{7, 0, unix.IFLA_BR_VLAN_PROTOCOL, 0, 1, 2, 3, 0}),
 	}
 	for name, b := range cases {
@@ -663,4 +663,32 @@ func linkNormalize(l *Link) *Link {
 		c.PermAddress = nil
 	}
 	return &c
+}
+
+// TestLinkDataTypes checks the link-kind table: every row builds data of
+// its own kind, and every typed kind is one the kernel knows.
+func TestLinkDataTypes(t *testing.T) {
+	for kind, f := range linkDataTypes {
+		d := f()
+		if d.InfoKind() != kind {
+			t.Errorf("row %q builds %T of kind %q", kind, d, d.InfoKind())
+		}
+		if !linkKnownKinds[kind] {
+			t.Errorf("row %q is not in linkKnownKinds", kind)
+		}
+	}
+}
+
+// TestValidLinkName: the kernel's dev_valid_name rules, one case each.
+func TestValidLinkName(t *testing.T) {
+	for _, ok := range []string{"eth0", "a", "br-lan.10", "123456789012345", "veth@x"} {
+		if err := ValidLinkName(ok); err != nil {
+			t.Errorf("ValidLinkName(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "1234567890123456", ".", "..", "a/b", "a:1", "a b", "a\tb", "a\nb", "a\x00b", "a\u00a0b"} {
+		if err := ValidLinkName(bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ValidLinkName(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
 }

@@ -7,42 +7,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Kind names an object kind.
-type Kind uint8
-
-// Object kinds.
-const (
-	KindLink Kind = iota + 1
-	KindAddr
-	KindRoute
-	KindNeigh
-	KindRule
-	// KindFDB is a bridge forwarding database entry (*FDB): an
-	// RTM_NEWNEIGH/RTM_DELNEIGH of family AF_BRIDGE.
-	KindFDB
-)
-
-var kindNames = [...]string{KindLink: "link", KindAddr: "addr", KindRoute: "route", KindNeigh: "neigh", KindRule: "rule", KindFDB: "fdb"}
-
-// Kinds returns every object kind, in order.
-func Kinds() []Kind {
-	out := make([]Kind, 0, len(kindNames))
-	for k := range kindNames {
-		if kindNames[k] != "" {
-			out = append(out, Kind(k))
-		}
-	}
-	return out
-}
-
-// String returns "link", "addr", "route", "neigh", "rule" or "fdb".
-func (k Kind) String() string {
-	if int(k) < len(kindNames) && kindNames[k] != "" {
-		return kindNames[k]
-	}
-	return fmt.Sprintf("kind(%d)", uint8(k))
-}
-
 // Object is implemented by *Link, *Addr, *Route, *Neigh, *Rule and *FDB.
 type Object interface {
 	// Kind reports the object's kind.
@@ -130,14 +94,16 @@ func (o Request) Err() error { return o.err }
 // String returns "add route 192.0.2.0/24 table 254" style text.
 func (o Request) String() string { return o.Verb.String() + " " + o.Object }
 
-// newRequest builds a Request. newType is the RTM_NEW* type and delType
-// the RTM_DEL* one; encode builds the payload and runs only if v is valid.
-func newRequest(v Verb, newType, delType uint16, object string, encode func() ([]byte, error)) Request {
-	op := Request{Verb: v, Object: object, typ: newType, flags: v.flags()}
+// newRequest builds a Request about an object of kind k: of k's RTM_NEW*
+// type, or its RTM_DEL* type for Delete (from the kind table); encode
+// builds the payload and runs only if v is valid.
+func newRequest(v Verb, k Kind, object string, encode func() ([]byte, error)) Request {
+	row := k.row()
+	op := Request{Verb: v, Object: object, typ: row.newType, flags: v.flags()}
 	switch v {
 	case Add, Replace, Append, Change, Set:
 	case Delete:
-		op.typ = delType
+		op.typ = row.delType
 	default:
 		op.err = &OpError{Op: v.String(), Object: object, Err: fmt.Errorf("%w: unknown verb %d", ErrInvalid, v)}
 		return op
@@ -190,75 +156,6 @@ type Update struct {
 	// Object is the decoded *Link, *Addr, *Route, *Neigh, *Rule or *FDB
 	// (a neighbour message of family AF_BRIDGE).
 	Object Object
-}
-
-// Deleted reports whether the update removes its object.
-func (u Update) Deleted() bool {
-	switch u.Type {
-	case unix.RTM_DELLINK, unix.RTM_DELADDR, unix.RTM_DELROUTE, unix.RTM_DELNEIGH, unix.RTM_DELRULE:
-		return true
-	}
-	return false
-}
-
-// DecodeUpdate decodes the payload of an rtnetlink notification of type typ
-// (the bytes after the netlink header). Types it does not know return an
-// error wrapping ErrNotSupported; malformed payloads return ErrMalformed.
-func DecodeUpdate(typ, flags uint16, payload []byte) (Update, error) {
-	u := Update{Type: typ, Flags: flags}
-	var err error
-	switch typ {
-	case unix.RTM_NEWLINK, unix.RTM_DELLINK:
-		l := new(Link)
-		err, u.Object = l.decode(payload), l
-	case unix.RTM_NEWADDR, unix.RTM_DELADDR:
-		a := new(Addr)
-		err, u.Object = a.decode(payload), a
-	case unix.RTM_NEWROUTE, unix.RTM_DELROUTE:
-		r := new(Route)
-		err, u.Object = r.decode(payload), r
-	case unix.RTM_NEWNEIGH, unix.RTM_DELNEIGH:
-		n := new(Neigh)
-		err, u.Object = n.decode(payload), n
-		if len(payload) > 0 && payload[0] == unix.AF_BRIDGE {
-			u.Object = (*FDB)(n)
-		}
-	case unix.RTM_NEWRULE, unix.RTM_DELRULE:
-		r := new(Rule)
-		err, u.Object = r.decode(payload), r
-	default:
-		return Update{}, &OpError{Op: "decode", Err: fmt.Errorf("%w: message type %d", ErrNotSupported, typ)}
-	}
-	if err != nil {
-		return Update{}, &OpError{Op: "decode", Object: u.Object.Kind().String(), Err: err}
-	}
-	return u, nil
-}
-
-// Groups is a set of rtnetlink multicast groups to subscribe to.
-type Groups uint32
-
-// Multicast groups.
-const (
-	GroupLink Groups = 1 << iota
-	GroupIPv4Addr
-	GroupIPv6Addr
-	GroupIPv4Route
-	GroupIPv6Route
-	GroupNeigh
-	GroupIPv4Rule
-	GroupIPv6Rule
-
-	// GroupAll is every group above.
-	GroupAll = GroupLink | GroupIPv4Addr | GroupIPv6Addr | GroupIPv4Route |
-		GroupIPv6Route | GroupNeigh | GroupIPv4Rule | GroupIPv6Rule
-)
-
-// rtnlGroups maps each Groups bit to the kernel's RTNLGRP_* number.
-var rtnlGroups = [...]uint32{
-	unix.RTNLGRP_LINK, unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR,
-	unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE, unix.RTNLGRP_NEIGH,
-	unix.RTNLGRP_IPV4_RULE, unix.RTNLGRP_IPV6_RULE,
 }
 
 // header is a netlink message header (struct nlmsghdr).

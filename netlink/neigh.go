@@ -109,20 +109,6 @@ var neighStateNames = []bitName{
 	{unix.NUD_PERMANENT, "PERMANENT"},
 }
 
-// NeighStateNames returns the names ip(8) prints for the NUD_* bits of
-// state ("PERMANENT", "REACHABLE"...), with "NONE" for zero and a
-// hexadecimal number for unnamed bits.
-func NeighStateNames(state uint16) []string {
-	if state == 0 {
-		return []string{"NONE"}
-	}
-	names, rest := appendBitNames(nil, uint32(state), neighStateNames)
-	if rest != 0 {
-		names = append(names, fmt.Sprintf("%#x", rest))
-	}
-	return names
-}
-
 var neighFlagNames = []bitName{
 	{unix.NTF_USE, "use"},
 	{unix.NTF_SELF, "self"},
@@ -432,7 +418,7 @@ func (n *Neigh) object() string {
 // other family, an FDB entry without a 6-byte LLAddr, an over-long LLAddr,
 // an unknown family) makes a Request that reports ErrInvalid and sends nothing.
 func NeighRequest(v Verb, n *Neigh) Request {
-	return newRequest(v, unix.RTM_NEWNEIGH, unix.RTM_DELNEIGH, n.object(), func() ([]byte, error) {
+	return newRequest(v, KindNeigh, n.object(), func() ([]byte, error) {
 		if n == nil {
 			return nil, invalidf("nil neighbour")
 		}
@@ -558,7 +544,7 @@ func (c *Conn) neighDump(ctx context.Context, f *NeighFilter, restart func(), fn
 		// Without strict checking the FDB dump reads the port from the header.
 		binary.NativeEndian.PutUint32(req[4:8], uint32(f.Index))
 	}
-	return c.dump(ctx, object, unix.RTM_GETNEIGH, req, restart, func(p []byte) error {
+	return c.dump(ctx, object, KindNeigh.row().getType, req, restart, func(p []byte) error {
 		n := new(Neigh)
 		if err := n.decode(p); err != nil {
 			return err
@@ -625,7 +611,7 @@ func (c *Conn) NeighGet(ctx context.Context, key *Neigh) (*Neigh, error) {
 		return nil, &OpError{Op: "get", Object: object, Err: err}
 	}
 	var n *Neigh
-	err = c.get(ctx, object, unix.RTM_GETNEIGH, body, func(p []byte) error {
+	err = c.get(ctx, object, KindNeigh.row().getType, body, func(p []byte) error {
 		n = new(Neigh)
 		return n.decode(p)
 	})

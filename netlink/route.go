@@ -42,17 +42,6 @@ const (
 	RouteNAT         RouteType = unix.RTN_NAT
 )
 
-var routeTypeNames = [...]string{"unspec", "unicast", "local", "broadcast", "anycast", "multicast",
-	"blackhole", "unreachable", "prohibit", "throw", "nat", "xresolve"}
-
-// String returns the ip(8) name of t ("unicast", "blackhole", ...).
-func (t RouteType) String() string {
-	if int(t) < len(routeTypeNames) {
-		return routeTypeNames[t]
-	}
-	return strconv.Itoa(int(t))
-}
-
 // Scope is a route's or address's scope (RT_SCOPE_*).
 type Scope uint8
 
@@ -64,23 +53,6 @@ const (
 	ScopeHost     Scope = unix.RT_SCOPE_HOST
 	ScopeNowhere  Scope = unix.RT_SCOPE_NOWHERE
 )
-
-// String returns the ip(8) name of s ("global", "link", "host", ...).
-func (s Scope) String() string {
-	switch s {
-	case ScopeUniverse:
-		return "global"
-	case ScopeSite:
-		return "site"
-	case ScopeLink:
-		return "link"
-	case ScopeHost:
-		return "host"
-	case ScopeNowhere:
-		return "nowhere"
-	}
-	return strconv.Itoa(int(s))
-}
 
 // RouteProtocol says who installed a route (rtm_protocol, RTPROT_*).
 type RouteProtocol uint8
@@ -104,42 +76,12 @@ const (
 	ProtoEIGRP    RouteProtocol = unix.RTPROT_EIGRP
 )
 
-var protoNames = map[RouteProtocol]string{
-	0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static", 8: "gated", 9: "ra",
-	10: "mrt", 11: "zebra", 12: "bird", 13: "dnrouted", 14: "xorp", 15: "ntk", 16: "dhcp",
-	17: "mrouted", 18: "keepalived", 42: "babel", 84: "ovn", 99: "openr", 186: "bgp",
-	187: "isis", 188: "ospf", 189: "rip", 192: "eigrp",
-}
-
-// String returns the name /etc/iproute2/rt_protos gives p, or its number.
-func (p RouteProtocol) String() string {
-	if s, ok := protoNames[p]; ok {
-		return s
-	}
-	return strconv.Itoa(int(p))
-}
-
 // Route preferences (RTA_PREF, ICMPV6_ROUTER_PREF_*), for IPv6 routes.
 const (
 	PrefMedium uint8 = 0
 	PrefHigh   uint8 = 1
 	PrefLow    uint8 = 3
 )
-
-// TableName returns "local", "main", "default" or the number of table id.
-func TableName(id uint32) string {
-	switch id {
-	case unix.RT_TABLE_LOCAL:
-		return "local"
-	case unix.RT_TABLE_MAIN:
-		return "main"
-	case unix.RT_TABLE_DEFAULT:
-		return "default"
-	case unix.RT_TABLE_UNSPEC:
-		return "unspec"
-	}
-	return strconv.FormatUint(uint64(id), 10)
-}
 
 // A Route is an entry of a routing table (RTM_NEWROUTE).
 //
@@ -960,7 +902,7 @@ func routeObject(r *Route) string {
 // fields as the kernel's match criteria: zero type, protocol and priority
 // match any, and the scope is a wildcard unless set.
 func RouteRequest(v Verb, r *Route) Request {
-	return newRequest(v, unix.RTM_NEWROUTE, unix.RTM_DELROUTE, routeObject(r), func() ([]byte, error) {
+	return newRequest(v, KindRoute, routeObject(r), func() ([]byte, error) {
 		if r == nil {
 			return nil, invalidf("nil route")
 		}
@@ -1219,7 +1161,7 @@ func (c *Conn) RouteGet(ctx context.Context, dst netip.Addr, opts *RouteGetOptio
 		return nil, &OpError{Op: "get", Object: object, Err: err}
 	}
 	r := new(Route)
-	err = c.get(ctx, object, unix.RTM_GETROUTE, body, func(p []byte) error {
+	err = c.get(ctx, object, KindRoute.row().getType, body, func(p []byte) error {
 		if err := r.decode(p); err != nil {
 			return err
 		}
@@ -1301,7 +1243,7 @@ func (c *Conn) RouteDump(ctx context.Context, f *RouteFilter, fn func(*Route) er
 
 func (c *Conn) routeDump(ctx context.Context, f *RouteFilter, restart func(), fn func(*Route) error) error {
 	var r *Route
-	err := c.dump(ctx, "routes", unix.RTM_GETROUTE, f.dumpRequest(), restart, func(p []byte) error {
+	err := c.dump(ctx, "routes", KindRoute.row().getType, f.dumpRequest(), restart, func(p []byte) error {
 		if r == nil {
 			r = new(Route)
 		} else {

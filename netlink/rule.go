@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -25,26 +24,6 @@ const (
 	RuleUnreachable RuleAction = unix.FR_ACT_UNREACHABLE
 	RuleProhibit    RuleAction = unix.FR_ACT_PROHIBIT
 )
-
-// String returns ip(8)'s word for a ("lookup", "goto", "nop", "blackhole",
-// "unreachable", "prohibit").
-func (a RuleAction) String() string {
-	switch a {
-	case RuleToTable:
-		return "lookup"
-	case RuleGoto:
-		return "goto"
-	case RuleNop:
-		return "nop"
-	case RuleBlackhole:
-		return "blackhole"
-	case RuleUnreachable:
-		return "unreachable"
-	case RuleProhibit:
-		return "prohibit"
-	}
-	return "action" + strconv.Itoa(int(a))
-}
 
 // RulePortRange is struct fib_rule_port_range; the zero value means unset.
 type RulePortRange struct {
@@ -406,7 +385,7 @@ func ruleObject(r *Rule) string {
 // which the kernel matches; Add fills in ip(8)'s defaults (action lookup,
 // table main).
 func RuleRequest(v Verb, r *Rule) Request {
-	return newRequest(v, unix.RTM_NEWRULE, unix.RTM_DELRULE, ruleObject(r), func() ([]byte, error) {
+	return newRequest(v, KindRule, ruleObject(r), func() ([]byte, error) {
 		if r == nil {
 			return nil, invalidf("nil rule")
 		}
@@ -516,7 +495,7 @@ func (c *Conn) ruleDump(ctx context.Context, f *RuleFilter, restart func(), fn f
 	if f != nil {
 		h.family = f.Family
 	}
-	return c.dump(ctx, "rules", unix.RTM_GETRULE, h.append(nil), restart, func(p []byte) error {
+	return c.dump(ctx, "rules", KindRule.row().getType, h.append(nil), restart, func(p []byte) error {
 		r := new(Rule)
 		if err := r.decode(p); err != nil {
 			return err

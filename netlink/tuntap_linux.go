@@ -30,7 +30,7 @@ import (
 func CreateTuntap(netns, name string, d *Tuntap) error {
 	object := "link " + name
 	fail := func(err error) error { return &OpError{Op: "add", Object: object, Err: err} }
-	if err := validLinkName(name); err != nil {
+	if err := ValidLinkName(name); err != nil {
 		return fail(err)
 	}
 	if d == nil {

@@ -301,21 +301,8 @@ func neighChanges(have *netlink.Neigh, s *NeighSpec) changeList {
 	return c
 }
 
+// nudName is ip(8)'s words for a NUD state, in lower case, joined by
+// commas ("none" for zero).
 func nudName(s uint16) string {
-	names := []struct {
-		bit  uint16
-		name string
-	}{{unix.NUD_INCOMPLETE, "incomplete"}, {unix.NUD_REACHABLE, "reachable"}, {unix.NUD_STALE, "stale"},
-		{unix.NUD_DELAY, "delay"}, {unix.NUD_PROBE, "probe"}, {unix.NUD_FAILED, "failed"},
-		{unix.NUD_NOARP, "noarp"}, {unix.NUD_PERMANENT, "permanent"}}
-	var parts []string
-	for _, n := range names {
-		if s&n.bit != 0 {
-			parts = append(parts, n.name)
-		}
-	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, ",")
+	return strings.ToLower(strings.Join(netlink.NeighStateNames(s), ","))
 }

@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/netip"
 	"reflect"
-	"strings"
 
 	"github.com/ipdb-go/ipdb/netlink"
 	"golang.org/x/sys/unix"
@@ -178,7 +177,7 @@ func validName(what, name string) error {
 	if name == "" {
 		return invalid("%s: empty link name", what)
 	}
-	if len(name) > 15 || strings.ContainsAny(name, "/ \t\n:") {
+	if netlink.ValidLinkName(name) != nil {
 		return invalid("%s: bad link name %q", what, name)
 	}
 	return nil

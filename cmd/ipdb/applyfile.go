@@ -206,15 +206,8 @@ func (t *tableY) UnmarshalYAML(n *yaml.Node) error {
 
 type scopeY uint8
 
-var scopeNames = map[string]uint8{"global": unix.RT_SCOPE_UNIVERSE, "universe": unix.RT_SCOPE_UNIVERSE,
-	"site": unix.RT_SCOPE_SITE, "link": unix.RT_SCOPE_LINK, "host": unix.RT_SCOPE_HOST, "nowhere": unix.RT_SCOPE_NOWHERE}
-
 func (s *scopeY) UnmarshalYAML(n *yaml.Node) error {
-	if v, ok := scopeNames[n.Value]; ok {
-		*s = scopeY(v)
-		return nil
-	}
-	if v, err := strconv.ParseUint(n.Value, 0, 8); err == nil {
+	if v, err := netlink.ParseScope(n.Value); err == nil {
 		*s = scopeY(v)
 		return nil
 	}
@@ -688,8 +681,8 @@ func (st *stateFile) specs() (*specSet, error) {
 		}
 		s := txn.NeighSpec{Link: n.Link, Dst: n.Dst.Addr, LLAddr: n.LLAddr.HardwareAddr, Absent: n.Absent}
 		if n.State != "" {
-			st, ok := neighStates[strings.ToLower(n.State)]
-			if !ok {
+			st, err := netlink.ParseNeighState(n.State)
+			if err != nil || st&stateFileNeighStates == 0 {
 				return nil, &lineError{Line: int(n.Line), Msg: fmt.Sprintf("bad neighbour state %q (want permanent, noarp, reachable or stale)", n.State)}
 			}
 			s.State = st
@@ -733,14 +726,11 @@ func (s *specSet) into(t *txn.Txn) *txn.Txn {
 	return t
 }
 
-var neighStates = map[string]uint16{"permanent": unix.NUD_PERMANENT, "noarp": unix.NUD_NOARP,
-	"reachable": unix.NUD_REACHABLE, "stale": unix.NUD_STALE}
+// stateFileNeighStates are the NUD states a state file may give a neighbour.
+const stateFileNeighStates = unix.NUD_PERMANENT | unix.NUD_NOARP | unix.NUD_REACHABLE | unix.NUD_STALE
 
 var linkKinds = map[string]bool{"bridge": true, "veth": true, "vxlan": true, "macvlan": true, "vlan": true,
 	"bond": true, "dummy": true, "vrf": true, "ifb": true}
-
-var macvlanModes = map[string]netlink.MacvlanMode{"private": netlink.MacvlanPrivate, "vepa": netlink.MacvlanVEPA,
-	"bridge": netlink.MacvlanBridge, "passthru": netlink.MacvlanPassthru, "source": netlink.MacvlanSource}
 
 func (l *linkYAML) spec() (txn.LinkSpec, error) {
 	s := txn.LinkSpec{Name: l.Name, Absent: l.Absent, RenameFrom: l.RenameFrom, Parent: l.Parent, MTU: l.MTU,
@@ -748,8 +738,8 @@ func (l *linkYAML) spec() (txn.LinkSpec, error) {
 	if l.Name == "" {
 		return s, errors.New("a link needs a name")
 	}
-	if len(l.Name) > 15 {
-		return s, fmt.Errorf("link name %q is longer than 15 bytes", l.Name)
+	if err := netlink.ValidLinkName(l.Name); err != nil {
+		return s, fmt.Errorf("link name %q: %w", l.Name, err)
 	}
 	if l.Address != nil {
 		s.Address = l.Address.HardwareAddr
@@ -799,8 +789,8 @@ func (l *linkYAML) spec() (txn.LinkSpec, error) {
 	case "macvlan":
 		d := &netlink.Macvlan{}
 		if l.Mode != "" {
-			m, ok := macvlanModes[l.Mode]
-			if !ok {
+			m, err := netlink.ParseMacvlanMode(l.Mode)
+			if err != nil {
 				return s, fmt.Errorf("bad macvlan mode %q (want private, vepa, bridge, passthru or source)", l.Mode)
 			}
 			d.Mode = m
@@ -845,16 +835,6 @@ func (l *linkYAML) spec() (txn.LinkSpec, error) {
 	return s, nil
 }
 
-var routeTypes = map[string]netlink.RouteType{"unicast": netlink.RouteUnicast, "local": netlink.RouteLocal,
-	"broadcast": netlink.RouteBroadcast, "anycast": netlink.RouteAnycast, "multicast": netlink.RouteMulticast,
-	"blackhole": netlink.RouteBlackhole, "unreachable": netlink.RouteUnreachable, "prohibit": netlink.RouteProhibit,
-	"throw": netlink.RouteThrow}
-
-var routeProtocols = map[string]netlink.RouteProtocol{"boot": netlink.ProtoBoot, "static": netlink.ProtoStatic,
-	"kernel": netlink.ProtoKernel, "dhcp": netlink.ProtoDHCP, "ra": netlink.ProtoRA, "zebra": netlink.ProtoZebra,
-	"bird": netlink.ProtoBird, "babel": netlink.ProtoBabel, "bgp": netlink.ProtoBGP, "isis": netlink.ProtoISIS,
-	"ospf": netlink.ProtoOSPF, "rip": netlink.ProtoRIP, "eigrp": netlink.ProtoEIGRP}
-
 func (r *routeYAML) spec() (txn.RouteSpec, error) {
 	s := txn.RouteSpec{Dst: r.Dst.Prefix, TOS: r.TOS, Priority: r.Metric, Absent: r.Absent, Dev: r.Dev, Onlink: r.Onlink}
 	if !r.Dst.IsValid() {
@@ -867,20 +847,17 @@ func (r *routeYAML) spec() (txn.RouteSpec, error) {
 		s.Table = uint32(*r.Table)
 	}
 	if r.Type != "" {
-		t, ok := routeTypes[r.Type]
-		if !ok {
+		// A state file declares the types from unicast to throw.
+		t, err := netlink.ParseRouteType(r.Type)
+		if err != nil || t < netlink.RouteUnicast || t > netlink.RouteThrow {
 			return s, fmt.Errorf("unknown route type %q", r.Type)
 		}
 		s.Type = t
 	}
 	if r.Protocol != "" {
-		p, ok := routeProtocols[r.Protocol]
-		if !ok {
-			n, err := strconv.ParseUint(r.Protocol, 10, 8)
-			if err != nil {
-				return s, fmt.Errorf("unknown route protocol %q", r.Protocol)
-			}
-			p = netlink.RouteProtocol(n)
+		p, err := netlink.ParseRouteProtocol(r.Protocol)
+		if err != nil {
+			return s, fmt.Errorf("unknown route protocol %q", r.Protocol)
 		}
 		s.Protocol = p
 	}
@@ -925,10 +902,6 @@ func (r *routeYAML) spec() (txn.RouteSpec, error) {
 	}
 	return s, nil
 }
-
-var ruleActions = map[string]netlink.RuleAction{"lookup": netlink.RuleToTable, "table": netlink.RuleToTable,
-	"goto": netlink.RuleGoto, "nop": netlink.RuleNop, "blackhole": netlink.RuleBlackhole,
-	"unreachable": netlink.RuleUnreachable, "prohibit": netlink.RuleProhibit}
 
 func (r *ruleYAML) spec() (txn.RuleSpec, error) {
 	rule := netlink.Rule{Priority: r.Priority, TOS: r.TOS, IIFName: r.IIF, OIFName: r.OIF, Goto: r.Goto}
@@ -984,8 +957,8 @@ func (r *ruleYAML) spec() (txn.RuleSpec, error) {
 	}
 	var a netlink.RuleAction // an absent entry without an action selects any
 	if action != "" {
-		var ok bool
-		if a, ok = ruleActions[action]; !ok {
+		var err error
+		if a, err = netlink.ParseRuleAction(action); err != nil {
 			return txn.RuleSpec{}, fmt.Errorf("unknown rule action %q (want lookup, goto, nop, blackhole, unreachable or prohibit)", action)
 		}
 	}

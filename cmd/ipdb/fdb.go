@@ -1,55 +1,14 @@
 package main
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
 // This file renders forwarding database entries as bridge(8) does: the
 // JSON of `bridge -j fdb show`, its text for monitor, and a table.
-
-// fdbState is bridge's word for an entry's NUD state (state_n2a in
-// iproute2's bridge/fdb.c): "" for learned, reachable entries.
-func fdbState(s uint16) string {
-	switch {
-	case s&unix.NUD_PERMANENT != 0:
-		return "permanent"
-	case s&unix.NUD_NOARP != 0:
-		return "static"
-	case s&unix.NUD_STALE != 0:
-		return "stale"
-	case s&unix.NUD_REACHABLE != 0:
-		return ""
-	}
-	return fmt.Sprintf("state=%#x", s)
-}
-
-// fdbFlagNames are the flags bridge prints, in its order (fdb_print_flags).
-func fdbFlagNames(f *netlink.FDB) []string {
-	out := []string{}
-	for _, fl := range []struct {
-		on   bool
-		name string
-	}{
-		{f.Flags&unix.NTF_SELF != 0, "self"},
-		{f.Flags&unix.NTF_ROUTER != 0, "router"},
-		{f.Flags&unix.NTF_EXT_LEARNED != 0, "extern_learn"},
-		{f.Flags&unix.NTF_OFFLOADED != 0, "offload"},
-		{f.Flags&unix.NTF_MASTER != 0, "master"},
-		{f.Flags&netlink.NeighFlagSticky != 0, "sticky"},
-		{f.FlagsExt&netlink.NeighFlagExtLocked != 0, "locked"},
-	} {
-		if fl.on {
-			out = append(out, fl.name)
-		}
-	}
-	return out
-}
 
 // writeFDB writes an entry as `bridge -j fdb show` does (fdb_print in
 // iproute2's bridge/fdb.c), key for key, in its order.
@@ -90,14 +49,14 @@ func writeFDB(j *jsonOut, f *netlink.FDB, names *linkNames) {
 		j.int("linkNetNsId", int64(f.LinkNetNSID))
 	}
 	j.openArray("flags")
-	for _, fl := range fdbFlagNames(f) {
+	for _, fl := range netlink.FDBFlagNames(f.Flags, f.FlagsExt) {
 		j.str("", fl)
 	}
 	j.closeArray()
 	if f.Master != 0 {
 		j.str("master", names.name(f.Master))
 	}
-	j.str("state", fdbState(f.State))
+	j.str("state", netlink.FDBStateName(f.State))
 	j.closeObject()
 }
 
@@ -140,13 +99,13 @@ func fdbWords(f *netlink.FDB, names *linkNames) words {
 	if f.HasLinkNetNSID {
 		w.add("link-netnsid", strconv.Itoa(int(f.LinkNetNSID)))
 	}
-	for _, fl := range fdbFlagNames(f) {
+	for _, fl := range netlink.FDBFlagNames(f.Flags, f.FlagsExt) {
 		w.flag(fl)
 	}
 	if f.Master != 0 {
 		w.add("master", names.name(f.Master))
 	}
-	if s := fdbState(f.State); s != "" {
+	if s := netlink.FDBStateName(f.State); s != "" {
 		w.bare("state", s)
 	}
 	return w
@@ -175,7 +134,7 @@ func fdbRow(t *tableOut, f *netlink.FDB, names *linkNames) {
 	} else {
 		t.cell("")
 	}
-	t.cell(fdbState(f.State))
-	t.cell(strings.Join(fdbFlagNames(f), ","))
+	t.cell(netlink.FDBStateName(f.State))
+	t.cell(strings.Join(netlink.FDBFlagNames(f.Flags, f.FlagsExt), ","))
 	t.endRow()
 }

@@ -289,30 +289,11 @@ func (j *jsonOut) addr(k string, a netip.Addr) {
 	j.b = append(j.b, '"')
 }
 
-var routeFlagNames = []struct {
-	bit  uint32
-	name string
-}{
-	{unix.RTNH_F_DEAD, "dead"},
-	{unix.RTNH_F_ONLINK, "onlink"},
-	{unix.RTNH_F_PERVASIVE, "pervasive"},
-	{unix.RTNH_F_OFFLOAD, "offload"},
-	{unix.RTNH_F_TRAP, "trap"},
-	{unix.RTM_F_NOTIFY, "notify"},
-	{unix.RTNH_F_LINKDOWN, "linkdown"},
-	{unix.RTNH_F_UNRESOLVED, "unresolved"},
-	{unix.RTM_F_OFFLOAD, "rt_offload"},
-	{unix.RTM_F_TRAP, "rt_trap"},
-	{unix.RTM_F_OFFLOAD_FAILED, "rt_offload_failed"},
-}
-
 // writeRouteFlags is print_rt_flags.
 func writeRouteFlags(j *jsonOut, f uint32) {
 	j.openArray("flags")
-	for _, n := range routeFlagNames {
-		if f&n.bit != 0 {
-			j.str("", n.name)
-		}
+	for _, name := range netlink.RouteFlagNames(f) {
+		j.str("", name)
 	}
 	j.closeArray()
 }

@@ -164,17 +164,9 @@ func writeLookup(w io.Writer, s *ipdb.Snapshot, r *netlink.Route, format string)
 
 // parseTable reads a table as ip does: a number or main, local, default.
 func parseTable(s string) (uint32, error) {
-	switch s {
-	case "main":
-		return unix.RT_TABLE_MAIN, nil
-	case "local":
-		return unix.RT_TABLE_LOCAL, nil
-	case "default":
-		return unix.RT_TABLE_DEFAULT, nil
-	}
-	n, err := strconv.ParseUint(s, 10, 32)
+	n, err := netlink.ParseTable(s)
 	if err != nil || n == 0 {
 		return 0, fmt.Errorf("bad table %q (want a number from 1, main, local or default)", s)
 	}
-	return uint32(n), nil
+	return n, nil
 }

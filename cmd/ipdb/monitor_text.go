@@ -314,10 +314,8 @@ func routeWords(r *netlink.Route, names *linkNames) words {
 	if r.Priority != 0 || r.Family == unix.AF_INET6 {
 		w.id("metric", "metric "+strconv.FormatUint(uint64(r.Priority), 10))
 	}
-	for _, f := range routeFlagNames {
-		if r.Flags&f.bit != 0 {
-			w.flag(f.name)
-		}
+	for _, name := range netlink.RouteFlagNames(r.Flags) {
+		w.flag(name)
 	}
 	if x != nil && x.Metrics != nil {
 		m := x.Metrics
