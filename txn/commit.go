@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -242,15 +241,6 @@ func (t *Txn) specsFor(o *Step) *specSet {
 		return o.specs
 	}
 	return &t.specs
-}
-
-// routeID is the identity of a route for verification.
-type routeID struct {
-	fam      uint8
-	table    uint32
-	dst      netip.Prefix
-	tos      uint8
-	priority uint32
 }
 
 // verify waits until every spec that had an operation is satisfied on the

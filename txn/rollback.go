@@ -3,7 +3,6 @@ package txn
 import (
 	"context"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/ipdb-go/ipdb/ipdb"
@@ -99,13 +98,6 @@ func (t *Txn) awaitDAD(ctx context.Context, rb *specSet) {
 var debugRollback func(*specSet, *Plan)
 
 func ptr[T any](v T) *T { return &v }
-
-// kernelRoute reports routes the kernel manages for addresses and links.
-func kernelRoute(r *netlink.Route) bool {
-	return r.Protocol == netlink.ProtoKernel || r.Table == unix.RT_TABLE_LOCAL ||
-		r.Type != netlink.RouteUnicast && r.Type != netlink.RouteBlackhole && r.Type != netlink.RouteUnreachable &&
-			r.Type != netlink.RouteProhibit && r.Type != netlink.RouteThrow
-}
 
 // restoreSpecs derives the specs that bring back the pre-image of what ss
 // touches, from the pre-image pre and the current state cur.
@@ -352,43 +344,4 @@ func restoreSpecs(pre, cur State, ss *specSet) *specSet {
 		}
 	}
 	return rb
-}
-
-func vethPeerIn(st State, l *netlink.Link) *netlink.Link {
-	if linkKind(l) != "veth" || l.ParentIndex == 0 || l.LinkNetNSID != nil {
-		return nil
-	}
-	peer, err := st.LinkByIndex(l.ParentIndex)
-	if err != nil {
-		return nil
-	}
-	return peer
-}
-
-func isZeroMAC(a net.HardwareAddr) bool {
-	for _, b := range a {
-		if b != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// bridgeCreateData is the data to re-create a bridge read as d with: its
-// settings, but the VLAN ones only where they differ from the defaults (a
-// kernel built without VLAN filtering refuses IFLA_BR_VLAN_* at creation
-// with EOPNOTSUPP, even with their default values: br_changelink).
-func bridgeCreateData(d *netlink.Bridge) *netlink.Bridge {
-	c := *d
-	c.Unknown = nil
-	if c.VlanFiltering != nil && !*c.VlanFiltering {
-		c.VlanFiltering = nil
-	}
-	if c.VlanProtocol != nil && *c.VlanProtocol == unix.ETH_P_8021Q {
-		c.VlanProtocol = nil
-	}
-	if c.DefaultPVID != nil && *c.DefaultPVID == 1 {
-		c.DefaultPVID = nil
-	}
-	return &c
 }

@@ -82,43 +82,6 @@ func New(db *ipdb.DB, conn *netlink.Conn, cfg *Config) *Txn {
 	return t
 }
 
-// Link adds a link spec.
-func (t *Txn) Link(s LinkSpec) *Txn { t.specs.links = append(t.specs.links, s); t.plan = nil; return t }
-
-// Addr adds an address spec.
-func (t *Txn) Addr(s AddrSpec) *Txn { t.specs.addrs = append(t.specs.addrs, s); t.plan = nil; return t }
-
-// AddrSet adds the full address set of a link.
-func (t *Txn) AddrSet(s AddrSetSpec) *Txn {
-	t.specs.sets = append(t.specs.sets, s)
-	t.plan = nil
-	return t
-}
-
-// Route adds a route spec.
-func (t *Txn) Route(s RouteSpec) *Txn {
-	t.specs.routes = append(t.specs.routes, s)
-	t.plan = nil
-	return t
-}
-
-// Routes adds many route specs.
-func (t *Txn) Routes(s ...RouteSpec) *Txn {
-	t.specs.routes = append(t.specs.routes, s...)
-	t.plan = nil
-	return t
-}
-
-// Neigh adds a neighbour spec.
-func (t *Txn) Neigh(s NeighSpec) *Txn {
-	t.specs.neighs = append(t.specs.neighs, s)
-	t.plan = nil
-	return t
-}
-
-// Rule adds a rule spec.
-func (t *Txn) Rule(s RuleSpec) *Txn { t.specs.rules = append(t.specs.rules, s); t.plan = nil; return t }
-
 // Writes returns how many netlink write requests this Txn has sent,
 // rollbacks included.
 func (t *Txn) Writes() uint64 { return t.writes.Load() }
