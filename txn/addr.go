@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ipdb-go/ipdb/netlink"
@@ -82,6 +83,37 @@ func (t *Txn) AddrSet(s AddrSetSpec) *Txn {
 	return t
 }
 
+// addrOps is the kindOps of addresses: AddrSpecs and AddrSetSpecs.
+type addrOps struct{}
+
+func (addrOps) count(ss *specSet) int { return len(ss.addrs) + len(ss.sets) }
+
+// each yields the AddrSpecs, then the AddrSetSpecs.
+func (addrOps) each(ss *specSet, fn func(specRef)) {
+	for i := range ss.addrs {
+		fn(specRef{kind: netlink.KindAddr, i: int32(i)})
+	}
+	for i := range ss.sets {
+		fn(specRef{kind: netlink.KindAddr, set: true, i: int32(i)})
+	}
+}
+
+func (addrOps) validate(ss *specSet) error {
+	for i := range ss.addrs {
+		if err := ss.addrs[i].validate(ss.addrs[i].Link); err != nil {
+			return err
+		}
+	}
+	for i := range ss.sets {
+		for j := range ss.sets[i].Addrs {
+			if err := ss.sets[i].Addrs[j].validate(ss.sets[i].Link); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func addrFamily(p netip.Prefix) uint8 {
 	if p.Addr().Is4() {
 		return unix.AF_INET
@@ -109,6 +141,17 @@ func addrSatisfied(a *netlink.Addr, s *AddrSpec) bool {
 		(!s.exact || a.Flags&addrConfigFlags == s.flags)
 }
 
+func (addrOps) plan(p *planner, ref specRef) error {
+	if ref.set {
+		return p.planAddrSet(ref, &p.ss.sets[ref.i])
+	}
+	s := &p.ss.addrs[ref.i]
+	return p.planAddrs(ref, s.Link, []AddrSpec{*s}, false)
+}
+
+// verifyIndex is nil: an address change rechecks every address spec.
+func (addrOps) verifyIndex() verifyIndex { return nil }
+
 func (p *planner) planAddrSet(ref specRef, s *AddrSetSpec) error {
 	idx, pending, err := p.ref(s.Link)
 	if err != nil {
@@ -119,7 +162,7 @@ func (p *planner) planAddrSet(ref specRef, s *AddrSetSpec) error {
 			if kernelAddr(a) {
 				continue
 			}
-			p.observe(a)
+			observe(p, a)
 			if !slices.ContainsFunc(s.Addrs, func(w AddrSpec) bool { return w.Prefix == a.Prefix }) {
 				p.addrDel(ref, s.Link, a)
 			}
@@ -151,7 +194,7 @@ func (p *planner) planAddrs(ref specRef, link string, want []AddrSpec, inSet boo
 				}
 			}
 			if !inSet {
-				p.observe(ex)
+				observe(p, ex)
 			}
 		}
 		if s.Absent && !inSet {
@@ -248,4 +291,55 @@ func addrFixedChanges(have *netlink.Addr, s *AddrSpec) []string {
 		}
 	}
 	return fixed
+}
+
+// restore adds the full address set of every link in scope and of every
+// link an address spec names, and records those links in rs.addrLinks.
+func (addrOps) restore(rs *restorer) {
+	pre, ss, rb, preName := rs.pre, rs.ss, rs.rb, rs.preName
+	preLinks, specNames := rs.preLinks, rs.specNames
+	addrLinks := map[int]bool{}
+	for idx := range preLinks {
+		addrLinks[idx] = true
+	}
+	for i := range ss.addrs {
+		if l, err := pre.LinkByName(ss.addrs[i].Link); err == nil {
+			addrLinks[l.Index] = true
+		}
+	}
+	for i := range ss.sets {
+		if l, err := pre.LinkByName(ss.sets[i].Link); err == nil {
+			addrLinks[l.Index] = true
+		}
+	}
+	for idx := range addrLinks {
+		name := preName(idx)
+		if name == "" || (preLinks[idx] != nil && !specNames[name]) {
+			continue
+		}
+		set := AddrSetSpec{Link: name}
+		for a := range pre.AddrsOf(idx) {
+			if kernelAddr(a) {
+				continue
+			}
+			as := AddrSpec{Prefix: a.Prefix, Broadcast: a.Broadcast, Label: a.Label, Scope: ptr(a.Scope), Metric: ptr(a.Metric),
+				flags: a.Flags & addrConfigFlags, exact: true}
+			if a.Peer != a.Prefix.Addr() {
+				as.Peer = a.Peer
+			}
+			set.Addrs = append(set.Addrs, as)
+		}
+		rb.sets = append(rb.sets, set)
+	}
+	rs.addrLinks = addrLinks
+}
+
+// settable lists what an AddrSpec can set of address o (a *netlink.Addr):
+// peer, broadcast, label, scope and metric.
+func (addrOps) settable(o netlink.Object) []attr {
+	a := o.(*netlink.Addr)
+	return []attr{
+		{"peer", a.Peer.String()}, {"broadcast", a.Broadcast.String()}, {"label", a.Label},
+		{"scope", strconv.Itoa(int(a.Scope))}, {"metric", strconv.FormatUint(uint64(a.Metric), 10)},
+	}
 }

@@ -203,12 +203,8 @@ func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Step, er
 // (and the peers of created veths), and records their indexes.
 func (t *Txn) awaitLinks(ctx context.Context, r *resolver, names []string, group []*Step) error {
 	for _, o := range group {
-		if o.spec.kind == netlink.KindLink {
-			if s := &t.specsFor(o).links[o.spec.i]; s.Info != nil {
-				if v, ok := s.Info.Data.(*netlink.Veth); ok && v.Peer != nil && o.created != "" {
-					names = append(names, v.Peer.Name)
-				}
-			}
+		if peer := createdPeer(t.specsFor(o), o); peer != "" {
+			names = append(names, peer)
 		}
 	}
 	wctx, cancel := context.WithTimeout(ctx, t.verifyTimeout(len(names)))
@@ -247,17 +243,21 @@ func (t *Txn) specsFor(o *Step) *specSet {
 // database, re-checking only specs whose objects changed.
 func (t *Txn) verify(ctx context.Context, ss *specSet, steps []*Step) error {
 	pending := map[specRef]bool{}
-	routes := map[routeID][]specRef{}
+	// Specs of kinds with an index are rechecked when an object they
+	// concern changes; the others when any object of their kind does.
+	var index [1 << 8]verifyIndex
+	for i := range kindTable {
+		if ops := kindTable[i].ops; ops != nil {
+			index[kindTable[i].kind] = ops.verifyIndex()
+		}
+	}
 	for _, o := range steps {
 		if pending[o.spec] {
 			continue
 		}
 		pending[o.spec] = true
-		if o.spec.kind == netlink.KindRoute {
-			s := &ss.routes[o.spec.i]
-			fam := routeFamily(s.Dst)
-			id := routeID{fam, routeTable(s.Table), s.Dst, s.TOS, routePriority(fam, s.Priority)}
-			routes[id] = append(routes[id], o.spec)
+		if ix := index[o.spec.kind]; ix != nil {
+			ix.add(ss, o.spec)
 		}
 	}
 	check := func(snap *ipdb.Snapshot, refs func(yield func(specRef) bool)) {
@@ -305,14 +305,16 @@ func (t *Txn) verify(ctx context.Context, ss *specSet, steps []*Step) error {
 			}
 		}
 		var dirty []specRef
-		var kinds [8]bool
+		var kinds [1 << 8]bool
+		recheckAll := false
 		for i := range changes {
 			c := &changes[i]
-			if c.Kind == netlink.KindRoute {
+			if r := kindRows[c.Kind]; r != nil && r.rechecksAll {
+				recheckAll = true
+			}
+			if ix := index[c.Kind]; ix != nil {
 				for _, o := range []netlink.Object{c.Old, c.New} {
-					if r, ok := o.(*netlink.Route); ok {
-						dirty = append(dirty, routes[routeID{r.Family, r.Table, r.Dst, r.TOS, r.Priority}]...)
-					}
+					dirty = ix.touched(o, dirty)
 				}
 				continue
 			}
@@ -320,7 +322,7 @@ func (t *Txn) verify(ctx context.Context, ss *specSet, steps []*Step) error {
 		}
 		snap = t.db.Snapshot()
 		rev = next
-		if kinds[netlink.KindLink] {
+		if recheckAll {
 			check(snap, all)
 			continue
 		}
@@ -331,7 +333,7 @@ func (t *Txn) verify(ctx context.Context, ss *specSet, steps []*Step) error {
 				}
 			}
 			for ref := range pending {
-				if ref.kind != netlink.KindRoute && kinds[ref.kind] && !yield(ref) {
+				if index[ref.kind] == nil && kinds[ref.kind] && !yield(ref) {
 					return
 				}
 			}

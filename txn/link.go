@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/ipdb-go/ipdb/netlink"
@@ -141,6 +142,33 @@ func (s *LinkSpec) validate() error {
 // Link adds a link spec.
 func (t *Txn) Link(s LinkSpec) *Txn { t.specs.links = append(t.specs.links, s); t.plan = nil; return t }
 
+// linkOps is the kindOps of links.
+type linkOps struct{}
+
+func (linkOps) count(ss *specSet) int { return len(ss.links) }
+
+func (linkOps) each(ss *specSet, fn func(specRef)) {
+	for i := range ss.links {
+		fn(specRef{kind: netlink.KindLink, i: int32(i)})
+	}
+}
+
+// validate checks each link spec, and that no two name the same link.
+func (linkOps) validate(ss *specSet) error {
+	names := map[string]bool{}
+	for i := range ss.links {
+		s := &ss.links[i]
+		if err := s.validate(); err != nil {
+			return err
+		}
+		if names[s.Name] {
+			return invalid("link %s: two specs", s.Name)
+		}
+		names[s.Name] = true
+	}
+	return nil
+}
+
 // plink is what planning knows of a link named in a LinkSpec.
 type plink struct {
 	spec    *LinkSpec
@@ -242,10 +270,15 @@ func (p *planner) vethPeer(l *netlink.Link) *netlink.Link {
 	return peer
 }
 
+func (linkOps) plan(p *planner, ref specRef) error { return p.planLink(ref, &p.ss.links[ref.i]) }
+
+// verifyIndex is nil: a link change rechecks every spec (kindRow.rechecksAll).
+func (linkOps) verifyIndex() verifyIndex { return nil }
+
 func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 	pl := p.links[s.Name]
 	cur := pl.cur
-	p.observe(cur)
+	observe(p, cur)
 	name := s.Name
 	index := func(r *resolver) (int, error) {
 		if cur != nil {
@@ -527,6 +560,20 @@ func (p *planner) planLinkCreate(ref specRef, s *LinkSpec) error {
 	return nil
 }
 
+// createdPeer returns the name of the veth peer that step o, planned from
+// ss, makes appear with the link it creates, or "".
+func createdPeer(ss *specSet, o *Step) string {
+	if o.spec.kind != netlink.KindLink || o.created == "" {
+		return ""
+	}
+	if s := &ss.links[o.spec.i]; s.Info != nil {
+		if v, ok := s.Info.Data.(*netlink.Veth); ok && v.Peer != nil {
+			return v.Peer.Name
+		}
+	}
+	return ""
+}
+
 func bridgeSatisfied(want, have *netlink.Bridge) bool {
 	if have == nil {
 		return false
@@ -596,4 +643,120 @@ func bridgeCreateData(d *netlink.Bridge) *netlink.Bridge {
 		c.DefaultPVID = nil
 	}
 	return &c
+}
+
+// restore adds the pre-image of each link in scope (the links the specs
+// name, rename from or create as veth peers, and their veth peers), and
+// the deletion of those the transaction created. It records the links in
+// scope and the names it has specs for in rs.
+func (linkOps) restore(rs *restorer) {
+	pre, cur, ss, rb, preName := rs.pre, rs.cur, rs.ss, rs.rb, rs.preName
+	preLinks := map[int]*netlink.Link{} // in scope, by pre-image index
+	var preOrder []int
+	curLinks := map[int]*netlink.Link{}
+	moved := map[string]string{} // link name -> namespace it was moved to
+	addScope := func(st State, m map[int]*netlink.Link, order *[]int, name string) {
+		l, err := st.LinkByName(name)
+		if err != nil {
+			return
+		}
+		for _, x := range []*netlink.Link{l, vethPeerIn(st, l)} {
+			if x != nil && m[x.Index] == nil {
+				m[x.Index] = x
+				if order != nil {
+					*order = append(*order, x.Index)
+				}
+			}
+		}
+	}
+	for i := range ss.links {
+		s := &ss.links[i]
+		names := []string{s.Name, s.RenameFrom}
+		if v, ok := linkData(s.Info).(*netlink.Veth); ok && v.Peer != nil {
+			names = append(names, v.Peer.Name)
+		}
+		for _, n := range names {
+			if n != "" {
+				addScope(pre, preLinks, &preOrder, n)
+				addScope(cur, curLinks, nil, n)
+			}
+		}
+		if s.NetNS != "" {
+			moved[s.Name] = s.NetNS
+		}
+	}
+	specNames := map[string]bool{}
+	for _, idx := range preOrder {
+		l := preLinks[idx]
+		s := LinkSpec{Name: l.Name, MTU: ptr(l.MTU), TxQueueLen: ptr(l.TxQueueLen), Alias: ptr(l.Alias),
+			Up: ptr(l.Flags&unix.IFF_UP != 0), Master: ptr(preName(l.Master))}
+		if len(l.Address) > 0 {
+			s.Address = l.Address
+		}
+		now, err := cur.LinkByIndex(idx)
+		switch {
+		case err == nil && now.Name != l.Name:
+			s.RenameFrom = now.Name
+		case err != nil && moved[l.Name] != "":
+			s.fetchNS = moved[l.Name]
+		case err != nil:
+			kind := linkKind(l)
+			if kind == "" || kind == "tun" {
+				continue // cannot be recreated; verification reports it
+			}
+			info := &netlink.LinkInfo{InfoKind: kind, Data: l.Info.Data}
+			if br, ok := l.Info.Data.(*netlink.Bridge); ok {
+				info.Data = bridgeCreateData(br)
+			}
+			if kind == "bridge" || kind == "bond" {
+				// A master's MTU and address follow its ports (br_mtu_auto_adjust,
+				// br_stp_recalculate_bridge_id; bond_enslave): the kernel refuses
+				// them at creation (an MTU above the empty master's, the zero
+				// address of a bridge whose last port left), and they come back
+				// when the ports are enslaved again.
+				s.MTU = nil
+				if isZeroMAC(l.Address) {
+					s.Address = nil
+				}
+			}
+			if kind == "veth" {
+				info.Data = &netlink.Veth{Peer: &netlink.Link{Name: preName(l.ParentIndex)}}
+			} else if l.ParentIndex != 0 && l.LinkNetNSID == nil {
+				s.Parent = preName(l.ParentIndex)
+			}
+			s.Info = info
+		}
+		rb.links = append(rb.links, s)
+		specNames[l.Name] = true
+	}
+	for idx, l := range curLinks {
+		if preLinks[idx] == nil && !specNames[l.Name] {
+			if _, err := pre.LinkByIndex(idx); err != nil {
+				rb.links = append(rb.links, LinkSpec{Name: l.Name, Absent: true})
+				specNames[l.Name] = true
+			}
+		}
+	}
+	rs.preLinks, rs.specNames = preLinks, specNames
+}
+
+// settable lists what a LinkSpec can set of link o (a *netlink.Link), as
+// ip(8) names it: name, mtu, address, txqlen, alias, up, master, the lower
+// device, the kind and its data.
+func (linkOps) settable(o netlink.Object) []attr {
+	l := o.(*netlink.Link)
+	u := func(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
+	kind, data := "", ""
+	if l.Info != nil {
+		kind = l.Info.InfoKind
+		if l.Info.Data != nil {
+			data = fmt.Sprint(l.Info.Data)
+		}
+	}
+	return []attr{
+		{"name", l.Name}, {"mtu", u(l.MTU)}, {"address", l.Address.String()},
+		{"txqlen", u(l.TxQueueLen)}, {"alias", strconv.Quote(l.Alias)},
+		{"up", strconv.FormatBool(l.Flags&unix.IFF_UP != 0)}, {"master", strconv.Itoa(l.Master)},
+		{"link", strconv.Itoa(l.ParentIndex)}, {"type", kind}, {"kind data", data},
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/ipdb-go/ipdb/netlink"
@@ -46,12 +47,37 @@ func (t *Txn) Neigh(s NeighSpec) *Txn {
 	return t
 }
 
+// neighOps is the kindOps of neighbour entries.
+type neighOps struct{}
+
+func (neighOps) count(ss *specSet) int { return len(ss.neighs) }
+
+func (neighOps) each(ss *specSet, fn func(specRef)) {
+	for i := range ss.neighs {
+		fn(specRef{kind: netlink.KindNeigh, i: int32(i)})
+	}
+}
+
+func (neighOps) validate(ss *specSet) error {
+	for i := range ss.neighs {
+		if err := ss.neighs[i].validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func neighState(s *NeighSpec) uint16 {
 	if s.State == 0 {
 		return unix.NUD_PERMANENT
 	}
 	return s.State
 }
+
+func (neighOps) plan(p *planner, ref specRef) error { return p.planNeigh(ref, &p.ss.neighs[ref.i]) }
+
+// verifyIndex is nil: a neighbour change rechecks every neighbour spec.
+func (neighOps) verifyIndex() verifyIndex { return nil }
 
 func (p *planner) planNeigh(ref specRef, s *NeighSpec) error {
 	fam := uint8(unix.AF_INET)
@@ -73,7 +99,7 @@ func (p *planner) planNeigh(ref specRef, s *NeighSpec) error {
 				break
 			}
 		}
-		p.observe(ex)
+		observe(p, ex)
 	}
 	link := s.Link
 	if s.Absent {
@@ -141,4 +167,53 @@ func nudName(s uint16) string {
 		return "none"
 	}
 	return strings.Join(parts, ",")
+}
+
+// restore adds each entry a spec names, and the permanent entries of the
+// links in scope (rs.preLinks).
+func (neighOps) restore(rs *restorer) {
+	pre, cur, ss, rb, preName, preLinks := rs.pre, rs.cur, rs.ss, rs.rb, rs.preName, rs.preLinks
+	type nid struct {
+		link string
+		dst  string
+	}
+	nseen := map[nid]bool{}
+	for idx := range preLinks {
+		for n := range pre.NeighsOf(idx) {
+			if (n.Family == unix.AF_INET || n.Family == unix.AF_INET6) && n.State&unix.NUD_PERMANENT != 0 &&
+				n.Flags&unix.NTF_PROXY == 0 {
+				nseen[nid{preName(idx), n.Dst.String()}] = true
+				rb.neighs = append(rb.neighs, NeighSpec{Link: preName(idx), Dst: n.Dst, LLAddr: n.LLAddr, State: n.State})
+			}
+		}
+	}
+	for i := range ss.neighs {
+		s := &ss.neighs[i]
+		if nseen[nid{s.Link, s.Dst.String()}] {
+			continue
+		}
+		nseen[nid{s.Link, s.Dst.String()}] = true
+		ns := NeighSpec{Link: s.Link, Dst: s.Dst, Absent: true}
+		if l, err := pre.LinkByName(s.Link); err == nil {
+			for n := range pre.NeighsOf(l.Index) {
+				if n.Dst == s.Dst && n.Flags&unix.NTF_PROXY == 0 && len(n.LLAddr) > 0 {
+					ns = NeighSpec{Link: s.Link, Dst: n.Dst, LLAddr: n.LLAddr, State: n.State}
+					break
+				}
+			}
+		}
+		if ns.Absent {
+			if _, err := cur.LinkByName(s.Link); err != nil {
+				continue // neither the link nor the entry exists now
+			}
+		}
+		rb.neighs = append(rb.neighs, ns)
+	}
+}
+
+// settable lists what a NeighSpec can set of entry o (a *netlink.Neigh):
+// the link-layer address and the NUD state.
+func (neighOps) settable(o netlink.Object) []attr {
+	n := o.(*netlink.Neigh)
+	return []attr{{"lladdr", n.LLAddr.String()}, {"nud", strconv.FormatUint(uint64(n.State), 10)}}
 }

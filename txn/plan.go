@@ -178,29 +178,15 @@ func (p *planner) nameOf(index int) string {
 	return fmt.Sprintf("if%d", index)
 }
 
-func (p *planner) observe(o netlink.Object) {
-	if p.record && !isNil(o) {
+// observe records o (if not nil) as an object the spec being planned
+// looked at, for the conflict check.
+func observe[T any, P interface {
+	*T
+	netlink.Object
+}](p *planner, o P) {
+	if p.record && o != nil {
 		p.obs = append(p.obs, o)
 	}
-}
-
-// isNil reports whether o is nil or a nil pointer of one of the kinds.
-func isNil(o netlink.Object) bool {
-	switch o := o.(type) {
-	case nil:
-		return true
-	case *netlink.Link:
-		return o == nil
-	case *netlink.Addr:
-		return o == nil
-	case *netlink.Route:
-		return o == nil
-	case *netlink.Neigh:
-		return o == nil
-	case *netlink.Rule:
-		return o == nil
-	}
-	return false
 }
 
 func (p *planner) endSpec() {
@@ -235,20 +221,4 @@ func (p *planner) plan() (*Plan, error) {
 	return &Plan{Steps: p.steps, state: p.st, obs: p.obs, obsEnd: p.obsEnd}, nil
 }
 
-func (p *planner) planOne(ref specRef) error {
-	switch {
-	case ref.kind == netlink.KindLink:
-		return p.planLink(ref, &p.ss.links[ref.i])
-	case ref.kind == netlink.KindAddr && ref.set:
-		return p.planAddrSet(ref, &p.ss.sets[ref.i])
-	case ref.kind == netlink.KindAddr:
-		s := &p.ss.addrs[ref.i]
-		return p.planAddrs(ref, s.Link, []AddrSpec{*s}, false)
-	case ref.kind == netlink.KindRoute:
-		return p.planRoute(ref, &p.ss.routes[ref.i])
-	case ref.kind == netlink.KindNeigh:
-		return p.planNeigh(ref, &p.ss.neighs[ref.i])
-	default:
-		return p.planRule(ref, &p.ss.rules[ref.i])
-	}
-}
+func (p *planner) planOne(ref specRef) error { return opsOf(ref.kind).plan(p, ref) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ipdb-go/ipdb/netlink"
@@ -133,6 +134,26 @@ func (t *Txn) Routes(s ...RouteSpec) *Txn {
 	t.specs.routes = append(t.specs.routes, s...)
 	t.plan = nil
 	return t
+}
+
+// routeOps is the kindOps of routes.
+type routeOps struct{}
+
+func (routeOps) count(ss *specSet) int { return len(ss.routes) }
+
+func (routeOps) each(ss *specSet, fn func(specRef)) {
+	for i := range ss.routes {
+		fn(specRef{kind: netlink.KindRoute, i: int32(i)})
+	}
+}
+
+func (routeOps) validate(ss *specSet) error {
+	for i := range ss.routes {
+		if err := ss.routes[i].validate(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // routeIndexMin is how many route specs make one scan of their tables
@@ -344,6 +365,29 @@ func (p *planner) describeRoute(r *netlink.Route) string {
 	return s.describe()
 }
 
+func (routeOps) plan(p *planner, ref specRef) error { return p.planRoute(ref, &p.ss.routes[ref.i]) }
+
+// verifyIndex finds route specs by identity: a commit of a million routes
+// rechecks, for each route change, only the specs of that route.
+func (routeOps) verifyIndex() verifyIndex { return routeIndex{} }
+
+// routeIndex holds pending route specs by identity.
+type routeIndex map[routeID][]specRef
+
+func (ix routeIndex) add(ss *specSet, ref specRef) {
+	s := &ss.routes[ref.i]
+	fam := routeFamily(s.Dst)
+	id := routeID{fam, routeTable(s.Table), s.Dst, s.TOS, routePriority(fam, s.Priority)}
+	ix[id] = append(ix[id], ref)
+}
+
+func (ix routeIndex) touched(o netlink.Object, out []specRef) []specRef {
+	if r, ok := o.(*netlink.Route); ok {
+		out = append(out, ix[routeID{r.Family, r.Table, r.Dst, r.TOS, r.Priority}]...)
+	}
+	return out
+}
+
 func (p *planner) planRoute(ref specRef, s *RouteSpec) error {
 	fam := routeFamily(s.Dst)
 	table := routeTable(s.Table)
@@ -373,7 +417,7 @@ func (p *planner) planRoute(ref specRef, s *RouteSpec) error {
 	for _, r := range all {
 		if sameRouteID(r, fam, s) {
 			ex = append(ex, r)
-			p.observe(r)
+			observe(p, r)
 		}
 	}
 	p.scratch = all[:0]
@@ -675,4 +719,81 @@ type routeID struct {
 	dst      netip.Prefix
 	tos      uint8
 	priority uint32
+}
+
+// restore adds each route identity a spec names, and the routes through
+// the links whose addresses are restored (rs.addrLinks), which the kernel
+// drops when those links go down or lose their last address.
+func (routeOps) restore(rs *restorer) {
+	pre, ss, rb, preName, addrLinks := rs.pre, rs.ss, rs.rb, rs.preName, rs.addrLinks
+	seen := map[routeID]bool{}
+	addRoute := func(r *netlink.Route) {
+		id := routeID{r.Family, r.Table, r.Dst, r.TOS, r.Priority}
+		if seen[id] || (r.Extra != nil && r.Extra.Src.IsValid()) {
+			return
+		}
+		seen[id] = true
+		s := RouteSpec{Dst: r.Dst, Table: r.Table, TOS: r.TOS, Priority: r.Priority, Type: r.Type, Gateway: r.Gateway,
+			Dev: preName(int(r.OIF)), Onlink: r.Flags&unix.RTNH_F_ONLINK != 0, Src: r.PrefSrc, Protocol: r.Protocol,
+			Scope: ptr(r.Scope), exact: true}
+		if r.Extra != nil && r.Extra.Metrics != nil {
+			s.Metrics = r.Extra.Metrics
+		} else {
+			s.Metrics = &netlink.RouteMetrics{}
+		}
+		for _, h := range r.Multipath {
+			s.Multipath = append(s.Multipath, RouteHopSpec{Gateway: h.Gateway, Dev: preName(int(h.IfIndex)),
+				Weight: h.Weight(), Onlink: h.Flags&unix.RTNH_F_ONLINK != 0})
+		}
+		rb.routes = append(rb.routes, s)
+	}
+	for i := range ss.routes {
+		s := &ss.routes[i]
+		fam, table := routeFamily(s.Dst), routeTable(s.Table)
+		id := routeID{fam, table, s.Dst, s.TOS, routePriority(fam, s.Priority)}
+		if seen[id] {
+			continue
+		}
+		found := false
+		for r := range pre.RoutesTo(table, s.Dst) {
+			if sameRouteID(r, fam, s) {
+				addRoute(r)
+				found = true
+				break
+			}
+		}
+		if !found {
+			seen[id] = true
+			rb.routes = append(rb.routes, RouteSpec{Dst: s.Dst, Table: table, TOS: s.TOS, Priority: s.Priority, Absent: true})
+		}
+	}
+	for idx := range addrLinks {
+		for r := range pre.RoutesOf(idx) {
+			if !kernelRoute(r) {
+				addRoute(r)
+			}
+		}
+	}
+}
+
+// settable lists what a RouteSpec can set of route o (a *netlink.Route):
+// type, gateway, device, onlink, source, protocol, scope, metrics and
+// next hops.
+func (routeOps) settable(o netlink.Object) []attr {
+	r := o.(*netlink.Route)
+	var metrics, hops []string
+	if r.Extra != nil && r.Extra.Metrics != nil {
+		metrics = append(metrics, fmt.Sprintf("%+v", *r.Extra.Metrics))
+	}
+	for _, h := range r.Multipath {
+		// The kernel's own flags (linkdown, dead) are not set by specs.
+		hops = append(hops, fmt.Sprintf("via %s dev %d weight %d onlink %t",
+			h.Gateway, h.IfIndex, h.Weight(), h.Flags&unix.RTNH_F_ONLINK != 0))
+	}
+	return []attr{
+		{"type", r.Type.String()}, {"via", r.Gateway.String()}, {"dev", strconv.FormatUint(uint64(r.OIF), 10)},
+		{"onlink", strconv.FormatBool(r.Flags&unix.RTNH_F_ONLINK != 0)}, {"src", r.PrefSrc.String()},
+		{"proto", r.Protocol.String()}, {"scope", r.Scope.String()},
+		{"metrics", strings.Join(metrics, " ")}, {"nexthops", strings.Join(hops, "; ")},
+	}
 }

@@ -74,6 +74,26 @@ func (s *RuleSpec) validate() error {
 // Rule adds a rule spec.
 func (t *Txn) Rule(s RuleSpec) *Txn { t.specs.rules = append(t.specs.rules, s); t.plan = nil; return t }
 
+// ruleOps is the kindOps of routing policy rules.
+type ruleOps struct{}
+
+func (ruleOps) count(ss *specSet) int { return len(ss.rules) }
+
+func (ruleOps) each(ss *specSet, fn func(specRef)) {
+	for i := range ss.rules {
+		fn(specRef{kind: netlink.KindRule, i: int32(i)})
+	}
+}
+
+func (ruleOps) validate(ss *specSet) error {
+	for i := range ss.rules {
+		if err := ss.rules[i].validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func ruleMatches(have, want netlink.Rule) bool {
 	if want.Priority == 0 {
 		have.Priority = 0
@@ -133,13 +153,18 @@ func ruleSpecMatches(r *netlink.Rule, s *RuleSpec) bool {
 	return ruleMatches(normRule(*r), normRule(s.Rule))
 }
 
+func (ruleOps) plan(p *planner, ref specRef) error { return p.planRule(ref, &p.ss.rules[ref.i]) }
+
+// verifyIndex is nil: a rule change rechecks every rule spec.
+func (ruleOps) verifyIndex() verifyIndex { return nil }
+
 func (p *planner) planRule(ref specRef, s *RuleSpec) error {
 	want := normRule(s.Rule)
 	var ex []*netlink.Rule
 	for r := range p.st.Rules() {
 		if ruleSpecMatches(r, s) {
 			ex = append(ex, r)
-			p.observe(r)
+			observe(p, r)
 		}
 	}
 	if s.Absent {
@@ -158,4 +183,31 @@ func (p *planner) planRule(ref specRef, s *RuleSpec) error {
 		desc:  func() string { return "rule " + want.String() },
 		build: func(*resolver) (netlink.Request, error) { return netlink.RuleRequest(netlink.Add, &want), nil }})
 	return nil
+}
+
+// restore adds, for each selector a spec names, the rules it selected in
+// the pre-image, or the removal of the rule a present spec added.
+func (ruleOps) restore(rs *restorer) {
+	pre, ss, rb := rs.pre, rs.ss, rs.rb
+	for i := range ss.rules {
+		s := &ss.rules[i]
+		found := false
+		for r := range pre.Rules() {
+			if ruleSpecMatches(r, s) {
+				rb.rules = append(rb.rules, RuleSpec{Rule: *r})
+				found = true
+			}
+		}
+		if !found && !s.Absent {
+			// The rule did not exist: the rollback removes exactly it.
+			rb.rules = append(rb.rules, RuleSpec{Rule: normRule(s.Rule), Absent: true, exact: true})
+		}
+	}
+}
+
+// settable lists what a RuleSpec can set of rule o (a *netlink.Rule):
+// everything a spec gives is the rule's identity, so the protocol and
+// anything else are compared as the kernel prints them.
+func (ruleOps) settable(o netlink.Object) []attr {
+	return []attr{{"rule", o.String()}}
 }
