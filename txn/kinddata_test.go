@@ -47,14 +47,14 @@ func TestKindChangesEveryKind(t *testing.T) {
 	for _, r := range rows {
 		kind := r.want.InfoKind()
 		seen[kind] = true
-		st := &memState{links: []*netlink.Link{
-			{Index: 2, Name: "l0", MTU: 1500, ParentIndex: 3, Info: &netlink.LinkInfo{InfoKind: kind, Data: r.cur}},
-			{Index: 3, Name: "p0", Info: &netlink.LinkInfo{InfoKind: "veth"}, ParentIndex: 4},
-			{Index: 4, Name: "p1", Info: &netlink.LinkInfo{InfoKind: "veth"}, ParentIndex: 3},
-		}}
+		l0 := &netlink.Link{Index: 2, Name: "l0", MTU: 1500, ParentIndex: 3, Info: &netlink.LinkInfo{InfoKind: kind, Data: r.cur}}
 		if kind == "veth" {
-			st.links[0].ParentIndex = 4
+			l0.ParentIndex = 4
 		}
+		st := replayState(t, l0,
+			&netlink.Link{Index: 3, Name: "p0", Info: &netlink.LinkInfo{InfoKind: "veth"}, ParentIndex: 4},
+			&netlink.Link{Index: 4, Name: "p1", Info: &netlink.LinkInfo{InfoKind: "veth"}, ParentIndex: 3},
+		)
 		p, err := newPlanner(st, &specSet{links: []LinkSpec{{Name: "l0", Parent: r.parent, Info: &netlink.LinkInfo{InfoKind: kind, Data: r.want}}}}, false)
 		if err != nil {
 			t.Fatal(err)
