@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ipdb-go/ipdb/ipdb"
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
@@ -53,10 +54,13 @@ func describeObs(a, b []netlink.Object) string {
 }
 
 // settableDiff describes how two versions of an object differ in what a
-// spec can set: "link br0: mtu 1500 -> 1400". Empty if they do not.
+// spec can set: "link br0: mtu 1500 -> 1400". Empty if they do not: if
+// they are equal as the database compares them (ipdb.Equal: the same key
+// and state, volatile attributes left out), or differ only in what no spec
+// sets.
 func settableDiff(a, b netlink.Object) string {
-	if a == b {
-		return ""
+	if ipdb.Equal(a, b) {
+		return "" // the same object in the same state, as the database compares them
 	}
 	if a.Kind() != b.Kind() {
 		return describeObs([]netlink.Object{a}, []netlink.Object{b})
