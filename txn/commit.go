@@ -111,11 +111,11 @@ func (t *Txn) rollbackInto(ctx context.Context, pre State, ce *CommitError) {
 func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Step, error) {
 	r := newResolver(plan.state, t.cfg.NetNS)
 	defer r.close()
-	var firstOp *Step
+	var firstStep *Step
 	var firstErr error
 	fail := func(o *Step, err error) bool {
 		if firstErr == nil {
-			firstOp, firstErr = o, err
+			firstStep, firstErr = o, err
 		}
 		return !bestEffort
 	}
@@ -130,7 +130,7 @@ func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Step, er
 		start = end
 		if err := ctx.Err(); err != nil {
 			fail(nil, err)
-			return firstOp, firstErr
+			return firstStep, firstErr
 		}
 		var local []*Step
 		var reqs []netlink.Request
@@ -146,7 +146,7 @@ func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Step, er
 			}
 			if err != nil {
 				if fail(o, err) {
-					return firstOp, firstErr
+					return firstStep, firstErr
 				}
 				continue
 			}
@@ -158,7 +158,7 @@ func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Step, er
 				}
 				if err != nil {
 					if fail(o, err) {
-						return firstOp, firstErr
+						return firstStep, firstErr
 					}
 					continue
 				}
@@ -174,7 +174,7 @@ func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Step, er
 			for i, err := range errs {
 				if err != nil {
 					if fail(local[i], err) {
-						return firstOp, firstErr
+						return firstStep, firstErr
 					}
 				} else if local[i].created != "" {
 					created = append(created, local[i].created)
@@ -191,12 +191,12 @@ func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Step, er
 		if len(created) > 0 {
 			if err := t.awaitLinks(ctx, r, created, group); err != nil {
 				if fail(nil, err) {
-					return firstOp, firstErr
+					return firstStep, firstErr
 				}
 			}
 		}
 	}
-	return firstOp, firstErr
+	return firstStep, firstErr
 }
 
 // awaitLinks waits until the database shows the links created by a stage
@@ -231,7 +231,7 @@ func (t *Txn) awaitLinks(ctx context.Context, r *resolver, names []string, group
 	return nil
 }
 
-// specsFor returns the spec set an op was planned from.
+// specsFor returns the spec set a step was planned from.
 func (t *Txn) specsFor(o *Step) *specSet {
 	if o.specs != nil {
 		return o.specs

@@ -58,7 +58,8 @@ type kindRow struct {
 	// add are the stages the kind's creations and changes run in, del
 	// those of its removals (see stage).
 	add, del []stage
-	// ops is the kind's specs; nil for a kind txn does not write.
+	// ops is what the engine does with the kind's specs; nil for a kind
+	// txn does not write.
 	ops kindOps
 	// rechecksAll: a change of an object of the kind can change whether
 	// any spec of any kind holds (specs name links, which resolve to

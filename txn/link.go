@@ -350,7 +350,7 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 		p.add(&Step{Action: Create, Kind: netlink.KindLink, stage: stageLinkCreate, spec: ref, created: name, netns: ns,
 			desc: func() string { return "link " + name + " back from netns " + ns },
 			// Built by the resolver: the request goes to the other namespace.
-			build: func(r *resolver) (netlink.Request, error) { return r.fetchOp(ns, name) }})
+			build: func(r *resolver) (netlink.Request, error) { return r.fetchRequest(ns, name) }})
 	}
 	created := unknown && !pl.byPeer && s.fetchNS == ""
 
@@ -588,9 +588,9 @@ func bridgeSatisfied(want, have *netlink.Bridge) bool {
 		eq16(want.DefaultPVID, have.DefaultPVID) && eqb(want.McastSnooping, have.McastSnooping)
 }
 
-// fetchOp builds the request, for a Conn in namespace ns, that moves link
+// fetchRequest builds the request, for a Conn in namespace ns, that moves link
 // name from there back into this namespace.
-func (r *resolver) fetchOp(ns, name string) (netlink.Request, error) {
+func (r *resolver) fetchRequest(ns, name string) (netlink.Request, error) {
 	c, err := r.conn(ns)
 	if err != nil {
 		return netlink.Request{}, err

@@ -19,7 +19,8 @@ const (
 )
 
 // stage orders operations: removals in reverse dependency order, then
-// creation and changes in dependency order.
+// creation and changes in dependency order. Each stage belongs to one
+// kind's row of kindTable (TestKindStages).
 type stage uint8
 
 const (
@@ -49,7 +50,7 @@ type Step struct {
 	stage stage
 	level uint8 // link creation: 1 if the parent is created too
 	spec  specRef
-	specs *specSet // the spec set the op was planned from
+	specs *specSet // the spec set the step was planned from
 	desc  func() string
 	build func(r *resolver) (netlink.Request, error)
 	// created is the name of the link a create operation makes appear.
