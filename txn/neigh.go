@@ -74,6 +74,12 @@ func neighState(s *NeighSpec) uint16 {
 	return s.State
 }
 
+// neighSatisfied reports whether the entry n is what the present spec s
+// asks: its link-layer address and NUD state.
+func neighSatisfied(n *netlink.Neigh, s *NeighSpec) bool {
+	return bytes.Equal(n.LLAddr, s.LLAddr) && n.State == neighState(s)
+}
+
 func (neighOps) plan(p *planner, ref specRef) error { return p.planNeigh(ref, &p.ss.neighs[ref.i]) }
 
 // verifyIndex is nil: a neighbour change rechecks every neighbour spec.
@@ -111,7 +117,7 @@ func (p *planner) planNeigh(ref specRef, s *NeighSpec) error {
 		}
 		return nil
 	}
-	if ex != nil && bytes.Equal(ex.LLAddr, s.LLAddr) && ex.State == neighState(s) {
+	if ex != nil && neighSatisfied(ex, s) {
 		return nil
 	}
 	act := Create

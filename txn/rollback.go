@@ -3,13 +3,8 @@ package txn
 import (
 	"context"
 	"fmt"
-	"time"
-
-	"github.com/ipdb-go/ipdb/ipdb"
-	"github.com/ipdb-go/ipdb/watch"
 
 	"github.com/ipdb-go/ipdb/netlink"
-	"golang.org/x/sys/unix"
 )
 
 // rollback restores the pre-image of everything the transaction's specs
@@ -57,41 +52,6 @@ func (t *Txn) rollback(ctx context.Context, pre State) ([]string, error) {
 		return left, aerr
 	}
 	return left, verr
-}
-
-// dadWait bounds the wait for duplicate address detection after a
-// rollback: one probe (dad_transmits 1) a second (RetransTimer) plus the
-// random delay of up to a second before it.
-const dadWait = 5 * time.Second
-
-// awaitDAD waits until the IPv6 addresses the rollback restored on links
-// that are up with a carrier are no longer tentative. The kernel adds an
-// IPv6 address's local route (table local) and its prefix route only
-// when duplicate address detection ends (addrconf_dad_completed), so
-// until then the namespace lacks kernel-made routes the pre-image had:
-// they are the kernel's to restore, but the rollback returns once they
-// are back. A timeout is not an error: the addresses are restored, and
-// the kernel goes on with them.
-func (t *Txn) awaitDAD(ctx context.Context, rb *specSet) {
-	if len(rb.sets) == 0 {
-		return
-	}
-	wctx, cancel := context.WithTimeout(ctx, dadWait)
-	defer cancel()
-	_ = watch.WaitFor(wctx, t.db, func(s *ipdb.Snapshot) bool {
-		for i := range rb.sets {
-			l, err := s.LinkByName(rb.sets[i].Link)
-			if err != nil || l.Flags&(unix.IFF_UP|unix.IFF_LOWER_UP) != unix.IFF_UP|unix.IFF_LOWER_UP {
-				continue
-			}
-			for a := range s.AddrsOf(l.Index) {
-				if a.Family == unix.AF_INET6 && a.Flags&unix.IFA_F_TENTATIVE != 0 && a.Flags&unix.IFA_F_DADFAILED == 0 {
-					return false
-				}
-			}
-		}
-		return true
-	})
 }
 
 // debugRollback, in tests, sees each rollback's specs and plan.
