@@ -115,12 +115,15 @@ func (p *Plan) Summary() string {
 	return strings.Join(parts, ", ")
 }
 
+// planner plans specs against a state: kindOps.plan appends steps. Specs
+// of every kind name links, so the links' names are resolved here for all
+// (ref, nameOf); the fields after scratch are the route planning's own.
 type planner struct {
 	st      State
 	ss      *specSet
-	links   map[string]*plink
-	refs    map[string]int // resolved names of links without a spec
-	delIdx  map[int]bool   // link indexes being deleted
+	links   map[string]*plink // the links of the link specs (prepass, link.go)
+	refs    map[string]int    // resolved names of links without a spec
+	delIdx  map[int]bool      // link indexes being deleted
 	steps   []*Step
 	record  bool
 	obs     []netlink.Object
