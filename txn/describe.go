@@ -9,7 +9,7 @@ import (
 // Every `~` operation of a plan lists each attribute it changes as
 // "old -> new", in ip(8)'s words. This file holds what the kinds share for
 // that; each kind's own list is in its file (addrChanges, routeChanges,
-// neighChanges; a link's kind settings: kindChanges in kinddata.go).
+// neighChanges; a link's kind data: linkDataChanges in linkdata.go).
 
 // changeList collects "attr old -> new" items.
 type changeList []string

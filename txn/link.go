@@ -50,6 +50,9 @@ type LinkSpec struct {
 	fetchNS string
 }
 
+// validName checks a link name: not empty, at most 15 bytes (IFNAMSIZ-1),
+// without '/', ':' or white space (the kernel's dev_valid_name refuses
+// these; it also refuses "." and "..").
 func validName(what, name string) error {
 	if name == "" {
 		return invalid("%s: empty link name", what)
@@ -117,7 +120,7 @@ func (s *LinkSpec) validate() error {
 		// What the request encoder checks (ids, modes, address families)
 		// is known before anything is sent.
 		info := *s.Info
-		info.InfoKind = specKind(s.Info)
+		info.InfoKind = specInfoKind(s.Info)
 		if req := netlink.LinkRequest(netlink.Add, &netlink.Link{Name: s.Name, Info: &info}); req.Err() != nil {
 			return invalid("%s: %v", what, req.Err())
 		}
@@ -238,14 +241,18 @@ func linkData(i *netlink.LinkInfo) netlink.LinkData {
 	return i.Data
 }
 
-func linkKind(l *netlink.Link) string {
+// infoKind returns the link's kind (IFLA_INFO_KIND: "veth", "bridge"...),
+// or "".
+func infoKind(l *netlink.Link) string {
 	if l.Info == nil {
 		return ""
 	}
 	return l.Info.InfoKind
 }
 
-func specKind(i *netlink.LinkInfo) string {
+// specInfoKind returns the link kind a spec's Info asks for: its InfoKind,
+// or that of its Data.
+func specInfoKind(i *netlink.LinkInfo) string {
 	if i == nil {
 		return ""
 	}
@@ -260,7 +267,7 @@ func specKind(i *netlink.LinkInfo) string {
 
 // vethPeer returns the peer of a veth link in the same namespace.
 func (p *planner) vethPeer(l *netlink.Link) *netlink.Link {
-	if linkKind(l) != "veth" || l.ParentIndex == 0 || l.LinkNetNSID != nil {
+	if infoKind(l) != "veth" || l.ParentIndex == 0 || l.LinkNetNSID != nil {
 		return nil
 	}
 	peer, err := p.st.LinkByIndex(l.ParentIndex)
@@ -364,18 +371,18 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 					return netlink.LinkRequest(netlink.Set, &netlink.Link{Index: cur.Index, Name: name}), nil
 				}})
 		}
-		if k := specKind(s.Info); k != "" && k != linkKind(cur) {
-			return invalid("link %s exists with kind %q, the spec wants %q", s.Name, linkKind(cur), k)
+		if k := specInfoKind(s.Info); k != "" && k != infoKind(cur) {
+			return invalid("link %s exists with kind %q, the spec wants %q", s.Name, infoKind(cur), k)
 		}
-		if changes, data := p.kindChanges(s, cur); len(changes) > 0 {
+		if changes, data := p.linkDataChanges(s, cur); len(changes) > 0 {
 			if data == nil {
-				return fixedKindError(name, linkKind(cur), changes)
+				return fixedLinkDataError(name, infoKind(cur), changes)
 			}
 			parts := make([]string, len(changes))
 			for i, c := range changes {
 				parts[i] = c.String()
 			}
-			kind := linkKind(cur)
+			kind := infoKind(cur)
 			set(stageLinkSet, Modify, fmt.Sprintf("link %s type %s %s", name, kind, strings.Join(parts, ", ")),
 				func(l *netlink.Link, _ *resolver) error {
 					l.Info = &netlink.LinkInfo{InfoKind: kind, Data: data}
@@ -392,11 +399,11 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 			if m != nil {
 				ml = m.cur
 			}
-			if k := linkKind(ml); ml != nil && k != "bridge" && k != "bond" && k != "vrf" && k != "team" && k != "openvswitch" {
+			if k := infoKind(ml); ml != nil && k != "bridge" && k != "bond" && k != "vrf" && k != "team" && k != "openvswitch" {
 				return invalid("link %s: master %s is a %s, not a bridge, bond or vrf", name, ml.Name, strOrNone(k))
 			}
 		} else if m.spec != nil {
-			if k := specKind(m.spec.Info); k != "" && k != "bridge" && k != "bond" && k != "vrf" {
+			if k := specInfoKind(m.spec.Info); k != "" && k != "bridge" && k != "bond" && k != "vrf" {
 				return invalid("link %s: master %s is created as a %s, not a bridge, bond or vrf", name, *s.Master, k)
 			}
 		}
@@ -515,7 +522,7 @@ func (p *planner) planLinkCreate(ref specRef, s *LinkSpec) error {
 		}
 	}
 	spec := s
-	kind := specKind(s.Info)
+	kind := specInfoKind(s.Info)
 	desc := "link " + s.Name + " type " + kind
 	if v, ok := s.Info.Data.(*netlink.Veth); ok && v.Peer != nil {
 		desc += " peer " + v.Peer.Name
@@ -607,7 +614,7 @@ func (r *resolver) fetchRequest(ns, name string) (netlink.Request, error) {
 }
 
 func vethPeerIn(st State, l *netlink.Link) *netlink.Link {
-	if linkKind(l) != "veth" || l.ParentIndex == 0 || l.LinkNetNSID != nil {
+	if infoKind(l) != "veth" || l.ParentIndex == 0 || l.LinkNetNSID != nil {
 		return nil
 	}
 	peer, err := st.LinkByIndex(l.ParentIndex)
@@ -700,7 +707,7 @@ func (linkOps) restore(rs *restorer) {
 		case err != nil && moved[l.Name] != "":
 			s.fetchNS = moved[l.Name]
 		case err != nil:
-			kind := linkKind(l)
+			kind := infoKind(l)
 			if kind == "" || kind == "tun" {
 				continue // cannot be recreated; verification reports it
 			}

@@ -9,12 +9,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestKindChangesEveryKind: for every kind of link data, a spec that
+// TestLinkDataChangesEveryInfoKind: for every kind of link data, a spec that
 // differs from the existing link in a kind setting is either planned as an
 // in-place change naming the setting as old -> new, or refused with an
 // error naming it. Never "nothing to do". A kind without a row here fails
 // the test.
-func TestKindChangesEveryKind(t *testing.T) {
+func TestLinkDataChangesEveryInfoKind(t *testing.T) {
 	u32p := func(v uint32) *uint32 { return &v }
 	mode := netlink.BondActiveBackup
 	rr := netlink.BondBalanceRR
