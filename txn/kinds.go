@@ -5,14 +5,17 @@ import (
 )
 
 // kindOps is one kind of spec as the engine (plan.go, commit.go,
-// rollback.go, conflict.go) sees it; the engine knows no kind but through
-// it and kindTable. Each kind's file (link.go, addr.go, route.go, neigh.go,
-// rule.go) holds, in this order: the spec type and its Txn method, the
-// type implementing kindOps (count, each, validate), plan (with the kind's
-// satisfied check: what makes a spec need no step), describe (the plan
-// line and the `~` list of attributes changed, old -> new), request (the
-// netlink.Request a step sends), restore (rollback) and settable (the
-// conflict check).
+// rollback.go, conflict.go) sees it; the engine reaches a kind only
+// through it and kindTable, except for link names, which specs of every
+// kind use (planner.ref, the resolver, links awaited after creation). Each
+// kind's file (link.go, addr.go, route.go, neigh.go, rule.go) holds, in
+// this order: the spec type, its validate and its Txn method; the type
+// implementing kindOps (count, each, validate); satisfied (what makes a
+// spec need no step) and plan; describe (the plan line and the `~` list
+// of attributes changed, old -> new); request (the netlink.Request a step
+// sends, where plan does not build it inline); restore (rollback); and
+// settable (the conflict check). Verify needs no method of its own: a
+// spec holds when planning it again gives no step.
 //
 // Adding a kind: a new file implementing kindOps, a slice in specSet, a
 // row in kindTable, and its stages in the stage list of plan.go.
