@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -112,11 +111,11 @@ func (t *Txn) rollbackInto(ctx context.Context, pre State, ce *CommitError) {
 func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Step, error) {
 	r := newResolver(plan.state, t.cfg.NetNS)
 	defer r.close()
-	var firstOp *Step
+	var firstStep *Step
 	var firstErr error
 	fail := func(o *Step, err error) bool {
 		if firstErr == nil {
-			firstOp, firstErr = o, err
+			firstStep, firstErr = o, err
 		}
 		return !bestEffort
 	}
@@ -131,7 +130,7 @@ func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Step, er
 		start = end
 		if err := ctx.Err(); err != nil {
 			fail(nil, err)
-			return firstOp, firstErr
+			return firstStep, firstErr
 		}
 		var local []*Step
 		var reqs []netlink.Request
@@ -147,7 +146,7 @@ func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Step, er
 			}
 			if err != nil {
 				if fail(o, err) {
-					return firstOp, firstErr
+					return firstStep, firstErr
 				}
 				continue
 			}
@@ -159,7 +158,7 @@ func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Step, er
 				}
 				if err != nil {
 					if fail(o, err) {
-						return firstOp, firstErr
+						return firstStep, firstErr
 					}
 					continue
 				}
@@ -175,7 +174,7 @@ func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Step, er
 			for i, err := range errs {
 				if err != nil {
 					if fail(local[i], err) {
-						return firstOp, firstErr
+						return firstStep, firstErr
 					}
 				} else if local[i].created != "" {
 					created = append(created, local[i].created)
@@ -192,24 +191,20 @@ func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Step, er
 		if len(created) > 0 {
 			if err := t.awaitLinks(ctx, r, created, group); err != nil {
 				if fail(nil, err) {
-					return firstOp, firstErr
+					return firstStep, firstErr
 				}
 			}
 		}
 	}
-	return firstOp, firstErr
+	return firstStep, firstErr
 }
 
 // awaitLinks waits until the database shows the links created by a stage
 // (and the peers of created veths), and records their indexes.
 func (t *Txn) awaitLinks(ctx context.Context, r *resolver, names []string, group []*Step) error {
 	for _, o := range group {
-		if o.spec.kind == netlink.KindLink {
-			if s := &t.specsFor(o).links[o.spec.i]; s.Info != nil {
-				if v, ok := s.Info.Data.(*netlink.Veth); ok && v.Peer != nil && o.created != "" {
-					names = append(names, v.Peer.Name)
-				}
-			}
+		if peer := createdPeer(t.specsFor(o), o); peer != "" {
+			names = append(names, peer)
 		}
 	}
 	wctx, cancel := context.WithTimeout(ctx, t.verifyTimeout(len(names)))
@@ -236,7 +231,7 @@ func (t *Txn) awaitLinks(ctx context.Context, r *resolver, names []string, group
 	return nil
 }
 
-// specsFor returns the spec set an op was planned from.
+// specsFor returns the spec set a step was planned from.
 func (t *Txn) specsFor(o *Step) *specSet {
 	if o.specs != nil {
 		return o.specs
@@ -244,30 +239,25 @@ func (t *Txn) specsFor(o *Step) *specSet {
 	return &t.specs
 }
 
-// routeID is the identity of a route for verification.
-type routeID struct {
-	fam      uint8
-	table    uint32
-	dst      netip.Prefix
-	tos      uint8
-	priority uint32
-}
-
 // verify waits until every spec that had an operation is satisfied on the
 // database, re-checking only specs whose objects changed.
 func (t *Txn) verify(ctx context.Context, ss *specSet, steps []*Step) error {
 	pending := map[specRef]bool{}
-	routes := map[routeID][]specRef{}
+	// Specs of kinds with an index are rechecked when an object they
+	// concern changes; the others when any object of their kind does.
+	var index [1 << 8]verifyIndex
+	for i := range kindTable {
+		if ops := kindTable[i].ops; ops != nil {
+			index[kindTable[i].kind] = ops.verifyIndex()
+		}
+	}
 	for _, o := range steps {
 		if pending[o.spec] {
 			continue
 		}
 		pending[o.spec] = true
-		if o.spec.kind == netlink.KindRoute {
-			s := &ss.routes[o.spec.i]
-			fam := routeFamily(s.Dst)
-			id := routeID{fam, routeTable(s.Table), s.Dst, s.TOS, routePriority(fam, s.Priority)}
-			routes[id] = append(routes[id], o.spec)
+		if ix := index[o.spec.kind]; ix != nil {
+			ix.add(ss, o.spec)
 		}
 	}
 	check := func(snap *ipdb.Snapshot, refs func(yield func(specRef) bool)) {
@@ -315,14 +305,16 @@ func (t *Txn) verify(ctx context.Context, ss *specSet, steps []*Step) error {
 			}
 		}
 		var dirty []specRef
-		var kinds [8]bool
+		var kinds [1 << 8]bool
+		recheckAll := false
 		for i := range changes {
 			c := &changes[i]
-			if c.Kind == netlink.KindRoute {
+			if r := kindRows[c.Kind]; r != nil && r.rechecksAll {
+				recheckAll = true
+			}
+			if ix := index[c.Kind]; ix != nil {
 				for _, o := range []netlink.Object{c.Old, c.New} {
-					if r, ok := o.(*netlink.Route); ok {
-						dirty = append(dirty, routes[routeID{r.Family, r.Table, r.Dst, r.TOS, r.Priority}]...)
-					}
+					dirty = ix.touched(o, dirty)
 				}
 				continue
 			}
@@ -330,7 +322,7 @@ func (t *Txn) verify(ctx context.Context, ss *specSet, steps []*Step) error {
 		}
 		snap = t.db.Snapshot()
 		rev = next
-		if kinds[netlink.KindLink] {
+		if recheckAll {
 			check(snap, all)
 			continue
 		}
@@ -341,7 +333,7 @@ func (t *Txn) verify(ctx context.Context, ss *specSet, steps []*Step) error {
 				}
 			}
 			for ref := range pending {
-				if ref.kind != netlink.KindRoute && kinds[ref.kind] && !yield(ref) {
+				if index[ref.kind] == nil && kinds[ref.kind] && !yield(ref) {
 					return
 				}
 			}

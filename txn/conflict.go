@@ -2,11 +2,10 @@ package txn
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
+	"github.com/ipdb-go/ipdb/ipdb"
 	"github.com/ipdb-go/ipdb/netlink"
-	"golang.org/x/sys/unix"
 )
 
 // conflict compares what two plans of the same specs looked at. Only what
@@ -55,10 +54,13 @@ func describeObs(a, b []netlink.Object) string {
 }
 
 // settableDiff describes how two versions of an object differ in what a
-// spec can set: "link br0: mtu 1500 -> 1400". Empty if they do not.
+// spec can set: "link br0: mtu 1500 -> 1400". Empty if they do not: if
+// they are equal as the database compares them (ipdb.Equal: the same key
+// and state, volatile attributes left out), or differ only in what no spec
+// sets.
 func settableDiff(a, b netlink.Object) string {
-	if a == b {
-		return ""
+	if ipdb.Equal(a, b) {
+		return "" // the same object in the same state, as the database compares them
 	}
 	if a.Kind() != b.Kind() {
 		return describeObs([]netlink.Object{a}, []netlink.Object{b})
@@ -77,51 +79,12 @@ func settableDiff(a, b netlink.Object) string {
 type attr struct{ name, value string }
 
 // settable lists, in a fixed order per kind, the attributes of an object
-// that the specs of its kind can set (LinkSpec, AddrSpec, RouteSpec,
-// NeighSpec, RuleSpec); what identifies the object is not among them.
+// that the specs of its kind can set (kindOps.settable); what identifies
+// the object is not among them. An object of a kind txn does not write
+// (none is ever observed) is compared as it prints.
 func settable(o netlink.Object) []attr {
-	u := func(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
-	switch o := o.(type) {
-	case *netlink.Link:
-		l := o
-		kind, data := "", ""
-		if l.Info != nil {
-			kind = l.Info.InfoKind
-			if l.Info.Data != nil {
-				data = fmt.Sprint(l.Info.Data)
-			}
-		}
-		return []attr{
-			{"name", l.Name}, {"mtu", u(l.MTU)}, {"address", l.Address.String()},
-			{"txqlen", u(l.TxQueueLen)}, {"alias", strconv.Quote(l.Alias)},
-			{"up", strconv.FormatBool(l.Flags&unix.IFF_UP != 0)}, {"master", strconv.Itoa(l.Master)},
-			{"link", strconv.Itoa(l.ParentIndex)}, {"type", kind}, {"kind data", data},
-		}
-	case *netlink.Addr:
-		return []attr{
-			{"peer", o.Peer.String()}, {"broadcast", o.Broadcast.String()}, {"label", o.Label},
-			{"scope", strconv.Itoa(int(o.Scope))}, {"metric", u(o.Metric)},
-		}
-	case *netlink.Route:
-		var metrics, hops []string
-		if o.Extra != nil && o.Extra.Metrics != nil {
-			metrics = append(metrics, fmt.Sprintf("%+v", *o.Extra.Metrics))
-		}
-		for _, h := range o.Multipath {
-			// The kernel's own flags (linkdown, dead) are not set by specs.
-			hops = append(hops, fmt.Sprintf("via %s dev %d weight %d onlink %t",
-				h.Gateway, h.IfIndex, h.Weight(), h.Flags&unix.RTNH_F_ONLINK != 0))
-		}
-		return []attr{
-			{"type", o.Type.String()}, {"via", o.Gateway.String()}, {"dev", u(o.OIF)},
-			{"onlink", strconv.FormatBool(o.Flags&unix.RTNH_F_ONLINK != 0)}, {"src", o.PrefSrc.String()},
-			{"proto", o.Protocol.String()}, {"scope", o.Scope.String()},
-			{"metrics", strings.Join(metrics, " ")}, {"nexthops", strings.Join(hops, "; ")},
-		}
-	case *netlink.Neigh:
-		return []attr{{"lladdr", o.LLAddr.String()}, {"nud", u(uint32(o.State))}}
+	if ops := opsOf(o.Kind()); ops != nil {
+		return ops.settable(o)
 	}
-	// Rules: everything a spec gives is the rule's identity; the protocol
-	// and anything else are compared as the kernel prints them.
-	return []attr{{"rule", o.String()}}
+	return []attr{{o.Kind().String(), o.String()}}
 }

@@ -29,7 +29,7 @@
 // What the kernel cannot change in place is refused with ErrInvalid,
 // naming each setting: a vxlan's id or port, a veth's peer, a link's
 // lower device, a vrf's table, a macvlan into or out of passthru (see
-// kindChanges for the full list, checked against Linux 6.18), and an
+// linkDataChanges for the full list, checked against Linux 6.18), and an
 // address's peer, broadcast, label or scope. So are what the kernel
 // would refuse and planning can tell: a link that is its own parent,
 // deleting or moving the loopback device, a master that is no bridge,

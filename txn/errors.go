@@ -78,3 +78,7 @@ func (e *CommitError) Error() string {
 
 // Unwrap returns the cause.
 func (e *CommitError) Unwrap() error { return e.Err }
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}

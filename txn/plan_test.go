@@ -2,7 +2,6 @@ package txn
 
 import (
 	"errors"
-	"iter"
 	"net/netip"
 	"slices"
 	"strings"
@@ -13,99 +12,53 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// memState is a State in memory, for planning without a kernel.
-type memState struct {
-	links  []*netlink.Link
-	addrs  []*netlink.Addr
-	routes []*netlink.Route
-	neighs []*netlink.Neigh
-	rules  []*netlink.Rule
-}
-
-func (m *memState) LinkByName(n string) (*netlink.Link, error) {
-	for _, l := range m.links {
-		if l.Name == n {
-			return l, nil
-		}
+// replayState returns the snapshot of a database that has applied objs
+// as one batch of kernel notifications, through ipdb's Replay: the same
+// keys, indexes and comparisons as a live database. It fails the test if
+// the database refuses an object.
+func replayState(t testing.TB, objs ...netlink.Object) *ipdb.Snapshot {
+	t.Helper()
+	r, err := ipdb.NewReplay()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return nil, ipdb.ErrNotFound
-}
-func (m *memState) LinkByIndex(i int) (*netlink.Link, error) {
-	for _, l := range m.links {
-		if l.Index == i {
-			return l, nil
+	batch := make([]netlink.Update, len(objs))
+	for i, o := range objs {
+		var typ uint16
+		switch o.Kind() {
+		case netlink.KindLink:
+			typ = unix.RTM_NEWLINK
+		case netlink.KindAddr:
+			typ = unix.RTM_NEWADDR
+		case netlink.KindRoute:
+			typ = unix.RTM_NEWROUTE
+		case netlink.KindNeigh, netlink.KindFDB:
+			typ = unix.RTM_NEWNEIGH
+		case netlink.KindRule:
+			typ = unix.RTM_NEWRULE
+		default:
+			t.Fatalf("replayState: no message type for kind %s", o.Kind())
 		}
+		batch[i] = netlink.Update{Type: typ, Object: o}
 	}
-	return nil, ipdb.ErrNotFound
-}
-func (m *memState) AddrsOf(i int) iter.Seq[*netlink.Addr] {
-	return func(y func(*netlink.Addr) bool) {
-		for _, a := range m.addrs {
-			if a.Index == i && !y(a) {
-				return
-			}
-		}
+	r.Apply(batch)
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
 	}
-}
-func (m *memState) RoutesTo(t uint32, d netip.Prefix) iter.Seq[*netlink.Route] {
-	return func(y func(*netlink.Route) bool) {
-		for _, r := range m.routes {
-			if r.Table == t && r.Dst == d && !y(r) {
-				return
-			}
-		}
+	if n := r.Events(); n != uint64(len(objs)) {
+		t.Fatalf("replayState: %d of %d objects applied", n, len(objs))
 	}
+	return r.Snapshot()
 }
-func (m *memState) RoutesInTable(f uint8, t uint32) iter.Seq[*netlink.Route] {
-	return func(y func(*netlink.Route) bool) {
-		var in []*netlink.Route
-		for _, r := range m.routes {
-			if r.Family == f && r.Table == t {
-				in = append(in, r)
-			}
-		}
-		// In destination order, as the database yields them.
-		slices.SortStableFunc(in, func(a, b *netlink.Route) int {
-			if c := a.Dst.Addr().Compare(b.Dst.Addr()); c != 0 {
-				return c
-			}
-			return a.Dst.Bits() - b.Dst.Bits()
-		})
-		for _, r := range in {
-			if !y(r) {
-				return
-			}
-		}
-	}
-}
-func (m *memState) RoutesOf(i int) iter.Seq[*netlink.Route] {
-	return func(y func(*netlink.Route) bool) {
-		for _, r := range m.routes {
-			if int(r.OIF) == i && !y(r) {
-				return
-			}
-		}
-	}
-}
-func (m *memState) NeighsOf(i int) iter.Seq[*netlink.Neigh] {
-	return func(y func(*netlink.Neigh) bool) {
-		for _, n := range m.neighs {
-			if n.Index == i && !y(n) {
-				return
-			}
-		}
-	}
-}
-func (m *memState) Rules() iter.Seq[*netlink.Rule] { return slices.Values(m.rules) }
 
 func TestPlanDiff(t *testing.T) {
-	st := &memState{
-		links: []*netlink.Link{{Index: 2, Name: "v0", MTU: 1500, Flags: unix.IFF_UP, Info: &netlink.LinkInfo{InfoKind: "veth"}}},
-		addrs: []*netlink.Addr{{Family: unix.AF_INET, Index: 2, Prefix: netip.MustParsePrefix("192.0.2.1/24")},
-			{Family: unix.AF_INET, Index: 2, Prefix: netip.MustParsePrefix("192.0.2.50/24")}},
-		routes: []*netlink.Route{{Family: unix.AF_INET, Table: 300, Dst: netip.MustParsePrefix("198.51.100.0/24"),
-			Gateway: netip.MustParseAddr("192.0.2.2"), OIF: 2, Type: netlink.RouteUnicast, Protocol: netlink.ProtoBoot}},
-	}
+	st := replayState(t,
+		&netlink.Link{Index: 2, Name: "v0", MTU: 1500, Flags: unix.IFF_UP, Info: &netlink.LinkInfo{InfoKind: "veth"}},
+		&netlink.Addr{Family: unix.AF_INET, Index: 2, Prefix: netip.MustParsePrefix("192.0.2.1/24")},
+		&netlink.Addr{Family: unix.AF_INET, Index: 2, Prefix: netip.MustParsePrefix("192.0.2.50/24")},
+		&netlink.Route{Family: unix.AF_INET, Table: 300, Dst: netip.MustParsePrefix("198.51.100.0/24"),
+			Gateway: netip.MustParseAddr("192.0.2.2"), OIF: 2, Type: netlink.RouteUnicast, Protocol: netlink.ProtoBoot},
+	)
 	tx := New(nil, nil, nil).
 		Link(LinkSpec{Name: "v0", MTU: u32(1400)}).
 		Link(LinkSpec{Name: "br0", Info: &netlink.LinkInfo{InfoKind: "bridge"}, Up: bptr(true)}).
@@ -169,17 +122,17 @@ func TestPlanDiff(t *testing.T) {
 // a lookup per spec; both must give the same plan, whatever the order of
 // the specs.
 func TestPlanManyRoutesMatchesOneByOne(t *testing.T) {
-	st := &memState{links: []*netlink.Link{{Index: 2, Name: "v0", Flags: unix.IFF_UP}}}
+	objs := []netlink.Object{&netlink.Link{Index: 2, Name: "v0", Flags: unix.IFF_UP}}
 	gw := netip.MustParseAddr("192.0.2.2")
 	var specs []RouteSpec
 	for i := range 800 {
 		dst := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), 32)
 		table := uint32(254 + 46*(i%2)) // main and 300
 		if i%5 != 0 {                   // a fifth are missing
-			st.routes = append(st.routes, &netlink.Route{Family: unix.AF_INET, Dst: dst, Table: table, Gateway: gw, OIF: 2, Type: netlink.RouteUnicast, Protocol: netlink.ProtoBoot})
+			objs = append(objs, &netlink.Route{Family: unix.AF_INET, Dst: dst, Table: table, Gateway: gw, OIF: 2, Type: netlink.RouteUnicast, Protocol: netlink.ProtoBoot})
 		}
 		if i%7 == 0 { // the same destination at another metric
-			st.routes = append(st.routes, &netlink.Route{Family: unix.AF_INET, Dst: dst, Table: table, Priority: 5, Gateway: gw, OIF: 2, Type: netlink.RouteUnicast, Protocol: netlink.ProtoBoot})
+			objs = append(objs, &netlink.Route{Family: unix.AF_INET, Dst: dst, Table: table, Priority: 5, Gateway: gw, OIF: 2, Type: netlink.RouteUnicast, Protocol: netlink.ProtoBoot})
 		}
 		spec := RouteSpec{Dst: dst, Table: table, Gateway: gw, Dev: "v0"}
 		switch {
@@ -194,8 +147,9 @@ func TestPlanManyRoutesMatchesOneByOne(t *testing.T) {
 		}
 	}
 	six := netip.MustParsePrefix("2001:db8:1::/48")
-	st.routes = append(st.routes, &netlink.Route{Family: unix.AF_INET6, Dst: six, Table: 254, Priority: 1024, Gateway: netip.MustParseAddr("2001:db8::2"), OIF: 2, Type: netlink.RouteUnicast, Protocol: netlink.ProtoBoot})
+	objs = append(objs, &netlink.Route{Family: unix.AF_INET6, Dst: six, Table: 254, Priority: 1024, Gateway: netip.MustParseAddr("2001:db8::2"), OIF: 2, Type: netlink.RouteUnicast, Protocol: netlink.ProtoBoot})
 	specs = append(specs, RouteSpec{Dst: six, Gateway: netip.MustParseAddr("2001:db8::3"), Dev: "v0"})
+	st := replayState(t, objs...)
 	for _, order := range []string{"sorted", "reversed", "shuffled"} {
 		in := slices.Clone(specs)
 		switch order {

@@ -1,7 +1,6 @@
 package txn
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -87,24 +86,6 @@ func (r *resolver) conn(ns string) (*netlink.Conn, error) {
 	return c, nil
 }
 
-// fetchOp builds the request, for a Conn in namespace ns, that moves link
-// name from there back into this namespace.
-func (r *resolver) fetchOp(ns, name string) (netlink.Request, error) {
-	c, err := r.conn(ns)
-	if err != nil {
-		return netlink.Request{}, err
-	}
-	l, err := c.LinkByName(context.Background(), name)
-	if err != nil {
-		return netlink.Request{}, err
-	}
-	fd, err := r.nsFD(r.self)
-	if err != nil {
-		return netlink.Request{}, err
-	}
-	return netlink.LinkRequest(netlink.Set, &netlink.Link{Index: l.Index, NetNSFD: fd}), nil
-}
-
 func (r *resolver) close() error {
 	var errs []error
 	for _, f := range r.fds {
@@ -114,42 +95,4 @@ func (r *resolver) close() error {
 		errs = append(errs, c.Close())
 	}
 	return errors.Join(errs...)
-}
-
-// route builds the request route of s.
-func (r *resolver) route(s *RouteSpec, fam uint8, table uint32) (*netlink.Route, error) {
-	rt := &netlink.Route{Family: fam, Dst: s.Dst, Table: table, TOS: s.TOS, Priority: s.Priority, Type: s.Type,
-		Gateway: s.Gateway, PrefSrc: s.Src, Protocol: s.Protocol}
-	if s.Scope != nil {
-		rt.Scope = *s.Scope
-	}
-	if s.Onlink {
-		rt.Flags |= unix.RTNH_F_ONLINK
-	}
-	if s.Dev != "" {
-		idx, err := r.index(s.Dev)
-		if err != nil {
-			return nil, err
-		}
-		rt.OIF = uint32(idx)
-	}
-	if s.Metrics != nil {
-		m := *s.Metrics
-		rt.Extra = &netlink.RouteExtra{Metrics: &m}
-	}
-	for _, h := range s.Multipath {
-		nh := netlink.RouteHop{Gateway: h.Gateway, Hops: uint8(max(h.Weight, 1) - 1)}
-		if h.Onlink {
-			nh.Flags |= unix.RTNH_F_ONLINK
-		}
-		if h.Dev != "" {
-			idx, err := r.index(h.Dev)
-			if err != nil {
-				return nil, err
-			}
-			nh.IfIndex = uint32(idx)
-		}
-		rt.Multipath = append(rt.Multipath, nh)
-	}
-	return rt, nil
 }

@@ -82,84 +82,17 @@ func New(db *ipdb.DB, conn *netlink.Conn, cfg *Config) *Txn {
 	return t
 }
 
-// Link adds a link spec.
-func (t *Txn) Link(s LinkSpec) *Txn { t.specs.links = append(t.specs.links, s); t.plan = nil; return t }
-
-// Addr adds an address spec.
-func (t *Txn) Addr(s AddrSpec) *Txn { t.specs.addrs = append(t.specs.addrs, s); t.plan = nil; return t }
-
-// AddrSet adds the full address set of a link.
-func (t *Txn) AddrSet(s AddrSetSpec) *Txn {
-	t.specs.sets = append(t.specs.sets, s)
-	t.plan = nil
-	return t
-}
-
-// Route adds a route spec.
-func (t *Txn) Route(s RouteSpec) *Txn {
-	t.specs.routes = append(t.specs.routes, s)
-	t.plan = nil
-	return t
-}
-
-// Routes adds many route specs.
-func (t *Txn) Routes(s ...RouteSpec) *Txn {
-	t.specs.routes = append(t.specs.routes, s...)
-	t.plan = nil
-	return t
-}
-
-// Neigh adds a neighbour spec.
-func (t *Txn) Neigh(s NeighSpec) *Txn {
-	t.specs.neighs = append(t.specs.neighs, s)
-	t.plan = nil
-	return t
-}
-
-// Rule adds a rule spec.
-func (t *Txn) Rule(s RuleSpec) *Txn { t.specs.rules = append(t.specs.rules, s); t.plan = nil; return t }
-
 // Writes returns how many netlink write requests this Txn has sent,
 // rollbacks included.
 func (t *Txn) Writes() uint64 { return t.writes.Load() }
 
+// validate checks every spec, kind by kind in kindTable's order.
 func (ss *specSet) validate() error {
-	names := map[string]bool{}
-	for i := range ss.links {
-		s := &ss.links[i]
-		if err := s.validate(); err != nil {
-			return err
-		}
-		if names[s.Name] {
-			return invalid("link %s: two specs", s.Name)
-		}
-		names[s.Name] = true
-	}
-	for i := range ss.addrs {
-		if err := ss.addrs[i].validate(ss.addrs[i].Link); err != nil {
-			return err
-		}
-	}
-	for i := range ss.sets {
-		for j := range ss.sets[i].Addrs {
-			if err := ss.sets[i].Addrs[j].validate(ss.sets[i].Link); err != nil {
+	for i := range kindTable {
+		if ops := kindTable[i].ops; ops != nil {
+			if err := ops.validate(ss); err != nil {
 				return err
 			}
-		}
-	}
-	for i := range ss.routes {
-		if err := ss.routes[i].validate(); err != nil {
-			return err
-		}
-	}
-	for i := range ss.neighs {
-		if err := ss.neighs[i].validate(); err != nil {
-			return err
-		}
-	}
-	for i := range ss.rules {
-		if err := ss.rules[i].validate(); err != nil {
-			return err
 		}
 	}
 	return nil
@@ -167,27 +100,21 @@ func (ss *specSet) validate() error {
 
 // count returns the number of specs.
 func (ss *specSet) count() int {
-	return len(ss.links) + len(ss.addrs) + len(ss.sets) + len(ss.routes) + len(ss.neighs) + len(ss.rules)
+	n := 0
+	for i := range kindTable {
+		if ops := kindTable[i].ops; ops != nil {
+			n += ops.count(ss)
+		}
+	}
+	return n
 }
 
-// each calls fn with every spec reference, links first.
+// each calls fn with every spec reference, kind by kind in kindTable's
+// order (links first).
 func (ss *specSet) each(fn func(specRef)) {
-	for i := range ss.links {
-		fn(specRef{kind: netlink.KindLink, i: int32(i)})
-	}
-	for i := range ss.addrs {
-		fn(specRef{kind: netlink.KindAddr, i: int32(i)})
-	}
-	for i := range ss.sets {
-		fn(specRef{kind: netlink.KindAddr, set: true, i: int32(i)})
-	}
-	for i := range ss.routes {
-		fn(specRef{kind: netlink.KindRoute, i: int32(i)})
-	}
-	for i := range ss.neighs {
-		fn(specRef{kind: netlink.KindNeigh, i: int32(i)})
-	}
-	for i := range ss.rules {
-		fn(specRef{kind: netlink.KindRule, i: int32(i)})
+	for i := range kindTable {
+		if ops := kindTable[i].ops; ops != nil {
+			ops.each(ss, fn)
+		}
 	}
 }

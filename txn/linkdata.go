@@ -8,18 +8,18 @@ import (
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
-// kindChange is one setting of an existing link's kind (or its lower
+// linkDataChange is one setting of an existing link's kind (or its lower
 // device) that differs from what its spec asks.
-type kindChange struct {
+type linkDataChange struct {
 	attr     string // the setting as ip(8) names it: "id", "dstport", "mode"...
 	old, new string
 	// fixed is why the kernel cannot change it in place; empty if it can.
 	fixed string
 }
 
-func (c kindChange) String() string { return fmt.Sprintf("%s %s -> %s", c.attr, c.old, c.new) }
+func (c linkDataChange) String() string { return fmt.Sprintf("%s %s -> %s", c.attr, c.old, c.new) }
 
-// kindChanges compares the kind settings a spec gives with those of the
+// linkDataChanges compares the kind settings a spec gives with those of the
 // existing link cur, setting by setting; settings the spec leaves zero
 // (or nil) are kept. It returns the differences and, if all of them can
 // be changed in place, the kind data of a set request that changes just
@@ -34,9 +34,9 @@ func (c kindChange) String() string { return fmt.Sprintf("%s %s -> %s", c.attr, 
 // a vrf's table and a veth's peer are fixed at creation; and no kind can
 // move to another lower device (IFLA_LINK). Bridge settings all change in
 // place.
-func (p *planner) kindChanges(s *LinkSpec, cur *netlink.Link) (changes []kindChange, set netlink.LinkData) {
+func (p *planner) linkDataChanges(s *LinkSpec, cur *netlink.Link) (changes []linkDataChange, set netlink.LinkData) {
 	add := func(attr string, old, new any, fixed string) {
-		changes = append(changes, kindChange{attr: attr, old: fmt.Sprint(old), new: fmt.Sprint(new), fixed: fixed})
+		changes = append(changes, linkDataChange{attr: attr, old: fmt.Sprint(old), new: fmt.Sprint(new), fixed: fixed})
 	}
 	if s.Parent != "" && cur.LinkNetNSID == nil { // a lower device in another namespace has an index there
 		if idx, pending, err := p.ref(s.Parent); err == nil && (pending || idx != cur.ParentIndex) {
@@ -231,8 +231,8 @@ func (p *planner) kindChanges(s *LinkSpec, cur *netlink.Link) (changes []kindCha
 	return changes, set
 }
 
-// fixedKindError describes the changes the kernel cannot make in place.
-func fixedKindError(name, kind string, changes []kindChange) error {
+// fixedLinkDataError describes the changes the kernel cannot make in place.
+func fixedLinkDataError(name, kind string, changes []linkDataChange) error {
 	var parts []string
 	for _, c := range changes {
 		if c.fixed != "" {

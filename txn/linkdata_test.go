@@ -9,12 +9,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestKindChangesEveryKind: for every kind of link data, a spec that
+// TestLinkDataChangesEveryInfoKind: for every kind of link data, a spec that
 // differs from the existing link in a kind setting is either planned as an
 // in-place change naming the setting as old -> new, or refused with an
 // error naming it. Never "nothing to do". A kind without a row here fails
 // the test.
-func TestKindChangesEveryKind(t *testing.T) {
+func TestLinkDataChangesEveryInfoKind(t *testing.T) {
 	u32p := func(v uint32) *uint32 { return &v }
 	mode := netlink.BondActiveBackup
 	rr := netlink.BondBalanceRR
@@ -47,14 +47,14 @@ func TestKindChangesEveryKind(t *testing.T) {
 	for _, r := range rows {
 		kind := r.want.InfoKind()
 		seen[kind] = true
-		st := &memState{links: []*netlink.Link{
-			{Index: 2, Name: "l0", MTU: 1500, ParentIndex: 3, Info: &netlink.LinkInfo{InfoKind: kind, Data: r.cur}},
-			{Index: 3, Name: "p0", Info: &netlink.LinkInfo{InfoKind: "veth"}, ParentIndex: 4},
-			{Index: 4, Name: "p1", Info: &netlink.LinkInfo{InfoKind: "veth"}, ParentIndex: 3},
-		}}
+		l0 := &netlink.Link{Index: 2, Name: "l0", MTU: 1500, ParentIndex: 3, Info: &netlink.LinkInfo{InfoKind: kind, Data: r.cur}}
 		if kind == "veth" {
-			st.links[0].ParentIndex = 4
+			l0.ParentIndex = 4
 		}
+		st := replayState(t, l0,
+			&netlink.Link{Index: 3, Name: "p0", Info: &netlink.LinkInfo{InfoKind: "veth"}, ParentIndex: 4},
+			&netlink.Link{Index: 4, Name: "p1", Info: &netlink.LinkInfo{InfoKind: "veth"}, ParentIndex: 3},
+		)
 		p, err := newPlanner(st, &specSet{links: []LinkSpec{{Name: "l0", Parent: r.parent, Info: &netlink.LinkInfo{InfoKind: kind, Data: r.want}}}}, false)
 		if err != nil {
 			t.Fatal(err)

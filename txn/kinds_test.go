@@ -1,0 +1,123 @@
+package txn
+
+import (
+	"net/netip"
+	"slices"
+	"testing"
+
+	"github.com/ipdb-go/ipdb/internal/kindcheck"
+	"github.com/ipdb-go/ipdb/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// TestKindTableComplete: every kind netlink knows has a row in kindTable,
+// either with its kindOps and stages or saying why txn does not write it.
+func TestKindTableComplete(t *testing.T) {
+	kindcheck.Complete(t, "txn kindTable", func(k netlink.Kind) bool {
+		r := kindRows[k]
+		return r != nil && r.kind == k && (r.ops != nil) != (r.readOnly != "")
+	})
+	seen := map[netlink.Kind]bool{}
+	for _, r := range kindTable {
+		if seen[r.kind] {
+			t.Errorf("kind %s: two rows", r.kind)
+		}
+		seen[r.kind] = true
+		switch {
+		case r.ops != nil && (len(r.add) == 0 || len(r.del) == 0):
+			t.Errorf("kind %s: written without add and delete stages", r.kind)
+		case r.ops == nil && (len(r.add) > 0 || len(r.del) > 0 || r.rechecksAll):
+			t.Errorf("kind %s: %s, but has stages", r.kind, r.readOnly)
+		}
+	}
+}
+
+// TestKindStages: every stage belongs to one kind; removals come before
+// creations; and kindTable's order is the dependency order of both: a
+// kind's add stages come after those of the kinds above it in the table,
+// its del stages before theirs.
+func TestKindStages(t *testing.T) {
+	owner := map[stage]netlink.Kind{}
+	var lastAdd, firstDel stage = 0, numStages
+	for i, r := range kindTable {
+		for _, st := range slices.Concat(r.add, r.del) {
+			if k, ok := owner[st]; ok {
+				t.Errorf("stage %d: in the rows of %s and %s", st, k, r.kind)
+			}
+			owner[st] = r.kind
+		}
+		if len(r.add) == 0 {
+			continue
+		}
+		if i > 0 && slices.Min(r.add) < lastAdd {
+			t.Errorf("kind %s: add stage %d before the kinds above it (%d)", r.kind, slices.Min(r.add), lastAdd)
+		}
+		if slices.Max(r.del) > firstDel {
+			t.Errorf("kind %s: del stage %d after the kinds above it (%d)", r.kind, slices.Max(r.del), firstDel)
+		}
+		lastAdd, firstDel = slices.Max(r.add), slices.Min(r.del)
+		for _, d := range r.del {
+			for _, r2 := range kindTable {
+				for _, a := range r2.add {
+					if d > a {
+						t.Errorf("del stage %d of %s after add stage %d of %s", d, r.kind, a, r2.kind)
+					}
+				}
+			}
+		}
+	}
+	for st := range numStages {
+		if _, ok := owner[st]; !ok {
+			t.Errorf("stage %d belongs to no kind", st)
+		}
+	}
+
+	// A plan that creates, changes and removes objects of every kind txn
+	// writes puts each step in a stage of its kind's row: a removal in a
+	// del stage, anything else in an add stage.
+	gw := netip.MustParseAddr("192.0.2.2")
+	st := replayState(t,
+		&netlink.Link{Index: 2, Name: "v0", MTU: 1500, Flags: unix.IFF_UP, Info: &netlink.LinkInfo{InfoKind: "veth"}},
+		&netlink.Link{Index: 3, Name: "gone0", Info: &netlink.LinkInfo{InfoKind: "bridge"}},
+		&netlink.Addr{Family: unix.AF_INET, Index: 2, Prefix: netip.MustParsePrefix("192.0.2.1/24")},
+		&netlink.Route{Family: unix.AF_INET, Table: 254, Dst: netip.MustParsePrefix("198.51.100.0/24"), Gateway: gw, OIF: 2,
+			Type: netlink.RouteUnicast, Protocol: netlink.ProtoBoot},
+		&netlink.Neigh{Family: unix.AF_INET, Index: 2, Dst: netip.MustParseAddr("192.0.2.7"),
+			LLAddr: []byte{2, 0, 0, 0, 0, 7}, State: unix.NUD_PERMANENT},
+		&netlink.Rule{Family: unix.AF_INET, Priority: 100, Table: 300, Action: netlink.RuleToTable},
+	)
+	master := "br0"
+	tx := New(nil, nil, nil).
+		Link(LinkSpec{Name: "gone0", Absent: true}).
+		Link(LinkSpec{Name: "br0", Info: &netlink.LinkInfo{InfoKind: "bridge"}, Up: bptr(true)}).
+		Link(LinkSpec{Name: "v0", MTU: u32(1400), Master: &master}).
+		Addr(AddrSpec{Link: "v0", Prefix: netip.MustParsePrefix("192.0.2.1/24"), Absent: true}).
+		Addr(AddrSpec{Link: "v0", Prefix: netip.MustParsePrefix("192.0.2.9/24")}).
+		Route(RouteSpec{Dst: netip.MustParsePrefix("198.51.100.0/24"), Absent: true}).
+		Route(RouteSpec{Dst: netip.MustParsePrefix("203.0.113.0/24"), Gateway: gw, Dev: "v0"}).
+		Neigh(NeighSpec{Link: "v0", Dst: netip.MustParseAddr("192.0.2.7"), Absent: true}).
+		Neigh(NeighSpec{Link: "v0", Dst: netip.MustParseAddr("192.0.2.8"), LLAddr: []byte{2, 0, 0, 0, 0, 8}}).
+		Rule(RuleSpec{Rule: netlink.Rule{Priority: 100}, Absent: true}).
+		Rule(RuleSpec{Rule: netlink.Rule{Priority: 200, Table: 300}})
+	plan, err := tx.PlanAgainst(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := map[stage]bool{}
+	for _, s := range plan.Steps {
+		used[s.stage] = true
+		r := kindRows[s.Kind]
+		stages := r.add
+		if s.Action == Remove {
+			stages = r.del
+		}
+		if !slices.Contains(stages, s.stage) {
+			t.Errorf("%q: stage %d not among its kind's %v", s, s.stage, stages)
+		}
+	}
+	for st := range numStages {
+		if !used[st] {
+			t.Errorf("stage %d: no step of the plan uses it:\n%s", st, plan)
+		}
+	}
+}

@@ -1,0 +1,799 @@
+package txn
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ipdb-go/ipdb/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// RouteHopSpec is one next hop of a multipath route.
+type RouteHopSpec struct {
+	// Gateway is the next hop's address.
+	Gateway netip.Addr
+	// Dev names the output link.
+	Dev string
+	// Weight is the next hop's weight (1 if zero).
+	Weight int
+	// Onlink marks the gateway as directly reachable on Dev.
+	Onlink bool
+}
+
+// RouteSpec is the desired state of the route identified by family (of
+// Dst), Table, Dst, TOS and Priority.
+type RouteSpec struct {
+	// Dst is the destination prefix (required; 0.0.0.0/0 for default).
+	Dst netip.Prefix
+	// Table is the table id; zero means main.
+	Table uint32
+	// TOS and Priority (the metric) complete the identity.
+	TOS      uint8
+	Priority uint32
+	// Absent deletes the route if present.
+	Absent bool
+	// Type is the route type; zero means unicast.
+	Type netlink.RouteType
+	// Gateway is the next hop's address, if any.
+	Gateway netip.Addr
+	// Dev names the output link, if any.
+	Dev string
+	// Onlink marks the gateway as directly reachable on Dev.
+	Onlink bool
+	// Src, if valid, is the preferred source address.
+	Src netip.Addr
+	// Protocol, if not zero, is the route's protocol (boot otherwise).
+	Protocol netlink.RouteProtocol
+	// Scope, if set, is the route's scope.
+	Scope *netlink.Scope
+	// Metrics, if set, are the route's metrics.
+	Metrics *netlink.RouteMetrics
+	// Multipath lists the next hops of a multipath route.
+	Multipath []RouteHopSpec
+
+	// exact (rollback only): the route must have exactly these metrics,
+	// protocol, source and scope; nothing of the existing route is kept.
+	exact bool
+}
+
+func (s *RouteSpec) validate() error {
+	if !s.Dst.IsValid() {
+		return invalid("route: invalid destination")
+	}
+	if s.Dst.Masked() != s.Dst {
+		return invalid("route %s: host bits set", s.Dst)
+	}
+	if s.Absent {
+		return nil
+	}
+	// The description is built only for an error: validation runs once
+	// per spec, and a transaction may hold a million routes.
+	what := func() string { return "route " + s.Dst.String() }
+	v4 := s.Dst.Addr().Is4()
+	if s.Src.IsValid() && s.Src.Is4() != v4 {
+		return invalid("%s: src of another family", what())
+	}
+	if s.Gateway.IsValid() && s.Gateway.Is4() != v4 && v4 && s.Gateway.Is4() {
+		return invalid("%s: gateway of another family", what())
+	}
+	if s.Gateway.IsValid() && !v4 && s.Gateway.Is4() {
+		return invalid("%s: IPv4 gateway for an IPv6 route", what())
+	}
+	if s.Dev != "" {
+		if err := validName("dev", s.Dev); err != nil {
+			return fmt.Errorf("%s: %w", what(), err)
+		}
+	}
+	typ := s.Type
+	if typ == 0 {
+		typ = netlink.RouteUnicast
+	}
+	switch typ {
+	case netlink.RouteUnicast:
+		if !s.Gateway.IsValid() && s.Dev == "" && len(s.Multipath) == 0 {
+			return invalid("%s: unicast route needs a gateway, a dev or next hops", what())
+		}
+	case netlink.RouteBlackhole, netlink.RouteUnreachable, netlink.RouteProhibit, netlink.RouteThrow:
+		if s.Gateway.IsValid() || s.Dev != "" || len(s.Multipath) > 0 {
+			return invalid("%s: %s route with a next hop", what(), typ)
+		}
+	}
+	if len(s.Multipath) > 0 && (s.Gateway.IsValid() || s.Dev != "") {
+		return invalid("%s: both a next hop and multipath", what())
+	}
+	for i, nh := range s.Multipath {
+		if !nh.Gateway.IsValid() && nh.Dev == "" {
+			return invalid("%s: next hop %d needs a gateway or dev", what(), i)
+		}
+		if nh.Dev != "" {
+			if err := validName("nexthop dev", nh.Dev); err != nil {
+				return fmt.Errorf("%s: %w", what(), err)
+			}
+		}
+		if nh.Weight < 0 || nh.Weight > 256 {
+			return invalid("%s: next hop %d weight %d out of range", what(), i, nh.Weight)
+		}
+	}
+	return nil
+}
+
+// Route adds a route spec.
+func (t *Txn) Route(s RouteSpec) *Txn {
+	t.specs.routes = append(t.specs.routes, s)
+	t.plan = nil
+	return t
+}
+
+// Routes adds many route specs.
+func (t *Txn) Routes(s ...RouteSpec) *Txn {
+	t.specs.routes = append(t.specs.routes, s...)
+	t.plan = nil
+	return t
+}
+
+// routeOps is the kindOps of routes.
+type routeOps struct{}
+
+func (routeOps) count(ss *specSet) int { return len(ss.routes) }
+
+func (routeOps) each(ss *specSet, fn func(specRef)) {
+	for i := range ss.routes {
+		fn(specRef{kind: netlink.KindRoute, i: int32(i)})
+	}
+}
+
+func (routeOps) validate(ss *specSet) error {
+	for i := range ss.routes {
+		if err := ss.routes[i].validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// routeIndexMin is how many route specs make one scan of their tables
+// cheaper than one lookup per spec.
+const routeIndexMin = 512
+
+// routeDst orders destinations as the database's route keys do within
+// one family and table: by address, then prefix length.
+type routeDst struct {
+	family uint8
+	table  uint32
+	addr   [16]byte
+	bits   int32
+}
+
+func routeDstOf(family uint8, table uint32, dst netip.Prefix) routeDst {
+	return routeDst{family: family, table: table, addr: dst.Addr().As16(), bits: int32(dst.Bits())}
+}
+
+func (a *routeDst) compare(b *routeDst) int {
+	if c := cmp.Compare(a.family, b.family); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.table, b.table); c != 0 {
+		return c
+	}
+	if c := bytes.Compare(a.addr[:], b.addr[:]); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.bits, b.bits)
+}
+
+// routeList holds the routes to one destination; most have one.
+type routeList struct {
+	first *netlink.Route
+	more  []*netlink.Route
+}
+
+// routesTo appends the routes of table to exactly dst (the destination
+// of route spec i) to ex. In a full plan of many route specs it finds
+// them all at once (see matchRoutes) instead of looking each one up.
+func (p *planner) routesTo(ex []*netlink.Route, i int, table uint32, dst netip.Prefix) []*netlink.Route {
+	if !p.indexRoutes {
+		for r := range p.st.RoutesTo(table, dst) {
+			ex = append(ex, r)
+		}
+		return ex
+	}
+	if p.routes == nil {
+		p.matchRoutes()
+	}
+	l := &p.routes[i]
+	if l.first != nil {
+		ex = append(ex, l.first)
+	}
+	return append(ex, l.more...)
+}
+
+// matchRoutes finds the existing routes of every route spec in one merge:
+// the specs sorted by destination (most sets come sorted already) against
+// one in-order pass over each table they name. Planning a million present
+// routes then reads the table sequentially, with no per-route lookup,
+// allocation or map.
+func (p *planner) matchRoutes() {
+	specs := p.ss.routes
+	p.routes = make([]routeList, len(specs))
+	type keyed struct {
+		key routeDst
+		i   int
+	}
+	order := make([]keyed, len(specs))
+	sorted := true
+	for i := range specs {
+		s := &specs[i]
+		order[i] = keyed{routeDstOf(routeFamily(s.Dst), routeTable(s.Table), s.Dst.Masked()), i}
+		if i > 0 && order[i-1].key.compare(&order[i].key) > 0 {
+			sorted = false
+		}
+	}
+	if !sorted {
+		slices.SortFunc(order, func(a, b keyed) int { return a.key.compare(&b.key) })
+	}
+	for start := 0; start < len(order); {
+		fam, table := order[start].key.family, order[start].key.table
+		end := start
+		for end < len(order) && order[end].key.family == fam && order[end].key.table == table {
+			end++
+		}
+		j := start
+		for r := range p.st.RoutesInTable(fam, table) {
+			k := routeDstOf(fam, table, r.Dst)
+			for j < end && order[j].key.compare(&k) < 0 {
+				j++
+			}
+			if j == end {
+				break
+			}
+			for m := j; m < end && order[m].key == k; m++ {
+				l := &p.routes[order[m].i]
+				if l.first == nil {
+					l.first = r
+				} else {
+					l.more = append(l.more, r)
+				}
+			}
+		}
+		start = end
+	}
+}
+
+func routeFamily(dst netip.Prefix) uint8 { return addrFamily(dst) }
+
+// routePriority is the metric the kernel gives a route: IPv6 routes
+// without one get 1024.
+func routePriority(fam uint8, p uint32) uint32 {
+	if p == 0 && fam == unix.AF_INET6 {
+		return 1024
+	}
+	return p
+}
+
+func routeTable(t uint32) uint32 {
+	if t == 0 {
+		return unix.RT_TABLE_MAIN
+	}
+	return t
+}
+
+// sameRouteID reports whether r has the identity of s (family, TOS,
+// priority; table and destination are already selected; no IPv6 source).
+func sameRouteID(r *netlink.Route, fam uint8, s *RouteSpec) bool {
+	return r.Family == fam && r.TOS == s.TOS && r.Priority == routePriority(fam, s.Priority) &&
+		(r.Extra == nil || !r.Extra.Src.IsValid())
+}
+
+func routeSatisfied(r *netlink.Route, s *RouteSpec, oif int, hops []int) bool {
+	typ := s.Type
+	if typ == 0 {
+		typ = netlink.RouteUnicast
+	}
+	if r.Type != typ || r.Gateway != s.Gateway || (s.Dev != "" && int(r.OIF) != oif) ||
+		(s.Src.IsValid() && r.PrefSrc != s.Src) || (s.Protocol != 0 && r.Protocol != s.Protocol) ||
+		(s.Scope != nil && r.Scope != *s.Scope) || (r.Flags&unix.RTNH_F_ONLINK != 0) != s.Onlink {
+		return false
+	}
+	if s.Metrics != nil && !metricsSatisfied(routeMetrics(r), s.Metrics, s.exact) {
+		return false
+	}
+	if len(r.Multipath) != len(s.Multipath) {
+		return false
+	}
+	for i := range s.Multipath {
+		h, w := &r.Multipath[i], &s.Multipath[i]
+		weight := max(w.Weight, 1)
+		if h.Gateway != w.Gateway || (w.Dev != "" && int(h.IfIndex) != hops[i]) || h.Weight() != weight ||
+			(h.Flags&unix.RTNH_F_ONLINK != 0) != w.Onlink {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *RouteSpec) describe() string {
+	var b strings.Builder
+	b.WriteString("route ")
+	if s.Type != 0 && s.Type != netlink.RouteUnicast {
+		b.WriteString(s.Type.String() + " ")
+	}
+	b.WriteString(s.Dst.String())
+	if s.Gateway.IsValid() {
+		b.WriteString(" via " + s.Gateway.String())
+	}
+	if s.Dev != "" {
+		b.WriteString(" dev " + s.Dev)
+	}
+	for _, h := range s.Multipath {
+		b.WriteString(" nexthop")
+		if h.Gateway.IsValid() {
+			b.WriteString(" via " + h.Gateway.String())
+		}
+		if h.Dev != "" {
+			b.WriteString(" dev " + h.Dev)
+		}
+		if h.Weight > 1 {
+			fmt.Fprintf(&b, " weight %d", h.Weight)
+		}
+	}
+	if s.Src.IsValid() {
+		b.WriteString(" src " + s.Src.String())
+	}
+	if t := routeTable(s.Table); t != unix.RT_TABLE_MAIN {
+		b.WriteString(" table " + netlink.TableName(t))
+	}
+	if s.Priority != 0 {
+		fmt.Fprintf(&b, " metric %d", s.Priority)
+	}
+	if s.TOS != 0 {
+		fmt.Fprintf(&b, " tos %#x", s.TOS)
+	}
+	return b.String()
+}
+
+func (p *planner) describeRoute(r *netlink.Route) string {
+	s := RouteSpec{Dst: r.Dst, Table: r.Table, TOS: r.TOS, Priority: r.Priority, Type: r.Type,
+		Gateway: r.Gateway, Dev: p.nameOf(int(r.OIF)), Src: r.PrefSrc}
+	for _, h := range r.Multipath {
+		s.Multipath = append(s.Multipath, RouteHopSpec{Gateway: h.Gateway, Dev: p.nameOf(int(h.IfIndex)), Weight: h.Weight()})
+	}
+	return s.describe()
+}
+
+func (routeOps) plan(p *planner, ref specRef) error { return p.planRoute(ref, &p.ss.routes[ref.i]) }
+
+// verifyIndex finds route specs by identity: a commit of a million routes
+// rechecks, for each route change, only the specs of that route.
+func (routeOps) verifyIndex() verifyIndex { return routeIndex{} }
+
+// routeIndex holds pending route specs by identity.
+type routeIndex map[routeID][]specRef
+
+func (ix routeIndex) add(ss *specSet, ref specRef) {
+	s := &ss.routes[ref.i]
+	fam := routeFamily(s.Dst)
+	id := routeID{fam, routeTable(s.Table), s.Dst, s.TOS, routePriority(fam, s.Priority)}
+	ix[id] = append(ix[id], ref)
+}
+
+func (ix routeIndex) touched(o netlink.Object, out []specRef) []specRef {
+	if r, ok := o.(*netlink.Route); ok {
+		out = append(out, ix[routeID{r.Family, r.Table, r.Dst, r.TOS, r.Priority}]...)
+	}
+	return out
+}
+
+func (p *planner) planRoute(ref specRef, s *RouteSpec) error {
+	fam := routeFamily(s.Dst)
+	table := routeTable(s.Table)
+	oif, pending := 0, false
+	if s.Dev != "" && !s.Absent {
+		var err error
+		if oif, pending, err = p.ref(s.Dev); err != nil {
+			return fmt.Errorf("%s: %w", s.describe(), err)
+		}
+	}
+	var hops []int
+	if len(s.Multipath) > 0 && !s.Absent {
+		hops = make([]int, len(s.Multipath))
+		for i, h := range s.Multipath {
+			if h.Dev == "" {
+				continue
+			}
+			idx, pend, err := p.ref(h.Dev)
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.describe(), err)
+			}
+			hops[i], pending = idx, pending || pend
+		}
+	}
+	all := p.routesTo(p.scratch[:0], int(ref.i), table, s.Dst)
+	ex := all[:0]
+	for _, r := range all {
+		if sameRouteID(r, fam, s) {
+			ex = append(ex, r)
+			observe(p, r)
+		}
+	}
+	p.scratch = all[:0]
+	if s.Absent {
+		for _, r := range ex {
+			del := *r
+			desc := p.describeRoute(r)
+			p.add(&Step{Action: Remove, Kind: netlink.KindRoute, stage: stageRouteDel, spec: ref,
+				desc:  func() string { return desc },
+				build: func(*resolver) (netlink.Request, error) { return netlink.RouteRequest(netlink.Delete, &del), nil }})
+		}
+		return nil
+	}
+	if !pending {
+		for _, r := range ex {
+			if routeSatisfied(r, s, oif, hops) {
+				return nil
+			}
+		}
+	}
+	verb, act := netlink.Add, Create
+	var have *netlink.Route
+	desc := s.describe
+	if len(ex) > 0 {
+		verb, act = netlink.Replace, Modify
+		// NLM_F_REPLACE replaces the first route of the identity.
+		have = ex[0]
+		desc = func() string { return s.describe() + p.routeChanges(have, s).String() }
+	}
+	p.add(&Step{Action: act, Kind: netlink.KindRoute, stage: stageRouteAdd, spec: ref,
+		desc: desc,
+		build: func(r *resolver) (netlink.Request, error) {
+			rt, err := r.route(s, fam, table)
+			if err != nil {
+				return netlink.Request{}, err
+			}
+			if have != nil {
+				keepUnmentioned(rt, have, s)
+			}
+			return netlink.RouteRequest(verb, rt), nil
+		}})
+	return nil
+}
+
+// metricFields are the numeric route metrics, as ip(8) names them, with
+// their field in RouteMetrics.
+var metricFields = []struct {
+	typ  uint16
+	name string
+	get  func(m *netlink.RouteMetrics) *uint32
+}{
+	{unix.RTAX_MTU, "mtu", func(m *netlink.RouteMetrics) *uint32 { return &m.MTU }},
+	{unix.RTAX_WINDOW, "window", func(m *netlink.RouteMetrics) *uint32 { return &m.Window }},
+	{unix.RTAX_RTT, "rtt", func(m *netlink.RouteMetrics) *uint32 { return &m.RTT }},
+	{unix.RTAX_RTTVAR, "rttvar", func(m *netlink.RouteMetrics) *uint32 { return &m.RTTVar }},
+	{unix.RTAX_SSTHRESH, "ssthresh", func(m *netlink.RouteMetrics) *uint32 { return &m.SSThresh }},
+	{unix.RTAX_CWND, "cwnd", func(m *netlink.RouteMetrics) *uint32 { return &m.CWnd }},
+	{unix.RTAX_ADVMSS, "advmss", func(m *netlink.RouteMetrics) *uint32 { return &m.AdvMSS }},
+	{unix.RTAX_REORDERING, "reordering", func(m *netlink.RouteMetrics) *uint32 { return &m.Reordering }},
+	{unix.RTAX_HOPLIMIT, "hoplimit", func(m *netlink.RouteMetrics) *uint32 { return &m.HopLimit }},
+	{unix.RTAX_INITCWND, "initcwnd", func(m *netlink.RouteMetrics) *uint32 { return &m.InitCwnd }},
+	{unix.RTAX_FEATURES, "features", func(m *netlink.RouteMetrics) *uint32 { return &m.Features }},
+	{unix.RTAX_RTO_MIN, "rto_min", func(m *netlink.RouteMetrics) *uint32 { return &m.RTOMin }},
+	{unix.RTAX_INITRWND, "initrwnd", func(m *netlink.RouteMetrics) *uint32 { return &m.InitRwnd }},
+	{unix.RTAX_QUICKACK, "quickack", func(m *netlink.RouteMetrics) *uint32 { return &m.QuickAck }},
+	{unix.RTAX_FASTOPEN_NO_COOKIE, "fastopen_no_cookie", func(m *netlink.RouteMetrics) *uint32 { return &m.FastOpenNoCookie }},
+}
+
+// metricValue prints a metric as ip(8) does: "lock 1400" when locked.
+func metricValue(m *netlink.RouteMetrics, typ uint16, v uint32) string {
+	if v == 0 {
+		return "(none)"
+	}
+	if m.Lock&(1<<typ) != 0 {
+		return fmt.Sprintf("lock %d", v)
+	}
+	return fmt.Sprint(v)
+}
+
+func routeMetrics(r *netlink.Route) *netlink.RouteMetrics {
+	if r.Extra != nil && r.Extra.Metrics != nil {
+		return r.Extra.Metrics
+	}
+	return &netlink.RouteMetrics{}
+}
+
+// metricsSatisfied reports whether have holds the metrics of want: with
+// exact, all of them and no others (a rollback's pre-image); otherwise
+// each metric want sets (a lock bit of want must be set in have; a lock
+// of have that want does not mention is kept).
+func metricsSatisfied(have, want *netlink.RouteMetrics, exact bool) bool {
+	if exact {
+		h, w := *have, *want
+		h.Unknown, w.Unknown = nil, nil
+		return fmt.Sprint(h) == fmt.Sprint(w)
+	}
+	for _, f := range metricFields {
+		if w := *f.get(want); w != 0 && *f.get(have) != w {
+			return false
+		}
+	}
+	return have.Lock&want.Lock == want.Lock && (want.CCAlgo == "" || want.CCAlgo == have.CCAlgo)
+}
+
+// mergeMetrics returns have with the metrics want sets.
+func mergeMetrics(have, want *netlink.RouteMetrics) *netlink.RouteMetrics {
+	m := *have
+	m.Unknown = nil
+	for _, f := range metricFields {
+		if w := *f.get(want); w != 0 {
+			*f.get(&m) = w
+		}
+	}
+	m.Lock |= want.Lock
+	if want.CCAlgo != "" {
+		m.CCAlgo = want.CCAlgo
+	}
+	return &m
+}
+
+// routeChanges lists what replacing have by spec s changes.
+func (p *planner) routeChanges(have *netlink.Route, s *RouteSpec) changeList {
+	var c changeList
+	typ := s.Type
+	if typ == 0 {
+		typ = netlink.RouteUnicast
+	}
+	if have.Type != typ {
+		c.add("type", have.Type, typ)
+	}
+	if have.Gateway != s.Gateway && len(s.Multipath) == 0 {
+		c.add("via", addrOrNone(have.Gateway), addrOrNone(s.Gateway))
+	}
+	if s.Dev != "" {
+		if old := p.nameOf(int(have.OIF)); old != s.Dev {
+			c.add("dev", strOrNone(old), s.Dev)
+		}
+	}
+	if on := have.Flags&unix.RTNH_F_ONLINK != 0; on != s.Onlink {
+		c.add("onlink", on, s.Onlink)
+	}
+	if s.Src.IsValid() && have.PrefSrc != s.Src {
+		c.add("src", addrOrNone(have.PrefSrc), s.Src)
+	}
+	if s.Protocol != 0 && have.Protocol != s.Protocol {
+		c.add("proto", have.Protocol, s.Protocol)
+	}
+	if s.Scope != nil && have.Scope != *s.Scope {
+		c.add("scope", have.Scope, *s.Scope)
+	}
+	if s.Metrics != nil {
+		hm, wm := routeMetrics(have), s.Metrics
+		for _, f := range metricFields {
+			h, w := *f.get(hm), *f.get(wm)
+			if s.exact || w != 0 {
+				hl, wl := hm.Lock&(1<<f.typ) != 0, wm.Lock&(1<<f.typ) != 0
+				if !s.exact {
+					wl = wl || hl // a lock the spec does not mention is kept
+				}
+				if h != w || hl != wl {
+					nm := *wm
+					nm.Lock = 0
+					if wl {
+						nm.Lock = 1 << f.typ
+					}
+					c.add(f.name, metricValue(hm, f.typ, h), metricValue(&nm, f.typ, w))
+				}
+			}
+		}
+		if (s.exact || wm.CCAlgo != "") && hm.CCAlgo != wm.CCAlgo {
+			c.add("congctl", strOrNone(hm.CCAlgo), strOrNone(wm.CCAlgo))
+		}
+	}
+	hops := func(r []RouteHopSpec) string {
+		var b strings.Builder
+		for _, h := range r {
+			b.WriteString(" nexthop")
+			if h.Gateway.IsValid() {
+				b.WriteString(" via " + h.Gateway.String())
+			}
+			if h.Dev != "" {
+				b.WriteString(" dev " + h.Dev)
+			}
+			fmt.Fprintf(&b, " weight %d", max(h.Weight, 1))
+			if h.Onlink {
+				b.WriteString(" onlink")
+			}
+		}
+		return strings.TrimSpace(b.String())
+	}
+	var old []RouteHopSpec
+	for _, h := range have.Multipath {
+		old = append(old, RouteHopSpec{Gateway: h.Gateway, Dev: p.nameOf(int(h.IfIndex)), Weight: h.Weight(),
+			Onlink: h.Flags&unix.RTNH_F_ONLINK != 0})
+	}
+	if o, n := hops(old), hops(s.Multipath); o != n {
+		c.add("nexthops", "["+o+"]", "["+n+"]")
+	}
+	if len(c) == 0 {
+		c = append(c, "(an attribute the plan cannot name)")
+	}
+	return c
+}
+
+// keepUnmentioned fills in the request rt, which replaces have, the
+// attributes its spec s does not mention: the protocol, the metrics (and
+// their locks), and the preferred source and scope while the next hop
+// stays on the same device with the same kind of gateway.
+func keepUnmentioned(rt, have *netlink.Route, s *RouteSpec) {
+	if s.exact {
+		return
+	}
+	if s.Protocol == 0 {
+		rt.Protocol = have.Protocol
+	}
+	sameHop := len(s.Multipath) == 0 && len(have.Multipath) == 0 && rt.OIF == have.OIF &&
+		rt.Gateway.IsValid() == have.Gateway.IsValid() && rt.Type == have.Type
+	if !s.Src.IsValid() && sameHop {
+		rt.PrefSrc = have.PrefSrc
+	}
+	if s.Scope == nil && sameHop {
+		rt.Scope = have.Scope
+	}
+	if hm := routeMetrics(have); s.Metrics != nil || hm.Lock != 0 || len(metricsList(hm)) > 0 || hm.CCAlgo != "" {
+		want := &netlink.RouteMetrics{}
+		if s.Metrics != nil {
+			want = s.Metrics
+		}
+		m := mergeMetrics(hm, want)
+		if rt.Extra == nil {
+			rt.Extra = &netlink.RouteExtra{}
+		} else {
+			e := *rt.Extra
+			rt.Extra = &e
+		}
+		rt.Extra.Metrics = m
+	}
+}
+
+func metricsList(m *netlink.RouteMetrics) []uint16 {
+	var l []uint16
+	m.Each(func(t uint16, _ uint32) {
+		if t != unix.RTAX_LOCK {
+			l = append(l, t)
+		}
+	})
+	return l
+}
+
+// route builds the request route of s.
+func (r *resolver) route(s *RouteSpec, fam uint8, table uint32) (*netlink.Route, error) {
+	rt := &netlink.Route{Family: fam, Dst: s.Dst, Table: table, TOS: s.TOS, Priority: s.Priority, Type: s.Type,
+		Gateway: s.Gateway, PrefSrc: s.Src, Protocol: s.Protocol}
+	if s.Scope != nil {
+		rt.Scope = *s.Scope
+	}
+	if s.Onlink {
+		rt.Flags |= unix.RTNH_F_ONLINK
+	}
+	if s.Dev != "" {
+		idx, err := r.index(s.Dev)
+		if err != nil {
+			return nil, err
+		}
+		rt.OIF = uint32(idx)
+	}
+	if s.Metrics != nil {
+		m := *s.Metrics
+		rt.Extra = &netlink.RouteExtra{Metrics: &m}
+	}
+	for _, h := range s.Multipath {
+		nh := netlink.RouteHop{Gateway: h.Gateway, Hops: uint8(max(h.Weight, 1) - 1)}
+		if h.Onlink {
+			nh.Flags |= unix.RTNH_F_ONLINK
+		}
+		if h.Dev != "" {
+			idx, err := r.index(h.Dev)
+			if err != nil {
+				return nil, err
+			}
+			nh.IfIndex = uint32(idx)
+		}
+		rt.Multipath = append(rt.Multipath, nh)
+	}
+	return rt, nil
+}
+
+// kernelRoute reports routes the kernel manages for addresses and links.
+func kernelRoute(r *netlink.Route) bool {
+	return r.Protocol == netlink.ProtoKernel || r.Table == unix.RT_TABLE_LOCAL ||
+		r.Type != netlink.RouteUnicast && r.Type != netlink.RouteBlackhole && r.Type != netlink.RouteUnreachable &&
+			r.Type != netlink.RouteProhibit && r.Type != netlink.RouteThrow
+}
+
+// routeID is the identity of a route for verification.
+type routeID struct {
+	fam      uint8
+	table    uint32
+	dst      netip.Prefix
+	tos      uint8
+	priority uint32
+}
+
+// restore adds each route identity a spec names, and the routes through
+// the links whose addresses are restored (rs.addrLinks), which the kernel
+// drops when those links go down or lose their last address.
+func (routeOps) restore(rs *restorer) {
+	pre, ss, rb, preName, addrLinks := rs.pre, rs.ss, rs.rb, rs.preName, rs.addrLinks
+	seen := map[routeID]bool{}
+	addRoute := func(r *netlink.Route) {
+		id := routeID{r.Family, r.Table, r.Dst, r.TOS, r.Priority}
+		if seen[id] || (r.Extra != nil && r.Extra.Src.IsValid()) {
+			return
+		}
+		seen[id] = true
+		s := RouteSpec{Dst: r.Dst, Table: r.Table, TOS: r.TOS, Priority: r.Priority, Type: r.Type, Gateway: r.Gateway,
+			Dev: preName(int(r.OIF)), Onlink: r.Flags&unix.RTNH_F_ONLINK != 0, Src: r.PrefSrc, Protocol: r.Protocol,
+			Scope: ptr(r.Scope), exact: true}
+		if r.Extra != nil && r.Extra.Metrics != nil {
+			s.Metrics = r.Extra.Metrics
+		} else {
+			s.Metrics = &netlink.RouteMetrics{}
+		}
+		for _, h := range r.Multipath {
+			s.Multipath = append(s.Multipath, RouteHopSpec{Gateway: h.Gateway, Dev: preName(int(h.IfIndex)),
+				Weight: h.Weight(), Onlink: h.Flags&unix.RTNH_F_ONLINK != 0})
+		}
+		rb.routes = append(rb.routes, s)
+	}
+	for i := range ss.routes {
+		s := &ss.routes[i]
+		fam, table := routeFamily(s.Dst), routeTable(s.Table)
+		id := routeID{fam, table, s.Dst, s.TOS, routePriority(fam, s.Priority)}
+		if seen[id] {
+			continue
+		}
+		found := false
+		for r := range pre.RoutesTo(table, s.Dst) {
+			if sameRouteID(r, fam, s) {
+				addRoute(r)
+				found = true
+				break
+			}
+		}
+		if !found {
+			seen[id] = true
+			rb.routes = append(rb.routes, RouteSpec{Dst: s.Dst, Table: table, TOS: s.TOS, Priority: s.Priority, Absent: true})
+		}
+	}
+	for idx := range addrLinks {
+		for r := range pre.RoutesOf(idx) {
+			if !kernelRoute(r) {
+				addRoute(r)
+			}
+		}
+	}
+}
+
+// settable lists what a RouteSpec can set of route o (a *netlink.Route):
+// type, gateway, device, onlink, source, protocol, scope, metrics and
+// next hops.
+func (routeOps) settable(o netlink.Object) []attr {
+	r := o.(*netlink.Route)
+	var metrics, hops []string
+	if r.Extra != nil && r.Extra.Metrics != nil {
+		metrics = append(metrics, fmt.Sprintf("%+v", *r.Extra.Metrics))
+	}
+	for _, h := range r.Multipath {
+		// The kernel's own flags (linkdown, dead) are not set by specs.
+		hops = append(hops, fmt.Sprintf("via %s dev %d weight %d onlink %t",
+			h.Gateway, h.IfIndex, h.Weight(), h.Flags&unix.RTNH_F_ONLINK != 0))
+	}
+	return []attr{
+		{"type", r.Type.String()}, {"via", r.Gateway.String()}, {"dev", strconv.FormatUint(uint64(r.OIF), 10)},
+		{"onlink", strconv.FormatBool(r.Flags&unix.RTNH_F_ONLINK != 0)}, {"src", r.PrefSrc.String()},
+		{"proto", r.Protocol.String()}, {"scope", r.Scope.String()},
+		{"metrics", strings.Join(metrics, " ")}, {"nexthops", strings.Join(hops, "; ")},
+	}
+}
