@@ -100,7 +100,8 @@
 // run parses the command line and returns the exit status, writing only to
 // the stdout and stderr it is given, so that tests run it in-process. Each
 // subcommand lives in its own file (show.go, monitor.go, lookup.go,
-// apply.go with applyfile.go, serve.go); json.go and render_link.go
+// apply.go with statefile.go and one state_KIND.go per section, serve.go);
+// json.go and render_link.go
 // render objects as `ip -j` does (jsonw.go is the writer, ipnames.go ip's
 // name databases), fdb.go FDB entries as `bridge -j fdb show` and `bridge
 // monitor fdb` do, table.go as aligned columns and monitor_text.go as ip

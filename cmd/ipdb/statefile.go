@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,12 +13,14 @@ import (
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/sys/unix"
 
-	"github.com/ipdb-go/ipdb/netlink"
 	"github.com/ipdb-go/ipdb/txn"
 )
 
-// This file reads the declarative state file of `ipdb apply` and turns it
-// into txn specs. Every error names the file's line.
+// This file reads the declarative state file of `ipdb apply`: the YAML
+// document, its sections, strict decoding (unknown keys refused) and errors
+// that name the file's line. Each section's entry type and its conversion to
+// a txn spec live in the kind's file (state_link.go, state_addr.go,
+// state_route.go, state_neigh.go, state_rule.go).
 
 // stateFile is the YAML document.
 type stateFile struct {
@@ -33,95 +34,6 @@ type stateFile struct {
 
 // line is the line of the mapping an entry starts at.
 type line int
-
-type linkYAML struct {
-	Line       line     `yaml:"-"`
-	Name       string   `yaml:"name"`
-	Absent     bool     `yaml:"absent"`
-	InfoKind   string   `yaml:"kind"`
-	RenameFrom string   `yaml:"rename_from"`
-	Peer       string   `yaml:"peer"`
-	Parent     string   `yaml:"parent"`
-	MTU        *uint32  `yaml:"mtu"`
-	Address    *hwAddrY `yaml:"address"`
-	TxQueueLen *uint32  `yaml:"txqlen"`
-	Alias      *string  `yaml:"alias"`
-	Up         *bool    `yaml:"up"`
-	Master     *string  `yaml:"master"`
-	NetNS      string   `yaml:"netns"`
-	// kind data
-	Mode   string  `yaml:"mode"`   // macvlan
-	ID     *uint32 `yaml:"id"`     // vxlan, vlan
-	Remote *addrY  `yaml:"remote"` // vxlan
-	Local  *addrY  `yaml:"local"`  // vxlan
-	Port   *uint16 `yaml:"port"`   // vxlan
-	Dev    string  `yaml:"dev"`    // vxlan underlay
-	Table  *uint32 `yaml:"table"`  // vrf
-}
-
-type addrYAML struct {
-	Line      line    `yaml:"-"`
-	Link      string  `yaml:"link"`
-	Address   prefixY `yaml:"address"`
-	Absent    bool    `yaml:"absent"`
-	Peer      *addrY  `yaml:"peer"`
-	Broadcast *addrY  `yaml:"broadcast"`
-	Label     string  `yaml:"label"`
-	Scope     *scopeY `yaml:"scope"`
-	Metric    *uint32 `yaml:"metric"`
-}
-
-type routeYAML struct {
-	Line     line           `yaml:"-"`
-	Dst      prefixY        `yaml:"dst"`
-	Table    *tableY        `yaml:"table"`
-	Metric   uint32         `yaml:"metric"`
-	TOS      uint8          `yaml:"tos"`
-	Absent   bool           `yaml:"absent"`
-	Type     string         `yaml:"type"`
-	Gateway  *addrY         `yaml:"gateway"`
-	Dev      string         `yaml:"dev"`
-	Onlink   bool           `yaml:"onlink"`
-	Src      *addrY         `yaml:"src"`
-	Protocol string         `yaml:"protocol"`
-	Scope    *scopeY        `yaml:"scope"`
-	MTU      uint32         `yaml:"mtu"`
-	AdvMSS   uint32         `yaml:"advmss"`
-	Nexthops []routeHopYAML `yaml:"nexthops"`
-}
-
-type routeHopYAML struct {
-	Gateway *addrY `yaml:"gateway"`
-	Dev     string `yaml:"dev"`
-	Weight  int    `yaml:"weight"`
-	Onlink  bool   `yaml:"onlink"`
-}
-
-type neighYAML struct {
-	Line   line    `yaml:"-"`
-	Link   string  `yaml:"link"`
-	Dst    addrY   `yaml:"dst"`
-	LLAddr hwAddrY `yaml:"lladdr"`
-	State  string  `yaml:"state"`
-	Absent bool    `yaml:"absent"`
-}
-
-type ruleYAML struct {
-	Line     line     `yaml:"-"`
-	Priority uint32   `yaml:"priority"`
-	Family   string   `yaml:"family"`
-	From     *prefixY `yaml:"from"`
-	To       *prefixY `yaml:"to"`
-	Table    *tableY  `yaml:"table"`
-	Action   string   `yaml:"action"`
-	Goto     uint32   `yaml:"goto"`
-	FWMark   string   `yaml:"fwmark"`
-	IIF      string   `yaml:"iif"`
-	OIF      string   `yaml:"oif"`
-	Not      bool     `yaml:"not"`
-	TOS      uint8    `yaml:"tos"`
-	Absent   bool     `yaml:"absent"`
-}
 
 // lineError is an error at a line of the state file.
 type lineError struct {
@@ -656,19 +568,9 @@ func (st *stateFile) specs() (*specSet, error) {
 		out.links = append(out.links, s)
 	}
 	for _, a := range st.Addresses {
-		if a.Link == "" || !a.Address.IsValid() {
-			return nil, &lineError{Line: int(a.Line), Msg: "an address needs link and address"}
-		}
-		s := txn.AddrSpec{Link: a.Link, Prefix: a.Address.Prefix, Absent: a.Absent, Label: a.Label, Metric: a.Metric}
-		if a.Peer != nil {
-			s.Peer = a.Peer.Addr
-		}
-		if a.Broadcast != nil {
-			s.Broadcast = a.Broadcast.Addr
-		}
-		if a.Scope != nil {
-			v := uint8(*a.Scope)
-			s.Scope = &v
+		s, err := a.spec()
+		if err != nil {
+			return nil, &lineError{Line: int(a.Line), Msg: err.Error()}
 		}
 		out.addrs = append(out.addrs, s)
 	}
@@ -680,19 +582,9 @@ func (st *stateFile) specs() (*specSet, error) {
 		out.routes = append(out.routes, s)
 	}
 	for _, n := range st.Neighbours {
-		if n.Link == "" || !n.Dst.IsValid() {
-			return nil, &lineError{Line: int(n.Line), Msg: "a neighbour needs link and dst"}
-		}
-		if !n.Absent && len(n.LLAddr.HardwareAddr) == 0 {
-			return nil, &lineError{Line: int(n.Line), Msg: "a neighbour needs lladdr unless absent"}
-		}
-		s := txn.NeighSpec{Link: n.Link, Dst: n.Dst.Addr, LLAddr: n.LLAddr.HardwareAddr, Absent: n.Absent}
-		if n.State != "" {
-			st, ok := neighStates[strings.ToLower(n.State)]
-			if !ok {
-				return nil, &lineError{Line: int(n.Line), Msg: fmt.Sprintf("bad neighbour state %q (want permanent, noarp, reachable or stale)", n.State)}
-			}
-			s.State = st
+		s, err := n.spec()
+		if err != nil {
+			return nil, &lineError{Line: int(n.Line), Msg: err.Error()}
 		}
 		out.neighs = append(out.neighs, s)
 	}
@@ -731,295 +623,4 @@ func (s *specSet) into(t *txn.Txn) *txn.Txn {
 		t.Rule(r)
 	}
 	return t
-}
-
-var neighStates = map[string]uint16{"permanent": unix.NUD_PERMANENT, "noarp": unix.NUD_NOARP,
-	"reachable": unix.NUD_REACHABLE, "stale": unix.NUD_STALE}
-
-var linkKinds = map[string]bool{"bridge": true, "veth": true, "vxlan": true, "macvlan": true, "vlan": true,
-	"bond": true, "dummy": true, "vrf": true, "ifb": true}
-
-var macvlanModes = map[string]netlink.MacvlanMode{"private": netlink.MacvlanPrivate, "vepa": netlink.MacvlanVEPA,
-	"bridge": netlink.MacvlanBridge, "passthru": netlink.MacvlanPassthru, "source": netlink.MacvlanSource}
-
-func (l *linkYAML) spec() (txn.LinkSpec, error) {
-	s := txn.LinkSpec{Name: l.Name, Absent: l.Absent, RenameFrom: l.RenameFrom, Parent: l.Parent, MTU: l.MTU,
-		TxQueueLen: l.TxQueueLen, Alias: l.Alias, Up: l.Up, Master: l.Master, NetNS: l.NetNS}
-	if l.Name == "" {
-		return s, errors.New("a link needs a name")
-	}
-	if len(l.Name) > 15 {
-		return s, fmt.Errorf("link name %q is longer than 15 bytes", l.Name)
-	}
-	if l.Address != nil {
-		s.Address = l.Address.HardwareAddr
-	}
-	kindOnly := func(field, kind string) error {
-		if l.InfoKind != kind {
-			return fmt.Errorf("%s is only for kind %s", field, kind)
-		}
-		return nil
-	}
-	if l.Peer != "" {
-		if err := kindOnly("peer", "veth"); err != nil {
-			return s, err
-		}
-	}
-	if l.Mode != "" {
-		if err := kindOnly("mode", "macvlan"); err != nil {
-			return s, err
-		}
-	}
-	if l.Remote != nil || l.Local != nil || l.Port != nil || l.Dev != "" {
-		if err := kindOnly("remote, local, port and dev", "vxlan"); err != nil {
-			return s, err
-		}
-	}
-	if l.Table != nil {
-		if err := kindOnly("table", "vrf"); err != nil {
-			return s, err
-		}
-	}
-	if l.ID != nil && l.InfoKind != "vxlan" && l.InfoKind != "vlan" {
-		return s, errors.New("id is only for kinds vxlan and vlan")
-	}
-	if l.InfoKind == "" {
-		return s, nil
-	}
-	if !linkKinds[l.InfoKind] {
-		return s, fmt.Errorf("unknown link kind %q (want bridge, veth, vxlan, macvlan, vlan, bond, dummy, vrf or ifb)", l.InfoKind)
-	}
-	info := &netlink.LinkInfo{InfoKind: l.InfoKind}
-	switch l.InfoKind {
-	case "veth":
-		if l.Peer == "" {
-			return s, errors.New("a veth needs a peer name")
-		}
-		info.Data = &netlink.Veth{Peer: &netlink.Link{Name: l.Peer}}
-	case "macvlan":
-		d := &netlink.Macvlan{}
-		if l.Mode != "" {
-			m, ok := macvlanModes[l.Mode]
-			if !ok {
-				return s, fmt.Errorf("bad macvlan mode %q (want private, vepa, bridge, passthru or source)", l.Mode)
-			}
-			d.Mode = m
-		}
-		info.Data = d
-		if l.Parent == "" {
-			return s, errors.New("a macvlan needs a parent")
-		}
-	case "vxlan":
-		if l.ID == nil {
-			return s, errors.New("a vxlan needs an id")
-		}
-		d := &netlink.Vxlan{ID: *l.ID}
-		if l.Remote != nil {
-			d.Group = l.Remote.Addr
-		}
-		if l.Local != nil {
-			d.Local = l.Local.Addr
-		}
-		if l.Port != nil {
-			d.Port = *l.Port
-		}
-		if l.Dev != "" {
-			return s, errors.New("vxlan dev is not supported by apply yet; leave it out")
-		}
-		info.Data = d
-	case "vlan":
-		if l.ID == nil || *l.ID == 0 || *l.ID > 4094 {
-			return s, errors.New("a vlan needs an id from 1 to 4094")
-		}
-		if l.Parent == "" {
-			return s, errors.New("a vlan needs a parent")
-		}
-		info.Data = &netlink.Vlan{ID: uint16(*l.ID)}
-	case "vrf":
-		if l.Table == nil {
-			return s, errors.New("a vrf needs a table")
-		}
-		info.Data = &netlink.Vrf{Table: *l.Table}
-	}
-	s.Info = info
-	return s, nil
-}
-
-var routeTypes = map[string]netlink.RouteType{"unicast": netlink.RouteUnicast, "local": netlink.RouteLocal,
-	"broadcast": netlink.RouteBroadcast, "anycast": netlink.RouteAnycast, "multicast": netlink.RouteMulticast,
-	"blackhole": netlink.RouteBlackhole, "unreachable": netlink.RouteUnreachable, "prohibit": netlink.RouteProhibit,
-	"throw": netlink.RouteThrow}
-
-var routeProtocols = map[string]netlink.RouteProtocol{"boot": netlink.ProtoBoot, "static": netlink.ProtoStatic,
-	"kernel": netlink.ProtoKernel, "dhcp": netlink.ProtoDHCP, "ra": netlink.ProtoRA, "zebra": netlink.ProtoZebra,
-	"bird": netlink.ProtoBird, "babel": netlink.ProtoBabel, "bgp": netlink.ProtoBGP, "isis": netlink.ProtoISIS,
-	"ospf": netlink.ProtoOSPF, "rip": netlink.ProtoRIP, "eigrp": netlink.ProtoEIGRP}
-
-func (r *routeYAML) spec() (txn.RouteSpec, error) {
-	s := txn.RouteSpec{Dst: r.Dst.Prefix, TOS: r.TOS, Priority: r.Metric, Absent: r.Absent, Dev: r.Dev, Onlink: r.Onlink}
-	if !r.Dst.IsValid() {
-		return s, errors.New("a route needs dst")
-	}
-	if r.Dst.Masked() != r.Dst.Prefix {
-		return s, fmt.Errorf("dst %s has host bits set (did you mean %s?)", r.Dst.Prefix, r.Dst.Masked())
-	}
-	if r.Table != nil {
-		s.Table = uint32(*r.Table)
-	}
-	if r.Type != "" {
-		t, ok := routeTypes[r.Type]
-		if !ok {
-			return s, fmt.Errorf("unknown route type %q", r.Type)
-		}
-		s.Type = t
-	}
-	if r.Protocol != "" {
-		p, ok := routeProtocols[r.Protocol]
-		if !ok {
-			n, err := strconv.ParseUint(r.Protocol, 10, 8)
-			if err != nil {
-				return s, fmt.Errorf("unknown route protocol %q", r.Protocol)
-			}
-			p = netlink.RouteProtocol(n)
-		}
-		s.Protocol = p
-	}
-	if r.Gateway != nil {
-		s.Gateway = r.Gateway.Addr
-	}
-	if r.Src != nil {
-		s.Src = r.Src.Addr
-		if s.Src.Is4() != r.Dst.Addr().Is4() {
-			return s, fmt.Errorf("src %s is not of the family of dst %s", s.Src, r.Dst.Prefix)
-		}
-	}
-	if r.Scope != nil {
-		sc := netlink.Scope(*r.Scope)
-		s.Scope = &sc
-	}
-	if r.MTU != 0 || r.AdvMSS != 0 {
-		s.Metrics = &netlink.RouteMetrics{MTU: r.MTU, AdvMSS: r.AdvMSS}
-	}
-	for _, nh := range r.Nexthops {
-		h := txn.RouteHopSpec{Dev: nh.Dev, Weight: nh.Weight, Onlink: nh.Onlink}
-		if nh.Gateway != nil {
-			h.Gateway = nh.Gateway.Addr
-		}
-		if !h.Gateway.IsValid() && h.Dev == "" {
-			return s, errors.New("each next hop needs a gateway or a dev")
-		}
-		if nh.Weight < 0 || nh.Weight > 256 {
-			return s, fmt.Errorf("next hop weight %d out of range 1-256", nh.Weight)
-		}
-		s.Multipath = append(s.Multipath, h)
-	}
-	if len(s.Multipath) > 0 && (s.Gateway.IsValid() || s.Dev != "") {
-		return s, errors.New("a route has either gateway/dev or nexthops, not both")
-	}
-	unicast := s.Type == 0 || s.Type == netlink.RouteUnicast
-	if !r.Absent && unicast && !s.Gateway.IsValid() && s.Dev == "" && len(s.Multipath) == 0 {
-		return s, errors.New("a unicast route needs a gateway, a dev or nexthops")
-	}
-	if g := s.Gateway; g.IsValid() && g.Is4() != r.Dst.Addr().Is4() && r.Dst.Addr().Is6() {
-		return s, fmt.Errorf("gateway %s is not of the family of dst %s", g, r.Dst.Prefix)
-	}
-	return s, nil
-}
-
-var ruleActions = map[string]netlink.RuleAction{"lookup": netlink.RuleToTable, "table": netlink.RuleToTable,
-	"goto": netlink.RuleGoto, "nop": netlink.RuleNop, "blackhole": netlink.RuleBlackhole,
-	"unreachable": netlink.RuleUnreachable, "prohibit": netlink.RuleProhibit}
-
-func (r *ruleYAML) spec() (txn.RuleSpec, error) {
-	rule := netlink.Rule{Priority: r.Priority, TOS: r.TOS, IIFName: r.IIF, OIFName: r.OIF, Goto: r.Goto}
-	var fam uint8
-	switch r.Family {
-	case "":
-	case "inet", "ipv4", "4":
-		fam = unix.AF_INET
-	case "inet6", "ipv6", "6":
-		fam = unix.AF_INET6
-	default:
-		return txn.RuleSpec{}, fmt.Errorf("bad family %q (want inet or inet6)", r.Family)
-	}
-	setFam := func(p netip.Prefix, what string) error {
-		f := uint8(unix.AF_INET6)
-		if p.Addr().Is4() {
-			f = unix.AF_INET
-		}
-		if fam != 0 && fam != f {
-			return fmt.Errorf("%s %s is not of the rule's family", what, p)
-		}
-		if p.Masked() != p {
-			return fmt.Errorf("%s %s has host bits set", what, p)
-		}
-		fam = f
-		return nil
-	}
-	if r.From != nil {
-		if err := setFam(r.From.Prefix, "from"); err != nil {
-			return txn.RuleSpec{}, err
-		}
-		rule.Src = r.From.Prefix
-	}
-	if r.To != nil {
-		if err := setFam(r.To.Prefix, "to"); err != nil {
-			return txn.RuleSpec{}, err
-		}
-		rule.Dst = r.To.Prefix
-	}
-	if fam == 0 {
-		fam = unix.AF_INET
-	}
-	rule.Family = fam
-	if r.Table != nil {
-		rule.Table = uint32(*r.Table)
-	}
-	action := r.Action
-	if action == "" && r.Goto != 0 {
-		action = "goto"
-	}
-	if action == "" && !r.Absent {
-		action = "lookup"
-	}
-	var a netlink.RuleAction // an absent entry without an action selects any
-	if action != "" {
-		var ok bool
-		if a, ok = ruleActions[action]; !ok {
-			return txn.RuleSpec{}, fmt.Errorf("unknown rule action %q (want lookup, goto, nop, blackhole, unreachable or prohibit)", action)
-		}
-	}
-	rule.Action = a
-	if a == netlink.RuleToTable && rule.Table == 0 && !r.Absent {
-		return txn.RuleSpec{}, errors.New("a lookup rule needs a table")
-	}
-	if a == netlink.RuleGoto && r.Goto == 0 {
-		return txn.RuleSpec{}, errors.New("a goto rule needs goto: PRIORITY")
-	}
-	if r.FWMark != "" {
-		mark, mask, _ := strings.Cut(r.FWMark, "/")
-		m, err := strconv.ParseUint(mark, 0, 32)
-		if err != nil {
-			return txn.RuleSpec{}, fmt.Errorf("bad fwmark %q (want MARK or MARK/MASK)", r.FWMark)
-		}
-		rule.Mark = uint32(m)
-		if mask != "" {
-			k, err := strconv.ParseUint(mask, 0, 32)
-			if err != nil {
-				return txn.RuleSpec{}, fmt.Errorf("bad fwmark mask %q", mask)
-			}
-			rule.Mask = uint32(k)
-		}
-	}
-	if r.Not {
-		rule.Flags |= unix.FIB_RULE_INVERT
-	}
-	if r.Absent {
-		sel := rule
-		sel.Family = 0
-		if reflect.DeepEqual(sel, netlink.Rule{}) {
-			return txn.RuleSpec{}, errors.New("a rule with absent: true selects like ip rule del: give at least a priority, a selector or an action")
-		}
-	}
-	return txn.RuleSpec{Rule: rule, Absent: r.Absent}, nil
 }

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ipdb-go/ipdb/txn"
+)
+
+// The neighbours section of the state file (also spelt neighbors): one
+// ARP or NDP entry each, as `ip neigh replace|del` takes it.
+
+type neighYAML struct {
+	Line   line    `yaml:"-"`
+	Link   string  `yaml:"link"`
+	Dst    addrY   `yaml:"dst"`
+	LLAddr hwAddrY `yaml:"lladdr"`
+	State  string  `yaml:"state"`
+	Absent bool    `yaml:"absent"`
+}
+
+var neighStates = map[string]uint16{"permanent": unix.NUD_PERMANENT, "noarp": unix.NUD_NOARP,
+	"reachable": unix.NUD_REACHABLE, "stale": unix.NUD_STALE}
+
+func (n *neighYAML) spec() (txn.NeighSpec, error) {
+	if n.Link == "" || !n.Dst.IsValid() {
+		return txn.NeighSpec{}, errors.New("a neighbour needs link and dst")
+	}
+	if !n.Absent && len(n.LLAddr.HardwareAddr) == 0 {
+		return txn.NeighSpec{}, errors.New("a neighbour needs lladdr unless absent")
+	}
+	s := txn.NeighSpec{Link: n.Link, Dst: n.Dst.Addr, LLAddr: n.LLAddr.HardwareAddr, Absent: n.Absent}
+	if n.State != "" {
+		st, ok := neighStates[strings.ToLower(n.State)]
+		if !ok {
+			return s, fmt.Errorf("bad neighbour state %q (want permanent, noarp, reachable or stale)", n.State)
+		}
+		s.State = st
+	}
+	return s, nil
+}
