@@ -324,7 +324,7 @@ func (p *fileParser) parse(c chunk) error {
 		return err
 	}
 	if doc.Kind != yaml.MappingNode {
-		return errAt(doc, "the file must be a mapping with links, addresses, routes, neighbours and rules, got a %s", nodeKind(doc))
+		return errAt(doc, "the file must be a mapping with %s, got a %s", andList(stateSections()), nodeKind(doc))
 	}
 	st := p.st
 	for i := 0; i+1 < len(doc.Content); i += 2 {
@@ -354,7 +354,7 @@ func (p *fileParser) parse(c chunk) error {
 		case "rules":
 			list = &st.Rules
 		default:
-			return errAt(key, "unknown section %q (want links, addresses, routes, neighbours or rules)", key.Value)
+			return errAt(key, "unknown section %q (want %s)", key.Value, orList(stateSections()))
 		}
 		if val.Kind == yaml.ScalarNode && val.Tag == "!!null" {
 			continue
