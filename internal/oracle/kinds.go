@@ -111,7 +111,14 @@ func ListJSON(ns *nstest.NS, k netlink.Kind) ([]byte, error) {
 		}
 		all = append(all, part...)
 	}
-	return json.Marshal(all)
+	// Entries as iproute2 wrote them, compacted: no HTML escaping.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(all); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // iproute2 runs `prog -n NS args...` (prog is ip or bridge) and returns its
