@@ -138,16 +138,8 @@ func compareFDB(t *testing.T, ns *nstest.NS, got []byte) error {
 // retry runs check until it returns nil, for up to 5 s.
 func retry(t *testing.T, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := nstest.Eventually(5*time.Second, check); err != nil {
+		t.Fatalf("%s: %v", what, err)
 	}
 }
 

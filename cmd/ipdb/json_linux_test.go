@@ -174,18 +174,15 @@ var volatileKeys = map[string]float64{
 func compareJSONWithIP(t *testing.T, ns *nstest.NS, table string, unordered bool, fetch func() []byte) []byte {
 	t.Helper()
 	opts := oracle.JSONOptions{Extra: ipdbExtraKeys, Tolerance: volatileKeys, Unordered: unordered}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got := fetch()
-		err := oracle.CompareJSON(got, ipJSON(t, ns, table), opts)
-		if err == nil {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", table, err)
-		}
-		time.Sleep(200 * time.Millisecond)
+	var got []byte
+	err := nstest.Eventually(10*time.Second, func() error {
+		got = fetch()
+		return oracle.CompareJSON(got, ipJSON(t, ns, table), opts)
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", table, err)
 	}
+	return got
 }
 
 // TestJSONEqualsIP: for a namespace with every attribute ip can set, `show
