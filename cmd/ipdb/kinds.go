@@ -5,6 +5,7 @@ import (
 
 	"github.com/ipdb-go/ipdb/ipdb"
 	"github.com/ipdb-go/ipdb/netlink"
+	"github.com/ipdb-go/ipdb/txn"
 )
 
 // commandKind is one row of the command's kind table: what show, serve,
@@ -28,6 +29,11 @@ type commandKind struct {
 	// noSection says why.
 	sections  []string
 	noSection string
+	// stateSpecs converts the kind's sections of a parsed state file into
+	// specs, and stateInto adds them to a transaction; nil where the kind
+	// has no section.
+	stateSpecs func(st *stateFile, out *specSet) error
+	stateInto  func(s *specSet, t *txn.Txn)
 
 	// dumpJSON and dumpRows print the table from a kernel dump (show
 	// without a cache), without the enclosing array or the table's end.
@@ -55,7 +61,8 @@ var commandKinds = []commandKind{
 		kind: netlink.KindLink, table: "links", aliases: []string{"link"},
 		watchWords: []string{"link", "links"},
 		sections:   []string{"links"},
-		dumpJSON:   (*dumpShow).linksJSON, dumpRows: (*dumpShow).linksRows,
+		stateSpecs: (*stateFile).linkSpecs, stateInto: (*specSet).linksInto,
+		dumpJSON: (*dumpShow).linksJSON, dumpRows: (*dumpShow).linksRows,
 		snapshotJSON: snapshotLinksJSON, snapshotRows: snapshotLinkRows,
 		objectJSON: linkObjectJSON,
 		words:      func(o netlink.Object, names *linkNames) words { return linkWords(o.(*netlink.Link), names) },
@@ -65,7 +72,8 @@ var commandKinds = []commandKind{
 		kind: netlink.KindAddr, table: "addrs", aliases: []string{"addr", "address"},
 		watchWords: []string{"addr", "addrs"},
 		sections:   []string{"addresses"},
-		dumpJSON:   (*dumpShow).addrsJSON, dumpRows: (*dumpShow).addrsRows,
+		stateSpecs: (*stateFile).addrSpecs, stateInto: (*specSet).addrsInto,
+		dumpJSON: (*dumpShow).addrsJSON, dumpRows: (*dumpShow).addrsRows,
 		snapshotJSON: snapshotAddrsJSON, snapshotRows: snapshotAddrRows,
 		objectJSON: addrObjectJSON,
 		words:      func(o netlink.Object, names *linkNames) words { return addrWords(o.(*netlink.Addr), names) },
@@ -75,7 +83,8 @@ var commandKinds = []commandKind{
 		kind: netlink.KindRoute, table: "routes", aliases: []string{"route"},
 		watchWords: []string{"route", "routes"},
 		sections:   []string{"routes"},
-		dumpJSON:   (*dumpShow).routesJSON, dumpRows: (*dumpShow).routesRows,
+		stateSpecs: (*stateFile).routeSpecs, stateInto: (*specSet).routesInto,
+		dumpJSON: (*dumpShow).routesJSON, dumpRows: (*dumpShow).routesRows,
 		snapshotJSON: snapshotRoutesJSON, snapshotRows: snapshotRouteRows,
 		objectJSON: routeObjectJSON,
 		words:      func(o netlink.Object, names *linkNames) words { return routeWords(o.(*netlink.Route), names) },
@@ -85,7 +94,8 @@ var commandKinds = []commandKind{
 		kind: netlink.KindNeigh, table: "neigh", aliases: []string{"neighbor", "neighbour", "neighs"},
 		watchWords: []string{"neigh"},
 		sections:   []string{"neighbours", "neighbors"},
-		dumpJSON:   (*dumpShow).neighsJSON, dumpRows: (*dumpShow).neighsRows,
+		stateSpecs: (*stateFile).neighSpecs, stateInto: (*specSet).neighsInto,
+		dumpJSON: (*dumpShow).neighsJSON, dumpRows: (*dumpShow).neighsRows,
 		snapshotJSON: snapshotNeighsJSON, snapshotRows: snapshotNeighRows,
 		objectJSON: neighObjectJSON,
 		words:      func(o netlink.Object, names *linkNames) words { return neighWords(o.(*netlink.Neigh), names) },
@@ -95,7 +105,8 @@ var commandKinds = []commandKind{
 		kind: netlink.KindRule, table: "rules", aliases: []string{"rule"},
 		watchWords: []string{"rule", "rules"},
 		sections:   []string{"rules"},
-		dumpJSON:   (*dumpShow).rulesJSON, dumpRows: (*dumpShow).rulesRows,
+		stateSpecs: (*stateFile).ruleSpecs, stateInto: (*specSet).rulesInto,
+		dumpJSON: (*dumpShow).rulesJSON, dumpRows: (*dumpShow).rulesRows,
 		snapshotJSON: snapshotRulesJSON, snapshotRows: snapshotRuleRows,
 		objectJSON: ruleObjectJSON,
 		words:      func(o netlink.Object, _ *linkNames) words { return ruleWords(o.(*netlink.Rule)) },

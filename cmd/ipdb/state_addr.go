@@ -38,3 +38,23 @@ func (a *addrYAML) spec() (txn.AddrSpec, error) {
 	}
 	return s, nil
 }
+
+// addrSpecs converts the addresses section into out; an error names the
+// entry's line.
+func (st *stateFile) addrSpecs(out *specSet) error {
+	for _, a := range st.Addresses {
+		s, err := a.spec()
+		if err != nil {
+			return &lineError{Line: int(a.Line), Msg: err.Error()}
+		}
+		out.addrs = append(out.addrs, s)
+	}
+	return nil
+}
+
+// addrsInto adds the section's specs to t, in file order.
+func (s *specSet) addrsInto(t *txn.Txn) {
+	for _, x := range s.addrs {
+		t.Addr(x)
+	}
+}

@@ -144,3 +144,23 @@ func (l *linkYAML) spec() (txn.LinkSpec, error) {
 	s.Info = info
 	return s, nil
 }
+
+// linkSpecs converts the links section into out; an error names the
+// entry's line.
+func (st *stateFile) linkSpecs(out *specSet) error {
+	for _, l := range st.Links {
+		s, err := l.spec()
+		if err != nil {
+			return &lineError{Line: int(l.Line), Msg: err.Error()}
+		}
+		out.links = append(out.links, s)
+	}
+	return nil
+}
+
+// linksInto adds the section's specs to t, in file order.
+func (s *specSet) linksInto(t *txn.Txn) {
+	for _, x := range s.links {
+		t.Link(x)
+	}
+}

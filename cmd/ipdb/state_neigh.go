@@ -42,3 +42,23 @@ func (n *neighYAML) spec() (txn.NeighSpec, error) {
 	}
 	return s, nil
 }
+
+// neighSpecs converts the neighbours section into out; an error names the
+// entry's line.
+func (st *stateFile) neighSpecs(out *specSet) error {
+	for _, n := range st.Neighbours {
+		s, err := n.spec()
+		if err != nil {
+			return &lineError{Line: int(n.Line), Msg: err.Error()}
+		}
+		out.neighs = append(out.neighs, s)
+	}
+	return nil
+}
+
+// neighsInto adds the section's specs to t, in file order.
+func (s *specSet) neighsInto(t *txn.Txn) {
+	for _, x := range s.neighs {
+		t.Neigh(x)
+	}
+}

@@ -118,3 +118,22 @@ func (r *routeYAML) spec() (txn.RouteSpec, error) {
 	}
 	return s, nil
 }
+
+// routeSpecs converts the routes section into out; an error names the
+// entry's line.
+func (st *stateFile) routeSpecs(out *specSet) error {
+	for _, r := range st.Routes {
+		s, err := r.spec()
+		if err != nil {
+			return &lineError{Line: int(r.Line), Msg: err.Error()}
+		}
+		out.routes = append(out.routes, s)
+	}
+	return nil
+}
+
+// routesInto adds the section's specs to t, in file order, in one call (txn
+// plans many routes at once).
+func (s *specSet) routesInto(t *txn.Txn) {
+	t.Routes(s.routes...)
+}

@@ -131,3 +131,23 @@ func (r *ruleYAML) spec() (txn.RuleSpec, error) {
 	}
 	return txn.RuleSpec{Rule: rule, Absent: r.Absent}, nil
 }
+
+// ruleSpecs converts the rules section into out; an error names the
+// entry's line.
+func (st *stateFile) ruleSpecs(out *specSet) error {
+	for _, r := range st.Rules {
+		s, err := r.spec()
+		if err != nil {
+			return &lineError{Line: int(r.Line), Msg: err.Error()}
+		}
+		out.rules = append(out.rules, s)
+	}
+	return nil
+}
+
+// rulesInto adds the section's specs to t, in file order.
+func (s *specSet) rulesInto(t *txn.Txn) {
+	for _, x := range s.rules {
+		t.Rule(x)
+	}
+}

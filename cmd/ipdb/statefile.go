@@ -560,40 +560,12 @@ func yamlError(err error) error {
 // line.
 func (st *stateFile) specs() (*specSet, error) {
 	out := &specSet{}
-	for _, l := range st.Links {
-		s, err := l.spec()
-		if err != nil {
-			return nil, &lineError{Line: int(l.Line), Msg: err.Error()}
+	for i := range commandKinds {
+		if k := &commandKinds[i]; k.stateSpecs != nil {
+			if err := k.stateSpecs(st, out); err != nil {
+				return nil, err
+			}
 		}
-		out.links = append(out.links, s)
-	}
-	for _, a := range st.Addresses {
-		s, err := a.spec()
-		if err != nil {
-			return nil, &lineError{Line: int(a.Line), Msg: err.Error()}
-		}
-		out.addrs = append(out.addrs, s)
-	}
-	for _, r := range st.Routes {
-		s, err := r.spec()
-		if err != nil {
-			return nil, &lineError{Line: int(r.Line), Msg: err.Error()}
-		}
-		out.routes = append(out.routes, s)
-	}
-	for _, n := range st.Neighbours {
-		s, err := n.spec()
-		if err != nil {
-			return nil, &lineError{Line: int(n.Line), Msg: err.Error()}
-		}
-		out.neighs = append(out.neighs, s)
-	}
-	for _, r := range st.Rules {
-		s, err := r.spec()
-		if err != nil {
-			return nil, &lineError{Line: int(r.Line), Msg: err.Error()}
-		}
-		out.rules = append(out.rules, s)
 	}
 	return out, nil
 }
@@ -607,20 +579,12 @@ type specSet struct {
 	rules  []txn.RuleSpec
 }
 
-// into adds the specs to t.
+// into adds the specs to t, kind by kind in the kind table's order.
 func (s *specSet) into(t *txn.Txn) *txn.Txn {
-	for _, l := range s.links {
-		t.Link(l)
-	}
-	for _, a := range s.addrs {
-		t.Addr(a)
-	}
-	t.Routes(s.routes...)
-	for _, n := range s.neighs {
-		t.Neigh(n)
-	}
-	for _, r := range s.rules {
-		t.Rule(r)
+	for i := range commandKinds {
+		if k := &commandKinds[i]; k.stateInto != nil {
+			k.stateInto(s, t)
+		}
 	}
 	return t
 }
