@@ -29,6 +29,9 @@ type commandKind struct {
 	// noSection says why.
 	sections  []string
 	noSection string
+	// stateList returns the list of stateFile the entries of a section
+	// decode into.
+	stateList func(st *stateFile, section string) any
 	// stateSpecs converts the kind's sections of a parsed state file into
 	// specs, and stateInto adds them to a transaction; nil where the kind
 	// has no section.
@@ -61,6 +64,7 @@ var commandKinds = []commandKind{
 		kind: netlink.KindLink, table: "links", aliases: []string{"link"},
 		watchWords: []string{"link", "links"},
 		sections:   []string{"links"},
+		stateList:  func(st *stateFile, _ string) any { return &st.Links },
 		stateSpecs: (*stateFile).linkSpecs, stateInto: (*specSet).linksInto,
 		dumpJSON: (*dumpShow).linksJSON, dumpRows: (*dumpShow).linksRows,
 		snapshotJSON: snapshotLinksJSON, snapshotRows: snapshotLinkRows,
@@ -72,6 +76,7 @@ var commandKinds = []commandKind{
 		kind: netlink.KindAddr, table: "addrs", aliases: []string{"addr", "address"},
 		watchWords: []string{"addr", "addrs"},
 		sections:   []string{"addresses"},
+		stateList:  func(st *stateFile, _ string) any { return &st.Addresses },
 		stateSpecs: (*stateFile).addrSpecs, stateInto: (*specSet).addrsInto,
 		dumpJSON: (*dumpShow).addrsJSON, dumpRows: (*dumpShow).addrsRows,
 		snapshotJSON: snapshotAddrsJSON, snapshotRows: snapshotAddrRows,
@@ -83,6 +88,7 @@ var commandKinds = []commandKind{
 		kind: netlink.KindRoute, table: "routes", aliases: []string{"route"},
 		watchWords: []string{"route", "routes"},
 		sections:   []string{"routes"},
+		stateList:  func(st *stateFile, _ string) any { return &st.Routes },
 		stateSpecs: (*stateFile).routeSpecs, stateInto: (*specSet).routesInto,
 		dumpJSON: (*dumpShow).routesJSON, dumpRows: (*dumpShow).routesRows,
 		snapshotJSON: snapshotRoutesJSON, snapshotRows: snapshotRouteRows,
@@ -94,6 +100,7 @@ var commandKinds = []commandKind{
 		kind: netlink.KindNeigh, table: "neigh", aliases: []string{"neighbor", "neighbour", "neighs"},
 		watchWords: []string{"neigh"},
 		sections:   []string{"neighbours", "neighbors"},
+		stateList:  (*stateFile).neighList,
 		stateSpecs: (*stateFile).neighSpecs, stateInto: (*specSet).neighsInto,
 		dumpJSON: (*dumpShow).neighsJSON, dumpRows: (*dumpShow).neighsRows,
 		snapshotJSON: snapshotNeighsJSON, snapshotRows: snapshotNeighRows,
@@ -105,6 +112,7 @@ var commandKinds = []commandKind{
 		kind: netlink.KindRule, table: "rules", aliases: []string{"rule"},
 		watchWords: []string{"rule", "rules"},
 		sections:   []string{"rules"},
+		stateList:  func(st *stateFile, _ string) any { return &st.Rules },
 		stateSpecs: (*stateFile).ruleSpecs, stateInto: (*specSet).rulesInto,
 		dumpJSON: (*dumpShow).rulesJSON, dumpRows: (*dumpShow).rulesRows,
 		snapshotJSON: snapshotRulesJSON, snapshotRows: snapshotRuleRows,
@@ -139,6 +147,19 @@ func commandKindOfTable(table string) *commandKind {
 	for i := range commandKinds {
 		if commandKinds[i].table == table {
 			return &commandKinds[i]
+		}
+	}
+	return nil
+}
+
+// commandKindOfSection returns the row of a section of the state file, or
+// nil.
+func commandKindOfSection(section string) *commandKind {
+	for i := range commandKinds {
+		for _, s := range commandKinds[i].sections {
+			if s == section {
+				return &commandKinds[i]
+			}
 		}
 	}
 	return nil

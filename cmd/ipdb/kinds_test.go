@@ -49,8 +49,9 @@ func TestKindTableComplete(t *testing.T) {
 		if len(k.sections) == 0 && k.noSection == "" {
 			t.Errorf("%s: no state-file section and no reason why", k.kind)
 		}
-		if (len(k.sections) > 0) != (k.stateSpecs != nil && k.stateInto != nil) {
-			t.Errorf("%s: sections %q but conversion %v and adding %v: a section needs both", k.kind, k.sections, k.stateSpecs != nil, k.stateInto != nil)
+		if (len(k.sections) > 0) != (k.stateList != nil && k.stateSpecs != nil && k.stateInto != nil) {
+			t.Errorf("%s: sections %q but list %v, conversion %v and adding %v: a section needs all three",
+				k.kind, k.sections, k.stateList != nil, k.stateSpecs != nil, k.stateInto != nil)
 		}
 		for _, s := range k.sections {
 			sections[s] = k.kind

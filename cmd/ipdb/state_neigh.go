@@ -62,3 +62,12 @@ func (s *specSet) neighsInto(t *txn.Txn) {
 		t.Neigh(x)
 	}
 }
+
+// neighList is the list a section's entries decode into: the section has
+// two spellings, merged after parsing (parseStateFile).
+func (st *stateFile) neighList(section string) any {
+	if section == "neighbors" {
+		return &st.Neighbors
+	}
+	return &st.Neighbours
+}

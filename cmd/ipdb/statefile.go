@@ -339,23 +339,11 @@ func (p *fileParser) parse(c chunk) error {
 			}
 			p.sections[key.Value] = key.Line
 		}
-		var list any
-		switch key.Value {
-		case "links":
-			list = &st.Links
-		case "addresses":
-			list = &st.Addresses
-		case "routes":
-			list = &st.Routes
-		case "neighbours":
-			list = &st.Neighbours
-		case "neighbors":
-			list = &st.Neighbors
-		case "rules":
-			list = &st.Rules
-		default:
+		k := commandKindOfSection(key.Value)
+		if k == nil {
 			return errAt(key, "unknown section %q (want %s)", key.Value, orList(stateSections()))
 		}
+		list := k.stateList(st, key.Value)
 		if val.Kind == yaml.ScalarNode && val.Tag == "!!null" {
 			continue
 		}
