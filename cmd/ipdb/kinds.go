@@ -31,7 +31,7 @@ type commandKind struct {
 	noSection string
 	// stateList returns the list of stateFile the entries of a section
 	// decode into.
-	stateList func(st *stateFile, section string) any
+	stateList func(st *stateFile, section string) sectionEntries
 	// stateSpecs converts the kind's sections of a parsed state file into
 	// specs, and stateInto adds them to a transaction; nil where the kind
 	// has no section.
@@ -64,7 +64,7 @@ var commandKinds = []commandKind{
 		kind: netlink.KindLink, table: "links", aliases: []string{"link"},
 		watchWords: []string{"link", "links"},
 		sections:   []string{"links"},
-		stateList:  func(st *stateFile, _ string) any { return &st.Links },
+		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Links) },
 		stateSpecs: (*stateFile).linkSpecs, stateInto: (*specSet).linksInto,
 		dumpJSON: (*dumpShow).linksJSON, dumpRows: (*dumpShow).linksRows,
 		snapshotJSON: snapshotLinksJSON, snapshotRows: snapshotLinkRows,
@@ -76,7 +76,7 @@ var commandKinds = []commandKind{
 		kind: netlink.KindAddr, table: "addrs", aliases: []string{"addr", "address"},
 		watchWords: []string{"addr", "addrs"},
 		sections:   []string{"addresses"},
-		stateList:  func(st *stateFile, _ string) any { return &st.Addresses },
+		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Addresses) },
 		stateSpecs: (*stateFile).addrSpecs, stateInto: (*specSet).addrsInto,
 		dumpJSON: (*dumpShow).addrsJSON, dumpRows: (*dumpShow).addrsRows,
 		snapshotJSON: snapshotAddrsJSON, snapshotRows: snapshotAddrRows,
@@ -88,7 +88,7 @@ var commandKinds = []commandKind{
 		kind: netlink.KindRoute, table: "routes", aliases: []string{"route"},
 		watchWords: []string{"route", "routes"},
 		sections:   []string{"routes"},
-		stateList:  func(st *stateFile, _ string) any { return &st.Routes },
+		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Routes) },
 		stateSpecs: (*stateFile).routeSpecs, stateInto: (*specSet).routesInto,
 		dumpJSON: (*dumpShow).routesJSON, dumpRows: (*dumpShow).routesRows,
 		snapshotJSON: snapshotRoutesJSON, snapshotRows: snapshotRouteRows,
@@ -112,7 +112,7 @@ var commandKinds = []commandKind{
 		kind: netlink.KindRule, table: "rules", aliases: []string{"rule"},
 		watchWords: []string{"rule", "rules"},
 		sections:   []string{"rules"},
-		stateList:  func(st *stateFile, _ string) any { return &st.Rules },
+		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Rules) },
 		stateSpecs: (*stateFile).ruleSpecs, stateInto: (*specSet).rulesInto,
 		dumpJSON: (*dumpShow).rulesJSON, dumpRows: (*dumpShow).rulesRows,
 		snapshotJSON: snapshotRulesJSON, snapshotRows: snapshotRuleRows,

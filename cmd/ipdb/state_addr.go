@@ -21,6 +21,8 @@ type addrYAML struct {
 	Metric    *uint32 `yaml:"metric"`
 }
 
+func (e *addrYAML) at(n line) { e.Line = n }
+
 func (a *addrYAML) spec() (txn.AddrSpec, error) {
 	if a.Link == "" || !a.Address.IsValid() {
 		return txn.AddrSpec{}, errors.New("an address needs link and address")

@@ -36,6 +36,8 @@ type linkYAML struct {
 	Table  *uint32 `yaml:"table"`  // vrf
 }
 
+func (e *linkYAML) at(n line) { e.Line = n }
+
 var linkKinds = map[string]bool{"bridge": true, "veth": true, "vxlan": true, "macvlan": true, "vlan": true,
 	"bond": true, "dummy": true, "vrf": true, "ifb": true}
 

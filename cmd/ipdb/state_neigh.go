@@ -22,6 +22,8 @@ type neighYAML struct {
 	Absent bool    `yaml:"absent"`
 }
 
+func (e *neighYAML) at(n line) { e.Line = n }
+
 var neighStates = map[string]uint16{"permanent": unix.NUD_PERMANENT, "noarp": unix.NUD_NOARP,
 	"reachable": unix.NUD_REACHABLE, "stale": unix.NUD_STALE}
 
@@ -65,9 +67,9 @@ func (s *specSet) neighsInto(t *txn.Txn) {
 
 // neighList is the list a section's entries decode into: the section has
 // two spellings, merged after parsing (parseStateFile).
-func (st *stateFile) neighList(section string) any {
+func (st *stateFile) neighList(section string) sectionEntries {
 	if section == "neighbors" {
-		return &st.Neighbors
+		return entries(&st.Neighbors)
 	}
-	return &st.Neighbours
+	return entries(&st.Neighbours)
 }

@@ -31,6 +31,8 @@ type routeYAML struct {
 	Nexthops []routeHopYAML `yaml:"nexthops"`
 }
 
+func (e *routeYAML) at(n line) { e.Line = n }
+
 type routeHopYAML struct {
 	Gateway *addrY `yaml:"gateway"`
 	Dev     string `yaml:"dev"`

@@ -34,6 +34,8 @@ type ruleYAML struct {
 	Absent   bool     `yaml:"absent"`
 }
 
+func (e *ruleYAML) at(n line) { e.Line = n }
+
 var ruleActions = map[string]netlink.RuleAction{"lookup": netlink.RuleToTable, "table": netlink.RuleToTable,
 	"goto": netlink.RuleGoto, "nop": netlink.RuleNop, "blackhole": netlink.RuleBlackhole,
 	"unreachable": netlink.RuleUnreachable, "prohibit": netlink.RuleProhibit}

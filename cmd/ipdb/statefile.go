@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -354,7 +355,7 @@ func (p *fileParser) parse(c chunk) error {
 			if item.Kind != yaml.MappingNode {
 				return errAt(item, "each entry of %s must be a mapping, got a %s", key.Value, nodeKind(item))
 			}
-			if err := decodeStrict(item, list); err != nil {
+			if err := list.add(item); err != nil {
 				return err
 			}
 		}
@@ -403,78 +404,55 @@ func checkStrict(n *yaml.Node) error {
 	return nil
 }
 
-// decodeStrict decodes one list entry, refusing unknown keys, and appends
-// it with its line to list.
-func decodeStrict(item *yaml.Node, list any) error {
+// sectionEntries is the list of a stateFile the entries of one section
+// decode into.
+type sectionEntries interface {
+	// add decodes one entry (a mapping), refusing unknown keys, and
+	// appends it with its line.
+	add(item *yaml.Node) error
+}
+
+// stateEntry is a section's entry type (linkYAML, ...), which records the
+// line it starts at.
+type stateEntry[Y any] interface {
+	*Y
+	at(n line)
+}
+
+// entryList is the sectionEntries of entry type Y.
+type entryList[Y any, P stateEntry[Y]] struct {
+	list *[]Y
+	keys map[string]bool // the yaml tags of Y
+}
+
+// entries returns the sectionEntries that appends to list.
+func entries[Y any, P stateEntry[Y]](list *[]Y) sectionEntries {
+	keys := map[string]bool{}
+	t := reflect.TypeFor[Y]()
+	for i := 0; i < t.NumField(); i++ {
+		if k, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); k != "" && k != "-" {
+			keys[k] = true
+		}
+	}
+	return &entryList[Y, P]{list: list, keys: keys}
+}
+
+func (e *entryList[Y, P]) add(item *yaml.Node) error {
 	// Node.Decode cannot refuse unknown keys (only a Decoder can, and it
 	// loses the line numbers), so check the keys here.
 	for i := 0; i < len(item.Content); i += 2 {
 		k := item.Content[i]
-		if !knownKey(list, k.Value) {
+		if !e.keys[k.Value] {
 			return errAt(k, "unknown key %q", k.Value)
 		}
 	}
-	switch l := list.(type) {
-	case *[]linkYAML:
-		var v linkYAML
-		if err := item.Decode(&v); err != nil {
-			return yamlError(err)
-		}
-		v.Line = line(item.Line)
-		*l = append(*l, v)
-	case *[]addrYAML:
-		var v addrYAML
-		if err := item.Decode(&v); err != nil {
-			return yamlError(err)
-		}
-		v.Line = line(item.Line)
-		*l = append(*l, v)
-	case *[]routeYAML:
-		var v routeYAML
-		if err := item.Decode(&v); err != nil {
-			return yamlError(err)
-		}
-		v.Line = line(item.Line)
-		*l = append(*l, v)
-	case *[]neighYAML:
-		var v neighYAML
-		if err := item.Decode(&v); err != nil {
-			return yamlError(err)
-		}
-		v.Line = line(item.Line)
-		*l = append(*l, v)
-	case *[]ruleYAML:
-		var v ruleYAML
-		if err := item.Decode(&v); err != nil {
-			return yamlError(err)
-		}
-		v.Line = line(item.Line)
-		*l = append(*l, v)
+	var v Y
+	if err := item.Decode(&v); err != nil {
+		return yamlError(err)
 	}
+	P(&v).at(line(item.Line))
+	*e.list = append(*e.list, v)
 	return nil
-}
-
-// knownKey reports whether key is a yaml tag of the entry type of list.
-func knownKey(list any, key string) bool {
-	var keys []string
-	switch list.(type) {
-	case *[]linkYAML:
-		keys = []string{"name", "absent", "kind", "rename_from", "peer", "parent", "mtu", "address", "txqlen", "alias", "up", "master", "netns", "mode", "id", "remote", "local", "port", "dev", "table"}
-	case *[]addrYAML:
-		keys = []string{"link", "address", "absent", "peer", "broadcast", "label", "scope", "metric"}
-	case *[]routeYAML:
-		keys = []string{"dst", "table", "metric", "tos", "absent", "type", "gateway", "dev", "onlink", "src", "protocol", "scope", "mtu", "advmss", "nexthops"}
-	case *[]neighYAML:
-		keys = []string{"link", "dst", "lladdr", "state", "absent"}
-	case *[]ruleYAML:
-		keys = []string{"priority", "family", "from", "to", "table", "action", "goto", "fwmark", "iif", "oif", "not", "tos", "absent"}
-	}
-	for _, k := range keys {
-		if k == key {
-			return true
-		}
-	}
-	return false
 }
 
 // syntaxError reports a YAML syntax error at the line where it is. yaml.v3
