@@ -26,6 +26,9 @@ type kindOracle struct {
 	// compare compares got, the library's objects of the kind, with
 	// iproute2's (one of the Compare functions).
 	compare func(ns *nstest.NS, got []netlink.Object) error
+	// count is the number of the kind's objects iproute2 lists, counted
+	// as ipdb.Stats counts them.
+	count func(ns *nstest.NS) (int, error)
 }
 
 // kindOracles is the oracle's kind table.
@@ -33,27 +36,80 @@ var kindOracles = map[netlink.Kind]kindOracle{
 	netlink.KindLink: {
 		list:    [][]string{{"ip", "-j", "-d", "link", "show"}},
 		compare: typed(CompareLinks),
+		count:   countEntries([]string{"ip", "-j", "link", "show"}),
 	},
 	netlink.KindAddr: {
 		list:    [][]string{{"ip", "-j", "addr", "show"}},
 		compare: typed(CompareAddrs),
+		count:   countAddrs,
 	},
 	netlink.KindRoute: {
 		list:    [][]string{{"ip", "-j", "route", "show", "table", "all"}},
 		compare: typed(CompareRoutes),
+		count:   countEntries([]string{"ip", "-j", "-4", "route", "show", "table", "all"}, []string{"ip", "-j", "-6", "route", "show", "table", "all"}),
 	},
 	netlink.KindNeigh: {
 		list:    [][]string{{"ip", "-j", "neigh", "show", "nud", "all"}},
 		compare: typed(CompareIPNeighs),
+		count:   countEntries([]string{"ip", "-j", "neigh", "show", "nud", "all"}, []string{"ip", "-j", "neigh", "show", "proxy"}),
 	},
 	netlink.KindRule: {
 		list:    [][]string{{"ip", "-j", "-4", "rule", "show"}, {"ip", "-j", "-6", "rule", "show"}},
 		compare: typed(CompareRules),
+		count:   countEntries([]string{"ip", "-j", "-4", "rule", "show"}, []string{"ip", "-j", "-6", "rule", "show"}),
 	},
 	netlink.KindFDB: {
 		list:    [][]string{{"bridge", "-j", "fdb", "show"}},
 		compare: typed(CompareFDB),
+		count:   countEntries([]string{"bridge", "-j", "fdb", "show"}),
 	},
+}
+
+// countEntries counts the entries of the JSON arrays the commands print.
+func countEntries(cmds ...[]string) func(ns *nstest.NS) (int, error) {
+	return func(ns *nstest.NS) (int, error) {
+		n := 0
+		for _, c := range cmds {
+			var v []json.RawMessage
+			if err := decodeList(ns, c, &v); err != nil {
+				return 0, err
+			}
+			n += len(v)
+		}
+		return n, nil
+	}
+}
+
+// countAddrs counts the addresses `ip -j addr show` lists (the addr_info
+// entries of every link).
+func countAddrs(ns *nstest.NS) (int, error) {
+	var links []struct {
+		AddrInfo []json.RawMessage `json:"addr_info"`
+	}
+	if err := decodeList(ns, []string{"ip", "-j", "addr", "show"}, &links); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, l := range links {
+		n += len(l.AddrInfo)
+	}
+	return n, nil
+}
+
+// decodeList runs a command of a row and decodes the JSON array it prints
+// (nothing is an empty array) into v.
+func decodeList(ns *nstest.NS, c []string, v any) error {
+	out, err := iproute2(ns, c[0], c[1:]...)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(out) == "" {
+		out = "[]"
+	}
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		return fmt.Errorf("%s: %v\n%s", strings.Join(c, " "), err, out)
+	}
+	return nil
 }
 
 // typed adapts a Compare function of one kind to the table's signature.
@@ -83,6 +139,20 @@ func Compare(ns *nstest.NS, k netlink.Kind, got []netlink.Object) error {
 		return fmt.Errorf("oracle: no comparator for kind %s", k)
 	}
 	return o.compare(ns, got)
+}
+
+// Count returns the number of objects of kind k iproute2 lists in ns,
+// counted as ipdb.Stats counts them: links `ip -j link show`, addresses
+// the addr_info entries of `ip -j addr show`, routes `ip -j -4|-6 route
+// show table all`, neighbours `ip -j neigh show nud all` and `ip -j neigh
+// show proxy`, rules `ip -j -4|-6 rule show`, FDB entries `bridge -j fdb
+// show`. It fails for a kind without a row or a command that fails.
+func Count(ns *nstest.NS, k netlink.Kind) (int, error) {
+	o, ok := kindOracles[k]
+	if !ok {
+		return 0, fmt.Errorf("oracle: no count for kind %s", k)
+	}
+	return o.count(ns)
 }
 
 // ListJSON returns iproute2's JSON array of the objects of kind k in ns, as

@@ -5,6 +5,7 @@ package oracle
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/ipdb-go/ipdb/internal/kindcheck"
 	"github.com/ipdb-go/ipdb/internal/nstest"
 	"github.com/ipdb-go/ipdb/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // TestKindTableComplete: every kind netlink knows has a listing and a
@@ -20,7 +22,7 @@ import (
 func TestKindTableComplete(t *testing.T) {
 	kindcheck.Complete(t, "oracle comparators", func(k netlink.Kind) bool {
 		o, ok := kindOracles[k]
-		return ok && o.compare != nil && len(o.list) > 0
+		return ok && o.compare != nil && len(o.list) > 0 && o.count != nil
 	})
 	for k, o := range kindOracles {
 		for _, c := range o.list {
@@ -104,6 +106,29 @@ func TestKindTableLive(t *testing.T) {
 			}
 			if len(list) == 0 {
 				t.Errorf("%s: ListJSON gave no entries: %s", k, b)
+			}
+			// ip lists what the library dumps (the comparator agreed
+			// above), rules only of IPv4 and IPv6 (ip rule lists no
+			// multicast routing rules); the kernel may still be adding
+			// multicast neighbours and FDB entries.
+			err = nstest.Eventually(10*time.Second, func() error {
+				n, err := Count(ns, k)
+				if err != nil {
+					t.Fatalf("%s: %v", k, err)
+				}
+				want := 0
+				for _, o := range dump(k) {
+					if r, ok := o.(*netlink.Rule); !ok || r.Family == unix.AF_INET || r.Family == unix.AF_INET6 {
+						want++
+					}
+				}
+				if n != want {
+					return fmt.Errorf("%s: Count = %d, the library dumps %d", k, n, want)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
 			}
 		}
 		if err := Compare(ns, netlink.KindLink, dump(netlink.KindAddr)); err == nil || !strings.Contains(err.Error(), "*netlink.Addr") {
