@@ -60,6 +60,10 @@ func TestKindTableComplete(t *testing.T) {
 			}
 		}
 	}
+	// The usage text names every table.
+	if want := "show [" + strings.Join(tableNames(), "|") + "]"; !strings.Contains(usageText, want) {
+		t.Errorf("the usage text lacks %q", want)
+	}
 	// Every section stateFile decodes belongs to a row.
 	st := reflect.TypeOf(stateFile{})
 	for i := 0; i < st.NumField(); i++ {
