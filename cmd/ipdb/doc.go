@@ -100,9 +100,14 @@
 // run parses the command line and returns the exit status, writing only to
 // the stdout and stderr it is given, so that tests run it in-process. Each
 // subcommand lives in its own file (show.go, monitor.go, lookup.go,
-// apply.go with applyfile.go, serve.go); json.go and render_link.go
-// render objects as `ip -j` does (jsonw.go is the writer, ipnames.go ip's
-// name databases), fdb.go FDB entries as `bridge -j fdb show` and `bridge
-// monitor fdb` do, table.go as aligned columns and monitor_text.go as ip
-// monitor's words.
+// apply.go with statefile.go and one state_KIND.go per section of the state
+// file, serve.go); json.go and render_link.go render objects as `ip -j`
+// does (jsonw.go is the writer, ipnames.go ip's name databases), fdb.go FDB
+// entries as `bridge -j fdb show` and `bridge monitor fdb` do, table.go as
+// aligned columns and monitor_text.go as ip monitor's words. kinds.go is
+// the command's kind table: per object kind, show's table name and words,
+// the renderers for dumps, snapshots and events, monitor's words, the serve
+// path, the watch words, the metric's count and the state-file section.
+// show, serve and monitor dispatch through it; TestKindTableComplete fails
+// for a kind without a row.
 package main

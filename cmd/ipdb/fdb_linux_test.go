@@ -108,7 +108,7 @@ func fdbGroup(t *testing.T, obj string) string {
 // first by devices and groups, fdbGroup, for a readable difference).
 func compareFDB(t *testing.T, ns *nstest.NS, got []byte) error {
 	t.Helper()
-	want := rawObjects(t, []byte(bridgeExec(t, ns, "-j", "fdb", "show")))
+	want := rawObjects(t, ipJSON(t, ns, "fdb"))
 	mine := rawObjects(t, got)
 	groups := func(objs []string) []string {
 		var g []string
@@ -138,16 +138,8 @@ func compareFDB(t *testing.T, ns *nstest.NS, got []byte) error {
 // retry runs check until it returns nil, for up to 5 s.
 func retry(t *testing.T, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := nstest.Eventually(5*time.Second, check); err != nil {
+		t.Fatalf("%s: %v", what, err)
 	}
 }
 
@@ -172,7 +164,7 @@ func TestShowFDBMatchesBridge(t *testing.T) {
 				t.Fatalf("show neigh: exit %d: %s", code, errs)
 			}
 			got := rawObjects(t, []byte(out))
-			want := rawObjects(t, []byte(ns.IP("-j", "neigh", "show", "nud", "all")))
+			want := rawObjects(t, ipJSON(t, ns, "neigh"))
 			slices.Sort(got)
 			slices.Sort(want)
 			if !slices.Equal(got, want) {
@@ -270,7 +262,7 @@ func TestServeFDB(t *testing.T) {
 		cancel()
 		retry(t, "the fdb objects metric", func() error {
 			code, body := httpGet(t, hs.URL+"/metrics")
-			n := len(rawObjects(t, []byte(bridgeExec(t, ns, "-j", "fdb", "show"))))
+			n := len(rawObjects(t, ipJSON(t, ns, "fdb")))
 			if want := fmt.Sprintf(`ipdb_objects{table="fdb"} %d`, n); code != http.StatusOK || !strings.Contains(string(body), want) {
 				return fmt.Errorf("metrics lack %q", want)
 			}

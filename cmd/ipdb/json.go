@@ -729,53 +729,69 @@ func showRule(r *netlink.Rule) bool {
 func writeSnapshotTable(j *jsonOut, s *ipdb.Snapshot, table string) {
 	names := snapshotLinks(s)
 	j.openArray("")
-	switch table {
-	case "links":
-		for l := range s.Links() {
-			writeLink(j, l, names)
-			j.maybeFlush()
+	if k := commandKindOfTable(table); k != nil {
+		k.snapshotJSON(j, s, names)
+	}
+	j.closeArray()
+}
+
+// Each kind's table of a snapshot as JSON (rows of the command's kind
+// table, kinds.go).
+
+func snapshotLinksJSON(j *jsonOut, s *ipdb.Snapshot, names *linkNames) {
+	for l := range s.Links() {
+		writeLink(j, l, names)
+		j.maybeFlush()
+	}
+}
+
+func snapshotAddrsJSON(j *jsonOut, s *ipdb.Snapshot, names *linkNames) {
+	var addrs []*netlink.Addr
+	for l := range s.Links() {
+		addrs = addrs[:0]
+		for a := range s.AddrsOf(l.Index) {
+			addrs = append(addrs, a)
 		}
-	case "addrs":
-		var addrs []*netlink.Addr
-		for l := range s.Links() {
-			addrs = addrs[:0]
-			for a := range s.AddrsOf(l.Index) {
-				addrs = append(addrs, a)
-			}
-			sortAddrsLikeKernel(addrs)
-			writeAddrLink(j, l, names, addrs)
-			j.maybeFlush()
-		}
-	case "routes":
-		for r := range s.Routes() {
-			if showRoute(r) {
-				writeRoute(j, r, names)
-				j.maybeFlush()
-			}
-		}
-	case "neigh":
-		for n := range s.Neighs() {
-			if showNeigh(n) {
-				writeNeigh(j, n, names)
-				j.maybeFlush()
-			}
-		}
-	case "rules":
-		for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
-			for r := range s.Rules() {
-				if r.Family == fam {
-					writeRule(j, r)
-					j.maybeFlush()
-				}
-			}
-		}
-	case "fdb":
-		for _, f := range s.FDBListed() {
-			writeFDB(j, f, names)
+		sortAddrsLikeKernel(addrs)
+		writeAddrLink(j, l, names, addrs)
+		j.maybeFlush()
+	}
+}
+
+func snapshotRoutesJSON(j *jsonOut, s *ipdb.Snapshot, names *linkNames) {
+	for r := range s.Routes() {
+		if showRoute(r) {
+			writeRoute(j, r, names)
 			j.maybeFlush()
 		}
 	}
-	j.closeArray()
+}
+
+func snapshotNeighsJSON(j *jsonOut, s *ipdb.Snapshot, names *linkNames) {
+	for n := range s.Neighs() {
+		if showNeigh(n) {
+			writeNeigh(j, n, names)
+			j.maybeFlush()
+		}
+	}
+}
+
+func snapshotRulesJSON(j *jsonOut, s *ipdb.Snapshot, _ *linkNames) {
+	for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
+		for r := range s.Rules() {
+			if r.Family == fam {
+				writeRule(j, r)
+				j.maybeFlush()
+			}
+		}
+	}
+}
+
+func snapshotFDBsJSON(j *jsonOut, s *ipdb.Snapshot, names *linkNames) {
+	for _, f := range s.FDBListed() {
+		writeFDB(j, f, names)
+		j.maybeFlush()
+	}
 }
 
 // sortAddrsLikeKernel orders one link's addresses as the kernel lists
@@ -821,35 +837,54 @@ func ipv6ScopeRank(a netip.Addr) int {
 // an address with its link's index and name first, an FDB entry as
 // `bridge -j fdb show` does.
 func writeSnapshotObject(j *jsonOut, key string, o netlink.Object, names *linkNames) {
-	switch o := o.(type) {
-	case *netlink.Link:
-		j.key(key)
-		writeLinkObject(j, o, names)
-	case *netlink.Addr:
-		j.openObject(key)
-		j.int("ifindex", int64(o.Index))
-		j.str("ifname", names.name(o.Index))
-		writeAddrFields(j, o)
-		j.closeObject()
-	case *netlink.Route:
-		j.key(key)
-		j.comma = false
-		writeRoute(j, o, names)
-	case *netlink.Neigh:
-		j.key(key)
-		j.comma = false
-		writeNeigh(j, o, names)
-	case *netlink.FDB:
-		j.key(key)
-		j.comma = false
-		writeFDB(j, o, names)
-	case *netlink.Rule:
-		j.key(key)
-		j.comma = false
-		writeRule(j, o)
-	default:
-		j.null(key)
+	if o != nil {
+		if k := commandKindOf(o.Kind()); k != nil {
+			k.objectJSON(j, key, o, names)
+			return
+		}
 	}
+	j.null(key)
+}
+
+// Each kind's single object under a key, for events (rows of the command's
+// kind table, kinds.go).
+
+func linkObjectJSON(j *jsonOut, key string, o netlink.Object, names *linkNames) {
+	j.key(key)
+	writeLinkObject(j, o.(*netlink.Link), names)
+}
+
+func addrObjectJSON(j *jsonOut, key string, o netlink.Object, names *linkNames) {
+	a := o.(*netlink.Addr)
+	j.openObject(key)
+	j.int("ifindex", int64(a.Index))
+	j.str("ifname", names.name(a.Index))
+	writeAddrFields(j, a)
+	j.closeObject()
+}
+
+func routeObjectJSON(j *jsonOut, key string, o netlink.Object, names *linkNames) {
+	j.key(key)
+	j.comma = false
+	writeRoute(j, o.(*netlink.Route), names)
+}
+
+func neighObjectJSON(j *jsonOut, key string, o netlink.Object, names *linkNames) {
+	j.key(key)
+	j.comma = false
+	writeNeigh(j, o.(*netlink.Neigh), names)
+}
+
+func ruleObjectJSON(j *jsonOut, key string, o netlink.Object, _ *linkNames) {
+	j.key(key)
+	j.comma = false
+	writeRule(j, o.(*netlink.Rule))
+}
+
+func fdbObjectJSON(j *jsonOut, key string, o netlink.Object, names *linkNames) {
+	j.key(key)
+	j.comma = false
+	writeFDB(j, o.(*netlink.FDB), names)
 }
 
 func writeLinkObject(j *jsonOut, l *netlink.Link, names *linkNames) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -138,41 +137,15 @@ func everyAttribute(t *testing.T, ns *nstest.NS) (tuntap bool) {
 	return true
 }
 
-// ipJSON returns what ip (or bridge) prints for one of show's tables: `ip
-// -j -d link`, `ip -j addr`, `ip -j route show table all`, `ip -j neigh
-// show nud all`, `ip -j -4 rule` followed by `ip -j -6 rule`, `bridge -j
-// fdb show`.
+// ipJSON returns what ip (or bridge) prints for one of show's tables
+// (oracle.ListJSON of the table's kind).
 func ipJSON(t *testing.T, ns *nstest.NS, table string) []byte {
 	t.Helper()
-	var cmds [][]string
-	switch table {
-	case "links":
-		cmds = [][]string{{"-d", "link", "show"}}
-	case "addrs":
-		cmds = [][]string{{"addr", "show"}}
-	case "routes":
-		cmds = [][]string{{"route", "show", "table", "all"}}
-	case "neigh":
-		cmds = [][]string{{"neigh", "show", "nud", "all"}}
-	case "rules":
-		cmds = [][]string{{"-4", "rule", "show"}, {"-6", "rule", "show"}}
-	case "fdb":
-		return []byte(bridgeExec(t, ns, "-j", "fdb", "show"))
-	default:
+	k := commandKindOfTable(table)
+	if k == nil {
 		t.Fatalf("unknown table %s", table)
 	}
-	var all []json.RawMessage
-	for _, c := range cmds {
-		out := ns.IP(append([]string{"-j"}, c...)...)
-		var part []json.RawMessage
-		if strings.TrimSpace(out) != "" {
-			if err := json.Unmarshal([]byte(out), &part); err != nil {
-				t.Fatalf("ip -j %s: %v\n%s", strings.Join(c, " "), err, out)
-			}
-		}
-		all = append(all, part...)
-	}
-	b, err := json.Marshal(all)
+	b, err := oracle.ListJSON(ns, k.kind)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,18 +174,15 @@ var volatileKeys = map[string]float64{
 func compareJSONWithIP(t *testing.T, ns *nstest.NS, table string, unordered bool, fetch func() []byte) []byte {
 	t.Helper()
 	opts := oracle.JSONOptions{Extra: ipdbExtraKeys, Tolerance: volatileKeys, Unordered: unordered}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got := fetch()
-		err := oracle.CompareJSON(got, ipJSON(t, ns, table), opts)
-		if err == nil {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", table, err)
-		}
-		time.Sleep(200 * time.Millisecond)
+	var got []byte
+	err := nstest.Eventually(10*time.Second, func() error {
+		got = fetch()
+		return oracle.CompareJSON(got, ipJSON(t, ns, table), opts)
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", table, err)
 	}
+	return got
 }
 
 // TestJSONEqualsIP: for a namespace with every attribute ip can set, `show

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
@@ -38,17 +40,17 @@ func (l *lockedBuffer) String() string {
 // waitFor polls until cond holds on the output, or fails after 5 s.
 func waitFor(t *testing.T, what string, out *lockedBuffer, cond func(string) bool) string {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		s := out.String()
-		if cond(s) {
-			return s
+	var s string
+	err := nstest.Eventually(5*time.Second, func() error {
+		if s = out.String(); !cond(s) {
+			return errors.New("not seen")
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not seen in 5 s; output so far:\n%s", what, s)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%s: not seen in 5 s; output so far:\n%s", what, s)
 	}
+	return s
 }
 
 // startCmd runs the command on a goroutine until its context is cancelled.
@@ -147,21 +149,24 @@ func TestServeCommand(t *testing.T) {
 		tr := &http.Transport{}
 		defer tr.CloseIdleConnections()
 		client := &http.Client{Transport: tr}
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		err := nstest.Eventually(5*time.Second, func() error {
 			resp, err := client.Get(url + "/healthz")
 			if err != nil {
 				t.Fatal(err)
 			}
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
+			switch resp.StatusCode {
+			case 200:
+				return nil
+			case 503:
+				return fmt.Errorf("healthz: %d", resp.StatusCode)
 			}
-			if resp.StatusCode != 503 || time.Now().After(deadline) {
-				t.Fatalf("healthz: %d", resp.StatusCode)
-			}
-			time.Sleep(20 * time.Millisecond)
+			t.Fatalf("healthz: %d", resp.StatusCode)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 		resp, err := client.Get(url + "/v1/watch")
 		if err != nil {

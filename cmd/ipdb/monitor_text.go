@@ -114,21 +114,14 @@ func changeText(old, new words) (text string, visible bool) {
 	return b.String(), true
 }
 
-// objectWords renders any object as ip's words.
+// objectWords renders any object as ip's words, through the kind's row of
+// the command's kind table (kinds.go).
 func objectWords(o netlink.Object, names *linkNames) words {
-	switch o := o.(type) {
-	case *netlink.Link:
-		return linkWords(o, names)
-	case *netlink.Addr:
-		return addrWords(o, names)
-	case *netlink.Route:
-		return routeWords(o, names)
-	case *netlink.Neigh:
-		return neighWords(o, names)
-	case *netlink.FDB:
-		return fdbWords(o, names)
-	case *netlink.Rule:
-		return ruleWords(o)
+	if o == nil {
+		return nil
+	}
+	if k := commandKindOf(o.Kind()); k != nil {
+		return k.words(o, names)
 	}
 	return nil
 }

@@ -146,8 +146,9 @@ func newServer(db *ipdb.DB, maxWatch int) *server {
 		Name: "ipdb_watch_streams", Help: "Open /v1/watch streams.",
 	})
 	s.registry.MustRegister(s.requests, s.streams, statsCollector{db})
-	for _, t := range tables {
-		s.mux.HandleFunc("/v1/"+t, s.handleTable(t))
+	for i := range commandKinds {
+		k := &commandKinds[i]
+		s.mux.HandleFunc(k.servePath(), s.handleTable(k.table))
 	}
 	s.mux.HandleFunc("/v1/watch", s.handleWatch)
 	s.mux.HandleFunc("/healthz", s.handleHealth)
@@ -160,7 +161,7 @@ func newServer(db *ipdb.DB, maxWatch int) *server {
 		s.count("metrics", http.StatusOK)
 	})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.error(w, "other", http.StatusNotFound, fmt.Sprintf("no such endpoint %s (try /v1/links, /v1/addrs, /v1/routes, /v1/neigh, /v1/rules, /v1/fdb, /v1/watch, /healthz, /metrics)", r.URL.Path))
+		s.error(w, "other", http.StatusNotFound, fmt.Sprintf("no such endpoint %s (try %s, /v1/watch, /healthz, /metrics)", r.URL.Path, strings.Join(servePaths(), ", ")))
 	})
 	return s
 }
@@ -257,15 +258,6 @@ func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	s.count("healthz", http.StatusOK)
 }
 
-var kindNames = map[string]netlink.Kind{
-	"link": netlink.KindLink, "links": netlink.KindLink,
-	"addr": netlink.KindAddr, "addrs": netlink.KindAddr,
-	"route": netlink.KindRoute, "routes": netlink.KindRoute,
-	"neigh": netlink.KindNeigh,
-	"rule":  netlink.KindRule, "rules": netlink.KindRule,
-	"fdb": netlink.KindFDB,
-}
-
 // watchWriteTimeout bounds each event write: a client that stops reading
 // is dropped instead of holding a goroutine forever.
 const watchWriteTimeout = 30 * time.Second
@@ -282,12 +274,12 @@ func (s *server) handleWatch(w http.ResponseWriter, r *http.Request) {
 	if ks := q.Get("kind"); ks != "" {
 		var kinds []netlink.Kind
 		for _, k := range strings.Split(ks, ",") {
-			kind, ok := kindNames[k]
-			if !ok {
-				s.error(w, "watch", http.StatusBadRequest, fmt.Sprintf("unknown kind %q (want link, addr, route, neigh, rule or fdb)", k))
+			row := commandKindOfWatchWord(k)
+			if row == nil {
+				s.error(w, "watch", http.StatusBadRequest, fmt.Sprintf("unknown kind %q (want %s)", k, orList(kindNames())))
 				return
 			}
-			kinds = append(kinds, kind)
+			kinds = append(kinds, row.kind)
 		}
 		filter = watch.Kinds(kinds...)
 	}
@@ -406,12 +398,10 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 	counter := func(d *prometheus.Desc, v uint64) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
 	}
-	gauge(descObjects, float64(st.Links), "links")
-	gauge(descObjects, float64(st.Addrs), "addrs")
-	gauge(descObjects, float64(st.Routes), "routes")
-	gauge(descObjects, float64(st.Neighs), "neigh")
-	gauge(descObjects, float64(st.Rules), "rules")
-	gauge(descObjects, float64(st.FDB), "fdb")
+	for i := range commandKinds {
+		k := &commandKinds[i]
+		gauge(descObjects, float64(k.count(st)), k.table)
+	}
 	gauge(descRevision, float64(st.Revision))
 	synced := 0.0
 	select {

@@ -151,21 +151,19 @@ func TestServeWatchSlowReaderDropped(t *testing.T) {
 		}
 		ns.Batch(lines...)
 		// The only slot is taken until the stream is dropped.
-		deadline := time.Now().Add(watchWriteTimeout + 30*time.Second)
-		for {
+		err = nstest.Eventually(watchWriteTimeout+30*time.Second, func() error {
 			resp, err := http.Get(hs.URL + "/v1/watch")
 			if err != nil {
 				t.Fatal(err)
 			}
-			status := resp.StatusCode
 			resp.Body.Close()
-			if status == http.StatusOK {
-				break
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("/v1/watch: %d", resp.StatusCode)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the stalled stream was not dropped after %v", time.Since(start))
-			}
-			time.Sleep(time.Second)
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("the stalled stream was not dropped after %v: %v", time.Since(start), err)
 		}
 		if took := time.Since(start); took < watchWriteTimeout-time.Second {
 			t.Errorf("stream dropped after %v, before the write timeout", took)

@@ -260,12 +260,14 @@ func TestServeLoad(t *testing.T) {
 			t.Errorf("healthz after load: %d", code)
 		}
 		// All watch handlers have ended.
-		deadline := time.Now().Add(5 * time.Second)
-		for len(srv.slots) != 0 && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
-		if n := len(srv.slots); n != 0 {
-			t.Errorf("%d watch handlers still running after their clients left", n)
+		err := nstest.Eventually(5*time.Second, func() error {
+			if n := len(srv.slots); n != 0 {
+				return fmt.Errorf("%d watch handlers still running after their clients left", n)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
 		}
 	})
 }

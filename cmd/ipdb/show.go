@@ -15,17 +15,8 @@ import (
 )
 
 // tables are the names show, serve and the JSON renderer know, in the order
-// `show` prints them.
-var tables = []string{"links", "addrs", "routes", "neigh", "rules", "fdb"}
-
-var tableAliases = map[string]string{
-	"link": "links", "links": "links",
-	"addr": "addrs", "address": "addrs", "addrs": "addrs",
-	"route": "routes", "routes": "routes",
-	"neigh": "neigh", "neighbor": "neigh", "neighbour": "neigh", "neighs": "neigh",
-	"rule": "rules", "rules": "rules",
-	"fdb": "fdb",
-}
+// `show` prints them: the table names of the command's kind table.
+var tables = tableNames()
 
 // runShow prints the current state: one table, or all of them.
 func runShow(e *env, args []string) int {
@@ -45,15 +36,15 @@ func runShow(e *env, args []string) int {
 		return exitUsage
 	}
 	if len(pos) == 1 {
-		t, ok := tableAliases[pos[0]]
-		if !ok {
-			fmt.Fprintf(e.stderr, "ipdb show: unknown table %q (want links, addrs, routes, neigh, rules or fdb)\n", pos[0])
+		k := commandKindOfWord(pos[0])
+		if k == nil {
+			fmt.Fprintf(e.stderr, "ipdb show: unknown table %q (want %s)\n", pos[0], orList(tables))
 			return exitUsage
 		}
-		want = []string{t}
+		want = []string{k.table}
 	}
 	for _, t := range want {
-		if !dumpTables[t] {
+		if k := commandKindOfTable(t); k == nil || k.dumpJSON == nil || k.dumpRows == nil {
 			return showFromCache(e, want, *format)
 		}
 	}
@@ -68,9 +59,6 @@ func runShow(e *env, args []string) int {
 	}
 	return exitOK
 }
-
-// dumpTables are the tables show prints straight from a kernel dump.
-var dumpTables = map[string]bool{"links": true, "addrs": true, "routes": true, "neigh": true, "rules": true, "fdb": true}
 
 // showFromCache prints tables that have no dump renderer from a synced
 // cache.
@@ -257,55 +245,12 @@ func (d *dumpShow) rules() ([]*netlink.Rule, error) {
 	return out, nil
 }
 
+// writeJSON writes one table from a dump as ip's JSON array.
 func (d *dumpShow) writeJSON(j *jsonOut, table string) error {
 	j.openArray("")
-	switch table {
-	case "links":
-		for _, l := range d.links {
-			writeLink(j, l, d.names)
-		}
-	case "addrs":
-		by, err := d.addrsByLink()
-		if err != nil {
+	if k := commandKindOfTable(table); k != nil {
+		if err := k.dumpJSON(d, j); err != nil {
 			return err
-		}
-		for _, l := range d.links {
-			writeAddrLink(j, l, d.names, by[l.Index])
-		}
-	case "routes":
-		err := d.routes(func(r *netlink.Route) error {
-			writeRoute(j, r, d.names)
-			j.maybeFlush()
-			return j.err()
-		})
-		if err != nil {
-			return err
-		}
-	case "neigh":
-		ns, err := d.neighs()
-		if err != nil {
-			return err
-		}
-		for _, n := range ns {
-			if showNeigh(n) {
-				writeNeigh(j, n, d.names)
-			}
-		}
-	case "rules":
-		rs, err := d.rules()
-		if err != nil {
-			return err
-		}
-		for _, r := range rs {
-			writeRule(j, r)
-		}
-	case "fdb":
-		fs, err := d.fdbs()
-		if err != nil {
-			return err
-		}
-		for _, f := range fs {
-			writeFDB(j, f, d.names)
 		}
 	}
 	j.closeArray()
@@ -313,63 +258,145 @@ func (d *dumpShow) writeJSON(j *jsonOut, table string) error {
 	return j.err()
 }
 
+// writeRows writes one table from a dump as aligned rows.
 func (d *dumpShow) writeRows(tw *tableOut, table string) error {
-	switch table {
-	case "links":
-		linkRowsHeader(tw)
-		for _, l := range d.links {
-			linkRow(tw, l, d.names)
-		}
-	case "addrs":
-		by, err := d.addrsByLink()
-		if err != nil {
+	if k := commandKindOfTable(table); k != nil {
+		if err := k.dumpRows(d, tw); err != nil {
 			return err
-		}
-		addrRowsHeader(tw)
-		for _, l := range d.links {
-			for _, a := range by[l.Index] {
-				addrRow(tw, a, d.names)
-			}
-		}
-	case "routes":
-		routeRowsHeader(tw)
-		err := d.routes(func(r *netlink.Route) error {
-			routeRow(tw, r, d.names)
-			return tw.err()
-		})
-		if err != nil {
-			return err
-		}
-	case "neigh":
-		ns, err := d.neighs()
-		if err != nil {
-			return err
-		}
-		neighRowsHeader(tw)
-		for _, n := range ns {
-			if showNeigh(n) {
-				neighRow(tw, n, d.names)
-			}
-		}
-	case "rules":
-		rs, err := d.rules()
-		if err != nil {
-			return err
-		}
-		ruleRowsHeader(tw)
-		for _, r := range rs {
-			ruleRow(tw, r)
-		}
-	case "fdb":
-		fs, err := d.fdbs()
-		if err != nil {
-			return err
-		}
-		fdbRowsHeader(tw)
-		for _, f := range fs {
-			fdbRow(tw, f, d.names)
 		}
 	}
 	tw.endTable()
 	return tw.err()
+}
+
+// Each kind's table from a dump, as JSON and as rows (rows of the command's
+// kind table, kinds.go).
+
+func (d *dumpShow) linksJSON(j *jsonOut) error {
+	for _, l := range d.links {
+		writeLink(j, l, d.names)
+	}
+	return nil
+}
+
+func (d *dumpShow) linksRows(tw *tableOut) error {
+	linkRowsHeader(tw)
+	for _, l := range d.links {
+		linkRow(tw, l, d.names)
+	}
+	return nil
+}
+
+func (d *dumpShow) addrsJSON(j *jsonOut) error {
+	by, err := d.addrsByLink()
+	if err != nil {
+		return err
+	}
+	for _, l := range d.links {
+		writeAddrLink(j, l, d.names, by[l.Index])
+	}
+	return nil
+}
+
+func (d *dumpShow) addrsRows(tw *tableOut) error {
+	by, err := d.addrsByLink()
+	if err != nil {
+		return err
+	}
+	addrRowsHeader(tw)
+	for _, l := range d.links {
+		for _, a := range by[l.Index] {
+			addrRow(tw, a, d.names)
+		}
+	}
+	return nil
+}
+
+func (d *dumpShow) routesJSON(j *jsonOut) error {
+	return d.routes(func(r *netlink.Route) error {
+		writeRoute(j, r, d.names)
+		j.maybeFlush()
+		return j.err()
+	})
+}
+
+func (d *dumpShow) routesRows(tw *tableOut) error {
+	routeRowsHeader(tw)
+	return d.routes(func(r *netlink.Route) error {
+		routeRow(tw, r, d.names)
+		return tw.err()
+	})
+}
+
+func (d *dumpShow) neighsJSON(j *jsonOut) error {
+	ns, err := d.neighs()
+	if err != nil {
+		return err
+	}
+	for _, n := range ns {
+		if showNeigh(n) {
+			writeNeigh(j, n, d.names)
+		}
+	}
+	return nil
+}
+
+func (d *dumpShow) neighsRows(tw *tableOut) error {
+	ns, err := d.neighs()
+	if err != nil {
+		return err
+	}
+	neighRowsHeader(tw)
+	for _, n := range ns {
+		if showNeigh(n) {
+			neighRow(tw, n, d.names)
+		}
+	}
+	return nil
+}
+
+func (d *dumpShow) rulesJSON(j *jsonOut) error {
+	rs, err := d.rules()
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		writeRule(j, r)
+	}
+	return nil
+}
+
+func (d *dumpShow) rulesRows(tw *tableOut) error {
+	rs, err := d.rules()
+	if err != nil {
+		return err
+	}
+	ruleRowsHeader(tw)
+	for _, r := range rs {
+		ruleRow(tw, r)
+	}
+	return nil
+}
+
+func (d *dumpShow) fdbsJSON(j *jsonOut) error {
+	fs, err := d.fdbs()
+	if err != nil {
+		return err
+	}
+	for _, f := range fs {
+		writeFDB(j, f, d.names)
+	}
+	return nil
+}
+
+func (d *dumpShow) fdbsRows(tw *tableOut) error {
+	fs, err := d.fdbs()
+	if err != nil {
+		return err
+	}
+	fdbRowsHeader(tw)
+	for _, f := range fs {
+		fdbRow(tw, f, d.names)
+	}
+	return nil
 }

@@ -317,45 +317,61 @@ func ruleRow(t *tableOut, r *netlink.Rule) {
 // writeSnapshotRows writes one table of a snapshot.
 func writeSnapshotRows(t *tableOut, s *ipdb.Snapshot, table string) {
 	names := snapshotLinks(s)
-	switch table {
-	case "links":
-		linkRowsHeader(t)
-		for l := range s.Links() {
-			linkRow(t, l, names)
-		}
-	case "addrs":
-		addrRowsHeader(t)
-		for a := range s.Addrs() {
-			addrRow(t, a, names)
-		}
-	case "routes":
-		routeRowsHeader(t)
-		for r := range s.Routes() {
-			if showRoute(r) {
-				routeRow(t, r, names)
-			}
-		}
-	case "neigh":
-		neighRowsHeader(t)
-		for n := range s.Neighs() {
-			if showNeigh(n) {
-				neighRow(t, n, names)
-			}
-		}
-	case "fdb":
-		fdbRowsHeader(t)
-		for _, f := range s.FDBListed() {
-			fdbRow(t, f, names)
-		}
-	case "rules":
-		ruleRowsHeader(t)
-		for r := range s.Rules() {
-			if showRule(r) {
-				ruleRow(t, r)
-			}
-		}
+	if k := commandKindOfTable(table); k != nil {
+		k.snapshotRows(t, s, names)
 	}
 	t.endTable()
+}
+
+// Each kind's table of a snapshot as rows (rows of the command's kind
+// table, kinds.go).
+
+func snapshotLinkRows(t *tableOut, s *ipdb.Snapshot, names *linkNames) {
+	linkRowsHeader(t)
+	for l := range s.Links() {
+		linkRow(t, l, names)
+	}
+}
+
+func snapshotAddrRows(t *tableOut, s *ipdb.Snapshot, names *linkNames) {
+	addrRowsHeader(t)
+	for a := range s.Addrs() {
+		addrRow(t, a, names)
+	}
+}
+
+func snapshotRouteRows(t *tableOut, s *ipdb.Snapshot, names *linkNames) {
+	routeRowsHeader(t)
+	for r := range s.Routes() {
+		if showRoute(r) {
+			routeRow(t, r, names)
+		}
+	}
+}
+
+func snapshotNeighRows(t *tableOut, s *ipdb.Snapshot, names *linkNames) {
+	neighRowsHeader(t)
+	for n := range s.Neighs() {
+		if showNeigh(n) {
+			neighRow(t, n, names)
+		}
+	}
+}
+
+func snapshotFDBRows(t *tableOut, s *ipdb.Snapshot, names *linkNames) {
+	fdbRowsHeader(t)
+	for _, f := range s.FDBListed() {
+		fdbRow(t, f, names)
+	}
+}
+
+func snapshotRuleRows(t *tableOut, s *ipdb.Snapshot, _ *linkNames) {
+	ruleRowsHeader(t)
+	for r := range s.Rules() {
+		if showRule(r) {
+			ruleRow(t, r)
+		}
+	}
 }
 
 // ruleText is the rule as `ip rule` prints it (print_rule), without the

@@ -2,15 +2,15 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ipdb-go/ipdb/internal/nstest"
+	"github.com/ipdb-go/ipdb/internal/oracle"
 	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/netlink"
 )
 
 // TestCountsAreWhatIproute2Lists: the example's counts of links,
@@ -28,24 +28,17 @@ func TestCountsAreWhatIproute2Lists(t *testing.T) {
 			"neigh add 192.0.2.7 lladdr 02:00:00:00:00:07 dev br0",
 			"neigh add proxy 192.0.2.9 dev br0",
 		)
-		count := func(args ...string) int {
-			var v []json.RawMessage
-			ns.IPJSON(&v, args...)
-			return len(v)
-		}
-		iproute2 := func() string {
-			b, err := exec.Command("bridge", "-n", ns.Name, "-j", "fdb", "show").Output()
+		count := func(k netlink.Kind) int {
+			n, err := oracle.Count(ns, k)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var fdb []json.RawMessage
-			if err := json.Unmarshal(b, &fdb); err != nil {
-				t.Fatal(err)
-			}
+			return n
+		}
+		iproute2 := func() string {
 			return fmt.Sprintf("%d links, %d addresses, %d routes, %d neighbours, %d rules, %d FDB entries",
-				count("link", "show"), countAddrs(t, ns), countRoutes(t, ns),
-				count("neigh", "show", "nud", "all")+count("neigh", "show", "proxy"),
-				count("-4", "rule", "show")+count("-6", "rule", "show"), len(fdb))
+				count(netlink.KindLink), count(netlink.KindAddr), count(netlink.KindRoute),
+				count(netlink.KindNeigh), count(netlink.KindRule), count(netlink.KindFDB))
 		}
 		// The kernel adds multicast neighbours and FDB entries for a while
 		// after links come up: compare runs whose namespace did not change
@@ -72,29 +65,4 @@ func TestCountsAreWhatIproute2Lists(t *testing.T) {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
-}
-
-// countAddrs counts the addresses `ip -j addr show` lists.
-func countAddrs(t *testing.T, ns *nstest.NS) int {
-	var links []struct {
-		AddrInfo []json.RawMessage `json:"addr_info"`
-	}
-	ns.IPJSON(&links, "addr", "show")
-	n := 0
-	for _, l := range links {
-		n += len(l.AddrInfo)
-	}
-	return n
-}
-
-// countRoutes counts the routes `ip -j route show table all` lists for
-// IPv4 and IPv6.
-func countRoutes(t *testing.T, ns *nstest.NS) int {
-	n := 0
-	for _, fam := range []string{"-4", "-6"} {
-		var v []json.RawMessage
-		ns.IPJSON(&v, fam, "route", "show", "table", "all")
-		n += len(v)
-	}
-	return n
 }

@@ -3,10 +3,8 @@
 package oracle
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"sort"
 	"strings"
 
@@ -81,15 +79,12 @@ func CompareFDB(ns *nstest.NS, got []*netlink.FDB) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command("bridge", "-n", ns.Name, "-j", "fdb", "show")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := iproute2(ns, "bridge", "-j", "fdb", "show")
 	if err != nil {
-		return fmt.Errorf("bridge -j fdb show: %v: %s", err, strings.TrimSpace(stderr.String()))
+		return err
 	}
 	var entries []map[string]any
-	if err := neighUnmarshal(string(out), &entries); err != nil {
+	if err := neighUnmarshal(out, &entries); err != nil {
 		return fmt.Errorf("bridge -j fdb show: %v", err)
 	}
 	var want, lines []string

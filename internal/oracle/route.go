@@ -571,6 +571,22 @@ func routeLibLine(r *netlink.Route) string {
 	return b.String()
 }
 
+// RouteGetJSON returns ip's answer to `ip -j -n NS route get ARGS...`: the
+// one route object ip prints, decoded. When the kernel refuses the lookup
+// the error is ip's, with its "RTNETLINK answers: REASON" line; output
+// that is not an array of one object is an error too.
+func RouteGetJSON(ns *nstest.NS, args ...string) (map[string]any, error) {
+	out, err := ns.IPErr(append([]string{"-j", "route", "get"}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	var rs []map[string]any
+	if err := json.Unmarshal([]byte(out), &rs); err != nil || len(rs) != 1 {
+		return nil, fmt.Errorf("ip -j route get %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return rs[0], nil
+}
+
 // CompareRouteGet compares got, the library's RouteGet answer, with
 // `ip -j -n NS route get ARGS...` (for example "192.0.2.7", "from",
 // "192.0.2.1", "mark", "5"): destination, gateway, device, preferred
@@ -580,15 +596,10 @@ func CompareRouteGet(ns *nstest.NS, got *netlink.Route, args ...string) error {
 	if err != nil {
 		return err
 	}
-	out, err := ns.IPErr(append([]string{"-j", "route", "get"}, args...)...)
+	r, err := RouteGetJSON(ns, args...)
 	if err != nil {
 		return err
 	}
-	var rs []map[string]any
-	if err := json.Unmarshal([]byte(out), &rs); err != nil || len(rs) != 1 {
-		return fmt.Errorf("ip -j route get %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	r := rs[0]
 	v6 := got.Family == unix.AF_INET6
 	var want, have []string
 	add := func(k string, w, g any) {
