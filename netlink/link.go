@@ -7,7 +7,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"unicode"
 
 	nl "github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -568,9 +567,13 @@ func ValidLinkName(name string) error {
 	case name == "." || name == "..":
 		return invalidf("link name %q", name)
 	}
-	for _, r := range name {
-		if r == '/' || r == ':' || r == 0 || unicode.IsSpace(r) {
-			return invalidf("link name %q contains %q", name, r)
+	for i := 0; i < len(name); i++ {
+		// The kernel tests bytes with its own isspace (lib/ctype.c):
+		// 9-13, space and 0xA0 (Latin-1 no-break space), so "x\u00a0"
+		// (bytes c2 a0) is refused and "x\u2000" accepted.
+		switch c := name[i]; {
+		case c == '/' || c == ':' || c == 0 || c == ' ' || c >= '\t' && c <= '\r' || c == 0xa0:
+			return invalidf("link name %q contains byte %#x", name, c)
 		}
 	}
 	return nil
@@ -585,9 +588,13 @@ func validLinkLookupName(name string) error {
 	if len(name) >= linkAltNameSize {
 		return invalidf("link name %q longer than %d bytes", name, linkAltNameSize-1)
 	}
-	for _, r := range name {
-		if r == '/' || r == ':' || r == 0 || unicode.IsSpace(r) {
-			return invalidf("link name %q contains %q", name, r)
+	for i := 0; i < len(name); i++ {
+		// The kernel tests bytes with its own isspace (lib/ctype.c):
+		// 9-13, space and 0xA0 (Latin-1 no-break space), so "x\u00a0"
+		// (bytes c2 a0) is refused and "x\u2000" accepted.
+		switch c := name[i]; {
+		case c == '/' || c == ':' || c == 0 || c == ' ' || c >= '\t' && c <= '\r' || c == 0xa0:
+			return invalidf("link name %q contains byte %#x", name, c)
 		}
 	}
 	return nil
