@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/ipdb-go/ipdb/netlink"
-	"golang.org/x/sys/unix"
 )
 
 // applyLoop performs the initial sync, then applies queued notifications,
@@ -36,7 +35,7 @@ func (db *DB) applyLoop(ctx context.Context) {
 		if !ok {
 			return
 		}
-		var fx effects
+		var fx rereads
 		fx.now = jobs
 		for _, b := range batches {
 			db.applyBatch(b, &fx)
@@ -86,7 +85,7 @@ func (db *DB) applyQueued() bool {
 	if len(batches) == 0 {
 		return true
 	}
-	var fx effects
+	var fx rereads
 	for _, b := range batches {
 		db.applyBatch(b, &fx)
 	}
@@ -118,35 +117,23 @@ func (db *DB) waitQuiet(ctx context.Context) {
 
 // applyBatch applies one batch of notifications in one write transaction
 // and adds the reconciles they call for to fx.
-func (db *DB) applyBatch(batch []netlink.Update, fx *effects) {
+func (db *DB) applyBatch(batch []netlink.Update, fx *rereads) {
 	w := db.newWriter()
 	var changes []Change
-	var v6 []netlink.Update
-	var remotes []*netlink.FDB
 	for _, u := range batch {
 		changes = db.applyUpdate(w, u, changes, fx)
-		if r, ok := u.Object.(*netlink.Route); ok && r.Family == unix.AF_INET6 {
-			v6 = append(v6, u)
-		}
-		if f, ok := u.Object.(*netlink.FDB); ok && !u.Deleted() && fdbRemote(f) {
-			remotes = append(remotes, f)
-		}
 	}
 	db.events.Add(uint64(len(batch)))
 	db.batches.Add(1)
 	db.commit(w, changes)
-	if len(v6) > 0 {
-		ipv6Siblings(db.mem.Txn(false), v6, fx)
-	}
-	if len(remotes) > 0 {
-		fdbSiblings(db.mem.Txn(false), remotes, fx)
-	}
+	db.committed(batch, fx)
 }
 
-// applyUpdate applies one notification inside w.
-func (db *DB) applyUpdate(w *writer, u netlink.Update, changes []Change, fx *effects) []Change {
+// applyUpdate applies one notification inside w, with its kind's
+// unannounced effects (effects.go).
+func (db *DB) applyUpdate(w *writer, u netlink.Update, changes []Change, fx *rereads) []Change {
 	sp := defOf(u.Object.Kind())
-	if sp == nil || !db.opts.keepKind(sp.kind) && sp.kind != netlink.KindLink {
+	if sp == nil || !db.opts.keeps(sp) {
 		return changes
 	}
 	key := sp.key(u.Object)
@@ -154,34 +141,22 @@ func (db *DB) applyUpdate(w *writer, u netlink.Update, changes []Change, fx *eff
 		return changes
 	}
 	old, _ := w.lookup(sp, key)
-	silentEffects(u, old, fx)
-	if r, ok := old.(*netlink.Route); ok && u.Deleted() && r.Family == unix.AF_INET6 && len(r.Multipath) > 0 {
-		// An IPv6 hop removed from a multipath route: re-read the route.
-		ipv6Reread(r, fx)
-	}
-	if l, ok := u.Object.(*netlink.Link); ok && l.Family == unix.AF_BRIDGE {
-		// Bridge port state, not a link; its RTM_DELLINK means the port
-		// left the bridge, not that the link is gone.
+	c := causeOf(u, old)
+	sp.changed(c, fx)
+	if sp.notObject != nil && sp.notObject(u.Object) {
 		return changes
 	}
-	if u.Deleted() {
+	if c.deleted {
 		if old != nil {
 			_ = w.remove(sp, old)
 			changes = append(changes, Change{Kind: sp.kind, Op: OpDelete, Old: old})
 		}
-		if sp.kind == netlink.KindLink {
-			changes = deleteByIfindex(w, linkIndex(u.Object), changes, fx)
-		}
-		return changes
+		return sp.inTxn(w, c, changes, fx)
 	}
 	if !sp.keep(&db.opts, u.Object) {
 		return changes
 	}
-	// A replace removes the route it replaced even when the new one is
-	// already here (a re-read found it before its notification came): the
-	// kernel announces only replaces it made (fib_table_insert is silent
-	// when an identical route is already first in its slot).
-	changes = replaceSiblings(w, sp, u, changes, fx)
+	changes = sp.inTxn(w, c, changes, fx)
 	if old != nil && sp.equal(old, u.Object) {
 		return changes
 	}

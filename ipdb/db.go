@@ -16,9 +16,9 @@ import (
 type DB struct {
 	opts   options
 	mem    *memdb.MemDB
-	ids    [len(kindDefs)]*idIndexer // primary indexes, primed by the writer
-	listen *netlink.Conn             // multicast notifications
-	cmd    *netlink.Conn             // dumps: initial sync, resyncs, reconciles
+	ids    []*idIndexer  // primary indexes by kind, primed by the writer
+	listen *netlink.Conn // multicast notifications
+	cmd    *netlink.Conn // dumps: initial sync, resyncs, reconciles
 	log    *changeLog
 	synced chan struct{}
 

@@ -119,6 +119,3 @@ func (q *updateQueue) wait(ctx context.Context, tick <-chan time.Time) (batches 
 		}
 	}
 }
-
-// refreshJobs re-read the tables the kernel changes without telling.
-var refreshJobs = []reconcileJob{{kind: netlink.KindLink}, {kind: netlink.KindNeigh}, {kind: netlink.KindFDB}}

@@ -16,7 +16,7 @@ func (db *DB) fullSync(ctx context.Context, initial bool) error {
 	w := db.newWriter()
 	var changes []Change
 	for _, sp := range kindDefs {
-		if sp == nil || !db.opts.keepKind(sp.kind) && sp.kind != netlink.KindLink {
+		if sp == nil || !db.opts.keeps(sp) {
 			continue
 		}
 		var err error
