@@ -21,7 +21,9 @@ var addrDef = kindDef{
 		a := o.(*netlink.Addr)
 		return (s.family == 0 || a.Family == s.family) && (s.ifindex == 0 || uint32(a.Index) == s.ifindex)
 	},
-	equal:   func(a, b netlink.Object) bool { return addrEqual(a.(*netlink.Addr), b.(*netlink.Addr)) },
+	equal: func(a, b netlink.Object) bool { return addrEqual(a.(*netlink.Addr), b.(*netlink.Addr)) },
+	// An address's valid and preferred lifetimes (netlink.Addr.SetDeadlines).
+	stamp:   func(o netlink.Object, now func() time.Time) { o.(*netlink.Addr).SetDeadlines(now()) },
 	groups:  kindGroups{v4: netlink.GroupIPv4Addr, v6: netlink.GroupIPv6Addr},
 	effects: kindEffects{onChange: addrChanged},
 }

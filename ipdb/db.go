@@ -181,9 +181,16 @@ func (db *DB) Stats() Stats {
 		}
 		return n
 	}
+	objs := make(map[netlink.Kind]int, len(kindDefs))
+	for _, d := range kindDefs {
+		if d != nil {
+			objs[d.kind] = count(d.table)
+		}
+	}
 	return Stats{
-		Links: count(linkDef.table), Addrs: count(addrDef.table), Routes: count(routeDef.table),
-		Neighs: count(neighDef.table), Rules: count(ruleDef.table), FDB: count(fdbDef.table),
+		Objects: objs,
+		Links:   objs[netlink.KindLink], Addrs: objs[netlink.KindAddr], Routes: objs[netlink.KindRoute],
+		Neighs: objs[netlink.KindNeigh], Rules: objs[netlink.KindRule], FDB: objs[netlink.KindFDB],
 		Revision: db.rev.Load(), Events: db.events.Load(), Batches: db.batches.Load(),
 		Resyncs: db.resyncs.Load(), Reconciles: db.reconciles.Load(),
 		Overflows: db.overflows.Load(), DecodeErrors: db.decodeErrors.Load(),

@@ -2,6 +2,7 @@ package ipdb
 
 import (
 	"context"
+	"time"
 
 	"github.com/hashicorp/go-memdb"
 	"github.com/ipdb-go/ipdb/netlink"
@@ -45,6 +46,12 @@ type kindDef struct {
 	// It is the one definition of equality: Equal, the applier and the
 	// sweep all use it.
 	equal func(a, b netlink.Object) bool
+	// stamp, for a kind whose objects count time down, turns the
+	// remaining times the kernel sent into deadlines at now(), the time
+	// the message was read, calling now only for an object that counts
+	// something down (a dump of a full routing table reads the clock only
+	// for expiring routes). nil: nothing counts down.
+	stamp func(o netlink.Object, now func() time.Time)
 	// indexes are secondary indexes besides "id".
 	indexes map[string]*memdb.IndexSchema
 	// groups are the multicast groups that announce this kind.

@@ -183,7 +183,11 @@ func (o *options) groupsOf(d *kindDef) netlink.Groups {
 
 // Stats are the database's counters.
 type Stats struct {
-	// Objects per table: links, addrs, routes, neighs (ARP and NDP
+	// Objects counts the objects of every kind, by kind: one entry for
+	// each kind the database knows (netlink.Kinds), 0 for a kind it does
+	// not keep (WithKinds).
+	Objects map[netlink.Kind]int
+	// The same counts, by name: links, addrs, routes, neighs (ARP and NDP
 	// entries, as `ip neigh show nud all` and `ip neigh show proxy` list
 	// them), rules (IPv4 and IPv6, as `ip rule` lists them) and fdb
 	// (forwarding database entries, as `bridge fdb show` lists them).

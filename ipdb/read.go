@@ -24,8 +24,11 @@ func (db *DB) readLoop(ctx context.Context) {
 		})
 		if len(batch) > 0 {
 			received := time.Now()
+			at := func() time.Time { return received }
 			for _, u := range batch {
-				stampDeadlines(u.Object, received)
+				if d := defOf(u.Object.Kind()); d != nil && d.stamp != nil {
+					d.stamp(u.Object, at)
+				}
 			}
 		}
 		if len(batch) > 0 && !db.queue.push(batch) {
@@ -58,31 +61,4 @@ func (db *DB) readLoop(ctx context.Context) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-}
-
-// stampDeadlines turns the remaining lifetimes of an address and the
-// remaining time of an expiring route, as the kernel sent them, into
-// deadlines (netlink.Addr.SetDeadlines, netlink.RouteExtra.SetDeadline),
-// at the time the message was read.
-func stampDeadlines(o netlink.Object, received time.Time) {
-	switch o := o.(type) {
-	case *netlink.Addr:
-		o.SetDeadlines(received)
-	case *netlink.Route:
-		if o.Extra != nil && o.Extra.CacheInfo.Expires != 0 {
-			o.Extra.SetDeadline(received)
-		}
-	}
-}
-
-// hasDeadline reports whether o counts anything down (an address, an
-// expiring route), so that a dump reads the clock only for those.
-func hasDeadline(o netlink.Object) bool {
-	switch o := o.(type) {
-	case *netlink.Addr:
-		return true
-	case *netlink.Route:
-		return o.Extra != nil && o.Extra.CacheInfo.Expires != 0
-	}
-	return false
 }

@@ -34,7 +34,13 @@ var routeDef = kindDef{
 		return (s.family == 0 || r.Family == s.family) && (s.table == 0 || r.Table == s.table) &&
 			(s.ifindex == 0 || routeUsesLink(r, s.ifindex))
 	},
-	equal:  func(a, b netlink.Object) bool { return routeEqual(a.(*netlink.Route), b.(*netlink.Route)) },
+	equal: func(a, b netlink.Object) bool { return routeEqual(a.(*netlink.Route), b.(*netlink.Route)) },
+	// An expiring route's remaining time (netlink.RouteExtra.SetDeadline).
+	stamp: func(o netlink.Object, now func() time.Time) {
+		if x := o.(*netlink.Route).Extra; x != nil && x.CacheInfo.Expires != 0 {
+			x.SetDeadline(now())
+		}
+	},
 	groups: kindGroups{v4: netlink.GroupIPv4Route, v6: netlink.GroupIPv6Route},
 	// Address removals drop routes silently.
 	follows: []netlink.Kind{netlink.KindAddr},

@@ -88,8 +88,8 @@ func (db *DB) streamChunks(ctx context.Context, sp *kindDef, s scope, in func(ne
 			if in != nil && !in(o) || !sp.keep(&db.opts, o) {
 				return nil
 			}
-			if hasDeadline(o) {
-				stampDeadlines(o, time.Now())
+			if sp.stamp != nil {
+				sp.stamp(o, time.Now)
 			}
 			if chunk = append(chunk, o); len(chunk) == chunkLen {
 				err := send(chunk)
