@@ -54,16 +54,8 @@ func compareAll(ns *nstest.NS, s *ipdb.Snapshot) error {
 // fails with the last difference.
 func settle(t *testing.T, ns *nstest.NS, db *ipdb.DB, step string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		err := compareAll(ns, db.Snapshot())
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s the database differs from ip -j:\n%v\nstats %+v", step, err, db.Stats())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := nstest.Eventually(15*time.Second, func() error { return compareAll(ns, db.Snapshot()) }); err != nil {
+		t.Fatalf("after %s the database differs from ip -j:\n%v\nstats %+v", step, err, db.Stats())
 	}
 }
 
@@ -255,17 +247,14 @@ func TestSnapshotIsolation(t *testing.T) {
 		}
 		lines = append(lines, "link add br7 type bridge", "link set v0 mtu 1280")
 		ns.Batch(lines...)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		for {
+		if err := nstest.Eventually(5*time.Second, func() error {
 			v0, _ := db.Snapshot().LinkByName("v0")
 			if db.Stats().Routes >= len(routes)+500 && v0 != nil && v0.MTU == 1280 {
-				break
+				return nil
 			}
-			if ctx.Err() != nil {
-				t.Fatalf("changes never arrived: %+v", db.Stats())
-			}
-			time.Sleep(10 * time.Millisecond)
+			return fmt.Errorf("changes never arrived: %+v", db.Stats())
+		}); err != nil {
+			t.Fatal(err)
 		}
 		if got := slices.Collect(before.Routes()); len(got) != len(routes) {
 			t.Fatalf("old snapshot changed: %d routes, had %d", len(got), len(routes))
