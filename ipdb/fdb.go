@@ -108,6 +108,7 @@ var fdbDef = kindDef{
 		})
 	},
 	inScope: func(o netlink.Object, s scope) bool { return fdbInScope(o.(*netlink.FDB), s) },
+	stored:  func(o, old netlink.Object) { fdbStored(o.(*netlink.FDB), old) },
 	equal: func(a, b netlink.Object) bool {
 		// Ages, and the reachable or stale state the kernel derives from
 		// them, are not a change of the entry.

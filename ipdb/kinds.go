@@ -52,6 +52,10 @@ type kindDef struct {
 	// something down (a dump of a full routing table reads the clock only
 	// for expiring routes). nil: nothing counts down.
 	stamp func(o netlink.Object, now func() time.Time)
+	// stored, if set, is told that o is about to be stored over old
+	// (nil if none), for what the database keeps beside the table (an
+	// FDB entry's birth, fdbStored).
+	stored func(o, old netlink.Object)
 	// indexes are secondary indexes besides "id".
 	indexes map[string]*memdb.IndexSchema
 	// groups are the multicast groups that announce this kind.

@@ -51,9 +51,9 @@ func (w *writer) lookup(sp *kindDef, key []byte) (netlink.Object, error) {
 
 // put inserts or replaces o, whose key is key.
 func (w *writer) put(sp *kindDef, o netlink.Object, key []byte) error {
-	if f, ok := o.(*netlink.FDB); ok {
+	if sp.stored != nil {
 		old, _ := w.lookup(sp, key)
-		fdbStored(f, old)
+		sp.stored(o, old)
 	}
 	w.markDirty(sp, key)
 	w.ids[sp.kind].prime(o, key)
