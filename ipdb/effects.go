@@ -34,8 +34,10 @@ type kindEffects struct {
 	inTxn func(w *writer, d *kindDef, c cause, changes []Change, fx *rereads) []Change
 	// afterCommit checks, on the committed state after the batch, what
 	// the notification u may have changed silently (what only the whole
-	// batch shows).
-	afterCommit func(state *memdb.Txn, d *kindDef, u netlink.Update, fx *rereads)
+	// batch shows), for the notifications checkAfterCommit selects: the
+	// committed state is read only for a batch that has one.
+	afterCommit      func(state *memdb.Txn, d *kindDef, u netlink.Update, fx *rereads)
+	checkAfterCommit func(u netlink.Update) bool
 	// refresh re-reads the whole kind every WithRefresh interval: the
 	// kernel changes some of its objects with no notification at all.
 	refresh bool
@@ -340,9 +342,6 @@ func routeReplaced(w *writer, d *kindDef, c cause, changes []Change, fx *rereads
 // an event alone does not say what the route now is.
 func ipv6Siblings(state *memdb.Txn, d *kindDef, u netlink.Update, fx *rereads) {
 	r := u.Object.(*netlink.Route)
-	if r.Family != unix.AF_INET6 {
-		return
-	}
 	if len(r.Multipath) > 0 || u.Flags&unix.NLM_F_APPEND != 0 {
 		ipv6Reread(r, fx)
 		return
@@ -360,6 +359,9 @@ func ipv6Siblings(state *memdb.Txn, d *kindDef, u netlink.Update, fx *rereads) {
 		}
 	}
 }
+
+// isIPv6Route selects the notifications ipv6Siblings checks.
+func isIPv6Route(u netlink.Update) bool { return u.Object.(*netlink.Route).Family == unix.AF_INET6 }
 
 // ipv6Reread re-reads every route with r's identity.
 func ipv6Reread(r *netlink.Route, fx *rereads) {
@@ -390,9 +392,6 @@ func ruleChanged(c cause, fx *rereads) {
 // announced, the whole entry is read again.
 func fdbSiblings(state *memdb.Txn, d *kindDef, u netlink.Update, fx *rereads) {
 	f := u.Object.(*netlink.FDB)
-	if u.Deleted() || !fdbRemote(f) {
-		return
-	}
 	prefix := fdbKeyPrefix(nil, f)
 	it, err := state.Get(d.table, "id_prefix", prefix)
 	if err != nil {
@@ -407,6 +406,10 @@ func fdbSiblings(state *memdb.Txn, d *kindDef, u netlink.Update, fx *rereads) {
 			s: scope{ifindex: uint32(f.Index)}, keyPrefix: string(prefix)})
 	}
 }
+
+// isRemoteAdded selects the notifications fdbSiblings checks: a vxlan
+// entry's remote added or changed.
+func isRemoteAdded(u netlink.Update) bool { return !u.Deleted() && fdbRemote(u.Object.(*netlink.FDB)) }
 
 // The hooks: the apply path reaches the effects only through these.
 
@@ -434,7 +437,7 @@ func (db *DB) committed(batch []netlink.Update, fx *rereads) {
 			continue
 		}
 		for _, u := range batch {
-			if u.Object.Kind() != d.kind {
+			if u.Object.Kind() != d.kind || !d.effects.checkAfterCommit(u) {
 				continue
 			}
 			if state == nil {

@@ -118,7 +118,7 @@ var fdbDef = kindDef{
 	groups: kindGroups{any: netlink.GroupNeigh},
 	// The multicast addresses a device joins, its "self permanent"
 	// entries, are never announced.
-	effects: kindEffects{afterCommit: fdbSiblings, refresh: true},
+	effects: kindEffects{afterCommit: fdbSiblings, checkAfterCommit: isRemoteAdded, refresh: true},
 }
 
 // fdbInScope reports whether f is among the entries an FDB dump limited to

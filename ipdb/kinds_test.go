@@ -36,6 +36,9 @@ func TestKindTableComplete(t *testing.T) {
 				t.Errorf("ipdb kindDefs: the row of %s has no %s", k, field)
 			}
 		}
+		if (d.effects.afterCommit == nil) != (d.effects.checkAfterCommit == nil) {
+			t.Errorf("the row of %s has afterCommit without checkAfterCommit or the reverse", k)
+		}
 		if other, dup := tables[d.table]; dup {
 			t.Errorf("kinds %s and %s share table %q", other, k, d.table)
 		}

@@ -44,7 +44,7 @@ var routeDef = kindDef{
 	groups: kindGroups{v4: netlink.GroupIPv4Route, v6: netlink.GroupIPv6Route},
 	// Address removals drop routes silently.
 	follows: []netlink.Kind{netlink.KindAddr},
-	effects: kindEffects{onChange: routeChanged, inTxn: routeReplaced, afterCommit: ipv6Siblings},
+	effects: kindEffects{onChange: routeChanged, inTxn: routeReplaced, afterCommit: ipv6Siblings, checkAfterCommit: isIPv6Route},
 }
 
 // routeKeyPrefix appends the leading part of a route key: family, table,
