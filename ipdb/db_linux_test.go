@@ -54,16 +54,8 @@ func compareAll(ns *nstest.NS, s *ipdb.Snapshot) error {
 // fails with the last difference.
 func settle(t *testing.T, ns *nstest.NS, db *ipdb.DB, step string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		err := compareAll(ns, db.Snapshot())
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s the database differs from ip -j:\n%v\nstats %+v", step, err, db.Stats())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := nstest.Eventually(15*time.Second, func() error { return compareAll(ns, db.Snapshot()) }); err != nil {
+		t.Fatalf("after %s the database differs from ip -j:\n%v\nstats %+v", step, err, db.Stats())
 	}
 }
 
@@ -255,17 +247,14 @@ func TestSnapshotIsolation(t *testing.T) {
 		}
 		lines = append(lines, "link add br7 type bridge", "link set v0 mtu 1280")
 		ns.Batch(lines...)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		for {
+		if err := nstest.Eventually(5*time.Second, func() error {
 			v0, _ := db.Snapshot().LinkByName("v0")
 			if db.Stats().Routes >= len(routes)+500 && v0 != nil && v0.MTU == 1280 {
-				break
+				return nil
 			}
-			if ctx.Err() != nil {
-				t.Fatalf("changes never arrived: %+v", db.Stats())
-			}
-			time.Sleep(10 * time.Millisecond)
+			return fmt.Errorf("changes never arrived: %+v", db.Stats())
+		}); err != nil {
+			t.Fatal(err)
 		}
 		if got := slices.Collect(before.Routes()); len(got) != len(routes) {
 			t.Fatalf("old snapshot changed: %d routes, had %d", len(got), len(routes))
@@ -385,9 +374,13 @@ func TestFilters(t *testing.T) {
 		ns.IP("route", "add", "198.51.100.0/24", "via", "192.0.2.3")
 		ns.IP("route", "add", "203.0.113.0/24", "via", "192.0.2.3", "table", "300")
 		ns.IP("rule", "add", "from", "192.0.2.0/24", "table", "300")
-		deadline := time.Now().Add(5 * time.Second)
-		for db.Stats().Routes != 2 && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
+		if err := nstest.Eventually(5*time.Second, func() error {
+			if n := db.Stats().Routes; n != 2 {
+				return fmt.Errorf("%d routes kept, want 2", n)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
 		}
 		s := db.Snapshot()
 		for r := range s.Routes() {
@@ -400,8 +393,35 @@ func TestFilters(t *testing.T) {
 				t.Errorf("filtered out address kept: %v", a)
 			}
 		}
-		if st := db.Stats(); st.Routes != 2 || st.Rules != 0 || st.Neighs != 0 {
+		st := db.Stats()
+		if st.Routes != 2 || st.Rules != 0 || st.Neighs != 0 {
 			t.Errorf("stats with filters: %+v", st)
+		}
+		// Counts per kind: every kind, the same as the named fields.
+		for _, k := range netlink.Kinds() {
+			if _, ok := st.Objects[k]; !ok {
+				t.Errorf("Stats.Objects has no count of %s", k)
+			}
+		}
+		byName := map[netlink.Kind]int{netlink.KindLink: st.Links, netlink.KindAddr: st.Addrs, netlink.KindRoute: st.Routes,
+			netlink.KindNeigh: st.Neighs, netlink.KindRule: st.Rules, netlink.KindFDB: st.FDB}
+		for k, n := range byName {
+			if st.Objects[k] != n {
+				t.Errorf("Stats.Objects[%s] = %d, the named field %d", k, st.Objects[k], n)
+			}
+		}
+		// All is every kind's Objects, in kind order.
+		var all, each []netlink.Object
+		for o := range s.All() {
+			all = append(all, o)
+		}
+		for _, k := range netlink.Kinds() {
+			for o := range s.Objects(k) {
+				each = append(each, o)
+			}
+		}
+		if !slices.Equal(all, each) {
+			t.Errorf("All: %d objects, the kinds' Objects %d (or another order)", len(all), len(each))
 		}
 		if _, err := ipdb.Open(context.Background(), ipdb.WithTables(0)); !errors.Is(err, ipdb.ErrInvalid) {
 			t.Errorf("WithTables(0): %v", err)

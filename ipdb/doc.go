@@ -57,56 +57,85 @@
 // taken from the queue before a re-read's dump are applied before it, the
 // rest after, and none is ever dropped without a resync.
 //
-// # What the kernel does not announce
+// # What the kernel does without telling
 //
 // The database also follows what the kernel changes without a
-// notification, and stays equal to `ip -j` output. All of it is decided in
-// one place, silentEffects (reconcile.go), which maps each notification
-// (and each change a re-read finds) to targeted re-reads; the list, with
-// the kernel function responsible and the live test that covers it
-// (TestSilentKernelChanges, TestDisableIPv6, TestDifferential):
-//   - a vxlan FDB entry's remote replaced in place by `bridge fdb replace`,
-//     announced as the new remote only (vxlan_fdb_replace; the entry is
-//     re-read when it has more than one remote);
-//   - link taken down or deleted: its IPv4 routes go (fib_sync_down_dev
-//     from fib_netdev_event), its IPv6 addresses and routes
-//     (addrconf_ifdown), its neighbours (neigh_ifdown) and FDB entries; routes through a
-//     link without carrier get or lose the linkdown flag
-//     (fib_sync_down_dev, fib_sync_up, rt6_sync_down_dev). The routes,
-//     addresses and neighbours of the link are re-read, now and after the
-//     kernel's deferred work; for a deleted link they are deleted inside
-//     the same transaction (IPv6 multipath routes that keep other hops are
-//     re-read);
-//   - an IPv4 address removed: routes using it as preferred source go
-//     (fib_sync_down_addr); if it was the link's last IPv4 address, every
-//     IPv4 route through the link and its ARP entries go too
+// notification, and stays equal to `ip -j` output. Every such effect is
+// one function in effects.go, documented there with the kernel function
+// responsible, and hangs on the kind whose change causes it through that
+// kind's row of the kind table (kindDef.effects): re-reads a change calls
+// for (onChange, run for every notification and for every change a
+// re-read or resync finds), changes made inside the notification's own
+// write transaction (inTxn), checks on the committed state after a batch
+// (afterCommit), and the periodic refresh (refresh). The live tests that
+// cover them are TestSilentKernelChanges, TestDisableIPv6,
+// TestFDBFollowsLinkChanges and TestDifferential. The effects:
+//   - linkChanged: a link taken down or losing carrier drops its IPv4
+//     routes (fib_sync_down_dev from fib_netdev_event), its IPv6
+//     addresses and routes (addrconf_ifdown), its neighbours
+//     (neigh_ifdown) and FDB entries, and flags or unflags routes
+//     linkdown (fib_sync_down_dev, fib_sync_up, rt6_sync_down_dev): the
+//     routes, addresses, neighbours and FDB entries of the link are
+//     re-read, now and after the kernel's deferred work. A link appearing,
+//     going or renamed flips the detached flag of rules naming it
+//     (fib_rules_event: attach_rules, detach_rules): those rules are
+//     re-read. A bridge port joining, changing or leaving changes its
+//     bridge, and attributes settle just after a link event (a veth's
+//     peer index, a bridge's offload limits, a tun/tap's persist flag,
+//     the device address lists shown as "self permanent" FDB entries):
+//     the link, its masters, its peer and its FDB entries are re-read
+//     shortly after;
+//   - linkDeleted: a deleted link takes its addresses, neighbours, FDB
+//     entries (its bridge table's too) and routes with it
+//     (unregister_netdevice); they are deleted in the same transaction,
+//     and IPv6 multipath routes that keep other hops are re-read;
+//   - addrChanged: removing an IPv4 address removes the routes using it as
+//     preferred source (fib_sync_down_addr); removing the link's last one
+//     removes every IPv4 route through the link and its ARP entries
 //     (fib_del_ifaddr -> fib_disable_ip: fib_sync_down_dev, arp_ifdown);
+//     IPv6 addresses join multicast groups shown as FDB entries;
+//   - routeChanged, ipv6Siblings: IPv6 multipath routes are announced hop
+//     by hop (fib6_add_rt2 siblings, fib6_del): the route is re-read;
+//   - routeReplaced: `ip route replace` announces only the new route
+//     (fib_table_insert, fib6_add_rt2): the one it replaced is removed,
+//     or the candidates re-read;
+//   - ruleChanged: a goto rule is flagged unresolved while no rule has its
+//     target priority, and the flag flips without a notification when
+//     such a rule comes or goes (fib_nl_newrule, fib_nl_delrule): the
+//     rules are re-read, only if some rule jumps there;
+//   - fdbSiblings: `bridge fdb replace` of a vxlan entry replaces its
+//     first remote in place and announces only the new one
+//     (vxlan_fdb_replace): the entry is re-read when it has more remotes;
 //   - an MTU below 1280 or disable_ipv6 tears IPv6 down on the link
 //     (addrconf_notify NETDEV_CHANGEMTU, addrconf_disable_ipv6 ->
-//     addrconf_ifdown): addresses and routes go, announced; the
-//     link re-read that follows an MTU change catches the rest;
-//   - IPv6 multipath routes announced hop by hop (fib6_add_rt2 siblings,
-//     fib6_del): the route is re-read;
-//   - a goto rule is flagged unresolved while no rule has its target
-//     priority, and a rule naming a missing iif or oif is flagged
-//     detached; both flags flip without a notification when the target
-//     rule or the link comes, goes or is renamed (fib_nl_newrule,
-//     fib_nl_delrule, fib_rules_event: attach_rules, detach_rules): the
-//     rules are re-read, only if some rule refers to it;
-//   - attributes that settle just after a link event: a veth's peer index,
-//     a bridge's offload limits, a tun/tap's persist flag, the device
-//     address lists shown as "self permanent" FDB entries (links and
-//     forwarding entries are re-read shortly after);
-//   - a link's alias and the multicast neighbour entries the kernel creates
-//     for its own MLD and IGMP reports, and the multicast addresses it
-//     joins (shown as "self permanent" FDB entries), which are never
-//     announced: links, neighbours and FDB entries are re-read every
-//     WithRefresh interval (2 s).
+//     addrconf_ifdown): addresses and routes go, announced; the link
+//     re-read that follows an MTU change (linkChanged) catches the rest;
+//   - refresh: a link's alias and the multicast neighbour entries the
+//     kernel creates for its own MLD and IGMP reports, and the multicast
+//     addresses it joins (shown as "self permanent" FDB entries), are
+//     never announced: links, neighbours and FDB entries are re-read
+//     every WithRefresh interval (2 s).
+//
+// A new kind with effects of its own (deleting a nexthop object removes
+// the routes that use it and shrinks the groups that contain it, with no
+// route notification) is one more function in effects.go and a field in
+// that kind's row.
 //
 // Attributes the kernel changes continuously (counters, bridge and
 // bridge-port timers: netlink.Link.Stable; address lifetimes, kept as
 // deadlines: netlink.Addr.Remaining) are never a change, never start a
 // re-read and never a conflict in package txn.
+//
+// # Kinds
+//
+// Each object kind (netlink.Kinds) has one file here, link.go, addr.go,
+// route.go, neigh.go, rule.go and fdb.go, holding its row of the kind
+// table (kindDef in kinds.go): its table, key, equality, Open filter,
+// dump and its scope, secondary indexes, multicast groups, and its
+// unannounced effects. Everything generic goes through the table: the
+// schema, the groups Open joins, the first sync and every resync, the
+// periodic refresh, Snapshot.Objects and Snapshot.All, Stats.Objects.
+// A kind without a row fails TestKindTableComplete.
 //
 // # Keys and indexes
 //

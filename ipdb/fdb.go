@@ -11,7 +11,6 @@ import (
 	"sync"
 	"weak"
 
-	"github.com/hashicorp/go-memdb"
 	"github.com/ipdb-go/ipdb/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -108,11 +107,18 @@ var fdbDef = kindDef{
 			return fn(f)
 		})
 	},
+	inScope: func(o netlink.Object, s scope) bool { return fdbInScope(o.(*netlink.FDB), s) },
+	stored:  func(o, old netlink.Object) { fdbStored(o.(*netlink.FDB), old) },
 	equal: func(a, b netlink.Object) bool {
 		// Ages, and the reachable or stale state the kernel derives from
 		// them, are not a change of the entry.
 		return reflect.DeepEqual(a.(*netlink.FDB).Stable(), b.(*netlink.FDB).Stable())
 	},
+	// Neighbours and FDB entries share a group.
+	groups: kindGroups{any: netlink.GroupNeigh},
+	// The multicast addresses a device joins, its "self permanent"
+	// entries, are never announced.
+	effects: kindEffects{afterCommit: fdbSiblings, checkAfterCommit: isRemoteAdded, refresh: true},
 }
 
 // fdbInScope reports whether f is among the entries an FDB dump limited to
@@ -121,60 +127,10 @@ func fdbInScope(f *netlink.FDB, s scope) bool {
 	return s.ifindex == 0 || uint32(f.Index) == s.ifindex
 }
 
-// fdbJob re-reads the FDB entries of link ifindex (as port or device).
-func fdbJob(ifindex int) reconcileJob {
-	return reconcileJob{kind: netlink.KindFDB, s: scope{ifindex: uint32(ifindex)}}
-}
-
 // fdbRemote reports whether f is one remote of a vxlan entry, whose
 // siblings the kernel may have changed silently (see fdbSiblings).
 func fdbRemote(f *netlink.FDB) bool {
 	return !fdbMasterEntry(f) && (f.Dst.IsValid() || f.Via != 0 || f.Port != 0 || f.VNI != 0)
-}
-
-// fdbSiblings adds re-reads of vxlan entries whose remotes may have
-// changed without a notification, checked on the committed state after a
-// batch: `bridge fdb replace` of a vxlan entry replaces its first remote
-// in place (vxlan_fdb_replace in drivers/net/vxlan/vxlan_core.c) and
-// announces only the new remote, so when an entry has another remote than
-// the one just announced, the whole entry is read again.
-func fdbSiblings(state *memdb.Txn, added []*netlink.FDB, fx *effects) {
-	for _, f := range added {
-		prefix := fdbKeyPrefix(nil, f)
-		it, err := state.Get(fdbDef.table, "id_prefix", prefix)
-		if err != nil {
-			continue
-		}
-		n := 0
-		for raw := it.Next(); raw != nil; raw = it.Next() {
-			n++
-		}
-		if n > 1 {
-			fx.now = append(fx.now, reconcileJob{kind: netlink.KindFDB,
-				s: scope{ifindex: uint32(f.Index)}, keyPrefix: string(prefix)})
-		}
-	}
-}
-
-// deleteFDBOf removes, inside w, the FDB entries a deleted link takes with
-// it: those on it (as port or device) and those of its table if it was a
-// bridge.
-func deleteFDBOf(w *writer, ifindex uint32, changes []Change) []Change {
-	it, err := w.txn.Get(fdbDef.table, "id")
-	if err != nil {
-		return changes
-	}
-	var gone []netlink.Object
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		if f := raw.(*netlink.FDB); uint32(f.Index) == ifindex || uint32(f.Master) == ifindex {
-			gone = append(gone, f)
-		}
-	}
-	for _, o := range gone {
-		_ = w.remove(&fdbDef, o)
-		changes = append(changes, Change{Kind: netlink.KindFDB, Op: OpDelete, Old: o})
-	}
-	return changes
 }
 
 // FDB iterates the forwarding database entries (`bridge fdb show`):

@@ -118,8 +118,7 @@ func TestFDBIsItsOwnKind(t *testing.T) {
 		// after links come up: compare until both sides agree.
 		var st ipdb.Stats
 		var neighs, proxies []json.RawMessage
-		deadline := time.Now().Add(15 * time.Second)
-		for {
+		err := nstest.Eventually(15*time.Second, func() error {
 			var rules4, rules6, fdb []json.RawMessage
 			neighs, proxies = nil, nil
 			ns.IPJSON(&neighs, "neigh", "show", "nud", "all")
@@ -128,26 +127,26 @@ func TestFDBIsItsOwnKind(t *testing.T) {
 			ns.IPJSON(&rules6, "-6", "rule", "show")
 			out, err := execBridge(ns, "-j", "fdb", "show")
 			if err != nil {
-				t.Fatal(err)
+				return err
 			}
 			if err := json.Unmarshal([]byte(out), &fdb); err != nil {
-				t.Fatal(err)
+				return err
 			}
 			st = db.Stats()
 			if st.Neighs == len(neighs)+len(proxies) && st.FDB == len(fdb) && st.Rules == len(rules4)+len(rules6) {
-				break
+				return nil
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("stats count %d neighbours, %d FDB entries, %d rules; iproute2 lists %d+%d, %d, %d+%d",
-					st.Neighs, st.FDB, st.Rules, len(neighs), len(proxies), len(fdb), len(rules4), len(rules6))
-			}
-			time.Sleep(100 * time.Millisecond)
+			return fmt.Errorf("stats count %d neighbours, %d FDB entries, %d rules; iproute2 lists %d+%d, %d, %d+%d",
+				st.Neighs, st.FDB, st.Rules, len(neighs), len(proxies), len(fdb), len(rules4), len(rules6))
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 		if st.FDB == 0 || len(proxies) != 1 {
 			t.Fatalf("the setup lacks FDB entries (%d) or a proxy entry (%d)", st.FDB, len(proxies))
 		}
 		p0 := ns.Ifindex("p0")
-		for {
+		err = nstest.Eventually(15*time.Second, func() error {
 			s = db.Snapshot()
 			var onP0 []string
 			for f := range s.FDBOf(p0) {
@@ -162,10 +161,10 @@ func TestFDBIsItsOwnKind(t *testing.T) {
 			}
 			out, err := execBridge(ns, "-j", "fdb", "show", "brport", "p0")
 			if err != nil {
-				t.Fatal(err)
+				return err
 			}
 			if err := json.Unmarshal([]byte(out), &want); err != nil {
-				t.Fatal(err)
+				return err
 			}
 			var wantLines []string
 			for _, w := range want {
@@ -174,12 +173,12 @@ func TestFDBIsItsOwnKind(t *testing.T) {
 			slices.Sort(onP0)
 			slices.Sort(wantLines)
 			if slices.Equal(onP0, wantLines) && slices.Contains(onP0, "02:00:00:00:00:aa false") {
-				break
+				return nil
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("FDBOf(p0) = %v; bridge fdb show brport p0 lists %v", onP0, wantLines)
-			}
-			time.Sleep(100 * time.Millisecond)
+			return fmt.Errorf("FDBOf(p0) = %v; bridge fdb show brport p0 lists %v", onP0, wantLines)
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 		if got, want := slices.Collect(s.Objects(netlink.KindFDB)), slices.Collect(s.FDB()); len(got) != len(want) {
 			t.Errorf("Objects(KindFDB) gave %d entries, FDB %d", len(got), len(want))

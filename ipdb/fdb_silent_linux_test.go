@@ -14,16 +14,10 @@ import (
 // settleFDB waits until the cache's FDB equals `bridge fdb show`.
 func settleFDB(t *testing.T, ns *nstest.NS, db *ipdb.DB, step string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := oracle.CompareFDB(ns, slices.Collect(db.Snapshot().FDB()))
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s the FDB differs from bridge fdb:\n%v\nstats %+v", step, err, db.Stats())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := nstest.Eventually(10*time.Second, func() error {
+		return oracle.CompareFDB(ns, slices.Collect(db.Snapshot().FDB()))
+	}); err != nil {
+		t.Fatalf("after %s the FDB differs from bridge fdb:\n%v\nstats %+v", step, err, db.Stats())
 	}
 }
 

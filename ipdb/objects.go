@@ -16,3 +16,21 @@ func (s *Snapshot) Objects(k netlink.Kind) iter.Seq[netlink.Object] {
 	}
 	return objects[netlink.Object](s, sp.table, "id")
 }
+
+// All iterates every object in the snapshot, kind by kind in the order of
+// netlink.Kinds (links first, so that a reader meets a link before the
+// objects on it), each kind in the order of Objects.
+func (s *Snapshot) All() iter.Seq[netlink.Object] {
+	return func(yield func(netlink.Object) bool) {
+		for _, d := range kindDefs {
+			if d == nil {
+				continue
+			}
+			for o := range objects[netlink.Object](s, d.table, "id") {
+				if !yield(o) {
+					return
+				}
+			}
+		}
+	}
+}

@@ -148,47 +148,46 @@ func (o *options) keepFamily(f uint8) bool { return o.families == nil || o.famil
 
 func (o *options) keepTable(t uint32) bool { return o.tables == nil || o.tables[t] }
 
-// groups returns the multicast groups the options need.
+// keeps reports whether the database keeps kind d (WithKinds, or the
+// kind is always kept).
+func (o *options) keeps(d *kindDef) bool { return d.always || o.keepKind(d.kind) }
+
+// groups returns the multicast groups the options need: those of every
+// kept kind and of the kinds it follows (kindDef.groups, kindDef.follows),
+// for the families WithFamilies keeps.
 func (o *options) groups() netlink.Groups {
 	var g netlink.Groups
-	v4, v6 := o.keepFamily(unix.AF_INET), o.keepFamily(unix.AF_INET6)
-	// Links are always followed: silent deletions hang on link events.
-	g |= netlink.GroupLink
-	if o.keepKind(netlink.KindAddr) || o.keepKind(netlink.KindRoute) {
-		// Address removals drop routes silently, so routes need them too.
-		if v4 {
-			g |= netlink.GroupIPv4Addr
+	for _, d := range kindDefs {
+		if d == nil || !o.keeps(d) {
+			continue
 		}
-		if v6 {
-			g |= netlink.GroupIPv6Addr
+		g |= o.groupsOf(d)
+		for _, k := range d.follows {
+			g |= o.groupsOf(defOf(k))
 		}
 	}
-	if o.keepKind(netlink.KindRoute) {
-		if v4 {
-			g |= netlink.GroupIPv4Route
-		}
-		if v6 {
-			g |= netlink.GroupIPv6Route
-		}
+	return g
+}
+
+// groupsOf returns the groups of kind d for the kept families.
+func (o *options) groupsOf(d *kindDef) netlink.Groups {
+	g := d.groups.any
+	if o.keepFamily(unix.AF_INET) {
+		g |= d.groups.v4
 	}
-	if o.keepKind(netlink.KindNeigh) || o.keepKind(netlink.KindFDB) {
-		// Neighbours and FDB entries share a group.
-		g |= netlink.GroupNeigh
-	}
-	if o.keepKind(netlink.KindRule) {
-		if v4 {
-			g |= netlink.GroupIPv4Rule
-		}
-		if v6 {
-			g |= netlink.GroupIPv6Rule
-		}
+	if o.keepFamily(unix.AF_INET6) {
+		g |= d.groups.v6
 	}
 	return g
 }
 
 // Stats are the database's counters.
 type Stats struct {
-	// Objects per table: links, addrs, routes, neighs (ARP and NDP
+	// Objects counts the objects of every kind, by kind: one entry for
+	// each kind the database knows (netlink.Kinds), 0 for a kind it does
+	// not keep (WithKinds).
+	Objects map[netlink.Kind]int
+	// The same counts, by name: links, addrs, routes, neighs (ARP and NDP
 	// entries, as `ip neigh show nud all` and `ip neigh show proxy` list
 	// them), rules (IPv4 and IPv6, as `ip rule` lists them) and fdb
 	// (forwarding database entries, as `bridge fdb show` lists them).

@@ -76,14 +76,12 @@ func TestOverflowFlushReadd(t *testing.T) {
 					// The burst is over: the cache must reach the kernel's
 					// state and then stay there.
 					var missing, extra int
-					deadline := end.Add(60 * time.Second)
-					for {
-						missing, extra = table200Diff(t, c, db.Snapshot())
-						if missing+extra == 0 || time.Now().After(deadline) {
-							break
+					_ = nstest.Eventually(60*time.Second-time.Since(end), func() error {
+						if missing, extra = table200Diff(t, c, db.Snapshot()); missing+extra != 0 {
+							return fmt.Errorf("%d missing, %d extra", missing, extra)
 						}
-						time.Sleep(100 * time.Millisecond)
-					}
+						return nil
+					})
 					equalAfter := time.Since(end)
 					after := db.Stats()
 					t.Logf("cycle %d: %d routes, equal after %v (%d missing, %d extra at the end), %d overflows, %d resyncs",

@@ -62,7 +62,7 @@ func TestQuietNamespace(t *testing.T) {
 		settle(t, ns, db, "the set-up")
 		// STP's topology change, which ends without a notification (the
 		// bridge's ageing time goes back), must be over too.
-		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		err := nstest.Eventually(60*time.Second, func() error {
 			var links []struct {
 				LinkInfo struct {
 					InfoData map[string]any `json:"info_data"`
@@ -78,11 +78,12 @@ func TestQuietNamespace(t *testing.T) {
 			d := links[0].LinkInfo.InfoData
 			if ports[0].LinkInfo.SlaveData["state"] == "forwarding" &&
 				d["topology_change"] == 0.0 && d["topology_change_detected"] == 0.0 && d["topology_change_timer"] == 0.0 {
-				break
+				return nil
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("br0's topology change did not end in 60 s: %v", d)
-			}
+			return fmt.Errorf("br0's topology change did not end in 60 s: %v", d)
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 		time.Sleep(3 * time.Second)
 		rev := db.Revision()

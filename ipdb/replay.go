@@ -60,7 +60,7 @@ func (r *Replay) Apply(batch []netlink.Update) (skippedRereads int) {
 	if len(clean) == 0 {
 		return 0
 	}
-	var fx effects
+	var fx rereads
 	r.db.applyBatch(clean, &fx)
 	return len(fx.now) + len(fx.later)
 }

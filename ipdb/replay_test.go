@@ -124,3 +124,35 @@ func benchmarkReplayApply(b *testing.B, batch int) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// TestReplayAllInKindOrder: Snapshot.All yields every stored object, kind
+// by kind in the order of netlink.Kinds, whatever order they came in.
+func TestReplayAllInKindOrder(t *testing.T) {
+	r, err := ipdb.NewReplay()
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := []netlink.Object{
+		&netlink.Rule{Family: unix.AF_INET, Priority: 100, Table: 300, Action: netlink.RuleToTable},
+		route("198.51.100.0/24", "192.0.2.2", 2),
+		&netlink.Neigh{Family: unix.AF_INET, Index: 2, Dst: netip.MustParseAddr("192.0.2.2"), State: unix.NUD_PERMANENT},
+		&netlink.Addr{Family: unix.AF_INET, Index: 2, Prefix: netip.MustParsePrefix("192.0.2.1/24")},
+		&netlink.FDB{Family: unix.AF_BRIDGE, Index: 2, LLAddr: []byte{2, 0, 0, 0, 0, 1}, Flags: unix.NTF_SELF},
+		&netlink.Link{Index: 2, Name: "v0", MTU: 1500, Flags: unix.IFF_UP},
+	}
+	var batch []netlink.Update
+	for _, o := range objs {
+		typ := map[netlink.Kind]uint16{netlink.KindLink: unix.RTM_NEWLINK, netlink.KindAddr: unix.RTM_NEWADDR,
+			netlink.KindRoute: unix.RTM_NEWROUTE, netlink.KindNeigh: unix.RTM_NEWNEIGH, netlink.KindRule: unix.RTM_NEWRULE,
+			netlink.KindFDB: unix.RTM_NEWNEIGH}[o.Kind()]
+		batch = append(batch, upd(typ, unix.NLM_F_CREATE, o))
+	}
+	r.Apply(batch)
+	var kinds []netlink.Kind
+	for o := range r.Snapshot().All() {
+		kinds = append(kinds, o.Kind())
+	}
+	if want := netlink.Kinds(); !slices.Equal(kinds, want) {
+		t.Fatalf("All yields kinds %v, want %v (one object of each)", kinds, want)
+	}
+}

@@ -2,54 +2,11 @@ package ipdb
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 
 	"github.com/hashicorp/go-memdb"
 	"github.com/ipdb-go/ipdb/netlink"
 )
-
-// kindDef describes how one object kind is keyed, filtered, dumped and
-// compared. One is defined per kind, in that kind's file.
-type kindDef struct {
-	kind  netlink.Kind
-	table string
-	// key is the kernel's identity of the object, as a binary key that
-	// starts with the fields prefix queries need.
-	key func(o netlink.Object) []byte
-	// keep applies the Open filters.
-	keep func(opts *options, o netlink.Object) bool
-	// dump streams the kernel's objects of this kind (all of them, or
-	// those matching the kernel-side filter in scope).
-	dump func(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error
-	// equal reports whether two objects with the same key are the same.
-	equal func(a, b netlink.Object) bool
-	// indexes are secondary indexes besides "id".
-	indexes map[string]*memdb.IndexSchema
-}
-
-// scope narrows a dump for a targeted reconcile. The zero scope is all.
-type scope struct {
-	family  uint8
-	ifindex uint32
-	table   uint32
-}
-
-var kindDefs = [...]*kindDef{
-	netlink.KindLink:  &linkDef,
-	netlink.KindAddr:  &addrDef,
-	netlink.KindRoute: &routeDef,
-	netlink.KindNeigh: &neighDef,
-	netlink.KindRule:  &ruleDef,
-	netlink.KindFDB:   &fdbDef,
-}
-
-func defOf(k netlink.Kind) *kindDef {
-	if int(k) >= len(kindDefs) || kindDefs[k] == nil {
-		return nil
-	}
-	return kindDefs[k]
-}
 
 // keyIndexer indexes objects by a binary key built without fmt or
 // reflection. FromArgs and PrefixFromArgs take the key bytes themselves.
@@ -66,6 +23,13 @@ func (ix keyIndexer) FromObject(raw any) (bool, []byte, error) {
 	return k != nil, k, nil
 }
 
+func (ix *idIndexer) FromObject(raw any) (bool, []byte, error) {
+	if o, ok := raw.(netlink.Object); ok && o == ix.obj {
+		return ix.key != nil, ix.key, nil
+	}
+	return ix.keyIndexer.FromObject(raw)
+}
+
 // idIndexer is a table's primary index. The applier has always built an
 // object's key before it inserts or deletes it, so it hands the key over
 // (prime) and FromObject does not build it a second time. One per table
@@ -78,13 +42,6 @@ type idIndexer struct {
 }
 
 func (ix *idIndexer) prime(o netlink.Object, key []byte) { ix.obj, ix.key = o, key }
-
-func (ix *idIndexer) FromObject(raw any) (bool, []byte, error) {
-	if o, ok := raw.(netlink.Object); ok && o == ix.obj {
-		return ix.key != nil, ix.key, nil
-	}
-	return ix.keyIndexer.FromObject(raw)
-}
 
 func (ix keyIndexer) FromArgs(args ...any) ([]byte, error) {
 	if len(args) != 1 {
@@ -104,7 +61,7 @@ func (ix keyIndexer) PrefixFromArgs(args ...any) ([]byte, error) { return ix.Fro
 // watch channels of the nodes it copies, which ipdb never uses (it has its
 // own change log) and which make a large transaction's commit walk the
 // whole tree.
-func newMemDB() (*memdb.MemDB, [len(kindDefs)]*idIndexer, error) {
+func newMemDB() (*memdb.MemDB, []*idIndexer, error) {
 	schema, ids := newSchema()
 	mem, err := memdb.NewMemDB(schema)
 	if err != nil {
@@ -113,9 +70,9 @@ func newMemDB() (*memdb.MemDB, [len(kindDefs)]*idIndexer, error) {
 	return mem.Snapshot(), ids, nil
 }
 
-func newSchema() (*memdb.DBSchema, [len(kindDefs)]*idIndexer) {
+func newSchema() (*memdb.DBSchema, []*idIndexer) {
 	s := &memdb.DBSchema{Tables: map[string]*memdb.TableSchema{}}
-	var ids [len(kindDefs)]*idIndexer
+	ids := make([]*idIndexer, len(kindDefs))
 	for _, sp := range kindDefs {
 		if sp == nil {
 			continue

@@ -15,16 +15,16 @@ import (
 type writer struct {
 	txn  *memdb.Txn
 	base *memdb.Txn
-	ids  *[len(kindDefs)]*idIndexer
+	ids  []*idIndexer
 	// dirty holds, per kind, the keys this transaction wrote. Keys are
 	// never modified after they are built, so the map's strings share
 	// their bytes.
-	dirty [len(kindDefs)]map[string]struct{}
+	dirty []map[string]struct{}
 }
 
 func (db *DB) newWriter() *writer {
 	base := db.mem.Txn(false)
-	return &writer{txn: db.mem.Txn(true), base: base, ids: &db.ids}
+	return &writer{txn: db.mem.Txn(true), base: base, ids: db.ids, dirty: make([]map[string]struct{}, len(kindDefs))}
 }
 
 func keyString(key []byte) string { return unsafe.String(unsafe.SliceData(key), len(key)) }
@@ -51,9 +51,9 @@ func (w *writer) lookup(sp *kindDef, key []byte) (netlink.Object, error) {
 
 // put inserts or replaces o, whose key is key.
 func (w *writer) put(sp *kindDef, o netlink.Object, key []byte) error {
-	if f, ok := o.(*netlink.FDB); ok {
+	if sp.stored != nil {
 		old, _ := w.lookup(sp, key)
-		fdbStored(f, old)
+		sp.stored(o, old)
 	}
 	w.markDirty(sp, key)
 	w.ids[sp.kind].prime(o, key)

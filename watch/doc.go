@@ -13,6 +13,14 @@
 // subscription the same way, so initial state and live changes join with
 // no gap and no duplicate.
 //
+// # Kinds
+//
+// Every object kind has a row in the kind table (kinds.go): its typed
+// event and On method (LinkEvent and OnLink...), the link its objects
+// belong to (Event.LinkName, LinkIndex), its family (Family) and table
+// (Table). The replay delivers every kind the database keeps
+// (ipdb.Snapshot.All). A kind without a row fails TestKindTableComplete.
+//
 // # Concurrency
 //
 // Callbacks of one subscription run one at a time; different

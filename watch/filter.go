@@ -43,19 +43,11 @@ func LinkIndex(index int) Filter {
 		if e.Resync {
 			return true
 		}
-		switch o := e.Object().(type) {
-		case *netlink.Route:
-			for _, h := range o.Multipath {
-				if int(h.IfIndex) == index {
-					return true
-				}
-			}
-		case *netlink.FDB:
-			if o.Master == index {
-				return true
-			}
+		o := e.Object()
+		if r := rowOf(o); r != nil && r.alsoOn != nil && r.alsoOn(o, index) {
+			return true
 		}
-		return ifindexOf(e.Object()) == index
+		return ifindexOf(o) == index
 	}
 }
 
@@ -64,17 +56,9 @@ func LinkIndex(index int) Filter {
 // events pass.
 func Family(family uint8) Filter {
 	return func(e *Event) bool {
-		switch o := e.Object().(type) {
-		case *netlink.Addr:
-			return o.Family == family
-		case *netlink.Route:
-			return o.Family == family
-		case *netlink.Neigh:
-			return o.Family == family
-		case *netlink.Rule:
-			return o.Family == family
-		case *netlink.FDB:
-			return o.Family == family
+		o := e.Object()
+		if r := rowOf(o); r != nil && r.family != nil {
+			return r.family(o) == family
 		}
 		return true
 	}
@@ -84,11 +68,9 @@ func Family(family uint8) Filter {
 // kinds pass.
 func Table(table uint32) Filter {
 	return func(e *Event) bool {
-		switch o := e.Object().(type) {
-		case *netlink.Route:
-			return o.Table == table
-		case *netlink.Rule:
-			return o.Table == table
+		o := e.Object()
+		if r := rowOf(o); r != nil && r.table != nil {
+			return r.table(o) == table
 		}
 		return true
 	}

@@ -135,6 +135,36 @@ func as[T netlink.Object](o netlink.Object) T {
 	return t
 }
 
+// linkEvent is e as a LinkEvent.
+func linkEvent(e *Event) LinkEvent {
+	return LinkEvent{e.Rev, e.Op, as[*netlink.Link](e.Old), as[*netlink.Link](e.New), e.Initial, e.Resync}
+}
+
+// addrEvent is e as a AddrEvent.
+func addrEvent(e *Event) AddrEvent {
+	return AddrEvent{e.Rev, e.Op, as[*netlink.Addr](e.Old), as[*netlink.Addr](e.New), e.Initial, e.Resync}
+}
+
+// routeEvent is e as a RouteEvent.
+func routeEvent(e *Event) RouteEvent {
+	return RouteEvent{e.Rev, e.Op, as[*netlink.Route](e.Old), as[*netlink.Route](e.New), e.Initial, e.Resync}
+}
+
+// neighEvent is e as a NeighEvent.
+func neighEvent(e *Event) NeighEvent {
+	return NeighEvent{e.Rev, e.Op, as[*netlink.Neigh](e.Old), as[*netlink.Neigh](e.New), e.Initial, e.Resync}
+}
+
+// fdbEvent is e as a FDBEvent.
+func fdbEvent(e *Event) FDBEvent {
+	return FDBEvent{e.Rev, e.Op, as[*netlink.FDB](e.Old), as[*netlink.FDB](e.New), e.Initial, e.Resync}
+}
+
+// ruleEvent is e as a RuleEvent.
+func ruleEvent(e *Event) RuleEvent {
+	return RuleEvent{e.Rev, e.Op, as[*netlink.Rule](e.Old), as[*netlink.Rule](e.New), e.Initial, e.Resync}
+}
+
 // on subscribes fn to one kind's events (and Resync events).
 func on[T any](w *Watcher, k netlink.Kind, f Filter, fn func(T), conv func(*Event) T, opts []Option) (stop func()) {
 	return w.subscribe(context.Background(), All(Kinds(k), f), func(_ context.Context, e *Event) bool {
@@ -146,44 +176,32 @@ func on[T any](w *Watcher, k netlink.Kind, f Filter, fn func(T), conv func(*Even
 // OnLink calls fn for each link change matching f (nil for all) until the
 // returned function is called or the Watcher closes.
 func (w *Watcher) OnLink(f Filter, fn func(LinkEvent), opts ...Option) (stop func()) {
-	return on(w, netlink.KindLink, f, fn, func(e *Event) LinkEvent {
-		return LinkEvent{e.Rev, e.Op, as[*netlink.Link](e.Old), as[*netlink.Link](e.New), e.Initial, e.Resync}
-	}, opts)
+	return on(w, netlink.KindLink, f, fn, linkEvent, opts)
 }
 
 // OnAddr calls fn for each address change matching f (nil for all).
 func (w *Watcher) OnAddr(f Filter, fn func(AddrEvent), opts ...Option) (stop func()) {
-	return on(w, netlink.KindAddr, f, fn, func(e *Event) AddrEvent {
-		return AddrEvent{e.Rev, e.Op, as[*netlink.Addr](e.Old), as[*netlink.Addr](e.New), e.Initial, e.Resync}
-	}, opts)
+	return on(w, netlink.KindAddr, f, fn, addrEvent, opts)
 }
 
 // OnRoute calls fn for each route change matching f (nil for all).
 func (w *Watcher) OnRoute(f Filter, fn func(RouteEvent), opts ...Option) (stop func()) {
-	return on(w, netlink.KindRoute, f, fn, func(e *Event) RouteEvent {
-		return RouteEvent{e.Rev, e.Op, as[*netlink.Route](e.Old), as[*netlink.Route](e.New), e.Initial, e.Resync}
-	}, opts)
+	return on(w, netlink.KindRoute, f, fn, routeEvent, opts)
 }
 
 // OnNeigh calls fn for each neighbour change matching f (nil for all).
 func (w *Watcher) OnNeigh(f Filter, fn func(NeighEvent), opts ...Option) (stop func()) {
-	return on(w, netlink.KindNeigh, f, fn, func(e *Event) NeighEvent {
-		return NeighEvent{e.Rev, e.Op, as[*netlink.Neigh](e.Old), as[*netlink.Neigh](e.New), e.Initial, e.Resync}
-	}, opts)
+	return on(w, netlink.KindNeigh, f, fn, neighEvent, opts)
 }
 
 // OnFDB calls fn for each FDB entry change matching f (nil for all); e.g.
 // LinkIndex(bridge) selects the entries of a bridge's table, LinkName(port)
 // those on a port.
 func (w *Watcher) OnFDB(f Filter, fn func(FDBEvent), opts ...Option) (stop func()) {
-	return on(w, netlink.KindFDB, f, fn, func(e *Event) FDBEvent {
-		return FDBEvent{e.Rev, e.Op, as[*netlink.FDB](e.Old), as[*netlink.FDB](e.New), e.Initial, e.Resync}
-	}, opts)
+	return on(w, netlink.KindFDB, f, fn, fdbEvent, opts)
 }
 
 // OnRule calls fn for each rule change matching f (nil for all).
 func (w *Watcher) OnRule(f Filter, fn func(RuleEvent), opts ...Option) (stop func()) {
-	return on(w, netlink.KindRule, f, fn, func(e *Event) RuleEvent {
-		return RuleEvent{e.Rev, e.Op, as[*netlink.Rule](e.Old), as[*netlink.Rule](e.New), e.Initial, e.Resync}
-	}, opts)
+	return on(w, netlink.KindRule, f, fn, ruleEvent, opts)
 }

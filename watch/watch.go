@@ -229,20 +229,11 @@ func (s *subscription) replay(ctx context.Context, resync bool) (uint64, bool) {
 		}
 		return ctx.Err() == nil && s.fn(ctx, &e)
 	}
-	// Links first: they fill the name cache the other kinds use.
-	for l := range snap.Links() {
-		if !emit(l) {
+	// Every kind, links first: they fill the name cache the other kinds
+	// use.
+	for o := range snap.All() {
+		if !emit(o) {
 			return 0, false
-		}
-	}
-	for _, k := range netlink.Kinds() {
-		if k == netlink.KindLink {
-			continue
-		}
-		for o := range snap.Objects(k) {
-			if !emit(o) {
-				return 0, false
-			}
 		}
 	}
 	return snap.Revision(), true
@@ -278,20 +269,4 @@ func (n linkNames) of(db *ipdb.DB, e *Event) string {
 	}
 	n[idx] = l.Name
 	return l.Name
-}
-
-func ifindexOf(o netlink.Object) int {
-	switch o := o.(type) {
-	case *netlink.Link:
-		return o.Index
-	case *netlink.Addr:
-		return o.Index
-	case *netlink.Neigh:
-		return o.Index
-	case *netlink.FDB:
-		return o.Index
-	case *netlink.Route:
-		return int(o.OIF)
-	}
-	return 0
 }

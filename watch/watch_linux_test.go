@@ -55,6 +55,10 @@ func (m *model) apply(e watch.Event) bool {
 		if !have {
 			m.errs = append(m.errs, fmt.Errorf("rev %d: change of %v, which was not there", e.Rev, e.New))
 		}
+		if ipdb.Equal(e.Old, e.New) {
+			// The one definition of equality: equal objects are no change.
+			m.errs = append(m.errs, fmt.Errorf("rev %d: phantom change of %v", e.Rev, e.New))
+		}
 		m.objs[k] = e.New
 	case ipdb.OpDelete:
 		if !have {
@@ -95,19 +99,12 @@ func (m *model) equalsDB(s *ipdb.Snapshot) error {
 	return errors.Join(errs...)
 }
 
-// eventually polls until check returns nil.
+// eventually fails t unless check returns nil within 5 s
+// (nstest.Eventually).
 func eventually(t *testing.T, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %v", what, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := nstest.Eventually(5*time.Second, check); err != nil {
+		t.Fatalf("%s: %v", what, err)
 	}
 }
 

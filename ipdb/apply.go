@@ -1,0 +1,216 @@
+package ipdb
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ipdb-go/ipdb/netlink"
+)
+
+// applyLoop performs the initial sync, then applies queued notifications,
+// one write transaction per batch, and resyncs after any loss.
+func (db *DB) applyLoop(ctx context.Context) {
+	defer db.wg.Done()
+	for ctx.Err() == nil {
+		if err := db.fullSync(ctx, true); err == nil {
+			break
+		} else if ctx.Err() == nil {
+			db.fail(err)
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	close(db.synced)
+	var tick <-chan time.Time
+	if db.opts.refresh > 0 {
+		t := time.NewTicker(db.opts.refresh)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		batches, jobs, lost, ok := db.queue.wait(ctx, tick)
+		if !ok {
+			return
+		}
+		var fx rereads
+		fx.now = jobs
+		for _, b := range batches {
+			db.applyBatch(b, &fx)
+		}
+		db.settleLater(fx.later)
+		followups := fx.now
+		if lost {
+			db.waitQuiet(ctx)
+			if err := db.fullSync(ctx, false); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				db.fail(err)
+				db.queue.markLost() // try again
+				continue
+			}
+			followups = nil // a full resync covers them
+		}
+		for _, job := range dedupJobs(followups) {
+			// Notifications that arrived meanwhile are older than the
+			// re-read's dump: apply them first, so that the dump, not
+			// they, has the last word and watchers see no state the
+			// kernel has already left (a link deleted by a re-read and
+			// re-added by its own stale notifications).
+			if !db.applyQueued() {
+				break // a gap: the resync that follows covers the jobs
+			}
+			if err := db.reconcile(ctx, job); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				db.fail(err)
+				db.queue.markLost()
+			}
+		}
+	}
+}
+
+// applyQueued applies the batches queued now, unless the stream has a gap
+// (then it reports false and leaves them to the coming resync). The
+// re-reads they call for are queued for the next round.
+func (db *DB) applyQueued() bool {
+	batches, ok := db.queue.takeBatches()
+	if !ok {
+		return false
+	}
+	if len(batches) == 0 {
+		return true
+	}
+	var fx rereads
+	for _, b := range batches {
+		db.applyBatch(b, &fx)
+	}
+	db.settleLater(fx.later)
+	if len(fx.now) > 0 {
+		db.queue.pushJobs(fx.now)
+	}
+	return true
+}
+
+// waitQuiet delays a resync while the listener is still overflowing: a
+// re-dump started in the middle of a burst loses messages again and must be
+// repeated. It waits until no ENOBUFS for lossQuiet, at most lossWaitMax.
+func (db *DB) waitQuiet(ctx context.Context) {
+	const lossQuiet, lossWaitMax = 100 * time.Millisecond, 2 * time.Second
+	deadline := time.Now().Add(lossWaitMax)
+	for time.Now().Before(deadline) {
+		since := time.Since(time.Unix(0, db.lastLoss.Load()))
+		if since >= lossQuiet {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(lossQuiet - since):
+		}
+	}
+}
+
+// applyBatch applies one batch of notifications in one write transaction
+// and adds the reconciles they call for to fx.
+func (db *DB) applyBatch(batch []netlink.Update, fx *rereads) {
+	w := db.newWriter()
+	var changes []Change
+	for _, u := range batch {
+		changes = db.applyUpdate(w, u, changes, fx)
+	}
+	db.events.Add(uint64(len(batch)))
+	db.batches.Add(1)
+	db.commit(w, changes)
+	db.committed(batch, fx)
+}
+
+// applyUpdate applies one notification inside w, with its kind's
+// unannounced effects (effects.go).
+func (db *DB) applyUpdate(w *writer, u netlink.Update, changes []Change, fx *rereads) []Change {
+	sp := defOf(u.Object.Kind())
+	if sp == nil || !db.opts.keeps(sp) {
+		return changes
+	}
+	key := sp.key(u.Object)
+	if key == nil {
+		return changes
+	}
+	old, _ := w.lookup(sp, key)
+	c := causeOf(u, old)
+	sp.changed(c, fx)
+	if sp.notObject != nil && sp.notObject(u.Object) {
+		return changes
+	}
+	if c.deleted {
+		if old != nil {
+			_ = w.remove(sp, old)
+			changes = append(changes, Change{Kind: sp.kind, Op: OpDelete, Old: old})
+		}
+		return sp.inTxn(w, c, changes, fx)
+	}
+	if !sp.keep(&db.opts, u.Object) {
+		return changes
+	}
+	changes = sp.inTxn(w, c, changes, fx)
+	if old != nil && sp.equal(old, u.Object) {
+		return changes
+	}
+	if err := w.put(sp, u.Object, key); err != nil {
+		db.fail(fmt.Errorf("ipdb: insert %s: %w", u.Object, err))
+		return changes
+	}
+	op := OpAdd
+	if old != nil {
+		op = OpChange
+	}
+	return append(changes, Change{Kind: sp.kind, Op: op, Old: old, New: u.Object})
+}
+
+// commit ends a write transaction: a revision if anything changed.
+func (db *DB) commit(w *writer, changes []Change) {
+	w.base.Abort()
+	txn := w.txn
+	if len(changes) == 0 {
+		txn.Abort()
+		return
+	}
+	rev := db.rev.Load() + 1
+	db.commitMu.Lock()
+	txn.Commit()
+	db.rev.Store(rev)
+	db.commitMu.Unlock()
+	db.log.commit(rev, changes)
+}
+
+// settleLater queues jobs to run after settleDelay, coalescing repeats.
+func (db *DB) settleLater(jobs []reconcileJob) {
+	if len(jobs) == 0 {
+		return
+	}
+	db.laterMu.Lock()
+	defer db.laterMu.Unlock()
+	if db.laterJobs == nil {
+		db.laterJobs = map[reconcileJob]struct{}{}
+	}
+	for _, j := range jobs {
+		db.laterJobs[j] = struct{}{}
+	}
+	if db.laterTimer == nil && !db.closed.Load() {
+		db.laterTimer = time.AfterFunc(settleDelay, func() {
+			db.laterMu.Lock()
+			var due []reconcileJob
+			for j := range db.laterJobs {
+				due = append(due, j)
+			}
+			clear(db.laterJobs)
+			db.laterTimer = nil
+			db.laterMu.Unlock()
+			db.queue.pushJobs(due)
+		})
+	}
+}

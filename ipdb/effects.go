@@ -1,0 +1,478 @@
+package ipdb
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/hashicorp/go-memdb"
+	"github.com/ipdb-go/ipdb/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// This file is the one home of what the kernel does without telling: every
+// change it makes as a side effect of another, without a notification of
+// its own. Each effect is a function below, documented once with the
+// kernel source it comes from, and hangs on the kind whose change causes
+// it through that kind's row (kindDef.effects). The apply path reaches
+// them only through the hooks at the end of this file. doc.go ("What the
+// kernel does without telling") lists them.
+
+// kindEffects are the unannounced effects of one kind's changes. Every
+// field is optional.
+type kindEffects struct {
+	// onChange adds the re-reads a change calls for. It sees every
+	// notification of the kind (kept by WithKinds, with a key) before it
+	// is applied, whether the Open filters keep its object or not, and
+	// every change of the kind a re-read or resync found (c.notified
+	// false).
+	onChange func(c cause, fx *rereads)
+	// inTxn applies, inside the notification's write transaction, what
+	// the kernel changed along with it: it runs right after a deletion is
+	// applied, and right before an object the Open filters keep is
+	// stored. It appends the changes it makes. d is the row of the kind
+	// (a row's own functions cannot name it: an initialization cycle).
+	inTxn func(w *writer, d *kindDef, c cause, changes []Change, fx *rereads) []Change
+	// afterCommit checks, on the committed state after the batch, what
+	// the notification u may have changed silently (what only the whole
+	// batch shows), for the notifications checkAfterCommit selects: the
+	// committed state is read only for a batch that has one.
+	afterCommit      func(state *memdb.Txn, d *kindDef, u netlink.Update, fx *rereads)
+	checkAfterCommit func(u netlink.Update) bool
+	// refresh re-reads the whole kind every WithRefresh interval: the
+	// kernel changes some of its objects with no notification at all.
+	refresh bool
+}
+
+// A cause is one change of one object as the effects see it: a
+// notification about to be applied, or a change a re-read found (its
+// notification, if any, is still queued or was never sent). It is passed
+// by value: the apply path makes one per notification and must not
+// allocate.
+type cause struct {
+	notified bool   // a notification, not a change a re-read found
+	flags    uint16 // the notification's netlink header flags
+	deleted  bool
+	obj      netlink.Object // the new state, or the deleted object
+	old      netlink.Object // the stored object obj replaces; nil if none
+}
+
+// causeOf is the cause of notification u, given the stored object it
+// replaces.
+func causeOf(u netlink.Update, old netlink.Object) cause {
+	return cause{notified: true, flags: u.Flags, deleted: u.Deleted(), obj: u.Object, old: old}
+}
+
+// causeOfChange is the cause of a change a re-read found.
+func causeOfChange(c *Change) cause {
+	if c.New == nil {
+		return cause{deleted: true, obj: c.Old, old: c.Old}
+	}
+	return cause{obj: c.New, old: c.Old}
+}
+
+// rereads are the reconciles a change calls for: now, right after its
+// batch, or later, after settleDelay.
+type rereads struct {
+	now, later []reconcileJob
+}
+
+// settleDelay is how long after a link or address event the links and
+// forwarding entries it touched are re-read. The kernel updates some of
+// their attributes without a notification, moments after the one it sends:
+// a veth's peer index, a bridge's offload limits when ports join, a
+// tun/tap's persist flag (set by a second ioctl), the device address lists
+// shown as "self permanent" FDB entries.
+const settleDelay = 20 * time.Millisecond
+
+func linkJob(ifindex int) reconcileJob {
+	return reconcileJob{kind: netlink.KindLink, s: scope{ifindex: uint32(ifindex)}}
+}
+
+// fdbJob re-reads the FDB entries of link ifindex (as port or device).
+func fdbJob(ifindex int) reconcileJob {
+	return reconcileJob{kind: netlink.KindFDB, s: scope{ifindex: uint32(ifindex)}}
+}
+
+// ruleJobs are the re-reads of rules that a link appearing, going or
+// being renamed calls for: a rule whose iif or oif names a link that does
+// not exist is flagged detached, and the flag flips without a
+// notification (fib_rules_event: attach_rules, detach_rules).
+func ruleJobs(names ...string) []reconcileJob {
+	var jobs []reconcileJob
+	for _, n := range names {
+		if n != "" {
+			jobs = append(jobs, reconcileJob{kind: netlink.KindRule, ifname: n})
+		}
+	}
+	return jobs
+}
+
+// linkChanged adds the re-reads a link change calls for.
+//
+//   - A link appearing, going or renamed flips the detached flags of
+//     rules naming it (ruleJobs).
+//   - A bridge port joining, changing or leaving (an AF_BRIDGE link
+//     message, or a deletion) changes the bridge, its old and new master:
+//     re-read later.
+//   - Attributes settle just after a link event without a notification:
+//     a veth's peer index, a bridge's offload limits, a tun/tap's persist
+//     flag, the device address lists shown as "self permanent" FDB
+//     entries. The link, its master (old and new), its peer or lower
+//     device and its FDB entries are re-read after settleDelay.
+//   - Up/down and carrier changes remove IPv4 routes (fib_sync_down_dev
+//     from fib_netdev_event) and neighbours (neigh_ifdown), flush IPv6
+//     addresses and routes (addrconf_ifdown) and set or clear the
+//     linkdown flag of routes (fib_sync_down_dev, fib_sync_up,
+//     rt6_sync_down_dev), all silently. The kernel filters these dumps by
+//     link. It announces the link's new flags before it runs the
+//     NETDEV_UP or NETDEV_DOWN handlers that do all this, so the re-read
+//     is done now and again once that has settled.
+func linkChanged(c cause, fx *rereads) {
+	o := c.obj.(*netlink.Link)
+	if o.Family != unix.AF_BRIDGE {
+		switch ol, _ := c.old.(*netlink.Link); {
+		case c.deleted || ol == nil:
+			fx.now = append(fx.now, ruleJobs(o.Name)...)
+		case ol.Name != o.Name:
+			fx.now = append(fx.now, ruleJobs(ol.Name, o.Name)...)
+		}
+	}
+	if o.Family == unix.AF_BRIDGE || c.deleted {
+		// A bridge port joined, changed or left: the bridge changes.
+		if o.Master > 0 {
+			fx.later = append(fx.later, linkJob(o.Master))
+		}
+		if ol, ok := c.old.(*netlink.Link); ok && ol.Master > 0 {
+			fx.later = append(fx.later, linkJob(ol.Master))
+		}
+		return
+	}
+	fx.later = append(fx.later, linkJob(o.Index), fdbJob(o.Index))
+	if o.Master > 0 {
+		fx.later = append(fx.later, linkJob(o.Master))
+	}
+	if o.ParentIndex > 0 && o.LinkNetNSID == nil {
+		fx.later = append(fx.later, linkJob(o.ParentIndex))
+	}
+	ol, _ := c.old.(*netlink.Link)
+	if ol == nil {
+		return
+	}
+	if ol.Master > 0 && ol.Master != o.Master {
+		fx.later = append(fx.later, linkJob(ol.Master))
+	}
+	const watched = unix.IFF_UP | unix.IFF_LOWER_UP | unix.IFF_RUNNING
+	if ol.Flags&watched != o.Flags&watched {
+		s := scope{ifindex: uint32(o.Index)}
+		jobs := []reconcileJob{
+			{kind: netlink.KindRoute, s: s},
+			{kind: netlink.KindAddr, s: s},
+			{kind: netlink.KindNeigh, s: s},
+			{kind: netlink.KindFDB, s: s},
+		}
+		fx.now = append(fx.now, jobs...)
+		fx.later = append(fx.later, jobs...)
+	}
+}
+
+// linkDeleted removes, inside w, what a deleted link takes with it
+// (unregister_netdevice: addrconf_ifdown, inetdev_destroy, neigh_ifdown,
+// br_fdb_delete_by_port, fib_sync_down_dev), none of it announced: its
+// addresses and neighbours, its forwarding entries (fdbDeletedWith), and
+// its routes. IPv4 routes die with any next hop's link; an IPv6
+// multipath route only loses that hop (rt6_sync_down_dev), so it is
+// re-read instead.
+func linkDeleted(w *writer, _ *kindDef, c cause, changes []Change, fx *rereads) []Change {
+	if !c.deleted {
+		return changes
+	}
+	ifindex := linkIndex(c.obj)
+	txn := w.txn
+	prefix := appendU32(nil, ifindex)
+	for _, sp := range []*kindDef{&addrDef, &neighDef} {
+		it, err := txn.Get(sp.table, "id_prefix", prefix)
+		if err != nil {
+			continue
+		}
+		var gone []netlink.Object
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			gone = append(gone, raw.(netlink.Object))
+		}
+		for _, o := range gone {
+			_ = w.remove(sp, o)
+			changes = append(changes, Change{Kind: sp.kind, Op: OpDelete, Old: o})
+		}
+	}
+	changes = fdbDeletedWith(w, ifindex, changes)
+	var gone []netlink.Object
+	var trimmed []*netlink.Route
+	if it, err := txn.Get(routeDef.table, "id"); err == nil {
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			r := raw.(*netlink.Route)
+			if !routeUsesLink(r, ifindex) {
+				continue
+			}
+			if r.Family == unix.AF_INET6 && len(r.Multipath) > 1 {
+				trimmed = append(trimmed, r)
+			} else {
+				gone = append(gone, r)
+			}
+		}
+	}
+	for _, o := range gone {
+		_ = w.remove(&routeDef, o)
+		changes = append(changes, Change{Kind: netlink.KindRoute, Op: OpDelete, Old: o})
+	}
+	for _, r := range trimmed {
+		// The kernel keeps the other hops of an IPv6 multipath route:
+		// re-read it rather than guess.
+		ipv6Reread(r, fx)
+	}
+	return changes
+}
+
+// fdbDeletedWith removes, inside w, the FDB entries a deleted link takes
+// with it: those on it (as port or device) and those of its table if it
+// was a bridge (br_fdb_delete_by_port, br_dev_delete).
+func fdbDeletedWith(w *writer, ifindex uint32, changes []Change) []Change {
+	it, err := w.txn.Get(fdbDef.table, "id")
+	if err != nil {
+		return changes
+	}
+	var gone []netlink.Object
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if f := raw.(*netlink.FDB); uint32(f.Index) == ifindex || uint32(f.Master) == ifindex {
+			gone = append(gone, f)
+		}
+	}
+	for _, o := range gone {
+		_ = w.remove(&fdbDef, o)
+		changes = append(changes, Change{Kind: netlink.KindFDB, Op: OpDelete, Old: o})
+	}
+	return changes
+}
+
+// addrChanged adds the re-reads an address change calls for.
+//
+//   - Removing an IPv4 address removes the routes that use it as
+//     preferred source (fib_sync_down_addr), and removing a link's last
+//     IPv4 address removes every IPv4 route through the link and its ARP
+//     entries (fib_del_ifaddr -> fib_disable_ip: fib_sync_down_dev,
+//     arp_ifdown), all silently. The kernel announces the removal before
+//     it flushes them, so the re-read is done now and again once that
+//     settled; the second two only if the link has no IPv4 address left
+//     (reconcileJob.noIPv4).
+//   - IPv6 addresses join and leave multicast groups (ipv6_dev_mc_inc for
+//     the solicited-node address), which show as "self permanent" FDB
+//     entries of the link: re-read later.
+func addrChanged(c cause, fx *rereads) {
+	o := c.obj.(*netlink.Addr)
+	if c.deleted && o.Family == unix.AF_INET {
+		s := scope{family: unix.AF_INET, ifindex: uint32(o.Index)}
+		jobs := []reconcileJob{
+			{kind: netlink.KindRoute, s: scope{family: unix.AF_INET}, prefsrc: o.Prefix.Addr()},
+			{kind: netlink.KindRoute, s: s, noIPv4: true},
+			{kind: netlink.KindNeigh, s: s, noIPv4: true},
+		}
+		fx.now = append(fx.now, jobs...)
+		fx.later = append(fx.later, jobs...)
+	}
+	if o.Family == unix.AF_INET6 {
+		fx.later = append(fx.later, fdbJob(o.Index))
+	}
+}
+
+// routeChanged: the kernel announces the removal of one hop of an IPv6
+// multipath route as the deletion of a route with that hop (fib6_del,
+// inet6_rt_notify per sibling), which is not what is left: the route is
+// re-read. Notifications only: a re-read found the route as it is.
+func routeChanged(c cause, fx *rereads) {
+	if !c.notified {
+		return
+	}
+	if r, ok := c.old.(*netlink.Route); ok && c.deleted && r.Family == unix.AF_INET6 && len(r.Multipath) > 0 {
+		ipv6Reread(r, fx)
+	}
+}
+
+// routeReplaced handles `ip route replace` (NLM_F_REPLACE): the kernel
+// replaces the route with the same table, destination, TOS and priority
+// (fib_table_insert, fib6_add_rt2), which may have had another type or
+// next hop (and so another key here), and announces only the new route.
+// With one such route it is removed here; with several, which one the
+// kernel replaced is its list order, so they are re-read. It runs even
+// when the new route is already stored (a re-read found it before its
+// notification came): the kernel announces only replaces it made
+// (fib_table_insert is silent when an identical route is already first in
+// its slot).
+func routeReplaced(w *writer, d *kindDef, c cause, changes []Change, fx *rereads) []Change {
+	if c.deleted || c.flags&unix.NLM_F_REPLACE == 0 {
+		return changes
+	}
+	r := c.obj.(*netlink.Route)
+	prefix := routeKeyPrefix(nil, r)
+	key := d.key(r)
+	it, err := w.txn.Get(d.table, "id_prefix", prefix)
+	if err != nil {
+		return changes
+	}
+	var siblings []netlink.Object
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if o := raw.(netlink.Object); !bytes.Equal(d.key(o), key) {
+			siblings = append(siblings, o)
+		}
+	}
+	switch len(siblings) {
+	case 0:
+	case 1:
+		_ = w.remove(d, siblings[0])
+		changes = append(changes, Change{Kind: d.kind, Op: OpDelete, Old: siblings[0]})
+	default:
+		// Which one the kernel replaced is its list order: re-read them.
+		fx.now = append(fx.now, reconcileJob{kind: netlink.KindRoute,
+			s: scope{family: r.Family, table: r.Table}, keyPrefix: string(prefix)})
+	}
+	return changes
+}
+
+// ipv6Siblings re-reads an IPv6 route identity whose next hops may have
+// been merged or split, checked on the committed state after a batch: the
+// kernel announces IPv6 multipath routes hop by hop (an append,
+// fib6_add_rt2 adding a sibling, or the delete of one hop, fib6_del), so
+// an event alone does not say what the route now is.
+func ipv6Siblings(state *memdb.Txn, d *kindDef, u netlink.Update, fx *rereads) {
+	r := u.Object.(*netlink.Route)
+	if len(r.Multipath) > 0 || u.Flags&unix.NLM_F_APPEND != 0 {
+		ipv6Reread(r, fx)
+		return
+	}
+	// Another route with the same identity and another next hop?
+	key := routeKey(r)
+	it, err := state.Get(d.table, "id_prefix", routeKeyPrefix(nil, r))
+	if err != nil {
+		return
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if !bytes.Equal(routeKey(raw.(*netlink.Route)), key) {
+			ipv6Reread(r, fx)
+			return
+		}
+	}
+}
+
+// isIPv6Route selects the notifications ipv6Siblings checks.
+func isIPv6Route(u netlink.Update) bool { return u.Object.(*netlink.Route).Family == unix.AF_INET6 }
+
+// ipv6Reread re-reads every route with r's identity.
+func ipv6Reread(r *netlink.Route, fx *rereads) {
+	fx.now = append(fx.now, reconcileJob{kind: netlink.KindRoute,
+		s: scope{family: unix.AF_INET6, table: r.Table}, keyPrefix: string(routeKeyPrefix(nil, r))})
+}
+
+// ruleChanged: a goto rule is flagged unresolved while no rule has its
+// target priority; the flag flips without a notification when such a rule
+// comes or goes (fib_nl_newrule, fib_nl_delrule). The rules are re-read,
+// only if some rule jumps to it (reconcileJob.gotoTarget). Notifications
+// only: what a re-read of rules finds are such flags, not rules that came
+// or went.
+func ruleChanged(c cause, fx *rereads) {
+	if !c.notified {
+		return
+	}
+	if o := c.obj.(*netlink.Rule); o.Priority != 0 {
+		fx.now = append(fx.now, reconcileJob{kind: netlink.KindRule, s: scope{family: o.Family}, gotoTarget: o.Priority})
+	}
+}
+
+// fdbSiblings re-reads a vxlan entry whose remotes may have changed
+// without a notification, checked on the committed state after a batch:
+// `bridge fdb replace` of a vxlan entry replaces its first remote in place
+// (vxlan_fdb_replace in drivers/net/vxlan/vxlan_core.c) and announces only
+// the new remote, so when an entry has another remote than the one just
+// announced, the whole entry is read again.
+func fdbSiblings(state *memdb.Txn, d *kindDef, u netlink.Update, fx *rereads) {
+	f := u.Object.(*netlink.FDB)
+	prefix := fdbKeyPrefix(nil, f)
+	it, err := state.Get(d.table, "id_prefix", prefix)
+	if err != nil {
+		return
+	}
+	n := 0
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		n++
+	}
+	if n > 1 {
+		fx.now = append(fx.now, reconcileJob{kind: netlink.KindFDB,
+			s: scope{ifindex: uint32(f.Index)}, keyPrefix: string(prefix)})
+	}
+}
+
+// isRemoteAdded selects the notifications fdbSiblings checks: a vxlan
+// entry's remote added or changed.
+func isRemoteAdded(u netlink.Update) bool { return !u.Deleted() && fdbRemote(u.Object.(*netlink.FDB)) }
+
+// The hooks: the apply path reaches the effects only through these.
+
+// changed runs the onChange effect of d for c.
+func (d *kindDef) changed(c cause, fx *rereads) {
+	if d.effects.onChange != nil {
+		d.effects.onChange(c, fx)
+	}
+}
+
+// inTxn runs the inTxn effect of d for c inside w.
+func (d *kindDef) inTxn(w *writer, c cause, changes []Change, fx *rereads) []Change {
+	if d.effects.inTxn == nil {
+		return changes
+	}
+	return d.effects.inTxn(w, d, c, changes, fx)
+}
+
+// committed runs the afterCommit effects of a committed batch, kind by
+// kind in table order, each in the batch's order.
+func (db *DB) committed(batch []netlink.Update, fx *rereads) {
+	var state *memdb.Txn
+	for _, d := range kindDefs {
+		if d == nil || d.effects.afterCommit == nil {
+			continue
+		}
+		for _, u := range batch {
+			if u.Object.Kind() != d.kind || !d.effects.checkAfterCommit(u) {
+				continue
+			}
+			if state == nil {
+				state = db.mem.Txn(false)
+			}
+			d.effects.afterCommit(state, d, u, fx)
+		}
+	}
+}
+
+// followChanges schedules the re-reads that changes found by a re-read or
+// resync call for, through the same onChange effects as notifications: a
+// link whose up or carrier flags a refresh found changed before its own
+// notification arrived has dropped or flagged routes all the same.
+func (db *DB) followChanges(changes []Change) {
+	var fx rereads
+	for i := range changes {
+		if d := defOf(changes[i].Kind); d != nil {
+			d.changed(causeOfChange(&changes[i]), &fx)
+		}
+	}
+	if len(fx.now) > 0 {
+		db.queue.pushJobs(fx.now)
+	}
+	db.settleLater(fx.later)
+}
+
+// refreshJobs re-read the kinds the kernel changes with no notification at
+// all (kindEffects.refresh).
+var refreshJobs = func() []reconcileJob {
+	var jobs []reconcileJob
+	for _, d := range kindDefs {
+		if d != nil && d.effects.refresh {
+			jobs = append(jobs, reconcileJob{kind: d.kind})
+		}
+	}
+	return jobs
+}()
