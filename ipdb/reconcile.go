@@ -95,7 +95,7 @@ func dedupJobs(jobs []reconcileJob) []reconcileJob {
 // anything differed).
 func (db *DB) reconcile(ctx context.Context, job reconcileJob) error {
 	sp := defOf(job.kind)
-	if sp == nil || !db.opts.keepKind(job.kind) {
+	if sp == nil || !db.opts.keeps(sp) {
 		return nil
 	}
 	w := db.newWriter()
