@@ -74,6 +74,10 @@ func (db *DB) applyLoop(ctx context.Context) {
 			if !db.applyQueued() {
 				break // a gap: the resync that follows covers the jobs
 			}
+			if refresh != nil && job.kind == netlink.KindNeigh && isRefresh(job) && refresh.neighSkip(ctx, db.cmd) {
+				refresh.done(job.kind, false, time.Now())
+				continue
+			}
 			changed, err := db.reconcile(ctx, job)
 			if err != nil {
 				if ctx.Err() != nil {
@@ -83,7 +87,10 @@ func (db *DB) applyLoop(ctx context.Context) {
 				db.queue.markLost()
 			}
 			if refresh != nil && isRefresh(job) {
-				refresh.done(job.kind, changed || err != nil, time.Now())
+				// A bridge in an STP topology change will change without
+				// telling when it ends: keep re-reading links meanwhile.
+				pending := job.kind == netlink.KindLink && db.bridgeInTopologyChange()
+				refresh.done(job.kind, changed || pending || err != nil, time.Now())
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package ipdb
 
 import (
+	"context"
 	"time"
 
 	"github.com/ipdb-go/ipdb/netlink"
@@ -26,6 +27,9 @@ const refreshBackoff = 32
 type refresher struct {
 	base  time.Duration
 	kinds []refreshKind
+	// allocs is the neighbour tables' allocation count (all namespaces
+	// together) read before the last neighbour re-read, or 0.
+	allocs uint64
 }
 
 type refreshKind struct {
@@ -80,6 +84,42 @@ func (r *refresher) done(kind netlink.Kind, changed bool, now time.Time) {
 		}
 		k.due = now.Add(k.every)
 	}
+}
+
+// neighSkip reports whether the periodic neighbour re-read can be skipped:
+// no neighbour entry was allocated or destroyed in any namespace since the
+// last one (netlink.NeighTable: ndts_allocs and ndts_destroys, which count
+// the entries the kernel creates without a notification too), so nothing
+// can differ. It reads the counters first, so an entry created during the
+// re-read that follows is seen next time. Any error means re-read.
+func (r *refresher) neighSkip(ctx context.Context, c *netlink.Conn) bool {
+	tables, err := c.NeighTables(ctx)
+	if err != nil || len(tables) == 0 {
+		r.allocs = 0
+		return false
+	}
+	var n uint64
+	for _, t := range tables {
+		n += t.Allocs + t.Destroys
+	}
+	skip := n == r.allocs
+	r.allocs = n
+	return skip
+}
+
+// bridgeInTopologyChange reports whether a bridge of the committed state
+// is in an STP topology change (netlink.Bridge.InTopologyChange), whose
+// end changes its ageing time without a notification.
+func (db *DB) bridgeInTopologyChange() bool {
+	for l := range db.Snapshot().Links() {
+		if l.Info == nil {
+			continue
+		}
+		if br, ok := l.Info.Data.(*netlink.Bridge); ok && br.InTopologyChange() {
+			return true
+		}
+	}
+	return false
 }
 
 // isRefresh reports whether job is one of the periodic re-reads.
