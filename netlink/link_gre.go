@@ -189,6 +189,7 @@ func (d *Gre) String() string {
 }
 
 func (d *Gre) decode(b []byte) error {
+	size := addrSize(greKinds[d.InfoKind()].v6)
 	return decodeKindData(d.InfoKind(), b, func(ad *nl.AttributeDecoder) {
 		switch ad.Type() {
 		case iflaGreLink:
@@ -202,9 +203,9 @@ func (d *Gre) decode(b []byte) error {
 		case iflaGreOKey:
 			d.OKey = be32(ad)
 		case iflaGreLocal:
-			d.Local = tunnelAddr(ad)
+			d.Local = tunnelAddr(ad, size)
 		case iflaGreRemote:
-			d.Remote = tunnelAddr(ad)
+			d.Remote = tunnelAddr(ad, size)
 		case iflaGreTTL:
 			d.TTL = ad.Uint8()
 		case iflaGreTOS:
@@ -246,13 +247,14 @@ func (d *Gre) decode(b []byte) error {
 	})
 }
 
-// tunnelAddr decodes a 4- or 16-byte endpoint; the all-zero address
-// ("any") decodes as the invalid Addr.
-func tunnelAddr(ad *nl.AttributeDecoder) netip.Addr {
+// tunnelAddr decodes an endpoint of size bytes (4 for the IPv4 kinds, 16
+// for the IPv6 ones, as their fill_info functions put them); the all-zero
+// address ("any") decodes as the invalid Addr.
+func tunnelAddr(ad *nl.AttributeDecoder, size int) netip.Addr {
 	var a netip.Addr
 	ad.Do(func(b []byte) error {
-		if len(b) != 4 && len(b) != 16 {
-			return fmt.Errorf("attribute %d is not an address; length %d", ad.Type(), len(b))
+		if len(b) != size {
+			return fmt.Errorf("attribute %d is not a %d-byte address; length %d", ad.Type(), size, len(b))
 		}
 		a, _ = netip.AddrFromSlice(b)
 		if a.IsUnspecified() {
@@ -261,6 +263,14 @@ func tunnelAddr(ad *nl.AttributeDecoder) netip.Addr {
 		return nil
 	})
 	return a
+}
+
+// addrSize is the size of an endpoint of an IPv6 (16) or IPv4 (4) tunnel.
+func addrSize(v6 bool) int {
+	if v6 {
+		return 16
+	}
+	return 4
 }
 
 func putTunnelAddr(ae *nl.AttributeEncoder, typ uint16, a netip.Addr) {

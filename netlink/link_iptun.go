@@ -134,14 +134,15 @@ func (d *IPTun) decode(b []byte) error {
 		}
 		return d.SixRD
 	}
+	size := addrSize(iptunKinds[d.InfoKind()])
 	return decodeKindData(d.InfoKind(), b, func(ad *nl.AttributeDecoder) {
 		switch ad.Type() {
 		case iflaIPTunLink:
 			d.Link = ad.Uint32()
 		case iflaIPTunLocal:
-			d.Local = tunnelAddr(ad)
+			d.Local = tunnelAddr(ad, size)
 		case iflaIPTunRemote:
-			d.Remote = tunnelAddr(ad)
+			d.Remote = tunnelAddr(ad, size)
 		case iflaIPTunTTL:
 			d.TTL = ad.Uint8()
 		case iflaIPTunTOS:
@@ -211,7 +212,7 @@ func (d *IPTun) encode(mode linkEncodeMode) ([]byte, error) {
 	}
 	putBool(ae, iflaIPTunPMTUDisc, d.PMTUDisc)
 	switch {
-	case kind == "ip6tnl":
+	case kind == "ip6tnl" || d.Flags > 0xffff:
 		ae.Uint32(iflaIPTunFlags, d.Flags)
 	case kind == "sit" || d.Flags != 0:
 		ae.Uint16(iflaIPTunFlags, uint16(d.Flags))

@@ -66,6 +66,7 @@ func (d *Vti) String() string {
 }
 
 func (d *Vti) decode(b []byte) error {
+	size := addrSize(d.InfoKind() == "vti6")
 	return decodeKindData(d.InfoKind(), b, func(ad *nl.AttributeDecoder) {
 		switch ad.Type() {
 		case iflaVtiLink:
@@ -75,9 +76,9 @@ func (d *Vti) decode(b []byte) error {
 		case iflaVtiOKey:
 			d.OKey = be32(ad)
 		case iflaVtiLocal:
-			d.Local = tunnelAddr(ad)
+			d.Local = tunnelAddr(ad, size)
 		case iflaVtiRemote:
-			d.Remote = tunnelAddr(ad)
+			d.Remote = tunnelAddr(ad, size)
 		case iflaVtiFwMark:
 			d.FwMark = ad.Uint32()
 		default:
