@@ -26,7 +26,6 @@ func TestShowFDBPerVLAN(t *testing.T) {
 			{"vlan", "add", "vid", "20", "dev", "p0"},
 			{"fdb", "add", "02:00:00:00:00:aa", "dev", "p0", "master", "static", "vlan", "10"},
 			{"fdb", "add", "02:00:00:00:00:aa", "dev", "p0", "master", "static", "vlan", "20"},
-			{"fdb", "add", "02:00:00:00:00:aa", "dev", "p0", "master", "static"},
 		} {
 			bridgeExec(t, ns, args...)
 		}
