@@ -56,11 +56,20 @@ func TestFDBIdentity(t *testing.T) {
 		}
 		bridgeRun(t, ns, "fdb", "add", mac, "dev", "p0", "master", "static")
 		settle(t, ns, db, "adding an entry on p0")
+		// A kernel whose bridge has VLAN support adds the entry once more
+		// for each VLAN of the port (br_fdb_add: the default VLAN 1 on
+		// Debian's 6.1), one entry per (bridge, MAC, VLAN); the kernel's
+		// listing says how many.
+		twins := len(kernelFDB(t, ns, mac))
+		if twins == 0 {
+			t.Fatalf("bridge fdb show lists no entry %s", mac)
+		}
 		bridgeRun(t, ns, "fdb", "replace", mac, "dev", "p1", "master", "static")
 		settle(t, ns, db, "moving the entry to p1")
 		p1 := ns.Ifindex("p1")
-		count(1, func(f *netlink.FDB) bool { return f.LLAddr.String() == mac })
-		count(1, func(f *netlink.FDB) bool { return f.LLAddr.String() == mac && f.Index == p1 })
+		count(twins, func(f *netlink.FDB) bool { return f.LLAddr.String() == mac })
+		count(len(kernelFDB(t, ns, mac, "dev", "p1")), func(f *netlink.FDB) bool { return f.LLAddr.String() == mac && f.Index == p1 })
+		count(1, func(f *netlink.FDB) bool { return f.LLAddr.String() == mac && f.Index == p1 && f.VLAN == 0 })
 
 		vmac := "02:00:00:00:00:bb"
 		bridgeRun(t, ns, "fdb", "add", vmac, "dev", "vx0", "dst", "198.51.100.5")
@@ -192,4 +201,24 @@ func TestFDBIsItsOwnKind(t *testing.T) {
 			t.Errorf("WithKinds(link, neigh): %+v", st)
 		}
 	})
+}
+
+// kernelFDB returns the entries of `bridge -j fdb show [args]` with MAC
+// mac.
+func kernelFDB(t *testing.T, ns *nstest.NS, mac string, args ...string) []map[string]any {
+	t.Helper()
+	out, err := execBridge(ns, append([]string{"-j", "fdb", "show"}, args...)...)
+	if err != nil {
+		t.Fatalf("bridge fdb show: %v: %s", err, out)
+	}
+	var all, match []map[string]any
+	if err := json.Unmarshal([]byte(out), &all); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range all {
+		if e["mac"] == mac {
+			match = append(match, e)
+		}
+	}
+	return match
 }

@@ -33,8 +33,9 @@
 // One file per object kind (link.go, addr.go, route.go, neigh.go, rule.go,
 // fdb.go) and one per link kind (link_bridge.go, link_veth.go,
 // link_vxlan.go, link_macvlan.go, link_vlan.go, link_bond.go,
-// link_vrf.go, link_tuntap.go), each with its type, decode, encode and
-// validate. Two tables tie them together: kinds.go's kind table gives
+// link_vrf.go, link_tuntap.go) or family of tunnel kinds (link_gre.go,
+// link_iptun.go, link_vti.go, link_geneve.go), each with its type, decode,
+// encode and validate. Two tables tie them together: kinds.go's kind table gives
 // each object Kind its name, RTM_NEW*/RTM_DEL*/RTM_GET* message types,
 // address family where two kinds share messages (FDB entries are
 // AF_BRIDGE neighbour messages), multicast groups (Kind.Groups,

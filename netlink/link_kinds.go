@@ -21,7 +21,9 @@ type LinkInfo struct {
 	// it may be left empty when Data says it.
 	InfoKind string
 	// Data is the decoded IFLA_INFO_DATA: *Bridge, *Veth, *Vxlan, *Macvlan,
-	// *Vlan, *Bond, *Tuntap, *Vrf, or *RawLinkData for other kinds. It is
+	// *Vlan, *Bond, *Tuntap, *Vrf, *Gre (gre, gretap, erspan and their ip6
+	// kinds), *IPTun (ipip, sit, ip6tnl), *Vti (vti, vti6), *Geneve, or
+	// *RawLinkData for other kinds. It is
 	// nil when the kernel sent no kind data (dummy, ifb, veth).
 	Data LinkData
 	// InfoSlaveKind is IFLA_INFO_SLAVE_KIND, the kind of the master a port
@@ -36,7 +38,7 @@ type LinkInfo struct {
 
 // LinkData is the kind-specific data of a link (IFLA_INFO_DATA). It is
 // implemented by *Bridge, *Veth, *Vxlan, *Macvlan, *Vlan, *Bond, *Tuntap,
-// *Vrf and *RawLinkData.
+// *Vrf, *Gre, *IPTun, *Vti, *Geneve and *RawLinkData.
 type LinkData interface {
 	// InfoKind returns the IFLA_INFO_KIND this data belongs to.
 	InfoKind() string
@@ -71,6 +73,19 @@ var linkDataTypes = map[string]func() LinkData{
 	"bond":    func() LinkData { return new(Bond) },
 	"tun":     func() LinkData { return new(Tuntap) },
 	"vrf":     func() LinkData { return new(Vrf) },
+	// The tunnels: link_gre.go, link_iptun.go, link_vti.go, link_geneve.go.
+	"gre":       func() LinkData { return &Gre{Kind: "gre"} },
+	"gretap":    func() LinkData { return &Gre{Kind: "gretap"} },
+	"erspan":    func() LinkData { return &Gre{Kind: "erspan"} },
+	"ip6gre":    func() LinkData { return &Gre{Kind: "ip6gre"} },
+	"ip6gretap": func() LinkData { return &Gre{Kind: "ip6gretap"} },
+	"ip6erspan": func() LinkData { return &Gre{Kind: "ip6erspan"} },
+	"ipip":      func() LinkData { return &IPTun{Kind: "ipip"} },
+	"sit":       func() LinkData { return &IPTun{Kind: "sit"} },
+	"ip6tnl":    func() LinkData { return &IPTun{Kind: "ip6tnl"} },
+	"vti":       func() LinkData { return &Vti{Kind: "vti"} },
+	"vti6":      func() LinkData { return &Vti{Kind: "vti6"} },
+	"geneve":    func() LinkData { return new(Geneve) },
 }
 
 // newLinkData returns empty typed data for kind, or raw data.

@@ -217,6 +217,8 @@ func (p *planner) linkDataChanges(s *LinkSpec, cur *netlink.Link) (changes []lin
 		if want.Type != 0 && want.Type != have.Type {
 			add("type", have.Type, want.Type, "a tun/tap device's type is fixed at creation")
 		}
+	case *netlink.Gre, *netlink.IPTun, *netlink.Vti, *netlink.Geneve:
+		tunnelDataChanges(want, linkData(cur.Info), add)
 	case *netlink.RawLinkData:
 		have, _ := linkData(cur.Info).(*netlink.RawLinkData)
 		if have == nil || string(have.Data) != string(want.Data) {

@@ -41,6 +41,12 @@ func TestLinkDataChangesEveryInfoKind(t *testing.T) {
 		{&netlink.Bond{Mode: &rr}, &netlink.Bond{Mode: &mode}, "", "mode balance-rr -> active-backup", false},
 		{&netlink.Vrf{Table: 10}, &netlink.Vrf{Table: 11}, "", "table 10 -> 11", true},
 		{&netlink.Tuntap{Type: netlink.TapType}, &netlink.Tuntap{Type: netlink.TunType}, "", "type tap -> tun", true},
+		{&netlink.Gre{Kind: "gre", TTL: 32, Remote: netip.MustParseAddr("198.51.100.1")}, &netlink.Gre{Kind: "gre", TTL: 64}, "", "ttl 32 -> 64", true},
+		{&netlink.Gre{Kind: "ip6erspan"}, &netlink.Gre{Kind: "ip6erspan", ErspanVer: new(uint8(2))}, "", "erspan_ver (default) -> 2", true},
+		{&netlink.IPTun{Kind: "ipip", Remote: netip.MustParseAddr("198.51.100.1")}, &netlink.IPTun{Kind: "ipip", Remote: netip.MustParseAddr("198.51.100.2")}, "", "remote 198.51.100.1 -> 198.51.100.2", true},
+		{&netlink.IPTun{Kind: "ip6tnl", Proto: new(uint8(41))}, &netlink.IPTun{Kind: "ip6tnl", Proto: new(uint8(4))}, "", "mode 41 -> 4", true},
+		{&netlink.Vti{Kind: "vti", IKey: 7}, &netlink.Vti{Kind: "vti", IKey: 8}, "", "ikey 7 -> 8", true},
+		{&netlink.Geneve{ID: 5, Port: 6081}, &netlink.Geneve{ID: 6}, "", "id 5 -> 6", true},
 		{&netlink.RawLinkData{LinkKind: "geneve", Data: []byte{1}}, &netlink.RawLinkData{LinkKind: "geneve", Data: []byte{2}}, "", "data", true},
 	}
 	seen := map[string]bool{}
@@ -73,7 +79,8 @@ func TestLinkDataChangesEveryInfoKind(t *testing.T) {
 	}
 	// Every kind of link data the netlink package decodes has a row.
 	for _, d := range []netlink.LinkData{&netlink.Bridge{}, &netlink.Veth{}, &netlink.Vxlan{}, &netlink.Macvlan{},
-		&netlink.Vlan{}, &netlink.Bond{}, &netlink.Vrf{}, &netlink.Tuntap{}, &netlink.RawLinkData{LinkKind: "geneve"}} {
+		&netlink.Vlan{}, &netlink.Bond{}, &netlink.Vrf{}, &netlink.Tuntap{}, &netlink.RawLinkData{LinkKind: "geneve"},
+		&netlink.Gre{}, &netlink.Gre{Kind: "ip6erspan"}, &netlink.IPTun{}, &netlink.IPTun{Kind: "ip6tnl"}, &netlink.Vti{}, &netlink.Geneve{}} {
 		if !seen[d.InfoKind()] {
 			t.Errorf("kind %s has no row", d.InfoKind())
 		}

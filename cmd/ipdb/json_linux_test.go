@@ -221,9 +221,18 @@ func TestJSONEqualsIP(t *testing.T) {
 			"addrs":  {`"metric":77`, `"label":"br0:sec"`, `"deprecated":true`, `"altnames":["uplink0"]`},
 		} {
 			for _, w := range want {
-				if !strings.Contains(shown[table], w) {
-					t.Errorf("show %s -o json lacks %s", table, w)
+				if strings.Contains(shown[table], w) {
+					continue
 				}
+				// The kernel's timers move a neighbour out of PROBE
+				// (to FAILED) on their own, which a slow machine (the
+				// guest under emulation) can see before show runs; ip
+				// must then no longer list it either.
+				if w == `"state":["PROBE"]` && !strings.Contains(string(ipJSON(t, ns, table)), w) {
+					t.Logf("the kernel moved the PROBE neighbour on before show ran")
+					continue
+				}
+				t.Errorf("show %s -o json lacks %s", table, w)
 			}
 		}
 

@@ -370,8 +370,9 @@ func writeLinkInfo(j *jsonOut, info *netlink.LinkInfo, names *linkNames) {
 	j.openObject("linkinfo")
 	if info.InfoKind != "" {
 		j.str("info_kind", info.InfoKind)
-		switch info.InfoKind {
-		case "bridge", "vxlan", "macvlan", "macvtap", "tun":
+		switch {
+		case info.InfoKind == "bridge" || info.InfoKind == "vxlan" || info.InfoKind == "macvlan" ||
+			info.InfoKind == "macvtap" || info.InfoKind == "tun" || tunnelKinds[info.InfoKind]:
 			// Kinds with an ip print_opt open info_data even without data.
 			j.openObject("info_data")
 			writeLinkData(j, info, names)
@@ -438,6 +439,8 @@ func writeLinkData(j *jsonOut, info *netlink.LinkInfo, names *linkNames) {
 		writeMacvlan(j, &t)
 	case *netlink.Tuntap:
 		writeTuntap(j, d)
+	case *netlink.Gre, *netlink.IPTun, *netlink.Vti, *netlink.Geneve:
+		writeTunnelData(j, d, names)
 	case *netlink.RawLinkData:
 		if info.InfoKind == "macvtap" {
 			t.parse(d.Data)
