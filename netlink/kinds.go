@@ -118,6 +118,15 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
+// MessageTypes returns k's RTM_NEW* and RTM_DEL* message types (both 0
+// for a value that is no kind). FDB entries share the neighbour types.
+func (k Kind) MessageTypes() (newType, delType uint16) {
+	if r := k.row(); r != nil {
+		return r.newType, r.delType
+	}
+	return 0, 0
+}
+
 // ParseKind reads an object kind's name as String writes it: "link",
 // "addr", "route", "neigh", "rule", "fdb" or "nexthop". Anything else is an
 // ErrInvalid error.
