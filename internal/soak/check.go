@@ -16,27 +16,15 @@ import (
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
-// CompareAll compares every table of s with `ip -j` and `bridge -j` and
-// returns the differences, or nil.
+// CompareAll compares every table of s with iproute2's JSON (`ip -j`,
+// `bridge -j`), kind by kind through the oracle's kind table, and returns
+// the differences, or nil.
 func CompareAll(ns *nstest.NS, s *ipdb.Snapshot) error {
 	var errs []error
-	if err := oracle.CompareLinks(ns, slices.Collect(s.Links())); err != nil {
-		errs = append(errs, err)
-	}
-	if err := oracle.CompareAddrs(ns, slices.Collect(s.Addrs())); err != nil {
-		errs = append(errs, err)
-	}
-	if err := oracle.CompareRoutes(ns, slices.Collect(s.Routes())); err != nil {
-		errs = append(errs, err)
-	}
-	if err := oracle.CompareIPNeighs(ns, slices.Collect(s.Neighs())); err != nil {
-		errs = append(errs, err)
-	}
-	if err := oracle.CompareFDB(ns, slices.Collect(s.FDB())); err != nil {
-		errs = append(errs, err)
-	}
-	if err := oracle.CompareRules(ns, slices.Collect(s.Rules())); err != nil {
-		errs = append(errs, err)
+	for _, k := range netlink.Kinds() {
+		if err := oracle.Compare(ns, k, slices.Collect(s.Objects(k))); err != nil {
+			errs = append(errs, fmt.Errorf("%ss: %w", k, err))
+		}
 	}
 	return errors.Join(errs...)
 }
