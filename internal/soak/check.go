@@ -96,28 +96,9 @@ func NewStream(src ChangeSource, first *ipdb.Snapshot) *Stream {
 	return s
 }
 
-func objectsOf(snap *ipdb.Snapshot) []netlink.Object {
-	var out []netlink.Object
-	for o := range snap.Links() {
-		out = append(out, o)
-	}
-	for o := range snap.Addrs() {
-		out = append(out, o)
-	}
-	for o := range snap.Routes() {
-		out = append(out, o)
-	}
-	for o := range snap.Neighs() {
-		out = append(out, o)
-	}
-	for o := range snap.FDB() {
-		out = append(out, o)
-	}
-	for o := range snap.Rules() {
-		out = append(out, o)
-	}
-	return out
-}
+// objectsOf is every object of snap, every kind the database keeps
+// (Snapshot.All).
+func objectsOf(snap *ipdb.Snapshot) []netlink.Object { return slices.Collect(snap.All()) }
 
 // Fetch reads the change log as far as it goes, so that it is not
 // truncated under the model. Reading is not applying: see Check.
