@@ -286,7 +286,10 @@ func (p *planner) planNexthop(ref specRef, s *NexthopSpec) error {
 		for range p.st.RoutesUsingNexthop(ex.ID) {
 			n++
 		}
-		if n > 0 {
+		switch {
+		case n == 1:
+			desc += " (the kernel removes the route using it)"
+		case n > 1:
 			desc += fmt.Sprintf(" (the kernel removes the %d routes using it)", n)
 		}
 		p.add(&Step{Action: Remove, Kind: netlink.KindNexthop, stage: stageNexthopDel, spec: ref,
