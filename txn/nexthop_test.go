@@ -12,10 +12,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// nexthopState: link v0 (index 2) with 192.0.2.1/24, single nexthops 100
+// nexthopSnapshot: link v0 (index 2) with 192.0.2.1/24, single nexthops 100
 // and 101, an mpath group 200 of them, a resilient group 300, and routes
 // over 100 and 200.
-func nexthopState(t *testing.T) *ipdb.Snapshot {
+func nexthopSnapshot(t *testing.T) *ipdb.Snapshot {
 	t.Helper()
 	gw := func(s string) netip.Addr { return netip.MustParseAddr(s) }
 	return replayState(t,
@@ -35,7 +35,7 @@ func nexthopState(t *testing.T) *ipdb.Snapshot {
 }
 
 func TestPlanNexthops(t *testing.T) {
-	st := nexthopState(t)
+	st := nexthopSnapshot(t)
 	gw := netip.MustParseAddr("192.0.2.4")
 	mpath := []NexthopMemberSpec{{ID: 101}, {ID: 100, Weight: 3}} // another order: the same group
 	same := New(nil, nil, nil).
@@ -117,8 +117,8 @@ func TestPlanNexthops(t *testing.T) {
 			GroupType: netlink.GroupResilient, Buckets: 16}}, nil},
 		{"route nhid missing", "no nexthop id 9", nil, &RouteSpec{Dst: netip.MustParsePrefix("192.0.2.128/25"), NHID: 9}},
 		{"route nhid and via", "nhid 100 with a gateway", nil, &RouteSpec{Dst: netip.MustParsePrefix("192.0.2.128/25"), NHID: 100, Gateway: gw}},
-		{"blackhole route nhid", "cannot use a nexthop object", nil, &RouteSpec{Dst: netip.MustParsePrefix("192.0.2.128/25"), NHID: 100,
-			Type: netlink.RouteBlackhole}},
+		{"unreachable route nhid", "cannot use a nexthop object", nil, &RouteSpec{Dst: netip.MustParsePrefix("192.0.2.128/25"), NHID: 100,
+			Type: netlink.RouteUnreachable}},
 	} {
 		bad := New(nil, nil, nil)
 		for _, s := range c.s {
@@ -138,7 +138,7 @@ func TestPlanNexthops(t *testing.T) {
 // rollback, the nexthop, the groups that contain it, their members and
 // the routes over any of them, from the pre-image.
 func TestRestoreNexthops(t *testing.T) {
-	pre := nexthopState(t)
+	pre := nexthopSnapshot(t)
 	ss := &specSet{nexthops: []NexthopSpec{{ID: 100, Absent: true}, {ID: 150, Blackhole: true}}}
 	rb := restoreSpecs(pre, pre, ss)
 	var got []string
