@@ -217,14 +217,12 @@ func (nexthopOps) validate(ss *specSet) error {
 	return nil
 }
 
-// nexthopSpecs returns the present nexthop specs of p's set by id.
+// nexthopSpecs returns the nexthop specs of p's set by id.
 func (p *planner) nexthopSpecs() map[uint32]*NexthopSpec {
 	if p.nhSpecs == nil {
 		p.nhSpecs = make(map[uint32]*NexthopSpec, len(p.ss.nexthops))
 		for i := range p.ss.nexthops {
-			if s := &p.ss.nexthops[i]; !s.Absent {
-				p.nhSpecs[s.ID] = s
-			}
+			p.nhSpecs[p.ss.nexthops[i].ID] = &p.ss.nexthops[i]
 		}
 	}
 	return p.nhSpecs
@@ -239,21 +237,61 @@ func (p *planner) nexthop(id uint32) *netlink.Nexthop {
 	return n
 }
 
+// nhView is what the plan knows of a nexthop as it is after the
+// transaction: from its spec, or else from the state.
+type nhView struct {
+	group, blackhole, fdb bool
+	// v4: an IPv4 nexthop, or a group with one (IPv6 routes cannot use
+	// it: fib6_check_nexthop).
+	v4 bool
+}
+
 // nexthopWillBe reports whether the nexthop id exists after the
-// transaction, and whether it is a group then.
-func (p *planner) nexthopWillBe(id uint32) (exists, group bool) {
+// transaction, and what it is then.
+func (p *planner) nexthopWillBe(id uint32) (v nhView, exists bool) {
+	ex := p.nexthop(id)
 	if s := p.nexthopSpecs()[id]; s != nil {
-		return true, s.isGroup()
+		if s.Absent {
+			return v, false
+		}
+		v = nhView{group: s.isGroup(), blackhole: s.Blackhole, fdb: s.FDB}
+		if v.group {
+			for _, m := range s.Group {
+				if mv, ok := p.singleWillBe(m.ID); ok && mv.v4 {
+					v.v4 = true
+				}
+			}
+			return v, true
+		}
+		fam := nexthopFamily(s)
+		if fam == 0 && ex != nil && !ex.IsGroup() {
+			fam = ex.Family
+		}
+		v.v4 = fam != unix.AF_INET6
+		return v, true
 	}
-	for i := range p.ss.nexthops {
-		if s := &p.ss.nexthops[i]; s.ID == id && s.Absent {
-			return false, false
+	if ex == nil {
+		return v, false
+	}
+	v = nhView{group: ex.IsGroup(), blackhole: ex.Blackhole, fdb: ex.FDB, v4: ex.Family == unix.AF_INET}
+	for _, m := range ex.Group {
+		if mv, ok := p.singleWillBe(m.ID); ok && mv.v4 {
+			v.v4 = true
 		}
 	}
-	if n := p.nexthop(id); n != nil {
-		return true, n.IsGroup()
+	return v, true
+}
+
+// singleWillBe is nexthopWillBe of a group's member, which is never a
+// group itself.
+func (p *planner) singleWillBe(id uint32) (nhView, bool) {
+	if s := p.nexthopSpecs()[id]; s != nil && s.isGroup() {
+		return nhView{group: true}, true
 	}
-	return false, false
+	if n := p.nexthop(id); n != nil && n.IsGroup() {
+		return nhView{group: true}, true
+	}
+	return p.nexthopWillBe(id)
 }
 
 func (nexthopOps) plan(p *planner, ref specRef) error {
@@ -281,20 +319,24 @@ func (p *planner) planNexthop(ref specRef, s *NexthopSpec) error {
 			return nil
 		}
 		del := &netlink.Nexthop{ID: ex.ID}
+		st := p.st
 		desc := p.describeNexthop(ex)
-		n := 0
-		for range p.st.RoutesUsingNexthop(ex.ID) {
-			n++
-		}
-		switch {
-		case n == 1:
-			desc += " (the kernel removes the route using it)"
-		case n > 1:
-			desc += fmt.Sprintf(" (the kernel removes the %d routes using it)", n)
-		}
 		p.add(&Step{Action: Remove, Kind: netlink.KindNexthop, stage: stageNexthopDel, spec: ref,
 			level: nexthopLevel(ex.IsGroup(), true),
-			desc:  func() string { return desc },
+			// Counting the routes scans them all: only when printed.
+			desc: func() string {
+				n := 0
+				for range st.RoutesUsingNexthop(del.ID) {
+					n++
+				}
+				switch {
+				case n == 1:
+					return desc + " (the kernel removes the route using it)"
+				case n > 1:
+					return desc + fmt.Sprintf(" (the kernel removes the %d routes using it)", n)
+				}
+				return desc
+			},
 			build: func(*resolver) (netlink.Request, error) { return netlink.NexthopRequest(netlink.Delete, del), nil }})
 		return nil
 	}
@@ -305,13 +347,19 @@ func (p *planner) planNexthop(ref specRef, s *NexthopSpec) error {
 			return fmt.Errorf("%s: %w", s.what(), err)
 		}
 	}
+	// The kernel's rules for members (nh_check_attr_group in
+	// net/ipv4/nexthop.c).
 	for _, m := range s.Group {
-		exists, group := p.nexthopWillBe(m.ID)
+		v, exists := p.singleWillBe(m.ID)
 		switch {
 		case !exists:
 			return invalid("%s: member %d does not exist, and the transaction creates none", s.what(), m.ID)
-		case group:
+		case v.group:
 			return invalid("%s: member %d is a group (Linux has no nested groups)", s.what(), m.ID)
+		case v.blackhole && len(s.Group) > 1:
+			return invalid("%s: member %d is a blackhole, which only a group of one nexthop may have", s.what(), m.ID)
+		case v.fdb != s.FDB:
+			return invalid("%s: member %d has fdb %t, the group %t (they must agree)", s.what(), m.ID, v.fdb, s.FDB)
 		}
 	}
 	if ex != nil {

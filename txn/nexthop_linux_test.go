@@ -129,7 +129,7 @@ func TestNexthopCommit(t *testing.T) {
 				ID     int `json:"id"`
 				Weight int `json:"weight"`
 			} `json:"group"`
-			Type      string          `json:"type"`
+			Type      string           `json:"type"`
 			Blackhole *json.RawMessage `json:"blackhole"`
 			Res       *struct {
 				Buckets int     `json:"buckets"`

@@ -48,6 +48,15 @@ func TestPlanNexthops(t *testing.T) {
 	if p, err := same.PlanAgainst(st); err != nil || !p.Empty() {
 		t.Errorf("specs of the state: plan %v, %v", p, err)
 	}
+	v6 := New(nil, nil, nil).
+		Nexthop(NexthopSpec{ID: 7, Family: unix.AF_INET6, Blackhole: true}).
+		Nexthop(NexthopSpec{ID: 8, Gateway: netip.MustParseAddr("2001:db8::2"), Dev: "v0"}).
+		Nexthop(NexthopSpec{ID: 9, Group: []NexthopMemberSpec{{ID: 8}}}).
+		Route(RouteSpec{Dst: netip.MustParsePrefix("2001:db8:7::/64"), NHID: 7}).
+		Route(RouteSpec{Dst: netip.MustParsePrefix("2001:db8:9::/64"), NHID: 9})
+	if p, err := v6.PlanAgainst(st); err != nil || len(p.Steps) != 5 {
+		t.Errorf("IPv6 routes over IPv6 nexthops: plan %v, %v", p, err)
+	}
 
 	tx := New(nil, nil, nil).
 		Route(RouteSpec{Dst: netip.MustParsePrefix("198.51.100.0/25"), NHID: 201}).
@@ -115,6 +124,13 @@ func TestPlanNexthops(t *testing.T) {
 		{"group type", "cannot replace type mpath -> resilient", []NexthopSpec{{ID: 200, Group: mpath, GroupType: netlink.GroupResilient}}, nil},
 		{"buckets", "cannot replace buckets 8 -> 16", []NexthopSpec{{ID: 300, Group: []NexthopMemberSpec{{ID: 100}},
 			GroupType: netlink.GroupResilient, Buckets: 16}}, nil},
+		{"blackhole in a group of two", "member 6 is a blackhole", []NexthopSpec{{ID: 5, Group: []NexthopMemberSpec{{ID: 6}, {ID: 100}}},
+			{ID: 6, Blackhole: true}}, nil},
+		{"fdb member", "member 6 has fdb true", []NexthopSpec{{ID: 5, Group: []NexthopMemberSpec{{ID: 6}}},
+			{ID: 6, FDB: true, Gateway: gw}}, nil},
+		{"IPv6 route over IPv4", "an IPv6 route cannot use nexthop id 200", nil, &RouteSpec{Dst: netip.MustParsePrefix("2001:db8:9::/64"), NHID: 200}},
+		{"route over fdb", "fdb nexthop", []NexthopSpec{{ID: 6, FDB: true, Gateway: gw}},
+			&RouteSpec{Dst: netip.MustParsePrefix("192.0.2.128/25"), NHID: 6}},
 		{"route nhid missing", "no nexthop id 9", nil, &RouteSpec{Dst: netip.MustParsePrefix("192.0.2.128/25"), NHID: 9}},
 		{"route nhid and via", "nhid 100 with a gateway", nil, &RouteSpec{Dst: netip.MustParsePrefix("192.0.2.128/25"), NHID: 100, Gateway: gw}},
 		{"unreachable route nhid", "cannot use a nexthop object", nil, &RouteSpec{Dst: netip.MustParsePrefix("192.0.2.128/25"), NHID: 100,

@@ -438,8 +438,14 @@ func (p *planner) planRoute(ref specRef, s *RouteSpec) error {
 		}
 	}
 	if s.NHID != 0 && !s.Absent {
-		if exists, _ := p.nexthopWillBe(s.NHID); !exists {
+		switch v, exists := p.nexthopWillBe(s.NHID); {
+		case !exists:
 			return invalid("%s: no nexthop id %d, and the transaction creates none", s.describe(), s.NHID)
+		case fam == unix.AF_INET6 && v.v4:
+			// fib6_check_nexthop in net/ipv6/route.c.
+			return invalid("%s: an IPv6 route cannot use nexthop id %d, which is or has an IPv4 nexthop", s.describe(), s.NHID)
+		case v.fdb:
+			return invalid("%s: nexthop id %d is an fdb nexthop, which routes cannot use", s.describe(), s.NHID)
 		}
 	}
 	var hops []int
