@@ -237,6 +237,53 @@ func (p *planner) nexthop(id uint32) *netlink.Nexthop {
 	return n
 }
 
+// nexthopDoomed reports whether the existing nexthop id goes away during
+// the transaction before the nexthop and route stages: a spec removes it,
+// the transaction deletes or downs its link (nexthop_flush_dev), or it
+// is a group whose members all go (remove_nh_grp_entry removes a group
+// with its last member). The kernel then drops the routes over it
+// without telling, so a route or group spec it satisfies now is planned
+// anyway (and sent with NLM_F_CREATE|NLM_F_REPLACE).
+func (p *planner) nexthopDoomed(id uint32) bool {
+	if d, ok := p.nhDoomed[id]; ok {
+		return d
+	}
+	if p.nhDoomed == nil {
+		p.nhDoomed = map[uint32]bool{}
+	}
+	p.nhDoomed[id] = false // no nested groups, but no loop either
+	d := false
+	if n := p.nexthop(id); n != nil {
+		switch s := p.nexthopSpecs()[id]; {
+		case s != nil && s.Absent:
+			d = true
+		case n.IsGroup():
+			d = true
+			for _, m := range n.Group {
+				d = d && p.nexthopDoomed(m.ID)
+			}
+		default:
+			d = n.OIF != 0 && p.linkDropsNexthops(int(n.OIF))
+		}
+	}
+	p.nhDoomed[id] = d
+	return d
+}
+
+// linkDropsNexthops reports whether the transaction deletes, moves away
+// or takes down the link of index idx.
+func (p *planner) linkDropsNexthops(idx int) bool {
+	if p.delIdx[idx] {
+		return true
+	}
+	for _, pl := range p.links {
+		if pl.cur != nil && pl.cur.Index == idx {
+			return pl.gone || pl.spec != nil && pl.spec.Up != nil && !*pl.spec.Up && pl.cur.Flags&unix.IFF_UP != 0
+		}
+	}
+	return false
+}
+
 // nhView is what the plan knows of a nexthop as it is after the
 // transaction: from its spec, or else from the state.
 type nhView struct {
@@ -367,7 +414,7 @@ func (p *planner) planNexthop(ref specRef, s *NexthopSpec) error {
 			return invalid("%s: the kernel cannot replace %s (replace_nexthop); remove the nexthop (absent: true) and add it in another transaction",
 				s.what(), strings.Join(fixed, ", "))
 		}
-		if !pending && nexthopSatisfied(ex, s, oif) {
+		if !pending && nexthopSatisfied(ex, s, oif) && !p.nexthopDoomed(s.ID) {
 			return nil
 		}
 	}
@@ -625,6 +672,9 @@ func (p *planner) nexthopChanges(n *netlink.Nexthop, s *NexthopSpec, oif int) ch
 	}
 	if (s.Protocol != 0 || s.exact) && n.Protocol != s.Protocol {
 		c.add("proto", n.Protocol, s.Protocol)
+	}
+	if len(c) == 0 && p.nexthopDoomed(s.ID) {
+		c = append(c, "(added again: the kernel removes it with its link or its last member)")
 	}
 	if len(c) == 0 {
 		c = append(c, "(the device's index: it was created again)")

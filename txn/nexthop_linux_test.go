@@ -336,3 +336,64 @@ func TestNexthopRollbackLinkDown(t *testing.T) {
 		checkNexthopOracle(t, ns, db)
 	})
 }
+
+// TestNexthopLastMember: removing the last member of group 300 makes the
+// kernel remove the group and the route over it; a transaction that
+// also wants the group (with another member) and the route gets both,
+// and its rollback brings back the group of the old member and the
+// route.
+func TestNexthopLastMember(t *testing.T) {
+	txn := func(db *ipdb.DB, c *netlink.Conn, cfg *Config) *Txn {
+		return New(db, c, cfg).
+			Nexthop(NexthopSpec{ID: 100, Absent: true}).
+			Nexthop(NexthopSpec{ID: 300, Group: []NexthopMemberSpec{{ID: 101}}}).
+			Route(RouteSpec{Dst: netip.MustParsePrefix("192.0.2.128/25"), NHID: 300})
+	}
+	base := func(t *testing.T, ns *nstest.NS) {
+		nexthopBase(t, ns)
+		ns.Batch("nexthop add id 300 group 100", "route add 192.0.2.128/25 nhid 300")
+	}
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		base(t, ns)
+		db, c := setup(t, ns)
+		before := nexthopState(t, ns)
+		plan, err := txn(db, c, nil).Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `- nexthop id 100 via 192.0.2.2 dev n0 (the kernel removes the route using it)
+~ nexthop id 300 group 101: group [100] -> [101]
+~ route 192.0.2.128/25 nhid 300: (added again: the kernel drops it with nexthop id 300)
+`
+		if plan.String() != want {
+			t.Errorf("plan:\n%s\nwant:\n%s", plan, want)
+		}
+		// Fail the route: the rollback restores group 300 of 100.
+		cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
+			if o.Kind == netlink.KindRoute {
+				return failing(o)
+			}
+			return req
+		}}
+		var ce *CommitError
+		if err := txn(db, c, cfg).Commit(context.Background()); !errors.As(err, &ce) || !ce.RolledBack {
+			t.Fatalf("got %v, want a rolled back *CommitError", err)
+		}
+		nexthopRestored(t, ns, before)
+		checkNexthopOracle(t, ns, db)
+
+		if err := txn(db, c, nil).Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if out := ns.IP("route", "show", "192.0.2.128/25"); !strings.Contains(out, "nhid 300") {
+			t.Errorf("route over group 300 missing: %q", out)
+		}
+		if out := ns.IP("nexthop", "show", "id", "300"); !strings.Contains(out, "group 101") {
+			t.Errorf("group 300: %q", out)
+		}
+		checkNexthopOracle(t, ns, db)
+		if p, err := txn(db, c, nil).Plan(); err != nil || !p.Empty() {
+			t.Errorf("re-plan: %v %v", p, err)
+		}
+	})
+}

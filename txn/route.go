@@ -483,7 +483,7 @@ func (p *planner) planRoute(ref specRef, s *RouteSpec) error {
 	}
 	if !pending {
 		for _, r := range ex {
-			if routeSatisfied(r, s, oif, hops) {
+			if routeSatisfied(r, s, oif, hops) && (s.NHID == 0 || !p.nexthopDoomed(s.NHID)) {
 				return nil
 			}
 		}
@@ -670,6 +670,9 @@ func (p *planner) routeChanges(have *netlink.Route, s *RouteSpec) changeList {
 	}
 	if o, n := hops(old), hops(s.Multipath); o != n && s.NHID == 0 {
 		c.add("nexthops", "["+o+"]", "["+n+"]")
+	}
+	if len(c) == 0 && s.NHID != 0 && p.nexthopDoomed(s.NHID) {
+		c = append(c, fmt.Sprintf("(added again: the kernel drops it with nexthop id %d)", s.NHID))
 	}
 	if len(c) == 0 {
 		c = append(c, "(an attribute the plan cannot name)")
