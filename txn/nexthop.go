@@ -414,6 +414,9 @@ func (p *planner) planNexthop(ref specRef, s *NexthopSpec) error {
 			return invalid("%s: the kernel cannot replace %s (replace_nexthop); remove the nexthop (absent: true) and add it in another transaction",
 				s.what(), strings.Join(fixed, ", "))
 		}
+		if err := p.nexthopReplaceRefused(ex, s); err != nil {
+			return err
+		}
 		if !pending && nexthopSatisfied(ex, s, oif) && !p.nexthopDoomed(s.ID) {
 			return nil
 		}
@@ -521,6 +524,42 @@ func nexthopSatisfied(n *netlink.Nexthop, s *NexthopSpec, oif int) bool {
 	}
 	return n.Blackhole == s.Blackhole && n.Gateway == s.Gateway && int(n.OIF) == oif &&
 		(n.Flags&unix.RTNH_F_ONLINK != 0) == s.Onlink && (fam == 0 || n.Family == fam)
+}
+
+// nexthopReplaceRefused returns what the kernel would refuse of a
+// replace of single nexthop n by s because of what uses n
+// (replace_nexthop_single, fib_check_nh_list, fib6_check_nh_list in
+// net/ipv4/nexthop.c): a blackhole in a group of several, a change of
+// fdb status in a group, an IPv4 nexthop under IPv6 routes. It scans the
+// routes or groups only when s changes one of those.
+func (p *planner) nexthopReplaceRefused(n *netlink.Nexthop, s *NexthopSpec) error {
+	if n.IsGroup() || s.isGroup() {
+		return nil
+	}
+	if (s.Blackhole && !n.Blackhole) || s.FDB != n.FDB {
+		for g := range p.st.GroupsContaining(n.ID) {
+			if s.FDB != n.FDB {
+				return invalid("%s: cannot change fdb %t -> %t while in group %d", s.what(), n.FDB, s.FDB, g.ID)
+			}
+			if len(g.Group) > 1 {
+				return invalid("%s: cannot become a blackhole while in group %d of %d nexthops", s.what(), g.ID, len(g.Group))
+			}
+		}
+	}
+	if n.Family == unix.AF_INET6 && nexthopFamily(s) == unix.AF_INET {
+		ids := []uint32{n.ID}
+		for g := range p.st.GroupsContaining(n.ID) {
+			ids = append(ids, g.ID)
+		}
+		for _, id := range ids {
+			for r := range p.st.RoutesUsingNexthop(id) {
+				if r.Family == unix.AF_INET6 {
+					return invalid("%s: cannot become IPv4: IPv6 route %s uses it (nhid %d)", s.what(), r.Dst, id)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // nexthopFixedChanges lists the changes from n to s that the kernel
