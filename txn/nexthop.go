@@ -294,8 +294,27 @@ type nhView struct {
 }
 
 // nexthopWillBe reports whether the nexthop id exists after the
-// transaction, and what it is then.
-func (p *planner) nexthopWillBe(id uint32) (v nhView, exists bool) {
+// transaction, and what it is then. It is memoized: a plan of many
+// routes over a few nexthops asks for each many times.
+func (p *planner) nexthopWillBe(id uint32) (nhView, bool) {
+	if w, ok := p.nhViews[id]; ok {
+		return w.v, w.exists
+	}
+	v, exists := p.nexthopView(id)
+	if p.nhViews == nil {
+		p.nhViews = map[uint32]nhWill{}
+	}
+	p.nhViews[id] = nhWill{v, exists}
+	return v, exists
+}
+
+// nhWill is a memoized answer of nexthopWillBe.
+type nhWill struct {
+	v      nhView
+	exists bool
+}
+
+func (p *planner) nexthopView(id uint32) (v nhView, exists bool) {
 	ex := p.nexthop(id)
 	if s := p.nexthopSpecs()[id]; s != nil {
 		if s.Absent {

@@ -133,8 +133,9 @@ type planner struct {
 	scratch []*netlink.Route
 	// nhSpecs are the present nexthop specs by id (see nexthopSpecs).
 	nhSpecs map[uint32]*NexthopSpec
-	// nhDoomed memoizes nexthopDoomed.
+	// nhDoomed and nhViews memoize nexthopDoomed and nexthopWillBe.
 	nhDoomed map[uint32]bool
+	nhViews  map[uint32]nhWill
 	// routes holds the existing routes of each route spec, found at once
 	// for a full plan of many specs (see routesTo).
 	routes      []routeList

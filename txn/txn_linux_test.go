@@ -51,7 +51,7 @@ func prepNS(t *testing.T, ns *nstest.NS) {
 	}
 }
 
-func openEnv(t *testing.T, ns *nstest.NS) (*ipdb.DB, *netlink.Conn) {
+func openEnv(t testing.TB, ns *nstest.NS) (*ipdb.DB, *netlink.Conn) {
 	t.Helper()
 	db := dbtest.Open(t, ns)
 	c, err := netlink.Dial(&netlink.Config{NetNS: ns.Name})
