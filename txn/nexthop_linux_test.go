@@ -210,6 +210,23 @@ func TestNexthopCommit(t *testing.T) {
 		}
 		checkNexthopOracle(t, ns, db)
 
+		// A resilient group replaced: new weights and idle timer, the
+		// same buckets (which the kernel cannot change).
+		res := New(db, c, nil).Nexthop(NexthopSpec{ID: 300, Group: []NexthopMemberSpec{{ID: 101}, {ID: 103}},
+			GroupType: netlink.GroupResilient, IdleTimer: ptr(30 * time.Second)})
+		if p, err := res.Plan(); err != nil || p.String() !=
+			"~ nexthop id 300 group 101/103 type resilient idle_timer 30: group [101,2/103] -> [101/103], idle_timer 60 -> 30\n" {
+			t.Errorf("resilient replace plan: %v %v", p, err)
+		}
+		if err := res.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if out := ns.IP("-d", "nexthop", "show", "id", "300"); !strings.Contains(out, "buckets 8 idle_timer 30") ||
+			!strings.Contains(out, "group 101/103 ") {
+			t.Errorf("resilient group after replace: %q", out)
+		}
+		checkNexthopOracle(t, ns, db)
+
 		// Removing what the transaction made leaves the base's link and
 		// addresses, and no nexthop.
 		del := New(db, c, nil)
