@@ -802,6 +802,31 @@ func (nexthopOps) restore(rs *restorer) {
 	rs.nexthops = scope
 }
 
+// keepNexthop makes sure the rollback has the pre-image of nexthop id
+// (and of its members, if a group): the routes' restore calls it for
+// each route over a nexthop it restores, whose nexthop the rollback
+// must have even when no spec of the transaction named it. It does not
+// add id to rs.nexthops: the routes over it are not all restored.
+func (rs *restorer) keepNexthop(id uint32) {
+	if rs.nexthops[id] || rs.kept[id] {
+		return
+	}
+	if rs.kept == nil {
+		rs.kept = map[uint32]bool{}
+	}
+	rs.kept[id] = true
+	n, err := rs.pre.Nexthop(id)
+	if err != nil {
+		return
+	}
+	if s := specOfNexthop(n, rs.preName); n.OIF == 0 || s.Dev != "" {
+		rs.rb.nexthops = append(rs.rb.nexthops, s)
+	}
+	for _, m := range n.Group {
+		rs.keepNexthop(m.ID)
+	}
+}
+
 // settable lists what a NexthopSpec can set of nexthop o (a
 // *netlink.Nexthop): everything but its id and the kernel's scope and
 // flags other than onlink.

@@ -182,6 +182,22 @@ func TestRestoreNexthops(t *testing.T) {
 	if g := strings.Join(got, "\n"); !strings.Contains(g, "route 198.51.100.0/24 nhid 100") || !strings.Contains(g, "route 203.0.113.0/24 nhid 200") {
 		t.Errorf("routes restored:\n%s", g)
 	}
+	// A route over group 200 that a spec names brings its nexthop and
+	// the group's members into the rollback, not the other routes over
+	// them.
+	rb2 := restoreSpecs(pre, pre, &specSet{routes: []RouteSpec{{Dst: netip.MustParsePrefix("203.0.113.0/24"), Absent: true}}})
+	got = got[:0]
+	for _, s := range rb2.nexthops {
+		got = append(got, s.describe())
+	}
+	for _, s := range rb2.routes {
+		got = append(got, s.describe())
+	}
+	if g := strings.Join(got, "; "); g != "nexthop id 200 group 100,3/101; nexthop id 100 via 192.0.2.2 dev v0; "+
+		"nexthop id 101 via 192.0.2.3 dev v0; route 203.0.113.0/24 nhid 200" {
+		t.Errorf("rollback of a route over a group: %s", g)
+	}
+
 	// On the pre-image, the rollback plans nothing.
 	p, err := newPlanner(pre, rb, false)
 	if err != nil {

@@ -83,6 +83,9 @@ type restorer struct {
 	// restored; the routes that use them are restored too. Set by the
 	// nexthops' restore.
 	nexthops map[uint32]bool
+	// kept are the ids of nexthop objects the routes' restore added
+	// (keepNexthop).
+	kept map[uint32]bool
 }
 
 // preName returns the name in the pre-image of the link of index idx, or

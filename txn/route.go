@@ -811,6 +811,7 @@ func (routeOps) restore(rs *restorer) {
 			// Its type is the one the nexthop gives it.
 			s.NHID, s.Gateway, s.Dev, s.Onlink, s.Type = nhid, netip.Addr{}, "", false, 0
 			rb.routes = append(rb.routes, s)
+			rs.keepNexthop(nhid)
 			return
 		}
 		for _, h := range r.Multipath {
