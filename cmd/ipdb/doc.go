@@ -1,8 +1,8 @@
 // Command ipdb shows, watches and changes a network namespace's links,
-// addresses, routes, neighbours, rules and bridge FDB entries through an
-// ipdb cache.
+// addresses, routes, neighbours, rules, bridge FDB entries and nexthop
+// objects through an ipdb cache.
 //
-//	ipdb [--netns NAME] show [links|addrs|routes|neigh|rules|fdb] [-o table|json]
+//	ipdb [--netns NAME] show [links|addrs|routes|neigh|rules|fdb|nexthops] [-o table|json]
 //	ipdb [--netns NAME] monitor [-o text|json]
 //	ipdb [--netns NAME] lookup ADDR [--from ADDR] [--iif DEV] [--oif DEV] [--mark N]
 //	     [--uid N] [--ipproto P] [--sport N] [--dport N] [--tos N] [--table N]
@@ -29,6 +29,9 @@
 //	neigh   ip -j neigh show nud all (no proxy entries, no FDB entries)
 //	rules   ip -j -4 rule show, then ip -j -6 rule show
 //	fdb     bridge -j fdb show
+//	nexthops ip -j -d nexthop show (nexthop.go; with -d, as links: scope
+//	        and protocol always; routes over a nexthop print its nhid and
+//	        the hops the kernel expands, as ip -j route show does)
 //
 // ipdb adds these keys, which ip never prints, each after ip's keys of the
 // same object, so that a diff against ip shows only additions:
