@@ -1,0 +1,249 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipdb-go/ipdb/internal/dbtest"
+	"github.com/ipdb-go/ipdb/internal/nstest"
+	"github.com/ipdb-go/ipdb/netlink"
+)
+
+// everyNexthop builds a namespace with every nexthop shape this kernel
+// has: single IPv4 and IPv6 nexthops (with a protocol), onlink, blackhole,
+// device only, fdb, a group with weights, a one-member group, a resilient
+// group with its parameters and an fdb group; and routes over a single
+// nexthop (IPv4 and IPv6), over a one-member group and over a
+// multi-member group.
+func everyNexthop(t *testing.T, ns *nstest.NS) {
+	t.Helper()
+	ns.Batch(
+		"link set lo up", // blackhole nexthops need lo up
+		"link add v0 type veth peer name v1",
+		"link set v0 up", "link set v1 up",
+		"addr add 192.0.2.1/24 dev v0",
+		"addr add 2001:db8::1/64 dev v0 nodad",
+		"nexthop add id 100 via 192.0.2.2 dev v0 proto static",
+		"nexthop add id 101 via 192.0.2.3 dev v0",
+		"nexthop add id 102 blackhole",
+		"nexthop add id 103 dev v0",
+		"nexthop add id 104 via 198.51.100.9 dev v0 onlink",
+		"nexthop add id 105 via 2001:db8::2 dev v0 proto 99",
+		"nexthop add id 106 via 192.0.2.4 fdb",
+		"nexthop add id 107 via 192.0.2.5 fdb",
+		"nexthop add id 200 group 100,3/101",
+		"nexthop add id 201 group 101",
+		"nexthop add id 202 group 100/101,7 type resilient buckets 8 idle_timer 60 unbalanced_timer 5",
+		"nexthop add id 203 group 106/107 fdb",
+		"route add 203.0.113.0/24 nhid 100",
+		"route add 198.51.100.0/24 nhid 201",
+		"route add 10.9.0.0/16 nhid 200",
+		"route add 10.10.0.0/16 nhid 202 table 100",
+		"route add 10.11.0.0/16 nhid 102",
+	)
+	ns.IP("-6", "route", "add", "2001:db8:9::/48", "nhid", "105")
+}
+
+// TestNexthopJSONEqualsIP: `show nexthops -o json` (and its aliases) is
+// `ip -j -d nexthop show` and `show routes -o json` is `ip -j route show
+// table all` for routes over nexthop objects, key by key, value by value,
+// in ip's order; /v1/nexthops and /v1/routes serve the same objects; the
+// table prints ip's words; the metric counts the nexthops.
+func TestNexthopJSONEqualsIP(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		everyNexthop(t, ns)
+		shown := map[string]string{}
+		for _, table := range []string{"nexthops", "routes"} {
+			out := compareJSONWithIP(t, ns, table, false, func() []byte {
+				code, out, errs := runCmd(t, "--netns", ns.Name, "show", table, "-o", "json")
+				if code != 0 {
+					t.Fatalf("show %s: exit %d: %s", table, code, errs)
+				}
+				return []byte(out)
+			})
+			shown[table] = string(out)
+		}
+		for table, want := range map[string][]string{
+			"nexthops": {
+				`{"id":100,"gateway":"192.0.2.2","dev":"v0","scope":"link","protocol":"static","flags":[]}`,
+				`{"id":102,"scope":"global","blackhole":null,"protocol":"unspec","flags":[]}`,
+				`{"id":103,"dev":"v0","scope":"host",`,
+				`"flags":["onlink"]`,
+				`"gateway":"2001:db8::2","dev":"v0","scope":"link","protocol":"`,
+				`{"id":106,"gateway":"192.0.2.4","scope":"link","protocol":"unspec","flags":[],"fdb":null}`,
+				`"group":[{"id":100,"weight":3},{"id":101}]`,
+				`{"id":201,"group":[{"id":101}]`,
+				`"type":"resilient","resilient_args":{"buckets":8,"idle_timer":60,"unbalanced_timer":5,"unbalanced_time":0}`,
+				`"group":[{"id":106},{"id":107}],"scope":"global","protocol":"unspec","flags":[],"fdb":null}`,
+			},
+			"routes": {
+				`{"dst":"203.0.113.0/24","nhid":100,"gateway":"192.0.2.2","dev":"v0","flags":[]}`,
+				`{"dst":"198.51.100.0/24","nhid":201,"gateway":"192.0.2.3","dev":"v0","flags":[]}`,
+				`{"dst":"10.9.0.0/16","nhid":200,"flags":[],"nexthops":[{"gateway":"192.0.2.2","dev":"v0","weight":3,"flags":[]},{"gateway":"192.0.2.3","dev":"v0","weight":1,"flags":[]}]}`,
+				`"dst":"2001:db8:9::/48","nhid":105,"gateway":"2001:db8::2","dev":"v0"`,
+			},
+		} {
+			for _, w := range want {
+				if !strings.Contains(shown[table], w) {
+					t.Errorf("show %s -o json lacks %s\n%s", table, w, shown[table])
+				}
+			}
+		}
+		// The aliases ip takes name the same table.
+		for _, alias := range []string{"nexthop", "nh"} {
+			code, out, errs := runCmd(t, "--netns", ns.Name, "show", alias, "-o", "json")
+			if code != 0 || out != shown["nexthops"] {
+				t.Errorf("show %s: exit %d, %s\n%s\nwant\n%s", alias, code, errs, out, shown["nexthops"])
+			}
+		}
+
+		// The table: each row is ip's line, the id in its own column.
+		code, out, errs := runCmd(t, "--netns", ns.Name, "show", "nexthops")
+		if code != 0 {
+			t.Fatalf("show nexthops: exit %d: %s", code, errs)
+		}
+		var got []string
+		for i, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if i == 0 {
+				if f := strings.Fields(line); len(f) != 2 || f[0] != "ID" || f[1] != "NEXTHOP" {
+					t.Errorf("table header %q", line)
+				}
+				continue
+			}
+			id, rest, _ := strings.Cut(line, " ")
+			got = append(got, "id "+id+" "+strings.TrimSpace(rest))
+		}
+		var want []string
+		for _, line := range strings.Split(strings.TrimSpace(ns.IP("nexthop", "show")), "\n") {
+			want = append(want, strings.TrimSpace(line))
+		}
+		if d := diffLines(got, want); d != "" {
+			t.Errorf("show nexthops differs from ip nexthop show:\n%s", d)
+		}
+
+		db := dbtest.Open(t, ns)
+		srv := newServer(db, 4)
+		hs := httptest.NewServer(srv)
+		defer hs.Close()
+		defer srv.Close()
+		for _, table := range []string{"nexthops", "routes"} {
+			compareJSONWithIP(t, ns, table, true, func() []byte {
+				code, body := httpGet(t, hs.URL+"/v1/"+table)
+				if code != http.StatusOK {
+					t.Fatalf("/v1/%s: %d %s", table, code, body)
+				}
+				return body
+			})
+		}
+		if code, body := httpGet(t, hs.URL+"/metrics"); code != http.StatusOK ||
+			!strings.Contains(string(body), `ipdb_objects{table="nexthops"} 12`) {
+			t.Errorf("/metrics: %d, no count of 12 nexthops:\n%s", code, body)
+		}
+	})
+}
+
+// TestNexthopShowAfterDelete: after `ip nexthop del`, which removes the
+// routes over the nexthop without RTM_DELROUTE and shrinks its groups,
+// serve's /v1/nexthops and /v1/routes still equal ip's.
+func TestNexthopShowAfterDelete(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		everyNexthop(t, ns)
+		db := dbtest.Open(t, ns)
+		srv := newServer(db, 4)
+		hs := httptest.NewServer(srv)
+		defer hs.Close()
+		defer srv.Close()
+		ns.Batch("nexthop del id 100", "nexthop replace id 101 via 192.0.2.6 dev v0")
+		for _, table := range []string{"nexthops", "routes"} {
+			body := compareJSONWithIP(t, ns, table, true, func() []byte {
+				code, body := httpGet(t, hs.URL+"/v1/"+table)
+				if code != http.StatusOK {
+					t.Fatalf("/v1/%s: %d %s", table, code, body)
+				}
+				return body
+			})
+			if table == "routes" && (strings.Contains(string(body), `"nhid":100`) || !strings.Contains(string(body), `"nhid":200,"gateway":"192.0.2.6"`)) {
+				t.Errorf("/v1/routes after deleting nexthop 100: %s", body)
+			}
+		}
+	})
+}
+
+// TestMonitorNexthops: monitor prints nexthop changes in `ip monitor
+// nexthop`'s words (add, the change of a replace, delete, and the group a
+// delete shrinks), and -o json prints the nexthop as show does.
+func TestMonitorNexthops(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link set lo up", "link add v0 type veth peer name v1", "link set v0 up", "link set v1 up",
+			"addr add 192.0.2.1/24 dev v0")
+		out, errs, stop := startCmd(t, "--netns", ns.Name, "monitor")
+		jout, jerrs, jstop := startCmd(t, "--netns", ns.Name, "monitor", "-o", "json")
+		time.Sleep(300 * time.Millisecond)
+		steps := []struct {
+			cmds []string
+			want []string
+		}{
+			{[]string{"nexthop add id 300 via 192.0.2.9 dev v0 proto static"},
+				[]string{`nexthop add id 300 via 192\.0\.2\.9 dev v0 scope link proto static$`}},
+			{[]string{"nexthop add id 301 via 192.0.2.8 dev v0"},
+				[]string{`nexthop add id 301 via 192\.0\.2\.8 dev v0 scope link$`}},
+			{[]string{"nexthop add id 302 group 300,2/301 type resilient buckets 4 idle_timer 30"},
+				[]string{`nexthop add id 302 group 300,2/301 type resilient buckets 4 idle_timer 30 unbalanced_timer 0 unbalanced_time 0$`}},
+			{[]string{"nexthop add id 303 blackhole"},
+				[]string{`nexthop add id 303 blackhole$`}},
+			{[]string{"route add 198.51.100.0/24 nhid 300"},
+				[]string{`route add 198\.51\.100\.0/24 nhid 300 via 192\.0\.2\.9 dev v0$`}},
+			{[]string{"nexthop replace id 300 via 192.0.2.7 dev v0 proto static"},
+				[]string{`nexthop change id 300 via 192\.0\.2\.9 -> 192\.0\.2\.7$`,
+					`route change 198\.51\.100\.0/24 via 192\.0\.2\.9 -> 192\.0\.2\.7$`}},
+			{[]string{"nexthop del id 301"},
+				[]string{`nexthop delete id 301 via 192\.0\.2\.8 dev v0 scope link$`,
+					`nexthop change id 302 group 300,2/301 -> 300,2$`}},
+			{[]string{"nexthop del id 300"},
+				[]string{`nexthop delete id 300 via 192\.0\.2\.7 dev v0 scope link proto static$`,
+					`route delete 198\.51\.100\.0/24 nhid 300 via 192\.0\.2\.7 dev v0$`}},
+		}
+		var text string
+		for _, st := range steps {
+			ns.Batch(st.cmds...)
+			for _, w := range st.want {
+				re := regexp.MustCompile(`(?m)^\[\d+\] ` + w)
+				text = waitFor(t, w, out, func(s string) bool { return re.MatchString(s) })
+			}
+		}
+		if code := stop(); code != 0 {
+			t.Fatalf("monitor exit %d: %s", code, errs.String())
+		}
+		if t.Failed() {
+			t.Logf("monitor output:\n%s", text)
+		}
+		want := `{"id":300,"gateway":"192.0.2.9","dev":"v0","scope":"link","protocol":"static","flags":[]}`
+		jtext := waitFor(t, "nexthop delete 300", jout, func(s string) bool {
+			return strings.Contains(s, `"op":"delete","kind":"nexthop"`) && strings.Count(s, `"id":300,`) >= 3
+		})
+		if code := jstop(); code != 0 {
+			t.Fatalf("monitor -o json exit %d: %s", code, jerrs.String())
+		}
+		found := false
+		for _, line := range strings.Split(jtext, "\n") {
+			var ev struct {
+				Op, Kind string
+				New      json.RawMessage
+			}
+			if json.Unmarshal([]byte(line), &ev) != nil || ev.Kind != netlink.KindNexthop.String() || ev.Op != "add" {
+				continue
+			}
+			if string(ev.New) == want {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("monitor -o json has no nexthop add with %s:\n%s", want, jtext)
+		}
+	})
+}
