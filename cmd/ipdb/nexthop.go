@@ -1,8 +1,11 @@
 package main
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ipdb-go/ipdb/ipdb"
 	"github.com/ipdb-go/ipdb/netlink"
@@ -198,4 +201,58 @@ func nexthopObjectJSON(j *jsonOut, key string, o netlink.Object, names *linkName
 	j.key(key)
 	j.comma = false
 	writeNexthop(j, o.(*netlink.Nexthop), names, true)
+}
+
+// routeHopsFlags are the RTNH_F_* flags a route over a single nexthop
+// object shows as its own (rtm_flags), as the kernel copies them from the
+// nexthop when it dumps the route (fib_nexthop_info in
+// net/ipv4/fib_semantics.c): dead, onlink, offload, linkdown, trap.
+const routeHopsFlags = unix.RTNH_F_DEAD | unix.RTNH_F_ONLINK | unix.RTNH_F_OFFLOAD | unix.RTNH_F_LINKDOWN | unix.RTNH_F_TRAP
+
+// resolveNexthop returns r with its hops taken from a nexthop table (get,
+// the snapshot's Snapshot.Nexthop) when r uses a nexthop object (Route.Extra.NHID), as the kernel
+// expands them for `ip route get` and `ip route show`: a single nexthop's
+// gateway, device and flags; a group's members as multipath hops with
+// their weights (weight - 1 in rtnh_hops, truncated to 8 bits as the
+// kernel does), a one-member group as that member's single hop. r itself
+// is returned when it uses no nexthop object, when the nexthop or one of
+// its members is not in the table (a cache without nexthops), and for a
+// blackhole or fdb nexthop, which has no hop to print. r is not modified.
+func resolveNexthop(get func(id uint32) (*netlink.Nexthop, error), r *netlink.Route) *netlink.Route {
+	if r.Extra == nil || r.Extra.NHID == 0 {
+		return r
+	}
+	nh, err := get(r.Extra.NHID)
+	if err != nil || nh.Blackhole || nh.FDB {
+		return r
+	}
+	members := []netlink.NexthopGroupMember{{ID: nh.ID, Weight: 1}}
+	hops := []*netlink.Nexthop{nh}
+	if nh.IsGroup() {
+		members, hops = nh.Group, hops[:0]
+		for _, m := range members {
+			mn, err := get(m.ID)
+			if err != nil || mn.IsGroup() || mn.Blackhole {
+				return r
+			}
+			hops = append(hops, mn)
+		}
+	}
+	c := *r
+	c.Gateway, c.OIF, c.Multipath = netip.Addr{}, 0, nil
+	c.Flags &^= routeHopsFlags
+	if len(hops) == 1 {
+		c.Gateway, c.OIF = hops[0].Gateway, hops[0].OIF
+		c.Flags |= hops[0].Flags & routeHopsFlags
+		return &c
+	}
+	c.Multipath = make([]netlink.RouteHop, len(hops))
+	for i, h := range hops {
+		w := members[i].Weight
+		if w == 0 {
+			w = 1
+		}
+		c.Multipath[i] = netlink.RouteHop{Gateway: h.Gateway, IfIndex: h.OIF, Hops: uint8(w - 1), Flags: uint8(h.Flags)}
+	}
+	return &c
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ipdb-go/ipdb/internal/dbtest"
 	"github.com/ipdb-go/ipdb/internal/nstest"
+	"github.com/ipdb-go/ipdb/internal/oracle"
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
@@ -245,5 +246,70 @@ func TestMonitorNexthops(t *testing.T) {
 		if !found {
 			t.Errorf("monitor -o json has no nexthop add with %s:\n%s", want, jtext)
 		}
+	})
+}
+
+// TestLookupResolvesNexthop: a lookup whose route uses a nexthop object
+// prints its nhid and the nexthop's hops (a single nexthop, onlink, a
+// device only, a one-member group, a weighted group, a resilient group in
+// another table, IPv6) as `ip route get ADDR fibmatch` does; after the
+// nexthop is replaced it prints the new hops.
+func TestLookupResolvesNexthop(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		everyNexthop(t, ns)
+		ns.Batch("route add 10.12.0.0/16 nhid 104", "route add 10.13.0.0/16 nhid 103")
+		cases := []struct {
+			addr, table, text string
+		}{
+			{"203.0.113.5", "", "203.0.113.0/24 nhid 100 via 192.0.2.2 dev v0"},
+			{"198.51.100.5", "", "198.51.100.0/24 nhid 201 via 192.0.2.3 dev v0"},
+			{"10.9.1.1", "", "10.9.0.0/16 nhid 200 nexthop via 192.0.2.2 dev v0 weight 3 nexthop via 192.0.2.3 dev v0 weight 1"},
+			{"10.10.1.1", "100", "10.10.0.0/16 nhid 202 table 100 nexthop via 192.0.2.2 dev v0 weight 1 nexthop via 192.0.2.3 dev v0 weight 7"},
+			{"10.12.1.1", "", "10.12.0.0/16 nhid 104 via 198.51.100.9 dev v0"},
+			{"10.13.1.1", "", "10.13.0.0/16 nhid 103 dev v0"},
+			{"2001:db8:9::1", "", "2001:db8:9::/48 nhid 105 via 2001:db8::2 dev v0 metric 1024"},
+		}
+		check := func(cases []struct{ addr, table, text string }) {
+			t.Helper()
+			for _, c := range cases {
+				args := []string{"--netns", ns.Name, "lookup", c.addr}
+				if c.table != "" {
+					args = append(args, "--table", c.table)
+					ns.IP("rule", "add", "to", c.addr, "lookup", c.table, "pref", "1")
+				}
+				code, out, errs := runCmd(t, append(args, "-o", "json")...)
+				if code != 0 {
+					t.Errorf("lookup %s: exit %d: %s", c.addr, code, errs)
+					continue
+				}
+				var got map[string]any
+				if err := json.Unmarshal([]byte(out), &got); err != nil {
+					t.Fatal(err)
+				}
+				want, err := oracle.RouteGetJSON(ns, c.addr, "fibmatch")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.table != "" {
+					ns.IP("rule", "del", "pref", "1")
+				}
+				for _, k := range []string{"type", "dst", "nhid", "gateway", "dev", "metric", "nexthops", "flags", "protocol", "scope"} {
+					if g, w := jsonText(got[k]), jsonText(want[k]); g != w {
+						t.Errorf("lookup %s: %s is %s, ip route get says %s\n got %s\nwant %v", c.addr, k, g, w, out, want)
+					}
+				}
+				code, out, errs = runCmd(t, args...)
+				if code != 0 || strings.TrimSpace(out) != c.text {
+					t.Errorf("lookup %s: exit %d %s: %q, want %q", c.addr, code, errs, out, c.text)
+				}
+			}
+		}
+		check(cases)
+		// A replaced nexthop: its routes' hops follow.
+		ns.Batch("nexthop replace id 100 via 192.0.2.7 dev v0", "nexthop replace id 200 group 100/101,2")
+		check([]struct{ addr, table, text string }{
+			{"203.0.113.5", "", "203.0.113.0/24 nhid 100 via 192.0.2.7 dev v0"},
+			{"10.9.1.1", "", "10.9.0.0/16 nhid 200 nexthop via 192.0.2.7 dev v0 weight 1 nexthop via 192.0.2.3 dev v0 weight 2"},
+		})
 	})
 }
