@@ -133,8 +133,10 @@ var commandKinds = []commandKind{
 	{
 		kind: netlink.KindNexthop, table: "nexthops", aliases: []string{"nexthop", "nh"},
 		watchWords: []string{"nexthop", "nexthops", "nh"},
-		noSection:  "nexthop objects are not in the state file yet (txn has no nexthop spec on this branch)",
-		dumpJSON:   (*dumpShow).nexthopsJSON, dumpRows: (*dumpShow).nexthopsRows,
+		sections:   []string{"nexthops"},
+		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Nexthops) },
+		stateSpecs: (*stateFile).nexthopSpecs, stateInto: (*specSet).nexthopsInto,
+		dumpJSON: (*dumpShow).nexthopsJSON, dumpRows: (*dumpShow).nexthopsRows,
 		snapshotJSON: snapshotNexthopsJSON, snapshotRows: snapshotNexthopRows,
 		objectJSON: nexthopObjectJSON,
 		words:      func(o netlink.Object, names *linkNames) words { return nexthopWords(o.(*netlink.Nexthop), names) },

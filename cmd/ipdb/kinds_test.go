@@ -82,8 +82,8 @@ func TestKindTableWords(t *testing.T) {
 		{orList(tables), "links, addrs, routes, neigh, rules, fdb or nexthops"},
 		{orList(kindNames()), "link, addr, route, neigh, rule, fdb or nexthop"},
 		{strings.Join(servePaths(), ", "), "/v1/links, /v1/addrs, /v1/routes, /v1/neigh, /v1/rules, /v1/fdb, /v1/nexthops"},
-		{orList(stateSections()), "links, addresses, routes, neighbours or rules"},
-		{andList(stateSections()), "links, addresses, routes, neighbours and rules"},
+		{orList(stateSections()), "links, addresses, routes, neighbours, rules or nexthops"},
+		{andList(stateSections()), "links, addresses, routes, neighbours, rules and nexthops"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"errors"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ipdb-go/ipdb/netlink"
+	"github.com/ipdb-go/ipdb/txn"
 )
 
 // TestResolveNexthop: a route's hops come from the nexthop table, not from
@@ -102,5 +106,88 @@ func TestNexthopRendering(t *testing.T) {
 	n = &netlink.Nexthop{ID: 8, Group: []netlink.NexthopGroupMember{{ID: 1, Weight: 1}}, Protocol: 4}
 	if got, want := nexthopWords(n, nil).text(), "id 8 group 1 proto static"; got != want {
 		t.Errorf("words\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestNexthopStateFile: the nexthops section converts to txn's specs
+// (ip's group words and the list form alike), routes take nhid, and bad
+// entries are refused with their line, before anything is done.
+func TestNexthopStateFile(t *testing.T) {
+	st, err := parseStateFile([]byte(`
+nexthops:
+  - {id: 100, gateway: 192.0.2.2, dev: v0, protocol: static, onlink: true}
+  - {id: 101, dev: v0, family: inet6}
+  - {id: 102, blackhole: true}
+  - {id: 103, gateway: 192.0.2.4, fdb: true}
+  - {id: 200, group: "100,3/101"}
+  - id: 201
+    group: [{id: 100, weight: 3}, {id: 101}]
+    type: resilient
+    buckets: 8
+    idle_timer: 60
+    unbalanced_timer: 0
+  - {id: 104, absent: true}
+routes:
+  - {dst: 198.51.100.0/24, nhid: 200}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ss specSet
+	if err := st.nexthopSpecs(&ss); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.routeSpecs(&ss); err != nil {
+		t.Fatal(err)
+	}
+	sixty, zero := 60*time.Second, time.Duration(0)
+	group := []txn.NexthopMemberSpec{{ID: 100, Weight: 3}, {ID: 101}}
+	want := []txn.NexthopSpec{
+		{ID: 100, Gateway: netip.MustParseAddr("192.0.2.2"), Dev: "v0", Protocol: netlink.ProtoStatic, Onlink: true},
+		{ID: 101, Dev: "v0", Family: unix.AF_INET6},
+		{ID: 102, Blackhole: true},
+		{ID: 103, Gateway: netip.MustParseAddr("192.0.2.4"), FDB: true},
+		{ID: 200, Group: group},
+		{ID: 201, Group: group, GroupType: netlink.GroupResilient, Buckets: 8, IdleTimer: &sixty, UnbalancedTimer: &zero},
+		{ID: 104, Absent: true},
+	}
+	if !reflect.DeepEqual(ss.nexthops, want) {
+		t.Errorf("specs\n got %+v\nwant %+v", ss.nexthops, want)
+	}
+	if len(ss.routes) != 1 || ss.routes[0].NHID != 200 {
+		t.Errorf("route specs %+v, want one with nhid 200", ss.routes)
+	}
+
+	for _, c := range []struct{ name, text, want string }{
+		{"no id", "nexthops:\n  - {dev: lo}\n", ":2: a nexthop needs an id"},
+		{"nothing", "nexthops:\n  - {id: 5}\n", ":2: a nexthop needs a gateway, a dev, blackhole or a group"},
+		{"bad member", "nexthops:\n  - {id: 5, group: \"1/x\"}\n", `:2: bad group member "x"`},
+		{"bad weight", "nexthops:\n  - {id: 5, group: \"1,0/2\"}\n", `:2: bad weight "0" of group member 1`},
+		{"member without id", "nexthops:\n  - id: 5\n    group:\n      - {weight: 2}\n", ":4: a group member needs an id"},
+		{"member key", "nexthops:\n  - id: 5\n    group:\n      - {id: 1, wieght: 2}\n", `:4: unknown key "wieght" of a group member`},
+		{"group mapping", "nexthops:\n  - id: 5\n    group: {id: 1}\n", ":3: want a group"},
+		{"unknown type", "nexthops:\n  - {id: 5, group: \"1/2\", type: fancy}\n", `:2: unknown group type "fancy"`},
+		{"type without group", "nexthops:\n  - {id: 5, dev: lo, type: resilient}\n", ":2: type resilient needs a group"},
+		{"fractional timer", "nexthops:\n  - {id: 5, group: \"1/2\", type: resilient, idle_timer: 1.5}\n", ":2: 1.5 is not an integer"},
+		{"bad timer", "nexthops:\n  - {id: 5, group: \"1/2\", type: resilient, idle_timer: -3}\n", `:2: bad timer "-3"`},
+		{"bad family", "nexthops:\n  - {id: 5, dev: lo, family: ipx}\n", `:2: unknown family "ipx"`},
+		{"family of gateway", "nexthops:\n  - {id: 5, dev: lo, family: inet6, gateway: 192.0.2.1}\n", ":2: gateway 192.0.2.1 is not of family inet6"},
+		{"bad protocol", "nexthops:\n  - {id: 5, dev: lo, protocol: nope}\n", `:2: unknown nexthop protocol "nope"`},
+		{"unknown key", "nexthops:\n  - {id: 5, dev: lo, via: 192.0.2.1}\n", `unknown key "via"`},
+		{"nhid and gateway", "routes:\n  - {dst: 198.51.100.0/24, nhid: 5, gateway: 192.0.2.1}\n", ":2: nhid 5 with gateway"},
+		{"nhid on blackhole", "routes:\n  - {dst: 198.51.100.0/24, nhid: 5, type: blackhole}\n", ":2: a blackhole route cannot use a nexthop object"},
+	} {
+		file := filepath.Join(t.TempDir(), "state.yaml")
+		if err := os.WriteFile(file, []byte(c.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := readStateFile(file)
+		if err == nil {
+			t.Errorf("%s: accepted", c.name)
+			continue
+		}
+		if msg := err.Error(); !strings.Contains(msg, c.want) || strings.Contains(msg, "\n") {
+			t.Errorf("%s: error %q, want one line with %q", c.name, msg, c.want)
+		}
 	}
 }
