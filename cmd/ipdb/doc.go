@@ -2,7 +2,7 @@
 // addresses, routes, neighbours, rules, bridge FDB entries and nexthop
 // objects through an ipdb cache.
 //
-//	ipdb [--netns NAME] show [links|addrs|routes|neigh|rules|fdb|nexthops] [-o table|json]
+//	ipdb [--netns NAME] show [links|addrs|routes|neigh|rules|fdb|nexthops] [-o table|json] [-d]
 //	ipdb [--netns NAME] monitor [-o text|json]
 //	ipdb [--netns NAME] lookup ADDR [--from ADDR] [--iif DEV] [--oif DEV] [--mark N]
 //	     [--uid N] [--ipproto P] [--sport N] [--dport N] [--tos N] [--table N]
@@ -40,6 +40,13 @@
 //	routes[].metrics[].ipdb_locked  the names of the locked metrics
 //	                              (`mtu lock 1400`): ip's JSON prints the
 //	                              value ("mtu":1400) and drops the lock
+//
+// `show routes -d -o json` prints routes as `ip -j -d route show table
+// all` does: type, table, protocol and scope always, and a route over a
+// nexthop object with its "nh_info" (the nexthop as show nexthops prints
+// it). -d is refused for the other tables: links and nexthops always print
+// ip -d's details, and ip -d adds to addresses the links' details, which
+// addrs does not repeat. TestRouteDetailsEqualsIP compares.
 //
 // Statistics (-s) are not printed. TestJSONEqualsIP builds a namespace
 // with every attribute ip can set on each kind and compares key by key.

@@ -409,3 +409,58 @@ routes:
 		}
 	})
 }
+
+// TestRouteDetailsEqualsIP: `show routes -d -o json` is `ip -j -d route
+// show table all`, key by key, for a namespace with every route attribute
+// (everyAttribute) plus routes over every nexthop shape (the nh_info
+// object of a single nexthop, a one-member group, a weighted group, a
+// resilient group, IPv6).
+func TestRouteDetailsEqualsIP(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		everyAttribute(t, ns)
+		ns.Batch(
+			"nexthop add id 100 via 192.0.2.2 dev br0 proto static",
+			"nexthop add id 101 via 192.0.2.3 dev br0",
+			"nexthop add id 105 via 2001:db8::2 dev br0",
+			"nexthop add id 200 group 100,3/101",
+			"nexthop add id 201 group 101",
+			"nexthop add id 202 group 100/101 type resilient buckets 8 idle_timer 60",
+			"route add 10.9.0.0/16 nhid 200",
+			"route add 10.10.0.0/16 nhid 201 table 100",
+			"route add 10.11.0.0/16 nhid 100",
+			"route add 10.12.0.0/16 nhid 202",
+		)
+		ns.IP("-6", "route", "add", "2001:db8:9::/48", "nhid", "105")
+		opts := oracle.JSONOptions{Extra: ipdbExtraKeys, Tolerance: volatileKeys}
+		var got string
+		err := nstest.Eventually(10*time.Second, func() error {
+			code, out, errs := runCmd(t, "--netns", ns.Name, "show", "routes", "-d", "-o", "json")
+			if code != 0 {
+				t.Fatalf("show routes -d: exit %d: %s", code, errs)
+			}
+			got = out
+			want := ns.IP("-j", "-d", "route", "show", "table", "all")
+			return oracle.CompareJSON([]byte(out), []byte(want), opts)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []string{
+			`"nh_info":{"id":200,"group":[{"id":100,"weight":3},{"id":101}],"scope":"global","protocol":"unspec","flags":[]},"nexthops":[`,
+			`"nh_info":{"id":201,"group":[{"id":101}]`,
+			`"nh_info":{"id":100,"gateway":"192.0.2.2","dev":"br0","scope":"link","protocol":"static","flags":[]}`,
+			`"pref":"medium","nh_info":{"id":105,`,
+			`"type":"unicast","dst":"10.9.0.0/16","nhid":200,"table":"main","protocol":"boot","scope":"global"`,
+		} {
+			if !strings.Contains(got, w) {
+				t.Errorf("show routes -d lacks %s", w)
+			}
+		}
+		// -d is refused where it would not be ip -d's output.
+		for _, args := range [][]string{{"show", "-d"}, {"show", "addrs", "-d"}} {
+			if code, _, errs := runCmd(t, append([]string{"--netns", ns.Name}, args...)...); code != exitUsage || !strings.Contains(errs, "-d is for show routes") {
+				t.Errorf("%v: exit %d, %q", args, code, errs)
+			}
+		}
+	})
+}
