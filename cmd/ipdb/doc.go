@@ -113,7 +113,9 @@
 // apply.go with statefile.go and one state_KIND.go per section of the state
 // file, serve.go); json.go and render_link.go render objects as `ip -j`
 // does (jsonw.go is the writer, ipnames.go ip's name databases), fdb.go FDB
-// entries as `bridge -j fdb show` and `bridge monitor fdb` do, table.go as
+// entries as `bridge -j fdb show` and `bridge monitor fdb` do, nexthop.go
+// nexthop objects as `ip -j -d nexthop show` and `ip monitor nexthop` do
+// (and the hops of a route over one for lookup), table.go as
 // aligned columns and monitor_text.go as ip monitor's words. kinds.go is
 // the command's kind table: per object kind, show's table name and words,
 // the renderers for dumps, snapshots and events, monitor's words, the serve

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -152,7 +154,8 @@ func TestNexthopJSONEqualsIP(t *testing.T) {
 
 // TestNexthopShowAfterDelete: after `ip nexthop del`, which removes the
 // routes over the nexthop without RTM_DELROUTE and shrinks its groups,
-// serve's /v1/nexthops and /v1/routes still equal ip's.
+// serve's /v1/nexthops and /v1/routes still equal ip's, and
+// /v1/watch?kind=nh streams the nexthop events only, as show prints them.
 func TestNexthopShowAfterDelete(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		everyNexthop(t, ns)
@@ -161,6 +164,17 @@ func TestNexthopShowAfterDelete(t *testing.T) {
 		hs := httptest.NewServer(srv)
 		defer hs.Close()
 		defer srv.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, hs.URL+"/v1/watch?kind=nh", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("/v1/watch?kind=nh: %d", resp.StatusCode)
+		}
 		ns.Batch("nexthop del id 100", "nexthop replace id 101 via 192.0.2.6 dev v0")
 		for _, table := range []string{"nexthops", "routes"} {
 			body := compareJSONWithIP(t, ns, table, true, func() []byte {
@@ -173,6 +187,27 @@ func TestNexthopShowAfterDelete(t *testing.T) {
 			if table == "routes" && (strings.Contains(string(body), `"nhid":100`) || !strings.Contains(string(body), `"nhid":200,"gateway":"192.0.2.6"`)) {
 				t.Errorf("/v1/routes after deleting nexthop 100: %s", body)
 			}
+		}
+		sc := bufio.NewScanner(resp.Body)
+		stopAt := time.AfterFunc(5*time.Second, cancel)
+		defer stopAt.Stop()
+		var deleted, replaced bool
+		for !(deleted && replaced) && sc.Scan() {
+			var ev struct {
+				Op, Kind string
+				Old, New json.RawMessage
+			}
+			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+				t.Fatalf("bad event line %q: %v", sc.Text(), err)
+			}
+			if ev.Kind != "nexthop" {
+				t.Errorf("kind=nh let through %s", sc.Text())
+			}
+			deleted = deleted || (ev.Op == "delete" && string(ev.Old) == `{"id":100,"gateway":"192.0.2.2","dev":"v0","scope":"link","protocol":"static","flags":[]}`)
+			replaced = replaced || (ev.Op == "change" && string(ev.New) == `{"id":101,"gateway":"192.0.2.6","dev":"v0","scope":"link","protocol":"unspec","flags":[]}`)
+		}
+		if !deleted || !replaced {
+			t.Errorf("/v1/watch?kind=nh: delete of 100 seen %v, change of 101 seen %v", deleted, replaced)
 		}
 	})
 }
