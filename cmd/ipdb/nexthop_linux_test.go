@@ -131,6 +131,22 @@ func TestNexthopJSONEqualsIP(t *testing.T) {
 			t.Errorf("show nexthops differs from ip nexthop show:\n%s", d)
 		}
 
+		// The routes table has the nhid in its last column.
+		code, out, errs = runCmd(t, "--netns", ns.Name, "show", "routes")
+		if code != 0 {
+			t.Fatalf("show routes: exit %d: %s", code, errs)
+		}
+		for dst, nhid := range map[string]string{"10.9.0.0/16": "200", "198.51.100.0/24": "201", "203.0.113.0/24": "100", "2001:db8:9::/48": "105"} {
+			ok := false
+			for _, line := range strings.Split(out, "\n") {
+				f := strings.Fields(line)
+				ok = ok || (len(f) > 3 && f[2] == dst && f[len(f)-1] == nhid)
+			}
+			if !ok {
+				t.Errorf("show routes: no row of %s ending in nhid %s:\n%s", dst, nhid, out)
+			}
+		}
+
 		db := dbtest.Open(t, ns)
 		srv := newServer(db, 4)
 		hs := httptest.NewServer(srv)
