@@ -217,14 +217,12 @@ func (nexthopOps) validate(ss *specSet) error {
 	return nil
 }
 
-// nexthopSpecs returns the present nexthop specs of p's set by id.
+// nexthopSpecs returns the nexthop specs of p's set by id.
 func (p *planner) nexthopSpecs() map[uint32]*NexthopSpec {
 	if p.nhSpecs == nil {
 		p.nhSpecs = make(map[uint32]*NexthopSpec, len(p.ss.nexthops))
 		for i := range p.ss.nexthops {
-			if s := &p.ss.nexthops[i]; !s.Absent {
-				p.nhSpecs[s.ID] = s
-			}
+			p.nhSpecs[p.ss.nexthops[i].ID] = &p.ss.nexthops[i]
 		}
 	}
 	return p.nhSpecs
@@ -239,21 +237,108 @@ func (p *planner) nexthop(id uint32) *netlink.Nexthop {
 	return n
 }
 
-// nexthopWillBe reports whether the nexthop id exists after the
-// transaction, and whether it is a group then.
-func (p *planner) nexthopWillBe(id uint32) (exists, group bool) {
-	if s := p.nexthopSpecs()[id]; s != nil {
-		return true, s.isGroup()
+// nexthopDoomed reports whether the existing nexthop id goes away during
+// the transaction before the nexthop and route stages: a spec removes it,
+// the transaction deletes or downs its link (nexthop_flush_dev), or it
+// is a group whose members all go (remove_nh_grp_entry removes a group
+// with its last member). The kernel then drops the routes over it
+// without telling, so a route or group spec it satisfies now is planned
+// anyway (and sent with NLM_F_CREATE|NLM_F_REPLACE).
+func (p *planner) nexthopDoomed(id uint32) bool {
+	if d, ok := p.nhDoomed[id]; ok {
+		return d
 	}
-	for i := range p.ss.nexthops {
-		if s := &p.ss.nexthops[i]; s.ID == id && s.Absent {
-			return false, false
+	if p.nhDoomed == nil {
+		p.nhDoomed = map[uint32]bool{}
+	}
+	p.nhDoomed[id] = false // no nested groups, but no loop either
+	d := false
+	if n := p.nexthop(id); n != nil {
+		switch s := p.nexthopSpecs()[id]; {
+		case s != nil && s.Absent:
+			d = true
+		case n.IsGroup():
+			d = true
+			for _, m := range n.Group {
+				d = d && p.nexthopDoomed(m.ID)
+			}
+		default:
+			d = n.OIF != 0 && p.linkDropsNexthops(int(n.OIF))
 		}
 	}
-	if n := p.nexthop(id); n != nil {
-		return true, n.IsGroup()
+	p.nhDoomed[id] = d
+	return d
+}
+
+// linkDropsNexthops reports whether the transaction deletes, moves away
+// or takes down the link of index idx.
+func (p *planner) linkDropsNexthops(idx int) bool {
+	if p.delIdx[idx] {
+		return true
 	}
-	return false, false
+	for _, pl := range p.links {
+		if pl.cur != nil && pl.cur.Index == idx {
+			return pl.gone || pl.spec != nil && pl.spec.Up != nil && !*pl.spec.Up && pl.cur.Flags&unix.IFF_UP != 0
+		}
+	}
+	return false
+}
+
+// nhView is what the plan knows of a nexthop as it is after the
+// transaction: from its spec, or else from the state.
+type nhView struct {
+	group, blackhole, fdb bool
+	// v4: an IPv4 nexthop, or a group with one (IPv6 routes cannot use
+	// it: fib6_check_nexthop).
+	v4 bool
+}
+
+// nexthopWillBe reports whether the nexthop id exists after the
+// transaction, and what it is then.
+func (p *planner) nexthopWillBe(id uint32) (v nhView, exists bool) {
+	ex := p.nexthop(id)
+	if s := p.nexthopSpecs()[id]; s != nil {
+		if s.Absent {
+			return v, false
+		}
+		v = nhView{group: s.isGroup(), blackhole: s.Blackhole, fdb: s.FDB}
+		if v.group {
+			for _, m := range s.Group {
+				if mv, ok := p.singleWillBe(m.ID); ok && mv.v4 {
+					v.v4 = true
+				}
+			}
+			return v, true
+		}
+		fam := nexthopFamily(s)
+		if fam == 0 && ex != nil && !ex.IsGroup() {
+			fam = ex.Family
+		}
+		v.v4 = fam != unix.AF_INET6
+		return v, true
+	}
+	if ex == nil {
+		return v, false
+	}
+	v = nhView{group: ex.IsGroup(), blackhole: ex.Blackhole, fdb: ex.FDB, v4: ex.Family == unix.AF_INET}
+	for _, m := range ex.Group {
+		if mv, ok := p.singleWillBe(m.ID); ok && mv.v4 {
+			v.v4 = true
+		}
+	}
+	return v, true
+}
+
+// singleWillBe is nexthopWillBe of a group's member, which is never a
+// group itself.
+func (p *planner) singleWillBe(id uint32) (nhView, bool) {
+	if s := p.nexthopSpecs()[id]; s != nil && s.isGroup() {
+		return nhView{group: true}, true
+	}
+	if n := p.nexthop(id); n != nil && n.IsGroup() {
+		return nhView{group: true}, true
+	}
+	return p.nexthopWillBe(id)
 }
 
 func (nexthopOps) plan(p *planner, ref specRef) error {
@@ -281,20 +366,24 @@ func (p *planner) planNexthop(ref specRef, s *NexthopSpec) error {
 			return nil
 		}
 		del := &netlink.Nexthop{ID: ex.ID}
+		st := p.st
 		desc := p.describeNexthop(ex)
-		n := 0
-		for range p.st.RoutesUsingNexthop(ex.ID) {
-			n++
-		}
-		switch {
-		case n == 1:
-			desc += " (the kernel removes the route using it)"
-		case n > 1:
-			desc += fmt.Sprintf(" (the kernel removes the %d routes using it)", n)
-		}
 		p.add(&Step{Action: Remove, Kind: netlink.KindNexthop, stage: stageNexthopDel, spec: ref,
 			level: nexthopLevel(ex.IsGroup(), true),
-			desc:  func() string { return desc },
+			// Counting the routes scans them all: only when printed.
+			desc: func() string {
+				n := 0
+				for range st.RoutesUsingNexthop(del.ID) {
+					n++
+				}
+				switch {
+				case n == 1:
+					return desc + " (the kernel removes the route using it)"
+				case n > 1:
+					return desc + fmt.Sprintf(" (the kernel removes the %d routes using it)", n)
+				}
+				return desc
+			},
 			build: func(*resolver) (netlink.Request, error) { return netlink.NexthopRequest(netlink.Delete, del), nil }})
 		return nil
 	}
@@ -305,13 +394,19 @@ func (p *planner) planNexthop(ref specRef, s *NexthopSpec) error {
 			return fmt.Errorf("%s: %w", s.what(), err)
 		}
 	}
+	// The kernel's rules for members (nh_check_attr_group in
+	// net/ipv4/nexthop.c).
 	for _, m := range s.Group {
-		exists, group := p.nexthopWillBe(m.ID)
+		v, exists := p.singleWillBe(m.ID)
 		switch {
 		case !exists:
 			return invalid("%s: member %d does not exist, and the transaction creates none", s.what(), m.ID)
-		case group:
+		case v.group:
 			return invalid("%s: member %d is a group (Linux has no nested groups)", s.what(), m.ID)
+		case v.blackhole && len(s.Group) > 1:
+			return invalid("%s: member %d is a blackhole, which only a group of one nexthop may have", s.what(), m.ID)
+		case v.fdb != s.FDB:
+			return invalid("%s: member %d has fdb %t, the group %t (they must agree)", s.what(), m.ID, v.fdb, s.FDB)
 		}
 	}
 	if ex != nil {
@@ -319,7 +414,10 @@ func (p *planner) planNexthop(ref specRef, s *NexthopSpec) error {
 			return invalid("%s: the kernel cannot replace %s (replace_nexthop); remove the nexthop (absent: true) and add it in another transaction",
 				s.what(), strings.Join(fixed, ", "))
 		}
-		if !pending && nexthopSatisfied(ex, s, oif) {
+		if err := p.nexthopReplaceRefused(ex, s); err != nil {
+			return err
+		}
+		if !pending && nexthopSatisfied(ex, s, oif) && !p.nexthopDoomed(s.ID) {
 			return nil
 		}
 	}
@@ -426,6 +524,42 @@ func nexthopSatisfied(n *netlink.Nexthop, s *NexthopSpec, oif int) bool {
 	}
 	return n.Blackhole == s.Blackhole && n.Gateway == s.Gateway && int(n.OIF) == oif &&
 		(n.Flags&unix.RTNH_F_ONLINK != 0) == s.Onlink && (fam == 0 || n.Family == fam)
+}
+
+// nexthopReplaceRefused returns what the kernel would refuse of a
+// replace of single nexthop n by s because of what uses n
+// (replace_nexthop_single, fib_check_nh_list, fib6_check_nh_list in
+// net/ipv4/nexthop.c): a blackhole in a group of several, a change of
+// fdb status in a group, an IPv4 nexthop under IPv6 routes. It scans the
+// routes or groups only when s changes one of those.
+func (p *planner) nexthopReplaceRefused(n *netlink.Nexthop, s *NexthopSpec) error {
+	if n.IsGroup() || s.isGroup() {
+		return nil
+	}
+	if (s.Blackhole && !n.Blackhole) || s.FDB != n.FDB {
+		for g := range p.st.GroupsContaining(n.ID) {
+			if s.FDB != n.FDB {
+				return invalid("%s: cannot change fdb %t -> %t while in group %d", s.what(), n.FDB, s.FDB, g.ID)
+			}
+			if len(g.Group) > 1 {
+				return invalid("%s: cannot become a blackhole while in group %d of %d nexthops", s.what(), g.ID, len(g.Group))
+			}
+		}
+	}
+	if n.Family == unix.AF_INET6 && nexthopFamily(s) == unix.AF_INET {
+		ids := []uint32{n.ID}
+		for g := range p.st.GroupsContaining(n.ID) {
+			ids = append(ids, g.ID)
+		}
+		for _, id := range ids {
+			for r := range p.st.RoutesUsingNexthop(id) {
+				if r.Family == unix.AF_INET6 {
+					return invalid("%s: cannot become IPv4: IPv6 route %s uses it (nhid %d)", s.what(), r.Dst, id)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // nexthopFixedChanges lists the changes from n to s that the kernel
@@ -577,6 +711,9 @@ func (p *planner) nexthopChanges(n *netlink.Nexthop, s *NexthopSpec, oif int) ch
 	}
 	if (s.Protocol != 0 || s.exact) && n.Protocol != s.Protocol {
 		c.add("proto", n.Protocol, s.Protocol)
+	}
+	if len(c) == 0 && p.nexthopDoomed(s.ID) {
+		c = append(c, "(added again: the kernel removes it with its link or its last member)")
 	}
 	if len(c) == 0 {
 		c = append(c, "(the device's index: it was created again)")

@@ -12,10 +12,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// nexthopState: link v0 (index 2) with 192.0.2.1/24, single nexthops 100
+// nexthopSnapshot: link v0 (index 2) with 192.0.2.1/24, single nexthops 100
 // and 101, an mpath group 200 of them, a resilient group 300, and routes
 // over 100 and 200.
-func nexthopState(t *testing.T) *ipdb.Snapshot {
+func nexthopSnapshot(t *testing.T) *ipdb.Snapshot {
 	t.Helper()
 	gw := func(s string) netip.Addr { return netip.MustParseAddr(s) }
 	return replayState(t,
@@ -26,6 +26,9 @@ func nexthopState(t *testing.T) *ipdb.Snapshot {
 		&netlink.Nexthop{ID: 200, Group: []netlink.NexthopGroupMember{{ID: 100, Weight: 3}, {ID: 101, Weight: 1}}},
 		&netlink.Nexthop{ID: 300, Group: []netlink.NexthopGroupMember{{ID: 100, Weight: 1}}, GroupType: netlink.GroupResilient,
 			Resilient: &netlink.NexthopResilient{Buckets: 8, IdleTimer: 120 * time.Second}},
+		&netlink.Nexthop{ID: 106, Family: unix.AF_INET6, Gateway: gw("2001:db8::6"), OIF: 2, Scope: netlink.ScopeLink},
+		&netlink.Route{Family: unix.AF_INET6, Table: 254, Dst: netip.MustParsePrefix("2001:db8:6::/64"), Type: netlink.RouteUnicast,
+			Protocol: netlink.ProtoBoot, Priority: 1024, Gateway: gw("2001:db8::6"), OIF: 2, Extra: &netlink.RouteExtra{NHID: 106}},
 		&netlink.Route{Family: unix.AF_INET, Table: 254, Dst: netip.MustParsePrefix("198.51.100.0/24"), Type: netlink.RouteUnicast,
 			Protocol: netlink.ProtoBoot, Gateway: gw("192.0.2.2"), OIF: 2, Extra: &netlink.RouteExtra{NHID: 100}},
 		&netlink.Route{Family: unix.AF_INET, Table: 254, Dst: netip.MustParsePrefix("203.0.113.0/24"), Type: netlink.RouteUnicast,
@@ -35,7 +38,7 @@ func nexthopState(t *testing.T) *ipdb.Snapshot {
 }
 
 func TestPlanNexthops(t *testing.T) {
-	st := nexthopState(t)
+	st := nexthopSnapshot(t)
 	gw := netip.MustParseAddr("192.0.2.4")
 	mpath := []NexthopMemberSpec{{ID: 101}, {ID: 100, Weight: 3}} // another order: the same group
 	same := New(nil, nil, nil).
@@ -47,6 +50,15 @@ func TestPlanNexthops(t *testing.T) {
 		Route(RouteSpec{Dst: netip.MustParsePrefix("203.0.113.0/24"), NHID: 200})
 	if p, err := same.PlanAgainst(st); err != nil || !p.Empty() {
 		t.Errorf("specs of the state: plan %v, %v", p, err)
+	}
+	v6 := New(nil, nil, nil).
+		Nexthop(NexthopSpec{ID: 7, Family: unix.AF_INET6, Blackhole: true}).
+		Nexthop(NexthopSpec{ID: 8, Gateway: netip.MustParseAddr("2001:db8::2"), Dev: "v0"}).
+		Nexthop(NexthopSpec{ID: 9, Group: []NexthopMemberSpec{{ID: 8}}}).
+		Route(RouteSpec{Dst: netip.MustParsePrefix("2001:db8:7::/64"), NHID: 7}).
+		Route(RouteSpec{Dst: netip.MustParsePrefix("2001:db8:9::/64"), NHID: 9})
+	if p, err := v6.PlanAgainst(st); err != nil || len(p.Steps) != 5 {
+		t.Errorf("IPv6 routes over IPv6 nexthops: plan %v, %v", p, err)
 	}
 
 	tx := New(nil, nil, nil).
@@ -115,10 +127,20 @@ func TestPlanNexthops(t *testing.T) {
 		{"group type", "cannot replace type mpath -> resilient", []NexthopSpec{{ID: 200, Group: mpath, GroupType: netlink.GroupResilient}}, nil},
 		{"buckets", "cannot replace buckets 8 -> 16", []NexthopSpec{{ID: 300, Group: []NexthopMemberSpec{{ID: 100}},
 			GroupType: netlink.GroupResilient, Buckets: 16}}, nil},
+		{"blackhole in a group of two", "member 6 is a blackhole", []NexthopSpec{{ID: 5, Group: []NexthopMemberSpec{{ID: 6}, {ID: 100}}},
+			{ID: 6, Blackhole: true}}, nil},
+		{"fdb member", "member 6 has fdb true", []NexthopSpec{{ID: 5, Group: []NexthopMemberSpec{{ID: 6}}},
+			{ID: 6, FDB: true, Gateway: gw}}, nil},
+		{"IPv6 route over IPv4", "an IPv6 route cannot use nexthop id 200", nil, &RouteSpec{Dst: netip.MustParsePrefix("2001:db8:9::/64"), NHID: 200}},
+		{"route over fdb", "fdb nexthop", []NexthopSpec{{ID: 6, FDB: true, Gateway: gw}},
+			&RouteSpec{Dst: netip.MustParsePrefix("192.0.2.128/25"), NHID: 6}},
+		{"blackhole member of two", "cannot become a blackhole while in group 200", []NexthopSpec{{ID: 101, Blackhole: true}}, nil},
+		{"fdb member", "cannot change fdb false -> true while in group 200", []NexthopSpec{{ID: 101, FDB: true, Gateway: gw}}, nil},
+		{"IPv6 under IPv6 routes to IPv4", "IPv6 route 2001:db8:6::/64 uses it", []NexthopSpec{{ID: 106, Gateway: gw, Dev: "v0"}}, nil},
 		{"route nhid missing", "no nexthop id 9", nil, &RouteSpec{Dst: netip.MustParsePrefix("192.0.2.128/25"), NHID: 9}},
 		{"route nhid and via", "nhid 100 with a gateway", nil, &RouteSpec{Dst: netip.MustParsePrefix("192.0.2.128/25"), NHID: 100, Gateway: gw}},
-		{"blackhole route nhid", "cannot use a nexthop object", nil, &RouteSpec{Dst: netip.MustParsePrefix("192.0.2.128/25"), NHID: 100,
-			Type: netlink.RouteBlackhole}},
+		{"unreachable route nhid", "cannot use a nexthop object", nil, &RouteSpec{Dst: netip.MustParsePrefix("192.0.2.128/25"), NHID: 100,
+			Type: netlink.RouteUnreachable}},
 	} {
 		bad := New(nil, nil, nil)
 		for _, s := range c.s {
@@ -138,7 +160,7 @@ func TestPlanNexthops(t *testing.T) {
 // rollback, the nexthop, the groups that contain it, their members and
 // the routes over any of them, from the pre-image.
 func TestRestoreNexthops(t *testing.T) {
-	pre := nexthopState(t)
+	pre := nexthopSnapshot(t)
 	ss := &specSet{nexthops: []NexthopSpec{{ID: 100, Absent: true}, {ID: 150, Blackhole: true}}}
 	rb := restoreSpecs(pre, pre, ss)
 	var got []string

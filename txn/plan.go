@@ -133,6 +133,8 @@ type planner struct {
 	scratch []*netlink.Route
 	// nhSpecs are the present nexthop specs by id (see nexthopSpecs).
 	nhSpecs map[uint32]*NexthopSpec
+	// nhDoomed memoizes nexthopDoomed.
+	nhDoomed map[uint32]bool
 	// routes holds the existing routes of each route spec, found at once
 	// for a full plan of many specs (see routesTo).
 	routes      []routeList

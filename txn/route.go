@@ -59,7 +59,9 @@ type RouteSpec struct {
 	// (RTA_NH_ID, ip's "nhid"), instead of Gateway, Dev, Onlink and
 	// Multipath: the nexthop must exist or be created by a NexthopSpec of
 	// the transaction. The route then holds when its nhid is NHID; the
-	// hops the kernel reports with it are the nexthop's.
+	// hops the kernel reports with it are the nexthop's, and so is its
+	// type unless Type is set (the kernel reports a route over a
+	// blackhole nexthop as blackhole).
 	NHID uint32
 
 	// exact (rollback only): the route must have exactly these metrics,
@@ -103,7 +105,7 @@ func (s *RouteSpec) validate() error {
 		if s.Gateway.IsValid() || s.Dev != "" || len(s.Multipath) > 0 || s.Onlink {
 			return invalid("%s: nhid %d with a gateway, dev, onlink or next hops (the nexthop object has them)", what(), s.NHID)
 		}
-		if typ != netlink.RouteUnicast {
+		if typ != netlink.RouteUnicast && typ != netlink.RouteBlackhole {
 			return invalid("%s: a %s route cannot use a nexthop object", what(), typ)
 		}
 		return nil
@@ -317,7 +319,9 @@ func routeSatisfied(r *netlink.Route, s *RouteSpec, oif int, hops []int) bool {
 	if typ == 0 {
 		typ = netlink.RouteUnicast
 	}
-	if r.Type != typ || (s.Src.IsValid() && r.PrefSrc != s.Src) || (s.Protocol != 0 && r.Protocol != s.Protocol) ||
+	// Over a nexthop object, the kernel reports the type its nexthop
+	// gives the route (blackhole over a blackhole nexthop).
+	if (r.Type != typ && (s.NHID == 0 || s.Type != 0)) || (s.Src.IsValid() && r.PrefSrc != s.Src) || (s.Protocol != 0 && r.Protocol != s.Protocol) ||
 		(s.Scope != nil && r.Scope != *s.Scope) || routeNHID(r) != s.NHID {
 		return false
 	}
@@ -434,8 +438,14 @@ func (p *planner) planRoute(ref specRef, s *RouteSpec) error {
 		}
 	}
 	if s.NHID != 0 && !s.Absent {
-		if exists, _ := p.nexthopWillBe(s.NHID); !exists {
+		switch v, exists := p.nexthopWillBe(s.NHID); {
+		case !exists:
 			return invalid("%s: no nexthop id %d, and the transaction creates none", s.describe(), s.NHID)
+		case fam == unix.AF_INET6 && v.v4:
+			// fib6_check_nexthop in net/ipv6/route.c.
+			return invalid("%s: an IPv6 route cannot use nexthop id %d, which is or has an IPv4 nexthop", s.describe(), s.NHID)
+		case v.fdb:
+			return invalid("%s: nexthop id %d is an fdb nexthop, which routes cannot use", s.describe(), s.NHID)
 		}
 	}
 	var hops []int
@@ -473,7 +483,7 @@ func (p *planner) planRoute(ref specRef, s *RouteSpec) error {
 	}
 	if !pending {
 		for _, r := range ex {
-			if routeSatisfied(r, s, oif, hops) {
+			if routeSatisfied(r, s, oif, hops) && (s.NHID == 0 || !p.nexthopDoomed(s.NHID)) {
 				return nil
 			}
 		}
@@ -585,7 +595,7 @@ func (p *planner) routeChanges(have *netlink.Route, s *RouteSpec) changeList {
 	if typ == 0 {
 		typ = netlink.RouteUnicast
 	}
-	if have.Type != typ {
+	if have.Type != typ && (s.NHID == 0 || s.Type != 0) {
 		c.add("type", have.Type, typ)
 	}
 	if old := routeNHID(have); old != s.NHID {
@@ -660,6 +670,9 @@ func (p *planner) routeChanges(have *netlink.Route, s *RouteSpec) changeList {
 	}
 	if o, n := hops(old), hops(s.Multipath); o != n && s.NHID == 0 {
 		c.add("nexthops", "["+o+"]", "["+n+"]")
+	}
+	if len(c) == 0 && s.NHID != 0 && p.nexthopDoomed(s.NHID) {
+		c = append(c, fmt.Sprintf("(added again: the kernel drops it with nexthop id %d)", s.NHID))
 	}
 	if len(c) == 0 {
 		c = append(c, "(an attribute the plan cannot name)")
@@ -795,7 +808,8 @@ func (routeOps) restore(rs *restorer) {
 		if nhid := routeNHID(r); nhid != 0 {
 			// The hops are the nexthop object's, restored by the
 			// nexthops' restore.
-			s.NHID, s.Gateway, s.Dev, s.Onlink = nhid, netip.Addr{}, "", false
+			// Its type is the one the nexthop gives it.
+			s.NHID, s.Gateway, s.Dev, s.Onlink, s.Type = nhid, netip.Addr{}, "", false, 0
 			rb.routes = append(rb.routes, s)
 			return
 		}

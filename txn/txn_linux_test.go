@@ -221,6 +221,9 @@ func failing(o *Step) netlink.Request {
 			Gateway: netip.MustParseAddr("198.51.100.250"), Table: 301})
 	case netlink.KindNeigh:
 		return netlink.NeighRequest(netlink.Add, &netlink.Neigh{Family: unix.AF_INET, Index: noLink, Dst: netip.MustParseAddr("192.0.2.10"), LLAddr: mac9})
+	case netlink.KindNexthop:
+		// A device that does not exist: ENODEV.
+		return netlink.NexthopRequest(netlink.Add, &netlink.Nexthop{ID: 999, OIF: noLink})
 	default:
 		// A goto backwards: EINVAL.
 		return netlink.RuleRequest(netlink.Add, &netlink.Rule{Family: unix.AF_INET, Priority: 500, Action: netlink.RuleGoto, Goto: 400})
