@@ -372,11 +372,8 @@ func TestLookupResolvesNexthop(t *testing.T) {
 // shows; applying it again has nothing to do; a second file replaces a
 // nexthop in place (its routes keep their nhid), moves a route to another
 // nexthop and removes a nexthop and the route over it.
-//
-// No route uses the blackhole nexthop: the kernel reports such a route as
-// type blackhole, which txn's RouteSpec with NHID (unicast only) never
-// sees as in effect, so apply times out and rolls back (a fault of txn on
-// branch i14-txn, reported there).
+// A route over the blackhole nexthop is one the kernel reports as type
+// blackhole, whether the file says so or not.
 func TestApplyNexthops(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.Batch("link set lo up", "link add v0 type veth peer name v1", "link set v0 up", "link set v1 up",
@@ -403,6 +400,8 @@ nexthops:
 routes:
   - {dst: 198.51.100.0/24, nhid: 10}
   - {dst: 203.0.113.0/24, nhid: 1}
+  - {dst: 10.7.0.0/16, nhid: 3}
+  - {dst: 10.6.0.0/16, nhid: 3, type: blackhole}
   - {dst: 10.8.0.0/16, nhid: 11, table: 100}
 `)
 		code, out, errs := runCmd(t, "--netns", ns.Name, "apply", "-f", first)
@@ -420,7 +419,7 @@ routes:
 				t.Errorf("ip nexthop show lacks %q:\n%s", w, got)
 			}
 		}
-		for _, w := range []string{"198.51.100.0/24 nhid 10", "203.0.113.0/24 nhid 1 via 192.0.2.2 dev v0"} {
+		for _, w := range []string{"198.51.100.0/24 nhid 10", "203.0.113.0/24 nhid 1 via 192.0.2.2 dev v0", "blackhole 10.7.0.0/16 nhid 3", "blackhole 10.6.0.0/16 nhid 3"} {
 			if got := ns.IP("route", "show"); !strings.Contains(got, w) {
 				t.Errorf("ip route show lacks %q:\n%s", w, got)
 			}

@@ -175,7 +175,7 @@ routes:
 		{"bad protocol", "nexthops:\n  - {id: 5, dev: lo, protocol: nope}\n", `:2: unknown nexthop protocol "nope"`},
 		{"unknown key", "nexthops:\n  - {id: 5, dev: lo, via: 192.0.2.1}\n", `unknown key "via"`},
 		{"nhid and gateway", "routes:\n  - {dst: 198.51.100.0/24, nhid: 5, gateway: 192.0.2.1}\n", ":2: nhid 5 with gateway"},
-		{"nhid on blackhole", "routes:\n  - {dst: 198.51.100.0/24, nhid: 5, type: blackhole}\n", ":2: a blackhole route cannot use a nexthop object"},
+		{"nhid on unreachable", "routes:\n  - {dst: 198.51.100.0/24, nhid: 5, type: unreachable}\n", ":2: a route of type unreachable cannot use a nexthop object"},
 	} {
 		file := filepath.Join(t.TempDir(), "state.yaml")
 		if err := os.WriteFile(file, []byte(c.text), 0o644); err != nil {

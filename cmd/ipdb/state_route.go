@@ -106,8 +106,9 @@ func (r *routeYAML) spec() (txn.RouteSpec, error) {
 		if s.Gateway.IsValid() || s.Dev != "" || s.Onlink || len(s.Multipath) > 0 {
 			return s, fmt.Errorf("nhid %d with gateway, dev, onlink or nexthops: the nexthop object has the hops", s.NHID)
 		}
-		if !unicast {
-			return s, fmt.Errorf("a %s route cannot use a nexthop object (nhid)", r.Type)
+		// A blackhole nexthop makes a blackhole route, which may say so.
+		if !unicast && s.Type != netlink.RouteBlackhole {
+			return s, fmt.Errorf("a route of type %s cannot use a nexthop object (nhid)", r.Type)
 		}
 	}
 	if !r.Absent && unicast && !s.Gateway.IsValid() && s.Dev == "" && len(s.Multipath) == 0 && s.NHID == 0 {
