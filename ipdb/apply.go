@@ -25,15 +25,26 @@ func (db *DB) applyLoop(ctx context.Context) {
 	}
 	close(db.synced)
 	var tick <-chan time.Time
+	var refresh *refresher
 	if db.opts.refresh > 0 {
 		t := time.NewTicker(db.opts.refresh)
 		defer t.Stop()
 		tick = t.C
+		refresh = newRefresher(db.opts.refresh, time.Now())
 	}
 	for {
-		batches, jobs, lost, ok := db.queue.wait(ctx, tick)
+		batches, jobs, lost, ticked, ok := db.queue.wait(ctx, tick)
 		if !ok {
 			return
+		}
+		if refresh != nil {
+			now := time.Now()
+			if len(batches) > 0 {
+				refresh.active(now)
+			}
+			if ticked {
+				jobs = append(jobs, refresh.dueJobs(now)...)
+			}
 		}
 		var fx rereads
 		fx.now = jobs
@@ -63,12 +74,23 @@ func (db *DB) applyLoop(ctx context.Context) {
 			if !db.applyQueued() {
 				break // a gap: the resync that follows covers the jobs
 			}
-			if err := db.reconcile(ctx, job); err != nil {
+			if refresh != nil && job.kind == netlink.KindNeigh && isRefresh(job) && refresh.neighSkip(ctx, db.cmd) {
+				refresh.done(job.kind, false, time.Now())
+				continue
+			}
+			changed, err := db.reconcile(ctx, job)
+			if err != nil {
 				if ctx.Err() != nil {
 					return
 				}
 				db.fail(err)
 				db.queue.markLost()
+			}
+			if refresh != nil && isRefresh(job) {
+				// A bridge in an STP topology change will change without
+				// telling when it ends: keep re-reading links meanwhile.
+				pending := job.kind == netlink.KindLink && db.bridgeInTopologyChange()
+				refresh.done(job.kind, changed || pending || err != nil, time.Now())
 			}
 		}
 	}

@@ -114,7 +114,8 @@
 //     kernel creates for its own MLD and IGMP reports, and the multicast
 //     addresses it joins (shown as "self permanent" FDB entries), are
 //     never announced: links, neighbours and FDB entries are re-read
-//     every WithRefresh interval (2 s);
+//     every WithRefresh interval (2 s) while the namespace is busy, backing
+//     off to 32 intervals while it is quiet (refresh.go);
 //   - nexthopChanged: deleting a nexthop object removes the routes that
 //     use it (IPv4 and IPv6) and shrinks the groups that contain it, and a
 //     group that lost a member changes the hops of the routes over it,

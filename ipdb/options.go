@@ -125,13 +125,17 @@ func WithChangeLog(entries int) Option {
 }
 
 // WithRefresh sets how often links, neighbours and FDB entries are re-read
-// (default every 2 s; 0 turns it off). The kernel changes some of them
-// without any notification: a link's alias, the multicast neighbour entries
-// it creates for its own MLD and IGMP reports, the multicast addresses a
-// device joins (its "self permanent" FDB entries). Re-reading them costs one dump of each
-// of these small tables, and only true differences become changes. Routes,
-// addresses and rules are never polled: everything about them is either
-// announced or caught by the database's targeted re-reads.
+// while the namespace is busy (default every 2 s; 0 turns it off). The
+// kernel changes some of them without any notification: a link's alias
+// written through sysfs, the multicast neighbour entries it creates for
+// its own MLD and IGMP reports, the multicast addresses a device joins (its
+// "self permanent" FDB entries). Re-reading them costs one dump of each of
+// these tables, and only true differences become changes. In a quiet
+// namespace each re-read that finds nothing doubles that kind's interval,
+// up to 32 intervals (64 s by default); a notification of any kind, or a
+// re-read that finds a difference, brings it back to every interval.
+// Routes, addresses and rules are never polled: everything about them is
+// either announced or caught by the database's targeted re-reads.
 func WithRefresh(every time.Duration) Option {
 	return func(o *options) error {
 		if every < 0 {

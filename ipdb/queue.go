@@ -93,9 +93,10 @@ func (q *updateQueue) takeBatches() ([][]netlink.Update, bool) {
 	return b, true
 }
 
-// wait returns everything queued, blocking until there is something or
-// ctx ends (ok false).
-func (q *updateQueue) wait(ctx context.Context, tick <-chan time.Time) (batches [][]netlink.Update, jobs []reconcileJob, lost, ok bool) {
+// wait returns everything queued, blocking until there is something, tick
+// fires (ticked: time to see which periodic re-reads are due) or ctx ends
+// (ok false).
+func (q *updateQueue) wait(ctx context.Context, tick <-chan time.Time) (batches [][]netlink.Update, jobs []reconcileJob, lost, ticked, ok bool) {
 	for {
 		q.mu.Lock()
 		batches, jobs, lost = q.batches, q.jobs, q.lost
@@ -105,17 +106,17 @@ func (q *updateQueue) wait(ctx context.Context, tick <-chan time.Time) (batches 
 			// A busy queue must not starve the periodic refresh.
 			select {
 			case <-tick:
-				jobs = append(jobs, refreshJobs...)
+				ticked = true
 			default:
 			}
-			return batches, jobs, lost, true
+			return batches, jobs, lost, ticked, true
 		}
 		select {
 		case <-q.signal:
 		case <-tick:
-			return nil, refreshJobs, false, true
+			return nil, nil, false, true, true
 		case <-ctx.Done():
-			return nil, nil, false, false
+			return nil, nil, false, false, false
 		}
 	}
 }

@@ -99,11 +99,11 @@ func dedupJobs(jobs []reconcileJob) []reconcileJob {
 }
 
 // reconcile runs one job in its own write transaction (one revision if
-// anything differed).
-func (db *DB) reconcile(ctx context.Context, job reconcileJob) error {
+// anything differed) and reports whether anything did.
+func (db *DB) reconcile(ctx context.Context, job reconcileJob) (changed bool, err error) {
 	sp := defOf(job.kind)
 	if sp == nil || !db.opts.keeps(sp) {
-		return nil
+		return false, nil
 	}
 	w := db.newWriter()
 	if job.prefsrc.IsValid() && !anyMatch(w.base, sp, job) ||
@@ -112,7 +112,7 @@ func (db *DB) reconcile(ctx context.Context, job reconcileJob) error {
 		// Nothing here uses the address, or the link still has IPv4:
 		// nothing can have gone, and the re-dump is not needed.
 		w.abort()
-		return nil
+		return false, nil
 	}
 	changes, err := db.sweep(ctx, w, sp, job.s, job.match, nil)
 	if err != nil {
@@ -120,12 +120,12 @@ func (db *DB) reconcile(ctx context.Context, job reconcileJob) error {
 		if job.s.ifindex != 0 && errors.Is(err, unix.ENODEV) {
 			// The link is gone by now; its RTM_DELLINK, queued behind,
 			// removes what was on it.
-			return nil
+			return false, nil
 		}
-		return err
+		return false, err
 	}
 	db.reconciles.Add(1)
 	db.commit(w, changes)
 	db.followChanges(changes)
-	return nil
+	return len(changes) > 0, nil
 }

@@ -132,3 +132,18 @@ func (d *Bridge) validate(Verb) error {
 	}
 	return nil
 }
+
+// InTopologyChange reports whether the bridge's STP is in a topology change
+// (IFLA_BR_TOPOLOGY_CHANGE or IFLA_BR_TOPOLOGY_CHANGE_DETECTED set, kept in
+// Unknown). Its end is not announced: the kernel then sets the ageing time
+// back without a notification (br_topology_change_timer_expired ->
+// __br_set_topology_change in net/bridge/br_stp_timer.c).
+func (b *Bridge) InTopologyChange() bool {
+	for _, a := range b.Unknown {
+		if t := a.Type & attrTypeMask; (t == unix.IFLA_BR_TOPOLOGY_CHANGE || t == unix.IFLA_BR_TOPOLOGY_CHANGE_DETECTED) &&
+			len(a.Data) > 0 && a.Data[0] != 0 {
+			return true
+		}
+	}
+	return false
+}

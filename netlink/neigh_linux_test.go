@@ -3,6 +3,7 @@ package netlink_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os/exec"
@@ -441,6 +442,57 @@ func TestNeighLiveOracleDetectsDifferences(t *testing.T) {
 				t.Errorf("%s: oracle found no difference", name)
 			} else {
 				t.Logf("%s: %v", name, err)
+			}
+		}
+	})
+}
+
+// TestNeighTables reads the kernel's neighbour tables and compares the
+// counters with `ip -s ntable` (which reads the same dump), and checks
+// that a neighbour entry's creation shows in Allocs.
+func TestNeighTables(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link add v0 type veth peer name v1", "link set v0 up")
+		c, err := netlink.Dial(&netlink.Config{NetNS: ns.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		ctx := context.Background()
+		before, err := c.NeighTables(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var arp *netlink.NeighTable
+		for i := range before {
+			if before[i].Name == "arp_cache" {
+				arp = &before[i]
+			}
+		}
+		if arp == nil || arp.Family != unix.AF_INET {
+			t.Fatalf("no arp_cache among %+v", before)
+		}
+		ns.IP("neigh", "add", "192.0.2.9", "lladdr", "02:00:00:00:00:09", "dev", "v0", "nud", "permanent")
+		after, err := c.NeighTables(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range after {
+			if a.Name == "arp_cache" && a.Allocs <= arp.Allocs {
+				t.Errorf("arp_cache allocs %d -> %d after adding an entry", arp.Allocs, a.Allocs)
+			}
+		}
+		// ip reads the same counters later: never fewer allocations.
+		out := ns.IP("-s", "ntable", "show", "name", "arp_cache")
+		var ipAllocs uint64
+		if i := strings.Index(out, "allocs "); i < 0 {
+			t.Fatalf("ip -s ntable: %s", out)
+		} else if _, err := fmt.Sscan(out[i+len("allocs "):], &ipAllocs); err != nil {
+			t.Fatalf("ip -s ntable: %v: %s", err, out)
+		}
+		for _, a := range after {
+			if a.Name == "arp_cache" && (a.Allocs > ipAllocs || a.Entries == 0) {
+				t.Errorf("arp_cache: ours allocs %d entries %d, ip's allocs %d read later", a.Allocs, a.Entries, ipAllocs)
 			}
 		}
 	})

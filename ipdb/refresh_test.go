@@ -1,0 +1,61 @@
+package ipdb
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ipdb-go/ipdb/netlink"
+)
+
+// TestRefresherBacksOff: a kind whose re-reads find nothing is re-read at
+// 1, 2, 4 ... up to refreshBackoff base intervals; a re-read that finds a
+// difference, or any notification, brings it back to the base interval.
+func TestRefresherBacksOff(t *testing.T) {
+	base := 2 * time.Second
+	t0 := time.Unix(1000, 0)
+	r := newRefresher(base, t0)
+	if len(r.kinds) != len(refreshJobs) || len(r.kinds) == 0 {
+		t.Fatalf("%d kinds refreshed, want %d", len(r.kinds), len(refreshJobs))
+	}
+	if got := r.dueJobs(t0.Add(base - time.Millisecond)); len(got) != 0 {
+		t.Fatalf("due before the first interval: %v", got)
+	}
+	now := t0.Add(base)
+	var gaps []time.Duration
+	for range 8 {
+		jobs := r.dueJobs(now)
+		if len(jobs) != len(refreshJobs) {
+			t.Fatalf("at %v: due %v, want every refreshed kind", now.Sub(t0), jobs)
+		}
+		for _, j := range jobs {
+			r.done(j.kind, false, now)
+		}
+		next := now
+		for len(r.dueJobs(next)) == 0 {
+			next = next.Add(base)
+		}
+		gaps = append(gaps, next.Sub(now))
+		now = next
+	}
+	want := []time.Duration{4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, 64 * time.Second, 64 * time.Second, 64 * time.Second, 64 * time.Second}
+	for i := range want {
+		if gaps[i] != want[i] {
+			t.Fatalf("intervals %v, want %v", gaps, want)
+		}
+	}
+	// A difference found: that kind is back at the base interval.
+	for _, j := range r.dueJobs(now) {
+		r.done(j.kind, j.kind == netlink.KindNeigh, now)
+	}
+	if got := r.dueJobs(now.Add(base)); len(got) != 1 || got[0].kind != netlink.KindNeigh {
+		t.Fatalf("after a difference, due at +base: %v", got)
+	}
+	// A notification: every kind is due within one base interval.
+	r.active(now)
+	if got := r.dueJobs(now.Add(base)); len(got) != len(refreshJobs) {
+		t.Fatalf("after a notification, due at +base: %v", got)
+	}
+	if !isRefresh(refreshJobs[0]) || isRefresh(reconcileJob{kind: netlink.KindLink, s: scope{ifindex: 3}}) {
+		t.Error("isRefresh")
+	}
+}
