@@ -58,11 +58,14 @@ func (r *refresher) active(now time.Time) {
 	}
 }
 
-// due returns the re-reads due at now.
+// dueJobs returns the re-reads due at now, or within half a base interval:
+// the ticker that calls it fires every base interval, and a kind due just
+// after a tick must not wait for the next one.
 func (r *refresher) dueJobs(now time.Time) []reconcileJob {
 	var jobs []reconcileJob
+	soon := now.Add(r.base / 2)
 	for i := range r.kinds {
-		if k := &r.kinds[i]; !now.Before(k.due) {
+		if k := &r.kinds[i]; !soon.Before(k.due) {
 			jobs = append(jobs, k.job)
 		}
 	}
