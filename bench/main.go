@@ -38,6 +38,7 @@ var subcommands = []subcommand{
 	{"coldsync", "ipdb.Open to Synced with N routes vs ip route show; live heap B/route", runColdSync},
 	{"resync", "forced mark-and-sweep and overflow recovery at N routes vs cold sync", runResync},
 	{"apply", "decode+apply of a recorded route event stream without the kernel, events/s; live DB following", runApply},
+	{"nexthop", "N routes over nexthop groups: cold sync vs ip route show + ip nexthop show; ip nexthop replace of a group under N routes: time until the cache equals the kernel, events", runNexthop},
 	{"show", "ipdb show routes (JSON and table) vs ip -j route show table all and ip route show table all: time and max RSS", runShow},
 	{"watchlat", "event-to-callback latency of 10 watch subscribers at 10k route events/s", runWatchLat},
 	{"report", "every scenario of issue 10 side by side, several runs each: report.md, results.json and SVG charts in -out", runReport},

@@ -25,26 +25,14 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// compareAll compares every table of a snapshot with ip -j output.
+// compareAll compares every table of a snapshot with iproute2's JSON,
+// kind by kind through the oracle's kind table.
 func compareAll(ns *nstest.NS, s *ipdb.Snapshot) error {
 	var errs []error
-	if err := oracle.CompareLinks(ns, slices.Collect(s.Links())); err != nil {
-		errs = append(errs, fmt.Errorf("links: %w", err))
-	}
-	if err := oracle.CompareAddrs(ns, slices.Collect(s.Addrs())); err != nil {
-		errs = append(errs, fmt.Errorf("addrs: %w", err))
-	}
-	if err := oracle.CompareRoutes(ns, slices.Collect(s.Routes())); err != nil {
-		errs = append(errs, fmt.Errorf("routes: %w", err))
-	}
-	if err := oracle.CompareIPNeighs(ns, slices.Collect(s.Neighs())); err != nil {
-		errs = append(errs, fmt.Errorf("neighs: %w", err))
-	}
-	if err := oracle.CompareRules(ns, slices.Collect(s.Rules())); err != nil {
-		errs = append(errs, fmt.Errorf("rules: %w", err))
-	}
-	if err := oracle.CompareFDB(ns, slices.Collect(s.FDB())); err != nil {
-		errs = append(errs, fmt.Errorf("fdb: %w", err))
+	for _, k := range netlink.Kinds() {
+		if err := oracle.Compare(ns, k, slices.Collect(s.Objects(k))); err != nil {
+			errs = append(errs, fmt.Errorf("%ss: %w", k, err))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -115,12 +115,23 @@
 //     addresses it joins (shown as "self permanent" FDB entries), are
 //     never announced: links, neighbours and FDB entries are re-read
 //     every WithRefresh interval (2 s) while the namespace is busy, backing
-//     off to 32 intervals while it is quiet (refresh.go).
+//     off to 32 intervals while it is quiet (refresh.go);
+//   - nexthopChanged: deleting a nexthop object removes the routes that
+//     use it (IPv4 and IPv6) and shrinks the groups that contain it, and a
+//     group that lost a member changes the hops of the routes over it,
+//     with no route notification (remove_nexthop, __remove_nexthop_fib,
+//     remove_nexthop_from_groups in net/ipv4/nexthop.c): the routes over
+//     nexthop objects are re-read;
+//   - nexthopsFollowLink: a link going down, losing its carrier or going
+//     away deletes its nexthops and shrinks their groups without a
+//     notification (nh_netdev_event -> nexthop_flush_dev): the nexthops
+//     are re-read, and what changed goes through nexthopChanged. A route
+//     over a nexthop object is keyed by its nexthop id, not by the hops
+//     it expands to, and is never dropped with a link (a group keeps its
+//     route through its other members).
 //
-// A new kind with effects of its own (deleting a nexthop object removes
-// the routes that use it and shrinks the groups that contain it, with no
-// route notification) is one more function in effects.go and a field in
-// that kind's row.
+// A new kind with effects of its own is one more function in effects.go
+// and a field in that kind's row.
 //
 // Attributes the kernel changes continuously (counters, bridge and
 // bridge-port timers: netlink.Link.Stable; address lifetimes, kept as
@@ -130,7 +141,7 @@
 // # Kinds
 //
 // Each object kind (netlink.Kinds) has one file here, link.go, addr.go,
-// route.go, neigh.go, rule.go and fdb.go, holding its row of the kind
+// route.go, neigh.go, rule.go, fdb.go and nexthop.go, holding its row of the kind
 // table (kindDef in kinds.go): its table, key, equality, Open filter,
 // dump and its scope, secondary indexes, multicast groups, and its
 // unannounced effects. Everything generic goes through the table: the
@@ -147,11 +158,12 @@
 // reflection: a link by ifindex; an IPv4 address by (ifindex, local,
 // prefix length, peer), an IPv6 address by (ifindex, local); a route by
 // (family, table, destination, TOS, priority, IPv6 source, type, and for
-// IPv4 preferred source, protocol and scope, then next hops); a neighbour
+// IPv4 preferred source, protocol and scope, then next hops, or the
+// nexthop id of a route over a nexthop object); a neighbour
 // by (ifindex, family, destination, proxy); an FDB entry of a bridge's
 // table by (bridge, MAC, VLAN), one of a device's own table by (device,
 // MAC, VLAN, source VNI, remote) (see fdbKey); a rule by everything rule_exists
-// compares, protocol included. Keys start with the fields queries scan by,
+// compares, protocol included; a nexthop object by its id. Keys start with the fields queries scan by,
 // so addresses and neighbours of a link and routes of a table are prefix
 // scans of the primary index; only links have a second index (by name).
 // Routes have no per-link index, which would cost about 400 bytes per

@@ -126,7 +126,8 @@ func ruleJobs(names ...string) []reconcileJob {
 //     rt6_sync_down_dev), all silently. The kernel filters these dumps by
 //     link. It announces the link's new flags before it runs the
 //     NETDEV_UP or NETDEV_DOWN handlers that do all this, so the re-read
-//     is done now and again once that has settled.
+//     is done now and again once that has settled. The nexthop objects
+//     are re-read too (nexthopsFollowLink).
 func linkChanged(c cause, fx *rereads) {
 	o := c.obj.(*netlink.Link)
 	if o.Family != unix.AF_BRIDGE {
@@ -172,6 +173,7 @@ func linkChanged(c cause, fx *rereads) {
 		}
 		fx.now = append(fx.now, jobs...)
 		fx.later = append(fx.later, jobs...)
+		nexthopsFollowLink(fx)
 	}
 }
 
@@ -181,7 +183,8 @@ func linkChanged(c cause, fx *rereads) {
 // addresses and neighbours, its forwarding entries (fdbDeletedWith), and
 // its routes. IPv4 routes die with any next hop's link; an IPv6
 // multipath route only loses that hop (rt6_sync_down_dev), so it is
-// re-read instead.
+// re-read instead. Routes over nexthop objects are left to the nexthops
+// (nexthopsFollowLink): they are re-read.
 func linkDeleted(w *writer, _ *kindDef, c cause, changes []Change, fx *rereads) []Change {
 	if !c.deleted {
 		return changes
@@ -209,7 +212,9 @@ func linkDeleted(w *writer, _ *kindDef, c cause, changes []Change, fx *rereads) 
 	if it, err := txn.Get(routeDef.table, "id"); err == nil {
 		for raw := it.Next(); raw != nil; raw = it.Next() {
 			r := raw.(*netlink.Route)
-			if !routeUsesLink(r, ifindex) {
+			if !routeUsesLink(r, ifindex) || routeNHID(r) != 0 {
+				// A route over a nexthop object follows the
+				// nexthop (nexthopsFollowLink).
 				continue
 			}
 			if r.Family == unix.AF_INET6 && len(r.Multipath) > 1 {
@@ -228,6 +233,7 @@ func linkDeleted(w *writer, _ *kindDef, c cause, changes []Change, fx *rereads) 
 		// re-read it rather than guess.
 		ipv6Reread(r, fx)
 	}
+	nexthopsFollowLink(fx)
 	return changes
 }
 
@@ -410,6 +416,41 @@ func fdbSiblings(state *memdb.Txn, d *kindDef, u netlink.Update, fx *rereads) {
 // isRemoteAdded selects the notifications fdbSiblings checks: a vxlan
 // entry's remote added or changed.
 func isRemoteAdded(u netlink.Update) bool { return !u.Deleted() && fdbRemote(u.Object.(*netlink.FDB)) }
+
+// nexthopsFollowLink re-reads the nexthop objects after a link went down,
+// lost its carrier or went away, now and once that settled. The kernel
+// deletes the nexthops on the link and shrinks the groups that contain
+// them (a group left empty goes too), all silently (nh_netdev_event ->
+// nexthop_flush_dev -> remove_nexthop without a notification, in
+// net/ipv4/nexthop.c); the changes the re-read finds go through
+// nexthopChanged like notifications, which re-reads the routes.
+func nexthopsFollowLink(fx *rereads) {
+	fx.now = append(fx.now, nexthopsJob)
+	fx.later = append(fx.later, nexthopsJob)
+}
+
+// nexthopChanged adds the re-reads a nexthop object's change calls for.
+//
+//   - Deleting a nexthop (`ip nexthop del`, or nexthopsFollowLink) removes
+//     the routes that use it, IPv4 and IPv6, without RTM_DELROUTE, and
+//     removes it from the groups that contain it (remove_nexthop ->
+//     __remove_nexthop_fib, remove_nexthop_from_groups); the routes over
+//     such a group lose that hop, unannounced.
+//   - A group whose members change (one removed, or `ip nexthop
+//     replace`) changes the hops of the routes over it; a replace
+//     re-announces them (nexthop_replace_notify), a removed member does
+//     not.
+//
+// The routes that use nexthop objects are re-read: one dump, whatever
+// the number of nexthops that changed in a batch (the kernel filters
+// route dumps by table and device only). A new nexthop changes nothing:
+// no route can use it yet.
+func nexthopChanged(c cause, fx *rereads) {
+	if c.old == nil && !c.deleted {
+		return
+	}
+	fx.now = append(fx.now, nexthopRoutesJob)
+}
 
 // The hooks: the apply path reaches the effects only through these.
 

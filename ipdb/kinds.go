@@ -86,12 +86,13 @@ type scope struct {
 
 // kindDefs is the database's kind table, indexed by kind.
 var kindDefs = [...]*kindDef{
-	netlink.KindLink:  &linkDef,
-	netlink.KindAddr:  &addrDef,
-	netlink.KindRoute: &routeDef,
-	netlink.KindNeigh: &neighDef,
-	netlink.KindRule:  &ruleDef,
-	netlink.KindFDB:   &fdbDef,
+	netlink.KindLink:    &linkDef,
+	netlink.KindAddr:    &addrDef,
+	netlink.KindRoute:   &routeDef,
+	netlink.KindNeigh:   &neighDef,
+	netlink.KindRule:    &ruleDef,
+	netlink.KindFDB:     &fdbDef,
+	netlink.KindNexthop: &nexthopDef,
 }
 
 func defOf(k netlink.Kind) *kindDef {

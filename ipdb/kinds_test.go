@@ -74,15 +74,17 @@ func TestKindTableComplete(t *testing.T) {
 
 // TestGroupsFromTable: the groups Open joins, from the rows, for the
 // filters of WithKinds and WithFamilies. Links are always followed, and
-// routes follow addresses (removing one removes routes silently).
+// routes follow addresses and nexthop objects (removing one removes routes
+// silently).
 func TestGroupsFromTable(t *testing.T) {
 	for _, tc := range []struct {
 		opts []Option
 		want netlink.Groups
 	}{
 		{nil, netlink.GroupAll},
-		{[]Option{WithKinds(netlink.KindRoute)}, netlink.GroupLink | netlink.GroupIPv4Addr | netlink.GroupIPv6Addr | netlink.GroupIPv4Route | netlink.GroupIPv6Route},
-		{[]Option{WithKinds(netlink.KindRoute), WithFamilies(unix.AF_INET)}, netlink.GroupLink | netlink.GroupIPv4Addr | netlink.GroupIPv4Route},
+		{[]Option{WithKinds(netlink.KindRoute)}, netlink.GroupLink | netlink.GroupIPv4Addr | netlink.GroupIPv6Addr | netlink.GroupIPv4Route | netlink.GroupIPv6Route | netlink.GroupNexthop},
+		{[]Option{WithKinds(netlink.KindRoute), WithFamilies(unix.AF_INET)}, netlink.GroupLink | netlink.GroupIPv4Addr | netlink.GroupIPv4Route | netlink.GroupNexthop},
+		{[]Option{WithKinds(netlink.KindNexthop)}, netlink.GroupLink | netlink.GroupNexthop},
 		{[]Option{WithKinds(netlink.KindAddr), WithFamilies(unix.AF_INET6)}, netlink.GroupLink | netlink.GroupIPv6Addr},
 		{[]Option{WithKinds(netlink.KindFDB)}, netlink.GroupLink | netlink.GroupNeigh},
 		{[]Option{WithKinds(netlink.KindNeigh, netlink.KindRule), WithFamilies(unix.AF_INET6)}, netlink.GroupLink | netlink.GroupNeigh | netlink.GroupIPv6Rule},

@@ -28,9 +28,16 @@ type reconcileJob struct {
 	// ifname only if a rule names this link as iif or oif.
 	gotoTarget uint32
 	ifname     string
+	// nexthops selects the routes that use a nexthop object.
+	nexthops bool
 }
 
 func (j reconcileJob) match(o netlink.Object) bool {
+	if j.nexthops {
+		if r, ok := o.(*netlink.Route); !ok || routeNHID(r) == 0 {
+			return false
+		}
+	}
 	if j.prefsrc.IsValid() {
 		if r, ok := o.(*netlink.Route); !ok || r.PrefSrc != j.prefsrc {
 			return false

@@ -138,13 +138,12 @@ func TestReplayAllInKindOrder(t *testing.T) {
 		&netlink.Neigh{Family: unix.AF_INET, Index: 2, Dst: netip.MustParseAddr("192.0.2.2"), State: unix.NUD_PERMANENT},
 		&netlink.Addr{Family: unix.AF_INET, Index: 2, Prefix: netip.MustParsePrefix("192.0.2.1/24")},
 		&netlink.FDB{Family: unix.AF_BRIDGE, Index: 2, LLAddr: []byte{2, 0, 0, 0, 0, 1}, Flags: unix.NTF_SELF},
+		&netlink.Nexthop{ID: 100, Family: unix.AF_INET, OIF: 2, Gateway: netip.MustParseAddr("192.0.2.2")},
 		&netlink.Link{Index: 2, Name: "v0", MTU: 1500, Flags: unix.IFF_UP},
 	}
 	var batch []netlink.Update
 	for _, o := range objs {
-		typ := map[netlink.Kind]uint16{netlink.KindLink: unix.RTM_NEWLINK, netlink.KindAddr: unix.RTM_NEWADDR,
-			netlink.KindRoute: unix.RTM_NEWROUTE, netlink.KindNeigh: unix.RTM_NEWNEIGH, netlink.KindRule: unix.RTM_NEWRULE,
-			netlink.KindFDB: unix.RTM_NEWNEIGH}[o.Kind()]
+		typ, _ := o.Kind().MessageTypes()
 		batch = append(batch, upd(typ, unix.NLM_F_CREATE, o))
 	}
 	r.Apply(batch)

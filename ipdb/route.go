@@ -31,8 +31,12 @@ var routeDef = kindDef{
 	},
 	inScope: func(o netlink.Object, s scope) bool {
 		r := o.(*netlink.Route)
+		// A route over a nexthop object is never in a device's scope:
+		// which devices its hops use follows the nexthop (a group keeps
+		// its route when one member's link goes down), and the nexthop
+		// effects re-read it (nexthopChanged).
 		return (s.family == 0 || r.Family == s.family) && (s.table == 0 || r.Table == s.table) &&
-			(s.ifindex == 0 || routeUsesLink(r, s.ifindex))
+			(s.ifindex == 0 || routeNHID(r) == 0 && routeUsesLink(r, s.ifindex))
 	},
 	equal: func(a, b netlink.Object) bool { return routeEqual(a.(*netlink.Route), b.(*netlink.Route)) },
 	// An expiring route's remaining time (netlink.RouteExtra.SetDeadline).
@@ -42,8 +46,9 @@ var routeDef = kindDef{
 		}
 	},
 	groups: kindGroups{v4: netlink.GroupIPv4Route, v6: netlink.GroupIPv6Route},
-	// Address removals drop routes silently.
-	follows: []netlink.Kind{netlink.KindAddr},
+	// Address removals drop routes silently, and so do nexthop
+	// deletions.
+	follows: []netlink.Kind{netlink.KindAddr, netlink.KindNexthop},
 	effects: kindEffects{onChange: routeChanged, inTxn: routeReplaced, afterCommit: ipv6Siblings, checkAfterCommit: isIPv6Route},
 }
 
@@ -88,10 +93,13 @@ func routeKey(r *netlink.Route) []byte {
 	b := routeKeyPrefix(buf[:0], r)
 	b = append(b, uint8(r.Type))
 	v4 := r.Family == unix.AF_INET
+	nhid := routeNHID(r)
 	if v4 {
 		b = appendAddr(b, r.PrefSrc)
 		b = append(b, uint8(r.Protocol), uint8(r.Scope))
-		b = appendU32(b, r.Flags&routeIdentityFlags)
+		if nhid == 0 {
+			b = appendU32(b, r.Flags&routeIdentityFlags)
+		}
 		if x := r.Extra; x != nil {
 			// fib_find_info also compares the metrics (fib_metrics_match)
 			// and the realm (nh_tclassid).
@@ -101,6 +109,16 @@ func routeKey(r *netlink.Route) []byte {
 				b = append(append(b, m.CCAlgo...), 0)
 			}
 		}
+	}
+	if nhid != 0 {
+		// A route over a nexthop object is that object
+		// (fib_find_info and nh_comp compare fi->nh; fib6_add_rt2
+		// compares nexthop ids): its hops, their flags and weights
+		// are the nexthop's current expansion, which `ip nexthop
+		// replace` changes under the same route.
+		b = append(b, 0xff)
+		b = appendU32(b, nhid)
+		return append(make([]byte, 0, len(b)), b...)
 	}
 	b = appendAddr(b, r.Gateway)
 	b = appendU32(b, r.OIF)

@@ -19,6 +19,9 @@ const (
 	// KindFDB is a bridge forwarding database entry (*FDB): an
 	// RTM_NEWNEIGH/RTM_DELNEIGH of family AF_BRIDGE.
 	KindFDB
+	// KindNexthop is a nexthop object (*Nexthop): RTM_NEWNEXTHOP and
+	// RTM_DELNEXTHOP (include/uapi/linux/nexthop.h).
+	KindNexthop
 
 	// kindEnd is one past the last kind. Kinds counts up to it, not over
 	// the kind table, so that a kind without a row shows up as one.
@@ -83,6 +86,11 @@ var kindTable = [kindEnd]kindRow{
 		groups: GroupNeigh,
 		decode: func(p []byte) (Object, error) { n := new(Neigh); return (*FDB)(n), n.decode(p) },
 	},
+	KindNexthop: {
+		name: "nexthop", newType: unix.RTM_NEWNEXTHOP, delType: unix.RTM_DELNEXTHOP, getType: unix.RTM_GETNEXTHOP,
+		groups: GroupNexthop,
+		decode: func(p []byte) (Object, error) { n := new(Nexthop); return n, n.decode(p) },
+	},
 }
 
 // Kinds returns every object kind, in order.
@@ -102,7 +110,7 @@ func (k Kind) row() *kindRow {
 	return &kindTable[k]
 }
 
-// String returns "link", "addr", "route", "neigh", "rule" or "fdb".
+// String returns "link", "addr", "route", "neigh", "rule", "fdb" or "nexthop".
 func (k Kind) String() string {
 	if r := k.row(); r != nil {
 		return r.name
@@ -110,8 +118,17 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
+// MessageTypes returns k's RTM_NEW* and RTM_DEL* message types (both 0
+// for a value that is no kind). FDB entries share the neighbour types.
+func (k Kind) MessageTypes() (newType, delType uint16) {
+	if r := k.row(); r != nil {
+		return r.newType, r.delType
+	}
+	return 0, 0
+}
+
 // ParseKind reads an object kind's name as String writes it: "link",
-// "addr", "route", "neigh", "rule" or "fdb". Anything else is an
+// "addr", "route", "neigh", "rule", "fdb" or "nexthop". Anything else is an
 // ErrInvalid error.
 func ParseKind(word string) (Kind, error) {
 	for k := Kind(1); k < kindEnd; k++ {
@@ -127,7 +144,7 @@ func ParseKind(word string) (Kind, error) {
 // RTNLGRP_LINK for links; RTNLGRP_IPV4_IFADDR and _IPV6_IFADDR for
 // addresses; RTNLGRP_IPV4_ROUTE and _IPV6_ROUTE for routes; RTNLGRP_NEIGH
 // for neighbours and FDB entries (they share it); RTNLGRP_IPV4_RULE and
-// _IPV6_RULE for rules. Nil for a value that is no kind.
+// _IPV6_RULE for rules; RTNLGRP_NEXTHOP for nexthop objects. Nil for a value that is no kind.
 func (k Kind) Groups() []uint32 {
 	r := k.row()
 	if r == nil {
@@ -174,6 +191,8 @@ const (
 	GroupNeigh
 	GroupIPv4Rule
 	GroupIPv6Rule
+	// GroupNexthop is RTNLGRP_NEXTHOP: nexthop objects.
+	GroupNexthop
 	groupEnd // one past the last group
 
 	// GroupAll is every group above.
@@ -196,6 +215,7 @@ var groupRows = [...]struct {
 	{unix.RTNLGRP_NEIGH, 0},
 	{unix.RTNLGRP_IPV4_RULE, unix.AF_INET},
 	{unix.RTNLGRP_IPV6_RULE, unix.AF_INET6},
+	{unix.RTNLGRP_NEXTHOP, 0},
 }
 
 // rowOfMessage returns the row of the kind a message of type typ with

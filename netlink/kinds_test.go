@@ -2,6 +2,7 @@ package netlink
 
 import (
 	"errors"
+	"fmt"
 	"math/bits"
 	"net"
 	"net/netip"
@@ -17,12 +18,13 @@ var kindSamples = map[Kind]interface {
 	Object
 	marshal() ([]byte, error)
 }{
-	KindLink:  &Link{Index: 7, Name: "eth7", Flags: unix.IFF_UP},
-	KindAddr:  &Addr{Family: unix.AF_INET, Index: 7, Prefix: netip.MustParsePrefix("192.0.2.1/24")},
-	KindRoute: &Route{Family: unix.AF_INET6, Table: unix.RT_TABLE_MAIN, Dst: netip.MustParsePrefix("2001:db8::/64"), OIF: 7},
-	KindNeigh: &Neigh{Family: unix.AF_INET, Index: 7, State: unix.NUD_REACHABLE, Dst: netip.MustParseAddr("192.0.2.9"), LLAddr: net.HardwareAddr{2, 0, 0, 0, 0, 9}},
-	KindRule:  &Rule{Family: unix.AF_INET, Table: 100, Priority: 1000},
-	KindFDB:   &FDB{Family: unix.AF_BRIDGE, Index: 7, State: unix.NUD_NOARP, LLAddr: net.HardwareAddr{2, 0, 0, 0, 0, 9}},
+	KindLink:    &Link{Index: 7, Name: "eth7", Flags: unix.IFF_UP},
+	KindAddr:    &Addr{Family: unix.AF_INET, Index: 7, Prefix: netip.MustParsePrefix("192.0.2.1/24")},
+	KindRoute:   &Route{Family: unix.AF_INET6, Table: unix.RT_TABLE_MAIN, Dst: netip.MustParsePrefix("2001:db8::/64"), OIF: 7},
+	KindNeigh:   &Neigh{Family: unix.AF_INET, Index: 7, State: unix.NUD_REACHABLE, Dst: netip.MustParseAddr("192.0.2.9"), LLAddr: net.HardwareAddr{2, 0, 0, 0, 0, 9}},
+	KindRule:    &Rule{Family: unix.AF_INET, Table: 100, Priority: 1000},
+	KindFDB:     &FDB{Family: unix.AF_BRIDGE, Index: 7, State: unix.NUD_NOARP, LLAddr: net.HardwareAddr{2, 0, 0, 0, 0, 9}},
+	KindNexthop: &Nexthop{ID: 100, Family: unix.AF_INET, OIF: 7, Gateway: netip.MustParseAddr("192.0.2.2")},
 }
 
 // TestKindTableRows pushes a message of each kind through its row: the
@@ -83,7 +85,7 @@ func TestKindTableRows(t *testing.T) {
 	if got := KindNeigh.Groups(); !slices.Equal(got, []uint32{unix.RTNLGRP_NEIGH}) {
 		t.Errorf("KindNeigh.Groups() = %v", got)
 	}
-	if Kind(0).Groups() != nil || kindEnd.GroupsFor(unix.AF_INET) != 0 || kindEnd.String() != "kind(7)" {
+	if Kind(0).Groups() != nil || kindEnd.GroupsFor(unix.AF_INET) != 0 || kindEnd.String() != fmt.Sprintf("kind(%d)", uint8(kindEnd)) {
 		t.Errorf("a value that is no kind has groups or a name")
 	}
 	if _, err := ParseKind("links"); !errors.Is(err, ErrInvalid) {
@@ -103,7 +105,7 @@ func TestGroupRows(t *testing.T) {
 	if Groups(1)<<len(groupRows) != groupEnd {
 		t.Errorf("%d group rows for %d Groups bits", len(groupRows), bits.Len32(uint32(groupEnd))-1)
 	}
-	if GroupAll != GroupLink|GroupIPv4Addr|GroupIPv6Addr|GroupIPv4Route|GroupIPv6Route|GroupNeigh|GroupIPv4Rule|GroupIPv6Rule {
+	if GroupAll != GroupLink|GroupIPv4Addr|GroupIPv6Addr|GroupIPv4Route|GroupIPv6Route|GroupNeigh|GroupIPv4Rule|GroupIPv6Rule|GroupNexthop {
 		t.Errorf("GroupAll = %b", GroupAll)
 	}
 	var union Groups

@@ -1,17 +1,17 @@
 // Package txn changes a network namespace transactionally: specs say what
-// must be true (links, addresses, routes, neighbours, rules present with
-// some attributes, or absent), Plan diffs them against the ipdb cache,
-// and Commit applies the difference through the rtnetlink core, verifies
-// it through the cache and, on any failure or timeout, rolls everything
-// back to the state before the commit.
+// must be true (links, addresses, nexthop objects, routes, neighbours,
+// rules present with some attributes, or absent), Plan diffs them against
+// the ipdb cache, and Commit applies the difference through the rtnetlink
+// core, verifies it through the cache and, on any failure or timeout,
+// rolls everything back to the state before the commit.
 //
 // # Specs
 //
-// LinkSpec, AddrSpec, AddrSetSpec, RouteSpec, NeighSpec and RuleSpec each
-// describe one object (or, for AddrSetSpec, the full address set of a
-// link). Attributes that are nil or zero are left alone: a spec says only
-// what it cares about. Links are referred to by name; names resolve to
-// interface indexes at commit time, from the database once the links this
+// LinkSpec, AddrSpec, AddrSetSpec, NexthopSpec, RouteSpec, NeighSpec and
+// RuleSpec each describe one object (or, for AddrSetSpec, the full address
+// set of a link). Attributes that are nil or zero are left alone: a spec
+// says only what it cares about. Links are referred to by name; names
+// resolve to interface indexes at commit time, from the database once the links this
 // transaction creates have appeared in it, so that one transaction can
 // create a veth pair and a bridge, enslave, address and route them.
 //
@@ -35,6 +35,25 @@
 // deleting or moving the loopback device, a master that is no bridge,
 // bond or vrf, an MTU outside the device's range.
 //
+// # Nexthop objects
+//
+// A NexthopSpec is a nexthop object by id: a device with an optional
+// gateway, a blackhole, an fdb nexthop, or a group (mpath or resilient)
+// of single nexthops with weights. A RouteSpec with NHID uses one; it
+// holds when the route's nhid is NHID, whatever hops the kernel expands
+// it to. Single nexthops are created after addresses, groups after their
+// members, routes after both; removals run in reverse. A nexthop that
+// differs is replaced in place (`ip nexthop replace`: the routes over it
+// follow). What replace_nexthop and nh_check_attr_group refuse is refused
+// with ErrInvalid before anything is sent: a single nexthop into a group
+// or back, a group's type, a resilient group's buckets, nested groups, a
+// blackhole in a group of several, fdb and non-fdb mixed, and IPv6 routes
+// over IPv4 nexthops. Removing a nexthop makes the kernel drop the routes
+// over it and shrink the groups that contain it without telling; so does
+// a link going down for the nexthops on it. A rollback brings back, from
+// the pre-image, those nexthops, the groups that contain them, and the
+// routes over any of them.
+//
 // An absent RuleSpec selects rules as `ip rule del` does: the fields it
 // gives must match, the others are wildcards.
 //
@@ -46,7 +65,8 @@
 // then applies the operations stage by stage in dependency order — link
 // removals and the other removals in reverse dependency order first, then
 // link creation, attributes, enslaving, bringing links up, addresses,
-// routes, neighbours and rules — each stage pipelined with Conn.Pipeline.
+// nexthop objects (singles, then groups), routes, neighbours and rules —
+// each stage pipelined with Conn.Pipeline.
 // It then waits until the database shows the desired state.
 //
 // On a kernel error, a verification timeout or a cancelled context,

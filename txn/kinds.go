@@ -8,7 +8,7 @@ import (
 // rollback.go, conflict.go) sees it; the engine reaches a kind only
 // through it and kindTable, except for link names, which specs of every
 // kind use (planner.ref, the resolver, links awaited after creation). Each
-// kind's file (link.go, addr.go, route.go, neigh.go, rule.go) holds, in
+// kind's file (link.go, addr.go, nexthop.go, route.go, neigh.go, rule.go) holds, in
 // this order: the spec type, its validate and its Txn method; the type
 // implementing kindOps (count, each, validate); satisfied (what makes a
 // spec need no step) and plan; describe (the plan line and the `~` list
@@ -80,6 +80,7 @@ var kindTable = []kindRow{
 	{kind: netlink.KindLink, ops: linkOps{}, rechecksAll: true,
 		add: []stage{stageLinkCreate, stageLinkSet, stageLinkMaster, stageLinkUp}, del: []stage{stageLinkDel}},
 	{kind: netlink.KindAddr, ops: addrOps{}, add: []stage{stageAddrAdd}, del: []stage{stageAddrDel}},
+	{kind: netlink.KindNexthop, ops: nexthopOps{}, add: []stage{stageNexthopAdd}, del: []stage{stageNexthopDel}},
 	{kind: netlink.KindRoute, ops: routeOps{}, add: []stage{stageRouteAdd}, del: []stage{stageRouteDel}},
 	{kind: netlink.KindNeigh, ops: neighOps{}, add: []stage{stageNeighAdd}, del: []stage{stageNeighDel}},
 	{kind: netlink.KindRule, ops: ruleOps{}, add: []stage{stageRuleAdd}, del: []stage{stageRuleDel}},

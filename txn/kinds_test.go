@@ -85,6 +85,7 @@ func TestKindStages(t *testing.T) {
 		&netlink.Neigh{Family: unix.AF_INET, Index: 2, Dst: netip.MustParseAddr("192.0.2.7"),
 			LLAddr: []byte{2, 0, 0, 0, 0, 7}, State: unix.NUD_PERMANENT},
 		&netlink.Rule{Family: unix.AF_INET, Priority: 100, Table: 300, Action: netlink.RuleToTable},
+		&netlink.Nexthop{ID: 100, Family: unix.AF_INET, Gateway: gw, OIF: 2, Scope: netlink.ScopeLink},
 	)
 	master := "br0"
 	tx := New(nil, nil, nil).
@@ -95,6 +96,10 @@ func TestKindStages(t *testing.T) {
 		Addr(AddrSpec{Link: "v0", Prefix: netip.MustParsePrefix("192.0.2.9/24")}).
 		Route(RouteSpec{Dst: netip.MustParsePrefix("198.51.100.0/24"), Absent: true}).
 		Route(RouteSpec{Dst: netip.MustParsePrefix("203.0.113.0/24"), Gateway: gw, Dev: "v0"}).
+		Nexthop(NexthopSpec{ID: 100, Absent: true}).
+		Nexthop(NexthopSpec{ID: 101, Gateway: gw, Dev: "v0"}).
+		Nexthop(NexthopSpec{ID: 200, Group: []NexthopMemberSpec{{ID: 101, Weight: 2}}}).
+		Route(RouteSpec{Dst: netip.MustParsePrefix("203.0.113.128/25"), NHID: 200}).
 		Neigh(NeighSpec{Link: "v0", Dst: netip.MustParseAddr("192.0.2.7"), Absent: true}).
 		Neigh(NeighSpec{Link: "v0", Dst: netip.MustParseAddr("192.0.2.8"), LLAddr: []byte{2, 0, 0, 0, 0, 8}}).
 		Rule(RuleSpec{Rule: netlink.Rule{Priority: 100}, Absent: true}).

@@ -27,6 +27,7 @@ const (
 	stageRuleDel stage = iota
 	stageNeighDel
 	stageRouteDel
+	stageNexthopDel
 	stageAddrDel
 	stageLinkDel
 	stageLinkCreate
@@ -34,6 +35,7 @@ const (
 	stageLinkMaster
 	stageLinkUp
 	stageAddrAdd
+	stageNexthopAdd
 	stageRouteAdd
 	stageNeighAdd
 	stageRuleAdd
@@ -129,6 +131,11 @@ type planner struct {
 	obs     []netlink.Object
 	obsEnd  []int32
 	scratch []*netlink.Route
+	// nhSpecs are the present nexthop specs by id (see nexthopSpecs).
+	nhSpecs map[uint32]*NexthopSpec
+	// nhDoomed and nhViews memoize nexthopDoomed and nexthopWillBe.
+	nhDoomed map[uint32]bool
+	nhViews  map[uint32]nhWill
 	// routes holds the existing routes of each route spec, found at once
 	// for a full plan of many specs (see routesTo).
 	routes      []routeList

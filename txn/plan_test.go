@@ -36,6 +36,8 @@ func replayState(t testing.TB, objs ...netlink.Object) *ipdb.Snapshot {
 			typ = unix.RTM_NEWNEIGH
 		case netlink.KindRule:
 			typ = unix.RTM_NEWRULE
+		case netlink.KindNexthop:
+			typ = unix.RTM_NEWNEXTHOP
 		default:
 			t.Fatalf("replayState: no message type for kind %s", o.Kind())
 		}

@@ -79,6 +79,13 @@ type restorer struct {
 	// addrLinks are the links, by pre-image index, whose full address set
 	// and routes are restored. Set by the addresses' restore.
 	addrLinks map[int]bool
+	// nexthops are the ids of the nexthop objects whose pre-image is
+	// restored; the routes that use them are restored too. Set by the
+	// nexthops' restore.
+	nexthops map[uint32]bool
+	// kept are the ids of nexthop objects the routes' restore added
+	// (keepNexthop).
+	kept map[uint32]bool
 }
 
 // preName returns the name in the pre-image of the link of index idx, or

@@ -55,6 +55,14 @@ type RouteSpec struct {
 	Metrics *netlink.RouteMetrics
 	// Multipath lists the next hops of a multipath route.
 	Multipath []RouteHopSpec
+	// NHID, if not zero, is the id of the nexthop object the route uses
+	// (RTA_NH_ID, ip's "nhid"), instead of Gateway, Dev, Onlink and
+	// Multipath: the nexthop must exist or be created by a NexthopSpec of
+	// the transaction. The route then holds when its nhid is NHID; the
+	// hops the kernel reports with it are the nexthop's, and so is its
+	// type unless Type is set (the kernel reports a route over a
+	// blackhole nexthop as blackhole).
+	NHID uint32
 
 	// exact (rollback only): the route must have exactly these metrics,
 	// protocol, source and scope; nothing of the existing route is kept.
@@ -92,6 +100,15 @@ func (s *RouteSpec) validate() error {
 	typ := s.Type
 	if typ == 0 {
 		typ = netlink.RouteUnicast
+	}
+	if s.NHID != 0 {
+		if s.Gateway.IsValid() || s.Dev != "" || len(s.Multipath) > 0 || s.Onlink {
+			return invalid("%s: nhid %d with a gateway, dev, onlink or next hops (the nexthop object has them)", what(), s.NHID)
+		}
+		if typ != netlink.RouteUnicast && typ != netlink.RouteBlackhole {
+			return invalid("%s: a %s route cannot use a nexthop object", what(), typ)
+		}
+		return nil
 	}
 	switch typ {
 	case netlink.RouteUnicast:
@@ -289,17 +306,32 @@ func sameRouteID(r *netlink.Route, fam uint8, s *RouteSpec) bool {
 		(r.Extra == nil || !r.Extra.Src.IsValid())
 }
 
+// routeNHID is the id of the nexthop object r uses, 0 if none.
+func routeNHID(r *netlink.Route) uint32 {
+	if r.Extra == nil {
+		return 0
+	}
+	return r.Extra.NHID
+}
+
 func routeSatisfied(r *netlink.Route, s *RouteSpec, oif int, hops []int) bool {
 	typ := s.Type
 	if typ == 0 {
 		typ = netlink.RouteUnicast
 	}
-	if r.Type != typ || r.Gateway != s.Gateway || (s.Dev != "" && int(r.OIF) != oif) ||
-		(s.Src.IsValid() && r.PrefSrc != s.Src) || (s.Protocol != 0 && r.Protocol != s.Protocol) ||
-		(s.Scope != nil && r.Scope != *s.Scope) || (r.Flags&unix.RTNH_F_ONLINK != 0) != s.Onlink {
+	// Over a nexthop object, the kernel reports the type its nexthop
+	// gives the route (blackhole over a blackhole nexthop).
+	if (r.Type != typ && (s.NHID == 0 || s.Type != 0)) || (s.Src.IsValid() && r.PrefSrc != s.Src) || (s.Protocol != 0 && r.Protocol != s.Protocol) ||
+		(s.Scope != nil && r.Scope != *s.Scope) || routeNHID(r) != s.NHID {
 		return false
 	}
 	if s.Metrics != nil && !metricsSatisfied(routeMetrics(r), s.Metrics, s.exact) {
+		return false
+	}
+	if s.NHID != 0 {
+		return true // the hops are the nexthop object's
+	}
+	if r.Gateway != s.Gateway || (s.Dev != "" && int(r.OIF) != oif) || (r.Flags&unix.RTNH_F_ONLINK != 0) != s.Onlink {
 		return false
 	}
 	if len(r.Multipath) != len(s.Multipath) {
@@ -323,6 +355,9 @@ func (s *RouteSpec) describe() string {
 		b.WriteString(s.Type.String() + " ")
 	}
 	b.WriteString(s.Dst.String())
+	if s.NHID != 0 {
+		fmt.Fprintf(&b, " nhid %d", s.NHID)
+	}
 	if s.Gateway.IsValid() {
 		b.WriteString(" via " + s.Gateway.String())
 	}
@@ -359,6 +394,10 @@ func (s *RouteSpec) describe() string {
 func (p *planner) describeRoute(r *netlink.Route) string {
 	s := RouteSpec{Dst: r.Dst, Table: r.Table, TOS: r.TOS, Priority: r.Priority, Type: r.Type,
 		Gateway: r.Gateway, Dev: p.nameOf(int(r.OIF)), Src: r.PrefSrc}
+	if id := routeNHID(r); id != 0 {
+		s.NHID, s.Gateway, s.Dev = id, netip.Addr{}, ""
+		return s.describe()
+	}
 	for _, h := range r.Multipath {
 		s.Multipath = append(s.Multipath, RouteHopSpec{Gateway: h.Gateway, Dev: p.nameOf(int(h.IfIndex)), Weight: h.Weight()})
 	}
@@ -398,6 +437,17 @@ func (p *planner) planRoute(ref specRef, s *RouteSpec) error {
 			return fmt.Errorf("%s: %w", s.describe(), err)
 		}
 	}
+	if s.NHID != 0 && !s.Absent {
+		switch v, exists := p.nexthopWillBe(s.NHID); {
+		case !exists:
+			return invalid("%s: no nexthop id %d, and the transaction creates none", s.describe(), s.NHID)
+		case fam == unix.AF_INET6 && v.v4:
+			// fib6_check_nexthop in net/ipv6/route.c.
+			return invalid("%s: an IPv6 route cannot use nexthop id %d, which is or has an IPv4 nexthop", s.describe(), s.NHID)
+		case v.fdb:
+			return invalid("%s: nexthop id %d is an fdb nexthop, which routes cannot use", s.describe(), s.NHID)
+		}
+	}
 	var hops []int
 	if len(s.Multipath) > 0 && !s.Absent {
 		hops = make([]int, len(s.Multipath))
@@ -433,7 +483,7 @@ func (p *planner) planRoute(ref specRef, s *RouteSpec) error {
 	}
 	if !pending {
 		for _, r := range ex {
-			if routeSatisfied(r, s, oif, hops) {
+			if routeSatisfied(r, s, oif, hops) && (s.NHID == 0 || !p.nexthopDoomed(s.NHID)) {
 				return nil
 			}
 		}
@@ -545,18 +595,23 @@ func (p *planner) routeChanges(have *netlink.Route, s *RouteSpec) changeList {
 	if typ == 0 {
 		typ = netlink.RouteUnicast
 	}
-	if have.Type != typ {
+	if have.Type != typ && (s.NHID == 0 || s.Type != 0) {
 		c.add("type", have.Type, typ)
 	}
-	if have.Gateway != s.Gateway && len(s.Multipath) == 0 {
+	if old := routeNHID(have); old != s.NHID {
+		c.add("nhid", nhidOrNone(old), nhidOrNone(s.NHID))
+	}
+	if s.NHID != 0 {
+		// The hops are the nexthop object's.
+	} else if have.Gateway != s.Gateway && len(s.Multipath) == 0 {
 		c.add("via", addrOrNone(have.Gateway), addrOrNone(s.Gateway))
 	}
-	if s.Dev != "" {
+	if s.Dev != "" && s.NHID == 0 {
 		if old := p.nameOf(int(have.OIF)); old != s.Dev {
 			c.add("dev", strOrNone(old), s.Dev)
 		}
 	}
-	if on := have.Flags&unix.RTNH_F_ONLINK != 0; on != s.Onlink {
+	if on := have.Flags&unix.RTNH_F_ONLINK != 0; on != s.Onlink && s.NHID == 0 {
 		c.add("onlink", on, s.Onlink)
 	}
 	if s.Src.IsValid() && have.PrefSrc != s.Src {
@@ -613,8 +668,11 @@ func (p *planner) routeChanges(have *netlink.Route, s *RouteSpec) changeList {
 		old = append(old, RouteHopSpec{Gateway: h.Gateway, Dev: p.nameOf(int(h.IfIndex)), Weight: h.Weight(),
 			Onlink: h.Flags&unix.RTNH_F_ONLINK != 0})
 	}
-	if o, n := hops(old), hops(s.Multipath); o != n {
+	if o, n := hops(old), hops(s.Multipath); o != n && s.NHID == 0 {
 		c.add("nexthops", "["+o+"]", "["+n+"]")
+	}
+	if len(c) == 0 && s.NHID != 0 && p.nexthopDoomed(s.NHID) {
+		c = append(c, fmt.Sprintf("(added again: the kernel drops it with nexthop id %d)", s.NHID))
 	}
 	if len(c) == 0 {
 		c = append(c, "(an attribute the plan cannot name)")
@@ -633,7 +691,7 @@ func keepUnmentioned(rt, have *netlink.Route, s *RouteSpec) {
 	if s.Protocol == 0 {
 		rt.Protocol = have.Protocol
 	}
-	sameHop := len(s.Multipath) == 0 && len(have.Multipath) == 0 && rt.OIF == have.OIF &&
+	sameHop := s.NHID == 0 && routeNHID(have) == 0 && len(s.Multipath) == 0 && len(have.Multipath) == 0 && rt.OIF == have.OIF &&
 		rt.Gateway.IsValid() == have.Gateway.IsValid() && rt.Type == have.Type
 	if !s.Src.IsValid() && sameHop {
 		rt.PrefSrc = have.PrefSrc
@@ -688,6 +746,12 @@ func (r *resolver) route(s *RouteSpec, fam uint8, table uint32) (*netlink.Route,
 		m := *s.Metrics
 		rt.Extra = &netlink.RouteExtra{Metrics: &m}
 	}
+	if s.NHID != 0 {
+		if rt.Extra == nil {
+			rt.Extra = &netlink.RouteExtra{}
+		}
+		rt.Extra.NHID = s.NHID
+	}
 	for _, h := range s.Multipath {
 		nh := netlink.RouteHop{Gateway: h.Gateway, Hops: uint8(max(h.Weight, 1) - 1)}
 		if h.Onlink {
@@ -741,6 +805,15 @@ func (routeOps) restore(rs *restorer) {
 		} else {
 			s.Metrics = &netlink.RouteMetrics{}
 		}
+		if nhid := routeNHID(r); nhid != 0 {
+			// The hops are the nexthop object's, restored by the
+			// nexthops' restore.
+			// Its type is the one the nexthop gives it.
+			s.NHID, s.Gateway, s.Dev, s.Onlink, s.Type = nhid, netip.Addr{}, "", false, 0
+			rb.routes = append(rb.routes, s)
+			rs.keepNexthop(nhid)
+			return
+		}
 		for _, h := range r.Multipath {
 			s.Multipath = append(s.Multipath, RouteHopSpec{Gateway: h.Gateway, Dev: preName(int(h.IfIndex)),
 				Weight: h.Weight(), Onlink: h.Flags&unix.RTNH_F_ONLINK != 0})
@@ -774,6 +847,20 @@ func (routeOps) restore(rs *restorer) {
 			}
 		}
 	}
+	// Removing a nexthop (or the link under it) drops the routes that
+	// use it, without a notification.
+	for id := range rs.nexthops {
+		for r := range pre.RoutesUsingNexthop(id) {
+			addRoute(r)
+		}
+	}
+}
+
+func nhidOrNone(id uint32) any {
+	if id == 0 {
+		return "(none)"
+	}
+	return id
 }
 
 // settable lists what a RouteSpec can set of route o (a *netlink.Route):
@@ -785,13 +872,22 @@ func (routeOps) settable(o netlink.Object) []attr {
 	if r.Extra != nil && r.Extra.Metrics != nil {
 		metrics = append(metrics, fmt.Sprintf("%+v", *r.Extra.Metrics))
 	}
+	if nhid := routeNHID(r); nhid != 0 {
+		// The hops are the nexthop object's, which a NexthopSpec sets
+		// (and the conflict check compares there).
+		return []attr{
+			{"type", r.Type.String()}, {"nhid", strconv.FormatUint(uint64(nhid), 10)}, {"via", ""}, {"dev", ""},
+			{"onlink", ""}, {"src", r.PrefSrc.String()}, {"proto", r.Protocol.String()}, {"scope", r.Scope.String()},
+			{"metrics", strings.Join(metrics, " ")}, {"nexthops", ""},
+		}
+	}
 	for _, h := range r.Multipath {
 		// The kernel's own flags (linkdown, dead) are not set by specs.
 		hops = append(hops, fmt.Sprintf("via %s dev %d weight %d onlink %t",
 			h.Gateway, h.IfIndex, h.Weight(), h.Flags&unix.RTNH_F_ONLINK != 0))
 	}
 	return []attr{
-		{"type", r.Type.String()}, {"via", r.Gateway.String()}, {"dev", strconv.FormatUint(uint64(r.OIF), 10)},
+		{"type", r.Type.String()}, {"nhid", ""}, {"via", r.Gateway.String()}, {"dev", strconv.FormatUint(uint64(r.OIF), 10)},
 		{"onlink", strconv.FormatBool(r.Flags&unix.RTNH_F_ONLINK != 0)}, {"src", r.PrefSrc.String()},
 		{"proto", r.Protocol.String()}, {"scope", r.Scope.String()},
 		{"metrics", strings.Join(metrics, " ")}, {"nexthops", strings.Join(hops, "; ")},

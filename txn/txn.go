@@ -23,6 +23,15 @@ type State interface {
 	RoutesOf(index int) iter.Seq[*netlink.Route]
 	NeighsOf(index int) iter.Seq[*netlink.Neigh]
 	Rules() iter.Seq[*netlink.Rule]
+	// Nexthop returns the nexthop object with this id, or an error if
+	// there is none.
+	Nexthop(id uint32) (*netlink.Nexthop, error)
+	// Nexthops yields the nexthop objects by id.
+	Nexthops() iter.Seq[*netlink.Nexthop]
+	// RoutesUsingNexthop yields the routes whose nhid is id.
+	RoutesUsingNexthop(id uint32) iter.Seq[*netlink.Route]
+	// GroupsContaining yields the nexthop groups that have id as a member.
+	GroupsContaining(id uint32) iter.Seq[*netlink.Nexthop]
 }
 
 var _ State = (*ipdb.Snapshot)(nil)
@@ -59,12 +68,13 @@ type Txn struct {
 
 // specSet holds the specs by kind; a spec is referred to by a specRef.
 type specSet struct {
-	links  []LinkSpec
-	addrs  []AddrSpec
-	sets   []AddrSetSpec
-	routes []RouteSpec
-	neighs []NeighSpec
-	rules  []RuleSpec
+	links    []LinkSpec
+	addrs    []AddrSpec
+	sets     []AddrSetSpec
+	nexthops []NexthopSpec
+	routes   []RouteSpec
+	neighs   []NeighSpec
+	rules    []RuleSpec
 }
 
 type specRef struct {

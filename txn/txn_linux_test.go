@@ -51,7 +51,7 @@ func prepNS(t *testing.T, ns *nstest.NS) {
 	}
 }
 
-func openEnv(t *testing.T, ns *nstest.NS) (*ipdb.DB, *netlink.Conn) {
+func openEnv(t testing.TB, ns *nstest.NS) (*ipdb.DB, *netlink.Conn) {
 	t.Helper()
 	db := dbtest.Open(t, ns)
 	c, err := netlink.Dial(&netlink.Config{NetNS: ns.Name})
@@ -221,6 +221,9 @@ func failing(o *Step) netlink.Request {
 			Gateway: netip.MustParseAddr("198.51.100.250"), Table: 301})
 	case netlink.KindNeigh:
 		return netlink.NeighRequest(netlink.Add, &netlink.Neigh{Family: unix.AF_INET, Index: noLink, Dst: netip.MustParseAddr("192.0.2.10"), LLAddr: mac9})
+	case netlink.KindNexthop:
+		// A device that does not exist: ENODEV.
+		return netlink.NexthopRequest(netlink.Add, &netlink.Nexthop{ID: 999, OIF: noLink})
 	default:
 		// A goto backwards: EINVAL.
 		return netlink.RuleRequest(netlink.Add, &netlink.Rule{Family: unix.AF_INET, Priority: 500, Action: netlink.RuleGoto, Goto: 400})

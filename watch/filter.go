@@ -76,6 +76,19 @@ func Table(table uint32) Filter {
 	}
 }
 
+// NexthopID selects the events of the nexthop object id and of the routes
+// that use it directly (their nhid). Other kinds' events do not pass; a
+// group's members are not followed (combine with Any for those).
+func NexthopID(id uint32) Filter {
+	return func(e *Event) bool {
+		o := e.Object()
+		if r := rowOf(o); r != nil && r.nexthop != nil {
+			return r.nexthop(o) == id
+		}
+		return false
+	}
+}
+
 // All selects events that every filter selects.
 func All(filters ...Filter) Filter {
 	return func(e *Event) bool {

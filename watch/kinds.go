@@ -26,6 +26,9 @@ type kindRow struct {
 	// table returns the routing table the object is in or points to, for
 	// Table; nil for a kind without one (its events pass).
 	table func(o netlink.Object) uint32
+	// nexthop returns the nexthop object id the object is or uses, for
+	// NexthopID; nil for a kind that has none (its events do not pass).
+	nexthop func(o netlink.Object) uint32
 }
 
 // kindRows is the watch kind table, indexed by kind.
@@ -52,6 +55,12 @@ var kindRows = [...]*kindRow{
 		},
 		family: func(o netlink.Object) uint8 { return o.(*netlink.Route).Family },
 		table:  func(o netlink.Object) uint32 { return o.(*netlink.Route).Table },
+		nexthop: func(o netlink.Object) uint32 {
+			if x := o.(*netlink.Route).Extra; x != nil {
+				return x.NHID
+			}
+			return 0
+		},
 	},
 	netlink.KindNeigh: {
 		typed:  func(e *Event) any { return neighEvent(e) },
@@ -70,6 +79,18 @@ var kindRows = [...]*kindRow{
 		link:   func(o netlink.Object) int { return o.(*netlink.FDB).Index },
 		alsoOn: func(o netlink.Object, index int) bool { return o.(*netlink.FDB).Master == index },
 		family: func(o netlink.Object) uint8 { return o.(*netlink.FDB).Family },
+	},
+	netlink.KindNexthop: {
+		typed: func(e *Event) any { return nexthopEvent(e) },
+		link:  func(o netlink.Object) int { return int(o.(*netlink.Nexthop).OIF) },
+		// A group has no family: it passes Family filters.
+		family: func(o netlink.Object) uint8 {
+			if n := o.(*netlink.Nexthop); !n.IsGroup() {
+				return n.Family
+			}
+			return 0
+		},
+		nexthop: func(o netlink.Object) uint32 { return o.(*netlink.Nexthop).ID },
 	},
 }
 

@@ -120,6 +120,15 @@ func (e FDBEvent) Moved() (from, to int, ok bool) {
 	return e.Old.Index, e.New.Index, true
 }
 
+// NexthopEvent is a change of a nexthop object.
+type NexthopEvent struct {
+	Rev      uint64
+	Op       ipdb.Op
+	Old, New *netlink.Nexthop
+	Initial  bool
+	Resync   bool
+}
+
 // RuleEvent is a change of a rule.
 type RuleEvent struct {
 	Rev      uint64
@@ -158,6 +167,11 @@ func neighEvent(e *Event) NeighEvent {
 // fdbEvent is e as a FDBEvent.
 func fdbEvent(e *Event) FDBEvent {
 	return FDBEvent{e.Rev, e.Op, as[*netlink.FDB](e.Old), as[*netlink.FDB](e.New), e.Initial, e.Resync}
+}
+
+// nexthopEvent is e as a NexthopEvent.
+func nexthopEvent(e *Event) NexthopEvent {
+	return NexthopEvent{e.Rev, e.Op, as[*netlink.Nexthop](e.Old), as[*netlink.Nexthop](e.New), e.Initial, e.Resync}
 }
 
 // ruleEvent is e as a RuleEvent.
@@ -204,4 +218,11 @@ func (w *Watcher) OnFDB(f Filter, fn func(FDBEvent), opts ...Option) (stop func(
 // OnRule calls fn for each rule change matching f (nil for all).
 func (w *Watcher) OnRule(f Filter, fn func(RuleEvent), opts ...Option) (stop func()) {
 	return on(w, netlink.KindRule, f, fn, ruleEvent, opts)
+}
+
+// OnNexthop calls fn for each nexthop object change matching f (nil for
+// all); e.g. LinkName(dev) selects the nexthops on a device. The routes a
+// deleted nexthop takes with it come as route events.
+func (w *Watcher) OnNexthop(f Filter, fn func(NexthopEvent), opts ...Option) (stop func()) {
+	return on(w, netlink.KindNexthop, f, fn, nexthopEvent, opts)
 }

@@ -1,8 +1,8 @@
 // Command ipdb shows, watches and changes a network namespace's links,
-// addresses, routes, neighbours, rules and bridge FDB entries through an
-// ipdb cache.
+// addresses, routes, neighbours, rules, bridge FDB entries and nexthop
+// objects through an ipdb cache.
 //
-//	ipdb [--netns NAME] show [links|addrs|routes|neigh|rules|fdb] [-o table|json]
+//	ipdb [--netns NAME] show [links|addrs|routes|neigh|rules|fdb|nexthops] [-o table|json] [-d]
 //	ipdb [--netns NAME] monitor [-o text|json]
 //	ipdb [--netns NAME] lookup ADDR [--from ADDR] [--iif DEV] [--oif DEV] [--mark N]
 //	     [--uid N] [--ipproto P] [--sport N] [--dport N] [--tos N] [--table N]
@@ -29,6 +29,9 @@
 //	neigh   ip -j neigh show nud all (no proxy entries, no FDB entries)
 //	rules   ip -j -4 rule show, then ip -j -6 rule show
 //	fdb     bridge -j fdb show
+//	nexthops ip -j -d nexthop show (nexthop.go; with -d, as links: scope
+//	        and protocol always; routes over a nexthop print its nhid and
+//	        the hops the kernel expands, as ip -j route show does)
 //
 // ipdb adds these keys, which ip never prints, each after ip's keys of the
 // same object, so that a diff against ip shows only additions:
@@ -37,6 +40,13 @@
 //	routes[].metrics[].ipdb_locked  the names of the locked metrics
 //	                              (`mtu lock 1400`): ip's JSON prints the
 //	                              value ("mtu":1400) and drops the lock
+//
+// `show routes -d -o json` prints routes as `ip -j -d route show table
+// all` does: type, table, protocol and scope always, and a route over a
+// nexthop object with its "nh_info" (the nexthop as show nexthops prints
+// it). -d is refused for the other tables: links and nexthops always print
+// ip -d's details, and ip -d adds to addresses the links' details, which
+// addrs does not repeat. TestRouteDetailsEqualsIP compares.
 //
 // Statistics (-s) are not printed. TestJSONEqualsIP builds a namespace
 // with every attribute ip can set on each kind and compares key by key.
@@ -103,7 +113,9 @@
 // apply.go with statefile.go and one state_KIND.go per section of the state
 // file, serve.go); json.go and render_link.go render objects as `ip -j`
 // does (jsonw.go is the writer, ipnames.go ip's name databases), fdb.go FDB
-// entries as `bridge -j fdb show` and `bridge monitor fdb` do, table.go as
+// entries as `bridge -j fdb show` and `bridge monitor fdb` do, nexthop.go
+// nexthop objects as `ip -j -d nexthop show` and `ip monitor nexthop` do
+// (and the hops of a route over one for lookup), table.go as
 // aligned columns and monitor_text.go as ip monitor's words. kinds.go is
 // the command's kind table: per object kind, show's table name and words,
 // the renderers for dumps, snapshots and events, monitor's words, the serve

@@ -333,14 +333,28 @@ func writeFlow(j *jsonOut, flow uint32) {
 
 // writeRoute writes one route as `ip -j route show table all` does.
 func writeRoute(j *jsonOut, r *netlink.Route, names *linkNames) {
+	writeRouteDetails(j, r, names, nil)
+}
+
+// routeDetails asks for a route as `ip -j -d route show table all` prints
+// it: type, table, protocol and scope always, and the nexthop object of a
+// route over one as "nh_info" (nexthop.go), looked up with nexthop (nil
+// when it is not known: ip then prints nothing either).
+type routeDetails struct {
+	nexthop func(id uint32) *netlink.Nexthop
+}
+
+// writeRouteDetails writes one route, with ip -d's details when d is not
+// nil.
+func writeRouteDetails(j *jsonOut, r *netlink.Route, names *linkNames, d *routeDetails) {
 	j.openObject("")
-	writeRouteFields(j, r, names)
+	writeRouteFields(j, r, names, d)
 	j.closeObject()
 }
 
-func writeRouteFields(j *jsonOut, r *netlink.Route, names *linkNames) {
+func writeRouteFields(j *jsonOut, r *netlink.Route, names *linkNames, d *routeDetails) {
 	x := r.Extra
-	if r.Type != netlink.RouteUnicast {
+	if r.Type != netlink.RouteUnicast || d != nil {
 		if r.Type == 0 {
 			j.str("type", "none")
 		} else {
@@ -364,14 +378,14 @@ func writeRouteFields(j *jsonOut, r *netlink.Route, names *linkNames) {
 	if r.OIF != 0 {
 		j.str("dev", names.name(int(r.OIF)))
 	}
-	if r.Table != 0 && r.Table != unix.RT_TABLE_MAIN {
+	if r.Table != 0 && (r.Table != unix.RT_TABLE_MAIN || d != nil) {
 		j.str("table", tableName(r.Table))
 	}
 	if r.Flags&unix.RTM_F_CLONED == 0 {
-		if r.Protocol != netlink.ProtoBoot {
+		if r.Protocol != netlink.ProtoBoot || d != nil {
 			j.str("protocol", ipNames().protoName(uint8(r.Protocol)))
 		}
-		if r.Scope != netlink.ScopeUniverse {
+		if r.Scope != netlink.ScopeUniverse || d != nil {
 			j.str("scope", r.Scope.String())
 		}
 	}
@@ -427,6 +441,13 @@ func writeRouteFields(j *jsonOut, r *netlink.Route, names *linkNames) {
 			j.str("pref", "high")
 		default:
 			j.uint("pref", uint64(r.Pref))
+		}
+	}
+	if d != nil && x != nil && x.NHID != 0 && d.nexthop != nil {
+		if nh := d.nexthop(x.NHID); nh != nil {
+			j.key("nh_info")
+			j.comma = false
+			writeNexthop(j, nh, names, true)
 		}
 	}
 	if len(r.Multipath) > 0 {

@@ -130,6 +130,18 @@ var commandKinds = []commandKind{
 		words:      func(o netlink.Object, names *linkNames) words { return fdbWords(o.(*netlink.FDB), names) },
 		count:      func(st ipdb.Stats) int { return st.FDB },
 	},
+	{
+		kind: netlink.KindNexthop, table: "nexthops", aliases: []string{"nexthop", "nh"},
+		watchWords: []string{"nexthop", "nexthops", "nh"},
+		sections:   []string{"nexthops"},
+		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Nexthops) },
+		stateSpecs: (*stateFile).nexthopSpecs, stateInto: (*specSet).nexthopsInto,
+		dumpJSON: (*dumpShow).nexthopsJSON, dumpRows: (*dumpShow).nexthopsRows,
+		snapshotJSON: snapshotNexthopsJSON, snapshotRows: snapshotNexthopRows,
+		objectJSON: nexthopObjectJSON,
+		words:      func(o netlink.Object, names *linkNames) words { return nexthopWords(o.(*netlink.Nexthop), names) },
+		count:      func(st ipdb.Stats) int { return st.Objects[netlink.KindNexthop] },
+	},
 }
 
 // commandKindOf returns the row of kind k, or nil.

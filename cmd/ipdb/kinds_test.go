@@ -78,12 +78,12 @@ func TestKindTableComplete(t *testing.T) {
 // the ones the command has always printed.
 func TestKindTableWords(t *testing.T) {
 	for _, c := range []struct{ got, want string }{
-		{strings.Join(tables, " "), "links addrs routes neigh rules fdb"},
-		{orList(tables), "links, addrs, routes, neigh, rules or fdb"},
-		{orList(kindNames()), "link, addr, route, neigh, rule or fdb"},
-		{strings.Join(servePaths(), ", "), "/v1/links, /v1/addrs, /v1/routes, /v1/neigh, /v1/rules, /v1/fdb"},
-		{orList(stateSections()), "links, addresses, routes, neighbours or rules"},
-		{andList(stateSections()), "links, addresses, routes, neighbours and rules"},
+		{strings.Join(tables, " "), "links addrs routes neigh rules fdb nexthops"},
+		{orList(tables), "links, addrs, routes, neigh, rules, fdb or nexthops"},
+		{orList(kindNames()), "link, addr, route, neigh, rule, fdb or nexthop"},
+		{strings.Join(servePaths(), ", "), "/v1/links, /v1/addrs, /v1/routes, /v1/neigh, /v1/rules, /v1/fdb, /v1/nexthops"},
+		{orList(stateSections()), "links, addresses, routes, neighbours, rules or nexthops"},
+		{andList(stateSections()), "links, addresses, routes, neighbours, rules and nexthops"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)
@@ -93,6 +93,7 @@ func TestKindTableWords(t *testing.T) {
 		"link": "links", "links": "links", "addr": "addrs", "address": "addrs", "addrs": "addrs",
 		"route": "routes", "routes": "routes", "neigh": "neigh", "neighbor": "neigh", "neighbour": "neigh",
 		"neighs": "neigh", "rule": "rules", "rules": "rules", "fdb": "fdb",
+		"nexthops": "nexthops", "nexthop": "nexthops", "nh": "nexthops",
 	} {
 		if k := commandKindOfWord(w); k == nil || k.table != want {
 			t.Errorf("show %s: got %v, want table %s", w, k, want)
@@ -102,12 +103,13 @@ func TestKindTableWords(t *testing.T) {
 		"link": netlink.KindLink, "links": netlink.KindLink, "addr": netlink.KindAddr, "addrs": netlink.KindAddr,
 		"route": netlink.KindRoute, "routes": netlink.KindRoute, "neigh": netlink.KindNeigh,
 		"rule": netlink.KindRule, "rules": netlink.KindRule, "fdb": netlink.KindFDB,
+		"nexthop": netlink.KindNexthop, "nexthops": netlink.KindNexthop, "nh": netlink.KindNexthop,
 	} {
 		if k := commandKindOfWatchWord(w); k == nil || k.kind != want {
 			t.Errorf("watch kind=%s: got %v, want %s", w, k, want)
 		}
 	}
-	for _, w := range []string{"neighs", "address", "neighbour", "nexthop", ""} {
+	for _, w := range []string{"neighs", "address", "neighbour", "nhid", "next", ""} {
 		if k := commandKindOfWatchWord(w); k != nil {
 			t.Errorf("watch kind=%s: got %s, want unknown", w, k.kind)
 		}

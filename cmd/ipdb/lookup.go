@@ -122,8 +122,12 @@ var ipProtos = map[string]uint8{"tcp": unix.IPPROTO_TCP, "udp": unix.IPPROTO_UDP
 	"ipv6-icmp": unix.IPPROTO_ICMPV6, "icmpv6": unix.IPPROTO_ICMPV6, "gre": unix.IPPROTO_GRE,
 	"sctp": unix.IPPROTO_SCTP, "dccp": unix.IPPROTO_DCCP, "udplite": unix.IPPROTO_UDPLITE}
 
+// writeLookup prints the route lookup found. A route over a nexthop
+// object prints its nhid and the nexthop's hops from the cache's nexthop
+// table (resolveNexthop), as `ip route get ... fibmatch` prints them.
 func writeLookup(w io.Writer, s *ipdb.Snapshot, r *netlink.Route, format string) error {
 	name := snapshotNames(s)
+	r = resolveNexthop(s.Nexthop, r)
 	if format == "json" {
 		return json.NewEncoder(w).Encode(routeJSON(r, name))
 	}
@@ -132,7 +136,7 @@ func writeLookup(w io.Writer, s *ipdb.Snapshot, r *netlink.Route, format string)
 	if r.Type != netlink.RouteUnicast {
 		text = r.Type.String() + " " + text
 	}
-	for _, k := range []string{"gateway", "dev", "table", "protocol", "scope", "prefsrc", "metric"} {
+	for _, k := range []string{"nhid", "gateway", "dev", "table", "protocol", "scope", "prefsrc", "metric"} {
 		if v := o.get(k); v != nil {
 			key := k
 			switch k {

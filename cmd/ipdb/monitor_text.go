@@ -20,6 +20,7 @@ import (
 //	[13] link change 5: v0: mtu 1500 -> 1400, state DOWN -> UP
 //	[14] route delete 198.51.100.0/24 via 192.0.2.254 dev br0 proto static metric 10
 //	[15] neigh add 192.0.2.7 dev br0 lladdr 02:00:00:00:00:07 PERMANENT
+//	[16] nexthop change id 300 via 192.0.2.9 -> 192.0.2.7
 //
 // An add or delete prints the whole object; a change prints the object's
 // identity and, for each word that changed, "word old -> new" ("none"

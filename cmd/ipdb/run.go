@@ -28,7 +28,7 @@ const (
 const usageText = `usage: ipdb [--netns NAME] COMMAND [ARGS]
 
 commands:
-  show [links|addrs|routes|neigh|rules|fdb] [-o table|json]   print the current state
+  show [links|addrs|routes|neigh|rules|fdb|nexthops] [-o table|json] [-d]   print the current state
   monitor [-o text|json]                                       print changes as they happen
   lookup ADDR [--table N] [--from ADDR]                        the route the cache would pick
   apply -f FILE [--dry-run] [--timeout D]                      make the state of a YAML file true

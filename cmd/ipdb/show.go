@@ -22,6 +22,7 @@ var tables = tableNames()
 func runShow(e *env, args []string) int {
 	fs := flag.NewFlagSet("show", flag.ContinueOnError)
 	format := fs.String("o", "table", "output `format`: table or json")
+	details := fs.Bool("d", false, "routes as `ip -j -d route show`: type, table, protocol and scope always, the nexthop object as nh_info (JSON; links and nexthops always have ip's details)")
 	pos, ok := e.parseFlags(fs, args)
 	if !ok {
 		return exitUsage
@@ -43,6 +44,10 @@ func runShow(e *env, args []string) int {
 		}
 		want = []string{k.table}
 	}
+	if *details && (len(want) != 1 || want[0] != "routes") {
+		fmt.Fprintln(e.stderr, "ipdb show: -d is for show routes (links and nexthops always print ip's details; ip -d adds nothing ipdb prints to the other tables)")
+		return exitUsage
+	}
 	for _, t := range want {
 		if k := commandKindOfTable(t); k == nil || k.dumpJSON == nil || k.dumpRows == nil {
 			return showFromCache(e, want, *format)
@@ -53,7 +58,7 @@ func runShow(e *env, args []string) int {
 		return e.fail("show", err)
 	}
 	defer c.Close()
-	d := &dumpShow{ctx: e.ctx, c: c, stderr: e.stderr}
+	d := &dumpShow{ctx: e.ctx, c: c, stderr: e.stderr, details: *details}
 	if err := d.write(e.stdout, want, *format); err != nil {
 		return e.fail("show", err)
 	}
@@ -115,6 +120,8 @@ type dumpShow struct {
 
 	links []*netlink.Link
 	names *linkNames
+	// details prints routes as ip -d does (routeDetails).
+	details bool
 }
 
 // dumpRetries bounds the repetitions of an interrupted dump of a small
@@ -313,8 +320,22 @@ func (d *dumpShow) addrsRows(tw *tableOut) error {
 }
 
 func (d *dumpShow) routesJSON(j *jsonOut) error {
+	var rd *routeDetails
+	if d.details {
+		// nh_info: the nexthop objects, dumped before the routes (ip
+		// asks for each id it meets, ipnh_cache).
+		ns, err := d.nexthops()
+		if err != nil {
+			return err
+		}
+		byID := make(map[uint32]*netlink.Nexthop, len(ns))
+		for _, n := range ns {
+			byID[n.ID] = n
+		}
+		rd = &routeDetails{nexthop: func(id uint32) *netlink.Nexthop { return byID[id] }}
+	}
 	return d.routes(func(r *netlink.Route) error {
-		writeRoute(j, r, d.names)
+		writeRouteDetails(j, r, d.names, rd)
 		j.maybeFlush()
 		return j.err()
 	})

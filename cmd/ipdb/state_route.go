@@ -9,7 +9,8 @@ import (
 )
 
 // The routes section of the state file: one entry per route, as
-// `ip route replace|del` takes it, with multipath next hops.
+// `ip route replace|del` takes it, with multipath next hops or the id of a
+// nexthop object (nhid, the nexthops section: state_nexthop.go).
 
 type routeYAML struct {
 	Line     line           `yaml:"-"`
@@ -28,6 +29,7 @@ type routeYAML struct {
 	MTU      uint32         `yaml:"mtu"`
 	AdvMSS   uint32         `yaml:"advmss"`
 	Nexthops []routeHopYAML `yaml:"nexthops"`
+	NHID     uint32         `yaml:"nhid"`
 }
 
 func (e *routeYAML) at(n line) { e.Line = n }
@@ -98,8 +100,19 @@ func (r *routeYAML) spec() (txn.RouteSpec, error) {
 		return s, errors.New("a route has either gateway/dev or nexthops, not both")
 	}
 	unicast := s.Type == 0 || s.Type == netlink.RouteUnicast
-	if !r.Absent && unicast && !s.Gateway.IsValid() && s.Dev == "" && len(s.Multipath) == 0 {
-		return s, errors.New("a unicast route needs a gateway, a dev or nexthops")
+	if s.NHID = r.NHID; s.NHID != 0 {
+		// The nexthop object (the nexthops section, or one that exists)
+		// has the hops.
+		if s.Gateway.IsValid() || s.Dev != "" || s.Onlink || len(s.Multipath) > 0 {
+			return s, fmt.Errorf("nhid %d with gateway, dev, onlink or nexthops: the nexthop object has the hops", s.NHID)
+		}
+		// A blackhole nexthop makes a blackhole route, which may say so.
+		if !unicast && s.Type != netlink.RouteBlackhole {
+			return s, fmt.Errorf("a route of type %s cannot use a nexthop object (nhid)", r.Type)
+		}
+	}
+	if !r.Absent && unicast && !s.Gateway.IsValid() && s.Dev == "" && len(s.Multipath) == 0 && s.NHID == 0 {
+		return s, errors.New("a unicast route needs a gateway, a dev, nexthops or an nhid")
 	}
 	if g := s.Gateway; g.IsValid() && g.Is4() != r.Dst.Addr().Is4() && r.Dst.Addr().Is6() {
 		return s, fmt.Errorf("gateway %s is not of the family of dst %s", g, r.Dst.Prefix)

@@ -21,16 +21,17 @@ import (
 // document, its sections, strict decoding (unknown keys refused) and errors
 // that name the file's line. Each section's entry type and its conversion to
 // a txn spec live in the kind's file (state_link.go, state_addr.go,
-// state_route.go, state_neigh.go, state_rule.go).
+// state_route.go, state_neigh.go, state_rule.go, state_nexthop.go).
 
 // stateFile is the YAML document.
 type stateFile struct {
-	Links      []linkYAML  `yaml:"links"`
-	Addresses  []addrYAML  `yaml:"addresses"`
-	Routes     []routeYAML `yaml:"routes"`
-	Neighbours []neighYAML `yaml:"neighbours"`
-	Neighbors  []neighYAML `yaml:"neighbors"`
-	Rules      []ruleYAML  `yaml:"rules"`
+	Links      []linkYAML    `yaml:"links"`
+	Addresses  []addrYAML    `yaml:"addresses"`
+	Routes     []routeYAML   `yaml:"routes"`
+	Neighbours []neighYAML   `yaml:"neighbours"`
+	Neighbors  []neighYAML   `yaml:"neighbors"`
+	Rules      []ruleYAML    `yaml:"rules"`
+	Nexthops   []nexthopYAML `yaml:"nexthops"`
 }
 
 // line is the line of the mapping an entry starts at.
@@ -531,11 +532,12 @@ func (st *stateFile) specs() (*specSet, error) {
 
 // specSet holds the specs of one file, in file order per kind.
 type specSet struct {
-	links  []txn.LinkSpec
-	addrs  []txn.AddrSpec
-	routes []txn.RouteSpec
-	neighs []txn.NeighSpec
-	rules  []txn.RuleSpec
+	links    []txn.LinkSpec
+	addrs    []txn.AddrSpec
+	routes   []txn.RouteSpec
+	neighs   []txn.NeighSpec
+	rules    []txn.RuleSpec
+	nexthops []txn.NexthopSpec
 }
 
 // into adds the specs to t, kind by kind in the kind table's order.

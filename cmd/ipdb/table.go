@@ -229,7 +229,7 @@ func addrRow(t *tableOut, a *netlink.Addr, names *linkNames) {
 }
 
 func routeRowsHeader(t *tableOut) {
-	t.header("TABLE", "TYPE", "DST", "GATEWAY", "DEV", "PROTO", "SCOPE", "METRIC", "PREFSRC", "TOS")
+	t.header("TABLE", "TYPE", "DST", "GATEWAY", "DEV", "PROTO", "SCOPE", "METRIC", "PREFSRC", "TOS", "NHID")
 }
 
 // routeRow writes a route's row and one row per next hop, appending
@@ -269,6 +269,11 @@ func routeRow(t *tableOut, r *netlink.Route, names *linkNames) {
 	} else {
 		t.cell("")
 	}
+	if r.Extra != nil && r.Extra.NHID != 0 {
+		t.cellUint(uint64(r.Extra.NHID))
+	} else {
+		t.cell("")
+	}
 	t.endRow()
 	for _, nh := range r.Multipath {
 		gw, dev := "", ""
@@ -283,7 +288,7 @@ func routeRow(t *tableOut, r *netlink.Route, names *linkNames) {
 		t.cell("  nexthop weight " + strconv.Itoa(nh.Weight()))
 		t.cell(gw)
 		t.cell(dev)
-		for range 5 {
+		for range 6 {
 			t.cell("")
 		}
 		t.endRow()

@@ -63,6 +63,11 @@ var kindOracles = map[netlink.Kind]kindOracle{
 		compare: typed(CompareFDB),
 		count:   countEntries([]string{"bridge", "-j", "fdb", "show"}),
 	},
+	netlink.KindNexthop: {
+		list:    [][]string{{"ip", "-j", "-d", "nexthop", "show"}},
+		compare: typed(CompareNexthops),
+		count:   countEntries([]string{"ip", "-j", "nexthop", "show"}),
+	},
 }
 
 // countEntries counts the entries of the JSON arrays the commands print.
@@ -130,7 +135,8 @@ func typed[T netlink.Object](fn func(*nstest.NS, []T) error) func(*nstest.NS, []
 
 // Compare compares got, the library's objects of kind k read from ns, with
 // iproute2's, through the kind's comparator (CompareLinks, CompareAddrs,
-// CompareRoutes, CompareIPNeighs, CompareRules or CompareFDB). It returns a
+// CompareRoutes, CompareIPNeighs, CompareRules, CompareFDB or
+// CompareNexthops). It returns a
 // readable list of every difference, or nil; an error for a kind without a
 // comparator or an object of another kind in got.
 func Compare(ns *nstest.NS, k netlink.Kind, got []netlink.Object) error {
@@ -146,7 +152,7 @@ func Compare(ns *nstest.NS, k netlink.Kind, got []netlink.Object) error {
 // the addr_info entries of `ip -j addr show`, routes `ip -j -4|-6 route
 // show table all`, neighbours `ip -j neigh show nud all` and `ip -j neigh
 // show proxy`, rules `ip -j -4|-6 rule show`, FDB entries `bridge -j fdb
-// show`. It fails for a kind without a row or a command that fails.
+// show`, nexthops `ip -j nexthop show`. It fails for a kind without a row or a command that fails.
 func Count(ns *nstest.NS, k netlink.Kind) (int, error) {
 	o, ok := kindOracles[k]
 	if !ok {

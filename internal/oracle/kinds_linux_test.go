@@ -47,6 +47,7 @@ func TestKindTableLive(t *testing.T) {
 			"route add 198.51.100.0/24 via 192.0.2.254 dev br0 table 100",
 			"neigh add 192.0.2.7 lladdr 02:00:00:00:00:07 dev br0 nud permanent",
 			"rule add from 203.0.113.0/24 table 100 pref 100",
+			"nexthop add id 7 via 192.0.2.254 dev br0",
 		)
 		if out, err := iproute2(ns, "bridge", "fdb", "add", "02:00:00:00:00:09", "dev", "v0", "master", "static"); err != nil {
 			t.Fatal(err, out)
@@ -74,6 +75,8 @@ func TestKindTableLive(t *testing.T) {
 				out, err = objects(c.Rules(ctx, nil))
 			case netlink.KindFDB:
 				out, err = objects(c.FDBs(ctx, nil))
+			case netlink.KindNexthop:
+				out, err = objects(c.Nexthops(ctx, nil))
 			default:
 				t.Fatalf("the test cannot dump kind %s", k)
 			}

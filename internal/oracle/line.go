@@ -63,6 +63,8 @@ func Line(o netlink.Object) string {
 		return fdbLibLine(o, nil)
 	case *netlink.Rule:
 		return ruleLibLine(o)
+	case *netlink.Nexthop:
+		return "nexthop " + NexthopLine(o)
 	}
 	return fmt.Sprintf("%T %v", o, o)
 }

@@ -16,27 +16,15 @@ import (
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
-// CompareAll compares every table of s with `ip -j` and `bridge -j` and
-// returns the differences, or nil.
+// CompareAll compares every table of s with iproute2's JSON (`ip -j`,
+// `bridge -j`), kind by kind through the oracle's kind table, and returns
+// the differences, or nil.
 func CompareAll(ns *nstest.NS, s *ipdb.Snapshot) error {
 	var errs []error
-	if err := oracle.CompareLinks(ns, slices.Collect(s.Links())); err != nil {
-		errs = append(errs, err)
-	}
-	if err := oracle.CompareAddrs(ns, slices.Collect(s.Addrs())); err != nil {
-		errs = append(errs, err)
-	}
-	if err := oracle.CompareRoutes(ns, slices.Collect(s.Routes())); err != nil {
-		errs = append(errs, err)
-	}
-	if err := oracle.CompareIPNeighs(ns, slices.Collect(s.Neighs())); err != nil {
-		errs = append(errs, err)
-	}
-	if err := oracle.CompareFDB(ns, slices.Collect(s.FDB())); err != nil {
-		errs = append(errs, err)
-	}
-	if err := oracle.CompareRules(ns, slices.Collect(s.Rules())); err != nil {
-		errs = append(errs, err)
+	for _, k := range netlink.Kinds() {
+		if err := oracle.Compare(ns, k, slices.Collect(s.Objects(k))); err != nil {
+			errs = append(errs, fmt.Errorf("%ss: %w", k, err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -108,28 +96,9 @@ func NewStream(src ChangeSource, first *ipdb.Snapshot) *Stream {
 	return s
 }
 
-func objectsOf(snap *ipdb.Snapshot) []netlink.Object {
-	var out []netlink.Object
-	for o := range snap.Links() {
-		out = append(out, o)
-	}
-	for o := range snap.Addrs() {
-		out = append(out, o)
-	}
-	for o := range snap.Routes() {
-		out = append(out, o)
-	}
-	for o := range snap.Neighs() {
-		out = append(out, o)
-	}
-	for o := range snap.FDB() {
-		out = append(out, o)
-	}
-	for o := range snap.Rules() {
-		out = append(out, o)
-	}
-	return out
-}
+// objectsOf is every object of snap, every kind the database keeps
+// (Snapshot.All).
+func objectsOf(snap *ipdb.Snapshot) []netlink.Object { return slices.Collect(snap.All()) }
 
 // Fetch reads the change log as far as it goes, so that it is not
 // truncated under the model. Reading is not applying: see Check.

@@ -305,8 +305,71 @@ func (g *Gen) one(b *Batch) {
 		g.neighChange(b)
 	case x < 85:
 		g.fdbChange(b)
-	default:
+	case x < 93:
 		g.ruleChange(b)
+	default:
+		g.nexthopChange(b)
+	}
+}
+
+// nexthopChange adds, replaces or deletes a nexthop object (ids 1 to 24:
+// single IPv4 and IPv6 gateways, devices, blackholes, FDB nexthops, and
+// groups of them with weights, mpath or resilient), or a route over one.
+// Deleting a nexthop the kernel's routes and groups use is the point: the
+// kernel removes those routes and shrinks those groups without telling.
+func (g *Gen) nexthopChange(b *Batch) {
+	id := 1 + g.R.IntN(24)
+	dev := g.link("veth", "bridge", "vxlan", "macvlan", "tap", "ifb")
+	switch x := g.R.IntN(100); {
+	case x < 15:
+		b.IP = append(b.IP, fmt.Sprintf("nexthop del id %d", id))
+	case x < 18:
+		b.IP = append(b.IP, "nexthop flush")
+	case x < 30:
+		// A route over a nexthop (IPv6 routes only over IPv6 or group
+		// nexthops; the kernel refuses the others, which is fine).
+		dst := g.v4Prefix()
+		if g.chance(0.3) {
+			dst = g.v6Prefix()
+		}
+		b.IP = append(b.IP, fmt.Sprintf("route replace %s nhid %d table %s", dst, 1+g.R.IntN(48), g.pick(g.tables())))
+	case x < 60:
+		if dev == "" {
+			return
+		}
+		verb := g.pick([]string{"add", "replace"})
+		var l string
+		switch y := g.R.IntN(100); {
+		case y < 45:
+			l = fmt.Sprintf("via %s dev %s", g.v4(12), dev)
+		case y < 70:
+			l = fmt.Sprintf("via %s dev %s", g.v6(12), dev)
+		case y < 80:
+			l = "dev " + dev
+		case y < 90:
+			l = "blackhole"
+		default:
+			l = fmt.Sprintf("via %s fdb", g.v4(12))
+		}
+		if g.chance(0.2) {
+			l += " proto " + g.pick([]string{"static", "bgp", "zebra"})
+		}
+		b.IP = append(b.IP, fmt.Sprintf("nexthop %s id %d %s", verb, id, l))
+	default:
+		members := 1 + g.R.IntN(3)
+		var parts []string
+		for range members {
+			m := fmt.Sprint(1 + g.R.IntN(24))
+			if g.chance(0.4) {
+				m += fmt.Sprintf(",%d", 1+g.R.IntN(8))
+			}
+			parts = append(parts, m)
+		}
+		l := fmt.Sprintf("nexthop %s id %d group %s", g.pick([]string{"add", "replace"}), 24+id, strings.Join(parts, "/"))
+		if g.chance(0.3) {
+			l += fmt.Sprintf(" type resilient buckets %d", 8<<g.R.IntN(3))
+		}
+		b.IP = append(b.IP, l)
 	}
 }
 
