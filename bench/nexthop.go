@@ -179,7 +179,9 @@ func countNHRoutes(db *ipdb.DB) int {
 // used by every route), replaces the group with new weights, and times
 // until every route over it shows them.
 func replaceOnce(ctx context.Context, ns *benchns.NS, round, routes int) (measure.Sample, error) {
-	db, err := ipdb.Open(ctx, ipdb.WithNetNS(ns.Name))
+	// The change log must hold a change of every route (the default
+	// keeps 65536).
+	db, err := ipdb.Open(ctx, ipdb.WithNetNS(ns.Name), ipdb.WithChangeLog(2*routes+1024))
 	if err != nil {
 		return measure.Sample{}, err
 	}
