@@ -74,9 +74,11 @@ func (db *DB) applyLoop(ctx context.Context) {
 			if !db.applyQueued() {
 				break // a gap: the resync that follows covers the jobs
 			}
-			if refresh != nil && job.kind == netlink.KindNeigh && isRefresh(job) && refresh.neighSkip(ctx, db.cmd) {
-				refresh.done(job.kind, false, time.Now())
-				continue
+			refreshJob := refresh != nil && isRefresh(job)
+			if refreshJob && job.kind == netlink.KindNeigh && refresh.neighSkip(ctx, db.cmd) {
+				// No entry came or went in the tables: only the proxy
+				// entries, which the counters leave out, can differ.
+				job = proxyNeighJob
 			}
 			changed, err := db.reconcile(ctx, job)
 			if err != nil {
@@ -86,7 +88,7 @@ func (db *DB) applyLoop(ctx context.Context) {
 				db.fail(err)
 				db.queue.markLost()
 			}
-			if refresh != nil && isRefresh(job) {
+			if refreshJob {
 				// A bridge in an STP topology change will change without
 				// telling when it ends: keep re-reading links meanwhile.
 				pending := job.kind == netlink.KindLink && db.bridgeInTopologyChange()

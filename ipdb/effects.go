@@ -316,6 +316,13 @@ func routeReplaced(w *writer, d *kindDef, c cause, changes []Change, fx *rereads
 		return changes
 	}
 	r := c.obj.(*netlink.Route)
+	if c.old != nil && routeNHID(r) != 0 {
+		// A route over a nexthop object that is stored already: the
+		// kernel announces every route over a replaced nexthop again,
+		// with NLM_F_REPLACE (nexthop_replace_notify ->
+		// fib_info_notify_update), replacing nothing beside it.
+		return changes
+	}
 	prefix := routeKeyPrefix(nil, r)
 	key := d.key(r)
 	it, err := w.txn.Get(d.table, "id_prefix", prefix)

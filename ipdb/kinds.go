@@ -82,6 +82,11 @@ type scope struct {
 	family  uint8
 	ifindex uint32
 	table   uint32
+	// proxy limits a neighbour re-read to the proxy entries (`ip neigh
+	// show proxy`), which the kernel adds and removes without a
+	// notification and outside the tables' counters (pneigh_create,
+	// pneigh_delete in net/core/neighbour.c).
+	proxy bool
 }
 
 // kindDefs is the database's kind table, indexed by kind.

@@ -22,7 +22,7 @@ var neighDef = kindDef{
 			{Family: unix.AF_INET}, {Family: unix.AF_INET6},
 			{Family: unix.AF_INET, Proxy: true}, {Family: unix.AF_INET6, Proxy: true},
 		} {
-			if s.family != 0 && f.Family != s.family {
+			if s.family != 0 && f.Family != s.family || s.proxy && !f.Proxy {
 				continue
 			}
 			f.Index = int(s.ifindex)
@@ -34,7 +34,8 @@ var neighDef = kindDef{
 	},
 	inScope: func(o netlink.Object, s scope) bool {
 		n := o.(*netlink.Neigh)
-		return (s.family == 0 || n.Family == s.family) && (s.ifindex == 0 || uint32(n.Index) == s.ifindex)
+		return (s.family == 0 || n.Family == s.family) && (s.ifindex == 0 || uint32(n.Index) == s.ifindex) &&
+			(!s.proxy || n.Flags&unix.NTF_PROXY != 0)
 	},
 	equal: func(a, b netlink.Object) bool {
 		// Ages, probes and reference counts are not a change of the entry.

@@ -89,9 +89,9 @@ func (r *refresher) done(kind netlink.Kind, changed bool, now time.Time) {
 	}
 }
 
-// neighSkip reports whether the periodic neighbour re-read can be skipped:
-// no neighbour entry was allocated or destroyed in any namespace since the
-// last one (netlink.NeighTable: ndts_allocs and ndts_destroys, which count
+// neighSkip reports whether the periodic neighbour re-read can be limited
+// to the proxy entries: no neighbour entry was allocated or destroyed in
+// any namespace since the last one (netlink.NeighTable: ndts_allocs and ndts_destroys, which count
 // the entries the kernel creates without a notification too), so nothing
 // can differ. It reads the counters first, so an entry created during the
 // re-read that follows is seen next time. Any error means re-read.
@@ -124,6 +124,9 @@ func (db *DB) bridgeInTopologyChange() bool {
 	}
 	return false
 }
+
+// proxyNeighJob re-reads the proxy neighbour entries only.
+var proxyNeighJob = reconcileJob{kind: netlink.KindNeigh, s: scope{proxy: true}}
 
 // isRefresh reports whether job is one of the periodic re-reads.
 func isRefresh(job reconcileJob) bool {

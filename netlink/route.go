@@ -167,7 +167,10 @@ type RouteExtra struct {
 	UID uint32
 	// Expires is the lifetime in seconds (RTA_EXPIRES), IPv6 requests.
 	Expires uint32
-	// NHID is the id of a nexthop object (RTA_NH_ID).
+	// NHID is the id of a nexthop object (RTA_NH_ID). The kernel reports
+	// such a route with the hops the nexthop expands to (Gateway, OIF,
+	// Multipath); requests leave them out, as the kernel refuses them next
+	// to a nexthop id.
 	NHID uint32
 
 	// EncapType is the lightweight tunnel type (RTA_ENCAP_TYPE,
@@ -669,10 +672,14 @@ func (r *Route) appendMessage(b []byte, h rtHeader, request bool) ([]byte, error
 	if !request && x.IIF != 0 {
 		e.Uint32(unix.RTA_IIF, x.IIF)
 	}
-	if r.OIF != 0 {
+	// A route over a nexthop object is reported with the hops it expands
+	// to, which a request must not carry next to RTA_NH_ID (rtm_to_fib_config:
+	// "Nexthop specification and nexthop id are mutually exclusive").
+	hops := !request || x.NHID == 0
+	if hops && r.OIF != 0 {
 		e.Uint32(unix.RTA_OIF, r.OIF)
 	}
-	if r.Gateway.IsValid() {
+	if hops && r.Gateway.IsValid() {
 		putGateway(&e, alen, r.Gateway)
 	}
 	if r.Priority != 0 {
@@ -692,7 +699,7 @@ func (r *Route) appendMessage(b []byte, h rtHeader, request bool) ([]byte, error
 		}
 		e.End(off)
 	}
-	if r.Multipath != nil && (!request || len(r.Multipath) > 0) {
+	if hops && r.Multipath != nil && (!request || len(r.Multipath) > 0) {
 		off := e.Nest(unix.RTA_MULTIPATH)
 		for i := range r.Multipath {
 			nh := &r.Multipath[i]

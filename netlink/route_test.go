@@ -536,3 +536,41 @@ func ExampleRoute_String() {
 	fmt.Println(r)
 	// Output: 198.51.100.0/24 via 192.0.2.1 table 300 proto static metric 10
 }
+
+// TestRouteRequestOverNexthop: a route read from the kernel over a nexthop
+// object carries the hops it expands to; a request built from it (a delete,
+// as txn and the command send) leaves them out, as the kernel refuses them
+// next to RTA_NH_ID.
+func TestRouteRequestOverNexthop(t *testing.T) {
+	r := &Route{Family: unix.AF_INET, Table: unix.RT_TABLE_MAIN, Dst: netip.MustParsePrefix("203.0.113.0/24"),
+		Gateway: netip.MustParseAddr("192.0.2.2"), OIF: 3, Extra: &RouteExtra{NHID: 100},
+		Multipath: []RouteHop{{Gateway: netip.MustParseAddr("192.0.2.3"), IfIndex: 3}}}
+	for _, v := range []Verb{Delete, Replace} {
+		req := RouteRequest(v, r)
+		if req.Err() != nil {
+			t.Fatalf("%s: %v", v, req.Err())
+		}
+		var nhid bool
+		d := newAttrDecoder(req.body[rtmsgLen:])
+		for d.Next() {
+			switch d.Type() {
+			case unix.RTA_GATEWAY, unix.RTA_OIF, unix.RTA_MULTIPATH, unix.RTA_VIA:
+				t.Errorf("%s request carries attribute %d next to the nexthop id", v, d.Type())
+			case rtaNHID:
+				nhid = d.Uint32() == 100
+			}
+		}
+		if !nhid {
+			t.Errorf("%s request lacks RTA_NH_ID 100", v)
+		}
+	}
+	// Decoding what the kernel sends keeps the hops.
+	b, err := r.marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Route
+	if err := back.decode(b); err != nil || back.OIF != 3 || len(back.Multipath) != 1 {
+		t.Errorf("kernel form: %+v, %v", back, err)
+	}
+}

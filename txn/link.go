@@ -399,7 +399,10 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 			if m != nil {
 				ml = m.cur
 			}
-			if k := infoKind(ml); ml != nil && k != "bridge" && k != "bond" && k != "vrf" && k != "team" && k != "openvswitch" {
+			if ml == nil {
+				return invalid("link %s: master %s does not exist", name, *s.Master)
+			}
+			if k := infoKind(ml); k != "bridge" && k != "bond" && k != "vrf" && k != "team" && k != "openvswitch" {
 				return invalid("link %s: master %s is a %s, not a bridge, bond or vrf", name, ml.Name, strOrNone(k))
 			}
 		} else if m.spec != nil {
