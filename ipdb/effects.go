@@ -436,27 +436,22 @@ func nexthopsFollowLink(fx *rereads) {
 	fx.later = append(fx.later, nexthopsJob)
 }
 
-// nexthopChanged adds the re-reads a nexthop object's change calls for.
-//
-//   - Deleting a nexthop (`ip nexthop del`, or nexthopsFollowLink) removes
-//     the routes that use it, IPv4 and IPv6, without RTM_DELROUTE, and
-//     removes it from the groups that contain it (remove_nexthop ->
-//     __remove_nexthop_fib, remove_nexthop_from_groups); the routes over
-//     such a group lose that hop, unannounced.
-//   - A group whose members change (one removed, or `ip nexthop
-//     replace`) changes the hops of the routes over it; a replace
-//     re-announces them (nexthop_replace_notify), a removed member does
-//     not.
-//
-// The routes that use nexthop objects are re-read: one dump, whatever
-// the number of nexthops that changed in a batch (the kernel filters
-// route dumps by table and device only). A new nexthop changes nothing:
-// no route can use it yet.
+// nexthopChanged adds the re-reads a nexthop object's deletion calls for.
+// Deleting a nexthop (`ip nexthop del`, or nexthopsFollowLink) removes the
+// routes that use it, IPv4 and IPv6, without RTM_DELROUTE, and removes it
+// from the groups that contain it (remove_nexthop -> __remove_nexthop_fib,
+// remove_nexthop_from_groups); the routes over such a group lose that hop,
+// unannounced, while the group's own change is announced. The routes that
+// use nexthop objects are re-read: one dump, whatever the number of
+// nexthops deleted in a batch (the kernel filters route dumps by table and
+// device only). A new nexthop changes no route, and a changed one (`ip
+// nexthop replace`) has the kernel announce every route over it again
+// (nexthop_replace_notify: fib_info_notify_update, fib6_rt_update), so
+// neither calls for a re-read.
 func nexthopChanged(c cause, fx *rereads) {
-	if c.old == nil && !c.deleted {
-		return
+	if c.deleted {
+		fx.now = append(fx.now, nexthopRoutesJob)
 	}
-	fx.now = append(fx.now, nexthopRoutesJob)
 }
 
 // The hooks: the apply path reaches the effects only through these.
