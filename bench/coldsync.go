@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -147,14 +148,21 @@ func prepareIPDB(ctx context.Context, c *commonFlags) (*ipdbEnv, error) {
 	e := &ipdbEnv{routeEnv: env}
 	// IPv6 routes of the veth pair (local fe80:: addresses) appear once
 	// duplicate address detection is over, a second or two after the
-	// links came up: wait until the count holds still.
+	// links came up: wait until no address is tentative and the count
+	// holds still (a count alone can hold still before DAD has begun).
 	progress("waiting for the IPv6 routes of the links to settle ...")
 	for stable, last := 0, -1; stable < 3; {
 		n, err := countRoutesFamily(ctx, env.ns, "-6", "all")
 		if err != nil {
 			return nil, err
 		}
-		if n == last {
+		tentative, err := env.ns.IPOutput(ctx, "-6", "addr", "show", "tentative")
+		if err != nil {
+			return nil, err
+		}
+		if len(bytes.TrimSpace(tentative)) > 0 {
+			stable, last = 0, -1
+		} else if n == last {
 			stable++
 		} else {
 			stable, last = 0, n
