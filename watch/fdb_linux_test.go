@@ -132,8 +132,9 @@ func TestInitialHasEveryKind(t *testing.T) {
 			"addr add 192.0.2.1/24 dev br0",
 			"route add 198.51.100.0/24 via 192.0.2.2",
 			"neigh add 192.0.2.7 lladdr 02:00:00:00:00:07 dev br0",
-			"nexthop add id 7 via 192.0.2.3 dev br0",
 		)
+		ns.WaitCarrier("br0")
+		ns.Batch("nexthop add id 7 via 192.0.2.3 dev br0")
 		db := dbtest.Open(t, ns)
 		s := db.Snapshot()
 		for _, k := range netlink.Kinds() {

@@ -43,3 +43,31 @@ func (ns *NS) SettleDAD() {
 		}
 	}
 }
+
+// WaitCarrier waits, for at most 5 seconds, until each named link reports
+// a carrier (LOWER_UP), and fails the test if one does not. A bridge
+// gets its carrier only once the kernel's link watcher has told it that a
+// port has one, some milliseconds after `ip link set up`
+// (net/bridge/br_if.c, br_port_carrier_check); a nexthop or IPv6 state
+// that needs the carrier must wait for it.
+func (ns *NS) WaitCarrier(names ...string) {
+	ns.t.Helper()
+	for _, name := range names {
+		end := time.Now().Add(5 * time.Second)
+		for {
+			var links []struct {
+				Flags []string `json:"flags"`
+			}
+			if err := json.Unmarshal([]byte(ns.IP("-j", "link", "show", "dev", name)), &links); err != nil {
+				ns.t.Fatalf("ip -j link show dev %s: %v", name, err)
+			}
+			if len(links) == 1 && slices.Contains(links[0].Flags, "LOWER_UP") {
+				break
+			}
+			if time.Now().After(end) {
+				ns.t.Fatalf("link %s has no carrier after 5 s", name)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}

@@ -47,8 +47,9 @@ func TestKindTableLive(t *testing.T) {
 			"route add 198.51.100.0/24 via 192.0.2.254 dev br0 table 100",
 			"neigh add 192.0.2.7 lladdr 02:00:00:00:00:07 dev br0 nud permanent",
 			"rule add from 203.0.113.0/24 table 100 pref 100",
-			"nexthop add id 7 via 192.0.2.254 dev br0",
 		)
+		ns.WaitCarrier("br0")
+		ns.Batch("nexthop add id 7 via 192.0.2.254 dev br0")
 		if out, err := iproute2(ns, "bridge", "fdb", "add", "02:00:00:00:00:09", "dev", "v0", "master", "static"); err != nil {
 			t.Fatal(err, out)
 		}
