@@ -196,8 +196,7 @@ func TestStateFileLimits(t *testing.T) {
 	// stays under 25 times the file's size; parsed whole, yaml.v3's nodes
 	// took 55 times. Garbage is freed by the concurrent collector, which
 	// lags behind on a loaded machine: 18x with some other work running,
-	// 22x with both
-	// cores busy.
+	// 22x with both cores busy.
 	var b strings.Builder
 	b.WriteString("routes:\n")
 	count := 0
