@@ -2,6 +2,7 @@ package txn
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -46,8 +47,15 @@ type LinkSpec struct {
 	// under /run/netns or a path); it is then absent here.
 	NetNS string
 
-	// fetchNS (rollback only) brings the link back from that namespace.
+	// fetchNS (rollback, and Multi's moves) brings the link back from
+	// that namespace.
 	fetchNS string
+	// fetchName (Multi's moves) is the link's name in fetchNS when it
+	// differs from Name: the move renames it (IFLA_IFNAME next to
+	// IFLA_NET_NS_FD, see Multi.Move).
+	fetchName string
+	// fetchLabel (Multi's moves) names fetchNS in the plan.
+	fetchLabel string
 }
 
 // validName checks a link name: not empty, at most 15 bytes (IFNAMSIZ-1),
@@ -353,11 +361,21 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 			return err
 		}
 	} else if cur == nil && s.fetchNS != "" {
-		ns := s.fetchNS
+		ns, src := s.fetchNS, name
+		desc := "link " + name + " back from netns " + ns
+		if s.fetchLabel != "" || s.fetchName != "" {
+			label := cmp.Or(s.fetchLabel, ns)
+			if s.fetchName != "" && s.fetchName != name {
+				src = s.fetchName
+				desc = "link " + name + " from netns " + label + " (link " + src + ")"
+			} else {
+				desc = "link " + name + " from netns " + label
+			}
+		}
 		p.add(&Step{Action: Create, Kind: netlink.KindLink, stage: stageLinkCreate, spec: ref, created: name, netns: ns,
-			desc: func() string { return "link " + name + " back from netns " + ns },
+			desc: func() string { return desc },
 			// Built by the resolver: the request goes to the other namespace.
-			build: func(r *resolver) (netlink.Request, error) { return r.fetchRequest(ns, name) }})
+			build: func(r *resolver) (netlink.Request, error) { return r.fetchRequest(ns, src, name) }})
 	}
 	created := unknown && !pl.byPeer && s.fetchNS == ""
 
@@ -599,13 +617,16 @@ func bridgeSatisfied(want, have *netlink.Bridge) bool {
 }
 
 // fetchRequest builds the request, for a Conn in namespace ns, that moves link
-// name from there back into this namespace.
-func (r *resolver) fetchRequest(ns, name string) (netlink.Request, error) {
+// src from there into this namespace, named dst. A rename rides on the
+// move: do_setlink passes IFLA_IFNAME to __dev_change_net_namespace as
+// the name in the new namespace (net/core/rtnetlink.c,
+// net/core/dev.c), so the link never carries its old name here.
+func (r *resolver) fetchRequest(ns, src, dst string) (netlink.Request, error) {
 	c, err := r.conn(ns)
 	if err != nil {
 		return netlink.Request{}, err
 	}
-	l, err := c.LinkByName(context.Background(), name)
+	l, err := c.LinkByName(context.Background(), src)
 	if err != nil {
 		return netlink.Request{}, err
 	}
@@ -613,7 +634,11 @@ func (r *resolver) fetchRequest(ns, name string) (netlink.Request, error) {
 	if err != nil {
 		return netlink.Request{}, err
 	}
-	return netlink.LinkRequest(netlink.Set, &netlink.Link{Index: l.Index, NetNSFD: fd}), nil
+	req := &netlink.Link{Index: l.Index, NetNSFD: fd}
+	if dst != src {
+		req.Name = dst
+	}
+	return netlink.LinkRequest(netlink.Set, req), nil
 }
 
 func vethPeerIn(st State, l *netlink.Link) *netlink.Link {

@@ -11,6 +11,12 @@ import (
 // touch, plus what the kernel may have dropped as a side effect, and
 // verifies it. It returns what is left undone and the first error.
 func (t *Txn) rollback(ctx context.Context, pre State) ([]string, error) {
+	return t.rollbackOf(ctx, pre, &t.specs)
+}
+
+// rollbackOf is rollback for the specs ss (a Multi's namespace plans its
+// own spec set, with the links its moves bring).
+func (t *Txn) rollbackOf(ctx context.Context, pre State, ss *specSet) ([]string, error) {
 	// The database must show every change the failed commit made before
 	// the rollback is planned on it: requests acknowledged just before the
 	// failure may not have been announced yet.
@@ -18,7 +24,7 @@ func (t *Txn) rollback(ctx context.Context, pre State) ([]string, error) {
 		return nil, fmt.Errorf("resynchronizing before the rollback: %w", err)
 	}
 	cur := t.db.Snapshot()
-	rb := restoreSpecs(pre, cur, &t.specs)
+	rb := restoreSpecs(pre, cur, ss)
 	p, err := newPlanner(cur, rb, false)
 	if err != nil {
 		return nil, fmt.Errorf("planning the rollback: %w", err)
