@@ -297,38 +297,38 @@ func leaving(ss *specSet, link, what string) error {
 	}
 	named := func(kind, l string) error {
 		if l == link {
-			return invalid("%s: a %s spec there names it; give it in the namespace it moves to", what, kind)
+			return invalid("%s: %s spec there names it; give it in the namespace it moves to", what, kind)
 		}
 		return nil
 	}
 	for i := range ss.addrs {
-		if err := named("address", ss.addrs[i].Link); err != nil {
+		if err := named("an address", ss.addrs[i].Link); err != nil {
 			return err
 		}
 	}
 	for i := range ss.sets {
-		if err := named("address set", ss.sets[i].Link); err != nil {
+		if err := named("an address set", ss.sets[i].Link); err != nil {
 			return err
 		}
 	}
 	for i := range ss.routes {
 		r := &ss.routes[i]
-		if err := named("route", r.Dev); err != nil {
+		if err := named("a route", r.Dev); err != nil {
 			return err
 		}
 		for _, h := range r.Multipath {
-			if err := named("route", h.Dev); err != nil {
+			if err := named("a route", h.Dev); err != nil {
 				return err
 			}
 		}
 	}
 	for i := range ss.nexthops {
-		if err := named("nexthop", ss.nexthops[i].Dev); err != nil {
+		if err := named("a nexthop", ss.nexthops[i].Dev); err != nil {
 			return err
 		}
 	}
 	for i := range ss.neighs {
-		if err := named("neighbour", ss.neighs[i].Link); err != nil {
+		if err := named("a neighbour", ss.neighs[i].Link); err != nil {
 			return err
 		}
 	}

@@ -296,6 +296,12 @@ func TestMultiCNIAddDel(t *testing.T) {
 // kernel refusing that operation, and checks that both namespaces are
 // back to their state before, field for field.
 func faultEveryStep(t *testing.T, prepare func(t *testing.T, e *cniEnv), specs func(*Multi) *Multi) {
+	faultEveryStepOf(t, prepare, specs, true)
+}
+
+// faultEveryStepOf is faultEveryStep; hostSteps says whether the host has
+// operations of its own.
+func faultEveryStepOf(t *testing.T, prepare func(t *testing.T, e *cniEnv), specs func(*Multi) *Multi, hostSteps bool) {
 	nstest.Run(t, func(t *testing.T, host *nstest.NS) {
 		e := newCNIEnv(t, host)
 		prepare(t, e)
@@ -304,7 +310,7 @@ func faultEveryStep(t *testing.T, prepare func(t *testing.T, e *cniEnv), specs f
 			t.Fatal(err)
 		}
 		nHost, nPod := len(p.Of("host").Steps), len(p.Of("pod").Steps)
-		if nHost == 0 || nPod == 0 {
+		if (nHost == 0) == hostSteps || nPod == 0 {
 			t.Fatalf("plan without operations in a namespace:\n%s", p)
 		}
 		for k := range nHost + nPod {
@@ -375,4 +381,182 @@ func compareOracle(ns *nstest.NS, db *ipdb.DB) error {
 		oracle.CompareRoutes(ns, slices.Collect(s.Routes())),
 		oracle.CompareRules(ns, slices.Collect(s.Rules())),
 	)
+}
+
+// moveExisting moves the host's existing link ex1 (with an address, up)
+// into the pod as eth1 and configures it there.
+func moveExisting(m *Multi) *Multi {
+	m.Move(Move{From: "host", Link: "ex1", To: "pod", Name: "eth1"})
+	pod := m.Txn("pod")
+	pod.Link(LinkSpec{Name: "eth1", Up: bptr(true), MTU: u32(1400)})
+	pod.Addr(AddrSpec{Link: "eth1", Prefix: netip.MustParsePrefix("198.51.100.66/26")})
+	pod.Route(RouteSpec{Dst: netip.MustParsePrefix("203.0.113.128/25"), Gateway: netip.MustParseAddr("198.51.100.65"), Dev: "eth1"})
+	return m
+}
+
+func withExisting(t *testing.T, e *cniEnv) {
+	e.host.Batch("link add ex0 type veth peer name ex1", "link set ex1 mtu 1450", "link set ex1 up", "link set ex0 up",
+		"addr add 198.51.100.193/26 dev ex1")
+}
+
+// TestMultiMoveExistingFaultEveryStep: a link that was in the host before
+// moves into the pod; a fault at every step brings it back to the host
+// under its old name, up, with its MTU and address.
+func TestMultiMoveExistingFaultEveryStep(t *testing.T) {
+	faultEveryStepOf(t, withExisting, moveExisting, false)
+}
+
+// TestMultiMoveRenameRefused: the move's rename is refused after the
+// kernel has moved the link (the new name taken in the pod): the link is
+// in the pod under its old name, and the rollback finds it there, for a
+// link the transaction created (deleted) and for one that was in the
+// host (moved back).
+func TestMultiMoveRenameRefused(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		prepare func(*testing.T, *cniEnv)
+		specs   func(*Multi) *Multi
+		link    string
+	}{
+		{"created", func(*testing.T, *cniEnv) {}, cniAdd, "tmp0"},
+		{"existing", withExisting, moveExisting, "ex1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			nstest.Run(t, func(t *testing.T, host *nstest.NS) {
+				e := newCNIEnv(t, host)
+				c.prepare(t, e)
+				hostBefore, podBefore := e.states(t)
+				f, err := os.Open(e.pod.Path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				cfg := *e.podCfg
+				cfg.inject = func(i int, o *Step, req netlink.Request) netlink.Request {
+					if o.netns == "" {
+						return req
+					}
+					// The move, renaming to a name the pod has: "lo".
+					l, err := e.hostC.LinkByName(context.Background(), c.link)
+					if err != nil {
+						t.Errorf("the link to move: %v", err)
+						return req
+					}
+					return netlink.LinkRequest(netlink.Set, &netlink.Link{Index: l.Index, NetNSFD: int(f.Fd()), Name: "lo"})
+				}
+				e.podCfg = &cfg
+				err = c.specs(e.multi()).Commit(context.Background())
+				var me *MultiCommitError
+				if !errors.As(err, &me) || !errors.Is(err, unix.EEXIST) {
+					t.Fatalf("error %v, want a *MultiCommitError with EEXIST", err)
+				}
+				if !me.RolledBack {
+					t.Fatalf("not rolled back: %v", err)
+				}
+				e.restored(t, "refused rename", hostBefore, podBefore)
+			})
+		})
+	}
+}
+
+// TestMultiConflictPerNamespace: changes in both namespaces between Plan
+// and Commit are reported for each namespace, and nothing is applied.
+func TestMultiConflictPerNamespace(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, host *nstest.NS) {
+		e := newCNIEnv(t, host)
+		m := cniAdd(e.multi())
+		if _, err := m.Plan(); err != nil {
+			t.Fatal(err)
+		}
+		e.host.IP("route", "add", cniPodNet.String(), "dev", "up0")
+		e.host.IP("link", "set", "up1", "mtu", "1400") // not looked at
+		e.pod.IP("link", "add", "eth0", "type", "veth", "peer", "name", "other1")
+		if err := nstest.Eventually(5*time.Second, func() error {
+			return errors.Join(compareOracle(e.host, e.hostDB), compareOracle(e.pod, e.podDB))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		hostBefore, podBefore := e.states(t)
+		writes := m.Writes()
+		err := m.Commit(context.Background())
+		if !errors.Is(err, ErrConflict) {
+			t.Fatalf("got %v, want ErrConflict", err)
+		}
+		t.Logf("%v", err)
+		for _, ns := range []string{"netns host:", "netns pod:"} {
+			if !strings.Contains(err.Error(), ns) {
+				t.Errorf("the conflict does not name %q: %v", ns, err)
+			}
+		}
+		if m.Writes() != writes {
+			t.Errorf("a conflicting commit sent %d requests", m.Writes()-writes)
+		}
+		if h, p := e.states(t); h != hostBefore || p != podBefore {
+			t.Errorf("a conflicting commit changed the namespaces:\n%s\n%s", diffLines(hostBefore, h), diffLines(podBefore, p))
+		}
+	})
+}
+
+// TestMultiInvalid: bad namespaces and moves are refused with ErrInvalid
+// before anything is sent.
+func TestMultiInvalid(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, host *nstest.NS) {
+		e := newCNIEnv(t, host)
+		hostBefore, podBefore := e.states(t)
+		veth := &netlink.LinkInfo{InfoKind: "veth", Data: &netlink.Veth{Peer: &netlink.Link{Name: "tmp0"}}}
+		for _, c := range []struct {
+			name string
+			m    func() *Multi
+		}{
+			{"namespace twice", func() *Multi { m := e.multi(); m.Namespace("host", e.hostDB, e.hostC, e.hostCfg); return m }},
+			{"same path", func() *Multi {
+				m := NewMulti()
+				m.Namespace("a", e.hostDB, e.hostC, e.hostCfg)
+				m.Namespace("b", e.podDB, e.podC, e.hostCfg)
+				return m
+			}},
+			{"unknown source", func() *Multi { return e.multi().Move(Move{From: "nope", Link: "x", To: "pod"}) }},
+			{"same namespace", func() *Multi { return e.multi().Move(Move{From: "pod", Link: "x", To: "pod"}) }},
+			{"bad name", func() *Multi { return e.multi().Move(Move{From: "host", Link: "up1", To: "pod", Name: "a/b"}) }},
+			{"loopback", func() *Multi { return e.multi().Move(Move{From: "host", Link: "lo", To: "pod"}) }},
+			{"no such link", func() *Multi { return e.multi().Move(Move{From: "host", Link: "nope0", To: "pod"}) }},
+			{"cycle", func() *Multi {
+				return e.multi().Move(Move{From: "host", Link: "up1", To: "pod"}).Move(Move{From: "pod", Link: "lo2", To: "host"})
+			}},
+			{"twice", func() *Multi {
+				return e.multi().Move(Move{From: "host", Link: "up1", To: "pod"}).Move(Move{From: "host", Link: "up1", To: "pod", Name: "x"})
+			}},
+			{"address in the source", func() *Multi {
+				m := e.multi().Move(Move{From: "host", Link: "up1", To: "pod"})
+				m.Txn("host").Addr(AddrSpec{Link: "up1", Prefix: cniHostPrefix})
+				return m
+			}},
+			{"arrival created", func() *Multi {
+				m := e.multi().Move(Move{From: "host", Link: "up1", To: "pod", Name: "eth0"})
+				m.Txn("pod").Link(LinkSpec{Name: "eth0", Info: veth})
+				return m
+			}},
+			{"deleted in the source", func() *Multi {
+				m := e.multi().Move(Move{From: "host", Link: "up1", To: "pod"})
+				m.Txn("host").Link(LinkSpec{Name: "up1", Absent: true})
+				return m
+			}},
+		} {
+			m := c.m()
+			if _, err := m.Plan(); !errors.Is(err, ErrInvalid) {
+				t.Errorf("%s: plan: %v, want ErrInvalid", c.name, err)
+			}
+			if err := m.Commit(context.Background()); !errors.Is(err, ErrInvalid) {
+				t.Errorf("%s: commit: %v, want ErrInvalid", c.name, err)
+			} else {
+				t.Logf("%s: %v", c.name, err)
+			}
+			if m.Writes() != 0 {
+				t.Errorf("%s: %d requests sent", c.name, m.Writes())
+			}
+		}
+		if h, p := e.states(t); h != hostBefore || p != podBefore {
+			t.Errorf("invalid transactions changed the namespaces:\n%s\n%s", diffLines(hostBefore, h), diffLines(podBefore, p))
+		}
+	})
 }
