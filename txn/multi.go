@@ -241,8 +241,11 @@ func (m *Multi) prepare() ([]nsSpecs, error) {
 		if err := validName(what+" name", name); err != nil {
 			return nil, err
 		}
-		if name == "lo" || mv.Link == "lo" {
+		if mv.Link == "lo" {
 			return nil, invalid("%s: the loopback device cannot move (NETIF_F_NETNS_LOCAL)", what)
+		}
+		if name == "lo" {
+			return nil, invalid("%s: every namespace has its own lo; a moved link cannot take that name", what)
 		}
 		if leave[[2]string{mv.From, mv.Link}] {
 			return nil, invalid("%s: the link moves twice", what)
@@ -373,8 +376,10 @@ func commitOrder(members []*member, after map[*member][]*member) ([]*member, err
 	return order, nil
 }
 
-// planMoves checks that each move's link exists in its source or is
-// created there, unless it is already in its destination.
+// planMoves checks each move against the namespaces' states: its link
+// is in its source or is created there, and its name is free in its
+// destination; a move whose link is in its destination and neither in nor
+// created in its source is done already.
 func (m *Multi) planMoves(parts []nsSpecs, snaps map[*member]State) error {
 	ss := map[*member]*specSet{}
 	for _, p := range parts {
@@ -382,25 +387,31 @@ func (m *Multi) planMoves(parts []nsSpecs, snaps map[*member]State) error {
 	}
 	for _, mv := range m.moves {
 		from, to := m.byName[mv.From], m.byName[mv.To]
-		if _, err := snaps[to].LinkByName(mv.name()); err == nil {
-			continue
-		}
-		if _, err := snaps[from].LinkByName(mv.Link); err == nil {
-			continue
-		}
-		if !createsLink(ss[from], mv.Link) {
-			return invalid("move of link %s from netns %s to %s: no such link in %s, and its specs create none", mv.Link, mv.From, mv.To, mv.From)
+		what := fmt.Sprintf("move of link %s from netns %s to %s", mv.Link, mv.From, mv.To)
+		_, err := snaps[to].LinkByName(mv.name())
+		inDst := err == nil
+		_, err = snaps[from].LinkByName(mv.Link)
+		inSrc := err == nil
+		created := !inSrc && createsLink(ss[from], snaps[from], mv.Link)
+		switch {
+		case inDst && (inSrc || created):
+			return invalid("%s: netns %s has a link %s already", what, mv.To, mv.name())
+		case !inDst && !inSrc && !created:
+			return invalid("%s: no such link in %s, and its specs create none", what, mv.From)
 		}
 	}
 	return nil
 }
 
-// createsLink reports whether ss has a spec that creates link name, as
-// itself or as a veth peer.
-func createsLink(ss *specSet, name string) bool {
+// createsLink reports whether planning ss on st creates link name, as
+// itself or as the peer of a veth that does not exist yet.
+func createsLink(ss *specSet, st State, name string) bool {
 	for i := range ss.links {
 		s := &ss.links[i]
-		if s.Name == name && s.Info != nil {
+		if _, err := st.LinkByName(s.Name); err == nil || s.Info == nil {
+			continue
+		}
+		if s.Name == name {
 			return true
 		}
 		if v, ok := linkData(s.Info).(*netlink.Veth); ok && v.Peer != nil && v.Peer.Name == name {
