@@ -89,10 +89,11 @@ import (
 //
 // # Limits
 //
-// A veth pair whose ends were in two namespaces and that a failed
-// transaction deleted is not recreated by the rollback (each namespace's
-// rollback sees one end only); commit such deletions last, as the DEL
-// flow does. Multi is not safe for concurrent use.
+// A veth pair whose ends were in two of the namespaces and that a failed
+// transaction deleted is recreated whole, with its names and interface
+// indexes, before the namespaces' rollbacks restore the rest (see
+// restorePairs); a pair with one end in a namespace outside the Multi
+// cannot be. Multi is not safe for concurrent use.
 type Multi struct {
 	members []*member
 	byName  map[string]*member
@@ -558,7 +559,8 @@ type MultiCommitError struct {
 	// pre-image and its database confirmed it.
 	RolledBack bool
 	// Rollbacks are the namespaces' rollbacks in the order they ran
-	// (reverse commit order).
+	// (reverse commit order), after those of undone moves and recreated
+	// veth pairs that failed.
 	Rollbacks []NSRollback
 }
 
@@ -694,7 +696,11 @@ func (m *Multi) rollback(ctx context.Context, parts []nsSpecs, pre map[*member]*
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
 	defer cancel()
 	me.RolledBack = true
-	back := m.undoMoves(rctx, pre, me)
+	synced := map[*member]bool{}
+	back := m.undoMoves(rctx, pre, me, synced)
+	for mb, names := range m.restorePairs(rctx, pre, me, synced) {
+		back[mb] = append(back[mb], names...)
+	}
 	for i := len(parts) - 1; i >= 0; i-- {
 		p := parts[i]
 		ss := p.ss
@@ -727,9 +733,8 @@ func (m *Multi) rollback(ctx context.Context, parts []nsSpecs, pre map[*member]*
 // one is taken), and the link is there under its old name. It returns,
 // per source namespace, the links it moved back; a failure is recorded in
 // me as that destination's rollback error.
-func (m *Multi) undoMoves(ctx context.Context, pre map[*member]*ipdb.Snapshot, me *MultiCommitError) map[*member][]string {
+func (m *Multi) undoMoves(ctx context.Context, pre map[*member]*ipdb.Snapshot, me *MultiCommitError, synced map[*member]bool) map[*member][]string {
 	back := map[*member][]string{}
-	synced := map[*member]bool{}
 	for i := len(m.moves) - 1; i >= 0; i-- {
 		mv := m.moves[i]
 		from, to := m.byName[mv.From], m.byName[mv.To]
@@ -782,6 +787,90 @@ func (m *Multi) undoMoves(ctx context.Context, pre map[*member]*ipdb.Snapshot, m
 				}
 			}
 			break
+		}
+	}
+	return back
+}
+
+// restorePairs, in a rollback after undoMoves, recreates the veth pairs
+// whose ends were in two of the namespaces before the commit and are gone
+// from both (deleting one end deletes the other: veth_dellink), each
+// namespace's own rollback seeing one end only. Both ends come back in
+// one request, with their names and interface indexes (ifi_index of the
+// request and of VETH_INFO_PEER: rtnl_newlink, veth_newlink), the peer
+// created in its namespace by IFLA_NET_NS_FD. A pair is matched by each
+// end's IFLA_LINK naming the other's index; an end matched in more than
+// one namespace is left alone. It returns the recreated links per
+// namespace, so that their rollbacks restore the rest of the pre-image
+// (addresses, MTU, MAC address, up, routes).
+func (m *Multi) restorePairs(ctx context.Context, pre map[*member]*ipdb.Snapshot, me *MultiCommitError, synced map[*member]bool) map[*member][]string {
+	back := map[*member][]string{}
+	cur := map[*member]*ipdb.Snapshot{}
+	for _, mb := range m.members {
+		if !synced[mb] {
+			if err := mb.tx.db.Resync(ctx); err != nil {
+				me.RolledBack = false
+				me.Rollbacks = append(me.Rollbacks, NSRollback{Namespace: mb.name, Err: fmt.Errorf("resynchronizing: %w", err)})
+				return back
+			}
+			synced[mb] = true
+		}
+		cur[mb] = mb.tx.db.Snapshot()
+	}
+	gone := func(mb *member, l *netlink.Link) bool {
+		_, err1 := cur[mb].LinkByIndex(l.Index)
+		_, err2 := cur[mb].LinkByName(l.Name)
+		return err1 != nil && err2 != nil
+	}
+	done := map[*member]map[int]bool{}
+	for _, a := range m.members {
+		for la := range pre[a].Links() {
+			if infoKind(la) != "veth" || la.LinkNetNSID == nil || done[a][la.Index] || !gone(a, la) {
+				continue
+			}
+			var peerNS *member
+			var peer *netlink.Link
+			n := 0
+			for _, b := range m.members {
+				if b == a {
+					continue
+				}
+				lb, err := pre[b].LinkByIndex(la.ParentIndex)
+				if err != nil || infoKind(lb) != "veth" || lb.LinkNetNSID == nil || lb.ParentIndex != la.Index || !gone(b, lb) {
+					continue
+				}
+				peerNS, peer = b, lb
+				n++
+			}
+			if n != 1 || done[peerNS][peer.Index] {
+				continue
+			}
+			t := a.tx
+			r := newResolver(cur[a], "")
+			fd, err := r.nsFD(peerNS.path)
+			if err == nil {
+				req := netlink.LinkRequest(netlink.Add, &netlink.Link{Index: la.Index, Name: la.Name,
+					Info: &netlink.LinkInfo{InfoKind: "veth", Data: &netlink.Veth{Peer: &netlink.Link{Index: peer.Index, Name: peer.Name, NetNSFD: fd}}}})
+				t.writes.Add(1)
+				err = t.conn.Do(ctx, req)
+			}
+			r.close()
+			if err != nil {
+				me.RolledBack = false
+				me.Rollbacks = append(me.Rollbacks, NSRollback{Namespace: a.name,
+					Err: fmt.Errorf("recreating veth %s with its peer %s in netns %s: %w", la.Name, peer.Name, peerNS.name, err)})
+				continue
+			}
+			for _, x := range []struct {
+				mb *member
+				l  *netlink.Link
+			}{{a, la}, {peerNS, peer}} {
+				if done[x.mb] == nil {
+					done[x.mb] = map[int]bool{}
+				}
+				done[x.mb][x.l.Index] = true
+				back[x.mb] = append(back[x.mb], x.l.Name)
+			}
 		}
 	}
 	return back

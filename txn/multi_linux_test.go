@@ -560,3 +560,43 @@ func TestMultiInvalid(t *testing.T) {
 		}
 	})
 }
+
+// TestMultiDelPodFirstRestoresPair: the pod commits first and deletes its
+// end (the host end goes with it), then the host's own change fails. The
+// rollback recreates the veth pair across the two namespaces with its
+// names and indexes, and restores both ends' MAC addresses, addresses,
+// routes and state: ip -j of both equals the state before.
+func TestMultiDelPodFirstRestoresPair(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, host *nstest.NS) {
+		e := newCNIEnv(t, host)
+		if err := cniAdd(e.multi()).Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		e.host.IP("link", "set", "veth0h", "mtu", "1450")
+		hostBefore, podBefore := e.states(t)
+		cfg := *e.hostCfg
+		var failed *Step
+		cfg.inject = func(i int, o *Step, req netlink.Request) netlink.Request {
+			if o.Kind == netlink.KindLink {
+				failed = o
+				return failing(o)
+			}
+			return req
+		}
+		m := NewMulti()
+		m.Namespace("pod", e.podDB, e.podC, e.podCfg)
+		m.Namespace("host", e.hostDB, e.hostC, &cfg)
+		cniDel(m)
+		m.Txn("host").Link(LinkSpec{Name: "up0", MTU: u32(1400)})
+		err := m.Commit(context.Background())
+		var me *MultiCommitError
+		if !errors.As(err, &me) || failed == nil || me.Namespace != "host" || me.Step != failed.String() {
+			t.Fatalf("got %v, want a failure at the host's link step", err)
+		}
+		if !me.RolledBack {
+			t.Fatalf("not rolled back: %v", err)
+		}
+		t.Logf("%v", err)
+		e.restored(t, "pair deleted by the pod, then a host fault", hostBefore, podBefore)
+	})
+}
