@@ -736,8 +736,16 @@ func (linkOps) restore(rs *restorer) {
 			s.fetchNS = moved[l.Name]
 		case err != nil:
 			kind := infoKind(l)
-			if kind == "" || kind == "tun" {
-				continue // cannot be recreated; verification reports it
+			switch {
+			case kind == "" || kind == "tun":
+				rs.lost = append(rs.lost, fmt.Sprintf("+ link %s (a %s device cannot be recreated through rtnetlink)", l.Name, strOrNone(kind)))
+				continue
+			case kind == "veth" && l.LinkNetNSID != nil:
+				// Its peer is in another namespace, whose index
+				// l.ParentIndex is: recreating it here would make a
+				// pair in this namespace (see Multi for one across).
+				rs.lost = append(rs.lost, fmt.Sprintf("+ link %s (a veth whose peer is in another namespace)", l.Name))
+				continue
 			}
 			info := &netlink.LinkInfo{InfoKind: kind, Data: l.Info.Data}
 			if br, ok := l.Info.Data.(*netlink.Bridge); ok {

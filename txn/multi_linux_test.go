@@ -600,3 +600,41 @@ func TestMultiDelPodFirstRestoresPair(t *testing.T) {
 		e.restored(t, "pair deleted by the pod, then a host fault", hostBefore, podBefore)
 	})
 }
+
+// TestRollbackCrossNamespaceVethSingle: a single-namespace Txn deletes a
+// veth whose peer is in another namespace and then fails. Its rollback
+// cannot recreate the pair (it knows one namespace only); it must say so
+// rather than create a veth with a wrong peer in its own namespace.
+func TestRollbackCrossNamespaceVethSingle(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, a *nstest.NS) {
+		b := nstest.New(t)
+		prepNS(t, a)
+		prepNS(t, b)
+		a.Batch("link set lo up", "link add x0 type veth peer name x1", "link set x1 netns "+b.Name)
+		db, c := setup(t, a)
+		before := ipState(t, a)
+		tx := New(db, c, &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
+			if o.Kind == netlink.KindRule {
+				return failing(o)
+			}
+			return req
+		}})
+		tx.Link(LinkSpec{Name: "x0", Absent: true})
+		tx.Rule(RuleSpec{Rule: netlink.Rule{Priority: 2000, Table: 3000}})
+		err := tx.Commit(context.Background())
+		var ce *CommitError
+		if !errors.As(err, &ce) {
+			t.Fatalf("got %v, want a CommitError", err)
+		}
+		t.Logf("%v", err)
+		if after := ipState(t, a); ce.RolledBack {
+			t.Errorf("the rollback claims success; the namespace differs:\n%s", diffLines(before, after))
+		}
+		if !strings.Contains(strings.Join(ce.Left, "; "), "+ link x0") {
+			t.Errorf("the rollback's left-overs do not name x0: %q", ce.Left)
+		}
+		if out := a.IP("-o", "link", "show", "type", "veth"); out != "" {
+			t.Errorf("the rollback made a veth pair in one namespace: %s", out)
+		}
+	})
+}
