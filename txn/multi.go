@@ -494,6 +494,9 @@ func (m *Multi) Plan() (*MultiPlan, error) {
 		}
 		snaps[p.mb], revs[p.mb] = s, s.Revision()
 	}
+	if err := m.planMoves(parts, snaps); err != nil {
+		return nil, err
+	}
 	mp, err := m.planAll(parts, snaps)
 	if err != nil {
 		return nil, err
@@ -506,9 +509,6 @@ func (m *Multi) Plan() (*MultiPlan, error) {
 }
 
 func (m *Multi) planAll(parts []nsSpecs, snaps map[*member]State) (*MultiPlan, error) {
-	if err := m.planMoves(parts, snaps); err != nil {
-		return nil, err
-	}
 	mp := &MultiPlan{}
 	for _, p := range parts {
 		pl, err := planSpecs(snaps[p.mb], p.ss)
@@ -641,6 +641,9 @@ func (m *Multi) Commit(ctx context.Context) error {
 		if len(errs) > 0 {
 			return errors.Join(errs...)
 		}
+	}
+	if err := m.planMoves(parts, snaps); err != nil {
+		return err
 	}
 	if mp.Empty() {
 		return nil
