@@ -638,3 +638,33 @@ func TestRollbackCrossNamespaceVethSingle(t *testing.T) {
 		}
 	})
 }
+
+// TestMultiVerifyTimeoutRollsBack: every request of the ADD flow is
+// acknowledged, but the pod's IPv6 address is swapped for a request
+// that changes nothing, so the pod's database never shows the desired state: the
+// verification times out and both namespaces are rolled back.
+func TestMultiVerifyTimeoutRollsBack(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, host *nstest.NS) {
+		e := newCNIEnv(t, host)
+		hostBefore, podBefore := e.states(t)
+		cfg := *e.podCfg
+		cfg.VerifyTimeout = 500 * time.Millisecond
+		cfg.inject = func(i int, o *Step, req netlink.Request) netlink.Request {
+			if o.String() == "+ addr "+cniPod6.String()+" dev eth0" {
+				return netlink.LinkRequest(netlink.Set, &netlink.Link{Name: "lo", MTU: 65536})
+			}
+			return req
+		}
+		e.podCfg = &cfg
+		err := cniAdd(e.multi()).Commit(context.Background())
+		var me *MultiCommitError
+		if !errors.As(err, &me) || me.Namespace != "pod" || !errors.Is(err, ErrVerify) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("got %v, want the pod's verification timeout", err)
+		}
+		if !me.RolledBack {
+			t.Fatalf("not rolled back: %v", err)
+		}
+		t.Logf("%v", err)
+		e.restored(t, "verification timeout in the pod", hostBefore, podBefore)
+	})
+}
