@@ -58,25 +58,35 @@ import (
 //
 // A move is one RTM_NEWLINK request to the source namespace with
 // IFLA_NET_NS_FD (the destination) and, when the name changes,
-// IFLA_IFNAME: do_setlink hands the name to __dev_change_net_namespace
-// (net/core/rtnetlink.c, net/core/dev.c), which renames the device as it
-// enters the destination, so that the destination never sees the old
-// name, and refuses with EEXIST when the name is taken there (the link
-// then stays where it was). The kernel flushes the link's addresses and
-// routes and brings it down on the way (dev_close, then
-// NETDEV_UNREGISTER in the old namespace), so a moved link's settings
+// IFLA_IFNAME. do_setlink (net/core/rtnetlink.c) first moves the link
+// (__dev_change_net_namespace, net/core/dev.c, which takes the new name
+// at once only when the old one is taken in the destination), then
+// renames it there: the destination may announce the old name before the
+// new one. A name taken in the destination is refused at plan time; if
+// it is taken between plan and commit, the kernel moves the link and
+// then refuses the rename with EEXIST, leaving the link in the
+// destination under its old name, where the rollback looks for it
+// (TestMoveRenamesInOneRequest checks these facts on the running
+// kernel). The kernel flushes the link's addresses and routes and brings
+// it down on the way (dev_close, then NETDEV_UNREGISTER in the old
+// namespace), so a moved link's settings
 // belong to the destination's specs; specs of the source namespace that
-// name a link that moves away are refused with ErrInvalid.
+// name a link that moves away are refused with ErrInvalid. The source
+// namespace is not told that the moved link's veth peer, if it stays
+// there, now has its peer elsewhere; Commit resynchronizes the source's
+// database after the move (see resyncSources).
 //
 // # Rollback
 //
 // On a kernel error, a verification timeout or a cancelled context in any
 // namespace, every namespace is rolled back, in reverse commit order,
 // each from the pre-image of its database taken before the first
-// namespace committed (see Commit's rollback in the package doc). A link
-// that arrived by a move is deleted in its destination (with its veth
-// peer, wherever that is); a veth pair the source created is deleted
-// there. The error is a *MultiCommitError naming the namespace and the
+// namespace committed (see Commit's rollback in the package doc). First
+// the moves are undone: a link that arrived by a move and was in its
+// source before goes back there under its old name; one the transaction
+// created is deleted in its destination (with its veth peer, wherever
+// that is). Then the veth pairs between two of the namespaces that the
+// commit deleted are recreated whole (restorePairs). The error is a *MultiCommitError naming the namespace and the
 // operation that failed, and each namespace's rollback.
 //
 // # Conflicts
@@ -672,6 +682,9 @@ func (m *Multi) Commit(ctx context.Context) error {
 				cancel()
 			}
 		}
+		if err == nil {
+			err = m.resyncSources(ctx, p.mb, plan)
+		}
 		if err != nil {
 			me := &MultiCommitError{Namespace: p.mb.name, Err: err}
 			if failed != nil {
@@ -683,6 +696,32 @@ func (m *Multi) Commit(ctx context.Context) error {
 		for _, o := range plan.Steps {
 			if o.Kind == netlink.KindLink && (o.stage == stageLinkDel || o.netns != "") {
 				linksGone = true
+			}
+		}
+	}
+	return nil
+}
+
+// resyncSources resynchronizes the databases of the namespaces that links
+// moved from into mb by plan. The kernel does not tell a source namespace
+// that the veth peer of a moved link now lives elsewhere: the peer's
+// IFLA_LINK and IFLA_LINK_NETNSID change without a notification there
+// (only the moved link's RTM_DELLINK, with IFLA_NEW_NETNSID, is sent;
+// seen with `ip monitor link` on Linux 6.18), so its database would show
+// the peer's old index until some later change of that link, and a plan
+// right after the commit would see a veth without its peer.
+func (m *Multi) resyncSources(ctx context.Context, mb *member, plan *Plan) error {
+	done := map[string]bool{}
+	for _, o := range plan.Steps {
+		if o.Kind != netlink.KindLink || o.stage != stageLinkCreate || o.netns == "" || done[o.netns] {
+			continue
+		}
+		done[o.netns] = true
+		for _, src := range m.members {
+			if src.path == o.netns && src != mb {
+				if err := src.tx.db.Resync(ctx); err != nil {
+					return fmt.Errorf("resynchronizing netns %s after the move: %w", src.name, err)
+				}
 			}
 		}
 	}

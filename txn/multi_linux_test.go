@@ -668,3 +668,73 @@ func TestMultiVerifyTimeoutRollsBack(t *testing.T) {
 		e.restored(t, "verification timeout in the pod", hostBefore, podBefore)
 	})
 }
+
+// TestMultiThreeNamespaces: one transaction wires two pods to the host;
+// the second pod's default route fails, and all three namespaces are
+// rolled back, the second pod first. Committed without the fault, a plan
+// afterwards is empty in all three.
+func TestMultiThreeNamespaces(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, host *nstest.NS) {
+		e := newCNIEnv(t, host)
+		pod2 := nstest.New(t)
+		prepNS(t, pod2)
+		pod2.Batch("link set lo up")
+		db2, c2 := setup(t, pod2)
+		build := func(cfg2 *Config) *Multi {
+			m := NewMulti()
+			h := m.Namespace("host", e.hostDB, e.hostC, e.hostCfg)
+			m.Namespace("pod", e.podDB, e.podC, e.podCfg)
+			m.Namespace("pod2", db2, c2, cfg2)
+			// The pods come first among the namespaces: the moves put the
+			// host before them.
+			for i, pod := range []string{"pod", "pod2"} {
+				hostEnd, tmp := fmt.Sprintf("veth%dh", i), fmt.Sprintf("tmp%d", i)
+				h.Link(LinkSpec{Name: hostEnd, Up: bptr(true),
+					Info: &netlink.LinkInfo{InfoKind: "veth", Data: &netlink.Veth{Peer: &netlink.Link{Name: tmp}}}})
+				h.Addr(AddrSpec{Link: hostEnd, Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(1 + 4*i)}), 30)})
+				m.Move(Move{From: "host", Link: tmp, To: pod, Name: "eth0"})
+				p := m.Txn(pod)
+				p.Link(LinkSpec{Name: "eth0", Up: bptr(true)})
+				p.Addr(AddrSpec{Link: "eth0", Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(2 + 4*i)}), 30)})
+				p.Route(RouteSpec{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.AddrFrom4([4]byte{192, 0, 2, byte(1 + 4*i)}), Dev: "eth0"})
+			}
+			return m
+		}
+		hostBefore, podBefore := e.states(t)
+		pod2Before := ipState(t, pod2)
+		cfg2 := &Config{NetNS: pod2.Path, inject: func(i int, o *Step, req netlink.Request) netlink.Request {
+			if o.Kind == netlink.KindRoute {
+				return failing(o)
+			}
+			return req
+		}}
+		err := build(cfg2).Commit(context.Background())
+		var me *MultiCommitError
+		if !errors.As(err, &me) || me.Namespace != "pod2" || !me.RolledBack || len(me.Rollbacks) != 3 || me.Rollbacks[0].Namespace != "pod2" {
+			t.Fatalf("got %v, want pod2's failure rolled back in three namespaces, pod2 first", err)
+		}
+		t.Logf("%v", err)
+		e.restored(t, "fault in the second pod", hostBefore, podBefore)
+		if after := ipState(t, pod2); after != pod2Before {
+			t.Errorf("pod2 differs after rollback:\n%s", diffLines(pod2Before, after))
+		}
+
+		m := build(&Config{NetNS: pod2.Path})
+		p, err := m.Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := []string{p.Namespaces[0].Namespace, p.Namespaces[1].Namespace, p.Namespaces[2].Namespace}; !slices.Equal(got, []string{"host", "pod", "pod2"}) {
+			t.Errorf("commit order %q", got)
+		}
+		if err := m.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := build(&Config{NetNS: pod2.Path}).Plan(); err != nil || !p.Empty() {
+			t.Errorf("plan after commit: %v\n%s", err, p)
+		}
+		if out := pod2.IP("route", "show", "default"); !strings.Contains(out, "via 192.0.2.5 dev eth0") {
+			t.Errorf("pod2's default route: %q", out)
+		}
+	})
+}
