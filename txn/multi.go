@@ -708,8 +708,9 @@ func (m *Multi) Commit(ctx context.Context) error {
 // IFLA_LINK and IFLA_LINK_NETNSID change without a notification there
 // (only the moved link's RTM_DELLINK, with IFLA_NEW_NETNSID, is sent;
 // seen with `ip monitor link` on Linux 6.18), so its database would show
-// the peer's old index until some later change of that link, and a plan
-// right after the commit would see a veth without its peer.
+// the peer's old index until its periodic re-read (about 2 s later in a
+// test), and a plan right after the commit would see a veth without its
+// peer.
 func (m *Multi) resyncSources(ctx context.Context, mb *member, plan *Plan) error {
 	done := map[string]bool{}
 	for _, o := range plan.Steps {
