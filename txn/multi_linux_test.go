@@ -738,3 +738,31 @@ func TestMultiThreeNamespaces(t *testing.T) {
 		}
 	})
 }
+
+// TestMultiCancelRollsBack: the context is cancelled while the pod's
+// operations are applied; both namespaces are rolled back all the same.
+func TestMultiCancelRollsBack(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, host *nstest.NS) {
+		e := newCNIEnv(t, host)
+		hostBefore, podBefore := e.states(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		cfg := *e.podCfg
+		cfg.inject = func(i int, o *Step, req netlink.Request) netlink.Request {
+			if o.Kind == netlink.KindAddr {
+				cancel()
+			}
+			return req
+		}
+		e.podCfg = &cfg
+		err := cniAdd(e.multi()).Commit(ctx)
+		var me *MultiCommitError
+		if !errors.As(err, &me) || !errors.Is(err, context.Canceled) || me.Namespace != "pod" {
+			t.Fatalf("got %v, want the pod's commit cancelled", err)
+		}
+		if !me.RolledBack {
+			t.Fatalf("not rolled back: %v", err)
+		}
+		e.restored(t, "cancelled in the pod", hostBefore, podBefore)
+	})
+}
