@@ -22,18 +22,24 @@ import (
 //
 // The CNI ADD flow is one Multi:
 //
+//	up := true
 //	m := txn.NewMulti()
-//	host := m.Namespace("host", hostDB, hostConn, &txn.Config{NetNS: "/proc/1/ns/net"})
+//	host := m.Namespace("host", hostDB, hostConn, nil) // this process's namespace
 //	pod := m.Namespace("pod", podDB, podConn, &txn.Config{NetNS: "/var/run/netns/cni-1234"})
-//	host.Link(txn.LinkSpec{Name: "veth1234", Info: &netlink.LinkInfo{InfoKind: "veth",
-//		Data: &netlink.Veth{Peer: &netlink.Link{Name: "tmp1234"}}}, Up: &up})
-//	host.Route(txn.RouteSpec{Dst: podIP, Dev: "veth1234", Scope: &link})
+//	host.Link(txn.LinkSpec{Name: "veth1234", Up: &up, Info: &netlink.LinkInfo{InfoKind: "veth",
+//		Data: &netlink.Veth{Peer: &netlink.Link{Name: "tmp1234"}}}})
+//	host.Addr(txn.AddrSpec{Link: "veth1234", Prefix: netip.MustParsePrefix("192.0.2.1/24")})
+//	host.Route(txn.RouteSpec{Dst: podNet, Gateway: netip.MustParseAddr("192.0.2.2"), Dev: "veth1234"})
 //	m.Move(txn.Move{From: "host", Link: "tmp1234", To: "pod", Name: "eth0"})
 //	pod.Link(txn.LinkSpec{Name: "eth0", Up: &up})
-//	pod.Addr(txn.AddrSpec{Link: "eth0", Prefix: podPrefix})
-//	pod.Route(txn.RouteSpec{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: gw, Dev: "eth0"})
-//	plan, err := m.Plan() // per namespace, printable
+//	pod.Addr(txn.AddrSpec{Link: "eth0", Prefix: netip.MustParsePrefix("192.0.2.2/24")})
+//	pod.Route(txn.RouteSpec{Dst: netip.MustParsePrefix("0.0.0.0/0"),
+//		Gateway: netip.MustParseAddr("192.0.2.1"), Dev: "eth0"})
+//	plan, err := m.Plan() // per namespace: "netns host:\n+ link veth1234 ..."
 //	err = m.Commit(ctx)   // all or nothing, in both namespaces
+//
+// The move is the pod's first operation, printed "+ link eth0 from netns
+// host (link tmp1234)".
 //
 // The DEL flow is a Multi whose host specs remove the host end's routes
 // and addresses and whose pod spec makes the pod end Absent (deleting one
