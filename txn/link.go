@@ -617,10 +617,9 @@ func bridgeSatisfied(want, have *netlink.Bridge) bool {
 }
 
 // fetchRequest builds the request, for a Conn in namespace ns, that moves link
-// src from there into this namespace, named dst. A rename rides on the
-// move: do_setlink passes IFLA_IFNAME to __dev_change_net_namespace as
-// the name in the new namespace (net/core/rtnetlink.c,
-// net/core/dev.c), so the link never carries its old name here.
+// src from there into this namespace, named dst: do_setlink
+// (net/core/rtnetlink.c) moves it, then renames it here (see Multi,
+// "Moves").
 func (r *resolver) fetchRequest(ns, src, dst string) (netlink.Request, error) {
 	c, err := r.conn(ns)
 	if err != nil {
@@ -738,7 +737,7 @@ func (linkOps) restore(rs *restorer) {
 			kind := infoKind(l)
 			switch {
 			case kind == "" || kind == "tun":
-				rs.lost = append(rs.lost, fmt.Sprintf("+ link %s (a %s device cannot be recreated through rtnetlink)", l.Name, strOrNone(kind)))
+				rs.lost = append(rs.lost, fmt.Sprintf("+ link %s (kind %s: cannot be recreated through rtnetlink)", l.Name, strOrNone(kind)))
 				continue
 			case kind == "veth" && l.LinkNetNSID != nil:
 				// Its peer is in another namespace, whose index
