@@ -264,6 +264,10 @@ func TestMultiCNIAddDel(t *testing.T) {
 		if err := m.Commit(context.Background()); err != nil {
 			t.Fatal(err)
 		}
+		// One request per operation: the move and its rename are one.
+		if n := len(p.Of("host").Steps) + len(p.Of("pod").Steps); m.Writes() != uint64(n) {
+			t.Errorf("ADD sent %d requests for %d operations", m.Writes(), n)
+		}
 		e.checkAdded(t)
 		e.oracle(t)
 		e.planEmpty(t, cniAdd)
