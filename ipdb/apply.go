@@ -39,9 +39,13 @@ func (db *DB) applyLoop(ctx context.Context) {
 		}
 		if refresh != nil {
 			now := time.Now()
-			if len(batches) > 0 {
-				refresh.active(now)
+			var notified kindSet
+			for _, b := range batches {
+				for _, u := range b {
+					notified.add(u.Object.Kind())
+				}
 			}
+			refresh.active(now, notified)
 			if ticked {
 				jobs = append(jobs, refresh.dueJobs(now)...)
 			}

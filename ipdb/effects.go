@@ -41,6 +41,10 @@ type kindEffects struct {
 	// refresh re-reads the whole kind every WithRefresh interval: the
 	// kernel changes some of its objects with no notification at all.
 	refresh bool
+	// refreshWakers are the kinds whose notifications bring the refresh
+	// back to the base interval: the activity that the kind's silent
+	// changes come with (refresher).
+	refreshWakers []netlink.Kind
 }
 
 // A cause is one change of one object as the effects see it: a

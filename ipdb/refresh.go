@@ -20,8 +20,11 @@ const refreshBackoff = 32
 // that change, packets sent. So a kind is re-read every WithRefresh
 // interval while the namespace is busy or its last re-read found a
 // difference, and each re-read that finds none doubles its interval, up to
-// refreshBackoff intervals; any notification brings every kind back to
-// the base interval. An idle namespace with a large neighbour or FDB table
+// refreshBackoff intervals; a notification of one of its wakers
+// (kindEffects.refreshWakers) brings a kind back to the base interval.
+// (The kernel's own multicast neighbour entries expire, announced, every
+// few seconds in a namespace with many links; were any notification a
+// waker, such a namespace would never back off.) An idle namespace with a large neighbour or FDB table
 // costs a dump of it a minute instead of one every 2 s. Only the applier
 // goroutine uses a refresher.
 type refresher struct {
@@ -33,24 +36,41 @@ type refresher struct {
 }
 
 type refreshKind struct {
-	job   reconcileJob
-	every time.Duration // current interval
-	due   time.Time
+	job    reconcileJob
+	wakers kindSet
+	every  time.Duration // current interval
+	due    time.Time
+}
+
+// kindSet is a set of kinds, one bit per netlink.Kind.
+type kindSet uint64
+
+func (s *kindSet) add(k netlink.Kind)  { *s |= 1 << k }
+func (s kindSet) meets(t kindSet) bool { return s&t != 0 }
+func kindsOf(ks ...netlink.Kind) (s kindSet) {
+	for _, k := range ks {
+		s.add(k)
+	}
+	return s
 }
 
 func newRefresher(base time.Duration, now time.Time) *refresher {
 	r := &refresher{base: base}
 	for _, j := range refreshJobs {
-		r.kinds = append(r.kinds, refreshKind{job: j, every: base, due: now.Add(base)})
+		r.kinds = append(r.kinds, refreshKind{job: j, wakers: kindsOf(defOf(j.kind).effects.refreshWakers...), every: base, due: now.Add(base)})
 	}
 	return r
 }
 
-// active brings every kind back to the base interval, due at most one
-// base interval from now: something happened in the namespace.
-func (r *refresher) active(now time.Time) {
+// active brings every kind that one of notified wakes back to the base
+// interval, due at most one base interval from now: something happened in
+// the namespace.
+func (r *refresher) active(now time.Time, notified kindSet) {
 	for i := range r.kinds {
 		k := &r.kinds[i]
+		if !k.wakers.meets(notified) {
+			continue
+		}
 		k.every = r.base
 		if d := now.Add(r.base); k.due.After(d) {
 			k.due = d
