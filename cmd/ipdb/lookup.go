@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/netip"
@@ -15,22 +14,19 @@ import (
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
+// lookupOpts are lookup's flags: ip route get's selectors.
+type lookupOpts struct {
+	table, from, iif, oif, mark, uid, ipproto, sport, dport, tos string
+	format                                                       string
+	formatChanged                                                bool
+}
+
 // runLookup prints the route the cache would pick for an address, like
 // `ip route get ... fibmatch` but without asking the kernel.
-func runLookup(e *env, args []string) int {
-	fs := flag.NewFlagSet("lookup", flag.ContinueOnError)
-	table := fs.String("table", "", "look up this `table` only (number, main, local or default); default: walk the rules")
-	from := fs.String("from", "", "source `address` (ip's from)")
-	iif := fs.String("iif", "", "input `interface`: route a packet received there (default: a locally generated one)")
-	oif := fs.String("oif", "", "output `interface`")
-	mark := fs.String("mark", "", "firewall `mark` (decimal or 0x hex)")
-	uid := fs.String("uid", "", "`uid` of the sending socket (default: this process's for a local packet)")
-	ipproto := fs.String("ipproto", "", "transport `protocol`: tcp, udp, icmp, ipv6-icmp, gre, sctp, dccp, udplite or a number")
-	sport := fs.String("sport", "", "source `port`")
-	dport := fs.String("dport", "", "destination `port`")
-	tos := fs.String("tos", "", "`tos` byte or IPv6 traffic class (decimal or 0x hex)")
-	format := fs.String("o", "text", "output `format`: text or json")
-	pos, ok := e.parseFlags(fs, args)
+func runLookup(e *env, o lookupOpts, pos []string) int {
+	table, from, iif, oif, mark, uid := &o.table, &o.from, &o.iif, &o.oif, &o.mark, &o.uid
+	ipproto, sport, dport, tos := &o.ipproto, &o.sport, &o.dport, &o.tos
+	format, ok := e.outputFormat("lookup", o.format, o.formatChanged, "text", "json")
 	if !ok {
 		return exitUsage
 	}
@@ -84,8 +80,8 @@ func runLookup(e *env, args []string) int {
 			return exitUsage
 		}
 	}
-	if *format != "text" && *format != "json" {
-		fmt.Fprintf(e.stderr, "ipdb lookup: unknown output format %q (want text or json)\n", *format)
+	if f := e.g.family(); f != 0 && (f == afInet) != addr.Unmap().Is4() {
+		fmt.Fprintf(e.stderr, "ipdb lookup: %s is not an address of the family -4/-6 asks for\n", addr)
 		return exitUsage
 	}
 	db, err := e.open()
@@ -111,7 +107,7 @@ func runLookup(e *env, args []string) int {
 		}
 		return e.fail("lookup", err)
 	}
-	if err := writeLookup(e.stdout, s, r, *format); err != nil {
+	if err := writeLookup(e.out(), s, r, format); err != nil {
 		return e.fail("lookup", err)
 	}
 	return exitOK
