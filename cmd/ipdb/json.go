@@ -235,8 +235,14 @@ func writeAddrFlags(j *jsonOut, family uint8, flags uint32) {
 // writeAddrLink writes one link of `ip -j addr show`: its header and its
 // addresses under addr_info.
 func writeAddrLink(j *jsonOut, l *netlink.Link, names *linkNames, addrs []*netlink.Addr) {
+	writeAddrLinkFamily(j, l, names, addrs, 0)
+}
+
+// writeAddrLinkFamily is writeAddrLink under ip's -4 or -6 (family not 0),
+// which leaves out the link-layer keys.
+func writeAddrLinkFamily(j *jsonOut, l *netlink.Link, names *linkNames, addrs []*netlink.Addr, family uint8) {
 	j.openObject("")
-	writeLinkHeader(j, l, names, false, false)
+	writeLinkHeaderLL(j, l, names, false, false, family == 0)
 	writeLinkTail(j, l, false)
 	j.openArray("addr_info")
 	for _, a := range addrs {

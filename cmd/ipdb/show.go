@@ -365,7 +365,11 @@ func (d *dumpShow) addrsJSON(j *jsonOut) error {
 	}
 	for _, l := range d.links {
 		if addrs, ok := d.linkAddrs(l, by[l.Index]); ok {
-			writeAddrLink(j, l, d.names, addrs)
+			var family uint8
+			if s := d.sel("addrs"); s != nil {
+				family = s.family
+			}
+			writeAddrLinkFamily(j, l, d.names, addrs, family)
 		}
 	}
 	return nil
