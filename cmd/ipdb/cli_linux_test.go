@@ -210,3 +210,33 @@ func TestNonRootHelper(t *testing.T) {
 	}
 	os.Exit(runContext(context.Background(), args, io.Discard, os.Stderr))
 }
+
+// TestMonitorChoosesKinds: monitor's objects choose kinds as ip monitor's
+// do (prefixes too); the other kinds' changes are not printed.
+func TestMonitorChoosesKinds(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link add br0 type bridge", "link set br0 up")
+		out, errs, stop := startCmd(t, "-n", ns.Name, "monitor", "l", "route")
+		time.Sleep(300 * time.Millisecond) // subscribed: monitor prints only what follows
+		ns.Batch(
+			"addr add 192.0.2.1/24 dev br0",
+			"neigh add 192.0.2.7 lladdr 02:00:00:00:00:07 dev br0",
+			"route add 198.51.100.0/24 via 192.0.2.254",
+			"link set br0 mtu 1400",
+		)
+		s := waitFor(t, "route and link lines", out, func(s string) bool {
+			return strings.Contains(s, "route add 198.51.100.0/24") && strings.Contains(s, "mtu 1500 -> 1400")
+		})
+		if code := stop(); code != exitOK {
+			t.Errorf("monitor: exit %d: %s", code, errs.String())
+		}
+		for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
+			if !strings.Contains(line, "] link ") && !strings.Contains(line, "] route ") {
+				t.Errorf("monitor l route printed another kind: %q", line)
+			}
+		}
+		if code, _, errs := runCmd(t, "-n", ns.Name, "monitor", "bogus"); code != exitUsage || !strings.Contains(errs, `unknown table "bogus"`) {
+			t.Errorf("monitor bogus: exit %d, %q", code, errs)
+		}
+	})
+}
