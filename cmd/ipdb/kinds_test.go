@@ -42,6 +42,20 @@ func TestKindTableComplete(t *testing.T) {
 			}
 			watch[w] = k.kind
 		}
+		// Selectors: known words, and a filter to apply them.
+		for _, w := range k.selectors {
+			if selectorOf(w) == nil {
+				t.Errorf("%s: unknown selector %q", k.kind, w)
+			}
+		}
+		if (len(k.selectors) > 0 || k.bareDev || k.family == familyFilter) && k.keep == nil {
+			t.Errorf("%s: takes selectors or -4/-6 but has no keep", k.kind)
+		}
+		if k.ipShort != "" {
+			if r, err := resolveKind(commandKinds, k.ipShort); err != nil || r != k {
+				t.Errorf("%s: ip's short word %q resolves to %v, %v", k.kind, k.ipShort, r, err)
+			}
+		}
 		if k.dumpJSON == nil || k.dumpRows == nil || k.snapshotJSON == nil || k.snapshotRows == nil ||
 			k.objectJSON == nil || k.words == nil || k.count == nil {
 			t.Errorf("%s: row lacks a renderer or the count: %+v", k.kind, *k)
