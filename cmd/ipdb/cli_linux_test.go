@@ -240,3 +240,39 @@ func TestMonitorChoosesKinds(t *testing.T) {
 		}
 	})
 }
+
+// TestLookupIPWords: lookup takes ip route get's words as its flags
+// (`lookup 198.51.100.7 from 192.0.2.1 mark 0x10`) and answers the same.
+func TestLookupIPWords(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch(
+			"link set lo up",
+			"link add br0 type bridge",
+			"link set br0 up",
+			"addr add 192.0.2.1/24 dev br0",
+			"route add 198.51.100.0/24 via 192.0.2.254 table 100",
+			"route add 198.51.100.0/24 via 192.0.2.253",
+			"rule add fwmark 0x10 table 100 pref 100",
+		)
+		flags := []string{"-n", ns.Name, "-j", "lookup", "198.51.100.7", "--from", "192.0.2.1", "--mark", "0x10"}
+		words := []string{"-n", ns.Name, "-j", "lookup", "to", "198.51.100.7", "from", "192.0.2.1", "mark", "0x10", "fibmatch"}
+		var want string
+		err := nstest.Eventually(5*time.Second, func() error {
+			code, out, errs := runCmd(t, flags...)
+			if code != exitOK || !strings.Contains(out, `"gateway":"192.0.2.254"`) {
+				return fmt.Errorf("flags: exit %d, %s %s", code, out, errs)
+			}
+			want = out
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, out, errs := runCmd(t, words...); code != exitOK || out != want {
+			t.Errorf("ip's words: exit %d, %q %s; flags gave %q", code, out, errs, want)
+		}
+		if code, _, errs := runCmd(t, "-n", ns.Name, "lookup", "198.51.100.7", "mark", "1", "--mark", "2"); code != exitUsage || !strings.Contains(errs, "mark given twice") {
+			t.Errorf("mark twice: exit %d, %q", code, errs)
+		}
+	})
+}

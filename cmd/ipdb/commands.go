@@ -83,9 +83,12 @@ func (c *cli) lookupCommand() *cobra.Command {
 ip route get ADDR ... fibmatch answers with the same selectors: it walks the
 rules in priority order as the kernel does and returns the longest-prefix match
 of the first table a rule accepts. A blackhole, unreachable or prohibit answer
-is an error with the kernel's reason (exit 1).`,
+is an error with the kernel's reason (exit 1). ip route get's words work as
+the flags: to, from, iif, oif, mark, uid, ipproto, sport, dport, tos (dsfield),
+table, and fibmatch (which lookup always is).`,
 		Example: `  ipdb lookup 198.51.100.7
   ipdb lookup 198.51.100.7 --from 192.0.2.1 --mark 0x10 -j
+  ipdb lookup 198.51.100.7 from 192.0.2.1 mark 0x10   # ip route get's words
   ipdb lookup 2001:db8::7 --table 100`,
 		Args: cobra.ArbitraryArgs,
 		RunE: c.run("jp46", func(e *env, cmd *cobra.Command, args []string) int {

@@ -21,12 +21,56 @@ type lookupOpts struct {
 	formatChanged                                                bool
 }
 
+// ipWords reads ip route get's words among the arguments (`lookup
+// 198.51.100.7 from 192.0.2.1 mark 0x10`, `to ADDR`, `fibmatch`, which
+// lookup always is), each as its flag, and returns the rest. A word given
+// as a flag too is an error.
+func (o *lookupOpts) ipWords(e *env, pos []string) ([]string, bool) {
+	fields := map[string]*string{
+		"from": &o.from, "iif": &o.iif, "oif": &o.oif, "mark": &o.mark, "uid": &o.uid,
+		"ipproto": &o.ipproto, "sport": &o.sport, "dport": &o.dport, "tos": &o.tos, "dsfield": &o.tos,
+		"table": &o.table,
+	}
+	var rest []string
+	for i := 0; i < len(pos); i++ {
+		w := pos[i]
+		if w == "fibmatch" {
+			continue
+		}
+		if w == "to" && i+1 < len(pos) {
+			rest = append(rest, pos[i+1])
+			i++
+			continue
+		}
+		f, ok := fields[w]
+		if !ok {
+			rest = append(rest, w)
+			continue
+		}
+		if i+1 >= len(pos) {
+			fmt.Fprintf(e.stderr, "ipdb lookup: %s needs a value\n", w)
+			return nil, false
+		}
+		if *f != "" {
+			fmt.Fprintf(e.stderr, "ipdb lookup: %s given twice\n", w)
+			return nil, false
+		}
+		*f = pos[i+1]
+		i++
+	}
+	return rest, true
+}
+
 // runLookup prints the route the cache would pick for an address, like
 // `ip route get ... fibmatch` but without asking the kernel.
 func runLookup(e *env, o lookupOpts, pos []string) int {
 	table, from, iif, oif, mark, uid := &o.table, &o.from, &o.iif, &o.oif, &o.mark, &o.uid
 	ipproto, sport, dport, tos := &o.ipproto, &o.sport, &o.dport, &o.tos
 	format, ok := e.outputFormat("lookup", o.format, o.formatChanged, "text", "json")
+	if !ok {
+		return exitUsage
+	}
+	pos, ok = o.ipWords(e, pos)
 	if !ok {
 		return exitUsage
 	}
