@@ -170,7 +170,7 @@ connect.`,
 		}),
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.listen, "listen", "127.0.0.1:9464", "where to listen: unix:`PATH` (mode 0600, recommended) or a loopback address:port")
+	f.StringVar(&o.listen, "listen", "127.0.0.1:9464", "where to listen: `unix:PATH` (mode 0600, recommended) or a loopback address:port")
 	f.IntVar(&o.maxWatch, "max-watchers", 1024, "most concurrent /v1/watch streams")
 	return cmd
 }
