@@ -103,6 +103,12 @@ var nudStates = map[string]uint32{
 // word replaces the default, later ones add to it.
 func parseNud(s *selection, v string) error {
 	st, ok := nudStates[v]
+	// ip takes prefixes of these three (matches() in nud_state_a2n).
+	for _, w := range []string{"permanent", "reachable", "failed"} {
+		if !ok && v != "" && strings.HasPrefix(w, v) {
+			st, ok = nudStates[w], true
+		}
+	}
 	if !ok {
 		return fmt.Errorf("bad nud state %q (want %s)", v, orList(nudWords))
 	}

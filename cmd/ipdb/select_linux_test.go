@@ -165,6 +165,7 @@ func TestSelectorsEqualIP(t *testing.T) {
 			{[]string{"-6", "show", "addr", "dev", "br0"}, [][]string{{"ip", "-j", "-6", "addr", "show", "dev", "br0"}}},
 			{[]string{"show", "neigh", "dev", "v1"}, [][]string{{"ip", "-j", "neigh", "show", "nud", "all", "dev", "v1"}}},
 			{[]string{"show", "neigh", "dev", "v1", "nud", "permanent"}, [][]string{{"ip", "-j", "neigh", "show", "dev", "v1", "nud", "permanent"}}},
+			{[]string{"show", "neigh", "dev", "v1", "nud", "perm"}, [][]string{{"ip", "-j", "neigh", "show", "dev", "v1", "nud", "perm"}}},
 			{[]string{"show", "neigh", "nud", "permanent", "nud", "stale"}, [][]string{{"ip", "-j", "neigh", "show", "nud", "permanent", "nud", "stale"}}},
 			{[]string{"show", "neigh", "nud", "noarp"}, [][]string{{"ip", "-j", "neigh", "show", "nud", "noarp"}}},
 			{[]string{"-6", "show", "neigh"}, [][]string{{"ip", "-j", "-6", "neigh", "show", "nud", "all"}}},
