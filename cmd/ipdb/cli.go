@@ -121,7 +121,6 @@ CAP_NET_ADMIN, and -n needs CAP_SYS_ADMIN to enter a namespace.`,
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		DisableAutoGenTag: true,
-		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("missing command: %s (see ipdb help)", orList(commandNames))
