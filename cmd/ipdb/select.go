@@ -93,24 +93,28 @@ func parseTableSelector(s *selection, v string) error {
 // nudWords are ip neigh's state words (nud_state_a2n).
 var nudWords = []string{"permanent", "reachable", "stale", "delay", "probe", "failed", "incomplete", "noarp", "none", "all"}
 
-var nudStates = map[string]uint32{
-	"permanent": unix.NUD_PERMANENT, "reachable": unix.NUD_REACHABLE, "stale": unix.NUD_STALE,
-	"delay": unix.NUD_DELAY, "probe": unix.NUD_PROBE, "failed": unix.NUD_FAILED,
-	"incomplete": unix.NUD_INCOMPLETE, "noarp": unix.NUD_NOARP, "none": nudNone, "all": ^uint32(0),
-}
-
 // parseNud adds a state to the filter as ip neigh's `nud` does: the first
-// word replaces the default, later ones add to it.
+// word replaces the default, later ones add to it; "all" is every state,
+// "none" (NUD_NONE, 0) stands as nudNone. The words are netlink's
+// (ParseNeighState); ip also takes prefixes of permanent, reachable and
+// failed (matches() in nud_state_a2n).
 func parseNud(s *selection, v string) error {
-	st, ok := nudStates[v]
-	// ip takes prefixes of these three (matches() in nud_state_a2n).
-	for _, w := range []string{"permanent", "reachable", "failed"} {
-		if !ok && v != "" && strings.HasPrefix(w, v) {
-			st, ok = nudStates[w], true
+	st := ^uint32(0)
+	if v != "all" {
+		w := v
+		for _, full := range []string{"permanent", "reachable", "failed"} {
+			if w != "" && strings.HasPrefix(full, w) {
+				w = full
+				break
+			}
 		}
-	}
-	if !ok {
-		return fmt.Errorf("bad nud state %q (want %s)", v, orList(nudWords))
+		n, err := netlink.ParseNeighState(w)
+		if err != nil {
+			return fmt.Errorf("bad nud state %q (want %s)", v, orList(nudWords))
+		}
+		if st = uint32(n); st == 0 {
+			st = nudNone
+		}
 	}
 	if !s.nudGiven {
 		s.nud, s.nudGiven = 0, true
