@@ -217,15 +217,15 @@ func TestMonitorChoosesKinds(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.Batch("link add br0 type bridge", "link set br0 up")
 		out, errs, stop := startCmd(t, "-n", ns.Name, "monitor", "l", "route")
-		time.Sleep(300 * time.Millisecond) // subscribed: monitor prints only what follows
+		waitMonitoring(t, ns, out)
 		ns.Batch(
 			"addr add 192.0.2.1/24 dev br0",
 			"neigh add 192.0.2.7 lladdr 02:00:00:00:00:07 dev br0",
 			"route add 198.51.100.0/24 via 192.0.2.254",
-			"link set br0 mtu 1400",
+			"link set br0 mtu 1300",
 		)
 		s := waitFor(t, "route and link lines", out, func(s string) bool {
-			return strings.Contains(s, "route add 198.51.100.0/24") && strings.Contains(s, "mtu 1500 -> 1400")
+			return strings.Contains(s, "route add 198.51.100.0/24") && strings.Contains(s, "-> 1300")
 		})
 		if code := stop(); code != exitOK {
 			t.Errorf("monitor: exit %d: %s", code, errs.String())
@@ -275,4 +275,24 @@ func TestLookupIPWords(t *testing.T) {
 			t.Errorf("mark twice: exit %d, %q", code, errs)
 		}
 	})
+}
+
+// waitMonitoring changes br0's MTU (1400, 1500, ...) until a monitor
+// running on ns prints it: the monitor has then subscribed, and sees every
+// later change. br0 must exist.
+func waitMonitoring(t *testing.T, ns *nstest.NS, out *lockedBuffer) {
+	t.Helper()
+	mtu := 1400
+	err := nstest.Eventually(10*time.Second, func() error {
+		ns.IP("link", "set", "br0", "mtu", fmt.Sprint(mtu))
+		mtu = 2900 - mtu
+		time.Sleep(50 * time.Millisecond)
+		if !strings.Contains(out.String(), "link change") {
+			return errors.New("no link change printed yet")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("monitor printed no change of br0's MTU: %v\n%s", err, out.String())
+	}
 }

@@ -150,11 +150,7 @@ func TestReadmeOperatorTour(t *testing.T) {
 			switch {
 			case f[1] == "monitor":
 				out, errs, stop := startCmd(t, args...)
-				time.Sleep(200 * time.Millisecond) // subscribed and synced: monitor prints nothing before
-				ns.IP("link", "set", "br0", "mtu", "1400")
-				waitFor(t, "monitor's link change", out, func(s string) bool {
-					return strings.Contains(s, "link change") && strings.Contains(s, "mtu 1500 -> 1400")
-				})
+				waitMonitoring(t, ns, out) // it prints br0's MTU changes
 				if code := stop(); code != exitOK {
 					t.Errorf("tour: %s: exit %d: %s", line, code, errs.String())
 				}
