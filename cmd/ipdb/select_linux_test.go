@@ -159,6 +159,8 @@ func TestSelectorsEqualIP(t *testing.T) {
 			{[]string{"show", "link", "dev", "br0"}, [][]string{{"ip", "-j", "-d", "link", "show", "dev", "br0"}}},
 			{[]string{"show", "link", "v1"}, [][]string{{"ip", "-j", "-d", "link", "show", "v1"}}},
 			{[]string{"-4", "show", "link"}, [][]string{{"ip", "-j", "-d", "-4", "link", "show"}}},
+			{[]string{"-d", "show", "link", "br0"}, [][]string{{"ip", "-j", "-d", "link", "show", "br0"}}},
+			{[]string{"show", "route", "-d", "table", "100"}, both("-d", "route", "show", "table", "100")},
 			{[]string{"show", "addr", "dev", "v1"}, [][]string{{"ip", "-j", "addr", "show", "dev", "v1"}}},
 			{[]string{"show", "addr", "br0"}, [][]string{{"ip", "-j", "addr", "show", "br0"}}},
 			{[]string{"-4", "show", "addr"}, [][]string{{"ip", "-j", "-4", "addr", "show"}}},
