@@ -246,8 +246,12 @@ func (p *planner) planAddrs(ref specRef, link string, want []AddrSpec, inSet boo
 		if ex != nil {
 			changes = addrChanges(ex, s)
 		}
+		extra := ""
+		if act == Create {
+			extra = s.createAttrs()
+		}
 		p.add(&Step{Action: act, Kind: netlink.KindAddr, stage: stageAddrAdd, spec: ref,
-			desc: func() string { return fmt.Sprintf("addr %s dev %s%s", spec.Prefix, link, changes) },
+			desc: func() string { return fmt.Sprintf("addr %s dev %s%s%s", spec.Prefix, link, extra, changes) },
 			build: func(r *resolver) (netlink.Request, error) {
 				idx, err := r.index(link)
 				if err != nil {

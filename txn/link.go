@@ -557,6 +557,7 @@ func (p *planner) planLinkCreate(ref specRef, s *LinkSpec) error {
 	if s.Address != nil {
 		desc += " address " + s.Address.String()
 	}
+	desc += p.linkCreateAttrs(s)
 	p.add(&Step{Action: Create, Kind: netlink.KindLink, stage: stageLinkCreate, level: level, spec: ref, created: s.Name,
 		desc: func() string { return desc },
 		build: func(r *resolver) (netlink.Request, error) {
