@@ -110,10 +110,13 @@ func (r *refresher) done(kind netlink.Kind, changed bool, now time.Time) {
 }
 
 // neighSkip reports whether the periodic neighbour re-read can be limited
-// to the proxy entries: no neighbour entry was allocated or destroyed in
-// any namespace since the last one (netlink.NeighTable: ndts_allocs and ndts_destroys, which count
-// the entries the kernel creates without a notification too), so nothing
-// can differ. It reads the counters first, so an entry created during the
+// to the proxy entries: no neighbour entry was allocated in any namespace
+// since the last one (netlink.NeighTable: ndts_allocs, which counts the
+// entries the kernel creates without a notification too), so no entry can
+// have come silently. Destroyed entries are announced (neigh_cleanup_and_release
+// sends RTM_DELNEIGH), and the kernel's multicast entries expire every few
+// seconds in a namespace with many links: counting destroys too made each
+// expiry cost a dump of the whole table. It reads the counters first, so an entry created during the
 // re-read that follows is seen next time. Any error means re-read.
 func (r *refresher) neighSkip(ctx context.Context, c *netlink.Conn) bool {
 	tables, err := c.NeighTables(ctx)
@@ -123,7 +126,7 @@ func (r *refresher) neighSkip(ctx context.Context, c *netlink.Conn) bool {
 	}
 	var n uint64
 	for _, t := range tables {
-		n += t.Allocs + t.Destroys
+		n += t.Allocs
 	}
 	skip := n == r.allocs
 	r.allocs = n
