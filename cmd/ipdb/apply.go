@@ -93,7 +93,9 @@ func runApply(e *env, o applyOpts, pos []string) int {
 		return exitError
 	}
 	if plan.Empty() {
-		fmt.Fprintln(e.stdout, "nothing to do: the state already holds")
+		if !*quiet {
+			fmt.Fprintln(e.stdout, "nothing to do: the state already holds")
+		}
 		return exitApplied
 	}
 	if !*quiet {
@@ -101,8 +103,8 @@ func runApply(e *env, o applyOpts, pos []string) int {
 		if !strings.HasSuffix(plan.String(), "\n") {
 			fmt.Fprintln(e.stdout)
 		}
+		fmt.Fprintf(e.stdout, "plan: %s\n", plan.Summary())
 	}
-	fmt.Fprintf(e.stdout, "plan: %s\n", plan.Summary())
 	if *dryRun {
 		return changed
 	}
@@ -116,6 +118,9 @@ func runApply(e *env, o applyOpts, pos []string) int {
 	err = t.Commit(ctx)
 	bar.stop(err == nil)
 	if err == nil {
+		if *quiet {
+			return changed
+		}
 		fmt.Fprintf(e.stdout, "applied %d operations in %v\n", len(plan.Steps), time.Since(start).Round(time.Millisecond))
 		return changed
 	}

@@ -142,7 +142,7 @@ applied, 1 any error; 4 and 5 as above.`,
 	f.StringVarP(&o.file, "file", "f", "", "state `file` (YAML; - for standard input)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan and change nothing")
 	f.DurationVar(&o.timeout, "timeout", 60*time.Second, "give up and roll back after this `duration`")
-	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the plan")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "print nothing but errors (the exit status tells what happened)")
 	f.BoolVar(&o.detailed, "detailed-exitcode", false, "exit 0 when there is nothing to do, 2 when changes were planned or applied, 1 on any error")
 	_ = cmd.MarkFlagFilename("file", "yaml", "yml")
 	return cmd

@@ -162,46 +162,18 @@ var ipProtos = map[string]uint8{"tcp": unix.IPPROTO_TCP, "udp": unix.IPPROTO_UDP
 	"ipv6-icmp": unix.IPPROTO_ICMPV6, "icmpv6": unix.IPPROTO_ICMPV6, "gre": unix.IPPROTO_GRE,
 	"sctp": unix.IPPROTO_SCTP, "dccp": unix.IPPROTO_DCCP, "udplite": unix.IPPROTO_UDPLITE}
 
-// writeLookup prints the route lookup found. A route over a nexthop
-// object prints its nhid and the nexthop's hops from the cache's nexthop
-// table (resolveNexthop), as `ip route get ... fibmatch` prints them.
+// writeLookup prints the route lookup found, as `ip route get ...
+// fibmatch` prints it (the words of ip route show; monitor's routeWords).
+// A route over a nexthop object prints its nhid and the nexthop's hops
+// from the cache's nexthop table (resolveNexthop).
 func writeLookup(w io.Writer, s *ipdb.Snapshot, r *netlink.Route, format string) error {
 	name := snapshotNames(s)
 	r = resolveNexthop(s.Nexthop, r)
 	if format == "json" {
 		return json.NewEncoder(w).Encode(routeJSON(r, name))
 	}
-	o := routeJSON(r, name)
-	text := prefixString(r.Dst)
-	if r.Type != netlink.RouteUnicast {
-		text = r.Type.String() + " " + text
-	}
-	for _, k := range []string{"nhid", "gateway", "dev", "table", "protocol", "scope", "prefsrc", "metric"} {
-		if v := o.get(k); v != nil {
-			key := k
-			switch k {
-			case "gateway":
-				key = "via"
-			case "prefsrc":
-				key = "src"
-			case "protocol":
-				key = "proto"
-			}
-			text += fmt.Sprintf(" %s %v", key, v)
-		}
-	}
-	if len(r.Multipath) > 0 {
-		for _, nh := range r.Multipath {
-			text += " nexthop"
-			if nh.Gateway.IsValid() {
-				text += " via " + nh.Gateway.String()
-			}
-			if nh.IfIndex != 0 {
-				text += " dev " + name(int(nh.IfIndex))
-			}
-			text += " weight " + strconv.Itoa(nh.Weight())
-		}
-	}
+	// ip's words, as `ip route get ... fibmatch` prints the route.
+	text := routeWords(r, snapshotLinks(s)).text()
 	_, err := fmt.Fprintln(w, text)
 	return err
 }
