@@ -33,6 +33,10 @@ type refresher struct {
 	// allocs is the neighbour tables' allocation count (all namespaces
 	// together) read before the last neighbour re-read, or 0.
 	allocs uint64
+	// sent is the namespace's count of packets sent, dropped or failed on
+	// transmission (every link's), read before the last neighbour re-read
+	// that read it, or 0.
+	sent uint64
 }
 
 type refreshKind struct {
@@ -110,14 +114,20 @@ func (r *refresher) done(kind netlink.Kind, changed bool, now time.Time) {
 }
 
 // neighSkip reports whether the periodic neighbour re-read can be limited
-// to the proxy entries: no neighbour entry was allocated in any namespace
-// since the last one (netlink.NeighTable: ndts_allocs, which counts the
-// entries the kernel creates without a notification too), so no entry can
-// have come silently. Destroyed entries are announced (neigh_cleanup_and_release
-// sends RTM_DELNEIGH), and the kernel's multicast entries expire every few
-// seconds in a namespace with many links: counting destroys too made each
-// expiry cost a dump of the whole table. It reads the counters first, so an entry created during the
-// re-read that follows is seen next time. Any error means re-read.
+// to the proxy entries, because no entry can have come silently since the
+// last one. The kernel creates entries without a notification only on
+// transmission: an entry for a next hop to resolve (INCOMPLETE, announced
+// once resolved or failed) and the multicast entries of its own IGMP and
+// MLD reports (NOARP, never announced; neigh_lookup/__neigh_create on the
+// output path). Entries it destroys are announced
+// (neigh_cleanup_and_release sends RTM_DELNEIGH). So the re-read is
+// skipped when no neighbour entry was allocated in any namespace
+// (netlink.NeighTable: ndts_allocs, counted for every namespace together)
+// or, when some were, this namespace sent nothing (the transmit counters
+// of its links: packets, errors and drops, netlink.Conn.LinkStatistics): a
+// host with many namespaces allocates entries all the time. It reads the
+// counters first, so an entry created during the re-read that follows is
+// seen next time. Any error means re-read.
 func (r *refresher) neighSkip(ctx context.Context, c *netlink.Conn) bool {
 	tables, err := c.NeighTables(ctx)
 	if err != nil || len(tables) == 0 {
@@ -128,8 +138,21 @@ func (r *refresher) neighSkip(ctx context.Context, c *netlink.Conn) bool {
 	for _, t := range tables {
 		n += t.Allocs
 	}
-	skip := n == r.allocs
+	if n == r.allocs {
+		return true
+	}
 	r.allocs = n
+	stats, err := c.LinkStatistics(ctx)
+	if err != nil {
+		r.sent = 0
+		return false
+	}
+	var sent uint64
+	for _, s := range stats {
+		sent += s.TxPackets + s.TxErrors + s.TxDropped
+	}
+	skip := sent == r.sent && sent != 0
+	r.sent = sent
 	return skip
 }
 
