@@ -16,7 +16,7 @@ func TestDecodeLinkStatsMsg(t *testing.T) {
 	stats := want.encode()
 	p := make([]byte, 12)
 	p[0] = unix.AF_UNSPEC
-	binary.NativeEndian.PutUint32(p[4:], 7)                                 // ifindex
+	binary.NativeEndian.PutUint32(p[4:], 7)                              // ifindex
 	binary.NativeEndian.PutUint32(p[8:], 1<<(unix.IFLA_STATS_LINK_64-1)) // filter_mask
 	attr := make([]byte, 4)
 	binary.NativeEndian.PutUint16(attr[0:], uint16(4+len(stats)))
