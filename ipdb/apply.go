@@ -79,7 +79,8 @@ func (db *DB) applyLoop(ctx context.Context) {
 				break // a gap: the resync that follows covers the jobs
 			}
 			refreshJob := refresh != nil && isRefresh(job)
-			if refreshJob && job.kind == netlink.KindNeigh && refresh.neighSkip(ctx, db.cmd) {
+			asked := job
+			if refreshJob && job.kind == netlink.KindNeigh && job != proxyNeighJob && refresh.neighSkip(ctx, db.cmd) {
 				// No entry came or went in the tables: only the proxy
 				// entries, which the counters leave out, can differ.
 				job = proxyNeighJob
@@ -96,7 +97,7 @@ func (db *DB) applyLoop(ctx context.Context) {
 				// A bridge in an STP topology change will change without
 				// telling when it ends: keep re-reading links meanwhile.
 				pending := job.kind == netlink.KindLink && db.bridgeInTopologyChange()
-				refresh.done(job.kind, changed || pending || err != nil, time.Now())
+				refresh.done(asked, changed || pending || err != nil, time.Now())
 			}
 		}
 	}

@@ -63,6 +63,11 @@ func newRefresher(base time.Duration, now time.Time) *refresher {
 	for _, j := range refreshJobs {
 		r.kinds = append(r.kinds, refreshKind{job: j, wakers: kindsOf(defOf(j.kind).effects.refreshWakers...), every: base, due: now.Add(base)})
 	}
+	// The proxy entries come and go with no notification at all
+	// (pneigh_create, pneigh_delete), by a user's hand, in the middle of
+	// other changes: any notification wakes their re-read, which is
+	// cheap (the kernel walks only its proxy table, pneigh_dump_table).
+	r.kinds = append(r.kinds, refreshKind{job: proxyNeighJob, wakers: ^kindSet(0), every: base, due: now.Add(base)})
 	return r
 }
 
@@ -96,12 +101,12 @@ func (r *refresher) dueJobs(now time.Time) []reconcileJob {
 	return jobs
 }
 
-// done records the outcome of kind's re-read at now: whether it found a
+// done records the outcome of job's re-read at now: whether it found a
 // difference.
-func (r *refresher) done(kind netlink.Kind, changed bool, now time.Time) {
+func (r *refresher) done(job reconcileJob, changed bool, now time.Time) {
 	for i := range r.kinds {
 		k := &r.kinds[i]
-		if k.job.kind != kind {
+		if k.job != job {
 			continue
 		}
 		if changed {
@@ -176,6 +181,9 @@ var proxyNeighJob = reconcileJob{kind: netlink.KindNeigh, s: scope{proxy: true}}
 
 // isRefresh reports whether job is one of the periodic re-reads.
 func isRefresh(job reconcileJob) bool {
+	if job == proxyNeighJob {
+		return true
+	}
 	for _, j := range refreshJobs {
 		if j == job {
 			return true

@@ -16,25 +16,27 @@ func TestRefresherBacksOff(t *testing.T) {
 	base := 2 * time.Second
 	t0 := time.Unix(1000, 0)
 	r := newRefresher(base, t0)
-	if len(r.kinds) != len(refreshJobs) || len(r.kinds) == 0 {
-		t.Fatalf("%d kinds refreshed, want %d", len(r.kinds), len(refreshJobs))
+	// Each refreshed kind, and the proxy neighbour entries.
+	all := len(refreshJobs) + 1
+	if len(r.kinds) != all || len(refreshJobs) == 0 {
+		t.Fatalf("%d kinds refreshed, want %d", len(r.kinds), all)
 	}
 	if got := r.dueJobs(t0.Add(base/2 - time.Millisecond)); len(got) != 0 {
 		t.Fatalf("due before the first interval: %v", got)
 	}
 	// A tick a little early still finds the kinds due.
-	if got := r.dueJobs(t0.Add(base - time.Millisecond)); len(got) != len(refreshJobs) {
+	if got := r.dueJobs(t0.Add(base - time.Millisecond)); len(got) != all {
 		t.Fatalf("due just before the first interval: %v", got)
 	}
 	now := t0.Add(base)
 	var gaps []time.Duration
 	for range 8 {
 		jobs := r.dueJobs(now)
-		if len(jobs) != len(refreshJobs) {
+		if len(jobs) != all {
 			t.Fatalf("at %v: due %v, want every refreshed kind", now.Sub(t0), jobs)
 		}
 		for _, j := range jobs {
-			r.done(j.kind, false, now)
+			r.done(j, false, now)
 		}
 		next := now
 		for len(r.dueJobs(next)) == 0 {
@@ -51,25 +53,26 @@ func TestRefresherBacksOff(t *testing.T) {
 	}
 	// A difference found: that kind is back at the base interval.
 	for _, j := range r.dueJobs(now) {
-		r.done(j.kind, j.kind == netlink.KindNeigh, now)
+		r.done(j, j == reconcileJob{kind: netlink.KindNeigh}, now)
 	}
 	if got := r.dueJobs(now.Add(base)); len(got) != 1 || got[0].kind != netlink.KindNeigh {
 		t.Fatalf("after a difference, due at +base: %v", got)
 	}
 	// A neighbour notification (the kernel's multicast entries expire,
-	// announced) wakes no kind: still only the neighbours are due.
+	// announced) wakes only the cheap re-read of the proxy entries, which
+	// come and go with no notification at all.
 	r.active(now, kindsOf(netlink.KindNeigh))
-	if got := r.dueJobs(now.Add(base)); len(got) != 1 || got[0].kind != netlink.KindNeigh {
+	if got := r.dueJobs(now.Add(base)); len(got) != 2 || !slices.Contains(got, proxyNeighJob) || slices.ContainsFunc(got, func(j reconcileJob) bool { return j.kind != netlink.KindNeigh }) {
 		t.Fatalf("after a neighbour notification, due at +base: %v", got)
 	}
 	// An address notification wakes neighbours and FDB entries, a link
 	// notification every kind.
 	r.active(now, kindsOf(netlink.KindAddr))
-	if got := r.dueJobs(now.Add(base)); len(got) != 2 || slices.ContainsFunc(got, func(j reconcileJob) bool { return j.kind == netlink.KindLink }) {
+	if got := r.dueJobs(now.Add(base)); len(got) != 3 || slices.ContainsFunc(got, func(j reconcileJob) bool { return j.kind == netlink.KindLink }) {
 		t.Fatalf("after an address notification, due at +base: %v", got)
 	}
 	r.active(now, kindsOf(netlink.KindLink))
-	if got := r.dueJobs(now.Add(base)); len(got) != len(refreshJobs) {
+	if got := r.dueJobs(now.Add(base)); len(got) != all {
 		t.Fatalf("after a link notification, due at +base: %v", got)
 	}
 	if !isRefresh(refreshJobs[0]) || isRefresh(reconcileJob{kind: netlink.KindLink, s: scope{ifindex: 3}}) {
