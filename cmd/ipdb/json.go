@@ -39,16 +39,6 @@ type field struct {
 // set appends a key.
 func (o *object) set(key string, value any) { *o = append(*o, field{key, value}) }
 
-// get returns the value of key, or nil.
-func (o object) get(key string) any {
-	for _, f := range o {
-		if f.key == key {
-			return f.value
-		}
-	}
-	return nil
-}
-
 // MarshalJSON writes the keys in order.
 func (o object) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
