@@ -72,6 +72,17 @@ func (r *refresher) dueJobs(now time.Time) []reconcileJob {
 	return jobs
 }
 
+// nextDue returns when the first kind is due.
+func (r *refresher) nextDue() time.Time {
+	var t time.Time
+	for i, k := range r.kinds {
+		if i == 0 || k.due.Before(t) {
+			t = k.due
+		}
+	}
+	return t
+}
+
 // done records the outcome of kind's re-read at now: whether it found a
 // difference.
 func (r *refresher) done(kind netlink.Kind, changed bool, now time.Time) {
