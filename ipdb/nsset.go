@@ -105,7 +105,8 @@ type SetChange struct {
 	// the RTM_NEWLINK in the other), is the namespace it left; the link
 	// with Change.Old's index is gone from it in the same revision.
 	MovedFrom *NetNS
-	// Snapshot is the namespace's first full picture (SetAttached).
+	// Snapshot is the namespace's first full picture (SetAttached), or
+	// its last one in the set's view (SetDetached).
 	Snapshot *Snapshot
 }
 
@@ -166,6 +167,7 @@ type Set struct {
 
 	notify *os.File // inotify, nil if RunDir is not followed
 	wg     sync.WaitGroup
+	done   chan struct{} // closed by Close
 }
 
 type member struct {
@@ -218,7 +220,7 @@ func OpenSet(ctx context.Context, cfg *SetConfig, opts ...Option) (*Set, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s := &Set{members: map[string]*member{}, retries: map[string]*time.Timer{}, ready: make(chan struct{})}
+	s := &Set{members: map[string]*member{}, retries: map[string]*time.Timer{}, ready: make(chan struct{}), done: make(chan struct{})}
 	if cfg != nil {
 		s.cfg = *cfg
 	}
@@ -268,6 +270,7 @@ func (s *Set) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.done)
 	for name, t := range s.retries {
 		if t.Stop() {
 			s.wg.Done()
@@ -298,7 +301,10 @@ func (s *Set) Close() error {
 	return nil
 }
 
-// Attach adds the namespace at path (a name under RunDir or any path,
+// Done returns a channel that is closed when Close is called.
+func (s *Set) Done() <-chan struct{} { return s.done }
+
+// AttachPath adds the namespace at path (a name under RunDir or any path,
 // e.g. /proc/PID/ns/net) under name. The file must be a network
 // namespace (an nsfs inode), else ErrInvalid. The namespace appears in
 // Snapshot and in the feed (SetAttached) once its database has synced.
@@ -466,7 +472,7 @@ func (s *Set) detach(name string, autoOnly bool) bool {
 		m.held = nil
 	}
 	if m.pub != nil {
-		s.appendLocked([]SetChange{{NS: m.ns, Op: SetDetached}})
+		s.appendLocked([]SetChange{{NS: m.ns, Op: SetDetached, Snapshot: m.pub}})
 	}
 	m.pub = nil
 	s.mu.Unlock()
