@@ -243,7 +243,6 @@ func OpenSet(ctx context.Context, cfg *SetConfig, opts ...Option) (*Set, error) 
 	if s.base.netns != "" || s.base.netnsFD != 0 {
 		return nil, fmt.Errorf("%w: a set chooses each database's namespace (no WithNetNS, WithNetNSFD)", ErrInvalid)
 	}
-	s.log = make([]SetChange, s.cfg.ChangeLog)
 	var err error
 	if s.own, err = netlink.Dial(nil); err != nil {
 		return nil, err
@@ -865,6 +864,14 @@ func (s *Set) appendLocked(entries []SetChange) {
 	s.rev++
 	for _, e := range entries {
 		e.Rev = s.rev
+		if s.n == len(s.log) && len(s.log) < s.cfg.ChangeLog {
+			// Grow by doubling up to ChangeLog, keeping the order.
+			log := make([]SetChange, min(max(2*len(s.log), 64), s.cfg.ChangeLog))
+			for i := range s.n {
+				log[i] = s.log[(s.head+i)%len(s.log)]
+			}
+			s.log, s.head = log, 0
+		}
 		if s.n == len(s.log) {
 			s.lost = max(s.lost, s.log[s.head].Rev)
 			s.log[s.head] = SetChange{}
