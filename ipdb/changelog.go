@@ -44,7 +44,7 @@ type changeLog struct {
 	mu sync.Mutex
 	// The fields below are guarded by mu.
 	ring  []Change
-	size  int // the ring's largest length (WithChangeLog)
+	size  int    // the ring's largest length (WithChangeLog)
 	head  int    // index of the oldest entry
 	n     int    // entries in use
 	lost  uint64 // highest revision whose changes were (partly) evicted
