@@ -42,6 +42,7 @@ func runNetNS(ctx context.Context, args []string) error {
 	churn := fs.Duration("churn", 10*time.Second, "how long the churn lasts (0: none)")
 	jobs := fs.Int("j", 2, "parallel ip processes while populating")
 	memProfile := fs.String("memprofile", "", "write a heap profile after the attach to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the idle window to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -146,6 +147,15 @@ func runNetNS(ctx context.Context, args []string) error {
 	// Idle.
 	time.Sleep(*settle)
 	rev0 := set.Revision()
+	st0 := setStats(set)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(f)
+		defer f.Close()
+	}
 	cpu0, w0 := processCPUTime(), time.Now()
 	select {
 	case <-time.After(*idle):
@@ -153,7 +163,20 @@ func runNetNS(ctx context.Context, args []string) error {
 		return ctx.Err()
 	}
 	cpu, wall := processCPUTime()-cpu0, time.Since(w0)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	share := cpu.Seconds() / wall.Seconds() * 100
+	st1 := setStats(set)
+	if chs, _, _, err := set.ChangesSince(rev0, 0); err == nil && len(chs) > 0 {
+		kinds := map[string]int{}
+		for _, c := range chs {
+			kinds[fmt.Sprintf("%v %v", c.Change.Op, c.Change.Kind)]++
+		}
+		fmt.Printf("  changes during the idle window: %v; first: old %v new %v\n", kinds, chs[0].Change.Old, chs[0].Change.New)
+	}
+	fmt.Printf("  during the idle window, all databases together: %d notifications in %d batches, %d re-reads, %d resyncs\n",
+		st1.Events-st0.Events, st1.Batches-st0.Batches, st1.Reconciles-st0.Reconciles, st1.Resyncs-st0.Resyncs)
 	fmt.Printf("  idle CPU over %v, %v after the attach: %.2f %% of one core = %.0f ms CPU per minute (target < %.0f %%); set revisions meanwhile: %d\n",
 		*idle, *settle, share, share*600, netnsIdleTarget, set.Revision()-rev0)
 
@@ -250,6 +273,23 @@ func netnsChurn(ctx context.Context, set *ipdb.Set, prefix string, n, rate int, 
 		errs = append(errs, fmt.Errorf("churn: %d attached but %d detached", len(attached), len(detached)))
 	}
 	return errors.Join(errs...)
+}
+
+// setStats sums the counters of every database of set.
+func setStats(set *ipdb.Set) ipdb.Stats {
+	var sum ipdb.Stats
+	for _, ns := range set.Namespaces() {
+		db, ok := set.DB(ns.Name)
+		if !ok {
+			continue
+		}
+		st := db.Stats()
+		sum.Events += st.Events
+		sum.Batches += st.Batches
+		sum.Reconciles += st.Reconciles
+		sum.Resyncs += st.Resyncs
+	}
+	return sum
 }
 
 type footprint struct {

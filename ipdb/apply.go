@@ -36,6 +36,7 @@ func (db *DB) applyLoop(ctx context.Context) {
 			tick = t.C
 		}
 		refresh = newRefresher(db.opts.refresh, time.Now())
+		refresh.shared = db.opts.sharedRefresh
 		db.nextRefresh.Store(refresh.nextDue().UnixNano())
 	}
 	busy := false

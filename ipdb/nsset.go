@@ -248,7 +248,7 @@ func OpenSet(ctx context.Context, cfg *SetConfig, opts ...Option) (*Set, error) 
 		return nil, err
 	}
 	if s.base.refresh > 0 {
-		s.sched = newRefreshScheduler(s.base.refresh)
+		s.sched = newRefreshScheduler(s.base.refresh, s.own)
 	}
 	if s.cfg.RunDir != "-" {
 		if err := s.follow(); err != nil {

@@ -30,6 +30,8 @@ type refresher struct {
 	// allocs is the neighbour tables' allocation count (all namespaces
 	// together) read before the last neighbour re-read, or 0.
 	allocs uint64
+	// shared is the Set's scheduler whose counters to use, or nil.
+	shared *refreshScheduler
 }
 
 type refreshKind struct {
@@ -106,19 +108,39 @@ func (r *refresher) done(kind netlink.Kind, changed bool, now time.Time) {
 // the entries the kernel creates without a notification too), so nothing
 // can differ. It reads the counters first, so an entry created during the
 // re-read that follows is seen next time. Any error means re-read.
+//
+// The databases of a Set use the counters their scheduler read just before
+// it woke them (r.shared): the counters are global, and a neighbour-table
+// dump walks the parameters of every device of every namespace
+// (neightbl_dump_info), so one read per tick serves the whole set.
 func (r *refresher) neighSkip(ctx context.Context, c *netlink.Conn) bool {
-	tables, err := c.NeighTables(ctx)
-	if err != nil || len(tables) == 0 {
+	var n uint64
+	var ok bool
+	if r.shared != nil {
+		n, ok = r.shared.neighCounters()
+	} else {
+		n, ok = readNeighCounters(ctx, c)
+	}
+	if !ok {
 		r.allocs = 0
 		return false
-	}
-	var n uint64
-	for _, t := range tables {
-		n += t.Allocs + t.Destroys
 	}
 	skip := n == r.allocs
 	r.allocs = n
 	return skip
+}
+
+// readNeighCounters sums ndts_allocs and ndts_destroys of every neighbour
+// table; ok is false on any error.
+func readNeighCounters(ctx context.Context, c *netlink.Conn) (n uint64, ok bool) {
+	tables, err := c.NeighTables(ctx)
+	if err != nil || len(tables) == 0 {
+		return 0, false
+	}
+	for _, t := range tables {
+		n += t.Allocs + t.Destroys
+	}
+	return n, true
 }
 
 // bridgeInTopologyChange reports whether a bridge of the committed state
