@@ -25,7 +25,8 @@ type NetNS struct {
 	// NSID is the kernel's id of the namespace as seen from the set's own
 	// namespace (RTM_GETNSID, `ip netns list-id`), or
 	// netlink.NSIDNotAssigned if it has none (see SetConfig.AssignNSIDs).
-	// It is read when the namespace is attached.
+	// It is read when the namespace is attached and follows the kernel's
+	// RTM_NEWNSID and RTM_DELNSID notifications after.
 	NSID int32
 	// Inode is the namespace's nsfs inode number, its identity (as `ls
 	// -i /run/netns/NAME` or `readlink /proc/PID/ns/net` show).
@@ -47,7 +48,9 @@ type SetConfig struct {
 	// AssignNSIDs makes the set ask the kernel to allocate an id
 	// (RTM_NEWNSID, `ip netns set NAME auto`) for each attached namespace
 	// that has none in the set's namespace, so that NetNS.NSID is always
-	// set. Off by default: the set then changes nothing in the kernel.
+	// set. Off by default: the set then changes nothing in the kernel, and
+	// NSID follows the ids the kernel assigns and removes by itself
+	// (RTNLGRP_NSID, nsset_nsid.go).
 	AssignNSIDs bool
 	// MoveWindow bounds how long one side of a link moved between two
 	// attached namespaces is held back waiting for the other side before
@@ -142,15 +145,18 @@ type SetChange struct {
 // Each namespace costs its DB's two goroutines (reader and applier) and
 // two sockets; the set keeps no file of the namespace open. The periodic
 // refresh of every database is driven by one scheduler goroutine for the
-// set (instead of a ticker each), and the set adds one goroutine that
-// follows RunDir. Databases of a set keep a smaller change log (1024
+// set (instead of a ticker each), which also reads the neighbour tables'
+// counters once for all. The set itself adds three goroutines (that
+// scheduler, the RunDir follower, the nsid follower) and three file
+// descriptors (inotify, a socket for nsid lookups, one for RTNLGRP_NSID). Databases of a set keep a smaller change log (1024
 // entries, WithChangeLog overrides) and a 4 MiB listener buffer
 // (WithReadBuffer overrides); the set's feed is the one to follow.
 type Set struct {
 	cfg   SetConfig
-	opts  []Option // for each DB
-	base  options  // opts resolved, for their values
-	own   *netlink.Conn
+	opts  []Option      // for each DB
+	base  options       // opts resolved, for their values
+	own   *netlink.Conn // the set's namespace: nsid lookups
+	ids   *netlink.Conn // RTNLGRP_NSID (nsset_nsid.go)
 	sched *refreshScheduler
 
 	mu sync.Mutex
@@ -250,6 +256,10 @@ func OpenSet(ctx context.Context, cfg *SetConfig, opts ...Option) (*Set, error) 
 	if s.base.refresh > 0 {
 		s.sched = newRefreshScheduler(s.base.refresh, s.own)
 	}
+	if err := s.followIDs(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if s.cfg.RunDir != "-" {
 		if err := s.follow(); err != nil {
 			s.Close()
@@ -288,6 +298,9 @@ func (s *Set) Close() error {
 	s.mu.Unlock()
 	if notify != nil {
 		notify.Close() // unblocks the follower's read
+	}
+	if s.ids != nil {
+		s.ids.Close() // unblocks followIDs
 	}
 	for _, name := range names {
 		s.detach(name, false)

@@ -282,6 +282,26 @@ func TestSetMove(t *testing.T) {
 		if err := s.AttachPath("x", "/proc/self/status"); err == nil {
 			t.Error("attaching a plain file succeeded")
 		}
+		// The kernel assigns b an id in our namespace: the set follows.
+		if got := nsidOf(s, "b"); got != netlink.NSIDNotAssigned {
+			t.Logf("b already has nsid %d", got)
+		} else {
+			if out, err := runCmd("ip", "netns", "set", b.Name, "auto"); err != nil {
+				t.Fatalf("ip netns set %s auto: %v: %s", b.Name, err, out)
+			}
+			if err := nstest.Eventually(5*time.Second, func() error {
+				if nsidOf(s, "b") == netlink.NSIDNotAssigned {
+					return fmt.Errorf("b has no nsid after ip netns set auto")
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, _ := runCmd("ip", "netns", "list")
+		if want := fmt.Sprintf("%s (id: %d)", b.Name, nsidOf(s, "b")); !strings.Contains(out, want) {
+			t.Errorf("ip netns list lacks %q:\n%s", want, out)
+		}
 		const n = 4
 		for i := range n {
 			a.IP("link", "add", fmt.Sprintf("mv%d", i), "type", "veth", "peer", "name", fmt.Sprintf("pr%d", i))
@@ -392,6 +412,15 @@ func TestSetMove(t *testing.T) {
 		s.Close()
 		checkFlat(t, before)
 	})
+}
+
+func nsidOf(s *ipdb.Set, name string) int32 {
+	for _, n := range s.Namespaces() {
+		if n.Name == name {
+			return n.NSID
+		}
+	}
+	return -2
 }
 
 func findLink(m map[int]string, name string) (int, bool) {
