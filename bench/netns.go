@@ -189,45 +189,74 @@ func runNetNS(ctx context.Context, args []string) error {
 }
 
 // netnsChurn creates a namespace and deletes the one created half a
-// second earlier, rate times a second for d, then deletes the rest, and
+// second earlier, rate times a second for d (on 4 workers), then deletes
+// the rest once they are attached, and
 // checks that the set attached and detached every one and that the
 // goroutines and file descriptors are back where they were.
 func netnsChurn(ctx context.Context, set *ipdb.Set, prefix string, n, rate int, d time.Duration) error {
 	runtime.GC()
+	runtime.GC()
 	before := footprintNow()
 	rev0 := set.Revision()
-	lag := max(1, rate/2)
-	var live []string
-	created, deleted := 0, 0
-	var errs []error
-	tick := time.NewTicker(time.Second / time.Duration(rate))
-	end := time.Now().Add(d)
+	// Creating a namespace takes the kernel several milliseconds (more
+	// under load), so -j workers share the rate: each creates one
+	// namespace and deletes the one it created lag ticks before.
+	const workers = 4
+	lag := max(1, rate/2/workers)
+	var (
+		mu               sync.Mutex
+		created, deleted int
+		errs             []error
+		left             []string
+	)
 	t0 := time.Now()
-	for time.Now().Before(end) {
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			tick.Stop()
-			return ctx.Err()
-		}
-		name := fmt.Sprintf("%schurn-%d", prefix, created)
-		if err := netlink.AddNetNS(name); err != nil {
-			errs = append(errs, err)
-			break
-		}
-		created++
-		live = append(live, name)
-		if len(live) > lag {
-			if err := netlink.DeleteNetNS(live[0]); err != nil {
-				errs = append(errs, err)
+	end := t0.Add(d)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var live []string
+			tick := time.NewTicker(time.Second * workers / time.Duration(rate))
+			defer tick.Stop()
+			for i := 0; time.Now().Before(end); i++ {
+				select {
+				case <-tick.C:
+				case <-ctx.Done():
+					return
+				}
+				name := fmt.Sprintf("%schurn-%d-%d", prefix, w, i)
+				err := netlink.AddNetNS(name)
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+					mu.Unlock()
+					return
+				}
+				created++
+				mu.Unlock()
+				live = append(live, name)
+				if len(live) > lag {
+					err := netlink.DeleteNetNS(live[0])
+					mu.Lock()
+					if err != nil {
+						errs = append(errs, err)
+					}
+					deleted++
+					mu.Unlock()
+					live = live[1:]
+				}
 			}
-			live = live[1:]
-			deleted++
-		}
+			mu.Lock()
+			left = append(left, live...)
+			mu.Unlock()
+		}()
 	}
-	tick.Stop()
+	wg.Wait()
 	took := time.Since(t0)
-	for _, name := range live {
+	// Let the last ones attach, then delete them.
+	waitFor(ctx, 5*time.Second, func() bool { return len(set.Namespaces()) == n+len(left) })
+	for _, name := range left {
 		if err := netlink.DeleteNetNS(name); err != nil {
 			errs = append(errs, err)
 		}
@@ -254,6 +283,7 @@ func netnsChurn(ctx context.Context, set *ipdb.Set, prefix string, n, rate int, 
 		}
 	}
 	runtime.GC()
+	runtime.GC() // the second empties sync.Pool's victim cache
 	var after footprint
 	for end := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		after = footprintNow()
