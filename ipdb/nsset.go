@@ -57,7 +57,11 @@ type SetConfig struct {
 	// it is published alone (as a plain delete or add). Zero means 1 s.
 	MoveWindow time.Duration
 	// ChangeLog is how many entries the set's change feed keeps. Zero
-	// means 65536.
+	// means 65536. The feed grows to it as entries come; each
+	// SetAttached and SetDetached entry keeps its namespace's snapshot
+	// alive until it leaves the feed (about 8 KiB for an empty
+	// namespace), so a host that creates and deletes namespaces all day
+	// may want a smaller feed.
 	ChangeLog int
 }
 
