@@ -403,6 +403,13 @@ func (s *Set) attach(name, path string, fd int, auto bool) error {
 	}
 	m.db = db
 	s.mu.Unlock()
+	if auto {
+		// Its file may have gone while the database opened: the
+		// follower's detach found no database then.
+		if ok, _ := netlink.IsNetNS(path); !ok {
+			s.detach(name, true)
+		}
+	}
 	return nil
 }
 
