@@ -36,7 +36,7 @@ func (db *DB) applyLoop(ctx context.Context) {
 			tick = t.C
 		}
 		refresh = newRefresher(db.opts.refresh, time.Now())
-		refresh.shared = db.opts.sharedRefresh
+		refresh.perNS = db.opts.sharedRefresh != nil
 		db.nextRefresh.Store(refresh.nextDue().UnixNano())
 	}
 	busy := false

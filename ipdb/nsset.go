@@ -149,8 +149,9 @@ type SetChange struct {
 // Each namespace costs its DB's two goroutines (reader and applier) and
 // two sockets; the set keeps no file of the namespace open. The periodic
 // refresh of every database is driven by one scheduler goroutine for the
-// set (instead of a ticker each), which also reads the neighbour tables'
-// counters once for all. The set itself adds three goroutines (that
+// set (instead of a ticker each), and a quiet namespace's periodic
+// neighbour re-read is skipped by its own neighbour references (see
+// refresher.neighSkip). The set itself adds three goroutines (that
 // scheduler, the RunDir follower, the nsid follower) and three file
 // descriptors (inotify, a socket for nsid lookups, one for RTNLGRP_NSID). Databases of a set keep a smaller change log (1024
 // entries, WithChangeLog overrides) and a 4 MiB listener buffer
@@ -258,7 +259,7 @@ func OpenSet(ctx context.Context, cfg *SetConfig, opts ...Option) (*Set, error) 
 		return nil, err
 	}
 	if s.base.refresh > 0 {
-		s.sched = newRefreshScheduler(s.base.refresh, s.own)
+		s.sched = newRefreshScheduler(s.base.refresh)
 	}
 	if err := s.followIDs(); err != nil {
 		s.Close()

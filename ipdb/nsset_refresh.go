@@ -1,11 +1,8 @@
 package ipdb
 
 import (
-	"context"
 	"sync"
 	"time"
-
-	"github.com/ipdb-go/ipdb/netlink"
 )
 
 // refreshScheduler drives the periodic refresh (refresh.go) of every
@@ -15,25 +12,17 @@ import (
 // databases that are due. An idle set of 1,000 namespaces thus wakes one
 // goroutine per interval plus the appliers whose re-read is due (at most
 // every refreshBackoff intervals each when quiet), not 1,000 per interval.
-//
-// Before it wakes any database it reads the neighbour tables' global
-// counters once (refresher.neighSkip), on the set's own socket.
 type refreshScheduler struct {
 	base time.Duration
-	conn *netlink.Conn // the set's own, for the neighbour counters
 	mu   sync.Mutex
 	// dbs holds each joined database's tick channel; guarded by mu.
-	dbs map[*DB]chan time.Time
-	// counters and countersOK are the last neighbour counters read;
-	// guarded by mu.
-	counters   uint64
-	countersOK bool
-	stop       chan struct{}
-	wg         sync.WaitGroup
+	dbs  map[*DB]chan time.Time
+	stop chan struct{}
+	wg   sync.WaitGroup
 }
 
-func newRefreshScheduler(base time.Duration, conn *netlink.Conn) *refreshScheduler {
-	s := &refreshScheduler{base: base, conn: conn, dbs: map[*DB]chan time.Time{}, stop: make(chan struct{})}
+func newRefreshScheduler(base time.Duration) *refreshScheduler {
+	s := &refreshScheduler{base: base, dbs: map[*DB]chan time.Time{}, stop: make(chan struct{})}
 	s.wg.Add(1)
 	go s.run()
 	return s
@@ -73,15 +62,6 @@ func (s *refreshScheduler) run() {
 				}
 			}
 			s.mu.Unlock()
-			if len(due) == 0 {
-				continue
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), s.base)
-			n, ok := readNeighCounters(ctx, s.conn)
-			cancel()
-			s.mu.Lock()
-			s.counters, s.countersOK = n, ok
-			s.mu.Unlock()
 			for _, ch := range due {
 				select {
 				case ch <- now:
@@ -90,14 +70,6 @@ func (s *refreshScheduler) run() {
 			}
 		}
 	}
-}
-
-// neighCounters returns the neighbour counters read before the last
-// tick.
-func (s *refreshScheduler) neighCounters() (uint64, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counters, s.countersOK
 }
 
 func (s *refreshScheduler) close() {

@@ -30,8 +30,11 @@ type refresher struct {
 	// allocs is the neighbour tables' allocation count (all namespaces
 	// together) read before the last neighbour re-read, or 0.
 	allocs uint64
-	// shared is the Set's scheduler whose counters to use, or nil.
-	shared *refreshScheduler
+	// perNS: skip by this namespace's own neighbour references, as the
+	// databases of a Set do (neighSkip); skips counts the re-reads
+	// skipped in a row.
+	perNS bool
+	skips int
 }
 
 type refreshKind struct {
@@ -109,26 +112,44 @@ func (r *refresher) done(kind netlink.Kind, changed bool, now time.Time) {
 // can differ. It reads the counters first, so an entry created during the
 // re-read that follows is seen next time. Any error means re-read.
 //
-// The databases of a Set use the counters their scheduler read just before
-// it woke them (r.shared): the counters are global, and a neighbour-table
-// dump walks the parameters of every device of every namespace
-// (neightbl_dump_info), so one read per tick serves the whole set.
+// The databases of a Set (r.perNS) ask their own namespace instead: the
+// global counters move with every neighbour of every namespace, so on a
+// host with many namespaces they never hold still, and each skipped dump
+// would have walked the kernel's global neighbour hash table
+// (neigh_dump_table), which made the idle cost of 1,000 namespaces grow
+// with the square of their number. The sum of the reference counts of
+// the namespace's per-device neighbour parameters (one per entry,
+// announced or not: netlink.Conn.NeighParmsRefs) moves when an entry of
+// this namespace comes or goes; since an entry replacing another on the
+// same device leaves it unchanged, every setNeighFullEvery-th re-read is
+// done whatever it says.
 func (r *refresher) neighSkip(ctx context.Context, c *netlink.Conn) bool {
 	var n uint64
 	var ok bool
-	if r.shared != nil {
-		n, ok = r.shared.neighCounters()
+	if r.perNS {
+		refs, _, err := c.NeighParmsRefs(ctx)
+		n, ok = refs+1, err == nil // +1: 0 means unknown
 	} else {
 		n, ok = readNeighCounters(ctx, c)
 	}
 	if !ok {
-		r.allocs = 0
+		r.allocs, r.skips = 0, 0
 		return false
 	}
-	skip := n == r.allocs
+	skip := n == r.allocs && (!r.perNS || r.skips < setNeighFullEvery-1)
 	r.allocs = n
+	if skip {
+		r.skips++
+	} else {
+		r.skips = 0
+	}
 	return skip
 }
+
+// setNeighFullEvery: a database of a Set re-reads its neighbours in full
+// at least every this many periodic neighbour re-reads (about 8.5 min
+// when quiet, with the default 2 s refresh).
+const setNeighFullEvery = 8
 
 // readNeighCounters sums ndts_allocs and ndts_destroys of every neighbour
 // table; ok is false on any error.
