@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -514,18 +516,8 @@ func (s *Set) Namespaces() []NetNS {
 			out = append(out, m.ns)
 		}
 	}
-	slices.SortFunc(out, func(a, b NetNS) int { return cmpString(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b NetNS) int { return strings.Compare(a.Name, b.Name) })
 	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // DB returns the database of the namespace named name. Its own
@@ -623,7 +615,7 @@ func (s *Set) targetOf(m *member, nsid int32) *member {
 	}
 	var others []*member
 	for _, o := range s.members {
-		if o != m && o.db != nil && !o.gone && !slices.Contains(slicesValues(m.peers), o) {
+		if o != m && o.db != nil && !o.gone && !slices.Contains(slices.Collect(maps.Values(m.peers)), o) {
 			others = append(others, o)
 		}
 	}
@@ -650,14 +642,6 @@ func (s *Set) targetOf(m *member, nsid int32) *member {
 		}
 	}
 	return nil
-}
-
-func slicesValues(m map[int32]*member) []*member {
-	out := make([]*member, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	return out
 }
 
 // matchLocked pairs the possible moves of c with unpaired ones of other

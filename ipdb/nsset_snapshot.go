@@ -4,6 +4,7 @@ import (
 	"iter"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/ipdb-go/ipdb/netlink"
 )
@@ -32,7 +33,7 @@ func (s *Set) Snapshot() *SetSnapshot {
 			ss.ns = append(ss.ns, NSSnapshot{NS: m.ns, Snapshot: m.pub})
 		}
 	}
-	slices.SortFunc(ss.ns, func(a, b NSSnapshot) int { return cmpString(a.NS.Name, b.NS.Name) })
+	slices.SortFunc(ss.ns, func(a, b NSSnapshot) int { return strings.Compare(a.NS.Name, b.NS.Name) })
 	return ss
 }
 
