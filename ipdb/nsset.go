@@ -151,9 +151,11 @@ type SetChange struct {
 // Each namespace costs its DB's two goroutines (reader and applier) and
 // two sockets; the set keeps no file of the namespace open. The periodic
 // refresh of every database is driven by one scheduler goroutine for the
-// set (instead of a ticker each), and a quiet namespace's periodic
-// neighbour re-read is skipped by its own neighbour references (see
-// refresher.neighSkip). The set itself adds three goroutines (that
+// set (instead of a ticker each); a quiet namespace's periodic re-reads
+// back off to every 128 intervals (256 s by default, instead of 64 s for
+// a lone DB; any notification in the namespace brings them back to every
+// interval), and its neighbour re-read is skipped by its own neighbour
+// references (see refresher.neighSkip). The set itself adds three goroutines (that
 // scheduler, the RunDir follower, the nsid follower) and three file
 // descriptors (inotify, a socket for nsid lookups, one for RTNLGRP_NSID). Databases of a set keep a smaller change log (1024
 // entries, WithChangeLog overrides) and a 4 MiB listener buffer

@@ -11,7 +11,7 @@ import (
 // and the scheduler, waking once per base interval, ticks only the
 // databases that are due. An idle set of 1,000 namespaces thus wakes one
 // goroutine per interval plus the appliers whose re-read is due (at most
-// every refreshBackoff intervals each when quiet), not 1,000 per interval.
+// every setRefreshBackoff intervals each when quiet), not 1,000 per interval.
 type refreshScheduler struct {
 	base time.Duration
 	mu   sync.Mutex
