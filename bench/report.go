@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,6 +51,7 @@ type reportConfig struct {
 
 	idle                          time.Duration
 	idleLinks, idleNeighs, idleBr int
+	idleSettle                    time.Duration
 
 	rate     int
 	watchDur time.Duration
@@ -88,6 +90,7 @@ func (c *reportConfig) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.lookup, "lookups", 1000000, "cache lookups per run in scenario 6 (misses: a twentieth of it; kernel lookups: a fiftieth)")
 	fs.IntVar(&c.smallBuf, "small-buffer", 4096, "the storm's small receive buffer in bytes (scenario 4)")
 	fs.DurationVar(&c.idle, "idle", 20*time.Second, "measuring window of one idle run (scenario 8)")
+	fs.DurationVar(&c.idleSettle, "idle-settle", time.Minute, "time after the first window before the settled windows of scenario 8 (the kernel's own aftermath of bringing the links up: IGMP/MLD reports, their multicast neighbour entries expiring)")
 	fs.IntVar(&c.idleLinks, "idle-links", 1000, "ifb links of the idle namespace")
 	fs.IntVar(&c.idleNeighs, "idle-neighs", 50000, "permanent neighbours of the idle namespace")
 	fs.IntVar(&c.idleBr, "idle-bridges", 10, "bridges of the idle namespace")
@@ -110,7 +113,7 @@ func (c *reportConfig) check() error {
 		return fmt.Errorf("-count must be at least 1")
 	case c.n < 1 || c.sizes[len(c.sizes)-1] > benchMaxRoutes() || c.n > benchMaxRoutes():
 		return fmt.Errorf("sizes must be in 1..%d", benchMaxRoutes())
-	case c.lookup < 1 || c.smallBuf < 1 || c.idle <= 0 || c.idleLinks < 1 || c.idleNeighs < 0 || c.idleBr < 0:
+	case c.lookup < 1 || c.smallBuf < 1 || c.idle <= 0 || c.idleSettle < 0 || c.idleLinks < 1 || c.idleNeighs < 0 || c.idleBr < 0:
 		return fmt.Errorf("-lookups, -small-buffer, -idle and -idle-links must be positive")
 	case c.rate < 1 || c.watchDur <= 0 || c.subs < 1 || int(float64(c.rate)*c.watchDur.Seconds()) < 1:
 		return fmt.Errorf("-rate, -watch and -subs must be positive")
@@ -129,8 +132,20 @@ func runReport(ctx context.Context, args []string) error {
 		fs.PrintDefaults()
 	}
 	render := fs.String("render", "", "write report.md and the charts again from `DIR`/results.json (after a change of the charts), measuring nothing")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE` (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *render != "" {
 		rep, err := results.Load(filepath.Join(*render, "results.json"))

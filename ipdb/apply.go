@@ -56,9 +56,13 @@ func (db *DB) applyLoop(ctx context.Context) {
 		busy = true
 		if refresh != nil {
 			now := time.Now()
-			if len(batches) > 0 {
-				refresh.active(now)
+			var notified kindSet
+			for _, b := range batches {
+				for _, u := range b {
+					notified.add(u.Object.Kind())
+				}
 			}
+			refresh.active(now, notified)
 			if ticked {
 				jobs = append(jobs, refresh.dueJobs(now)...)
 			}
@@ -222,6 +226,13 @@ func (db *DB) commit(w *writer, changes []Change) {
 	w.base.Abort()
 	txn := w.txn
 	if len(changes) == 0 {
+		if w.reordered {
+			// A new list order of unchanged objects: no revision.
+			db.commitMu.Lock()
+			txn.Commit()
+			db.commitMu.Unlock()
+			return
+		}
 		txn.Abort()
 		return
 	}

@@ -41,6 +41,10 @@ type kindEffects struct {
 	// refresh re-reads the whole kind every WithRefresh interval: the
 	// kernel changes some of its objects with no notification at all.
 	refresh bool
+	// refreshWakers are the kinds whose notifications bring the refresh
+	// back to the base interval: the activity that the kind's silent
+	// changes come with (refresher).
+	refreshWakers []netlink.Kind
 }
 
 // A cause is one change of one object as the effects see it: a
@@ -299,6 +303,14 @@ func routeChanged(c cause, fx *rereads) {
 	if r, ok := c.old.(*netlink.Route); ok && c.deleted && r.Family == unix.AF_INET6 && len(r.Multipath) > 0 {
 		ipv6Reread(r, fx)
 	}
+}
+
+// routeInTxn follows a route replace (routeReplaced) and keeps the list
+// order of alternates (routeListed).
+func routeInTxn(w *writer, d *kindDef, c cause, changes []Change, fx *rereads) []Change {
+	changes = routeReplaced(w, d, c, changes, fx)
+	routeListed(w, d, c)
+	return changes
 }
 
 // routeReplaced handles `ip route replace` (NLM_F_REPLACE): the kernel

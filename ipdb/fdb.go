@@ -118,7 +118,10 @@ var fdbDef = kindDef{
 	groups: kindGroups{any: netlink.GroupNeigh},
 	// The multicast addresses a device joins, its "self permanent"
 	// entries, are never announced.
-	effects: kindEffects{afterCommit: fdbSiblings, checkAfterCommit: isRemoteAdded, refresh: true},
+	// A device's multicast addresses (its "self permanent" entries)
+	// change with its links and addresses (groups joined).
+	effects: kindEffects{afterCommit: fdbSiblings, checkAfterCommit: isRemoteAdded, refresh: true,
+		refreshWakers: []netlink.Kind{netlink.KindLink, netlink.KindAddr}},
 }
 
 // fdbInScope reports whether f is among the entries an FDB dump limited to

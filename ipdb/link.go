@@ -48,8 +48,12 @@ var linkDef = kindDef{
 			return linkNameKey(o.(*netlink.Link).Name)
 		}}},
 	},
-	groups:  kindGroups{any: netlink.GroupLink},
-	effects: kindEffects{onChange: linkChanged, inTxn: linkDeleted, refresh: true},
+	groups: kindGroups{any: netlink.GroupLink},
+	// A link's silent changes (an alias written through sysfs, a
+	// bridge's ageing time after a topology change) come with link
+	// activity, if with any.
+	effects: kindEffects{onChange: linkChanged, inTxn: linkDeleted, refresh: true,
+		refreshWakers: []netlink.Kind{netlink.KindLink}},
 }
 
 // linkKey is the ifindex.

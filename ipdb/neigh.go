@@ -48,7 +48,11 @@ var neighDef = kindDef{
 	groups: kindGroups{any: netlink.GroupNeigh},
 	// The multicast entries the kernel makes for its own MLD and IGMP
 	// reports are never announced.
-	effects: kindEffects{refresh: true},
+	// The kernel makes multicast entries silently when it sends its own
+	// IGMP and MLD reports: after a link comes up or an address is added
+	// (it joins groups). Their expiry is announced, and is no sign of a
+	// silent change to come.
+	effects: kindEffects{refresh: true, refreshWakers: []netlink.Kind{netlink.KindLink, netlink.KindAddr}},
 }
 
 // neighKey: ifindex, family, destination and whether it is a proxy entry.

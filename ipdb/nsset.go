@@ -154,8 +154,8 @@ type SetChange struct {
 // set (instead of a ticker each); a quiet namespace's periodic re-reads
 // back off to every 128 intervals (256 s by default, instead of 64 s for
 // a lone DB; any notification in the namespace brings them back to every
-// interval), and its neighbour re-read is skipped by its own neighbour
-// references (see refresher.neighSkip). The set itself adds three goroutines (that
+// interval), and its neighbour re-read is skipped while it sends nothing
+// (refresher.neighSkip). The set itself adds three goroutines (that
 // scheduler, the RunDir follower, the nsid follower) and three file
 // descriptors (inotify, a socket for nsid lookups, one for RTNLGRP_NSID). Databases of a set keep a smaller change log (1024
 // entries, WithChangeLog overrides) and a 4 MiB listener buffer

@@ -20,8 +20,11 @@ const refreshBackoff = 32
 // that change, packets sent. So a kind is re-read every WithRefresh
 // interval while the namespace is busy or its last re-read found a
 // difference, and each re-read that finds none doubles its interval, up to
-// refreshBackoff intervals; any notification brings every kind back to
-// the base interval. An idle namespace with a large neighbour or FDB table
+// refreshBackoff intervals; a notification of one of its wakers
+// (kindEffects.refreshWakers) brings a kind back to the base interval.
+// (The kernel's own multicast neighbour entries expire, announced, every
+// few seconds in a namespace with many links; were any notification a
+// waker, such a namespace would never back off.) An idle namespace with a large neighbour or FDB table
 // costs a dump of it a minute instead of one every 2 s. Only the applier
 // goroutine uses a refresher.
 type refresher struct {
@@ -30,32 +33,51 @@ type refresher struct {
 	// allocs is the neighbour tables' allocation count (all namespaces
 	// together) read before the last neighbour re-read, or 0.
 	allocs uint64
-	// perNS: skip by this namespace's own neighbour references, as the
-	// databases of a Set do (neighSkip); skips counts the re-reads
-	// skipped in a row.
+	// sent is the namespace's count of packets sent, dropped or failed on
+	// transmission (every link's), read before the last neighbour re-read
+	// that read it, or 0.
+	sent uint64
+	// perNS marks a database of a Set, which backs off further
+	// (setRefreshBackoff).
 	perNS bool
-	skips int
 }
 
 type refreshKind struct {
-	job   reconcileJob
-	every time.Duration // current interval
-	due   time.Time
+	job    reconcileJob
+	wakers kindSet
+	every  time.Duration // current interval
+	due    time.Time
+}
+
+// kindSet is a set of kinds, one bit per netlink.Kind.
+type kindSet uint64
+
+func (s *kindSet) add(k netlink.Kind)  { *s |= 1 << k }
+func (s kindSet) meets(t kindSet) bool { return s&t != 0 }
+func kindsOf(ks ...netlink.Kind) (s kindSet) {
+	for _, k := range ks {
+		s.add(k)
+	}
+	return s
 }
 
 func newRefresher(base time.Duration, now time.Time) *refresher {
 	r := &refresher{base: base}
 	for _, j := range refreshJobs {
-		r.kinds = append(r.kinds, refreshKind{job: j, every: base, due: now.Add(base)})
+		r.kinds = append(r.kinds, refreshKind{job: j, wakers: kindsOf(defOf(j.kind).effects.refreshWakers...), every: base, due: now.Add(base)})
 	}
 	return r
 }
 
-// active brings every kind back to the base interval, due at most one
-// base interval from now: something happened in the namespace.
-func (r *refresher) active(now time.Time) {
+// active brings every kind that one of notified wakes back to the base
+// interval, due at most one base interval from now: something happened in
+// the namespace.
+func (r *refresher) active(now time.Time, notified kindSet) {
 	for i := range r.kinds {
 		k := &r.kinds[i]
+		if !k.wakers.meets(notified) {
+			continue
+		}
 		k.every = r.base
 		if d := now.Add(r.base); k.due.After(d) {
 			k.due = d
@@ -121,62 +143,46 @@ func (r *refresher) done(kind netlink.Kind, changed bool, now time.Time) {
 }
 
 // neighSkip reports whether the periodic neighbour re-read can be limited
-// to the proxy entries: no neighbour entry was allocated or destroyed in
-// any namespace since the last one (netlink.NeighTable: ndts_allocs and ndts_destroys, which count
-// the entries the kernel creates without a notification too), so nothing
-// can differ. It reads the counters first, so an entry created during the
-// re-read that follows is seen next time. Any error means re-read.
-//
-// The databases of a Set (r.perNS) ask their own namespace instead: the
-// global counters move with every neighbour of every namespace, so on a
-// host with many namespaces they never hold still, and each skipped dump
-// would have walked the kernel's global neighbour hash table
-// (neigh_dump_table), which made the idle cost of 1,000 namespaces grow
-// with the square of their number. The sum of the reference counts of
-// the namespace's per-device neighbour parameters (one per entry,
-// announced or not: netlink.Conn.NeighParmsRefs) moves when an entry of
-// this namespace comes or goes; since an entry replacing another on the
-// same device leaves it unchanged, every setNeighFullEvery-th re-read is
-// done whatever it says.
+// to the proxy entries, because no entry can have come silently since the
+// last one. The kernel creates entries without a notification only on
+// transmission: an entry for a next hop to resolve (INCOMPLETE, announced
+// once resolved or failed) and the multicast entries of its own IGMP and
+// MLD reports (NOARP, never announced; neigh_lookup/__neigh_create on the
+// output path). Entries it destroys are announced
+// (neigh_cleanup_and_release sends RTM_DELNEIGH). So the re-read is
+// skipped when no neighbour entry was allocated in any namespace
+// (netlink.NeighTable: ndts_allocs, counted for every namespace together)
+// or, when some were, this namespace sent nothing (the transmit counters
+// of its links: packets, errors and drops, netlink.Conn.LinkStatistics): a
+// host with many namespaces allocates entries all the time. It reads the
+// counters first, so an entry created during the re-read that follows is
+// seen next time. Any error means re-read.
 func (r *refresher) neighSkip(ctx context.Context, c *netlink.Conn) bool {
-	var n uint64
-	var ok bool
-	if r.perNS {
-		refs, _, err := c.NeighParmsRefs(ctx)
-		n, ok = refs+1, err == nil // +1: 0 means unknown
-	} else {
-		n, ok = readNeighCounters(ctx, c)
-	}
-	if !ok {
-		r.allocs, r.skips = 0, 0
-		return false
-	}
-	skip := n == r.allocs && (!r.perNS || r.skips < setNeighFullEvery-1)
-	r.allocs = n
-	if skip {
-		r.skips++
-	} else {
-		r.skips = 0
-	}
-	return skip
-}
-
-// setNeighFullEvery: a database of a Set re-reads its neighbours in full
-// at least every this many periodic neighbour re-reads (about 17 min
-// when quiet, with the default 2 s refresh).
-const setNeighFullEvery = 4
-
-// readNeighCounters sums ndts_allocs and ndts_destroys of every neighbour
-// table; ok is false on any error.
-func readNeighCounters(ctx context.Context, c *netlink.Conn) (n uint64, ok bool) {
 	tables, err := c.NeighTables(ctx)
 	if err != nil || len(tables) == 0 {
-		return 0, false
+		r.allocs = 0
+		return false
 	}
+	var n uint64
 	for _, t := range tables {
-		n += t.Allocs + t.Destroys
+		n += t.Allocs
 	}
-	return n, true
+	if n == r.allocs {
+		return true
+	}
+	r.allocs = n
+	stats, err := c.LinkStatistics(ctx)
+	if err != nil {
+		r.sent = 0
+		return false
+	}
+	var sent uint64
+	for _, s := range stats {
+		sent += s.TxPackets + s.TxErrors + s.TxDropped
+	}
+	skip := sent == r.sent && sent != 0
+	r.sent = sent
+	return skip
 }
 
 // bridgeInTopologyChange reports whether a bridge of the committed state

@@ -1,6 +1,7 @@
 package ipdb
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -9,7 +10,8 @@ import (
 
 // TestRefresherBacksOff: a kind whose re-reads find nothing is re-read at
 // 1, 2, 4 ... up to refreshBackoff base intervals; a re-read that finds a
-// difference, or any notification, brings it back to the base interval.
+// difference, or a notification of a kind that wakes it, brings it back
+// to the base interval.
 func TestRefresherBacksOff(t *testing.T) {
 	base := 2 * time.Second
 	t0 := time.Unix(1000, 0)
@@ -54,10 +56,21 @@ func TestRefresherBacksOff(t *testing.T) {
 	if got := r.dueJobs(now.Add(base)); len(got) != 1 || got[0].kind != netlink.KindNeigh {
 		t.Fatalf("after a difference, due at +base: %v", got)
 	}
-	// A notification: every kind is due within one base interval.
-	r.active(now)
+	// A neighbour notification (the kernel's multicast entries expire,
+	// announced) wakes no kind: still only the neighbours are due.
+	r.active(now, kindsOf(netlink.KindNeigh))
+	if got := r.dueJobs(now.Add(base)); len(got) != 1 || got[0].kind != netlink.KindNeigh {
+		t.Fatalf("after a neighbour notification, due at +base: %v", got)
+	}
+	// An address notification wakes neighbours and FDB entries, a link
+	// notification every kind.
+	r.active(now, kindsOf(netlink.KindAddr))
+	if got := r.dueJobs(now.Add(base)); len(got) != 2 || slices.ContainsFunc(got, func(j reconcileJob) bool { return j.kind == netlink.KindLink }) {
+		t.Fatalf("after an address notification, due at +base: %v", got)
+	}
+	r.active(now, kindsOf(netlink.KindLink))
 	if got := r.dueJobs(now.Add(base)); len(got) != len(refreshJobs) {
-		t.Fatalf("after a notification, due at +base: %v", got)
+		t.Fatalf("after a link notification, due at +base: %v", got)
 	}
 	if !isRefresh(refreshJobs[0]) || isRefresh(reconcileJob{kind: netlink.KindLink, s: scope{ifindex: 3}}) {
 		t.Error("isRefresh")
@@ -85,7 +98,11 @@ func TestRefreshSetBackoff(t *testing.T) {
 		if got := r.kinds[0].every; got != want {
 			t.Errorf("perNS %v: backed off to %v, want %v", perNS, got, want)
 		}
-		r.active(now)
+		var all kindSet
+		for _, k := range netlink.Kinds() {
+			all.add(k)
+		}
+		r.active(now, all)
 		if got := r.kinds[0].every; got != base {
 			t.Errorf("perNS %v: after activity every %v, want %v", perNS, got, base)
 		}

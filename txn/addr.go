@@ -21,7 +21,10 @@ type AddrSpec struct {
 	Link string
 	// Prefix is the local address and prefix length, e.g. 192.0.2.1/24.
 	Prefix netip.Prefix
-	// Absent deletes the address if present.
+	// Absent deletes the address if present. An absent address of a
+	// link that does not exist, or that the transaction deletes, holds
+	// (so that a CNI DEL is idempotent: deleting a link takes its
+	// addresses with it).
 	Absent bool
 	// Peer is the remote address of a point-to-point address.
 	Peer netip.Addr
@@ -185,6 +188,11 @@ func (p *planner) addrDel(ref specRef, link string, a *netlink.Addr) {
 func (p *planner) planAddrs(ref specRef, link string, want []AddrSpec, inSet bool) error {
 	idx, pending, err := p.ref(link)
 	if err != nil {
+		if !inSet && want[0].Absent {
+			if pl, ok := p.links[link]; (ok && pl.gone) || (!ok && p.lookup(link) == nil) {
+				return nil // the link's addresses are gone with it
+			}
+		}
 		return fmt.Errorf("addr on %s: %w", link, err)
 	}
 	for i := range want {
@@ -238,8 +246,12 @@ func (p *planner) planAddrs(ref specRef, link string, want []AddrSpec, inSet boo
 		if ex != nil {
 			changes = addrChanges(ex, s)
 		}
+		extra := ""
+		if act == Create {
+			extra = s.createAttrs()
+		}
 		p.add(&Step{Action: act, Kind: netlink.KindAddr, stage: stageAddrAdd, spec: ref,
-			desc: func() string { return fmt.Sprintf("addr %s dev %s%s", spec.Prefix, link, changes) },
+			desc: func() string { return fmt.Sprintf("addr %s dev %s%s%s", spec.Prefix, link, extra, changes) },
 			build: func(r *resolver) (netlink.Request, error) {
 				idx, err := r.index(link)
 				if err != nil {

@@ -100,5 +100,16 @@
 // Bridge FDB entries are not specs. Rollback restores at most one IPv4 route
 // per (table, destination, TOS, metric) — the kernel's `ip route append`
 // duplicates beyond the first are reported as left over — and cannot
-// recreate tun/tap devices that a transaction deleted.
+// recreate tun/tap devices that a transaction deleted, nor a veth whose
+// peer is in another namespace (Multi can, when both namespaces are its);
+// the rollback reports these in CommitError.Left.
+//
+// # Across namespaces
+//
+// Multi is one transaction over several namespaces, each with its own
+// DB, Conn and specs, with links moving between them (Move: one request
+// that moves and renames). It commits the namespaces in order, and on a
+// failure anywhere rolls back all of them, the moves and the veth pairs
+// between them included. It is the CNI ADD and DEL flows in one
+// transaction; see Multi and examples/cni.
 package txn

@@ -2,6 +2,7 @@ package txn
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -46,8 +47,15 @@ type LinkSpec struct {
 	// under /run/netns or a path); it is then absent here.
 	NetNS string
 
-	// fetchNS (rollback only) brings the link back from that namespace.
+	// fetchNS (rollback, and Multi's moves) brings the link back from
+	// that namespace.
 	fetchNS string
+	// fetchName (Multi's moves) is the link's name in fetchNS when it
+	// differs from Name: the move renames it (IFLA_IFNAME next to
+	// IFLA_NET_NS_FD, see Multi.Move).
+	fetchName string
+	// fetchLabel (Multi's moves) names fetchNS in the plan.
+	fetchLabel string
 }
 
 // validName checks a link name: not empty, at most 15 bytes (IFNAMSIZ-1),
@@ -353,11 +361,21 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 			return err
 		}
 	} else if cur == nil && s.fetchNS != "" {
-		ns := s.fetchNS
+		ns, src := s.fetchNS, name
+		desc := "link " + name + " back from netns " + ns
+		if s.fetchLabel != "" || s.fetchName != "" {
+			label := cmp.Or(s.fetchLabel, ns)
+			if s.fetchName != "" && s.fetchName != name {
+				src = s.fetchName
+				desc = "link " + name + " from netns " + label + " (link " + src + ")"
+			} else {
+				desc = "link " + name + " from netns " + label
+			}
+		}
 		p.add(&Step{Action: Create, Kind: netlink.KindLink, stage: stageLinkCreate, spec: ref, created: name, netns: ns,
-			desc: func() string { return "link " + name + " back from netns " + ns },
+			desc: func() string { return desc },
 			// Built by the resolver: the request goes to the other namespace.
-			build: func(r *resolver) (netlink.Request, error) { return r.fetchRequest(ns, name) }})
+			build: func(r *resolver) (netlink.Request, error) { return r.fetchRequest(ns, src, name) }})
 	}
 	created := unknown && !pl.byPeer && s.fetchNS == ""
 
@@ -539,6 +557,7 @@ func (p *planner) planLinkCreate(ref specRef, s *LinkSpec) error {
 	if s.Address != nil {
 		desc += " address " + s.Address.String()
 	}
+	desc += p.linkCreateAttrs(s)
 	p.add(&Step{Action: Create, Kind: netlink.KindLink, stage: stageLinkCreate, level: level, spec: ref, created: s.Name,
 		desc: func() string { return desc },
 		build: func(r *resolver) (netlink.Request, error) {
@@ -599,13 +618,15 @@ func bridgeSatisfied(want, have *netlink.Bridge) bool {
 }
 
 // fetchRequest builds the request, for a Conn in namespace ns, that moves link
-// name from there back into this namespace.
-func (r *resolver) fetchRequest(ns, name string) (netlink.Request, error) {
+// src from there into this namespace, named dst: do_setlink
+// (net/core/rtnetlink.c) moves it, then renames it here (see Multi,
+// "Moves").
+func (r *resolver) fetchRequest(ns, src, dst string) (netlink.Request, error) {
 	c, err := r.conn(ns)
 	if err != nil {
 		return netlink.Request{}, err
 	}
-	l, err := c.LinkByName(context.Background(), name)
+	l, err := c.LinkByName(context.Background(), src)
 	if err != nil {
 		return netlink.Request{}, err
 	}
@@ -613,7 +634,11 @@ func (r *resolver) fetchRequest(ns, name string) (netlink.Request, error) {
 	if err != nil {
 		return netlink.Request{}, err
 	}
-	return netlink.LinkRequest(netlink.Set, &netlink.Link{Index: l.Index, NetNSFD: fd}), nil
+	req := &netlink.Link{Index: l.Index, NetNSFD: fd}
+	if dst != src {
+		req.Name = dst
+	}
+	return netlink.LinkRequest(netlink.Set, req), nil
 }
 
 func vethPeerIn(st State, l *netlink.Link) *netlink.Link {
@@ -711,8 +736,16 @@ func (linkOps) restore(rs *restorer) {
 			s.fetchNS = moved[l.Name]
 		case err != nil:
 			kind := infoKind(l)
-			if kind == "" || kind == "tun" {
-				continue // cannot be recreated; verification reports it
+			switch {
+			case kind == "" || kind == "tun":
+				rs.lost = append(rs.lost, fmt.Sprintf("+ link %s (kind %s: cannot be recreated through rtnetlink)", l.Name, strOrNone(kind)))
+				continue
+			case kind == "veth" && l.LinkNetNSID != nil:
+				// Its peer is in another namespace, whose index
+				// l.ParentIndex is: recreating it here would make a
+				// pair in this namespace (see Multi for one across).
+				rs.lost = append(rs.lost, fmt.Sprintf("+ link %s (a veth whose peer is in another namespace)", l.Name))
+				continue
 			}
 			info := &netlink.LinkInfo{InfoKind: kind, Data: l.Info.Data}
 			if br, ok := l.Info.Data.(*netlink.Bridge); ok {

@@ -127,8 +127,14 @@ func (p *planner) planNeigh(ref specRef, s *NeighSpec) error {
 		changes = neighChanges(ex, s)
 	}
 	spec := *s
+	extra := ""
+	if act == Create {
+		extra = s.createAttrs()
+	}
 	p.add(&Step{Action: act, Kind: netlink.KindNeigh, stage: stageNeighAdd, spec: ref,
-		desc: func() string { return fmt.Sprintf("neigh %s lladdr %s dev %s%s", spec.Dst, spec.LLAddr, link, changes) },
+		desc: func() string {
+			return fmt.Sprintf("neigh %s lladdr %s dev %s%s%s", spec.Dst, spec.LLAddr, link, extra, changes)
+		},
 		build: func(r *resolver) (netlink.Request, error) {
 			idx, err := r.index(link)
 			if err != nil {

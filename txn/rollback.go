@@ -11,6 +11,12 @@ import (
 // touch, plus what the kernel may have dropped as a side effect, and
 // verifies it. It returns what is left undone and the first error.
 func (t *Txn) rollback(ctx context.Context, pre State) ([]string, error) {
+	return t.rollbackOf(ctx, pre, &t.specs)
+}
+
+// rollbackOf is rollback for the specs ss (a Multi's namespace plans its
+// own spec set, with the links its moves bring).
+func (t *Txn) rollbackOf(ctx context.Context, pre State, ss *specSet) ([]string, error) {
 	// The database must show every change the failed commit made before
 	// the rollback is planned on it: requests acknowledged just before the
 	// failure may not have been announced yet.
@@ -18,7 +24,7 @@ func (t *Txn) rollback(ctx context.Context, pre State) ([]string, error) {
 		return nil, fmt.Errorf("resynchronizing before the rollback: %w", err)
 	}
 	cur := t.db.Snapshot()
-	rb := restoreSpecs(pre, cur, &t.specs)
+	rb, lost := restoreSpecsLost(pre, cur, ss)
 	p, err := newPlanner(cur, rb, false)
 	if err != nil {
 		return nil, fmt.Errorf("planning the rollback: %w", err)
@@ -37,7 +43,9 @@ func (t *Txn) rollback(ctx context.Context, pre State) ([]string, error) {
 	verr := t.verify(ctx, rb, plan.Steps)
 	if verr == nil {
 		t.awaitDAD(ctx, rb)
-		return nil, nil // whatever failed on the way, the pre-image is back
+		// Whatever failed on the way, the pre-image is back, but for what
+		// no rollback can bring back.
+		return lost, nil
 	}
 	// What is left: the operations a fresh plan still wants.
 	var left []string
@@ -48,6 +56,7 @@ func (t *Txn) rollback(ctx context.Context, pre State) ([]string, error) {
 			}
 		}
 	}
+	left = append(left, lost...)
 	if aerr != nil {
 		return left, aerr
 	}
@@ -86,6 +95,9 @@ type restorer struct {
 	// kept are the ids of nexthop objects the routes' restore added
 	// (keepNexthop).
 	kept map[uint32]bool
+	// lost are the objects of the pre-image the rollback cannot bring
+	// back, as plan operations.
+	lost []string
 }
 
 // preName returns the name in the pre-image of the link of index idx, or
@@ -103,11 +115,18 @@ func (rs *restorer) preName(idx int) string {
 // restoreSpecs derives the specs that bring back the pre-image of what ss
 // touches, from the pre-image pre and the current state cur.
 func restoreSpecs(pre, cur State, ss *specSet) *specSet {
+	rb, _ := restoreSpecsLost(pre, cur, ss)
+	return rb
+}
+
+// restoreSpecsLost is restoreSpecs, also returning what cannot be
+// restored (as plan operations).
+func restoreSpecsLost(pre, cur State, ss *specSet) (*specSet, []string) {
 	rs := &restorer{pre: pre, cur: cur, ss: ss, rb: &specSet{}}
 	for i := range kindTable {
 		if ops := kindTable[i].ops; ops != nil {
 			ops.restore(rs)
 		}
 	}
-	return rs.rb
+	return rs.rb, rs.lost
 }

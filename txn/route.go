@@ -490,7 +490,7 @@ func (p *planner) planRoute(ref specRef, s *RouteSpec) error {
 	}
 	verb, act := netlink.Add, Create
 	var have *netlink.Route
-	desc := s.describe
+	desc := func() string { return s.describe() + s.createAttrs() }
 	if len(ex) > 0 {
 		verb, act = netlink.Replace, Modify
 		// NLM_F_REPLACE replaces the first route of the identity.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -42,26 +41,22 @@ const (
 // terminal.
 const progressMin = 200
 
+// applyOpts are apply's flags.
+type applyOpts struct {
+	file     string        // -f
+	dryRun   bool          // --dry-run
+	timeout  time.Duration // --timeout
+	quiet    bool          // -q
+	detailed bool          // --detailed-exitcode
+}
+
 // runApply reads a state file, prints the plan and commits it.
-func runApply(e *env, args []string) int {
-	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
-	file := fs.String("f", "", "state `file` (YAML; - for standard input)")
-	dryRun := fs.Bool("dry-run", false, "print the plan and change nothing")
-	timeout := fs.Duration("timeout", 60*time.Second, "give up and roll back after this `duration`")
-	quiet := fs.Bool("q", false, "do not print the plan")
-	detailed := fs.Bool("detailed-exitcode", false, "exit 0 when there is nothing to do, 2 when changes were planned or applied, 1 on any error")
+func runApply(e *env, o applyOpts, pos []string) int {
+	file, dryRun, timeout, quiet, detailed := &o.file, &o.dryRun, &o.timeout, &o.quiet, &o.detailed
 	exitUsage := exitUsage
-	for _, a := range args {
-		if a == "--detailed-exitcode" || a == "-detailed-exitcode" || a == "--detailed-exitcode=true" {
-			exitUsage = exitError // terraform's convention: every error is 1
-		}
-	}
 	changed := exitApplied
-	pos, ok := e.parseFlags(fs, args)
-	if !ok {
-		return exitUsage
-	}
 	if *detailed {
+		exitUsage = exitError // terraform's convention: every error is 1
 		changed = exitChanges
 	}
 	if len(pos) > 0 {
@@ -98,7 +93,9 @@ func runApply(e *env, args []string) int {
 		return exitError
 	}
 	if plan.Empty() {
-		fmt.Fprintln(e.stdout, "nothing to do: the state already holds")
+		if !*quiet {
+			fmt.Fprintln(e.stdout, "nothing to do: the state already holds")
+		}
 		return exitApplied
 	}
 	if !*quiet {
@@ -106,8 +103,8 @@ func runApply(e *env, args []string) int {
 		if !strings.HasSuffix(plan.String(), "\n") {
 			fmt.Fprintln(e.stdout)
 		}
+		fmt.Fprintf(e.stdout, "plan: %s\n", plan.Summary())
 	}
-	fmt.Fprintf(e.stdout, "plan: %s\n", plan.Summary())
 	if *dryRun {
 		return changed
 	}
@@ -121,6 +118,9 @@ func runApply(e *env, args []string) int {
 	err = t.Commit(ctx)
 	bar.stop(err == nil)
 	if err == nil {
+		if *quiet {
+			return changed
+		}
 		fmt.Fprintf(e.stdout, "applied %d operations in %v\n", len(plan.Steps), time.Since(start).Round(time.Millisecond))
 		return changed
 	}

@@ -259,3 +259,25 @@ func TestProgressBar(t *testing.T) {
 		nilBar.stop(true) // no bar (not a terminal, small plan): nothing happens
 	})
 }
+
+// TestApplyQuiet: -q prints nothing on success, changed or not; the exit
+// status tells which (--detailed-exitcode); errors still go to stderr.
+func TestApplyQuiet(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		file := filepath.Join(t.TempDir(), "state.yaml")
+		os.WriteFile(file, []byte("links:\n  - name: br0\n    kind: bridge\n    up: true\naddresses:\n  - link: br0\n    address: 192.0.2.1/24\n"), 0o644)
+		for i, want := range []int{exitChanges, exitApplied} {
+			code, out, errs := runCmd(t, "--netns", ns.Name, "apply", "-f", file, "-q", "--detailed-exitcode")
+			if code != want || out != "" || errs != "" {
+				t.Errorf("run %d: exit %d (want %d), stdout %q, stderr %q", i, code, want, out, errs)
+			}
+		}
+		if ns.Ifindex("br0") == 0 {
+			t.Fatal("br0 not created")
+		}
+		os.WriteFile(file, []byte("links:\n  - name: br0\n    mtu: 1500.5\n"), 0o644)
+		if code, out, errs := runCmd(t, "--netns", ns.Name, "apply", "-f", file, "-q"); code != exitError || out != "" || !strings.Contains(errs, ":3:") {
+			t.Errorf("bad file with -q: exit %d, stdout %q, stderr %q", code, out, errs)
+		}
+	})
+}

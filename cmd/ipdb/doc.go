@@ -2,15 +2,70 @@
 // addresses, routes, neighbours, rules, bridge FDB entries and nexthop
 // objects through an ipdb cache.
 //
-//	ipdb [--netns NAME] show [links|addrs|routes|neigh|rules|fdb|nexthops] [-o table|json] [-d]
-//	ipdb [--netns NAME] monitor [-o text|json]
-//	ipdb [--netns NAME] lookup ADDR [--from ADDR] [--iif DEV] [--oif DEV] [--mark N]
+//	ipdb [-n NETNS] [-j [-p]] [-d] [-4|-6] show [OBJECT [SELECTOR VALUE]...] [-o table|json]
+//	ipdb [-n NETNS] [-j [-p]] [-4|-6] monitor [OBJECT...|all] [-o text|json]
+//	ipdb [-n NETNS] [-j [-p]] lookup ADDR [--from ADDR] [--iif DEV] [--oif DEV] [--mark N]
 //	     [--uid N] [--ipproto P] [--sport N] [--dport N] [--tos N] [--table N]
-//	ipdb [--netns NAME] apply -f state.yaml [--dry-run] [--detailed-exitcode] [--timeout D]
-//	ipdb [--netns NAME] serve --listen 127.0.0.1:PORT
+//	ipdb [-n NETNS] apply -f state.yaml [--dry-run] [--detailed-exitcode] [--timeout D] [-q]
+//	ipdb [-n NETNS] serve [--listen unix:PATH|127.0.0.1:PORT] [--max-watchers N]
+//	ipdb help [COMMAND] | ipdb COMMAND --help | ipdb --version
+//	ipdb completion bash|zsh|fish
 //
-// JSON output is what `ip -j` prints. Reading needs no privileges; apply
-// needs CAP_NET_ADMIN.
+// JSON output is what `ip -j` prints. Reading needs no privileges; -n
+// needs CAP_SYS_ADMIN over the namespace to enter it, and apply needs
+// CAP_NET_ADMIN (a failure says which is missing: describe in run.go).
+//
+// # ip's habits
+//
+// The command is meant for hands that type ip(8) all day. ip's options
+// -n (--netns), -j (--json), -p (--pretty: indented JSON, implies -j),
+// -d (--details), -4 and -6 are global and go before or after the command.
+// Objects are named by the kind table's words (kinds.go: the table name,
+// its aliases, which include ip's names) or any prefix that names one
+// kind; ip's own order of objects decides its short words (ipShort: `ip r`
+// is route, rule needs `ip ru`), and a prefix of several kinds is refused
+// naming them (words.go, resolveKind). show takes ip's selectors after
+// the object (select.go): dev NAME (links, addrs, routes, neigh; a bare
+// NAME for links and addrs, as `ip link show br0`), table ID (routes),
+// nud STATE (neigh, repeatable), each filtering as ip's own filter does
+// (print_linkinfo and ipaddr_filter, filter_nlmsg, print_neigh), and
+// leaving out the keys ip leaves out once a selector fixed them (a
+// route's dev and table, a neighbour's dev; the link-layer keys of ip
+// addr under -4 or -6). ipdb shows both families and every routing table
+// where ip defaults to IPv4 and the main table, so `show route table
+// 100` is `ip -4 route show table 100` followed by `ip -6 ...`;
+// TestSelectorsEqualIP and TestShortcutsEqualIP compare each with ip.
+// monitor takes objects the same way to choose kinds (monitor link
+// route). An unknown command, object, selector or flag is answered with
+// the nearest valid one (didYouMean, by edit distance).
+//
+// # Why cobra
+//
+// Parsing is github.com/spf13/cobra with its github.com/spf13/pflag, the
+// library kubectl, gh and docker use: it gives GNU-style flags that may
+// follow positional words (`show routes -o json`), persistent (global)
+// flags, help and usage with examples on stdout, `help COMMAND`, flag
+// error hooks, --version, and completion scripts for bash, zsh and fish
+// whose dynamic answers come from this binary (`ipdb __complete ...`).
+// The standard library's flag package has none of the last four and stops
+// at the first positional word. cobra's own suggestions are off: errors
+// are one line on stderr, with exit status 2, and name the nearest word
+// themselves. The cobra commands are built from the kind table, so a kind
+// added there is shown, selected, monitored and completed with no change
+// to the command code (commands.go, complete.go): completion offers its
+// words, and link names, routing tables and namespaces from the live
+// system (the namespace -n names).
+//
+// # serve on a Unix socket
+//
+// `serve --listen unix:PATH` is the recommended way: the server has no
+// authentication, and a loopback TCP port is open to every local user,
+// where a Unix socket of mode 0600 leaves the decision to the file
+// system. The socket is bound in a new 0700 directory beside PATH,
+// given mode 0600 there, then hard-linked to PATH (link(2) fails if PATH
+// exists, so no live server's socket is ever replaced; one that refuses
+// connections is stale and removed first), so no umask and no moment
+// exposes it; it is removed on exit if it is still ours (serve_unix.go).
 //
 // # JSON: ip's, plus documented additions
 //
@@ -44,9 +99,10 @@
 // `show routes -d -o json` prints routes as `ip -j -d route show table
 // all` does: type, table, protocol and scope always, and a route over a
 // nexthop object with its "nh_info" (the nexthop as show nexthops prints
-// it). -d is refused for the other tables: links and nexthops always print
-// ip -d's details, and ip -d adds to addresses the links' details, which
-// addrs does not repeat. TestRouteDetailsEqualsIP compares.
+// it). Links and nexthops always print ip -d's details, so -d changes
+// nothing there (`ipdb -d show link` is `ip -d link show`); it is refused
+// for the other tables, since ip -d adds to addresses the links' details,
+// which addrs does not repeat. TestRouteDetailsEqualsIP compares.
 //
 // Statistics (-s) are not printed. TestJSONEqualsIP builds a namespace
 // with every attribute ip can set on each kind and compares key by key.
@@ -103,23 +159,31 @@
 // rollback did not restore everything). apply's success is 0 whether or
 // not anything changed; with --detailed-exitcode it follows terraform:
 // 0 nothing to do, 2 changes planned (--dry-run) or applied, 1 any error
-// including the command line, and 4 and 5 as above.
+// including the command line, and 4 and 5 as above. help, --help and
+// --version print on stdout and exit 0.
 //
 // # Structure
 //
-// run parses the command line and returns the exit status, writing only to
-// the stdout and stderr it is given, so that tests run it in-process. Each
-// subcommand lives in its own file (show.go, monitor.go, lookup.go,
-// apply.go with statefile.go and one state_KIND.go per section of the state
-// file, serve.go); json.go and render_link.go render objects as `ip -j`
-// does (jsonw.go is the writer, ipnames.go ip's name databases), fdb.go FDB
-// entries as `bridge -j fdb show` and `bridge monitor fdb` do, nexthop.go
-// nexthop objects as `ip -j -d nexthop show` and `ip monitor nexthop` do
-// (and the hops of a route over one for lookup), table.go as
-// aligned columns and monitor_text.go as ip monitor's words. kinds.go is
-// the command's kind table: per object kind, show's table name and words,
-// the renderers for dumps, snapshots and events, monitor's words, the serve
-// path, the watch words, the metric's count and the state-file section.
-// show, serve and monitor dispatch through it; TestKindTableComplete fails
-// for a kind without a row.
+// runContext (cli.go) builds the cobra command tree and returns the exit
+// status, writing only to the stdout and stderr it is given, so that
+// tests run it in-process; commands.go defines each subcommand's flags,
+// help and completion, and hands a parsed options struct to its body.
+// Each subcommand's body lives in its own file (show.go, monitor.go,
+// lookup.go, apply.go with statefile.go and one state_KIND.go per section
+// of the state file, serve.go and serve_unix.go); words.go resolves
+// object words and prints --version from runtime/debug.ReadBuildInfo,
+// select.go holds the selectors, complete.go the dynamic completions and
+// pretty.go -p's streaming indenter. json.go and render_link.go render
+// objects as `ip -j` does (jsonw.go is the writer, ipnames.go ip's name
+// databases), fdb.go FDB entries as `bridge -j fdb show` and `bridge
+// monitor fdb` do, nexthop.go nexthop objects as `ip -j -d nexthop show`
+// and `ip monitor nexthop` do (and the hops of a route over one for
+// lookup), table.go as aligned columns and monitor_text.go as ip
+// monitor's words. kinds.go is the command's kind table: per object kind,
+// show's table name and words (ip's among them, and ip's short word),
+// its selectors and filter, the renderers for dumps, snapshots and
+// events, monitor's words, the serve path, the watch words, the metric's
+// count and the state-file section. show, serve, monitor and completion
+// dispatch through it; TestKindTableComplete fails for a kind without a
+// row.
 package main

@@ -235,8 +235,14 @@ func writeAddrFlags(j *jsonOut, family uint8, flags uint32) {
 // writeAddrLink writes one link of `ip -j addr show`: its header and its
 // addresses under addr_info.
 func writeAddrLink(j *jsonOut, l *netlink.Link, names *linkNames, addrs []*netlink.Addr) {
+	writeAddrLinkFamily(j, l, names, addrs, 0)
+}
+
+// writeAddrLinkFamily is writeAddrLink under ip's -4 or -6 (family not 0),
+// which leaves out the link-layer keys.
+func writeAddrLinkFamily(j *jsonOut, l *netlink.Link, names *linkNames, addrs []*netlink.Addr, family uint8) {
 	j.openObject("")
-	writeLinkHeader(j, l, names, false, false)
+	writeLinkHeaderLL(j, l, names, false, false, family == 0)
 	writeLinkTail(j, l, false)
 	j.openArray("addr_info")
 	for _, a := range addrs {
@@ -333,7 +339,7 @@ func writeFlow(j *jsonOut, flow uint32) {
 
 // writeRoute writes one route as `ip -j route show table all` does.
 func writeRoute(j *jsonOut, r *netlink.Route, names *linkNames) {
-	writeRouteDetails(j, r, names, nil)
+	writeRouteDetails(j, r, names, nil, routeOmit{})
 }
 
 // routeDetails asks for a route as `ip -j -d route show table all` prints
@@ -346,13 +352,18 @@ type routeDetails struct {
 
 // writeRouteDetails writes one route, with ip -d's details when d is not
 // nil.
-func writeRouteDetails(j *jsonOut, r *netlink.Route, names *linkNames, d *routeDetails) {
+func writeRouteDetails(j *jsonOut, r *netlink.Route, names *linkNames, d *routeDetails, omit routeOmit) {
 	j.openObject("")
-	writeRouteFields(j, r, names, d)
+	writeRouteFields(j, r, names, d, omit)
 	j.closeObject()
 }
 
-func writeRouteFields(j *jsonOut, r *netlink.Route, names *linkNames, d *routeDetails) {
+// routeOmit leaves out the keys ip does not print when a selector fixed
+// them: dev (ip route show dev X, filter.oifmask) and table (ip route
+// show table N, filter.tb).
+type routeOmit struct{ dev, table bool }
+
+func writeRouteFields(j *jsonOut, r *netlink.Route, names *linkNames, d *routeDetails, omit routeOmit) {
 	x := r.Extra
 	if r.Type != netlink.RouteUnicast || d != nil {
 		if r.Type == 0 {
@@ -375,10 +386,10 @@ func writeRouteFields(j *jsonOut, r *netlink.Route, names *linkNames, d *routeDe
 		j.str("tos", ipNames().dsfieldName(r.TOS))
 	}
 	writeGateway(j, r.Family, r.Gateway)
-	if r.OIF != 0 {
+	if r.OIF != 0 && !omit.dev {
 		j.str("dev", names.name(int(r.OIF)))
 	}
-	if r.Table != 0 && (r.Table != unix.RT_TABLE_MAIN || d != nil) {
+	if r.Table != 0 && (r.Table != unix.RT_TABLE_MAIN || d != nil) && !omit.table {
 		j.str("table", tableName(r.Table))
 	}
 	if r.Flags&unix.RTM_F_CLONED == 0 {
@@ -581,11 +592,17 @@ func showRoute(r *netlink.Route) bool {
 
 // writeNeigh writes an ARP or NDP entry as `ip -j neigh show` does.
 func writeNeigh(j *jsonOut, n *netlink.Neigh, names *linkNames) {
+	writeNeighOmit(j, n, names, false)
+}
+
+// writeNeighOmit writes an entry, without its device when omitDev (ip
+// neigh show dev X does not print it).
+func writeNeighOmit(j *jsonOut, n *netlink.Neigh, names *linkNames, omitDev bool) {
 	j.openObject("")
 	if n.Dst.IsValid() {
 		j.addr("dst", n.Dst)
 	}
-	if n.Index != 0 {
+	if n.Index != 0 && !omitDev {
 		j.str("dev", names.name(n.Index))
 	}
 	if n.LLAddr != nil {

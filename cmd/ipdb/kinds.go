@@ -19,8 +19,24 @@ type commandKind struct {
 	// path /v1/<table>, the "table" label of the ipdb_objects metric and
 	// the key of the table in show's JSON object of all tables.
 	table string
-	// aliases are the other words `show` takes for the table.
+	// aliases are the other words `show` and `monitor` take for the
+	// table: ip's names of the object among them (ip route, ip neigh).
 	aliases []string
+	// ipShort is the shortest prefix ip takes for the object: ip tries
+	// its objects in a fixed order (ip/ip.c's cmds), so `ip r` is route and
+	// rule needs `ip ru`; a shorter prefix does not name the kind. Empty:
+	// any prefix that names this kind only (resolveKind).
+	ipShort string
+	// selectors are the words show takes after the object, as ip does
+	// (select.go: dev, table, nud); bareDev takes a word that is none as
+	// a link name (ip link show br0). family says what -4 and -6 do.
+	selectors []string
+	bareDev   bool
+	family    familySel
+	// keep reports whether show prints an object of the kind under a
+	// selection, as ip's filter does; nil where the kind takes no
+	// selectors.
+	keep func(o netlink.Object, s *selection) bool
 	// watchWords are the words /v1/watch?kind= takes, the kind's name
 	// (netlink.Kind.String) first.
 	watchWords []string
@@ -62,6 +78,7 @@ type commandKind struct {
 var commandKinds = []commandKind{
 	{
 		kind: netlink.KindLink, table: "links", aliases: []string{"link"},
+		ipShort: "l", selectors: []string{"dev"}, bareDev: true, family: familyIgnored, keep: keepLink,
 		watchWords: []string{"link", "links"},
 		sections:   []string{"links"},
 		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Links) },
@@ -74,6 +91,7 @@ var commandKinds = []commandKind{
 	},
 	{
 		kind: netlink.KindAddr, table: "addrs", aliases: []string{"addr", "address"},
+		ipShort: "a", selectors: []string{"dev"}, bareDev: true, family: familyFilter, keep: keepAddr,
 		watchWords: []string{"addr", "addrs"},
 		sections:   []string{"addresses"},
 		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Addresses) },
@@ -86,6 +104,7 @@ var commandKinds = []commandKind{
 	},
 	{
 		kind: netlink.KindRoute, table: "routes", aliases: []string{"route"},
+		ipShort: "r", selectors: []string{"table", "dev"}, family: familyFilter, keep: keepRoute,
 		watchWords: []string{"route", "routes"},
 		sections:   []string{"routes"},
 		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Routes) },
@@ -98,6 +117,7 @@ var commandKinds = []commandKind{
 	},
 	{
 		kind: netlink.KindNeigh, table: "neigh", aliases: []string{"neighbor", "neighbour", "neighs"},
+		ipShort: "n", selectors: []string{"dev", "nud"}, family: familyFilter, keep: keepNeigh,
 		watchWords: []string{"neigh"},
 		sections:   []string{"neighbours", "neighbors"},
 		stateList:  (*stateFile).neighList,
@@ -110,6 +130,7 @@ var commandKinds = []commandKind{
 	},
 	{
 		kind: netlink.KindRule, table: "rules", aliases: []string{"rule"},
+		ipShort: "ru", family: familyFilter, keep: keepRule,
 		watchWords: []string{"rule", "rules"},
 		sections:   []string{"rules"},
 		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Rules) },
@@ -122,6 +143,7 @@ var commandKinds = []commandKind{
 	},
 	{
 		kind: netlink.KindFDB, table: "fdb",
+		family:     familyRefused,
 		watchWords: []string{"fdb"},
 		noSection:  "FDB entries are not in the state file yet (txn has no FDB spec)",
 		dumpJSON:   (*dumpShow).fdbsJSON, dumpRows: (*dumpShow).fdbsRows,
@@ -132,6 +154,7 @@ var commandKinds = []commandKind{
 	},
 	{
 		kind: netlink.KindNexthop, table: "nexthops", aliases: []string{"nexthop", "nh"},
+		ipShort: "nex", family: familyRefused,
 		watchWords: []string{"nexthop", "nexthops", "nh"},
 		sections:   []string{"nexthops"},
 		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Nexthops) },
@@ -171,23 +194,6 @@ func commandKindOfSection(section string) *commandKind {
 		for _, s := range commandKinds[i].sections {
 			if s == section {
 				return &commandKinds[i]
-			}
-		}
-	}
-	return nil
-}
-
-// commandKindOfWord returns the row of a table name or alias as `show`
-// takes it, or nil.
-func commandKindOfWord(w string) *commandKind {
-	for i := range commandKinds {
-		k := &commandKinds[i]
-		if k.table == w {
-			return k
-		}
-		for _, a := range k.aliases {
-			if a == w {
-				return k
 			}
 		}
 	}

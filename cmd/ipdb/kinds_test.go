@@ -42,6 +42,20 @@ func TestKindTableComplete(t *testing.T) {
 			}
 			watch[w] = k.kind
 		}
+		// Selectors: known words, and a filter to apply them.
+		for _, w := range k.selectors {
+			if selectorOf(w) == nil {
+				t.Errorf("%s: unknown selector %q", k.kind, w)
+			}
+		}
+		if (len(k.selectors) > 0 || k.bareDev || k.family == familyFilter) && k.keep == nil {
+			t.Errorf("%s: takes selectors or -4/-6 but has no keep", k.kind)
+		}
+		if k.ipShort != "" {
+			if r, err := resolveKind(commandKinds, k.ipShort); err != nil || r != k {
+				t.Errorf("%s: ip's short word %q resolves to %v, %v", k.kind, k.ipShort, r, err)
+			}
+		}
 		if k.dumpJSON == nil || k.dumpRows == nil || k.snapshotJSON == nil || k.snapshotRows == nil ||
 			k.objectJSON == nil || k.words == nil || k.count == nil {
 			t.Errorf("%s: row lacks a renderer or the count: %+v", k.kind, *k)
@@ -60,9 +74,15 @@ func TestKindTableComplete(t *testing.T) {
 			}
 		}
 	}
-	// The usage text names every table.
-	if want := "show [" + strings.Join(tableNames(), "|") + "]"; !strings.Contains(usageText, want) {
-		t.Errorf("the usage text lacks %q", want)
+	// show's help names every table.
+	if code, out, errs := runCmd(t, "show", "--help"); code != exitOK || errs != "" {
+		t.Errorf("show --help: exit %d, stderr %q", code, errs)
+	} else {
+		for _, table := range tableNames() {
+			if !strings.Contains(out, table) {
+				t.Errorf("show --help lacks %q", table)
+			}
+		}
 	}
 	// Every section stateFile decodes belongs to a row.
 	st := reflect.TypeOf(stateFile{})
@@ -95,7 +115,7 @@ func TestKindTableWords(t *testing.T) {
 		"neighs": "neigh", "rule": "rules", "rules": "rules", "fdb": "fdb",
 		"nexthops": "nexthops", "nexthop": "nexthops", "nh": "nexthops",
 	} {
-		if k := commandKindOfWord(w); k == nil || k.table != want {
+		if k, err := resolveKind(commandKinds, w); err != nil || k.table != want {
 			t.Errorf("show %s: got %v, want table %s", w, k, want)
 		}
 	}

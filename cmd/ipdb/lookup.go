@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/netip"
@@ -15,22 +14,63 @@ import (
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
+// lookupOpts are lookup's flags: ip route get's selectors.
+type lookupOpts struct {
+	table, from, iif, oif, mark, uid, ipproto, sport, dport, tos string
+	format                                                       string
+	formatChanged                                                bool
+}
+
+// ipWords reads ip route get's words among the arguments (`lookup
+// 198.51.100.7 from 192.0.2.1 mark 0x10`, `to ADDR`, `fibmatch`, which
+// lookup always is), each as its flag, and returns the rest. A word given
+// as a flag too is an error.
+func (o *lookupOpts) ipWords(e *env, pos []string) ([]string, bool) {
+	fields := map[string]*string{
+		"from": &o.from, "iif": &o.iif, "oif": &o.oif, "mark": &o.mark, "uid": &o.uid,
+		"ipproto": &o.ipproto, "sport": &o.sport, "dport": &o.dport, "tos": &o.tos, "dsfield": &o.tos,
+		"table": &o.table,
+	}
+	var rest []string
+	for i := 0; i < len(pos); i++ {
+		w := pos[i]
+		if w == "fibmatch" {
+			continue
+		}
+		if w == "to" && i+1 < len(pos) {
+			rest = append(rest, pos[i+1])
+			i++
+			continue
+		}
+		f, ok := fields[w]
+		if !ok {
+			rest = append(rest, w)
+			continue
+		}
+		if i+1 >= len(pos) {
+			fmt.Fprintf(e.stderr, "ipdb lookup: %s needs a value\n", w)
+			return nil, false
+		}
+		if *f != "" {
+			fmt.Fprintf(e.stderr, "ipdb lookup: %s given twice\n", w)
+			return nil, false
+		}
+		*f = pos[i+1]
+		i++
+	}
+	return rest, true
+}
+
 // runLookup prints the route the cache would pick for an address, like
 // `ip route get ... fibmatch` but without asking the kernel.
-func runLookup(e *env, args []string) int {
-	fs := flag.NewFlagSet("lookup", flag.ContinueOnError)
-	table := fs.String("table", "", "look up this `table` only (number, main, local or default); default: walk the rules")
-	from := fs.String("from", "", "source `address` (ip's from)")
-	iif := fs.String("iif", "", "input `interface`: route a packet received there (default: a locally generated one)")
-	oif := fs.String("oif", "", "output `interface`")
-	mark := fs.String("mark", "", "firewall `mark` (decimal or 0x hex)")
-	uid := fs.String("uid", "", "`uid` of the sending socket (default: this process's for a local packet)")
-	ipproto := fs.String("ipproto", "", "transport `protocol`: tcp, udp, icmp, ipv6-icmp, gre, sctp, dccp, udplite or a number")
-	sport := fs.String("sport", "", "source `port`")
-	dport := fs.String("dport", "", "destination `port`")
-	tos := fs.String("tos", "", "`tos` byte or IPv6 traffic class (decimal or 0x hex)")
-	format := fs.String("o", "text", "output `format`: text or json")
-	pos, ok := e.parseFlags(fs, args)
+func runLookup(e *env, o lookupOpts, pos []string) int {
+	table, from, iif, oif, mark, uid := &o.table, &o.from, &o.iif, &o.oif, &o.mark, &o.uid
+	ipproto, sport, dport, tos := &o.ipproto, &o.sport, &o.dport, &o.tos
+	format, ok := e.outputFormat("lookup", o.format, o.formatChanged, "text", "json")
+	if !ok {
+		return exitUsage
+	}
+	pos, ok = o.ipWords(e, pos)
 	if !ok {
 		return exitUsage
 	}
@@ -84,8 +124,8 @@ func runLookup(e *env, args []string) int {
 			return exitUsage
 		}
 	}
-	if *format != "text" && *format != "json" {
-		fmt.Fprintf(e.stderr, "ipdb lookup: unknown output format %q (want text or json)\n", *format)
+	if f := e.g.family(); f != 0 && (f == afInet) != addr.Unmap().Is4() {
+		fmt.Fprintf(e.stderr, "ipdb lookup: %s is not an address of the family -4/-6 asks for\n", addr)
 		return exitUsage
 	}
 	db, err := e.open()
@@ -111,7 +151,7 @@ func runLookup(e *env, args []string) int {
 		}
 		return e.fail("lookup", err)
 	}
-	if err := writeLookup(e.stdout, s, r, *format); err != nil {
+	if err := writeLookup(e.out(), s, r, format); err != nil {
 		return e.fail("lookup", err)
 	}
 	return exitOK
@@ -122,46 +162,18 @@ var ipProtos = map[string]uint8{"tcp": unix.IPPROTO_TCP, "udp": unix.IPPROTO_UDP
 	"ipv6-icmp": unix.IPPROTO_ICMPV6, "icmpv6": unix.IPPROTO_ICMPV6, "gre": unix.IPPROTO_GRE,
 	"sctp": unix.IPPROTO_SCTP, "dccp": unix.IPPROTO_DCCP, "udplite": unix.IPPROTO_UDPLITE}
 
-// writeLookup prints the route lookup found. A route over a nexthop
-// object prints its nhid and the nexthop's hops from the cache's nexthop
-// table (resolveNexthop), as `ip route get ... fibmatch` prints them.
+// writeLookup prints the route lookup found, as `ip route get ...
+// fibmatch` prints it (the words of ip route show; monitor's routeWords).
+// A route over a nexthop object prints its nhid and the nexthop's hops
+// from the cache's nexthop table (resolveNexthop).
 func writeLookup(w io.Writer, s *ipdb.Snapshot, r *netlink.Route, format string) error {
 	name := snapshotNames(s)
 	r = resolveNexthop(s.Nexthop, r)
 	if format == "json" {
 		return json.NewEncoder(w).Encode(routeJSON(r, name))
 	}
-	o := routeJSON(r, name)
-	text := prefixString(r.Dst)
-	if r.Type != netlink.RouteUnicast {
-		text = r.Type.String() + " " + text
-	}
-	for _, k := range []string{"nhid", "gateway", "dev", "table", "protocol", "scope", "prefsrc", "metric"} {
-		if v := o.get(k); v != nil {
-			key := k
-			switch k {
-			case "gateway":
-				key = "via"
-			case "prefsrc":
-				key = "src"
-			case "protocol":
-				key = "proto"
-			}
-			text += fmt.Sprintf(" %s %v", key, v)
-		}
-	}
-	if len(r.Multipath) > 0 {
-		for _, nh := range r.Multipath {
-			text += " nexthop"
-			if nh.Gateway.IsValid() {
-				text += " via " + nh.Gateway.String()
-			}
-			if nh.IfIndex != 0 {
-				text += " dev " + name(int(nh.IfIndex))
-			}
-			text += " weight " + strconv.Itoa(nh.Weight())
-		}
-	}
+	// ip's words, as `ip route get ... fibmatch` prints the route.
+	text := routeWords(r, snapshotLinks(s)).text()
 	_, err := fmt.Fprintln(w, text)
 	return err
 }

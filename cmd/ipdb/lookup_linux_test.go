@@ -258,3 +258,43 @@ func TestLookupPolicyRouting(t *testing.T) {
 		}
 	})
 }
+
+// TestLookupTextEqualsIP: lookup's text is `ip route get ADDR fibmatch`'s,
+// word for word: an IPv4 route over an IPv6 gateway (via inet6), a
+// protocol and a metric, IPv6's metric and pref, a multipath route, a
+// blackhole. (Found by a new user's try: the via inet6 gateway was left
+// out.)
+func TestLookupTextEqualsIP(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch(
+			"link set lo up",
+			"link add br0 type bridge",
+			"link set br0 up",
+			"addr add 192.0.2.1/24 dev br0",
+			"addr add 2001:db8::1/64 dev br0 nodad",
+			"route add 198.51.100.0/24 via inet6 fe80::1 dev br0",
+			"route add 203.0.113.0/25 via 192.0.2.5 metric 7 proto static",
+			"route add 203.0.113.128/25 nexthop via 192.0.2.6 weight 2 nexthop via 192.0.2.7",
+			"route add 2001:db8:9::/48 via 2001:db8::2",
+			"route add blackhole 198.51.100.128/25 table 100",
+			"rule add to 198.51.100.128/25 table 100 pref 10",
+		)
+		// ip prints a multipath route's hops on lines of their own;
+		// lookup prints one line.
+		oneLine := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+		for _, addr := range []string{"198.51.100.5", "203.0.113.9", "203.0.113.200", "2001:db8:9::1", "192.0.2.9"} {
+			want := oneLine(ns.IP("route", "get", addr, "fibmatch"))
+			code, out, errs := runCmd(t, "--netns", ns.Name, "lookup", addr)
+			if code != 0 || oneLine(out) != want {
+				t.Errorf("lookup %s: exit %d %s: %q, ip route get fibmatch says %q", addr, code, errs, strings.TrimSpace(out), want)
+			}
+		}
+		// A blackhole is an error, as the kernel answers.
+		if _, err := ns.IPErr("route", "get", "198.51.100.200", "fibmatch"); err == nil {
+			t.Fatal("ip route get of a blackhole route succeeded")
+		}
+		if code, out, _ := runCmd(t, "--netns", ns.Name, "lookup", "198.51.100.200"); code == 0 {
+			t.Errorf("lookup of a blackhole route: exit 0: %q", out)
+		}
+	})
+}

@@ -1,31 +1,54 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"sync"
 
 	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/netlink"
 	"github.com/ipdb-go/ipdb/watch"
 )
 
+// monitorOpts are monitor's own flags.
+type monitorOpts struct {
+	format        string // -o
+	formatChanged bool
+}
+
 // runMonitor prints the cache's changes as they happen until interrupted.
-func runMonitor(e *env, args []string) int {
-	fs := flag.NewFlagSet("monitor", flag.ContinueOnError)
-	format := fs.String("o", "text", "output `format`: text or json")
-	pos, ok := e.parseFlags(fs, args)
+// pos chooses kinds as ip monitor's objects do (monitor link route); none
+// or "all" is every kind.
+func runMonitor(e *env, o monitorOpts, pos []string) int {
+	format, ok := e.outputFormat("monitor", o.format, o.formatChanged, "text", "json", "table")
 	if !ok {
 		return exitUsage
 	}
-	if len(pos) > 0 {
-		fmt.Fprintf(e.stderr, "ipdb monitor: unexpected argument %q\n", pos[0])
-		return exitUsage
+	var filters []watch.Filter
+	var kinds []netlink.Kind
+	for _, w := range pos {
+		if w == "all" {
+			kinds = nil
+			break
+		}
+		k, err := resolveKind(commandKinds, w)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "ipdb monitor: %v\n", err)
+			return exitUsage
+		}
+		kinds = append(kinds, k.kind)
 	}
-	if *format != "text" && *format != "json" && *format != "table" {
-		fmt.Fprintf(e.stderr, "ipdb monitor: unknown output format %q (want text or json)\n", *format)
-		return exitUsage
+	if len(kinds) > 0 {
+		filters = append(filters, watch.Kinds(kinds...))
 	}
+	if f := e.g.family(); f != 0 {
+		filters = append(filters, watch.Family(f)) // objects without a family (links, FDB entries) pass
+	}
+	var filter watch.Filter
+	if len(filters) > 0 {
+		filter = watch.All(filters...)
+	}
+	stdout := e.out()
 	db, err := e.open()
 	if err != nil {
 		return e.fail("monitor", err)
@@ -37,13 +60,13 @@ func runMonitor(e *env, args []string) int {
 	links := newStreamLinks(db.Snapshot())
 	var werr error
 	done := make(chan struct{})
-	stop := w.Subscribe(e.ctx, nil, func(ev watch.Event) bool {
+	stop := w.Subscribe(e.ctx, filter, func(ev watch.Event) bool {
 		mu.Lock()
 		defer mu.Unlock()
-		if *format == "json" {
-			werr = writeEventJSON(e.stdout, db, ev, links)
+		if format == "json" {
+			werr = writeEventJSON(stdout, db, ev, links)
 		} else {
-			werr = writeEventText(e.stdout, db, ev, links)
+			werr = writeEventText(stdout, db, ev, links)
 		}
 		if werr != nil {
 			close(done)

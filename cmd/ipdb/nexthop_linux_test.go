@@ -318,9 +318,9 @@ func TestLookupResolvesNexthop(t *testing.T) {
 			{"198.51.100.5", "", "198.51.100.0/24 nhid 201 via 192.0.2.3 dev v0"},
 			{"10.9.1.1", "", "10.9.0.0/16 nhid 200 nexthop via 192.0.2.2 dev v0 weight 3 nexthop via 192.0.2.3 dev v0 weight 1"},
 			{"10.10.1.1", "100", "10.10.0.0/16 nhid 202 table 100 nexthop via 192.0.2.2 dev v0 weight 1 nexthop via 192.0.2.3 dev v0 weight 7"},
-			{"10.12.1.1", "", "10.12.0.0/16 nhid 104 via 198.51.100.9 dev v0"},
+			{"10.12.1.1", "", "10.12.0.0/16 nhid 104 via 198.51.100.9 dev v0 onlink"},
 			{"10.13.1.1", "", "10.13.0.0/16 nhid 103 dev v0"},
-			{"2001:db8:9::1", "", "2001:db8:9::/48 nhid 105 via 2001:db8::2 dev v0 metric 1024"},
+			{"2001:db8:9::1", "", "2001:db8:9::/48 nhid 105 via 2001:db8::2 dev v0 metric 1024 pref medium"},
 		}
 		check := func(cases []struct{ addr, table, text string }) {
 			t.Helper()

@@ -140,6 +140,14 @@ var ipLinkModes = [...]string{"DEFAULT", "DORMANT"}
 // to the link-layer addresses; details adds what `ip -d link` adds.
 // isLink is ip's do_link (ip link, not ip addr).
 func writeLinkHeader(j *jsonOut, l *netlink.Link, names *linkNames, isLink, details bool) {
+	writeLinkHeaderLL(j, l, names, isLink, details, true)
+}
+
+// writeLinkHeaderLL is writeLinkHeader; linkLayer false leaves out the
+// link-layer keys (link_type, address, broadcast, permaddr), as ip addr
+// does with -4 or -6 (print_linkinfo prints them only without a family
+// filter, or with -d).
+func writeLinkHeaderLL(j *jsonOut, l *netlink.Link, names *linkNames, isLink, details, linkLayer bool) {
 	j.int("ifindex", int64(l.Index))
 	mdown := false
 	if l.ParentIndex != 0 {
@@ -181,18 +189,20 @@ func writeLinkHeader(j *jsonOut, l *netlink.Link, names *linkNames, isLink, deta
 	if l.TxQueueLen != 0 {
 		j.int("txqlen", int64(l.TxQueueLen))
 	}
-	j.str("link_type", linkTypeName(l.Type))
-	if l.Address != nil {
-		j.str("address", hwAddr(l.Type, l.Address))
-	}
-	if l.Broadcast != nil {
-		if l.Flags&unix.IFF_POINTOPOINT != 0 {
-			j.boolean("link_pointtopoint", true)
+	if linkLayer || details {
+		j.str("link_type", linkTypeName(l.Type))
+		if l.Address != nil {
+			j.str("address", hwAddr(l.Type, l.Address))
 		}
-		j.str("broadcast", hwAddr(l.Type, l.Broadcast))
-	}
-	if l.PermAddress != nil && !bytes.Equal(l.PermAddress, l.Address) {
-		j.str("permaddr", hwAddr(l.Type, l.PermAddress))
+		if l.Broadcast != nil {
+			if l.Flags&unix.IFF_POINTOPOINT != 0 {
+				j.boolean("link_pointtopoint", true)
+			}
+			j.str("broadcast", hwAddr(l.Type, l.Broadcast))
+		}
+		if l.PermAddress != nil && !bytes.Equal(l.PermAddress, l.Address) {
+			j.str("permaddr", hwAddr(l.Type, l.PermAddress))
+		}
 	}
 	if l.LinkNetNSID != nil {
 		j.int("link_netnsid", int64(*l.LinkNetNSID))

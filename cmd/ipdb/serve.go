@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -23,21 +22,27 @@ import (
 	"github.com/ipdb-go/ipdb/watch"
 )
 
-// runServe serves the cache over HTTP on a loopback address until SIGINT
-// or SIGTERM, then shuts down gracefully.
-func runServe(e *env, args []string) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	listen := fs.String("listen", "127.0.0.1:9464", "loopback `address:port` to listen on")
-	maxWatch := fs.Int("max-watchers", 1024, "most concurrent /v1/watch streams")
-	pos, ok := e.parseFlags(fs, args)
-	if !ok {
-		return exitUsage
-	}
+// serveOpts are serve's flags.
+type serveOpts struct {
+	listen   string // --listen: unix:PATH, or a loopback address:port
+	maxWatch int    // --max-watchers
+}
+
+// runServe serves the cache over HTTP on a Unix socket (owner only) or a
+// loopback address until SIGINT or SIGTERM, then shuts down gracefully.
+func runServe(e *env, o serveOpts, pos []string) int {
+	listen, maxWatch := &o.listen, &o.maxWatch
 	if len(pos) > 0 {
 		fmt.Fprintf(e.stderr, "ipdb serve: unexpected argument %q\n", pos[0])
 		return exitUsage
 	}
-	if err := checkLoopback(*listen); err != nil {
+	sockPath, isUnix := strings.CutPrefix(*listen, "unix:")
+	if isUnix {
+		if sockPath == "" {
+			fmt.Fprintln(e.stderr, "ipdb serve: unix: needs a path (--listen unix:/run/ipdb.sock)")
+			return exitUsage
+		}
+	} else if err := checkLoopback(*listen); err != nil {
 		fmt.Fprintf(e.stderr, "ipdb serve: %v\n", err)
 		return exitUsage
 	}
@@ -52,8 +57,16 @@ func runServe(e *env, args []string) int {
 		return e.fail("serve", err)
 	}
 	defer db.Close()
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
+	var ln net.Listener
+	where := "http://"
+	if isUnix {
+		var us *unixSocket
+		if us, err = listenUnix(sockPath); err != nil {
+			return e.fail("serve", err)
+		}
+		defer us.remove()
+		ln, where = us.ln, "unix:"
+	} else if ln, err = net.Listen("tcp", *listen); err != nil {
 		return e.fail("serve", err)
 	}
 	srv := newServer(db, *maxWatch)
@@ -65,7 +78,11 @@ func runServe(e *env, args []string) int {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       60 * time.Second,
 	}
-	fmt.Fprintf(e.stdout, "ipdb serve: listening on http://%s\n", ln.Addr())
+	addr := ln.Addr().String()
+	if isUnix {
+		addr = sockPath // ln is bound to a name in a private directory, linked here
+	}
+	fmt.Fprintf(e.stdout, "ipdb serve: listening on %s%s\n", where, addr)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -3,10 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"strings"
+	"slices"
 
 	"golang.org/x/sys/unix"
 
@@ -18,39 +17,51 @@ import (
 // `show` prints them: the table names of the command's kind table.
 var tables = tableNames()
 
-// runShow prints the current state: one table, or all of them.
-func runShow(e *env, args []string) int {
-	fs := flag.NewFlagSet("show", flag.ContinueOnError)
-	format := fs.String("o", "table", "output `format`: table or json")
-	details := fs.Bool("d", false, "routes as `ip -j -d route show`: type, table, protocol and scope always, the nexthop object as nh_info (JSON; links and nexthops always have ip's details)")
-	pos, ok := e.parseFlags(fs, args)
+// showOpts are show's own flags.
+type showOpts struct {
+	format        string // -o
+	formatChanged bool
+}
+
+// runShow prints the current state: one table, or all of them. pos is the
+// object (a table name, alias or prefix, resolveKind) and its selectors.
+func runShow(e *env, o showOpts, pos []string) int {
+	format, ok := e.outputFormat("show", o.format, o.formatChanged, "table", "json")
 	if !ok {
 		return exitUsage
 	}
-	if *format != "table" && *format != "json" {
-		fmt.Fprintf(e.stderr, "ipdb show: unknown output format %q (want table or json)\n", *format)
-		return exitUsage
-	}
 	want := tables
-	if len(pos) > 1 {
-		fmt.Fprintf(e.stderr, "ipdb show: too many arguments: %s\n", strings.Join(pos, " "))
-		return exitUsage
-	}
-	if len(pos) == 1 {
-		k := commandKindOfWord(pos[0])
-		if k == nil {
-			fmt.Fprintf(e.stderr, "ipdb show: unknown table %q (want %s)\n", pos[0], orList(tables))
+	sels := map[string]*selection{}
+	if len(pos) > 0 {
+		k, err := resolveKind(commandKinds, pos[0])
+		if err != nil {
+			fmt.Fprintf(e.stderr, "ipdb show: %v\n", err)
 			return exitUsage
 		}
-		want = []string{k.table}
+		sel, err := parseSelection(k, pos[1:], e.g.family())
+		if err != nil {
+			fmt.Fprintf(e.stderr, "ipdb show: %v\n", err)
+			return exitUsage
+		}
+		want, sels[k.table] = []string{k.table}, sel
+	} else if f := e.g.family(); f != 0 {
+		for i := range commandKinds {
+			if k := &commandKinds[i]; k.family == familyFilter {
+				sels[k.table] = &selection{family: f, keep: k.keep}
+			}
+		}
 	}
-	if *details && (len(want) != 1 || want[0] != "routes") {
-		fmt.Fprintln(e.stderr, "ipdb show: -d is for show routes (links and nexthops always print ip's details; ip -d adds nothing ipdb prints to the other tables)")
+	if e.g.details && (len(want) != 1 || !detailsShown[want[0]]) {
+		fmt.Fprintln(e.stderr, "ipdb show: -d is for show routes, links and nexthops (links and nexthops always print ip's details; ip -d adds nothing ipdb prints to the other tables)")
 		return exitUsage
 	}
 	for _, t := range want {
 		if k := commandKindOfTable(t); k == nil || k.dumpJSON == nil || k.dumpRows == nil {
-			return showFromCache(e, want, *format)
+			if !sels[t].empty() {
+				fmt.Fprintf(e.stderr, "ipdb show: %s takes no selectors yet\n", t)
+				return exitUsage
+			}
+			return showFromCache(e, want, format)
 		}
 	}
 	c, err := netlink.Dial(&netlink.Config{NetNS: e.netns, MaxDumpRetries: -1})
@@ -58,12 +69,26 @@ func runShow(e *env, args []string) int {
 		return e.fail("show", err)
 	}
 	defer c.Close()
-	d := &dumpShow{ctx: e.ctx, c: c, stderr: e.stderr, details: *details}
-	if err := d.write(e.stdout, want, *format); err != nil {
+	d := &dumpShow{ctx: e.ctx, c: c, stderr: e.stderr, details: e.g.details, sels: sels}
+	if err := d.write(e.out(), want, format); err != nil {
+		var nd noDeviceError
+		if errors.As(err, &nd) {
+			fmt.Fprintf(e.stderr, "ipdb show: %v\n", err)
+			return exitError
+		}
 		return e.fail("show", err)
 	}
 	return exitOK
 }
+
+// detailsShown are the tables -d is for: routes print ip -d's keys with
+// it, links and nexthops print them always.
+var detailsShown = map[string]bool{"routes": true, "links": true, "nexthops": true}
+
+// noDeviceError is a dev selector naming no link (ip: Cannot find device).
+type noDeviceError string
+
+func (n noDeviceError) Error() string { return fmt.Sprintf("Cannot find device %q", string(n)) }
 
 // showFromCache prints tables that have no dump renderer from a synced
 // cache.
@@ -122,6 +147,38 @@ type dumpShow struct {
 	names *linkNames
 	// details prints routes as ip -d does (routeDetails).
 	details bool
+	// sels are the selections by table name; a table without one shows
+	// everything.
+	sels map[string]*selection
+}
+
+// sel returns the selection of a table, nil for everything.
+func (d *dumpShow) sel(table string) *selection {
+	if s := d.sels[table]; !s.empty() {
+		return s
+	}
+	return nil
+}
+
+// keep reports whether an object of table is selected.
+func (d *dumpShow) keep(table string, o netlink.Object) bool {
+	s := d.sel(table)
+	return s == nil || s.keep == nil || s.keep(o, s)
+}
+
+// resolveDevs turns the selections' dev names into indexes.
+func (d *dumpShow) resolveDevs() error {
+	for _, s := range d.sels {
+		if s == nil || s.dev == "" {
+			continue
+		}
+		i := slices.IndexFunc(d.links, func(l *netlink.Link) bool { return l.Name == s.dev })
+		if i < 0 {
+			return noDeviceError(s.dev)
+		}
+		s.devIndex = d.links[i].Index
+	}
+	return nil
 }
 
 // dumpRetries bounds the repetitions of an interrupted dump of a small
@@ -156,6 +213,9 @@ func (d *dumpShow) loadLinks() error {
 
 func (d *dumpShow) write(w io.Writer, want []string, format string) error {
 	if err := d.loadLinks(); err != nil {
+		return err
+	}
+	if err := d.resolveDevs(); err != nil {
 		return err
 	}
 	if format == "json" {
@@ -281,7 +341,9 @@ func (d *dumpShow) writeRows(tw *tableOut, table string) error {
 
 func (d *dumpShow) linksJSON(j *jsonOut) error {
 	for _, l := range d.links {
-		writeLink(j, l, d.names)
+		if d.keep("links", l) {
+			writeLink(j, l, d.names)
+		}
 	}
 	return nil
 }
@@ -289,7 +351,9 @@ func (d *dumpShow) linksJSON(j *jsonOut) error {
 func (d *dumpShow) linksRows(tw *tableOut) error {
 	linkRowsHeader(tw)
 	for _, l := range d.links {
-		linkRow(tw, l, d.names)
+		if d.keep("links", l) {
+			linkRow(tw, l, d.names)
+		}
 	}
 	return nil
 }
@@ -300,7 +364,13 @@ func (d *dumpShow) addrsJSON(j *jsonOut) error {
 		return err
 	}
 	for _, l := range d.links {
-		writeAddrLink(j, l, d.names, by[l.Index])
+		if addrs, ok := d.linkAddrs(l, by[l.Index]); ok {
+			var family uint8
+			if s := d.sel("addrs"); s != nil {
+				family = s.family
+			}
+			writeAddrLinkFamily(j, l, d.names, addrs, family)
+		}
 	}
 	return nil
 }
@@ -312,7 +382,8 @@ func (d *dumpShow) addrsRows(tw *tableOut) error {
 	}
 	addrRowsHeader(tw)
 	for _, l := range d.links {
-		for _, a := range by[l.Index] {
+		addrs, _ := d.linkAddrs(l, by[l.Index])
+		for _, a := range addrs {
 			addrRow(tw, a, d.names)
 		}
 	}
@@ -334,8 +405,17 @@ func (d *dumpShow) routesJSON(j *jsonOut) error {
 		}
 		rd = &routeDetails{nexthop: func(id uint32) *netlink.Nexthop { return byID[id] }}
 	}
+	omit := routeOmit{}
+	if s := d.sel("routes"); s != nil {
+		// ip prints neither the device nor the table its selectors fix
+		// (print_route: filter.oifmask, filter.tb).
+		omit.dev, omit.table = s.dev != "", s.tableGiven
+	}
 	return d.routes(func(r *netlink.Route) error {
-		writeRouteDetails(j, r, d.names, rd)
+		if !d.keep("routes", r) {
+			return nil
+		}
+		writeRouteDetails(j, r, d.names, rd, omit)
 		j.maybeFlush()
 		return j.err()
 	})
@@ -344,6 +424,9 @@ func (d *dumpShow) routesJSON(j *jsonOut) error {
 func (d *dumpShow) routesRows(tw *tableOut) error {
 	routeRowsHeader(tw)
 	return d.routes(func(r *netlink.Route) error {
+		if !d.keep("routes", r) {
+			return nil
+		}
 		routeRow(tw, r, d.names)
 		return tw.err()
 	})
@@ -354,9 +437,11 @@ func (d *dumpShow) neighsJSON(j *jsonOut) error {
 	if err != nil {
 		return err
 	}
+	s := d.sel("neigh")
+	omitDev := s != nil && s.dev != "" // ip neigh: !filter.index
 	for _, n := range ns {
-		if showNeigh(n) {
-			writeNeigh(j, n, d.names)
+		if showNeigh(n) && d.keep("neigh", n) {
+			writeNeighOmit(j, n, d.names, omitDev)
 		}
 	}
 	return nil
@@ -369,7 +454,7 @@ func (d *dumpShow) neighsRows(tw *tableOut) error {
 	}
 	neighRowsHeader(tw)
 	for _, n := range ns {
-		if showNeigh(n) {
+		if showNeigh(n) && d.keep("neigh", n) {
 			neighRow(tw, n, d.names)
 		}
 	}
@@ -382,7 +467,9 @@ func (d *dumpShow) rulesJSON(j *jsonOut) error {
 		return err
 	}
 	for _, r := range rs {
-		writeRule(j, r)
+		if d.keep("rules", r) {
+			writeRule(j, r)
+		}
 	}
 	return nil
 }
@@ -394,7 +481,9 @@ func (d *dumpShow) rulesRows(tw *tableOut) error {
 	}
 	ruleRowsHeader(tw)
 	for _, r := range rs {
-		ruleRow(tw, r)
+		if d.keep("rules", r) {
+			ruleRow(tw, r)
+		}
 	}
 	return nil
 }
@@ -420,4 +509,24 @@ func (d *dumpShow) fdbsRows(tw *tableOut) error {
 		fdbRow(tw, f, d.names)
 	}
 	return nil
+}
+
+// linkAddrs returns the addresses of l that the addrs selection keeps, and
+// whether l is listed: dev selects the link, and with -4 or -6 a link
+// without an address of the family is left out (ip's ipaddr_filter).
+func (d *dumpShow) linkAddrs(l *netlink.Link, addrs []*netlink.Addr) ([]*netlink.Addr, bool) {
+	s := d.sel("addrs")
+	if s == nil {
+		return addrs, true
+	}
+	if s.dev != "" && l.Index != s.devIndex {
+		return nil, false
+	}
+	var out []*netlink.Addr
+	for _, a := range addrs {
+		if keepAddr(a, s) {
+			out = append(out, a)
+		}
+	}
+	return out, s.family == 0 || len(out) > 0
 }
