@@ -41,6 +41,7 @@ var subcommands = []subcommand{
 	{"nexthop", "N routes over nexthop groups: cold sync vs ip route show + ip nexthop show; ip nexthop replace of a group under N routes: time until the cache equals the kernel, events", runNexthop},
 	{"show", "ipdb show routes (JSON and table) vs ip -j route show table all and ip route show table all: time and max RSS", runShow},
 	{"watchlat", "event-to-callback latency of 10 watch subscribers at 10k route events/s", runWatchLat},
+	{"netns", "an ipdb.Set over -n namespaces (veth end, 2 addresses, 3 routes each): attach time, goroutines, fds and memory per namespace, idle CPU; namespaces created and deleted at -rate/s while attached", runNetNS},
 	{"report", "every scenario of issue 10 side by side, several runs each: report.md, results.json and SVG charts in -out", runReport},
 }
 

@@ -27,16 +27,33 @@ func (db *DB) applyLoop(ctx context.Context) {
 	var tick <-chan time.Time
 	var refresh *refresher
 	if db.opts.refresh > 0 {
-		t := time.NewTicker(db.opts.refresh)
-		defer t.Stop()
-		tick = t.C
+		if s := db.opts.sharedRefresh; s != nil {
+			tick = s.join(db)
+			defer s.leave(db)
+		} else {
+			t := time.NewTicker(db.opts.refresh)
+			defer t.Stop()
+			tick = t.C
+		}
 		refresh = newRefresher(db.opts.refresh, time.Now())
+		refresh.perNS = db.opts.sharedRefresh != nil
+		db.nextRefresh.Store(refresh.nextDue().UnixNano())
 	}
+	busy := false
 	for {
+		if busy {
+			if refresh != nil {
+				db.nextRefresh.Store(refresh.nextDue().UnixNano())
+			}
+			db.busy.Add(-1)
+			busy = false
+		}
 		batches, jobs, lost, ticked, ok := db.queue.wait(ctx, tick)
 		if !ok {
 			return
 		}
+		db.busy.Add(1)
+		busy = true
 		if refresh != nil {
 			now := time.Now()
 			var notified kindSet
@@ -154,7 +171,12 @@ func (db *DB) applyBatch(batch []netlink.Update, fx *rereads) {
 	}
 	db.events.Add(uint64(len(batch)))
 	db.batches.Add(1)
+	db.batch = batch
 	db.commit(w, changes)
+	db.batch = nil
+	if db.opts.member != nil {
+		db.opts.member.applied(db, batch)
+	}
 	db.committed(batch, fx)
 }
 
@@ -221,6 +243,9 @@ func (db *DB) commit(w *writer, changes []Change) {
 	db.rev.Store(rev)
 	db.commitMu.Unlock()
 	db.log.commit(rev, changes)
+	if db.opts.member != nil {
+		db.opts.member.committed(db, rev, changes, db.batch)
+	}
 }
 
 // settleLater queues jobs to run after settleDelay, coalescing repeats.

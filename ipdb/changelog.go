@@ -44,6 +44,7 @@ type changeLog struct {
 	mu sync.Mutex
 	// The fields below are guarded by mu.
 	ring  []Change
+	size  int    // the ring's largest length (WithChangeLog)
 	head  int    // index of the oldest entry
 	n     int    // entries in use
 	lost  uint64 // highest revision whose changes were (partly) evicted
@@ -51,8 +52,22 @@ type changeLog struct {
 	ready chan struct{}
 }
 
+// changeLogStart is the ring's first length; it doubles as changes come,
+// up to the log's size, so that a quiet database (a namespace of a Set)
+// does not pay for the whole log.
+const changeLogStart = 64
+
 func newChangeLog(size int) *changeLog {
-	return &changeLog{ring: make([]Change, size), ready: make(chan struct{})}
+	return &changeLog{ring: make([]Change, min(size, changeLogStart)), size: size, ready: make(chan struct{})}
+}
+
+// growLocked doubles the ring, up to size, keeping the entries in order.
+func (l *changeLog) growLocked() {
+	ring := make([]Change, min(2*len(l.ring), l.size))
+	for i := range l.n {
+		ring[i] = l.ring[(l.head+i)%len(l.ring)]
+	}
+	l.ring, l.head = ring, 0
 }
 
 // commit appends the changes of revision rev and wakes waiters. A
@@ -61,6 +76,9 @@ func (l *changeLog) commit(rev uint64, changes []Change) {
 	l.mu.Lock()
 	for _, c := range changes {
 		c.Rev = rev
+		if l.n == len(l.ring) && len(l.ring) < l.size {
+			l.growLocked()
+		}
 		if l.n == len(l.ring) {
 			l.lost = max(l.lost, l.ring[l.head].Rev)
 			l.ring[l.head] = Change{}

@@ -45,3 +45,35 @@ func TestChangeLogBoundsAndTruncation(t *testing.T) {
 		t.Fatalf("since(5, max 1) = %d changes up to %d, %v; want the whole revision 6", len(got), upTo, err)
 	}
 }
+
+// TestChangeLogGrows checks that the ring, which starts small and doubles
+// up to its size, keeps every change in order while it grows and bounds
+// them once it is full.
+func TestChangeLogGrows(t *testing.T) {
+	l := newChangeLog(300)
+	if len(l.ring) != changeLogStart {
+		t.Fatalf("ring starts at %d entries, want %d", len(l.ring), changeLogStart)
+	}
+	rev := uint64(0)
+	for i := 0; i < 250; i += 5 {
+		rev++
+		l.commit(rev, make([]Change, 5))
+	}
+	got, upTo, _, err := l.since(nil, 0, 0)
+	if err != nil || upTo != rev || len(got) != 250 || len(l.ring) != 256 {
+		t.Fatalf("since(0) = %d changes up to %d, %v; ring %d", len(got), upTo, err, len(l.ring))
+	}
+	for i, c := range got {
+		if c.Rev != uint64(i/5+1) {
+			t.Fatalf("change %d has rev %d, want %d", i, c.Rev, i/5+1)
+		}
+	}
+	for range 20 {
+		rev++
+		l.commit(rev, make([]Change, 5))
+	}
+	got, _, _, err = l.since(nil, rev-60, 0)
+	if err != nil || len(l.ring) != 300 || len(got) != 300 || got[0].Rev != rev-59 || got[299].Rev != rev {
+		t.Fatalf("full ring %d: %d changes from rev %d, %v", len(l.ring), len(got), got[0].Rev, err)
+	}
+}

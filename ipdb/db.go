@@ -49,6 +49,16 @@ type DB struct {
 
 	errMu sync.Mutex
 	err   error // why the engine stopped, if it did; guarded by errMu
+
+	// batch is the notification batch being applied, for the commit
+	// hook of a Set member; used by the applier only.
+	batch []netlink.Update
+	// busy counts the reader holding a batch not yet queued and the
+	// applier applying one; a Set's move pairing reads it (drained).
+	busy atomic.Int32
+	// nextRefresh is when the applier's periodic refresh is next due
+	// (unix nanoseconds), for a Set's shared scheduler.
+	nextRefresh atomic.Int64
 }
 
 // Open starts a database for the caller's network namespace or the one

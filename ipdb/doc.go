@@ -191,4 +191,20 @@
 //
 // WithNetNS and WithNetNSFD open the database on another network namespace
 // without moving the calling thread.
+//
+// A Set (OpenSet, nsset*.go) follows many namespaces, one DB each: the
+// named ones under /run/netns, followed with inotify (a file is attached
+// once it is an nsfs inode, that is once `ip netns add` has bind-mounted
+// the namespace on it, and detached when it is removed), and any added by
+// path, file descriptor or process. Each is tagged by its name and the
+// kernel's id for it in the set's namespace (NetNS). SetSnapshot answers
+// across namespaces (LinksNamed, AddrHolders); the set's feed
+// (Set.ChangesSince) carries every change with its namespace, and a link
+// moved between two namespaces of the set (an RTM_DELLINK with
+// IFLA_NEW_NETNSID in one, the RTM_NEWLINK in the other, read on two
+// sockets in either order) as one entry. Set's doc comment defines what
+// the feed and snapshots guarantee at every set revision
+// ("Consistency"); TestSetMove checks it. A set's databases share one
+// refresh scheduler (nsset_refresh.go) and cost two goroutines and two
+// sockets each; the set keeps no namespace file open.
 package ipdb

@@ -26,6 +26,11 @@ type options struct {
 	readPause time.Duration
 	queueMax  int
 	refresh   time.Duration
+	// member, set by a Set only (nsset.go), hears every commit.
+	member commitHook
+	// sharedRefresh, set by a Set only, replaces the applier's own
+	// refresh ticker with the set's scheduler (nsset_refresh.go).
+	sharedRefresh *refreshScheduler
 }
 
 func defaultOptions() options {

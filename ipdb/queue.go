@@ -120,3 +120,10 @@ func (q *updateQueue) wait(ctx context.Context, tick <-chan time.Time) (batches 
 		}
 	}
 }
+
+// empty reports whether nothing is queued: no batch, job or gap.
+func (q *updateQueue) empty() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.batches) == 0 && len(q.jobs) == 0 && !q.lost
+}

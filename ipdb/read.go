@@ -19,6 +19,9 @@ func (db *DB) readLoop(ctx context.Context) {
 		// No context: Close unblocks the read by closing the socket, and a
 		// context would cost a timer per batch.
 		err := db.listen.ReceiveUpdates(context.Background(), db.opts.batchMax, func(u netlink.Update) error {
+			if batch == nil {
+				db.busy.Add(1) // until queued: see drained
+			}
 			batch = append(batch, u)
 			return nil
 		})
@@ -33,6 +36,9 @@ func (db *DB) readLoop(ctx context.Context) {
 		}
 		if len(batch) > 0 && !db.queue.push(batch) {
 			db.overflows.Add(1)
+		}
+		if batch != nil {
+			db.busy.Add(-1)
 		}
 		if db.opts.readPause > 0 {
 			time.Sleep(db.opts.readPause)

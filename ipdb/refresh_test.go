@@ -79,3 +79,35 @@ func TestRefresherBacksOff(t *testing.T) {
 		t.Error("isRefresh")
 	}
 }
+
+// TestRefreshSetBackoff checks that a database of a Set backs off further
+// than a lone one (setRefreshBackoff), and still comes back to every
+// interval on activity.
+func TestRefreshSetBackoff(t *testing.T) {
+	base := 2 * time.Second
+	t0 := time.Unix(1000, 0)
+	for _, perNS := range []bool{false, true} {
+		r := newRefresher(base, t0)
+		r.perNS = perNS
+		now := t0
+		for range 20 {
+			now = now.Add(time.Hour)
+			r.done(r.kinds[0].job, false, now)
+		}
+		want := refreshBackoff * base
+		if perNS {
+			want = setRefreshBackoff * base
+		}
+		if got := r.kinds[0].every; got != want {
+			t.Errorf("perNS %v: backed off to %v, want %v", perNS, got, want)
+		}
+		var all kindSet
+		for _, k := range netlink.Kinds() {
+			all.add(k)
+		}
+		r.active(now, all)
+		if got := r.kinds[0].every; got != base {
+			t.Errorf("perNS %v: after activity every %v, want %v", perNS, got, base)
+		}
+	}
+}

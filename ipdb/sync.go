@@ -37,6 +37,9 @@ func (db *DB) fullSync(ctx context.Context, initial bool) error {
 		db.rev.Store(1)
 		db.commitMu.Unlock()
 		db.log.commit(1, nil)
+		if db.opts.member != nil {
+			db.opts.member.committed(db, 1, nil, nil)
+		}
 	} else {
 		db.commit(w, changes)
 		db.resyncs.Add(1)

@@ -70,14 +70,30 @@ type Conn struct {
 
 	// mu serializes request/reply exchanges and receives.
 	mu sync.Mutex
-	// buf is the receive buffer; guarded by mu.
-	buf []byte
+	// buf is the receive buffer; guarded by mu. A Conn without Groups
+	// (a command socket) borrows it from recvBufs for each exchange
+	// only, so that thousands of idle command sockets (one per
+	// namespace of an ipdb.Set) do not each keep 64 KiB.
+	buf    []byte
+	pooled bool
 	// abandonedDump is the sequence number of a dump that was cancelled
 	// before NLMSG_DONE; the next exchange drains it first. Guarded by mu.
 	abandonedDump uint32
 }
 
 const recvBufSize = 64 << 10
+
+// recvBufs holds the receive buffers of command sockets between exchanges.
+var recvBufs = sync.Pool{New: func() any { b := make([]byte, recvBufSize); return &b }}
+
+// releaseBufLocked returns a command socket's buffer to recvBufs.
+func (c *Conn) releaseBufLocked() {
+	if c.pooled && c.buf != nil {
+		b := c.buf
+		recvBufs.Put(&b)
+		c.buf = nil
+	}
+}
 
 // Dial opens an rtnetlink socket as cfg says.
 func Dial(cfg *Config) (*Conn, error) {
@@ -100,7 +116,10 @@ func Dial(cfg *Config) (*Conn, error) {
 	if err != nil {
 		return nil, &OpError{Op: "dial", Err: unwrapNL(err)}
 	}
-	conn := &Conn{c: c, pid: c.PID(), buf: make([]byte, recvBufSize)}
+	conn := &Conn{c: c, pid: c.PID(), pooled: cfg.Groups == 0}
+	if !conn.pooled {
+		conn.buf = make([]byte, recvBufSize)
+	}
 	if err := conn.setup(cfg); err != nil {
 		c.Close()
 		return nil, err
@@ -216,6 +235,9 @@ func unwrapNL(err error) error {
 // any other sender are dropped and counted. With wait false it returns
 // unix.EAGAIN instead of blocking. Called with c.mu held.
 func (c *Conn) recvLocked(wait bool) ([]byte, error) {
+	if c.buf == nil {
+		c.buf = *recvBufs.Get().(*[]byte)
+	}
 	for {
 		d, err := c.sock.recvmsg(c.buf, wait)
 		if err != nil {
@@ -348,6 +370,7 @@ func (c *Conn) exchange(ctx context.Context, typ, flags uint16, body []byte, fn 
 	if err != nil && flags&unix.NLM_F_DUMP != 0 && isReadAbort(err) {
 		c.abandonedDump = seq
 	}
+	c.releaseBufLocked()
 	return intr, msg, ctxErr(ctx, err)
 }
 

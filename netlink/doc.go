@@ -62,6 +62,16 @@
 //
 // Config.NetNS (a name under /run/netns or a path) or Config.NetNSFD opens
 // a Conn in another network namespace; the caller's thread is unaffected.
+// AddNetNS and DeleteNetNS create and delete named namespaces exactly as
+// `ip netns add/delete` do (netns_linux.go, after iproute2's
+// ip/ipnetns.c), IsNetNS tells a namespace file from the empty file `ip
+// netns add` creates before its bind mount, and Conn.NetNSFile returns the
+// namespace a Conn lives in (SIOCGSKNS). Namespace ids (`ip netns
+// list-id`): Conn.NSID, SetNSID and NSIDs (RTM_GETNSID, RTM_NEWNSID,
+// net/core/net_namespace.c), their notifications (JoinNSIDGroup,
+// ReceiveNSIDs: RTNLGRP_NSID), and Link.LinkMovedTo, which reads where a
+// link moved to another namespace went from the RTM_DELLINK its old
+// namespace gets (IFLA_NEW_NETNSID, IFLA_NEW_IFINDEX).
 //
 // # Security
 //

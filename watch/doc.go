@@ -13,6 +13,15 @@
 // subscription the same way, so initial state and live changes join with
 // no gap and no duplicate.
 //
+// # Namespaces
+//
+// SetWatcher does the same over an ipdb.Set: every event carries its
+// namespace (Event.NS) and the set's revision, a link moved between two
+// namespaces of the set is one event (Event.MovedFrom), and a namespace
+// arrives as the Initial adds of its objects and leaves as their deletes.
+// The Namespaces filter selects namespaces; WithInitial replays every
+// namespace of the set.
+//
 // # Kinds
 //
 // Every object kind has a row in the kind table (kinds.go): its typed

@@ -30,6 +30,14 @@ type Event struct {
 	// LinkName is the name of the link the object belongs to, as the
 	// database knew it when the event was delivered ("" if unknown).
 	LinkName string
+	// NS is the namespace of the change, for a subscription over an
+	// ipdb.Set (SetWatcher); the zero NetNS otherwise. Rev is then the
+	// set's revision.
+	NS ipdb.NetNS
+	// MovedFrom, over a Set, is the namespace a link moved from: the
+	// event is the link's add in NS, with Old the link as MovedFrom had
+	// it (ipdb.SetChange.MovedFrom).
+	MovedFrom *ipdb.NetNS
 }
 
 // Object returns New, or Old for deletes.
