@@ -33,10 +33,12 @@ type refresher struct {
 	// allocs is the neighbour tables' allocation count (all namespaces
 	// together) read before the last neighbour re-read, or 0.
 	allocs uint64
-	// sent is the namespace's count of packets sent, dropped or failed on
-	// transmission (every link's), read before the last neighbour re-read
-	// that read it, or 0.
-	sent uint64
+	// refs is the references this namespace's neighbour entries hold on
+	// their devices' parameters, read before the last neighbour re-read
+	// that read them, or 0; neighTurn counts the periodic neighbour
+	// re-reads.
+	refs      uint64
+	neighTurn int
 	// perNS marks a database of a Set, which backs off further
 	// (setRefreshBackoff).
 	perNS bool
@@ -149,20 +151,28 @@ func (r *refresher) done(job reconcileJob, changed bool, now time.Time) {
 
 // neighSkip reports whether the periodic neighbour re-read can be limited
 // to the proxy entries, because no entry can have come silently since the
-// last one. The kernel creates entries without a notification only on
-// transmission: an entry for a next hop to resolve (INCOMPLETE, announced
-// once resolved or failed) and the multicast entries of its own IGMP and
-// MLD reports (NOARP, never announced; neigh_lookup/__neigh_create on the
-// output path). Entries it destroys are announced
-// (neigh_cleanup_and_release sends RTM_DELNEIGH). So the re-read is
-// skipped when no neighbour entry was allocated in any namespace
-// (netlink.NeighTable: ndts_allocs, counted for every namespace together)
-// or, when some were, this namespace sent nothing (the transmit counters
-// of its links: packets, errors and drops, netlink.Conn.LinkStatistics): a
-// host with many namespaces allocates entries all the time. It reads the
-// counters first, so an entry created during the re-read that follows is
-// seen next time. Any error means re-read.
+// last one. The kernel creates entries without a notification (an entry
+// for a next hop to resolve, announced once resolved or failed; the
+// multicast entries of its own IGMP and MLD reports, NOARP, never
+// announced, even when the report is dropped on a link without carrier),
+// while the entries it destroys are announced (neigh_cleanup_and_release
+// sends RTM_DELNEIGH). So the re-read is skipped when no neighbour entry
+// was allocated in any namespace (netlink.NeighTable: ndts_allocs, counted
+// for every namespace together) or, when some were, the references that
+// this namespace's entries hold on their devices' parameters did not move
+// (netlink.Conn.NeighParmsRefs: each entry holds one from its creation to
+// its destruction): a host with many namespaces allocates entries all the
+// time. An entry created silently while another is destroyed leaves the
+// references as they were, so every neighFullEvery-th re-read is a full
+// one whatever the counters say. The counters are read first, so an entry
+// created during the re-read that follows is seen next time. Any error
+// means re-read.
 func (r *refresher) neighSkip(ctx context.Context, c *netlink.Conn) bool {
+	r.neighTurn++
+	if r.neighTurn%neighFullEvery == 0 {
+		r.allocs, r.refs = 0, 0
+		return false
+	}
 	tables, err := c.NeighTables(ctx)
 	if err != nil || len(tables) == 0 {
 		r.allocs = 0
@@ -176,19 +186,19 @@ func (r *refresher) neighSkip(ctx context.Context, c *netlink.Conn) bool {
 		return true
 	}
 	r.allocs = n
-	stats, err := c.LinkStatistics(ctx)
+	refs, _, err := c.NeighParmsRefs(ctx)
 	if err != nil {
-		r.sent = 0
+		r.refs = 0
 		return false
 	}
-	var sent uint64
-	for _, s := range stats {
-		sent += s.TxPackets + s.TxErrors + s.TxDropped
-	}
-	skip := sent == r.sent && sent != 0
-	r.sent = sent
+	skip := refs == r.refs && refs != 0
+	r.refs = refs
 	return skip
 }
+
+// neighFullEvery: every this many periodic neighbour re-reads, one is
+// full whatever the counters say (see neighSkip).
+const neighFullEvery = 8
 
 // bridgeInTopologyChange reports whether a bridge of the committed state
 // is in an STP topology change (netlink.Bridge.InTopologyChange), whose
