@@ -221,7 +221,7 @@ func linkDeleted(w *writer, _ *kindDef, c cause, changes []Change, fx *rereads) 
 				// nexthop (nexthopsFollowLink).
 				continue
 			}
-			if r.Family == unix.AF_INET6 && len(r.Multipath) > 1 {
+			if (r.Family == unix.AF_INET6 || r.Family == unix.AF_MPLS) && len(r.Multipath) > 1 {
 				trimmed = append(trimmed, r)
 			} else {
 				gone = append(gone, r)
@@ -233,8 +233,16 @@ func linkDeleted(w *writer, _ *kindDef, c cause, changes []Change, fx *rereads) 
 		changes = append(changes, Change{Kind: netlink.KindRoute, Op: OpDelete, Old: o})
 	}
 	for _, r := range trimmed {
-		// The kernel keeps the other hops of an IPv6 multipath route:
-		// re-read it rather than guess.
+		// The kernel keeps the other hops of an IPv6 multipath route,
+		// and of an MPLS one (mpls_ifdown marks the hop dead and
+		// linkdown and forgets its device, silently; it deletes, and
+		// announces, only a route whose every hop went): re-read it
+		// rather than guess.
+		if r.Family == unix.AF_MPLS {
+			fx.now = append(fx.now, reconcileJob{kind: netlink.KindRoute,
+				s: scope{family: unix.AF_MPLS}, keyPrefix: string(mplsRouteKey(r))})
+			continue
+		}
 		ipv6Reread(r, fx)
 	}
 	nexthopsFollowLink(fx)

@@ -82,7 +82,8 @@ func TestGroupsFromTable(t *testing.T) {
 		want netlink.Groups
 	}{
 		{nil, netlink.GroupAll},
-		{[]Option{WithKinds(netlink.KindRoute)}, netlink.GroupLink | netlink.GroupIPv4Addr | netlink.GroupIPv6Addr | netlink.GroupIPv4Route | netlink.GroupIPv6Route | netlink.GroupNexthop},
+		{[]Option{WithKinds(netlink.KindRoute)}, netlink.GroupLink | netlink.GroupIPv4Addr | netlink.GroupIPv6Addr | netlink.GroupIPv4Route | netlink.GroupIPv6Route | netlink.GroupNexthop | netlink.GroupMPLSRoute},
+		{[]Option{WithKinds(netlink.KindRoute), WithFamilies(unix.AF_MPLS)}, netlink.GroupLink | netlink.GroupNexthop | netlink.GroupMPLSRoute},
 		{[]Option{WithKinds(netlink.KindRoute), WithFamilies(unix.AF_INET)}, netlink.GroupLink | netlink.GroupIPv4Addr | netlink.GroupIPv4Route | netlink.GroupNexthop},
 		{[]Option{WithKinds(netlink.KindNexthop)}, netlink.GroupLink | netlink.GroupNexthop},
 		{[]Option{WithKinds(netlink.KindAddr), WithFamilies(unix.AF_INET6)}, netlink.GroupLink | netlink.GroupIPv6Addr},
