@@ -537,5 +537,19 @@ var refreshJobs = func() []reconcileJob {
 			jobs = append(jobs, reconcileJob{kind: d.kind})
 		}
 	}
-	return jobs
+	return append(jobs, mplsRefreshJob)
 }()
+
+// mplsRefreshJob re-reads the MPLS routes: lowering
+// net.mpls.platform_labels frees the routes of the labels above it with no
+// notification (resize_platform_label_table in net/mpls/af_mpls.c). It
+// runs only while the database holds an MPLS route (hasMPLSRoutes): a dump
+// of family AF_MPLS on a kernel without mpls_router would be answered with
+// every family's routes (rtnetlink_rcv_msg falls back to PF_UNSPEC).
+var mplsRefreshJob = reconcileJob{kind: netlink.KindRoute, s: scope{family: unix.AF_MPLS}}
+
+// hasMPLSRoutes reports whether the committed state holds an MPLS route.
+func (db *DB) hasMPLSRoutes() bool {
+	it, err := db.Snapshot().txn.Get(routeDef.table, "id_prefix", []byte{unix.AF_MPLS})
+	return err == nil && it.Next() != nil
+}

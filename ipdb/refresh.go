@@ -57,7 +57,12 @@ func kindsOf(ks ...netlink.Kind) (s kindSet) {
 func newRefresher(base time.Duration, now time.Time) *refresher {
 	r := &refresher{base: base}
 	for _, j := range refreshJobs {
-		r.kinds = append(r.kinds, refreshKind{job: j, wakers: kindsOf(defOf(j.kind).effects.refreshWakers...), every: base, due: now.Add(base)})
+		wakers := kindsOf(defOf(j.kind).effects.refreshWakers...)
+		if j == mplsRefreshJob {
+			// Activity around MPLS routes: their links and themselves.
+			wakers = kindsOf(netlink.KindLink, netlink.KindRoute)
+		}
+		r.kinds = append(r.kinds, refreshKind{job: j, wakers: wakers, every: base, due: now.Add(base)})
 	}
 	return r
 }
