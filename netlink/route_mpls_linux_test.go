@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ipdb-go/ipdb/internal/nstest"
+	"github.com/ipdb-go/ipdb/internal/oracle"
 	"github.com/ipdb-go/ipdb/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -177,7 +178,22 @@ func TestMPLSRoutesLive(t *testing.T) {
 			}
 		}
 		routeCheck(t, c, ns)
+		if err := oracle.CompareMPLSRoutes(ns, mplsSlice(mplsRoutes(t, c))); err != nil {
+			t.Error(err)
+		}
+		// What ip -j prints (for the renderers of cmd/ipdb).
+		t.Logf("ip -j -f mpls route show: %s", ns.IP("-j", "-f", "mpls", "route", "show"))
+		t.Logf("ip -j route show table all: %s", ns.IP("-j", "route", "show", "table", "all"))
+		t.Logf("ip -j -6 route show: %s", ns.IP("-j", "-6", "route", "show"))
 	})
+}
+
+func mplsSlice(m map[uint32]*netlink.Route) []*netlink.Route {
+	var out []*netlink.Route
+	for _, r := range m {
+		out = append(out, r)
+	}
+	return out
 }
 
 // TestMPLSNotifications checks that MPLS route changes arrive on

@@ -280,8 +280,12 @@ func mplsIPLine(r map[string]any, idx map[string]int) (string, error) {
 		return "", err
 	}
 	fmt.Fprintf(&b, " proto %d flags %s", proto, routeFlagsText(flags))
-	if tp, ok := r["ttl-propagate"].(string); ok {
-		b.WriteString(" ttl-propagate " + tp)
+	// iproute2 spells it "ttl-propogate" (print_route); accept both.
+	for _, k := range []string{"ttl-propogate", "ttl-propagate"} {
+		if tp, ok := r[k].(string); ok {
+			b.WriteString(" ttl-propagate " + tp)
+			break
+		}
 	}
 	nhs, _ := r["nexthops"].([]any)
 	for _, nh := range nhs {
