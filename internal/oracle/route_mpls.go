@@ -198,7 +198,7 @@ func encapTypeName(t uint16) string {
 
 // CompareMPLSRoutes compares the MPLS routes in got (routes of other
 // families are ignored) with `ip -j -f mpls route show` in ns and returns
-// every difference, or nil: label, outgoing labels ("newdst"), via
+// every difference, or nil: label, outgoing labels ("to"), via
 // (family and address), device, protocol, flags (dead, linkdown), TTL
 // propagation and every next hop (outgoing labels, via, device, flags).
 func CompareMPLSRoutes(ns *nstest.NS, got []*netlink.Route) error {
@@ -262,7 +262,7 @@ func mplsIPLine(r map[string]any, idx map[string]int) (string, error) {
 	var b strings.Builder
 	dst, _ := r["dst"].(string)
 	b.WriteString("mpls " + dst)
-	if nd, ok := r["newdst"].(string); ok {
+	if nd, ok := r["to"].(string); ok {
 		b.WriteString(" as " + nd)
 	}
 	b.WriteString(mplsIPVia(r))
@@ -271,27 +271,32 @@ func mplsIPLine(r map[string]any, idx map[string]int) (string, error) {
 		return "", err
 	}
 	b.WriteString(d)
-	proto, err := routeNumber(r["protocol"], routeProtos, routeBuiltinProtos)
-	if err != nil {
-		return "", err
+	// ip prints no protocol for boot.
+	proto := uint64(unix.RTPROT_BOOT)
+	if p, ok := r["protocol"]; ok {
+		proto, err = routeNumber(p, routeProtos, routeBuiltinProtos)
+		if err != nil {
+			return "", err
+		}
 	}
 	flags, err := routeIPFlags(r["flags"])
 	if err != nil {
 		return "", err
 	}
 	fmt.Fprintf(&b, " proto %d flags %s", proto, routeFlagsText(flags))
-	// iproute2 spells it "ttl-propogate" (print_route); accept both.
-	for _, k := range []string{"ttl-propogate", "ttl-propagate"} {
-		if tp, ok := r[k].(string); ok {
-			b.WriteString(" ttl-propagate " + tp)
-			break
+	// iproute2 6.1 prints "ttl-propogate" (sic), true or false.
+	if tp, ok := r["ttl-propogate"].(bool); ok {
+		if tp {
+			b.WriteString(" ttl-propagate enabled")
+		} else {
+			b.WriteString(" ttl-propagate disabled")
 		}
 	}
 	nhs, _ := r["nexthops"].([]any)
 	for _, nh := range nhs {
 		m, _ := nh.(map[string]any)
 		b.WriteString(" nexthop")
-		if nd, ok := m["newdst"].(string); ok {
+		if nd, ok := m["to"].(string); ok {
 			b.WriteString(" as " + nd)
 		}
 		b.WriteString(mplsIPVia(m))
