@@ -1311,7 +1311,10 @@ func (c *Conn) RouteGet(ctx context.Context, dst netip.Addr, opts *RouteGetOptio
 // everything. Family, Table, Protocol, Type and OIF are applied by the
 // kernel when it does strict checking, and always again here.
 type RouteFilter struct {
-	// Family is unix.AF_INET or unix.AF_INET6; zero means every family.
+	// Family is unix.AF_INET, unix.AF_INET6 or unix.AF_MPLS; zero means
+	// every family. Beware: a kernel without mpls_router answers a dump
+	// of AF_MPLS with every family's routes (rtnetlink_rcv_msg falls back
+	// to PF_UNSPEC), which Match then drops.
 	Family uint8
 	// Table selects one table (unix.RT_TABLE_MAIN for `ip route show`);
 	// zero means all tables, like `ip route show table all`.
