@@ -104,6 +104,9 @@ const routeIdentityFlags = unix.RTNH_F_ONLINK | unix.RTNH_F_PERVASIVE
 // multipath route, or splits them, the database re-reads every route with
 // that identity prefix (see routeChanged, ipv6Siblings).
 func routeKey(r *netlink.Route) []byte {
+	if r.Family == unix.AF_MPLS {
+		return mplsRouteKey(r)
+	}
 	var buf [128]byte
 	b := routeKeyPrefix(buf[:0], r)
 	b = append(b, uint8(r.Type))
