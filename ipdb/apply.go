@@ -102,6 +102,10 @@ func (db *DB) applyLoop(ctx context.Context) {
 				// entries, which the counters leave out, can differ.
 				job = proxyNeighJob
 			}
+			if refreshJob && job == mplsRefreshJob && !db.hasMPLSRoutes() {
+				refresh.done(job.kind, false, time.Now())
+				continue
+			}
 			changed, err := db.reconcile(ctx, job)
 			if err != nil {
 				if ctx.Err() != nil {

@@ -88,7 +88,16 @@
 //   - linkDeleted: a deleted link takes its addresses, neighbours, FDB
 //     entries (its bridge table's too) and routes with it
 //     (unregister_netdevice); they are deleted in the same transaction,
-//     and IPv6 multipath routes that keep other hops are re-read;
+//     and IPv6 and MPLS multipath routes that keep other hops are
+//     re-read (mpls_ifdown marks an MPLS hop dead and linkdown, silently,
+//     and deletes, announced, only a route whose every hop went);
+//   - MPLS routes (one per label, keyed by it): a link down, up or
+//     losing carrier flags their hops dead or linkdown silently
+//     (mpls_ifdown, mpls_ifup), caught by linkChanged's re-read of the
+//     link's routes; lowering net.mpls.platform_labels frees the routes
+//     above it with no message at all (resize_platform_label_table):
+//     while the database holds an MPLS route the refresh re-reads the
+//     MPLS routes too (TestMPLSSilentKernelChanges, in the guest);
 //   - addrChanged: removing an IPv4 address removes the routes using it as
 //     preferred source (fib_sync_down_addr); removing the link's last one
 //     removes every IPv4 route through the link and its ARP entries

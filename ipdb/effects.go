@@ -221,7 +221,7 @@ func linkDeleted(w *writer, _ *kindDef, c cause, changes []Change, fx *rereads) 
 				// nexthop (nexthopsFollowLink).
 				continue
 			}
-			if r.Family == unix.AF_INET6 && len(r.Multipath) > 1 {
+			if (r.Family == unix.AF_INET6 || r.Family == unix.AF_MPLS) && len(r.Multipath) > 1 {
 				trimmed = append(trimmed, r)
 			} else {
 				gone = append(gone, r)
@@ -233,8 +233,16 @@ func linkDeleted(w *writer, _ *kindDef, c cause, changes []Change, fx *rereads) 
 		changes = append(changes, Change{Kind: netlink.KindRoute, Op: OpDelete, Old: o})
 	}
 	for _, r := range trimmed {
-		// The kernel keeps the other hops of an IPv6 multipath route:
-		// re-read it rather than guess.
+		// The kernel keeps the other hops of an IPv6 multipath route,
+		// and of an MPLS one (mpls_ifdown marks the hop dead and
+		// linkdown and forgets its device, silently; it deletes, and
+		// announces, only a route whose every hop went): re-read it
+		// rather than guess.
+		if r.Family == unix.AF_MPLS {
+			fx.now = append(fx.now, reconcileJob{kind: netlink.KindRoute,
+				s: scope{family: unix.AF_MPLS}, keyPrefix: string(mplsRouteKey(r))})
+			continue
+		}
 		ipv6Reread(r, fx)
 	}
 	nexthopsFollowLink(fx)
@@ -529,5 +537,19 @@ var refreshJobs = func() []reconcileJob {
 			jobs = append(jobs, reconcileJob{kind: d.kind})
 		}
 	}
-	return jobs
+	return append(jobs, mplsRefreshJob)
 }()
+
+// mplsRefreshJob re-reads the MPLS routes: lowering
+// net.mpls.platform_labels frees the routes of the labels above it with no
+// notification (resize_platform_label_table in net/mpls/af_mpls.c). It
+// runs only while the database holds an MPLS route (hasMPLSRoutes): a dump
+// of family AF_MPLS on a kernel without mpls_router would be answered with
+// every family's routes (rtnetlink_rcv_msg falls back to PF_UNSPEC).
+var mplsRefreshJob = reconcileJob{kind: netlink.KindRoute, s: scope{family: unix.AF_MPLS}}
+
+// hasMPLSRoutes reports whether the committed state holds an MPLS route.
+func (db *DB) hasMPLSRoutes() bool {
+	it, err := db.Snapshot().txn.Get(routeDef.table, "id_prefix", []byte{unix.AF_MPLS})
+	return err == nil && it.Next() != nil
+}

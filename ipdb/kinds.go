@@ -87,7 +87,7 @@ type kindDef struct {
 // IPv6 objects, joined when WithFamilies keeps the family, and those
 // joined regardless of family.
 type kindGroups struct {
-	v4, v6, any netlink.Groups
+	v4, v6, mpls, any netlink.Groups
 }
 
 // scope narrows a dump for a targeted reconcile. The zero scope is all.

@@ -82,7 +82,8 @@ func TestGroupsFromTable(t *testing.T) {
 		want netlink.Groups
 	}{
 		{nil, netlink.GroupAll},
-		{[]Option{WithKinds(netlink.KindRoute)}, netlink.GroupLink | netlink.GroupIPv4Addr | netlink.GroupIPv6Addr | netlink.GroupIPv4Route | netlink.GroupIPv6Route | netlink.GroupNexthop},
+		{[]Option{WithKinds(netlink.KindRoute)}, netlink.GroupLink | netlink.GroupIPv4Addr | netlink.GroupIPv6Addr | netlink.GroupIPv4Route | netlink.GroupIPv6Route | netlink.GroupNexthop | netlink.GroupMPLSRoute},
+		{[]Option{WithKinds(netlink.KindRoute), WithFamilies(unix.AF_MPLS)}, netlink.GroupLink | netlink.GroupNexthop | netlink.GroupMPLSRoute},
 		{[]Option{WithKinds(netlink.KindRoute), WithFamilies(unix.AF_INET)}, netlink.GroupLink | netlink.GroupIPv4Addr | netlink.GroupIPv4Route | netlink.GroupNexthop},
 		{[]Option{WithKinds(netlink.KindNexthop)}, netlink.GroupLink | netlink.GroupNexthop},
 		{[]Option{WithKinds(netlink.KindAddr), WithFamilies(unix.AF_INET6)}, netlink.GroupLink | netlink.GroupIPv6Addr},
@@ -103,13 +104,14 @@ func TestGroupsFromTable(t *testing.T) {
 }
 
 // TestRefreshFromTable: the periodic refresh re-reads the kinds whose rows
-// ask for it (links, neighbours and FDB entries), in table order.
+// ask for it (links, neighbours and FDB entries), in table order, then the
+// MPLS routes.
 func TestRefreshFromTable(t *testing.T) {
 	want := []netlink.Kind{netlink.KindLink, netlink.KindNeigh, netlink.KindFDB}
-	if len(refreshJobs) != len(want) {
-		t.Fatalf("refresh jobs %+v, want kinds %v", refreshJobs, want)
+	if len(refreshJobs) != len(want)+1 || refreshJobs[len(want)] != (reconcileJob{kind: netlink.KindRoute, s: scope{family: unix.AF_MPLS}}) {
+		t.Fatalf("refresh jobs %+v, want kinds %v and the MPLS routes", refreshJobs, want)
 	}
-	for i, j := range refreshJobs {
+	for i, j := range refreshJobs[:len(want)] {
 		if j != (reconcileJob{kind: want[i]}) {
 			t.Errorf("refresh job %d: %+v, want all of %s", i, j, want[i])
 		}

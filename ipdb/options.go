@@ -71,14 +71,15 @@ func WithKinds(kinds ...netlink.Kind) Option {
 }
 
 // WithFamilies keeps only addresses, routes, neighbours and rules of the
-// given families (unix.AF_INET, unix.AF_INET6, and unix.AF_BRIDGE for FDB
-// entries). Links are kept regardless.
+// given families (unix.AF_INET, unix.AF_INET6, unix.AF_BRIDGE for FDB
+// entries, and unix.AF_MPLS for MPLS routes and their notifications,
+// RTNLGRP_MPLS_ROUTE). Links are kept regardless.
 func WithFamilies(families ...uint8) Option {
 	return func(o *options) error {
 		o.families = map[uint8]bool{}
 		for _, f := range families {
 			switch f {
-			case unix.AF_INET, unix.AF_INET6, unix.AF_BRIDGE:
+			case unix.AF_INET, unix.AF_INET6, unix.AF_BRIDGE, unix.AF_MPLS:
 			default:
 				return fmt.Errorf("%w: unsupported family %d", ErrInvalid, f)
 			}
@@ -186,6 +187,9 @@ func (o *options) groupsOf(d *kindDef) netlink.Groups {
 	}
 	if o.keepFamily(unix.AF_INET6) {
 		g |= d.groups.v6
+	}
+	if o.keepFamily(unix.AF_MPLS) {
+		g |= d.groups.mpls
 	}
 	return g
 }

@@ -66,7 +66,12 @@ func kindsOf(ks ...netlink.Kind) (s kindSet) {
 func newRefresher(base time.Duration, now time.Time) *refresher {
 	r := &refresher{base: base}
 	for _, j := range refreshJobs {
-		r.kinds = append(r.kinds, refreshKind{job: j, wakers: kindsOf(defOf(j.kind).effects.refreshWakers...), every: base, due: now.Add(base)})
+		wakers := kindsOf(defOf(j.kind).effects.refreshWakers...)
+		if j == mplsRefreshJob {
+			// Activity around MPLS routes: their links and themselves.
+			wakers = kindsOf(netlink.KindLink, netlink.KindRoute)
+		}
+		r.kinds = append(r.kinds, refreshKind{job: j, wakers: wakers, every: base, due: now.Add(base)})
 	}
 	// The proxy entries come and go with no notification at all
 	// (pneigh_create, pneigh_delete), by a user's hand, in the middle of

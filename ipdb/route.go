@@ -15,15 +15,21 @@ var routeDef = kindDef{
 	table: routeTable,
 	key: func(o netlink.Object) []byte {
 		r := o.(*netlink.Route)
-		if r.Family != unix.AF_INET && r.Family != unix.AF_INET6 {
-			return nil
+		switch r.Family {
+		case unix.AF_INET, unix.AF_INET6:
+			return routeKey(r)
+		case unix.AF_MPLS:
+			return mplsRouteKey(r)
 		}
-		return routeKey(r)
+		return nil
 	},
 	keep: func(opts *options, o netlink.Object) bool {
 		r := o.(*netlink.Route)
 		// Cloned routes are the route cache, not the routing table.
-		return r.Flags&unix.RTM_F_CLONED == 0 && opts.keepFamily(r.Family) && opts.keepTable(r.Table)
+		// MPLS routes are in no table (the kernel reports main): WithTables
+		// does not drop them.
+		return r.Flags&unix.RTM_F_CLONED == 0 && opts.keepFamily(r.Family) &&
+			(r.Family == unix.AF_MPLS || opts.keepTable(r.Table))
 	},
 	dump: func(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error {
 		f := &netlink.RouteFilter{Family: s.family, Table: s.table, OIF: s.ifindex}
@@ -45,7 +51,7 @@ var routeDef = kindDef{
 			x.SetDeadline(now())
 		}
 	},
-	groups: kindGroups{v4: netlink.GroupIPv4Route, v6: netlink.GroupIPv6Route},
+	groups: kindGroups{v4: netlink.GroupIPv4Route, v6: netlink.GroupIPv6Route, mpls: netlink.GroupMPLSRoute},
 	// Address removals drop routes silently, and so do nexthop
 	// deletions.
 	follows: []netlink.Kind{netlink.KindAddr, netlink.KindNexthop},
@@ -57,7 +63,13 @@ var routeDef = kindDef{
 
 // routeKeyPrefix appends the leading part of a route key: family, table,
 // destination, TOS and priority (and for IPv6 the source prefix).
+//
+// An MPLS route's prefix is its whole key (mplsRouteKey): no two routes
+// share a label.
 func routeKeyPrefix(b []byte, r *netlink.Route) []byte {
+	if r.Family == unix.AF_MPLS {
+		return append(b, mplsRouteKey(r)...)
+	}
 	b = append(b, r.Family)
 	b = appendU32(b, r.Table)
 	b = appendPrefix(b, r.Dst)
@@ -92,6 +104,9 @@ const routeIdentityFlags = unix.RTNH_F_ONLINK | unix.RTNH_F_PERVASIVE
 // multipath route, or splits them, the database re-reads every route with
 // that identity prefix (see routeChanged, ipv6Siblings).
 func routeKey(r *netlink.Route) []byte {
+	if r.Family == unix.AF_MPLS {
+		return mplsRouteKey(r)
+	}
 	var buf [128]byte
 	b := routeKeyPrefix(buf[:0], r)
 	b = append(b, uint8(r.Type))
@@ -140,6 +155,17 @@ func routeKey(r *netlink.Route) []byte {
 	// Keys live as long as their route: allocate exactly once, exactly
 	// sized.
 	return append(make([]byte, 0, len(b)), b...)
+}
+
+// mplsRouteKey is an MPLS route's identity: its label. The kernel keeps
+// one route per label in its platform label table (mpls_route_add in
+// net/mpls/af_mpls.c: NLM_F_REPLACE swaps the entry, NLM_F_EXCL refuses a
+// second one, NLM_F_APPEND is refused).
+func mplsRouteKey(r *netlink.Route) []byte {
+	label, _ := r.MPLSLabel()
+	b := append(make([]byte, 0, 9), unix.AF_MPLS)
+	b = appendU32(b, unix.RT_TABLE_MAIN)
+	return appendU32(append(b, 0xfe), label)
 }
 
 // routeUsesLink reports whether r goes through the link ifindex.

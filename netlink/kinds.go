@@ -67,7 +67,7 @@ var kindTable = [kindEnd]kindRow{
 	},
 	KindRoute: {
 		name: "route", newType: unix.RTM_NEWROUTE, delType: unix.RTM_DELROUTE, getType: unix.RTM_GETROUTE,
-		groups: GroupIPv4Route | GroupIPv6Route,
+		groups: GroupIPv4Route | GroupIPv6Route | GroupMPLSRoute,
 		decode: func(p []byte) (Object, error) { r := new(Route); return r, r.decode(p) },
 	},
 	KindNeigh: {
@@ -142,7 +142,7 @@ func ParseKind(word string) (Kind, error) {
 // Groups returns the rtnetlink multicast groups (RTNLGRP_* numbers of
 // include/uapi/linux/rtnetlink.h) the kernel sends k's notifications to:
 // RTNLGRP_LINK for links; RTNLGRP_IPV4_IFADDR and _IPV6_IFADDR for
-// addresses; RTNLGRP_IPV4_ROUTE and _IPV6_ROUTE for routes; RTNLGRP_NEIGH
+// addresses; RTNLGRP_IPV4_ROUTE, _IPV6_ROUTE and _MPLS_ROUTE for routes; RTNLGRP_NEIGH
 // for neighbours and FDB entries (they share it); RTNLGRP_IPV4_RULE and
 // _IPV6_RULE for rules; RTNLGRP_NEXTHOP for nexthop objects. Nil for a value that is no kind.
 func (k Kind) Groups() []uint32 {
@@ -160,7 +160,8 @@ func (k Kind) Groups() []uint32 {
 }
 
 // GroupsFor returns the Groups (for Config.Groups) that carry k's
-// notifications of address family family (unix.AF_INET or AF_INET6):
+// notifications of address family family (unix.AF_INET, AF_INET6, or
+// AF_MPLS for MPLS routes):
 // the family's groups of kinds split by family (addresses, routes, rules)
 // and the shared group of the others (links, neighbours, FDB entries).
 // Zero for a value that is no kind.
@@ -193,6 +194,9 @@ const (
 	GroupIPv6Rule
 	// GroupNexthop is RTNLGRP_NEXTHOP: nexthop objects.
 	GroupNexthop
+	// GroupMPLSRoute is RTNLGRP_MPLS_ROUTE: MPLS routes (net/mpls/af_mpls.c
+	// rtmsg_lfib), which need the mpls_router module.
+	GroupMPLSRoute
 	groupEnd // one past the last group
 
 	// GroupAll is every group above.
@@ -216,6 +220,7 @@ var groupRows = [...]struct {
 	{unix.RTNLGRP_IPV4_RULE, unix.AF_INET},
 	{unix.RTNLGRP_IPV6_RULE, unix.AF_INET6},
 	{unix.RTNLGRP_NEXTHOP, 0},
+	{unix.RTNLGRP_MPLS_ROUTE, unix.AF_MPLS},
 }
 
 // rowOfMessage returns the row of the kind a message of type typ with

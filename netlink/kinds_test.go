@@ -63,11 +63,11 @@ func TestKindTableRows(t *testing.T) {
 			t.Errorf("ParseKind(%q) = %v, %v", k, v, err)
 		}
 		var all Groups
-		for _, f := range []uint8{unix.AF_INET, unix.AF_INET6} {
+		for _, f := range []uint8{unix.AF_INET, unix.AF_INET6, unix.AF_MPLS} {
 			all |= k.GroupsFor(f)
 		}
 		if all != r.groups {
-			t.Errorf("%s: GroupsFor(v4)|GroupsFor(v6) = %b, row has %b", k, all, r.groups)
+			t.Errorf("%s: GroupsFor(v4)|GroupsFor(v6)|GroupsFor(mpls) = %b, row has %b", k, all, r.groups)
 		}
 		var want []uint32
 		for i, g := range groupRows {
@@ -105,7 +105,7 @@ func TestGroupRows(t *testing.T) {
 	if Groups(1)<<len(groupRows) != groupEnd {
 		t.Errorf("%d group rows for %d Groups bits", len(groupRows), bits.Len32(uint32(groupEnd))-1)
 	}
-	if GroupAll != GroupLink|GroupIPv4Addr|GroupIPv6Addr|GroupIPv4Route|GroupIPv6Route|GroupNeigh|GroupIPv4Rule|GroupIPv6Rule|GroupNexthop {
+	if GroupAll != GroupLink|GroupIPv4Addr|GroupIPv6Addr|GroupIPv4Route|GroupIPv6Route|GroupNeigh|GroupIPv4Rule|GroupIPv6Rule|GroupNexthop|GroupMPLSRoute {
 		t.Errorf("GroupAll = %b", GroupAll)
 	}
 	var union Groups

@@ -90,14 +90,16 @@ const (
 // bytes on 64-bit platforms. Zero values mean "absent" throughout.
 type Route struct {
 	// Dst is the destination prefix: 0.0.0.0/0 or ::/0 for a default
-	// route. It is the zero Prefix only for families whose addresses this
-	// package does not decode (such as MPLS), whose RTA_DST is in
-	// Extra.Unknown.
+	// route. It is the zero Prefix for MPLS routes, whose incoming label
+	// is Extra.Label, and for families whose addresses this package does
+	// not decode (multicast routing), whose RTA_DST is in Extra.Unknown.
 	Dst netip.Prefix
 
 	// Gateway is the next hop's address (RTA_GATEWAY). An IPv6 gateway of
 	// an IPv4 route is sent and received as RTA_VIA, as in
-	// `ip route add 192.0.2.0/24 via inet6 fe80::1 dev eth0`.
+	// `ip route add 192.0.2.0/24 via inet6 fe80::1 dev eth0`, and so is
+	// the IPv4 or IPv6 via address of an MPLS route (`via inet 192.0.2.2`;
+	// a link-layer via, family AF_PACKET, stays raw in Extra.Unknown).
 	Gateway netip.Addr
 
 	// PrefSrc is the preferred source address (RTA_PREFSRC, ip's "src").
@@ -124,8 +126,9 @@ type Route struct {
 	// linkdown, ...) and RTM_F_* (cloned, offload, ...).
 	Flags uint32
 
-	// Family is unix.AF_INET or unix.AF_INET6 (others are kept raw). In
-	// requests zero means the family of Dst.
+	// Family is unix.AF_INET, unix.AF_INET6 or unix.AF_MPLS (the
+	// addresses of others are kept raw). In requests zero means the family
+	// of Dst; an MPLS route must say unix.AF_MPLS.
 	Family uint8
 
 	// Protocol says who installed the route. In requests zero means
@@ -191,8 +194,26 @@ type RouteExtra struct {
 	ExpiresAt time.Time
 
 	// RawDstLen and RawSrcLen are rtm_dst_len and rtm_src_len for
-	// families whose addresses are kept raw (see Route.Dst).
+	// families whose addresses are kept raw (see Route.Dst), and for MPLS
+	// routes (20 as the kernel sends them; requests ignore them).
 	RawDstLen, RawSrcLen uint8
+
+	// Label is the incoming label of an MPLS route (RTA_DST, one label
+	// stack entry; net/mpls/af_mpls.c): the route's identity, as the
+	// kernel keeps one route per label in its platform label table.
+	// Requests need 16 to MPLSLabelMax (labels 0-15 are reserved) and
+	// below net.mpls.platform_labels.
+	Label uint32
+	// NewDst is the label stack an MPLS route swaps the incoming label
+	// for, outermost first (RTA_NEWDST, ip's "as to 200/300"); nil pops it.
+	// Multipath routes have it per hop (RouteHop.NewDst).
+	NewDst []uint32
+	// TTLPropagate is an MPLS route's TTL propagation (RTA_TTL_PROPAGATE).
+	TTLPropagate MPLSTTLProp
+	// MPLSEncap is the decoded MPLS encapsulation of an IP route
+	// (EncapType unix.LWTUNNEL_ENCAP_MPLS); Encap is nil when it is set.
+	// Other encapsulation types stay raw in Encap.
+	MPLSEncap *MPLSEncap
 
 	// Unknown holds the attributes not decoded above, copied.
 	Unknown []Attribute
@@ -202,7 +223,8 @@ func (x *RouteExtra) isZero() bool {
 	return !x.Src.IsValid() && x.IIF == 0 && x.Mark == 0 && x.Flow == 0 && x.UID == 0 &&
 		x.Expires == 0 && x.NHID == 0 && x.EncapType == 0 && x.Encap == nil &&
 		x.Metrics == nil && x.CacheInfo == (RouteCacheInfo{}) && x.RawDstLen == 0 &&
-		x.RawSrcLen == 0 && x.Unknown == nil
+		x.RawSrcLen == 0 && x.Unknown == nil && x.Label == 0 && x.NewDst == nil &&
+		x.TTLPropagate == 0 && x.MPLSEncap == nil
 }
 
 // RouteMetrics are the RTAX_* metrics of a route. Zero means unset.
@@ -363,11 +385,16 @@ type RouteHop struct {
 	// Flags are RTNH_F_* flags (onlink, linkdown, dead, ...).
 	Flags uint8
 	// EncapType is the lightweight tunnel type (RTA_ENCAP_TYPE) and Encap
-	// its raw attributes (RTA_ENCAP).
+	// its raw attributes (RTA_ENCAP); an MPLS encapsulation is decoded
+	// into MPLSEncap instead of Encap.
 	EncapType uint16
 	Encap     []byte
-	// Unknown holds the attributes not decoded above (RTA_FLOW,
-	// RTA_NEWDST, ...), copied.
+	MPLSEncap *MPLSEncap
+	// NewDst is the outgoing label stack of a hop of an MPLS route
+	// (RTA_NEWDST), outermost first.
+	NewDst []uint32
+	// Unknown holds the attributes not decoded above (RTA_FLOW, ...),
+	// copied.
 	Unknown []Attribute
 }
 
@@ -412,7 +439,9 @@ func (r *Route) decode(b []byte) error {
 	r.Flags = binary.NativeEndian.Uint32(b[8:12])
 
 	alen := familyAddrLen(r.Family)
+	mpls := r.Family == unix.AF_MPLS
 	var x RouteExtra // copied to the heap only if the route has any of it
+	haveLabel := false
 	if alen == 0 {
 		x.RawDstLen, x.RawSrcLen = uint8(dstLen), uint8(srcLen)
 	} else if dstLen > alen*8 || srcLen > alen*8 {
@@ -423,6 +452,46 @@ func (r *Route) decode(b []byte) error {
 	d := newAttrDecoder(b[rtmsgLen:])
 	for d.Next() {
 		switch t := d.Type(); {
+		case mpls && t == unix.RTA_DST:
+			l, err := decodeLabels(d.Data())
+			if err == nil && len(l) != 1 {
+				err = malformedf("MPLS route destination of %d labels", len(l))
+			}
+			if err != nil {
+				d.fail(err)
+			} else {
+				x.Label, haveLabel = l[0], true
+			}
+		case mpls && t == unix.RTA_NEWDST:
+			l, err := decodeLabels(d.Data())
+			if err != nil {
+				d.fail(err)
+			}
+			x.NewDst = l
+		case mpls && t == unix.RTA_TTL_PROPAGATE:
+			switch v := d.Uint8(); v {
+			case 0:
+				x.TTLPropagate = MPLSTTLPropDisabled
+			case 1:
+				x.TTLPropagate = MPLSTTLPropEnabled
+			default:
+				d.fail(malformedf("RTA_TTL_PROPAGATE %d", v))
+			}
+		case mpls && t == unix.RTA_VIA:
+			if a, ok := decodeVia(d.Data()); ok {
+				r.Gateway = a
+			} else {
+				x.Unknown = append(x.Unknown, d.Attribute())
+			}
+		case mpls && t == unix.RTA_MULTIPATH:
+			hops, err := decodeMultipath(d.Data(), 0, true)
+			if err != nil {
+				d.fail(err)
+			}
+			r.Multipath = hops
+		case mpls && t != unix.RTA_OIF:
+			// mpls_dump_route sends nothing else.
+			x.Unknown = append(x.Unknown, d.Attribute())
 		case alen == 0 && isAddrAttr(t):
 			x.Unknown = append(x.Unknown, d.Attribute())
 		case t == unix.RTA_DST:
@@ -476,7 +545,7 @@ func (r *Route) decode(b []byte) error {
 			}
 			x.Metrics = m
 		case t == unix.RTA_MULTIPATH:
-			hops, err := decodeMultipath(d.Data(), alen)
+			hops, err := decodeMultipath(d.Data(), alen, false)
 			if err != nil {
 				d.fail(err)
 			}
@@ -486,6 +555,12 @@ func (r *Route) decode(b []byte) error {
 		}
 	}
 	if err := d.Err(); err != nil {
+		return err
+	}
+	if mpls && !haveLabel {
+		return malformedf("MPLS route without RTA_DST")
+	}
+	if err := liftMPLSEncap(x.EncapType, &x.Encap, &x.MPLSEncap); err != nil {
 		return err
 	}
 	if alen != 0 {
@@ -574,7 +649,9 @@ func eachRtnh(b []byte, fn func(h []byte) error) error {
 	return nil
 }
 
-func decodeMultipath(b []byte, alen int) ([]RouteHop, error) {
+// decodeMultipath decodes RTA_MULTIPATH; mpls says the route is an MPLS
+// route, whose hops carry RTA_NEWDST.
+func decodeMultipath(b []byte, alen int, mpls bool) ([]RouteHop, error) {
 	count := 0
 	if err := eachRtnh(b, func([]byte) error { count++; return nil }); err != nil {
 		return nil, err
@@ -597,12 +674,28 @@ func decodeMultipath(b []byte, alen int) ([]RouteHop, error) {
 				nh.EncapType = d.Uint16()
 			case unix.RTA_ENCAP:
 				nh.Encap = d.Bytes()
+			case unix.RTA_NEWDST:
+				if !mpls {
+					nh.Unknown = append(nh.Unknown, d.Attribute())
+					break
+				}
+				l, err := decodeLabels(d.Data())
+				if err != nil {
+					d.fail(err)
+				}
+				nh.NewDst = l
 			default:
 				nh.Unknown = append(nh.Unknown, d.Attribute())
 			}
 		}
+		if err := d.Err(); err != nil {
+			return err
+		}
+		if err := liftMPLSEncap(nh.EncapType, &nh.Encap, &nh.MPLSEncap); err != nil {
+			return err
+		}
 		hops = append(hops, nh)
-		return d.Err()
+		return nil
 	})
 	return hops, err
 }
@@ -647,6 +740,9 @@ func headerTable(id uint32) uint8 {
 // marshal encodes r completely, as the kernel would send it, so that
 // decoding the result gives r again.
 func (r *Route) marshal() ([]byte, error) {
+	if r.Family == unix.AF_MPLS {
+		return r.marshalMPLS(r.header())
+	}
 	return r.appendMessage(nil, r.header(), false)
 }
 
@@ -713,12 +809,7 @@ func (r *Route) appendMessage(b []byte, h rtHeader, request bool) ([]byte, error
 			if nh.Gateway.IsValid() {
 				putGateway(&e, alen, nh.Gateway)
 			}
-			if nh.EncapType != 0 {
-				e.Uint16(unix.RTA_ENCAP_TYPE, nh.EncapType)
-			}
-			if nh.Encap != nil {
-				e.Bytes(unix.RTA_ENCAP|attrNested, nh.Encap)
-			}
+			putEncap(&e, nh.EncapType, nh.Encap, nh.MPLSEncap)
 			for _, a := range nh.Unknown {
 				e.Bytes(a.Type, a.Data)
 			}
@@ -746,12 +837,7 @@ func (r *Route) appendMessage(b []byte, h rtHeader, request bool) ([]byte, error
 	if r.Pref != 0 || (!request && r.Family == unix.AF_INET6) {
 		e.Uint8(unix.RTA_PREF, r.Pref)
 	}
-	if x.EncapType != 0 {
-		e.Uint16(unix.RTA_ENCAP_TYPE, x.EncapType)
-	}
-	if x.Encap != nil {
-		e.Bytes(unix.RTA_ENCAP|attrNested, x.Encap)
-	}
+	putEncap(&e, x.EncapType, x.Encap, x.MPLSEncap)
 	if x.Expires != 0 {
 		e.Uint32(unix.RTA_EXPIRES, x.Expires)
 	}
@@ -794,6 +880,9 @@ const (
 
 // String describes r in the words of `ip route`.
 func (r *Route) String() string {
+	if r.Family == unix.AF_MPLS {
+		return r.mplsString()
+	}
 	var b strings.Builder
 	if r.Type != RouteUnicast && r.Type != 0 {
 		b.WriteString(r.Type.String())
@@ -888,6 +977,13 @@ func routeObject(r *Route) string {
 	if r == nil {
 		return "route <nil>"
 	}
+	if r.Family == unix.AF_MPLS {
+		var l uint32
+		if r.Extra != nil {
+			l = r.Extra.Label
+		}
+		return "MPLS route " + strconv.FormatUint(uint64(l), 10)
+	}
 	s := "route " + r.Dst.String()
 	if r.Table != 0 && r.Table != unix.RT_TABLE_MAIN {
 		s += " table " + TableName(r.Table)
@@ -902,7 +998,15 @@ func routeObject(r *Route) string {
 // (an IPv4 route may have an IPv6 gateway); a unicast route needs a
 // gateway, an output interface, next hops or a nexthop id; blackhole,
 // unreachable, prohibit and throw routes can have none of these; every
-// next hop needs a gateway or an interface; metrics must be in range.
+// next hop needs a gateway or an interface; metrics must be in range; an
+// MPLSEncap needs 1 to MPLSMaxNewLabels labels of at most MPLSLabelMax,
+// none the implicit null label 3.
+//
+// An MPLS route (Family unix.AF_MPLS) is identified by Extra.Label and
+// needs a via address (Gateway), an interface or next hops; it has no
+// table, type, scope, metric or encapsulation, its next hops no weight or
+// flags, and no Append (net/mpls/af_mpls.c, rtm_to_route_config). Delete
+// sends only its label.
 //
 // Zero fields take ip(8)'s defaults: table main, protocol boot, type
 // unicast, scope inferred (see Route.Scope). Delete sends the route's
@@ -912,6 +1016,13 @@ func RouteRequest(v Verb, r *Route) Request {
 	return newRequest(v, KindRoute, routeObject(r), func() ([]byte, error) {
 		if r == nil {
 			return nil, invalidf("nil route")
+		}
+		if r.Family == unix.AF_MPLS {
+			h, err := r.mplsRequestHeader(v)
+			if err != nil {
+				return nil, err
+			}
+			return r.appendMPLSRequest(make([]byte, 0, 64), h, v)
 		}
 		h, err := r.requestHeader(v)
 		if err != nil {
@@ -997,6 +1108,22 @@ func (r *Route) requestHeader(v Verb) (rtHeader, error) {
 	}
 	if x.Metrics != nil {
 		if err := x.Metrics.validate(); err != nil {
+			return rtHeader{}, err
+		}
+	}
+	if x.Label != 0 || x.NewDst != nil || x.TTLPropagate != 0 {
+		return rtHeader{}, invalidf("route %s: a label, outgoing labels or TTL propagation belong to MPLS routes (Family unix.AF_MPLS)", r.Dst)
+	}
+	if err := validateEncap("route "+r.Dst.String(), x.EncapType, x.Encap, x.MPLSEncap); err != nil {
+		return rtHeader{}, err
+	}
+	for i := range r.Multipath {
+		nh := &r.Multipath[i]
+		what := fmt.Sprintf("next hop %d of %s", i+1, r.Dst)
+		if nh.NewDst != nil {
+			return rtHeader{}, invalidf("%s: outgoing labels belong to MPLS routes; use MPLSEncap", what)
+		}
+		if err := validateEncap(what, nh.EncapType, nh.Encap, nh.MPLSEncap); err != nil {
 			return rtHeader{}, err
 		}
 	}
@@ -1184,7 +1311,10 @@ func (c *Conn) RouteGet(ctx context.Context, dst netip.Addr, opts *RouteGetOptio
 // everything. Family, Table, Protocol, Type and OIF are applied by the
 // kernel when it does strict checking, and always again here.
 type RouteFilter struct {
-	// Family is unix.AF_INET or unix.AF_INET6; zero means every family.
+	// Family is unix.AF_INET, unix.AF_INET6 or unix.AF_MPLS; zero means
+	// every family. Beware: a kernel without mpls_router answers a dump
+	// of AF_MPLS with every family's routes (rtnetlink_rcv_msg falls back
+	// to PF_UNSPEC), which Match then drops.
 	Family uint8
 	// Table selects one table (unix.RT_TABLE_MAIN for `ip route show`);
 	// zero means all tables, like `ip route show table all`.

@@ -159,18 +159,18 @@ func TestRouteString(t *testing.T) {
 func TestRouteRoundTripSynthetic(t *testing.T) {
 	for _, r := range []*Route{
 		{Family: unix.AF_INET, Dst: routePfx("192.0.2.0/24"), Table: 5, Extra: &RouteExtra{
-			IIF: 4, Mark: 9, UID: 1000, NHID: 12, EncapType: unix.LWTUNNEL_ENCAP_MPLS, Encap: []byte{8, 0, 1, 0, 0, 1, 0x41, 0},
+			IIF: 4, Mark: 9, UID: 1000, NHID: 12, EncapType: unix.LWTUNNEL_ENCAP_MPLS, MPLSEncap: &MPLSEncap{Labels: []uint32{20}},
 			Unknown: []Attribute{{Type: unix.RTA_TTL_PROPAGATE, Data: []byte{1}}},
 			Metrics: &RouteMetrics{Window: 1, RTT: 2, RTTVar: 3, SSThresh: 4, CWnd: 5, Reordering: 6, Features: 1,
 				RTOMin: 7, InitRwnd: 8, QuickAck: 1, FastOpenNoCookie: 1, Unknown: []Attribute{{Type: 40, Data: []byte{1, 0, 0, 0}}}},
 			CacheInfo: RouteCacheInfo{1, 2, -3, 4, 5, 6, 7, 8}}},
 		{Family: unix.AF_INET, Dst: routePfx("192.0.2.0/24"), Multipath: []RouteHop{
-			{Gateway: routeIP("2001:db8::1"), IfIndex: 2, Flags: unix.RTNH_F_ONLINK, EncapType: 1, Encap: []byte{1, 2, 3, 4},
+			{Gateway: routeIP("2001:db8::1"), IfIndex: 2, Flags: unix.RTNH_F_ONLINK, EncapType: unix.LWTUNNEL_ENCAP_SEG6, Encap: []byte{1, 2, 3, 4},
 				Unknown: []Attribute{{Type: unix.RTA_FLOW, Data: []byte{5, 0, 0, 0}}}},
 		}},
 		{Family: unix.AF_INET, Dst: routePfx("192.0.2.0/24"), Multipath: []RouteHop{}},
-		// MPLS: addresses stay raw.
-		{Family: unix.AF_MPLS, Protocol: ProtoStatic, Extra: &RouteExtra{RawDstLen: 20,
+		// Multicast routing (RTNL_FAMILY_IPMR is decoded; 7 is not): addresses stay raw.
+		{Family: 7, Protocol: ProtoStatic, Extra: &RouteExtra{RawDstLen: 20,
 			Unknown: []Attribute{{Type: unix.RTA_DST, Data: []byte{0, 6, 0x41, 0}}, {Type: unix.RTA_VIA, Data: []byte{2, 0, 192, 0, 2, 1}}}}},
 	} {
 		roundTrip(t, r)
@@ -440,6 +440,9 @@ func TestRouteOpInvalid(t *testing.T) {
 func FuzzDecodeRoute(f *testing.F) {
 	for _, b := range routeHexLines(f, "testdata/route_dump.hex") {
 		f.Add(b)
+	}
+	for _, g := range mplsGolden {
+		f.Add(routeHex(f, g.hex))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r Route

@@ -329,6 +329,10 @@ func writeFlow(j *jsonOut, flow uint32) {
 
 // writeRoute writes one route as `ip -j route show table all` does.
 func writeRoute(j *jsonOut, r *netlink.Route, names *linkNames) {
+	if r.Family == unix.AF_MPLS {
+		writeMPLSRoute(j, r, names) // as ip -j -f mpls route show
+		return
+	}
 	writeRouteDetails(j, r, names, nil, routeOmit{})
 }
 
@@ -371,6 +375,9 @@ func writeRouteFields(j *jsonOut, r *netlink.Route, names *linkNames, d *routeDe
 	}
 	if x != nil && x.NHID != 0 {
 		j.uint("nhid", uint64(x.NHID))
+	}
+	if x != nil {
+		writeLWTEncap(j, x.EncapType, x.Encap, x.MPLSEncap)
 	}
 	if r.TOS != 0 {
 		j.str("tos", ipNames().dsfieldName(r.TOS))
@@ -456,6 +463,7 @@ func writeRouteFields(j *jsonOut, r *netlink.Route, names *linkNames, d *routeDe
 		for i := range r.Multipath {
 			nh := &r.Multipath[i]
 			j.openObject("")
+			writeLWTEncap(j, nh.EncapType, nh.Encap, nh.MPLSEncap)
 			writeGateway(j, r.Family, nh.Gateway)
 			if b, ok := linkAttr(nh.Unknown, unix.RTA_FLOW); ok && len(b) >= 4 {
 				writeFlow(j, binary.NativeEndian.Uint32(b))

@@ -45,7 +45,7 @@ var kindOracles = map[netlink.Kind]kindOracle{
 	},
 	netlink.KindRoute: {
 		list:    [][]string{{"ip", "-j", "route", "show", "table", "all"}},
-		compare: typed(CompareRoutes),
+		compare: typed(compareRoutesAll),
 		count:   countEntries([]string{"ip", "-j", "-4", "route", "show", "table", "all"}, []string{"ip", "-j", "-6", "route", "show", "table", "all"}),
 	},
 	netlink.KindNeigh: {

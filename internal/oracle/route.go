@@ -39,7 +39,9 @@ var RouteExpiresSlack int64 = 10
 // congestion control; rtt, rttvar, rto_min and features by presence, since
 // ip prints them converted), IPv6 preference, expiry (within
 // RouteExpiresSlack), nexthop id and every next hop of a multipath route
-// (gateway, device, weight, flags, realms). Routes of other families in got
+// (gateway, device, weight, flags, realms), and the lightweight tunnel
+// encapsulation of the route and of each next hop (its type; for MPLS the
+// labels and TTL). Routes of other families in got
 // (MPLS, multicast routing) are not compared. ip does not print metric
 // locks in JSON, so they are not compared.
 func CompareRoutes(ns *nstest.NS, got []*netlink.Route) error {
@@ -53,18 +55,17 @@ func CompareRoutes(ns *nstest.NS, got []*netlink.Route) error {
 		if err != nil {
 			return err
 		}
-		var routes []map[string]any
-		if strings.TrimSpace(out) != "" {
-			if err := json.Unmarshal([]byte(out), &routes); err != nil {
-				return fmt.Errorf("ip -j %s route show table all: %v\n%s", fam, err, out)
-			}
+		routes, err := decodeOrdered(out)
+		if err != nil {
+			return fmt.Errorf("ip -j %s route show table all: %v\n%s", fam, err, out)
 		}
-		for _, r := range routes {
+		for _, o := range routes {
+			r := o.plain()
 			line, err := routeIPLine(r, fam == "-6", idx)
 			if err != nil {
 				return fmt.Errorf("ip -j %s route: %v in %v", fam, err, r)
 			}
-			want = append(want, line)
+			want = append(want, line+routeIPEncaps(o))
 		}
 	}
 	var lines []string
@@ -72,7 +73,7 @@ func CompareRoutes(ns *nstest.NS, got []*netlink.Route) error {
 		if r.Family != unix.AF_INET && r.Family != unix.AF_INET6 {
 			continue
 		}
-		lines = append(lines, routeLibLine(r))
+		lines = append(lines, routeLibLine(r)+routeLibEncaps(r))
 	}
 	if err := routeDiff("routes", lines, want); err != nil {
 		return err
