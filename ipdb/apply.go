@@ -103,7 +103,7 @@ func (db *DB) applyLoop(ctx context.Context) {
 				job = proxyNeighJob
 			}
 			if refreshJob && job == mplsRefreshJob && !db.hasMPLSRoutes() {
-				refresh.done(job.kind, false, time.Now())
+				refresh.done(asked, false, time.Now())
 				continue
 			}
 			changed, err := db.reconcile(ctx, job)
