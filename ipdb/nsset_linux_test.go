@@ -231,7 +231,7 @@ func TestSetFollowsRunDir(t *testing.T) {
 		}
 
 		unbind(pb)
-		rev = follow(t, s, f, rev, "late detached", func() bool { return f.links["late"] == nil })
+		follow(t, s, f, rev, "late detached", func() bool { return f.links["late"] == nil })
 		if _, ok := s.DB("late"); ok {
 			t.Error("late still has a database")
 		}
