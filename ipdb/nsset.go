@@ -211,14 +211,18 @@ type heldCommit struct {
 // moveEnd is one side of a possible move: a link deleted with
 // IFLA_NEW_NETNSID (out) or a link added (in).
 type moveEnd struct {
-	c        *heldCommit
-	i        int // index in c.changes
-	out      bool
-	nsid     int32 // out: the target's id in the source namespace
-	ifindex  int   // out: IFLA_NEW_IFINDEX; in: the link's index
-	partner  *moveEnd
-	plain    bool // resolved as no move
-	since    time.Time
+	c       *heldCommit
+	i       int // index in c.changes
+	out     bool
+	nsid    int32 // out: the target's id in the source namespace
+	ifindex int   // out: IFLA_NEW_IFINDEX; in: the link's index
+	partner *moveEnd
+	plain   bool // resolved as no move
+	since   time.Time
+	// drained is when the namespaces the side waits on were first seen
+	// with nothing in flight, in an unbroken run of checks; zero when the
+	// last check saw something.
+	drained  time.Time
 	info     bool    // out: nsid and ifindex are known
 	verified bool    // out: target is known
 	target   *member // out: the member its nsid names, or nil
@@ -717,6 +721,29 @@ const (
 	moveMinHold    = 2 * time.Millisecond
 )
 
+// moveDrainHold is how long the namespaces a side waits on must be seen
+// drained, check after check, before the side goes out alone. drained
+// has a blind spot: a datagram the reader has taken off the socket but
+// not yet decoded, or a batch the applier has taken off the queue but not
+// yet marked, is in no counter for a few instructions. A goroutine
+// preempted there (the race detector makes that likelier) looked drained
+// for one check and a move went out as a delete (TestSetMove under -race
+// in CI); it must stay so for this long.
+const moveDrainHold = 20 * time.Millisecond
+
+// drainedFor records whether ok (the namespaces e waits on are drained)
+// holds at now, and reports whether it has held for moveDrainHold.
+func (e *moveEnd) drainedFor(ok bool, now time.Time) bool {
+	if !ok {
+		e.drained = time.Time{}
+		return false
+	}
+	if e.drained.IsZero() {
+		e.drained = now
+	}
+	return now.Sub(e.drained) >= moveDrainHold
+}
+
 // resolveLocked publishes alone the unpaired sides that can no longer get
 // a partner: every other member drained (nothing in its socket, queue or
 // applier) after the side's minimum hold, or MoveWindow passed.
@@ -760,7 +787,7 @@ func (s *Set) resolveLocked(now time.Time) {
 			// A delete found by a re-read: its RTM_DELLINK was queued
 			// before the re-read's dump, and is applied once the
 			// namespace's own database is drained.
-			e.plain = age >= moveMinHold && e.c.m.db.drained()
+			e.plain = e.drainedFor(e.c.m.db.drained(), now) && age >= moveMinHold
 		case e.out:
 			// The other side is sent after this one, possibly
 			// milliseconds later (dev_change_net_namespace waits for
@@ -769,7 +796,7 @@ func (s *Set) resolveLocked(now time.Time) {
 		default:
 			// This side is sent after the other, which is thus
 			// queued somewhere already if it exists.
-			e.plain = age >= moveMinHold && allDrainedBut(e.c.m)
+			e.plain = e.drainedFor(allDrainedBut(e.c.m), now) && age >= moveMinHold
 		}
 	}
 }
