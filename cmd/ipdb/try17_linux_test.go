@@ -1,0 +1,64 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ipdb-go/ipdb/internal/nstest"
+)
+
+// `ip -6 addr show` (a dump, no dev) asks the kernel for AF_INET6 links,
+// whose messages carry no qdisc, group or master: ip -j -6 prints none of
+// them, ipdb -6 show addr prints all three. With `dev X` ip prints them
+// (TestSelectorsEqualIP covers only that case).
+func TestTry17SixAddrDumpKeys(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		selectorNamespace(ns)
+		compareArgsWithIP(t, ns, []string{"-6", "show", "addr"}, []string{"ip", "-j", "-6", "addr", "show"})
+	})
+}
+
+// The README: "every key but the identity is optional". Changing an
+// existing vxlan's remote (which the kernel can do in place) is refused
+// unless the file repeats kind and id: "remote, local, port and dev is only
+// for kind vxlan", then "a vxlan needs an id".
+func TestTry17ExistingVxlanRemoteByNameOnly(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.NeedKind(t, "vxlan", "id", "9", "dstport", "4789")
+		ns.Batch("link set lo up", "link add vx9 type vxlan id 99 remote 198.51.100.1 local 192.0.2.1 dstport 4789")
+		for _, spec := range []string{
+			"links:\n  - name: vx9\n    remote: 198.51.100.2\n",
+			"links:\n  - name: vx9\n    kind: vxlan\n    remote: 198.51.100.2\n",
+		} {
+			path := filepath.Join(t.TempDir(), "s.yaml")
+			if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errs := runCmd(t, "-n", ns.Name, "apply", "-f", path, "--dry-run")
+			if code != exitOK || !strings.Contains(out, "198.51.100.1 -> 198.51.100.2") {
+				t.Errorf("%q: exit %d, %s%s; want a plan remote 198.51.100.1 -> 198.51.100.2", spec, code, out, errs)
+			}
+		}
+	})
+}
+
+// lookup --iif is a forwarded packet: in a namespace with forwarding off
+// (the default) the kernel answers "No route to host" (`ip route get
+// 198.51.100.7 from 192.0.2.99 iif eth1 fibmatch`), and without a source
+// "Invalid argument"; ipdb answers the default route.
+func TestTry17LookupIifHonoursForwarding(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link set lo up", "link add eth0 type veth peer name eth1",
+			"link set eth0 up", "link set eth1 up",
+			"addr add 192.0.2.10/24 dev eth0", "route add default via 192.0.2.1 dev eth0")
+		if _, err := ns.IPErr("route", "get", "198.51.100.7", "from", "192.0.2.99", "iif", "eth1", "fibmatch"); err == nil {
+			t.Skip("forwarding is on in this namespace")
+		}
+		code, out, errs := runCmd(t, "-n", ns.Name, "lookup", "198.51.100.7", "--from", "192.0.2.99", "--iif", "eth1")
+		if code != exitError {
+			t.Errorf("lookup --iif with forwarding off: exit %d, %s%s; want exit 1 as ip route get", code, out, errs)
+		}
+	})
+}

@@ -1,0 +1,49 @@
+package main
+
+// Faults found trying issues 17 and 11 as a new user (brief try17). Each
+// test fails on main as of 1018f7b.
+
+import (
+	"fmt"
+	"io/fs"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// `ipdb help bogus` prints the root help and exits 0, naming nothing; an
+// unknown command elsewhere is exit 2 with the nearest word.
+func TestTry17HelpUnknownTopic(t *testing.T) {
+	code, out, errs := runCmd(t, "help", "sho")
+	if code != exitUsage || !strings.Contains(errs, `"show"`) {
+		t.Errorf("help sho: exit %d, stderr %q, stdout %d bytes; want exit %d naming \"show\"", code, errs, len(out), exitUsage)
+	}
+}
+
+// `ipdb completion tcsh` prints the completion help and exits 0.
+func TestTry17CompletionUnknownShell(t *testing.T) {
+	code, _, errs := runCmd(t, "completion", "tcsh")
+	if code != exitUsage || errs == "" {
+		t.Errorf("completion tcsh: exit %d, stderr %q; want exit %d and an error", code, errs, exitUsage)
+	}
+}
+
+// With -n, every ENOENT is reported as a missing namespace: `ipdb -n blue
+// serve --listen unix:/nonexistent/dir/s.sock` says `network namespace
+// "blue" does not exist` while blue exists.
+func TestTry17DescribeENOENTIsNotAlwaysTheNamespace(t *testing.T) {
+	err := fmt.Errorf("stat /nonexistent/dir: %w", fs.ErrNotExist)
+	if got := describe(err, "blue"); strings.Contains(got, "namespace") {
+		t.Errorf("describe(%v, blue) = %q: blames the namespace", err, got)
+	}
+}
+
+// A socket directory the user can't write is reported as needing
+// CAP_NET_ADMIN ("changing network state"), which is not what is missing.
+func TestTry17DescribeEACCESOfAFile(t *testing.T) {
+	err := fmt.Errorf("mkdir /srv/ro/.ipdb-serve-1: %w", unix.EACCES)
+	if got := describe(err, ""); strings.Contains(got, "CAP_NET_ADMIN") {
+		t.Errorf("describe(%v) = %q: blames CAP_NET_ADMIN for a file-system permission", err, got)
+	}
+}
