@@ -32,7 +32,7 @@ func TestTry17CompletionUnknownShell(t *testing.T) {
 // With -n, every ENOENT is reported as a missing namespace: `ipdb -n blue
 // serve --listen unix:/nonexistent/dir/s.sock` says `network namespace
 // "blue" does not exist` while blue exists.
-func TestTry17DescribeENOENTIsNotAlwaysTheNamespace(t *testing.T) {
+func TestDescribeENOENTOfAFileIsNotTheNamespace(t *testing.T) {
 	err := fmt.Errorf("stat /nonexistent/dir: %w", fs.ErrNotExist)
 	if got := describe(err, "blue"); strings.Contains(got, "namespace") {
 		t.Errorf("describe(%v, blue) = %q: blames the namespace", err, got)
@@ -41,7 +41,7 @@ func TestTry17DescribeENOENTIsNotAlwaysTheNamespace(t *testing.T) {
 
 // A socket directory the user can't write is reported as needing
 // CAP_NET_ADMIN ("changing network state"), which is not what is missing.
-func TestTry17DescribeEACCESOfAFile(t *testing.T) {
+func TestDescribeEACCESOfAFileIsNotCapNetAdmin(t *testing.T) {
 	err := fmt.Errorf("mkdir /srv/ro/.ipdb-serve-1: %w", unix.EACCES)
 	if got := describe(err, ""); strings.Contains(got, "CAP_NET_ADMIN") {
 		t.Errorf("describe(%v) = %q: blames CAP_NET_ADMIN for a file-system permission", err, got)
