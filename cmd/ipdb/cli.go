@@ -70,6 +70,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	strictHelpAndCompletion(root) // after SetOut: cobra's scripts keep the writer of this moment
 	root.SetContext(ctx)
 	cmd, err := root.ExecuteC()
 	if err == nil {

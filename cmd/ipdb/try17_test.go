@@ -14,15 +14,22 @@ import (
 
 // `ipdb help bogus` prints the root help and exits 0, naming nothing; an
 // unknown command elsewhere is exit 2 with the nearest word.
-func TestTry17HelpUnknownTopic(t *testing.T) {
+func TestHelpUnknownTopicIsAnError(t *testing.T) {
 	code, out, errs := runCmd(t, "help", "sho")
 	if code != exitUsage || !strings.Contains(errs, `"show"`) {
 		t.Errorf("help sho: exit %d, stderr %q, stdout %d bytes; want exit %d naming \"show\"", code, errs, len(out), exitUsage)
 	}
+	code, out, errs = runCmd(t, "help", "bogus")
+	if code != exitUsage || !strings.Contains(errs, `"bogus"`) || out != "" {
+		t.Errorf("help bogus: exit %d, stderr %q, stdout %d bytes; want exit %d naming \"bogus\"", code, errs, len(out), exitUsage)
+	}
+	if code, out, _ := runCmd(t, "help", "show"); code != exitOK || !strings.Contains(out, "ipdb show") {
+		t.Errorf("help show: exit %d, %d bytes", code, len(out))
+	}
 }
 
 // `ipdb completion tcsh` prints the completion help and exits 0.
-func TestTry17CompletionUnknownShell(t *testing.T) {
+func TestCompletionUnknownShellIsAnError(t *testing.T) {
 	code, _, errs := runCmd(t, "completion", "tcsh")
 	if code != exitUsage || errs == "" {
 		t.Errorf("completion tcsh: exit %d, stderr %q; want exit %d and an error", code, errs, exitUsage)
