@@ -366,10 +366,12 @@ func (d *dumpShow) addrsJSON(j *jsonOut) error {
 	for _, l := range d.links {
 		if addrs, ok := d.linkAddrs(l, by[l.Index]); ok {
 			var family uint8
+			inet6Dump := false
 			if s := d.sel("addrs"); s != nil {
 				family = s.family
+				inet6Dump = s.family == unix.AF_INET6 && s.dev == ""
 			}
-			writeAddrLinkFamily(j, l, d.names, addrs, family)
+			writeAddrLinkFamily(j, l, d.names, addrs, family, inet6Dump)
 		}
 	}
 	return nil

@@ -9,14 +9,23 @@ import (
 	"github.com/ipdb-go/ipdb/internal/nstest"
 )
 
-// `ip -6 addr show` (a dump, no dev) asks the kernel for AF_INET6 links,
-// whose messages carry no qdisc, group or master: ip -j -6 prints none of
-// them, ipdb -6 show addr prints all three. With `dev X` ip prints them
-// (TestSelectorsEqualIP covers only that case).
-func TestTry17SixAddrDumpKeys(t *testing.T) {
+// TestAddrFamilyDumpKeysEqualIP: `ip -6 addr show` (a dump, no dev) asks
+// the kernel for AF_INET6 links, whose messages carry no qdisc, group or
+// master, so ip -j -6 prints none of them; with `dev X`, or -4, or no
+// family, the link header is the whole one. Every combination of family
+// and dev is compared with ip.
+func TestAddrFamilyDumpKeysEqualIP(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		selectorNamespace(ns)
-		compareArgsWithIP(t, ns, []string{"-6", "show", "addr"}, []string{"ip", "-j", "-6", "addr", "show"})
+		for _, fam := range [][]string{nil, {"-4"}, {"-6"}} {
+			for _, dev := range [][]string{nil, {"dev", "br0"}, {"dev", "v1"}} {
+				args := append(append(append([]string{}, fam...), "show", "addr"), dev...)
+				ip := append(append(append([]string{"ip", "-j"}, fam...), "addr", "show"), dev...)
+				t.Run(strings.Join(args, "_"), func(t *testing.T) {
+					compareArgsWithIP(t, ns, args, ip)
+				})
+			}
+		}
 	})
 }
 
