@@ -538,6 +538,9 @@ type specSet struct {
 	neighs   []txn.NeighSpec
 	rules    []txn.RuleSpec
 	nexthops []txn.NexthopSpec
+	// pendingLinks are links entries completed from the cache once it is
+	// open (resolveLinks).
+	pendingLinks []pendingLink
 }
 
 // into adds the specs to t, kind by kind in the kind table's order.

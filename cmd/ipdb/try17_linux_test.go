@@ -33,7 +33,7 @@ func TestAddrFamilyDumpKeysEqualIP(t *testing.T) {
 // existing vxlan's remote (which the kernel can do in place) is refused
 // unless the file repeats kind and id: "remote, local, port and dev is only
 // for kind vxlan", then "a vxlan needs an id".
-func TestTry17ExistingVxlanRemoteByNameOnly(t *testing.T) {
+func TestApplyExistingLinkKeysAreChanges(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.NeedKind(t, "vxlan", "id", "9", "dstport", "4789")
 		ns.Batch("link set lo up", "link add vx9 type vxlan id 99 remote 198.51.100.1 local 192.0.2.1 dstport 4789")
@@ -48,6 +48,38 @@ func TestTry17ExistingVxlanRemoteByNameOnly(t *testing.T) {
 			code, out, errs := runCmd(t, "-n", ns.Name, "apply", "-f", path, "--dry-run")
 			if code != exitOK || !strings.Contains(out, "198.51.100.1 -> 198.51.100.2") {
 				t.Errorf("%q: exit %d, %s%s; want a plan remote 198.51.100.1 -> 198.51.100.2", spec, code, out, errs)
+			}
+		}
+		// A macvlan's mode by name only, and then with its kind.
+		ns.Batch("link add p0 type veth peer name p1", "link add mv0 link p0 type macvlan mode vepa")
+		for _, spec := range []string{
+			"links:\n  - name: mv0\n    mode: bridge\n",
+			"links:\n  - name: mv0\n    kind: macvlan\n    mode: bridge\n",
+		} {
+			path := filepath.Join(t.TempDir(), "s.yaml")
+			os.WriteFile(path, []byte(spec), 0o644)
+			code, out, errs := runCmd(t, "-n", ns.Name, "apply", "-f", path)
+			if code != exitApplied {
+				t.Errorf("%q: exit %d, %s%s", spec, code, out, errs)
+			}
+			if got := ns.IP("-d", "link", "show", "mv0"); !strings.Contains(got, "macvlan mode bridge") {
+				t.Errorf("%q: mv0 is\n%s", spec, got)
+			}
+			ns.Batch("link set mv0 type macvlan mode vepa")
+		}
+		// A link that does not exist still needs its kind's identity; the
+		// error names the entry's line.
+		for _, c := range []struct{ spec, want string }{
+			{"links:\n  - name: br0\n    mtu: 1400\n  - name: vx8\n    remote: 198.51.100.2\n", ":4: remote, local, port and dev is only for kind vxlan"},
+			{"links:\n  - name: vx8\n    kind: vxlan\n", ":2: a vxlan needs an id"},
+			{"links:\n  - name: mv8\n    kind: macvlan\n", ":2: a macvlan needs a parent"},
+			{"links:\n  - name: vx9\n    mode: bridge\n", ":2: mode is only for kind macvlan"},
+		} {
+			path := filepath.Join(t.TempDir(), "s.yaml")
+			os.WriteFile(path, []byte(c.spec), 0o644)
+			code, out, errs := runCmd(t, "-n", ns.Name, "apply", "-f", path, "--dry-run")
+			if code != exitError || !strings.Contains(errs, path+c.want) {
+				t.Errorf("%q: exit %d, %s%s; want exit 1 and %q", c.spec, code, out, errs, c.want)
 			}
 		}
 	})
