@@ -85,21 +85,59 @@ func TestApplyExistingLinkKeysAreChanges(t *testing.T) {
 	})
 }
 
-// lookup --iif is a forwarded packet: in a namespace with forwarding off
-// (the default) the kernel answers "No route to host" (`ip route get
-// 198.51.100.7 from 192.0.2.99 iif eth1 fibmatch`), and without a source
-// "Invalid argument"; ipdb answers the default route.
-func TestTry17LookupIifHonoursForwarding(t *testing.T) {
+// TestLookupIifFollowsIPInput: lookup --iif is a received packet, and
+// ipdb answers as `ip route get ... iif DEV fibmatch` (the kernel's
+// ip_route_input_slow): with forwarding off on DEV a forwarded destination
+// is "No route to host", a missing or loopback source "Invalid argument",
+// a local destination its local route; with forwarding on, the route.
+// IPv6 has no forwarding check there.
+func TestLookupIifFollowsIPInput(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.Batch("link set lo up", "link add eth0 type veth peer name eth1",
 			"link set eth0 up", "link set eth1 up",
-			"addr add 192.0.2.10/24 dev eth0", "route add default via 192.0.2.1 dev eth0")
-		if _, err := ns.IPErr("route", "get", "198.51.100.7", "from", "192.0.2.99", "iif", "eth1", "fibmatch"); err == nil {
-			t.Skip("forwarding is on in this namespace")
+			"addr add 192.0.2.10/24 dev eth0", "route add default via 192.0.2.1 dev eth0",
+			"addr add 2001:db8::10/64 dev eth0 nodad", "route add default via 2001:db8::1 dev eth0")
+		setForwarding := func(v string) {
+			err := ns.Do(func() error {
+				return os.WriteFile("/proc/sys/net/ipv4/conf/eth1/forwarding", []byte(v), 0o644)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
-		code, out, errs := runCmd(t, "-n", ns.Name, "lookup", "198.51.100.7", "--from", "192.0.2.99", "--iif", "eth1")
-		if code != exitError {
-			t.Errorf("lookup --iif with forwarding off: exit %d, %s%s; want exit 1 as ip route get", code, out, errs)
+		cases := []struct{ dst, from string }{
+			{"198.51.100.7", "192.0.2.99"},
+			{"198.51.100.7", ""},
+			{"192.0.2.10", "192.0.2.99"},
+			{"198.51.100.7", "127.0.0.1"},
+			{"0.1.2.3", "192.0.2.99"},
+			{"0.0.0.0", "192.0.2.99"},
+			{"198.51.100.7", "0.1.2.3"},
+			{"224.1.1.1", "192.0.2.99"},
+			{"2001:db8:9::1", "2001:db8::99"},
+		}
+		for _, fwd := range []string{"0", "1"} {
+			setForwarding(fwd)
+			for _, c := range cases {
+				ipArgs := []string{"route", "get", c.dst}
+				args := []string{"-n", ns.Name, "lookup", c.dst, "--iif", "eth1"}
+				if c.from != "" {
+					ipArgs = append(ipArgs, "from", c.from)
+					args = append(args, "--from", c.from)
+				}
+				ipOut, ipErr := ns.IPErr(append(ipArgs, "iif", "eth1", "fibmatch")...)
+				code, out, errs := runCmd(t, args...)
+				switch {
+				case ipErr != nil && code != exitError:
+					t.Errorf("forwarding %s, %v: ip fails (%v), ipdb exit %d: %s%s", fwd, args, ipErr, code, out, errs)
+				case ipErr == nil && code != exitOK:
+					t.Errorf("forwarding %s, %v: ip answers %q, ipdb exit %d: %s", fwd, args, ipOut, code, errs)
+				case ipErr != nil && !strings.Contains(strings.ToLower(ipErr.Error()), strings.ToLower(errs[strings.LastIndex(errs, ": ")+2:len(errs)-1])):
+					t.Errorf("forwarding %s, %v: ip says %v, ipdb %q", fwd, args, ipErr, errs)
+				case ipErr == nil && strings.Fields(ipOut)[0] != strings.Fields(out)[0]:
+					t.Errorf("forwarding %s, %v: ip answers %q, ipdb %q", fwd, args, ipOut, out)
+				}
+			}
 		}
 	})
 }
