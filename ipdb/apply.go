@@ -50,6 +50,7 @@ func (db *DB) applyLoop(ctx context.Context) {
 				jobs = append(jobs, refresh.dueJobs(now)...)
 			}
 		}
+		requested := jobs // with done channels to close (DB.RereadLink)
 		var fx rereads
 		fx.now = jobs
 		for _, b := range batches {
@@ -65,6 +66,7 @@ func (db *DB) applyLoop(ctx context.Context) {
 				}
 				db.fail(err)
 				db.queue.markLost() // try again
+				finishJobs(requested)
 				continue
 			}
 			followups = nil // a full resync covers them
@@ -99,6 +101,7 @@ func (db *DB) applyLoop(ctx context.Context) {
 				refresh.done(job.kind, changed || pending || err != nil, time.Now())
 			}
 		}
+		finishJobs(requested)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ipdb-go/ipdb/internal/nstest"
 )
@@ -138,6 +139,38 @@ func TestLookupIifFollowsIPInput(t *testing.T) {
 					t.Errorf("forwarding %s, %v: ip answers %q, ipdb %q", fwd, args, ipOut, out)
 				}
 			}
+		}
+	})
+}
+
+// TestApplySilentLinkChangeVerifiesQuickly: the kernel changes a vxlan's
+// remote or a macvlan's mode without an RTM_NEWLINK, so verification used
+// to wait for the periodic refresh (2 s each time); the transaction now
+// makes the database re-read the link (ipdb.DB.RereadLink).
+func TestApplySilentLinkChangeVerifiesQuickly(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.NeedKind(t, "vxlan", "id", "9", "dstport", "4789")
+		ns.Batch("link set lo up", "link add p0 type veth peer name p1",
+			"link add vx9 type vxlan id 99 remote 198.51.100.1 local 192.0.2.1 dstport 4789",
+			"link add mv0 link p0 type macvlan mode vepa")
+		for i, spec := range []string{
+			"links:\n  - name: vx9\n    remote: 198.51.100.2\n  - name: mv0\n    mode: bridge\n",
+			"links:\n  - name: vx9\n    remote: 198.51.100.3\n    local: 192.0.2.3\n  - name: mv0\n    mode: private\n",
+		} {
+			path := filepath.Join(t.TempDir(), "s.yaml")
+			os.WriteFile(path, []byte(spec), 0o644)
+			code, out, errs := runCmd(t, "-n", ns.Name, "apply", "-f", path)
+			if code != exitApplied {
+				t.Fatalf("%d: exit %d: %s%s", i, code, out, errs)
+			}
+			_, rest, _ := strings.Cut(out, "applied 2 operations in ")
+			d, err := time.ParseDuration(strings.TrimSpace(rest))
+			if err != nil || d > time.Second {
+				t.Errorf("%d: %q: took %v (%v), want well under the 2 s refresh", i, out, d, err)
+			}
+		}
+		if got := ns.IP("-d", "link", "show", "vx9"); !strings.Contains(got, "remote 198.51.100.3") || !strings.Contains(got, "local 192.0.2.3") {
+			t.Errorf("vx9 is\n%s", got)
 		}
 	})
 }
