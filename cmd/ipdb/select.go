@@ -137,7 +137,10 @@ func parseSelection(k *commandKind, words []string, family uint8) (*selection, e
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		if !slices.Contains(k.selectors, w) {
-			if k.bareDev && s.dev == "" && selectorOf(w) == nil {
+			if k.bareDev && selectorOf(w) == nil {
+				if err := duplicateSelector(k, s, "dev", w); err != nil {
+					return nil, err
+				}
 				s.dev = w
 				continue
 			}
@@ -150,12 +153,26 @@ func parseSelection(k *commandKind, words []string, family uint8) (*selection, e
 		if i+1 >= len(words) {
 			return nil, fmt.Errorf("%s needs a value (%s %s)", w, w, selectorOf(w).value)
 		}
+		if err := duplicateSelector(k, s, w, words[i+1]); err != nil {
+			return nil, err
+		}
 		i++
 		if err := selectorOf(w).parse(s, words[i]); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// duplicateSelector refuses a second dev, as ip link, ip addr and ip
+// neigh do ("either "dev" is duplicate, or "v0" is a garbage", ip's
+// duparg2 and duparg); ip route takes the last dev or table, and nud may
+// repeat (each adds states), so those are accepted.
+func duplicateSelector(k *commandKind, s *selection, word, value string) error {
+	if word != "dev" || s.dev == "" || k.table == "routes" {
+		return nil
+	}
+	return fmt.Errorf("either \"dev\" is duplicate, or %q is a garbage (%s takes one dev)", value, k.table)
 }
 
 // empty reports whether s selects everything.

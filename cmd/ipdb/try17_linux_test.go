@@ -174,3 +174,41 @@ func TestApplySilentLinkChangeVerifiesQuickly(t *testing.T) {
 		}
 	})
 }
+
+// TestRepeatedSelectorsAndMissingTableAsIP: a second dev is refused where
+// ip refuses it (link, addr, neigh: exit 2 here, ip's 255) and taken where
+// ip takes the last (route); a table that does not exist is ip's "FIB table
+// does not exist" with exit 2, an empty one that exists is [] as with ip.
+func TestRepeatedSelectorsAndMissingTableAsIP(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		selectorNamespace(ns)
+		ns.Batch("route add 203.0.113.0/24 dev v1 table 300", "route del 203.0.113.0/24 dev v1 table 300")
+		for _, c := range []struct {
+			args []string
+			ip   []string
+		}{
+			{[]string{"show", "link", "dev", "br0", "dev", "v1"}, []string{"link", "show", "dev", "br0", "dev", "v1"}},
+			{[]string{"show", "link", "br0", "v1"}, []string{"link", "show", "br0", "v1"}},
+			{[]string{"show", "addr", "dev", "br0", "v1"}, []string{"addr", "show", "dev", "br0", "v1"}},
+			{[]string{"show", "neigh", "dev", "br0", "dev", "v1"}, []string{"neigh", "show", "dev", "br0", "dev", "v1"}},
+			{[]string{"show", "route", "dev", "br0", "dev", "v1"}, []string{"route", "show", "table", "all", "dev", "br0", "dev", "v1"}},
+			{[]string{"-4", "show", "route", "table", "999"}, []string{"-4", "route", "show", "table", "999"}},
+			{[]string{"-6", "show", "route", "table", "999"}, []string{"-6", "route", "show", "table", "999"}},
+			{[]string{"-4", "show", "route", "table", "300"}, []string{"-4", "route", "show", "table", "300"}},
+			{[]string{"-4", "show", "route", "table", "100"}, []string{"-4", "route", "show", "table", "100"}},
+		} {
+			ipOut, ipErr := ns.IPErr(append([]string{"-j"}, c.ip...)...)
+			code, out, errs := runCmd(t, append([]string{"-n", ns.Name, "-j"}, c.args...)...)
+			switch {
+			case ipErr != nil && code != exitUsage:
+				t.Errorf("%v: ip fails (%v), ipdb exit %d: %s%s", c.args, ipErr, code, out, errs)
+			case ipErr != nil && strings.Contains(ipErr.Error(), "does not exist") && !strings.Contains(errs, "FIB table does not exist"):
+				t.Errorf("%v: ip says %v, ipdb %q", c.args, ipErr, errs)
+			case ipErr == nil && code != exitOK:
+				t.Errorf("%v: ip answers, ipdb exit %d: %s", c.args, code, errs)
+			case ipErr == nil && (strings.TrimSpace(ipOut) == "[]") != (strings.TrimSpace(out) == "[]"):
+				t.Errorf("%v: ip prints %s, ipdb %s", c.args, ipOut, out)
+			}
+		}
+	})
+}
