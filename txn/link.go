@@ -169,11 +169,12 @@ func (linkOps) validate(ss *specSet) error {
 	names := map[string]bool{}
 	for i := range ss.links {
 		s := &ss.links[i]
+		ref := specRef{kind: netlink.KindLink, i: int32(i)}
 		if err := s.validate(); err != nil {
-			return err
+			return specErr(ref, err)
 		}
 		if names[s.Name] {
-			return invalid("link %s: two specs", s.Name)
+			return specErr(ref, invalid("link %s: two specs", s.Name))
 		}
 		names[s.Name] = true
 	}

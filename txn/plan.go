@@ -220,7 +220,7 @@ func (p *planner) plan() (*Plan, error) {
 	var err error
 	p.ss.each(func(ref specRef) {
 		if err == nil {
-			err = p.planOne(ref)
+			err = specErr(ref, p.planOne(ref))
 			p.endSpec()
 		}
 	})

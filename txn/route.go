@@ -167,7 +167,7 @@ func (routeOps) each(ss *specSet, fn func(specRef)) {
 func (routeOps) validate(ss *specSet) error {
 	for i := range ss.routes {
 		if err := ss.routes[i].validate(); err != nil {
-			return err
+			return specErr(specRef{kind: netlink.KindRoute, i: int32(i)}, err)
 		}
 	}
 	return nil

@@ -98,6 +98,10 @@ func runApply(e *env, o applyOpts, pos []string) int {
 	t := specs.into(txn.New(db, conn, &txn.Config{NetNS: e.netns}))
 	plan, err := t.Plan()
 	if err != nil {
+		if line := specs.specLine(err); line > 0 {
+			fmt.Fprintf(e.stderr, "ipdb apply: %s:%d: %s\n", *file, line, describe(err, e.netns))
+			return exitError
+		}
 		fmt.Fprintf(e.stderr, "ipdb apply: %s: %s\n", *file, describe(err, e.netns))
 		return exitError
 	}

@@ -212,3 +212,24 @@ func TestRepeatedSelectorsAndMissingTableAsIP(t *testing.T) {
 		}
 	})
 }
+
+// TestApplySpecErrorNamesTheLine: an error txn finds about one spec (a
+// second entry for the same link, a vxlan whose remote and local differ in
+// family, a second nexthop id) names the file's line of that entry.
+func TestApplySpecErrorNamesTheLine(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link set lo up", "link add br0 type bridge", "link add v0 type veth peer name v1")
+		for _, c := range []struct{ spec, want string }{
+			{"links:\n  - name: br0\n    kind: bridge\n  - name: v0\n    mtu: 1400\n  - name: br0\n    mtu: 1400\n", ":6: "},
+			{"links:\n  - name: v0\n    mtu: 1400\n  - name: vx1\n    kind: vxlan\n    id: 5\n    remote: 198.51.100.1\n    local: 2001:db8::1\n", ":4: "},
+			{"nexthops:\n  - {id: 5, dev: v0}\n  - {id: 6, dev: v0}\n  - {id: 5, blackhole: true}\n", ":4: "},
+		} {
+			path := filepath.Join(t.TempDir(), "s.yaml")
+			os.WriteFile(path, []byte(c.spec), 0o644)
+			code, out, errs := runCmd(t, "-n", ns.Name, "apply", "-f", path, "--dry-run")
+			if code != exitError || !strings.Contains(errs, path+c.want) {
+				t.Errorf("%q: exit %d, %s%s; want exit 1 naming line %q", c.spec, code, out, errs, c.want)
+			}
+		}
+	})
+}
