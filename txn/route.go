@@ -354,7 +354,11 @@ func (s *RouteSpec) describe() string {
 	if s.Type != 0 && s.Type != netlink.RouteUnicast {
 		b.WriteString(s.Type.String() + " ")
 	}
-	b.WriteString(s.Dst.String())
+	if s.Dst.IsValid() && s.Dst.Bits() == 0 {
+		b.WriteString("default") // ip's word for 0.0.0.0/0 and ::/0
+	} else {
+		b.WriteString(s.Dst.String())
+	}
 	if s.NHID != 0 {
 		fmt.Fprintf(&b, " nhid %d", s.NHID)
 	}

@@ -233,3 +233,19 @@ func TestApplySpecErrorNamesTheLine(t *testing.T) {
 		}
 	})
 }
+
+// TestApplyPlanSaysDefault: the plan names a /0 destination as ip does,
+// "default", not 0.0.0.0/0 or ::/0.
+func TestApplyPlanSaysDefault(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link set lo up", "link add br0 type bridge", "link set br0 up", "addr add 192.0.2.1/24 dev br0",
+			"addr add 2001:db8::1/64 dev br0 nodad")
+		path := filepath.Join(t.TempDir(), "s.yaml")
+		os.WriteFile(path, []byte("routes:\n  - dst: default\n    gateway: 192.0.2.254\n    table: 100\n  - dst: ::/0\n    gateway: 2001:db8::fe\n    dev: br0\n    table: 100\n"), 0o644)
+		code, out, errs := runCmd(t, "-n", ns.Name, "apply", "-f", path, "--dry-run")
+		if code != exitApplied || !strings.Contains(out, "+ route default via 192.0.2.254 table 100") ||
+			!strings.Contains(out, "+ route default via 2001:db8::fe") || strings.Contains(out, "/0") {
+			t.Errorf("exit %d: %s%s", code, out, errs)
+		}
+	})
+}
