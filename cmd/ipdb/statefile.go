@@ -501,7 +501,7 @@ func yamlError(err error) error {
 			want := "a value of another type"
 			switch into := text[i+len(" into "):]; {
 			case strings.Contains(into, "int"):
-				want = "a number"
+				want = intRange(into)
 			case into == "bool":
 				want = "true or false"
 			case into == "string":

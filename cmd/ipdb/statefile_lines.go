@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/ipdb-go/ipdb/netlink"
 	"github.com/ipdb-go/ipdb/txn"
@@ -43,4 +44,26 @@ func (s *specSet) specLine(err error) int {
 		return lines[se.Index]
 	}
 	return 0
+}
+
+// intRange says which numbers a Go integer type yaml decodes into takes
+// ("uint32", "*uint16"...): "a number from 0 to 4294967295".
+func intRange(into string) string {
+	switch strings.TrimLeft(into, "*") {
+	case "uint8":
+		return "a number from 0 to 255"
+	case "uint16":
+		return "a number from 0 to 65535"
+	case "uint32", "uint":
+		return "a number from 0 to 4294967295"
+	case "uint64":
+		return "a number from 0 to 18446744073709551615"
+	case "int8":
+		return "a number from -128 to 127"
+	case "int16":
+		return "a number from -32768 to 32767"
+	case "int32":
+		return "a number from -2147483648 to 2147483647"
+	}
+	return "a number"
 }

@@ -6,6 +6,8 @@ package main
 import (
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -52,5 +54,22 @@ func TestDescribeEACCESOfAFileIsNotCapNetAdmin(t *testing.T) {
 	err := fmt.Errorf("mkdir /srv/ro/.ipdb-serve-1: %w", unix.EACCES)
 	if got := describe(err, ""); strings.Contains(got, "CAP_NET_ADMIN") {
 		t.Errorf("describe(%v) = %q: blames CAP_NET_ADMIN for a file-system permission", err, got)
+	}
+}
+
+// TestStateFileNumberRange: a number out of its key's range names the
+// range, not just "a number".
+func TestStateFileNumberRange(t *testing.T) {
+	for _, c := range []struct{ text, want string }{
+		{"links:\n  - name: br0\n    mtu: -1\n", ":3: bad value `-1` (want a number from 0 to 4294967295)"},
+		{"links:\n  - name: vx0\n    kind: vxlan\n    id: 1\n    port: 70000\n", "(want a number from 0 to 65535)"},
+	} {
+		file := filepath.Join(t.TempDir(), "s.yaml")
+		if err := os.WriteFile(file, []byte(c.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := readStateFile(file); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.text, err, c.want)
+		}
 	}
 }
