@@ -17,9 +17,10 @@ import (
 // `ipdb help bogus` prints the root help and exits 0, naming nothing; an
 // unknown command elsewhere is exit 2 with the nearest word.
 func TestHelpUnknownTopicIsAnError(t *testing.T) {
-	code, out, errs := runCmd(t, "help", "sho")
+	// (`sho` itself is now ip's abbreviation of show: see TestShowAbbreviations.)
+	code, out, errs := runCmd(t, "help", "shwo")
 	if code != exitUsage || !strings.Contains(errs, `"show"`) {
-		t.Errorf("help sho: exit %d, stderr %q, stdout %d bytes; want exit %d naming \"show\"", code, errs, len(out), exitUsage)
+		t.Errorf("help shwo: exit %d, stderr %q, stdout %d bytes; want exit %d naming \"show\"", code, errs, len(out), exitUsage)
 	}
 	code, out, errs = runCmd(t, "help", "bogus")
 	if code != exitUsage || !strings.Contains(errs, `"bogus"`) || out != "" {
@@ -71,5 +72,18 @@ func TestStateFileNumberRange(t *testing.T) {
 		if _, err := readStateFile(file); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want %q", c.text, err, c.want)
 		}
+	}
+}
+
+// TestShowAbbreviations: ip's s, sh, sho, list and lst are show, as in
+// `ip route s`; se is not (serve or show?), and names the nearest.
+func TestShowAbbreviations(t *testing.T) {
+	for _, w := range []string{"s", "sh", "sho", "list", "lst"} {
+		if code, out, errs := runCmd(t, "help", w); code != exitOK || !strings.Contains(out, "ipdb show") {
+			t.Errorf("help %s: exit %d, %s", w, code, errs)
+		}
+	}
+	if code, _, errs := runCmd(t, "se"); code != exitUsage || !strings.Contains(errs, `"serve"`) {
+		t.Errorf("se: exit %d, %s", code, errs)
 	}
 }
