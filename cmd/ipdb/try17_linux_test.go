@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -246,6 +247,32 @@ func TestApplyPlanSaysDefault(t *testing.T) {
 		if code != exitApplied || !strings.Contains(out, "+ route default via 192.0.2.254 table 100") ||
 			!strings.Contains(out, "+ route default via 2001:db8::fe") || strings.Contains(out, "/0") {
 			t.Errorf("exit %d: %s%s", code, out, errs)
+		}
+	})
+}
+
+// TestMonitorTextNewVethPeer: a new pair's first end is announced before
+// its peer exists; ip monitor prints it as "v3@NONE:" and nothing when the
+// kernel later sets its peer silently, so this monitor prints the same and
+// no change line for it.
+func TestMonitorTextNewVethPeer(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		out, errs, stop := startCmd(t, "--netns", ns.Name, "monitor", "link")
+		time.Sleep(300 * time.Millisecond)
+		ns.Batch("link add v2 type veth peer name v3")
+		re := regexp.MustCompile(`(?m)^\[\d+\] link add \d+: v2@v3: `)
+		waitFor(t, "v2@v3", out, func(s string) bool { return re.MatchString(s) })
+		time.Sleep(500 * time.Millisecond) // the cache's settle re-read (20 ms) has run
+		ns.Batch("link set lo up")
+		text := waitFor(t, "lo", out, func(s string) bool { return strings.Contains(s, " lo: ") })
+		if code := stop(); code != 0 {
+			t.Fatalf("monitor exit %d: %s", code, errs.String())
+		}
+		if !regexp.MustCompile(`(?m)^\[\d+\] link add \d+: v3@NONE: `).MatchString(text) {
+			t.Errorf("no v3@NONE add line:\n%s", text)
+		}
+		if strings.Contains(text, "link change") && regexp.MustCompile(`(?m)link change \d+: v[23]@`).MatchString(text) {
+			t.Errorf("a change line for the new pair:\n%s", text)
 		}
 	})
 }
