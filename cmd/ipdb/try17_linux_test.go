@@ -276,3 +276,29 @@ func TestMonitorTextNewVethPeer(t *testing.T) {
 		}
 	})
 }
+
+// TestPrefixAndTypeSelectorsEqualIP: ip route's bare prefix, exact, root
+// and match, and ip link's type, select what ip selects.
+func TestPrefixAndTypeSelectorsEqualIP(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		selectorNamespace(ns)
+		ns.Batch("route add 198.51.100.192/26 dev v1 table 100", "route add 192.0.2.128/25 dev v1 table 100")
+		for _, c := range []struct {
+			args []string
+			ip   []string
+		}{
+			{[]string{"show", "link", "type", "veth"}, []string{"ip", "-j", "-d", "link", "show", "type", "veth"}},
+			{[]string{"show", "link", "type", "bridge"}, []string{"ip", "-j", "-d", "link", "show", "type", "bridge"}},
+			{[]string{"show", "r", "198.51.100.0/24"}, []string{"ip", "-j", "route", "show", "table", "all", "198.51.100.0/24"}},
+			{[]string{"show", "r", "exact", "198.51.100.0/24"}, []string{"ip", "-j", "route", "show", "table", "all", "exact", "198.51.100.0/24"}},
+			{[]string{"show", "r", "root", "198.51.100.0/24"}, []string{"ip", "-j", "route", "show", "table", "all", "root", "198.51.100.0/24"}},
+			{[]string{"show", "r", "match", "198.51.100.200"}, []string{"ip", "-j", "route", "show", "table", "all", "match", "198.51.100.200"}},
+			{[]string{"show", "r", "table", "100", "root", "192.0.2.0/24"}, []string{"ip", "-j", "route", "show", "table", "100", "root", "192.0.2.0/24"}},
+			{[]string{"-6", "show", "r", "root", "2001:db8::/32"}, []string{"ip", "-j", "-6", "route", "show", "table", "all", "root", "2001:db8::/32"}},
+		} {
+			t.Run(strings.Join(c.args, "_"), func(t *testing.T) {
+				compareArgsWithIP(t, ns, c.args, c.ip)
+			})
+		}
+	})
+}
