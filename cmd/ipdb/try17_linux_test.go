@@ -302,3 +302,26 @@ func TestPrefixAndTypeSelectorsEqualIP(t *testing.T) {
 		}
 	})
 }
+
+// TestShowMultipathRows: the table view of a multipath route, by
+// RTA_MULTIPATH or over a nexthop group, names its hops: the route's row
+// says how many, and each hop's row its gateway and device.
+func TestShowMultipathRows(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link set lo up", "link add a0 type veth peer name a1", "link set a0 up", "link set a1 up",
+			"addr add 192.0.2.1/24 dev a0", "addr add 198.51.100.1/24 dev a1",
+			"route add 203.0.113.0/25 nexthop via 192.0.2.2 dev a0 nexthop via 198.51.100.2 dev a1",
+			"nexthop add id 1 via 192.0.2.2 dev a0", "nexthop add id 2 via 198.51.100.2 dev a1",
+			"nexthop add id 10 group 1/2", "route add 203.0.113.128/25 nhid 10")
+		code, out, errs := runCmd(t, "-n", ns.Name, "show", "r")
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		for _, dst := range []string{"203.0.113.0/25", "203.0.113.128/25"} {
+			re := regexp.MustCompile(`(?m)^main +unicast +` + regexp.QuoteMeta(dst) + ` +2 nexthops: .*\n.*nexthop weight 1 +192\.0\.2\.2 +a0 .*\n.*nexthop weight 1 +198\.51\.100\.2 +a1 `)
+			if !re.MatchString(out) {
+				t.Errorf("%s: no hop rows:\n%s", dst, out)
+			}
+		}
+	})
+}
