@@ -1,5 +1,11 @@
 package main
 
+// Faults a new user met trying issues 17 and 11, checked against ip in a
+// throwaway namespace: -6 addr keys, selectors and tables as ip takes them,
+// lookup --iif as the kernel's input path, apply of existing links' keys
+// and its errors' lines, silent link changes, monitor's new veth, the
+// table view of multipath routes.
+
 import (
 	"os"
 	"path/filepath"

@@ -1,7 +1,8 @@
 package main
 
-// Faults found trying issues 17 and 11 as a new user (brief try17). Each
-// test fails on main as of 1018f7b.
+// Usage and message faults a new user met trying issues 17 and 11: help
+// and completion of unknown words, errors that blamed the wrong cause,
+// number ranges in the state file, ip's abbreviations of show.
 
 import (
 	"fmt"
