@@ -48,4 +48,3 @@ func TestRouteTableExists(t *testing.T) {
 		}
 	})
 }
-
