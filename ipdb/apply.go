@@ -67,6 +67,7 @@ func (db *DB) applyLoop(ctx context.Context) {
 				jobs = append(jobs, refresh.dueJobs(now)...)
 			}
 		}
+		requested := jobs // with done channels to close (DB.RereadLink)
 		var fx rereads
 		fx.now = jobs
 		for _, b := range batches {
@@ -82,6 +83,7 @@ func (db *DB) applyLoop(ctx context.Context) {
 				}
 				db.fail(err)
 				db.queue.markLost() // try again
+				finishJobs(requested)
 				continue
 			}
 			followups = nil // a full resync covers them
@@ -121,6 +123,7 @@ func (db *DB) applyLoop(ctx context.Context) {
 				refresh.done(asked, changed || pending || err != nil, time.Now())
 			}
 		}
+		finishJobs(requested)
 	}
 }
 

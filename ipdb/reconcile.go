@@ -30,6 +30,8 @@ type reconcileJob struct {
 	ifname     string
 	// nexthops selects the routes that use a nexthop object.
 	nexthops bool
+	// done, if not nil, is closed once the job ran (DB.RereadLink).
+	done chan struct{}
 }
 
 func (j reconcileJob) match(o netlink.Object) bool {

@@ -108,13 +108,13 @@ func (addrOps) each(ss *specSet, fn func(specRef)) {
 func (addrOps) validate(ss *specSet) error {
 	for i := range ss.addrs {
 		if err := ss.addrs[i].validate(ss.addrs[i].Link); err != nil {
-			return err
+			return specErr(specRef{kind: netlink.KindAddr, i: int32(i)}, err)
 		}
 	}
 	for i := range ss.sets {
 		for j := range ss.sets[i].Addrs {
 			if err := ss.sets[i].Addrs[j].validate(ss.sets[i].Link); err != nil {
-				return err
+				return specErr(specRef{kind: netlink.KindAddr, set: true, i: int32(i)}, err)
 			}
 		}
 	}

@@ -187,6 +187,16 @@ func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Step, er
 					}
 				}
 			}
+			for i, o := range local {
+				if o.reread == nil || errs != nil && errs[i] != nil {
+					continue
+				}
+				if idx, err := o.reread(r); err == nil {
+					// Best effort: without it, verification waits for
+					// the periodic refresh.
+					_ = t.db.RereadLink(ctx, idx)
+				}
+			}
 		}
 		if len(created) > 0 {
 			if err := t.awaitLinks(ctx, r, created, group); err != nil {

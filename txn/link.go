@@ -169,11 +169,12 @@ func (linkOps) validate(ss *specSet) error {
 	names := map[string]bool{}
 	for i := range ss.links {
 		s := &ss.links[i]
+		ref := specRef{kind: netlink.KindLink, i: int32(i)}
 		if err := s.validate(); err != nil {
-			return err
+			return specErr(ref, err)
 		}
 		if names[s.Name] {
-			return invalid("link %s: two specs", s.Name)
+			return specErr(ref, invalid("link %s: two specs", s.Name))
 		}
 		names[s.Name] = true
 	}
@@ -406,6 +407,11 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 					l.Info = &netlink.LinkInfo{InfoKind: kind, Data: data}
 					return nil
 				})
+			// vxlan_changelink, macvlan_changelink and others change the
+			// kind's data without an RTM_NEWLINK (checked with ip monitor
+			// link on Linux 6.18): the database re-reads the link, so that
+			// verification does not wait for its periodic refresh.
+			p.steps[len(p.steps)-1].reread = index
 		}
 	}
 	if s.MTU != nil && cur != nil && cur.MaxMTU != 0 && (*s.MTU < cur.MinMTU || *s.MTU > cur.MaxMTU) {

@@ -61,7 +61,7 @@ func (neighOps) each(ss *specSet, fn func(specRef)) {
 func (neighOps) validate(ss *specSet) error {
 	for i := range ss.neighs {
 		if err := ss.neighs[i].validate(); err != nil {
-			return err
+			return specErr(specRef{kind: netlink.KindNeigh, i: int32(i)}, err)
 		}
 	}
 	return nil

@@ -185,11 +185,12 @@ func (nexthopOps) validate(ss *specSet) error {
 	byID := make(map[uint32]*NexthopSpec, len(ss.nexthops))
 	for i := range ss.nexthops {
 		s := &ss.nexthops[i]
+		ref := specRef{kind: netlink.KindNexthop, i: int32(i)}
 		if err := s.validate(); err != nil {
-			return err
+			return specErr(ref, err)
 		}
 		if byID[s.ID] != nil {
-			return invalid("nexthop id %d: two specs", s.ID)
+			return specErr(ref, invalid("nexthop id %d: two specs", s.ID))
 		}
 		byID[s.ID] = s
 	}
@@ -199,9 +200,9 @@ func (nexthopOps) validate(ss *specSet) error {
 			switch ms := byID[m.ID]; {
 			case ms == nil:
 			case ms.Absent:
-				return invalid("%s: member %d is removed by this transaction", s.what(), m.ID)
+				return specErr(specRef{kind: netlink.KindNexthop, i: int32(i)}, invalid("%s: member %d is removed by this transaction", s.what(), m.ID))
 			case ms.isGroup():
-				return invalid("%s: member %d is a group (Linux has no nested groups)", s.what(), m.ID)
+				return specErr(specRef{kind: netlink.KindNexthop, i: int32(i)}, invalid("%s: member %d is a group (Linux has no nested groups)", s.what(), m.ID))
 			}
 		}
 	}

@@ -59,6 +59,10 @@ type Step struct {
 	created string
 	// netns is the namespace a request's NetNSFD must be opened from.
 	netns string
+	// reread, if set, gives the index of a link the database must re-read
+	// once the step is applied: the kernel changes it without a
+	// notification (DB.RereadLink).
+	reread func(r *resolver) (int, error)
 }
 
 // String prints the operation: "+ route 198.51.100.0/24 via 192.0.2.2 table 300".
@@ -216,7 +220,7 @@ func (p *planner) plan() (*Plan, error) {
 	var err error
 	p.ss.each(func(ref specRef) {
 		if err == nil {
-			err = p.planOne(ref)
+			err = specErr(ref, p.planOne(ref))
 			p.endSpec()
 		}
 	})

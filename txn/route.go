@@ -167,7 +167,7 @@ func (routeOps) each(ss *specSet, fn func(specRef)) {
 func (routeOps) validate(ss *specSet) error {
 	for i := range ss.routes {
 		if err := ss.routes[i].validate(); err != nil {
-			return err
+			return specErr(specRef{kind: netlink.KindRoute, i: int32(i)}, err)
 		}
 	}
 	return nil
@@ -354,7 +354,11 @@ func (s *RouteSpec) describe() string {
 	if s.Type != 0 && s.Type != netlink.RouteUnicast {
 		b.WriteString(s.Type.String() + " ")
 	}
-	b.WriteString(s.Dst.String())
+	if s.Dst.IsValid() && s.Dst.Bits() == 0 {
+		b.WriteString("default") // ip's word for 0.0.0.0/0 and ::/0
+	} else {
+		b.WriteString(s.Dst.String())
+	}
 	if s.NHID != 0 {
 		fmt.Fprintf(&b, " nhid %d", s.NHID)
 	}

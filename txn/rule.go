@@ -88,7 +88,7 @@ func (ruleOps) each(ss *specSet, fn func(specRef)) {
 func (ruleOps) validate(ss *specSet) error {
 	for i := range ss.rules {
 		if err := ss.rules[i].validate(); err != nil {
-			return err
+			return specErr(specRef{kind: netlink.KindRule, i: int32(i)}, err)
 		}
 	}
 	return nil

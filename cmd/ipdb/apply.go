@@ -86,9 +86,22 @@ func runApply(e *env, o applyOpts, pos []string) int {
 		return e.fail("apply", err)
 	}
 	defer conn.Close()
+	if err := specs.resolveLinks(db.Snapshot()); err != nil {
+		var le *lineError
+		if errors.As(err, &le) {
+			fmt.Fprintf(e.stderr, "ipdb apply: %s:%d: %s\n", *file, le.Line, le.Msg)
+		} else {
+			fmt.Fprintf(e.stderr, "ipdb apply: %s: %v\n", *file, err)
+		}
+		return exitError
+	}
 	t := specs.into(txn.New(db, conn, &txn.Config{NetNS: e.netns}))
 	plan, err := t.Plan()
 	if err != nil {
+		if line := specs.specLine(err); line > 0 {
+			fmt.Fprintf(e.stderr, "ipdb apply: %s:%d: %s\n", *file, line, describe(err, e.netns))
+			return exitError
+		}
 		fmt.Fprintf(e.stderr, "ipdb apply: %s: %s\n", *file, describe(err, e.netns))
 		return exitError
 	}

@@ -39,7 +39,7 @@ func TestBadCommandLines(t *testing.T) {
 		{[]string{"show", "--netn", "x"}, exitUsage, `unknown flag: --netn (did you mean "--netns"?)`},
 		{[]string{"shwo"}, exitUsage, `unknown command "shwo" (did you mean "show"?)`},
 		{[]string{"show", "ruote"}, exitUsage, `unknown table "ruote" (did you mean "route"?)`},
-		{[]string{"show", "route", "tabel", "100"}, exitUsage, `routes takes no selector "tabel" (want table or dev) (did you mean "table"?)`},
+		{[]string{"show", "route", "tabel", "100"}, exitUsage, `routes takes no selector "tabel" (want table, dev, root, match, exact or to) (did you mean "table"?)`},
 		{[]string{"show", "route", "table"}, exitUsage, "table needs a value"},
 		{[]string{"show", "route", "table", "nosuch"}, exitUsage, `bad table "nosuch"`},
 		{[]string{"show", "neigh", "nud", "bogus"}, exitUsage, `bad nud state "bogus"`},

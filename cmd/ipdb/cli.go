@@ -70,6 +70,7 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	strictHelpAndCompletion(root) // after SetOut: cobra's scripts keep the writer of this moment
 	root.SetContext(ctx)
 	cmd, err := root.ExecuteC()
 	if err == nil {
@@ -164,12 +165,13 @@ func (c *cli) run(uses string, body func(e *env, cmd *cobra.Command, args []stri
 	}
 }
 
-// commandWords lists the names of cmd's subcommands, help's included.
+// commandWords lists the names of cmd's subcommands, help's included, for
+// suggestions: not the aliases, whose abbreviations (show's s, sh) would be
+// the nearest word to everything.
 func commandWords(cmd *cobra.Command) []string {
 	var out []string
 	for _, s := range cmd.Commands() {
 		out = append(out, s.Name())
-		out = append(out, s.Aliases...)
 	}
 	return out
 }

@@ -14,8 +14,10 @@ import (
 func (c *cli) showCommand() *cobra.Command {
 	var o showOpts
 	cmd := &cobra.Command{
-		Use:   "show [OBJECT [SELECTOR VALUE]...]",
-		Short: "print the current state, read from the kernel",
+		Use: "show [OBJECT [SELECTOR VALUE]...]",
+		// ip's abbreviations: `ip route s` and `ip addr sh` are show.
+		Aliases: []string{"s", "sh", "sho", "list", "lst"},
+		Short:   "print the current state, read from the kernel",
 		Long: `show prints the namespace's tables, read from the kernel (no cache), as
 aligned columns or, with -j, as ip -j prints them.
 

@@ -26,7 +26,11 @@
 // is route, rule needs `ip ru`), and a prefix of several kinds is refused
 // naming them (words.go, resolveKind). show takes ip's selectors after
 // the object (select.go): dev NAME (links, addrs, routes, neigh; a bare
-// NAME for links and addrs, as `ip link show br0`), table ID (routes),
+// NAME for links and addrs, as `ip link show br0`; a second dev is refused
+// as ip refuses it, except for routes, where the last counts), type KIND
+// (links), table ID (routes; a table the kernel does not have is ip's "FIB
+// table does not exist", exit 2), ip route's prefix selectors (a bare
+// PREFIX, to or exact PREFIX, root PREFIX, match PREFIX: select_prefix.go),
 // nud STATE (neigh, repeatable), each filtering as ip's own filter does
 // (print_linkinfo and ipaddr_filter, filter_nlmsg, print_neigh), and
 // leaving out the keys ip leaves out once a selector fixed them (a
@@ -37,7 +41,9 @@
 // TestSelectorsEqualIP and TestShortcutsEqualIP compare each with ip.
 // monitor takes objects the same way to choose kinds (monitor link
 // route). An unknown command, object, selector or flag is answered with
-// the nearest valid one (didYouMean, by edit distance).
+// the nearest valid one (didYouMean, by edit distance); help of an unknown
+// topic and completion of an unknown shell are such errors too (exit 2).
+// ip's abbreviations of show (s, sh, sho, list, lst) are show's aliases.
 //
 // # Why cobra
 //

@@ -225,15 +225,24 @@ func writeAddrFlags(j *jsonOut, family uint8, flags uint32) {
 // writeAddrLink writes one link of `ip -j addr show`: its header and its
 // addresses under addr_info.
 func writeAddrLink(j *jsonOut, l *netlink.Link, names *linkNames, addrs []*netlink.Addr) {
-	writeAddrLinkFamily(j, l, names, addrs, 0)
+	writeAddrLinkFamily(j, l, names, addrs, 0, false)
 }
 
 // writeAddrLinkFamily is writeAddrLink under ip's -4 or -6 (family not 0),
 // which leaves out the link-layer keys.
-func writeAddrLinkFamily(j *jsonOut, l *netlink.Link, names *linkNames, addrs []*netlink.Addr, family uint8) {
+//
+// inet6Dump is ip -6 addr show without dev: ip then dumps AF_INET6 links,
+// whose messages (the kernel's inet6_fill_ifinfo, net/ipv6/addrconf.c)
+// carry only a name, address, MTU, IFLA_LINK and operstate, so ip prints no
+// qdisc, master, group or link_netnsid (writeInet6LinkHeader).
+func writeAddrLinkFamily(j *jsonOut, l *netlink.Link, names *linkNames, addrs []*netlink.Addr, family uint8, inet6Dump bool) {
 	j.openObject("")
-	writeLinkHeaderLL(j, l, names, false, false, family == 0)
-	writeLinkTail(j, l, false)
+	if inet6Dump {
+		writeInet6LinkHeader(j, l, names)
+	} else {
+		writeLinkHeaderLL(j, l, names, false, false, family == 0)
+		writeLinkTail(j, l, false)
+	}
 	j.openArray("addr_info")
 	for _, a := range addrs {
 		writeAddrInfo(j, a)

@@ -78,7 +78,7 @@ type commandKind struct {
 var commandKinds = []commandKind{
 	{
 		kind: netlink.KindLink, table: "links", aliases: []string{"link"},
-		ipShort: "l", selectors: []string{"dev"}, bareDev: true, family: familyIgnored, keep: keepLink,
+		ipShort: "l", selectors: []string{"dev", "type"}, bareDev: true, family: familyIgnored, keep: keepLink,
 		watchWords: []string{"link", "links"},
 		sections:   []string{"links"},
 		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Links) },
@@ -104,7 +104,7 @@ var commandKinds = []commandKind{
 	},
 	{
 		kind: netlink.KindRoute, table: "routes", aliases: []string{"route"},
-		ipShort: "r", selectors: []string{"table", "dev"}, family: familyFilter, keep: keepRoute,
+		ipShort: "r", selectors: []string{"table", "dev", "root", "match", "exact", "to"}, family: familyFilter, keep: keepRoute,
 		watchWords: []string{"route", "routes"},
 		sections:   []string{"routes"},
 		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Routes) },

@@ -137,6 +137,8 @@ func runLookup(e *env, o lookupOpts, pos []string) int {
 	var r *netlink.Route
 	if tableID != 0 {
 		r, err = s.Lookup(tableID, q.Dst)
+	} else if q.IIF != "" && q.Dst.Is4() {
+		r, err = routeGetInput(s, q, e.netns) // lookup_iif.go: martians and forwarding
 	} else {
 		var a *ipdb.RouteAnswer
 		if a, err = s.RouteGet(q); err == nil {

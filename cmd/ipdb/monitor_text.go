@@ -152,6 +152,7 @@ func writeEventText(w io.Writer, db *ipdb.DB, ev watch.Event, links *streamLinks
 		b.WriteString(" delete ")
 		b.WriteString(objectWords(ev.Old, names).text())
 	default:
+		ev.Old = peerResolved(ev.Old, ev.New)
 		oldNames := names
 		if l, ok := ev.Old.(*netlink.Link); ok {
 			// The link's own name and flags as they were.
@@ -171,6 +172,22 @@ func writeEventText(w io.Writer, db *ipdb.DB, ev watch.Event, links *streamLinks
 	return err
 }
 
+// peerResolved hides the one change of a new veth's peer that ip monitor
+// never prints: the kernel sends the peer's RTM_NEWLINK before the other
+// end exists (IFLA_LINK 0, ip's "v3@NONE:") and then sets its iflink
+// without a notification, which the cache's re-read finds. old is returned
+// with new's IFLA_LINK when that is the only way the two differ in it.
+func peerResolved(old, new netlink.Object) netlink.Object {
+	ol, ok1 := old.(*netlink.Link)
+	nl, ok2 := new.(*netlink.Link)
+	if !ok1 || !ok2 || ol.ParentIndex != 0 || !ol.ParentPresent || nl.ParentIndex == 0 {
+		return old
+	}
+	c := *ol
+	c.ParentIndex, c.LinkNetNSID = nl.ParentIndex, nl.LinkNetNSID
+	return &c
+}
+
 func linkWords(l *netlink.Link, names *linkNames) words {
 	var w words
 	w.id("index", strconv.Itoa(l.Index)+":")
@@ -181,6 +198,10 @@ func linkWords(l *netlink.Link, names *linkNames) words {
 		} else {
 			name += "@" + names.name(l.ParentIndex)
 		}
+	} else if l.ParentPresent {
+		// IFLA_LINK 0: a veth whose peer is not there yet (the first
+		// RTM_NEWLINK of a new pair's peer), a tunnel bound to no device.
+		name += "@NONE"
 	}
 	w.id("name", name+":")
 	w.bare("flags", "<"+strings.Join(netlink.LinkFlagNames(l.Flags), ",")+">")

@@ -72,18 +72,44 @@ func (e *env) fail(cmd string, err error) int {
 // describe turns the errors people meet into one clear sentence.
 func describe(err error, netns string) string {
 	switch {
-	case netns != "" && errors.Is(err, fs.ErrNotExist):
+	case netns != "" && netnsMissing(err, netns):
 		return fmt.Sprintf("network namespace %q does not exist (see `ip netns list`)", netns)
 	case netns != "" && enteringNetns(err) && (errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES)):
 		return fmt.Sprintf("cannot enter network namespace %q: %v (entering a namespace needs CAP_SYS_ADMIN over it; writing in it also needs CAP_NET_ADMIN: run as root, e.g. with sudo)", netns, oneLine(err))
-	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
+	case kernelRefused(err) && (errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES)):
 		return fmt.Sprintf("permission denied: %v (changing network state needs CAP_NET_ADMIN; run as root)", oneLine(err))
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timed out: " + oneLine(err)
 	case errors.Is(err, context.Canceled):
 		return "interrupted"
 	}
+	// Anything else, a file-system ENOENT or EACCES included, says itself
+	// what failed (the path and the errno).
 	return oneLine(err)
+}
+
+// netnsMissing reports whether err is the failure to open the namespace
+// file of netns itself (netlink.Dial's "dial netns X", or an os.Open of
+// /run/netns/X or of the path given), not some other ENOENT such as a
+// socket directory of serve --listen.
+func netnsMissing(err error, netns string) bool {
+	if !errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	var oe *netlink.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" && strings.HasPrefix(oe.Object, "netns ") {
+		return true
+	}
+	var pe *fs.PathError
+	return errors.As(err, &pe) && (pe.Path == netns || pe.Path == "/run/netns/"+netns || pe.Path == "/var/run/netns/"+netns)
+}
+
+// kernelRefused reports whether err is the kernel's answer to a netlink
+// request (a netlink.OpError other than "dial"): only then is an EPERM or
+// EACCES a missing CAP_NET_ADMIN, not a file-system permission.
+func kernelRefused(err error) bool {
+	var oe *netlink.OpError
+	return errors.As(err, &oe) && oe.Op != "dial"
 }
 
 func oneLine(err error) string {

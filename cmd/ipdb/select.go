@@ -34,6 +34,10 @@ type selection struct {
 	nudGiven bool
 	// keep is the kind's filter (commandKind.keep).
 	keep func(o netlink.Object, s *selection) bool
+	// prefix is ip route's root, match and exact (select_prefix.go).
+	prefix routePrefix
+	// linkKind is ip link's `type KIND`.
+	linkKind string
 }
 
 // nudNone is ip's stand-in bit for NUD_NONE (which is 0) in filter.state.
@@ -62,7 +66,20 @@ var selectors = []selector{
 	{word: "nud", value: "STATE", help: "neighbours in this state: " + strings.Join(nudWords, ", ") + " (repeatable)",
 		parse:    parseNud,
 		complete: func(*env) []string { return nudWords }},
+	{word: "type", value: "KIND", help: "links of this kind (ip link show type macvlan)",
+		parse: parseLinkType, complete: func(*env) []string { return []string{"bridge", "veth", "vxlan", "macvlan", "macvtap", "ifb", "tun"} }},
+	{word: "root", value: "PREFIX", help: "routes to PREFIX or within it",
+		parse: parseRoot, complete: noValues},
+	{word: "match", value: "PREFIX", help: "routes whose destination contains PREFIX",
+		parse: parseMatch, complete: noValues},
+	{word: "exact", value: "PREFIX", help: "the routes to PREFIX itself (also a bare PREFIX, or to PREFIX)",
+		parse: parseExact, complete: noValues},
+	{word: "to", value: "PREFIX", help: "as exact",
+		parse: parseExact, complete: noValues},
 }
+
+// noValues completes a value that cannot be listed (a prefix).
+func noValues(*env) []string { return nil }
 
 func selectorOf(word string) *selector {
 	for i := range selectors {
@@ -137,7 +154,16 @@ func parseSelection(k *commandKind, words []string, family uint8) (*selection, e
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		if !slices.Contains(k.selectors, w) {
-			if k.bareDev && s.dev == "" && selectorOf(w) == nil {
+			if k.table == "routes" && selectorOf(w) == nil && isRoutePrefix(w) {
+				if err := parseExact(s, w); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if k.bareDev && selectorOf(w) == nil {
+				if err := duplicateSelector(k, s, "dev", w); err != nil {
+					return nil, err
+				}
 				s.dev = w
 				continue
 			}
@@ -150,6 +176,9 @@ func parseSelection(k *commandKind, words []string, family uint8) (*selection, e
 		if i+1 >= len(words) {
 			return nil, fmt.Errorf("%s needs a value (%s %s)", w, w, selectorOf(w).value)
 		}
+		if err := duplicateSelector(k, s, w, words[i+1]); err != nil {
+			return nil, err
+		}
 		i++
 		if err := selectorOf(w).parse(s, words[i]); err != nil {
 			return nil, err
@@ -158,15 +187,27 @@ func parseSelection(k *commandKind, words []string, family uint8) (*selection, e
 	return s, nil
 }
 
+// duplicateSelector refuses a second dev, as ip link, ip addr and ip
+// neigh do ("either "dev" is duplicate, or "v0" is a garbage", ip's
+// duparg2 and duparg); ip route takes the last dev or table, and nud may
+// repeat (each adds states), so those are accepted.
+func duplicateSelector(k *commandKind, s *selection, word, value string) error {
+	if word != "dev" || s.dev == "" || k.table == "routes" {
+		return nil
+	}
+	return fmt.Errorf("either \"dev\" is duplicate, or %q is a garbage (%s takes one dev)", value, k.table)
+}
+
 // empty reports whether s selects everything.
 func (s *selection) empty() bool {
-	return s == nil || (s.family == 0 && s.dev == "" && !s.tableGiven && !s.nudGiven)
+	return s == nil || (s.family == 0 && s.dev == "" && !s.tableGiven && !s.nudGiven && !s.prefix.given() && s.linkKind == "")
 }
 
 // Per-kind filters, as ip's: each is the row's keep.
 
 func keepLink(o netlink.Object, s *selection) bool {
-	return s.dev == "" || o.(*netlink.Link).Index == s.devIndex
+	l := o.(*netlink.Link)
+	return (s.dev == "" || l.Index == s.devIndex) && (s.linkKind == "" || linkKindOf(l) == s.linkKind)
 }
 
 // keepAddr is ip addr's filter of one address; a link is listed when
@@ -184,7 +225,7 @@ func keepRoute(o netlink.Object, s *selection) bool {
 	r := o.(*netlink.Route)
 	return (s.family == 0 || r.Family == s.family) &&
 		(!s.tableGiven || r.Table == s.table) &&
-		(s.dev == "" || int(r.OIF) == s.devIndex)
+		(s.dev == "" || int(r.OIF) == s.devIndex) && s.prefix.keep(r)
 }
 
 // keepNeigh is ip neigh's print_neigh filter: family, device, and the

@@ -70,6 +70,14 @@ func runShow(e *env, o showOpts, pos []string) int {
 	}
 	defer c.Close()
 	d := &dumpShow{ctx: e.ctx, c: c, stderr: e.stderr, details: e.g.details, sels: sels}
+	if err := d.checkRouteTable(); err != nil {
+		var mt *missingTableError
+		if errors.As(err, &mt) {
+			fmt.Fprintf(e.stderr, "ipdb show: %v\n", err)
+			return exitUsage // as ip's exit status 2
+		}
+		return e.fail("show", err)
+	}
 	if err := d.write(e.out(), want, format); err != nil {
 		var nd noDeviceError
 		if errors.As(err, &nd) {
@@ -366,10 +374,12 @@ func (d *dumpShow) addrsJSON(j *jsonOut) error {
 	for _, l := range d.links {
 		if addrs, ok := d.linkAddrs(l, by[l.Index]); ok {
 			var family uint8
+			inet6Dump := false
 			if s := d.sel("addrs"); s != nil {
 				family = s.family
+				inet6Dump = s.family == unix.AF_INET6 && s.dev == ""
 			}
-			writeAddrLinkFamily(j, l, d.names, addrs, family)
+			writeAddrLinkFamily(j, l, d.names, addrs, family, inet6Dump)
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ipdb-go/ipdb/ipdb"
 	"github.com/ipdb-go/ipdb/netlink"
 	"github.com/ipdb-go/ipdb/txn"
 )
@@ -41,7 +42,28 @@ func (e *linkYAML) at(n line) { e.Line = n }
 var linkKinds = map[string]bool{"bridge": true, "veth": true, "vxlan": true, "macvlan": true, "vlan": true,
 	"bond": true, "dummy": true, "vrf": true, "ifb": true}
 
-func (l *linkYAML) spec() (txn.LinkSpec, error) {
+// needCurrent is a spec error that the link's current state can resolve:
+// a key of a kind the entry does not name, or a kind's identity (vxlan and
+// vlan id, vrf table, macvlan and vlan parent) left out. For a link that
+// exists, the entry is a change of it, and these come from the link
+// (linkYAML.spec's cur); for a new one the error stands.
+type needCurrent struct{ msg string }
+
+func (e *needCurrent) Error() string { return e.msg }
+
+func needs(format string, args ...any) error { return &needCurrent{msg: fmt.Sprintf(format, args...)} }
+
+// spec converts the entry. cur is the existing link of that name (or of
+// rename_from), nil if there is none or it is not known yet: of an existing
+// link the entry's keys are changes, so kind, id, table and parent are taken
+// from it when the entry leaves them out (the README's "every key but the
+// identity is optional").
+func (l *linkYAML) spec(cur *netlink.Link) (txn.LinkSpec, error) {
+	if cur != nil {
+		c := *l
+		c.fillFrom(cur)
+		l = &c
+	}
 	s := txn.LinkSpec{Name: l.Name, Absent: l.Absent, RenameFrom: l.RenameFrom, Parent: l.Parent, MTU: l.MTU,
 		TxQueueLen: l.TxQueueLen, Alias: l.Alias, Up: l.Up, Master: l.Master, NetNS: l.NetNS}
 	if l.Name == "" {
@@ -55,6 +77,9 @@ func (l *linkYAML) spec() (txn.LinkSpec, error) {
 	}
 	kindOnly := func(field, kind string) error {
 		if l.InfoKind != kind {
+			if l.InfoKind == "" {
+				return needs("%s is only for kind %s", field, kind)
+			}
 			return fmt.Errorf("%s is only for kind %s", field, kind)
 		}
 		return nil
@@ -105,12 +130,12 @@ func (l *linkYAML) spec() (txn.LinkSpec, error) {
 			d.Mode = m
 		}
 		info.Data = d
-		if l.Parent == "" {
-			return s, errors.New("a macvlan needs a parent")
+		if l.Parent == "" && cur == nil {
+			return s, needs("a macvlan needs a parent")
 		}
 	case "vxlan":
 		if l.ID == nil {
-			return s, errors.New("a vxlan needs an id")
+			return s, needs("a vxlan needs an id")
 		}
 		d := &netlink.Vxlan{ID: *l.ID}
 		if l.Remote != nil {
@@ -127,16 +152,19 @@ func (l *linkYAML) spec() (txn.LinkSpec, error) {
 		}
 		info.Data = d
 	case "vlan":
-		if l.ID == nil || *l.ID == 0 || *l.ID > 4094 {
+		if l.ID == nil {
+			return s, needs("a vlan needs an id from 1 to 4094")
+		}
+		if *l.ID == 0 || *l.ID > 4094 {
 			return s, errors.New("a vlan needs an id from 1 to 4094")
 		}
-		if l.Parent == "" {
-			return s, errors.New("a vlan needs a parent")
+		if l.Parent == "" && cur == nil {
+			return s, needs("a vlan needs a parent")
 		}
 		info.Data = &netlink.Vlan{ID: uint16(*l.ID)}
 	case "vrf":
 		if l.Table == nil {
-			return s, errors.New("a vrf needs a table")
+			return s, needs("a vrf needs a table")
 		}
 		info.Data = &netlink.Vrf{Table: *l.Table}
 	}
@@ -145,16 +173,78 @@ func (l *linkYAML) spec() (txn.LinkSpec, error) {
 }
 
 // linkSpecs converts the links section into out; an error names the
-// entry's line.
+// entry's line. An entry that only the link's current state can complete
+// (needCurrent) is kept for resolveLinks.
 func (st *stateFile) linkSpecs(out *specSet) error {
-	for _, l := range st.Links {
-		s, err := l.spec()
-		if err != nil {
+	for i := range st.Links {
+		l := &st.Links[i]
+		s, err := l.spec(nil)
+		var nc *needCurrent
+		if errors.As(err, &nc) {
+			out.pendingLinks = append(out.pendingLinks, pendingLink{index: len(out.links), entry: l, err: err})
+		} else if err != nil {
 			return &lineError{Line: int(l.Line), Msg: err.Error()}
 		}
 		out.links = append(out.links, s)
 	}
 	return nil
+}
+
+// pendingLink is a links entry that needs its link's current state.
+type pendingLink struct {
+	index int // in specSet.links
+	entry *linkYAML
+	err   error // the error if the link does not exist
+}
+
+// resolveLinks completes the entries that name keys of an existing link
+// only (see linkYAML.spec) with the link as the cache holds it; for a link
+// that does not exist, the entry's error names its line.
+func (s *specSet) resolveLinks(snap *ipdb.Snapshot) error {
+	for _, p := range s.pendingLinks {
+		cur, _ := snap.LinkByName(p.entry.Name)
+		if cur == nil && p.entry.RenameFrom != "" {
+			cur, _ = snap.LinkByName(p.entry.RenameFrom)
+		}
+		if cur == nil {
+			return &lineError{Line: int(p.entry.Line), Msg: p.err.Error()}
+		}
+		spec, err := p.entry.spec(cur)
+		if err != nil {
+			return &lineError{Line: int(p.entry.Line), Msg: err.Error()}
+		}
+		s.links[p.index] = spec
+	}
+	s.pendingLinks = nil
+	return nil
+}
+
+// fillFrom takes kind, vxlan and vlan id and vrf table from the existing
+// link cur where the entry leaves them out. The parent needs no filling:
+// txn keeps the lower device of an existing link unless the spec names one.
+func (l *linkYAML) fillFrom(cur *netlink.Link) {
+	if cur.Info == nil {
+		return
+	}
+	if l.InfoKind == "" {
+		l.InfoKind = cur.Info.InfoKind
+	}
+	if l.InfoKind != cur.Info.InfoKind || l.ID != nil {
+		return // a different kind is txn's error to report
+	}
+	switch d := cur.Info.Data.(type) {
+	case *netlink.Vxlan:
+		id := d.ID
+		l.ID = &id
+	case *netlink.Vlan:
+		id := uint32(d.ID)
+		l.ID = &id
+	case *netlink.Vrf:
+		if l.Table == nil {
+			t := d.Table
+			l.Table = &t
+		}
+	}
 }
 
 // linksInto adds the section's specs to t, in file order.

@@ -501,7 +501,7 @@ func yamlError(err error) error {
 			want := "a value of another type"
 			switch into := text[i+len(" into "):]; {
 			case strings.Contains(into, "int"):
-				want = "a number"
+				want = intRange(into)
 			case into == "bool":
 				want = "true or false"
 			case into == "string":
@@ -519,7 +519,7 @@ func yamlError(err error) error {
 // specs turns the file into transaction specs; errors name the entry's
 // line.
 func (st *stateFile) specs() (*specSet, error) {
-	out := &specSet{}
+	out := &specSet{lines: st.specLines()}
 	for i := range commandKinds {
 		if k := &commandKinds[i]; k.stateSpecs != nil {
 			if err := k.stateSpecs(st, out); err != nil {
@@ -538,6 +538,11 @@ type specSet struct {
 	neighs   []txn.NeighSpec
 	rules    []txn.RuleSpec
 	nexthops []txn.NexthopSpec
+	// pendingLinks are links entries completed from the cache once it is
+	// open (resolveLinks).
+	pendingLinks []pendingLink
+	// lines are the entries' file lines by kind, in spec order (specLine).
+	lines map[netlink.Kind][]int
 }
 
 // into adds the specs to t, kind by kind in the kind table's order.

@@ -247,6 +247,10 @@ func routeRow(t *tableOut, r *netlink.Route, names *linkNames) {
 	t.cellFunc(func(b []byte) []byte {
 		if r.Gateway.IsValid() {
 			b = r.Gateway.AppendTo(b)
+		} else if len(r.Multipath) > 0 {
+			// The hops follow, one row each: say so rather than "-".
+			b = strconv.AppendInt(b, int64(len(r.Multipath)), 10)
+			b = append(b, " nexthops:"...)
 		}
 		return b
 	})
