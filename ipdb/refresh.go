@@ -2,6 +2,7 @@ package ipdb
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/ipdb-go/ipdb/netlink"
@@ -190,14 +191,10 @@ func (r *refresher) neighSkip(ctx context.Context, c *netlink.Conn) bool {
 		r.allocs, r.refs = 0, 0
 		return false
 	}
-	tables, err := c.NeighTables(ctx)
-	if err != nil || len(tables) == 0 {
+	n, err := neighAllocs.read(ctx, c)
+	if err != nil || n == 0 {
 		r.allocs = 0
 		return false
-	}
-	var n uint64
-	for _, t := range tables {
-		n += t.Allocs
 	}
 	if n == r.allocs {
 		return true
@@ -211,6 +208,49 @@ func (r *refresher) neighSkip(ctx context.Context, c *netlink.Conn) bool {
 	skip := refs == r.refs && refs != 0
 	r.refs = refs
 	return skip
+}
+
+// neighAllocs is the kernel's count of neighbour entries ever allocated,
+// read at most once per neighAllocsTTL for every database of the process:
+// the count is global (every namespace shows the same ndt_stats), while
+// its dump walks the parameters of every namespace's devices
+// (neightbl_dump_info), so a set of 1,000 namespaces reading it once per
+// database would walk them a million times per refresh round. A value up
+// to neighAllocsTTL old is as good as a fresh one for neighSkip: it is
+// read before the re-read it gates, so an entry it does not count yet
+// changes the next value, and is re-read one interval later.
+var neighAllocs allocsCache
+
+// neighAllocsTTL is how long a read of the allocation count serves: less
+// than the refresh's base interval, so that the databases due in one
+// round of a Set's scheduler share one read.
+const neighAllocsTTL = time.Second
+
+type allocsCache struct {
+	mu     sync.Mutex
+	at     time.Time
+	allocs uint64
+}
+
+// read returns the sum of the neighbour tables' allocation counts (see
+// netlink.NeighTable), from a read less than neighAllocsTTL old if there
+// is one, else read now through c.
+func (a *allocsCache) read(ctx context.Context, c *netlink.Conn) (uint64, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.at.IsZero() && time.Since(a.at) < neighAllocsTTL {
+		return a.allocs, nil
+	}
+	tables, err := c.NeighTables(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	for _, t := range tables {
+		n += t.Allocs
+	}
+	a.allocs, a.at = n, time.Now()
+	return n, nil
 }
 
 // neighFullEvery: every this many periodic neighbour re-reads, one is

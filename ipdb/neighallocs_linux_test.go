@@ -1,0 +1,41 @@
+package ipdb
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ipdb-go/ipdb/internal/nstest"
+	"github.com/ipdb-go/ipdb/netlink"
+)
+
+// TestNeighAllocsShared: the neighbour allocation count that gates the
+// periodic neighbour re-read is read once per neighAllocsTTL for every
+// database of the process (it is global, and its dump walks every
+// namespace's devices), and a read after that sees entries allocated
+// meanwhile.
+func TestNeighAllocsShared(t *testing.T) {
+	ns := nstest.New(t)
+	ns.Batch("link add v0 type veth peer name v1", "link set v0 up", "addr add 192.0.2.1/24 dev v0")
+	c, err := netlink.Dial(&netlink.Config{NetNS: ns.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	var a allocsCache
+	first, err := a.read(ctx, c)
+	if err != nil || first == 0 {
+		t.Fatalf("allocs %d, %v", first, err)
+	}
+	for i := range 3 {
+		ns.IP("neigh", "add", "192.0.2."+string(rune('7'+i)), "lladdr", "02:00:00:00:00:07", "dev", "v0")
+	}
+	if got, err := a.read(ctx, c); err != nil || got != first {
+		t.Fatalf("a read within the TTL: %d, %v; want the shared %d", got, err, first)
+	}
+	time.Sleep(neighAllocsTTL)
+	if got, err := a.read(ctx, c); err != nil || got < first+3 {
+		t.Fatalf("a read after the TTL: %d, %v; want at least %d", got, err, first+3)
+	}
+}
