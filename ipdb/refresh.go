@@ -178,9 +178,11 @@ func (r *refresher) done(job reconcileJob, changed bool, now time.Time) {
 // was allocated in any namespace (netlink.NeighTable: ndts_allocs, counted
 // for every namespace together) or, when some were, the references that
 // this namespace's entries hold on their devices' parameters did not move
-// (netlink.Conn.NeighParmsRefs: each entry holds one from its creation to
-// its destruction): a host with many namespaces allocates entries all the
-// time. An entry created silently while another is destroyed leaves the
+// on any device (netlink.Conn.NeighParmsFingerprint: each entry holds one
+// from its creation to its destruction; the sum of them is not enough, as
+// a device deleted with one reference while an entry comes on another
+// leaves it unchanged, which CI's txn soak caught): a host with many
+// namespaces allocates entries all the time. An entry created silently while another is destroyed leaves the
 // references as they were, so every neighFullEvery-th re-read is a full
 // one whatever the counters say. The counters are read first, so an entry
 // created during the re-read that follows is seen next time. Any error
@@ -200,7 +202,7 @@ func (r *refresher) neighSkip(ctx context.Context, c *netlink.Conn) bool {
 		return true
 	}
 	r.allocs = n
-	refs, _, err := c.NeighParmsRefs(ctx)
+	refs, err := c.NeighParmsFingerprint(ctx)
 	if err != nil {
 		r.refs = 0
 		return false

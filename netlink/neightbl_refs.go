@@ -26,11 +26,36 @@ const (
 // parameters of every namespace's devices (neightbl_dump_info), not the
 // neighbour entries.
 func (c *Conn) NeighParmsRefs(ctx context.Context) (refs uint64, devices int, err error) {
+	st, err := c.neighParms(ctx)
+	return st.refs, st.devices, err
+}
+
+// NeighParmsFingerprint returns a fingerprint of the reference counts of
+// the Conn's namespace's per-device neighbour parameters (see
+// NeighParmsRefs): a 64-bit value that changes, but for a hash collision,
+// whenever any device's count changes or a device's parameters come or go,
+// in either table (arp_cache, ndisc_cache). Unlike the sum, it moves when
+// a device is deleted while an entry is created on another, which leaves
+// the sum as it was. Equal fingerprints mean equal counts device by
+// device; they still miss an entry created while another of the same
+// device is destroyed.
+func (c *Conn) NeighParmsFingerprint(ctx context.Context) (uint64, error) {
+	st, err := c.neighParms(ctx)
+	return st.fingerprint, err
+}
+
+type neighParmsState struct {
+	refs, fingerprint uint64
+	devices           int
+}
+
+func (c *Conn) neighParms(ctx context.Context) (st neighParmsState, err error) {
 	body := make([]byte, 4) // struct ndtmsg
-	err = c.dump(ctx, "neighbour table parameters", unix.RTM_GETNEIGHTBL, body, func() { refs, devices = 0, 0 }, func(p []byte) error {
+	err = c.dump(ctx, "neighbour table parameters", unix.RTM_GETNEIGHTBL, body, func() { st = neighParmsState{} }, func(p []byte) error {
 		if len(p) < 4 {
 			return malformedf("neighbour table message of %d bytes", len(p))
 		}
+		family := uint64(p[0])
 		d := newAttrDecoder(p[4:])
 		for d.Next() {
 			if d.Type() != ndtaParms {
@@ -50,11 +75,23 @@ func (c *Conn) NeighParmsRefs(ctx context.Context) (refs uint64, devices int, er
 				return malformedf("NDTA_PARMS: %v", err)
 			}
 			if ifindex != 0 {
-				refs += uint64(refcnt)
-				devices++
+				st.refs += uint64(refcnt)
+				st.devices++
+				// An order-free sum of mixed (family, device, count)
+				// triples.
+				st.fingerprint += mix64(family<<56 ^ uint64(ifindex)<<24 ^ uint64(refcnt))
 			}
 		}
 		return d.Err()
 	})
-	return refs, devices, err
+	return st, err
+}
+
+// mix64 is splitmix64's finalizer: every input bit moves every output bit.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
 }

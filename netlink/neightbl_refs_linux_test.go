@@ -97,3 +97,65 @@ func TestNeighParmsRefs(t *testing.T) {
 		}
 	})
 }
+
+// TestNeighParmsFingerprint: the fingerprint is a function of the
+// per-device counts: it moves with an entry, with a device's parameters
+// coming, and comes back when that device goes (the sum may not move when
+// a device with one reference goes while an entry comes elsewhere).
+func TestNeighParmsFingerprint(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link add va type veth peer name vb",
+			"link set va addrgenmode none", "link set vb addrgenmode none",
+			"link set va multicast off", "link set vb multicast off",
+			"link set va up", "link set vb up",
+			"addr add 192.0.2.1/24 dev va")
+		c, err := netlink.Dial(&netlink.Config{NetNS: ns.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		ctx := context.Background()
+		fp := func() uint64 {
+			t.Helper()
+			f, err := c.NeighParmsFingerprint(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+		// Settled: the same twice in a row, a while apart.
+		var f0 uint64
+		if err := nstest.Eventually(10*time.Second, func() error {
+			a := fp()
+			time.Sleep(200 * time.Millisecond)
+			if b := fp(); a != b {
+				return fmt.Errorf("fingerprint moved from %x to %x with nothing happening", a, b)
+			}
+			f0 = a
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		ns.IP("link", "add", "x0", "type", "ifb")
+		f1 := fp()
+		if f1 == f0 {
+			t.Errorf("a new device's parameters left the fingerprint at %x", f0)
+		}
+		ns.IP("neigh", "add", "192.0.2.9", "lladdr", "02:00:00:00:00:09", "dev", "va")
+		if f2 := fp(); f2 == f1 {
+			t.Errorf("a new entry left the fingerprint at %x", f1)
+		}
+		ns.IP("neigh", "del", "192.0.2.9", "dev", "va")
+		ns.IP("link", "del", "x0")
+		// Destroyed entries and parameters let go after an RCU grace
+		// period (neigh_destroy, neigh_parms_release).
+		if err := nstest.Eventually(5*time.Second, func() error {
+			if f := fp(); f != f0 {
+				return fmt.Errorf("fingerprint %x after undoing both, want %x", f, f0)
+			}
+			return nil
+		}); err != nil {
+			t.Error(err)
+		}
+	})
+}
