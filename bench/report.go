@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -129,8 +130,20 @@ func runReport(ctx context.Context, args []string) error {
 		fs.PrintDefaults()
 	}
 	render := fs.String("render", "", "write report.md and the charts again from `DIR`/results.json (after a change of the charts), measuring nothing")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE` (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *render != "" {
 		rep, err := results.Load(filepath.Join(*render, "results.json"))

@@ -200,6 +200,13 @@ func (db *DB) commit(w *writer, changes []Change) {
 	w.base.Abort()
 	txn := w.txn
 	if len(changes) == 0 {
+		if w.reordered {
+			// A new list order of unchanged objects: no revision.
+			db.commitMu.Lock()
+			txn.Commit()
+			db.commitMu.Unlock()
+			return
+		}
 		txn.Abort()
 		return
 	}

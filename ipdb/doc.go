@@ -99,6 +99,13 @@
 //   - routeReplaced: `ip route replace` announces only the new route
 //     (fib_table_insert, fib6_add_rt2): the one it replaced is removed,
 //     or the candidates re-read;
+//   - routeListed: no message carries a route's place among its
+//     alternates (same table, destination, TOS and priority), which
+//     decides the IPv4 lookup (fib_table_lookup takes the first usable)
+//     and ip's listing; the database keeps it from the notifications'
+//     NLM_F_EXCL and NLM_F_APPEND flags and from every dump that holds
+//     the whole group (route_order.go), and Routes, RoutesTo, Lookup and
+//     RouteGet follow it;
 //   - ruleChanged: a goto rule is flagged unresolved while no rule has its
 //     target priority, and the flag flips without a notification when
 //     such a rule comes or goes (fib_nl_newrule, fib_nl_delrule): the

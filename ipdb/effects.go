@@ -301,6 +301,14 @@ func routeChanged(c cause, fx *rereads) {
 	}
 }
 
+// routeInTxn follows a route replace (routeReplaced) and keeps the list
+// order of alternates (routeListed).
+func routeInTxn(w *writer, d *kindDef, c cause, changes []Change, fx *rereads) []Change {
+	changes = routeReplaced(w, d, c, changes, fx)
+	routeListed(w, d, c)
+	return changes
+}
+
 // routeReplaced handles `ip route replace` (NLM_F_REPLACE): the kernel
 // replaces the route with the same table, destination, TOS and priority
 // (fib_table_insert, fib6_add_rt2), which may have had another type or

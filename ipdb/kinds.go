@@ -2,6 +2,7 @@ package ipdb
 
 import (
 	"context"
+	"iter"
 	"time"
 
 	"github.com/hashicorp/go-memdb"
@@ -56,6 +57,18 @@ type kindDef struct {
 	// (nil if none), for what the database keeps beside the table (an
 	// FDB entry's birth, fdbStored).
 	stored func(o, old netlink.Object)
+	// removed, if set, is told that o is being removed, for what the
+	// database keeps beside the table (a route's place among its
+	// alternates, routeUnlisted).
+	removed func(w *writer, o netlink.Object)
+	// listing, if set, returns what records the kernel's list order from
+	// a dump limited to s (and to job's predicate, if not nil), or nil
+	// when such a dump cannot show it (route_order.go).
+	listing func(w *writer, s scope, job *reconcileJob) listing
+	// ordered, if set, iterates the kind's objects in the order its own
+	// iterator promises, when that is not key order (routes: alternates
+	// in the kernel's list order).
+	ordered func(s *Snapshot) iter.Seq[netlink.Object]
 	// indexes are secondary indexes besides "id".
 	indexes map[string]*memdb.IndexSchema
 	// groups are the multicast groups that announce this kind.

@@ -14,6 +14,15 @@ func (s *Snapshot) Objects(k netlink.Kind) iter.Seq[netlink.Object] {
 	if sp == nil {
 		return func(func(netlink.Object) bool) {}
 	}
+	return s.kindObjects(sp)
+}
+
+// kindObjects iterates sp's objects in key order, or in the order its
+// row's ordered gives.
+func (s *Snapshot) kindObjects(sp *kindDef) iter.Seq[netlink.Object] {
+	if sp.ordered != nil {
+		return sp.ordered(s)
+	}
 	return objects[netlink.Object](s, sp.table, "id")
 }
 
@@ -26,7 +35,7 @@ func (s *Snapshot) All() iter.Seq[netlink.Object] {
 			if d == nil {
 				continue
 			}
-			for o := range objects[netlink.Object](s, d.table, "id") {
+			for o := range s.kindObjects(d) {
 				if !yield(o) {
 					return
 				}

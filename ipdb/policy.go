@@ -354,7 +354,8 @@ func (s *Snapshot) suppressed(r *netlink.Rule, route *netlink.Route) bool {
 
 // lookupFlow is the longest prefix match of one table for the flow: at
 // the longest prefix with a usable route, a route whose TOS matches the
-// flow's DSCP comes before TOS 0 ones, then the lowest metric. Routes
+// flow's DSCP comes before TOS 0 ones, then the lowest metric, then the
+// first alternate in the kernel's list order (RoutesTo yields them so). Routes
 // whose next hops are all dead, IPv6 routes with a source prefix that
 // does not contain the flow's source, and, with an oif, routes that do not
 // go out through it are skipped.

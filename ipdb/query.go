@@ -73,9 +73,12 @@ func (s *Snapshot) Addrs() iter.Seq[*netlink.Addr] {
 	return objects[*netlink.Addr](s, addrDef.table, "id")
 }
 
-// Routes iterates the routes, grouped by family and table.
+// Routes iterates the routes, grouped by family and table, by
+// destination, TOS and priority, and the alternates of a destination
+// (same table, TOS and priority: `ip route append`) in the kernel's list
+// order, as `ip route show` lists them (route_order.go).
 func (s *Snapshot) Routes() iter.Seq[*netlink.Route] {
-	return objects[*netlink.Route](s, routeDef.table, "id")
+	return listedRoutes(s.txn, objects[*netlink.Route](s, routeDef.table, "id"))
 }
 
 // Neighs iterates the ARP and NDP entries (proxy entries included),
@@ -152,7 +155,7 @@ func (s *Snapshot) RoutesOf(index int) iter.Seq[*netlink.Route] {
 // unix.AF_INET6) and table.
 func (s *Snapshot) RoutesInTable(family uint8, table uint32) iter.Seq[*netlink.Route] {
 	prefix := appendU32([]byte{family}, table)
-	return objects[*netlink.Route](s, routeDef.table, "id_prefix", prefix)
+	return listedRoutes(s.txn, objects[*netlink.Route](s, routeDef.table, "id_prefix", prefix))
 }
 
 // RoutesTo iterates the routes of table whose destination is exactly dst
@@ -161,7 +164,7 @@ func (s *Snapshot) RoutesTo(table uint32, dst netip.Prefix) iter.Seq[*netlink.Ro
 	if !dst.IsValid() {
 		return func(func(*netlink.Route) bool) {}
 	}
-	return objects[*netlink.Route](s, routeDef.table, "id_prefix", routeDstKey(table, dst))
+	return listedRoutes(s.txn, objects[*netlink.Route](s, routeDef.table, "id_prefix", routeDstKey(table, dst)))
 }
 
 func routeDstKey(table uint32, dst netip.Prefix) []byte {
@@ -175,7 +178,8 @@ func routeDstKey(table uint32, dst netip.Prefix) []byte {
 // Lookup returns the route that table would pick for addr by longest
 // prefix match among the cached routes, as the kernel would for that one
 // table: the most specific destination, then TOS 0, then the lowest
-// priority. Routes whose only next hops are dead are skipped.
+// priority, then the first of its alternates in the kernel's list order
+// (see Routes). Routes whose only next hops are dead are skipped.
 func (s *Snapshot) Lookup(table uint32, addr netip.Addr) (*netlink.Route, error) {
 	if err := s.check(); err != nil {
 		return nil, err

@@ -114,7 +114,7 @@ func (db *DB) reconcile(ctx context.Context, job reconcileJob) (changed bool, er
 		w.abort()
 		return false, nil
 	}
-	changes, err := db.sweep(ctx, w, sp, job.s, job.match, nil)
+	changes, err := db.sweep(ctx, w, sp, job.s, job.match, listingOf(w, sp, job.s, &job), nil)
 	if err != nil {
 		w.abort()
 		if job.s.ifindex != 0 && errors.Is(err, unix.ENODEV) {

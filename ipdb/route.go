@@ -12,7 +12,7 @@ import (
 
 var routeDef = kindDef{
 	kind:  netlink.KindRoute,
-	table: "routes",
+	table: routeTable,
 	key: func(o netlink.Object) []byte {
 		r := o.(*netlink.Route)
 		if r.Family != unix.AF_INET && r.Family != unix.AF_INET6 {
@@ -49,7 +49,10 @@ var routeDef = kindDef{
 	// Address removals drop routes silently, and so do nexthop
 	// deletions.
 	follows: []netlink.Kind{netlink.KindAddr, netlink.KindNexthop},
-	effects: kindEffects{onChange: routeChanged, inTxn: routeReplaced, afterCommit: ipv6Siblings, checkAfterCommit: isIPv6Route},
+	removed: routeUnlisted,
+	ordered: routesListed,
+	listing: routeListingFor,
+	effects: kindEffects{onChange: routeChanged, inTxn: routeInTxn, afterCommit: ipv6Siblings, checkAfterCommit: isIPv6Route},
 }
 
 // routeKeyPrefix appends the leading part of a route key: family, table,

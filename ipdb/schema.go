@@ -86,6 +86,7 @@ func newSchema() (*memdb.DBSchema, []*idIndexer) {
 		}
 		s.Tables[sp.table] = &memdb.TableSchema{Name: sp.table, Indexes: idx}
 	}
+	s.Tables[routeOrderTable] = routeOrderSchema()
 	return s, ids
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/hashicorp/go-memdb"
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
@@ -21,9 +20,9 @@ func (db *DB) fullSync(ctx context.Context, initial bool) error {
 		}
 		var err error
 		if initial {
-			err = db.load(ctx, w.txn, sp)
+			err = db.load(ctx, w, sp)
 		} else {
-			changes, err = db.sweep(ctx, w, sp, scope{}, nil, changes)
+			changes, err = db.sweep(ctx, w, sp, scope{}, nil, listingOf(w, sp, scope{}, nil), changes)
 		}
 		if err != nil {
 			w.abort()
@@ -51,15 +50,31 @@ func (db *DB) fullSync(ctx context.Context, initial bool) error {
 }
 
 // load inserts a dump into an empty table.
-func (db *DB) load(ctx context.Context, txn *memdb.Txn, sp *kindDef) error {
-	return db.streamChunks(ctx, sp, scope{}, nil, func(chunk []netlink.Object) error {
+func (db *DB) load(ctx context.Context, w *writer, sp *kindDef) error {
+	lst := listingOf(w, sp, scope{}, nil)
+	err := db.streamChunks(ctx, sp, scope{}, nil, func(chunk []netlink.Object) error {
 		for _, o := range chunk {
-			if err := txn.Insert(sp.table, o); err != nil {
+			if err := w.txn.Insert(sp.table, o); err != nil {
 				return err
+			}
+			if lst != nil {
+				lst.add(o)
 			}
 		}
 		return nil
 	})
+	if err == nil && lst != nil {
+		lst.end()
+	}
+	return err
+}
+
+// listingOf returns sp's listing for a dump limited to s and job, or nil.
+func listingOf(w *writer, sp *kindDef, s scope, job *reconcileJob) listing {
+	if sp.listing == nil {
+		return nil
+	}
+	return sp.listing(w, s, job)
 }
 
 // streamChunks runs sp's dump limited to s on a goroutine of its own and
@@ -119,8 +134,9 @@ func (db *DB) streamChunks(ctx context.Context, sp *kindDef, s scope, in func(ne
 
 // sweep makes the objects of sp that match in (nil: all) equal to a dump
 // limited to s: it upserts what differs and deletes what the kernel no
-// longer has, appending the changes.
-func (db *DB) sweep(ctx context.Context, w *writer, sp *kindDef, s scope, in func(netlink.Object) bool, changes []Change) ([]Change, error) {
+// longer has, appending the changes. lst, if not nil, is told the
+// objects the dump holds, in its order.
+func (db *DB) sweep(ctx context.Context, w *writer, sp *kindDef, s scope, in func(netlink.Object) bool, lst listing, changes []Change) ([]Change, error) {
 	matches := func(o netlink.Object) bool { return (in == nil || in(o)) && inScope(o, s) }
 	// The objects the dump confirmed, by identity of the stored object.
 	var seen map[netlink.Object]struct{}
@@ -152,6 +168,9 @@ func (db *DB) sweep(ctx context.Context, w *writer, sp *kindDef, s scope, in fun
 				}
 				if sp.equal(old, o) {
 					seen[old] = struct{}{}
+					if lst != nil {
+						lst.add(old)
+					}
 					continue
 				}
 			}
@@ -159,6 +178,9 @@ func (db *DB) sweep(ctx context.Context, w *writer, sp *kindDef, s scope, in fun
 				return err
 			}
 			seen[o] = struct{}{}
+			if lst != nil {
+				lst.add(o)
+			}
 			if old == nil {
 				changes = append(changes, Change{Kind: sp.kind, Op: OpAdd, New: o})
 			} else {
@@ -186,6 +208,9 @@ func (db *DB) sweep(ctx context.Context, w *writer, sp *kindDef, s scope, in fun
 			return changes, err
 		}
 		changes = append(changes, Change{Kind: sp.kind, Op: OpDelete, Old: o})
+	}
+	if lst != nil {
+		lst.end()
 	}
 	return changes, nil
 }

@@ -20,6 +20,10 @@ type writer struct {
 	// never modified after they are built, so the map's strings share
 	// their bytes.
 	dirty []map[string]struct{}
+	// reordered is set when the transaction changed the kernel's list
+	// order of some objects (route_order.go) and must be committed even
+	// without a change of an object.
+	reordered bool
 }
 
 func (db *DB) newWriter() *writer {
@@ -63,6 +67,9 @@ func (w *writer) put(sp *kindDef, o netlink.Object, key []byte) error {
 // remove deletes o.
 func (w *writer) remove(sp *kindDef, o netlink.Object) error {
 	key := sp.key(o)
+	if sp.removed != nil {
+		sp.removed(w, o)
+	}
 	w.markDirty(sp, key)
 	w.ids[sp.kind].prime(o, key)
 	return w.txn.Delete(sp.table, o)

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -73,7 +74,55 @@ func CompareRoutes(ns *nstest.NS, got []*netlink.Route) error {
 		}
 		lines = append(lines, routeLibLine(r))
 	}
-	return routeDiff("routes", lines, want)
+	if err := routeDiff("routes", lines, want); err != nil {
+		return err
+	}
+	return routeOrderDiff(lines, want)
+}
+
+// routeOrderDiff compares the order of each group of alternates (routes
+// of one family, table, destination, source, TOS and metric, `ip route
+// append`): the kernel's list order decides the IPv4 lookup, and ip lists
+// them in it. got and want hold the same lines.
+func routeOrderDiff(got, want []string) error {
+	orders := func(lines []string) map[string][]string {
+		m := map[string][]string{}
+		for _, l := range lines {
+			g := routeGroupOf(l)
+			m[g] = append(m[g], routeStripExpires(l))
+		}
+		return m
+	}
+	g, w := orders(got), orders(want)
+	var bad []string
+	for k, wl := range w {
+		if len(wl) >= 2 && !slices.Equal(g[k], wl) {
+			bad = append(bad, fmt.Sprintf("\n  alternates of %s: ip lists\n    %s\n  the library\n    %s",
+				k, strings.Join(wl, "\n    "), strings.Join(g[k], "\n    ")))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	sort.Strings(bad)
+	return fmt.Errorf("routes in another order than ip(8)'s:%s", strings.Join(bad, ""))
+}
+
+// routeGroupOf returns the alternates group of a canonical route line:
+// its family, destination, source, TOS, table and metric.
+func routeGroupOf(l string) string {
+	f := strings.Fields(l)
+	if len(f) < 3 {
+		return l
+	}
+	g := []string{f[0], f[2]}
+	for i := 3; i+1 < len(f); i++ {
+		switch f[i] {
+		case "from", "tos", "table", "metric":
+			g = append(g, f[i], f[i+1])
+		}
+	}
+	return strings.Join(g, " ")
 }
 
 // routeDiff compares two multisets of canonical lines. Lines are matched

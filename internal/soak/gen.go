@@ -518,7 +518,7 @@ func (g *Gen) routeChange(b *Batch) {
 	} else {
 		dst, via = g.v4Prefix(), g.v4(12)
 	}
-	verb := g.pick([]string{"add", "add", "replace", "append", "del", "change"})
+	verb := g.pick([]string{"add", "add", "replace", "append", "prepend", "del", "change"})
 	var l string
 	switch x := g.R.IntN(100); {
 	case x < 25:
