@@ -130,6 +130,7 @@ func ruleJobs(names ...string) []reconcileJob {
 //     are re-read too (nexthopsFollowLink).
 func linkChanged(c cause, fx *rereads) {
 	o := c.obj.(*netlink.Link)
+	tcFollowsLink(c, fx)
 	if o.Family != unix.AF_BRIDGE {
 		switch ol, _ := c.old.(*netlink.Link); {
 		case c.deleted || ol == nil:
@@ -207,6 +208,7 @@ func linkDeleted(w *writer, _ *kindDef, c cause, changes []Change, fx *rereads) 
 		}
 	}
 	changes = fdbDeletedWith(w, ifindex, changes)
+	changes = tcDeletedWith(w, ifindex, changes)
 	var gone []netlink.Object
 	var trimmed []*netlink.Route
 	if it, err := txn.Get(routeDef.table, "id"); err == nil {
@@ -527,3 +529,89 @@ var refreshJobs = func() []reconcileJob {
 	}
 	return jobs
 }()
+
+// tcChanged adds the re-reads a qdisc, class or filter notification calls
+// for. The kernel announces the object a request names and little else
+// (found live, with `tc monitor` beside each change):
+//
+//   - adding or replacing a root qdisc announces the deletion of the old
+//     one and the new one, but not the old one's classes, child qdiscs and
+//     filters, which go with it (qdisc_graft -> notify_and_destroy ->
+//     qdisc_put); deleting a qdisc likewise takes its tree silently;
+//   - deleting the root qdisc of an up link attaches the default one
+//     (noqueue on veth) silently (qdisc_graft -> dev_activate ->
+//     attach_default_qdiscs);
+//   - a new qdisc may come with classes and children of its own, never
+//     announced: mq has a class and a default pfifo_fast child per
+//     transmit queue (mq_init, mq_attach), tbf a class 1:1 (tbf_dump_class);
+//   - a class added under a leaf class turns it into an inner class and
+//     destroys its leaf qdisc (htb_change_class), a deleted class takes
+//     its leaf qdisc and its filters (htb_delete, tcf_block_put);
+//   - a new filter brings its priority's entry (handle 0, tcf_fill_node
+//     without a filter) and u32 its hash table ("fh 800:", u32_init),
+//     unannounced; deleting a priority or a chain (`tc filter del` without
+//     a handle) is announced as one message per priority, not per filter
+//     (tfilter_notify_chain), and deleting the last filter of a priority
+//     removes the priority silently (tcf_chain_tp_delete_empty).
+//
+// So a qdisc or class notification re-reads the link's qdiscs, classes
+// and filters, and a filter notification the link's filters; one re-read
+// each per batch, whatever its number of notifications. Notifications
+// only: what a re-read finds is already what the kernel has.
+func tcChanged(c cause, fx *rereads) {
+	if !c.notified {
+		return
+	}
+	switch o := c.obj.(type) {
+	case *netlink.Qdisc:
+		fx.now = append(fx.now, tcJobs(o.Index)...)
+	case *netlink.Class:
+		fx.now = append(fx.now, tcJobs(o.Index)...)
+	case *netlink.Filter:
+		if o.Block == 0 {
+			fx.now = append(fx.now, reconcileJob{kind: netlink.KindFilter, s: scope{ifindex: uint32(o.Index)}})
+		}
+	}
+}
+
+// tcFollowsLink re-reads the qdiscs, classes and filters of a link that
+// came up or went down, or appeared up: a link coming up gets its default
+// root qdisc without a notification (dev_activate ->
+// attach_default_qdiscs; noqueue for a veth or bridge), and a link that
+// never came up has none that tc lists (noop_qdisc, TCQ_F_BUILTIN, is not
+// dumped). Found live: a link going down keeps its qdiscs.
+func tcFollowsLink(c cause, fx *rereads) {
+	o := c.obj.(*netlink.Link)
+	if c.deleted || o.Family == unix.AF_BRIDGE {
+		return
+	}
+	ol, _ := c.old.(*netlink.Link)
+	if ol == nil && o.Flags&unix.IFF_UP != 0 || ol != nil && ol.Flags&unix.IFF_UP != o.Flags&unix.IFF_UP {
+		jobs := tcJobs(o.Index)
+		fx.now = append(fx.now, jobs...)
+		fx.later = append(fx.later, jobs...)
+	}
+}
+
+// tcDeletedWith removes, inside w, the qdiscs, classes and filters of a
+// deleted link: the kernel destroys them without a notification
+// (unregister_netdevice -> dev_shutdown -> qdisc_put), announcing only
+// the deletion of its filter chains (RTM_DELCHAIN).
+func tcDeletedWith(w *writer, ifindex uint32, changes []Change) []Change {
+	prefix := appendU32(nil, ifindex)
+	for _, d := range []*kindDef{&qdiscDef, &classDef, &filterDef} {
+		it, err := w.txn.Get(d.table, "id_prefix", prefix)
+		if err != nil {
+			continue
+		}
+		var gone []netlink.Object
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			gone = append(gone, raw.(netlink.Object))
+		}
+		for _, o := range gone {
+			_ = w.remove(d, o)
+			changes = append(changes, Change{Kind: d.kind, Op: OpDelete, Old: o})
+		}
+	}
+	return changes
+}

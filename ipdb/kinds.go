@@ -111,6 +111,9 @@ var kindDefs = [...]*kindDef{
 	netlink.KindRule:    &ruleDef,
 	netlink.KindFDB:     &fdbDef,
 	netlink.KindNexthop: &nexthopDef,
+	netlink.KindQdisc:   &qdiscDef,
+	netlink.KindClass:   &classDef,
+	netlink.KindFilter:  &filterDef,
 }
 
 func defOf(k netlink.Kind) *kindDef {
