@@ -123,7 +123,7 @@ func filterKeyPrefix(b []byte, f *netlink.Filter) []byte {
 	if f.Block != 0 {
 		b = appendU32(appendU32(b, filterBlockIndex), f.Block)
 	} else {
-		b = appendU32(appendU32(b, uint32(f.Index)), uint32(f.Parent))
+		b = appendU32(appendU32(b, uint32(f.Index)), uint32(canonicalParent(f.Parent)))
 	}
 	b = appendU32(b, f.Chain)
 	b = binary.BigEndian.AppendUint16(b, f.Priority)
@@ -144,12 +144,20 @@ func filterKey(f *netlink.Filter) []byte {
 // root qdisc (0 or root) cannot be resolved here: tcChanged re-reads the
 // link's filters, and the sweep replaces them with what the dump says.
 func filterCanonical(f *netlink.Filter) {
-	if f.Block != 0 || f.Parent.Major() != 0xffff || f.Parent == netlink.HandleRoot {
-		return
+	if f.Block == 0 {
+		f.Parent = canonicalParent(f.Parent)
 	}
-	if f.Parent != netlink.HandleEgressBlock {
-		f.Parent = netlink.HandleIngressBlock
+}
+
+// canonicalParent is the parent dumps report for a filter block: ffff:fff3
+// for clsact's egress block, ffff:fff2 for any other parent of major ffff
+// (the ingress block), p itself otherwise. The key uses it too, so that
+// Key and Equal agree for a filter the database did not read itself.
+func canonicalParent(p netlink.Handle) netlink.Handle {
+	if p.Major() != 0xffff || p == netlink.HandleRoot || p == netlink.HandleEgressBlock {
+		return p
 	}
+	return netlink.HandleIngressBlock
 }
 
 // Qdiscs iterates the qdiscs of every link, by link, parent and handle.
