@@ -74,6 +74,10 @@ func TestTCSilentKernelChanges(t *testing.T) {
 			{"qdisc", "add", "dev", "t0", "ingress"},
 			{"filter", "add", "dev", "t0", "parent", "ffff:", "protocol", "all", "prio", "2", "u32", "match", "u32", "0", "0"},
 			{"filter", "add", "dev", "t0", "ingress", "protocol", "all", "prio", "4", "bpf", "bytecode", "1,6 0 0 0,"},
+			// The ingress qdisc takes an egress filter into its one block;
+			// the notification says ffff:fff3, and the kernel's dumps then
+			// echo that parent for every filter of the block.
+			{"filter", "add", "dev", "t0", "egress", "protocol", "all", "prio", "5", "bpf", "bytecode", "1,6 0 0 0,"},
 			// One priority, then a chain, deleted whole.
 			{"filter", "del", "dev", "t0", "parent", "1:", "protocol", "ip", "prio", "1"},
 			{"filter", "del", "dev", "t0", "parent", "1:", "chain", "5"},

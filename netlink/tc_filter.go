@@ -418,6 +418,13 @@ func (c *Conn) filterDumpBlock(ctx context.Context, f *FilterFilter, p filterPar
 		if err := fl.decode(b); err != nil {
 			return err
 		}
+		if p.block == 0 {
+			// The kernel echoes the parent of the last filter request on
+			// an ingress qdisc's block (ffff:, ffff:fff3 or any ffff:X it
+			// accepted), not the dump's: found live on 6.18. The block
+			// asked for is the filter's parent.
+			fl.Parent = p.parent
+		}
 		if !f.Match(fl) {
 			return nil
 		}
