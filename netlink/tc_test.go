@@ -70,7 +70,7 @@ var qdiscGolden = []struct {
 			nhTestAttr(unix.TCA_EGRESS_BLOCK, nhTestU32(22)),
 			nhTestAttr(unix.TCA_HW_OFFLOAD, []byte{0})),
 		&Qdisc{Index: 4, Handle: NewHandle(0xffff, 0), Parent: HandleIngress, TCKind: "clsact",
-			Options: &RawTCOptions{Kind: "clsact"}, IngressBlock: 21, EgressBlock: 22, Refcnt: 1},
+			Options: &Clsact{}, IngressBlock: 21, EgressBlock: 22, Refcnt: 1},
 	},
 	{
 		"unknown kind raw, offloaded, statistics and a size table",
