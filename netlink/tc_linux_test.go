@@ -107,8 +107,8 @@ func compareQdiscs(t *testing.T, ns *nstest.NS, got []*netlink.Qdisc, args ...st
 	for _, q := range got {
 		parent := q.Parent.String()
 		refcnt := float64(q.Refcnt)
-		if q.Parent != netlink.HandleRoot {
-			refcnt = 0 // tc prints refcnt for root qdiscs only
+		if q.Parent != netlink.HandleRoot || q.Refcnt == 1 {
+			refcnt = 0 // tc prints refcnt for root qdiscs only, and not 1
 		}
 		have = append(have, qdiscLine(q.Index, q.TCKind, tcQdiscHandle(q.Handle), parent, refcnt))
 	}
