@@ -524,3 +524,55 @@ func TestTCTypedRequestsLive(t *testing.T) {
 		compareHTBClasses(t, ns, "v0", cls)
 	})
 }
+
+// TestTCStatsMatchTC compares the statistics of qdiscs with `tc -j -s
+// qdisc show` (no packets are sent, so the counters stay as the kernel
+// set them), and checks that Stable leaves them and the refcnt out.
+func TestTCStatsMatchTC(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		c := tcSetup(t, ns)
+		tcBatch(t, ns,
+			"qdisc add dev v0 root handle 1: htb default 10",
+			"class add dev v0 parent 1: classid 1:10 htb rate 1mbit",
+			"qdisc add dev v0 parent 1:10 handle 10: pfifo limit 50",
+			"qdisc add dev v1 root handle 2: tbf rate 1mbit burst 10kb limit 20000",
+		)
+		qs, err := c.Qdiscs(context.Background(), &netlink.QdiscFilter{Index: ns.Ifindex("v0")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q1, err := c.Qdiscs(context.Background(), &netlink.QdiscFilter{Index: ns.Ifindex("v1")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		qs = append(qs, q1...)
+		tcs := map[string]map[string]any{}
+		for _, dev := range []string{"v0", "v1"} {
+			for _, o := range tcJSON(t, ns, "-s", "qdisc", "show", "dev", dev) {
+				tcs[fmt.Sprintf("%d %s", ns.Ifindex(dev), o["handle"])] = o
+			}
+		}
+		for _, q := range qs {
+			key := fmt.Sprintf("%d %s", q.Index, tcQdiscHandle(q.Handle))
+			o := tcs[key]
+			s := q.Stats
+			if o == nil || s == nil {
+				t.Errorf("%s: stats %+v, tc %v", key, s, o)
+				continue
+			}
+			got := fmt.Sprint(s.Bytes, s.Packets, s.Drops, s.Overlimits, s.Requeues, s.Backlog, s.Qlen)
+			want := fmt.Sprint(o["bytes"], o["packets"], o["drops"], o["overlimits"], o["requeues"], o["backlog"], o["qlen"])
+			if got != want {
+				t.Errorf("%s: statistics %s, tc says %s", key, got, want)
+			}
+			if st := q.Stable(); st.Stats != nil || st.Refcnt != 0 || st.Handle != q.Handle {
+				t.Errorf("%s: Stable kept %+v", key, st)
+			}
+		}
+		cls, err := c.Classes(context.Background(), &netlink.ClassFilter{Index: ns.Ifindex("v0")})
+		if err != nil || len(cls) != 1 || cls[0].Stats == nil || len(cls[0].Stats.App) != 20 {
+			// struct tc_htb_xstats: lends, borrows, giants, tokens, ctokens.
+			t.Fatalf("htb class statistics: %v, %v", cls, err)
+		}
+	})
+}

@@ -504,6 +504,7 @@ func FuzzQdiscDecode(f *testing.F) {
 	for _, tc := range qdiscGolden {
 		f.Add(tc.msg)
 	}
+	tcFuzzSeeds(f, KindQdisc)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		q := new(Qdisc)
 		if err := q.decode(b); err != nil {
@@ -522,6 +523,7 @@ func FuzzClassDecode(f *testing.F) {
 	for _, tc := range classGolden {
 		f.Add(tc.msg)
 	}
+	tcFuzzSeeds(f, KindClass)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c := new(Class)
 		if err := c.decode(b); err != nil {
@@ -540,6 +542,7 @@ func FuzzFilterDecode(f *testing.F) {
 	for _, tc := range filterGolden {
 		f.Add(tc.msg)
 	}
+	tcFuzzSeeds(f, KindFilter)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fl := new(Filter)
 		if err := fl.decode(b); err != nil {
@@ -551,6 +554,16 @@ func FuzzFilterDecode(f *testing.F) {
 		_ = fl.String()
 		tcFuzzAgain(t, fl)
 	})
+}
+
+// tcFuzzSeeds adds a message for each option golden of object kind k, so
+// that the fuzzer starts inside every kind's codec.
+func tcFuzzSeeds(f *testing.F, k Kind) {
+	for _, tc := range tcOptionsGolden {
+		if tc.object == k {
+			f.Add(tcTestMsg(3, 0x10000, 0xffffffff, 0, nhTestAttr(unix.TCA_KIND, tcTestStr(tc.kind)), nhTestAttr(unix.TCA_OPTIONS, tc.b)))
+		}
+	}
 }
 
 // tcFuzzAgain encodes a decoded object and decodes it again: the result
