@@ -86,7 +86,8 @@ func (q *Qdisc) Stable() *Qdisc {
 func (q *Qdisc) String() string {
 	var b strings.Builder
 	kind, _ := tcKindOf(q.TCKind, q.Options)
-	fmt.Fprintf(&b, "qdisc %s %s dev #%d", kindWord(kind), q.Handle, q.Index)
+	// tc prints a qdisc's handle as its major only ("1:", "0:").
+	fmt.Fprintf(&b, "qdisc %s %x: dev #%d", kindWord(kind), q.Handle.Major(), q.Index)
 	if q.Parent == HandleRoot {
 		b.WriteString(" root")
 	} else {

@@ -487,6 +487,8 @@ func TestTCString(t *testing.T) {
 		want string
 	}{
 		{&Qdisc{Index: 3, Handle: NewHandle(1, 0), Parent: HandleRoot, TCKind: "htb", Refcnt: 2}, "qdisc htb 1: dev #3 root refcnt 2"},
+		{&Qdisc{Index: 1, Parent: HandleRoot, TCKind: "noqueue", Refcnt: 2}, "qdisc noqueue 0: dev #1 root refcnt 2"},
+		{&Qdisc{Index: 1, Parent: NewHandle(1, 0x10), Options: &Fifo{Kind: "bfifo", Limit: 3000}}, "qdisc bfifo 0: dev #1 parent 1:10 limit 3000b"},
 		{&Qdisc{Index: 3, Handle: NewHandle(0xffff, 0), Parent: HandleIngress, TCKind: "clsact", IngressBlock: 7}, "qdisc clsact ffff: dev #3 parent ffff:fff1 ingress_block 7"},
 		{&Class{Index: 3, Handle: NewHandle(1, 0x10), Parent: NewHandle(1, 0), TCKind: "htb", Leaf: NewHandle(0x10, 0)}, "class htb 1:10 dev #3 parent 1: leaf 10:"},
 		{&Filter{Index: 3, Parent: NewHandle(1, 0), Priority: 1, Protocol: unix.ETH_P_IP, TCKind: "u32", Handle: 0x800}, "filter dev #3 parent 1: protocol ip pref 1 u32 chain 0 handle 0x800"},
