@@ -537,37 +537,46 @@ func TestTCStatsMatchTC(t *testing.T) {
 			"qdisc add dev v0 parent 1:10 handle 10: pfifo limit 50",
 			"qdisc add dev v1 root handle 2: tbf rate 1mbit burst 10kb limit 20000",
 		)
-		qs, err := c.Qdiscs(context.Background(), &netlink.QdiscFilter{Index: ns.Ifindex("v0")})
-		if err != nil {
+		// The kernel's own IPv6 packets (DAD, MLD) on the new links move
+		// the counters between two reads: read both sides until they agree.
+		check := func() error {
+			var qs []*netlink.Qdisc
+			for _, dev := range []string{"v0", "v1"} {
+				q, err := c.Qdiscs(context.Background(), &netlink.QdiscFilter{Index: ns.Ifindex(dev)})
+				if err != nil {
+					return err
+				}
+				qs = append(qs, q...)
+			}
+			tcs := map[string]map[string]any{}
+			for _, dev := range []string{"v0", "v1"} {
+				for _, o := range tcJSON(t, ns, "-s", "qdisc", "show", "dev", dev) {
+					tcs[fmt.Sprintf("%d %s", ns.Ifindex(dev), o["handle"])] = o
+				}
+			}
+			if len(qs) != 3 {
+				return fmt.Errorf("%d qdiscs: %v", len(qs), qs)
+			}
+			for _, q := range qs {
+				key := fmt.Sprintf("%d %s", q.Index, tcQdiscHandle(q.Handle))
+				o := tcs[key]
+				s := q.Stats
+				if o == nil || s == nil {
+					return fmt.Errorf("%s: stats %+v, tc %v", key, s, o)
+				}
+				got := fmt.Sprint(s.Bytes, s.Packets, s.Drops, s.Overlimits, s.Requeues, s.Backlog, s.Qlen)
+				want := fmt.Sprint(o["bytes"], o["packets"], o["drops"], o["overlimits"], o["requeues"], o["backlog"], o["qlen"])
+				if got != want {
+					return fmt.Errorf("%s: statistics %s, tc says %s", key, got, want)
+				}
+				if st := q.Stable(); st.Stats != nil || st.Refcnt != 0 || st.Handle != q.Handle {
+					return fmt.Errorf("%s: Stable kept %+v", key, st)
+				}
+			}
+			return nil
+		}
+		if err := nstest.Eventually(5*time.Second, check); err != nil {
 			t.Fatal(err)
-		}
-		q1, err := c.Qdiscs(context.Background(), &netlink.QdiscFilter{Index: ns.Ifindex("v1")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		qs = append(qs, q1...)
-		tcs := map[string]map[string]any{}
-		for _, dev := range []string{"v0", "v1"} {
-			for _, o := range tcJSON(t, ns, "-s", "qdisc", "show", "dev", dev) {
-				tcs[fmt.Sprintf("%d %s", ns.Ifindex(dev), o["handle"])] = o
-			}
-		}
-		for _, q := range qs {
-			key := fmt.Sprintf("%d %s", q.Index, tcQdiscHandle(q.Handle))
-			o := tcs[key]
-			s := q.Stats
-			if o == nil || s == nil {
-				t.Errorf("%s: stats %+v, tc %v", key, s, o)
-				continue
-			}
-			got := fmt.Sprint(s.Bytes, s.Packets, s.Drops, s.Overlimits, s.Requeues, s.Backlog, s.Qlen)
-			want := fmt.Sprint(o["bytes"], o["packets"], o["drops"], o["overlimits"], o["requeues"], o["backlog"], o["qlen"])
-			if got != want {
-				t.Errorf("%s: statistics %s, tc says %s", key, got, want)
-			}
-			if st := q.Stable(); st.Stats != nil || st.Refcnt != 0 || st.Handle != q.Handle {
-				t.Errorf("%s: Stable kept %+v", key, st)
-			}
 		}
 		cls, err := c.Classes(context.Background(), &netlink.ClassFilter{Index: ns.Ifindex("v0")})
 		if err != nil || len(cls) != 1 || cls[0].Stats == nil || len(cls[0].Stats.App) != 20 {
