@@ -446,10 +446,17 @@ func TestTCTypedRequestsLive(t *testing.T) {
 		// turned into a limit.
 		rate := uint64(1e6 / 8)
 		burst := uint32(1 << 20)
-		tbf := &netlink.TBF{Rate: rate, Buffer: netlink.TBFBuffer(rate, burst), Limit: uint32(rate*25/1000) + burst}
+		tbf := &netlink.TBF{Rate: rate, Buffer: netlink.TBFBuffer(rate, burst), Limit: netlink.TBFLimit(rate, burst, 25*time.Millisecond)}
+		if tbf.Limit != uint32(rate*25/1000)+burst {
+			t.Fatalf("TBFLimit: %d", tbf.Limit)
+		}
 		do("tbf add", c.QdiscAdd(ctx, &netlink.Qdisc{Index: v1, Handle: netlink.NewHandle(1, 0), Parent: netlink.HandleRoot, Options: tbf}))
 		got, err := c.QdiscGet(ctx, v1, netlink.NewHandle(1, 0))
 		do("tbf get", err)
+		// tc prints the limit back as a latency in microseconds.
+		if o := tcJSON(t, ns, "qdisc", "show", "dev", "v1"); len(o) != 1 || !near(o[0]["options"].(map[string]any)["lat"].(float64), 25000) {
+			t.Errorf("tc shows %v; want a latency of 25ms", o)
+		}
 		if g := got.Options.(*netlink.TBF); g.Rate != rate || g.Limit != tbf.Limit || g.Buffer != tbf.Buffer || g.Burst() < uint64(burst) {
 			t.Errorf("tbf back: %+v, sent %+v", g, tbf)
 		}

@@ -161,6 +161,15 @@ func TBFBuffer(rate uint64, burst uint32) time.Duration {
 	return d
 }
 
+// TBFLimit returns the Limit tc computes from "latency" (q_tbf.c): the
+// bytes that wait at most latency at rate bytes per second, plus the
+// burst, capped at 2^32-1. (tc also bounds it by the peak rate's bucket
+// when there is one; pass the smaller yourself.)
+func TBFLimit(rate uint64, burst uint32, latency time.Duration) uint32 {
+	v := float64(rate)*latency.Seconds() + float64(burst)
+	return uint32(min(v, math.MaxUint32))
+}
+
 // String returns tc's words with rates in bytes per second: "rate
 // 125000Bps burst 10240b limit 30000b".
 func (o *TBF) String() string {
