@@ -187,10 +187,11 @@ func qdiscObject(q *Qdisc) string {
 	return q.String()
 }
 
-// tcVerbFlags gives tc's header flags: Add is NLM_F_CREATE|NLM_F_EXCL,
-// Replace NLM_F_CREATE|NLM_F_REPLACE, Change none (iproute2 tc/tc_qdisc.c,
-// tc_class.c, tc_filter.c; "change" of ip route's NLM_F_REPLACE would
-// graft an existing qdisc instead, as `tc qdisc link` does).
+// tcRequest is newRequest with tc's header flags: Add is
+// NLM_F_CREATE|NLM_F_EXCL, Replace NLM_F_CREATE|NLM_F_REPLACE, Change none
+// (iproute2 tc/tc_qdisc.c, tc_class.c, tc_filter.c; ip route's change
+// flag NLM_F_REPLACE would graft an existing qdisc instead, as `tc qdisc
+// link` does).
 func tcRequest(v Verb, k Kind, object string, encode func() ([]byte, error)) Request {
 	r := newRequest(v, k, object, encode)
 	if v == Change {
