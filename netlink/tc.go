@@ -86,14 +86,15 @@ type TCStats struct {
 	// gnet_stats_queue).
 	Qlen, Backlog, Drops, Requeues, Overlimits uint32
 	// App is the kind's own statistics (TCA_STATS_APP, the same bytes as
-	// TCA_XSTATS): struct tc_htb_xstats for htb classes, tc_fifo... raw.
+	// TCA_XSTATS), raw: struct tc_htb_xstats for htb classes, for
+	// example.
 	App []byte
 	// Attrs are TCA_STATS2, TCA_STATS and TCA_XSTATS as the kernel sent
 	// them, in order, so that an object encodes again to the same bytes.
 	Attrs []Attribute
 }
 
-// decodeTCStats2 reads the nested TCA_STATS2 attributes into s.
+// decodeStats2 reads the nested TCA_STATS2 attributes into s.
 func (s *TCStats) decodeStats2(b []byte) error {
 	d := newAttrDecoder(b)
 	for d.Next() {

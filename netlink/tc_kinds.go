@@ -14,10 +14,23 @@ package netlink
 // optionsStabler if it carries counters.
 
 // qdiscOptionTypes is the qdisc kind table.
-var qdiscOptionTypes = map[string]func() QdiscOptions{}
+var qdiscOptionTypes = map[string]func() QdiscOptions{
+	"pfifo":      func() QdiscOptions { return &Fifo{Kind: "pfifo"} },
+	"bfifo":      func() QdiscOptions { return &Fifo{Kind: "bfifo"} },
+	"pfifo_fast": func() QdiscOptions { return new(PfifoFast) },
+	"ingress":    func() QdiscOptions { return new(Ingress) },
+	"clsact":     func() QdiscOptions { return new(Clsact) },
+	"htb":        func() QdiscOptions { return new(HTB) },
+	"tbf":        func() QdiscOptions { return new(TBF) },
+}
 
 // classOptionTypes is the class kind table.
-var classOptionTypes = map[string]func() ClassOptions{}
+var classOptionTypes = map[string]func() ClassOptions{
+	"htb": func() ClassOptions { return new(HTBClass) },
+}
 
 // filterOptionTypes is the filter kind table.
-var filterOptionTypes = map[string]func() FilterOptions{}
+var filterOptionTypes = map[string]func() FilterOptions{
+	"u32": func() FilterOptions { return new(U32) },
+	"bpf": func() FilterOptions { return new(BPFFilter) },
+}

@@ -107,8 +107,8 @@ func compareQdiscs(t *testing.T, ns *nstest.NS, got []*netlink.Qdisc, args ...st
 	for _, q := range got {
 		parent := q.Parent.String()
 		refcnt := float64(q.Refcnt)
-		if q.Parent != netlink.HandleRoot {
-			refcnt = 0 // tc prints refcnt for root qdiscs only
+		if q.Parent != netlink.HandleRoot || q.Refcnt == 1 {
+			refcnt = 0 // tc prints refcnt for root qdiscs only, and not 1
 		}
 		have = append(have, qdiscLine(q.Index, q.TCKind, tcQdiscHandle(q.Handle), parent, refcnt))
 	}
@@ -502,4 +502,53 @@ func allSeen(seen map[string]bool, want []string) bool {
 		}
 	}
 	return true
+}
+
+// TestTCSharedBlockLive puts the clsact ingress blocks of two links into
+// one shared block, adds filters to the block (tcm_ifindex
+// TCM_IFINDEX_MAGIC_BLOCK), and reads them by block, as tc does.
+func TestTCSharedBlockLive(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		c := tcSetup(t, ns)
+		ctx := context.Background()
+		v0, v1 := ns.Ifindex("v0"), ns.Ifindex("v1")
+		for _, i := range []int{v0, v1} {
+			if err := c.QdiscAdd(ctx, &netlink.Qdisc{Index: i, Parent: netlink.HandleClsact, TCKind: "clsact", IngressBlock: 22}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		qs, err := c.Qdiscs(ctx, &netlink.QdiscFilter{Parent: netlink.HandleIngress})
+		if err != nil || len(qs) != 2 || qs[0].IngressBlock != 22 || qs[1].IngressBlock != 22 {
+			t.Fatalf("clsact qdiscs: %v, %v", qs, err)
+		}
+		f := &netlink.Filter{Block: 22, Priority: 4, Protocol: unix.ETH_P_IP, Handle: 9,
+			Options: &netlink.BPFFilter{ClassID: netlink.NewHandle(1, 1), Ops: []netlink.BPFInstruction{{Code: 6, K: 0xffff}}}}
+		if err := c.FilterAdd(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		tcBatch(t, ns, "filter add block 22 protocol all pref 7 bpf bytecode '1,6 0 0 0'")
+		fs, err := c.Filters(ctx, &netlink.FilterFilter{Block: 22})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tcf := tcJSON(t, ns, "filter", "show", "block", "22")
+		if len(fs) != 4 || len(tcf) != len(fs) {
+			t.Fatalf("block 22: %v, %v; tc shows %v", fs, err, tcf)
+		}
+		for i, f := range fs {
+			if f.Block != 22 || f.Index != 0 || filterOptionsLine(f) != tcFilterLine(tcf[i]) {
+				t.Errorf("block filter %d: %v\n got %s\nwant %s", i, f, filterOptionsLine(f), tcFilterLine(tcf[i]))
+			}
+		}
+		g, err := c.FilterGet(ctx, f)
+		if err != nil || g.Block != 22 || g.Handle != 9 {
+			t.Errorf("FilterGet in block: %v, %v", g, err)
+		}
+		if err := c.FilterDel(ctx, &netlink.Filter{Block: 22}); err != nil {
+			t.Fatal(err)
+		}
+		if fs, err := c.Filters(ctx, &netlink.FilterFilter{Block: 22}); err != nil || len(fs) != 0 {
+			t.Errorf("after flushing block 22: %v, %v", fs, err)
+		}
+	})
 }

@@ -86,7 +86,8 @@ func (q *Qdisc) Stable() *Qdisc {
 func (q *Qdisc) String() string {
 	var b strings.Builder
 	kind, _ := tcKindOf(q.TCKind, q.Options)
-	fmt.Fprintf(&b, "qdisc %s %s dev #%d", kindWord(kind), q.Handle, q.Index)
+	// tc prints a qdisc's handle as its major only ("1:", "0:").
+	fmt.Fprintf(&b, "qdisc %s %x: dev #%d", kindWord(kind), q.Handle.Major(), q.Index)
 	if q.Parent == HandleRoot {
 		b.WriteString(" root")
 	} else {
@@ -186,10 +187,11 @@ func qdiscObject(q *Qdisc) string {
 	return q.String()
 }
 
-// tcVerbFlags gives tc's header flags: Add is NLM_F_CREATE|NLM_F_EXCL,
-// Replace NLM_F_CREATE|NLM_F_REPLACE, Change none (iproute2 tc/tc_qdisc.c,
-// tc_class.c, tc_filter.c; "change" of ip route's NLM_F_REPLACE would
-// graft an existing qdisc instead, as `tc qdisc link` does).
+// tcRequest is newRequest with tc's header flags: Add is
+// NLM_F_CREATE|NLM_F_EXCL, Replace NLM_F_CREATE|NLM_F_REPLACE, Change none
+// (iproute2 tc/tc_qdisc.c, tc_class.c, tc_filter.c; ip route's change
+// flag NLM_F_REPLACE would graft an existing qdisc instead, as `tc qdisc
+// link` does).
 func tcRequest(v Verb, k Kind, object string, encode func() ([]byte, error)) Request {
 	r := newRequest(v, k, object, encode)
 	if v == Change {

@@ -70,7 +70,7 @@ var qdiscGolden = []struct {
 			nhTestAttr(unix.TCA_EGRESS_BLOCK, nhTestU32(22)),
 			nhTestAttr(unix.TCA_HW_OFFLOAD, []byte{0})),
 		&Qdisc{Index: 4, Handle: NewHandle(0xffff, 0), Parent: HandleIngress, TCKind: "clsact",
-			Options: &RawTCOptions{Kind: "clsact"}, IngressBlock: 21, EgressBlock: 22, Refcnt: 1},
+			Options: &Clsact{}, IngressBlock: 21, EgressBlock: 22, Refcnt: 1},
 	},
 	{
 		"unknown kind raw, offloaded, statistics and a size table",
@@ -487,6 +487,8 @@ func TestTCString(t *testing.T) {
 		want string
 	}{
 		{&Qdisc{Index: 3, Handle: NewHandle(1, 0), Parent: HandleRoot, TCKind: "htb", Refcnt: 2}, "qdisc htb 1: dev #3 root refcnt 2"},
+		{&Qdisc{Index: 1, Parent: HandleRoot, TCKind: "noqueue", Refcnt: 2}, "qdisc noqueue 0: dev #1 root refcnt 2"},
+		{&Qdisc{Index: 1, Parent: NewHandle(1, 0x10), Options: &Fifo{Kind: "bfifo", Limit: 3000}}, "qdisc bfifo 0: dev #1 parent 1:10 limit 3000b"},
 		{&Qdisc{Index: 3, Handle: NewHandle(0xffff, 0), Parent: HandleIngress, TCKind: "clsact", IngressBlock: 7}, "qdisc clsact ffff: dev #3 parent ffff:fff1 ingress_block 7"},
 		{&Class{Index: 3, Handle: NewHandle(1, 0x10), Parent: NewHandle(1, 0), TCKind: "htb", Leaf: NewHandle(0x10, 0)}, "class htb 1:10 dev #3 parent 1: leaf 10:"},
 		{&Filter{Index: 3, Parent: NewHandle(1, 0), Priority: 1, Protocol: unix.ETH_P_IP, TCKind: "u32", Handle: 0x800}, "filter dev #3 parent 1: protocol ip pref 1 u32 chain 0 handle 0x800"},
@@ -504,6 +506,7 @@ func FuzzQdiscDecode(f *testing.F) {
 	for _, tc := range qdiscGolden {
 		f.Add(tc.msg)
 	}
+	tcFuzzSeeds(f, KindQdisc)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		q := new(Qdisc)
 		if err := q.decode(b); err != nil {
@@ -522,6 +525,7 @@ func FuzzClassDecode(f *testing.F) {
 	for _, tc := range classGolden {
 		f.Add(tc.msg)
 	}
+	tcFuzzSeeds(f, KindClass)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c := new(Class)
 		if err := c.decode(b); err != nil {
@@ -540,6 +544,7 @@ func FuzzFilterDecode(f *testing.F) {
 	for _, tc := range filterGolden {
 		f.Add(tc.msg)
 	}
+	tcFuzzSeeds(f, KindFilter)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fl := new(Filter)
 		if err := fl.decode(b); err != nil {
@@ -551,6 +556,16 @@ func FuzzFilterDecode(f *testing.F) {
 		_ = fl.String()
 		tcFuzzAgain(t, fl)
 	})
+}
+
+// tcFuzzSeeds adds a message for each option golden of object kind k, so
+// that the fuzzer starts inside every kind's codec.
+func tcFuzzSeeds(f *testing.F, k Kind) {
+	for _, tc := range tcOptionsGolden {
+		if tc.object == k {
+			f.Add(tcTestMsg(3, 0x10000, 0xffffffff, 0, nhTestAttr(unix.TCA_KIND, tcTestStr(tc.kind)), nhTestAttr(unix.TCA_OPTIONS, tc.b)))
+		}
+	}
 }
 
 // tcFuzzAgain encodes a decoded object and decodes it again: the result
