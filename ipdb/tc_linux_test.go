@@ -1,6 +1,8 @@
 package ipdb_test
 
 import (
+	"context"
+	"fmt"
 	"os/exec"
 	"slices"
 	"strings"
@@ -24,21 +26,81 @@ func runTC(t *testing.T, ns *nstest.NS, args ...string) {
 }
 
 // settleTC waits until the database's qdiscs, classes and filters agree
-// with tc -j.
+// with tc -j (identities, kinds, parents) and, option for option, with a
+// fresh dump of the kernel's (ipdb.Equal: the options tc -j prints are
+// checked against tc by netlink's own tests).
 func settleTC(t *testing.T, ns *nstest.NS, db *ipdb.DB, step string) {
 	t.Helper()
-	err := nstest.Eventually(10*time.Second, func() error {
+	c, err := netlink.Dial(&netlink.Config{NetNS: ns.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	err = nstest.Eventually(10*time.Second, func() error {
 		s := db.Snapshot()
 		for _, k := range []netlink.Kind{netlink.KindQdisc, netlink.KindClass, netlink.KindFilter} {
 			if err := oracle.Compare(ns, k, slices.Collect(s.Objects(k))); err != nil {
 				return err
 			}
 		}
-		return nil
+		return sameAsDump(c, s)
 	})
 	if err != nil {
 		t.Fatalf("after %s the database's tc objects differ from tc -j:\n%v\nstats %+v", step, err, db.Stats())
 	}
+}
+
+// sameAsDump compares the snapshot's tc objects with a fresh netlink dump,
+// object for object by ipdb.Key and ipdb.Equal.
+func sameAsDump(c *netlink.Conn, s *ipdb.Snapshot) error {
+	ctx := context.Background()
+	var fresh []netlink.Object
+	qs, err := c.Qdiscs(ctx, nil)
+	if err != nil {
+		return err
+	}
+	cls, err := c.Classes(ctx, nil)
+	if err != nil {
+		return err
+	}
+	fs, err := c.Filters(ctx, nil)
+	if err != nil {
+		return err
+	}
+	for _, q := range qs {
+		fresh = append(fresh, q)
+	}
+	for _, cl := range cls {
+		fresh = append(fresh, cl)
+	}
+	for _, f := range fs {
+		fresh = append(fresh, f)
+	}
+	have := map[string]netlink.Object{}
+	for _, k := range []netlink.Kind{netlink.KindQdisc, netlink.KindClass, netlink.KindFilter} {
+		for o := range s.Objects(k) {
+			have[ipdb.Key(o)] = o
+		}
+	}
+	var diffs []string
+	for _, o := range fresh {
+		k := ipdb.Key(o)
+		switch h, ok := have[k]; {
+		case !ok:
+			diffs = append(diffs, "missing "+o.String())
+		case !ipdb.Equal(h, o):
+			diffs = append(diffs, fmt.Sprintf("stale %v\n    kernel %v", h, o))
+		}
+		delete(have, k)
+	}
+	for _, o := range have {
+		diffs = append(diffs, "extra "+o.String())
+	}
+	if len(diffs) > 0 {
+		slices.Sort(diffs)
+		return fmt.Errorf("the cache differs from a fresh dump:\n  %s", strings.Join(diffs, "\n  "))
+	}
+	return nil
 }
 
 // TestTCSilentKernelChanges follows what the kernel does to qdiscs,
@@ -67,6 +129,8 @@ func TestTCSilentKernelChanges(t *testing.T) {
 			// 1:10 becomes an inner class and loses its leaf qdisc 10:.
 			{"class", "add", "dev", "t0", "parent", "1:10", "classid", "1:20", "htb", "rate", "1mbit"},
 			{"qdisc", "add", "dev", "t0", "parent", "1:20", "handle", "20:", "bfifo", "limit", "10000"},
+			{"class", "change", "dev", "t0", "parent", "1:10", "classid", "1:20", "htb", "rate", "2mbit"},
+			{"qdisc", "replace", "dev", "t0", "parent", "1:20", "handle", "20:", "bfifo", "limit", "20000"},
 			{"filter", "add", "dev", "t0", "parent", "1:", "protocol", "ip", "prio", "1", "u32", "match", "ip", "dst", "192.0.2.1/32", "flowid", "1:20"},
 			{"filter", "add", "dev", "t0", "parent", "1:", "protocol", "ip", "prio", "2", "u32", "match", "ip", "dst", "192.0.2.2/32", "flowid", "1:20"},
 			{"filter", "add", "dev", "t0", "parent", "1:10", "protocol", "ip", "prio", "1", "u32", "match", "ip", "src", "192.0.2.3/32", "flowid", "1:20"},
