@@ -137,17 +137,24 @@
 //     over a nexthop object is keyed by its nexthop id, not by the hops
 //     it expands to, and is never dropped with a link (a group keeps its
 //     route through its other members).
-//   - tcChanged: the kernel announces the qdisc, class or filter a tc
-//     request names and not what goes or comes with it: a replaced or
-//     deleted qdisc's classes, child qdiscs and filters (qdisc_graft,
+//   - tcChanged: the kernel announces the qdisc or class a tc request
+//     names and not what goes or comes with it: a replaced or deleted
+//     qdisc's classes, child qdiscs and filters (qdisc_graft,
 //     notify_and_destroy), the default qdisc attached when the root one is
 //     deleted (dev_activate), mq's classes and default children and tbf's
 //     class (mq_attach, tbf_dump_class), an htb class's leaf qdisc
-//     destroyed when it gets a child (htb_change_class), a priority's own
-//     entry and u32's hash table, a priority removed with its last filter
-//     (tcf_chain_tp_delete_empty): a qdisc or class notification re-reads
-//     the link's qdiscs, classes and filters, a filter notification its
-//     filters (TestTCSilentKernelChanges);
+//     destroyed when it gets a child and its parent turned leaf again
+//     when it goes (htb_change_class, htb_parent_to_leaf): a qdisc
+//     notification, a class deletion and a class added under a class
+//     re-read the link's qdiscs, classes and filters
+//     (TestTCSilentKernelChanges);
+//   - filterChanged: a priority's own entry and u32's hash table come
+//     unannounced with a priority's first filter, a priority goes with its
+//     last filter (tcf_chain_tp_delete_empty), a priority or chain deleted
+//     whole is one message per priority (tfilter_notify_chain), and u32
+//     shares its hash tables among the blocks of one qdisc (tc_u_common):
+//     the filter block is re-read for a deletion or a new priority, the
+//     link's filters for any u32 change;
 //   - tcFollowsLink: a link coming up gets its default root qdisc without
 //     a notification (attach_default_qdiscs), a link going down keeps its
 //     qdiscs: the link's tc objects are re-read when IFF_UP flips;

@@ -100,6 +100,9 @@ type scope struct {
 	// notification and outside the tables' counters (pneigh_create,
 	// pneigh_delete in net/core/neighbour.c).
 	proxy bool
+	// parent limits a filter re-read to one filter block of the link
+	// ifindex (tcm_parent of the dump request; tc_dump_tfilter).
+	parent uint32
 }
 
 // kindDefs is the database's kind table, indexed by kind.

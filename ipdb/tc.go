@@ -75,11 +75,12 @@ var filterDef = kindDef{
 	// whose qdiscs use it.
 	keep: func(_ *options, o netlink.Object) bool { return o.(*netlink.Filter).Block == 0 },
 	dump: func(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error {
-		return c.FilterDump(ctx, &netlink.FilterFilter{Index: int(s.ifindex)}, func(f *netlink.Filter) error { return fn(f) })
+		f := &netlink.FilterFilter{Index: int(s.ifindex), Parent: netlink.Handle(s.parent)}
+		return c.FilterDump(ctx, f, func(f *netlink.Filter) error { return fn(f) })
 	},
 	inScope: func(o netlink.Object, s scope) bool {
 		f := o.(*netlink.Filter)
-		return s.ifindex == 0 || f.Block == 0 && uint32(f.Index) == s.ifindex
+		return s.ifindex == 0 || f.Block == 0 && uint32(f.Index) == s.ifindex && (s.parent == 0 || uint32(f.Parent) == s.parent)
 	},
 	equal: func(a, b netlink.Object) bool {
 		return reflect.DeepEqual(a.(*netlink.Filter).Stable(), b.(*netlink.Filter).Stable())
@@ -89,7 +90,7 @@ var filterDef = kindDef{
 	stamp:   func(o netlink.Object, _ func() time.Time) { filterCanonical(o.(*netlink.Filter)) },
 	groups:  kindGroups{any: netlink.GroupTC},
 	follows: []netlink.Kind{netlink.KindLink},
-	effects: kindEffects{onChange: tcChanged},
+	effects: kindEffects{inTxn: filterChanged},
 }
 
 // qdiscKey is the qdisc's identity: its link, parent and handle. The
