@@ -3,23 +3,27 @@ package ipdb
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"iter"
 	"reflect"
 	"time"
 
 	"github.com/ipdb-go/ipdb/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // Traffic control: qdiscs, classes and filters (issue 15). The three
 // kinds are kept by default, like every kind; WithKinds leaves them out,
 // and a database without them neither joins the tc multicast group nor
-// dumps them. Their dumps cost one request per link for classes and per
-// filter block for filters (the kernel dumps classes and filters only
+// dumps them. Their dumps cost one request per link with a classful qdisc
+// for classes and per filter block for filters (the kernel dumps classes and filters only
 // link by link, net/sched/sch_api.c tc_dump_tclass and
 // net/sched/cls_api.c tc_dump_tfilter), so a host with many links and no
 // interest in tc opens with WithKinds without them. The periodic refresh
 // never re-reads them: what the kernel changes silently in tc follows
-// from a notification (tcChanged, tcFollowsLink, tcDeletedWith).
+// from a notification (tcChanged, filterChanged, tcFollowsLink,
+// tcDeletedWith). Class dumps skip the links whose qdiscs have no
+// classes (classDump).
 
 var qdiscDef = kindDef{
 	kind:  netlink.KindQdisc,
@@ -50,9 +54,7 @@ var classDef = kindDef{
 	table: "classes",
 	key:   func(o netlink.Object) []byte { return classKey(o.(*netlink.Class)) },
 	keep:  func(*options, netlink.Object) bool { return true },
-	dump: func(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error {
-		return c.ClassDump(ctx, &netlink.ClassFilter{Index: int(s.ifindex)}, func(cl *netlink.Class) error { return fn(cl) })
-	},
+	dump:  classDump,
 	inScope: func(o netlink.Object, s scope) bool {
 		return s.ifindex == 0 || uint32(o.(*netlink.Class).Index) == s.ifindex
 	},
@@ -91,6 +93,44 @@ var filterDef = kindDef{
 	groups:  kindGroups{any: netlink.GroupTC},
 	follows: []netlink.Kind{netlink.KindLink},
 	effects: kindEffects{inTxn: filterChanged},
+}
+
+// classDump dumps the classes of the link s.ifindex, or of every link
+// that has a qdisc with classes: the kernel dumps classes one link at a
+// time (tc_dump_tclass), and a namespace of many veths, whose only qdisc
+// is noqueue, would otherwise cost a request per link. noqueue, ingress
+// and clsact have no classes to list (their class operations only find
+// filter blocks); a link that never came up has none of its own (noop).
+// A qdisc that comes after the qdisc dump is announced, and its
+// notification re-reads the link (tcChanged).
+func classDump(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error {
+	each := func(cl *netlink.Class) error { return fn(cl) }
+	if s.ifindex != 0 {
+		return c.ClassDump(ctx, &netlink.ClassFilter{Index: int(s.ifindex)}, each)
+	}
+	var links []int
+	seen := map[int]bool{}
+	err := c.QdiscDump(ctx, nil, func(q *netlink.Qdisc) error {
+		switch q.TCKind {
+		case "noqueue", "ingress", "clsact":
+			return nil
+		}
+		if !seen[q.Index] {
+			seen[q.Index] = true
+			links = append(links, q.Index)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, i := range links {
+		err := c.ClassDump(ctx, &netlink.ClassFilter{Index: i}, each)
+		if err != nil && !errors.Is(err, unix.ENODEV) {
+			return err
+		}
+	}
+	return nil
 }
 
 // qdiscKey is the qdisc's identity: its link, parent and handle. The
