@@ -157,7 +157,8 @@
 //     link's filters for any u32 change;
 //   - tcFollowsLink: a link coming up gets its default root qdisc without
 //     a notification (attach_default_qdiscs), a link going down keeps its
-//     qdiscs: the link's tc objects are re-read when IFF_UP flips;
+//     qdiscs: the qdiscs and the link's classes are re-read when it comes
+//     up;
 //   - tcDeletedWith: a deleted link takes its qdiscs, classes and filters
 //     (dev_shutdown), unannounced: they are deleted in the same
 //     transaction.

@@ -615,22 +615,22 @@ func filterChanged(w *writer, d *kindDef, c cause, changes []Change, fx *rereads
 	return changes
 }
 
-// tcFollowsLink re-reads the qdiscs, classes and filters of a link that
-// came up or went down, or appeared up: a link coming up gets its default
-// root qdisc without a notification (dev_activate ->
-// attach_default_qdiscs; noqueue for a veth or bridge), and a link that
-// never came up has none that tc lists (noop_qdisc, TCQ_F_BUILTIN, is not
-// dumped). Found live: a link going down keeps its qdiscs.
+// tcFollowsLink re-reads the qdiscs, and the link's classes, when a link
+// comes up or appears up: it gets its default root qdisc without a
+// notification (dev_activate -> attach_default_qdiscs; noqueue for a veth
+// or bridge, mq with a class per queue on a multi-queue device), before
+// the kernel announces the link's new flags (__dev_notify_flags). A link
+// that never came up has none that tc lists (noop_qdisc, TCQ_F_BUILTIN,
+// is not dumped), and one going down keeps its qdiscs (found live), so
+// nothing else is re-read. One qdisc dump serves every link of a batch
+// (qdiscsJob).
 func tcFollowsLink(c cause, fx *rereads) {
 	o := c.obj.(*netlink.Link)
-	if c.deleted || o.Family == unix.AF_BRIDGE {
+	if c.deleted || o.Family == unix.AF_BRIDGE || o.Flags&unix.IFF_UP == 0 {
 		return
 	}
-	ol, _ := c.old.(*netlink.Link)
-	if ol == nil && o.Flags&unix.IFF_UP != 0 || ol != nil && ol.Flags&unix.IFF_UP != o.Flags&unix.IFF_UP {
-		jobs := tcJobs(o.Index)
-		fx.now = append(fx.now, jobs...)
-		fx.later = append(fx.later, jobs...)
+	if ol, _ := c.old.(*netlink.Link); ol == nil || ol.Flags&unix.IFF_UP == 0 {
+		fx.now = append(fx.now, qdiscsJob, reconcileJob{kind: netlink.KindClass, s: scope{ifindex: uint32(o.Index)}})
 	}
 }
 

@@ -241,8 +241,14 @@ func (s *Snapshot) FiltersOf(ifindex int) iter.Seq[*netlink.Filter] {
 	return objects[*netlink.Filter](s, filterDef.table, "id_prefix", appendU32(nil, uint32(ifindex)))
 }
 
-// tcJobs re-read the qdiscs, classes and filters of one link.
+// qdiscsJob re-reads every qdisc: the kernel dumps every link's qdiscs
+// at once whatever the request says (tc_dump_qdisc), so a re-read of one
+// link's costs the same, and one job (deduplicated in a batch) serves
+// every link a batch touched.
+var qdiscsJob = reconcileJob{kind: netlink.KindQdisc}
+
+// tcJobs re-read the qdiscs, and the classes and filters of one link.
 func tcJobs(ifindex int) []reconcileJob {
 	s := scope{ifindex: uint32(ifindex)}
-	return []reconcileJob{{kind: netlink.KindQdisc, s: s}, {kind: netlink.KindClass, s: s}, {kind: netlink.KindFilter, s: s}}
+	return []reconcileJob{qdiscsJob, {kind: netlink.KindClass, s: s}, {kind: netlink.KindFilter, s: s}}
 }
