@@ -95,10 +95,18 @@ func tcParentWord(p netlink.Handle) (key, val string) {
 // parent, refcnt when not 1, offloaded, ingress_block and egress_block
 // when set, and options (always an object).
 func writeQdisc(j *jsonOut, q *netlink.Qdisc, names *linkNames) {
+	writeQdiscOmit(j, q, names, false)
+}
+
+// writeQdiscOmit is writeQdisc without "dev" when omitDev, as tc prints
+// the qdiscs of `dev X`.
+func writeQdiscOmit(j *jsonOut, q *netlink.Qdisc, names *linkNames, omitDev bool) {
 	j.openObject("")
 	j.str("kind", q.TCKind)
 	j.str("handle", strconv.FormatUint(uint64(q.Handle.Major()), 16)+":")
-	j.str("dev", names.name(q.Index))
+	if !omitDev {
+		j.str("dev", names.name(q.Index))
+	}
 	if k, v := tcParentWord(q.Parent); k == "root" {
 		j.boolean("root", true)
 	} else if k != "" {
@@ -166,6 +174,9 @@ func writeQdiscOptions(j *jsonOut, o netlink.QdiscOptions) {
 			j.uint("", uint64(b))
 		}
 		j.closeArray()
+		// prio_print_opt prints multiqueue always in JSON: true only with
+		// a TCA_PRIO_MQ of 1, which pfifo_fast never sends.
+		j.boolean("multiqueue", false)
 	}
 }
 
@@ -361,8 +372,14 @@ func u32Handle(h uint32) string {
 // actions, which tc prints as text only or via its action printers, are
 // not written).
 func writeFilter(j *jsonOut, f *netlink.Filter, names *linkNames) {
+	writeFilterOmit(j, f, names, false)
+}
+
+// writeFilterOmit is writeFilter without "dev" when omitDev, as tc prints
+// the filters of `dev X`.
+func writeFilterOmit(j *jsonOut, f *netlink.Filter, names *linkNames, omitDev bool) {
 	j.openObject("")
-	if f.Index != 0 {
+	if f.Index != 0 && !omitDev {
 		j.str("dev", names.name(f.Index))
 	}
 	switch k, v := tcFilterParent(f); k {
@@ -456,14 +473,20 @@ func writeFilterOptions(j *jsonOut, f *netlink.Filter) {
 		}
 		tcClsFlags(j, o.GenFlags)
 		if len(o.Ops) > 0 {
-			var b strings.Builder
-			b.WriteString(strconv.Itoa(len(o.Ops)))
+			// bpf_print_ops: {"length": n, "insns": [{code, jt, jf, k}...]}.
+			j.openObject("bytecode")
+			j.uint("length", uint64(len(o.Ops)))
+			j.openArray("insns")
 			for _, op := range o.Ops {
-				b.WriteByte(',')
-				b.WriteString(strconv.FormatUint(uint64(op.Code), 10) + " " + strconv.FormatUint(uint64(op.Jt), 10) + " " +
-					strconv.FormatUint(uint64(op.Jf), 10) + " " + strconv.FormatUint(uint64(op.K), 10))
+				j.openObject("")
+				j.uint("code", uint64(op.Code))
+				j.uint("jt", uint64(op.Jt))
+				j.uint("jf", uint64(op.Jf))
+				j.uint("k", uint64(op.K))
+				j.closeObject()
 			}
-			j.str("bytecode", b.String())
+			j.closeArray()
+			j.closeObject()
 		}
 	}
 }
@@ -560,9 +583,11 @@ func (d *dumpShow) qdiscsJSON(j *jsonOut) error {
 	if err != nil {
 		return err
 	}
+	s := d.sel("qdiscs")
+	omitDev := s != nil && s.dev != "" // tc qdisc show dev X prints no dev
 	for _, q := range qs {
 		if d.keep("qdiscs", q) {
-			writeQdisc(j, q, d.names)
+			writeQdiscOmit(j, q, d.names, omitDev)
 		}
 	}
 	return nil
@@ -614,9 +639,11 @@ func (d *dumpShow) filtersJSON(j *jsonOut) error {
 	if err != nil {
 		return err
 	}
+	s := d.sel("filters")
+	omitDev := s != nil && s.dev != "" // tc filter show dev X prints no dev
 	for _, f := range fs {
 		if d.keep("filters", f) {
-			writeFilter(j, f, d.names)
+			writeFilterOmit(j, f, d.names, omitDev)
 		}
 	}
 	return nil
