@@ -204,11 +204,11 @@ func qdiscWords(q *netlink.Qdisc, names *linkNames) words {
 	var w words
 	w.id("kind", q.TCKind)
 	w.id("handle", strconv.FormatUint(uint64(q.Handle.Major()), 16)+":")
-	w = append(w, word{key: "dev", val: names.name(q.Index), id: true})
+	w.id("dev", "dev "+names.name(q.Index))
 	if k, v := tcParentWord(q.Parent); k == "root" {
-		w = append(w, word{key: "root", val: "root", bare: true, id: true})
+		w.id("root", "root")
 	} else if k != "" {
-		w = append(w, word{key: "parent", val: v, id: true})
+		w.id("parent", "parent "+v)
 	}
 	if q.Refcnt != 1 {
 		w.add("refcnt", strconv.FormatUint(uint64(q.Refcnt), 10))
@@ -303,7 +303,7 @@ func classWords(c *netlink.Class, names *linkNames) words {
 	var w words
 	w.id("kind", c.TCKind)
 	w.id("handle", c.Handle.String())
-	w = append(w, word{key: "dev", val: names.name(c.Index), id: true})
+	w.id("dev", "dev "+names.name(c.Index))
 	if k, v := tcParentWord(c.Parent); k == "root" {
 		w.flag("root")
 	} else if k != "" {
@@ -498,24 +498,24 @@ func writeFilterOptions(j *jsonOut, f *netlink.Filter) {
 func filterWords(f *netlink.Filter, names *linkNames) words {
 	var w words
 	if f.Index != 0 {
-		w = append(w, word{key: "dev", val: names.name(f.Index), id: true})
+		w.id("dev", "dev "+names.name(f.Index))
 	}
 	switch k, v := tcFilterParent(f); k {
 	case "root", "ingress", "egress":
-		w = append(w, word{key: k, val: k, bare: true, id: true})
+		w.id(k, k)
 	default:
-		w = append(w, word{key: k, val: v, id: true})
+		w.id(k, k+" "+v)
 	}
 	if f.Priority != 0 || f.Protocol != 0 {
-		w = append(w, word{key: "protocol", val: netlink.TCProtocolString(f.Protocol), id: true})
-		w = append(w, word{key: "pref", val: strconv.FormatUint(uint64(f.Priority), 10), id: true})
+		w.id("protocol", "protocol "+netlink.TCProtocolString(f.Protocol))
+		w.id("pref", "pref "+strconv.FormatUint(uint64(f.Priority), 10))
 	}
 	w.id("kind", f.TCKind)
-	w = append(w, word{key: "chain", val: strconv.FormatUint(uint64(f.Chain), 10), id: true})
+	w.id("chain", "chain "+strconv.FormatUint(uint64(f.Chain), 10))
 	switch o := f.Options.(type) {
 	case *netlink.U32:
 		if f.Handle != 0 {
-			w = append(w, word{key: "fh", val: u32Handle(f.Handle), id: true})
+			w.id("fh", "fh "+u32Handle(f.Handle))
 		}
 		if o.Divisor != 0 {
 			w.add("ht divisor", strconv.FormatUint(uint64(o.Divisor), 10))
@@ -525,7 +525,7 @@ func filterWords(f *netlink.Filter, names *linkNames) words {
 		}
 	case *netlink.BPFFilter:
 		if f.Handle != 0 {
-			w = append(w, word{key: "handle", val: hex0x(uint64(f.Handle)), id: true})
+			w.id("handle", "handle "+hex0x(uint64(f.Handle)))
 		}
 		if o.ClassID != 0 {
 			w.add("flowid", o.ClassID.String())
@@ -538,7 +538,7 @@ func filterWords(f *netlink.Filter, names *linkNames) words {
 		}
 	default:
 		if f.Handle != 0 {
-			w = append(w, word{key: "handle", val: hex0x(uint64(f.Handle)), id: true})
+			w.id("handle", "handle "+hex0x(uint64(f.Handle)))
 		}
 	}
 	return w
