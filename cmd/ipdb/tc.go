@@ -149,7 +149,8 @@ func writeQdiscOptions(j *jsonOut, o netlink.QdiscOptions) {
 		j.str("burst", tcSize(tcXmitSize(o.Rate, o.Buffer))+"/"+strconv.FormatUint(1<<o.RateSpec.CellLog, 10))
 		j.uint("mpu", uint64(o.RateSpec.MPU))
 		if o.Peakrate != 0 {
-			j.uint("peakrate", o.Peakrate)
+			// tc 6.1 prints the peak rate in its text only; its JSON has
+			// the peak bucket's "mtu" and "mpu" (a second "mpu" key).
 			if o.Mtu != 0 || o.PeakSpec.MPU != 0 {
 				j.str("mtu", tcSize(tcXmitSize(o.Peakrate, o.Mtu))+"/"+strconv.FormatUint(1<<o.PeakSpec.CellLog, 10))
 				j.uint("mpu", uint64(o.PeakSpec.MPU))

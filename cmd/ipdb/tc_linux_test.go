@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -26,8 +27,8 @@ func tcIn(t *testing.T, ns *nstest.NS, args ...string) string {
 	return string(out)
 }
 
-// everyTC builds every tc kind this kernel has: htb with two classes, a
-// tbf and a pfifo under them, a bfifo on lo, mq with its pfifo_fast
+// everyTC builds every tc kind this kernel has: htb with three classes,
+// two tbf (one with a peak rate) and a pfifo under them, a bfifo on lo, mq with its pfifo_fast
 // children and a pfifo_fast root on a two-queue veth, ingress and clsact,
 // u32 filters (a hash table and key nodes) and a classic bpf filter.
 func everyTC(t *testing.T, ns *nstest.NS) {
@@ -45,6 +46,8 @@ func everyTC(t *testing.T, ns *nstest.NS) {
 		{"class", "add", "dev", "v0", "parent", "1:", "classid", "1:20", "htb", "rate", "2mbit", "ceil", "5mbit", "prio", "3"},
 		{"qdisc", "add", "dev", "v0", "parent", "1:10", "handle", "20:", "tbf", "rate", "1mbit", "burst", "10k", "latency", "50ms"},
 		{"qdisc", "add", "dev", "v0", "parent", "1:20", "handle", "30:", "pfifo", "limit", "30"},
+		{"class", "add", "dev", "v0", "parent", "1:", "classid", "1:30", "htb", "rate", "3mbit"},
+		{"qdisc", "add", "dev", "v0", "parent", "1:30", "handle", "40:", "tbf", "rate", "1mbit", "burst", "20k", "latency", "70ms", "peakrate", "2mbit", "mtu", "2000", "overhead", "10"},
 		{"filter", "add", "dev", "v0", "parent", "1:", "protocol", "ip", "prio", "1", "u32", "match", "ip", "dst", "192.0.2.0/24", "flowid", "1:10"},
 		{"filter", "add", "dev", "v0", "parent", "1:", "protocol", "ip", "prio", "1", "u32", "match", "ip", "src", "198.51.100.0/24", "match", "ip", "tos", "0x10", "0xff", "flowid", "1:20"},
 		{"qdisc", "add", "dev", "v1", "clsact"},
@@ -122,6 +125,9 @@ func TestTCShowEqualsTC(t *testing.T) {
 		for _, line := range strings.Split(strings.TrimSpace(tcIn(t, ns, "class", "show", "dev", "v0")), "\n") {
 			tcRows = append(tcRows, strings.Join(strings.Fields(line), " "))
 		}
+		// diffLines compares sorted lists.
+		sort.Strings(rows)
+		sort.Strings(tcRows)
 		if d := diffLines(rows, tcRows); d != "" || len(rows) < 3 {
 			t.Errorf("show classes differs from tc class show:\n%s\n%q", d, rows)
 		}
