@@ -225,12 +225,23 @@ func qdiscWords(q *netlink.Qdisc, names *linkNames) words {
 		w.add("burst", tcSize(tcXmitSize(o.Rate, o.Buffer)))
 		if o.Peakrate != 0 {
 			w.add("peakrate", tcRate(o.Peakrate))
+			if o.Mtu != 0 || o.PeakSpec.MPU != 0 {
+				w.add("minburst", tcSize(tcXmitSize(o.Peakrate, o.Mtu)))
+			}
 		}
 		if lat := tbfLatency(o); lat >= 0 {
 			w.add("lat", tcTime(lat))
 		} else {
 			w.add("limit", tcSize(o.Limit))
 		}
+		if o.RateSpec.Overhead != 0 {
+			w.add("overhead", strconv.FormatUint(uint64(o.RateSpec.Overhead), 10))
+		}
+		if o.RateSpec.Linklayer > 1 {
+			w.add("linklayer", tcLinklayer(o.RateSpec.Linklayer))
+		}
+	case *netlink.Ingress:
+		w.flag("----------------") // ingress_print_opt (tc/q_ingress.c)
 	case *netlink.Fifo:
 		if o.Kind == "bfifo" {
 			w.add("limit", tcSize(o.Limit))
@@ -256,15 +267,17 @@ func hex0x(v uint64) string {
 	return "0x" + strconv.FormatUint(v, 16)
 }
 
-// tcTime is tc's sprint_time of microseconds: "50ms", "1s", "800us".
+// tcTime is tc's sprint_time of microseconds (truncated to whole ones):
+// "%.3gs", "%.3gms" or "%uus": "50ms", "1.5s", "800us".
 func tcTime(us float64) string {
+	t := float64(uint32(us))
 	switch {
-	case us >= 1e6:
-		return strconv.FormatFloat(us/1e6, 'f', 1, 64) + "s"
-	case us >= 1e3:
-		return strconv.FormatFloat(us/1e3, 'f', 1, 64) + "ms"
+	case t >= 1e6:
+		return strconv.FormatFloat(t/1e6, 'g', 3, 64) + "s"
+	case t >= 1e3:
+		return strconv.FormatFloat(t/1e3, 'g', 3, 64) + "ms"
 	}
-	return strconv.FormatUint(uint64(us), 10) + "us"
+	return strconv.FormatUint(uint64(t), 10) + "us"
 }
 
 // writeClass writes a class as a JSON object with the keys of tc's text
@@ -515,16 +528,47 @@ func filterWords(f *netlink.Filter, names *linkNames) words {
 	w.id("chain", "chain "+strconv.FormatUint(uint64(f.Chain), 10))
 	switch o := f.Options.(type) {
 	case *netlink.U32:
+		// u32_print_opt's text, the keys on one line.
 		if f.Handle != 0 {
 			w.id("fh", "fh "+u32Handle(f.Handle))
 		}
+		if node := f.Handle & 0xfff; node != 0 {
+			w.add("order", strconv.FormatUint(uint64(node), 10))
+		}
 		if o.Divisor != 0 {
 			w.add("ht divisor", strconv.FormatUint(uint64(o.Divisor), 10))
+		} else if o.Hash != 0 {
+			w.add("key ht", strconv.FormatUint(uint64(o.Hash>>20), 16))
+			w.add("bkt", strconv.FormatUint(uint64((o.Hash>>12)&0xff), 16))
 		}
+		// tc marks the flowid of a terminal node (TC_U32_TERMINAL, which
+		// tc sets with a classid) with a star.
+		terminal := o.Sel != nil && o.Sel.Flags&1 != 0
 		if o.ClassID != 0 {
-			w.add("flowid", o.ClassID.String())
+			star := ""
+			if terminal {
+				star = "*"
+			}
+			w = append(w, word{key: "flowid", val: star + "flowid " + o.ClassID.String(), bare: true})
+		} else if terminal {
+			w.flag("terminal flowid")
+		}
+		if o.Link != 0 {
+			w.add("link", u32Handle(o.Link))
+		}
+		clsFlagWords(&w, o.Flags)
+		if o.Sel != nil {
+			for i, k := range o.Sel.Keys {
+				at := ""
+				if k.OffMask != 0 {
+					at = "nexthdr+"
+				}
+				w = append(w, word{key: "match#" + strconv.Itoa(i), bare: true,
+					val: "match " + hex08(k.Val) + "/" + hex08(k.Mask) + " at " + at + strconv.FormatInt(int64(k.Off), 10)})
+			}
 		}
 	case *netlink.BPFFilter:
+		// bpf_print_opt's text.
 		if f.Handle != 0 {
 			w.id("handle", "handle "+hex0x(uint64(f.Handle)))
 		}
@@ -537,12 +581,43 @@ func filterWords(f *netlink.Filter, names *linkNames) words {
 		if o.DirectAction {
 			w.flag("direct-action")
 		}
+		clsFlagWords(&w, o.GenFlags)
+		if len(o.Ops) > 0 {
+			var b strings.Builder
+			b.WriteString(strconv.Itoa(len(o.Ops)))
+			for _, op := range o.Ops {
+				b.WriteString("," + strconv.FormatUint(uint64(op.Code), 10) + " " + strconv.FormatUint(uint64(op.Jt), 10) + " " +
+					strconv.FormatUint(uint64(op.Jf), 10) + " " + strconv.FormatUint(uint64(op.K), 10))
+			}
+			w.add("bytecode", "'"+b.String()+"'")
+		}
 	default:
 		if f.Handle != 0 {
 			w.id("handle", "handle "+hex0x(uint64(f.Handle)))
 		}
 	}
 	return w
+}
+
+// hex08 is %08x.
+func hex08(v uint32) string {
+	s := strconv.FormatUint(uint64(v), 16)
+	return strings.Repeat("0", 8-len(s)) + s
+}
+
+// clsFlagWords adds the TCA_CLS_FLAGS_* words tc prints.
+func clsFlagWords(w *words, flags uint32) {
+	for _, x := range []struct {
+		bit  uint32
+		name string
+	}{
+		{netlink.TCClsFlagsSkipHW, "skip_hw"}, {netlink.TCClsFlagsSkipSW, "skip_sw"},
+		{netlink.TCClsFlagsInHW, "in_hw"}, {netlink.TCClsFlagsNotInHW, "not_in_hw"},
+	} {
+		if flags&x.bit != 0 {
+			w.flag(x.name)
+		}
+	}
 }
 
 // keepTC is the dev selector of the tc tables (tc's `dev X`).

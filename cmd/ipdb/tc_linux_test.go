@@ -100,6 +100,50 @@ func TestTCShowEqualsTC(t *testing.T) {
 			t.Errorf("bpf filter without its bytecode: %s", out)
 		}
 
+		// The table's rows are tc's text lines: the link in its own
+		// column, the rest in tc's words (u32's match lines joined).
+		showRows := func(table string, args ...string) []string {
+			code, out, errs := runCmd(t, append([]string{"-n", ns.Name, "show", table}, args...)...)
+			if code != exitOK {
+				t.Fatalf("show %s: exit %d: %s", table, code, errs)
+			}
+			var rows []string
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+				rows = append(rows, strings.Join(strings.Fields(line), " "))
+			}
+			return rows
+		}
+		tcLines := func(args ...string) []string {
+			var lines []string
+			for _, line := range strings.Split(strings.TrimSpace(tcIn(t, ns, args...)), "\n") {
+				if strings.HasPrefix(line, "  ") && len(lines) > 0 {
+					lines[len(lines)-1] += " " + strings.Join(strings.Fields(line), " ")
+					continue
+				}
+				lines = append(lines, strings.Join(strings.Fields(line), " "))
+			}
+			sort.Strings(lines)
+			return lines
+		}
+		var qrows []string
+		for _, r := range showRows("qdisc") {
+			f := strings.Fields(r) // dev kind handle rest
+			qrows = append(qrows, strings.Join(append([]string{"qdisc", f[1], f[2], "dev", f[0]}, f[3:]...), " "))
+		}
+		sort.Strings(qrows)
+		if d := diffLines(qrows, tcLines("qdisc", "show")); d != "" {
+			t.Errorf("show qdisc differs from tc qdisc show:\n%s", d)
+		}
+		var frows []string
+		for _, r := range showRows("filter", "dev", "v0") {
+			_, rest, _ := strings.Cut(r, " ")
+			frows = append(frows, "filter "+rest)
+		}
+		sort.Strings(frows)
+		if d := diffLines(frows, tcLines("filter", "show", "dev", "v0")); d != "" || len(frows) < 4 {
+			t.Errorf("show filter dev v0 differs from tc filter show dev v0:\n%s", d)
+		}
+
 		// Classes: tc 6.1 prints text even with -j; each table row is
 		// tc's line after "class", with the link in its own column.
 		code, out, errs = runCmd(t, "-n", ns.Name, "show", "classes", "dev", "v0")
@@ -210,7 +254,7 @@ func TestTCMonitor(t *testing.T) {
 			{[]string{"qdisc", "add", "dev", "v0", "parent", "1:10", "handle", "20:", "pfifo", "limit", "7"},
 				[]string{`qdisc add pfifo 20: dev v0 parent 1:10 .*limit 7p$`}},
 			{[]string{"filter", "add", "dev", "v0", "parent", "1:", "protocol", "ip", "prio", "1", "u32", "match", "ip", "dst", "192.0.2.0/24", "flowid", "1:10"},
-				[]string{`filter add dev v0 parent 1: protocol ip pref 1 u32 chain 0 fh 800::800 flowid 1:10$`}},
+				[]string{`filter add dev v0 parent 1: protocol ip pref 1 u32 chain 0 fh 800::800 order 2048 key ht 800 bkt 0 \*flowid 1:10 not_in_hw match c0000200/ffffff00 at 16$`}},
 			{[]string{"qdisc", "del", "dev", "v0", "root"},
 				[]string{`qdisc delete htb 1: dev v0 root`, `class delete htb 1:10 dev v0 `, `filter delete dev v0 parent 1: protocol ip pref 1 u32 chain 0 fh 800::800`}},
 		}
