@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -271,6 +273,55 @@ func TestTCMonitor(t *testing.T) {
 		}
 		if m := regexp.MustCompile(`(?m)^\[\d+\] (link|addr|route|neigh) `).FindString(text); m != "" {
 			t.Errorf("monitor qdisc class filter printed %q", m)
+		}
+	})
+}
+
+// TestTCWatch: /v1/watch?kind=qdisc streams qdisc events only, each
+// object as show prints it.
+func TestTCWatch(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link add v0 type veth peer name v1", "link set v0 up", "link set v1 up")
+		db := dbtest.Open(t, ns)
+		srv := newServer(db, 4)
+		hs := httptest.NewServer(srv)
+		defer hs.Close()
+		defer srv.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, hs.URL+"/v1/watch?kind=qdisc", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("/v1/watch?kind=qdisc: %d", resp.StatusCode)
+		}
+		tcIn(t, ns, "qdisc", "add", "dev", "v0", "root", "handle", "9:", "pfifo", "limit", "12")
+		tcIn(t, ns, "qdisc", "add", "dev", "v1", "clsact")
+		tcIn(t, ns, "filter", "add", "dev", "v1", "ingress", "protocol", "ip", "prio", "1", "u32", "match", "ip", "dst", "192.0.2.0/24")
+		sc := bufio.NewScanner(resp.Body)
+		stopAt := time.AfterFunc(5*time.Second, cancel)
+		defer stopAt.Stop()
+		added, clsact := false, false
+		for !(added && clsact) && sc.Scan() {
+			var ev struct {
+				Op, Kind string
+				New      json.RawMessage
+			}
+			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+				t.Fatalf("bad event line %q: %v", sc.Text(), err)
+			}
+			if ev.Kind != "qdisc" {
+				t.Errorf("kind=qdisc let through %s", sc.Text())
+			}
+			clsact = clsact || (ev.Op == "add" && string(ev.New) == `{"kind":"clsact","handle":"ffff:","dev":"v1","parent":"ffff:fff1","options":{}}`)
+			added = added || ev.Op == "add" && strings.HasPrefix(string(ev.New), `{"kind":"pfifo","handle":"9:","dev":"v0","root":true,`) &&
+				strings.HasSuffix(string(ev.New), `"options":{"limit":12}}`)
+		}
+		if !added || !clsact {
+			t.Errorf("/v1/watch?kind=qdisc: add of the pfifo 9: seen %v, of clsact %v", added, clsact)
 		}
 	})
 }
