@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -223,8 +224,12 @@ func TestTCShowEqualsTC(t *testing.T) {
 		// lo bfifo, v0 htb tbf pfifo, v1 noqueue clsact, v2 mq and two
 		// pfifo_fast, v3 pfifo_fast ingress (tbf's inner bfifo is no
 		// qdisc of the dump).
+		var qs []json.RawMessage
+		if err := json.Unmarshal([]byte(tcIn(t, ns, "-j", "qdisc", "show")), &qs); err != nil {
+			t.Fatal(err)
+		}
 		for _, re := range []string{
-			`ipdb_objects\{table="qdiscs"\} [1-9]\d*`,
+			`ipdb_objects\{table="qdiscs"\} ` + strconv.Itoa(len(qs)) + "\n",
 			`ipdb_objects\{table="classes"\} [1-9]\d*`,
 			`ipdb_objects\{table="filters"\} [1-9]\d*`,
 		} {
