@@ -171,6 +171,7 @@ func (db *DB) waitQuiet(ctx context.Context) {
 // applyBatch applies one batch of notifications in one write transaction
 // and adds the reconciles they call for to fx.
 func (db *DB) applyBatch(batch []netlink.Update, fx *rereads) {
+	fx.linkwatch = db.linkwatch
 	w := db.newWriter()
 	var changes []Change
 	for _, u := range batch {

@@ -94,6 +94,32 @@ func (l *changeLog) commit(rev uint64, changes []Change) {
 	l.mu.Unlock()
 }
 
+// logWindow finds, among n entries in revision order (revAt(i) is the
+// revision of entry i), the first after revision rev, and how many to take
+// from it: all of them, or at most max when max > 0, but never splitting a
+// revision, so that a reader sees whole transactions. A database's change
+// log and a set's feed share it.
+func logWindow(n int, rev uint64, max int, revAt func(i int) uint64) (lo, count int) {
+	hi := n
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if revAt(mid) <= rev {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	count = n - lo
+	if max > 0 && count > max {
+		count = max
+		last := revAt(lo + count - 1)
+		for lo+count < n && revAt(lo+count) == last {
+			count++
+		}
+	}
+	return lo, count
+}
+
 // since appends the changes after revision rev to dst, and returns them,
 // the revision they reach, and a channel that closes when a newer revision
 // is committed.
@@ -103,25 +129,7 @@ func (l *changeLog) since(dst []Change, rev uint64, max int) ([]Change, uint64, 
 	if rev < l.lost {
 		return dst, l.rev, l.ready, ErrTruncated
 	}
-	// Entries are in revision order: find the first after rev.
-	lo, hi := 0, l.n
-	for lo < hi {
-		mid := (lo + hi) / 2
-		if l.ring[(l.head+mid)%len(l.ring)].Rev <= rev {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	n := l.n - lo
-	if max > 0 && n > max {
-		n = max
-		// Never split a revision: a reader sees whole transactions.
-		last := l.ring[(l.head+lo+n-1)%len(l.ring)].Rev
-		for lo+n < l.n && l.ring[(l.head+lo+n)%len(l.ring)].Rev == last {
-			n++
-		}
-	}
+	lo, n := logWindow(l.n, rev, max, func(i int) uint64 { return l.ring[(l.head+i)%len(l.ring)].Rev })
 	out := dst
 	for i := range n {
 		out = append(out, l.ring[(l.head+lo+i)%len(l.ring)])

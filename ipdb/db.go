@@ -41,6 +41,10 @@ type DB struct {
 	lastSync                             atomic.Int64 // nanoseconds
 	lastLoss                             atomic.Int64 // unix nanoseconds of the last ENOBUFS
 
+	// linkwatch holds the links whose carrier change a re-read found
+	// before the kernel acted on it; used by the applier only.
+	linkwatch linkwatchWait
+
 	laterMu sync.Mutex
 	// laterJobs and laterTimer hold the reconciles waiting for
 	// settleDelay; guarded by laterMu.
@@ -108,7 +112,7 @@ func newDB(opts []Option) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DB{opts: o, mem: mem, ids: ids, log: newChangeLog(o.logSize), synced: make(chan struct{}), done: make(chan struct{})}, nil
+	return &DB{opts: o, mem: mem, ids: ids, log: newChangeLog(o.logSize), synced: make(chan struct{}), done: make(chan struct{}), linkwatch: linkwatchWait{}}, nil
 }
 
 // Close stops the listener and applier, closes the sockets and waits for

@@ -78,6 +78,49 @@ func causeOfChange(c *Change) cause {
 // batch, or later, after settleDelay.
 type rereads struct {
 	now, later []reconcileJob
+	// linkwatch is the database's set of links awaiting their linkwatch
+	// notification; nil where no database keeps one.
+	linkwatch linkwatchWait
+}
+
+// linkwatchWait holds the links whose carrier change a re-read found
+// before the kernel had acted on it, with when it was found.
+//
+// A carrier change is visible at once in a link dump (netif_carrier_on
+// and netif_carrier_off set the bit; rfc2863_policy sets the operstate
+// that IFF_RUNNING shows), but the kernel acts on it later, in linkwatch
+// work that runs up to a second after the change (linkwatch_event,
+// rate-limited to one run per second for most devices): linkwatch_do_dev
+// calls netdev_state_change, whose NETDEV_CHANGE handlers flag or unflag
+// the link's routes linkdown (fib_sync_down_dev, fib_sync_up,
+// rt6_sync_down_dev) and drop its neighbours (neigh_carrier_down), all
+// silently, and only then announces the link (rtmsg_ifinfo). That
+// announcement shows the flags the database already holds, so it is no
+// change; for a link in this set it is the sign to re-read what the
+// handlers touched. Only the applier goroutine uses it.
+type linkwatchWait map[int]time.Time
+
+// linkwatchMax bounds how long a link waits for its announcement: the
+// kernel runs linkwatch work at most a second after a change, and a
+// loaded machine a few seconds late.
+const linkwatchMax = 10 * time.Second
+
+// await records that link ifindex waits for its linkwatch announcement.
+func (l linkwatchWait) await(ifindex int) {
+	if l != nil {
+		l[ifindex] = time.Now()
+	}
+}
+
+// announced reports whether link ifindex was waiting for the
+// announcement it now has, and stops its wait.
+func (l linkwatchWait) announced(ifindex int) bool {
+	since, ok := l[ifindex]
+	if !ok {
+		return false
+	}
+	delete(l, ifindex)
+	return time.Since(since) < linkwatchMax
 }
 
 // settleDelay is how long after a link or address event the links and
@@ -131,7 +174,10 @@ func ruleJobs(names ...string) []reconcileJob {
 //     link. It announces the link's new flags before it runs the
 //     NETDEV_UP or NETDEV_DOWN handlers that do all this, so the re-read
 //     is done now and again once that has settled. The nexthop objects
-//     are re-read too (nexthopsFollowLink).
+//     are re-read too (nexthopsFollowLink). A carrier change found by a
+//     re-read may come before the kernel's linkwatch work acts on it: the
+//     link's next announcement calls for the same re-reads
+//     (linkwatchWait).
 func linkChanged(c cause, fx *rereads) {
 	o := c.obj.(*netlink.Link)
 	tcFollowsLink(c, fx)
@@ -142,6 +188,9 @@ func linkChanged(c cause, fx *rereads) {
 		case ol.Name != o.Name:
 			fx.now = append(fx.now, ruleJobs(ol.Name, o.Name)...)
 		}
+	}
+	if c.deleted {
+		delete(fx.linkwatch, o.Index)
 	}
 	if o.Family == unix.AF_BRIDGE || c.deleted {
 		// A bridge port joined, changed or left: the bridge changes.
@@ -168,7 +217,17 @@ func linkChanged(c cause, fx *rereads) {
 		fx.later = append(fx.later, linkJob(ol.Master))
 	}
 	const watched = unix.IFF_UP | unix.IFF_LOWER_UP | unix.IFF_RUNNING
-	if ol.Flags&watched != o.Flags&watched {
+	const carrier = unix.IFF_LOWER_UP | unix.IFF_RUNNING
+	flipped := ol.Flags&watched != o.Flags&watched
+	switch {
+	case !c.notified && (ol.Flags^o.Flags)&carrier != 0:
+		// The kernel may not have acted on it yet (linkwatchWait).
+		fx.linkwatch.await(o.Index)
+	case c.notified && fx.linkwatch.announced(o.Index):
+		// It has now: re-read what it touched.
+		flipped = true
+	}
+	if flipped {
 		s := scope{ifindex: uint32(o.Index)}
 		jobs := []reconcileJob{
 			{kind: netlink.KindRoute, s: s},
@@ -518,7 +577,7 @@ func (db *DB) committed(batch []netlink.Update, fx *rereads) {
 // link whose up or carrier flags a refresh found changed before its own
 // notification arrived has dropped or flagged routes all the same.
 func (db *DB) followChanges(changes []Change) {
-	var fx rereads
+	fx := rereads{linkwatch: db.linkwatch}
 	for i := range changes {
 		if d := defOf(changes[i].Kind); d != nil {
 			d.changed(causeOfChange(&changes[i]), &fx)

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/ipdb-go/ipdb/netlink"
 	"golang.org/x/sys/unix"
@@ -59,5 +60,60 @@ func TestFollowChangesAsNotifications(t *testing.T) {
 		if !reflect.DeepEqual(found, notified) {
 			t.Errorf("%s %v: found by a re-read %+v, notified %+v", tc.c.Op, obj, found, notified)
 		}
+	}
+}
+
+// TestCarrierFoundBeforeLinkwatch: a re-read that finds a link's carrier
+// gone before the kernel's linkwatch work has flagged its routes linkdown
+// (the flags show at once; the NETDEV_CHANGE handlers run later, and the
+// link is announced after them) makes the link's next notification, which
+// then changes nothing, re-read the link's routes, addresses, neighbours
+// and FDB entries. Without a re-read before it, the same notification
+// calls for none of them, and a wait older than linkwatchMax is dropped.
+func TestCarrierFoundBeforeLinkwatch(t *testing.T) {
+	up := &netlink.Link{Index: 7, Name: "br0", Flags: unix.IFF_UP | unix.IFF_LOWER_UP | unix.IFF_RUNNING}
+	noCarrier := &netlink.Link{Index: 7, Name: "br0", Flags: unix.IFF_UP}
+	routeJob := reconcileJob{kind: netlink.KindRoute, s: scope{ifindex: 7}}
+	has := func(fx rereads) bool {
+		for _, j := range fx.now {
+			if j == routeJob {
+				return true
+			}
+		}
+		return false
+	}
+	announce := func(wait linkwatchWait) rereads {
+		fx := rereads{linkwatch: wait}
+		linkDef.changed(causeOf(netlink.Update{Type: unix.RTM_NEWLINK, Object: noCarrier}, noCarrier), &fx)
+		return fx
+	}
+
+	wait := linkwatchWait{}
+	found := rereads{linkwatch: wait}
+	linkDef.changed(causeOfChange(&Change{Kind: netlink.KindLink, Op: OpChange, Old: up, New: noCarrier}), &found)
+	if !has(found) {
+		t.Fatalf("the carrier change found by a re-read calls for no route re-read: %+v", found)
+	}
+	if _, ok := wait[7]; !ok {
+		t.Fatal("the link does not wait for its linkwatch announcement")
+	}
+	if fx := announce(wait); !has(fx) {
+		t.Errorf("the announcement after the found change calls for no route re-read: %+v", fx)
+	}
+	if len(wait) != 0 {
+		t.Errorf("the wait is kept after the announcement: %v", wait)
+	}
+	if fx := announce(wait); has(fx) {
+		t.Errorf("a second unchanged announcement re-reads the routes again: %+v", fx)
+	}
+	wait[7] = time.Now().Add(-linkwatchMax)
+	if fx := announce(wait); has(fx) {
+		t.Errorf("a wait older than linkwatchMax re-reads the routes: %+v", fx)
+	}
+	wait[7] = time.Now()
+	gone := rereads{linkwatch: wait}
+	linkDef.changed(causeOf(netlink.Update{Type: unix.RTM_DELLINK, Object: noCarrier}, noCarrier), &gone)
+	if len(wait) != 0 {
+		t.Errorf("a deleted link still waits: %v", wait)
 	}
 }

@@ -934,23 +934,7 @@ func (s *Set) ChangesSince(rev uint64, max int) ([]SetChange, uint64, <-chan str
 	if rev < s.lost {
 		return nil, s.rev, s.ready, ErrTruncated
 	}
-	lo, hi := 0, s.n
-	for lo < hi {
-		mid := (lo + hi) / 2
-		if s.log[(s.head+mid)%len(s.log)].Rev <= rev {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	n := s.n - lo
-	if max > 0 && n > max {
-		n = max
-		last := s.log[(s.head+lo+n-1)%len(s.log)].Rev
-		for lo+n < s.n && s.log[(s.head+lo+n)%len(s.log)].Rev == last {
-			n++
-		}
-	}
+	lo, n := logWindow(s.n, rev, max, func(i int) uint64 { return s.log[(s.head+i)%len(s.log)].Rev })
 	out := make([]SetChange, 0, n)
 	for i := range n {
 		out = append(out, s.log[(s.head+lo+i)%len(s.log)])

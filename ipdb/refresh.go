@@ -49,7 +49,18 @@ type refreshKind struct {
 	wakers kindSet
 	every  time.Duration // current interval
 	due    time.Time
+	// busy is until when the kind stays at the base interval after a
+	// waker's notification, found something or not (refreshBusy).
+	busy time.Time
 }
+
+// refreshBusy is how many base intervals a kind stays at the base
+// interval after a notification that wakes it: the silent changes come a
+// little after the activity (a bridge that gets its carrier sends its
+// IGMP and MLD reports after a random delay of up to a second, twice, and
+// the kernel makes their multicast entries then), so one quiet re-read
+// right after the notification proves little.
+const refreshBusy = 3
 
 // kindSet is a set of kinds, one bit per netlink.Kind.
 type kindSet uint64
@@ -91,6 +102,7 @@ func (r *refresher) active(now time.Time, notified kindSet) {
 			continue
 		}
 		k.every = r.base
+		k.busy = now.Add(refreshBusy * r.base)
 		if d := now.Add(r.base); k.due.After(d) {
 			k.due = d
 		}
@@ -145,7 +157,7 @@ func (r *refresher) done(job reconcileJob, changed bool, now time.Time) {
 		if k.job != job {
 			continue
 		}
-		if changed {
+		if changed || now.Before(k.busy) {
 			k.every = r.base
 		} else {
 			k.every = min(2*k.every, r.backoff()*r.base)

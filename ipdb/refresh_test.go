@@ -75,6 +75,17 @@ func TestRefresherBacksOff(t *testing.T) {
 	if got := r.dueJobs(now.Add(base)); len(got) != all {
 		t.Fatalf("after a link notification, due at +base: %v", got)
 	}
+	// Within refreshBusy intervals of a waking notification, a quiet
+	// re-read keeps the base interval; after them it backs off again.
+	k := &r.kinds[0]
+	r.done(k.job, false, now.Add(base))
+	if k.every != base {
+		t.Errorf("a quiet re-read right after a notification: every %v, want %v", k.every, base)
+	}
+	r.done(k.job, false, now.Add((refreshBusy+1)*base))
+	if k.every != 2*base {
+		t.Errorf("a quiet re-read %d intervals after a notification: every %v, want %v", refreshBusy+1, k.every, 2*base)
+	}
 	if !isRefresh(refreshJobs[0]) || isRefresh(reconcileJob{kind: netlink.KindLink, s: scope{ifindex: 3}}) {
 		t.Error("isRefresh")
 	}

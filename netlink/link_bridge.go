@@ -134,15 +134,23 @@ func (d *Bridge) validate(Verb) error {
 }
 
 // InTopologyChange reports whether the bridge's STP is in a topology change
-// (IFLA_BR_TOPOLOGY_CHANGE or IFLA_BR_TOPOLOGY_CHANGE_DETECTED set, kept in
+// (IFLA_BR_TOPOLOGY_CHANGE or IFLA_BR_TOPOLOGY_CHANGE_DETECTED set, or its
+// topology change timer, IFLA_BR_TOPOLOGY_CHANGE_TIMER, running; kept in
 // Unknown). Its end is not announced: the kernel then sets the ageing time
 // back without a notification (br_topology_change_timer_expired ->
-// __br_set_topology_change in net/bridge/br_stp_timer.c).
+// __br_set_topology_change in net/bridge/br_stp_timer.c). The flags can
+// read 0 while the timer still runs and the ageing time is still the
+// short one (seen on 6.18: a cache that looked only at the flags missed
+// the end for tens of seconds).
 func (b *Bridge) InTopologyChange() bool {
 	for _, a := range b.Unknown {
-		if t := a.Type & attrTypeMask; (t == unix.IFLA_BR_TOPOLOGY_CHANGE || t == unix.IFLA_BR_TOPOLOGY_CHANGE_DETECTED) &&
-			len(a.Data) > 0 && a.Data[0] != 0 {
-			return true
+		switch a.Type & attrTypeMask {
+		case unix.IFLA_BR_TOPOLOGY_CHANGE, unix.IFLA_BR_TOPOLOGY_CHANGE_DETECTED, unix.IFLA_BR_TOPOLOGY_CHANGE_TIMER:
+			for _, c := range a.Data {
+				if c != 0 {
+					return true
+				}
+			}
 		}
 	}
 	return false

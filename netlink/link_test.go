@@ -694,3 +694,27 @@ func TestValidLinkName(t *testing.T) {
 		}
 	}
 }
+
+// TestBridgeInTopologyChange: either flag, or the topology change timer
+// running with both flags clear (as 6.18 reports a change that is ending),
+// is a topology change; all zero is none.
+func TestBridgeInTopologyChange(t *testing.T) {
+	attr := func(typ uint16, data ...byte) Attribute { return Attribute{Type: typ, Data: data} }
+	zero := []Attribute{attr(unix.IFLA_BR_TOPOLOGY_CHANGE, 0), attr(unix.IFLA_BR_TOPOLOGY_CHANGE_DETECTED, 0),
+		attr(unix.IFLA_BR_TOPOLOGY_CHANGE_TIMER, 0, 0, 0, 0, 0, 0, 0, 0)}
+	for _, c := range []struct {
+		name  string
+		attrs []Attribute
+		want  bool
+	}{
+		{"none", zero, false},
+		{"no attributes", nil, false},
+		{"flag", append([]Attribute{attr(unix.IFLA_BR_TOPOLOGY_CHANGE, 1)}, zero[1:]...), true},
+		{"detected", []Attribute{zero[0], attr(unix.IFLA_BR_TOPOLOGY_CHANGE_DETECTED, 1), zero[2]}, true},
+		{"timer running", append(zero[:2:2], attr(unix.IFLA_BR_TOPOLOGY_CHANGE_TIMER, 0x18, 3, 0, 0, 0, 0, 0, 0)), true},
+	} {
+		if got := (&Bridge{Unknown: c.attrs}).InTopologyChange(); got != c.want {
+			t.Errorf("%s: InTopologyChange() = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package netlink_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -55,8 +56,22 @@ func TestNetNSAddDelete(t *testing.T) {
 		}
 		links, err := c.Links(context.Background(), nil)
 		c.Close()
-		if err != nil || len(links) != 1 || links[0].Name != "lo" {
-			t.Fatalf("links of a new namespace: %v %v", links, err)
+		// lo, and the fallback devices the kernel's tunnel modules put in
+		// every new namespace (gre0, sit0, ...), as ip lists them.
+		var want []struct {
+			Name string `json:"ifname"`
+		}
+		out, err2 := exec.Command("ip", "-n", name, "-j", "link", "show").Output()
+		if err2 == nil {
+			err2 = json.Unmarshal(out, &want)
+		}
+		if err != nil || err2 != nil || len(links) != len(want) || len(links) == 0 || links[0].Name != "lo" {
+			t.Fatalf("links of a new namespace: %v %v; ip lists %s %v", links, err, out, err2)
+		}
+		for i := range want {
+			if links[i].Name != want[i].Name {
+				t.Fatalf("link %d of a new namespace: %s, ip lists %s", i, links[i].Name, want[i].Name)
+			}
 		}
 		if err := netlink.AddNetNS(name); !errors.Is(err, unix.EEXIST) {
 			t.Errorf("second add: got %v, want EEXIST", err)

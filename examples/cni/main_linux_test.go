@@ -35,7 +35,7 @@ func TestAddDel(t *testing.T) {
 
 		out := cmd("-dry-run", "add")
 		for _, want := range []string{"netns host:\n+ link veth-pod0 type veth peer tmp", "netns pod:\n+ link eth0 from netns host (link tmp",
-			"+ route 0.0.0.0/0 via 192.0.2.1 dev eth0", "+ route 198.51.100.64/26 via 192.0.2.2 dev veth-pod0"} {
+			"+ route default via 192.0.2.1 dev eth0", "+ route 198.51.100.64/26 via 192.0.2.2 dev veth-pod0"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("the plan lacks %q", want)
 			}
