@@ -31,10 +31,18 @@ func appendAddr(b []byte, a netip.Addr) []byte {
 // below it. With nibbles no node has more than 16 edges, and a small write
 // copies a quarter as much.
 func appendPrefix(b []byte, p netip.Prefix) []byte {
+	return appendPrefixAsGiven(b, p.Masked())
+}
+
+// appendPrefixAsGiven appends p as appendPrefix does, but with its host
+// bits: the kernel keeps a rule's addresses as given and tells rules apart
+// by them (fib4_rule_compare, fib6_rule_compare), so `to 2001:db8:f:1::/48`
+// and `to 2001:db8:f:b::/48` are two rules.
+func appendPrefixAsGiven(b []byte, p netip.Prefix) []byte {
 	if !p.IsValid() {
 		return append(b, 0, 0xff)
 	}
-	a := p.Masked().Addr()
+	a := p.Addr()
 	if a.Is4() {
 		b = append(b, 4)
 		for _, x := range a.As4() {

@@ -158,3 +158,38 @@ func TestReplayAllInKindOrder(t *testing.T) {
 		t.Fatalf("All yields kinds %v, want %v (one object of each)", kinds, want)
 	}
 }
+
+// TestReplayRulesKeepHostBits: the kernel keeps a rule's addresses as
+// given and tells rules apart by them (fib6_rule_compare), so two rules
+// that differ only in the host bits of their destination are two rules,
+// and deleting one leaves the other (the soak's lost `to
+// 2001:db8:f:1::/48` beside `to 2001:db8:f:b::/48`).
+func TestReplayRulesKeepHostBits(t *testing.T) {
+	r, err := ipdb.NewReplay()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := func(dst string) *netlink.Rule {
+		return &netlink.Rule{Family: unix.AF_INET6, Priority: 1001, Action: netlink.RuleGoto, Goto: 1039,
+			Dst: netip.MustParsePrefix(dst)}
+	}
+	r.Apply([]netlink.Update{
+		upd(unix.RTM_NEWRULE, 0, rule("2001:db8:f:b::/48")),
+		upd(unix.RTM_NEWRULE, 0, rule("2001:db8:f:1::/48")),
+	})
+	var got []string
+	for x := range r.Snapshot().Rules() {
+		got = append(got, x.Dst.String())
+	}
+	if want := []string{"2001:db8:f:1::/48", "2001:db8:f:b::/48"}; !slices.Equal(got, want) {
+		t.Fatalf("rules' destinations %v, want %v", got, want)
+	}
+	r.Apply([]netlink.Update{upd(unix.RTM_DELRULE, 0, rule("2001:db8:f:b::/48"))})
+	got = got[:0]
+	for x := range r.Snapshot().Rules() {
+		got = append(got, x.Dst.String())
+	}
+	if want := []string{"2001:db8:f:1::/48"}; !slices.Equal(got, want) {
+		t.Fatalf("after deleting one: %v, want %v", got, want)
+	}
+}

@@ -52,8 +52,8 @@ func ruleKey(r *netlink.Rule) []byte {
 	b = appendU32(b, r.Goto)
 	b = appendU32(b, r.Flow)
 	b = binary.BigEndian.AppendUint64(b, r.TunID)
-	b = appendPrefix(b, r.Src)
-	b = appendPrefix(b, r.Dst)
+	b = appendPrefixAsGiven(b, r.Src)
+	b = appendPrefixAsGiven(b, r.Dst)
 	b = append(append(b, r.IIFName...), 0)
 	b = append(append(b, r.OIFName...), 0)
 	for _, p := range []*uint32{r.SuppressPrefixLen, r.SuppressIfGroup} {

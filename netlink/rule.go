@@ -379,11 +379,16 @@ func ruleObject(r *Rule) string {
 
 // RuleRequest prepares a request that adds or deletes r (Add or Delete). It
 // validates r first: the family must be IPv4 or IPv6 and agree with Src
-// and Dst, which must have no host bits set; interface names must fit in 15
+// and Dst; interface names must fit in 15
 // bytes; the action must be known, and goto needs a target; port and uid
 // ranges must not be reversed. Delete sends only the fields that are set,
 // which the kernel matches; Add fills in ip(8)'s defaults (action lookup,
-// table main).
+// table main). Src and Dst go as given, host bits and all, as ip(8) sends
+// them: the kernel keeps a rule's addresses unmasked and matches them
+// exactly, so `to 192.0.2.1/24` and `to 192.0.2.2/24` are two rules, and
+// only the address a rule was added with deletes it (fib4_rule_configure
+// and fib4_rule_compare in net/ipv4/fib_rules.c, fib6_rule_configure and
+// fib6_rule_compare in net/ipv6/fib6_rules.c).
 func RuleRequest(v Verb, r *Rule) Request {
 	return newRequest(v, KindRule, ruleObject(r), func() ([]byte, error) {
 		if r == nil {
@@ -427,9 +432,6 @@ func (r *Rule) validate() error {
 		}
 		if r.Family != fam {
 			return invalidf("prefix %s does not match rule family %d", p, r.Family)
-		}
-		if m := p.Masked(); m != p {
-			return invalidf("prefix %s has host bits set (the prefix is %s)", p, m)
 		}
 	}
 	if r.Family != unix.AF_INET && r.Family != unix.AF_INET6 {

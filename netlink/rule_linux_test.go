@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -192,6 +193,37 @@ func TestRuleOps(t *testing.T) {
 		ruleCheck(t, c, ns)
 		if err := c.RuleDel(ctx, &netlink.Rule{Family: unix.AF_INET, Priority: 4242}); !errors.Is(err, unix.ENOENT) {
 			t.Errorf("delete missing: %v, want ENOENT", err)
+		}
+		// Host bits are part of a rule (fib4_rule_compare,
+		// fib6_rule_compare): two rules that differ only there, and only
+		// the exact address deletes one.
+		for _, dst := range []string{"192.0.2.1/24", "192.0.2.2/24", "2001:db8:f:1::/48", "2001:db8:f:b::/48"} {
+			if err := c.RuleAdd(ctx, &netlink.Rule{Priority: 4300, Dst: rp(dst), Action: netlink.RuleGoto, Goto: 4301}); err != nil {
+				t.Fatalf("add to %s: %v", dst, err)
+			}
+		}
+		ruleCheck(t, c, ns)
+		if err := c.RuleDel(ctx, &netlink.Rule{Priority: 4300, Dst: rp("192.0.2.0/24")}); !errors.Is(err, unix.ENOENT) {
+			t.Errorf("delete by the masked address: %v, want ENOENT", err)
+		}
+		for _, dst := range []string{"192.0.2.2/24", "2001:db8:f:1::/48"} {
+			if err := c.RuleDel(ctx, &netlink.Rule{Priority: 4300, Dst: rp(dst)}); err != nil {
+				t.Fatalf("delete to %s: %v", dst, err)
+			}
+		}
+		ruleCheck(t, c, ns)
+		var left []string
+		all, err = c.Rules(ctx, &netlink.RuleFilter{Action: netlink.RuleGoto})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range all {
+			if r.Priority == 4300 {
+				left = append(left, r.Dst.String())
+			}
+		}
+		if want := []string{"192.0.2.1/24", "2001:db8:f:b::/48"}; !slices.Equal(left, want) {
+			t.Errorf("rules left at 4300: %v, want %v", left, want)
 		}
 		// Pipelined adds.
 		var ops []netlink.Request

@@ -142,7 +142,6 @@ func TestRuleOpInvalid(t *testing.T) {
 		"bad family":         {Add, &Rule{Family: unix.AF_MPLS, Table: 300}},
 		"family vs src":      {Add, &Rule{Family: unix.AF_INET6, Src: routePfx("192.0.2.0/24")}},
 		"src vs dst":         {Add, &Rule{Src: routePfx("192.0.2.0/24"), Dst: routePfx("2001:db8::/32")}},
-		"host bits":          {Add, &Rule{Src: routePfx("192.0.2.1/24")}},
 		"long iif":           {Add, &Rule{Family: unix.AF_INET, IIFName: strings.Repeat("x", 16)}},
 		"long oif":           {Delete, &Rule{Family: unix.AF_INET, OIFName: strings.Repeat("x", 16)}},
 		"unknown action":     {Add, &Rule{Family: unix.AF_INET, Action: 42}},
