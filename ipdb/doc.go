@@ -69,7 +69,8 @@
 // write transaction (inTxn), checks on the committed state after a batch
 // (afterCommit), and the periodic refresh (refresh). The live tests that
 // cover them are TestSilentKernelChanges, TestDisableIPv6,
-// TestFDBFollowsLinkChanges and TestDifferential. The effects:
+// TestFDBFollowsLinkChanges, TestNexthopObjects, TestTCSilentKernelChanges
+// and TestDifferential. The effects:
 //   - linkChanged: a link taken down or losing carrier drops its IPv4
 //     routes (fib_sync_down_dev from fib_netdev_event), its IPv6
 //     addresses and routes (addrconf_ifdown), its neighbours
@@ -148,6 +149,31 @@
 //     over a nexthop object is keyed by its nexthop id, not by the hops
 //     it expands to, and is never dropped with a link (a group keeps its
 //     route through its other members).
+//   - tcChanged: the kernel announces the qdisc or class a tc request
+//     names and not what goes or comes with it: a replaced or deleted
+//     qdisc's classes, child qdiscs and filters (qdisc_graft,
+//     notify_and_destroy), the default qdisc attached when the root one is
+//     deleted (dev_activate), mq's classes and default children and tbf's
+//     class (mq_attach, tbf_dump_class), an htb class's leaf qdisc
+//     destroyed when it gets a child and its parent turned leaf again
+//     when it goes (htb_change_class, htb_parent_to_leaf): a qdisc
+//     notification, a class deletion and a class added under a class
+//     re-read the link's qdiscs, classes and filters
+//     (TestTCSilentKernelChanges);
+//   - filterChanged: a priority's own entry and u32's hash table come
+//     unannounced with a priority's first filter, a priority goes with its
+//     last filter (tcf_chain_tp_delete_empty), a priority or chain deleted
+//     whole is one message per priority (tfilter_notify_chain), and u32
+//     shares its hash tables among the blocks of one qdisc (tc_u_common):
+//     the filter block is re-read for a deletion or a new priority, the
+//     link's filters for any u32 change;
+//   - tcFollowsLink: a link coming up gets its default root qdisc without
+//     a notification (attach_default_qdiscs), a link going down keeps its
+//     qdiscs: the qdiscs and the link's classes are re-read when it comes
+//     up;
+//   - tcDeletedWith: a deleted link takes its qdiscs, classes and filters
+//     (dev_shutdown), unannounced: they are deleted in the same
+//     transaction.
 //
 // A new kind with effects of its own is one more function in effects.go
 // and a field in that kind's row.
@@ -160,13 +186,22 @@
 // # Kinds
 //
 // Each object kind (netlink.Kinds) has one file here, link.go, addr.go,
-// route.go, neigh.go, rule.go, fdb.go and nexthop.go, holding its row of the kind
+// route.go, neigh.go, rule.go, fdb.go and nexthop.go (tc.go for qdiscs,
+// classes and filters), holding its row of the kind
 // table (kindDef in kinds.go): its table, key, equality, Open filter,
 // dump and its scope, secondary indexes, multicast groups, and its
 // unannounced effects. Everything generic goes through the table: the
 // schema, the groups Open joins, the first sync and every resync, the
 // periodic refresh, Snapshot.Objects and Snapshot.All, Stats.Objects.
 // A kind without a row fails TestKindTableComplete.
+//
+// Every kind is kept unless WithKinds says otherwise, tc's qdiscs, classes
+// and filters included: a database is a copy of the whole namespace. The
+// tc kinds cost one class dump per link and one filter dump per filter
+// block at every sync (the kernel dumps them no other way); a program on
+// a host with many links that does not need tc leaves them out with
+// WithKinds, and such a database neither dumps them nor joins the tc
+// multicast group.
 //
 // # Keys and indexes
 //
@@ -182,8 +217,11 @@
 // by (ifindex, family, destination, proxy); an FDB entry of a bridge's
 // table by (bridge, MAC, VLAN), one of a device's own table by (device,
 // MAC, VLAN, source VNI, remote) (see fdbKey); a rule by everything rule_exists
-// compares, protocol included; a nexthop object by its id. Keys start with the fields queries scan by,
-// so addresses and neighbours of a link and routes of a table are prefix
+// compares, protocol included; a nexthop object by its id; a qdisc by
+// (ifindex, parent, handle), a class by (ifindex, class id), a filter by
+// (ifindex, parent, chain, priority, protocol, handle) with the parent as
+// dumps report it (qdiscKey, classKey, filterKey in tc.go). Keys start with the fields queries scan by,
+// so addresses, neighbours and tc objects of a link and routes of a table are prefix
 // scans of the primary index; only links have a second index (by name).
 // Routes have no per-link index, which would cost about 400 bytes per
 // route; RoutesOf scans.

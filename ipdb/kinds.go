@@ -100,6 +100,9 @@ type scope struct {
 	// notification and outside the tables' counters (pneigh_create,
 	// pneigh_delete in net/core/neighbour.c).
 	proxy bool
+	// parent limits a filter re-read to one filter block of the link
+	// ifindex (tcm_parent of the dump request; tc_dump_tfilter).
+	parent uint32
 }
 
 // kindDefs is the database's kind table, indexed by kind.
@@ -111,6 +114,9 @@ var kindDefs = [...]*kindDef{
 	netlink.KindRule:    &ruleDef,
 	netlink.KindFDB:     &fdbDef,
 	netlink.KindNexthop: &nexthopDef,
+	netlink.KindQdisc:   &qdiscDef,
+	netlink.KindClass:   &classDef,
+	netlink.KindFilter:  &filterDef,
 }
 
 func defOf(k netlink.Kind) *kindDef {

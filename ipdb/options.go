@@ -56,7 +56,9 @@ func WithNetNSFD(fd int) Option {
 }
 
 // WithKinds keeps only the given object kinds; the others are neither
-// dumped nor subscribed to, and their tables stay empty.
+// dumped nor subscribed to, and their tables stay empty. Without it every
+// kind is kept, netlink.KindQdisc, KindClass and KindFilter included
+// (their sync costs a dump per link: see the package doc, "Kinds").
 func WithKinds(kinds ...netlink.Kind) Option {
 	return func(o *options) error {
 		o.kinds = map[netlink.Kind]bool{}

@@ -139,6 +139,9 @@ func TestReplayAllInKindOrder(t *testing.T) {
 		&netlink.Addr{Family: unix.AF_INET, Index: 2, Prefix: netip.MustParsePrefix("192.0.2.1/24")},
 		&netlink.FDB{Family: unix.AF_BRIDGE, Index: 2, LLAddr: []byte{2, 0, 0, 0, 0, 1}, Flags: unix.NTF_SELF},
 		&netlink.Nexthop{ID: 100, Family: unix.AF_INET, OIF: 2, Gateway: netip.MustParseAddr("192.0.2.2")},
+		&netlink.Filter{Index: 2, Parent: netlink.NewHandle(1, 0), Priority: 1, Protocol: unix.ETH_P_ALL, TCKind: "bpf", Handle: 1},
+		&netlink.Class{Index: 2, Handle: netlink.NewHandle(1, 10), Parent: netlink.HandleRoot, TCKind: "htb"},
+		&netlink.Qdisc{Index: 2, Handle: netlink.NewHandle(1, 0), Parent: netlink.HandleRoot, TCKind: "htb"},
 		&netlink.Link{Index: 2, Name: "v0", MTU: 1500, Flags: unix.IFF_UP},
 	}
 	var batch []netlink.Update

@@ -23,7 +23,8 @@
 // callback then sees objects again and must treat calls as upserts.
 //
 // Writes are Requests built by LinkRequest, AddrRequest, RouteRequest,
-// NeighRequest, RuleRequest and FDBRequest, which validate their input (a bad prefix, an unknown kind, a name over 15
+// NeighRequest, RuleRequest, FDBRequest, NexthopRequest, QdiscRequest,
+// ClassRequest and FilterRequest, which validate their input (a bad prefix, an unknown kind, a name over 15
 // bytes) so that nothing is sent for invalid input. Conn.Do runs one and
 // Conn.Pipeline many, with many requests in flight and each
 // acknowledgement matched to its request by sequence number.
@@ -43,6 +44,18 @@
 // Kind.String and Kinds read; link_kinds.go's linkDataTypes gives each
 // IFLA_INFO_KIND with a type its constructor. TestKindTableComplete fails
 // when a kind lacks a row.
+//
+// Traffic control follows the same pattern: tc.go (struct tcmsg, the
+// shared TCA_* attributes, statistics, the options interfaces), tc_handle.go
+// (Handle in tc's "major:minor" notation), tc_qdisc.go, tc_class.go and
+// tc_filter.go (the three object kinds, their requests, dumps and gets),
+// and one file per option kind (tc_fifo.go, tc_htb.go, tc_tbf.go,
+// tc_u32.go, tc_bpf.go), each a row in one of tc_kinds.go's three tables
+// (qdiscOptionTypes, classOptionTypes, filterOptionTypes). A kind without
+// a row decodes into RawTCOptions, sent back byte for byte. The kernel
+// dumps qdiscs globally but classes per link and filters per block
+// (link and parent): QdiscDump, ClassDump and FilterDump hide the
+// difference and say what they ask for.
 //
 // # Words of ip(8)
 //

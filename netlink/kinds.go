@@ -22,6 +22,15 @@ const (
 	// KindNexthop is a nexthop object (*Nexthop): RTM_NEWNEXTHOP and
 	// RTM_DELNEXTHOP (include/uapi/linux/nexthop.h).
 	KindNexthop
+	// KindQdisc is a traffic control qdisc (*Qdisc): RTM_NEWQDISC and
+	// RTM_DELQDISC (net/sched/sch_api.c).
+	KindQdisc
+	// KindClass is a traffic control class (*Class): RTM_NEWTCLASS and
+	// RTM_DELTCLASS.
+	KindClass
+	// KindFilter is a traffic control filter (*Filter): RTM_NEWTFILTER and
+	// RTM_DELTFILTER (net/sched/cls_api.c).
+	KindFilter
 
 	// kindEnd is one past the last kind. Kinds counts up to it, not over
 	// the kind table, so that a kind without a row shows up as one.
@@ -91,6 +100,21 @@ var kindTable = [kindEnd]kindRow{
 		groups: GroupNexthop,
 		decode: func(p []byte) (Object, error) { n := new(Nexthop); return n, n.decode(p) },
 	},
+	KindQdisc: {
+		name: "qdisc", newType: unix.RTM_NEWQDISC, delType: unix.RTM_DELQDISC, getType: unix.RTM_GETQDISC,
+		groups: GroupTC,
+		decode: func(p []byte) (Object, error) { q := new(Qdisc); return q, q.decode(p) },
+	},
+	KindClass: {
+		name: "class", newType: unix.RTM_NEWTCLASS, delType: unix.RTM_DELTCLASS, getType: unix.RTM_GETTCLASS,
+		groups: GroupTC,
+		decode: func(p []byte) (Object, error) { c := new(Class); return c, c.decode(p) },
+	},
+	KindFilter: {
+		name: "filter", newType: unix.RTM_NEWTFILTER, delType: unix.RTM_DELTFILTER, getType: unix.RTM_GETTFILTER,
+		groups: GroupTC,
+		decode: func(p []byte) (Object, error) { f := new(Filter); return f, f.decode(p) },
+	},
 }
 
 // Kinds returns every object kind, in order.
@@ -110,7 +134,8 @@ func (k Kind) row() *kindRow {
 	return &kindTable[k]
 }
 
-// String returns "link", "addr", "route", "neigh", "rule", "fdb" or "nexthop".
+// String returns "link", "addr", "route", "neigh", "rule", "fdb",
+// "nexthop", "qdisc", "class" or "filter".
 func (k Kind) String() string {
 	if r := k.row(); r != nil {
 		return r.name
@@ -128,8 +153,8 @@ func (k Kind) MessageTypes() (newType, delType uint16) {
 }
 
 // ParseKind reads an object kind's name as String writes it: "link",
-// "addr", "route", "neigh", "rule", "fdb" or "nexthop". Anything else is an
-// ErrInvalid error.
+// "addr", "route", "neigh", "rule", "fdb", "nexthop", "qdisc", "class" or
+// "filter". Anything else is an ErrInvalid error.
 func ParseKind(word string) (Kind, error) {
 	for k := Kind(1); k < kindEnd; k++ {
 		if r := k.row(); r != nil && r.name == word {
@@ -144,7 +169,9 @@ func ParseKind(word string) (Kind, error) {
 // RTNLGRP_LINK for links; RTNLGRP_IPV4_IFADDR and _IPV6_IFADDR for
 // addresses; RTNLGRP_IPV4_ROUTE, _IPV6_ROUTE and _MPLS_ROUTE for routes; RTNLGRP_NEIGH
 // for neighbours and FDB entries (they share it); RTNLGRP_IPV4_RULE and
-// _IPV6_RULE for rules; RTNLGRP_NEXTHOP for nexthop objects. Nil for a value that is no kind.
+// _IPV6_RULE for rules; RTNLGRP_NEXTHOP for nexthop objects; RTNLGRP_TC for
+// qdiscs, classes and filters (they share it). Nil for a value that is no
+// kind.
 func (k Kind) Groups() []uint32 {
 	r := k.row()
 	if r == nil {
@@ -197,6 +224,8 @@ const (
 	// GroupMPLSRoute is RTNLGRP_MPLS_ROUTE: MPLS routes (net/mpls/af_mpls.c
 	// rtmsg_lfib), which need the mpls_router module.
 	GroupMPLSRoute
+	// GroupTC is RTNLGRP_TC: qdiscs, classes and filters.
+	GroupTC
 	groupEnd // one past the last group
 
 	// GroupAll is every group above.
@@ -221,6 +250,7 @@ var groupRows = [...]struct {
 	{unix.RTNLGRP_IPV6_RULE, unix.AF_INET6},
 	{unix.RTNLGRP_NEXTHOP, 0},
 	{unix.RTNLGRP_MPLS_ROUTE, unix.AF_MPLS},
+	{unix.RTNLGRP_TC, 0},
 }
 
 // rowOfMessage returns the row of the kind a message of type typ with

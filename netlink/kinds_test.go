@@ -25,6 +25,9 @@ var kindSamples = map[Kind]interface {
 	KindRule:    &Rule{Family: unix.AF_INET, Table: 100, Priority: 1000},
 	KindFDB:     &FDB{Family: unix.AF_BRIDGE, Index: 7, State: unix.NUD_NOARP, LLAddr: net.HardwareAddr{2, 0, 0, 0, 0, 9}},
 	KindNexthop: &Nexthop{ID: 100, Family: unix.AF_INET, OIF: 7, Gateway: netip.MustParseAddr("192.0.2.2")},
+	KindQdisc:   &Qdisc{Index: 7, Handle: NewHandle(1, 0), Parent: HandleRoot, TCKind: "pfifo", Options: &Fifo{Kind: "pfifo", Limit: 1000}, Refcnt: 2},
+	KindClass:   &Class{Index: 7, Handle: NewHandle(1, 0x10), Parent: NewHandle(1, 0), TCKind: "htb"},
+	KindFilter:  &Filter{Index: 7, Parent: NewHandle(1, 0), Priority: 1, Protocol: unix.ETH_P_IP, Handle: 1, TCKind: "bpf"},
 }
 
 // TestKindTableRows pushes a message of each kind through its row: the
@@ -105,7 +108,7 @@ func TestGroupRows(t *testing.T) {
 	if Groups(1)<<len(groupRows) != groupEnd {
 		t.Errorf("%d group rows for %d Groups bits", len(groupRows), bits.Len32(uint32(groupEnd))-1)
 	}
-	if GroupAll != GroupLink|GroupIPv4Addr|GroupIPv6Addr|GroupIPv4Route|GroupIPv6Route|GroupNeigh|GroupIPv4Rule|GroupIPv6Rule|GroupNexthop|GroupMPLSRoute {
+	if GroupAll != GroupLink|GroupIPv4Addr|GroupIPv6Addr|GroupIPv4Route|GroupIPv6Route|GroupNeigh|GroupIPv4Rule|GroupIPv6Rule|GroupNexthop|GroupMPLSRoute|GroupTC {
 		t.Errorf("GroupAll = %b", GroupAll)
 	}
 	var union Groups

@@ -7,7 +7,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Object is implemented by *Link, *Addr, *Route, *Neigh, *Rule, *FDB and *Nexthop.
+// Object is implemented by *Link, *Addr, *Route, *Neigh, *Rule, *FDB,
+// *Nexthop, *Qdisc, *Class and *Filter.
 type Object interface {
 	// Kind reports the object's kind.
 	Kind() Kind
@@ -153,7 +154,8 @@ type Update struct {
 	// NLM_F_APPEND / NLM_F_REPLACE / NLM_F_CREATE / NLM_F_EXCL hints that
 	// tell whether an IPv6 next hop was appended or a route replaced.
 	Flags uint16
-	// Object is the decoded *Link, *Addr, *Route, *Neigh, *Rule, *Nexthop or *FDB
+	// Object is the decoded *Link, *Addr, *Route, *Neigh, *Rule, *Nexthop,
+	// *Qdisc, *Class, *Filter or *FDB
 	// (a neighbour message of family AF_BRIDGE).
 	Object Object
 }

@@ -33,6 +33,15 @@ import (
 //     each read (stale once older than the bridge's hold time), and the
 //     kernel announces neither (FDB.Stable).
 //
+//   - tc objects (Qdisc.Stable, Class.Stable, Filter.Stable): a qdisc's
+//     tcm_info (its reference count, Qdisc.Refcnt), the statistics
+//     TCA_STATS, TCA_STATS2 and TCA_XSTATS of qdiscs and classes (TCStats),
+//     the extended warning TCA_EXT_WARN_MSG a notification may carry, and a
+//     class's tcm_info (Class.Leaf, the qdisc under a leaf class: grafting
+//     one there sends no class notification, sch_api.c qdisc_graft).
+//     Counters inside a kind's options (u32's hit counts) are dropped by
+//     the options' stableOptions.
+//
 // Addresses' remaining lifetimes and routes' expiry count down too; they
 // are compared as deadlines (Addr.ValidUntil, RouteExtra.ExpiresAt), not
 // here.

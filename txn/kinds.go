@@ -86,6 +86,12 @@ var kindTable = []kindRow{
 	{kind: netlink.KindRule, ops: ruleOps{}, add: []stage{stageRuleAdd}, del: []stage{stageRuleDel}},
 	{kind: netlink.KindFDB, readOnly: "read-only: a bridge FDB entry is no spec; no plan observes one " +
 		"(so no conflict involves one) and no rollback restores one"},
+	{kind: netlink.KindQdisc, readOnly: "read-only for now: no qdisc spec yet (issue 15's txn part); " +
+		"no plan observes a qdisc and no rollback restores one"},
+	{kind: netlink.KindClass, readOnly: "read-only for now: no class spec yet (issue 15's txn part); " +
+		"no plan observes a class and no rollback restores one"},
+	{kind: netlink.KindFilter, readOnly: "read-only for now: no tc filter spec yet (issue 15's txn part); " +
+		"no plan observes a filter and no rollback restores one"},
 }
 
 // kindRows indexes kindTable by kind.

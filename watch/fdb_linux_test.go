@@ -135,6 +135,15 @@ func TestInitialHasEveryKind(t *testing.T) {
 		)
 		ns.WaitCarrier("br0")
 		ns.Batch("nexthop add id 7 via 192.0.2.3 dev br0")
+		for _, c := range [][]string{
+			{"qdisc", "add", "dev", "q0", "root", "handle", "1:", "htb"},
+			{"class", "add", "dev", "q0", "parent", "1:", "classid", "1:10", "htb", "rate", "1mbit"},
+			{"filter", "add", "dev", "q0", "parent", "1:", "protocol", "all", "prio", "1", "bpf", "bytecode", "1,6 0 0 0,", "flowid", "1:10"},
+		} {
+			if out, err := exec.Command("tc", append([]string{"-n", ns.Name}, c...)...).CombinedOutput(); err != nil {
+				t.Fatalf("tc %v: %v: %s", c, err, out)
+			}
+		}
 		db := dbtest.Open(t, ns)
 		s := db.Snapshot()
 		for _, k := range netlink.Kinds() {

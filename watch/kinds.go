@@ -92,6 +92,20 @@ var kindRows = [...]*kindRow{
 		},
 		nexthop: func(o netlink.Object) uint32 { return o.(*netlink.Nexthop).ID },
 	},
+	// tc objects have neither family nor table: they pass Family and
+	// Table filters.
+	netlink.KindQdisc: {
+		typed: func(e *Event) any { return qdiscEvent(e) },
+		link:  func(o netlink.Object) int { return o.(*netlink.Qdisc).Index },
+	},
+	netlink.KindClass: {
+		typed: func(e *Event) any { return classEvent(e) },
+		link:  func(o netlink.Object) int { return o.(*netlink.Class).Index },
+	},
+	netlink.KindFilter: {
+		typed: func(e *Event) any { return filterEvent(e) },
+		link:  func(o netlink.Object) int { return o.(*netlink.Filter).Index },
+	},
 }
 
 // rowOf returns the row of o's kind, or nil (for a nil object, as in a

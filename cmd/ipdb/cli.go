@@ -105,8 +105,8 @@ func (c *cli) root() *cobra.Command {
 		Use:   "ipdb [-n NETNS] [-j [-p]] [-d] [-4|-6] COMMAND",
 		Short: "show, watch and change a network namespace through an ipdb cache",
 		Long: `ipdb shows, watches and changes a network namespace's links, addresses,
-routes, neighbours, rules, bridge FDB entries and nexthop objects, in ip(8)'s
-words: objects by ip's names or a unique prefix (show r, show addr, show neigh),
+routes, neighbours, rules, bridge FDB entries, nexthop objects and tc qdiscs,
+classes and filters, in ip(8)'s (and tc(8)'s) words: objects by ip's names or a unique prefix (show r, show addr, show neigh),
 selectors as ip takes them (table 100, dev br0, nud permanent), -j and -p for
 ip's JSON, -n for the namespace. Reading needs no privileges; apply needs
 CAP_NET_ADMIN, and -n needs CAP_SYS_ADMIN to enter a namespace.`,

@@ -1,6 +1,7 @@
 // Command ipdb shows, watches and changes a network namespace's links,
-// addresses, routes, neighbours, rules, bridge FDB entries and nexthop
-// objects through an ipdb cache.
+// addresses, routes, neighbours, rules, bridge FDB entries, nexthop
+// objects and traffic control objects (qdiscs, classes, filters) through
+// an ipdb cache.
 //
 //	ipdb [-n NETNS] [-j [-p]] [-d] [-4|-6] show [OBJECT [SELECTOR VALUE]...] [-o table|json]
 //	ipdb [-n NETNS] [-j [-p]] [-4|-6] monitor [OBJECT...|all] [-o text|json]
@@ -93,6 +94,31 @@
 //	nexthops ip -j -d nexthop show (nexthop.go; with -d, as links: scope
 //	        and protocol always; routes over a nexthop print its nhid and
 //	        the hops the kernel expands, as ip -j route show does)
+//	qdiscs  tc -j -d qdisc show (tc.go; under `dev X` without "dev", as tc)
+//	classes tc class show's text as JSON (see below)
+//	filters tc -j filter show dev X for each link's blocks, with "dev"
+//	        added (left out under `dev X`, as tc) and "ingress"/"egress"/
+//	        "parent" naming the block, as tc does when no parent is asked
+//
+// The tc tables are tc(8)'s, iproute2 6.1: `show qdisc`, `show class`,
+// `show filter` (and qdiscs, classes, filters; q, c and fi as prefixes:
+// f is both fdb and filter, so it names neither), with tc's selector `dev
+// X`; -4 and -6 are refused. Qdisc and filter options are printed for the
+// kinds the netlink package decodes, with tc's keys and values: htb, tbf,
+// pfifo, bfifo, pfifo_fast, ingress, clsact (noqueue and mq have none);
+// u32 (without selector offsets, hash keys and actions, which tc prints as
+// text only or through its action printers) and bpf. A kind netlink keeps
+// as raw bytes has an empty "options" object. tc 6.1 prints classes as
+// text even with -j, so a class is a JSON object with the keys of that
+// text: "class" (the kind), "handle", "dev", "root" (true) or "parent",
+// "leaf" (the handle of the qdisc under a leaf class), and for htb "prio",
+// "rate" and "ceil" in bytes per second and "burst" and "cburst" in bytes,
+// as tc's JSON writes rates and sizes. The table prints one row per tc
+// object: the link, then tc's words (`tc class show` after "class"), which
+// are also monitor's text (`tc monitor`'s: "qdisc add htb 1: dev v0 root
+// r2q 10 default 0x10 ..."). The state file has no tc section yet: txn
+// has no tc spec (its kinds are read-only there, txn/kinds.go).
+// TestTCShowEqualsTC and TestTCMonitor compare with tc.
 //
 // ipdb adds these keys, which ip never prints, each after ip's keys of the
 // same object, so that a diff against ip shows only additions:
@@ -184,7 +210,7 @@
 // databases), fdb.go FDB entries as `bridge -j fdb show` and `bridge
 // monitor fdb` do, nexthop.go nexthop objects as `ip -j -d nexthop show`
 // and `ip monitor nexthop` do (and the hops of a route over one for
-// lookup), table.go as aligned columns and monitor_text.go as ip
+// lookup), tc.go qdiscs, classes and filters as tc does, table.go as aligned columns and monitor_text.go as ip
 // monitor's words. kinds.go is the command's kind table: per object kind,
 // show's table name and words (ip's among them, and ip's short word),
 // its selectors and filter, the renderers for dumps, snapshots and

@@ -165,6 +165,41 @@ var commandKinds = []commandKind{
 		words:      func(o netlink.Object, names *linkNames) words { return nexthopWords(o.(*netlink.Nexthop), names) },
 		count:      func(st ipdb.Stats) int { return st.Objects[netlink.KindNexthop] },
 	},
+	// The tc objects (tc.go), with tc's words: tc q, tc c and tc f name
+	// them; f is also a prefix of fdb, so it names neither here.
+	{
+		kind: netlink.KindQdisc, table: "qdiscs", aliases: []string{"qdisc"},
+		selectors: []string{"dev"}, family: familyRefused, keep: keepTC,
+		watchWords: []string{"qdisc", "qdiscs"},
+		noSection:  "qdiscs are not in the state file yet (txn has no qdisc spec: read-only, txn/kinds.go)",
+		dumpJSON:   (*dumpShow).qdiscsJSON, dumpRows: (*dumpShow).qdiscsRows,
+		snapshotJSON: snapshotQdiscsJSON, snapshotRows: snapshotQdiscRows,
+		objectJSON: qdiscObjectJSON,
+		words:      func(o netlink.Object, names *linkNames) words { return qdiscWords(o.(*netlink.Qdisc), names) },
+		count:      func(st ipdb.Stats) int { return st.Objects[netlink.KindQdisc] },
+	},
+	{
+		kind: netlink.KindClass, table: "classes", aliases: []string{"class"},
+		selectors: []string{"dev"}, family: familyRefused, keep: keepTC,
+		watchWords: []string{"class", "classes"},
+		noSection:  "tc classes are not in the state file yet (txn has no class spec: read-only, txn/kinds.go)",
+		dumpJSON:   (*dumpShow).classesJSON, dumpRows: (*dumpShow).classesRows,
+		snapshotJSON: snapshotClassesJSON, snapshotRows: snapshotClassRows,
+		objectJSON: classObjectJSON,
+		words:      func(o netlink.Object, names *linkNames) words { return classWords(o.(*netlink.Class), names) },
+		count:      func(st ipdb.Stats) int { return st.Objects[netlink.KindClass] },
+	},
+	{
+		kind: netlink.KindFilter, table: "filters", aliases: []string{"filter"},
+		selectors: []string{"dev"}, family: familyRefused, keep: keepTC,
+		watchWords: []string{"filter", "filters"},
+		noSection:  "tc filters are not in the state file yet (txn has no filter spec: read-only, txn/kinds.go)",
+		dumpJSON:   (*dumpShow).filtersJSON, dumpRows: (*dumpShow).filtersRows,
+		snapshotJSON: snapshotFiltersJSON, snapshotRows: snapshotFilterRows,
+		objectJSON: filterObjectJSON,
+		words:      func(o netlink.Object, names *linkNames) words { return filterWords(o.(*netlink.Filter), names) },
+		count:      func(st ipdb.Stats) int { return st.Objects[netlink.KindFilter] },
+	},
 }
 
 // commandKindOf returns the row of kind k, or nil.

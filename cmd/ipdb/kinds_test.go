@@ -98,10 +98,10 @@ func TestKindTableComplete(t *testing.T) {
 // the ones the command has always printed.
 func TestKindTableWords(t *testing.T) {
 	for _, c := range []struct{ got, want string }{
-		{strings.Join(tables, " "), "links addrs routes neigh rules fdb nexthops"},
-		{orList(tables), "links, addrs, routes, neigh, rules, fdb or nexthops"},
-		{orList(kindNames()), "link, addr, route, neigh, rule, fdb or nexthop"},
-		{strings.Join(servePaths(), ", "), "/v1/links, /v1/addrs, /v1/routes, /v1/neigh, /v1/rules, /v1/fdb, /v1/nexthops"},
+		{strings.Join(tables, " "), "links addrs routes neigh rules fdb nexthops qdiscs classes filters"},
+		{orList(tables), "links, addrs, routes, neigh, rules, fdb, nexthops, qdiscs, classes or filters"},
+		{orList(kindNames()), "link, addr, route, neigh, rule, fdb, nexthop, qdisc, class or filter"},
+		{strings.Join(servePaths(), ", "), "/v1/links, /v1/addrs, /v1/routes, /v1/neigh, /v1/rules, /v1/fdb, /v1/nexthops, /v1/qdiscs, /v1/classes, /v1/filters"},
 		{orList(stateSections()), "links, addresses, routes, neighbours, rules or nexthops"},
 		{andList(stateSections()), "links, addresses, routes, neighbours, rules and nexthops"},
 	} {
@@ -114,6 +114,8 @@ func TestKindTableWords(t *testing.T) {
 		"route": "routes", "routes": "routes", "neigh": "neigh", "neighbor": "neigh", "neighbour": "neigh",
 		"neighs": "neigh", "rule": "rules", "rules": "rules", "fdb": "fdb",
 		"nexthops": "nexthops", "nexthop": "nexthops", "nh": "nexthops",
+		"qdisc": "qdiscs", "qdiscs": "qdiscs", "class": "classes", "classes": "classes",
+		"filter": "filters", "filters": "filters",
 	} {
 		if k, err := resolveKind(commandKinds, w); err != nil || k.table != want {
 			t.Errorf("show %s: got %v, want table %s", w, k, want)
@@ -124,6 +126,8 @@ func TestKindTableWords(t *testing.T) {
 		"route": netlink.KindRoute, "routes": netlink.KindRoute, "neigh": netlink.KindNeigh,
 		"rule": netlink.KindRule, "rules": netlink.KindRule, "fdb": netlink.KindFDB,
 		"nexthop": netlink.KindNexthop, "nexthops": netlink.KindNexthop, "nh": netlink.KindNexthop,
+		"qdisc": netlink.KindQdisc, "qdiscs": netlink.KindQdisc, "class": netlink.KindClass,
+		"classes": netlink.KindClass, "filter": netlink.KindFilter, "filters": netlink.KindFilter,
 	} {
 		if k := commandKindOfWatchWord(w); k == nil || k.kind != want {
 			t.Errorf("watch kind=%s: got %v, want %s", w, k, want)

@@ -98,7 +98,7 @@ func TestShortcutsEqualIP(t *testing.T) {
 			{[]string{"r", "ro", "route", "routes"}, []string{"ip", "-j", "route", "show", "table", "all"}},
 			{[]string{"n", "ne", "neigh", "neighbour", "neighbor"}, []string{"ip", "-j", "neigh", "show", "nud", "all"}},
 			{[]string{"ru", "rule", "rules"}, nil},
-			{[]string{"f", "fdb"}, []string{"bridge", "-j", "fdb", "show"}},
+			{[]string{"fd", "fdb"}, []string{"bridge", "-j", "fdb", "show"}},
 			{[]string{"nex", "nexthop", "nh"}, nil},
 		} {
 			for _, w := range c.words {
@@ -121,8 +121,7 @@ func TestShortcutsEqualIP(t *testing.T) {
 		// A prefix of two objects names both; ip's own short words do not
 		// count as prefixes of the objects ip puts later (r is route, not
 		// rule).
-		rows := append(append([]commandKind{}, commandKinds...), commandKind{table: "filter"})
-		if _, err := resolveKind(rows, "f"); err == nil || !strings.Contains(err.Error(), `ambiguous object "f": fdb or filter`) {
+		if _, err := resolveKind(commandKinds, "f"); err == nil || !strings.Contains(err.Error(), `ambiguous object "f": fdb or filters`) {
 			t.Errorf("f among fdb and filter: %v", err)
 		}
 		if code, _, errs := runCmd(t, "show", "xyz"); code != exitUsage || !strings.Contains(errs, `unknown table "xyz"`) {

@@ -319,6 +319,19 @@ func UIDRange() (start, end uint32) {
 	return 0, 0
 }
 
+// InInitialUserNS reports whether this process runs in the initial user
+// namespace (its uid_map maps every id to itself), where root has the
+// capabilities that only it can hold (CAP_BPF, CAP_SYS_ADMIN over the
+// whole host); Run's re-executed child, as a normal user, does not.
+func InInitialUserNS() bool {
+	data, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(data))
+	return len(f) == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295"
+}
+
 // reexec runs the current test again in a new user+net+mount namespace.
 func reexec(t *testing.T) {
 	t.Helper()

@@ -23,6 +23,10 @@ type kindOracle struct {
 	// printing a JSON array, whose elements concatenated in order are the
 	// table.
 	list [][]string
+	// listAll, when set, replaces list for a kind iproute2 lists only
+	// link by link (tc's classes and filters): the entries of every
+	// link, each with its "dev".
+	listAll func(ns *nstest.NS) ([]json.RawMessage, error)
 	// compare compares got, the library's objects of the kind, with
 	// iproute2's (one of the Compare functions).
 	compare func(ns *nstest.NS, got []netlink.Object) error
@@ -68,6 +72,37 @@ var kindOracles = map[netlink.Kind]kindOracle{
 		compare: typed(CompareNexthops),
 		count:   countEntries([]string{"ip", "-j", "nexthop", "show"}),
 	},
+	netlink.KindQdisc: {
+		list:    [][]string{{"tc", "-j", "-d", "qdisc", "show"}},
+		compare: typed(CompareQdiscs),
+		count:   countEntries([]string{"tc", "-j", "qdisc", "show"}),
+	},
+	netlink.KindClass: {
+		listAll: listClasses,
+		compare: typed(CompareClasses),
+		count:   countAll(listClasses),
+	},
+	netlink.KindFilter: {
+		listAll: listFilters,
+		compare: typed(CompareFilters),
+		count:   countAll(listFilters),
+	},
+}
+
+// countAll counts the entries of a listAll.
+func countAll(list func(ns *nstest.NS) ([]json.RawMessage, error)) func(ns *nstest.NS) (int, error) {
+	return func(ns *nstest.NS) (int, error) {
+		v, err := list(ns)
+		return len(v), err
+	}
+}
+
+func listClasses(ns *nstest.NS) ([]json.RawMessage, error) {
+	return tcPerLink(ns, func(dev string) ([]map[string]any, error) { return tcClassList(ns, dev) })
+}
+
+func listFilters(ns *nstest.NS) ([]json.RawMessage, error) {
+	return tcPerLink(ns, func(dev string) ([]map[string]any, error) { return tcFilterList(ns, dev) })
 }
 
 // countEntries counts the entries of the JSON arrays the commands print.
@@ -152,7 +187,8 @@ func Compare(ns *nstest.NS, k netlink.Kind, got []netlink.Object) error {
 // the addr_info entries of `ip -j addr show`, routes `ip -j -4|-6 route
 // show table all`, neighbours `ip -j neigh show nud all` and `ip -j neigh
 // show proxy`, rules `ip -j -4|-6 rule show`, FDB entries `bridge -j fdb
-// show`, nexthops `ip -j nexthop show`. It fails for a kind without a row or a command that fails.
+// show`, nexthops `ip -j nexthop show`, qdiscs `tc -j qdisc show`,
+// classes and filters their entries in ListJSON. It fails for a kind without a row or a command that fails.
 func Count(ns *nstest.NS, k netlink.Kind) (int, error) {
 	o, ok := kindOracles[k]
 	if !ok {
@@ -165,7 +201,10 @@ func Count(ns *nstest.NS, k netlink.Kind) (int, error) {
 // `ipdb show` prints the kind's table: links `ip -j -d link show`,
 // addresses `ip -j addr show` (grouped by link), routes `ip -j route show
 // table all`, neighbours `ip -j neigh show nud all`, rules `ip -j -4 rule
-// show` then `ip -j -6 rule show`, FDB entries `bridge -j fdb show`. An
+// show` then `ip -j -6 rule show`, FDB entries `bridge -j fdb show`,
+// qdiscs `tc -j -d qdisc show`, classes `tc -j class show dev NAME` and
+// filters `tc -j filter show dev NAME ingress|egress|parent P` of every
+// link (and block), each entry given "dev" (and a filter "parent"). An
 // empty output is an empty array. It fails for a kind without a row, a
 // command that fails or output that is not a JSON array.
 func ListJSON(ns *nstest.NS, k netlink.Kind) ([]byte, error) {
@@ -174,6 +213,13 @@ func ListJSON(ns *nstest.NS, k netlink.Kind) ([]byte, error) {
 		return nil, fmt.Errorf("oracle: no listing for kind %s", k)
 	}
 	all := []json.RawMessage{}
+	if o.listAll != nil {
+		v, err := o.listAll(ns)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, v...)
+	}
 	for _, c := range o.list {
 		out, err := iproute2(ns, c[0], c[1:]...)
 		if err != nil {
@@ -197,7 +243,7 @@ func ListJSON(ns *nstest.NS, k netlink.Kind) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// iproute2 runs `prog -n NS args...` (prog is ip or bridge) and returns its
+// iproute2 runs `prog -n NS args...` (prog is ip, bridge or tc) and returns its
 // output; the error has the command and its stderr.
 func iproute2(ns *nstest.NS, prog string, args ...string) (string, error) {
 	if prog == "ip" {

@@ -22,12 +22,12 @@ import (
 func TestKindTableComplete(t *testing.T) {
 	kindcheck.Complete(t, "oracle comparators", func(k netlink.Kind) bool {
 		o, ok := kindOracles[k]
-		return ok && o.compare != nil && len(o.list) > 0 && o.count != nil
+		return ok && o.compare != nil && (len(o.list) > 0 || o.listAll != nil) && o.count != nil
 	})
 	for k, o := range kindOracles {
 		for _, c := range o.list {
-			if len(c) < 2 || (c[0] != "ip" && c[0] != "bridge") || !slices.Contains(c, "-j") {
-				t.Errorf("%s: listing %q is not a JSON listing of ip or bridge", k, c)
+			if len(c) < 2 || (c[0] != "ip" && c[0] != "bridge" && c[0] != "tc") || !slices.Contains(c, "-j") {
+				t.Errorf("%s: listing %q is not a JSON listing of ip, bridge or tc", k, c)
 			}
 		}
 	}
@@ -50,6 +50,17 @@ func TestKindTableLive(t *testing.T) {
 		)
 		ns.WaitCarrier("br0")
 		ns.Batch("nexthop add id 7 via 192.0.2.254 dev br0")
+		for _, c := range [][]string{
+			{"qdisc", "add", "dev", "v1", "root", "handle", "1:", "htb", "default", "10"},
+			{"class", "add", "dev", "v1", "parent", "1:", "classid", "1:10", "htb", "rate", "1mbit"},
+			{"filter", "add", "dev", "v1", "parent", "1:", "protocol", "ip", "prio", "1", "u32", "match", "ip", "dst", "192.0.2.1/32", "flowid", "1:10"},
+			{"qdisc", "add", "dev", "v0", "clsact"},
+			{"filter", "add", "dev", "v0", "egress", "prio", "3", "bpf", "bytecode", "1,6 0 0 0,"},
+		} {
+			if out, err := iproute2(ns, "tc", c...); err != nil {
+				t.Fatal(err, out)
+			}
+		}
 		if out, err := iproute2(ns, "bridge", "fdb", "add", "02:00:00:00:00:09", "dev", "v0", "master", "static"); err != nil {
 			t.Fatal(err, out)
 		}
@@ -78,6 +89,12 @@ func TestKindTableLive(t *testing.T) {
 				out, err = objects(c.FDBs(ctx, nil))
 			case netlink.KindNexthop:
 				out, err = objects(c.Nexthops(ctx, nil))
+			case netlink.KindQdisc:
+				out, err = objects(c.Qdiscs(ctx, nil))
+			case netlink.KindClass:
+				out, err = objects(c.Classes(ctx, nil))
+			case netlink.KindFilter:
+				out, err = objects(c.Filters(ctx, nil))
 			default:
 				t.Fatalf("the test cannot dump kind %s", k)
 			}

@@ -65,6 +65,39 @@ func Line(o netlink.Object) string {
 		return ruleLibLine(o)
 	case *netlink.Nexthop:
 		return "nexthop " + NexthopLine(o)
+	case *netlink.Qdisc:
+		st := o.Stable()
+		return fmt.Sprintf("qdisc %s blocks %d/%d%s%s", QdiscLine(st), st.IngressBlock, st.EgressBlock, tcOptionsText(st.Options), tcAttrsText(st.Unknown))
+	case *netlink.Class:
+		st := o.Stable()
+		return fmt.Sprintf("class %s%s%s", ClassLine(st), tcOptionsText(st.Options), tcAttrsText(st.Unknown))
+	case *netlink.Filter:
+		st := o.Stable()
+		return fmt.Sprintf("filter %s%s%s", FilterLine(st), tcOptionsText(st.Options), tcAttrsText(st.Unknown))
 	}
 	return fmt.Sprintf("%T %v", o, o)
+}
+
+// tcOptionsText is the text of a tc object's options in Line: the bytes
+// of raw options, the options' own text otherwise.
+func tcOptionsText(o netlink.TCOptions) string {
+	switch o := o.(type) {
+	case nil:
+		return ""
+	case *netlink.RawTCOptions:
+		if o == nil {
+			return ""
+		}
+		return fmt.Sprintf(" options %s %x", o.Kind, o.Data)
+	}
+	return fmt.Sprintf(" options %v", o)
+}
+
+// tcAttrsText is the text of a tc object's undecoded attributes in Line.
+func tcAttrsText(attrs []netlink.Attribute) string {
+	var b strings.Builder
+	for _, a := range attrs {
+		fmt.Fprintf(&b, " attr%d=%x", a.Type, a.Data)
+	}
+	return b.String()
 }

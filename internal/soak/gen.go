@@ -8,6 +8,7 @@
 // namespace: links of every kind this kernel has (bridge, veth, vxlan,
 // macvlan, macvtap, ifb, tap), renames, up/down, MTU, masters, IPv4 and
 // IPv6 addresses (flushes that remove a link's last address included),
+// qdiscs, htb classes and u32 and bpf filters (`tc -batch`),
 // routes in many tables (multipath, blackhole and the other types, metrics,
 // TOS, routes the kernel removes with their link or address), neighbours,
 // FDB entries and rules with every selector. It keeps a rough picture of
@@ -94,10 +95,11 @@ type Batch struct {
 	IP     []string // for `ip -batch`
 	IP6    []string // for `ip -6 -batch` (rules and flushes of IPv6)
 	Bridge []string // for `bridge -batch`
+	TC     []string // for `tc -batch`
 }
 
 // Len is the number of commands.
-func (b *Batch) Len() int { return len(b.IP) + len(b.IP6) + len(b.Bridge) }
+func (b *Batch) Len() int { return len(b.IP) + len(b.IP6) + len(b.Bridge) + len(b.TC) }
 
 // String prints the batch as shell commands, for a reproduction.
 func (b *Batch) String() string {
@@ -110,6 +112,9 @@ func (b *Batch) String() string {
 	}
 	for _, l := range b.Bridge {
 		fmt.Fprintf(&s, "bridge %s\n", l)
+	}
+	for _, l := range b.TC {
+		fmt.Fprintf(&s, "tc %s\n", l)
 	}
 	return s.String()
 }
@@ -139,7 +144,10 @@ func (b *Batch) Run(ns string) error {
 	if err := run("ip", []string{"-6"}, b.IP6); err != nil {
 		return err
 	}
-	return run("bridge", nil, b.Bridge)
+	if err := run("bridge", nil, b.Bridge); err != nil {
+		return err
+	}
+	return run("tc", nil, b.TC)
 }
 
 // Refresh re-reads the namespace's links, so that the generator's picture
@@ -297,18 +305,87 @@ func (g *Gen) one(b *Batch) {
 	switch x := g.R.IntN(100); {
 	case x < 22:
 		g.linkChange(b)
-	case x < 38:
+	case x < 36:
 		g.addrChange(b)
-	case x < 65:
+	case x < 60:
 		g.routeChange(b)
-	case x < 77:
+	case x < 71:
 		g.neighChange(b)
-	case x < 85:
+	case x < 78:
 		g.fdbChange(b)
-	case x < 93:
+	case x < 85:
 		g.ruleChange(b)
-	default:
+	case x < 92:
 		g.nexthopChange(b)
+	default:
+		g.tcChange(b)
+	}
+}
+
+// tcChange adds, replaces or deletes a qdisc (htb, tbf, pfifo, bfifo at
+// the root or under an htb class; ingress, clsact), an htb class (some
+// under another class, which destroys that class's leaf qdisc) or a
+// filter (u32 on a qdisc or class, bpf with classic bytecode on ingress
+// and egress), on veth and bridge links, or deletes a whole priority.
+// Replacing a root qdisc, deleting one with classes and filters under it,
+// a link coming up or going: the kernel's silent tc changes are the
+// point.
+func (g *Gen) tcChange(b *Batch) {
+	dev := g.link("veth", "bridge")
+	if dev == "" {
+		return
+	}
+	major := 1 + g.R.IntN(3)
+	class := fmt.Sprintf("%d:%d", major, 1+g.R.IntN(4))
+	prio := 1 + g.R.IntN(4)
+	switch x := g.R.IntN(100); {
+	case x < 25:
+		root := fmt.Sprintf("root handle %d:", major)
+		if g.chance(0.3) {
+			// A leaf qdisc of a class.
+			root = fmt.Sprintf("parent %s handle %d:", class, 10+g.R.IntN(20))
+		}
+		var kind string
+		switch g.R.IntN(4) {
+		case 0:
+			kind = "htb default 1"
+		case 1:
+			kind = fmt.Sprintf("tbf rate %dmbit burst 10k latency 50ms", 1+g.R.IntN(10))
+		case 2:
+			kind = fmt.Sprintf("pfifo limit %d", 10+g.R.IntN(100))
+		default:
+			kind = fmt.Sprintf("bfifo limit %d", 10000+g.R.IntN(10000))
+		}
+		b.TC = append(b.TC, fmt.Sprintf("qdisc %s dev %s %s %s", g.pick([]string{"add", "replace"}), dev, root, kind))
+	case x < 32:
+		b.TC = append(b.TC, "qdisc del dev "+dev+" root")
+	case x < 40:
+		kind := g.pick([]string{"ingress", "clsact"})
+		b.TC = append(b.TC, fmt.Sprintf("qdisc %s dev %s %s", g.pick([]string{"add", "add", "del"}), dev, kind))
+	case x < 60:
+		parent := fmt.Sprintf("%d:", major)
+		if g.chance(0.3) {
+			parent = fmt.Sprintf("%d:%d", major, 1+g.R.IntN(4))
+		}
+		verb := g.pick([]string{"add", "replace", "change", "del"})
+		l := fmt.Sprintf("class %s dev %s parent %s classid %d:%d", verb, dev, parent, major, 1+g.R.IntN(4))
+		if verb != "del" {
+			l += fmt.Sprintf(" htb rate %dmbit", 1+g.R.IntN(10))
+		}
+		b.TC = append(b.TC, l)
+	case x < 80:
+		parent := fmt.Sprintf("%d:", major)
+		if g.chance(0.3) {
+			parent = class
+		}
+		b.TC = append(b.TC, fmt.Sprintf("filter add dev %s parent %s protocol ip prio %d u32 match ip dst %s/32 flowid %s",
+			dev, parent, prio, g.v4(20), class))
+	case x < 90:
+		b.TC = append(b.TC, fmt.Sprintf("filter add dev %s %s protocol all prio %d bpf bytecode \"1,6 0 0 %d,\"",
+			dev, g.pick([]string{"ingress", "egress"}), prio, g.R.IntN(2)*65535))
+	default:
+		parent := g.pick([]string{"ingress", "egress", fmt.Sprintf("parent %d:", major)})
+		b.TC = append(b.TC, fmt.Sprintf("filter del dev %s %s prio %d", dev, parent, prio))
 	}
 }
 

@@ -1,0 +1,800 @@
+package main
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/netlink"
+)
+
+// This file renders traffic control objects as tc(8) of iproute2 6.1
+// does: qdiscs as `tc -j -d qdisc show`, filters as `tc -j filter show dev
+// X` (with "dev" added, since show lists every link's), and classes, which
+// tc 6.1 prints as text even with -j, as a JSON object with the keys of
+// tc's text (`tc class show`): class, handle, root or parent, leaf, and
+// for htb prio, rate, ceil, burst and cburst. monitor's words are tc
+// monitor's text.
+//
+// Options are rendered for the kinds netlink decodes (qdiscs htb, tbf,
+// pfifo, bfifo, pfifo_fast, ingress, clsact; noqueue and mq have none;
+// htb classes; u32 and bpf filters), with tc's keys and values. A kind
+// netlink keeps as raw bytes (netlink.RawTCOptions) has an empty
+// "options" object: there is no decoded field to print.
+
+// tcTicksPerUsec is tc's tick_in_usec for the kernel's 64 ns psched ticks
+// (tc/tc_core.c tc_core_init with /proc/net/psched's 1000 64 ...).
+const tcTicksPerUsec = 15.625
+
+// tcTick2Time is tc_core_tick2time: d, kept by the kernel in ticks, in
+// microseconds.
+func tcTick2Time(d time.Duration) float64 {
+	return float64(d/(64*time.Nanosecond)) / tcTicksPerUsec
+}
+
+// tcXmitSize is tc_calc_xmitsize: the bytes sent at rate (bytes per
+// second) in d, truncated as tc does.
+func tcXmitSize(rate uint64, d time.Duration) uint32 {
+	return uint32(float64(rate) * tcTick2Time(d) / 1e6)
+}
+
+// tcSize is tc's sprint_size: "1600b", "10Kb", "2Mb".
+func tcSize(sz uint32) string {
+	const kilo, mega = 1024.0, 1024.0 * 1024.0
+	f := float64(sz)
+	switch {
+	case f >= mega && math.Abs(mega*math.RoundToEven(f/mega)-f) < 1024:
+		return strconv.FormatFloat(math.RoundToEven(f/mega), 'g', 6, 64) + "Mb"
+	case f >= kilo && math.Abs(kilo*math.RoundToEven(f/kilo)-f) < 16:
+		return strconv.FormatFloat(math.RoundToEven(f/kilo), 'g', 6, 64) + "Kb"
+	}
+	return strconv.FormatUint(uint64(sz), 10) + "b"
+}
+
+// tcRate is tc's sprint_rate of a rate in bytes per second: "1Mbit".
+func tcRate(rate uint64) string {
+	units := []string{"", "K", "M", "G", "T"}
+	r := rate << 3
+	i := 0
+	for ; i < len(units)-1; i++ {
+		if r < 1000 || (r%1000 != 0 && r < 1000*1000) {
+			break
+		}
+		r /= 1000
+	}
+	return strconv.FormatUint(r, 10) + units[i] + "bit"
+}
+
+// tcLinklayer is tc's sprint_linklayer.
+func tcLinklayer(l uint8) string {
+	switch l {
+	case 1:
+		return "ethernet"
+	case 2:
+		return "atm"
+	}
+	return "unknown"
+}
+
+// tcParentWord is where tc prints a qdisc or class hangs: ("root", "") for
+// TC_H_ROOT, ("parent", "1:10") otherwise, ("", "") for none.
+func tcParentWord(p netlink.Handle) (key, val string) {
+	switch p {
+	case netlink.HandleRoot:
+		return "root", ""
+	case netlink.HandleNone:
+		return "", ""
+	}
+	return "parent", p.String()
+}
+
+// writeQdisc writes a qdisc as `tc -j -d qdisc show` does (print_qdisc
+// in iproute2's tc/tc_qdisc.c): kind, handle ("1:"), dev, root or
+// parent, refcnt when not 1, offloaded, ingress_block and egress_block
+// when set, and options (always an object).
+func writeQdisc(j *jsonOut, q *netlink.Qdisc, names *linkNames) {
+	writeQdiscOmit(j, q, names, false)
+}
+
+// writeQdiscOmit is writeQdisc without "dev" when omitDev, as tc prints
+// the qdiscs of `dev X`.
+func writeQdiscOmit(j *jsonOut, q *netlink.Qdisc, names *linkNames, omitDev bool) {
+	j.openObject("")
+	j.str("kind", q.TCKind)
+	j.str("handle", strconv.FormatUint(uint64(q.Handle.Major()), 16)+":")
+	if !omitDev {
+		j.str("dev", names.name(q.Index))
+	}
+	if k, v := tcParentWord(q.Parent); k == "root" {
+		j.boolean("root", true)
+	} else if k != "" {
+		j.str("parent", v)
+	}
+	if q.Refcnt != 1 {
+		j.uint("refcnt", uint64(q.Refcnt))
+	}
+	if q.HWOffload {
+		j.boolean("offloaded", true)
+	}
+	if q.IngressBlock != 0 {
+		j.uint("ingress_block", uint64(q.IngressBlock))
+	}
+	if q.EgressBlock != 0 {
+		j.uint("egress_block", uint64(q.EgressBlock))
+	}
+	j.openObject("options")
+	writeQdiscOptions(j, q.Options)
+	j.closeObject()
+	j.closeObject()
+}
+
+// writeQdiscOptions writes the options of the kinds netlink decodes as
+// the kinds' print_qopt with -d do (tc/q_htb.c, q_tbf.c, q_fifo.c,
+// q_prio.c for pfifo_fast).
+func writeQdiscOptions(j *jsonOut, o netlink.QdiscOptions) {
+	switch o := o.(type) {
+	case *netlink.HTB:
+		j.uint("r2q", uint64(o.Rate2Quantum))
+		j.hex("default", uint64(o.Default))
+		j.uint("direct_packets_stat", uint64(o.DirectPackets))
+		j.str("ver", strconv.FormatUint(uint64(o.Version>>16), 10)+"."+strconv.FormatUint(uint64(o.Version&0xffff), 10))
+		j.uint("direct_qlen", uint64(o.DirectQlen))
+		if o.Offload {
+			j.null("offload")
+		}
+	case *netlink.TBF:
+		j.uint("rate", o.Rate)
+		j.str("burst", tcSize(tcXmitSize(o.Rate, o.Buffer))+"/"+strconv.FormatUint(1<<o.RateSpec.CellLog, 10))
+		j.uint("mpu", uint64(o.RateSpec.MPU))
+		if o.Peakrate != 0 {
+			// tc 6.1 prints the peak rate in its text only; its JSON has
+			// the peak bucket's "mtu" and "mpu" (a second "mpu" key).
+			if o.Mtu != 0 || o.PeakSpec.MPU != 0 {
+				j.str("mtu", tcSize(tcXmitSize(o.Peakrate, o.Mtu))+"/"+strconv.FormatUint(1<<o.PeakSpec.CellLog, 10))
+				j.uint("mpu", uint64(o.PeakSpec.MPU))
+			}
+		}
+		lat := tbfLatency(o)
+		if lat >= 0 {
+			j.uint("lat", uint64(lat))
+		} else {
+			j.uint("limit", uint64(o.Limit))
+		}
+		if o.RateSpec.Overhead != 0 {
+			j.int("overhead", int64(o.RateSpec.Overhead))
+		}
+		j.str("linklayer", tcLinklayer(o.RateSpec.Linklayer))
+	case *netlink.Fifo:
+		j.uint("limit", uint64(o.Limit))
+	case *netlink.PfifoFast:
+		j.uint("bands", uint64(o.Bands))
+		j.openArray("priomap")
+		for _, b := range o.Priomap {
+			j.uint("", uint64(b))
+		}
+		j.closeArray()
+		// prio_print_opt prints multiqueue always in JSON: true only with
+		// a TCA_PRIO_MQ of 1, which pfifo_fast never sends.
+		j.boolean("multiqueue", false)
+	}
+}
+
+// tbfLatency is tbf_print_opt's latency in microseconds: how long Limit
+// bytes wait at the rate, less the bucket (the larger of the rate's and
+// the peak rate's).
+func tbfLatency(o *netlink.TBF) float64 {
+	if o.Rate == 0 {
+		return -1
+	}
+	lat := 1e6*(float64(o.Limit)/float64(o.Rate)) - tcTick2Time(o.Buffer)
+	if o.Peakrate != 0 {
+		if l2 := 1e6*(float64(o.Limit)/float64(o.Peakrate)) - tcTick2Time(o.Mtu); l2 > lat {
+			lat = l2
+		}
+	}
+	return lat
+}
+
+// qdiscWords are a qdisc's words as `tc qdisc show` and `tc monitor`
+// print them: "htb 1: dev v0 root refcnt 2 r2q 10 default 0x10
+// direct_packets_stat 0 direct_qlen 1000" (monitor prefixes "qdisc").
+// Kind, handle, dev and parent are its identity.
+func qdiscWords(q *netlink.Qdisc, names *linkNames) words {
+	var w words
+	w.id("kind", q.TCKind)
+	w.id("handle", strconv.FormatUint(uint64(q.Handle.Major()), 16)+":")
+	w.id("dev", "dev "+names.name(q.Index))
+	if k, v := tcParentWord(q.Parent); k == "root" {
+		w.id("root", "root")
+	} else if k != "" {
+		w.id("parent", "parent "+v)
+	}
+	if q.Refcnt != 1 {
+		w.add("refcnt", strconv.FormatUint(uint64(q.Refcnt), 10))
+	}
+	switch o := q.Options.(type) {
+	case *netlink.HTB:
+		w.add("r2q", strconv.FormatUint(uint64(o.Rate2Quantum), 10))
+		w.add("default", hex0x(uint64(o.Default)))
+		w.add("direct_packets_stat", strconv.FormatUint(uint64(o.DirectPackets), 10))
+		w.add("direct_qlen", strconv.FormatUint(uint64(o.DirectQlen), 10))
+	case *netlink.TBF:
+		w.add("rate", tcRate(o.Rate))
+		w.add("burst", tcSize(tcXmitSize(o.Rate, o.Buffer)))
+		if o.Peakrate != 0 {
+			w.add("peakrate", tcRate(o.Peakrate))
+			if o.Mtu != 0 || o.PeakSpec.MPU != 0 {
+				w.add("minburst", tcSize(tcXmitSize(o.Peakrate, o.Mtu)))
+			}
+		}
+		if lat := tbfLatency(o); lat >= 0 {
+			w.add("lat", tcTime(lat))
+		} else {
+			w.add("limit", tcSize(o.Limit))
+		}
+		if o.RateSpec.Overhead != 0 {
+			w.add("overhead", strconv.FormatUint(uint64(o.RateSpec.Overhead), 10))
+		}
+		if o.RateSpec.Linklayer > 1 {
+			w.add("linklayer", tcLinklayer(o.RateSpec.Linklayer))
+		}
+	case *netlink.Ingress:
+		w.flag("----------------") // ingress_print_opt (tc/q_ingress.c)
+	case *netlink.Fifo:
+		if o.Kind == "bfifo" {
+			w.add("limit", tcSize(o.Limit))
+		} else {
+			w.add("limit", strconv.FormatUint(uint64(o.Limit), 10)+"p")
+		}
+	case *netlink.PfifoFast:
+		w.add("bands", strconv.FormatUint(uint64(o.Bands), 10))
+		p := make([]string, len(o.Priomap))
+		for i, b := range o.Priomap {
+			p[i] = strconv.FormatUint(uint64(b), 10)
+		}
+		w.add("priomap", strings.Join(p, " "))
+	}
+	return w
+}
+
+// hex0x is %#x: "0x10", "0" for zero.
+func hex0x(v uint64) string {
+	if v == 0 {
+		return "0"
+	}
+	return "0x" + strconv.FormatUint(v, 16)
+}
+
+// tcTime is tc's sprint_time of microseconds (truncated to whole ones):
+// "%.3gs", "%.3gms" or "%uus": "50ms", "1.5s", "800us".
+func tcTime(us float64) string {
+	t := float64(uint32(us))
+	switch {
+	case t >= 1e6:
+		return strconv.FormatFloat(t/1e6, 'g', 3, 64) + "s"
+	case t >= 1e3:
+		return strconv.FormatFloat(t/1e3, 'g', 3, 64) + "ms"
+	}
+	return strconv.FormatUint(uint64(t), 10) + "us"
+}
+
+// writeClass writes a class as a JSON object with the keys of tc's text
+// (print_class in tc/tc_class.c, htb_print_opt in tc/q_htb.c without -d):
+// "class" (the kind), "handle", "root" (true) or "parent", "leaf" (the
+// leaf qdisc's handle, when there is one), and for htb "prio", "rate" and
+// "ceil" (bytes per second, as tc's JSON rates), "burst" and "cburst"
+// (bytes, as tc's JSON sizes).
+func writeClass(j *jsonOut, c *netlink.Class, names *linkNames) {
+	j.openObject("")
+	j.str("class", c.TCKind)
+	j.str("handle", c.Handle.String())
+	j.str("dev", names.name(c.Index))
+	if k, v := tcParentWord(c.Parent); k == "root" {
+		j.boolean("root", true)
+	} else if k != "" {
+		j.str("parent", v)
+	}
+	if c.Leaf != 0 {
+		j.str("leaf", strconv.FormatUint(uint64(c.Leaf.Major()), 16)+":")
+	}
+	if o, ok := c.Options.(*netlink.HTBClass); ok {
+		j.uint("prio", uint64(o.Prio))
+		j.uint("rate", o.Rate)
+		j.uint("ceil", o.Ceil)
+		j.uint("burst", uint64(tcXmitSize(o.Rate, o.Buffer)))
+		j.uint("cburst", uint64(tcXmitSize(o.Ceil, o.Cbuffer)))
+	}
+	j.closeObject()
+}
+
+// classWords are a class's words as `tc class show` prints them after
+// "class": "htb 1:10 root leaf 20: prio 0 rate 1Mbit ceil 1Mbit burst
+// 1600b cburst 1600b". Kind, handle and dev are its identity (tc prints
+// no dev with `dev X`; monitor's text has it).
+func classWords(c *netlink.Class, names *linkNames) words {
+	var w words
+	w.id("kind", c.TCKind)
+	w.id("handle", c.Handle.String())
+	w.id("dev", "dev "+names.name(c.Index))
+	if k, v := tcParentWord(c.Parent); k == "root" {
+		w.flag("root")
+	} else if k != "" {
+		w.add("parent", v)
+	}
+	if c.Leaf != 0 {
+		w.add("leaf", strconv.FormatUint(uint64(c.Leaf.Major()), 16)+":")
+	}
+	if o, ok := c.Options.(*netlink.HTBClass); ok {
+		w.add("prio", strconv.FormatUint(uint64(o.Prio), 10))
+		w.add("rate", tcRate(o.Rate))
+		w.add("ceil", tcRate(o.Ceil))
+		w.add("burst", tcSize(tcXmitSize(o.Rate, o.Buffer)))
+		w.add("cburst", tcSize(tcXmitSize(o.Ceil, o.Cbuffer)))
+	}
+	return w
+}
+
+// tcFilterParent is how tc's print_filter names a filter's parent:
+// ("root", ""), ("ingress", ""), ("egress", ""), ("parent", "1:"), or
+// ("block", "N") for a shared block's filter.
+func tcFilterParent(f *netlink.Filter) (key, val string) {
+	switch {
+	case f.Block != 0:
+		return "block", strconv.FormatUint(uint64(f.Block), 10)
+	case f.Parent == netlink.HandleRoot:
+		return "root", ""
+	case f.Parent == netlink.HandleIngressBlock:
+		return "ingress", ""
+	case f.Parent == netlink.HandleEgressBlock:
+		return "egress", ""
+	}
+	return "parent", f.Parent.String()
+}
+
+// u32Handle is iproute2's sprint_u32_handle: "800:", "800::800",
+// "800:1:800".
+func u32Handle(h uint32) string {
+	if h == 0 {
+		return "none"
+	}
+	var b strings.Builder
+	if ht := h >> 20; ht != 0 {
+		b.WriteString(strconv.FormatUint(uint64(ht), 16))
+		b.WriteByte(':')
+	}
+	hash, node := (h>>12)&0xff, h&0xfff
+	if hash != 0 || node != 0 {
+		if hash != 0 {
+			b.WriteString(strconv.FormatUint(uint64(hash), 16))
+		}
+		if node != 0 {
+			b.WriteByte(':')
+			b.WriteString(strconv.FormatUint(uint64(node), 16))
+		}
+	}
+	return b.String()
+}
+
+// writeFilter writes a filter as `tc -j filter show dev X` does
+// (print_filter in tc/tc_filter.c), with "dev" first since show lists
+// every link's: root, ingress, egress or parent (or block), protocol and
+// pref (for every entry but a bare priority of protocol 0), kind, chain,
+// and options when the kernel sent them (u32_print_opt in tc/f_u32.c,
+// bpf_print_opt in tc/f_bpf.c; for u32, selector offsets, hash keys and
+// actions, which tc prints as text only or via its action printers, are
+// not written).
+func writeFilter(j *jsonOut, f *netlink.Filter, names *linkNames) {
+	writeFilterOmit(j, f, names, false)
+}
+
+// writeFilterOmit is writeFilter without "dev" when omitDev, as tc prints
+// the filters of `dev X`.
+func writeFilterOmit(j *jsonOut, f *netlink.Filter, names *linkNames, omitDev bool) {
+	j.openObject("")
+	if f.Index != 0 && !omitDev {
+		j.str("dev", names.name(f.Index))
+	}
+	switch k, v := tcFilterParent(f); k {
+	case "root", "ingress", "egress":
+		j.boolean(k, true)
+	case "block":
+		j.uint("block", uint64(f.Block))
+	default:
+		j.str(k, v)
+	}
+	if f.Priority != 0 || f.Protocol != 0 {
+		j.str("protocol", netlink.TCProtocolString(f.Protocol))
+		j.uint("pref", uint64(f.Priority))
+	}
+	j.str("kind", f.TCKind)
+	j.uint("chain", uint64(f.Chain))
+	if f.Options != nil {
+		j.openObject("options")
+		writeFilterOptions(j, f)
+		j.closeObject()
+	}
+	j.closeObject()
+}
+
+// tcClsFlags writes the TCA_CLS_FLAGS_* tc prints as booleans.
+func tcClsFlags(j *jsonOut, flags uint32) {
+	for _, x := range []struct {
+		bit  uint32
+		name string
+	}{
+		{netlink.TCClsFlagsSkipHW, "skip_hw"}, {netlink.TCClsFlagsSkipSW, "skip_sw"},
+		{netlink.TCClsFlagsInHW, "in_hw"}, {netlink.TCClsFlagsNotInHW, "not_in_hw"},
+	} {
+		if flags&x.bit != 0 {
+			j.boolean(x.name, true)
+		}
+	}
+}
+
+func writeFilterOptions(j *jsonOut, f *netlink.Filter) {
+	switch o := f.Options.(type) {
+	case *netlink.U32:
+		if f.Handle != 0 {
+			j.str("fh", u32Handle(f.Handle))
+		}
+		if node := f.Handle & 0xfff; node != 0 {
+			j.uint("order", uint64(node))
+		}
+		if o.Divisor != 0 {
+			j.uint("ht_divisor", uint64(o.Divisor))
+		} else if o.Hash != 0 {
+			j.str("key_ht", strconv.FormatUint(uint64(o.Hash>>20), 16))
+			j.str("bkt", strconv.FormatUint(uint64((o.Hash>>12)&0xff), 16))
+		}
+		if o.ClassID != 0 {
+			j.str("flowid", o.ClassID.String())
+		}
+		if o.Link != 0 {
+			j.str("link", u32Handle(o.Link))
+		}
+		tcClsFlags(j, o.Flags)
+		if o.Indev != "" {
+			j.str("input_dev", o.Indev)
+		}
+		if o.Sel != nil {
+			for _, k := range o.Sel.Keys {
+				j.openObject("match")
+				j.str("value", strconv.FormatUint(uint64(k.Val), 16))
+				j.str("mask", strconv.FormatUint(uint64(k.Mask), 16))
+				if k.OffMask != 0 {
+					j.str("offmask", "nexthdr+")
+				} else {
+					j.str("offmask", "")
+				}
+				j.int("off", int64(k.Off))
+				j.closeObject()
+			}
+		}
+	case *netlink.BPFFilter:
+		if f.Handle != 0 {
+			j.hex("handle", uint64(f.Handle))
+		}
+		if o.ClassID != 0 {
+			j.str("flowid", o.ClassID.String())
+		}
+		if o.Name != "" {
+			j.str("bpf_name", o.Name)
+		}
+		if o.DirectAction {
+			j.boolean("direct-action", true)
+		}
+		tcClsFlags(j, o.GenFlags)
+		if len(o.Ops) > 0 {
+			// bpf_print_ops: {"length": n, "insns": [{code, jt, jf, k}...]}.
+			j.openObject("bytecode")
+			j.uint("length", uint64(len(o.Ops)))
+			j.openArray("insns")
+			for _, op := range o.Ops {
+				j.openObject("")
+				j.uint("code", uint64(op.Code))
+				j.uint("jt", uint64(op.Jt))
+				j.uint("jf", uint64(op.Jf))
+				j.uint("k", uint64(op.K))
+				j.closeObject()
+			}
+			j.closeArray()
+			j.closeObject()
+		}
+	}
+}
+
+// filterWords are a filter's words as `tc filter show` and `tc monitor`
+// print them after "filter": "dev v0 parent 1: protocol ip pref 1 u32
+// chain 0 fh 800::800 flowid 1:10". Dev, parent, protocol, pref, kind,
+// chain and handle are its identity.
+func filterWords(f *netlink.Filter, names *linkNames) words {
+	var w words
+	if f.Index != 0 {
+		w.id("dev", "dev "+names.name(f.Index))
+	}
+	switch k, v := tcFilterParent(f); k {
+	case "root", "ingress", "egress":
+		w.id(k, k)
+	default:
+		w.id(k, k+" "+v)
+	}
+	if f.Priority != 0 || f.Protocol != 0 {
+		w.id("protocol", "protocol "+netlink.TCProtocolString(f.Protocol))
+		w.id("pref", "pref "+strconv.FormatUint(uint64(f.Priority), 10))
+	}
+	w.id("kind", f.TCKind)
+	w.id("chain", "chain "+strconv.FormatUint(uint64(f.Chain), 10))
+	switch o := f.Options.(type) {
+	case *netlink.U32:
+		// u32_print_opt's text, the keys on one line.
+		if f.Handle != 0 {
+			w.id("fh", "fh "+u32Handle(f.Handle))
+		}
+		if node := f.Handle & 0xfff; node != 0 {
+			w.add("order", strconv.FormatUint(uint64(node), 10))
+		}
+		if o.Divisor != 0 {
+			w.add("ht divisor", strconv.FormatUint(uint64(o.Divisor), 10))
+		} else if o.Hash != 0 {
+			w.add("key ht", strconv.FormatUint(uint64(o.Hash>>20), 16))
+			w.add("bkt", strconv.FormatUint(uint64((o.Hash>>12)&0xff), 16))
+		}
+		// tc marks the flowid of a terminal node (TC_U32_TERMINAL, which
+		// tc sets with a classid) with a star.
+		terminal := o.Sel != nil && o.Sel.Flags&1 != 0
+		if o.ClassID != 0 {
+			star := ""
+			if terminal {
+				star = "*"
+			}
+			w = append(w, word{key: "flowid", val: star + "flowid " + o.ClassID.String(), bare: true})
+		} else if terminal {
+			w.flag("terminal flowid")
+		}
+		if o.Link != 0 {
+			w.add("link", u32Handle(o.Link))
+		}
+		clsFlagWords(&w, o.Flags)
+		if o.Sel != nil {
+			for i, k := range o.Sel.Keys {
+				at := ""
+				if k.OffMask != 0 {
+					at = "nexthdr+"
+				}
+				w = append(w, word{key: "match#" + strconv.Itoa(i), bare: true,
+					val: "match " + hex08(k.Val) + "/" + hex08(k.Mask) + " at " + at + strconv.FormatInt(int64(k.Off), 10)})
+			}
+		}
+	case *netlink.BPFFilter:
+		// bpf_print_opt's text.
+		if f.Handle != 0 {
+			w.id("handle", "handle "+hex0x(uint64(f.Handle)))
+		}
+		if o.ClassID != 0 {
+			w.add("flowid", o.ClassID.String())
+		}
+		if o.Name != "" {
+			w.bare("bpf_name", o.Name)
+		}
+		if o.DirectAction {
+			w.flag("direct-action")
+		}
+		clsFlagWords(&w, o.GenFlags)
+		if len(o.Ops) > 0 {
+			var b strings.Builder
+			b.WriteString(strconv.Itoa(len(o.Ops)))
+			for _, op := range o.Ops {
+				b.WriteString("," + strconv.FormatUint(uint64(op.Code), 10) + " " + strconv.FormatUint(uint64(op.Jt), 10) + " " +
+					strconv.FormatUint(uint64(op.Jf), 10) + " " + strconv.FormatUint(uint64(op.K), 10))
+			}
+			w.add("bytecode", "'"+b.String()+"'")
+		}
+	default:
+		if f.Handle != 0 {
+			w.id("handle", "handle "+hex0x(uint64(f.Handle)))
+		}
+	}
+	return w
+}
+
+// hex08 is %08x.
+func hex08(v uint32) string {
+	s := strconv.FormatUint(uint64(v), 16)
+	return strings.Repeat("0", 8-len(s)) + s
+}
+
+// clsFlagWords adds the TCA_CLS_FLAGS_* words tc prints.
+func clsFlagWords(w *words, flags uint32) {
+	for _, x := range []struct {
+		bit  uint32
+		name string
+	}{
+		{netlink.TCClsFlagsSkipHW, "skip_hw"}, {netlink.TCClsFlagsSkipSW, "skip_sw"},
+		{netlink.TCClsFlagsInHW, "in_hw"}, {netlink.TCClsFlagsNotInHW, "not_in_hw"},
+	} {
+		if flags&x.bit != 0 {
+			w.flag(x.name)
+		}
+	}
+}
+
+// keepTC is the dev selector of the tc tables (tc's `dev X`).
+func keepTC(o netlink.Object, s *selection) bool {
+	if s.dev == "" {
+		return true
+	}
+	switch o := o.(type) {
+	case *netlink.Qdisc:
+		return o.Index == s.devIndex
+	case *netlink.Class:
+		return o.Index == s.devIndex
+	case *netlink.Filter:
+		return o.Index == s.devIndex
+	}
+	return false
+}
+
+// The table for people: one row per object, the link, then tc's words.
+
+func tcRowsHeader(t *tableOut) { t.header("DEV", "OBJECT") }
+
+func tcRow(t *tableOut, index int, w words, names *linkNames) {
+	t.cell(names.name(index))
+	rest := make(words, 0, len(w))
+	for _, x := range w {
+		if x.key != "dev" {
+			rest = append(rest, x)
+		}
+	}
+	t.cell(rest.text())
+	t.endRow()
+}
+
+// Rows of the command's kind table (kinds.go).
+
+func (d *dumpShow) qdiscsJSON(j *jsonOut) error {
+	qs, err := retryDump(func() ([]*netlink.Qdisc, error) { return d.c.Qdiscs(d.ctx, nil) })
+	if err != nil {
+		return err
+	}
+	s := d.sel("qdiscs")
+	omitDev := s != nil && s.dev != "" // tc qdisc show dev X prints no dev
+	for _, q := range qs {
+		if d.keep("qdiscs", q) {
+			writeQdiscOmit(j, q, d.names, omitDev)
+		}
+	}
+	return nil
+}
+
+func (d *dumpShow) qdiscsRows(t *tableOut) error {
+	qs, err := retryDump(func() ([]*netlink.Qdisc, error) { return d.c.Qdiscs(d.ctx, nil) })
+	if err != nil {
+		return err
+	}
+	tcRowsHeader(t)
+	for _, q := range qs {
+		if d.keep("qdiscs", q) {
+			tcRow(t, q.Index, qdiscWords(q, d.names), d.names)
+		}
+	}
+	return nil
+}
+
+func (d *dumpShow) classesJSON(j *jsonOut) error {
+	cs, err := retryDump(func() ([]*netlink.Class, error) { return d.c.Classes(d.ctx, nil) })
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if d.keep("classes", c) {
+			writeClass(j, c, d.names)
+		}
+	}
+	return nil
+}
+
+func (d *dumpShow) classesRows(t *tableOut) error {
+	cs, err := retryDump(func() ([]*netlink.Class, error) { return d.c.Classes(d.ctx, nil) })
+	if err != nil {
+		return err
+	}
+	tcRowsHeader(t)
+	for _, c := range cs {
+		if d.keep("classes", c) {
+			tcRow(t, c.Index, classWords(c, d.names), d.names)
+		}
+	}
+	return nil
+}
+
+func (d *dumpShow) filtersJSON(j *jsonOut) error {
+	fs, err := retryDump(func() ([]*netlink.Filter, error) { return d.c.Filters(d.ctx, nil) })
+	if err != nil {
+		return err
+	}
+	s := d.sel("filters")
+	omitDev := s != nil && s.dev != "" // tc filter show dev X prints no dev
+	for _, f := range fs {
+		if d.keep("filters", f) {
+			writeFilterOmit(j, f, d.names, omitDev)
+		}
+	}
+	return nil
+}
+
+func (d *dumpShow) filtersRows(t *tableOut) error {
+	fs, err := retryDump(func() ([]*netlink.Filter, error) { return d.c.Filters(d.ctx, nil) })
+	if err != nil {
+		return err
+	}
+	tcRowsHeader(t)
+	for _, f := range fs {
+		if d.keep("filters", f) {
+			tcRow(t, f.Index, filterWords(f, d.names), d.names)
+		}
+	}
+	return nil
+}
+
+func snapshotQdiscsJSON(j *jsonOut, s *ipdb.Snapshot, names *linkNames) {
+	for q := range s.Qdiscs() {
+		writeQdisc(j, q, names)
+		j.maybeFlush()
+	}
+}
+
+func snapshotQdiscRows(t *tableOut, s *ipdb.Snapshot, names *linkNames) {
+	tcRowsHeader(t)
+	for q := range s.Qdiscs() {
+		tcRow(t, q.Index, qdiscWords(q, names), names)
+	}
+}
+
+func snapshotClassesJSON(j *jsonOut, s *ipdb.Snapshot, names *linkNames) {
+	for c := range s.Classes() {
+		writeClass(j, c, names)
+		j.maybeFlush()
+	}
+}
+
+func snapshotClassRows(t *tableOut, s *ipdb.Snapshot, names *linkNames) {
+	tcRowsHeader(t)
+	for c := range s.Classes() {
+		tcRow(t, c.Index, classWords(c, names), names)
+	}
+}
+
+func snapshotFiltersJSON(j *jsonOut, s *ipdb.Snapshot, names *linkNames) {
+	for f := range s.Filters() {
+		writeFilter(j, f, names)
+		j.maybeFlush()
+	}
+}
+
+func snapshotFilterRows(t *tableOut, s *ipdb.Snapshot, names *linkNames) {
+	tcRowsHeader(t)
+	for f := range s.Filters() {
+		tcRow(t, f.Index, filterWords(f, names), names)
+	}
+}
+
+func qdiscObjectJSON(j *jsonOut, key string, o netlink.Object, names *linkNames) {
+	j.key(key)
+	j.comma = false
+	writeQdisc(j, o.(*netlink.Qdisc), names)
+}
+
+func classObjectJSON(j *jsonOut, key string, o netlink.Object, names *linkNames) {
+	j.key(key)
+	j.comma = false
+	writeClass(j, o.(*netlink.Class), names)
+}
+
+func filterObjectJSON(j *jsonOut, key string, o netlink.Object, names *linkNames) {
+	j.key(key)
+	j.comma = false
+	writeFilter(j, o.(*netlink.Filter), names)
+}
