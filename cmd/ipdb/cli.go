@@ -20,6 +20,9 @@ type globalFlags struct {
 	details bool // -d
 	inet4   bool // -4
 	inet6   bool // -6
+	// allNetns is --all-netns (-a): every named namespace and the
+	// current one (allnetns.go).
+	allNetns bool
 }
 
 // family is the address family -4 or -6 chose, 0 for both.
@@ -137,6 +140,7 @@ CAP_NET_ADMIN, and -n needs CAP_SYS_ADMIN to enter a namespace.`,
 	pf.BoolVarP(&c.g.details, "details", "d", false, "details, as ip -d: routes with type, table, protocol, scope and nh_info")
 	pf.BoolVarP(&c.g.inet4, "ipv4", "4", false, "IPv4 only (addresses, routes, neighbours, rules)")
 	pf.BoolVarP(&c.g.inet6, "ipv6", "6", false, "IPv6 only (addresses, routes, neighbours, rules)")
+	pf.BoolVarP(&c.g.allNetns, "all-netns", "a", false, "every named network namespace (under /run/netns) and the current one, as ip -all netns exec; show, monitor and serve")
 	_ = root.RegisterFlagCompletionFunc("netns", completeNetns)
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(c.showCommand(), c.monitorCommand(), c.lookupCommand(), c.applyCommand(), c.serveCommand())
@@ -148,7 +152,7 @@ CAP_NET_ADMIN, and -n needs CAP_SYS_ADMIN to enter a namespace.`,
 func (c *cli) run(uses string, body func(e *env, cmd *cobra.Command, args []string) int) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		for _, o := range []struct{ name, short string }{
-			{"json", "j"}, {"pretty", "p"}, {"details", "d"}, {"ipv4", "4"}, {"ipv6", "6"},
+			{"json", "j"}, {"pretty", "p"}, {"details", "d"}, {"ipv4", "4"}, {"ipv6", "6"}, {"all-netns", "a"},
 		} {
 			if cmd.Flags().Changed(o.name) && !strings.Contains(uses, o.short) {
 				return usagef("-%s is not an option of %s", o.short, cmd.Name())
@@ -156,6 +160,9 @@ func (c *cli) run(uses string, body func(e *env, cmd *cobra.Command, args []stri
 		}
 		if c.g.inet4 && c.g.inet6 {
 			return usagef("-4 and -6 exclude each other")
+		}
+		if c.g.allNetns && c.g.netns != "" {
+			return usagef("--all-netns and -n exclude each other")
 		}
 		if c.g.pretty {
 			c.g.json = true

@@ -39,7 +39,7 @@ ipdb show route is ip route show table all plus ip -6 route show table all.`,
   ipdb show routes -d -o json         # ip -j -d route show table all`,
 		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: c.completeShow,
-		RunE: c.run("jpd46", func(e *env, cmd *cobra.Command, args []string) int {
+		RunE: c.run("jpd46a", func(e *env, cmd *cobra.Command, args []string) int {
 			o.formatChanged = cmd.Flags().Changed("output")
 			return runShow(e, o, args)
 		}),
@@ -66,7 +66,7 @@ FDB entries, which have none, pass).`,
   ipdb -n blue -j monitor neigh  # neighbours of netns blue, as JSON lines`,
 		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: completeKinds,
-		RunE: c.run("jp46", func(e *env, cmd *cobra.Command, args []string) int {
+		RunE: c.run("jp46a", func(e *env, cmd *cobra.Command, args []string) int {
 			o.formatChanged = cmd.Flags().Changed("output")
 			return runMonitor(e, o, args)
 		}),
@@ -167,7 +167,7 @@ connect.`,
   curl --unix-socket /run/ipdb.sock http://ipdb/v1/routes
   ipdb -n blue serve --listen 127.0.0.1:9464`,
 		Args: cobra.ArbitraryArgs,
-		RunE: c.run("", func(e *env, cmd *cobra.Command, args []string) int {
+		RunE: c.run("a", func(e *env, cmd *cobra.Command, args []string) int {
 			return runServe(e, o, args)
 		}),
 	}
