@@ -124,6 +124,15 @@ func (e *env) openSet() (*ipdb.Set, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Without CAP_SYS_ADMIN no namespace can be entered (the current one
+	// neither: the set enters each): say so before the set tries them all.
+	if c, err := netlink.Dial(&netlink.Config{NetNS: targets[0].path}); err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, netnsError(targets[0].name, err)
+		}
+	} else {
+		c.Close()
+	}
 	ctx, cancel := context.WithTimeout(e.ctx, e.syncTimeout)
 	defer cancel()
 	set, err := ipdb.OpenSet(ctx, &ipdb.SetConfig{RunDir: netnsRunDir})
