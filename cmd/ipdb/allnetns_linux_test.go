@@ -252,6 +252,18 @@ func TestAllNetnsSelectors(t *testing.T) {
 		if parts, _, err = splitByNetns(t, []byte(out)); err != nil || len(parts) != 2 || parts["green"] == nil || parts["red"] == nil {
 			t.Errorf("show route table 100: %v %v, want green's and red's", err, out)
 		}
+		// Completion reads every namespace under -a, one under -n.
+		if _, out, _ := runCmd(t, "__complete", "-a", "show", "link", "dev", ""); !strings.Contains(out, "br0\n") || !strings.Contains(out, "c0\n") || !strings.Contains(out, "vx0\n") {
+			t.Errorf("__complete -a show link dev '': %q, want br0 (green, blue), c0 (current) and vx0 (red)", out)
+		}
+		if _, out, _ := runCmd(t, "__complete", "-a", "show", "route", "table", ""); !strings.Contains(out, "100\n") {
+			t.Errorf("__complete -a show route table '': %q, want 100 (green, red)", out)
+		}
+		for _, cmd := range []string{"show", "monitor", "serve"} {
+			if code, out, _ := runCmd(t, cmd, "--help"); code != 0 || !strings.Contains(out, "-a, --all-netns") || !strings.Contains(out, "--all-netns (-a)") {
+				t.Errorf("%s --help: exit %d, does not explain --all-netns:\n%s", cmd, code, out)
+			}
+		}
 		for _, c := range []struct {
 			args []string
 			code int
@@ -315,7 +327,9 @@ func TestAllNetnsFollows(t *testing.T) {
 
 		late := nstest.New(t)
 		w.bind(t, "late", late)
-		waitFor(t, "late's lo added", tout, func(s string) bool { return strings.Contains(s, "\nnetns: late\n") && strings.Contains(s, "link add 1: lo:") })
+		waitFor(t, "late's lo added", tout, func(s string) bool {
+			return strings.Contains(s, "\nnetns: late\n") && strings.Contains(s, "link add 1: lo:")
+		})
 		waitFor(t, "late's lo added, JSON", jout, func(s string) bool { return strings.Contains(s, `{"netns":"late","op":"add","kind":"link"`) })
 		late.Batch("link add v0 type veth peer name v1", "addr add 192.0.2.77/24 dev v0")
 		waitFor(t, "late's address", tout, func(s string) bool { return strings.Contains(s, "192.0.2.77/24") })
@@ -369,7 +383,9 @@ func TestAllNetnsFollows(t *testing.T) {
 		})
 
 		w.unbind("late")
-		waitFor(t, "late's links deleted", tout, func(s string) bool { return strings.Contains(s, "link delete 1: lo:") && strings.Contains(s, "addr delete") })
+		waitFor(t, "late's links deleted", tout, func(s string) bool {
+			return strings.Contains(s, "link delete 1: lo:") && strings.Contains(s, "addr delete")
+		})
 		waitFor(t, "late's links deleted, JSON", jout, func(s string) bool { return strings.Contains(s, `{"netns":"late","op":"delete","kind":"link"`) })
 		waitFor(t, "late's deletes on the watch stream", watched, func(s string) bool { return strings.Contains(s, `{"netns":"late","op":"delete"`) })
 		err = nstest.Eventually(10*time.Second, func() error {

@@ -105,18 +105,20 @@ func detailedExitcode(args []string) bool {
 // RunE sets c.code; a bad command line is an error (exit 2).
 func (c *cli) root() *cobra.Command {
 	root := &cobra.Command{
-		Use:   "ipdb [-n NETNS] [-j [-p]] [-d] [-4|-6] COMMAND",
+		Use:   "ipdb [-n NETNS | -a] [-j [-p]] [-d] [-4|-6] COMMAND",
 		Short: "show, watch and change a network namespace through an ipdb cache",
 		Long: `ipdb shows, watches and changes a network namespace's links, addresses,
 routes, neighbours, rules, bridge FDB entries, nexthop objects and tc qdiscs,
 classes and filters, in ip(8)'s (and tc(8)'s) words: objects by ip's names or a unique prefix (show r, show addr, show neigh),
 selectors as ip takes them (table 100, dev br0, nud permanent), -j and -p for
-ip's JSON, -n for the namespace. Reading needs no privileges; apply needs
-CAP_NET_ADMIN, and -n needs CAP_SYS_ADMIN to enter a namespace.`,
+ip's JSON, -n for the namespace, -a (--all-netns) for every named namespace
+and the current one. Reading needs no privileges; apply needs CAP_NET_ADMIN,
+and -n and -a need CAP_SYS_ADMIN to enter a namespace.`,
 		Example: `  ipdb show                          # every table, as aligned columns
   ipdb show r table 100              # the routes of table 100 (ip route show table 100)
   ipdb -j -p show link dev br0       # ip -j -p -d link show dev br0
   ipdb -n blue monitor link route    # changes of links and routes in netns blue
+  ipdb -a show addr                  # the addresses of every namespace
   ipdb lookup 198.51.100.7 --mark 0x10
   ipdb apply -f state.yaml --dry-run
   ipdb serve --listen unix:/run/ipdb.sock`,
