@@ -325,6 +325,14 @@ func TestAllNetnsFollows(t *testing.T) {
 			t.Errorf("monitor: no netns: red header:\n%s", tout.String())
 		}
 
+		// A link moved from red to green is one event, its add in green.
+		red.Batch("link add m0 type veth peer name m1")
+		red.IP("link", "set", "m1", "netns", w.named["green"].Name)
+		waitFor(t, "m1 moved", tout, func(s string) bool { return strings.Contains(s, "moved from netns red\n") })
+		waitFor(t, "m1 moved, JSON", jout, func(s string) bool {
+			return strings.Contains(s, `{"netns":"green","op":"add","kind":"link"`) && strings.Contains(s, `"moved_from":"red"`)
+		})
+
 		late := nstest.New(t)
 		w.bind(t, "late", late)
 		waitFor(t, "late's lo added", tout, func(s string) bool {
@@ -462,4 +470,24 @@ func runNonRoot(t *testing.T, args []string) (int, string) {
 		t.Fatalf("%v: %v", args, err)
 	}
 	return cmd.ProcessState.ExitCode(), stderr.String()
+}
+
+// TestAllNetnsCurrentNamed: when the current namespace is also a named
+// one, --all-netns lists it once, under its name.
+func TestAllNetnsCurrentNamed(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, cur *nstest.NS) {
+		w := newAllNetns(t, cur)
+		w.bind(t, "self", cur)
+		code, out, errs := runCmd(t, "-a", "-j", "show", "link")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		_, order, err := splitByNetns(t, []byte(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(order, []string{"blue", "green", "red", "self"}) {
+			t.Errorf("namespaces %v, want blue, green, red and self (the current one, once)", order)
+		}
+	})
 }
