@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -19,6 +21,9 @@ import (
 
 	"github.com/ipdb-go/ipdb/internal/nstest"
 	"github.com/ipdb-go/ipdb/internal/oracle"
+	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/netlink"
+	"github.com/ipdb-go/ipdb/watch"
 )
 
 // allNetns is a test's world for --all-netns: a private namespace
@@ -488,6 +493,63 @@ func TestAllNetnsCurrentNamed(t *testing.T) {
 		}
 		if !slices.Equal(order, []string{"blue", "green", "red", "self"}) {
 			t.Errorf("namespaces %v, want blue, green, red and self (the current one, once)", order)
+		}
+	})
+}
+
+// TestNSStreamForgetsDetached: the renderer of --all-netns events keeps a
+// namespace's link names while its deletes are delivered, and forgets
+// them at the next revision, so that namespaces that come and go leave
+// nothing behind in a long monitor or watch stream.
+func TestNSStreamForgetsDetached(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, cur *nstest.NS) {
+		w := newAllNetns(t, cur)
+		e := &env{ctx: context.Background(), g: &globalFlags{allNetns: true}, stderr: io.Discard, syncTimeout: 30 * time.Second}
+		set, err := e.openSet()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer set.Close()
+		sw := watch.NewSet(set)
+		defer sw.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		events := sw.Events(ctx, nil)
+		st := newNSStream(set)
+		var text bytes.Buffer
+		next := func(what string, cond func(ev watch.Event) bool) {
+			t.Helper()
+			timeout := time.After(10 * time.Second)
+			for {
+				select {
+				case ev := <-events:
+					if err := st.writeText(&text, ev); err != nil {
+						t.Fatal(err)
+					}
+					if cond(ev) {
+						return
+					}
+				case <-timeout:
+					t.Fatalf("%s: not seen; so far:\n%s", what, text.String())
+				}
+			}
+		}
+		w.named["blue"].Batch("link add b0 type veth peer name b1", "addr add 192.0.2.5/24 dev b0")
+		next("blue's address", func(ev watch.Event) bool { return ev.NS.Name == "blue" && ev.Kind == netlink.KindAddr })
+		w.unbind("blue")
+		next("blue's address deleted", func(ev watch.Event) bool {
+			return ev.NS.Name == "blue" && ev.Kind == netlink.KindAddr && ev.Op == ipdb.OpDelete
+		})
+		if !regexp.MustCompile(`addr delete [0-9]+: b0 inet 192\.0\.2\.5/24`).MatchString(text.String()) {
+			t.Errorf("the detached namespace's address is not printed with its link's name:\n%s", text.String())
+		}
+		if st.links["blue"] == nil {
+			t.Fatal("blue's links forgotten before its revision ended")
+		}
+		w.named["red"].Batch("link add r0 type bridge")
+		next("red's bridge", func(ev watch.Event) bool { return ev.NS.Name == "red" && ev.Kind == netlink.KindLink })
+		if st.links["blue"] != nil || st.snaps["blue"] != nil || len(st.gone) != 0 {
+			t.Errorf("blue still held after a later revision: links %v, snapshot %v, gone %v", st.links["blue"] != nil, st.snaps["blue"] != nil, st.gone)
 		}
 	})
 }

@@ -20,13 +20,18 @@ type nsStream struct {
 	set   *ipdb.Set
 	snaps map[string]*ipdb.Snapshot
 	links map[string]*streamLinks
+	// gone are the detached namespaces still in snaps and links, with the
+	// set revision of their deletes: all of one detach come in one
+	// revision, so a later revision forgets them (a host that creates and
+	// deletes namespaces all day leaves nothing behind).
+	gone map[string]uint64
 	// last is the namespace of the last text line, whose "netns: NAME"
 	// header the next line of the same namespace does without.
 	last string
 }
 
 func newNSStream(set *ipdb.Set) *nsStream {
-	st := &nsStream{set: set, snaps: map[string]*ipdb.Snapshot{}, links: map[string]*streamLinks{}}
+	st := &nsStream{set: set, snaps: map[string]*ipdb.Snapshot{}, links: map[string]*streamLinks{}, gone: map[string]uint64{}}
 	for _, n := range set.Snapshot().Namespaces() {
 		st.snaps[n.NS.Name] = n.Snapshot
 		st.links[n.NS.Name] = newStreamLinks(n.Snapshot)
@@ -34,10 +39,21 @@ func newNSStream(set *ipdb.Set) *nsStream {
 	return st
 }
 
-// of returns the snapshot and stream links of the namespace named name.
-func (st *nsStream) of(name string) (*ipdb.Snapshot, *streamLinks) {
+// of returns the snapshot and stream links of the namespace of an event
+// of set revision rev.
+func (st *nsStream) of(name string, rev uint64) (*ipdb.Snapshot, *streamLinks) {
+	for n, r := range st.gone {
+		if r < rev && n != name {
+			delete(st.snaps, n)
+			delete(st.links, n)
+			delete(st.gone, n)
+		}
+	}
 	if db, ok := st.set.DB(name); ok {
 		st.snaps[name] = db.Snapshot()
+		delete(st.gone, name)
+	} else if _, ok := st.gone[name]; !ok {
+		st.gone[name] = rev
 	}
 	snap := st.snaps[name]
 	links := st.links[name]
@@ -56,6 +72,7 @@ func (st *nsStream) of(name string) (*ipdb.Snapshot, *streamLinks) {
 func (st *nsStream) resync() {
 	clear(st.snaps)
 	clear(st.links)
+	clear(st.gone)
 	st.last = ""
 }
 
@@ -70,7 +87,7 @@ func (st *nsStream) writeText(w io.Writer, ev watch.Event) error {
 		_, err := io.WriteString(w, "["+strconv.FormatUint(ev.Rev, 10)+"] resync: fell behind the change log; the current state follows\n")
 		return err
 	}
-	snap, links := st.of(ev.NS.Name)
+	snap, links := st.of(ev.NS.Name, ev.Rev)
 	var b bytes.Buffer
 	if err := writeEventText(&b, snap, ev, links); err != nil || b.Len() == 0 {
 		return err
@@ -99,7 +116,7 @@ func (st *nsStream) writeJSON(w io.Writer, ev watch.Event) error {
 			j.closeObject()
 		})
 	}
-	snap, links := st.of(ev.NS.Name)
+	snap, links := st.of(ev.NS.Name, ev.Rev)
 	return writeJSONTo(w, func(j *jsonOut) {
 		j.tagDepth, j.netns = 1, ev.NS.Name
 		writeEvent(j, snap, ev, links)
