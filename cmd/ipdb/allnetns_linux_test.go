@@ -370,6 +370,13 @@ func TestAllNetnsFollows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if code, body := get("/metrics"); code != 200 || !strings.Contains(string(body), "\nipdb_namespaces 5\n") ||
+			!regexp.MustCompile(`\nipdb_objects\{netns="late",table="links"\} [1-9]`).Match(body) {
+			t.Errorf("/metrics lacks ipdb_namespaces 5 or late's links: %d\n%s", code, body)
+		}
+		if code, body := get("/healthz"); code != 200 || !strings.Contains(string(body), `"namespaces":5`) {
+			t.Errorf("/healthz: %d %s", code, body)
+		}
 		opts := oracle.JSONOptions{Extra: append(slices.Clone(ipdbExtraKeys), "[].netns"), Tolerance: volatileKeys, Unordered: true}
 		for _, table := range []string{"links", "addrs", "routes"} {
 			err := nstest.Eventually(10*time.Second, func() error {

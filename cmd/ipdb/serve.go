@@ -327,7 +327,8 @@ const watchWriteTimeout = 30 * time.Second
 
 // handleWatch streams events as newline-delimited JSON until the client
 // goes away or the server stops. ?kind=link,route selects kinds;
-// ?initial=1 sends the current state first.
+// ?initial=1 sends the current state first; under --all-netns,
+// ?netns=A,B selects namespaces (serve_netns.go).
 func (s *server) handleWatch(w http.ResponseWriter, r *http.Request) {
 	known := []string{"kind", "initial"}
 	if s.set != nil {
