@@ -20,6 +20,9 @@ type globalFlags struct {
 	details bool // -d
 	inet4   bool // -4
 	inet6   bool // -6
+	// allNetns is --all-netns (-a): every named namespace and the
+	// current one (allnetns.go).
+	allNetns bool
 }
 
 // family is the address family -4 or -6 chose, 0 for both.
@@ -102,18 +105,20 @@ func detailedExitcode(args []string) bool {
 // RunE sets c.code; a bad command line is an error (exit 2).
 func (c *cli) root() *cobra.Command {
 	root := &cobra.Command{
-		Use:   "ipdb [-n NETNS] [-j [-p]] [-d] [-4|-6] COMMAND",
+		Use:   "ipdb [-n NETNS | -a] [-j [-p]] [-d] [-4|-6] COMMAND",
 		Short: "show, watch and change a network namespace through an ipdb cache",
 		Long: `ipdb shows, watches and changes a network namespace's links, addresses,
 routes, neighbours, rules, bridge FDB entries, nexthop objects and tc qdiscs,
 classes and filters, in ip(8)'s (and tc(8)'s) words: objects by ip's names or a unique prefix (show r, show addr, show neigh),
 selectors as ip takes them (table 100, dev br0, nud permanent), -j and -p for
-ip's JSON, -n for the namespace. Reading needs no privileges; apply needs
-CAP_NET_ADMIN, and -n needs CAP_SYS_ADMIN to enter a namespace.`,
+ip's JSON, -n for the namespace, -a (--all-netns) for every named namespace
+and the current one. Reading needs no privileges; apply needs CAP_NET_ADMIN,
+and -n and -a need CAP_SYS_ADMIN to enter a namespace.`,
 		Example: `  ipdb show                          # every table, as aligned columns
   ipdb show r table 100              # the routes of table 100 (ip route show table 100)
   ipdb -j -p show link dev br0       # ip -j -p -d link show dev br0
   ipdb -n blue monitor link route    # changes of links and routes in netns blue
+  ipdb -a show addr                  # the addresses of every namespace
   ipdb lookup 198.51.100.7 --mark 0x10
   ipdb apply -f state.yaml --dry-run
   ipdb serve --listen unix:/run/ipdb.sock`,
@@ -137,6 +142,7 @@ CAP_NET_ADMIN, and -n needs CAP_SYS_ADMIN to enter a namespace.`,
 	pf.BoolVarP(&c.g.details, "details", "d", false, "details, as ip -d: routes with type, table, protocol, scope and nh_info")
 	pf.BoolVarP(&c.g.inet4, "ipv4", "4", false, "IPv4 only (addresses, routes, neighbours, rules)")
 	pf.BoolVarP(&c.g.inet6, "ipv6", "6", false, "IPv6 only (addresses, routes, neighbours, rules)")
+	pf.BoolVarP(&c.g.allNetns, "all-netns", "a", false, "every named network namespace (under /run/netns) and the current one, as ip -all netns exec; show, monitor and serve")
 	_ = root.RegisterFlagCompletionFunc("netns", completeNetns)
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(c.showCommand(), c.monitorCommand(), c.lookupCommand(), c.applyCommand(), c.serveCommand())
@@ -148,7 +154,7 @@ CAP_NET_ADMIN, and -n needs CAP_SYS_ADMIN to enter a namespace.`,
 func (c *cli) run(uses string, body func(e *env, cmd *cobra.Command, args []string) int) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		for _, o := range []struct{ name, short string }{
-			{"json", "j"}, {"pretty", "p"}, {"details", "d"}, {"ipv4", "4"}, {"ipv6", "6"},
+			{"json", "j"}, {"pretty", "p"}, {"details", "d"}, {"ipv4", "4"}, {"ipv6", "6"}, {"all-netns", "a"},
 		} {
 			if cmd.Flags().Changed(o.name) && !strings.Contains(uses, o.short) {
 				return usagef("-%s is not an option of %s", o.short, cmd.Name())
@@ -156,6 +162,9 @@ func (c *cli) run(uses string, body func(e *env, cmd *cobra.Command, args []stri
 		}
 		if c.g.inet4 && c.g.inet6 {
 			return usagef("-4 and -6 exclude each other")
+		}
+		if c.g.allNetns && c.g.netns != "" {
+			return usagef("--all-netns and -n exclude each other")
 		}
 		if c.g.pretty {
 			c.g.json = true

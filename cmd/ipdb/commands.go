@@ -29,17 +29,23 @@ Selectors, as ip takes them after the object:
 ` + selectorHelp() + `
 -4 and -6 keep one family (addresses, routes, neighbours, rules). ipdb shows
 both families and all routing tables where ip shows IPv4 and the main table:
-ipdb show route is ip route show table all plus ip -6 route show table all.`,
+ipdb show route is ip route show table all plus ip -6 route show table all.
+
+--all-netns (-a) shows every named namespace (under /run/netns) and the
+current one ("current"), as ip -all netns exec ip ... does for the named
+ones: each table once, a NETNS column first, in JSON the key "netns" first
+in every object. A selector applies in each namespace.`,
 		Example: `  ipdb show                           # every table
   ipdb show r                         # routes (all tables, both families)
   ipdb show route table 100 dev br0   # ip route show table 100 dev br0
   ipdb -4 show addr dev v0            # ip -4 addr show dev v0
   ipdb show neigh dev v0 nud permanent
   ipdb -j -p show link br0            # ip -j -p -d link show br0
-  ipdb show routes -d -o json         # ip -j -d route show table all`,
+  ipdb show routes -d -o json         # ip -j -d route show table all
+  ipdb -a show link dev eth0          # eth0 of every namespace that has one`,
 		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: c.completeShow,
-		RunE: c.run("jpd46", func(e *env, cmd *cobra.Command, args []string) int {
+		RunE: c.run("jpd46a", func(e *env, cmd *cobra.Command, args []string) int {
 			o.formatChanged = cmd.Flags().Changed("output")
 			return runShow(e, o, args)
 		}),
@@ -60,13 +66,20 @@ object a line ({"op","kind","rev","old","new"}, objects as show -j prints them).
 
 OBJECT chooses kinds as ip monitor's objects do: ` + objectHelp() + `
 (or a prefix); none or all is every kind. -4 and -6 keep one family (links and
-FDB entries, which have none, pass).`,
+FDB entries, which have none, pass).
+
+--all-netns (-a) follows every named namespace and the current one as they
+come and go: a "netns: NAME" line (ip -all netns exec's header) comes
+before each run of lines of one namespace; a namespace that appears prints
+its objects as adds, one that goes away as deletes. JSON lines get "netns"
+first.`,
 		Example: `  ipdb monitor                   # every change
   ipdb monitor link route        # links and routes only
-  ipdb -n blue -j monitor neigh  # neighbours of netns blue, as JSON lines`,
+  ipdb -n blue -j monitor neigh  # neighbours of netns blue, as JSON lines
+  ipdb -a monitor link           # links of every namespace`,
 		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: completeKinds,
-		RunE: c.run("jp46", func(e *env, cmd *cobra.Command, args []string) int {
+		RunE: c.run("jp46a", func(e *env, cmd *cobra.Command, args []string) int {
 			o.formatChanged = cmd.Flags().Changed("output")
 			return runMonitor(e, o, args)
 		}),
@@ -162,12 +175,18 @@ The server has no authentication. --listen unix:PATH, the recommended way,
 creates a Unix socket of mode 0600, so the file system decides who may connect
 (its owner and root); it is removed on exit, and a socket a live server holds
 is never replaced. A TCP address must be loopback, where every local user can
-connect.`,
+connect.
+
+--all-netns (-a) serves every named namespace and the current one, followed
+as they come and go: every object gets "netns" first; /v1/netns lists the
+namespaces, /v1/netns/NAME/TABLE is one namespace's table, and ?netns=A,B
+selects namespaces on /v1/TABLE and /v1/watch.`,
 		Example: `  ipdb serve --listen unix:/run/ipdb.sock
   curl --unix-socket /run/ipdb.sock http://ipdb/v1/routes
-  ipdb -n blue serve --listen 127.0.0.1:9464`,
+  ipdb -n blue serve --listen 127.0.0.1:9464
+  ipdb -a serve --listen unix:/run/ipdb.sock   # then GET /v1/netns, /v1/netns/blue/routes`,
 		Args: cobra.ArbitraryArgs,
-		RunE: c.run("", func(e *env, cmd *cobra.Command, args []string) int {
+		RunE: c.run("a", func(e *env, cmd *cobra.Command, args []string) int {
 			return runServe(e, o, args)
 		}),
 	}

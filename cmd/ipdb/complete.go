@@ -15,7 +15,8 @@ import (
 // Shell completion (cobra's: ipdb completion bash|zsh|fish). Objects come
 // from the kind table; link names, routing tables and namespaces from the
 // live system, in the namespace -n names: the shell asks
-// `ipdb __complete -n NS show link dev ''` and gets the links of NS.
+// `ipdb __complete -n NS show link dev ''` and gets the links of NS (with
+// --all-netns, of every namespace it covers).
 
 const noFiles = cobra.ShellCompDirectiveNoFileComp
 
@@ -94,7 +95,7 @@ func (c *cli) completeTables(_ *cobra.Command, _ []string, toComplete string) ([
 
 // completeNetns completes -n with the names under /run/netns.
 func completeNetns(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	ents, _ := os.ReadDir("/run/netns")
+	ents, _ := os.ReadDir(netnsRunDir)
 	var names []string
 	for _, e := range ents {
 		names = append(names, e.Name())
@@ -105,18 +106,34 @@ func completeNetns(_ *cobra.Command, _ []string, toComplete string) ([]string, c
 // liveLinkNames dumps the links of the namespace; nothing on error (a
 // completion prints no errors).
 func liveLinkNames(e *env) []string {
-	c, err := netlink.Dial(&netlink.Config{NetNS: e.netns})
-	if err != nil {
-		return nil
-	}
-	defer c.Close()
-	links, err := c.Links(e.ctx, nil)
-	if err != nil {
-		return nil
-	}
 	var out []string
-	for _, l := range links {
-		out = append(out, l.Name)
+	for _, ns := range completionNetns(e) {
+		c, err := netlink.Dial(&netlink.Config{NetNS: ns})
+		if err != nil {
+			continue
+		}
+		links, _ := c.Links(e.ctx, nil)
+		c.Close()
+		for _, l := range links {
+			if !slices.Contains(out, l.Name) {
+				out = append(out, l.Name)
+			}
+		}
+	}
+	return out
+}
+
+// completionNetns returns the namespaces completion reads, as
+// netlink.Config.NetNS takes them: -n's, or under --all-netns every one
+// listNetns lists.
+func completionNetns(e *env) []string {
+	if !e.g.allNetns {
+		return []string{e.netns}
+	}
+	targets, _ := listNetns()
+	var out []string
+	for _, t := range targets {
+		out = append(out, t.dialPath())
 	}
 	return out
 }
@@ -124,18 +141,25 @@ func liveLinkNames(e *env) []string {
 // liveTables lists the routing tables that hold routes in the namespace,
 // by name where ip has one, then "all".
 func liveTables(e *env) []string {
-	c, err := netlink.Dial(&netlink.Config{NetNS: e.netns})
-	if err != nil {
+	seen := map[uint32]bool{}
+	read := false
+	for _, ns := range completionNetns(e) {
+		c, err := netlink.Dial(&netlink.Config{NetNS: ns})
+		if err != nil {
+			continue
+		}
+		read = true
+		_ = c.RouteDump(e.ctx, nil, func(r *netlink.Route) error {
+			if r.Flags&unix.RTM_F_CLONED == 0 {
+				seen[r.Table] = true
+			}
+			return nil
+		})
+		c.Close()
+	}
+	if !read {
 		return []string{"main", "local", "all"}
 	}
-	defer c.Close()
-	seen := map[uint32]bool{}
-	_ = c.RouteDump(e.ctx, nil, func(r *netlink.Route) error {
-		if r.Flags&unix.RTM_F_CLONED == 0 {
-			seen[r.Table] = true
-		}
-		return nil
-	})
 	ids := make([]uint32, 0, len(seen))
 	for t := range seen {
 		ids = append(ids, t)

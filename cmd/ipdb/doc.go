@@ -127,6 +127,12 @@
 //	routes[].metrics[].ipdb_locked  the names of the locked metrics
 //	                              (`mtu lock 1400`): ip's JSON prints the
 //	                              value ("mtu":1400) and drops the lock
+//	TABLE[].netns                 under --all-netns only: the namespace's
+//	                              name, the first key of every object (and
+//	                              of every monitor and watch event, which
+//	                              also get "moved_from" for a link moved
+//	                              between two namespaces), so that one
+//	                              namespace's objects read as a group
 //
 // `show routes -d -o json` prints routes as `ip -j -d route show table
 // all` does: type, table, protocol and scope always, and a route over a
@@ -165,6 +171,34 @@
 // is derived by the kernel from the entry's age at each dump, and no
 // notification says when it turns stale: serve prints the state of the
 // entry's last notification.
+//
+// # Many namespaces: --all-netns
+//
+// `--all-netns` (-a) makes show, monitor and serve cover every named
+// namespace (the namespace files under /run/netns, as `ip netns add`
+// makes them) plus the one ipdb runs in, named "current" unless it is one
+// of the named ones (ip monitor all-nsid prints "[nsid current]" for it;
+// if a different namespace is named "current", it is "current-INODE").
+// ip's nearest habit is `ip -all netns exec CMD` (ip's -a is -all), which
+// runs CMD in each named namespace in turn and prints "netns: NAME" before
+// each one's output; ipdb prints each table once, with all namespaces'
+// rows in name order, a NETNS column first (and the key "netns" first in
+// JSON). A selector applies in each namespace: `-a show link dev br0`
+// shows every namespace's br0, and a dev or table no namespace has is
+// ip's error. show dumps each namespace as it dumps one (allnetns.go,
+// show_netns.go). monitor and serve follow the namespaces with an
+// ipdb.Set, which attaches one when its file appears and detaches it when
+// the file goes: monitor prints the "netns: NAME" header before each run
+// of lines of one namespace (after an empty line, as ip), the objects of a
+// namespace that appears as adds and of one that goes as deletes (JSON:
+// "initial": true on the adds), and a link moved between two namespaces as
+// its add with "moved from netns NAME". serve keeps its paths, with
+// ?netns=A,B on /v1/TABLE and /v1/watch, and adds /v1/netns (ip -j netns
+// list's name and id, then path, inode, synced, revision and each table's
+// count), /v1/netns/NAME and /v1/netns/NAME/TABLE; /metrics has
+// ipdb_namespaces and per-namespace series. Entering a namespace needs
+// CAP_SYS_ADMIN over it, the current one included for monitor and serve
+// (the set enters each); without it the command says so in one line.
 //
 // # Tables
 //

@@ -18,6 +18,13 @@ type jsonOut struct {
 	b     []byte
 	comma bool // the next key or element needs a comma before it
 	werr  error
+
+	// depth is how many objects and arrays are open. With tagDepth > 0,
+	// every object opened at that depth (a row of a table: --all-netns)
+	// starts with the key "netns": netns (allnetns.go).
+	depth    int
+	tagDepth int
+	netns    string
 }
 
 // jsonFlushAt is the buffer size at which jsonOut writes to w.
@@ -103,22 +110,29 @@ func (j *jsonOut) openObject(k string) {
 	j.key(k)
 	j.b = append(j.b, '{')
 	j.comma = false
+	j.depth++
+	if j.depth == j.tagDepth {
+		j.str(netnsKey, j.netns)
+	}
 }
 
 func (j *jsonOut) closeObject() {
 	j.b = append(j.b, '}')
 	j.comma = true
+	j.depth--
 }
 
 func (j *jsonOut) openArray(k string) {
 	j.key(k)
 	j.b = append(j.b, '[')
 	j.comma = false
+	j.depth++
 }
 
 func (j *jsonOut) closeArray() {
 	j.b = append(j.b, ']')
 	j.comma = true
+	j.depth--
 }
 
 // newline ends a top-level value (as encoding/json's Encoder does).

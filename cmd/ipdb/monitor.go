@@ -49,6 +49,9 @@ func runMonitor(e *env, o monitorOpts, pos []string) int {
 		filter = watch.All(filters...)
 	}
 	stdout := e.out()
+	if e.g.allNetns {
+		return monitorAllNetns(e, filter, format)
+	}
 	db, err := e.open()
 	if err != nil {
 		return e.fail("monitor", err)
@@ -66,7 +69,7 @@ func runMonitor(e *env, o monitorOpts, pos []string) int {
 		if format == "json" {
 			werr = writeEventJSON(stdout, db, ev, links)
 		} else {
-			werr = writeEventText(stdout, db, ev, links)
+			werr = writeEventText(stdout, db.Snapshot(), ev, links)
 		}
 		if werr != nil {
 			close(done)
@@ -104,6 +107,9 @@ func writeEvent(j *jsonOut, s *ipdb.Snapshot, ev watch.Event, links *streamLinks
 	j.uint("rev", ev.Rev)
 	if ev.Initial {
 		j.boolean("initial", true)
+	}
+	if ev.MovedFrom != nil {
+		j.str("moved_from", ev.MovedFrom.Name) // --all-netns: a link moved between two namespaces
 	}
 	names := snapshotLinks(s)
 	links.note(ev.Old, ev.New)

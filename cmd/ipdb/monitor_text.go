@@ -128,18 +128,18 @@ func objectWords(o netlink.Object, names *linkNames) words {
 }
 
 // writeEventText prints an event on one line.
-func writeEventText(w io.Writer, db *ipdb.DB, ev watch.Event, links *streamLinks) error {
+// snap names the links (the database's snapshot at the time of writing).
+func writeEventText(w io.Writer, snap *ipdb.Snapshot, ev watch.Event, links *streamLinks) error {
 	var b strings.Builder
 	b.WriteByte('[')
 	b.WriteString(strconv.FormatUint(ev.Rev, 10))
 	b.WriteString("] ")
 	if ev.Resync {
-		*links = *newStreamLinks(db.Snapshot())
+		*links = *newStreamLinks(snap)
 		b.WriteString("resync: fell behind the change log; the current state follows\n")
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	snap := db.Snapshot()
 	names := snapshotLinks(snap)
 	links.note(ev.Old, ev.New)
 	names.stream = links

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -46,17 +47,30 @@ func runServe(e *env, o serveOpts, pos []string) int {
 		fmt.Fprintf(e.stderr, "ipdb serve: %v\n", err)
 		return exitUsage
 	}
-	opts := []ipdb.Option{}
-	if e.netns != "" {
-		opts = append(opts, ipdb.WithNetNS(e.netns))
+	var srv *server
+	if e.g.allNetns {
+		set, err := e.openSet()
+		if err != nil {
+			return e.fail("serve", err)
+		}
+		defer set.Close()
+		srv = newSetServer(set, *maxWatch)
+	} else {
+		opts := []ipdb.Option{}
+		if e.netns != "" {
+			opts = append(opts, ipdb.WithNetNS(e.netns))
+		}
+		octx, cancel := context.WithTimeout(e.ctx, e.syncTimeout)
+		db, err := ipdb.Open(octx, opts...)
+		cancel()
+		if err != nil {
+			return e.fail("serve", err)
+		}
+		defer db.Close()
+		srv = newServer(db, *maxWatch)
 	}
-	octx, cancel := context.WithTimeout(e.ctx, e.syncTimeout)
-	db, err := ipdb.Open(octx, opts...)
-	cancel()
-	if err != nil {
-		return e.fail("serve", err)
-	}
-	defer db.Close()
+	defer srv.Close()
+	var err error
 	var ln net.Listener
 	where := "http://"
 	if isUnix {
@@ -69,8 +83,6 @@ func runServe(e *env, o serveOpts, pos []string) int {
 	} else if ln, err = net.Listen("tcp", *listen); err != nil {
 		return e.fail("serve", err)
 	}
-	srv := newServer(db, *maxWatch)
-	defer srv.Close()
 	// net/http's own 400/431/505 answers become JSON too.
 	ln = jsonErrorListener{Listener: ln, count: func(code int) { srv.count("other", code) }}
 	hs := &http.Server{
@@ -88,7 +100,7 @@ func runServe(e *env, o serveOpts, pos []string) int {
 	select {
 	case err := <-errc:
 		return e.fail("serve", err)
-	case <-db.Done():
+	case <-srv.done():
 		hs.Close()
 		<-errc
 		return e.fail("serve", errors.New("database closed"))
@@ -140,17 +152,35 @@ type server struct {
 	stopFunc context.CancelFunc
 	slots    chan struct{} // one token per allowed watch stream
 	closed   sync.Once
+
+	// set and setWatcher replace db and watcher under --all-netns
+	// (serve_netns.go).
+	set        *ipdb.Set
+	setWatcher *watch.SetWatcher
 }
 
 // newServer returns the handler for db. maxWatch bounds concurrent watch
 // streams; more get 503.
 func newServer(db *ipdb.DB, maxWatch int) *server {
+	s := newServerBase(maxWatch)
+	s.db, s.watcher = db, watch.New(db)
+	s.registry.MustRegister(statsCollector{db})
+	for i := range commandKinds {
+		k := &commandKinds[i]
+		s.mux.HandleFunc(k.servePath(), s.handleTable(k.table))
+	}
+	s.mux.HandleFunc("/healthz", s.handleHealth)
+	s.handleCommon(servePaths())
+	return s
+}
+
+// newServerBase returns a server without a cache: the HTTP counters, the
+// watch slots and the stop signal.
+func newServerBase(maxWatch int) *server {
 	if maxWatch <= 0 {
 		maxWatch = 1
 	}
 	s := &server{
-		db:       db,
-		watcher:  watch.New(db),
 		mux:      http.NewServeMux(),
 		registry: prometheus.NewRegistry(),
 		slots:    make(chan struct{}, maxWatch),
@@ -162,13 +192,14 @@ func newServer(db *ipdb.DB, maxWatch int) *server {
 	s.streams = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "ipdb_watch_streams", Help: "Open /v1/watch streams.",
 	})
-	s.registry.MustRegister(s.requests, s.streams, statsCollector{db})
-	for i := range commandKinds {
-		k := &commandKinds[i]
-		s.mux.HandleFunc(k.servePath(), s.handleTable(k.table))
-	}
+	s.registry.MustRegister(s.requests, s.streams)
+	return s
+}
+
+// handleCommon adds /v1/watch, /metrics and the 404 answer that lists
+// paths.
+func (s *server) handleCommon(paths []string) {
 	s.mux.HandleFunc("/v1/watch", s.handleWatch)
-	s.mux.HandleFunc("/healthz", s.handleHealth)
 	metrics := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
 	s.mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
 		if !s.onlyGET(w, r, "metrics") {
@@ -178,9 +209,8 @@ func newServer(db *ipdb.DB, maxWatch int) *server {
 		s.count("metrics", http.StatusOK)
 	})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.error(w, "other", http.StatusNotFound, fmt.Sprintf("no such endpoint %s (try %s, /v1/watch, /healthz, /metrics)", r.URL.Path, strings.Join(servePaths(), ", ")))
+		s.error(w, "other", http.StatusNotFound, fmt.Sprintf("no such endpoint %s (try %s, /v1/watch, /healthz, /metrics)", r.URL.Path, strings.Join(paths, ", ")))
 	})
-	return s
 }
 
 // Close ends the watch streams and the watcher. It is safe to call more
@@ -188,8 +218,21 @@ func newServer(db *ipdb.DB, maxWatch int) *server {
 func (s *server) Close() {
 	s.closed.Do(func() {
 		s.stopFunc()
-		s.watcher.Close()
+		if s.watcher != nil {
+			s.watcher.Close()
+		}
+		if s.setWatcher != nil {
+			s.setWatcher.Close()
+		}
 	})
+}
+
+// done is closed when the cache (the database or the set) is closed.
+func (s *server) done() <-chan struct{} {
+	if s.set != nil {
+		return s.set.Done()
+	}
+	return s.db.Done()
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
@@ -237,6 +280,9 @@ func (s *server) checkQuery(w http.ResponseWriter, r *http.Request, endpoint str
 }
 
 func (s *server) synced() bool {
+	if s.set != nil {
+		return true // openSet returns once every namespace synced; later ones join the view when they have
+	}
 	select {
 	case <-s.db.Synced():
 		return true
@@ -281,9 +327,14 @@ const watchWriteTimeout = 30 * time.Second
 
 // handleWatch streams events as newline-delimited JSON until the client
 // goes away or the server stops. ?kind=link,route selects kinds;
-// ?initial=1 sends the current state first.
+// ?initial=1 sends the current state first; under --all-netns,
+// ?netns=A,B selects namespaces (serve_netns.go).
 func (s *server) handleWatch(w http.ResponseWriter, r *http.Request) {
-	if !s.onlyGET(w, r, "watch") || !s.checkQuery(w, r, "watch", "kind", "initial") {
+	known := []string{"kind", "initial"}
+	if s.set != nil {
+		known = append(known, "netns")
+	}
+	if !s.onlyGET(w, r, "watch") || !s.checkQuery(w, r, "watch", known...) {
 		return
 	}
 	q, _ := urlQuery(r)
@@ -299,6 +350,14 @@ func (s *server) handleWatch(w http.ResponseWriter, r *http.Request) {
 			kinds = append(kinds, row.kind)
 		}
 		filter = watch.Kinds(kinds...)
+	}
+	if s.set != nil {
+		if f := s.netnsFilter(q); f != nil {
+			if filter != nil {
+				f = watch.All(filter, f)
+			}
+			filter = f
+		}
 	}
 	var opts []watch.Option
 	if v := q.Get("initial"); v != "" {
@@ -341,14 +400,23 @@ func (s *server) handleWatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.count("watch", http.StatusOK)
-	links := newStreamLinks(s.db.Snapshot())
+	var events <-chan watch.Event
+	var write func(io.Writer, watch.Event) error
+	if s.set != nil {
+		st := newNSStream(s.set)
+		events, write = s.setWatcher.Events(ctx, filter, opts...), st.writeJSON
+	} else {
+		links := newStreamLinks(s.db.Snapshot())
+		events = s.watcher.Events(ctx, filter, opts...)
+		write = func(w io.Writer, ev watch.Event) error { return writeEventJSON(w, s.db, ev, links) }
+	}
 	failed := false
-	for ev := range s.watcher.Events(ctx, filter, opts...) {
+	for ev := range events {
 		if failed {
 			continue // drain so the subscription's goroutine can finish
 		}
 		rc.SetWriteDeadline(time.Now().Add(watchWriteTimeout))
-		if writeEventJSON(w, s.db, ev, links) != nil || rc.Flush() != nil {
+		if write(w, ev) != nil || rc.Flush() != nil {
 			failed = true
 			cancel()
 		}
@@ -364,7 +432,7 @@ func (s *server) handleWatch(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-s.stop.Done():
 		reason = "server shutting down"
-	case <-s.db.Done():
+	case <-s.done():
 		reason = "database closed"
 	default:
 		return

@@ -55,6 +55,9 @@ func runShow(e *env, o showOpts, pos []string) int {
 		fmt.Fprintln(e.stderr, "ipdb show: -d is for show routes, links and nexthops (links and nexthops always print ip's details; ip -d adds nothing ipdb prints to the other tables)")
 		return exitUsage
 	}
+	if e.g.allNetns {
+		return showAllNetns(e, want, sels, format)
+	}
 	for _, t := range want {
 		if k := commandKindOfTable(t); k == nil || k.dumpJSON == nil || k.dumpRows == nil {
 			if !sels[t].empty() {

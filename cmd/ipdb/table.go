@@ -38,6 +38,14 @@ type tableOut struct {
 	pending  [][]string
 	widths   []int
 	measured bool
+
+	// nsColumn makes every row start with a NETNS cell: netns, or
+	// "NETNS" in a header (--all-netns, allnetns.go). headed says the
+	// current table has its header, so that the next namespace's is
+	// dropped.
+	nsColumn bool
+	netns    string
+	headed   bool
 }
 
 func newTableOut(w io.Writer) *tableOut {
@@ -48,6 +56,7 @@ func (t *tableOut) err() error { return t.werr }
 
 // cell adds a cell to the current row ("" prints as "-").
 func (t *tableOut) cell(s string) {
+	t.lead()
 	if s == "" {
 		s = "-"
 	}
@@ -57,6 +66,7 @@ func (t *tableOut) cell(s string) {
 
 // cellBytes adds a cell from bytes appended by fn.
 func (t *tableOut) cellFunc(fn func(b []byte) []byte) {
+	t.lead()
 	n := len(t.row)
 	t.row = fn(t.row)
 	if len(t.row) == n {
@@ -66,6 +76,7 @@ func (t *tableOut) cellFunc(fn func(b []byte) []byte) {
 }
 
 func (t *tableOut) cellUint(v uint64) {
+	t.lead()
 	t.row = strconv.AppendUint(t.row, v, 10)
 	t.ends = append(t.ends, len(t.row))
 }
@@ -155,6 +166,7 @@ func (t *tableOut) endTable() {
 	}
 	t.measured = false
 	t.widths = t.widths[:0]
+	t.headed = false
 }
 
 // line prints a line outside any table.
@@ -179,6 +191,14 @@ func (t *tableOut) flush() error {
 }
 
 func (t *tableOut) header(cells ...string) {
+	if t.nsColumn {
+		if t.headed {
+			return
+		}
+		t.headed = true
+		t.row = append(t.row, "NETNS"...)
+		t.ends = append(t.ends, len(t.row))
+	}
 	for _, c := range cells {
 		t.cell(c)
 	}
@@ -488,4 +508,12 @@ func ruleText(r *netlink.Rule) string {
 		b.WriteString(" proto " + db.protoName(uint8(r.Protocol)))
 	}
 	return b.String()
+}
+
+// lead starts a row with its NETNS cell under --all-netns.
+func (t *tableOut) lead() {
+	if t.nsColumn && len(t.ends) == 0 {
+		t.row = append(t.row, t.netns...)
+		t.ends = append(t.ends, len(t.row))
+	}
 }
