@@ -178,7 +178,10 @@ type Set struct {
 	ready   chan struct{}
 	closed  bool
 	retries map[string]*time.Timer // named namespaces not bound yet
-	checkAt *time.Timer            // pending resolution of held moves
+	// attachErrs holds why a namespace under RunDir could not be
+	// attached, until it goes or attaches; guarded by mu.
+	attachErrs map[string]error
+	checkAt    *time.Timer // pending resolution of held moves
 
 	notify *os.File // inotify, nil if RunDir is not followed
 	wg     sync.WaitGroup
@@ -411,6 +414,7 @@ func (s *Set) attach(name, path string, fd int, auto bool) error {
 		return fmt.Errorf("ipdb: attach %s: %w", name, err)
 	}
 	m.db = db
+	delete(s.attachErrs, name)
 	s.mu.Unlock()
 	if auto {
 		// Its file may have gone while the database opened: the
@@ -457,6 +461,37 @@ func (m *member) identify(s *Set, path string, fd int) error {
 	m.ns.Inode, m.ns.NSID = st.Ino, id
 	s.mu.Unlock()
 	return nil
+}
+
+// AttachErrors returns, by name, why namespaces under the followed
+// directory (SetConfig.RunDir) could not be attached: entering one needs
+// CAP_SYS_ADMIN over its user namespace (setns(2), EPERM without it), and
+// a namespace that vanishes while it is attached is no error. The
+// follower tries for a moment (as `ip netns add` binds a namespace just
+// after creating its file), then records the last error; the entry stays
+// until the namespace's file goes or the name is attached (AttachPath
+// may try again once the cause is fixed). Namespaces
+// attached by AttachPath, AttachPID and AttachFD report their errors to
+// the caller instead.
+func (s *Set) AttachErrors() map[string]error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.attachErrs)
+}
+
+// setAttachErr records (err not nil) or clears why name could not be
+// attached.
+func (s *Set) setAttachErr(name string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil {
+		delete(s.attachErrs, name)
+		return
+	}
+	if s.attachErrs == nil {
+		s.attachErrs = map[string]error{}
+	}
+	s.attachErrs[name] = err
 }
 
 // Detach removes the namespace named name from the set and closes its

@@ -90,6 +90,7 @@ func (s *Set) followLoop(f *os.File) {
 				s.appeared(name, time.Now())
 			case ev.Mask&(unix.IN_DELETE|unix.IN_MOVED_FROM) != 0:
 				s.cancelRetry(name)
+				s.setAttachErr(name, nil)
 				s.detach(name, true)
 			}
 		}
@@ -106,6 +107,11 @@ func (s *Set) rescan() {
 		s.appeared(e.Name(), time.Now())
 	}
 	s.mu.Lock()
+	for name := range s.attachErrs {
+		if !present[name] {
+			delete(s.attachErrs, name)
+		}
+	}
 	var gone []string
 	for name, m := range s.members {
 		if m.auto && !present[name] {
@@ -136,11 +142,20 @@ func (s *Set) appeared(name string, first time.Time) {
 		return // gone again
 	}
 	if ok {
-		if err := s.attach(name, path, 0, true); err != nil && !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrClosed) {
+		err := s.attach(name, path, 0, true)
+		if err != nil && !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrClosed) {
 			// The namespace may have gone meanwhile: look again.
-			if _, serr := os.Stat(path); serr == nil && time.Since(first) < bindWait {
-				s.retry(name, first)
+			if _, serr := os.Stat(path); serr == nil {
+				if time.Since(first) < bindWait {
+					s.retry(name, first)
+				} else {
+					s.setAttachErr(name, err)
+				}
 			}
+			return
+		}
+		if err == nil {
+			s.setAttachErr(name, nil)
 		}
 		return
 	}
