@@ -24,7 +24,10 @@ const (
 type stage uint8
 
 const (
-	stageRuleDel stage = iota
+	stageFilterDel stage = iota
+	stageClassDel
+	stageQdiscDel
+	stageRuleDel
 	stageNeighDel
 	stageRouteDel
 	stageNexthopDel
@@ -39,6 +42,9 @@ const (
 	stageRouteAdd
 	stageNeighAdd
 	stageRuleAdd
+	stageQdiscAdd
+	stageClassAdd
+	stageFilterAdd
 	numStages
 )
 
