@@ -408,3 +408,68 @@ func TestTCInvalid(t *testing.T) {
 		tcRestored(t, ns, before)
 	})
 }
+
+// TestTCSameHandleOtherKind: a root qdisc whose handle stays but whose
+// kind changes is removed and added again (the kernel refuses the kind
+// of a handle to change); a failure of the addition brings the old
+// qdisc back with its filters. A veth created in the same transaction
+// gets its qdisc after it appears.
+func TestTCSameHandleOtherKind(t *testing.T) {
+	mk := func(db *ipdb.DB, c *netlink.Conn, cfg *Config) *Txn {
+		return New(db, c, cfg).
+			Link(LinkSpec{Name: "w0", Info: &netlink.LinkInfo{InfoKind: "veth", Data: &netlink.Veth{Peer: &netlink.Link{Name: "w1"}}}, Up: bptr(true)}).
+			Qdisc(QdiscSpec{Dev: "w0", Handle: h(1, 0), Options: &netlink.TBF{Rate: mbit(1), Buffer: netlink.TBFBuffer(mbit(1), 10240),
+				Limit: netlink.TBFLimit(mbit(1), 10240, 25*time.Millisecond)}}).
+			Qdisc(QdiscSpec{Dev: "v1", Handle: h(1, 0), Options: &netlink.HTB{Default: 0x10}})
+	}
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		db, c := setup(t, ns)
+		plan, err := mk(db, c, nil).Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{
+			"- qdisc tbf 1: dev v1 root rate 125000 ratespec.linklayer 1 limit 13365 buffer 81.92ms (to add it again as htb: the kernel keeps a handle's kind)\n",
+			"~ qdisc htb 1: dev v1 root default 0x10: kind tbf -> htb\n",
+			"+ qdisc tbf 1: dev w0 root rate 125000 limit 13365 buffer 81.92ms\n",
+		} {
+			if !strings.Contains(plan.String(), want) {
+				t.Errorf("plan lacks %q:\n%s", want, plan)
+			}
+		}
+		before := tcState(t, ns)
+		var failed *Step
+		cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
+			if o.Kind == netlink.KindQdisc && o.Action == Modify {
+				failed = o
+				return failingTC(o)
+			}
+			return req
+		}}
+		err = mk(db, c, cfg).Commit(context.Background())
+		var ce *CommitError
+		if !errors.As(err, &ce) || !ce.RolledBack || failed == nil {
+			t.Fatalf("got %v, want a rolled back *CommitError", err)
+		}
+		tcRestored(t, ns, before)
+		if _, err := ns.IPErr("link", "show", "w0"); err == nil {
+			t.Errorf("w0 left after the rollback")
+		}
+		checkTCOracle(t, ns, db)
+
+		if err := mk(db, c, nil).Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		q := tc(t, ns, "qdisc", "show")
+		for _, want := range []string{"qdisc htb 1: dev v1 root", "qdisc tbf 1: dev w0 root refcnt 3 rate 1Mbit burst 10Kb lat 25ms"} {
+			if !strings.Contains(q, want) {
+				t.Errorf("tc qdisc show lacks %q:\n%s", want, q)
+			}
+		}
+		checkTCOracle(t, ns, db)
+		if again, err := mk(db, c, nil).Plan(); err != nil || !again.Empty() {
+			t.Errorf("plan again: %v %v", again, err)
+		}
+	})
+}
