@@ -20,8 +20,11 @@ import (
 // kernel only reports (tcFieldRules) never count.
 
 // tcFieldRules are, per options type, the fields the kernel only reports
-// (skip: htb's version and direct packet counter, a class's level in its
-// tree, u32's hit counters, an eBPF program's id, tag and descriptor) and
+// or that cannot be compared (skip: htb's version and direct packet
+// counter, a class's level in its tree, u32's hit counters, an eBPF
+// program's id, tag and descriptor, and a classifier's raw attributes:
+// its actions, which netlink keeps as bytes and the kernel dumps with
+// counters and ages, tcf_action_dump; they are sent, not compared) and
 // the flag fields of which only some bits can be set (mask: the skip_hw
 // and skip_sw bits of a classifier's flags; the kernel adds in_hw and
 // not_in_hw, TCA_CLS_FLAGS_* in include/uapi/linux/pkt_cls.h).
@@ -31,8 +34,8 @@ var tcFieldRules = map[reflect.Type]struct {
 }{
 	reflect.TypeFor[netlink.HTB]():       {skip: map[string]bool{"Version": true, "DirectPackets": true}},
 	reflect.TypeFor[netlink.HTBClass]():  {skip: map[string]bool{"Level": true}},
-	reflect.TypeFor[netlink.U32]():       {skip: map[string]bool{"Pcnt": true}, mask: map[string]uint64{"Flags": tcClsFlagsSettable}},
-	reflect.TypeFor[netlink.BPFFilter](): {skip: map[string]bool{"ID": true, "Tag": true, "FD": true}, mask: map[string]uint64{"GenFlags": tcClsFlagsSettable}},
+	reflect.TypeFor[netlink.U32]():       {skip: map[string]bool{"Pcnt": true, "Unknown": true}, mask: map[string]uint64{"Flags": tcClsFlagsSettable}},
+	reflect.TypeFor[netlink.BPFFilter](): {skip: map[string]bool{"ID": true, "Tag": true, "FD": true, "Unknown": true}, mask: map[string]uint64{"GenFlags": tcClsFlagsSettable}},
 }
 
 // tcClsFlagsSettable are the classifier flags a request sets.
@@ -170,7 +173,7 @@ func tcOptionsWords(o netlink.TCOptions) string {
 		rules := tcFieldRules[t]
 		for i := range t.NumField() {
 			f := t.Field(i)
-			if !f.IsExported() || rules.skip[f.Name] || f.Name == "Kind" {
+			if !f.IsExported() || rules.skip[f.Name] || f.Name == "Kind" || f.Name == "Unknown" {
 				continue
 			}
 			fv := v.Field(i)

@@ -473,3 +473,46 @@ func TestTCSameHandleOtherKind(t *testing.T) {
 		}
 	})
 }
+
+// TestTCRollbackRestoresActions: a filter with a tc action (a mirred
+// redirect, which netlink keeps as raw attributes) that the transaction
+// removes comes back with its action when a later step fails; the
+// action's counters and ages do not stop the rollback's verification.
+func TestTCRollbackRestoresActions(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		tc(t, ns, "filter", "add", "dev", "v0", "parent", "1:", "protocol", "ip", "prio", "4", "handle", "801::1", "u32",
+			"match", "ip", "dst", "203.0.113.0/24", "action", "mirred", "egress", "redirect", "dev", "v1")
+		if f := tc(t, ns, "filter", "show", "dev", "v0"); !strings.Contains(f, "mirred (Egress Redirect to device v1)") {
+			t.Skipf("no mirred action in this kernel: %s", f) // CONFIG_NET_ACT_MIRRED
+		}
+		db, c := setup(t, ns)
+		before := tcState(t, ns)
+		if !strings.Contains(before, `"kind":"mirred"`) {
+			t.Fatalf("tc -j shows no mirred action:\n%s", before)
+		}
+		mk := func(cfg *Config) *Txn {
+			return New(db, c, cfg).
+				Filter(FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 4, Protocol: unix.ETH_P_IP, Handle: 0x80100001, Kind: "u32", Absent: true}).
+				Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x40), Parent: h(1, 1), Options: &netlink.HTBClass{Rate: mbit(1)}})
+		}
+		cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
+			if o.Kind == netlink.KindClass {
+				return failingTC(o)
+			}
+			return req
+		}}
+		err := mk(cfg).Commit(context.Background())
+		var ce *CommitError
+		if !errors.As(err, &ce) || !ce.RolledBack {
+			t.Fatalf("got %v, want a rolled back *CommitError", err)
+		}
+		tcRestored(t, ns, before)
+		if err := mk(nil).Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if f := tc(t, ns, "filter", "show", "dev", "v0"); strings.Contains(f, "mirred") {
+			t.Errorf("the mirred filter is left:\n%s", f)
+		}
+	})
+}
