@@ -132,7 +132,7 @@ filters:
 		"qdiscs:\n  - {dev: v0, handle: \"1:\", absent: true, limit: 5}\n":                                                          `line 2: an absent qdisc takes no "limit"`,
 		"classes:\n  - {dev: v0, classid: \"1:10\", kind: htb, rate: 1mbit, prio: 9}\n":                                             "line 2: prio 9 out of range 0-7",
 		"classes:\n  - {dev: v0, classid: \"1:10\", kind: htb}\n":                                                                   "line 2: an htb class needs a rate",
-		"filters:\n  - {dev: v0, parent: \"1:\", protocol: ip, pref: 1, handle: zz, kind: u32}\n":                                    `line 2: bad u32 handle "zz"`,
+		"filters:\n  - {dev: v0, parent: \"1:\", protocol: ip, pref: 1, handle: zz, kind: u32}\n":                                   `line 2: bad u32 handle "zz"`,
 		"filters:\n  - {dev: v0, parent: \"1:\", protocol: ip, pref: 1, handle: \"800::1\", kind: u32}\n":                           "line 2: a u32 filter needs a match",
 		"filters:\n  - {dev: v0, parent: \"1:\", protocol: bogus, pref: 1, handle: 1, kind: bpf}\n":                                 `line 2: unknown protocol "bogus"`,
 		"filters:\n  - {dev: v0, parent: \"1:\", protocol: all, pref: 1, handle: 1, kind: bpf, match: [\"ip dst 192.0.2.0/24\"]}\n": `line 2: filter bpf takes no "match"`,
