@@ -146,13 +146,7 @@ func (classOps) verifyIndex() verifyIndex { return nil }
 func (p *planner) classDepth(s *ClassSpec) uint8 {
 	d := uint8(0)
 	for cur := s; !classTop(cur.Parent) && d < 64; d++ {
-		var next *ClassSpec
-		for i := range p.ss.classes {
-			if c := &p.ss.classes[i]; c.Dev == cur.Dev && c.ClassID == cur.Parent {
-				next = c
-				break
-			}
-		}
+		next := p.classSpec(cur.Dev, cur.Parent)
 		if next == nil {
 			break
 		}
@@ -172,12 +166,7 @@ func (p *planner) planClass(ref specRef, s *ClassSpec) error {
 	var ex *netlink.Class
 	goes := false
 	if !pending {
-		for c := range p.st.ClassesOf(idx) {
-			if c.Handle == s.ClassID {
-				ex = c
-				break
-			}
-		}
+		ex = p.stateClass(idx, s.ClassID)
 		observe(p, ex)
 		goes = p.qdiscGoes(s.Dev, idx, s.ClassID.Major())
 	}

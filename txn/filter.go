@@ -203,12 +203,7 @@ func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
 	goes := false
 	major := s.Parent.Major()
 	if !pending {
-		for f := range p.st.FiltersOf(idx) {
-			if f.Parent == s.parent() && f.Chain == s.Chain && f.Priority == s.Priority && f.Protocol == s.Protocol && f.Handle == s.Handle {
-				ex = f
-				break
-			}
-		}
+		ex = p.stateFilter(idx, s)
 		observe(p, ex)
 		goes = p.qdiscGoes(s.Dev, idx, major)
 	}

@@ -150,6 +150,9 @@ type planner struct {
 	// for a full plan of many specs (see routesTo).
 	routes      []routeList
 	indexRoutes bool
+	// tc indexes the state's classes and filters and the class specs
+	// (tcIndexOf, tc.go).
+	tc *tcIndex
 }
 
 func newPlanner(st State, ss *specSet, record bool) (*planner, error) {

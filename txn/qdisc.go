@@ -368,17 +368,10 @@ func (p *planner) classStays(dev string, idx int, pending bool, id netlink.Handl
 	if pending || p.qdiscGoes(dev, idx, id.Major()) {
 		return false
 	}
-	for i := range p.ss.classes {
-		if c := &p.ss.classes[i]; c.Dev == dev && c.ClassID == id && c.Absent {
-			return false
-		}
+	if c := p.classSpec(dev, id); c != nil && c.Absent {
+		return false
 	}
-	for c := range p.st.ClassesOf(idx) {
-		if c.Handle == id {
-			return true
-		}
-	}
-	return false
+	return p.stateClass(idx, id) != nil
 }
 
 // qdiscWillBe reports whether a qdisc of handle major major is on link

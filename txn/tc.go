@@ -249,3 +249,67 @@ func tcRestoreLinks(rs *restorer) []tcScope {
 	}
 	return out
 }
+
+// tcIndex finds a state's classes and filters by identity, and the class
+// specs by link and class id, without a scan each: built once per planner
+// (a state is immutable), it keeps a plan or a verify of many tc specs
+// linear.
+type tcIndex struct {
+	classes    map[int]map[netlink.Handle]*netlink.Class
+	filters    map[int]map[filterID]*netlink.Filter
+	classSpecs map[filterID]*ClassSpec // dev and class id (in handle) only
+}
+
+// tcIndexOf returns p's index, empty until a link's objects are asked
+// for.
+func (p *planner) tcIndexOf() *tcIndex {
+	if p.tc == nil {
+		p.tc = &tcIndex{classes: map[int]map[netlink.Handle]*netlink.Class{}, filters: map[int]map[filterID]*netlink.Filter{}}
+	}
+	return p.tc
+}
+
+// stateClass returns the class id of link idx in p's state, or nil.
+func (p *planner) stateClass(idx int, id netlink.Handle) *netlink.Class {
+	ix := p.tcIndexOf()
+	m, ok := ix.classes[idx]
+	if !ok {
+		m = map[netlink.Handle]*netlink.Class{}
+		for c := range p.st.ClassesOf(idx) {
+			m[c.Handle] = c
+		}
+		ix.classes[idx] = m
+	}
+	return m[id]
+}
+
+// stateFilter returns the filter of link idx with the identity of s (its
+// link name aside) in p's state, or nil.
+func (p *planner) stateFilter(idx int, s *FilterSpec) *netlink.Filter {
+	ix := p.tcIndexOf()
+	m, ok := ix.filters[idx]
+	if !ok {
+		m = map[filterID]*netlink.Filter{}
+		for f := range p.st.FiltersOf(idx) {
+			m[filterID{parent: f.Parent, chain: f.Chain, prio: f.Priority, protocol: f.Protocol, handle: f.Handle}] = f
+		}
+		ix.filters[idx] = m
+	}
+	id := s.id()
+	id.dev = ""
+	return m[id]
+}
+
+// classSpec returns the class spec of p's set for class id on link dev,
+// or nil.
+func (p *planner) classSpec(dev string, id netlink.Handle) *ClassSpec {
+	ix := p.tcIndexOf()
+	if ix.classSpecs == nil {
+		ix.classSpecs = make(map[filterID]*ClassSpec, len(p.ss.classes))
+		for i := range p.ss.classes {
+			c := &p.ss.classes[i]
+			ix.classSpecs[filterID{dev: c.Dev, handle: uint32(c.ClassID)}] = c
+		}
+	}
+	return ix.classSpecs[filterID{dev: dev, handle: uint32(id)}]
+}
