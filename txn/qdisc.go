@@ -426,6 +426,10 @@ func specOfQdisc(q *netlink.Qdisc, dev string) QdiscSpec {
 // as they were: each the user made (the kernel's defaults, handle 0,
 // come back by themselves when the user's qdisc at their parent goes),
 // and removes those the transaction added.
+//
+// A qdisc under a class (a leaf) comes back only if its class stays:
+// qdiscs are created before classes, so one under a class the rollback
+// creates again (its qdisc was removed or replaced) is lost, and said so.
 func (qdiscOps) restore(rs *restorer) {
 	for _, l := range tcRestoreLinks(rs) {
 		was := map[[2]netlink.Handle]bool{}
@@ -434,7 +438,12 @@ func (qdiscOps) restore(rs *restorer) {
 				continue
 			}
 			was[[2]netlink.Handle{q.Parent, q.Handle}] = true
-			rs.rb.qdiscs = append(rs.rb.qdiscs, specOfQdisc(q, l.name))
+			s := specOfQdisc(q, l.name)
+			if p := q.Parent; p != netlink.HandleRoot && p != netlink.HandleIngress && !classKept(rs, l, p) {
+				rs.lost = append(rs.lost, "+ "+s.describe()+" (its class "+p.String()+" is created again, after qdiscs: add it again by hand)")
+				continue
+			}
+			rs.rb.qdiscs = append(rs.rb.qdiscs, s)
 		}
 		if l.cur == 0 {
 			continue
@@ -445,6 +454,38 @@ func (qdiscOps) restore(rs *restorer) {
 			}
 		}
 	}
+}
+
+// classKept reports whether class id of link l exists now, under the
+// qdisc it had before the transaction (same handle and kind), so that
+// the rollback keeps it.
+func classKept(rs *restorer, l tcScope, id netlink.Handle) bool {
+	if l.cur == 0 {
+		return false
+	}
+	found := false
+	for c := range rs.cur.ClassesOf(l.cur) {
+		if c.Handle == id {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return false
+	}
+	qh := netlink.NewHandle(id.Major(), 0)
+	var was, now *netlink.Qdisc
+	for q := range rs.pre.QdiscsOf(l.pre) {
+		if q.Handle == qh {
+			was = q
+		}
+	}
+	for q := range rs.cur.QdiscsOf(l.cur) {
+		if q.Handle == qh {
+			now = q
+		}
+	}
+	return was != nil && now != nil && was.Parent == now.Parent && qdiscKind(was) == qdiscKind(now)
 }
 
 // settable lists what a QdiscSpec can set of qdisc o (a *netlink.Qdisc):

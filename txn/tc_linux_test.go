@@ -521,3 +521,33 @@ func TestTCRollbackRestoresActions(t *testing.T) {
 		}
 	})
 }
+
+// TestTCRollbackLeafLost: a rollback after a root replace brings back the
+// root qdisc, its classes and filters, but not a qdisc under one of the
+// classes (qdiscs are created before classes): the commit error says it
+// was not rolled back whole and names that qdisc, and the rest is back.
+func TestTCRollbackLeafLost(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		db, c := setup(t, ns)
+		before := tcState(t, ns)
+		tc(t, ns, "qdisc", "add", "dev", "v0", "parent", "1:10", "handle", "10:", "pfifo", "limit", "50")
+		cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
+			if o.Kind == netlink.KindFilter {
+				return failingTC(o)
+			}
+			return req
+		}}
+		err := New(db, c, cfg).
+			Qdisc(QdiscSpec{Dev: "v0", Handle: h(2, 0), Options: &netlink.HTB{}}).
+			Class(ClassSpec{Dev: "v0", ClassID: h(2, 1), Options: &netlink.HTBClass{Rate: mbit(1)}}).
+			Filter(FilterSpec{Dev: "v0", Parent: h(2, 0), Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 1, Options: &netlink.BPFFilter{Ops: bpf0}}).
+			Commit(context.Background())
+		var ce *CommitError
+		if !errors.As(err, &ce) || ce.RolledBack || ce.RollbackErr != nil || len(ce.Left) != 1 ||
+			!strings.Contains(ce.Left[0], "+ qdisc pfifo 10: dev v0 parent 1:10 limit 50 (its class 1:10 is created again") {
+			t.Fatalf("got %v (left %q), want a rollback that names the pfifo as left", err, ce.Left)
+		}
+		tcRestored(t, ns, before)
+	})
+}
