@@ -71,7 +71,9 @@
 // keeps a node's selector). A qdisc under a class needs the class before
 // the transaction. A rollback restores the tc objects of every link a tc
 // spec names, whole: what the transaction added goes, and what it or the
-// kernel removed comes back.
+// kernel removed comes back, but for a qdisc under a class the rollback
+// must create again (CommitError.Left names it). A filter's actions,
+// which netlink keeps as raw attributes, are sent but not compared.
 //
 // An absent RuleSpec selects rules as `ip rule del` does: the fields it
 // gives must match, the others are wildcards.
