@@ -252,3 +252,9 @@ func tcJobs(ifindex int) []reconcileJob {
 	s := scope{ifindex: uint32(ifindex)}
 	return []reconcileJob{qdiscsJob, {kind: netlink.KindClass, s: s}, {kind: netlink.KindFilter, s: s}}
 }
+
+// CanonicalFilterParent returns the parent the database keys a filter of
+// a link's block by, for a parent as tc names it: ffff:fff2 for any
+// parent of the ingress qdisc's block (ffff:, ffff:0...), ffff:fff3 for
+// clsact's egress block, p itself otherwise (see Filters).
+func CanonicalFilterParent(p netlink.Handle) netlink.Handle { return canonicalParent(p) }

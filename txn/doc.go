@@ -1,14 +1,15 @@
 // Package txn changes a network namespace transactionally: specs say what
 // must be true (links, addresses, nexthop objects, routes, neighbours,
-// rules present with some attributes, or absent), Plan diffs them against
+// rules, tc qdiscs, classes and filters present with some attributes, or
+// absent), Plan diffs them against
 // the ipdb cache, and Commit applies the difference through the rtnetlink
 // core, verifies it through the cache and, on any failure or timeout,
 // rolls everything back to the state before the commit.
 //
 // # Specs
 //
-// LinkSpec, AddrSpec, AddrSetSpec, NexthopSpec, RouteSpec, NeighSpec and
-// RuleSpec each describe one object (or, for AddrSetSpec, the full address
+// LinkSpec, AddrSpec, AddrSetSpec, NexthopSpec, RouteSpec, NeighSpec,
+// RuleSpec, QdiscSpec, ClassSpec and FilterSpec each describe one object (or, for AddrSetSpec, the full address
 // set of a link). Attributes that are nil or zero are left alone: a spec
 // says only what it cares about. Links are referred to by name; names
 // resolve to interface indexes at commit time, from the database once the links this
@@ -53,6 +54,26 @@
 // a link going down for the nexthops on it. A rollback brings back, from
 // the pre-image, those nexthops, the groups that contain them, and the
 // routes over any of them.
+//
+// # Traffic control
+//
+// QdiscSpec, ClassSpec and FilterSpec are tc's objects, with identities
+// as the database keys them (qdisc: link, parent, handle; class: link,
+// class id; filter: link, parent, chain, priority, protocol, handle) and
+// netlink's typed options (a field left at zero is the kernel's choice;
+// statistics and what the kernel only reports never count). Qdiscs are
+// created first, then classes (parents first), then filters; removals run
+// in reverse. A qdisc at a parent that has another (the kernel's default
+// root qdisc or one of another handle or kind) is replaced by one request
+// (`tc qdisc replace`), and the kernel deletes the old one's classes and
+// filters with it; a handle whose kind changes is removed and added again
+// (the kernel keeps a handle's kind), and so is a changed u32 node (u32
+// keeps a node's selector). A qdisc under a class needs the class before
+// the transaction. A rollback restores the tc objects of every link a tc
+// spec names, whole: what the transaction added goes, and what it or the
+// kernel removed comes back, but for a qdisc under a class the rollback
+// must create again (CommitError.Left names it). A filter's actions,
+// which netlink keeps as raw attributes, are sent but not compared.
 //
 // An absent RuleSpec selects rules as `ip rule del` does: the fields it
 // gives must match, the others are wildcards.

@@ -8,7 +8,8 @@ import (
 // rollback.go, conflict.go) sees it; the engine reaches a kind only
 // through it and kindTable, except for link names, which specs of every
 // kind use (planner.ref, the resolver, links awaited after creation). Each
-// kind's file (link.go, addr.go, nexthop.go, route.go, neigh.go, rule.go) holds, in
+// kind's file (link.go, addr.go, nexthop.go, route.go, neigh.go, rule.go,
+// qdisc.go, class.go, filter.go) holds, in
 // this order: the spec type, its validate and its Txn method; the type
 // implementing kindOps (count, each, validate); satisfied (what makes a
 // spec need no step) and plan; describe (the plan line and the `~` list
@@ -86,12 +87,9 @@ var kindTable = []kindRow{
 	{kind: netlink.KindRule, ops: ruleOps{}, add: []stage{stageRuleAdd}, del: []stage{stageRuleDel}},
 	{kind: netlink.KindFDB, readOnly: "read-only: a bridge FDB entry is no spec; no plan observes one " +
 		"(so no conflict involves one) and no rollback restores one"},
-	{kind: netlink.KindQdisc, readOnly: "read-only for now: no qdisc spec yet (issue 15's txn part); " +
-		"no plan observes a qdisc and no rollback restores one"},
-	{kind: netlink.KindClass, readOnly: "read-only for now: no class spec yet (issue 15's txn part); " +
-		"no plan observes a class and no rollback restores one"},
-	{kind: netlink.KindFilter, readOnly: "read-only for now: no tc filter spec yet (issue 15's txn part); " +
-		"no plan observes a filter and no rollback restores one"},
+	{kind: netlink.KindQdisc, ops: qdiscOps{}, add: []stage{stageQdiscAdd}, del: []stage{stageQdiscDel}},
+	{kind: netlink.KindClass, ops: classOps{}, add: []stage{stageClassAdd}, del: []stage{stageClassDel}},
+	{kind: netlink.KindFilter, ops: filterOps{}, add: []stage{stageFilterAdd}, del: []stage{stageFilterDel}},
 }
 
 // kindRows indexes kindTable by kind.

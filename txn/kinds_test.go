@@ -86,6 +86,12 @@ func TestKindStages(t *testing.T) {
 			LLAddr: []byte{2, 0, 0, 0, 0, 7}, State: unix.NUD_PERMANENT},
 		&netlink.Rule{Family: unix.AF_INET, Priority: 100, Table: 300, Action: netlink.RuleToTable},
 		&netlink.Nexthop{ID: 100, Family: unix.AF_INET, Gateway: gw, OIF: 2, Scope: netlink.ScopeLink},
+		&netlink.Qdisc{Index: 2, Handle: netlink.NewHandle(1, 0), Parent: netlink.HandleRoot, Options: &netlink.HTB{Rate2Quantum: 10}},
+		&netlink.Qdisc{Index: 2, Handle: netlink.NewHandle(0xffff, 0), Parent: netlink.HandleIngress, Options: &netlink.Ingress{}},
+		&netlink.Class{Index: 2, Handle: netlink.NewHandle(1, 0x10), Parent: netlink.HandleRoot, Options: &netlink.HTBClass{Rate: 1e6}},
+		&netlink.Class{Index: 2, Handle: netlink.NewHandle(1, 0x30), Parent: netlink.HandleRoot, Options: &netlink.HTBClass{Rate: 1e6}},
+		&netlink.Filter{Index: 2, Parent: netlink.NewHandle(1, 0), Priority: 1, Protocol: unix.ETH_P_IP, Handle: 0x80000800,
+			Options: &netlink.U32{Sel: &netlink.U32Sel{Keys: []netlink.U32Key{{Mask: 0xffffff00, Val: 0xc0000200, Off: 16}}}}},
 	)
 	master := "br0"
 	tx := New(nil, nil, nil).
@@ -103,7 +109,14 @@ func TestKindStages(t *testing.T) {
 		Neigh(NeighSpec{Link: "v0", Dst: netip.MustParseAddr("192.0.2.7"), Absent: true}).
 		Neigh(NeighSpec{Link: "v0", Dst: netip.MustParseAddr("192.0.2.8"), LLAddr: []byte{2, 0, 0, 0, 0, 8}}).
 		Rule(RuleSpec{Rule: netlink.Rule{Priority: 100}, Absent: true}).
-		Rule(RuleSpec{Rule: netlink.Rule{Priority: 200, Table: 300}})
+		Rule(RuleSpec{Rule: netlink.Rule{Priority: 200, Table: 300}}).
+		Qdisc(QdiscSpec{Dev: "v0", Parent: netlink.HandleIngress, Absent: true, Kind: "ingress"}).
+		Qdisc(QdiscSpec{Dev: "v0", Parent: netlink.NewHandle(1, 0x10), Handle: netlink.NewHandle(0x10, 0), Options: &netlink.Fifo{Kind: "pfifo"}}).
+		Class(ClassSpec{Dev: "v0", ClassID: netlink.NewHandle(1, 0x30), Absent: true}).
+		Class(ClassSpec{Dev: "v0", ClassID: netlink.NewHandle(1, 0x20), Options: &netlink.HTBClass{Rate: 1e6}}).
+		Filter(FilterSpec{Dev: "v0", Parent: netlink.NewHandle(1, 0), Priority: 1, Protocol: unix.ETH_P_IP, Handle: 0x80000800, Kind: "u32", Absent: true}).
+		Filter(FilterSpec{Dev: "v0", Parent: netlink.NewHandle(1, 0), Priority: 2, Protocol: unix.ETH_P_ALL, Handle: 1,
+			Options: &netlink.BPFFilter{Ops: []netlink.BPFInstruction{{Code: 6}}}})
 	plan, err := tx.PlanAgainst(st)
 	if err != nil {
 		t.Fatal(err)

@@ -352,6 +352,22 @@ func leaving(ss *specSet, link, what string) error {
 			return err
 		}
 	}
+	// A moving link loses its qdiscs, classes and filters (dev_shutdown).
+	for i := range ss.qdiscs {
+		if err := named("a qdisc", ss.qdiscs[i].Dev); err != nil {
+			return err
+		}
+	}
+	for i := range ss.classes {
+		if err := named("a class", ss.classes[i].Dev); err != nil {
+			return err
+		}
+	}
+	for i := range ss.filters {
+		if err := named("a filter", ss.filters[i].Dev); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

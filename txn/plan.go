@@ -24,7 +24,10 @@ const (
 type stage uint8
 
 const (
-	stageRuleDel stage = iota
+	stageFilterDel stage = iota
+	stageClassDel
+	stageQdiscDel
+	stageRuleDel
 	stageNeighDel
 	stageRouteDel
 	stageNexthopDel
@@ -39,6 +42,9 @@ const (
 	stageRouteAdd
 	stageNeighAdd
 	stageRuleAdd
+	stageQdiscAdd
+	stageClassAdd
+	stageFilterAdd
 	numStages
 )
 
@@ -144,6 +150,9 @@ type planner struct {
 	// for a full plan of many specs (see routesTo).
 	routes      []routeList
 	indexRoutes bool
+	// tc indexes the state's classes and filters and the class specs
+	// (tcIndexOf, tc.go).
+	tc *tcIndex
 }
 
 func newPlanner(st State, ss *specSet, record bool) (*planner, error) {

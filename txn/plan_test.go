@@ -38,6 +38,12 @@ func replayState(t testing.TB, objs ...netlink.Object) *ipdb.Snapshot {
 			typ = unix.RTM_NEWRULE
 		case netlink.KindNexthop:
 			typ = unix.RTM_NEWNEXTHOP
+		case netlink.KindQdisc:
+			typ = unix.RTM_NEWQDISC
+		case netlink.KindClass:
+			typ = unix.RTM_NEWTCLASS
+		case netlink.KindFilter:
+			typ = unix.RTM_NEWTFILTER
 		default:
 			t.Fatalf("replayState: no message type for kind %s", o.Kind())
 		}

@@ -32,6 +32,11 @@ type State interface {
 	RoutesUsingNexthop(id uint32) iter.Seq[*netlink.Route]
 	// GroupsContaining yields the nexthop groups that have id as a member.
 	GroupsContaining(id uint32) iter.Seq[*netlink.Nexthop]
+	// QdiscsOf, ClassesOf and FiltersOf yield the tc objects of the link
+	// with this index.
+	QdiscsOf(index int) iter.Seq[*netlink.Qdisc]
+	ClassesOf(index int) iter.Seq[*netlink.Class]
+	FiltersOf(index int) iter.Seq[*netlink.Filter]
 }
 
 var _ State = (*ipdb.Snapshot)(nil)
@@ -75,6 +80,9 @@ type specSet struct {
 	routes   []RouteSpec
 	neighs   []NeighSpec
 	rules    []RuleSpec
+	qdiscs   []QdiscSpec
+	classes  []ClassSpec
+	filters  []FilterSpec
 }
 
 type specRef struct {

@@ -116,8 +116,9 @@
 // as tc's JSON writes rates and sizes. The table prints one row per tc
 // object: the link, then tc's words (`tc class show` after "class"), which
 // are also monitor's text (`tc monitor`'s: "qdisc add htb 1: dev v0 root
-// r2q 10 default 0x10 ..."). The state file has no tc section yet: txn
-// has no tc spec (its kinds are read-only there, txn/kinds.go).
+// r2q 10 default 0x10 ..."). The state file's qdiscs, classes and
+// filters sections (state_tc.go) take tc's words and units; see the
+// README's state file.
 // TestTCShowEqualsTC and TestTCMonitor compare with tc.
 //
 // ipdb adds these keys, which ip never prints, each after ip's keys of the

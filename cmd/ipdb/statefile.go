@@ -21,7 +21,8 @@ import (
 // document, its sections, strict decoding (unknown keys refused) and errors
 // that name the file's line. Each section's entry type and its conversion to
 // a txn spec live in the kind's file (state_link.go, state_addr.go,
-// state_route.go, state_neigh.go, state_rule.go, state_nexthop.go).
+// state_route.go, state_neigh.go, state_rule.go, state_nexthop.go,
+// state_tc.go).
 
 // stateFile is the YAML document.
 type stateFile struct {
@@ -32,6 +33,9 @@ type stateFile struct {
 	Neighbors  []neighYAML   `yaml:"neighbors"`
 	Rules      []ruleYAML    `yaml:"rules"`
 	Nexthops   []nexthopYAML `yaml:"nexthops"`
+	Qdiscs     []qdiscYAML   `yaml:"qdiscs"`
+	Classes    []classYAML   `yaml:"classes"`
+	Filters    []filterYAML  `yaml:"filters"`
 }
 
 // line is the line of the mapping an entry starts at.
@@ -422,12 +426,19 @@ type entryList[Y any, P stateEntry[Y]] struct {
 // entries returns the sectionEntries that appends to list.
 func entries[Y any, P stateEntry[Y]](list *[]Y) sectionEntries {
 	keys := map[string]bool{}
-	t := reflect.TypeFor[Y]()
-	for i := 0; i < t.NumField(); i++ {
-		if k, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); k != "" && k != "-" {
-			keys[k] = true
+	var add func(t reflect.Type)
+	add = func(t reflect.Type) {
+		for i := 0; i < t.NumField(); i++ {
+			k, opt, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			switch {
+			case opt == "inline":
+				add(t.Field(i).Type)
+			case k != "" && k != "-":
+				keys[k] = true
+			}
 		}
 	}
+	add(reflect.TypeFor[Y]())
 	return &entryList[Y, P]{list: list, keys: keys}
 }
 
@@ -538,6 +549,9 @@ type specSet struct {
 	neighs   []txn.NeighSpec
 	rules    []txn.RuleSpec
 	nexthops []txn.NexthopSpec
+	qdiscs   []txn.QdiscSpec
+	classes  []txn.ClassSpec
+	filters  []txn.FilterSpec
 	// pendingLinks are links entries completed from the cache once it is
 	// open (resolveLinks).
 	pendingLinks []pendingLink

@@ -31,6 +31,7 @@ func (st *stateFile) specLines() map[netlink.Kind][]int {
 	for _, e := range st.Nexthops {
 		m[netlink.KindNexthop] = append(m[netlink.KindNexthop], int(e.Line))
 	}
+	st.tcSpecLines(m)
 	return m
 }
 

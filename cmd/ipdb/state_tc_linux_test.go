@@ -1,0 +1,159 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ipdb-go/ipdb/internal/nstest"
+)
+
+// tcOut runs `tc -n NS args...`, without htb's direct_packets_stat (it
+// counts packets the links send by themselves: a statistic).
+func tcOut(t *testing.T, ns *nstest.NS, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("tc", append([]string{"-n", ns.Name}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tc %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return directPacketsStat.ReplaceAllString(string(out), "")
+}
+
+var directPacketsStat = regexp.MustCompile(`direct_packets_stat \d+ `)
+
+// TestApplyTC: a state file's qdiscs, classes and filters: --dry-run
+// prints the plan in tc's words and changes nothing; apply makes what tc
+// shows; applying it again has nothing to do; a second file replaces the
+// root qdisc (one replace), changes a class and removes a filter; a bad
+// entry is an error naming its line that changes nothing.
+func TestApplyTC(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link add v0 type veth peer name v1", "link set v0 up", "link set v1 up")
+		dir := t.TempDir()
+		write := func(name, text string) string {
+			f := filepath.Join(dir, name)
+			if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+		first := write("first.yaml", `
+qdiscs:
+  - {dev: v0, handle: "1:", kind: htb, default: 10}
+  - {dev: v1, handle: "1:", kind: tbf, rate: 1mbit, burst: 10kb, latency: 25ms}
+  - {dev: v1, kind: clsact}
+classes:
+  - {dev: v0, classid: "1:1", kind: htb, rate: 10mbit}
+  - {dev: v0, classid: "1:10", parent: "1:1", kind: htb, rate: 1mbit, ceil: 5mbit, prio: 1}
+  - {dev: v0, classid: "1:20", parent: "1:1", kind: htb, rate: 2mbit}
+filters:
+  - {dev: v0, parent: "1:", protocol: ip, pref: 1, handle: "800::800", kind: u32,
+     match: ["ip dst 192.0.2.0/24", "ip dport 80 0xffff"], flowid: "1:10"}
+  - {dev: v0, parent: "1:", protocol: all, pref: 2, handle: 1, kind: bpf, bytecode: "1,6 0 0 0", flowid: "1:20"}
+  - {dev: v1, parent: ingress, protocol: all, pref: 3, handle: 7, kind: bpf, bytecode: "1,6 0 0 65535"}
+`)
+		before := tcOut(t, ns, "qdisc", "show")
+		code, out, errs := runCmd(t, "--netns", ns.Name, "apply", "-f", first, "--dry-run")
+		if code != exitApplied {
+			t.Fatalf("dry run: exit %d\n%s%s", code, out, errs)
+		}
+		for _, w := range []string{"+ qdisc htb 1: dev v0 root default 0x10 (replaces the kernel's default noqueue)", "+ class htb 1:10 dev v0 parent 1:1 rate 125000 ceil 625000 prio 1",
+			"+ filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 classid 1:10 sel.flags 1 sel.keys match c0000200/ffffff00 at 16 match 00000050/0000ffff at 20",
+			"+ qdisc clsact ffff: dev v1 ingress"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("dry run lacks %q:\n%s", w, out)
+			}
+		}
+		if after := tcOut(t, ns, "qdisc", "show"); after != before {
+			t.Errorf("the dry run changed qdiscs:\n%s", after)
+		}
+		code, out, errs = runCmd(t, "--netns", ns.Name, "apply", "-f", first)
+		if code != exitApplied {
+			t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
+		}
+		for _, c := range []struct {
+			args []string
+			want []string
+		}{
+			{[]string{"qdisc", "show"}, []string{"qdisc htb 1: dev v0 root refcnt 3 r2q 10 default 0x10",
+				"qdisc tbf 1: dev v1 root refcnt 3 rate 1Mbit burst 10Kb lat 25ms", "qdisc clsact ffff: dev v1 parent ffff:fff1"}},
+			{[]string{"class", "show", "dev", "v0"}, []string{"class htb 1:10 parent 1:1 prio 1 rate 1Mbit ceil 5Mbit",
+				"class htb 1:1 root rate 10Mbit", "class htb 1:20 parent 1:1 prio 0 rate 2Mbit"}},
+			{[]string{"filter", "show", "dev", "v0"}, []string{"fh 800::800 order 2048 key ht 800 bkt 0 *flowid 1:10", "match c0000200/ffffff00 at 16",
+				"match 00000050/0000ffff at 20", "pref 2 bpf chain 0 handle 0x1 flowid 1:20", "bytecode '1,6 0 0 0'"}},
+			{[]string{"filter", "show", "dev", "v1", "ingress"}, []string{"pref 3 bpf chain 0 handle 0x7", "bytecode '1,6 0 0 65535'"}},
+		} {
+			got := tcOut(t, ns, c.args...)
+			for _, w := range c.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("tc %s lacks %q:\n%s", strings.Join(c.args, " "), w, got)
+				}
+			}
+		}
+		code, out, errs = runCmd(t, "--netns", ns.Name, "apply", "-f", first)
+		if code != exitApplied || !strings.Contains(out, "nothing to do") {
+			t.Errorf("second apply: exit %d, want nothing to do\n%s%s", code, out, errs)
+		}
+
+		second := write("second.yaml", `
+qdiscs:
+  - {dev: v0, parent: "1:10", handle: "10:", kind: pfifo, limit: 50}
+  - {dev: v1, handle: "2:", kind: htb}
+  - {dev: v1, kind: clsact, absent: true}
+classes:
+  - {dev: v0, classid: "1:10", parent: "1:1", kind: htb, rate: 3mbit, ceil: 5mbit, prio: 1}
+filters:
+  - {dev: v0, parent: "1:", protocol: all, pref: 2, handle: 1, kind: bpf, absent: true}
+`)
+		code, out, errs = runCmd(t, "--netns", ns.Name, "apply", "-f", second)
+		if code != exitApplied {
+			t.Fatalf("apply second: exit %d\n%s%s", code, out, errs)
+		}
+		for _, w := range []string{"~ qdisc htb 2: dev v1 root: handle 1: -> 2:, kind tbf -> htb", "~ class htb 1:10 dev v0 parent 1:1 rate 375000 ceil 625000 prio 1: rate 125000 -> 375000",
+			"- filter dev v0 parent 1: protocol all pref 2 chain 0 handle 0x1 bpf", "- qdisc clsact ffff: dev v1 ingress (the kernel removes its 1 filter with it)"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("second apply's plan lacks %q:\n%s", w, out)
+			}
+		}
+		if q := tcOut(t, ns, "qdisc", "show", "dev", "v0"); !strings.Contains(q, "qdisc pfifo 10: parent 1:10 limit 50p") {
+			t.Errorf("v0 after the second file:\n%s", q)
+		}
+		q := tcOut(t, ns, "qdisc", "show", "dev", "v1")
+		if !strings.Contains(q, "qdisc htb 2: root") || strings.Contains(q, "tbf") || strings.Contains(q, "clsact") {
+			t.Errorf("v1 after the second file:\n%s", q)
+		}
+		if f := tcOut(t, ns, "filter", "show", "dev", "v0"); strings.Contains(f, "bpf") {
+			t.Errorf("bpf filter left:\n%s", f)
+		}
+		if c := tcOut(t, ns, "class", "show", "dev", "v0"); !strings.Contains(c, "class htb 1:10 parent 1:1 leaf 10: prio 1 rate 3Mbit ceil 5Mbit") {
+			t.Errorf("class 1:10 after the second file:\n%s", c)
+		}
+		code, out, errs = runCmd(t, "--netns", ns.Name, "apply", "-f", second)
+		if code != exitApplied || !strings.Contains(out, "nothing to do") {
+			t.Errorf("second file again: exit %d, want nothing to do\n%s%s", code, out, errs)
+		}
+
+		before = tcOut(t, ns, "qdisc", "show")
+		for text, want := range map[string]string{
+			"qdiscs:\n  - {dev: v0, handle: \"3:\", kind: tbf, rate: 1mbit}\n":                                                                     ":2: tbf needs a rate and a burst",
+			"qdiscs:\n  - {dev: v0, handle: \"3:\", kind: pfifo, rate: 1mbit}\n":                                                                   `:2: qdisc pfifo takes no "rate" (its options: limit)`,
+			"qdiscs:\n  - {dev: v0, handle: \"3:\", kind: sfq}\n":                                                                                  `:2: kind "sfq" is not one the state file takes in qdiscs`,
+			"classes:\n  - {dev: v0, classid: \"1:30\", kind: htb, rate: 1furlong}\n":                                                              `:2: bad rate "1furlong": unknown unit "furlong"`,
+			"filters:\n  - {dev: v0, parent: \"1:\", protocol: ip, pref: 1, handle: \"800::801\", kind: u32, match: [\"ip dst 2001:db8::/32\"]}\n": `:2: u32 match "ip dst 2001:db8::/32": ip takes an IPv4 prefix`,
+			"qdiscs:\n  - {dev: v0, handle: \"1:\", kind: htb}\n  - {dev: v0, handle: \"2:\", kind: htb}\n":                                        ":3: txn: invalid spec: qdisc 2: dev v0 root: two specs want a qdisc at this parent",
+			"classes:\n  - {dev: v0, classid: \"7:1\", kind: htb, rate: 1mbit}\n":                                                                  "no qdisc 7: on v0",
+		} {
+			f := write("bad.yaml", text)
+			code, out, errs := runCmd(t, "--netns", ns.Name, "apply", "-f", f)
+			if code != exitError || !strings.Contains(errs, want) {
+				t.Errorf("%q: exit %d, want 1 and %q\n%s%s", text, code, want, out, errs)
+			}
+		}
+		if after := tcOut(t, ns, "qdisc", "show"); after != before {
+			t.Errorf("a bad file changed qdiscs:\n%s", after)
+		}
+	})
+}

@@ -1,0 +1,347 @@
+package txn
+
+import (
+	"fmt"
+
+	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/netlink"
+)
+
+// FilterSpec is the desired state of one traffic control filter on link
+// Dev (RTM_NEWTFILTER, `tc filter`). Its identity is (Dev, Parent, Chain,
+// Priority, Protocol, Handle), as the database keys filters
+// (tcf_chain_tp_find and the kind's get in net/sched/cls_api.c).
+//
+// A filter's options change in place (`tc filter replace`), except a u32
+// key node's: u32_change keeps a node's selector, so a changed u32 node
+// is planned as its removal and its creation. The kernel adds what a
+// priority needs by itself (the priority's entry, u32's hash table 800:)
+// and removes it with the priority's last filter. Filters are created
+// after qdiscs and classes and removed before them. A filter whose qdisc
+// the transaction removes or replaces goes with it (the kernel's doing),
+// so a present spec for it is planned as a creation.
+type FilterSpec struct {
+	// Dev names the link (required).
+	Dev string
+	// Parent is the qdisc (major:0) or class whose filter block holds the
+	// filter; for the ingress qdisc ffff: (or netlink.HandleIngressBlock),
+	// for clsact netlink.HandleIngressBlock or netlink.HandleEgressBlock
+	// (required).
+	Parent netlink.Handle
+	// Chain is the filter chain, 0 to 0x0fffffff (tc's "chain").
+	Chain uint32
+	// Priority is the filter's priority (tc's "pref"; required: the
+	// kernel would choose one, and the spec could not find it again).
+	Priority uint16
+	// Protocol is the ethertype, ETH_P_* in host order (unix.ETH_P_ALL,
+	// unix.ETH_P_IP, ...; required). A priority has one protocol.
+	Protocol uint16
+	// Handle is the filter's handle in its kind's terms: u32's
+	// htid:hash:node (netlink.ParseU32Handle("800::800")), bpf's number
+	// (required).
+	Handle uint32
+	// Kind is the filter's kind ("u32", "bpf"); it may be left empty when
+	// Options says it. A priority has one kind.
+	Kind string
+	// Options are the filter's options (*netlink.U32, *netlink.BPFFilter);
+	// required unless Absent. A field left at zero leaves the value to
+	// the kernel.
+	Options netlink.FilterOptions
+	// Absent deletes the filter if present.
+	Absent bool
+
+	// exact (rollback only): every option counts, zero fields too.
+	exact bool
+}
+
+func (s *FilterSpec) kind() string { return tcKind(s.Kind, s.Options) }
+
+// parent is the spec's parent as the database keys it (ipdb's
+// CanonicalFilterParent: ffff:fff2 for any ingress block).
+func (s *FilterSpec) parent() netlink.Handle { return ipdb.CanonicalFilterParent(s.Parent) }
+
+func (s *FilterSpec) handleString() string {
+	if s.kind() == "u32" {
+		return netlink.U32Handle(s.Handle)
+	}
+	return fmt.Sprintf("%#x", s.Handle)
+}
+
+func (s *FilterSpec) what() string {
+	return fmt.Sprintf("filter dev %s parent %s protocol %s pref %d chain %d handle %s", s.Dev, s.Parent,
+		netlink.TCProtocolString(s.Protocol), s.Priority, s.Chain, s.handleString())
+}
+
+// u32Table reports whether s is a u32 hash table (a handle without a
+// node), which a priority's nodes use.
+func (s *FilterSpec) u32Table() bool { return s.kind() == "u32" && s.Handle&0xfff == 0 }
+
+func (s *FilterSpec) request() *netlink.Filter {
+	return &netlink.Filter{Parent: s.Parent, Chain: s.Chain, Priority: s.Priority, Protocol: s.Protocol,
+		Handle: s.Handle, TCKind: s.kind(), Options: s.Options}
+}
+
+// validate checks s on its own: the rules of netlink.FilterRequest (the
+// kernel's), and that the spec names one filter.
+func (s *FilterSpec) validate() error {
+	if err := validName("filter", s.Dev); err != nil {
+		return err
+	}
+	switch {
+	case s.Parent == netlink.HandleNone || s.Parent == netlink.HandleRoot:
+		return invalid("%s: name the parent qdisc by its handle (1:) or a class", s.what())
+	case s.Priority == 0:
+		return invalid("%s: a priority is required (the kernel would choose one, and the spec could not find it again)", s.what())
+	case s.Protocol == 0:
+		return invalid("%s: a protocol is required (unix.ETH_P_ALL for all)", s.what())
+	case s.Handle == 0:
+		return invalid("%s: a handle is required (the kind would choose one, and the spec could not find it again)", s.what())
+	}
+	if s.Absent {
+		return nil
+	}
+	f := s.request()
+	f.Index = 1
+	if err := netlink.FilterRequest(netlink.Add, f).Err(); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrInvalid, s.what(), err)
+	}
+	if isNilTC(s.Options) {
+		return invalid("%s: options are required", s.what())
+	}
+	return nil
+}
+
+// Filter adds a tc filter spec.
+func (t *Txn) Filter(s FilterSpec) *Txn {
+	t.specs.filters = append(t.specs.filters, s)
+	t.plan = nil
+	return t
+}
+
+// filterOps is the kindOps of filters.
+type filterOps struct{}
+
+func (filterOps) count(ss *specSet) int { return len(ss.filters) }
+
+func (filterOps) each(ss *specSet, fn func(specRef)) {
+	for i := range ss.filters {
+		fn(specRef{kind: netlink.KindFilter, i: int32(i)})
+	}
+}
+
+// filterID is a filter's identity, as the database keys it.
+type filterID struct {
+	dev            string
+	parent         netlink.Handle
+	chain          uint32
+	prio, protocol uint16
+	handle         uint32
+}
+
+func (s *FilterSpec) id() filterID {
+	return filterID{s.Dev, s.parent(), s.Chain, s.Priority, s.Protocol, s.Handle}
+}
+
+// validate checks each filter spec, that no two name one filter, and
+// that the present specs of one priority agree on its protocol and kind
+// (tc_new_tfilter: "Filter kind and protocol must match").
+func (filterOps) validate(ss *specSet) error {
+	seen := map[filterID]bool{}
+	type prio struct {
+		dev    string
+		parent netlink.Handle
+		chain  uint32
+		prio   uint16
+	}
+	kinds := map[prio]*FilterSpec{}
+	for i := range ss.filters {
+		s := &ss.filters[i]
+		ref := specRef{kind: netlink.KindFilter, i: int32(i)}
+		if err := s.validate(); err != nil {
+			return specErr(ref, err)
+		}
+		if seen[s.id()] {
+			return specErr(ref, invalid("%s: two specs", s.what()))
+		}
+		seen[s.id()] = true
+		if s.Absent {
+			continue
+		}
+		k := prio{s.Dev, s.parent(), s.Chain, s.Priority}
+		if o := kinds[k]; o != nil && (o.Protocol != s.Protocol || o.kind() != s.kind()) {
+			return specErr(ref, invalid("%s: priority %d has %s filters of protocol %s in another spec (one kind and protocol a priority)",
+				s.what(), s.Priority, o.kind(), netlink.TCProtocolString(o.Protocol)))
+		}
+		kinds[k] = s
+	}
+	return nil
+}
+
+func (filterOps) plan(p *planner, ref specRef) error { return p.planFilter(ref, &p.ss.filters[ref.i]) }
+
+// verifyIndex is nil: a filter change rechecks every filter spec.
+func (filterOps) verifyIndex() verifyIndex { return nil }
+
+// filterLevel orders filter steps within their stage: u32 hash tables
+// are created before the nodes that use them and removed after them.
+func filterLevel(table, remove bool) uint8 {
+	if table != remove {
+		return 0
+	}
+	return 1
+}
+
+func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
+	idx, pending, err := p.ref(s.Dev)
+	if err != nil {
+		if s.Absent {
+			return nil
+		}
+		return fmt.Errorf("%s: %w", s.what(), err)
+	}
+	var ex *netlink.Filter
+	goes := false
+	major := s.Parent.Major()
+	if !pending {
+		ex = p.stateFilter(idx, s)
+		observe(p, ex)
+		goes = p.qdiscGoes(s.Dev, idx, major)
+	}
+	dev := s.Dev
+	if s.Absent {
+		if ex == nil || goes {
+			return nil // none, or the kernel removes it with its qdisc
+		}
+		del := &netlink.Filter{Parent: ex.Parent, Chain: ex.Chain, Priority: ex.Priority, Protocol: ex.Protocol,
+			Handle: ex.Handle, TCKind: ex.TCKind}
+		desc := describeFilter(ex, dev)
+		p.add(&Step{Action: Remove, Kind: netlink.KindFilter, stage: stageFilterDel, spec: ref, level: filterLevel(s.u32Table(), true),
+			desc:  func() string { return desc },
+			build: filterBuild(netlink.Delete, dev, del)})
+		return nil
+	}
+	if !p.qdiscWillBe(s.Dev, idx, pending, major) {
+		return invalid("%s: no qdisc %x: on %s, and the transaction creates none", s.what(), major, s.Dev)
+	}
+	want := s.request()
+	level := filterLevel(s.u32Table(), false)
+	if ex != nil && !goes {
+		changes := tcOptionsDiff(s.Options, ex.Options, s.exact)
+		if ex.TCKind != s.kind() {
+			changes = append(changeList{fmt.Sprintf("kind %s -> %s", ex.TCKind, s.kind())}, changes...)
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		desc := s.describe()
+		if s.kind() == "u32" || ex.TCKind != s.kind() {
+			// u32 keeps a node's selector on a replace; a kind does
+			// not change in place: remove, then add.
+			del := &netlink.Filter{Parent: ex.Parent, Chain: ex.Chain, Priority: ex.Priority, Protocol: ex.Protocol,
+				Handle: ex.Handle, TCKind: ex.TCKind}
+			ddesc := describeFilter(ex, dev) + " (to add it again changed: the kernel does not change it in place)"
+			p.add(&Step{Action: Remove, Kind: netlink.KindFilter, stage: stageFilterDel, spec: ref, level: filterLevel(s.u32Table(), true),
+				desc:  func() string { return ddesc },
+				build: filterBuild(netlink.Delete, dev, del)})
+			p.add(&Step{Action: Modify, Kind: netlink.KindFilter, stage: stageFilterAdd, spec: ref, level: level,
+				desc:  func() string { return desc + changes.String() },
+				build: filterBuild(netlink.Add, dev, want)})
+			return nil
+		}
+		p.add(&Step{Action: Modify, Kind: netlink.KindFilter, stage: stageFilterAdd, spec: ref, level: level,
+			desc:  func() string { return desc + changes.String() },
+			build: filterBuild(netlink.Replace, dev, want)})
+		return nil
+	}
+	desc := s.describe()
+	p.add(&Step{Action: Create, Kind: netlink.KindFilter, stage: stageFilterAdd, spec: ref, level: level,
+		desc:  func() string { return desc },
+		build: filterBuild(netlink.Add, dev, want)})
+	return nil
+}
+
+// filterBuild returns a step's build: f's request on the link dev.
+func filterBuild(v netlink.Verb, dev string, f *netlink.Filter) func(r *resolver) (netlink.Request, error) {
+	return func(r *resolver) (netlink.Request, error) {
+		idx, err := r.index(dev)
+		if err != nil {
+			return netlink.Request{}, err
+		}
+		x := *f
+		x.Index = idx
+		return netlink.FilterRequest(v, &x), nil
+	}
+}
+
+// describe prints s in tc's words: "filter dev v0 parent 1: protocol ip
+// pref 1 chain 0 handle 800::800 u32 classid 1:10 sel.keys [...]".
+func (s *FilterSpec) describe() string {
+	d := s.what() + " " + s.kind()
+	if w := tcOptionsWords(s.Options); w != "" {
+		d += " " + w
+	}
+	return d
+}
+
+func describeFilter(f *netlink.Filter, dev string) string {
+	s := specOfFilter(f, dev)
+	return s.describe()
+}
+
+// specOfFilter returns the spec that f is, exactly, on the link dev.
+func specOfFilter(f *netlink.Filter, dev string) FilterSpec {
+	st := f.Stable()
+	return FilterSpec{Dev: dev, Parent: f.Parent, Chain: f.Chain, Priority: f.Priority, Protocol: f.Protocol,
+		Handle: f.Handle, Kind: f.TCKind, Options: st.Options, exact: true}
+}
+
+// filterImplied reports whether the kernel makes and removes f by itself:
+// a priority's own entry (handle 0) and u32's hash table of a priority
+// (an automatic handle from 800: up, u32_init; a table the user made
+// with such a handle and divisor 1 is taken for one).
+func filterImplied(f *netlink.Filter) bool {
+	if f.Handle == 0 {
+		return true
+	}
+	u, ok := f.Options.(*netlink.U32)
+	return ok && f.Handle&0xfffff == 0 && f.Handle>>20 >= 0x800 && u.Divisor == 1
+}
+
+// restore brings back the filters of the links in scope (tcRestoreLinks)
+// as they were, and removes those the transaction added; what the kernel
+// makes by itself (filterImplied) comes and goes with them. Filters of
+// shared blocks are not the database's (ipdb keeps those of links).
+func (filterOps) restore(rs *restorer) {
+	for _, l := range tcRestoreLinks(rs) {
+		was := map[filterID]bool{}
+		for f := range rs.pre.FiltersOf(l.pre) {
+			if filterImplied(f) || f.Block != 0 {
+				continue
+			}
+			s := specOfFilter(f, l.name)
+			was[s.id()] = true
+			rs.rb.filters = append(rs.rb.filters, s)
+		}
+		if l.cur == 0 {
+			continue
+		}
+		for f := range rs.cur.FiltersOf(l.cur) {
+			if filterImplied(f) || f.Block != 0 {
+				continue
+			}
+			s := specOfFilter(f, l.name)
+			if !was[s.id()] {
+				rs.rb.filters = append(rs.rb.filters, FilterSpec{Dev: l.name, Parent: f.Parent, Chain: f.Chain,
+					Priority: f.Priority, Protocol: f.Protocol, Handle: f.Handle, Kind: f.TCKind, Absent: true})
+			}
+		}
+	}
+}
+
+// settable lists what a FilterSpec can set of filter o (a
+// *netlink.Filter): its kind and options; u32's hit counters are not
+// among them.
+func (filterOps) settable(o netlink.Object) []attr {
+	f := o.(*netlink.Filter).Stable()
+	return []attr{{"kind", f.TCKind}, {"options", tcOptionsWords(f.Options)}}
+}

@@ -1,0 +1,497 @@
+package txn
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ipdb-go/ipdb/netlink"
+)
+
+// QdiscSpec is the desired state of the queueing discipline with handle
+// Handle at Parent on link Dev (RTM_NEWQDISC, `tc qdisc`). Its identity
+// is (Dev, Parent, Handle), as the database keys qdiscs.
+//
+// A qdisc at Parent with another handle (the kernel's default root
+// qdisc, noqueue, pfifo_fast or mq, or a qdisc of the user) is replaced
+// by one request (`tc qdisc replace`, NLM_F_CREATE|NLM_F_REPLACE): the
+// kernel deletes the old qdisc with its classes, filters and child
+// qdiscs (qdisc_graft in net/sched/sch_api.c), and a rollback brings
+// them back. The kernel refuses a handle's kind to change ("Invalid
+// qdisc name: must match existing qdisc", tc_modify_qdisc): a spec that
+// gives an existing handle another kind is planned as the qdisc's
+// removal and its creation. A qdisc's options change in place (`tc qdisc
+// change`). Removing a root qdisc (Absent) brings back the kernel's
+// default; its classes and filters go with it.
+//
+// A qdisc under a class (Parent a class id) needs the class to exist
+// before the transaction: qdiscs are created before classes.
+type QdiscSpec struct {
+	// Dev names the link (required).
+	Dev string
+	// Parent is where the qdisc hangs: netlink.HandleRoot (zero means
+	// root), netlink.HandleIngress for ingress and clsact, or a class id
+	// major:minor.
+	Parent netlink.Handle
+	// Handle is the qdisc's handle, major:0 (tc's "handle 1:"); required
+	// but for ingress and clsact, whose handle is always ffff:.
+	Handle netlink.Handle
+	// Kind is the qdisc's kind ("htb", "tbf", "pfifo", "bfifo",
+	// "pfifo_fast", "mq", "ingress", "clsact", ...); it may be left empty
+	// when Options says it. Required unless Absent.
+	Kind string
+	// Options are the kind's options (*netlink.TBF, *netlink.HTB,
+	// *netlink.Fifo, ...); nil, or a field left at zero, leaves the value
+	// to the kernel (its default for a new qdisc). A field's unit is its
+	// netlink type's (bytes per second, time.Duration).
+	Options netlink.QdiscOptions
+	// Absent deletes the qdisc if present.
+	Absent bool
+
+	// exact (rollback only): every option counts, zero fields too.
+	exact bool
+}
+
+// parent returns the spec's parent, root for zero.
+func (s *QdiscSpec) parent() netlink.Handle {
+	if s.Parent == netlink.HandleNone {
+		return netlink.HandleRoot
+	}
+	return s.Parent
+}
+
+func (s *QdiscSpec) kind() string { return tcKind(s.Kind, s.Options) }
+
+// ingress reports whether the spec is an ingress or clsact qdisc.
+func (s *QdiscSpec) ingress() bool {
+	k := s.kind()
+	return k == "ingress" || k == "clsact" || s.parent() == netlink.HandleIngress
+}
+
+// handle returns the spec's handle: ffff: for ingress and clsact.
+func (s *QdiscSpec) handle() netlink.Handle {
+	if s.Handle == netlink.HandleNone && s.ingress() {
+		return netlink.NewHandle(0xffff, 0)
+	}
+	return s.Handle
+}
+
+func (s *QdiscSpec) what() string {
+	where := "root"
+	if p := s.parent(); p != netlink.HandleRoot {
+		where = "parent " + p.String()
+		if p == netlink.HandleIngress {
+			where = "ingress"
+		}
+	}
+	return fmt.Sprintf("qdisc %x: dev %s %s", s.handle().Major(), s.Dev, where)
+}
+
+// draft returns the qdisc s asks for on the link of index idx.
+func (s *QdiscSpec) draft(idx int) *netlink.Qdisc {
+	return &netlink.Qdisc{Index: idx, Handle: s.handle(), Parent: s.parent(), TCKind: s.kind(), Options: s.Options}
+}
+
+// validate checks s on its own: the rules of netlink.QdiscRequest (the
+// kernel's), and that the spec names one qdisc.
+func (s *QdiscSpec) validate() error {
+	if err := validName("qdisc", s.Dev); err != nil {
+		return err
+	}
+	h := s.handle()
+	switch {
+	case h == netlink.HandleNone:
+		return invalid("%s: a handle is required (the kernel would choose one, and the spec could not find it again)", s.what())
+	case h.Minor() != 0:
+		return invalid("qdisc handle %s on %s: a qdisc's handle is major:0", h, s.Dev)
+	case h.Major() == 0xffff && !s.ingress():
+		return invalid("%s: handle ffff: belongs to the ingress and clsact qdiscs", s.what())
+	}
+	if s.Absent {
+		return nil
+	}
+	if s.kind() == "" {
+		return invalid("%s: a kind is required (Kind or Options)", s.what())
+	}
+	if err := netlink.QdiscRequest(netlink.Add, s.draft(1)).Err(); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrInvalid, s.what(), err)
+	}
+	return nil
+}
+
+// Qdisc adds a qdisc spec.
+func (t *Txn) Qdisc(s QdiscSpec) *Txn {
+	t.specs.qdiscs = append(t.specs.qdiscs, s)
+	t.plan = nil
+	return t
+}
+
+// qdiscOps is the kindOps of qdiscs.
+type qdiscOps struct{}
+
+func (qdiscOps) count(ss *specSet) int { return len(ss.qdiscs) }
+
+func (qdiscOps) each(ss *specSet, fn func(specRef)) {
+	for i := range ss.qdiscs {
+		fn(specRef{kind: netlink.KindQdisc, i: int32(i)})
+	}
+}
+
+// validate checks each qdisc spec, and that no two name one qdisc: the
+// same handle or the same parent on a link.
+func (qdiscOps) validate(ss *specSet) error {
+	type at struct {
+		dev string
+		h   netlink.Handle
+	}
+	handles, parents := map[at]bool{}, map[at]bool{}
+	for i := range ss.qdiscs {
+		s := &ss.qdiscs[i]
+		ref := specRef{kind: netlink.KindQdisc, i: int32(i)}
+		if err := s.validate(); err != nil {
+			return specErr(ref, err)
+		}
+		if handles[at{s.Dev, s.handle()}] {
+			return specErr(ref, invalid("qdisc %s dev %s: two specs", s.handle(), s.Dev))
+		}
+		handles[at{s.Dev, s.handle()}] = true
+		if !s.Absent {
+			if parents[at{s.Dev, s.parent()}] {
+				return specErr(ref, invalid("%s: two specs want a qdisc at this parent", s.what()))
+			}
+			parents[at{s.Dev, s.parent()}] = true
+		}
+	}
+	return nil
+}
+
+func (qdiscOps) plan(p *planner, ref specRef) error { return p.planQdisc(ref, &p.ss.qdiscs[ref.i]) }
+
+// verifyIndex is nil: a qdisc change rechecks every qdisc spec.
+func (qdiscOps) verifyIndex() verifyIndex { return nil }
+
+// qdiscAt returns the qdiscs of link idx at parent (the kernel's default,
+// with handle 0, and the user's), and the qdisc with handle h wherever it
+// hangs.
+func (p *planner) qdiscAt(idx int, parent, h netlink.Handle) (def, user, byHandle *netlink.Qdisc) {
+	for q := range p.st.QdiscsOf(idx) {
+		if q.Parent == parent {
+			if q.Handle == netlink.HandleNone {
+				def = q
+			} else {
+				user = q
+			}
+		}
+		if q.Handle == h {
+			byHandle = q
+		}
+	}
+	return def, user, byHandle
+}
+
+// qdiscKind returns a qdisc's kind.
+func qdiscKind(q *netlink.Qdisc) string { return tcKind(q.TCKind, q.Options) }
+
+func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
+	idx, pending, err := p.ref(s.Dev)
+	if err != nil {
+		if s.Absent {
+			return nil // no link, no qdisc
+		}
+		return fmt.Errorf("%s: %w", s.what(), err)
+	}
+	var def, ex, byHandle *netlink.Qdisc
+	if !pending {
+		def, ex, byHandle = p.qdiscAt(idx, s.parent(), s.handle())
+		observe(p, def)
+		observe(p, ex)
+		if byHandle != ex {
+			observe(p, byHandle)
+		}
+	}
+	dev := s.Dev
+	if s.Absent {
+		if ex == nil || ex.Handle != s.handle() {
+			return nil
+		}
+		del := &netlink.Qdisc{Handle: ex.Handle, Parent: ex.Parent, TCKind: qdiscKind(ex)}
+		desc := p.describeQdisc(ex, dev) + p.tcTakenWith(idx, ex)
+		p.add(&Step{Action: Remove, Kind: netlink.KindQdisc, stage: stageQdiscDel, spec: ref,
+			desc:  func() string { return desc },
+			build: qdiscBuild(netlink.Delete, dev, del)})
+		return nil
+	}
+	if byHandle != nil && byHandle.Parent != s.parent() {
+		return invalid("%s: qdisc %x: hangs at %s; a qdisc cannot move: remove it (absent) in another transaction first",
+			s.what(), byHandle.Handle.Major(), byHandle.Parent)
+	}
+	if par := s.parent(); par != netlink.HandleRoot && par != netlink.HandleIngress && !p.classStays(s.Dev, idx, pending, par) {
+		return invalid("%s: class %s must exist before the transaction and stay (qdiscs are created before classes): create the class in another transaction first", s.what(), par)
+	}
+	want := s.draft(0)
+	if ex != nil && ex.Handle == s.handle() {
+		if qdiscKind(ex) == s.kind() {
+			changes := tcOptionsDiff(s.Options, ex.Options, s.exact)
+			if len(changes) == 0 {
+				return nil
+			}
+			desc := s.describe()
+			p.add(&Step{Action: Modify, Kind: netlink.KindQdisc, stage: stageQdiscAdd, spec: ref,
+				desc:  func() string { return desc + changes.String() },
+				build: qdiscBuild(netlink.Change, dev, want)})
+			return nil
+		}
+		// The kernel keeps a handle's kind: remove, then add.
+		del := &netlink.Qdisc{Handle: ex.Handle, Parent: ex.Parent, TCKind: qdiscKind(ex)}
+		ddesc := p.describeQdisc(ex, dev) + " (to add it again as " + s.kind() + ": the kernel keeps a handle's kind)" + p.tcTakenWith(idx, ex)
+		p.add(&Step{Action: Remove, Kind: netlink.KindQdisc, stage: stageQdiscDel, spec: ref,
+			desc:  func() string { return ddesc },
+			build: qdiscBuild(netlink.Delete, dev, del)})
+		var c changeList
+		c.add("kind", qdiscKind(ex), s.kind())
+		desc := s.describe() + c.String()
+		p.add(&Step{Action: Modify, Kind: netlink.KindQdisc, stage: stageQdiscAdd, spec: ref,
+			desc:  func() string { return desc },
+			build: qdiscBuild(netlink.Add, dev, want)})
+		return nil
+	}
+	if ex != nil {
+		// Another qdisc at the parent: one replace, which deletes it.
+		var c changeList
+		c.add("handle", fmt.Sprintf("%x:", ex.Handle.Major()), fmt.Sprintf("%x:", s.handle().Major()))
+		if k := qdiscKind(ex); k != s.kind() {
+			c.add("kind", k, s.kind())
+		}
+		desc := s.describe() + c.String() + p.tcTakenWith(idx, ex)
+		p.add(&Step{Action: Modify, Kind: netlink.KindQdisc, stage: stageQdiscAdd, spec: ref,
+			desc:  func() string { return desc },
+			build: qdiscBuild(netlink.Replace, dev, want)})
+		return nil
+	}
+	desc := s.describe()
+	verb := netlink.Add
+	if def != nil {
+		// The kernel's default goes: replace says so.
+		desc += fmt.Sprintf(" (replaces the kernel's default %s)", qdiscKind(def))
+		verb = netlink.Replace
+	}
+	p.add(&Step{Action: Create, Kind: netlink.KindQdisc, stage: stageQdiscAdd, spec: ref,
+		desc:  func() string { return desc },
+		build: qdiscBuild(verb, dev, want)})
+	return nil
+}
+
+// qdiscBuild returns a step's build: q's request on the link dev.
+func qdiscBuild(v netlink.Verb, dev string, q *netlink.Qdisc) func(r *resolver) (netlink.Request, error) {
+	return func(r *resolver) (netlink.Request, error) {
+		idx, err := r.index(dev)
+		if err != nil {
+			return netlink.Request{}, err
+		}
+		c := *q
+		c.Index = idx
+		return netlink.QdiscRequest(v, &c), nil
+	}
+}
+
+// tcTakenWith describes what the kernel deletes with qdisc q of link
+// idx: its classes and the filters of its blocks, " (the kernel removes
+// its 3 classes and 2 filters with it)".
+func (p *planner) tcTakenWith(idx int, q *netlink.Qdisc) string {
+	classes, filters := 0, 0
+	major := q.Handle.Major()
+	for c := range p.st.ClassesOf(idx) {
+		if c.Handle.Major() == major && !isNilTC(c.Options) {
+			classes++
+		}
+	}
+	for f := range p.st.FiltersOf(idx) {
+		if f.Parent.Major() == major && !filterImplied(f) {
+			filters++
+		}
+	}
+	var what []string
+	if classes > 0 {
+		what = append(what, plural(classes, "class", "classes"))
+	}
+	if filters > 0 {
+		what = append(what, plural(filters, "filter", "filters"))
+	}
+	if len(what) == 0 {
+		return ""
+	}
+	return " (the kernel removes its " + strings.Join(what, " and ") + " with it)"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// qdiscGoes reports whether the transaction deletes or replaces the
+// qdisc of handle major major on the link dev (index idx), which takes
+// its classes and filters: a spec removes it, or puts another qdisc (or
+// another kind) at its parent.
+func (p *planner) qdiscGoes(dev string, idx int, major uint16) bool {
+	var q *netlink.Qdisc
+	for x := range p.st.QdiscsOf(idx) {
+		if x.Handle.Major() == major && x.Handle != netlink.HandleNone {
+			q = x
+			break
+		}
+	}
+	if q == nil {
+		return false
+	}
+	for i := range p.ss.qdiscs {
+		s := &p.ss.qdiscs[i]
+		if s.Dev != dev {
+			continue
+		}
+		switch {
+		case s.handle() == q.Handle && s.Absent:
+			return true
+		case s.handle() == q.Handle && qdiscKind(q) != s.kind():
+			return true
+		case !s.Absent && s.parent() == q.Parent && s.handle() != q.Handle:
+			return true
+		}
+	}
+	return false
+}
+
+// classStays reports whether class id exists on link dev (index idx)
+// before the transaction and is neither removed by a spec nor by the
+// kernel with its qdisc.
+func (p *planner) classStays(dev string, idx int, pending bool, id netlink.Handle) bool {
+	if pending || p.qdiscGoes(dev, idx, id.Major()) {
+		return false
+	}
+	if c := p.classSpec(dev, id); c != nil && c.Absent {
+		return false
+	}
+	return p.stateClass(idx, id) != nil
+}
+
+// qdiscWillBe reports whether a qdisc of handle major major is on link
+// dev after the transaction: a spec creates it, or it exists and stays.
+func (p *planner) qdiscWillBe(dev string, idx int, pending bool, major uint16) bool {
+	for i := range p.ss.qdiscs {
+		if s := &p.ss.qdiscs[i]; s.Dev == dev && s.handle().Major() == major {
+			return !s.Absent
+		}
+	}
+	if pending {
+		return false
+	}
+	for q := range p.st.QdiscsOf(idx) {
+		if q.Handle.Major() == major && q.Handle != netlink.HandleNone {
+			return !p.qdiscGoes(dev, idx, major)
+		}
+	}
+	return false
+}
+
+// describe prints s in tc's words: "qdisc tbf 1: dev v0 root rate 125000
+// buffer 80ms limit 3125".
+func (s *QdiscSpec) describe() string {
+	d := fmt.Sprintf("qdisc %s %x: dev %s", s.kind(), s.handle().Major(), s.Dev)
+	switch p := s.parent(); p {
+	case netlink.HandleRoot:
+		d += " root"
+	case netlink.HandleIngress:
+		d += " ingress"
+	default:
+		d += " parent " + p.String()
+	}
+	if w := tcOptionsWords(s.Options); w != "" {
+		d += " " + w
+	}
+	return d
+}
+
+func (p *planner) describeQdisc(q *netlink.Qdisc, dev string) string {
+	s := specOfQdisc(q, dev)
+	return s.describe()
+}
+
+// specOfQdisc returns the spec that q is, exactly, on the link dev.
+func specOfQdisc(q *netlink.Qdisc, dev string) QdiscSpec {
+	st := q.Stable()
+	return QdiscSpec{Dev: dev, Parent: q.Parent, Handle: q.Handle, Kind: qdiscKind(q), Options: st.Options, exact: true}
+}
+
+// restore brings back the qdiscs of the links in scope (tcRestoreLinks)
+// as they were: each the user made (the kernel's defaults, handle 0,
+// come back by themselves when the user's qdisc at their parent goes),
+// and removes those the transaction added.
+//
+// A qdisc under a class (a leaf) comes back only if its class stays:
+// qdiscs are created before classes, so one under a class the rollback
+// creates again (its qdisc was removed or replaced) is lost, and said so.
+func (qdiscOps) restore(rs *restorer) {
+	for _, l := range tcRestoreLinks(rs) {
+		was := map[[2]netlink.Handle]bool{}
+		for q := range rs.pre.QdiscsOf(l.pre) {
+			if q.Handle == netlink.HandleNone {
+				continue
+			}
+			was[[2]netlink.Handle{q.Parent, q.Handle}] = true
+			s := specOfQdisc(q, l.name)
+			if p := q.Parent; p != netlink.HandleRoot && p != netlink.HandleIngress && !classKept(rs, l, p) {
+				rs.lost = append(rs.lost, "+ "+s.describe()+" (its class "+p.String()+" is created again, after qdiscs: add it again by hand)")
+				continue
+			}
+			rs.rb.qdiscs = append(rs.rb.qdiscs, s)
+		}
+		if l.cur == 0 {
+			continue
+		}
+		for q := range rs.cur.QdiscsOf(l.cur) {
+			if q.Handle != netlink.HandleNone && !was[[2]netlink.Handle{q.Parent, q.Handle}] {
+				rs.rb.qdiscs = append(rs.rb.qdiscs, QdiscSpec{Dev: l.name, Parent: q.Parent, Handle: q.Handle, Absent: true})
+			}
+		}
+	}
+}
+
+// classKept reports whether class id of link l exists now, under the
+// qdisc it had before the transaction (same handle and kind), so that
+// the rollback keeps it.
+func classKept(rs *restorer, l tcScope, id netlink.Handle) bool {
+	if l.cur == 0 {
+		return false
+	}
+	found := false
+	for c := range rs.cur.ClassesOf(l.cur) {
+		if c.Handle == id {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return false
+	}
+	qh := netlink.NewHandle(id.Major(), 0)
+	var was, now *netlink.Qdisc
+	for q := range rs.pre.QdiscsOf(l.pre) {
+		if q.Handle == qh {
+			was = q
+		}
+	}
+	for q := range rs.cur.QdiscsOf(l.cur) {
+		if q.Handle == qh {
+			now = q
+		}
+	}
+	return was != nil && now != nil && was.Parent == now.Parent && qdiscKind(was) == qdiscKind(now)
+}
+
+// settable lists what a QdiscSpec can set of qdisc o (a *netlink.Qdisc):
+// its kind and options; statistics and the reference count are not
+// among them.
+func (qdiscOps) settable(o netlink.Object) []attr {
+	q := o.(*netlink.Qdisc).Stable()
+	return []attr{{"handle", q.Handle.String()}, {"kind", qdiscKind(q)}, {"options", tcOptionsWords(q.Options)}}
+}

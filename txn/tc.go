@@ -1,0 +1,315 @@
+package txn
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/ipdb-go/ipdb/netlink"
+)
+
+// Traffic control specs (qdisc.go, class.go, filter.go) share what this
+// file holds: comparing a spec's options with the kernel's, printing
+// them, and the links whose tc objects a rollback restores.
+//
+// A spec's options are netlink's typed options (netlink.TBF, netlink.HTB,
+// netlink.HTBClass, netlink.U32, netlink.BPFFilter, ...). A field left at
+// its zero value is the kernel's to choose (a default, or what the object
+// has): the spec holds when every field it sets equals the kernel's. The
+// rollback's specs are exact: every field counts. Statistics and what the
+// kernel only reports (tcFieldRules) never count.
+
+// tcFieldRules are, per options type, the fields the kernel only reports
+// or that cannot be compared (skip: htb's version and direct packet
+// counter, a class's level in its tree, u32's hit counters, an eBPF
+// program's id, tag and descriptor, and a classifier's raw attributes:
+// its actions, which netlink keeps as bytes and the kernel dumps with
+// counters and ages, tcf_action_dump; they are sent, not compared) and
+// the flag fields of which only some bits can be set (mask: the skip_hw
+// and skip_sw bits of a classifier's flags; the kernel adds in_hw and
+// not_in_hw, TCA_CLS_FLAGS_* in include/uapi/linux/pkt_cls.h).
+var tcFieldRules = map[reflect.Type]struct {
+	skip map[string]bool
+	mask map[string]uint64
+}{
+	reflect.TypeFor[netlink.HTB]():       {skip: map[string]bool{"Version": true, "DirectPackets": true}},
+	reflect.TypeFor[netlink.HTBClass]():  {skip: map[string]bool{"Level": true}},
+	reflect.TypeFor[netlink.U32]():       {skip: map[string]bool{"Pcnt": true, "Unknown": true}, mask: map[string]uint64{"Flags": tcClsFlagsSettable}},
+	reflect.TypeFor[netlink.BPFFilter](): {skip: map[string]bool{"ID": true, "Tag": true, "FD": true, "Unknown": true}, mask: map[string]uint64{"GenFlags": tcClsFlagsSettable}},
+}
+
+// tcClsFlagsSettable are the classifier flags a request sets.
+const tcClsFlagsSettable = netlink.TCClsFlagsSkipHW | netlink.TCClsFlagsSkipSW
+
+// isNilTC reports whether o holds no options (a nil interface or pointer).
+func isNilTC(o netlink.TCOptions) bool {
+	if o == nil {
+		return true
+	}
+	v := reflect.ValueOf(o)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
+
+// tcOptionsDiff lists how have (the kernel's options) differs from want
+// (a spec's), as "field old -> new"; empty if want holds. Without exact,
+// fields want leaves at zero do not count (nor do nil options).
+func tcOptionsDiff(want, have netlink.TCOptions, exact bool) changeList {
+	var c changeList
+	switch {
+	case isNilTC(want) && isNilTC(have):
+	case isNilTC(want):
+		if exact {
+			c.add("options", "["+tcOptionsWords(have)+"]", "(none)")
+		}
+	case isNilTC(have):
+		c.add("options", "(none)", "["+tcOptionsWords(want)+"]")
+	case reflect.TypeOf(want) != reflect.TypeOf(have):
+		c.add("options", "["+tcOptionsWords(have)+"]", "["+tcOptionsWords(want)+"]")
+	default:
+		diffStruct(&c, "", reflect.ValueOf(want).Elem(), reflect.ValueOf(have).Elem(), exact)
+	}
+	return c
+}
+
+func diffStruct(c *changeList, prefix string, w, h reflect.Value, exact bool) {
+	if w.Kind() != reflect.Struct {
+		if (exact || !w.IsZero()) && !reflect.DeepEqual(w.Interface(), h.Interface()) {
+			c.add(strings.TrimSuffix(prefix, "."), h.Interface(), w.Interface())
+		}
+		return
+	}
+	t := w.Type()
+	rules := tcFieldRules[t]
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() || rules.skip[f.Name] {
+			continue
+		}
+		wv, hv := w.Field(i), h.Field(i)
+		name := prefix + strings.ToLower(f.Name)
+		if m, ok := rules.mask[f.Name]; ok {
+			a, b := wv.Uint()&m, hv.Uint()&m
+			if (exact || a != 0) && a != b {
+				c.add(name, fmt.Sprintf("%#x", b), fmt.Sprintf("%#x", a))
+			}
+			continue
+		}
+		if !exact && wv.IsZero() {
+			continue
+		}
+		switch wv.Kind() {
+		case reflect.Struct:
+			diffStruct(c, name+".", wv, hv, exact)
+		case reflect.Pointer:
+			switch {
+			case wv.IsNil() && hv.IsNil():
+			case wv.IsNil():
+				c.add(name, fmt.Sprintf("%+v", hv.Elem().Interface()), "(none)")
+			case hv.IsNil():
+				c.add(name, "(none)", fmt.Sprintf("%+v", wv.Elem().Interface()))
+			default:
+				diffStruct(c, name+".", wv.Elem(), hv.Elem(), exact)
+			}
+		default:
+			if !reflect.DeepEqual(wv.Interface(), hv.Interface()) {
+				c.add(name, fmtNamed(t, f.Name, hv), fmtNamed(t, f.Name, wv))
+			}
+		}
+	}
+}
+
+// fmtField prints a field's value in tc's notation where tc has one:
+// u32 keys as "match c0000200/ffffff00 at 16", classic bpf as tc's
+// bytecode, u32 table handles as "800:", htb's default class in
+// hexadecimal.
+func fmtField(v reflect.Value) string {
+	switch x := v.Interface().(type) {
+	case []netlink.U32Key:
+		parts := make([]string, len(x))
+		for i, k := range x {
+			parts[i] = fmt.Sprintf("match %08x/%08x at %d", k.Val, k.Mask, k.Off)
+		}
+		return strings.Join(parts, " ")
+	case []netlink.BPFInstruction:
+		parts := []string{fmt.Sprint(len(x))}
+		for _, in := range x {
+			parts = append(parts, fmt.Sprintf("%d %d %d %d", in.Code, in.Jt, in.Jf, in.K))
+		}
+		return "'" + strings.Join(parts, ",") + "'"
+	}
+	if v.Kind() == reflect.Slice && v.Len() == 0 {
+		return "[]"
+	}
+	if s, ok := v.Interface().(fmt.Stringer); ok {
+		return s.String()
+	}
+	return fmt.Sprintf("%v", v.Interface())
+}
+
+// fmtNamed is fmtField for the field name of struct type t: u32's table
+// handles (hash, link) as tc writes them, htb's default class in hex.
+func fmtNamed(t reflect.Type, name string, v reflect.Value) string {
+	switch {
+	case t == reflect.TypeFor[netlink.U32]() && (name == "Hash" || name == "Link"):
+		return netlink.U32Handle(uint32(v.Uint()))
+	case t == reflect.TypeFor[netlink.HTB]() && name == "Default":
+		return fmt.Sprintf("%#x", v.Uint())
+	}
+	return fmtField(v)
+}
+
+// tcOptionsWords prints the fields options set (those not zero, but for
+// what the kernel only reports), "rate 125000 buffer 80ms limit 3125":
+// the rates in bytes per second, times as durations, as netlink's types
+// hold them.
+func tcOptionsWords(o netlink.TCOptions) string {
+	if isNilTC(o) {
+		return ""
+	}
+	var parts []string
+	var walk func(prefix string, v reflect.Value)
+	walk = func(prefix string, v reflect.Value) {
+		t := v.Type()
+		rules := tcFieldRules[t]
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() || rules.skip[f.Name] || f.Name == "Kind" || f.Name == "Unknown" {
+				continue
+			}
+			fv := v.Field(i)
+			if m, ok := rules.mask[f.Name]; ok && fv.Uint()&m == 0 {
+				continue
+			}
+			if fv.IsZero() {
+				continue
+			}
+			name := prefix + strings.ToLower(f.Name)
+			switch {
+			case fv.Kind() == reflect.Struct:
+				walk(name+".", fv)
+			case fv.Kind() == reflect.Pointer && fv.Elem().Kind() == reflect.Struct:
+				walk(name+".", fv.Elem())
+			default:
+				parts = append(parts, name+" "+fmtNamed(t, f.Name, fv))
+			}
+		}
+	}
+	walk("", reflect.ValueOf(o).Elem())
+	return strings.Join(parts, " ")
+}
+
+// tcKind returns the kind a spec names: kind, or that of its options.
+func tcKind(kind string, o netlink.TCOptions) string {
+	if kind == "" && !isNilTC(o) {
+		return o.TCKind()
+	}
+	return kind
+}
+
+// tcScope is a link whose tc objects a rollback restores whole: its name,
+// its index in the pre-image and now (0 if it has none).
+type tcScope struct {
+	name     string
+	pre, cur int
+}
+
+// tcRestoreLinks returns the links whose tc objects a rollback restores:
+// those a tc spec names, and those of the link specs (rs.preLinks: a link
+// deleted and created again comes back with the kernel's default qdisc
+// only), when they existed before the transaction.
+func tcRestoreLinks(rs *restorer) []tcScope {
+	seen := map[string]bool{}
+	var out []tcScope
+	add := func(name string) {
+		if name == "" || seen[name] {
+			return
+		}
+		seen[name] = true
+		l, err := rs.pre.LinkByName(name)
+		if err != nil {
+			return // created by the transaction: its removal takes its tc objects
+		}
+		s := tcScope{name: name, pre: l.Index}
+		if c, err := rs.cur.LinkByName(name); err == nil {
+			s.cur = c.Index
+		}
+		out = append(out, s)
+	}
+	for i := range rs.ss.qdiscs {
+		add(rs.ss.qdiscs[i].Dev)
+	}
+	for i := range rs.ss.classes {
+		add(rs.ss.classes[i].Dev)
+	}
+	for i := range rs.ss.filters {
+		add(rs.ss.filters[i].Dev)
+	}
+	for idx := range rs.preLinks {
+		add(rs.preName(idx))
+	}
+	return out
+}
+
+// tcIndex finds a state's classes and filters by identity, and the class
+// specs by link and class id, without a scan each: built once per planner
+// (a state is immutable), it keeps a plan or a verify of many tc specs
+// linear.
+type tcIndex struct {
+	classes    map[int]map[netlink.Handle]*netlink.Class
+	filters    map[int]map[filterID]*netlink.Filter
+	classSpecs map[filterID]*ClassSpec // dev and class id (in handle) only
+}
+
+// tcIndexOf returns p's index, empty until a link's objects are asked
+// for.
+func (p *planner) tcIndexOf() *tcIndex {
+	if p.tc == nil {
+		p.tc = &tcIndex{classes: map[int]map[netlink.Handle]*netlink.Class{}, filters: map[int]map[filterID]*netlink.Filter{}}
+	}
+	return p.tc
+}
+
+// stateClass returns the class id of link idx in p's state, or nil.
+func (p *planner) stateClass(idx int, id netlink.Handle) *netlink.Class {
+	ix := p.tcIndexOf()
+	m, ok := ix.classes[idx]
+	if !ok {
+		m = map[netlink.Handle]*netlink.Class{}
+		for c := range p.st.ClassesOf(idx) {
+			m[c.Handle] = c
+		}
+		ix.classes[idx] = m
+	}
+	return m[id]
+}
+
+// stateFilter returns the filter of link idx with the identity of s (its
+// link name aside) in p's state, or nil.
+func (p *planner) stateFilter(idx int, s *FilterSpec) *netlink.Filter {
+	ix := p.tcIndexOf()
+	m, ok := ix.filters[idx]
+	if !ok {
+		m = map[filterID]*netlink.Filter{}
+		for f := range p.st.FiltersOf(idx) {
+			m[filterID{parent: f.Parent, chain: f.Chain, prio: f.Priority, protocol: f.Protocol, handle: f.Handle}] = f
+		}
+		ix.filters[idx] = m
+	}
+	id := s.id()
+	id.dev = ""
+	return m[id]
+}
+
+// classSpec returns the class spec of p's set for class id on link dev,
+// or nil.
+func (p *planner) classSpec(dev string, id netlink.Handle) *ClassSpec {
+	ix := p.tcIndexOf()
+	if ix.classSpecs == nil {
+		ix.classSpecs = make(map[filterID]*ClassSpec, len(p.ss.classes))
+		for i := range p.ss.classes {
+			c := &p.ss.classes[i]
+			ix.classSpecs[filterID{dev: c.Dev, handle: uint32(c.ClassID)}] = c
+		}
+	}
+	return ix.classSpecs[filterID{dev: dev, handle: uint32(id)}]
+}

@@ -1,0 +1,553 @@
+package txn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipdb-go/ipdb/internal/nstest"
+	"github.com/ipdb-go/ipdb/internal/oracle"
+	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// tc runs `tc -n NS args...` and returns its output; a failure fails t.
+func tc(t *testing.T, ns *nstest.NS, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("tc", append([]string{"-n", ns.Name}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tc %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// tcBase is the namespace before the tc transactions: veths v0 and v1
+// up; on v0 an htb tree (1: with classes 1:1, 1:10, 1:20) and a u32 and
+// a bpf filter; on v1 a root tbf 1: and a clsact qdisc with a bpf filter
+// on its ingress.
+func tcBase(t *testing.T, ns *nstest.NS) {
+	t.Helper()
+	prepNS(t, ns)
+	ns.Batch(
+		"link add v0 type veth peer name v1",
+		"link set v0 up",
+		"link set v1 up",
+	)
+	for _, line := range []string{
+		"qdisc add dev v0 root handle 1: htb default 10",
+		"class add dev v0 parent 1: classid 1:1 htb rate 10mbit",
+		"class add dev v0 parent 1:1 classid 1:10 htb rate 1mbit ceil 5mbit",
+		"class add dev v0 parent 1:1 classid 1:20 htb rate 2mbit",
+		"filter add dev v0 parent 1: protocol ip prio 1 handle 800::800 u32 match ip dst 192.0.2.0/24 flowid 1:10",
+		"filter add dev v0 parent 1: protocol all prio 2 handle 1 bpf bytecode 1,6_0_0_0 flowid 1:20",
+		"qdisc add dev v1 root handle 1: tbf rate 1mbit burst 10kb latency 25ms",
+		"qdisc add dev v1 clsact",
+		"filter add dev v1 ingress protocol all prio 3 handle 7 bpf bytecode 1,6_0_0_65535",
+	} {
+		args := strings.Fields(line)
+		for i := range args {
+			args[i] = strings.ReplaceAll(args[i], "_", " ")
+		}
+		tc(t, ns, args...)
+	}
+}
+
+// tcState is what tc shows of the namespace's tc objects: `tc -j -d
+// qdisc show`, and for each of v0 and v1 `tc -d class show` (iproute2
+// 6.1 prints classes as text only) and `tc -j filter show` of each
+// filter block of its qdiscs.
+func tcState(t *testing.T, ns *nstest.NS) string {
+	t.Helper()
+	var b strings.Builder
+	qs := tc(t, ns, "-j", "-d", "qdisc", "show")
+	// htb's direct_packets_stat counts packets the links send by
+	// themselves (IPv6 multicast reports): a statistic, not state.
+	b.WriteString(directPackets.ReplaceAllString(qs, "") + "\n")
+	var qdiscs []map[string]any
+	if err := json.Unmarshal([]byte(qs), &qdiscs); err != nil {
+		t.Fatal(err)
+	}
+	for _, dev := range []string{"v0", "v1"} {
+		b.WriteString(tc(t, ns, "-d", "class", "show", "dev", dev))
+		for _, q := range qdiscs {
+			if q["dev"] != dev {
+				continue
+			}
+			var parents []string
+			switch q["kind"] {
+			case "ingress":
+				parents = []string{"ffff:fff2"}
+			case "clsact":
+				parents = []string{"ffff:fff2", "ffff:fff3"}
+			case "noqueue":
+			default:
+				parents = []string{q["handle"].(string)}
+			}
+			for _, p := range parents {
+				b.WriteString(dev + " " + p + ": " + tc(t, ns, "-j", "filter", "show", "dev", dev, "parent", p))
+			}
+		}
+	}
+	return b.String()
+}
+
+var directPackets = regexp.MustCompile(`"direct_packets_stat":\d+,?`)
+
+// tcRestored waits until the namespace's tc objects are before again.
+func tcRestored(t *testing.T, ns *nstest.NS, before string) {
+	t.Helper()
+	after := tcState(t, ns)
+	for end := time.Now().Add(3 * time.Second); after != before && time.Now().Before(end); {
+		time.Sleep(50 * time.Millisecond)
+		after = tcState(t, ns)
+	}
+	if after != before {
+		t.Errorf("tc differs:\n%s", diffLines(before, after))
+	}
+}
+
+// checkTCOracle compares the database's tc objects with tc -j.
+func checkTCOracle(t *testing.T, ns *nstest.NS, db *ipdb.DB) {
+	t.Helper()
+	err := nstest.Eventually(3*time.Second, func() error {
+		s := db.Snapshot()
+		return errors.Join(
+			oracle.CompareQdiscs(ns, slices.Collect(s.Qdiscs())),
+			oracle.CompareClasses(ns, slices.Collect(s.Classes())),
+			oracle.CompareFilters(ns, slices.Collect(s.Filters())))
+	})
+	if err != nil {
+		t.Errorf("database and tc -j differ: %v", err)
+	}
+}
+
+func mbit(n uint64) uint64 { return n * 1e6 / 8 }
+
+var (
+	h    = netlink.NewHandle
+	bpf0 = []netlink.BPFInstruction{{Code: 6}}
+)
+
+// u32Dst is a u32 node matching an IPv4 destination prefix (tc's
+// "match ip dst P flowid C").
+func u32Dst(val, mask uint32, flowid netlink.Handle) *netlink.U32 {
+	return &netlink.U32{ClassID: flowid, Sel: &netlink.U32Sel{Flags: 1, Keys: []netlink.U32Key{{Mask: mask, Val: val, Off: 16}}}}
+}
+
+// tcTxn changes every tc kind on tcBase: on v0 a class's rate, a new
+// class, a removed class with the filter pointing to it, a u32 node's
+// match (removed and added again), a new u32 node, and a pfifo under a
+// class; on v1 the root tbf replaced by an htb 2: with a class and a
+// filter (one replace), and clsact removed.
+func tcTxn(db *ipdb.DB, c *netlink.Conn, cfg *Config) *Txn {
+	return New(db, c, cfg).
+		Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x10), Parent: h(1, 1), Options: &netlink.HTBClass{Rate: mbit(3) / 2, Ceil: mbit(5)}}).
+		Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x30), Parent: h(1, 1), Options: &netlink.HTBClass{Rate: mbit(1), Prio: 2}}).
+		Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x20), Absent: true}).
+		Filter(FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 2, Protocol: unix.ETH_P_ALL, Handle: 1, Kind: "bpf", Absent: true}).
+		Filter(FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 1, Protocol: unix.ETH_P_IP, Handle: 0x80000800,
+			Options: u32Dst(0xc6336400, 0xffffff00, h(1, 0x10))}).
+		Filter(FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 1, Protocol: unix.ETH_P_IP, Handle: 0x80000801,
+			Options: u32Dst(0xcb007100, 0xffffff00, h(1, 0x30))}).
+		Qdisc(QdiscSpec{Dev: "v0", Parent: h(1, 0x10), Handle: h(0x10, 0), Options: &netlink.Fifo{Kind: "pfifo", Limit: 50}}).
+		Qdisc(QdiscSpec{Dev: "v1", Handle: h(2, 0), Options: &netlink.HTB{Default: 1}}).
+		Class(ClassSpec{Dev: "v1", ClassID: h(2, 1), Options: &netlink.HTBClass{Rate: mbit(100)}}).
+		Filter(FilterSpec{Dev: "v1", Parent: h(2, 0), Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 5,
+			Options: &netlink.BPFFilter{ClassID: h(2, 1), Ops: bpf0}}).
+		Qdisc(QdiscSpec{Dev: "v1", Parent: netlink.HandleIngress, Kind: "clsact", Absent: true})
+}
+
+// TestTCCommit commits tcTxn: the plan says every step in tc's words,
+// tc shows what the specs say, the database agrees with tc -j, and a
+// second plan is empty. Then the specs removed (and v0's root qdisc
+// removed) leave what the kernel brings back: its default qdiscs.
+func TestTCCommit(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		db, c := setup(t, ns)
+		tx := tcTxn(db, c, nil)
+		plan, err := tx.Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("plan:\n%s", plan)
+		for _, want := range []string{
+			"- filter dev v0 parent 1: protocol all pref 2 chain 0 handle 0x1 bpf",
+			"- class htb 1:20 dev v0 parent 1:1",
+			"- qdisc clsact ffff: dev v1 ingress",
+			"- filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 classid 1:10 hash 800: sel.flags 1 sel.keys match c0000200/ffffff00 at 16 (to add it again changed",
+			"- filter dev v0 parent 1: protocol all pref 2 chain 0 handle 0x1 bpf classid 1:20 ops '1,6 0 0 0'",
+			"- qdisc clsact ffff: dev v1 ingress (the kernel removes its 1 filter with it)",
+			"~ class htb 1:10 dev v0 parent 1:1 rate 187500 ceil 625000: rate 125000 -> 187500",
+			"+ class htb 1:30 dev v0 parent 1:1 rate 125000 prio 2",
+			"~ qdisc htb 2: dev v1 root default 0x1: handle 1: -> 2:, kind tbf -> htb\n",
+			"+ qdisc pfifo 10: dev v0 parent 1:10 limit 50",
+			"+ class htb 2:1 dev v1 parent 2:",
+			"+ filter dev v1 parent 2: protocol all pref 1 chain 0 handle 0x5 bpf classid 2:1",
+			"~ filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 classid 1:10 sel.flags 1 sel.keys match c6336400/ffffff00 at 16: " +
+				"sel.keys match c0000200/ffffff00 at 16 -> match c6336400/ffffff00 at 16",
+			"+ filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::801 u32",
+		} {
+			if !strings.Contains(plan.String(), want) {
+				t.Errorf("plan lacks %q", want)
+			}
+		}
+		if err := tx.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		q := tc(t, ns, "qdisc", "show")
+		for _, want := range []string{"qdisc htb 1: dev v0 root", "qdisc pfifo 10: dev v0 parent 1:10 limit 50p", "qdisc htb 2: dev v1 root"} {
+			if !strings.Contains(q, want) {
+				t.Errorf("tc qdisc show lacks %q:\n%s", want, q)
+			}
+		}
+		if strings.Contains(q, "tbf") || strings.Contains(q, "clsact") {
+			t.Errorf("tc qdisc show still has tbf or clsact:\n%s", q)
+		}
+		cl := tc(t, ns, "class", "show", "dev", "v0")
+		for _, want := range []string{"class htb 1:10 parent 1:1 leaf 10: prio 0 rate 1500Kbit ceil 5Mbit",
+			"class htb 1:30 parent 1:1 prio 2 rate 1Mbit"} {
+			if !strings.Contains(cl, want) {
+				t.Errorf("tc class show lacks %q:\n%s", want, cl)
+			}
+		}
+		if strings.Contains(cl, "1:20") {
+			t.Errorf("class 1:20 still there:\n%s", cl)
+		}
+		f := tc(t, ns, "filter", "show", "dev", "v0", "parent", "1:")
+		for _, want := range []string{"fh 800::800 order 2048 key ht 800 bkt 0 *flowid 1:10", "match c6336400/ffffff00 at 16",
+			"fh 800::801 order 2049 key ht 800 bkt 0 *flowid 1:30", "match cb007100/ffffff00 at 16"} {
+			if !strings.Contains(f, want) {
+				t.Errorf("tc filter show lacks %q:\n%s", want, f)
+			}
+		}
+		if strings.Contains(f, "bpf") {
+			t.Errorf("bpf filter still there:\n%s", f)
+		}
+		if f := tc(t, ns, "filter", "show", "dev", "v1", "parent", "2:"); !strings.Contains(f, "handle 0x5 flowid 2:1") {
+			t.Errorf("v1's filter: %s", f)
+		}
+		checkTCOracle(t, ns, db)
+		again, err := tcTxn(db, c, nil).Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !again.Empty() {
+			t.Errorf("plan after commit not empty:\n%s", again)
+		}
+
+		// Removal: the root qdiscs go, with their classes and filters;
+		// the kernel's default noqueue comes back.
+		rm := New(db, c, nil).
+			Qdisc(QdiscSpec{Dev: "v0", Handle: h(1, 0), Absent: true}).
+			Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x30), Absent: true}).
+			Filter(FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 1, Protocol: unix.ETH_P_IP, Handle: 0x80000801, Kind: "u32", Absent: true}).
+			Qdisc(QdiscSpec{Dev: "v1", Handle: h(2, 0), Absent: true})
+		plan, err = rm.Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := plan.String(); got != "- qdisc htb 1: dev v0 root rate2quantum 10 default 0x10 directqlen 1000 (the kernel removes its 3 classes and 2 filters with it)\n"+
+			"- qdisc htb 2: dev v1 root rate2quantum 10 default 0x1 directqlen 1000 (the kernel removes its 1 class and 1 filter with it)\n" {
+			t.Errorf("removal plan:\n%s", got)
+		}
+		if err := rm.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if q := tc(t, ns, "qdisc", "show"); strings.Contains(q, "htb") || strings.Contains(q, "pfifo") {
+			t.Errorf("after removal:\n%s", q)
+		}
+		if f := tc(t, ns, "filter", "show", "dev", "v0"); f != "" {
+			t.Errorf("filters left: %s", f)
+		}
+		checkTCOracle(t, ns, db)
+		if again, err := rm.Plan(); err != nil || !again.Empty() {
+			t.Errorf("removal plan again: %v %v", again, err)
+		}
+	})
+}
+
+// TestTCFaultInjection fails each step of tcTxn in turn: the commit
+// reports it and the rollback brings back exactly what tc showed before,
+// including what the kernel removed with the replaced root qdisc.
+func TestTCFaultInjection(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		db, c := setup(t, ns)
+		plan, err := tcTxn(db, c, nil).Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := len(plan.Steps)
+		if n < 10 {
+			t.Fatalf("plan of %d steps:\n%s", n, plan)
+		}
+		for k := range n {
+			t.Run(fmt.Sprint(k), func(t *testing.T) {
+				ns := nstest.New(t)
+				tcBase(t, ns)
+				db, c := setup(t, ns)
+				before := tcState(t, ns)
+				var failed *Step
+				cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
+					if i == k {
+						failed = o
+						return failingTC(o)
+					}
+					return req
+				}}
+				err := tcTxn(db, c, cfg).Commit(context.Background())
+				var ce *CommitError
+				if !errors.As(err, &ce) {
+					t.Fatalf("op %d: error %v, want a *CommitError", k, err)
+				}
+				if failed == nil || ce.Step != failed.String() {
+					t.Errorf("error names %q, want %v", ce.Step, failed)
+				}
+				var errno unix.Errno
+				if !errors.As(err, &errno) {
+					t.Errorf("no errno in %v", err)
+				}
+				if !ce.RolledBack {
+					t.Fatalf("op %d (%s): not rolled back: %v", k, failed, err)
+				}
+				tcRestored(t, ns, before)
+				checkTCOracle(t, ns, db)
+			})
+		}
+	})
+}
+
+// failingTC returns a request of o's kind that the kernel refuses: an
+// object on a link that does not exist (ENODEV).
+func failingTC(o *Step) netlink.Request {
+	const noLink = 0x7ffffff0
+	switch o.Kind {
+	case netlink.KindQdisc:
+		return netlink.QdiscRequest(netlink.Add, &netlink.Qdisc{Index: noLink, Handle: h(9, 0), Parent: netlink.HandleRoot, TCKind: "pfifo"})
+	case netlink.KindClass:
+		return netlink.ClassRequest(netlink.Add, &netlink.Class{Index: noLink, Handle: h(9, 1), Options: &netlink.HTBClass{Rate: 1000}})
+	case netlink.KindFilter:
+		return netlink.FilterRequest(netlink.Add, &netlink.Filter{Index: noLink, Parent: h(9, 0), Priority: 1, Protocol: unix.ETH_P_ALL,
+			Handle: 1, Options: &netlink.BPFFilter{Ops: bpf0}})
+	}
+	return failing(o)
+}
+
+// TestTCConflict: someone changes a class the plan looked at between
+// Plan and Commit; Commit names it and writes nothing. A change of
+// statistics alone (packets counted) is no conflict.
+func TestTCConflict(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		db, c := setup(t, ns)
+		tx := tcTxn(db, c, nil)
+		if _, err := tx.Plan(); err != nil {
+			t.Fatal(err)
+		}
+		tc(t, ns, "class", "change", "dev", "v0", "parent", "1:1", "classid", "1:10", "htb", "rate", "1mbit", "ceil", "6mbit")
+		before := tcState(t, ns)
+		if err := db.Resync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		err := tx.Commit(context.Background())
+		if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "class htb 1:10") {
+			t.Fatalf("got %v, want ErrConflict naming class 1:10", err)
+		}
+		if tx.Writes() != 0 {
+			t.Errorf("%d writes despite the conflict", tx.Writes())
+		}
+		tcRestored(t, ns, before)
+	})
+}
+
+// TestTCInvalid: specs the kernel would refuse, or that cannot find
+// their object again, are ErrInvalid and change nothing.
+func TestTCInvalid(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		db, c := setup(t, ns)
+		before := tcState(t, ns)
+		for name, tx := range map[string]*Txn{
+			"qdisc without handle": New(db, c, nil).Qdisc(QdiscSpec{Dev: "v0", Kind: "pfifo"}),
+			"qdisc minor":          New(db, c, nil).Qdisc(QdiscSpec{Dev: "v0", Handle: h(1, 1), Kind: "pfifo"}),
+			"qdisc without kind":   New(db, c, nil).Qdisc(QdiscSpec{Dev: "v0", Handle: h(3, 0)}),
+			"two root qdiscs": New(db, c, nil).Qdisc(QdiscSpec{Dev: "v0", Handle: h(3, 0), Kind: "pfifo"}).
+				Qdisc(QdiscSpec{Dev: "v0", Handle: h(4, 0), Kind: "pfifo"}),
+			"qdisc moves":           New(db, c, nil).Qdisc(QdiscSpec{Dev: "v0", Parent: h(1, 0x10), Handle: h(1, 0), Kind: "htb"}),
+			"class without qdisc":   New(db, c, nil).Class(ClassSpec{Dev: "v0", ClassID: h(7, 1), Options: &netlink.HTBClass{Rate: 1000}}),
+			"class without options": New(db, c, nil).Class(ClassSpec{Dev: "v0", ClassID: h(1, 7)}),
+			"class moves":           New(db, c, nil).Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x10), Options: &netlink.HTBClass{Rate: 1000}}),
+			"filter without prio": New(db, c, nil).Filter(FilterSpec{Dev: "v0", Parent: h(1, 0), Protocol: unix.ETH_P_ALL, Handle: 1,
+				Options: &netlink.BPFFilter{Ops: bpf0}}),
+			"filter without handle": New(db, c, nil).Filter(FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 4, Protocol: unix.ETH_P_ALL,
+				Options: &netlink.BPFFilter{Ops: bpf0}}),
+			"filter at root": New(db, c, nil).Filter(FilterSpec{Dev: "v0", Parent: netlink.HandleRoot, Priority: 4, Protocol: unix.ETH_P_ALL,
+				Handle: 1, Options: &netlink.BPFFilter{Ops: bpf0}}),
+			"filter kinds of a prio": New(db, c, nil).
+				Filter(FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 4, Protocol: unix.ETH_P_ALL, Handle: 1, Options: &netlink.BPFFilter{Ops: bpf0}}).
+				Filter(FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 4, Protocol: unix.ETH_P_IP, Handle: 2, Options: &netlink.BPFFilter{Ops: bpf0}}),
+			"leaf under a new class": New(db, c, nil).
+				Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x40), Options: &netlink.HTBClass{Rate: 1000}}).
+				Qdisc(QdiscSpec{Dev: "v0", Parent: h(1, 0x40), Handle: h(0x40, 0), Kind: "pfifo"}),
+			"no link": New(db, c, nil).Qdisc(QdiscSpec{Dev: "nope0", Handle: h(1, 0), Kind: "pfifo"}),
+		} {
+			err := tx.Commit(context.Background())
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("%s: got %v, want ErrInvalid", name, err)
+			} else {
+				t.Logf("%s: %v", name, err)
+			}
+			if tx.Writes() != 0 {
+				t.Errorf("%s: %d writes", name, tx.Writes())
+			}
+		}
+		tcRestored(t, ns, before)
+	})
+}
+
+// TestTCSameHandleOtherKind: a root qdisc whose handle stays but whose
+// kind changes is removed and added again (the kernel refuses the kind
+// of a handle to change); a failure of the addition brings the old
+// qdisc back with its filters. A veth created in the same transaction
+// gets its qdisc after it appears.
+func TestTCSameHandleOtherKind(t *testing.T) {
+	mk := func(db *ipdb.DB, c *netlink.Conn, cfg *Config) *Txn {
+		return New(db, c, cfg).
+			Link(LinkSpec{Name: "w0", Info: &netlink.LinkInfo{InfoKind: "veth", Data: &netlink.Veth{Peer: &netlink.Link{Name: "w1"}}}, Up: bptr(true)}).
+			Qdisc(QdiscSpec{Dev: "w0", Handle: h(1, 0), Options: &netlink.TBF{Rate: mbit(1), Buffer: netlink.TBFBuffer(mbit(1), 10240),
+				Limit: netlink.TBFLimit(mbit(1), 10240, 25*time.Millisecond)}}).
+			Qdisc(QdiscSpec{Dev: "v1", Handle: h(1, 0), Options: &netlink.HTB{Default: 0x10}})
+	}
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		db, c := setup(t, ns)
+		plan, err := mk(db, c, nil).Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{
+			"- qdisc tbf 1: dev v1 root rate 125000 ratespec.linklayer 1 limit 13365 buffer 81.92ms (to add it again as htb: the kernel keeps a handle's kind)\n",
+			"~ qdisc htb 1: dev v1 root default 0x10: kind tbf -> htb\n",
+			"+ qdisc tbf 1: dev w0 root rate 125000 limit 13365 buffer 81.92ms\n",
+		} {
+			if !strings.Contains(plan.String(), want) {
+				t.Errorf("plan lacks %q:\n%s", want, plan)
+			}
+		}
+		before := tcState(t, ns)
+		var failed *Step
+		cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
+			if o.Kind == netlink.KindQdisc && o.Action == Modify {
+				failed = o
+				return failingTC(o)
+			}
+			return req
+		}}
+		err = mk(db, c, cfg).Commit(context.Background())
+		var ce *CommitError
+		if !errors.As(err, &ce) || !ce.RolledBack || failed == nil {
+			t.Fatalf("got %v, want a rolled back *CommitError", err)
+		}
+		tcRestored(t, ns, before)
+		if _, err := ns.IPErr("link", "show", "w0"); err == nil {
+			t.Errorf("w0 left after the rollback")
+		}
+		checkTCOracle(t, ns, db)
+
+		if err := mk(db, c, nil).Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		q := tc(t, ns, "qdisc", "show")
+		for _, want := range []string{"qdisc htb 1: dev v1 root", "qdisc tbf 1: dev w0 root refcnt 3 rate 1Mbit burst 10Kb lat 25ms"} {
+			if !strings.Contains(q, want) {
+				t.Errorf("tc qdisc show lacks %q:\n%s", want, q)
+			}
+		}
+		checkTCOracle(t, ns, db)
+		if again, err := mk(db, c, nil).Plan(); err != nil || !again.Empty() {
+			t.Errorf("plan again: %v %v", again, err)
+		}
+	})
+}
+
+// TestTCRollbackRestoresActions: a filter with a tc action (a mirred
+// redirect, which netlink keeps as raw attributes) that the transaction
+// removes comes back with its action when a later step fails; the
+// action's counters and ages do not stop the rollback's verification.
+func TestTCRollbackRestoresActions(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		tc(t, ns, "filter", "add", "dev", "v0", "parent", "1:", "protocol", "ip", "prio", "4", "handle", "801::1", "u32",
+			"match", "ip", "dst", "203.0.113.0/24", "action", "mirred", "egress", "redirect", "dev", "v1")
+		if f := tc(t, ns, "filter", "show", "dev", "v0"); !strings.Contains(f, "mirred (Egress Redirect to device v1)") {
+			t.Skipf("no mirred action in this kernel: %s", f) // CONFIG_NET_ACT_MIRRED
+		}
+		db, c := setup(t, ns)
+		before := tcState(t, ns)
+		if !strings.Contains(before, `"kind":"mirred"`) {
+			t.Fatalf("tc -j shows no mirred action:\n%s", before)
+		}
+		mk := func(cfg *Config) *Txn {
+			return New(db, c, cfg).
+				Filter(FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 4, Protocol: unix.ETH_P_IP, Handle: 0x80100001, Kind: "u32", Absent: true}).
+				Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x40), Parent: h(1, 1), Options: &netlink.HTBClass{Rate: mbit(1)}})
+		}
+		cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
+			if o.Kind == netlink.KindClass {
+				return failingTC(o)
+			}
+			return req
+		}}
+		err := mk(cfg).Commit(context.Background())
+		var ce *CommitError
+		if !errors.As(err, &ce) || !ce.RolledBack {
+			t.Fatalf("got %v, want a rolled back *CommitError", err)
+		}
+		tcRestored(t, ns, before)
+		if err := mk(nil).Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if f := tc(t, ns, "filter", "show", "dev", "v0"); strings.Contains(f, "mirred") {
+			t.Errorf("the mirred filter is left:\n%s", f)
+		}
+	})
+}
+
+// TestTCRollbackLeafLost: a rollback after a root replace brings back the
+// root qdisc, its classes and filters, but not a qdisc under one of the
+// classes (qdiscs are created before classes): the commit error says it
+// was not rolled back whole and names that qdisc, and the rest is back.
+func TestTCRollbackLeafLost(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		db, c := setup(t, ns)
+		before := tcState(t, ns)
+		tc(t, ns, "qdisc", "add", "dev", "v0", "parent", "1:10", "handle", "10:", "pfifo", "limit", "50")
+		cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
+			if o.Kind == netlink.KindFilter {
+				return failingTC(o)
+			}
+			return req
+		}}
+		err := New(db, c, cfg).
+			Qdisc(QdiscSpec{Dev: "v0", Handle: h(2, 0), Options: &netlink.HTB{}}).
+			Class(ClassSpec{Dev: "v0", ClassID: h(2, 1), Options: &netlink.HTBClass{Rate: mbit(1)}}).
+			Filter(FilterSpec{Dev: "v0", Parent: h(2, 0), Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 1, Options: &netlink.BPFFilter{Ops: bpf0}}).
+			Commit(context.Background())
+		var ce *CommitError
+		if !errors.As(err, &ce) || ce.RolledBack || ce.RollbackErr != nil || len(ce.Left) != 1 ||
+			!strings.Contains(ce.Left[0], "+ qdisc pfifo 10: dev v0 parent 1:10 limit 50 (its class 1:10 is created again") {
+			t.Fatalf("got %v (left %q), want a rollback that names the pfifo as left", err, ce.Left)
+		}
+		tcRestored(t, ns, before)
+	})
+}
