@@ -109,7 +109,10 @@ func Dial(cfg *Config) (*Conn, error) {
 		defer f.Close()
 		nsfd = int(f.Fd())
 	}
-	if nsfd < 0 {
+	if nsfd < 0 || nsfd > 0 && inNetNS(nsfd) {
+		// Entering the namespace the socket would be made in anyway
+		// needs CAP_SYS_ADMIN over it all the same (setns(2)), which a
+		// user following its own namespace lacks.
 		nsfd = 0
 	}
 	c, err := nl.Dial(unix.NETLINK_ROUTE, &nl.Config{NetNS: nsfd})
@@ -690,4 +693,14 @@ func (c *Conn) ReceiveUpdates(ctx context.Context, max int, fn func(Update) erro
 		}
 	}
 	return decodeErr
+}
+
+// inNetNS reports whether the namespace nsfd names is the calling
+// thread's (same nsfs device and inode as /proc/thread-self/ns/net).
+func inNetNS(nsfd int) bool {
+	var a, b unix.Stat_t
+	if unix.Fstat(nsfd, &a) != nil || unix.Stat("/proc/thread-self/ns/net", &b) != nil {
+		return false
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino
 }

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"syscall"
 	"testing"
 	"time"
 
@@ -313,4 +315,33 @@ func TestCloseUnblocksReceive(t *testing.T) {
 			t.Fatal("Close did not unblock ReceiveUpdates")
 		}
 	})
+}
+
+// TestDialOwnNamespaceUnprivileged: a process without CAP_SYS_ADMIN over
+// its network namespace (root of a user namespace of its own, as an
+// ordinary user's process is) can dial its own namespace by path, as it
+// can without one: there is nothing to enter.
+func TestDialOwnNamespaceUnprivileged(t *testing.T) {
+	if os.Getenv("IPDB_TEST_DIAL_OWN") != "" {
+		// Only opens a socket and closes it: nothing in the namespace
+		// changes.
+		c, err := Dial(&Config{NetNS: "/proc/self/ns/net"})
+		if err != nil {
+			fmt.Println("dial:", err)
+			os.Exit(3)
+		}
+		c.Close()
+		os.Exit(0)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestDialOwnNamespaceUnprivileged$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "IPDB_TEST_DIAL_OWN=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:  unix.CLONE_NEWUSER,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}},
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("dialing its own namespace by path in a user namespace of its own: %v\n%s", err, out)
+	}
 }
