@@ -184,12 +184,13 @@ func (r *refresher) done(job reconcileJob, changed bool, now time.Time) {
 // leaves it unchanged, which CI's txn soak caught): a host with many
 // namespaces allocates entries all the time. An entry created silently while another is destroyed leaves the
 // references as they were, so every neighFullEvery-th re-read is a full
-// one whatever the counters say. The counters are read first, so an entry
+// one whatever the counters say, and none is skipped while the namespace
+// is busy (neighBusy). The counters are read first, so an entry
 // created during the re-read that follows is seen next time. Any error
 // means re-read.
 func (r *refresher) neighSkip(ctx context.Context, c *netlink.Conn) bool {
 	r.neighTurn++
-	if r.neighTurn%neighFullEvery == 0 {
+	if r.neighTurn%neighFullEvery == 0 || r.neighBusy(time.Now()) {
 		r.allocs, r.refs = 0, 0
 		return false
 	}
@@ -210,6 +211,20 @@ func (r *refresher) neighSkip(ctx context.Context, c *netlink.Conn) bool {
 	skip := refs == r.refs && refs != 0
 	r.refs = refs
 	return skip
+}
+
+// neighBusy reports whether the neighbour re-read is in its busy
+// intervals after a waking notification (refreshBusy): the silent entries
+// come just then, and the counters neighSkip reads can miss one (an entry
+// made while another of the same device goes), so nothing is skipped
+// until the namespace is quiet again.
+func (r *refresher) neighBusy(now time.Time) bool {
+	for i := range r.kinds {
+		if k := &r.kinds[i]; k.job.kind == netlink.KindNeigh && k.job != proxyNeighJob {
+			return now.Before(k.busy)
+		}
+	}
+	return false
 }
 
 // neighAllocs is the kernel's count of neighbour entries ever allocated,

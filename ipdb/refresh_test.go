@@ -1,6 +1,7 @@
 package ipdb
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -120,5 +121,32 @@ func TestRefreshSetBackoff(t *testing.T) {
 		if got := r.kinds[0].every; got != base {
 			t.Errorf("perNS %v: after activity every %v, want %v", perNS, got, base)
 		}
+	}
+}
+
+// TestNeighSkipNotWhileBusy: right after a notification that wakes the
+// neighbour re-read, the counters' gate never skips it (the kernel makes
+// its silent entries just then), and it may again once the namespace is
+// quiet.
+func TestNeighSkipNotWhileBusy(t *testing.T) {
+	now := time.Now()
+	r := newRefresher(2*time.Second, now)
+	if r.neighBusy(now) {
+		t.Fatal("busy before any notification")
+	}
+	r.active(now, kindsOf(netlink.KindLink))
+	if !r.neighBusy(now) || !r.neighBusy(now.Add(5*time.Second)) {
+		t.Fatal("not busy right after a link notification")
+	}
+	if r.neighBusy(now.Add(refreshBusy*2*time.Second + time.Millisecond)) {
+		t.Fatal("still busy after refreshBusy intervals")
+	}
+	r.allocs, r.refs = 5, 7
+	// Busy: no skip, and the counters start over (no Conn is needed).
+	if r.neighSkip(context.Background(), nil) {
+		t.Fatal("skipped while busy")
+	}
+	if r.allocs != 0 || r.refs != 0 {
+		t.Fatalf("counters kept while busy: %d %d", r.allocs, r.refs)
 	}
 }
