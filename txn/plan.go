@@ -144,6 +144,9 @@ type planner struct {
 	// for a full plan of many specs (see routesTo).
 	routes      []routeList
 	indexRoutes bool
+	// mplsRoutes are the MPLS routes by label, read at the first MPLS
+	// route spec (mplsRouteOf).
+	mplsRoutes map[uint32]*netlink.Route
 }
 
 func newPlanner(st State, ss *specSet, record bool) (*planner, error) {

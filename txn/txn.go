@@ -73,13 +73,17 @@ type specSet struct {
 	sets     []AddrSetSpec
 	nexthops []NexthopSpec
 	routes   []RouteSpec
-	neighs   []NeighSpec
-	rules    []RuleSpec
+	// mplsRoutes are the MPLS route specs (route_mpls.go), of kind
+	// KindRoute with specRef.mpls.
+	mplsRoutes []MPLSRouteSpec
+	neighs     []NeighSpec
+	rules      []RuleSpec
 }
 
 type specRef struct {
 	kind netlink.Kind
 	set  bool // an AddrSetSpec
+	mpls bool // an MPLSRouteSpec
 	i    int32
 }
 
