@@ -21,6 +21,7 @@ var tables = tableNames()
 type showOpts struct {
 	format        string // -o
 	formatChanged bool
+	family        string // -f
 }
 
 // runShow prints the current state: one table, or all of them. pos is the
@@ -43,8 +44,15 @@ func runShow(e *env, o showOpts, pos []string) int {
 			fmt.Fprintf(e.stderr, "ipdb show: %v\n", err)
 			return exitUsage
 		}
+		if e.g.family() == afMPLS && (k.table != "routes" || sel.prefix.given()) {
+			fmt.Fprintln(e.stderr, "ipdb show: -M (-f mpls) selects MPLS routes: show routes, with dev or table, no prefix")
+			return exitUsage
+		}
 		want, sels[k.table] = []string{k.table}, sel
-	} else if f := e.g.family(); f != 0 {
+	} else if f := e.g.family(); f == afMPLS {
+		fmt.Fprintln(e.stderr, "ipdb show: -M (-f mpls) selects MPLS routes: show routes")
+		return exitUsage
+	} else if f != 0 {
 		for i := range commandKinds {
 			if k := &commandKinds[i]; k.family == familyFilter {
 				sels[k.table] = &selection{family: f, keep: k.keep}
@@ -420,6 +428,9 @@ func (d *dumpShow) routesJSON(j *jsonOut) error {
 		// ip prints neither the device nor the table its selectors fix
 		// (print_route: filter.oifmask, filter.tb).
 		omit.dev, omit.table = s.dev != "", s.tableGiven
+		// ip -f mpls route show asks for table main unless told `table
+		// all` (ipdb's other families show all tables without it).
+		omit.table = omit.table || (s.family == afMPLS && !s.tableAll)
 	}
 	return d.routes(func(r *netlink.Route) error {
 		if !d.keep("routes", r) {
