@@ -25,13 +25,14 @@ import (
 
 // stateFile is the YAML document.
 type stateFile struct {
-	Links      []linkYAML    `yaml:"links"`
-	Addresses  []addrYAML    `yaml:"addresses"`
-	Routes     []routeYAML   `yaml:"routes"`
-	Neighbours []neighYAML   `yaml:"neighbours"`
-	Neighbors  []neighYAML   `yaml:"neighbors"`
-	Rules      []ruleYAML    `yaml:"rules"`
-	Nexthops   []nexthopYAML `yaml:"nexthops"`
+	Links      []linkYAML      `yaml:"links"`
+	Addresses  []addrYAML      `yaml:"addresses"`
+	Routes     []routeYAML     `yaml:"routes"`
+	MPLSRoutes []mplsRouteYAML `yaml:"mpls_routes"`
+	Neighbours []neighYAML     `yaml:"neighbours"`
+	Neighbors  []neighYAML     `yaml:"neighbors"`
+	Rules      []ruleYAML      `yaml:"rules"`
+	Nexthops   []nexthopYAML   `yaml:"nexthops"`
 }
 
 // line is the line of the mapping an entry starts at.
@@ -532,12 +533,16 @@ func (st *stateFile) specs() (*specSet, error) {
 
 // specSet holds the specs of one file, in file order per kind.
 type specSet struct {
-	links    []txn.LinkSpec
-	addrs    []txn.AddrSpec
-	routes   []txn.RouteSpec
-	neighs   []txn.NeighSpec
-	rules    []txn.RuleSpec
-	nexthops []txn.NexthopSpec
+	links  []txn.LinkSpec
+	addrs  []txn.AddrSpec
+	routes []txn.RouteSpec
+	// mplsRoutes are the mpls_routes section's specs, mplsLines their
+	// lines (txn.SpecError.MPLS).
+	mplsRoutes []txn.MPLSRouteSpec
+	mplsLines  []int
+	neighs     []txn.NeighSpec
+	rules      []txn.RuleSpec
+	nexthops   []txn.NexthopSpec
 	// pendingLinks are links entries completed from the cache once it is
 	// open (resolveLinks).
 	pendingLinks []pendingLink
