@@ -190,3 +190,62 @@ func mplsHopText(newDst []uint32, via netip.Addr) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// mplsEncapWords is an MPLS encapsulation in ip's text after "encap":
+// "mpls 100/200 ttl 10".
+func mplsEncapWords(m *netlink.MPLSEncap) string {
+	s := "mpls " + netlink.FormatMPLSLabels(m.Labels)
+	if m.TTL != 0 {
+		s += " ttl " + strconv.Itoa(int(m.TTL))
+	}
+	return s
+}
+
+// mplsRouteWords are an MPLS route's words as `ip -f mpls monitor route`
+// prints them: "100 as to 200/300 via inet 192.0.2.2 dev v0 proto static
+// ttl-propogate disabled", the label its identity.
+func mplsRouteWords(r *netlink.Route, names *linkNames) words {
+	var w words
+	x := r.Extra
+	if x == nil {
+		x = &netlink.RouteExtra{}
+	}
+	w.id("dst", strconv.FormatUint(uint64(x.Label), 10))
+	if len(x.NewDst) > 0 {
+		w.add("as to", netlink.FormatMPLSLabels(x.NewDst))
+	}
+	if r.Gateway.IsValid() {
+		w.add("via", strings.TrimPrefix(mplsHopText(nil, r.Gateway), "via "))
+	}
+	if r.OIF != 0 {
+		w.add("dev", names.name(int(r.OIF)))
+	}
+	if r.Protocol != netlink.ProtoBoot {
+		w.add("proto", ipNames().protoName(uint8(r.Protocol)))
+	}
+	for _, name := range netlink.RouteFlagNames(r.Flags) {
+		w.flag(name)
+	}
+	switch x.TTLPropagate {
+	case netlink.MPLSTTLPropEnabled:
+		w.add("ttl-propogate", "enabled") // sic, as iproute2 spells it
+	case netlink.MPLSTTLPropDisabled:
+		w.add("ttl-propogate", "disabled")
+	}
+	for i := range r.Multipath {
+		nh := &r.Multipath[i]
+		v := "nexthop"
+		if t := mplsHopText(nh.NewDst, nh.Gateway); t != "" {
+			v += " " + t
+		}
+		if nh.IfIndex != 0 {
+			v += " dev " + names.name(int(nh.IfIndex))
+		}
+		for _, name := range netlink.RouteFlagNames(uint32(nh.Flags)) {
+			v += " " + name
+		}
+		w.add("nexthop#"+strconv.Itoa(i), v)
+		w[len(w)-1].bare = true
+	}
+	return w
+}
