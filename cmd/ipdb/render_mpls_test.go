@@ -65,7 +65,7 @@ func TestMPLSWords(t *testing.T) {
 		Type: netlink.RouteUnicast, Extra: &netlink.RouteExtra{Label: 100, NewDst: []uint32{200, 300}, TTLPropagate: netlink.MPLSTTLPropDisabled}}
 	multi := &netlink.Route{Family: unix.AF_MPLS, Protocol: netlink.ProtoBoot, Table: 254, Type: netlink.RouteUnicast,
 		Multipath: []netlink.RouteHop{{IfIndex: 3, Gateway: a("2001:db8::2"), NewDst: []uint32{201}}, {IfIndex: 4, Flags: unix.RTNH_F_LINKDOWN}},
-		Extra: &netlink.RouteExtra{Label: 101}}
+		Extra:     &netlink.RouteExtra{Label: 101}}
 	encap := &netlink.Route{Family: unix.AF_INET, Dst: netip.MustParsePrefix("203.0.113.0/24"), Gateway: a("192.0.2.2"),
 		OIF: 3, Table: 254, Protocol: netlink.ProtoBoot, Type: netlink.RouteUnicast,
 		Extra: &netlink.RouteExtra{EncapType: unix.LWTUNNEL_ENCAP_MPLS, MPLSEncap: &netlink.MPLSEncap{Labels: []uint32{16, 17}, TTL: 5}}}
