@@ -280,12 +280,15 @@ func servePaths() []string {
 }
 
 // stateSections lists the state file's sections as error messages name
-// them (the first of each kind that has one), in the table's order.
+// them, in the table's order: every section of each kind but the other
+// spelling of one (neighbors).
 func stateSections() []string {
 	var out []string
 	for i := range commandKinds {
-		if s := commandKinds[i].sections; len(s) > 0 {
-			out = append(out, s[0])
+		for _, s := range commandKinds[i].sections {
+			if s != "neighbors" {
+				out = append(out, s)
+			}
 		}
 	}
 	return out

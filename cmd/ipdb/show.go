@@ -39,13 +39,17 @@ func runShow(e *env, o showOpts, pos []string) int {
 			fmt.Fprintf(e.stderr, "ipdb show: %v\n", err)
 			return exitUsage
 		}
+		if e.g.family() == afMPLS && k.table != "routes" {
+			fmt.Fprintf(e.stderr, "ipdb show: -M (-f mpls) selects MPLS routes, not %s\n", k.table)
+			return exitUsage
+		}
 		sel, err := parseSelection(k, pos[1:], e.g.family())
 		if err != nil {
 			fmt.Fprintf(e.stderr, "ipdb show: %v\n", err)
 			return exitUsage
 		}
-		if e.g.family() == afMPLS && (k.table != "routes" || sel.prefix.given()) {
-			fmt.Fprintln(e.stderr, "ipdb show: -M (-f mpls) selects MPLS routes: show routes, with dev or table, no prefix")
+		if sel.family == afMPLS && sel.prefix.given() {
+			fmt.Fprintln(e.stderr, "ipdb show: -M (-f mpls) takes dev and table, no prefix (MPLS routes have labels)")
 			return exitUsage
 		}
 		want, sels[k.table] = []string{k.table}, sel

@@ -86,3 +86,27 @@ routes:
 		}
 	}
 }
+
+// TestShowMPLSUsage: -M and -f are refused where they select nothing, with
+// a message that says why (no kernel needed: the command line is checked
+// first).
+func TestShowMPLSUsage(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"show", "link", "-M"}, "-M (-f mpls) selects MPLS routes, not links"},
+		{[]string{"-M", "show", "fdb"}, "-M (-f mpls) selects MPLS routes, not fdb"},
+		{[]string{"show", "-M"}, "-M (-f mpls) selects MPLS routes: show routes"},
+		{[]string{"show", "route", "-M", "192.0.2.0/24"}, "no prefix"},
+		{[]string{"show", "route", "-M", "-4"}, "-M (-f mpls) and -4 exclude each other"},
+		{[]string{"show", "route", "-f", "mpls", "-6"}, "exclude each other"},
+		{[]string{"show", "route", "-f", "link"}, "-f link: want inet, inet6 or mpls"},
+		{[]string{"monitor", "-M"}, "-M is not an option of monitor"},
+	} {
+		code, _, errs := runCmd(t, c.args...)
+		if code != exitUsage || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, %q; want %d and %q", c.args, code, errs, exitUsage, c.want)
+		}
+	}
+}
