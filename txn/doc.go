@@ -78,6 +78,25 @@
 // An absent RuleSpec selects rules as `ip rule del` does: the fields it
 // gives must match, the others are wildcards.
 //
+// # MPLS
+//
+// An MPLSRouteSpec (Txn.MPLSRoute; route_mpls.go) is the MPLS route of one
+// incoming label, the route's whole identity (the kernel keeps one route
+// per label, in no table): outgoing labels (ip's "as"), a via address, a
+// device, or next hops without weights, TTL propagation and a protocol.
+// A route of that label that differs is replaced ("~ route mpls 100 as to
+// 200 via inet 192.0.2.2 dev v0: as to (none) -> 200"). Specs are
+// refused as rtm_to_route_config and nla_get_labels would refuse them
+// (reserved labels 0-15, more than 30 labels, the implicit null label 3,
+// next hops beside a single hop, one label given twice); a label at or
+// above net.mpls.platform_labels, or a device without MPLS, is the
+// kernel's error at commit. RouteSpec.MPLSEncap and RouteHopSpec.MPLSEncap
+// push labels on an IP route's next hop ("encap mpls 100/200 ttl 10"),
+// as part of the hop, like its gateway. A rollback restores the MPLS
+// routes of the labels the specs name, and the MPLS routes through the
+// links whose routes it restores (the kernel deletes them with their
+// link, silently).
+//
 // # Commit
 //
 // Commit validates every spec first (bad input is an error wrapping

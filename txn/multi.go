@@ -342,6 +342,17 @@ func leaving(ss *specSet, link, what string) error {
 			}
 		}
 	}
+	for i := range ss.mplsRoutes {
+		r := &ss.mplsRoutes[i]
+		if err := named("an MPLS route", r.Dev); err != nil {
+			return err
+		}
+		for _, h := range r.Multipath {
+			if err := named("an MPLS route", h.Dev); err != nil {
+				return err
+			}
+		}
+	}
 	for i := range ss.nexthops {
 		if err := named("a nexthop", ss.nexthops[i].Dev); err != nil {
 			return err

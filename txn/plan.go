@@ -153,6 +153,9 @@ type planner struct {
 	// tc indexes the state's classes and filters and the class specs
 	// (tcIndexOf, tc.go).
 	tc *tcIndex
+	// mplsRoutes are the MPLS routes by label, read at the first MPLS
+	// route spec (mplsRouteOf).
+	mplsRoutes map[uint32]*netlink.Route
 }
 
 func newPlanner(st State, ss *specSet, record bool) (*planner, error) {

@@ -23,6 +23,9 @@ type RouteHopSpec struct {
 	Weight int
 	// Onlink marks the gateway as directly reachable on Dev.
 	Onlink bool
+	// MPLSEncap, if set, is the hop's MPLS encapsulation (ip's "nexthop
+	// encap mpls 100/200 ttl 10 via ..."); see RouteSpec.MPLSEncap.
+	MPLSEncap *netlink.MPLSEncap
 }
 
 // RouteSpec is the desired state of the route identified by family (of
@@ -63,6 +66,14 @@ type RouteSpec struct {
 	// type unless Type is set (the kernel reports a route over a
 	// blackhole nexthop as blackhole).
 	NHID uint32
+	// MPLSEncap, if set, is the MPLS encapsulation of the route's single
+	// next hop (ip's "encap mpls 100/200 ttl 10"; route_mpls.go): the
+	// labels pushed, outermost first, and their TTL (zero: the IP TTL is
+	// propagated). It is part of the next hop, like Gateway: a route with
+	// another MPLS encapsulation, or one where the spec has none, is
+	// replaced. Encapsulations of other types (seg6, bpf...) are not
+	// compared. A multipath route has it per hop (RouteHopSpec.MPLSEncap).
+	MPLSEncap *netlink.MPLSEncap
 
 	// exact (rollback only): the route must have exactly these metrics,
 	// protocol, source and scope; nothing of the existing route is kept.
@@ -96,6 +107,9 @@ func (s *RouteSpec) validate() error {
 		if err := validName("dev", s.Dev); err != nil {
 			return fmt.Errorf("%s: %w", what(), err)
 		}
+	}
+	if err := s.validateEncap(); err != nil {
+		return fmt.Errorf("%s: %w", what(), err)
 	}
 	typ := s.Type
 	if typ == 0 {
@@ -156,11 +170,14 @@ func (t *Txn) Routes(s ...RouteSpec) *Txn {
 // routeOps is the kindOps of routes.
 type routeOps struct{}
 
-func (routeOps) count(ss *specSet) int { return len(ss.routes) }
+func (routeOps) count(ss *specSet) int { return len(ss.routes) + len(ss.mplsRoutes) }
 
 func (routeOps) each(ss *specSet, fn func(specRef)) {
 	for i := range ss.routes {
 		fn(specRef{kind: netlink.KindRoute, i: int32(i)})
+	}
+	for i := range ss.mplsRoutes {
+		fn(specRef{kind: netlink.KindRoute, mpls: true, i: int32(i)})
 	}
 }
 
@@ -170,7 +187,7 @@ func (routeOps) validate(ss *specSet) error {
 			return specErr(specRef{kind: netlink.KindRoute, i: int32(i)}, err)
 		}
 	}
-	return nil
+	return validateMPLSRoutes(ss)
 }
 
 // routeIndexMin is how many route specs make one scan of their tables
@@ -331,7 +348,8 @@ func routeSatisfied(r *netlink.Route, s *RouteSpec, oif int, hops []int) bool {
 	if s.NHID != 0 {
 		return true // the hops are the nexthop object's
 	}
-	if r.Gateway != s.Gateway || (s.Dev != "" && int(r.OIF) != oif) || (r.Flags&unix.RTNH_F_ONLINK != 0) != s.Onlink {
+	if r.Gateway != s.Gateway || (s.Dev != "" && int(r.OIF) != oif) || (r.Flags&unix.RTNH_F_ONLINK != 0) != s.Onlink ||
+		!mplsEncapEqual(routeMPLSEncap(r), s.MPLSEncap) {
 		return false
 	}
 	if len(r.Multipath) != len(s.Multipath) {
@@ -341,7 +359,7 @@ func routeSatisfied(r *netlink.Route, s *RouteSpec, oif int, hops []int) bool {
 		h, w := &r.Multipath[i], &s.Multipath[i]
 		weight := max(w.Weight, 1)
 		if h.Gateway != w.Gateway || (w.Dev != "" && int(h.IfIndex) != hops[i]) || h.Weight() != weight ||
-			(h.Flags&unix.RTNH_F_ONLINK != 0) != w.Onlink {
+			(h.Flags&unix.RTNH_F_ONLINK != 0) != w.Onlink || !mplsEncapEqual(h.MPLSEncap, w.MPLSEncap) {
 			return false
 		}
 	}
@@ -359,6 +377,7 @@ func (s *RouteSpec) describe() string {
 	} else {
 		b.WriteString(s.Dst.String())
 	}
+	writeMPLSEncap(&b, s.MPLSEncap)
 	if s.NHID != 0 {
 		fmt.Fprintf(&b, " nhid %d", s.NHID)
 	}
@@ -370,6 +389,7 @@ func (s *RouteSpec) describe() string {
 	}
 	for _, h := range s.Multipath {
 		b.WriteString(" nexthop")
+		writeMPLSEncap(&b, h.MPLSEncap)
 		if h.Gateway.IsValid() {
 			b.WriteString(" via " + h.Gateway.String())
 		}
@@ -396,19 +416,28 @@ func (s *RouteSpec) describe() string {
 }
 
 func (p *planner) describeRoute(r *netlink.Route) string {
+	if r.Family == unix.AF_MPLS {
+		return p.describeMPLSRoute(r)
+	}
 	s := RouteSpec{Dst: r.Dst, Table: r.Table, TOS: r.TOS, Priority: r.Priority, Type: r.Type,
-		Gateway: r.Gateway, Dev: p.nameOf(int(r.OIF)), Src: r.PrefSrc}
+		Gateway: r.Gateway, Dev: p.nameOf(int(r.OIF)), Src: r.PrefSrc, MPLSEncap: routeMPLSEncap(r)}
 	if id := routeNHID(r); id != 0 {
 		s.NHID, s.Gateway, s.Dev = id, netip.Addr{}, ""
 		return s.describe()
 	}
 	for _, h := range r.Multipath {
-		s.Multipath = append(s.Multipath, RouteHopSpec{Gateway: h.Gateway, Dev: p.nameOf(int(h.IfIndex)), Weight: h.Weight()})
+		s.Multipath = append(s.Multipath, RouteHopSpec{Gateway: h.Gateway, Dev: p.nameOf(int(h.IfIndex)), Weight: h.Weight(),
+			MPLSEncap: h.MPLSEncap})
 	}
 	return s.describe()
 }
 
-func (routeOps) plan(p *planner, ref specRef) error { return p.planRoute(ref, &p.ss.routes[ref.i]) }
+func (routeOps) plan(p *planner, ref specRef) error {
+	if ref.mpls {
+		return p.planMPLSRoute(ref, &p.ss.mplsRoutes[ref.i])
+	}
+	return p.planRoute(ref, &p.ss.routes[ref.i])
+}
 
 // verifyIndex finds route specs by identity: a commit of a million routes
 // rechecks, for each route change, only the specs of that route.
@@ -418,6 +447,11 @@ func (routeOps) verifyIndex() verifyIndex { return routeIndex{} }
 type routeIndex map[routeID][]specRef
 
 func (ix routeIndex) add(ss *specSet, ref specRef) {
+	if ref.mpls {
+		id := mplsRouteID(ss.mplsRoutes[ref.i].Label)
+		ix[id] = append(ix[id], ref)
+		return
+	}
 	s := &ss.routes[ref.i]
 	fam := routeFamily(s.Dst)
 	id := routeID{fam, routeTable(s.Table), s.Dst, s.TOS, routePriority(fam, s.Priority)}
@@ -426,6 +460,9 @@ func (ix routeIndex) add(ss *specSet, ref specRef) {
 
 func (ix routeIndex) touched(o netlink.Object, out []specRef) []specRef {
 	if r, ok := o.(*netlink.Route); ok {
+		if label, ok := r.MPLSLabel(); ok {
+			return append(out, ix[mplsRouteID(label)]...)
+		}
 		out = append(out, ix[routeID{r.Family, r.Table, r.Dst, r.TOS, r.Priority}]...)
 	}
 	return out
@@ -605,6 +642,9 @@ func (p *planner) routeChanges(have *netlink.Route, s *RouteSpec) changeList {
 	if old := routeNHID(have); old != s.NHID {
 		c.add("nhid", nhidOrNone(old), nhidOrNone(s.NHID))
 	}
+	if old := routeMPLSEncap(have); !mplsEncapEqual(old, s.MPLSEncap) && s.NHID == 0 && len(s.Multipath) == 0 {
+		c.add("encap", mplsEncapText(old), mplsEncapText(s.MPLSEncap))
+	}
 	if s.NHID != 0 {
 		// The hops are the nexthop object's.
 	} else if have.Gateway != s.Gateway && len(s.Multipath) == 0 {
@@ -654,6 +694,7 @@ func (p *planner) routeChanges(have *netlink.Route, s *RouteSpec) changeList {
 		var b strings.Builder
 		for _, h := range r {
 			b.WriteString(" nexthop")
+			writeMPLSEncap(&b, h.MPLSEncap)
 			if h.Gateway.IsValid() {
 				b.WriteString(" via " + h.Gateway.String())
 			}
@@ -670,7 +711,7 @@ func (p *planner) routeChanges(have *netlink.Route, s *RouteSpec) changeList {
 	var old []RouteHopSpec
 	for _, h := range have.Multipath {
 		old = append(old, RouteHopSpec{Gateway: h.Gateway, Dev: p.nameOf(int(h.IfIndex)), Weight: h.Weight(),
-			Onlink: h.Flags&unix.RTNH_F_ONLINK != 0})
+			Onlink: h.Flags&unix.RTNH_F_ONLINK != 0, MPLSEncap: h.MPLSEncap})
 	}
 	if o, n := hops(old), hops(s.Multipath); o != n && s.NHID == 0 {
 		c.add("nexthops", "["+o+"]", "["+n+"]")
@@ -756,8 +797,14 @@ func (r *resolver) route(s *RouteSpec, fam uint8, table uint32) (*netlink.Route,
 		}
 		rt.Extra.NHID = s.NHID
 	}
+	if s.MPLSEncap != nil {
+		if rt.Extra == nil {
+			rt.Extra = &netlink.RouteExtra{}
+		}
+		rt.Extra.MPLSEncap = cloneMPLSEncap(s.MPLSEncap)
+	}
 	for _, h := range s.Multipath {
-		nh := netlink.RouteHop{Gateway: h.Gateway, Hops: uint8(max(h.Weight, 1) - 1)}
+		nh := netlink.RouteHop{Gateway: h.Gateway, Hops: uint8(max(h.Weight, 1) - 1), MPLSEncap: cloneMPLSEncap(h.MPLSEncap)}
 		if h.Onlink {
 			nh.Flags |= unix.RTNH_F_ONLINK
 		}
@@ -795,7 +842,12 @@ type routeID struct {
 func (routeOps) restore(rs *restorer) {
 	pre, ss, rb, preName, addrLinks := rs.pre, rs.ss, rs.rb, rs.preName, rs.addrLinks
 	seen := map[routeID]bool{}
+	mpls := newMPLSRestore(rs)
 	addRoute := func(r *netlink.Route) {
+		if r.Family == unix.AF_MPLS {
+			mpls.add(r)
+			return
+		}
 		id := routeID{r.Family, r.Table, r.Dst, r.TOS, r.Priority}
 		if seen[id] || (r.Extra != nil && r.Extra.Src.IsValid()) {
 			return
@@ -803,7 +855,7 @@ func (routeOps) restore(rs *restorer) {
 		seen[id] = true
 		s := RouteSpec{Dst: r.Dst, Table: r.Table, TOS: r.TOS, Priority: r.Priority, Type: r.Type, Gateway: r.Gateway,
 			Dev: preName(int(r.OIF)), Onlink: r.Flags&unix.RTNH_F_ONLINK != 0, Src: r.PrefSrc, Protocol: r.Protocol,
-			Scope: ptr(r.Scope), exact: true}
+			Scope: ptr(r.Scope), MPLSEncap: routeMPLSEncap(r), exact: true}
 		if r.Extra != nil && r.Extra.Metrics != nil {
 			s.Metrics = r.Extra.Metrics
 		} else {
@@ -813,14 +865,14 @@ func (routeOps) restore(rs *restorer) {
 			// The hops are the nexthop object's, restored by the
 			// nexthops' restore.
 			// Its type is the one the nexthop gives it.
-			s.NHID, s.Gateway, s.Dev, s.Onlink, s.Type = nhid, netip.Addr{}, "", false, 0
+			s.NHID, s.Gateway, s.Dev, s.Onlink, s.Type, s.MPLSEncap = nhid, netip.Addr{}, "", false, 0, nil
 			rb.routes = append(rb.routes, s)
 			rs.keepNexthop(nhid)
 			return
 		}
 		for _, h := range r.Multipath {
 			s.Multipath = append(s.Multipath, RouteHopSpec{Gateway: h.Gateway, Dev: preName(int(h.IfIndex)),
-				Weight: h.Weight(), Onlink: h.Flags&unix.RTNH_F_ONLINK != 0})
+				Weight: h.Weight(), Onlink: h.Flags&unix.RTNH_F_ONLINK != 0, MPLSEncap: h.MPLSEncap})
 		}
 		rb.routes = append(rb.routes, s)
 	}
@@ -844,6 +896,7 @@ func (routeOps) restore(rs *restorer) {
 			rb.routes = append(rb.routes, RouteSpec{Dst: s.Dst, Table: table, TOS: s.TOS, Priority: s.Priority, Absent: true})
 		}
 	}
+	mpls.specs()
 	for idx := range addrLinks {
 		for r := range pre.RoutesOf(idx) {
 			if !kernelRoute(r) {
@@ -872,6 +925,9 @@ func nhidOrNone(id uint32) any {
 // next hops.
 func (routeOps) settable(o netlink.Object) []attr {
 	r := o.(*netlink.Route)
+	if r.Family == unix.AF_MPLS {
+		return mplsSettable(r)
+	}
 	var metrics, hops []string
 	if r.Extra != nil && r.Extra.Metrics != nil {
 		metrics = append(metrics, fmt.Sprintf("%+v", *r.Extra.Metrics))
@@ -882,18 +938,19 @@ func (routeOps) settable(o netlink.Object) []attr {
 		return []attr{
 			{"type", r.Type.String()}, {"nhid", strconv.FormatUint(uint64(nhid), 10)}, {"via", ""}, {"dev", ""},
 			{"onlink", ""}, {"src", r.PrefSrc.String()}, {"proto", r.Protocol.String()}, {"scope", r.Scope.String()},
-			{"metrics", strings.Join(metrics, " ")}, {"nexthops", ""},
+			{"metrics", strings.Join(metrics, " ")}, {"nexthops", ""}, {"encap", ""},
 		}
 	}
 	for _, h := range r.Multipath {
 		// The kernel's own flags (linkdown, dead) are not set by specs.
-		hops = append(hops, fmt.Sprintf("via %s dev %d weight %d onlink %t",
-			h.Gateway, h.IfIndex, h.Weight(), h.Flags&unix.RTNH_F_ONLINK != 0))
+		hops = append(hops, fmt.Sprintf("via %s dev %d weight %d onlink %t encap %s",
+			h.Gateway, h.IfIndex, h.Weight(), h.Flags&unix.RTNH_F_ONLINK != 0, mplsEncapText(h.MPLSEncap)))
 	}
 	return []attr{
 		{"type", r.Type.String()}, {"nhid", ""}, {"via", r.Gateway.String()}, {"dev", strconv.FormatUint(uint64(r.OIF), 10)},
 		{"onlink", strconv.FormatBool(r.Flags&unix.RTNH_F_ONLINK != 0)}, {"src", r.PrefSrc.String()},
 		{"proto", r.Protocol.String()}, {"scope", r.Scope.String()},
 		{"metrics", strings.Join(metrics, " ")}, {"nexthops", strings.Join(hops, "; ")},
+		{"encap", mplsEncapText(routeMPLSEncap(r))},
 	}
 }

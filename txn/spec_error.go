@@ -9,12 +9,14 @@ import (
 // SpecError is an error about one spec of the transaction (it wraps
 // ErrInvalid, or what planning that spec found): Kind and Index say which,
 // the index in the order the specs of that kind were added (Txn.Link,
-// Txn.Route...; with Set, the index among the AddrSetSpecs). A caller that
+// Txn.Route...; with Set, the index among the AddrSetSpecs; with MPLS,
+// among the MPLSRouteSpecs). A caller that
 // read the specs from a file maps them back to its lines. Its text is the
 // wrapped error's.
 type SpecError struct {
 	Kind  netlink.Kind
 	Set   bool
+	MPLS  bool
 	Index int
 	Err   error
 }
@@ -28,5 +30,5 @@ func specErr(ref specRef, err error) error {
 	if err == nil || errors.As(err, &se) {
 		return err
 	}
-	return &SpecError{Kind: ref.kind, Set: ref.set, Index: int(ref.i), Err: err}
+	return &SpecError{Kind: ref.kind, Set: ref.set, MPLS: ref.mpls, Index: int(ref.i), Err: err}
 }

@@ -78,16 +78,20 @@ type specSet struct {
 	sets     []AddrSetSpec
 	nexthops []NexthopSpec
 	routes   []RouteSpec
-	neighs   []NeighSpec
-	rules    []RuleSpec
-	qdiscs   []QdiscSpec
-	classes  []ClassSpec
-	filters  []FilterSpec
+	// mplsRoutes are the MPLS route specs (route_mpls.go), of kind
+	// KindRoute with specRef.mpls.
+	mplsRoutes []MPLSRouteSpec
+	neighs     []NeighSpec
+	rules      []RuleSpec
+	qdiscs     []QdiscSpec
+	classes    []ClassSpec
+	filters    []FilterSpec
 }
 
 type specRef struct {
 	kind netlink.Kind
 	set  bool // an AddrSetSpec
+	mpls bool // an MPLSRouteSpec
 	i    int32
 }
 

@@ -12,7 +12,8 @@ import (
 )
 
 // globalFlags are ip's options, taken before or after the command
-// (`ipdb -j show route`, `ipdb show route -j`): -n, -j, -p, -d, -4, -6.
+// (`ipdb -j show route`, `ipdb show route -j`): -n, -j, -p, -d, -4, -6,
+// -M (MPLS routes; show only).
 type globalFlags struct {
 	netns   string
 	json    bool // -j: JSON
@@ -23,15 +24,18 @@ type globalFlags struct {
 	// allNetns is --all-netns (-a): every named namespace and the
 	// current one (allnetns.go).
 	allNetns bool
+	mpls     bool // -M (ip's -f mpls)
 }
 
-// family is the address family -4 or -6 chose, 0 for both.
+// family is the address family -4, -6 or -M chose, 0 for all.
 func (g *globalFlags) family() uint8 {
 	switch {
-	case g.inet4 && !g.inet6:
+	case g.inet4 && !g.inet6 && !g.mpls:
 		return afInet
-	case g.inet6 && !g.inet4:
+	case g.inet6 && !g.inet4 && !g.mpls:
 		return afInet6
+	case g.mpls && !g.inet4 && !g.inet6:
+		return afMPLS
 	}
 	return 0
 }
@@ -143,6 +147,7 @@ and -n and -a need CAP_SYS_ADMIN to enter a namespace.`,
 	pf.BoolVarP(&c.g.inet4, "ipv4", "4", false, "IPv4 only (addresses, routes, neighbours, rules)")
 	pf.BoolVarP(&c.g.inet6, "ipv6", "6", false, "IPv6 only (addresses, routes, neighbours, rules)")
 	pf.BoolVarP(&c.g.allNetns, "all-netns", "a", false, "every named network namespace (under /run/netns) and the current one, as ip -all netns exec; show, monitor and serve")
+	pf.BoolVarP(&c.g.mpls, "mpls", "M", false, "MPLS routes only (show routes; ip -M, ip -f mpls)")
 	_ = root.RegisterFlagCompletionFunc("netns", completeNetns)
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(c.showCommand(), c.monitorCommand(), c.lookupCommand(), c.applyCommand(), c.serveCommand())
@@ -154,7 +159,7 @@ and -n and -a need CAP_SYS_ADMIN to enter a namespace.`,
 func (c *cli) run(uses string, body func(e *env, cmd *cobra.Command, args []string) int) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		for _, o := range []struct{ name, short string }{
-			{"json", "j"}, {"pretty", "p"}, {"details", "d"}, {"ipv4", "4"}, {"ipv6", "6"}, {"all-netns", "a"},
+			{"json", "j"}, {"pretty", "p"}, {"details", "d"}, {"ipv4", "4"}, {"ipv6", "6"}, {"all-netns", "a"}, {"mpls", "M"},
 		} {
 			if cmd.Flags().Changed(o.name) && !strings.Contains(uses, o.short) {
 				return usagef("-%s is not an option of %s", o.short, cmd.Name())
@@ -165,6 +170,9 @@ func (c *cli) run(uses string, body func(e *env, cmd *cobra.Command, args []stri
 		}
 		if c.g.allNetns && c.g.netns != "" {
 			return usagef("--all-netns and -n exclude each other")
+		}
+		if c.g.mpls && (c.g.inet4 || c.g.inet6) {
+			return usagef("-M (-f mpls) and -%s exclude each other", map[bool]string{true: "4", false: "6"}[c.g.inet4])
 		}
 		if c.g.pretty {
 			c.g.json = true
@@ -218,4 +226,29 @@ func helpPath(cmd *cobra.Command) string {
 		return " " + cmd.Name()
 	}
 	return ""
+}
+
+// setFamily sets -4, -6 or -M from ip's -f FAMILY (inet, inet6, mpls).
+func (g *globalFlags) setFamily(f string) error {
+	switch f {
+	case "inet":
+		g.inet4 = true
+	case "inet6":
+		g.inet6 = true
+	case "mpls":
+		g.mpls = true
+	default:
+		return usagef("-f %s: want inet, inet6 or mpls", f)
+	}
+	if n := btoi(g.inet4) + btoi(g.inet6) + btoi(g.mpls); n > 1 {
+		return usagef("-f %s and another family (-4, -6, -M) exclude each other", f)
+	}
+	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -29,7 +29,10 @@ Selectors, as ip takes them after the object:
 ` + selectorHelp() + `
 -4 and -6 keep one family (addresses, routes, neighbours, rules). ipdb shows
 both families and all routing tables where ip shows IPv4 and the main table:
-ipdb show route is ip route show table all plus ip -6 route show table all.
+ipdb show route is ip route show table all plus ip -6 route show table all,
+then the MPLS routes (as ip route show table all lists them). -M, or -f mpls
+(-f inet and -f inet6 are -4 and -6), keeps MPLS routes only: ipdb show
+route -M is ip -f mpls route show.
 
 --all-netns (-a) shows every named namespace (under /run/netns) and the
 current one ("current"), as ip -all netns exec ip ... does for the named
@@ -42,15 +45,24 @@ in every object. A selector applies in each namespace.`,
   ipdb show neigh dev v0 nud permanent
   ipdb -j -p show link br0            # ip -j -p -d link show br0
   ipdb show routes -d -o json         # ip -j -d route show table all
-  ipdb -a show link dev eth0          # eth0 of every namespace that has one`,
+  ipdb -a show link dev eth0          # eth0 of every namespace that has one
+  ipdb show route -f mpls dev v0      # ip -f mpls route show dev v0`,
 		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: c.completeShow,
-		RunE: c.run("jpd46a", func(e *env, cmd *cobra.Command, args []string) int {
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("family") {
+				return c.g.setFamily(o.family)
+			}
+			return nil
+		},
+		RunE: c.run("jpd46aM", func(e *env, cmd *cobra.Command, args []string) int {
 			o.formatChanged = cmd.Flags().Changed("output")
 			return runShow(e, o, args)
 		}),
 	}
 	cmd.Flags().StringVarP(&o.format, "output", "o", "table", "output `format`: table or json (json is -j)")
+	cmd.Flags().StringVarP(&o.family, "family", "f", "", "address `family`: inet, inet6 or mpls (ip -f; as -4, -6, -M)")
+	_ = cmd.RegisterFlagCompletionFunc("family", fixedWords("inet", "inet6", "mpls"))
 	_ = cmd.RegisterFlagCompletionFunc("output", fixedWords("table", "json"))
 	return cmd
 }

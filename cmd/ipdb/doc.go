@@ -3,7 +3,7 @@
 // objects and traffic control objects (qdiscs, classes, filters) through
 // an ipdb cache.
 //
-//	ipdb [-n NETNS] [-j [-p]] [-d] [-4|-6] show [OBJECT [SELECTOR VALUE]...] [-o table|json]
+//	ipdb [-n NETNS] [-j [-p]] [-d] [-4|-6|-M] show [OBJECT [SELECTOR VALUE]...] [-f FAMILY] [-o table|json]
 //	ipdb [-n NETNS] [-j [-p]] [-4|-6] monitor [OBJECT...|all] [-o text|json]
 //	ipdb [-n NETNS] [-j [-p]] lookup ADDR [--from ADDR] [--iif DEV] [--oif DEV] [--mark N]
 //	     [--uid N] [--ipproto P] [--sport N] [--dport N] [--tos N] [--table N]
@@ -20,7 +20,8 @@
 //
 // The command is meant for hands that type ip(8) all day. ip's options
 // -n (--netns), -j (--json), -p (--pretty: indented JSON, implies -j),
-// -d (--details), -4 and -6 are global and go before or after the command.
+// -d (--details), -4, -6 and -M (MPLS routes, show only) are global and go
+// before or after the command; show also takes ip's -f inet|inet6|mpls.
 // Objects are named by the kind table's words (kinds.go: the table name,
 // its aliases, which include ip's names) or any prefix that names one
 // kind; ip's own order of objects decides its short words (ipShort: `ip r`
@@ -87,7 +88,8 @@
 //
 //	links   ip -j -d link show
 //	addrs   ip -j addr show
-//	routes  ip -j route show table all (IPv4 then IPv6)
+//	routes  ip -j route show table all (IPv4, IPv6, then MPLS routes; -M or
+//	        show's -f mpls: ip -j -f mpls route show, render_mpls.go)
 //	neigh   ip -j neigh show nud all (no proxy entries, no FDB entries)
 //	rules   ip -j -4 rule show, then ip -j -6 rule show
 //	fdb     bridge -j fdb show

@@ -356,6 +356,10 @@ type routeDetails struct {
 // writeRouteDetails writes one route, with ip -d's details when d is not
 // nil.
 func writeRouteDetails(j *jsonOut, r *netlink.Route, names *linkNames, d *routeDetails, omit routeOmit) {
+	if r.Family == unix.AF_MPLS {
+		writeMPLSRouteFields(j, r, names, d != nil, omit) // render_mpls.go
+		return
+	}
 	j.openObject("")
 	writeRouteFields(j, r, names, d, omit)
 	j.closeObject()
@@ -589,10 +593,11 @@ func metricValue(m *netlink.RouteMetrics, t uint16) uint32 {
 	return 0
 }
 
-// showRoute says whether show and serve list r: IPv4 and IPv6 routes
-// (`ip route` prints no others).
+// showRoute says whether show and serve list r: IPv4, IPv6 and MPLS
+// routes, as `ip route show table all` lists them (no multicast routing
+// entries).
 func showRoute(r *netlink.Route) bool {
-	return r.Family == unix.AF_INET || r.Family == unix.AF_INET6
+	return r.Family == unix.AF_INET || r.Family == unix.AF_INET6 || r.Family == unix.AF_MPLS
 }
 
 // ---- neighbours (print_neigh) ----

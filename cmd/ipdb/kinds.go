@@ -106,8 +106,8 @@ var commandKinds = []commandKind{
 		kind: netlink.KindRoute, table: "routes", aliases: []string{"route"},
 		ipShort: "r", selectors: []string{"table", "dev", "root", "match", "exact", "to"}, family: familyFilter, keep: keepRoute,
 		watchWords: []string{"route", "routes"},
-		sections:   []string{"routes"},
-		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Routes) },
+		sections:   []string{"routes", "mpls_routes"},
+		stateList:  (*stateFile).routeList,
 		stateSpecs: (*stateFile).routeSpecs, stateInto: (*specSet).routesInto,
 		dumpJSON: (*dumpShow).routesJSON, dumpRows: (*dumpShow).routesRows,
 		snapshotJSON: snapshotRoutesJSON, snapshotRows: snapshotRouteRows,
@@ -286,12 +286,15 @@ func servePaths() []string {
 }
 
 // stateSections lists the state file's sections as error messages name
-// them (the first of each kind that has one), in the table's order.
+// them, in the table's order: every section of each kind but the other
+// spelling of one (neighbors).
 func stateSections() []string {
 	var out []string
 	for i := range commandKinds {
-		if s := commandKinds[i].sections; len(s) > 0 {
-			out = append(out, s[0])
+		for _, s := range commandKinds[i].sections {
+			if s != "neighbors" {
+				out = append(out, s)
+			}
 		}
 	}
 	return out

@@ -102,8 +102,8 @@ func TestKindTableWords(t *testing.T) {
 		{orList(tables), "links, addrs, routes, neigh, rules, fdb, nexthops, qdiscs, classes or filters"},
 		{orList(kindNames()), "link, addr, route, neigh, rule, fdb, nexthop, qdisc, class or filter"},
 		{strings.Join(servePaths(), ", "), "/v1/links, /v1/addrs, /v1/routes, /v1/neigh, /v1/rules, /v1/fdb, /v1/nexthops, /v1/qdiscs, /v1/classes, /v1/filters"},
-		{orList(stateSections()), "links, addresses, routes, neighbours, rules, nexthops, qdiscs, classes or filters"},
-		{andList(stateSections()), "links, addresses, routes, neighbours, rules, nexthops, qdiscs, classes and filters"},
+		{orList(stateSections()), "links, addresses, routes, mpls_routes, neighbours, rules, nexthops, qdiscs, classes or filters"},
+		{andList(stateSections()), "links, addresses, routes, mpls_routes, neighbours, rules, nexthops, qdiscs, classes and filters"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)

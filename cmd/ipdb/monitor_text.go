@@ -289,6 +289,9 @@ func lifetime(v uint32) string {
 }
 
 func routeWords(r *netlink.Route, names *linkNames) words {
+	if r.Family == unix.AF_MPLS {
+		return mplsRouteWords(r, names) // render_mpls.go
+	}
 	var w words
 	if r.Type != netlink.RouteUnicast {
 		w.id("type", r.Type.String())
@@ -303,6 +306,9 @@ func routeWords(r *netlink.Route, names *linkNames) words {
 	}
 	if x != nil && x.NHID != 0 {
 		w.add("nhid", strconv.FormatUint(uint64(x.NHID), 10))
+	}
+	if x != nil && x.MPLSEncap != nil {
+		w.add("encap", mplsEncapWords(x.MPLSEncap))
 	}
 	if r.Gateway.IsValid() {
 		if (r.Family == unix.AF_INET) != r.Gateway.Is4() {
@@ -363,8 +369,11 @@ func routeWords(r *netlink.Route, names *linkNames) words {
 	for i := range r.Multipath {
 		nh := &r.Multipath[i]
 		v := ""
+		if nh.MPLSEncap != nil {
+			v = "encap " + mplsEncapWords(nh.MPLSEncap) + " "
+		}
 		if nh.Gateway.IsValid() {
-			v = "via " + nh.Gateway.String() + " "
+			v += "via " + nh.Gateway.String() + " "
 		}
 		v += "dev " + names.name(int(nh.IfIndex)) + " weight " + strconv.Itoa(nh.Weight())
 		w.add("nexthop#"+strconv.Itoa(i), v)

@@ -53,3 +53,38 @@ func TestMPLSRenderGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestMPLSWords: monitor's text of MPLS routes and encapsulations, in ip
+// monitor's words, and a change line naming what changed.
+func TestMPLSWords(t *testing.T) {
+	a := netip.MustParseAddr
+	names := newLinkNames(nil)
+	names.m[3] = linkRef{name: "v0"}
+	names.m[4] = linkRef{name: "w0"}
+	swap := &netlink.Route{Family: unix.AF_MPLS, Gateway: a("192.0.2.2"), OIF: 3, Protocol: netlink.ProtoStatic, Table: 254,
+		Type: netlink.RouteUnicast, Extra: &netlink.RouteExtra{Label: 100, NewDst: []uint32{200, 300}, TTLPropagate: netlink.MPLSTTLPropDisabled}}
+	multi := &netlink.Route{Family: unix.AF_MPLS, Protocol: netlink.ProtoBoot, Table: 254, Type: netlink.RouteUnicast,
+		Multipath: []netlink.RouteHop{{IfIndex: 3, Gateway: a("2001:db8::2"), NewDst: []uint32{201}}, {IfIndex: 4, Flags: unix.RTNH_F_LINKDOWN}},
+		Extra:     &netlink.RouteExtra{Label: 101}}
+	encap := &netlink.Route{Family: unix.AF_INET, Dst: netip.MustParsePrefix("203.0.113.0/24"), Gateway: a("192.0.2.2"),
+		OIF: 3, Table: 254, Protocol: netlink.ProtoBoot, Type: netlink.RouteUnicast,
+		Extra: &netlink.RouteExtra{EncapType: unix.LWTUNNEL_ENCAP_MPLS, MPLSEncap: &netlink.MPLSEncap{Labels: []uint32{16, 17}, TTL: 5}}}
+	for _, c := range []struct {
+		r    *netlink.Route
+		want string
+	}{
+		{swap, "100 as to 200/300 via inet 192.0.2.2 dev v0 proto static ttl-propogate disabled"},
+		{multi, "101 nexthop as to 201 via inet6 2001:db8::2 dev v0 nexthop dev w0 linkdown"},
+		{encap, "203.0.113.0/24 encap mpls 16/17 ttl 5 via 192.0.2.2 dev v0"},
+	} {
+		if got := routeWords(c.r, names).text(); got != c.want {
+			t.Errorf("got  %q\nwant %q", got, c.want)
+		}
+	}
+	moved := *swap
+	moved.OIF, moved.Gateway = 4, a("198.51.100.2")
+	if got, visible := changeText(routeWords(swap, names), routeWords(&moved, names)); !visible ||
+		got != "100 via inet 192.0.2.2 -> inet 198.51.100.2, dev v0 -> w0" {
+		t.Errorf("change %q (visible %v)", got, visible)
+	}
+}

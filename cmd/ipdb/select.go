@@ -12,6 +12,7 @@ import (
 
 const (
 	afInet  = unix.AF_INET
+	afMPLS  = unix.AF_MPLS
 	afInet6 = unix.AF_INET6
 )
 
@@ -19,15 +20,16 @@ const (
 // (`show route table 100 dev br0`) and -4/-6. Each kind's keep function
 // (commandKind.keep) applies it as ip's filter does.
 type selection struct {
-	// family is AF_INET (-4), AF_INET6 (-6) or 0.
+	// family is AF_INET (-4), AF_INET6 (-6), AF_MPLS (-M) or 0.
 	family uint8
 	// dev names a link (`dev NAME`); devIndex is its index once resolved.
 	dev      string
 	devIndex int
 	// table is `table ID`'s table; tableGiven is false without the word
-	// or with `table all`.
+	// or with `table all`, and tableAll true with `table all` (or 0).
 	table      uint32
 	tableGiven bool
+	tableAll   bool
 	// nud is ip neigh's filter.state of the `nud` words (0x100 stands for
 	// "none", NUD_NONE, as in ip/ipneigh.c); nudGiven is false without.
 	nud      uint32
@@ -92,7 +94,7 @@ func selectorOf(word string) *selector {
 
 func parseTableSelector(s *selection, v string) error {
 	if v == "all" {
-		s.table, s.tableGiven = 0, false
+		s.table, s.tableGiven, s.tableAll = 0, false, true
 		return nil
 	}
 	t, err := netlink.ParseTable(v)
@@ -100,10 +102,10 @@ func parseTableSelector(s *selection, v string) error {
 		return fmt.Errorf("bad table %q (want a number, main, local, default or all)", v)
 	}
 	if t == 0 { // ip: table 0 is all tables (filter.tb 0)
-		s.table, s.tableGiven = 0, false
+		s.table, s.tableGiven, s.tableAll = 0, false, true
 		return nil
 	}
-	s.table, s.tableGiven = t, true
+	s.table, s.tableGiven, s.tableAll = t, true, false
 	return nil
 }
 

@@ -66,6 +66,10 @@ func (p routePrefix) given() bool { return p.root.IsValid() || p.match.IsValid()
 
 // keep is filter_nlmsg's rdst and mdst tests.
 func (p routePrefix) keep(r *netlink.Route) bool {
+	if r.Family == unix.AF_MPLS {
+		// A prefix makes ip ask for its family only (iproute_list).
+		return !p.given()
+	}
 	dst := r.Dst
 	if !dst.IsValid() {
 		if r.Family == unix.AF_INET6 {

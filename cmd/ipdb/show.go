@@ -21,6 +21,7 @@ var tables = tableNames()
 type showOpts struct {
 	format        string // -o
 	formatChanged bool
+	family        string // -f
 }
 
 // runShow prints the current state: one table, or all of them. pos is the
@@ -38,13 +39,24 @@ func runShow(e *env, o showOpts, pos []string) int {
 			fmt.Fprintf(e.stderr, "ipdb show: %v\n", err)
 			return exitUsage
 		}
+		if e.g.family() == afMPLS && k.table != "routes" {
+			fmt.Fprintf(e.stderr, "ipdb show: -M (-f mpls) selects MPLS routes, not %s\n", k.table)
+			return exitUsage
+		}
 		sel, err := parseSelection(k, pos[1:], e.g.family())
 		if err != nil {
 			fmt.Fprintf(e.stderr, "ipdb show: %v\n", err)
 			return exitUsage
 		}
+		if sel.family == afMPLS && sel.prefix.given() {
+			fmt.Fprintln(e.stderr, "ipdb show: -M (-f mpls) takes dev and table, no prefix (MPLS routes have labels)")
+			return exitUsage
+		}
 		want, sels[k.table] = []string{k.table}, sel
-	} else if f := e.g.family(); f != 0 {
+	} else if f := e.g.family(); f == afMPLS {
+		fmt.Fprintln(e.stderr, "ipdb show: -M (-f mpls) selects MPLS routes: show routes")
+		return exitUsage
+	} else if f != 0 {
 		for i := range commandKinds {
 			if k := &commandKinds[i]; k.family == familyFilter {
 				sels[k.table] = &selection{family: f, keep: k.keep}
@@ -423,6 +435,9 @@ func (d *dumpShow) routesJSON(j *jsonOut) error {
 		// ip prints neither the device nor the table its selectors fix
 		// (print_route: filter.oifmask, filter.tb).
 		omit.dev, omit.table = s.dev != "", s.tableGiven
+		// ip -f mpls route show asks for table main unless told `table
+		// all` (ipdb's other families show all tables without it).
+		omit.table = omit.table || (s.family == afMPLS && !s.tableAll)
 	}
 	return d.routes(func(r *netlink.Route) error {
 		if !d.keep("routes", r) {

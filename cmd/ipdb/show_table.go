@@ -21,7 +21,9 @@ func (e *missingTableError) Error() string { return e.msg }
 // that exists but is empty prints nothing, as with ip.
 func (d *dumpShow) checkRouteTable() error {
 	s := d.sel("routes")
-	if s == nil || !s.tableGiven || s.table == 0 {
+	if s == nil || !s.tableGiven || s.table == 0 || s.family == afMPLS {
+		// MPLS routes are in no table: ip -f mpls route show table N
+		// prints those of main, and nothing for another N.
 		return nil
 	}
 	fams := []uint8{unix.AF_INET, unix.AF_INET6}

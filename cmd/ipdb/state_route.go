@@ -10,7 +10,8 @@ import (
 
 // The routes section of the state file: one entry per route, as
 // `ip route replace|del` takes it, with multipath next hops or the id of a
-// nexthop object (nhid, the nexthops section: state_nexthop.go).
+// nexthop object (nhid, the nexthops section: state_nexthop.go), and MPLS
+// routes in their own section, mpls_routes (state_mpls.go).
 
 type routeYAML struct {
 	Line     line           `yaml:"-"`
@@ -30,15 +31,17 @@ type routeYAML struct {
 	AdvMSS   uint32         `yaml:"advmss"`
 	Nexthops []routeHopYAML `yaml:"nexthops"`
 	NHID     uint32         `yaml:"nhid"`
+	Encap    *mplsEncapYAML `yaml:"encap"`
 }
 
 func (e *routeYAML) at(n line) { e.Line = n }
 
 type routeHopYAML struct {
-	Gateway *addrY `yaml:"gateway"`
-	Dev     string `yaml:"dev"`
-	Weight  int    `yaml:"weight"`
-	Onlink  bool   `yaml:"onlink"`
+	Gateway *addrY         `yaml:"gateway"`
+	Dev     string         `yaml:"dev"`
+	Weight  int            `yaml:"weight"`
+	Onlink  bool           `yaml:"onlink"`
+	Encap   *mplsEncapYAML `yaml:"encap"`
 }
 
 func (r *routeYAML) spec() (txn.RouteSpec, error) {
@@ -91,10 +94,18 @@ func (r *routeYAML) spec() (txn.RouteSpec, error) {
 		if !h.Gateway.IsValid() && h.Dev == "" {
 			return s, errors.New("each next hop needs a gateway or a dev")
 		}
+		var err error
+		if h.MPLSEncap, err = nh.Encap.spec(); err != nil {
+			return s, err
+		}
 		if nh.Weight < 0 || nh.Weight > 256 {
 			return s, fmt.Errorf("next hop weight %d out of range 1-256", nh.Weight)
 		}
 		s.Multipath = append(s.Multipath, h)
+	}
+	var err error
+	if s.MPLSEncap, err = r.Encap.spec(); err != nil {
+		return s, err
 	}
 	if len(s.Multipath) > 0 && (s.Gateway.IsValid() || s.Dev != "") {
 		return s, errors.New("a route has either gateway/dev or nexthops, not both")
@@ -130,11 +141,12 @@ func (st *stateFile) routeSpecs(out *specSet) error {
 		}
 		out.routes = append(out.routes, s)
 	}
-	return nil
+	return st.mplsRouteSpecs(out)
 }
 
 // routesInto adds the section's specs to t, in file order, in one call (txn
 // plans many routes at once).
 func (s *specSet) routesInto(t *txn.Txn) {
 	t.Routes(s.routes...)
+	t.MPLSRoutes(s.mplsRoutes...)
 }

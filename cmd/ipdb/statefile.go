@@ -26,16 +26,17 @@ import (
 
 // stateFile is the YAML document.
 type stateFile struct {
-	Links      []linkYAML    `yaml:"links"`
-	Addresses  []addrYAML    `yaml:"addresses"`
-	Routes     []routeYAML   `yaml:"routes"`
-	Neighbours []neighYAML   `yaml:"neighbours"`
-	Neighbors  []neighYAML   `yaml:"neighbors"`
-	Rules      []ruleYAML    `yaml:"rules"`
-	Nexthops   []nexthopYAML `yaml:"nexthops"`
-	Qdiscs     []qdiscYAML   `yaml:"qdiscs"`
-	Classes    []classYAML   `yaml:"classes"`
-	Filters    []filterYAML  `yaml:"filters"`
+	Links      []linkYAML      `yaml:"links"`
+	Addresses  []addrYAML      `yaml:"addresses"`
+	Routes     []routeYAML     `yaml:"routes"`
+	MPLSRoutes []mplsRouteYAML `yaml:"mpls_routes"`
+	Neighbours []neighYAML     `yaml:"neighbours"`
+	Neighbors  []neighYAML     `yaml:"neighbors"`
+	Rules      []ruleYAML      `yaml:"rules"`
+	Nexthops   []nexthopYAML   `yaml:"nexthops"`
+	Qdiscs     []qdiscYAML     `yaml:"qdiscs"`
+	Classes    []classYAML     `yaml:"classes"`
+	Filters    []filterYAML    `yaml:"filters"`
 }
 
 // line is the line of the mapping an entry starts at.
@@ -543,15 +544,19 @@ func (st *stateFile) specs() (*specSet, error) {
 
 // specSet holds the specs of one file, in file order per kind.
 type specSet struct {
-	links    []txn.LinkSpec
-	addrs    []txn.AddrSpec
-	routes   []txn.RouteSpec
-	neighs   []txn.NeighSpec
-	rules    []txn.RuleSpec
-	nexthops []txn.NexthopSpec
-	qdiscs   []txn.QdiscSpec
-	classes  []txn.ClassSpec
-	filters  []txn.FilterSpec
+	links  []txn.LinkSpec
+	addrs  []txn.AddrSpec
+	routes []txn.RouteSpec
+	// mplsRoutes are the mpls_routes section's specs, mplsLines their
+	// lines (txn.SpecError.MPLS).
+	mplsRoutes []txn.MPLSRouteSpec
+	mplsLines  []int
+	neighs     []txn.NeighSpec
+	rules      []txn.RuleSpec
+	nexthops   []txn.NexthopSpec
+	qdiscs     []txn.QdiscSpec
+	classes    []txn.ClassSpec
+	filters    []txn.FilterSpec
 	// pendingLinks are links entries completed from the cache once it is
 	// open (resolveLinks).
 	pendingLinks []pendingLink

@@ -41,6 +41,12 @@ func (s *specSet) specLine(err error) int {
 	if s == nil || !errors.As(err, &se) || se.Set {
 		return 0
 	}
+	if se.MPLS {
+		if se.Index >= 0 && se.Index < len(s.mplsLines) {
+			return s.mplsLines[se.Index]
+		}
+		return 0
+	}
 	if lines := s.lines[se.Kind]; se.Index >= 0 && se.Index < len(lines) {
 		return lines[se.Index]
 	}

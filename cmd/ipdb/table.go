@@ -255,6 +255,10 @@ func routeRowsHeader(t *tableOut) {
 // routeRow writes a route's row and one row per next hop, appending
 // addresses in place rather than allocating their strings.
 func routeRow(t *tableOut, r *netlink.Route, names *linkNames) {
+	if r.Family == unix.AF_MPLS {
+		mplsRouteRow(t, r, names) // render_mpls.go
+		return
+	}
 	t.cell(tableName(r.Table))
 	t.cell(r.Type.String())
 	t.cellFunc(func(b []byte) []byte {
