@@ -24,7 +24,9 @@
 // Objects are named by the kind table's words (kinds.go: the table name,
 // its aliases, which include ip's names) or any prefix that names one
 // kind; ip's own order of objects decides its short words (ipShort: `ip r`
-// is route, rule needs `ip ru`), and a prefix of several kinds is refused
+// is route, rule needs `ip ru`; ip's objects, then bridge's, then tc's,
+// so `show f` is bridge's fdb and tc's filters need fi), and a prefix of
+// several kinds is refused
 // naming them (words.go, resolveKind). show takes ip's selectors after
 // the object (select.go): dev NAME (links, addrs, routes, neigh; a bare
 // NAME for links and addrs, as `ip link show br0`; a second dev is refused
@@ -102,7 +104,8 @@
 //
 // The tc tables are tc(8)'s, iproute2 6.1: `show qdisc`, `show class`,
 // `show filter` (and qdiscs, classes, filters; q, c and fi as prefixes:
-// f is both fdb and filter, so it names neither), with tc's selector `dev
+// f is fdb, since ip's objects come first, then bridge's, then tc's, and
+// the first match wins as in each tool's own table), with tc's selector `dev
 // X`; -4 and -6 are refused. Qdisc and filter options are printed for the
 // kinds the netlink package decodes, with tc's keys and values: htb, tbf,
 // pfifo, bfifo, pfifo_fast, ingress, clsact (noqueue and mq have none);

@@ -143,7 +143,7 @@ var commandKinds = []commandKind{
 	},
 	{
 		kind: netlink.KindFDB, table: "fdb",
-		family:     familyRefused,
+		ipShort: "f", family: familyRefused,
 		watchWords: []string{"fdb"},
 		noSection:  "FDB entries are not in the state file yet (txn has no FDB spec)",
 		dumpJSON:   (*dumpShow).fdbsJSON, dumpRows: (*dumpShow).fdbsRows,
@@ -166,7 +166,8 @@ var commandKinds = []commandKind{
 		count:      func(st ipdb.Stats) int { return st.Objects[netlink.KindNexthop] },
 	},
 	// The tc objects (tc.go), with tc's words: tc q, tc c and tc f name
-	// them; f is also a prefix of fdb, so it names neither here.
+	// them. f is also bridge's word for fdb; ip's objects come first, then
+	// bridge's, then tc's (words.go), so f is fdb and filters need fi.
 	{
 		kind: netlink.KindQdisc, table: "qdiscs", aliases: []string{"qdisc"},
 		selectors: []string{"dev"}, family: familyRefused, keep: keepTC,
@@ -191,7 +192,7 @@ var commandKinds = []commandKind{
 	},
 	{
 		kind: netlink.KindFilter, table: "filters", aliases: []string{"filter"},
-		selectors: []string{"dev"}, family: familyRefused, keep: keepTC,
+		ipShort: "fi", selectors: []string{"dev"}, family: familyRefused, keep: keepTC,
 		watchWords: []string{"filter", "filters"},
 		noSection:  "tc filters are not in the state file yet (txn has no filter spec: read-only, txn/kinds.go)",
 		dumpJSON:   (*dumpShow).filtersJSON, dumpRows: (*dumpShow).filtersRows,
