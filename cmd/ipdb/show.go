@@ -40,6 +40,11 @@ func runShow(e *env, o showOpts, pos []string) int {
 		}
 		sel, err := parseSelection(k, pos[1:], e.g.family())
 		if err != nil {
+			var ie *ipError
+			if errors.As(err, &ie) {
+				fmt.Fprintln(e.stderr, ie.msg) // ip's words and status
+				return ie.code
+			}
 			fmt.Fprintf(e.stderr, "ipdb show: %v\n", err)
 			return exitUsage
 		}
@@ -177,14 +182,23 @@ func (d *dumpShow) keep(table string, o netlink.Object) bool {
 // resolveDevs turns the selections' dev names into indexes.
 func (d *dumpShow) resolveDevs() error {
 	for _, s := range d.sels {
-		if s == nil || s.dev == "" {
+		if s == nil {
 			continue
 		}
-		i := slices.IndexFunc(d.links, func(l *netlink.Link) bool { return l.Name == s.dev })
-		if i < 0 {
-			return noDeviceError(s.dev)
+		if s.dev != "" {
+			i := slices.IndexFunc(d.links, func(l *netlink.Link) bool { return l.Name == s.dev })
+			if i < 0 {
+				return noDeviceError(s.dev)
+			}
+			s.devIndex = d.links[i].Index
 		}
-		s.devIndex = d.links[i].Index
+		if s.more.master != "" {
+			i := slices.IndexFunc(d.links, func(l *netlink.Link) bool { return l.Name == s.more.master })
+			if i < 0 {
+				return noDeviceError(s.more.master)
+			}
+			s.more.masterIndex = d.links[i].Index
+		}
 	}
 	return nil
 }
@@ -378,6 +392,10 @@ func (d *dumpShow) addrsJSON(j *jsonOut) error {
 			if s := d.sel("addrs"); s != nil {
 				family = s.family
 				inet6Dump = s.family == unix.AF_INET6 && s.dev == ""
+				if s.more.label != "" {
+					writeAddrInfoOnly(j, addrs) // ip prints no link keys under label
+					continue
+				}
 			}
 			writeAddrLinkFamily(j, l, d.names, addrs, family, inet6Dump)
 		}
@@ -420,6 +438,7 @@ func (d *dumpShow) routesJSON(j *jsonOut) error {
 		// ip prints neither the device nor the table its selectors fix
 		// (print_route: filter.oifmask, filter.tb).
 		omit.dev, omit.table = s.dev != "", s.tableGiven
+		s.more.omitRoute(&omit)
 	}
 	return d.routes(func(r *netlink.Route) error {
 		if !d.keep("routes", r) {
@@ -532,11 +551,19 @@ func (d *dumpShow) linkAddrs(l *netlink.Link, addrs []*netlink.Addr) ([]*netlink
 	if s.dev != "" && l.Index != s.devIndex {
 		return nil, false
 	}
+	if s.more.up && l.Flags&unix.IFF_UP == 0 {
+		return nil, false
+	}
+	if s.more.label == "" && !s.more.keepLink(l) {
+		return nil, false // print_linkinfo's link filters, which label skips
+	}
 	var out []*netlink.Addr
 	for _, a := range addrs {
-		if keepAddr(a, s) {
+		if keepAddr(a, s) && s.more.keepAddr(a, l.Name) {
 			out = append(out, a)
 		}
 	}
-	return out, s.family == 0 || len(out) > 0
+	// ipaddr_filter: a link is listed with an address the filters keep,
+	// or with no address at all when no family is asked for.
+	return out, len(out) > 0 || (len(addrs) == 0 && s.family == 0)
 }
