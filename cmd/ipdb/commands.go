@@ -52,7 +52,7 @@ ipdb show route is ip route show table all plus ip -6 route show table all.`,
 func (c *cli) monitorCommand() *cobra.Command {
 	var o monitorOpts
 	cmd := &cobra.Command{
-		Use:   "monitor [OBJECT...|all]",
+		Use:   "monitor [OBJECT...|all] [dev NAME]",
 		Short: "print changes as they happen, in ip monitor's words",
 		Long: `monitor prints each change of the namespace as it happens, one line each, in
 ip monitor's words with link names, until interrupted; -j prints one JSON
@@ -60,9 +60,12 @@ object a line ({"op","kind","rev","old","new"}, objects as show -j prints them).
 
 OBJECT chooses kinds as ip monitor's objects do: ` + objectHelp() + `
 (or a prefix); none or all is every kind. -4 and -6 keep one family (links and
-FDB entries, which have none, pass).`,
+FDB entries, which have none, pass). dev NAME keeps the changes of that link
+as ip monitor's does: the link, its addresses and neighbours, the routes out
+of it (rules and nexthop objects pass).`,
 		Example: `  ipdb monitor                   # every change
   ipdb monitor link route        # links and routes only
+  ipdb monitor addr dev v0       # addresses of v0 (ip monitor address dev v0)
   ipdb -n blue -j monitor neigh  # neighbours of netns blue, as JSON lines`,
 		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: completeKinds,
