@@ -4,7 +4,7 @@
 // an ipdb cache.
 //
 //	ipdb [-n NETNS] [-j [-p]] [-d] [-4|-6] show [OBJECT [SELECTOR VALUE]...] [-o table|json]
-//	ipdb [-n NETNS] [-j [-p]] [-4|-6] monitor [OBJECT...|all] [-o text|json]
+//	ipdb [-n NETNS] [-j [-p]] [-4|-6] monitor [OBJECT...|all] [dev NAME] [-o text|json]
 //	ipdb [-n NETNS] [-j [-p]] lookup ADDR [--from ADDR] [--iif DEV] [--oif DEV] [--mark N]
 //	     [--uid N] [--ipproto P] [--sport N] [--dport N] [--tos N] [--table N]
 //	ipdb [-n NETNS] apply -f state.yaml [--dry-run] [--detailed-exitcode] [--timeout D] [-q]
@@ -12,7 +12,9 @@
 //	ipdb help [COMMAND] | ipdb COMMAND --help | ipdb --version
 //	ipdb completion bash|zsh|fish
 //
-// JSON output is what `ip -j` prints. Reading needs no privileges; -n
+// JSON output is what `ip -j` prints (lookup's, ip -j route get's: an
+// array of the one route, whose table is the one the kernel's answer
+// names, lookup_table.go). Reading needs no privileges; -n
 // needs CAP_SYS_ADMIN over the namespace to enter it, and apply needs
 // CAP_NET_ADMIN (a failure says which is missing: describe in run.go).
 //

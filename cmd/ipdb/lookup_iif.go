@@ -104,7 +104,13 @@ func routeGetInput(s *ipdb.Snapshot, q ipdb.RouteQuery, netns string) (*netlink.
 // thread enters it (setns(2), which needs CAP_SYS_ADMIN as -n does) and
 // dies with its goroutine.
 func readSysctl(netns, name string) (string, error) {
-	path := filepath.Join("/proc/sys", name)
+	return readInNetns(netns, filepath.Join("/proc/sys", name))
+}
+
+// readInNetns reads a file of /proc (sysctls under /proc/sys, or
+// /proc/thread-self/net, which shows the namespace of the reading
+// thread) in the network namespace netns, as readSysctl does, trimmed.
+func readInNetns(netns, path string) (string, error) {
 	if netns == "" {
 		b, err := os.ReadFile(path)
 		return strings.TrimSpace(string(b)), err
