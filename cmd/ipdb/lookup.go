@@ -153,7 +153,7 @@ func runLookup(e *env, o lookupOpts, pos []string) int {
 		}
 		return e.fail("lookup", err)
 	}
-	r = asKernelReports(r, e.netns) // lookup_table.go: ip's table main for a merged local table
+	r = asKernelReports(r, s, q.IIF, e.netns) // lookup_table.go: ip's iif for IPv6, table main for a merged local table
 	if err := writeLookup(e.out(), s, r, format); err != nil {
 		return e.fail("lookup", err)
 	}

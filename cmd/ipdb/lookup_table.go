@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ipdb-go/ipdb/ipdb"
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
@@ -22,10 +23,25 @@ import (
 // hold tries of identical shape would read as merged; the cost is a
 // "table local" left out).
 
-// asKernelReports returns r with the table the kernel's answer names: main
-// for an IPv4 route of the local table while the local table is merged
-// into main. r itself is not changed.
-func asKernelReports(r *netlink.Route, netns string) *netlink.Route {
+// asKernelReports returns r as the kernel's answer has it: for IPv6
+// with an input device, with that device as RTA_IIF (rt6_fill_node puts
+// the lookup's iif in the answer; fib_dump_info, IPv4's, does not), and
+// with the table the answer names: main for an IPv4 route of the local
+// table while the local table is merged into main. r itself is not
+// changed.
+func asKernelReports(r *netlink.Route, s *ipdb.Snapshot, iif string, netns string) *netlink.Route {
+	if r != nil && r.Family == unix.AF_INET6 && iif != "" {
+		if l, err := s.LinkByName(iif); err == nil {
+			c := *r
+			x := netlink.RouteExtra{}
+			if r.Extra != nil {
+				x = *r.Extra
+			}
+			x.IIF = uint32(l.Index)
+			c.Extra = &x
+			return &c
+		}
+	}
 	if r == nil || r.Family != unix.AF_INET || r.Table != unix.RT_TABLE_LOCAL {
 		return r
 	}
