@@ -20,6 +20,8 @@ type globalFlags struct {
 	details bool // -d
 	inet4   bool // -4
 	inet6   bool // -6
+	brief   bool // -br (-brief): ip's brief lines (show_brief.go)
+	stats   int  // -s, repeatable: ip's statistics (show_brief.go)
 }
 
 // family is the address family -4 or -6 chose, 0 for both.
@@ -67,7 +69,7 @@ var commandNames = []string{"show", "monitor", "lookup", "apply", "serve"}
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := &cli{ctx: ctx, stdout: stdout, stderr: stderr}
 	root := c.root()
-	root.SetArgs(args)
+	root.SetArgs(ipSingleDashWords(args))
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	strictHelpAndCompletion(root) // after SetOut: cobra's scripts keep the writer of this moment
@@ -137,6 +139,8 @@ CAP_NET_ADMIN, and -n needs CAP_SYS_ADMIN to enter a namespace.`,
 	pf.BoolVarP(&c.g.details, "details", "d", false, "details, as ip -d: routes with type, table, protocol, scope and nh_info")
 	pf.BoolVarP(&c.g.inet4, "ipv4", "4", false, "IPv4 only (addresses, routes, neighbours, rules)")
 	pf.BoolVarP(&c.g.inet6, "ipv6", "6", false, "IPv6 only (addresses, routes, neighbours, rules)")
+	pf.BoolVar(&c.g.brief, "brief", false, "ip's brief lines, as ip -br link and ip -br addr (also -br)")
+	pf.CountVarP(&c.g.stats, "stats", "s", "statistics, as ip -s link and ip -s addr (-s -s: the error counters too)")
 	_ = root.RegisterFlagCompletionFunc("netns", completeNetns)
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(c.showCommand(), c.monitorCommand(), c.lookupCommand(), c.applyCommand(), c.serveCommand())
@@ -148,7 +152,7 @@ CAP_NET_ADMIN, and -n needs CAP_SYS_ADMIN to enter a namespace.`,
 func (c *cli) run(uses string, body func(e *env, cmd *cobra.Command, args []string) int) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		for _, o := range []struct{ name, short string }{
-			{"json", "j"}, {"pretty", "p"}, {"details", "d"}, {"ipv4", "4"}, {"ipv6", "6"},
+			{"json", "j"}, {"pretty", "p"}, {"details", "d"}, {"ipv4", "4"}, {"ipv6", "6"}, {"brief", "br"}, {"stats", "s"},
 		} {
 			if cmd.Flags().Changed(o.name) && !strings.Contains(uses, o.short) {
 				return usagef("-%s is not an option of %s", o.short, cmd.Name())

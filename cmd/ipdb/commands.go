@@ -39,7 +39,7 @@ ipdb show route is ip route show table all plus ip -6 route show table all.`,
   ipdb show routes -d -o json         # ip -j -d route show table all`,
 		Args:              cobra.ArbitraryArgs,
 		ValidArgsFunction: c.completeShow,
-		RunE: c.run("jpd46", func(e *env, cmd *cobra.Command, args []string) int {
+		RunE: c.run("jpd46brs", func(e *env, cmd *cobra.Command, args []string) int {
 			o.formatChanged = cmd.Flags().Changed("output")
 			return runShow(e, o, args)
 		}),

@@ -22,7 +22,9 @@
 //
 // The command is meant for hands that type ip(8) all day. ip's options
 // -n (--netns), -j (--json), -p (--pretty: indented JSON, implies -j),
-// -d (--details), -4 and -6 are global and go before or after the command.
+// -d (--details), -4 and -6 are global and go before or after the command,
+// and so are -br (--brief) and -s (--stats, repeatable) for show link and
+// show addr: ip -br's lines and ip -s's stats64 (show_brief.go).
 // Objects are named by the kind table's words (kinds.go: the table name,
 // its aliases, which include ip's names) or any prefix that names one
 // kind; ip's own order of objects decides its short words (ipShort: `ip r`

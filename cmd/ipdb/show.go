@@ -56,6 +56,14 @@ func runShow(e *env, o showOpts, pos []string) int {
 			}
 		}
 	}
+	if (e.g.brief || e.g.stats > 0) && (len(want) != 1 || (want[0] != "links" && want[0] != "addrs")) {
+		fmt.Fprintln(e.stderr, "ipdb show: -br and -s are for show link and show addr, as ip -br and ip -s")
+		return exitUsage
+	}
+	if e.g.brief && e.g.details {
+		fmt.Fprintln(e.stderr, "ipdb show: -br and -d exclude each other (ip -br prints no details)")
+		return exitUsage
+	}
 	if e.g.details && (len(want) != 1 || !detailsShown[want[0]]) {
 		fmt.Fprintln(e.stderr, "ipdb show: -d is for show routes, links and nexthops (links and nexthops always print ip's details; ip -d adds nothing ipdb prints to the other tables)")
 		return exitUsage
@@ -74,7 +82,7 @@ func runShow(e *env, o showOpts, pos []string) int {
 		return e.fail("show", err)
 	}
 	defer c.Close()
-	d := &dumpShow{ctx: e.ctx, c: c, stderr: e.stderr, details: e.g.details, sels: sels}
+	d := &dumpShow{ctx: e.ctx, c: c, stderr: e.stderr, details: e.g.details, sels: sels, brief: e.g.brief, stats: e.g.stats}
 	if err := d.checkRouteTable(); err != nil {
 		var mt *missingTableError
 		if errors.As(err, &mt) {
@@ -163,6 +171,10 @@ type dumpShow struct {
 	// sels are the selections by table name; a table without one shows
 	// everything.
 	sels map[string]*selection
+	// brief and stats are ip's -br and -s (show_brief.go): links and
+	// addresses only.
+	brief bool
+	stats int
 }
 
 // sel returns the selection of a table, nil for everything.
@@ -363,7 +375,15 @@ func (d *dumpShow) writeRows(tw *tableOut, table string) error {
 
 func (d *dumpShow) linksJSON(j *jsonOut) error {
 	for _, l := range d.links {
-		if d.keep("links", l) {
+		if !d.keep("links", l) {
+			continue
+		}
+		switch {
+		case d.brief:
+			writeLinkBriefJSON(j, l, d.names)
+		case d.stats > 0:
+			writeLinkStats(j, l, d.names, d.stats)
+		default:
 			writeLink(j, l, d.names)
 		}
 	}
@@ -371,9 +391,25 @@ func (d *dumpShow) linksJSON(j *jsonOut) error {
 }
 
 func (d *dumpShow) linksRows(tw *tableOut) error {
-	linkRowsHeader(tw)
+	switch {
+	case d.brief:
+	case d.stats > 0:
+		tw.header(append(append([]string(nil), linkColumns...), statsColumns...)...)
+	default:
+		linkRowsHeader(tw)
+	}
 	for _, l := range d.links {
-		if d.keep("links", l) {
+		if !d.keep("links", l) {
+			continue
+		}
+		switch {
+		case d.brief:
+			tw.line(briefLinkLine(l, d.names))
+		case d.stats > 0:
+			linkCells(tw, l, d.names)
+			statsCells(tw, l.Stats)
+			tw.endRow()
+		default:
 			linkRow(tw, l, d.names)
 		}
 	}
@@ -397,6 +433,14 @@ func (d *dumpShow) addrsJSON(j *jsonOut) error {
 					continue
 				}
 			}
+			if d.brief {
+				writeAddrBriefJSON(j, l, d.names, addrs)
+				continue
+			}
+			if d.stats > 0 {
+				writeAddrLinkStats(j, l, d.names, addrs, family, inet6Dump, d.stats)
+				continue
+			}
 			writeAddrLinkFamily(j, l, d.names, addrs, family, inet6Dump)
 		}
 	}
@@ -407,6 +451,14 @@ func (d *dumpShow) addrsRows(tw *tableOut) error {
 	by, err := d.addrsByLink()
 	if err != nil {
 		return err
+	}
+	if d.brief {
+		for _, l := range d.links {
+			if addrs, ok := d.linkAddrs(l, by[l.Index]); ok {
+				tw.line(briefAddrLine(l, d.names, addrs))
+			}
+		}
+		return nil
 	}
 	addrRowsHeader(tw)
 	for _, l := range d.links {
