@@ -166,17 +166,17 @@ func (linkOps) each(ss *specSet, fn func(specRef)) {
 
 // validate checks each link spec, and that no two name the same link.
 func (linkOps) validate(ss *specSet) error {
-	names := map[string]bool{}
+	names := map[string]int{}
 	for i := range ss.links {
 		s := &ss.links[i]
 		ref := specRef{kind: netlink.KindLink, i: int32(i)}
 		if err := s.validate(); err != nil {
 			return specErr(ref, err)
 		}
-		if names[s.Name] {
-			return specErr(ref, invalid("link %s: two specs", s.Name))
+		if first, ok := names[s.Name]; ok {
+			return duplicateErr(netlink.KindLink, false, i, first, "link "+s.Name)
 		}
-		names[s.Name] = true
+		names[s.Name] = i
 	}
 	return nil
 }

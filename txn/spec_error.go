@@ -16,7 +16,11 @@ type SpecError struct {
 	Kind  netlink.Kind
 	Set   bool
 	Index int
-	Err   error
+	// Others are the indexes (of the same Kind and Set) of the other
+	// specs the error is about: the first of two specs that name one
+	// object (duplicate.go). Nil for most errors.
+	Others []int
+	Err    error
 }
 
 func (e *SpecError) Error() string { return e.Err.Error() }

@@ -105,7 +105,7 @@ func (ss *specSet) validate() error {
 			}
 		}
 	}
-	return nil
+	return checkDuplicates(ss) // duplicate.go
 }
 
 // count returns the number of specs.
