@@ -106,7 +106,8 @@ func TestReadmeOperatorTour(t *testing.T) {
 		}
 		out := stdout.String()
 		for _, want := range []string{
-			"plan: +2 link",                        // apply --dry-run and apply print the plan
+			"plan: +",                              // apply --dry-run and apply print the plan
+			"+ link veth0 master br0\n",            // what a created link gets is part of its creation
 			"applied ",                             // apply
 			"\nrules:\n",                           // show: every table
 			"100    unicast  default  192.0.2.254", // show route table 100 dev br0
