@@ -713,7 +713,11 @@ func (linkOps) restore(rs *restorer) {
 		if err != nil {
 			return
 		}
-		for _, x := range []*netlink.Link{l, vethPeerIn(st, l)} {
+		xs := []*netlink.Link{l}
+		for _, g := range linksDeletedWith(st, l) { // its veth peer and the links stacked on them: link_cascade.go
+			xs = append(xs, g.link)
+		}
+		for _, x := range xs {
 			if x != nil && m[x.Index] == nil {
 				m[x.Index] = x
 				if order != nil {

@@ -30,7 +30,11 @@ type goneWith struct {
 
 // deletedWith returns the links the kernel deletes with l, each once, in
 // the order found (breadth first), without l.
-func (p *planner) deletedWith(l *netlink.Link) []goneWith {
+func (p *planner) deletedWith(l *netlink.Link) []goneWith { return linksDeletedWith(p.st, l) }
+
+// linksDeletedWith is deletedWith in any state (the rollback's pre-image
+// too: what went with a deleted link is restored with it).
+func linksDeletedWith(st State, l *netlink.Link) []goneWith {
 	var out []goneWith
 	seen := map[int]bool{l.Index: true}
 	queue := []*netlink.Link{l}
@@ -44,10 +48,10 @@ func (p *planner) deletedWith(l *netlink.Link) []goneWith {
 	for len(queue) > 0 {
 		d := queue[0]
 		queue = queue[1:]
-		if peer := p.vethPeer(d); peer != nil {
+		if peer := vethPeerIn(st, d); peer != nil {
 			add(peer, "veth peer of "+d.Name)
 		}
-		for m := range p.st.Links() {
+		for m := range st.Links() {
 			if seen[m.Index] || m.LinkNetNSID != nil {
 				continue
 			}

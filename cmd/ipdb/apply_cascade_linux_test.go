@@ -112,3 +112,48 @@ func TestApplyCreatedLinkPlansWithPlus(t *testing.T) {
 		}
 	})
 }
+
+// TestApplyRollbackRestoresWhatWentWith: when a transaction that removed
+// a veth fails later, the rollback recreates the links the kernel deleted
+// with it (the macvlans on either end, with their mode and addresses), as
+// ip shows them before.
+func TestApplyRollbackRestoresWhatWentWith(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch(
+			"link set lo up",
+			"link add va type veth peer name vb",
+			"link add mva link vb type macvlan mode bridge",
+			"link add mvx link va type macvlan mode private",
+			"addr add 192.0.2.77/24 dev mva",
+			"link add vb2 type bridge",
+			"link set vb2 up",
+		)
+		view := func() string {
+			return ns.IP("-br", "link", "show", "type", "macvlan") + ns.IP("-d", "link", "show", "mvx") + ns.IP("-4", "-br", "addr", "show", "dev", "mva")
+		}
+		clean := regexp.MustCompile(`(?m)^(\S+)\s+\S+\s+`) // operstates settle after a re-creation; names and addresses stay
+		before := clean.ReplaceAllString(view(), "$1 ")
+		f := filepath.Join(t.TempDir(), "state.yaml")
+		// The route's gateway is unreachable: the kernel refuses it after
+		// va is gone, and the transaction rolls back.
+		text := "links:\n  - name: va\n    absent: true\nroutes:\n  - dst: 198.51.100.0/24\n    gateway: 203.0.113.99\n    dev: vb2\n"
+		if err := os.WriteFile(f, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errs := runCmd(t, "-n", ns.Name, "apply", "-f", f)
+		if code != exitRolledBack {
+			t.Fatalf("apply: exit %d: %s", code, errs)
+		}
+		after := clean.ReplaceAllString(view(), "$1 ")
+		// The re-created links have new indexes, so another order.
+		norm := regexp.MustCompile(`(?m)^\d+: `)
+		sorted := func(s string) string {
+			l := strings.Split(norm.ReplaceAllString(s, ""), "\n")
+			slices.Sort(l)
+			return strings.Join(l, "\n")
+		}
+		if sorted(before) != sorted(after) {
+			t.Errorf("after the rollback:\n%s\nbefore:\n%s", after, before)
+		}
+	})
+}
