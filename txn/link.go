@@ -166,17 +166,17 @@ func (linkOps) each(ss *specSet, fn func(specRef)) {
 
 // validate checks each link spec, and that no two name the same link.
 func (linkOps) validate(ss *specSet) error {
-	names := map[string]bool{}
+	names := map[string]int{}
 	for i := range ss.links {
 		s := &ss.links[i]
 		ref := specRef{kind: netlink.KindLink, i: int32(i)}
 		if err := s.validate(); err != nil {
 			return specErr(ref, err)
 		}
-		if names[s.Name] {
-			return specErr(ref, invalid("link %s: two specs", s.Name))
+		if first, ok := names[s.Name]; ok {
+			return duplicateErr(netlink.KindLink, false, i, first, "link "+s.Name)
 		}
-		names[s.Name] = true
+		names[s.Name] = i
 	}
 	return nil
 }
@@ -206,11 +206,17 @@ func (p *planner) prepass() error {
 		case s.Absent || s.NetNS != "":
 			pl.gone = true
 			if pl.cur != nil && s.Absent {
-				if peer := p.vethPeer(pl.cur); peer != nil {
-					if ps, ok := p.links[peer.Name]; ok && !ps.spec.Absent {
-						return invalid("link %s: deleting it deletes its veth peer %s, which has a spec", s.Name, peer.Name)
+				// link_cascade.go: the veth peer and the links stacked on
+				// what goes.
+				for _, g := range p.deletedWith(pl.cur) {
+					if ps, ok := p.links[g.link.Name]; ok && !ps.spec.Absent {
+						ref := specRef{kind: netlink.KindLink, i: int32(i)}
+						if strings.HasPrefix(g.why, "veth peer") {
+							return specErr(ref, invalid("link %s: deleting it deletes its veth peer %s, which has a spec", s.Name, g.link.Name))
+						}
+						return specErr(ref, invalid("link %s: deleting it deletes %s (%s), which has a spec", s.Name, g.link.Name, g.why))
 					} else if !ok {
-						p.links[peer.Name] = &plink{cur: peer, gone: true}
+						p.links[g.link.Name] = &plink{cur: g.link, gone: true}
 					}
 				}
 			}
@@ -303,6 +309,12 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 		return r.index(name)
 	}
 	set := func(st stage, a Action, desc string, mod func(l *netlink.Link, r *resolver) error) {
+		if cur == nil && a == Modify {
+			// The link is created in this plan: what is set on it after
+			// the creation (master, up, kind settings the creation does
+			// not take) is shown as part of the creation, with +.
+			a = Create
+		}
 		p.add(&Step{Action: a, Kind: netlink.KindLink, stage: st, spec: ref,
 			desc: func() string { return desc },
 			build: func(r *resolver) (netlink.Request, error) {
@@ -326,11 +338,11 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 			return nil
 		}
 		p.delIdx[cur.Index] = true
-		desc := "link " + cur.Name
-		if peer := p.vethPeer(cur); peer != nil {
-			p.delIdx[peer.Index] = true
-			desc += " (and its veth peer " + peer.Name + ")"
+		gone := p.deletedWith(cur) // link_cascade.go
+		for _, g := range gone {
+			p.delIdx[g.link.Index] = true
 		}
+		desc := "link " + cur.Name + describeGoneWith(gone)
 		idx := cur.Index
 		p.add(&Step{Action: Remove, Kind: netlink.KindLink, stage: stageLinkDel, spec: ref,
 			desc: func() string { return desc },
@@ -701,7 +713,11 @@ func (linkOps) restore(rs *restorer) {
 		if err != nil {
 			return
 		}
-		for _, x := range []*netlink.Link{l, vethPeerIn(st, l)} {
+		xs := []*netlink.Link{l}
+		for _, g := range linksDeletedWith(st, l) { // its veth peer and the links stacked on them: link_cascade.go
+			xs = append(xs, g.link)
+		}
+		for _, x := range xs {
 			if x != nil && m[x.Index] == nil {
 				m[x.Index] = x
 				if order != nil {

@@ -183,6 +183,7 @@ func (nexthopOps) each(ss *specSet, fn func(specRef)) {
 // against the state when planning.
 func (nexthopOps) validate(ss *specSet) error {
 	byID := make(map[uint32]*NexthopSpec, len(ss.nexthops))
+	firstOf := make(map[uint32]int, len(ss.nexthops))
 	for i := range ss.nexthops {
 		s := &ss.nexthops[i]
 		ref := specRef{kind: netlink.KindNexthop, i: int32(i)}
@@ -190,9 +191,10 @@ func (nexthopOps) validate(ss *specSet) error {
 			return specErr(ref, err)
 		}
 		if byID[s.ID] != nil {
-			return specErr(ref, invalid("nexthop id %d: two specs", s.ID))
+			return duplicateErr(netlink.KindNexthop, false, i, firstOf[s.ID], fmt.Sprintf("nexthop id %d", s.ID))
 		}
 		byID[s.ID] = s
+		firstOf[s.ID] = i
 	}
 	for i := range ss.nexthops {
 		s := &ss.nexthops[i]

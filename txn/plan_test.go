@@ -81,14 +81,15 @@ func TestPlanDiff(t *testing.T) {
 	want := `- addr 192.0.2.50/24 dev v0
 + link br0 type bridge
 ~ link v0 mtu 1500 -> 1400
-~ link br0 up
++ link br0 up
 + addr 203.0.113.1/24 dev br0
 + route 203.0.113.0/25 via 203.0.113.2 dev br0 table 300
 `
 	if got := plan.String(); got != want {
 		t.Errorf("plan:\n%s\nwant:\n%s", got, want)
 	}
-	if s := plan.Summary(); !strings.Contains(s, "+1 link") || !strings.Contains(s, "+1 route") {
+	// br0 up is part of br0's creation (+), v0's MTU a change (~).
+	if s := plan.Summary(); !strings.Contains(s, "+2 link") || !strings.Contains(s, "~1 link") || !strings.Contains(s, "+1 route") {
 		t.Errorf("summary %q", s)
 	}
 

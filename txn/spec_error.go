@@ -18,7 +18,11 @@ type SpecError struct {
 	Set   bool
 	MPLS  bool
 	Index int
-	Err   error
+	// Others are the indexes (of the same Kind and Set) of the other
+	// specs the error is about: the first of two specs that name one
+	// object (duplicate.go). Nil for most errors.
+	Others []int
+	Err    error
 }
 
 func (e *SpecError) Error() string { return e.Err.Error() }

@@ -13,6 +13,9 @@ import (
 // State is the read side of a database snapshot that planning needs;
 // *ipdb.Snapshot implements it.
 type State interface {
+	// Links yields every link (the plan names the links the kernel
+	// deletes with a deleted one: link_cascade.go).
+	Links() iter.Seq[*netlink.Link]
 	LinkByName(name string) (*netlink.Link, error)
 	LinkByIndex(index int) (*netlink.Link, error)
 	AddrsOf(index int) iter.Seq[*netlink.Addr]
@@ -117,7 +120,7 @@ func (ss *specSet) validate() error {
 			}
 		}
 	}
-	return nil
+	return checkDuplicates(ss) // duplicate.go
 }
 
 // count returns the number of specs.

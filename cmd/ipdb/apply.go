@@ -99,7 +99,7 @@ func runApply(e *env, o applyOpts, pos []string) int {
 	plan, err := t.Plan()
 	if err != nil {
 		if line := specs.specLine(err); line > 0 {
-			fmt.Fprintf(e.stderr, "ipdb apply: %s:%d: %s\n", *file, line, describe(err, e.netns))
+			fmt.Fprintf(e.stderr, "ipdb apply: %s:%d: %s%s\n", *file, line, describe(err, e.netns), specs.otherLines(err))
 			return exitError
 		}
 		fmt.Fprintf(e.stderr, "ipdb apply: %s: %s\n", *file, describe(err, e.netns))

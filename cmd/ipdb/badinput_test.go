@@ -39,7 +39,9 @@ func TestBadCommandLines(t *testing.T) {
 		{[]string{"show", "--netn", "x"}, exitUsage, `unknown flag: --netn (did you mean "--netns"?)`},
 		{[]string{"shwo"}, exitUsage, `unknown command "shwo" (did you mean "show"?)`},
 		{[]string{"show", "ruote"}, exitUsage, `unknown table "ruote" (did you mean "route"?)`},
-		{[]string{"show", "route", "tabel", "100"}, exitUsage, `routes takes no selector "tabel" (want table, dev, root, match, exact or to) (did you mean "table"?)`},
+		// ip route show takes any other word as a prefix; its error is ip's.
+		{[]string{"show", "route", "tabel", "100"}, exitError, `Error: any valid prefix is expected rather than "tabel".`},
+		{[]string{"show", "link", "tabel", "100"}, exitUsage, `either "dev" is duplicate, or "100" is a garbage`},
 		{[]string{"show", "route", "table"}, exitUsage, "table needs a value"},
 		{[]string{"show", "route", "table", "nosuch"}, exitUsage, `bad table "nosuch"`},
 		{[]string{"show", "neigh", "nud", "bogus"}, exitUsage, `bad nud state "bogus"`},

@@ -25,6 +25,8 @@ type globalFlags struct {
 	// current one (allnetns.go).
 	allNetns bool
 	mpls     bool // -M (ip's -f mpls)
+	brief    bool // -br (-brief): ip's brief lines (show_brief.go)
+	stats    int  // -s, repeatable: ip's statistics (show_brief.go)
 }
 
 // family is the address family -4, -6 or -M chose, 0 for all.
@@ -74,7 +76,7 @@ var commandNames = []string{"show", "monitor", "lookup", "apply", "serve"}
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := &cli{ctx: ctx, stdout: stdout, stderr: stderr}
 	root := c.root()
-	root.SetArgs(args)
+	root.SetArgs(ipSingleDashWords(args))
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	strictHelpAndCompletion(root) // after SetOut: cobra's scripts keep the writer of this moment
@@ -148,6 +150,8 @@ and -n and -a need CAP_SYS_ADMIN to enter a namespace.`,
 	pf.BoolVarP(&c.g.inet6, "ipv6", "6", false, "IPv6 only (addresses, routes, neighbours, rules)")
 	pf.BoolVarP(&c.g.allNetns, "all-netns", "a", false, "every named network namespace (under /run/netns) and the current one, as ip -all netns exec; show, monitor and serve")
 	pf.BoolVarP(&c.g.mpls, "mpls", "M", false, "MPLS routes only (show routes; ip -M, ip -f mpls)")
+	pf.BoolVar(&c.g.brief, "brief", false, "ip's brief lines, as ip -br link and ip -br addr (also -br)")
+	pf.CountVarP(&c.g.stats, "stats", "s", "statistics, as ip -s link and ip -s addr (-s -s: the error counters too)")
 	_ = root.RegisterFlagCompletionFunc("netns", completeNetns)
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(c.showCommand(), c.monitorCommand(), c.lookupCommand(), c.applyCommand(), c.serveCommand())
@@ -159,7 +163,7 @@ and -n and -a need CAP_SYS_ADMIN to enter a namespace.`,
 func (c *cli) run(uses string, body func(e *env, cmd *cobra.Command, args []string) int) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		for _, o := range []struct{ name, short string }{
-			{"json", "j"}, {"pretty", "p"}, {"details", "d"}, {"ipv4", "4"}, {"ipv6", "6"}, {"all-netns", "a"}, {"mpls", "M"},
+			{"json", "j"}, {"pretty", "p"}, {"details", "d"}, {"ipv4", "4"}, {"ipv6", "6"}, {"all-netns", "a"}, {"mpls", "M"}, {"brief", "br"}, {"stats", "s"},
 		} {
 			if cmd.Flags().Changed(o.name) && !strings.Contains(uses, o.short) {
 				return usagef("-%s is not an option of %s", o.short, cmd.Name())

@@ -82,7 +82,7 @@ func TestCompletionScripts(t *testing.T) {
 	if _, out, _ := runCmd(t, "__complete", "show", "ne"); !strings.HasPrefix(out, "neigh\nneighbor\nneighbour\nneighs\nnexthops\nnexthop\n:4\n") {
 		t.Errorf("__complete show ne: %q", out)
 	}
-	if _, out, _ := runCmd(t, "__complete", "show", "route", ""); !strings.HasPrefix(out, "table\ndev\nroot\nmatch\nexact\nto\n:4\n") {
+	if _, out, _ := runCmd(t, "__complete", "show", "route", ""); !strings.HasPrefix(out, "table\ndev\nroot\nmatch\nexact\nto\nproto\nprotocol\ntype\nvia\nsrc\n:4\n") {
 		t.Errorf("__complete show route '': %q", out)
 	}
 	if _, out, _ := runCmd(t, "__complete", "show", "neigh", "nud", "p"); !strings.HasPrefix(out, "permanent\nprobe\n:4\n") {
@@ -99,7 +99,7 @@ func TestResolveKind(t *testing.T) {
 	for w, want := range map[string]string{
 		"r": "routes", "ro": "routes", "rou": "routes", "ru": "rules", "rul": "rules",
 		"n": "neigh", "ne": "neigh", "nei": "neigh", "nex": "nexthops", "nh": "nexthops",
-		"l": "links", "a": "addrs", "addre": "addrs", "fd": "fdb", "neighbour": "neigh",
+		"l": "links", "a": "addrs", "addre": "addrs", "fd": "fdb", "f": "fdb", "neighbour": "neigh",
 		"q": "qdiscs", "qd": "qdiscs", "c": "classes", "cl": "classes", "fi": "filters", "filt": "filters",
 	} {
 		k, err := resolveKind(commandKinds, w)
@@ -111,8 +111,6 @@ func TestResolveKind(t *testing.T) {
 		"":       "empty object name",
 		"x":      `unknown table "x" (want links,`,
 		"rotues": `unknown table "rotues" (did you mean "routes"?)`,
-		// tc's f (filter) and bridge's f (fdb): f names neither.
-		"f": `ambiguous object "f": fdb or filters`,
 	} {
 		if _, err := resolveKind(commandKinds, w); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: %v, want %q", w, err, want)
@@ -144,5 +142,14 @@ func TestPrettyJSON(t *testing.T) {
 	want := "[\n    {\n        \"a\": \"x,{\\\"y\\\":[1]}\",\n        \"b\": [],\n        \"c\": {},\n        \"d\": [\n            1,\n            2\n        ]\n    }\n]\n{\n    \"op\": \"add\"\n}\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// TestCompleteNoValueSelector: a selector that takes no value (up) is
+// followed by the next selector, not by a value.
+func TestCompleteNoValueSelector(t *testing.T) {
+	_, out, _ := runCmd(t, "__complete", "show", "link", "up", "m")
+	if !strings.HasPrefix(out, "master\n:4\n") {
+		t.Errorf("__complete show link up m: %q", out)
 	}
 }

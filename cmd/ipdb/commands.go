@@ -55,7 +55,7 @@ in every object. A selector applies in each namespace.`,
 			}
 			return nil
 		},
-		RunE: c.run("jpd46aM", func(e *env, cmd *cobra.Command, args []string) int {
+		RunE: c.run("jpd46aMbrs", func(e *env, cmd *cobra.Command, args []string) int {
 			o.formatChanged = cmd.Flags().Changed("output")
 			return runShow(e, o, args)
 		}),
@@ -70,7 +70,7 @@ in every object. A selector applies in each namespace.`,
 func (c *cli) monitorCommand() *cobra.Command {
 	var o monitorOpts
 	cmd := &cobra.Command{
-		Use:   "monitor [OBJECT...|all]",
+		Use:   "monitor [OBJECT...|all] [dev NAME]",
 		Short: "print changes as they happen, in ip monitor's words",
 		Long: `monitor prints each change of the namespace as it happens, one line each, in
 ip monitor's words with link names, until interrupted; -j prints one JSON
@@ -78,7 +78,9 @@ object a line ({"op","kind","rev","old","new"}, objects as show -j prints them).
 
 OBJECT chooses kinds as ip monitor's objects do: ` + objectHelp() + `
 (or a prefix); none or all is every kind. -4 and -6 keep one family (links and
-FDB entries, which have none, pass).
+FDB entries, which have none, pass). dev NAME keeps the changes of that link
+as ip monitor's does: the link, its addresses and neighbours, the routes out
+of it (rules and nexthop objects pass).
 
 --all-netns (-a) follows every named namespace and the current one as they
 come and go: a "netns: NAME" line (ip -all netns exec's header) comes
@@ -87,6 +89,7 @@ its objects as adds, one that goes away as deletes. JSON lines get "netns"
 first.`,
 		Example: `  ipdb monitor                   # every change
   ipdb monitor link route        # links and routes only
+  ipdb monitor addr dev v0       # addresses of v0 (ip monitor address dev v0)
   ipdb -n blue -j monitor neigh  # neighbours of netns blue, as JSON lines
   ipdb -a monitor link           # links of every namespace`,
 		Args:              cobra.ArbitraryArgs,

@@ -64,6 +64,10 @@ func (c *cli) completeShow(_ *cobra.Command, args []string, toComplete string) (
 	used := map[string]bool{}
 	for i := 1; i < len(args); i++ {
 		if s := selectorOf(args[i]); s != nil && slices.Contains(k.selectors, s.word) {
+			if s.noValue {
+				used[s.word] = true
+				continue
+			}
 			if i+1 == len(args) { // the word before the cursor wants a value
 				return withPrefix(s.complete(c.env()), toComplete), noFiles
 			}

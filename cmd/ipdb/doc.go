@@ -3,8 +3,8 @@
 // objects and traffic control objects (qdiscs, classes, filters) through
 // an ipdb cache.
 //
-//	ipdb [-n NETNS] [-j [-p]] [-d] [-4|-6|-M] show [OBJECT [SELECTOR VALUE]...] [-f FAMILY] [-o table|json]
-//	ipdb [-n NETNS] [-j [-p]] [-4|-6] monitor [OBJECT...|all] [-o text|json]
+//	ipdb [-n NETNS|-a] [-j [-p]] [-d] [-4|-6|-M] [-br] [-s] show [OBJECT [SELECTOR VALUE]...] [-f FAMILY] [-o table|json]
+//	ipdb [-n NETNS|-a] [-j [-p]] [-4|-6] monitor [OBJECT...|all] [dev NAME] [-o text|json]
 //	ipdb [-n NETNS] [-j [-p]] lookup ADDR [--from ADDR] [--iif DEV] [--oif DEV] [--mark N]
 //	     [--uid N] [--ipproto P] [--sport N] [--dport N] [--tos N] [--table N]
 //	ipdb [-n NETNS] apply -f state.yaml [--dry-run] [--detailed-exitcode] [--timeout D] [-q]
@@ -12,7 +12,9 @@
 //	ipdb help [COMMAND] | ipdb COMMAND --help | ipdb --version
 //	ipdb completion bash|zsh|fish
 //
-// JSON output is what `ip -j` prints. Reading needs no privileges; -n
+// JSON output is what `ip -j` prints (lookup's, ip -j route get's: an
+// array of the one route, whose table is the one the kernel's answer
+// names, lookup_table.go). Reading needs no privileges; -n
 // needs CAP_SYS_ADMIN over the namespace to enter it, and apply needs
 // CAP_NET_ADMIN (a failure says which is missing: describe in run.go).
 //
@@ -22,10 +24,14 @@
 // -n (--netns), -j (--json), -p (--pretty: indented JSON, implies -j),
 // -d (--details), -4, -6 and -M (MPLS routes, show only) are global and go
 // before or after the command; show also takes ip's -f inet|inet6|mpls.
+// So are -br (--brief) and -s (--stats, repeatable) for show link and
+// show addr: ip -br's lines and ip -s's stats64 (show_brief.go).
 // Objects are named by the kind table's words (kinds.go: the table name,
 // its aliases, which include ip's names) or any prefix that names one
 // kind; ip's own order of objects decides its short words (ipShort: `ip r`
-// is route, rule needs `ip ru`), and a prefix of several kinds is refused
+// is route, rule needs `ip ru`; ip's objects, then bridge's, then tc's,
+// so `show f` is bridge's fdb and tc's filters need fi), and a prefix of
+// several kinds is refused
 // naming them (words.go, resolveKind). show takes ip's selectors after
 // the object (select.go): dev NAME (links, addrs, routes, neigh; a bare
 // NAME for links and addrs, as `ip link show br0`; a second dev is refused
@@ -33,7 +39,11 @@
 // (links), table ID (routes; a table the kernel does not have is ip's "FIB
 // table does not exist", exit 2), ip route's prefix selectors (a bare
 // PREFIX, to or exact PREFIX, root PREFIX, match PREFIX: select_prefix.go),
-// nud STATE (neigh, repeatable), each filtering as ip's own filter does
+// nud STATE (neigh, repeatable), master DEV and up (links, addrs), scope
+// and label PATTERN (addrs), proto, type, via PREFIX and src PREFIX
+// (routes), a bare ADDR[/LEN] or to ADDR[/LEN] (neigh: select_more.go; a
+// word that is no prefix gets ip's own "Error: any valid prefix is
+// expected rather than ..." and exit status 1), each filtering as ip's own filter does
 // (print_linkinfo and ipaddr_filter, filter_nlmsg, print_neigh), and
 // leaving out the keys ip leaves out once a selector fixed them (a
 // route's dev and table, a neighbour's dev; the link-layer keys of ip
@@ -104,7 +114,8 @@
 //
 // The tc tables are tc(8)'s, iproute2 6.1: `show qdisc`, `show class`,
 // `show filter` (and qdiscs, classes, filters; q, c and fi as prefixes:
-// f is both fdb and filter, so it names neither), with tc's selector `dev
+// f is fdb, since ip's objects come first, then bridge's, then tc's, and
+// the first match wins as in each tool's own table), with tc's selector `dev
 // X`; -4 and -6 are refused. Qdisc and filter options are printed for the
 // kinds the netlink package decodes, with tc's keys and values: htb, tbf,
 // pfifo, bfifo, pfifo_fast, ingress, clsact (noqueue and mq have none);

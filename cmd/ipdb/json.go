@@ -366,9 +366,11 @@ func writeRouteDetails(j *jsonOut, r *netlink.Route, names *linkNames, d *routeD
 }
 
 // routeOmit leaves out the keys ip does not print when a selector fixed
-// them: dev (ip route show dev X, filter.oifmask) and table (ip route
-// show table N, filter.tb).
-type routeOmit struct{ dev, table bool }
+// them: dev (ip route show dev X, filter.oifmask), table (ip route show
+// table N, filter.tb), protocol (proto P, filter.protocolmask), gateway
+// (via ADDR of a host's length, filter.rvia) and prefsrc (src ADDR,
+// filter.rprefsrc).
+type routeOmit struct{ dev, table, protocol, gateway, prefsrc bool }
 
 func writeRouteFields(j *jsonOut, r *netlink.Route, names *linkNames, d *routeDetails, omit routeOmit) {
 	x := r.Extra
@@ -395,7 +397,9 @@ func writeRouteFields(j *jsonOut, r *netlink.Route, names *linkNames, d *routeDe
 	if r.TOS != 0 {
 		j.str("tos", ipNames().dsfieldName(r.TOS))
 	}
-	writeGateway(j, r.Family, r.Gateway)
+	if !omit.gateway || (r.Family == unix.AF_INET) != r.Gateway.Is4() {
+		writeGateway(j, r.Family, r.Gateway) // RTA_VIA is printed under any via
+	}
 	if r.OIF != 0 && !omit.dev {
 		j.str("dev", names.name(int(r.OIF)))
 	}
@@ -403,14 +407,14 @@ func writeRouteFields(j *jsonOut, r *netlink.Route, names *linkNames, d *routeDe
 		j.str("table", tableName(r.Table))
 	}
 	if r.Flags&unix.RTM_F_CLONED == 0 {
-		if r.Protocol != netlink.ProtoBoot || d != nil {
+		if (r.Protocol != netlink.ProtoBoot || d != nil) && !omit.protocol {
 			j.str("protocol", ipNames().protoName(uint8(r.Protocol)))
 		}
 		if r.Scope != netlink.ScopeUniverse || d != nil {
 			j.str("scope", r.Scope.String())
 		}
 	}
-	if r.PrefSrc.IsValid() {
+	if r.PrefSrc.IsValid() && !omit.prefsrc {
 		j.addr("prefsrc", r.PrefSrc)
 	}
 	if r.Priority != 0 || r.Family == unix.AF_INET6 {

@@ -78,7 +78,7 @@ type commandKind struct {
 var commandKinds = []commandKind{
 	{
 		kind: netlink.KindLink, table: "links", aliases: []string{"link"},
-		ipShort: "l", selectors: []string{"dev", "type"}, bareDev: true, family: familyIgnored, keep: keepLink,
+		ipShort: "l", selectors: []string{"dev", "type", "master", "up"}, bareDev: true, family: familyIgnored, keep: keepLink,
 		watchWords: []string{"link", "links"},
 		sections:   []string{"links"},
 		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Links) },
@@ -91,7 +91,7 @@ var commandKinds = []commandKind{
 	},
 	{
 		kind: netlink.KindAddr, table: "addrs", aliases: []string{"addr", "address"},
-		ipShort: "a", selectors: []string{"dev"}, bareDev: true, family: familyFilter, keep: keepAddr,
+		ipShort: "a", selectors: []string{"dev", "master", "up", "scope", "label"}, bareDev: true, family: familyFilter, keep: keepAddr,
 		watchWords: []string{"addr", "addrs"},
 		sections:   []string{"addresses"},
 		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Addresses) },
@@ -104,7 +104,7 @@ var commandKinds = []commandKind{
 	},
 	{
 		kind: netlink.KindRoute, table: "routes", aliases: []string{"route"},
-		ipShort: "r", selectors: []string{"table", "dev", "root", "match", "exact", "to"}, family: familyFilter, keep: keepRoute,
+		ipShort: "r", selectors: []string{"table", "dev", "root", "match", "exact", "to", "proto", "protocol", "type", "via", "src"}, family: familyFilter, keep: keepRoute,
 		watchWords: []string{"route", "routes"},
 		sections:   []string{"routes", "mpls_routes"},
 		stateList:  (*stateFile).routeList,
@@ -117,7 +117,7 @@ var commandKinds = []commandKind{
 	},
 	{
 		kind: netlink.KindNeigh, table: "neigh", aliases: []string{"neighbor", "neighbour", "neighs"},
-		ipShort: "n", selectors: []string{"dev", "nud"}, family: familyFilter, keep: keepNeigh,
+		ipShort: "n", selectors: []string{"dev", "nud", "to"}, family: familyFilter, keep: keepNeigh,
 		watchWords: []string{"neigh"},
 		sections:   []string{"neighbours", "neighbors"},
 		stateList:  (*stateFile).neighList,
@@ -143,7 +143,7 @@ var commandKinds = []commandKind{
 	},
 	{
 		kind: netlink.KindFDB, table: "fdb",
-		family:     familyRefused,
+		ipShort: "f", family: familyRefused,
 		watchWords: []string{"fdb"},
 		noSection:  "FDB entries are not in the state file yet (txn has no FDB spec)",
 		dumpJSON:   (*dumpShow).fdbsJSON, dumpRows: (*dumpShow).fdbsRows,
@@ -166,7 +166,8 @@ var commandKinds = []commandKind{
 		count:      func(st ipdb.Stats) int { return st.Objects[netlink.KindNexthop] },
 	},
 	// The tc objects (tc.go), with tc's words: tc q, tc c and tc f name
-	// them; f is also a prefix of fdb, so it names neither here.
+	// them. f is also bridge's word for fdb; ip's objects come first, then
+	// bridge's, then tc's (words.go), so f is fdb and filters need fi.
 	{
 		kind: netlink.KindQdisc, table: "qdiscs", aliases: []string{"qdisc"},
 		selectors: []string{"dev"}, family: familyRefused, keep: keepTC,
@@ -195,7 +196,7 @@ var commandKinds = []commandKind{
 	},
 	{
 		kind: netlink.KindFilter, table: "filters", aliases: []string{"filter"},
-		selectors: []string{"dev"}, family: familyRefused, keep: keepTC,
+		ipShort: "fi", selectors: []string{"dev"}, family: familyRefused, keep: keepTC,
 		watchWords: []string{"filter", "filters"},
 		sections:   []string{"filters"},
 		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Filters) },

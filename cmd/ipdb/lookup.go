@@ -153,6 +153,7 @@ func runLookup(e *env, o lookupOpts, pos []string) int {
 		}
 		return e.fail("lookup", err)
 	}
+	r = asKernelReports(r, s, q.IIF, e.netns) // lookup_table.go: ip's iif for IPv6, table main for a merged local table
 	if err := writeLookup(e.out(), s, r, format); err != nil {
 		return e.fail("lookup", err)
 	}
@@ -172,7 +173,8 @@ func writeLookup(w io.Writer, s *ipdb.Snapshot, r *netlink.Route, format string)
 	name := snapshotNames(s)
 	r = resolveNexthop(s.Nexthop, r)
 	if format == "json" {
-		return json.NewEncoder(w).Encode(routeJSON(r, name))
+		// ip -j route get prints an array of the one route.
+		return json.NewEncoder(w).Encode([]object{routeJSON(r, name)})
 	}
 	// ip's words, as `ip route get ... fibmatch` prints the route.
 	text := routeWords(r, snapshotLinks(s)).text()

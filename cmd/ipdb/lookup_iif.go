@@ -19,10 +19,10 @@ import (
 // the FIB lookup and, for a packet it would forward, a device whose
 // forwarding is off. The cache does not hold sysctls, so the two the
 // answer depends on, net.ipv4.conf.IIF.forwarding and route_localnet, are
-// read from /proc/sys in the namespace. Not followed: the source
-// validation of rp_filter (fib_validate_source), so a forwarded answer
-// can be a route the kernel drops for a reverse-path mismatch. IPv6 has
-// no such check in ip6_route_input, so -6 lookups are unchanged.
+// read from /proc/sys in the namespace. The source is then validated as
+// fib_validate_source does (lookup_validate.go): a local source, and one
+// rp_filter refuses, is unix.EINVAL. IPv6 has no such check in
+// ip6_route_input; its answer names the input device (lookup_table.go).
 
 // inputMartian is the kernel's checks of ip_route_input_slow that come
 // before the FIB lookup: it returns an error wrapping unix.EINVAL for a
@@ -79,6 +79,10 @@ func routeGetInput(s *ipdb.Snapshot, q ipdb.RouteQuery, netns string) (*netlink.
 	if err != nil {
 		return nil, err
 	}
+	iif, err := s.LinkByName(q.IIF)
+	if err != nil {
+		return nil, fmt.Errorf("%w: iif %s: no such device", ipdb.ErrInvalid, q.IIF)
+	}
 	a, err := s.RouteGet(q)
 	if broadcast {
 		if err != nil {
@@ -92,8 +96,23 @@ func routeGetInput(s *ipdb.Snapshot, q ipdb.RouteQuery, netns string) (*netlink.
 		}
 		return nil, err
 	}
-	if t := a.Route.Type; t != netlink.RouteLocal && t != netlink.RouteBroadcast && forwarding == "0" {
+	// fib_validate_source (lookup_validate.go): oif 0 for a packet
+	// delivered here, the route's device for one forwarded.
+	oif := 0
+	switch t := a.Route.Type; {
+	case t == netlink.RouteLocal:
+	case t == netlink.RouteBroadcast:
+		q.Dst = netip.IPv4Unspecified() // ip_route_input_slow validates a broadcast's source against 0
+	case forwarding == "0":
 		return nil, fmt.Errorf("forwarding is off on %s: %w", q.IIF, unix.EHOSTUNREACH)
+	default:
+		oif = int(a.Route.OIF)
+		if oif == 0 && len(a.Route.Multipath) > 0 {
+			oif = int(a.Route.Multipath[0].IfIndex)
+		}
+	}
+	if err := validateSource(s, q, q.Dst, iif.Index, oif, netns); err != nil {
+		return nil, err
 	}
 	return a.Route, nil
 }
@@ -104,7 +123,13 @@ func routeGetInput(s *ipdb.Snapshot, q ipdb.RouteQuery, netns string) (*netlink.
 // thread enters it (setns(2), which needs CAP_SYS_ADMIN as -n does) and
 // dies with its goroutine.
 func readSysctl(netns, name string) (string, error) {
-	path := filepath.Join("/proc/sys", name)
+	return readInNetns(netns, filepath.Join("/proc/sys", name))
+}
+
+// readInNetns reads a file of /proc (sysctls under /proc/sys, or
+// /proc/thread-self/net, which shows the namespace of the reading
+// thread) in the network namespace netns, as readSysctl does, trimmed.
+func readInNetns(netns, path string) (string, error) {
 	if netns == "" {
 		b, err := os.ReadFile(path)
 		return strings.TrimSpace(string(b)), err

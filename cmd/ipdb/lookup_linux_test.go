@@ -68,10 +68,7 @@ func TestLookupMatchesRouteGet(t *testing.T) {
 				t.Errorf("lookup %s: exit %d: %s", c.addr, code, errs)
 				continue
 			}
-			var got map[string]any
-			if err := json.Unmarshal([]byte(out), &got); err != nil {
-				t.Fatal(err)
-			}
+			got := lookupObject(t, out)
 			want, err := oracle.RouteGetJSON(ns, ipArgs...)
 			if err != nil {
 				t.Fatal(err)
@@ -241,10 +238,7 @@ func TestLookupPolicyRouting(t *testing.T) {
 				t.Errorf("%v: exit %d: %s; ip route get says %v", c, code, errs, want)
 				continue
 			}
-			var got map[string]any
-			if err := json.Unmarshal([]byte(out), &got); err != nil {
-				t.Fatal(err)
-			}
+			got := lookupObject(t, out)
 			for _, k := range []string{"type", "dst", "gateway", "dev", "table", "metric", "nexthops", "prefsrc", "protocol", "scope"} {
 				if g, w := jsonText(got[k]), jsonText(want[k]); g != w {
 					t.Errorf("%v: %s is %s, ip route get says %s\n got %s\nwant %v", c, k, g, w, out, want)

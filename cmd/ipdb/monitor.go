@@ -26,6 +26,11 @@ func runMonitor(e *env, o monitorOpts, pos []string) int {
 	}
 	var filters []watch.Filter
 	var kinds []netlink.Kind
+	pos, dev, err := monitorWords(pos) // monitor_dev.go
+	if err != nil {
+		fmt.Fprintf(e.stderr, "ipdb monitor: %v\n", err)
+		return exitUsage
+	}
 	for _, w := range pos {
 		if w == "all" {
 			kinds = nil
@@ -44,12 +49,16 @@ func runMonitor(e *env, o monitorOpts, pos []string) int {
 	if f := e.g.family(); f != 0 {
 		filters = append(filters, watch.Family(f)) // objects without a family (links, FDB entries) pass
 	}
-	var filter watch.Filter
-	if len(filters) > 0 {
-		filter = watch.All(filters...)
-	}
 	stdout := e.out()
 	if e.g.allNetns {
+		if dev != "" {
+			fmt.Fprintf(e.stderr, "ipdb monitor: --all-netns does not take dev: a link's index is its namespace's own\n")
+			return exitUsage
+		}
+		var filter watch.Filter
+		if len(filters) > 0 {
+			filter = watch.All(filters...)
+		}
 		return monitorAllNetns(e, filter, format)
 	}
 	db, err := e.open()
@@ -57,6 +66,18 @@ func runMonitor(e *env, o monitorOpts, pos []string) int {
 		return e.fail("monitor", err)
 	}
 	defer db.Close()
+	if dev != "" {
+		l, err := db.Snapshot().LinkByName(dev)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "ipdb monitor: %v\n", noDeviceError(dev))
+			return exitError
+		}
+		filters = append(filters, monitorDevFilter(l.Index))
+	}
+	var filter watch.Filter
+	if len(filters) > 0 {
+		filter = watch.All(filters...)
+	}
 	w := watch.New(db)
 	defer w.Close()
 	var mu sync.Mutex // guards writes to e.stdout and links

@@ -356,6 +356,9 @@ func routeWords(r *netlink.Route, names *linkNames) words {
 			w.add(ipMetricNames[i], v)
 		}
 	}
+	if x != nil && x.IIF != 0 {
+		w.add("iif", names.name(int(x.IIF))) // print_route's RTA_IIF, before pref
+	}
 	if r.Family == unix.AF_INET6 {
 		switch r.Pref {
 		case netlink.PrefLow:

@@ -335,10 +335,7 @@ func TestLookupResolvesNexthop(t *testing.T) {
 					t.Errorf("lookup %s: exit %d: %s", c.addr, code, errs)
 					continue
 				}
-				var got map[string]any
-				if err := json.Unmarshal([]byte(out), &got); err != nil {
-					t.Fatal(err)
-				}
+				got := lookupObject(t, out)
 				want, err := oracle.RouteGetJSON(ns, c.addr, "fibmatch")
 				if err != nil {
 					t.Fatal(err)

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ipdb-go/ipdb/internal/nstest"
 )
@@ -71,122 +68,73 @@ func TestReadmeInstall(t *testing.T) {
 	}
 }
 
-// TestReadmeOperatorTour runs every line of the operator tour in a
-// namespace with what its selectors name (br0 with a port, an address, a
-// route in table 100, a permanent neighbour), state.yaml being the
-// README's state file and the socket a temporary one. Each command must
-// exit 0 and print what it promises.
+// TestReadmeOperatorTour runs the operator tour's block as it is written,
+// with bash -e, in a fresh namespace (lo up, nothing else) and an empty
+// directory, with this package's ipdb first on PATH: what a reader who
+// pastes it gets. Every command must succeed and print what it promises.
+// Then the README's full state file applies over what the tour made.
 func TestReadmeOperatorTour(t *testing.T) {
+	block := readmeBlock(t, "### Operator tour", "sh")
+	// Build as the test's user; nstest.Run's re-executed child finds the
+	// binary through the environment.
+	bin := os.Getenv("IPDB_README_IPDB_BIN")
+	if bin == "" {
+		bin = filepath.Join(t.TempDir(), "ipdb")
+		build := exec.Command(goTool(t), "build", "-o", bin, ".")
+		build.Env = append(os.Environ(), "GOFLAGS=-buildvcs=false", "GOPROXY=off")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build of ipdb: %v\n%s", err, out)
+		}
+		os.Setenv("IPDB_README_IPDB_BIN", bin)
+		defer os.Unsetenv("IPDB_README_IPDB_BIN")
+	}
+	for _, tool := range []string{"bash", "curl", "timeout"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("the tour needs %s: %v", tool, err)
+		}
+	}
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		ns.Batch(
-			"link set lo up",
-			"link add br0 type bridge",
-			"link add p0 type veth peer name p1",
-			"link set p0 master br0",
-			"link set p1 up",
-			"link set p0 up",
-			"link set br0 up",
-			"addr add 192.0.2.1/24 dev br0",
-			"route add 198.51.100.0/24 via 192.0.2.254 dev br0 table 100",
-			"route add 198.51.100.0/24 via 192.0.2.254 dev br0 metric 10 proto static",
-			"neigh add 192.0.2.7 lladdr 02:00:00:00:00:07 dev br0",
-		)
-		ns.WaitCarrier("br0")
+		ns.IP("link", "set", "lo", "up")
 		dir := t.TempDir()
-		state := filepath.Join(dir, "state.yaml")
+		var stdout, stderr bytes.Buffer
+		cmd := exec.Command("bash", "-e", "-c", block)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(bin)+":"+os.Getenv("PATH"))
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := ns.Do(cmd.Run); err != nil {
+			t.Fatalf("the operator tour, run as written: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+		}
+		out := stdout.String()
+		for _, want := range []string{
+			"plan: +",                              // apply --dry-run and apply print the plan
+			"+ link veth0 master br0\n",            // what a created link gets is part of its creation
+			"applied ",                             // apply
+			"\nrules:\n",                           // show: every table
+			"100    unicast  default  192.0.2.254", // show route table 100 dev br0
+			"br0  inet    192.0.2.1/24",            // -4 show addr dev br0
+			"\nbr0              UP             192.0.2.1/24 ",                    // -br show addr
+			"br0  192.0.2.7  02:00:00:00:00:07  PERMANENT",                       // show neigh dev br0 nud permanent
+			"\n    {\n        \"ifindex\": ",                                     // -j -p show link br0
+			"\n198.51.100.0/24 via 192.0.2.254 dev br0 proto static metric 10\n", // lookup
+			`"dst":"198.51.100.0/24","gateway":"192.0.2.254"`,                    // curl of serve
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the tour's output lacks %q:\n%s\nstderr:\n%s", want, out, stderr.String())
+			}
+		}
+		if !strings.Contains(out+stderr.String(), "listening on unix:ipdb.sock") {
+			t.Errorf("serve did not say where it listens:\n%s", stderr.String())
+		}
+		// The state file of the README applies over the tour's state.
+		state := filepath.Join(dir, "full.yaml")
 		if err := os.WriteFile(state, []byte(readmeBlock(t, "### The state file", "yaml")), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		sock := filepath.Join(dir, "ipdb.sock")
-		var stopServe func() int
-		ran := 0
-		sc := bufio.NewScanner(strings.NewReader(readmeBlock(t, "### Operator tour", "sh")))
-		for sc.Scan() {
-			line := sc.Text()
-			if i := strings.Index(line, "#"); i >= 0 {
-				line = line[:i]
-			}
-			line = strings.ReplaceAll(line, "/run/ipdb.sock", sock)
-			f := strings.Fields(line)
-			if len(f) == 0 {
-				continue
-			}
-			ran++
-			switch f[0] {
-			case "curl": // curl --unix-socket PATH URL
-				if len(f) != 4 || f[1] != "--unix-socket" || stopServe == nil {
-					t.Fatalf("tour: %q: want curl --unix-socket PATH URL after serve", line)
-				}
-				err := nstest.Eventually(10*time.Second, func() error {
-					resp, err := unixClient(f[2]).Get(f[3])
-					if err != nil {
-						return err
-					}
-					body, _ := io.ReadAll(resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != 200 || !bytes.Contains(body, []byte(`"dst":"198.51.100.0/24"`)) {
-						return fmt.Errorf("%d %s", resp.StatusCode, body)
-					}
-					return nil
-				})
-				if err != nil {
-					t.Errorf("tour: %s: %v", line, err)
-				}
-				if code := stopServe(); code != exitOK {
-					t.Errorf("tour: serve: exit %d", code)
-				}
-				stopServe = nil
-				continue
-			case "ipdb":
-			default:
-				t.Fatalf("tour: %q is no ipdb or curl command", line)
-			}
-			args := append([]string{"-n", ns.Name}, f[1:]...)
-			for i, a := range args {
-				if a == "state.yaml" {
-					args[i] = state
-				}
-			}
-			switch {
-			case f[1] == "monitor":
-				out, errs, stop := startCmd(t, args...)
-				waitMonitoring(t, ns, out) // it prints br0's MTU changes
-				if code := stop(); code != exitOK {
-					t.Errorf("tour: %s: exit %d: %s", line, code, errs.String())
-				}
-			case f[1] == "serve":
-				out, _, stop := startCmd(t, args...)
-				waitFor(t, "serve listening", out, func(s string) bool { return strings.Contains(s, "listening on unix:"+sock) })
-				stopServe = stop
-			default:
-				code, out, errs := runCmd(t, args...)
-				if code != exitOK || strings.TrimSpace(out) == "" {
-					t.Errorf("tour: %s: exit %d, stdout %q, stderr %q", line, code, out, errs)
-				}
-				for word, want := range map[string]string{
-					"table":   "198.51.100.0/24",
-					"nud":     "192.0.2.7",
-					"lookup":  "198.51.100.0/24 via 192.0.2.254 dev br0",
-					"-p":      "\n    {\n        \"ifindex\": ",
-					"-4":      "192.0.2.1",
-					"dry-run": "plan: ",
-				} {
-					if strings.Contains(line, word) && !strings.Contains(out, want) {
-						t.Errorf("tour: %s: output lacks %q:\n%s", line, want, out)
-					}
-				}
-			}
+		if code, out, errs := runCmd(t, "-n", ns.Name, "apply", "-f", state); code != exitOK {
+			t.Fatalf("apply of the README's state file: exit %d\n%s%s", code, out, errs)
 		}
-		if stopServe != nil {
-			t.Errorf("tour: serve was never queried")
-			stopServe()
-		}
-		if ran < 10 {
-			t.Errorf("tour: only %d commands found", ran)
-		}
-		// The apply line made the state file true.
 		if out := ns.IP("-d", "link", "show", "vx0"); !strings.Contains(out, "vxlan id 42") {
-			t.Errorf("after the tour's apply: %s", out)
+			t.Errorf("after the state file's apply: %s", out)
 		}
 	})
 }

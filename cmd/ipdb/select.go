@@ -40,6 +40,11 @@ type selection struct {
 	prefix routePrefix
 	// linkKind is ip link's `type KIND`.
 	linkKind string
+	// kindTable is the table of the kind selected (commandKind.table):
+	// the words two kinds share (type, to) parse by it.
+	kindTable string
+	// more holds the selectors of select_more.go.
+	more moreSelection
 }
 
 // nudNone is ip's stand-in bit for NUD_NONE (which is 0) in filter.state.
@@ -50,7 +55,9 @@ type selector struct {
 	word  string
 	value string // the value's name in help
 	help  string
-	parse func(s *selection, v string) error
+	// noValue: the word stands alone (ip link show up).
+	noValue bool
+	parse   func(s *selection, v string) error
 	// complete lists the values from the live namespace (or fixed words)
 	// for shell completion.
 	complete func(e *env) []string
@@ -68,7 +75,7 @@ var selectors = []selector{
 	{word: "nud", value: "STATE", help: "neighbours in this state: " + strings.Join(nudWords, ", ") + " (repeatable)",
 		parse:    parseNud,
 		complete: func(*env) []string { return nudWords }},
-	{word: "type", value: "KIND", help: "links of this kind (ip link show type macvlan)",
+	{word: "type", value: "KIND", help: "links of this kind (ip link show type macvlan); routes of this type (ip route show type blackhole)",
 		parse: parseLinkType, complete: func(*env) []string { return []string{"bridge", "veth", "vxlan", "macvlan", "macvtap", "ifb", "tun"} }},
 	{word: "root", value: "PREFIX", help: "routes to PREFIX or within it",
 		parse: parseRoot, complete: noValues},
@@ -146,7 +153,7 @@ func parseNud(s *selection, v string) error {
 // word and its value, or, for kinds that take one (ip link show NAME, ip
 // addr show NAME), a bare link name.
 func parseSelection(k *commandKind, words []string, family uint8) (*selection, error) {
-	s := &selection{family: family, keep: k.keep}
+	s := &selection{family: family, keep: k.keep, kindTable: k.table}
 	if family != 0 && k.family == familyRefused {
 		return nil, fmt.Errorf("-4 and -6 select addresses, routes, neighbours and rules, not %s", k.table)
 	}
@@ -156,7 +163,9 @@ func parseSelection(k *commandKind, words []string, family uint8) (*selection, e
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		if !slices.Contains(k.selectors, w) {
-			if k.table == "routes" && selectorOf(w) == nil && isRoutePrefix(w) {
+			// ip route and ip neigh take any other word as a prefix
+			// (get_prefix, whose error is ip's: select_more.go).
+			if k.table == "routes" || k.table == "neigh" {
 				if err := parseExact(s, w); err != nil {
 					return nil, err
 				}
@@ -174,6 +183,12 @@ func parseSelection(k *commandKind, words []string, family uint8) (*selection, e
 				want = "want " + orList(k.selectors)
 			}
 			return nil, fmt.Errorf("%s takes no selector %q (%s)%s", k.table, w, want, didYouMean(w, k.selectors))
+		}
+		if sel := selectorOf(w); sel.noValue {
+			if err := sel.parse(s, ""); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if i+1 >= len(words) {
 			return nil, fmt.Errorf("%s needs a value (%s %s)", w, w, selectorOf(w).value)
@@ -202,14 +217,14 @@ func duplicateSelector(k *commandKind, s *selection, word, value string) error {
 
 // empty reports whether s selects everything.
 func (s *selection) empty() bool {
-	return s == nil || (s.family == 0 && s.dev == "" && !s.tableGiven && !s.nudGiven && !s.prefix.given() && s.linkKind == "")
+	return s == nil || (s.family == 0 && s.dev == "" && !s.tableGiven && !s.nudGiven && !s.prefix.given() && s.linkKind == "" && !s.more.given())
 }
 
 // Per-kind filters, as ip's: each is the row's keep.
 
 func keepLink(o netlink.Object, s *selection) bool {
 	l := o.(*netlink.Link)
-	return (s.dev == "" || l.Index == s.devIndex) && (s.linkKind == "" || linkKindOf(l) == s.linkKind)
+	return (s.dev == "" || l.Index == s.devIndex) && (s.linkKind == "" || linkKindOf(l) == s.linkKind) && s.more.keepLink(l)
 }
 
 // keepAddr is ip addr's filter of one address; a link is listed when
@@ -227,7 +242,7 @@ func keepRoute(o netlink.Object, s *selection) bool {
 	r := o.(*netlink.Route)
 	return (s.family == 0 || r.Family == s.family) &&
 		(!s.tableGiven || r.Table == s.table) &&
-		(s.dev == "" || int(r.OIF) == s.devIndex) && s.prefix.keep(r)
+		(s.dev == "" || int(r.OIF) == s.devIndex) && s.prefix.keep(r) && s.more.keepRoute(r)
 }
 
 // keepNeigh is ip neigh's print_neigh filter: family, device, and the
@@ -245,7 +260,7 @@ func keepNeigh(o netlink.Object, s *selection) bool {
 		n.Flags&unix.NTF_EXT_LEARNED == 0 && (n.State != 0 || s.nud&nudNone == 0) {
 		return false
 	}
-	return true
+	return s.more.keepNeigh(n)
 }
 
 func keepRule(o netlink.Object, s *selection) bool {

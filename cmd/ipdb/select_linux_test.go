@@ -98,7 +98,7 @@ func TestShortcutsEqualIP(t *testing.T) {
 			{[]string{"r", "ro", "route", "routes"}, []string{"ip", "-j", "route", "show", "table", "all"}},
 			{[]string{"n", "ne", "neigh", "neighbour", "neighbor"}, []string{"ip", "-j", "neigh", "show", "nud", "all"}},
 			{[]string{"ru", "rule", "rules"}, nil},
-			{[]string{"fd", "fdb"}, []string{"bridge", "-j", "fdb", "show"}},
+			{[]string{"f", "fd", "fdb"}, []string{"bridge", "-j", "fdb", "show"}},
 			{[]string{"nex", "nexthop", "nh"}, nil},
 		} {
 			for _, w := range c.words {
@@ -121,8 +121,8 @@ func TestShortcutsEqualIP(t *testing.T) {
 		// A prefix of two objects names both; ip's own short words do not
 		// count as prefixes of the objects ip puts later (r is route, not
 		// rule).
-		if _, err := resolveKind(commandKinds, "f"); err == nil || !strings.Contains(err.Error(), `ambiguous object "f": fdb or filters`) {
-			t.Errorf("f among fdb and filter: %v", err)
+		if k, err := resolveKind(commandKinds, "f"); err != nil || k.table != "fdb" {
+			t.Errorf("f among fdb and filter: %v, %v; want fdb (bridge's objects before tc's)", k, err)
 		}
 		if code, _, errs := runCmd(t, "show", "xyz"); code != exitUsage || !strings.Contains(errs, `unknown table "xyz"`) {
 			t.Errorf("show xyz: exit %d, %q", code, errs)

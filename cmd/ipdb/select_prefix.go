@@ -21,6 +21,9 @@ type routePrefix struct {
 }
 
 func parseRoutePrefix(v string, family uint8) (netip.Prefix, error) {
+	if v == "" {
+		return netip.Prefix{}, fmt.Errorf("bad prefix %q (want ADDR[/LEN] or default)", v)
+	}
 	if v == "default" || v == "all" || v == "any" {
 		if family == unix.AF_INET6 {
 			return netip.PrefixFrom(netip.IPv6Unspecified(), 0), nil
@@ -39,27 +42,24 @@ func parseRoutePrefix(v string, family uint8) (netip.Prefix, error) {
 }
 
 func parseRoot(s *selection, v string) error {
-	p, err := parseRoutePrefix(v, s.family)
+	p, err := parseIPPrefix(v, s.family)
 	s.prefix.root = p
 	return err
 }
 
 func parseMatch(s *selection, v string) error {
-	p, err := parseRoutePrefix(v, s.family)
+	p, err := parseIPPrefix(v, s.family)
 	s.prefix.match = p
 	return err
 }
 
 func parseExact(s *selection, v string) error {
-	p, err := parseRoutePrefix(v, s.family)
+	if s.kindTable == "neigh" {
+		return parseNeighDst(s, v) // ip neigh show [to] PREFIX
+	}
+	p, err := parseIPPrefix(v, s.family)
 	s.prefix.root, s.prefix.match = p, p
 	return err
-}
-
-// isRoutePrefix reports whether a bare word of ip route show is a prefix.
-func isRoutePrefix(w string) bool {
-	_, err := parseRoutePrefix(w, 0)
-	return err == nil
 }
 
 func (p routePrefix) given() bool { return p.root.IsValid() || p.match.IsValid() }
@@ -93,6 +93,9 @@ func (p routePrefix) keep(r *netlink.Route) bool {
 
 // parseLinkType is ip link show's `type KIND` (IFLA_INFO_KIND).
 func parseLinkType(s *selection, v string) error {
+	if s.kindTable == "routes" {
+		return parseRouteType(s, v) // ip route show type blackhole
+	}
 	if v == "" {
 		return fmt.Errorf("type needs a kind")
 	}

@@ -45,6 +45,11 @@ func runShow(e *env, o showOpts, pos []string) int {
 		}
 		sel, err := parseSelection(k, pos[1:], e.g.family())
 		if err != nil {
+			var ie *ipError
+			if errors.As(err, &ie) {
+				fmt.Fprintln(e.stderr, ie.msg) // ip's words and status
+				return ie.code
+			}
 			fmt.Fprintf(e.stderr, "ipdb show: %v\n", err)
 			return exitUsage
 		}
@@ -62,6 +67,14 @@ func runShow(e *env, o showOpts, pos []string) int {
 				sels[k.table] = &selection{family: f, keep: k.keep}
 			}
 		}
+	}
+	if (e.g.brief || e.g.stats > 0) && (len(want) != 1 || (want[0] != "links" && want[0] != "addrs")) {
+		fmt.Fprintln(e.stderr, "ipdb show: -br and -s are for show link and show addr, as ip -br and ip -s")
+		return exitUsage
+	}
+	if e.g.brief && e.g.details {
+		fmt.Fprintln(e.stderr, "ipdb show: -br and -d exclude each other (ip -br prints no details)")
+		return exitUsage
 	}
 	if e.g.details && (len(want) != 1 || !detailsShown[want[0]]) {
 		fmt.Fprintln(e.stderr, "ipdb show: -d is for show routes, links and nexthops (links and nexthops always print ip's details; ip -d adds nothing ipdb prints to the other tables)")
@@ -84,7 +97,7 @@ func runShow(e *env, o showOpts, pos []string) int {
 		return e.fail("show", err)
 	}
 	defer c.Close()
-	d := &dumpShow{ctx: e.ctx, c: c, stderr: e.stderr, details: e.g.details, sels: sels}
+	d := &dumpShow{ctx: e.ctx, c: c, stderr: e.stderr, details: e.g.details, sels: sels, brief: e.g.brief, stats: e.g.stats}
 	if err := d.checkRouteTable(); err != nil {
 		var mt *missingTableError
 		if errors.As(err, &mt) {
@@ -173,6 +186,10 @@ type dumpShow struct {
 	// sels are the selections by table name; a table without one shows
 	// everything.
 	sels map[string]*selection
+	// brief and stats are ip's -br and -s (show_brief.go): links and
+	// addresses only.
+	brief bool
+	stats int
 }
 
 // sel returns the selection of a table, nil for everything.
@@ -192,14 +209,23 @@ func (d *dumpShow) keep(table string, o netlink.Object) bool {
 // resolveDevs turns the selections' dev names into indexes.
 func (d *dumpShow) resolveDevs() error {
 	for _, s := range d.sels {
-		if s == nil || s.dev == "" {
+		if s == nil {
 			continue
 		}
-		i := slices.IndexFunc(d.links, func(l *netlink.Link) bool { return l.Name == s.dev })
-		if i < 0 {
-			return noDeviceError(s.dev)
+		if s.dev != "" {
+			i := slices.IndexFunc(d.links, func(l *netlink.Link) bool { return l.Name == s.dev })
+			if i < 0 {
+				return noDeviceError(s.dev)
+			}
+			s.devIndex = d.links[i].Index
 		}
-		s.devIndex = d.links[i].Index
+		if s.more.master != "" {
+			i := slices.IndexFunc(d.links, func(l *netlink.Link) bool { return l.Name == s.more.master })
+			if i < 0 {
+				return noDeviceError(s.more.master)
+			}
+			s.more.masterIndex = d.links[i].Index
+		}
 	}
 	return nil
 }
@@ -364,7 +390,15 @@ func (d *dumpShow) writeRows(tw *tableOut, table string) error {
 
 func (d *dumpShow) linksJSON(j *jsonOut) error {
 	for _, l := range d.links {
-		if d.keep("links", l) {
+		if !d.keep("links", l) {
+			continue
+		}
+		switch {
+		case d.brief:
+			writeLinkBriefJSON(j, l, d.names)
+		case d.stats > 0:
+			writeLinkStats(j, l, d.names, d.stats)
+		default:
 			writeLink(j, l, d.names)
 		}
 	}
@@ -372,9 +406,25 @@ func (d *dumpShow) linksJSON(j *jsonOut) error {
 }
 
 func (d *dumpShow) linksRows(tw *tableOut) error {
-	linkRowsHeader(tw)
+	switch {
+	case d.brief:
+	case d.stats > 0:
+		tw.header(append(append([]string(nil), linkColumns...), statsColumns...)...)
+	default:
+		linkRowsHeader(tw)
+	}
 	for _, l := range d.links {
-		if d.keep("links", l) {
+		if !d.keep("links", l) {
+			continue
+		}
+		switch {
+		case d.brief:
+			tw.line(briefLinkLine(l, d.names))
+		case d.stats > 0:
+			linkCells(tw, l, d.names)
+			statsCells(tw, l.Stats)
+			tw.endRow()
+		default:
 			linkRow(tw, l, d.names)
 		}
 	}
@@ -393,6 +443,18 @@ func (d *dumpShow) addrsJSON(j *jsonOut) error {
 			if s := d.sel("addrs"); s != nil {
 				family = s.family
 				inet6Dump = s.family == unix.AF_INET6 && s.dev == ""
+				if s.more.label != "" {
+					writeAddrInfoOnly(j, addrs) // ip prints no link keys under label
+					continue
+				}
+			}
+			if d.brief {
+				writeAddrBriefJSON(j, l, d.names, addrs)
+				continue
+			}
+			if d.stats > 0 {
+				writeAddrLinkStats(j, l, d.names, addrs, family, inet6Dump, d.stats)
+				continue
 			}
 			writeAddrLinkFamily(j, l, d.names, addrs, family, inet6Dump)
 		}
@@ -404,6 +466,14 @@ func (d *dumpShow) addrsRows(tw *tableOut) error {
 	by, err := d.addrsByLink()
 	if err != nil {
 		return err
+	}
+	if d.brief {
+		for _, l := range d.links {
+			if addrs, ok := d.linkAddrs(l, by[l.Index]); ok {
+				tw.line(briefAddrLine(l, d.names, addrs))
+			}
+		}
+		return nil
 	}
 	addrRowsHeader(tw)
 	for _, l := range d.links {
@@ -438,6 +508,7 @@ func (d *dumpShow) routesJSON(j *jsonOut) error {
 		// ip -f mpls route show asks for table main unless told `table
 		// all` (ipdb's other families show all tables without it).
 		omit.table = omit.table || (s.family == afMPLS && !s.tableAll)
+		s.more.omitRoute(&omit)
 	}
 	return d.routes(func(r *netlink.Route) error {
 		if !d.keep("routes", r) {
@@ -550,11 +621,19 @@ func (d *dumpShow) linkAddrs(l *netlink.Link, addrs []*netlink.Addr) ([]*netlink
 	if s.dev != "" && l.Index != s.devIndex {
 		return nil, false
 	}
+	if s.more.up && l.Flags&unix.IFF_UP == 0 {
+		return nil, false
+	}
+	if s.more.label == "" && !s.more.keepLink(l) {
+		return nil, false // print_linkinfo's link filters, which label skips
+	}
 	var out []*netlink.Addr
 	for _, a := range addrs {
-		if keepAddr(a, s) {
+		if keepAddr(a, s) && s.more.keepAddr(a, l.Name) {
 			out = append(out, a)
 		}
 	}
-	return out, s.family == 0 || len(out) > 0
+	// ipaddr_filter: a link is listed with an address the filters keep,
+	// or with no address at all when no family is asked for.
+	return out, len(out) > 0 || (len(addrs) == 0 && s.family == 0)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/ipdb-go/ipdb/netlink"
@@ -51,6 +52,26 @@ func (s *specSet) specLine(err error) int {
 		return lines[se.Index]
 	}
 	return 0
+}
+
+// otherLines returns " (and line N)" for the other entries a txn error
+// is about (SpecError.Others: the first of two entries of one object), or
+// "".
+func (s *specSet) otherLines(err error) string {
+	var se *txn.SpecError
+	if s == nil || !errors.As(err, &se) || se.Set || len(se.Others) == 0 {
+		return ""
+	}
+	var out []string
+	for _, i := range se.Others {
+		if lines := s.lines[se.Kind]; i >= 0 && i < len(lines) {
+			out = append(out, strconv.Itoa(lines[i]))
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return " (and line " + strings.Join(out, ", ") + ")"
 }
 
 // intRange says which numbers a Go integer type yaml decodes into takes

@@ -206,10 +206,18 @@ func (t *tableOut) header(cells ...string) {
 }
 
 func linkRowsHeader(t *tableOut) {
-	t.header("INDEX", "NAME", "KIND", "STATE", "FLAGS", "MTU", "MASTER", "ADDRESS")
+	t.header(linkColumns...)
 }
 
+var linkColumns = []string{"INDEX", "NAME", "KIND", "STATE", "FLAGS", "MTU", "MASTER", "ADDRESS"}
+
 func linkRow(t *tableOut, l *netlink.Link, names *linkNames) {
+	linkCells(t, l, names)
+	t.endRow()
+}
+
+// linkCells adds linkRow's cells to the row.
+func linkCells(t *tableOut, l *netlink.Link, names *linkNames) {
 	kind := ""
 	if l.Info != nil {
 		kind = l.Info.InfoKind
@@ -226,7 +234,6 @@ func linkRow(t *tableOut, l *netlink.Link, names *linkNames) {
 	t.cellUint(uint64(l.MTU))
 	t.cell(master)
 	t.cell(l.Address.String())
-	t.endRow()
 }
 
 func addrRowsHeader(t *tableOut) {

@@ -13,6 +13,15 @@ import (
 // route, not rule, because ip tries route first), or any other prefix that
 // names one kind only. A prefix that names several is refused with the
 // candidates.
+//
+// ip(8), bridge(8) and tc(8) each resolve a prefix by the first object
+// in their own table of commands that it matches (ip/ip.c's cmds:
+// `ip n` is neighbor, not netns; bridge/bridge.c's: `bridge f` is fdb;
+// tc/tc.c's: `tc f` is filter). ipdb takes the objects of the three tools
+// in one order, ip's first, then bridge's, then tc's, and the first match
+// wins in the same way: `show f` is fdb (bridge comes before tc), and tc's
+// filters need `fi`. The rule is written down as each kind's ipShort,
+// the shortest prefix that names it.
 
 // names lists the words of a row: its table name, then its aliases.
 func (k *commandKind) names() []string {
