@@ -39,6 +39,7 @@ var subcommands = []subcommand{
 	{"resync", "forced mark-and-sweep and overflow recovery at N routes vs cold sync", runResync},
 	{"apply", "decode+apply of a recorded route event stream without the kernel, events/s; live DB following", runApply},
 	{"nexthop", "N routes over nexthop groups: cold sync vs ip route show + ip nexthop show; ip nexthop replace of a group under N routes: time until the cache equals the kernel, events", runNexthop},
+	{"tc", "htb classes and u32 filters on one link: cold sync vs tc class show + tc filter show; txn commit vs tc -batch", runTC},
 	{"show", "ipdb show routes (JSON and table) vs ip -j route show table all and ip route show table all: time and max RSS", runShow},
 	{"watchlat", "event-to-callback latency of 10 watch subscribers at 10k route events/s", runWatchLat},
 	{"netns", "an ipdb.Set over -n namespaces (veth end, 2 addresses, 3 routes each): attach time, goroutines, fds and memory per namespace, idle CPU; namespaces created and deleted at -rate/s while attached", runNetNS},
