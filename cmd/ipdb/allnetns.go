@@ -106,6 +106,18 @@ func currentLabel(taken bool, ino uint64) string {
 	return currentName
 }
 
+// netnsGone reports whether t's namespace went away since it was listed:
+// `ip netns del` unmounts the file, then removes it, so a dial in between
+// fails with EINVAL (setns of a file that is no namespace), after it with
+// ENOENT.
+func netnsGone(t nsTarget) bool {
+	if t.current {
+		return false
+	}
+	ok, err := netlink.IsNetNS(t.path)
+	return err != nil || !ok
+}
+
 // netnsError says why a namespace of --all-netns could not be read, in
 // one line.
 func netnsError(name string, err error) error {
@@ -156,7 +168,7 @@ func (e *env) openSet() (*ipdb.Set, error) {
 			c.Close()
 			continue // not bound yet when the set looked: it will come
 		}
-		if !errors.Is(err, fs.ErrNotExist) {
+		if !netnsGone(t) {
 			set.Close()
 			return nil, netnsError(t.name, err)
 		}

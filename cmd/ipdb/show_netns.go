@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 
 	"github.com/ipdb-go/ipdb/netlink"
 )
@@ -39,7 +38,7 @@ func showAllNetns(e *env, want []string, sels map[string]*selection, format stri
 	var tableErr, devErr error
 	for _, t := range targets {
 		c, err := netlink.Dial(&netlink.Config{NetNS: t.dialPath(), MaxDumpRetries: -1})
-		if errors.Is(err, fs.ErrNotExist) {
+		if err != nil && netnsGone(t) {
 			continue // deleted since it was listed
 		}
 		if err != nil {
