@@ -192,6 +192,13 @@ func linkChanged(c cause, fx *rereads) {
 	if c.deleted {
 		delete(fx.linkwatch, o.Index)
 	}
+	if c.deleted && o.Family != unix.AF_BRIDGE && o.ParentIndex > 0 && o.LinkNetNSID == nil {
+		// A veth end deleted or moved to another namespace (a deletion
+		// with IFLA_NEW_NETNSID): its peer here now names a link of
+		// another namespace (IFLA_LINK, IFLA_LINK_NETNSID, computed when
+		// dumped: veth_get_link_net), or is gone with it, unannounced.
+		fx.later = append(fx.later, linkJob(o.ParentIndex))
+	}
 	if o.Family == unix.AF_BRIDGE || c.deleted {
 		// A bridge port joined, changed or left: the bridge changes.
 		if o.Master > 0 {
