@@ -3,6 +3,7 @@ package ipdb
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ipdb-go/ipdb/netlink"
@@ -73,7 +74,7 @@ func (db *DB) applyLoop(ctx context.Context) {
 		for _, b := range batches {
 			db.applyBatch(b, &fx)
 		}
-		db.settleLater(fx.later)
+		db.settleLater(&fx)
 		followups := fx.now
 		if lost {
 			db.waitQuiet(ctx)
@@ -142,7 +143,7 @@ func (db *DB) applyQueued() bool {
 	for _, b := range batches {
 		db.applyBatch(b, &fx)
 	}
-	db.settleLater(fx.later)
+	db.settleLater(&fx)
 	if len(fx.now) > 0 {
 		db.queue.pushJobs(fx.now)
 	}
@@ -256,30 +257,52 @@ func (db *DB) commit(w *writer, changes []Change) {
 	}
 }
 
-// settleLater queues jobs to run after settleDelay, coalescing repeats.
-func (db *DB) settleLater(jobs []reconcileJob) {
+// settleLater queues fx's deferred re-reads: fx.later to run after
+// settleDelay, fx.settled after linkSettleDelay, each coalescing repeats.
+func (db *DB) settleLater(fx *rereads) {
+	db.later.add(db, settleDelay, fx.later)
+	db.settled.add(db, linkSettleDelay, fx.settled)
+}
+
+// delayedJobs are re-reads waiting for a delay, coalesced: one timer for
+// all of them.
+type delayedJobs struct {
+	mu    sync.Mutex
+	jobs  map[reconcileJob]struct{} // guarded by mu
+	timer *time.Timer               // guarded by mu
+}
+
+func (d *delayedJobs) add(db *DB, delay time.Duration, jobs []reconcileJob) {
 	if len(jobs) == 0 {
 		return
 	}
-	db.laterMu.Lock()
-	defer db.laterMu.Unlock()
-	if db.laterJobs == nil {
-		db.laterJobs = map[reconcileJob]struct{}{}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.jobs == nil {
+		d.jobs = map[reconcileJob]struct{}{}
 	}
 	for _, j := range jobs {
-		db.laterJobs[j] = struct{}{}
+		d.jobs[j] = struct{}{}
 	}
-	if db.laterTimer == nil && !db.closed.Load() {
-		db.laterTimer = time.AfterFunc(settleDelay, func() {
-			db.laterMu.Lock()
+	if d.timer == nil && !db.closed.Load() {
+		d.timer = time.AfterFunc(delay, func() {
+			d.mu.Lock()
 			var due []reconcileJob
-			for j := range db.laterJobs {
+			for j := range d.jobs {
 				due = append(due, j)
 			}
-			clear(db.laterJobs)
-			db.laterTimer = nil
-			db.laterMu.Unlock()
+			clear(d.jobs)
+			d.timer = nil
+			d.mu.Unlock()
 			db.queue.pushJobs(due)
 		})
 	}
+}
+
+func (d *delayedJobs) stop() {
+	d.mu.Lock()
+	if d.timer != nil {
+		d.timer.Stop()
+	}
+	d.mu.Unlock()
 }

@@ -45,11 +45,9 @@ type DB struct {
 	// before the kernel acted on it; used by the applier only.
 	linkwatch linkwatchWait
 
-	laterMu sync.Mutex
-	// laterJobs and laterTimer hold the reconciles waiting for
-	// settleDelay; guarded by laterMu.
-	laterJobs  map[reconcileJob]struct{}
-	laterTimer *time.Timer
+	// later and settled hold the reconciles waiting for settleDelay and
+	// linkSettleDelay (rereads.later, rereads.settled).
+	later, settled delayedJobs
 
 	errMu sync.Mutex
 	err   error // why the engine stopped, if it did; guarded by errMu
@@ -123,11 +121,8 @@ func (db *DB) Close() error {
 	}
 	db.cancel()
 	close(db.done)
-	db.laterMu.Lock()
-	if db.laterTimer != nil {
-		db.laterTimer.Stop()
-	}
-	db.laterMu.Unlock()
+	db.later.stop()
+	db.settled.stop()
 	db.listen.Close()
 	db.cmd.Close()
 	db.queue.wake()

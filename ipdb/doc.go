@@ -77,7 +77,8 @@
 //     (neigh_ifdown) and FDB entries, and flags or unflags routes
 //     linkdown (fib_sync_down_dev, fib_sync_up, rt6_sync_down_dev): the
 //     routes, addresses, neighbours and FDB entries of the link are
-//     re-read, now and after the kernel's deferred work. A carrier change
+//     re-read, now, after the kernel's deferred work and once more a
+//     second later. A carrier change
 //     that a re-read finds before the kernel's linkwatch work has acted on
 //     it is followed again when that work announces the link
 //     (linkwatchWait: the announcement then changes nothing). A link appearing,

@@ -78,6 +78,9 @@ func causeOfChange(c *Change) cause {
 // batch, or later, after settleDelay.
 type rereads struct {
 	now, later []reconcileJob
+	// settled run after linkSettleDelay: a link's up, down and carrier
+	// changes, whose kernel handlers may run well after the flags show.
+	settled []reconcileJob
 	// linkwatch is the database's set of links awaiting their linkwatch
 	// notification; nil where no database keeps one.
 	linkwatch linkwatchWait
@@ -131,6 +134,15 @@ func (l linkwatchWait) announced(ifindex int) bool {
 // shown as "self permanent" FDB entries.
 const settleDelay = 20 * time.Millisecond
 
+// linkSettleDelay is when a link's up, down or carrier change is followed
+// a third time. A link dump shows the new flags as soon as they are set,
+// and the kernel announces them before it runs the handlers that act on
+// them (__dev_notify_flags: rtmsg_ifinfo, then NETDEV_UP or NETDEV_DOWN,
+// whose fib_sync_down_dev drops the link's IPv4 routes silently), in the
+// same system call, but on a loaded machine that call may take longer than
+// settleDelay (the soak under the race detector lost a link's routes so).
+const linkSettleDelay = time.Second
+
 func linkJob(ifindex int) reconcileJob {
 	return reconcileJob{kind: netlink.KindLink, s: scope{ifindex: uint32(ifindex)}}
 }
@@ -173,7 +185,8 @@ func ruleJobs(names ...string) []reconcileJob {
 //     rt6_sync_down_dev), all silently. The kernel filters these dumps by
 //     link. It announces the link's new flags before it runs the
 //     NETDEV_UP or NETDEV_DOWN handlers that do all this, so the re-read
-//     is done now and again once that has settled. The nexthop objects
+//     is done now, again once that has settled (settleDelay), and a third
+//     time after linkSettleDelay, for a loaded machine. The nexthop objects
 //     are re-read too (nexthopsFollowLink). A carrier change found by a
 //     re-read may come before the kernel's linkwatch work acts on it: the
 //     link's next announcement calls for the same re-reads
@@ -244,6 +257,7 @@ func linkChanged(c cause, fx *rereads) {
 		}
 		fx.now = append(fx.now, jobs...)
 		fx.later = append(fx.later, jobs...)
+		fx.settled = append(fx.settled, jobs...)
 		nexthopsFollowLink(fx)
 	}
 }
@@ -593,7 +607,7 @@ func (db *DB) followChanges(changes []Change) {
 	if len(fx.now) > 0 {
 		db.queue.pushJobs(fx.now)
 	}
-	db.settleLater(fx.later)
+	db.settleLater(&fx)
 }
 
 // refreshJobs re-read the kinds the kernel changes with no notification at

@@ -3,6 +3,7 @@ package ipdb
 import (
 	"net/netip"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -115,5 +116,24 @@ func TestCarrierFoundBeforeLinkwatch(t *testing.T) {
 	linkDef.changed(causeOf(netlink.Update{Type: unix.RTM_DELLINK, Object: noCarrier}, noCarrier), &gone)
 	if len(wait) != 0 {
 		t.Errorf("a deleted link still waits: %v", wait)
+	}
+}
+
+// TestLinkFlipSettled: a link's up, down or carrier change re-reads its
+// routes, addresses, neighbours and FDB now, after settleDelay and again
+// after linkSettleDelay (its handlers may run late on a loaded machine).
+func TestLinkFlipSettled(t *testing.T) {
+	up := &netlink.Link{Index: 4, Name: "v0", Flags: unix.IFF_UP | unix.IFF_LOWER_UP | unix.IFF_RUNNING}
+	down := &netlink.Link{Index: 4, Name: "v0"}
+	var fx rereads
+	linkDef.changed(causeOf(netlink.Update{Type: unix.RTM_NEWLINK, Object: down}, up), &fx)
+	routes := reconcileJob{kind: netlink.KindRoute, s: scope{ifindex: 4}}
+	for name, jobs := range map[string][]reconcileJob{"now": fx.now, "later": fx.later, "settled": fx.settled} {
+		if !slices.Contains(jobs, routes) {
+			t.Errorf("%s: no re-read of the link's routes in %+v", name, jobs)
+		}
+	}
+	if linkSettleDelay <= settleDelay {
+		t.Errorf("linkSettleDelay %v is not after settleDelay %v", linkSettleDelay, settleDelay)
 	}
 }
