@@ -14,7 +14,14 @@ package netlink
 // optionsStabler if it carries counters.
 
 // qdiscOptionTypes is the qdisc kind table.
-var qdiscOptionTypes = map[string]func() QdiscOptions{}
+var qdiscOptionTypes = map[string]func() QdiscOptions{
+	"fq_codel": func() QdiscOptions { return new(FqCodel) },
+	"fq":       func() QdiscOptions { return new(Fq) },
+	"netem":    func() QdiscOptions { return new(Netem) },
+	"prio":     func() QdiscOptions { return new(Prio) },
+	"sfq":      func() QdiscOptions { return new(Sfq) },
+	"cake":     func() QdiscOptions { return new(Cake) },
+}
 
 // classOptionTypes is the class kind table.
 var classOptionTypes = map[string]func() ClassOptions{}
