@@ -140,4 +140,6 @@ func u32At(b []byte, off int) uint32 { return binary.NativeEndian.Uint32(b[off:]
 func u16At(b []byte, off int) uint16 { return binary.NativeEndian.Uint16(b[off:]) }
 func u64At(b []byte, off int) uint64 { return binary.NativeEndian.Uint64(b[off:]) }
 
-func itoa[T ~uint8 | ~uint16 | ~uint32 | ~uint64](v T) string { return strconv.FormatUint(uint64(v), 10) }
+func itoa[T ~uint8 | ~uint16 | ~uint32 | ~uint64](v T) string {
+	return strconv.FormatUint(uint64(v), 10)
+}
