@@ -27,4 +27,17 @@ var qdiscOptionTypes = map[string]func() QdiscOptions{
 var classOptionTypes = map[string]func() ClassOptions{}
 
 // filterOptionTypes is the filter kind table.
-var filterOptionTypes = map[string]func() FilterOptions{}
+var filterOptionTypes = map[string]func() FilterOptions{
+	"flower":   func() FilterOptions { return new(Flower) },
+	"matchall": func() FilterOptions { return new(Matchall) },
+	"basic":    func() FilterOptions { return new(Basic) },
+}
+
+// actionOptionTypes is the action kind table (TCA_ACT_KIND), used for the
+// action lists of filters.
+var actionOptionTypes = map[string]func() ActionOptions{
+	"gact":   func() ActionOptions { return new(Gact) },
+	"mirred": func() ActionOptions { return new(Mirred) },
+	"police": func() ActionOptions { return new(Police) },
+	"bpf":    func() ActionOptions { return new(ActBPF) },
+}

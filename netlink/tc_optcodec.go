@@ -143,3 +143,5 @@ func u64At(b []byte, off int) uint64 { return binary.NativeEndian.Uint64(b[off:]
 func itoa[T ~uint8 | ~uint16 | ~uint32 | ~uint64](v T) string {
 	return strconv.FormatUint(uint64(v), 10)
 }
+
+func u64Bytes(v uint64) []byte { return binary.NativeEndian.AppendUint64(make([]byte, 0, 8), v) }
