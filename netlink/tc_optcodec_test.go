@@ -110,6 +110,9 @@ func FuzzTCOptions(f *testing.F) {
 	for _, k := range sortedKeys(filterOptionTypes) {
 		kinds = append(kinds, func() TCOptions { return filterOptionTypes[k]() })
 	}
+	for _, k := range sortedKeys(actionOptionTypes) {
+		kinds = append(kinds, func() TCOptions { return actionOptionTypes[k]() })
+	}
 	for _, cases := range tcOptGoldenAll() {
 		for _, c := range cases {
 			for i := range kinds {
@@ -158,5 +161,6 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // tcOptGoldenAll lists every kind's golden cases, the fuzz seeds.
 func tcOptGoldenAll() [][]tcOptGolden {
-	return [][]tcOptGolden{fqCodelGolden, fqGolden, cakeGolden, prioGolden, sfqGolden, netemGolden}
+	return [][]tcOptGolden{fqCodelGolden, fqGolden, cakeGolden, prioGolden, sfqGolden, netemGolden,
+		gactGolden, mirredGolden, policeGolden, actBPFGolden}
 }
