@@ -162,5 +162,5 @@ func sortedKeys[V any](m map[string]V) []string {
 // tcOptGoldenAll lists every kind's golden cases, the fuzz seeds.
 func tcOptGoldenAll() [][]tcOptGolden {
 	return [][]tcOptGolden{fqCodelGolden, fqGolden, cakeGolden, prioGolden, sfqGolden, netemGolden,
-		gactGolden, mirredGolden, policeGolden, actBPFGolden}
+		gactGolden, mirredGolden, policeGolden, actBPFGolden, flowerGolden, matchallGolden, basicGolden}
 }
