@@ -300,10 +300,10 @@ func (o *Flower) decodeOptions(b []byte) error {
 }
 
 // encodeOptions writes CLASSID, INDEV, the keys (MACs, VLAN, IP protocol,
-// addresses with their masks, ports), then in a request ACT, FLAGS
-// (always, as tc does) and ETH_TYPE last (tc/f_flower.c); in the kernel's
-// form (fl_dump, fl_dump_key) ETH_TYPE comes after the MACs, FLAGS after
-// the keys, then ACT. Unknown attributes follow the keys.
+// addresses with their masks, ports) and Unknown; then in a request ACT,
+// FLAGS (always, as tc does) and ETH_TYPE last (tc/f_flower.c). In the
+// kernel's form (fl_dump, fl_dump_key) ETH_TYPE comes after the MACs and
+// FLAGS, TCA_FLOWER_IN_HW_COUNT and ACT after the keys.
 func (o *Flower) encodeOptions(request bool) ([]byte, error) {
 	var e attrEncoder
 	if o.ClassID != 0 {

@@ -164,3 +164,40 @@ func tcOptGoldenAll() [][]tcOptGolden {
 	return [][]tcOptGolden{fqCodelGolden, fqGolden, cakeGolden, prioGolden, sfqGolden, netemGolden,
 		gactGolden, mirredGolden, policeGolden, actBPFGolden, flowerGolden, matchallGolden, basicGolden}
 }
+
+// TestTCOptionTables checks that every row's type reports the kind it is
+// filed under, and that the kinds of this phase all have a row.
+func TestTCOptionTables(t *testing.T) {
+	check := func(table string, kind string, got string) {
+		if got != kind {
+			t.Errorf("%s row %q makes options of kind %q", table, kind, got)
+		}
+	}
+	for k, f := range qdiscOptionTypes {
+		check("qdisc", k, f().TCKind())
+	}
+	for k, f := range classOptionTypes {
+		check("class", k, f().TCKind())
+	}
+	for k, f := range filterOptionTypes {
+		check("filter", k, f().TCKind())
+	}
+	for k, f := range actionOptionTypes {
+		check("action", k, f().TCKind())
+	}
+	for _, k := range []string{"fq_codel", "fq", "netem", "prio", "sfq", "cake"} {
+		if qdiscOptionTypes[k] == nil {
+			t.Errorf("qdisc kind %q has no row", k)
+		}
+	}
+	for _, k := range []string{"flower", "matchall", "basic"} {
+		if filterOptionTypes[k] == nil {
+			t.Errorf("filter kind %q has no row", k)
+		}
+	}
+	for _, k := range []string{"gact", "mirred", "police", "bpf"} {
+		if actionOptionTypes[k] == nil {
+			t.Errorf("action kind %q has no row", k)
+		}
+	}
+}
