@@ -88,7 +88,7 @@ var policeGolden = []tcOptGolden{
 			)),
 			nhTestAttr(tcaPoliceRate, tcTestPoliceRtab()), // the rate table qdisc_get_rtab wants
 		),
-		opts: &Police{Action: TCActShot, Burst: TCXmitTime(125000, 10240), Rate: TCRateSpec{Rate: 125000}},
+		opts: &Police{Action: TCActShot, Burst: TCXmitTime(125000, 10240), Rate: 125000},
 	},
 	{
 		name: "dump: a 40 Gbit/s rate in RATE64, conform pipe, avrate absent",
@@ -104,7 +104,7 @@ var policeGolden = []tcOptGolden{
 			nhTestAttr(tcaPoliceTM, tcTestTM),
 		),
 		opts: &Police{Index: 9, Action: TCActReclassify, Burst: 640, MTU: 1500,
-			Rate: TCRateSpec{Linklayer: LinklayerEthernet, Rate: 5000000000}, Refcnt: 1, Bindcnt: 1,
+			Rate: 5000000000, RateSpec: RateSpec{Linklayer: LinklayerEthernet}, Refcnt: 1, Bindcnt: 1,
 			Conform: Ptr(TCActPipe), TM: tcTestTM},
 	},
 }
@@ -189,14 +189,26 @@ func TestPoliceOptions(t *testing.T) {
 	if got := TCXmitTime(125000, 10240); got != 1280000 {
 		t.Errorf("TCXmitTime(1mbit, 10k) = %d, want 1280000 ticks", got)
 	}
+	// TCXmitTime rounds tc's way (up, in ticks); it agrees with the
+	// duration transmitTime gives to within one tick.
+	for _, c := range []struct{ rate, size uint64 }{{125000, 10240}, {1 << 33, 1500}, {1000, 1}, {12500000, 64000}} {
+		ticks := TCXmitTime(c.rate, c.size)
+		d := transmitTime(c.rate, uint32(c.size))
+		if diff := ticksToDuration(ticks) - d; diff < 0 || diff >= pschedTick {
+			t.Errorf("TCXmitTime(%d, %d) = %d ticks, transmitTime %v", c.rate, c.size, ticks, d)
+		}
+	}
+	if got := policeGolden[0].opts.(*Police).String(); got != "rate 125000Bps burst 10240b mtu 0 action drop" {
+		t.Errorf("String() = %q", got)
+	}
 	// A 64-bit rate in a request: the struct's rate is ~0 and RATE64 follows the table.
-	b, err := (&Police{Rate: TCRateSpec{Rate: 1 << 33}, Burst: 100, MTU: 9000}).encodeOptions(true)
+	b, err := (&Police{Rate: 1 << 33, Burst: 100, MTU: 9000}).encodeOptions(true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var p Police
-	if err := p.decodeOptions(b); err != nil || p.Rate.Rate != 1<<33 || p.Rate.CellLog != 6 || p.MTU != 9000 {
-		t.Errorf("64-bit request decoded as %+v, %v; want rate 2^33, cell_log 6 (9000>>6 < 256)", p.Rate, err)
+	if err := p.decodeOptions(b); err != nil || p.Rate != 1<<33 || p.RateSpec.CellLog != 6 || p.MTU != 9000 {
+		t.Errorf("64-bit request decoded as %d %+v, %v; want rate 2^33, cell_log 6 (9000>>6 < 256)", p.Rate, p.RateSpec, err)
 	}
 	runTCOptMalformed(t, func() TCOptions { return new(Police) }, map[string][]byte{
 		"no tbf":            nhTestAttr(tcaPoliceAvrate, tcU32s(1)),
@@ -208,11 +220,11 @@ func TestPoliceOptions(t *testing.T) {
 	})
 	runTCOptInvalid(t, map[string]TCOptions{
 		"nothing to police":         &Police{},
-		"rate without burst":        &Police{Rate: TCRateSpec{Rate: 1000}},
-		"rate and avrate":           &Police{Rate: TCRateSpec{Rate: 1000}, Burst: 1, AvRate: 5},
+		"rate without burst":        &Police{Rate: 1000},
+		"rate and avrate":           &Police{Rate: 1000, Burst: 1, AvRate: 5},
 		"packet rate without burst": &Police{PktRate: 10},
-		"packet and byte rate":      &Police{PktRate: 10, PktBurst: 1, Rate: TCRateSpec{Rate: 1000}, Burst: 1},
-		"peakrate without mtu":      &Police{Rate: TCRateSpec{Rate: 1000}, Burst: 1, PeakRate: TCRateSpec{Rate: 2000}},
+		"packet and byte rate":      &Police{PktRate: 10, PktBurst: 1, Rate: 1000, Burst: 1},
+		"peakrate without mtu":      &Police{Rate: 1000, Burst: 1, PeakRate: 2000},
 		"conform goto chain":        &Police{AvRate: 5, Conform: Ptr(TCActGotoChain | 1)},
 		"exceed verdict unknown":    &Police{AvRate: 5, Action: 42},
 	})

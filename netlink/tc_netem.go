@@ -31,10 +31,6 @@ const (
 	netemLossGE = 2 // NETEM_LOSS_GE: struct tc_netem_gemodel, 4 x __u32
 
 	tcNetemSlotLen = 40
-
-	// pschedShift is PSCHED_SHIFT (include/net/pkt_sched.h): the legacy
-	// latency and jitter of tc_netem_qopt count 64 ns ticks.
-	pschedShift = 6
 )
 
 // NetemGI is the 4-state loss model (struct tc_netem_gimodel; tc's "loss
@@ -110,20 +106,25 @@ type Netem struct {
 func (*Netem) TCKind() string { return "netem" }
 func (*Netem) qdiscOptions()  {}
 
+// netemTicks is netem_dump's min(PSCHED_NS2TICKS(d), UINT_MAX).
 func netemTicks(d time.Duration) uint32 {
 	if d <= 0 {
 		return 0
 	}
-	return uint32(min(uint64(d)>>pschedShift, math.MaxUint32))
+	t, ok := durationToTicks(d)
+	if !ok {
+		return math.MaxUint32
+	}
+	return t
 }
 
 func (o *Netem) decodeOptions(b []byte) error {
 	if len(b) < tcNetemQoptLen {
 		return malformedf("tc_netem_qopt of %d bytes, want %d", len(b), tcNetemQoptLen)
 	}
-	o.Delay = time.Duration(uint64(u32At(b, 0)) << pschedShift)
+	o.Delay = ticksToDuration(u32At(b, 0))
 	o.Limit, o.Loss, o.Gap, o.Duplicate = u32At(b, 4), u32At(b, 8), u32At(b, 12), u32At(b, 16)
-	o.Jitter = time.Duration(uint64(u32At(b, 20)) << pschedShift)
+	o.Jitter = ticksToDuration(u32At(b, 20))
 	var rate64 *uint64
 	size := func(p []byte, n int, what string) error {
 		if len(p) != n {

@@ -23,9 +23,8 @@ const (
 
 	// struct tc_police: index, action, limit, burst, mtu, rate (12),
 	// peakrate (12), refcnt, bindcnt, capab.
-	tcPoliceLen   = 56
-	tcRatespecLen = 12
-	tcRtabSize    = 1024 // TC_RTAB_SIZE
+	tcPoliceLen = 56
+	tcRtabSize  = 1024 // TC_RTAB_SIZE
 
 	// LinklayerEthernet and LinklayerATM are tc_ratespec's linklayer
 	// (TC_LINKLAYER_ETHERNET, TC_LINKLAYER_ATM).
@@ -37,39 +36,6 @@ const (
 	// since 2.6.x (PSCHED_SHIFT 6), so a tick is 64 ns.
 	tcTicksPerUsec = 1000.0 / 64
 )
-
-// TCRateSpec is struct tc_ratespec (pkt_sched.h), the rate of a policer
-// or a shaper, with the rate widened to 64 bits (its upper part travels in
-// a *_RATE64 attribute).
-type TCRateSpec struct {
-	// CellLog is the rate table's cell size log; tc computes it from the
-	// MTU (a request with 0 gets tc's value).
-	CellLog uint8
-	// Linklayer is LinklayerEthernet or LinklayerATM (0 is sent as
-	// ethernet in a request, as tc does).
-	Linklayer uint8
-	// Overhead is added to each packet's size, in bytes.
-	Overhead uint16
-	// CellAlign is tc's -1 in a request; the kernel reports 0.
-	CellAlign int16
-	// MPU is the minimum packet size in bytes.
-	MPU uint16
-	// Rate is in bytes per second.
-	Rate uint64
-}
-
-func decodeRatespec(p []byte) TCRateSpec {
-	return TCRateSpec{CellLog: p[0], Linklayer: p[1], Overhead: u16At(p, 2), CellAlign: int16(u16At(p, 4)),
-		MPU: u16At(p, 6), Rate: uint64(u32At(p, 8))}
-}
-
-func (r TCRateSpec) append(b []byte) []byte {
-	b = append(b, r.CellLog, r.Linklayer)
-	b = binary.NativeEndian.AppendUint16(b, r.Overhead)
-	b = binary.NativeEndian.AppendUint16(b, uint16(r.CellAlign))
-	b = binary.NativeEndian.AppendUint16(b, r.MPU)
-	return binary.NativeEndian.AppendUint32(b, uint32(min(r.Rate, math.MaxUint32)))
-}
 
 // TCXmitTime is tc's tc_calc_xmittime (tc/tc_core.c): the time to send
 // size bytes at rate bytes per second, in 64 ns ticks, rounded up and
@@ -86,10 +52,10 @@ func TCXmitTime(rate, size uint64) uint32 {
 }
 
 // tcRateTable is tc's tc_calc_rtable_64: it fills in r's cell log (from
-// mtu, 2047 when 0), cell align (-1) and link layer, and returns the 256
-// transmit times the kernel's qdisc_get_rtab insists on (though it no
-// longer uses them).
-func tcRateTable(r *TCRateSpec, mtu uint32) []byte {
+// mtu, 2047 when 0), cell align (-1) and link layer (ethernet when 0), and
+// returns the 256 transmit times at rate bytes per second that the
+// kernel's qdisc_get_rtab insists on (though it no longer uses them).
+func tcRateTable(r *RateSpec, rate uint64, mtu uint32) []byte {
 	if mtu == 0 {
 		mtu = 2047
 	}
@@ -111,7 +77,7 @@ func tcRateTable(r *TCRateSpec, mtu uint32) []byte {
 		if r.Linklayer == LinklayerATM {
 			sz = (sz + 47) / 48 * 53 // ATM cells: 48 bytes of payload in 53
 		}
-		tab = binary.NativeEndian.AppendUint32(tab, TCXmitTime(r.Rate, sz))
+		tab = binary.NativeEndian.AppendUint32(tab, TCXmitTime(rate, sz))
 	}
 	return tab
 }
@@ -132,10 +98,14 @@ type Police struct {
 	Burst uint32
 	// MTU is the largest packet that conforms, in bytes (tc's "mtu").
 	MTU uint32
-	// Rate and PeakRate are the token bucket's rate and peak rate (the
-	// struct's, and TCA_POLICE_RATE64, _PEAKRATE64 from 2^32 bytes/s);
-	// a zero Rate is no byte bucket. A request carries their rate tables.
-	Rate, PeakRate TCRateSpec
+	// Rate and PeakRate are the token bucket's rate and peak rate in bytes
+	// per second (the struct's tc_ratespec rates, and TCA_POLICE_RATE64,
+	// _PEAKRATE64 from 2^32); a zero Rate is no byte bucket. A request
+	// carries their rate tables.
+	Rate, PeakRate uint64
+	// RateSpec and PeakRateSpec are the rest of the two tc_ratespec
+	// (link layer, overhead, MPU; a request gets tc's cell log and align).
+	RateSpec, PeakRateSpec RateSpec
 	// Refcnt, Bindcnt and Capab are the struct's; the counts are read-only.
 	Refcnt, Bindcnt int32
 	Capab           uint32
@@ -179,7 +149,10 @@ func (o *Police) decodeOptions(b []byte) error {
 				return malformedf("tc_police of %d bytes, want %d", len(p), tcPoliceLen)
 			}
 			o.Index, o.Action, o.Limit, o.Burst, o.MTU = u32At(p, 0), int32(u32At(p, 4)), u32At(p, 8), u32At(p, 12), u32At(p, 16)
-			o.Rate, o.PeakRate = decodeRatespec(p[20:32]), decodeRatespec(p[32:44])
+			var r, pr uint32
+			o.RateSpec, r = decodeRatespec(p[20:32])
+			o.PeakRateSpec, pr = decodeRatespec(p[32:44])
+			o.Rate, o.PeakRate = uint64(r), uint64(pr)
 			o.Refcnt, o.Bindcnt, o.Capab = int32(u32At(p, 44)), int32(u32At(p, 48)), u32At(p, 52)
 			seen = true
 		case tcaPoliceRate, tcaPolicePeakrate:
@@ -221,10 +194,10 @@ func (o *Police) decodeOptions(b []byte) error {
 		return malformedf("police without TCA_POLICE_TBF")
 	}
 	if rate64 != 0 {
-		o.Rate.Rate = rate64
+		o.Rate = rate64
 	}
 	if peak64 != 0 {
-		o.PeakRate.Rate = peak64
+		o.PeakRate = peak64
 	}
 	return nil
 }
@@ -235,14 +208,14 @@ func (o *Police) decodeOptions(b []byte) error {
 // (tcf_police_dump), RATE64, PEAKRATE64, PKTRATE64 and PKTBURST64, TBF,
 // RESULT, AVRATE, TM.
 func (o *Police) encodeOptions(request bool) ([]byte, error) {
-	rate, peak := o.Rate, o.PeakRate
+	rs, ps := o.RateSpec, o.PeakRateSpec
 	var rtab, ptab []byte
 	if request {
-		if rate.Rate != 0 {
-			rtab = tcRateTable(&rate, o.MTU)
+		if o.Rate != 0 {
+			rtab = tcRateTable(&rs, o.Rate, o.MTU)
 		}
-		if peak.Rate != 0 {
-			ptab = tcRateTable(&peak, o.MTU)
+		if o.PeakRate != 0 {
+			ptab = tcRateTable(&ps, o.PeakRate, o.MTU)
 		}
 	}
 	ref, bind := o.Refcnt, o.Bindcnt
@@ -250,21 +223,21 @@ func (o *Police) encodeOptions(request bool) ([]byte, error) {
 		ref, bind = 0, 0
 	}
 	tbf := appendU32s(make([]byte, 0, tcPoliceLen), o.Index, uint32(o.Action), o.Limit, o.Burst, o.MTU)
-	tbf = peak.append(rate.append(tbf))
+	tbf = appendRatespec(appendRatespec(tbf, rs, o.Rate), ps, o.PeakRate)
 	tbf = appendU32s(tbf, uint32(ref), uint32(bind), o.Capab)
 	var e attrEncoder
 	if request {
 		e.Bytes(tcaPoliceTBF, tbf)
 		if rtab != nil {
 			e.Bytes(tcaPoliceRate, rtab)
-			if rate.Rate >= 1<<32 {
-				appendU64Attr(&e, tcaPoliceRate64, rate.Rate)
+			if o.Rate >= 1<<32 {
+				appendU64Attr(&e, tcaPoliceRate64, o.Rate)
 			}
 		}
 		if ptab != nil {
 			e.Bytes(tcaPolicePeakrate, ptab)
-			if peak.Rate >= 1<<32 {
-				appendU64Attr(&e, tcaPolicePeakrate64, peak.Rate)
+			if o.PeakRate >= 1<<32 {
+				appendU64Attr(&e, tcaPolicePeakrate64, o.PeakRate)
 			}
 		}
 		if o.AvRate != 0 {
@@ -278,11 +251,11 @@ func (o *Police) encodeOptions(request bool) ([]byte, error) {
 			appendU64Attr(&e, tcaPolicePktburst64, o.PktBurst)
 		}
 	} else {
-		if rate.Rate >= 1<<32 {
-			appendU64Attr(&e, tcaPoliceRate64, rate.Rate)
+		if o.Rate >= 1<<32 {
+			appendU64Attr(&e, tcaPoliceRate64, o.Rate)
 		}
-		if peak.Rate >= 1<<32 {
-			appendU64Attr(&e, tcaPolicePeakrate64, peak.Rate)
+		if o.PeakRate >= 1<<32 {
+			appendU64Attr(&e, tcaPolicePeakrate64, o.PeakRate)
 		}
 		if o.PktRate != 0 || o.PktBurst != 0 {
 			appendU64Attr(&e, tcaPolicePktrate64, o.PktRate)
@@ -315,17 +288,17 @@ func (o *Police) encodeOptions(request bool) ([]byte, error) {
 // ("goto chain not allowed on fallback").
 func (o *Police) validateOptions(Verb) error {
 	switch {
-	case o.Rate.Rate == 0 && o.AvRate == 0 && o.PktRate == 0 && o.MTU == 0 && o.Index == 0:
+	case o.Rate == 0 && o.AvRate == 0 && o.PktRate == 0 && o.MTU == 0 && o.Index == 0:
 		return invalidf("police needs a rate, an avrate, a packet rate, an mtu or an index")
-	case o.Rate.Rate != 0 && o.AvRate != 0:
+	case o.Rate != 0 && o.AvRate != 0:
 		return invalidf("police takes a rate or an avrate, not both")
-	case o.Rate.Rate != 0 && o.Burst == 0:
+	case o.Rate != 0 && o.Burst == 0:
 		return invalidf("police rate needs a burst")
 	case o.PktRate != 0 && o.PktBurst == 0, o.PktRate == 0 && o.PktBurst != 0:
 		return invalidf("police packet rate and packet burst go together")
-	case o.PktRate != 0 && o.Rate.Rate != 0:
+	case o.PktRate != 0 && o.Rate != 0:
 		return invalidf("police takes a rate or a packet rate, not both")
-	case o.PeakRate.Rate != 0 && (o.Rate.Rate == 0 || o.MTU == 0):
+	case o.PeakRate != 0 && (o.Rate == 0 || o.MTU == 0):
 		return invalidf("police peakrate needs a rate and an mtu")
 	case !validTCAction(o.Action):
 		return invalidf("police exceed action %d is not a verdict", o.Action)
@@ -341,15 +314,16 @@ func (o *Police) stableOptions() TCOptions {
 	return &c
 }
 
-// String returns tc's words: "rate 125000Bps burst 1562ticks mtu 2047
-// action reclassify/pass".
+// String returns tc's words: "rate 125000Bps burst 10240b mtu 2047
+// action reclassify/pass", the burst in bytes as tc prints it
+// (tc_calc_xmitsize of the ticks).
 func (o *Police) String() string {
 	s := ""
-	if o.Rate.Rate != 0 {
-		s = fmt.Sprintf("rate %dBps burst %dticks ", o.Rate.Rate, o.Burst)
+	if o.Rate != 0 {
+		s = fmt.Sprintf("rate %dBps burst %db ", o.Rate, transmitSize(o.Rate, ticksToDuration(o.Burst)))
 	}
-	if o.PeakRate.Rate != 0 {
-		s += fmt.Sprintf("peakrate %dBps ", o.PeakRate.Rate)
+	if o.PeakRate != 0 {
+		s += fmt.Sprintf("peakrate %dBps ", o.PeakRate)
 	}
 	if o.PktRate != 0 {
 		s += fmt.Sprintf("pkts_rate %d pkts_burst %d ", o.PktRate, o.PktBurst)
