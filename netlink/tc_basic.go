@@ -29,8 +29,11 @@ type Basic struct {
 	Ematches []byte
 	// Actions are the actions run (TCA_BASIC_ACT).
 	Actions TCActions
-	// Police is the old police attribute (TCA_BASIC_POLICE), kept raw.
-	Police []byte
+	// Police is a policer attached the old way (TCA_BASIC_POLICE: the
+	// police action's attributes without an action nest; tc's "police"
+	// outside an "action"), nil for none; as u32's (U32.Police), its
+	// counters come beside the options.
+	Police *Police
 	// Lookups and Hits count the packets seen and matched
 	// (TCA_BASIC_PCNT); read-only and volatile, nil when not reported.
 	Lookups, Hits *uint64
@@ -68,7 +71,11 @@ func (o *Basic) decodeOptions(b []byte) error {
 			}
 			o.Actions = acts
 		case tcaBasicPolice:
-			o.Police = append([]byte{}, p...)
+			pol := new(Police)
+			if err := pol.decodeOptions(p); err != nil {
+				return fmt.Errorf("basic police: %w", err)
+			}
+			o.Police = pol
 		case tcaBasicPcnt:
 			if len(p) != 16 {
 				return malformedf("basic counters of %d bytes, want 16", len(p))
@@ -115,7 +122,11 @@ func (o *Basic) encodeOptions(request bool) ([]byte, error) {
 	}
 	appendTCActions(&e, tcaBasicAct, o.Actions, request)
 	if o.Police != nil {
-		e.Bytes(tcaBasicPolice, o.Police)
+		b, err := o.Police.encodeOptions(request)
+		if err != nil {
+			return nil, err
+		}
+		e.Bytes(tcaBasicPolice, b)
 	}
 	for _, a := range o.Unknown {
 		e.Bytes(a.Type, a.Data)
@@ -124,11 +135,27 @@ func (o *Basic) encodeOptions(request bool) ([]byte, error) {
 }
 
 // validateOptions checks the actions.
-func (o *Basic) validateOptions(v Verb) error { return o.Actions.validate(v) }
+// validateOptions checks the actions and the policer; the kernel takes
+// the policer and drops the actions when both come (tcf_exts_validate_ex),
+// so both are refused.
+func (o *Basic) validateOptions(v Verb) error {
+	if o.Police != nil {
+		if o.Actions != nil {
+			return invalidf("basic filter with both police and actions: the kernel keeps only the policer")
+		}
+		if err := o.Police.validateOptions(v); err != nil {
+			return fmt.Errorf("basic police: %w", err)
+		}
+	}
+	return o.Actions.validate(v)
+}
 
 func (o *Basic) stableOptions() TCOptions {
 	c := *o
 	c.Lookups, c.Hits, c.Actions = nil, nil, o.Actions.stable()
+	if o.Police != nil {
+		c.Police = o.Police.stableOptions().(*Police)
+	}
 	return &c
 }
 

@@ -115,3 +115,20 @@ func TestFilterStableDropsActionStats(t *testing.T) {
 	}
 	roundTrip(t, f)
 }
+
+// TestBasicPolice: basic's old-style policer (TCA_BASIC_POLICE) decodes
+// like u32's and goes back byte for byte.
+func TestBasicPolice(t *testing.T) {
+	runTCOptGolden(t, []tcOptGolden{{
+		name: "dump: basic with police the old way",
+		data: bytes2(
+			nhTestAttr(tcaBasicClassID, tcU32s(0x10010)),
+			nhTestAttr(tcaBasicPolice, policeGolden[1].data),
+		),
+		opts: &Basic{ClassID: NewHandle(1, 0x10), Police: policeGolden[1].opts.(*Police)},
+	}})
+	runTCOptInvalid(t, map[string]TCOptions{
+		"police and actions": &Basic{Police: &Police{Rate: 1, Burst: 1}, Actions: TCActions{{Options: &Gact{}}}},
+		"invalid police":     &Basic{Police: &Police{}},
+	})
+}
