@@ -178,6 +178,9 @@ func (f *Filter) decode(b []byte) error {
 		if err != nil {
 			return malformedf("filter %s: %v", a.kind, err)
 		}
+		if fl, ok := f.Options.(*Flower); ok {
+			fl.tagFromProtocol(f.Protocol)
+		}
 	}
 	return nil
 }

@@ -78,7 +78,10 @@ type Flower struct {
 	Indev string
 	// EthType is the ethertype matched, ETH_P_* in host order
 	// (TCA_FLOWER_KEY_ETH_TYPE, sent in network order); tc sends the
-	// filter's protocol here unless it is "all".
+	// filter's protocol here unless it is "all". With VLAN keys it is the
+	// tag's ethertype (802.1Q or 802.1ad) and VlanEthType the inner one:
+	// the kernel reports the inner one in TCA_FLOWER_KEY_ETH_TYPE, and a
+	// Filter's decoding puts the protocol back here (tagFromProtocol).
 	EthType uint16
 	// DstMAC and SrcMAC with their masks (TCA_FLOWER_KEY_ETH_DST, _MASK,
 	// _SRC, _MASK); a nil mask in a request is all ones.
@@ -326,8 +329,8 @@ func (o *Flower) encodeOptions(request bool) ([]byte, error) {
 	}
 	mac(tcaFlowerKeyEthDst, tcaFlowerKeyEthDstMask, o.DstMAC, o.DstMACMask)
 	mac(tcaFlowerKeyEthSrc, tcaFlowerKeyEthSrcMask, o.SrcMAC, o.SrcMACMask)
-	if !request && o.EthType != 0 {
-		e.Uint16BE(tcaFlowerKeyEthType, o.EthType)
+	if et := o.matchedEthType(); !request && et != 0 {
+		e.Uint16BE(tcaFlowerKeyEthType, et)
 	}
 	if o.VlanID != nil {
 		e.Uint16(tcaFlowerKeyVlanID, *o.VlanID)
@@ -378,7 +381,7 @@ func (o *Flower) encodeOptions(request bool) ([]byte, error) {
 	}
 	if request {
 		appendTCActions(&e, tcaFlowerAct, o.Actions, true)
-		e.Uint32(tcaFlowerFlags, o.Flags)
+		e.Uint32(tcaFlowerFlags, requestClsFlags(o.Flags))
 		if o.EthType != 0 && o.EthType != unix.ETH_P_ALL {
 			e.Uint16BE(tcaFlowerKeyEthType, o.EthType)
 		}
@@ -392,6 +395,38 @@ func (o *Flower) encodeOptions(request bool) ([]byte, error) {
 		appendTCActions(&e, tcaFlowerAct, o.Actions, false)
 	}
 	return e.b, e.err
+}
+
+// hasVlan reports whether a VLAN key is set.
+func (o *Flower) hasVlan() bool { return o.VlanID != nil || o.VlanPrio != nil || o.VlanEthType != 0 }
+
+func isVlanEthType(t uint16) bool { return t == unix.ETH_P_8021Q || t == unix.ETH_P_8021AD }
+
+// matchedEthType is the ethertype the kernel matches and reports as
+// TCA_FLOWER_KEY_ETH_TYPE: behind a VLAN tag the inner one (fl_set_key
+// keeps it in basic.n_proto, fl_dump_key reports that), else EthType.
+func (o *Flower) matchedEthType() uint16 {
+	if o.hasVlan() && isVlanEthType(o.EthType) {
+		return o.VlanEthType
+	}
+	return o.EthType
+}
+
+// tagFromProtocol completes options the kernel sent with the filter's
+// protocol (tcm_info): for a filter with VLAN keys the kernel reports the
+// inner ethertype as TCA_FLOWER_KEY_ETH_TYPE (or none), and the tag's
+// ethertype only as the filter's protocol, where a request must carry the
+// tag's (tc's flower_parse_opt sends the protocol; without it the kernel
+// ignores the VLAN keys). EthType becomes the protocol, so that a filter
+// read back can be sent again as it is; VlanEthType keeps the inner one.
+func (o *Flower) tagFromProtocol(proto uint16) {
+	if !o.hasVlan() || !isVlanEthType(proto) || isVlanEthType(o.EthType) {
+		return
+	}
+	if o.VlanEthType == 0 {
+		o.VlanEthType = o.EthType
+	}
+	o.EthType = proto
 }
 
 // validateOptions applies tc's and fl_set_key's rules: valid flags; MACs

@@ -50,11 +50,14 @@ var flowerGolden = []tcOptGolden{
 			Actions: TCActions{{Kind: "gact", Options: &Gact{TCActionGen: TCActionGen{Action: TCActShot}}}}},
 	},
 	{
+		// Behind a VLAN tag the kernel reports the inner ethertype as
+		// ETH_TYPE (fl_dump_key's basic.n_proto; seen live on 6.1), and the
+		// tag's only as the filter's protocol (tagFromProtocol).
 		name: "dump: MAC, VLAN, IPv6 source, UDP source port with a mask, an ICMP key kept raw",
 		data: bytes2(
 			nhTestAttr(tcaFlowerKeyEthDst, []byte{0x02, 0, 0, 0, 0, 1}),
 			nhTestAttr(tcaFlowerKeyEthDstMask, []byte{0xff, 0xff, 0xff, 0, 0, 0}),
-			nhTestAttr(tcaFlowerKeyEthType, tcBE16(unix.ETH_P_8021Q)),
+			nhTestAttr(tcaFlowerKeyEthType, tcBE16(unix.ETH_P_IPV6)),
 			nhTestAttr(tcaFlowerKeyVlanID, tcU16(100)), // host order
 			nhTestAttr(tcaFlowerKeyVlanPrio, tcU8(3)),
 			nhTestAttr(tcaFlowerKeyVlanEthType, tcBE16(unix.ETH_P_IPV6)),
@@ -66,7 +69,7 @@ var flowerGolden = []tcOptGolden{
 			nhTestAttr(51, tcU8(8)), // TCA_FLOWER_KEY_ICMPV4_TYPE: not decoded
 		),
 		opts: &Flower{DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMACMask: net.HardwareAddr{0xff, 0xff, 0xff, 0, 0, 0},
-			EthType: unix.ETH_P_8021Q, VlanID: Ptr[uint16](100), VlanPrio: Ptr[uint8](3), VlanEthType: unix.ETH_P_IPV6,
+			EthType: unix.ETH_P_IPV6, VlanID: Ptr[uint16](100), VlanPrio: Ptr[uint8](3), VlanEthType: unix.ETH_P_IPV6,
 			IPProto: Ptr[uint8](unix.IPPROTO_UDP), Src: netip.MustParsePrefix("2001:db8::/32"),
 			SrcPort: Ptr[uint16](53), SrcPortMask: Ptr[uint16](0xfff0),
 			Unknown: []Attribute{{Type: 51, Data: tcU8(8)}}},
@@ -114,7 +117,7 @@ func TestFlowerOptions(t *testing.T) {
 	})
 	runTCOptInvalid(t, map[string]TCOptions{
 		"skip_hw and skip_sw":      &Flower{Flags: TCAClsFlagsSkipHW | TCAClsFlagsSkipSW},
-		"in_hw asked for":          &Flower{Flags: TCAClsFlagsInHW},
+		"an unknown flag":          &Flower{Flags: 1 << 9},
 		"vlan without 802.1Q":      &Flower{EthType: unix.ETH_P_IP, VlanID: Ptr[uint16](5)},
 		"vlan id 4096":             &Flower{EthType: unix.ETH_P_8021Q, VlanID: Ptr[uint16](4096)},
 		"vlan prio 8":              &Flower{EthType: unix.ETH_P_8021Q, VlanPrio: Ptr[uint8](8)},

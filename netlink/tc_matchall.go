@@ -40,8 +40,11 @@ func clsFlagsString(f uint32) []string {
 }
 
 // validClsFlags is tc_flags_valid (include/net/pkt_cls.h): only skip_hw,
-// skip_sw and verbose may be asked for, and not both skips.
+// skip_sw and verbose may be asked for, and not both skips. The
+// read-only in_hw and not_in_hw, which a filter read back carries, are
+// left out of requests (requestClsFlags), as u32's and bpf's are.
 func validClsFlags(f uint32) error {
+	f = requestClsFlags(f)
 	if f&^(TCAClsFlagsSkipHW|TCAClsFlagsSkipSW|TCAClsFlagsVerbose) != 0 {
 		return invalidf("filter flags %#x: only skip_hw, skip_sw and verbose may be set", f)
 	}
@@ -50,6 +53,10 @@ func validClsFlags(f uint32) error {
 	}
 	return nil
 }
+
+// requestClsFlags are the flags a request sends: without the read-only
+// in_hw and not_in_hw, which the kernel refuses.
+func requestClsFlags(f uint32) uint32 { return f &^ (TCAClsFlagsInHW | TCAClsFlagsNotInHW) }
 
 // Matchall is the matchall filter (net/sched/cls_matchall.c;
 // tc-matchall(8)): every packet matches; its actions run.
@@ -113,8 +120,8 @@ func (o *Matchall) encodeOptions(request bool) ([]byte, error) {
 	}
 	if request {
 		appendTCActions(&e, tcaMatchallAct, o.Actions, true)
-		if o.Flags != 0 {
-			e.Uint32(tcaMatchallFlags, o.Flags)
+		if f := requestClsFlags(o.Flags); f != 0 {
+			e.Uint32(tcaMatchallFlags, f)
 		}
 	} else {
 		if o.Flags != 0 {
