@@ -30,6 +30,7 @@ func tcJSON(ns *nstest.NS, args ...string) ([]map[string]any, error) {
 	if strings.TrimSpace(out) == "" {
 		return v, nil
 	}
+	out = tcRepairEmatch(out)
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		return nil, fmt.Errorf("tc %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -188,8 +189,9 @@ func FilterLine(f *netlink.Filter) string {
 
 // tcFilterHandle reads a filter's handle from tc's JSON options: u32's
 // "fh" ("800:", "800::800", "800:1:800": hash table, bucket and node,
-// iproute2's sprint_u32_handle) or another kind's "handle" ("0x1"); 0
-// for the entry of a priority as a whole (no options).
+// iproute2's sprint_u32_handle) or another kind's "handle" (bpf "0x1",
+// basic "1f" in hexadecimal, flower and matchall a number); 0 for the
+// entry of a priority as a whole (no options).
 func tcFilterHandle(o map[string]any) (uint32, error) {
 	opts, _ := o["options"].(map[string]any)
 	if opts == nil {
@@ -213,9 +215,19 @@ func tcFilterHandle(o map[string]any) (uint32, error) {
 		}
 		return uint32(v[0]<<20 | v[1]<<12 | v[2]), nil
 	}
-	if h, ok := opts["handle"].(string); ok {
-		n, err := strconv.ParseUint(h, 0, 32)
+	switch h := opts["handle"].(type) {
+	case string:
+		// bpf prints "0x1" (print_0xhex); basic prints hexadecimal without
+		// a prefix (print_hex).
+		base := 0
+		if o["kind"] == "basic" {
+			base = 16
+		}
+		n, err := strconv.ParseUint(h, base, 32)
 		return uint32(n), err
+	case float64:
+		// flower and matchall print a number (print_uint).
+		return uint32(h), nil
 	}
 	return 0, fmt.Errorf("no handle in options %v", opts)
 }
