@@ -322,7 +322,11 @@ func (acts TCActions) validate(v Verb) error {
 }
 
 // stable returns the list without counters (Stats, and the options'
-// own, such as tcf_t times); the original when there are none.
+// own, such as tcf_t times) and without TCA_ACT_USED_HW_STATS, which the
+// kernel starts to report for an action once anything has read it on its
+// own (`tc actions ls` runs tcf_action_update_hw_stats; a filter's dump
+// shows it from then on, with no notification; seen live on 6.18); the
+// original when there are none.
 func (acts TCActions) stable() TCActions {
 	var out TCActions
 	for i, a := range acts {
@@ -330,7 +334,11 @@ func (acts TCActions) stable() TCActions {
 			continue
 		}
 		st, hasSt := a.Options.(optionsStabler)
-		if a.Stats == nil && !hasSt {
+		usedHW := false
+		for _, u := range a.Unknown {
+			usedHW = usedHW || u.Type&attrTypeMask == tcaActUsedHWStats
+		}
+		if a.Stats == nil && !hasSt && !usedHW {
 			continue
 		}
 		if out == nil {
@@ -340,6 +348,14 @@ func (acts TCActions) stable() TCActions {
 		c.Stats = nil
 		if hasSt {
 			c.Options = st.stableOptions().(ActionOptions)
+		}
+		if usedHW {
+			c.Unknown = nil
+			for _, u := range a.Unknown {
+				if u.Type&attrTypeMask != tcaActUsedHWStats {
+					c.Unknown = append(c.Unknown, u)
+				}
+			}
 		}
 		out[i] = &c
 	}

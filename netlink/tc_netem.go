@@ -84,7 +84,8 @@ type Netem struct {
 	Rate                         uint64
 	PacketOverhead, CellOverhead int32
 	CellSize                     uint32
-	// ECN marks instead of dropping (TCA_NETEM_ECN); it needs a loss.
+	// ECN marks instead of dropping (TCA_NETEM_ECN); tc asks for a loss
+	// with it.
 	ECN bool
 	// LossGI and LossGE are the loss models (TCA_NETEM_LOSS); at most one.
 	LossGI *NetemGI
@@ -358,9 +359,12 @@ func (o *Netem) encodeOptions(request bool) ([]byte, error) {
 
 // validateOptions refuses what tc refuses before sending (tc/q_netem.c)
 // and what netem_change refuses: a jitter without a delay, a reorder
-// without a delay or a gap without a reorder probability, ECN without a
-// loss, a distribution without delay and jitter, both loss models, and
-// negative delays.
+// without a delay or a gap without a reorder probability, a distribution
+// without delay and jitter, both loss models, and negative delays. ECN
+// without a loss is tc's refusal only: the kernel keeps ECN through a
+// change that drops the loss (netem_change resets the loss model but sets
+// ecn only when TCA_NETEM_ECN comes; seen live), so a qdisc read back may
+// have it and must go back as it is.
 func (o *Netem) validateOptions(Verb) error {
 	switch {
 	case o.Delay < 0 || o.Jitter < 0:
@@ -371,8 +375,6 @@ func (o *Netem) validateOptions(Verb) error {
 		return invalidf("netem reordering is not possible without a delay")
 	case o.Gap != 0 && o.Reorder == 0:
 		return invalidf("netem gap %d needs a reorder probability", o.Gap)
-	case o.ECN && o.Loss == 0 && o.LossGI == nil && o.LossGE == nil:
-		return invalidf("netem ecn needs a loss probability or a loss model")
 	case o.DelayDist != nil && (o.Delay == 0 || o.Jitter == 0):
 		return invalidf("netem distribution needs a delay and a jitter")
 	case o.LossGI != nil && o.LossGE != nil:

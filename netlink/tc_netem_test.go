@@ -85,7 +85,6 @@ func TestNetemOptions(t *testing.T) {
 		"jitter without delay":        &Netem{Jitter: time.Millisecond},
 		"reorder without delay":       &Netem{Reorder: pct25},
 		"gap without reorder":         &Netem{Delay: time.Millisecond, Gap: 5},
-		"ecn without loss":            &Netem{ECN: true},
 		"distribution without jitter": &Netem{Delay: time.Millisecond, DelayDist: []int16{1}},
 		"two loss models":             &Netem{LossGI: &NetemGI{}, LossGE: &NetemGE{}},
 		"negative delay":              &Netem{Delay: -time.Millisecond},

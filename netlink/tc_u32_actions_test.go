@@ -132,3 +132,16 @@ func TestBasicPolice(t *testing.T) {
 		"invalid police":     &Basic{Police: &Police{}},
 	})
 }
+
+// TestActionsStableDropsUsedHWStats: an action's TCA_ACT_USED_HW_STATS,
+// which the kernel adds once the action was listed on its own, is not a
+// change.
+func TestActionsStableDropsUsedHWStats(t *testing.T) {
+	used := Attribute{Type: tcaActUsedHWStats, Data: tcU32s(0, 0)}
+	keep := Attribute{Type: tcaActHWStats, Data: tcU32s(1, 1)}
+	acts := TCActions{{Kind: "mirred", Options: mirredGolden[0].opts.(*Mirred), Unknown: []Attribute{keep, used}}}
+	st := acts.stable()
+	if len(st[0].Unknown) != 1 || st[0].Unknown[0].Type != tcaActHWStats || len(acts[0].Unknown) != 2 {
+		t.Errorf("stable: %v (original %v)", st[0].Unknown, acts[0].Unknown)
+	}
+}

@@ -11,7 +11,7 @@ import (
 
 // ErrLacksTC is wrapped by HaveTC's error when the kernel has no such tc
 // kind.
-var ErrLacksTC = errors.New("this kernel lacks it")
+var ErrLacksTC = errors.New("no such tc kind")
 
 // tcLackAnswers are the kernel's answers to a tc kind it has not, as tc
 // prints them: qdisc_lookup_ops fails in qdisc_create ("Specified qdisc

@@ -237,43 +237,69 @@ func tcFilterHandle(o map[string]any) (uint32, error) {
 // qdisc's (ingress for an ingress qdisc, ingress and egress for clsact,
 // `parent HANDLE` for others with a handle) and each class's.
 func tcFilterBlocks(ns *nstest.NS, dev string) (map[netlink.Handle][]string, error) {
-	qs, err := tcJSON(ns, "-j", "qdisc", "show", "dev", dev)
+	all, err := tcAllFilterBlocks(ns, dev)
 	if err != nil {
 		return nil, err
 	}
-	out := map[netlink.Handle][]string{}
-	classful := false
+	return all[dev], nil
+}
+
+// tcAllFilterBlocks returns tcFilterBlocks of every link that has a
+// block, by name, from one `tc -j qdisc show` (of dev alone if given) and
+// a class listing per link with a classful qdisc: a namespace with many
+// links, such as the fallback tunnel devices of a full kernel, costs one
+// command for the links without blocks.
+func tcAllFilterBlocks(ns *nstest.NS, dev string) (map[string]map[netlink.Handle][]string, error) {
+	args := []string{"-j", "qdisc", "show"}
+	if dev != "" {
+		args = append(args, "dev", dev)
+	}
+	qs, err := tcJSON(ns, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[netlink.Handle][]string{}
+	classful := map[string]bool{}
 	for _, q := range qs {
+		d, _ := q["dev"].(string)
+		if d == "" {
+			d = dev
+		}
 		h, err := tcHandle(q["handle"])
 		if err != nil {
 			return nil, err
 		}
+		b := out[d]
+		if b == nil {
+			b = map[netlink.Handle][]string{}
+		}
 		switch q["kind"] {
 		case "ingress":
-			out[netlink.HandleIngressBlock] = []string{"ingress"}
+			b[netlink.HandleIngressBlock] = []string{"ingress"}
 		case "clsact":
-			out[netlink.HandleIngressBlock] = []string{"ingress"}
-			out[netlink.HandleEgressBlock] = []string{"egress"}
+			b[netlink.HandleIngressBlock] = []string{"ingress"}
+			b[netlink.HandleEgressBlock] = []string{"egress"}
 		default:
-			if h != 0 {
-				out[h] = []string{"parent", h.String()}
-				classful = true
+			if h == 0 {
+				continue
 			}
+			b[h] = []string{"parent", h.String()}
+			classful[d] = true
 		}
+		out[d] = b
 	}
-	if !classful {
-		return out, nil
-	}
-	cls, err := tcClassList(ns, dev)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range cls {
-		h, err := tcHandle(c["handle"])
+	for d := range classful {
+		cls, err := tcClassList(ns, d)
 		if err != nil {
 			return nil, err
 		}
-		out[h] = []string{"parent", h.String()}
+		for _, c := range cls {
+			h, err := tcHandle(c["handle"])
+			if err != nil {
+				return nil, err
+			}
+			out[d][h] = []string{"parent", h.String()}
+		}
 	}
 	return out, nil
 }
@@ -289,12 +315,12 @@ func CompareFilters(ns *nstest.NS, got []*netlink.Filter) error {
 		return err
 	}
 	var want []string
+	all, err := tcAllFilterBlocks(ns, "")
+	if err != nil {
+		return err
+	}
 	for dev, i := range idx {
-		blocks, err := tcFilterBlocks(ns, dev)
-		if err != nil {
-			return err
-		}
-		for parent, words := range blocks {
+		for parent, words := range all[dev] {
 			objs, err := tcJSON(ns, append([]string{"-j", "filter", "show", "dev", dev}, words...)...)
 			if err != nil {
 				return err

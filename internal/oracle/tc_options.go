@@ -88,9 +88,11 @@ func tcValue(v any) string {
 }
 
 // tcVolatile are the keys left out of the comparison.
+// used_hw_stats appears on an action once anything lists it on its own
+// (`tc actions ls`), with no notification (netlink's TCActions.stable).
 var tcVolatile = map[string]bool{
 	"ref": true, "bind": true, "installed": true, "last_used": true, "first_used": true,
-	"expires": true, "stats": true, "rule_hit": true, "success": true,
+	"expires": true, "stats": true, "rule_hit": true, "success": true, "used_hw_stats": true,
 }
 
 // flattenTC adds tc's JSON value v under path.
@@ -958,18 +960,25 @@ func ematchText(b []byte) string {
 		kind, flags := binary.NativeEndian.Uint16(m[2:]), binary.NativeEndian.Uint16(m[4:])
 		d := m[8:]
 		s := fmt.Sprintf("kind %d", kind)
-		if kind == 1 && len(d) >= 12 { // TCF_EM_CMP: val, mask, off, align, flags:4 layer:4, opnd
+		if kind == 1 && len(d) >= 12 {
+			// struct tcf_em_cmp: val, mask, off, then the bit fields
+			// align:4 flags:4 in one byte and layer:4 opnd:4 in the next
+			// (low bits first).
 			val, mask, off := binary.NativeEndian.Uint32(d), binary.NativeEndian.Uint32(d[4:]), binary.NativeEndian.Uint16(d[8:])
-			align := map[uint8]string{1: "u8", 2: "u16", 4: "u32"}[d[10]]
+			align, flags, layer, opnd := d[10]&0x0f, d[10]>>4, d[11]&0x0f, d[11]>>4
 			var w strings.Builder
-			fmt.Fprintf(&w, "cmp(%s at %d layer %d ", align, off, d[11]>>4)
+			w.WriteString("cmp(")
+			if a := map[uint8]string{1: "u8", 2: "u16", 4: "u32"}[align]; a != "" {
+				w.WriteString(a + " ")
+			}
+			fmt.Fprintf(&w, "at %d layer %d ", off, layer)
 			if mask != 0 {
 				fmt.Fprintf(&w, "mask 0x%x ", mask)
 			}
-			if d[11]&0x0f&1 != 0 {
+			if flags&1 != 0 { // TCF_EM_CMP_TRANS
 				w.WriteString("trans ")
 			}
-			w.WriteString(map[uint8]string{0: "eq ", 1: "gt ", 2: "lt "}[d[12]&0x0f])
+			w.WriteString(map[uint8]string{0: "eq ", 1: "gt ", 2: "lt "}[opnd])
 			fmt.Fprintf(&w, "%d)", val)
 			s = w.String()
 		}
@@ -1093,21 +1102,28 @@ func CompareFilterOptions(ns *nstest.NS, got []*netlink.Filter) error {
 		env.names[i] = n
 	}
 	mine := map[string]tcFields{}
+	links := map[int]bool{}
 	for _, fl := range got {
 		if f, ok := env.filterOptionFields(fl); ok {
 			mine[tcFilterKey(fl.Index, fl.Parent, fl.Chain, fl.Priority, fl.Protocol, fl.TCKind, fl.Handle)] = f
+			links[fl.Index] = true
 		}
 	}
 	if len(mine) == 0 {
 		return nil
 	}
+	// Only the links that hold covered filters are listed: CompareFilters
+	// finds the filters got lacks.
 	tc := map[string]tcFields{}
+	all, err := tcAllFilterBlocks(ns, "")
+	if err != nil {
+		return err
+	}
 	for dev, i := range idx {
-		blocks, err := tcFilterBlocks(ns, dev)
-		if err != nil {
-			return err
+		if !links[i] {
+			continue
 		}
-		for parent, words := range blocks {
+		for parent, words := range all[dev] {
 			args := append([]string{"-j", "-d", "filter", "show", "dev", dev}, words...)
 			out, err := iproute2(ns, "tc", args...)
 			if err != nil {
