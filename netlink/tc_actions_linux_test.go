@@ -61,7 +61,7 @@ type tcQdiscCase struct {
 	// tc are argument lists for `tc qdisc add dev q0 root handle 1:`.
 	tc [][]string
 	// add, change and replace are sent in turn (change may be nil: the
-	// kind's change is its replace).
+	// kind has none).
 	add, change, replace netlink.QdiscOptions
 	// check inspects the options read back after each API step.
 	check func(t *testing.T, step string, o netlink.QdiscOptions)
@@ -149,12 +149,14 @@ func tcQdiscCases() []tcQdiscCase {
 			tc: [][]string{{"sfq"},
 				strings.Fields("sfq perturb 10 quantum 1500 limit 100 divisor 512 flows 64 depth 50 headdrop"),
 				strings.Fields("sfq limit 300 depth 60 redflowlimit 100000 min 8000 max 60000 probability 0.2 ecn harddrop")},
-			add:     &netlink.Sfq{Quantum: 1500, PerturbPeriod: 10, Limit: 100, Divisor: 512, Flows: 64, Depth: 50, Headdrop: 1},
-			change:  &netlink.Sfq{Limit: 200, PerturbPeriod: 0},
+			add: &netlink.Sfq{Quantum: 1500, PerturbPeriod: 10, Limit: 100, Divisor: 512, Flows: 64, Depth: 50, Headdrop: 1},
+			// sfq has no change operation on 6.1 (sfq_qdisc_ops.change is
+			// NULL: "Change operation not supported"); a replace makes a
+			// new one.
 			replace: &netlink.Sfq{Limit: 50},
 			check: func(t *testing.T, step string, o netlink.QdiscOptions) {
 				x := o.(*netlink.Sfq)
-				if want := map[string]uint32{"add": 100, "change": 200, "replace": 50}[step]; x.Limit != want {
+				if want := map[string]uint32{"add": 100, "replace": 50}[step]; x.Limit != want {
 					t.Errorf("%s: sfq %s, want limit %d", step, x, want)
 				}
 			},
@@ -217,6 +219,9 @@ func TestTCQdiscKindsLive(t *testing.T) {
 					opts netlink.QdiscOptions
 					do   func(context.Context, *netlink.Qdisc) error
 				}{{"add", k.add, c.QdiscAdd}, {"change", k.change, c.QdiscChange}, {"replace", k.replace, c.QdiscReplace}} {
+					if s.opts == nil {
+						continue
+					}
 					q.Options = s.opts
 					if err := s.do(ctx, q); err != nil {
 						t.Fatalf("%s %s: %v", s.step, s.opts, err)
@@ -227,21 +232,26 @@ func TestTCQdiscKindsLive(t *testing.T) {
 					}
 					k.check(t, s.step, got.Options)
 				}
-				// What was read back goes back as it is and changes nothing.
+				// What was read back makes the same qdisc again. (Not as a
+				// replace of the one there: a replace of the same kind is
+				// a change, which sfq has not and which refuses
+				// fq_codel's flows.)
 				read, err := c.QdiscGet(ctx, q0, netlink.NewHandle(1, 0))
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := c.QdiscReplace(ctx, read); err != nil {
-					t.Fatalf("replace as read: %v", err)
+				tcRun(t, ns, "qdisc", "del", "dev", "q0", "root")
+				if err := c.QdiscAdd(ctx, read); err != nil {
+					t.Fatalf("add as read: %v", err)
 				}
 				again, err := c.QdiscGet(ctx, q0, netlink.NewHandle(1, 0))
 				if err != nil {
 					t.Fatal(err)
 				}
 				if !reflect.DeepEqual(again.Stable(), read.Stable()) {
-					t.Errorf("replace as read changed the qdisc:\n was %v\n now %v", read, again)
+					t.Errorf("add as read made another qdisc:\n was %v\n now %v", read, again)
 				}
+				tcCheckQdiscs(t, ns, c, "add as read")
 				if err := c.QdiscDel(ctx, &netlink.Qdisc{Index: q0, Handle: netlink.NewHandle(1, 0), Parent: netlink.HandleRoot}); err != nil {
 					t.Fatal(err)
 				}

@@ -569,7 +569,11 @@ func CompareQdiscOptions(ns *nstest.NS, got []*netlink.Qdisc) error {
 			if err != nil {
 				return fmt.Errorf("tc qdisc handle %q: %v", all["handle"], err)
 			}
-			key := fmt.Sprintf("dev %d handle %s %s", idx[all["dev"]], h, all["kind"])
+			parent := all["parent"]
+			if all["root"] == "true" {
+				parent = "root"
+			}
+			key := fmt.Sprintf("dev %d handle %s parent %s %s", idx[all["dev"]], h, parent, all["kind"])
 			opts := tcFields{}
 			for k, val := range all {
 				if strings.HasPrefix(k, "options.") {
@@ -585,7 +589,7 @@ func CompareQdiscOptions(ns *nstest.NS, got []*netlink.Qdisc) error {
 		if !ok {
 			continue
 		}
-		key := fmt.Sprintf("dev %d handle %s %s", q.Index, q.Handle, q.TCKind)
+		key := fmt.Sprintf("dev %d handle %s parent %s %s", q.Index, q.Handle, q.Parent, q.TCKind)
 		want, ok := tc[key]
 		if !ok {
 			d = append(d, "tc lists no qdisc "+key)
@@ -676,7 +680,8 @@ func (env *tcFilterEnv) addPolice(f tcFields, path string, p *netlink.Police) {
 	}
 	f.addControl(path+"control_action", p.Action)
 	if p.Conform != nil {
-		f.addControl(path+"control_action#2", *p.Conform)
+		// tc writes a second control_action object: its keys get "#2".
+		f.addControl(path+"control_action", *p.Conform)
 	}
 	f.add(path+"overhead", p.RateSpec.Overhead)
 	f.add(path+"linklayer", tcLinklayer(p.RateSpec.Linklayer))
@@ -1007,8 +1012,10 @@ func (env *tcFilterEnv) basicFields(f tcFields, handle uint32, x *netlink.Basic)
 	if x.ClassID != 0 {
 		f.add(o+"flowid", x.ClassID.String())
 	}
-	if x.Ematches != nil {
-		f.add(o+"ematch", ematchText(x.Ematches))
+	// The kernel sends a tree header for a filter without matches too;
+	// tc prints nothing for it.
+	if t := ematchText(x.Ematches); t != "" {
+		f.add(o+"ematch", t)
 	}
 	if x.Police != nil {
 		env.addPolice(f, o, x.Police)
