@@ -143,15 +143,22 @@ func tcClassList(ns *nstest.NS, dev string) ([]map[string]any, error) {
 }
 
 // CompareClasses compares classes with `tc -j class show dev NAME` of
-// every link of the namespace (the kernel dumps classes link by link), as
-// a set of ClassLine.
+// every link of the namespace that may have classes (the kernel dumps
+// classes link by link; tcClassfulLinks), as a set of ClassLine.
 func CompareClasses(ns *nstest.NS, got []*netlink.Class) error {
 	idx, err := routeLinkIndexes(ns)
 	if err != nil {
 		return err
 	}
+	classful, err := tcClassfulLinks(ns)
+	if err != nil {
+		return err
+	}
 	var want []string
 	for dev, i := range idx {
+		if !classful[dev] {
+			continue
+		}
 		objs, err := tcClassList(ns, dev)
 		if err != nil {
 			return err
@@ -178,6 +185,27 @@ func CompareClasses(ns *nstest.NS, got []*netlink.Class) error {
 	sort.Strings(want)
 	sort.Strings(lines)
 	return routeDiff("classes", lines, want)
+}
+
+// tcClassfulLinks names the links with a qdisc that may have classes,
+// from one `tc -j qdisc show`: any but noqueue, ingress and clsact, whose
+// class operations only find filter blocks (mq's root has handle 0 and
+// classes). A full kernel's fallback tunnel devices cost no command.
+func tcClassfulLinks(ns *nstest.NS) (map[string]bool, error) {
+	qs, err := tcJSON(ns, "-j", "qdisc", "show")
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]bool{}
+	for _, q := range qs {
+		switch q["kind"] {
+		case "noqueue", "ingress", "clsact":
+		default:
+			d, _ := q["dev"].(string)
+			m[d] = true
+		}
+	}
+	return m, nil
 }
 
 // FilterLine is the oracle's canonical text of a filter: link, parent,
