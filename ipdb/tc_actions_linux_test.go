@@ -181,8 +181,10 @@ func TestTCQdiscKindsFollowed(t *testing.T) {
 			// Two bands: band 3's netem goes with its class, unannounced.
 			add("prio", "qdisc change dev t0 root handle 1: prio bands 2 priomap 0 1 1 1 0 1 0 0 1 1 1 1 1 1 1 1")
 		}
-		add("fq", "qdisc replace dev t0 root handle 1: fq limit 500 flow_limit 50")
-		add("fq", "qdisc change dev t0 root handle 1: fq flow_limit 70 nopacing")
+		// A replace by another kind needs another handle ("Invalid qdisc
+		// name" for the same one).
+		add("fq", "qdisc replace dev t0 root handle 5: fq limit 500 flow_limit 50")
+		add("fq", "qdisc change dev t0 root handle 5: fq flow_limit 70 nopacing")
 		add("cake", "qdisc replace dev t0 root handle 2: cake bandwidth 100mbit")
 		add("cake", "qdisc change dev t0 root handle 2: cake bandwidth 50mbit diffserv4")
 		add("netem", "qdisc add dev t1 root handle 3: netem delay 5ms")
@@ -231,7 +233,9 @@ func TestTCFilterActionsFollowed(t *testing.T) {
 		add("matchall", "filter del dev t0 egress pref 3 handle 1 matchall")
 		add("prio", "qdisc add dev t1 root handle 1: prio")
 		add("prio flower police", "filter add dev t1 parent 1: pref 1 protocol ip flower ip_proto udp action police rate 2mbit burst 20k drop")
-		add("prio matchall mirred", "filter add dev t1 parent 1:2 pref 2 matchall action mirred egress mirror dev i0")
+		// prio's classes have no filter blocks (prio_tcf_block): the
+		// filters go on the qdisc.
+		add("prio matchall mirred", "filter add dev t1 parent 1: pref 2 matchall action mirred egress mirror dev i0")
 		// The ifb goes: t0's and t1's redirects point nowhere, unannounced.
 		steps = append(steps, tcStep{"ip", "link", "del", "i0"})
 		// The prio goes with its filters and its classes' filters.
