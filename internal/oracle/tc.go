@@ -61,7 +61,7 @@ func CompareQdiscs(ns *nstest.NS, got []*netlink.Qdisc) error {
 	if err != nil {
 		return err
 	}
-	idx, err := routeLinkIndexes(ns)
+	idx, err := tcLinkIndexes(ns)
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func tcClassList(ns *nstest.NS, dev string) ([]map[string]any, error) {
 // every link of the namespace that may have classes (the kernel dumps
 // classes link by link; tcClassfulLinks), as a set of ClassLine.
 func CompareClasses(ns *nstest.NS, got []*netlink.Class) error {
-	idx, err := routeLinkIndexes(ns)
+	idx, err := tcLinkIndexes(ns)
 	if err != nil {
 		return err
 	}
@@ -338,7 +338,7 @@ func tcAllFilterBlocks(ns *nstest.NS, dev string) (map[string]map[netlink.Handle
 // filter's parent is the block asked for (ffff:fff2 and ffff:fff3 for
 // ingress and egress), as ipdb keeps it.
 func CompareFilters(ns *nstest.NS, got []*netlink.Filter) error {
-	idx, err := routeLinkIndexes(ns)
+	idx, err := tcLinkIndexes(ns)
 	if err != nil {
 		return err
 	}
@@ -383,7 +383,7 @@ func CompareFilters(ns *nstest.NS, got []*netlink.Filter) error {
 // command (`tc -j class show dev NAME`, or the filters of each of its
 // blocks), each given the "dev" key that a listing of every link has.
 func tcPerLink(ns *nstest.NS, list func(dev string) ([]map[string]any, error)) ([]json.RawMessage, error) {
-	idx, err := routeLinkIndexes(ns)
+	idx, err := tcLinkIndexes(ns)
 	if err != nil {
 		return nil, err
 	}

@@ -552,7 +552,7 @@ func CompareQdiscOptions(ns *nstest.NS, got []*netlink.Qdisc) error {
 	if err != nil {
 		return err
 	}
-	idx, err := routeLinkIndexes(ns)
+	idx, err := tcLinkIndexes(ns)
 	if err != nil {
 		return err
 	}
@@ -1100,7 +1100,7 @@ func tcFilterKey(index int, parent netlink.Handle, chain uint32, pref uint16, pr
 // block's parent; see CompareFilters). A covered filter tc does not list
 // is an error; the others are checked by identity elsewhere.
 func CompareFilterOptions(ns *nstest.NS, got []*netlink.Filter) error {
-	idx, err := routeLinkIndexes(ns)
+	idx, err := tcLinkIndexes(ns)
 	if err != nil {
 		return err
 	}
@@ -1219,4 +1219,25 @@ func tcOptionsHandle(kind string, opts tcFields) (uint32, error) {
 		return 0, fmt.Errorf("tc filter handle %q: %v", h, err)
 	}
 	return uint32(v), nil
+}
+
+// tcLinkIndexes maps the namespace's link names to their indexes, as
+// routeLinkIndexes does, read with the standard library's interface list
+// (syscall's own RTM_GETLINK dump) on a thread inside the namespace
+// instead of `ip -j link show`: the tc comparators ask for it several
+// times per check, and a process costs far more than a dump under
+// emulation (the full-kernel guest).
+func tcLinkIndexes(ns *nstest.NS) (map[string]int, error) {
+	m := map[string]int{}
+	err := ns.Do(func() error {
+		ifs, err := net.Interfaces()
+		if err != nil {
+			return err
+		}
+		for _, i := range ifs {
+			m[i.Name] = i.Index
+		}
+		return nil
+	})
+	return m, err
 }
