@@ -7,11 +7,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ipdb-go/ipdb/internal/dbtest"
 	"github.com/ipdb-go/ipdb/internal/nstest"
 	"github.com/ipdb-go/ipdb/internal/oracle"
 	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/netlink"
 )
 
 // The database following the qdiscs, filters and actions this machine's
@@ -21,17 +23,37 @@ import (
 // out ("this kernel lacks ..."); in the full-kernel guest (.ci/vm) all
 // run.
 
-// settleTCOptions is settleTC, then the snapshot's qdisc and filter
-// options against tc -j -d key for key.
+// settleTCOptions waits until the database's tc objects equal a fresh
+// dump (sameAsDump, cheap), then compares them with tc -j, as settleTC
+// does (identities), and their qdisc and filter options key for key: the
+// tc commands, slow under emulation, run once the database has settled.
 func settleTCOptions(t *testing.T, ns *nstest.NS, db *ipdb.DB, step string) {
 	t.Helper()
-	settleTC(t, ns, db, step)
-	s := db.Snapshot()
-	if err := oracle.CompareQdiscOptions(ns, slices.Collect(s.Qdiscs())); err != nil {
-		t.Fatalf("after %s: %v", step, err)
+	c, err := netlink.Dial(&netlink.Config{NetNS: ns.Name})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := oracle.CompareFilterOptions(ns, slices.Collect(s.Filters())); err != nil {
-		t.Fatalf("after %s: %v", step, err)
+	defer c.Close()
+	if err := nstest.Eventually(10*time.Second, func() error { return sameAsDump(c, db.Snapshot()) }); err != nil {
+		t.Fatalf("after %s: %v\nstats %+v", step, err, db.Stats())
+	}
+	err = nstest.Eventually(10*time.Second, func() error {
+		s := db.Snapshot()
+		if err := sameAsDump(c, s); err != nil {
+			return err
+		}
+		for _, k := range []netlink.Kind{netlink.KindQdisc, netlink.KindClass, netlink.KindFilter} {
+			if err := oracle.Compare(ns, k, slices.Collect(s.Objects(k))); err != nil {
+				return err
+			}
+		}
+		if err := oracle.CompareQdiscOptions(ns, slices.Collect(s.Qdiscs())); err != nil {
+			return err
+		}
+		return oracle.CompareFilterOptions(ns, slices.Collect(s.Filters()))
+	})
+	if err != nil {
+		t.Fatalf("after %s the database's tc objects differ from tc -j:\n%v", step, err)
 	}
 }
 
