@@ -28,38 +28,40 @@ var tcLackAnswers = []string{
 
 // HaveTC reports whether the kernel has the tc object ("qdisc", "filter"
 // or "action") of kind, by making one in ns with the kind's options in
-// args and removing it again: a qdisc as the root of a new veth, a filter
-// in the ingress block of a clsact qdisc on it (protocol all, pref 1), an
-// action on its own (`tc actions add action KIND ARGS index N`). It
-// returns nil when the kernel made it, an error wrapping ErrLacksTC with
-// the kernel's answer when the kernel has no such kind (loadable modules
-// are loaded by the kernel on demand), and any other error when the probe
-// failed otherwise (for example options the kind refuses).
+// args, on a new veth that is deleted again: a qdisc as its root, a
+// filter in the ingress block of a clsact qdisc on it (protocol all, pref
+// 1), an action bound to a u32 filter there (`u32 match u32 0 0 action
+// KIND ARGS`; not on its own: `tc actions add` needs CAP_NET_ADMIN in the
+// initial user namespace, tc_ctl_action's netlink_capable, which the
+// tests' user namespace has not). It returns nil when the kernel made it,
+// an error wrapping ErrLacksTC with the kernel's answer when the kernel
+// has no such kind (loadable modules are loaded by the kernel on demand),
+// and any other error when the probe failed otherwise (for example
+// options the kind refuses).
 func (ns *NS) HaveTC(object, kind string, args ...string) error {
-	n := counter.Add(1)
 	var cmd []string
 	switch object {
-	case "qdisc", "filter":
-		dev := fmt.Sprintf("tcprobe%d", n)
-		if _, err := ns.IPErr("link", "add", dev, "type", "veth", "peer", "name", dev+"p"); err != nil {
-			return err
-		}
-		defer ns.IPErr("link", "del", dev)
-		if object == "qdisc" {
-			cmd = []string{"qdisc", "add", "dev", dev, "root", "handle", "1:", kind}
-		} else {
-			if err := ns.tcProbe("qdisc", "add", "dev", dev, "clsact"); err != nil {
-				return err
-			}
-			cmd = []string{"filter", "add", "dev", dev, "ingress", "protocol", "all", "pref", "1", kind}
-		}
-		cmd = append(cmd, args...)
-	case "action":
-		index := fmt.Sprint(0xffff00 + n)
-		cmd = append(append([]string{"actions", "add", "action", kind}, args...), "index", index)
-		defer ns.tcProbe("actions", "del", "action", kind, "index", index)
+	case "qdisc", "filter", "action":
 	default:
 		return fmt.Errorf("HaveTC: object %q is not qdisc, filter or action", object)
+	}
+	dev := fmt.Sprintf("tcprobe%d", counter.Add(1))
+	if _, err := ns.IPErr("link", "add", dev, "type", "veth", "peer", "name", dev+"p"); err != nil {
+		return err
+	}
+	defer ns.IPErr("link", "del", dev)
+	if object == "qdisc" {
+		cmd = append([]string{"qdisc", "add", "dev", dev, "root", "handle", "1:", kind}, args...)
+	} else {
+		if err := ns.tcProbe("qdisc", "add", "dev", dev, "clsact"); err != nil {
+			return err
+		}
+		cmd = []string{"filter", "add", "dev", dev, "ingress", "protocol", "all", "pref", "1"}
+		if object == "filter" {
+			cmd = append(append(cmd, kind), args...)
+		} else {
+			cmd = append(append(cmd, "u32", "match", "u32", "0", "0", "action", kind), args...)
+		}
 	}
 	err := ns.tcProbe(cmd...)
 	if err != nil {
