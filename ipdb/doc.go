@@ -174,7 +174,11 @@
 //     up;
 //   - tcDeletedWith: a deleted link takes its qdiscs, classes and filters
 //     (dev_shutdown), unannounced: they are deleted in the same
-//     transaction.
+//     transaction;
+//   - mirredFollowsLink: a deleted link leaves the mirred actions that
+//     send to it pointing at no device (mirred_device_event), in the
+//     filters of other links, unannounced: those links' filters are
+//     re-read.
 //
 // A new kind with effects of its own is one more function in effects.go
 // and a field in that kind's row.

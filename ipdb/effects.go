@@ -293,6 +293,7 @@ func linkDeleted(w *writer, _ *kindDef, c cause, changes []Change, fx *rereads) 
 	}
 	changes = fdbDeletedWith(w, ifindex, changes)
 	changes = tcDeletedWith(w, ifindex, changes)
+	mirredFollowsLink(w, ifindex, fx)
 	var gone []netlink.Object
 	var trimmed []*netlink.Route
 	if it, err := txn.Get(routeDef.table, "id"); err == nil {

@@ -70,12 +70,19 @@ type Filter struct {
 // Kind implements Object.
 func (*Filter) Kind() Kind { return KindFilter }
 
-// Stable returns f without its volatile values (Warning, and counters
-// inside Options such as u32's hit counts), for comparing two versions of
-// a filter. It returns f itself when there are none.
+// Stable returns f without its volatile values (Warning, counters
+// inside Options such as u32's hit counts and its actions' times, and the
+// statistics of an old-style policer that the kernel sends beside the
+// options, TCA_STATS, TCA_STATS2 and TCA_XSTATS in Unknown), for
+// comparing two versions of a filter. It returns f itself when there are
+// none.
 func (f *Filter) Stable() *Filter {
 	st, hasSt := f.Options.(optionsStabler)
-	if f.Warning == "" && !hasSt {
+	stats := false
+	for _, a := range f.Unknown {
+		stats = stats || isTCStatsAttr(a.Type)
+	}
+	if f.Warning == "" && !hasSt && !stats {
 		return f
 	}
 	c := *f
@@ -83,7 +90,26 @@ func (f *Filter) Stable() *Filter {
 	if hasSt {
 		c.Options = st.stableOptions().(FilterOptions)
 	}
+	if stats {
+		c.Unknown = nil
+		for _, a := range f.Unknown {
+			if !isTCStatsAttr(a.Type) {
+				c.Unknown = append(c.Unknown, a)
+			}
+		}
+	}
 	return &c
+}
+
+// isTCStatsAttr reports whether a tcmsg attribute holds statistics: a
+// filter's come from an action bound the old way (tcf_exts_dump_stats,
+// TCA_OLD_COMPAT), such as u32's and basic's police.
+func isTCStatsAttr(typ uint16) bool {
+	switch typ & attrTypeMask {
+	case unix.TCA_STATS, unix.TCA_STATS2, unix.TCA_XSTATS:
+		return true
+	}
+	return false
 }
 
 // String describes f in the words of `tc filter show`, with interface
@@ -137,7 +163,9 @@ func (f *Filter) decode(b []byte) error {
 	}
 	if a.stats != nil {
 		// Filters carry their counters inside their options and actions;
-		// tcf_fill_node sends no TCA_STATS*. Keep them as they came.
+		// only an action bound the old way (u32's or basic's police) has
+		// its counters sent beside the options (tcf_exts_dump_stats). Keep
+		// them as they came; Stable leaves them out.
 		f.Unknown = append(f.Unknown, a.stats.Attrs...)
 	}
 	f.TCKind, f.Chain, f.Warning = a.kind, a.chain, a.warning
@@ -149,6 +177,9 @@ func (f *Filter) decode(b []byte) error {
 		f.Options, err = decodeTCOptions(filterOptionTypes, a.kind, a.options, func(r *RawTCOptions) FilterOptions { return r })
 		if err != nil {
 			return malformedf("filter %s: %v", a.kind, err)
+		}
+		if fl, ok := f.Options.(*Flower); ok {
+			fl.tagFromProtocol(f.Protocol)
 		}
 	}
 	return nil

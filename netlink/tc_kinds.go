@@ -22,6 +22,12 @@ var qdiscOptionTypes = map[string]func() QdiscOptions{
 	"clsact":     func() QdiscOptions { return new(Clsact) },
 	"htb":        func() QdiscOptions { return new(HTB) },
 	"tbf":        func() QdiscOptions { return new(TBF) },
+	"fq_codel":   func() QdiscOptions { return new(FqCodel) },
+	"fq":         func() QdiscOptions { return new(Fq) },
+	"netem":      func() QdiscOptions { return new(Netem) },
+	"prio":       func() QdiscOptions { return new(Prio) },
+	"sfq":        func() QdiscOptions { return new(Sfq) },
+	"cake":       func() QdiscOptions { return new(Cake) },
 }
 
 // classOptionTypes is the class kind table.
@@ -31,6 +37,18 @@ var classOptionTypes = map[string]func() ClassOptions{
 
 // filterOptionTypes is the filter kind table.
 var filterOptionTypes = map[string]func() FilterOptions{
-	"u32": func() FilterOptions { return new(U32) },
-	"bpf": func() FilterOptions { return new(BPFFilter) },
+	"u32":      func() FilterOptions { return new(U32) },
+	"bpf":      func() FilterOptions { return new(BPFFilter) },
+	"flower":   func() FilterOptions { return new(Flower) },
+	"matchall": func() FilterOptions { return new(Matchall) },
+	"basic":    func() FilterOptions { return new(Basic) },
+}
+
+// actionOptionTypes is the action kind table (TCA_ACT_KIND), used for the
+// action lists of filters.
+var actionOptionTypes = map[string]func() ActionOptions{
+	"gact":   func() ActionOptions { return new(Gact) },
+	"mirred": func() ActionOptions { return new(Mirred) },
+	"police": func() ActionOptions { return new(Police) },
+	"bpf":    func() ActionOptions { return new(ActBPF) },
 }

@@ -566,6 +566,23 @@ func tcFuzzSeeds(f *testing.F, k Kind) {
 			f.Add(tcTestMsg(3, 0x10000, 0xffffffff, 0, nhTestAttr(unix.TCA_KIND, tcTestStr(tc.kind)), nhTestAttr(unix.TCA_OPTIONS, tc.b)))
 		}
 	}
+	// The option codecs of the kinds this kernel lacks (tc_optcodec_test.go).
+	for _, goldens := range tcOptGoldenAll() {
+		for _, g := range goldens {
+			var object Kind
+			switch g.opts.(type) {
+			case QdiscOptions:
+				object = KindQdisc
+			case ClassOptions:
+				object = KindClass
+			case FilterOptions:
+				object = KindFilter
+			}
+			if object == k {
+				f.Add(tcTestMsg(3, 0x10000, 0xffffffff, 0, nhTestAttr(unix.TCA_KIND, tcTestStr(g.opts.TCKind())), nhTestAttr(unix.TCA_OPTIONS, g.data)))
+			}
+		}
+	}
 }
 
 // tcFuzzAgain encodes a decoded object and decodes it again: the result

@@ -15,6 +15,8 @@ const (
 	tcaU32Link    = 3
 	tcaU32Divisor = 4
 	tcaU32Sel     = 5
+	tcaU32Police  = 6
+	tcaU32Act     = 7
 	tcaU32Indev   = 8
 	tcaU32Pcnt    = 9
 	tcaU32Flags   = 11
@@ -97,8 +99,18 @@ type U32 struct {
 	// tc_u32_pcnt, only with CONFIG_CLS_U32_PERF), raw; read-only and
 	// volatile.
 	Pcnt []byte
-	// Unknown holds the attributes not decoded above (actions, police,
-	// marks), as the kernel sent them.
+	// Actions are the actions run on a match (TCA_U32_ACT; tc's
+	// "action"); a key node only.
+	Actions TCActions
+	// Police is a policer attached the old way (TCA_U32_POLICE: the
+	// police action's attributes without an action nest; tc's "police"
+	// outside an "action"), nil for none. The kernel keeps it as an
+	// action of its own (tcf_exts_validate with TCA_OLD_COMPAT) and then
+	// also reports its counters beside the filter's options
+	// (tcf_exts_dump_stats: TCA_STATS2 and TCA_STATS in Filter.Unknown).
+	Police *Police
+	// Unknown holds the attributes not decoded above (marks), as the
+	// kernel sent them.
 	Unknown []Attribute
 }
 
@@ -129,6 +141,18 @@ func (o *U32) decodeOptions(b []byte) error {
 			o.Indev = d.String()
 		case tcaU32Pcnt:
 			o.Pcnt = d.Bytes()
+		case tcaU32Act:
+			acts, err := decodeTCActions(d.Data())
+			if err != nil {
+				return fmt.Errorf("u32 actions: %w", err)
+			}
+			o.Actions = acts
+		case tcaU32Police:
+			p := new(Police)
+			if err := p.decodeOptions(d.Data()); err != nil {
+				return fmt.Errorf("u32 police: %w", err)
+			}
+			o.Police = p
 		default:
 			o.Unknown = append(o.Unknown, d.Attribute())
 		}
@@ -183,7 +207,8 @@ func (s *U32Sel) append(b []byte) []byte {
 	return b
 }
 
-// encodeOptions writes the attributes in u32_dump's order; a request
+// encodeOptions writes the attributes in u32_dump's order (the actions or
+// the policer after the mark, where tcf_exts_dump puts them); a request
 // leaves out the counters and the read-only flags.
 func (o *U32) encodeOptions(request bool) ([]byte, error) {
 	var e attrEncoder
@@ -212,6 +237,14 @@ func (o *U32) encodeOptions(request bool) ([]byte, error) {
 	for _, a := range o.Unknown {
 		e.Bytes(a.Type, a.Data)
 	}
+	appendTCActions(&e, tcaU32Act, o.Actions, request)
+	if o.Police != nil {
+		b, err := o.Police.encodeOptions(request)
+		if err != nil {
+			return nil, err
+		}
+		e.Bytes(tcaU32Police, b) // tc's parse_police nests it without NLA_F_NESTED
+	}
 	if o.Indev != "" {
 		e.String(tcaU32Indev, o.Indev)
 	}
@@ -233,8 +266,8 @@ func (o *U32) validateOptions(v Verb) error {
 		if o.Divisor > 256 || o.Divisor&(o.Divisor-1) != 0 {
 			return invalidf("u32 hash table divisor %d (want a power of two up to 256)", o.Divisor)
 		}
-		if o.Sel != nil || o.ClassID != 0 || o.Link != 0 || o.Hash != 0 {
-			return invalidf("a u32 hash table (divisor) has no selector, classid, link or ht")
+		if o.Sel != nil || o.ClassID != 0 || o.Link != 0 || o.Hash != 0 || o.Actions != nil || o.Police != nil {
+			return invalidf("a u32 hash table (divisor) has no selector, classid, link, ht, actions or police")
 		}
 		return nil
 	}
@@ -244,14 +277,27 @@ func (o *U32) validateOptions(v Verb) error {
 	if o.Sel != nil && len(o.Sel.Keys) > 128 {
 		return invalidf("u32 selector with %d keys (at most 128)", len(o.Sel.Keys))
 	}
-	return nil
+	if o.Police != nil {
+		if o.Actions != nil {
+			// The kernel would keep the policer and drop the actions
+			// silently (tcf_exts_validate_ex).
+			return invalidf("u32 filter with both police and actions: the kernel keeps only the policer")
+		}
+		if err := o.Police.validateOptions(v); err != nil {
+			return fmt.Errorf("u32 police: %w", err)
+		}
+	}
+	return o.Actions.validate(v)
 }
 
 func (*U32) filterOptions() {}
 
 func (o *U32) stableOptions() TCOptions {
 	c := *o
-	c.Pcnt = nil
+	c.Pcnt, c.Actions = nil, o.Actions.stable()
+	if o.Police != nil {
+		c.Police = o.Police.stableOptions().(*Police)
+	}
 	return &c
 }
 
@@ -275,6 +321,12 @@ func (o *U32) String() string {
 		for _, k := range o.Sel.Keys {
 			fmt.Fprintf(&b, " match %08x/%08x at %d", k.Val, k.Mask, k.Off)
 		}
+	}
+	if o.Police != nil {
+		b.WriteString(" police " + o.Police.String())
+	}
+	if len(o.Actions) > 0 {
+		b.WriteString(" action " + o.Actions.String())
 	}
 	return strings.TrimSpace(b.String())
 }

@@ -214,9 +214,9 @@ printf '127.0.0.1 localhost\n::1 localhost\n' >"$rootfs/etc/hosts"
 modules="bridge veth vxlan macvlan macvtap ipvlan ipvtap tun ifb dummy 8021q bonding vrf
 	ip_gre ip6_gre ipip sit ip6_tunnel ip_vti ip6_vti geneve wireguard xfrm_interface
 	mpls_router mpls_iptunnel mpls_gso esp4 esp6 xfrm_user ah4 ah6 crc32c_generic
-	sch_ingress sch_htb sch_tbf sch_netem sch_fq_codel sch_prio cls_flower cls_matchall
-	cls_u32 cls_basic cls_bpf act_gact act_mirred act_police act_vlan act_skbedit act_pedit
-	act_tunnel_key act_csum"
+	sch_ingress sch_htb sch_tbf sch_netem sch_fq_codel sch_fq sch_prio sch_sfq sch_cake
+	cls_flower cls_matchall cls_u32 cls_basic cls_bpf em_cmp act_gact act_mirred act_police
+	act_bpf act_vlan act_skbedit act_pedit act_tunnel_key act_csum"
 # Copied, loaded on demand: the crypto RNGs xfrm ESP states need (under
 # software emulation jitterentropy_rng's self-test usually fails).
 ondemand="drbg jitterentropy_rng"

@@ -30,6 +30,7 @@ func tcJSON(ns *nstest.NS, args ...string) ([]map[string]any, error) {
 	if strings.TrimSpace(out) == "" {
 		return v, nil
 	}
+	out = tcRepairEmatch(out)
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		return nil, fmt.Errorf("tc %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
@@ -60,7 +61,7 @@ func CompareQdiscs(ns *nstest.NS, got []*netlink.Qdisc) error {
 	if err != nil {
 		return err
 	}
-	idx, err := routeLinkIndexes(ns)
+	idx, err := tcLinkIndexes(ns)
 	if err != nil {
 		return err
 	}
@@ -142,15 +143,22 @@ func tcClassList(ns *nstest.NS, dev string) ([]map[string]any, error) {
 }
 
 // CompareClasses compares classes with `tc -j class show dev NAME` of
-// every link of the namespace (the kernel dumps classes link by link), as
-// a set of ClassLine.
+// every link of the namespace that may have classes (the kernel dumps
+// classes link by link; tcClassfulLinks), as a set of ClassLine.
 func CompareClasses(ns *nstest.NS, got []*netlink.Class) error {
-	idx, err := routeLinkIndexes(ns)
+	idx, err := tcLinkIndexes(ns)
+	if err != nil {
+		return err
+	}
+	classful, err := tcClassfulLinks(ns)
 	if err != nil {
 		return err
 	}
 	var want []string
 	for dev, i := range idx {
+		if !classful[dev] {
+			continue
+		}
 		objs, err := tcClassList(ns, dev)
 		if err != nil {
 			return err
@@ -179,6 +187,27 @@ func CompareClasses(ns *nstest.NS, got []*netlink.Class) error {
 	return routeDiff("classes", lines, want)
 }
 
+// tcClassfulLinks names the links with a qdisc that may have classes,
+// from one `tc -j qdisc show`: any but noqueue, ingress and clsact, whose
+// class operations only find filter blocks (mq's root has handle 0 and
+// classes). A full kernel's fallback tunnel devices cost no command.
+func tcClassfulLinks(ns *nstest.NS) (map[string]bool, error) {
+	qs, err := tcJSON(ns, "-j", "qdisc", "show")
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]bool{}
+	for _, q := range qs {
+		switch q["kind"] {
+		case "noqueue", "ingress", "clsact":
+		default:
+			d, _ := q["dev"].(string)
+			m[d] = true
+		}
+	}
+	return m, nil
+}
+
 // FilterLine is the oracle's canonical text of a filter: link, parent,
 // chain, priority, protocol, kind and handle.
 func FilterLine(f *netlink.Filter) string {
@@ -188,8 +217,9 @@ func FilterLine(f *netlink.Filter) string {
 
 // tcFilterHandle reads a filter's handle from tc's JSON options: u32's
 // "fh" ("800:", "800::800", "800:1:800": hash table, bucket and node,
-// iproute2's sprint_u32_handle) or another kind's "handle" ("0x1"); 0
-// for the entry of a priority as a whole (no options).
+// iproute2's sprint_u32_handle) or another kind's "handle" (bpf "0x1",
+// basic "1f" in hexadecimal, flower and matchall a number); 0 for the
+// entry of a priority as a whole (no options).
 func tcFilterHandle(o map[string]any) (uint32, error) {
 	opts, _ := o["options"].(map[string]any)
 	if opts == nil {
@@ -213,9 +243,19 @@ func tcFilterHandle(o map[string]any) (uint32, error) {
 		}
 		return uint32(v[0]<<20 | v[1]<<12 | v[2]), nil
 	}
-	if h, ok := opts["handle"].(string); ok {
-		n, err := strconv.ParseUint(h, 0, 32)
+	switch h := opts["handle"].(type) {
+	case string:
+		// bpf prints "0x1" (print_0xhex); basic prints hexadecimal without
+		// a prefix (print_hex).
+		base := 0
+		if o["kind"] == "basic" {
+			base = 16
+		}
+		n, err := strconv.ParseUint(h, base, 32)
 		return uint32(n), err
+	case float64:
+		// flower and matchall print a number (print_uint).
+		return uint32(h), nil
 	}
 	return 0, fmt.Errorf("no handle in options %v", opts)
 }
@@ -225,43 +265,69 @@ func tcFilterHandle(o map[string]any) (uint32, error) {
 // qdisc's (ingress for an ingress qdisc, ingress and egress for clsact,
 // `parent HANDLE` for others with a handle) and each class's.
 func tcFilterBlocks(ns *nstest.NS, dev string) (map[netlink.Handle][]string, error) {
-	qs, err := tcJSON(ns, "-j", "qdisc", "show", "dev", dev)
+	all, err := tcAllFilterBlocks(ns, dev)
 	if err != nil {
 		return nil, err
 	}
-	out := map[netlink.Handle][]string{}
-	classful := false
+	return all[dev], nil
+}
+
+// tcAllFilterBlocks returns tcFilterBlocks of every link that has a
+// block, by name, from one `tc -j qdisc show` (of dev alone if given) and
+// a class listing per link with a classful qdisc: a namespace with many
+// links, such as the fallback tunnel devices of a full kernel, costs one
+// command for the links without blocks.
+func tcAllFilterBlocks(ns *nstest.NS, dev string) (map[string]map[netlink.Handle][]string, error) {
+	args := []string{"-j", "qdisc", "show"}
+	if dev != "" {
+		args = append(args, "dev", dev)
+	}
+	qs, err := tcJSON(ns, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[netlink.Handle][]string{}
+	classful := map[string]bool{}
 	for _, q := range qs {
+		d, _ := q["dev"].(string)
+		if d == "" {
+			d = dev
+		}
 		h, err := tcHandle(q["handle"])
 		if err != nil {
 			return nil, err
 		}
+		b := out[d]
+		if b == nil {
+			b = map[netlink.Handle][]string{}
+		}
 		switch q["kind"] {
 		case "ingress":
-			out[netlink.HandleIngressBlock] = []string{"ingress"}
+			b[netlink.HandleIngressBlock] = []string{"ingress"}
 		case "clsact":
-			out[netlink.HandleIngressBlock] = []string{"ingress"}
-			out[netlink.HandleEgressBlock] = []string{"egress"}
+			b[netlink.HandleIngressBlock] = []string{"ingress"}
+			b[netlink.HandleEgressBlock] = []string{"egress"}
 		default:
-			if h != 0 {
-				out[h] = []string{"parent", h.String()}
-				classful = true
+			if h == 0 {
+				continue
 			}
+			b[h] = []string{"parent", h.String()}
+			classful[d] = true
 		}
+		out[d] = b
 	}
-	if !classful {
-		return out, nil
-	}
-	cls, err := tcClassList(ns, dev)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range cls {
-		h, err := tcHandle(c["handle"])
+	for d := range classful {
+		cls, err := tcClassList(ns, d)
 		if err != nil {
 			return nil, err
 		}
-		out[h] = []string{"parent", h.String()}
+		for _, c := range cls {
+			h, err := tcHandle(c["handle"])
+			if err != nil {
+				return nil, err
+			}
+			out[d][h] = []string{"parent", h.String()}
+		}
 	}
 	return out, nil
 }
@@ -272,17 +338,17 @@ func tcFilterBlocks(ns *nstest.NS, dev string) (map[netlink.Handle][]string, err
 // filter's parent is the block asked for (ffff:fff2 and ffff:fff3 for
 // ingress and egress), as ipdb keeps it.
 func CompareFilters(ns *nstest.NS, got []*netlink.Filter) error {
-	idx, err := routeLinkIndexes(ns)
+	idx, err := tcLinkIndexes(ns)
 	if err != nil {
 		return err
 	}
 	var want []string
+	all, err := tcAllFilterBlocks(ns, "")
+	if err != nil {
+		return err
+	}
 	for dev, i := range idx {
-		blocks, err := tcFilterBlocks(ns, dev)
-		if err != nil {
-			return err
-		}
-		for parent, words := range blocks {
+		for parent, words := range all[dev] {
 			objs, err := tcJSON(ns, append([]string{"-j", "filter", "show", "dev", dev}, words...)...)
 			if err != nil {
 				return err
@@ -317,7 +383,7 @@ func CompareFilters(ns *nstest.NS, got []*netlink.Filter) error {
 // command (`tc -j class show dev NAME`, or the filters of each of its
 // blocks), each given the "dev" key that a listing of every link has.
 func tcPerLink(ns *nstest.NS, list func(dev string) ([]map[string]any, error)) ([]json.RawMessage, error) {
-	idx, err := routeLinkIndexes(ns)
+	idx, err := tcLinkIndexes(ns)
 	if err != nil {
 		return nil, err
 	}
