@@ -23,8 +23,9 @@ import (
 // or that cannot be compared (skip: htb's version and direct packet
 // counter, a class's level in its tree, u32's hit counters, an eBPF
 // program's id, tag and descriptor, and a classifier's raw attributes:
-// its actions, which netlink keeps as bytes and the kernel dumps with
-// counters and ages, tcf_action_dump; they are sent, not compared) and
+// its actions and old-style policer, which the kernel dumps with the
+// index it chose, reference counts, counters and ages, tcf_action_dump;
+// they are sent, not compared) and
 // the flag fields of which only some bits can be set (mask: the skip_hw
 // and skip_sw bits of a classifier's flags; the kernel adds in_hw and
 // not_in_hw, TCA_CLS_FLAGS_* in include/uapi/linux/pkt_cls.h).
@@ -34,7 +35,10 @@ var tcFieldRules = map[reflect.Type]struct {
 }{
 	reflect.TypeFor[netlink.HTB]():       {skip: map[string]bool{"Version": true, "DirectPackets": true}},
 	reflect.TypeFor[netlink.HTBClass]():  {skip: map[string]bool{"Level": true}},
-	reflect.TypeFor[netlink.U32]():       {skip: map[string]bool{"Pcnt": true, "Unknown": true}, mask: map[string]uint64{"Flags": tcClsFlagsSettable}},
+	reflect.TypeFor[netlink.U32]():       {skip: map[string]bool{"Pcnt": true, "Unknown": true, "Actions": true, "Police": true}, mask: map[string]uint64{"Flags": tcClsFlagsSettable}},
+	reflect.TypeFor[netlink.Flower]():    {skip: map[string]bool{"Actions": true}},
+	reflect.TypeFor[netlink.Matchall]():  {skip: map[string]bool{"Actions": true}},
+	reflect.TypeFor[netlink.Basic]():     {skip: map[string]bool{"Actions": true, "Police": true}},
 	reflect.TypeFor[netlink.BPFFilter](): {skip: map[string]bool{"ID": true, "Tag": true, "FD": true, "Unknown": true}, mask: map[string]uint64{"GenFlags": tcClsFlagsSettable}},
 }
 
