@@ -45,6 +45,9 @@ func TestIPSelectorsEqualIP(t *testing.T) {
 			{"show addr primary", "addr show primary"},
 			{"show addr temporary", "addr show temporary"},
 			{"show addr deprecated", "addr show deprecated"},
+			// A negated flag needs -- before it (else it is an option).
+			{"show addr -- -secondary", "addr show -secondary"},
+			{"show addr -- -nodad", "addr show -nodad"},
 			{"show addr nodad", "addr show nodad"},
 			{"show addr nodad dev v1", "addr show nodad dev v1"},
 			{"show addr to 192.0.2.0/24", "addr show to 192.0.2.0/24"},
