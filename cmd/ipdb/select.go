@@ -77,8 +77,10 @@ var selectors = []selector{
 	{word: "nud", value: "STATE", help: "neighbours in this state: " + strings.Join(nudWords, ", ") + " (repeatable)",
 		parse:    parseNud,
 		complete: func(*env) []string { return nudWords }},
-	{word: "type", value: "KIND", help: "links of this kind (ip link show type macvlan); routes of this type (ip route show type blackhole)",
-		parse: parseLinkType, complete: func(*env) []string { return []string{"bridge", "veth", "vxlan", "macvlan", "macvtap", "ifb", "tun"} }},
+	{word: "type", value: "KIND", help: "links of this kind (ip link show type macvlan; KIND_slave: the ports of a KIND master); routes of this type (ip route show type blackhole)",
+		parse: parseLinkType, complete: func(*env) []string {
+			return []string{"bridge", "veth", "vxlan", "macvlan", "macvtap", "ifb", "tun", "bridge_slave"}
+		}},
 	{word: "root", value: "PREFIX", help: "routes to PREFIX or within it",
 		parse: parseRoot, complete: noValues},
 	{word: "match", value: "PREFIX", help: "routes whose destination contains PREFIX",
