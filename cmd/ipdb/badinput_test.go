@@ -39,8 +39,10 @@ func TestBadCommandLines(t *testing.T) {
 		{[]string{"show", "--netn", "x"}, exitUsage, `unknown flag: --netn (did you mean "--netns"?)`},
 		{[]string{"shwo"}, exitUsage, `unknown command "shwo" (did you mean "show"?)`},
 		{[]string{"show", "ruote"}, exitUsage, `unknown table "ruote" (did you mean "route"?)`},
-		// ip route show takes any other word as a prefix; its error is ip's.
-		{[]string{"show", "route", "tabel", "100"}, exitError, `Error: any valid prefix is expected rather than "tabel".`},
+		// ip route show takes any other word as a prefix; a word that can
+		// be none is an unknown selector, a malformed prefix ip's error.
+		{[]string{"show", "route", "tabel", "100"}, exitUsage, `routes takes no selector "tabel" (want table, dev,`},
+		{[]string{"show", "route", "192.0.2.1/33"}, exitError, `Error: any valid prefix is expected rather than "192.0.2.1/33".`},
 		{[]string{"show", "link", "tabel", "100"}, exitUsage, `either "dev" is duplicate, or "100" is a garbage`},
 		{[]string{"show", "route", "table"}, exitUsage, "table needs a value"},
 		{[]string{"show", "route", "table", "nosuch"}, exitUsage, `bad table "nosuch"`},

@@ -82,7 +82,7 @@ func TestCompletionScripts(t *testing.T) {
 	if _, out, _ := runCmd(t, "__complete", "show", "ne"); !strings.HasPrefix(out, "neigh\nneighbor\nneighbour\nneighs\nnexthops\nnexthop\n:4\n") {
 		t.Errorf("__complete show ne: %q", out)
 	}
-	if _, out, _ := runCmd(t, "__complete", "show", "route", ""); !strings.HasPrefix(out, "table\ndev\nroot\nmatch\nexact\nto\nproto\nprotocol\ntype\nvia\nsrc\n:4\n") {
+	if _, out, _ := runCmd(t, "__complete", "show", "route", ""); !strings.HasPrefix(out, "table\ndev\nroot\nmatch\nexact\nto\nproto\nprotocol\ntype\nvia\nsrc\nscope\nmetric\npriority\npreference\ntos\ndsfield\n:4\n") {
 		t.Errorf("__complete show route '': %q", out)
 	}
 	if _, out, _ := runCmd(t, "__complete", "show", "neigh", "nud", "p"); !strings.HasPrefix(out, "permanent\nprobe\n:4\n") {

@@ -36,14 +36,19 @@
 // the object (select.go): dev NAME (links, addrs, routes, neigh; a bare
 // NAME for links and addrs, as `ip link show br0`; a second dev is refused
 // as ip refuses it, except for routes, where the last counts), type KIND
-// (links), table ID (routes; a table the kernel does not have is ip's "FIB
+// (links; type KIND_slave the ports of a KIND master) and group GROUP
+// (links, addrs), table ID (routes; a table the kernel does not have is ip's "FIB
 // table does not exist", exit 2), ip route's prefix selectors (a bare
 // PREFIX, to or exact PREFIX, root PREFIX, match PREFIX: select_prefix.go),
 // nud STATE (neigh, repeatable), master DEV and up (links, addrs), scope
 // and label PATTERN (addrs), proto, type, via PREFIX and src PREFIX
-// (routes), a bare ADDR[/LEN] or to ADDR[/LEN] (neigh: select_more.go; a
-// word that is no prefix gets ip's own "Error: any valid prefix is
-// expected rather than ..." and exit status 1), each filtering as ip's own filter does
+// (routes), a bare ADDR[/LEN] or to ADDR[/LEN] (neigh: select_more.go),
+// scope, metric|priority|preference N and tos|dsfield TOS (routes), the
+// flag words (permanent, dynamic, secondary, primary, tentative, ...) and
+// to PREFIX (addrs: select_ip.go; after route or neigh a word that can be
+// no prefix is an unknown selector, exit 2 with the list, and a malformed
+// prefix gets ip's own "Error: any valid prefix is expected rather than
+// ..." and exit status 1), each filtering as ip's own filter does
 // (print_linkinfo and ipaddr_filter, filter_nlmsg, print_neigh), and
 // leaving out the keys ip leaves out once a selector fixed them (a
 // route's dev and table, a neighbour's dev; the link-layer keys of ip

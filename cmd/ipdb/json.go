@@ -370,7 +370,7 @@ func writeRouteDetails(j *jsonOut, r *netlink.Route, names *linkNames, d *routeD
 // table N, filter.tb), protocol (proto P, filter.protocolmask), gateway
 // (via ADDR of a host's length, filter.rvia) and prefsrc (src ADDR,
 // filter.rprefsrc).
-type routeOmit struct{ dev, table, protocol, gateway, prefsrc bool }
+type routeOmit struct{ dev, table, protocol, gateway, prefsrc, scope, metric, tos bool }
 
 func writeRouteFields(j *jsonOut, r *netlink.Route, names *linkNames, d *routeDetails, omit routeOmit) {
 	x := r.Extra
@@ -394,7 +394,7 @@ func writeRouteFields(j *jsonOut, r *netlink.Route, names *linkNames, d *routeDe
 	if x != nil {
 		writeLWTEncap(j, x.EncapType, x.Encap, x.MPLSEncap)
 	}
-	if r.TOS != 0 {
+	if r.TOS != 0 && !omit.tos {
 		j.str("tos", ipNames().dsfieldName(r.TOS))
 	}
 	if !omit.gateway || (r.Family == unix.AF_INET) != r.Gateway.Is4() {
@@ -410,14 +410,14 @@ func writeRouteFields(j *jsonOut, r *netlink.Route, names *linkNames, d *routeDe
 		if (r.Protocol != netlink.ProtoBoot || d != nil) && !omit.protocol {
 			j.str("protocol", ipNames().protoName(uint8(r.Protocol)))
 		}
-		if r.Scope != netlink.ScopeUniverse || d != nil {
+		if (r.Scope != netlink.ScopeUniverse || d != nil) && !omit.scope {
 			j.str("scope", r.Scope.String())
 		}
 	}
 	if r.PrefSrc.IsValid() && !omit.prefsrc {
 		j.addr("prefsrc", r.PrefSrc)
 	}
-	if r.Priority != 0 || r.Family == unix.AF_INET6 {
+	if (r.Priority != 0 || r.Family == unix.AF_INET6) && !omit.metric {
 		j.uint("metric", uint64(r.Priority))
 	}
 	writeRouteFlags(j, r.Flags)

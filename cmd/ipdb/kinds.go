@@ -78,7 +78,7 @@ type commandKind struct {
 var commandKinds = []commandKind{
 	{
 		kind: netlink.KindLink, table: "links", aliases: []string{"link"},
-		ipShort: "l", selectors: []string{"dev", "type", "master", "up"}, bareDev: true, family: familyIgnored, keep: keepLink,
+		ipShort: "l", selectors: []string{"dev", "type", "master", "up", "group"}, bareDev: true, family: familyIgnored, keep: keepLink,
 		watchWords: []string{"link", "links"},
 		sections:   []string{"links"},
 		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Links) },
@@ -91,7 +91,7 @@ var commandKinds = []commandKind{
 	},
 	{
 		kind: netlink.KindAddr, table: "addrs", aliases: []string{"addr", "address"},
-		ipShort: "a", selectors: []string{"dev", "master", "up", "scope", "label"}, bareDev: true, family: familyFilter, keep: keepAddr,
+		ipShort: "a", selectors: append([]string{"dev", "master", "up", "scope", "label", "to", "group"}, addrFlagWords()...), bareDev: true, family: familyFilter, keep: keepAddr,
 		watchWords: []string{"addr", "addrs"},
 		sections:   []string{"addresses"},
 		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Addresses) },
@@ -104,7 +104,7 @@ var commandKinds = []commandKind{
 	},
 	{
 		kind: netlink.KindRoute, table: "routes", aliases: []string{"route"},
-		ipShort: "r", selectors: []string{"table", "dev", "root", "match", "exact", "to", "proto", "protocol", "type", "via", "src"}, family: familyFilter, keep: keepRoute,
+		ipShort: "r", selectors: []string{"table", "dev", "root", "match", "exact", "to", "proto", "protocol", "type", "via", "src", "scope", "metric", "priority", "preference", "tos", "dsfield"}, family: familyFilter, keep: keepRoute,
 		watchWords: []string{"route", "routes"},
 		sections:   []string{"routes", "mpls_routes"},
 		stateList:  (*stateFile).routeList,

@@ -23,7 +23,9 @@ import (
 //	[16] nexthop change id 300 via 192.0.2.9 -> 192.0.2.7
 //
 // An add or delete prints the whole object; a change prints the object's
-// identity and, for each word that changed, "word old -> new" ("none"
+// identity (for a route also the via, dev and proto that did not change,
+// so that the line names one route: fe80::/64 is on every link) and, for
+// each word that changed, "word old -> new" ("none"
 // where a word is absent on one side, "+word"/"-word" for a flag). A
 // change in nothing ip prints (bridge timers, counters) is left out of
 // the text; `-o json` shows every change.
@@ -34,6 +36,10 @@ type word struct {
 	key, val string
 	bare     bool // printed without its key
 	id       bool // part of the object's identity
+	// ctx: printed with the identity of a change when unchanged (a
+	// route's via, dev and proto: ip's words that tell routes with the
+	// same identity words apart, e.g. fe80::/64 on each link).
+	ctx bool
 }
 
 type words []word
@@ -42,6 +48,7 @@ func (w *words) add(key, val string)  { *w = append(*w, word{key: key, val: val}
 func (w *words) bare(key, val string) { *w = append(*w, word{key: key, val: val, bare: true}) }
 func (w *words) id(key, val string)   { *w = append(*w, word{key: key, val: val, bare: true, id: true}) }
 func (w *words) flag(key string)      { *w = append(*w, word{key: key, val: key, bare: true}) }
+func (w *words) ctx(key, val string)  { *w = append(*w, word{key: key, val: val, ctx: true}) }
 
 func (w words) text() string {
 	var b strings.Builder
@@ -64,17 +71,21 @@ func (w words) text() string {
 // print, such as bridge timers): monitor's text leaves such changes out.
 func changeText(old, new words) (text string, visible bool) {
 	var b strings.Builder
+	oldVal := map[string]string{}
+	for _, x := range old {
+		oldVal[x.key] = x.val
+	}
 	for _, x := range new {
-		if x.id {
+		if o, ok := oldVal[x.key]; x.id || (x.ctx && ok && o == x.val) {
 			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			if !x.bare {
+				b.WriteString(x.key)
 				b.WriteByte(' ')
 			}
 			b.WriteString(x.val)
 		}
-	}
-	oldVal := map[string]string{}
-	for _, x := range old {
-		oldVal[x.key] = x.val
 	}
 	seen := map[string]bool{}
 	var diffs []string
@@ -312,19 +323,19 @@ func routeWords(r *netlink.Route, names *linkNames) words {
 	}
 	if r.Gateway.IsValid() {
 		if (r.Family == unix.AF_INET) != r.Gateway.Is4() {
-			w.add("via", "inet6 "+r.Gateway.String())
+			w.ctx("via", "inet6 "+r.Gateway.String())
 		} else {
-			w.add("via", r.Gateway.String())
+			w.ctx("via", r.Gateway.String())
 		}
 	}
 	if r.OIF != 0 {
-		w.add("dev", names.name(int(r.OIF)))
+		w.ctx("dev", names.name(int(r.OIF)))
 	}
 	if r.Table != unix.RT_TABLE_MAIN && r.Table != 0 {
 		w.id("table", "table "+tableName(r.Table))
 	}
 	if r.Protocol != netlink.ProtoBoot {
-		w.add("proto", ipNames().protoName(uint8(r.Protocol)))
+		w.ctx("proto", ipNames().protoName(uint8(r.Protocol)))
 	}
 	if r.Scope != netlink.ScopeUniverse {
 		w.add("scope", r.Scope.String())

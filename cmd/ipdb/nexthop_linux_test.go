@@ -254,7 +254,7 @@ func TestMonitorNexthops(t *testing.T) {
 				[]string{`route add 198\.51\.100\.0/24 nhid 300 via 192\.0\.2\.9 dev v0$`}},
 			{[]string{"nexthop replace id 300 via 192.0.2.7 dev v0 proto static"},
 				[]string{`nexthop change id 300 via 192\.0\.2\.9 -> 192\.0\.2\.7$`,
-					`route change 198\.51\.100\.0/24 via 192\.0\.2\.9 -> 192\.0\.2\.7$`}},
+					`route change 198\.51\.100\.0/24 dev v0 via 192\.0\.2\.9 -> 192\.0\.2\.7$`}},
 			{[]string{"nexthop del id 301"},
 				[]string{`nexthop delete id 301 via 192\.0\.2\.8 dev v0 scope link$`,
 					`nexthop change id 302 group 300,2/301 -> 300,2$`}},

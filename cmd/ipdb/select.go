@@ -45,6 +45,8 @@ type selection struct {
 	kindTable string
 	// more holds the selectors of select_more.go.
 	more moreSelection
+	// ip holds the selectors of select_ip.go.
+	ip ipSelection
 }
 
 // nudNone is ip's stand-in bit for NUD_NONE (which is 0) in filter.state.
@@ -75,8 +77,10 @@ var selectors = []selector{
 	{word: "nud", value: "STATE", help: "neighbours in this state: " + strings.Join(nudWords, ", ") + " (repeatable)",
 		parse:    parseNud,
 		complete: func(*env) []string { return nudWords }},
-	{word: "type", value: "KIND", help: "links of this kind (ip link show type macvlan); routes of this type (ip route show type blackhole)",
-		parse: parseLinkType, complete: func(*env) []string { return []string{"bridge", "veth", "vxlan", "macvlan", "macvtap", "ifb", "tun"} }},
+	{word: "type", value: "KIND", help: "links of this kind (ip link show type macvlan; KIND_slave: the ports of a KIND master); routes of this type (ip route show type blackhole)",
+		parse: parseLinkType, complete: func(*env) []string {
+			return []string{"bridge", "veth", "vxlan", "macvlan", "macvtap", "ifb", "tun", "bridge_slave"}
+		}},
 	{word: "root", value: "PREFIX", help: "routes to PREFIX or within it",
 		parse: parseRoot, complete: noValues},
 	{word: "match", value: "PREFIX", help: "routes whose destination contains PREFIX",
@@ -165,11 +169,14 @@ func parseSelection(k *commandKind, words []string, family uint8) (*selection, e
 		if !slices.Contains(k.selectors, w) {
 			// ip route and ip neigh take any other word as a prefix
 			// (get_prefix, whose error is ip's: select_more.go).
-			if k.table == "routes" || k.table == "neigh" {
+			if (k.table == "routes" || k.table == "neigh") && !notAPrefix(w) {
 				if err := parseExact(s, w); err != nil {
 					return nil, err
 				}
 				continue
+			}
+			if k.table == "addrs" && strings.HasPrefix(w, "-") && addrFlagFilter(s, w) {
+				continue // ip addr show -secondary (get_filter)
 			}
 			if k.bareDev && selectorOf(w) == nil {
 				if err := duplicateSelector(k, s, "dev", w); err != nil {
@@ -217,14 +224,14 @@ func duplicateSelector(k *commandKind, s *selection, word, value string) error {
 
 // empty reports whether s selects everything.
 func (s *selection) empty() bool {
-	return s == nil || (s.family == 0 && s.dev == "" && !s.tableGiven && !s.nudGiven && !s.prefix.given() && s.linkKind == "" && !s.more.given())
+	return s == nil || (s.family == 0 && s.dev == "" && !s.tableGiven && !s.nudGiven && !s.prefix.given() && s.linkKind == "" && !s.more.given() && !s.ip.given())
 }
 
 // Per-kind filters, as ip's: each is the row's keep.
 
 func keepLink(o netlink.Object, s *selection) bool {
 	l := o.(*netlink.Link)
-	return (s.dev == "" || l.Index == s.devIndex) && (s.linkKind == "" || linkKindOf(l) == s.linkKind) && s.more.keepLink(l)
+	return (s.dev == "" || l.Index == s.devIndex) && (s.linkKind == "" || linkKindOf(l) == s.linkKind) && s.more.keepLink(l) && s.ip.keepLink(l)
 }
 
 // keepAddr is ip addr's filter of one address; a link is listed when
@@ -232,7 +239,7 @@ func keepLink(o netlink.Object, s *selection) bool {
 // (ipaddr_filter).
 func keepAddr(o netlink.Object, s *selection) bool {
 	a := o.(*netlink.Addr)
-	return (s.family == 0 || a.Family == s.family) && (s.dev == "" || a.Index == s.devIndex)
+	return (s.family == 0 || a.Family == s.family) && (s.dev == "" || a.Index == s.devIndex) && s.ip.keepAddr(a)
 }
 
 // keepRoute is ip route's filter_nlmsg: the family, the table (RTA_TABLE
@@ -242,7 +249,7 @@ func keepRoute(o netlink.Object, s *selection) bool {
 	r := o.(*netlink.Route)
 	return (s.family == 0 || r.Family == s.family) &&
 		(!s.tableGiven || r.Table == s.table) &&
-		(s.dev == "" || int(r.OIF) == s.devIndex) && s.prefix.keep(r) && s.more.keepRoute(r)
+		(s.dev == "" || int(r.OIF) == s.devIndex) && s.prefix.keep(r) && s.more.keepRoute(r) && s.ip.keepRoute(r, &s.more)
 }
 
 // keepNeigh is ip neigh's print_neigh filter: family, device, and the

@@ -72,7 +72,7 @@ var moreSelectors = []selector{
 	{word: "up", help: "links that are up (ip link show up)", noValue: true,
 		parse:    func(s *selection, _ string) error { s.more.up = true; return nil },
 		complete: noValues},
-	{word: "scope", value: "SCOPE", help: "addresses of this scope: global, site, link, host, nowhere, a number or all",
+	{word: "scope", value: "SCOPE", help: "addresses or routes of this scope: global, site, link, host, nowhere, a number or all",
 		parse:    parseAddrScope,
 		complete: func(*env) []string { return []string{"global", "site", "link", "host", "nowhere", "all"} }},
 	{word: "label", value: "PATTERN", help: "addresses whose label matches the shell pattern (ip addr show label 'v0:*')",

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -98,6 +99,10 @@ func parseLinkType(s *selection, v string) error {
 	}
 	if v == "" {
 		return fmt.Errorf("type needs a kind")
+	}
+	if kind, ok := strings.CutSuffix(v, "_slave"); ok {
+		s.ip.slaveKind = kind // ip: type bridge_slave is filter.slave_kind
+		return nil
 	}
 	s.linkKind = v
 	return nil

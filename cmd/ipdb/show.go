@@ -443,6 +443,9 @@ func (d *dumpShow) addrsJSON(j *jsonOut) error {
 			if s := d.sel("addrs"); s != nil {
 				family = s.family
 				inet6Dump = s.family == unix.AF_INET6 && s.dev == ""
+				if family == 0 {
+					family = s.ip.addrToFamily() // filter.family of to: no link layer
+				}
 				if s.more.label != "" {
 					writeAddrInfoOnly(j, addrs) // ip prints no link keys under label
 					continue
@@ -509,6 +512,7 @@ func (d *dumpShow) routesJSON(j *jsonOut) error {
 		// all` (ipdb's other families show all tables without it).
 		omit.table = omit.table || (s.family == afMPLS && !s.tableAll)
 		s.more.omitRoute(&omit)
+		omit.scope, omit.metric, omit.tos = s.more.scopeGiven, s.ip.metricGiven, s.ip.tosGiven
 	}
 	return d.routes(func(r *netlink.Route) error {
 		if !d.keep("routes", r) {
@@ -624,7 +628,7 @@ func (d *dumpShow) linkAddrs(l *netlink.Link, addrs []*netlink.Addr) ([]*netlink
 	if s.more.up && l.Flags&unix.IFF_UP == 0 {
 		return nil, false
 	}
-	if s.more.label == "" && !s.more.keepLink(l) {
+	if s.more.label == "" && (!s.more.keepLink(l) || !s.ip.keepLink(l)) {
 		return nil, false // print_linkinfo's link filters, which label skips
 	}
 	var out []*netlink.Addr
@@ -635,5 +639,5 @@ func (d *dumpShow) linkAddrs(l *netlink.Link, addrs []*netlink.Addr) ([]*netlink
 	}
 	// ipaddr_filter: a link is listed with an address the filters keep,
 	// or with no address at all when no family is asked for.
-	return out, len(out) > 0 || (len(addrs) == 0 && s.family == 0)
+	return out, len(out) > 0 || (len(addrs) == 0 && s.family == 0 && !s.ip.addrTo.IsValid())
 }
