@@ -19,9 +19,11 @@
 // The pod's egress (what the pod sends, the host end's ingress) is
 // shaped by the plugin with an ifb link: an ingress qdisc on the host end
 // whose u32 filter redirects every packet to the ifb with a mirred
-// action, and a tbf on the ifb. The netlink package sends no tc actions
-// yet (it keeps a filter's actions as raw attributes), so -egress-rate is
-// refused with an error that says so, and nothing is changed.
+// action, and a tbf on the ifb. A mirred action names its target by
+// interface index (tc_mirred.ifindex), and a transaction cannot yet put
+// into a filter's action the index of an ifb link it creates itself, so
+// -egress-rate is refused with an error that says so, and nothing is
+// changed.
 package main
 
 import (
@@ -131,8 +133,8 @@ func tbf(rateBits, burstBits uint64) *netlink.TBF {
 
 // errNoActions is the refusal of the pod's egress shaping.
 var errNoActions = errors.New("shaping the pod's egress needs an ifb link and, on the host end's ingress qdisc, " +
-	"a u32 filter with a mirred redirect action to it; ipdb's netlink package sends no tc actions yet " +
-	"(it keeps a filter's actions as raw attributes), so nothing was changed")
+	"a u32 filter with a mirred redirect action to it; a mirred action names its target by interface index, " +
+	"which a transaction cannot yet take from an ifb link it creates itself, so nothing was changed")
 
 func run(w io.Writer, args []string) error {
 	c, err := parse(w, args)
