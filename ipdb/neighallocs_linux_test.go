@@ -12,8 +12,8 @@ import (
 // TestNeighAllocsShared: the neighbour allocation count that gates the
 // periodic neighbour re-read is read once per neighAllocsTTL for every
 // database of the process (it is global, and its dump walks every
-// namespace's devices), and a read after that sees entries allocated
-// meanwhile.
+// namespace's devices): a read within the TTL returns the shared value,
+// entries allocated meanwhile or not, and a read after it reads again.
 func TestNeighAllocsShared(t *testing.T) {
 	ns := nstest.New(t)
 	ns.Batch("link add v0 type veth peer name v1", "link set v0 up", "addr add 192.0.2.1/24 dev v0")
@@ -28,14 +28,15 @@ func TestNeighAllocsShared(t *testing.T) {
 	if err != nil || first == 0 {
 		t.Fatalf("allocs %d, %v", first, err)
 	}
+	at := a.at
 	for i := range 3 {
 		ns.IP("neigh", "add", "192.0.2."+string(rune('7'+i)), "lladdr", "02:00:00:00:00:07", "dev", "v0")
 	}
-	if got, err := a.read(ctx, c); err != nil || got != first {
-		t.Fatalf("a read within the TTL: %d, %v; want the shared %d", got, err, first)
+	if got, err := a.read(ctx, c); err != nil || got != first || a.at != at {
+		t.Fatalf("a read within the TTL: %d, %v, read at %v; want the shared %d read at %v", got, err, a.at, first, at)
 	}
 	time.Sleep(neighAllocsTTL)
-	if got, err := a.read(ctx, c); err != nil || got < first+3 {
-		t.Fatalf("a read after the TTL: %d, %v; want at least %d", got, err, first+3)
+	if _, err := a.read(ctx, c); err != nil || !a.at.After(at) {
+		t.Fatalf("a read after the TTL: %v, read at %v; want a new read after %v", err, a.at, at)
 	}
 }

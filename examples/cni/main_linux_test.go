@@ -70,7 +70,11 @@ func TestAddDel(t *testing.T) {
 			t.Errorf("a second add is not empty")
 		}
 
-		// Bad input: an error, and nothing changes.
+		// Bad input: an error, and nothing changes. The new links' IPv6
+		// addresses finish their DAD first (ip -o addr shows "tentative"
+		// until then; seconds in the guest).
+		host.SettleDAD()
+		pod.SettleDAD()
 		after := state()
 		for _, args := range [][]string{
 			{"-gw", "198.51.100.1", "add"}, {"-addr", "192.0.2.2", "add"}, {"-ifname", "a/b", "add"},
