@@ -17,7 +17,10 @@ import (
 // route as oif). It fails with EINVAL ("martian source"); a failed
 // reverse path filter is EXDEV inside fib_validate_source, but
 // ip_route_input_slow and __mkroute_input answer every failed source
-// validation with EINVAL (6.18, checked with ip route get). Followed here:
+// validation with EINVAL (6.18, checked with ip route get); before the
+// drop reasons of 6.13 they passed fib_validate_source's error on, so a
+// failed reverse path filter is EXDEV there (6.1, checked in the guest;
+// rpfErrno). Followed here:
 //
 //   - the fast path: without rp_filter, and unless the packet would leave
 //     by the device it came in on with send_redirects on, accept_local
@@ -125,7 +128,7 @@ func validateSource(s *ipdb.Snapshot, q ipdb.RouteQuery, dst netip.Addr, iifInde
 	a, err := s.RouteGet(rq)
 	if err != nil || a.Route == nil {
 		if c.rpFilter != 0 {
-			return fmt.Errorf("source %s fails the reverse path filter (no route back): %w", src, unix.EINVAL)
+			return fmt.Errorf("source %s fails the reverse path filter (no route back): %w", src, rpfErrno())
 		}
 		return nil
 	}
@@ -144,10 +147,10 @@ func validateSource(s *ipdb.Snapshot, q ipdb.RouteQuery, dst netip.Addr, iifInde
 		}
 	}
 	if hasAddr && c.rpFilter == 1 {
-		return fmt.Errorf("source %s fails the strict reverse path filter (the route back leaves by another device): %w", src, unix.EINVAL)
+		return fmt.Errorf("source %s fails the strict reverse path filter (the route back leaves by another device): %w", src, rpfErrno())
 	}
 	if !hasAddr && c.rpFilter != 0 {
-		return fmt.Errorf("source %s fails the reverse path filter: %w", src, unix.EINVAL)
+		return fmt.Errorf("source %s fails the reverse path filter: %w", src, rpfErrno())
 	}
 	return nil
 }
@@ -179,4 +182,23 @@ func customRoutingSeen(s *ipdb.Snapshot, netns string) bool {
 		}
 	}
 	return false
+}
+
+// rpfErrno is the error of a failed reverse path filter as this kernel
+// answers it: EXDEV (fib_validate_source's e_rpf) before 6.13, whose drop
+// reasons made ip_route_input_slow answer every failed source validation
+// with EINVAL.
+func rpfErrno() unix.Errno {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return unix.EINVAL
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &major, &minor); err != nil {
+		return unix.EINVAL
+	}
+	if major < 6 || major == 6 && minor < 13 {
+		return unix.EXDEV
+	}
+	return unix.EINVAL
 }

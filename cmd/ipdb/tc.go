@@ -135,6 +135,26 @@ func writeQdiscOmit(j *jsonOut, q *netlink.Qdisc, names *linkNames, omitDev bool
 // q_prio.c for pfifo_fast).
 func writeQdiscOptions(j *jsonOut, o netlink.QdiscOptions) {
 	switch o := o.(type) {
+	case *netlink.FqCodel:
+		// tc/q_fq_codel.c fq_codel_print_opt: times in microseconds.
+		u := func(k string, v *uint32) {
+			if v != nil {
+				j.uint(k, uint64(*v))
+			}
+		}
+		u("limit", o.Limit)
+		u("flows", o.Flows)
+		u("quantum", o.Quantum)
+		u("target", o.Target)
+		u("ce_threshold", o.CEThreshold)
+		u("interval", o.Interval)
+		u("memory_limit", o.MemoryLimit)
+		if o.ECN != nil && *o.ECN != 0 {
+			j.boolean("ecn", true)
+		}
+		if o.DropBatchSize != nil && *o.DropBatchSize != 0 {
+			j.uint("drop_batch", uint64(*o.DropBatchSize))
+		}
 	case *netlink.HTB:
 		j.uint("r2q", uint64(o.Rate2Quantum))
 		j.hex("default", uint64(o.Default))
@@ -215,6 +235,31 @@ func qdiscWords(q *netlink.Qdisc, names *linkNames) words {
 		w.add("refcnt", strconv.FormatUint(uint64(q.Refcnt), 10))
 	}
 	switch o := q.Options.(type) {
+	case *netlink.FqCodel:
+		// tc/q_fq_codel.c fq_codel_print_opt.
+		num := func(k, unit string, v *uint32) {
+			if v != nil {
+				w.add(k, strconv.FormatUint(uint64(*v), 10)+unit)
+			}
+		}
+		tm := func(k string, v *uint32) {
+			if v != nil {
+				w.add(k, tcTime(float64(*v)))
+			}
+		}
+		num("limit", "p", o.Limit)
+		num("flows", "", o.Flows)
+		num("quantum", "", o.Quantum)
+		tm("target", o.Target)
+		tm("ce_threshold", o.CEThreshold)
+		tm("interval", o.Interval)
+		if o.MemoryLimit != nil {
+			w.add("memory_limit", tcSize(*o.MemoryLimit))
+		}
+		if o.ECN != nil && *o.ECN != 0 {
+			w.flag("ecn")
+		}
+		num("drop_batch", "", o.DropBatchSize)
 	case *netlink.HTB:
 		w.add("r2q", strconv.FormatUint(uint64(o.Rate2Quantum), 10))
 		w.add("default", hex0x(uint64(o.Default)))
