@@ -715,17 +715,8 @@ func (d *dumpShow) qdiscsJSON(j *jsonOut) error {
 }
 
 func (d *dumpShow) qdiscsRows(t *tableOut) error {
-	qs, err := retryDump(func() ([]*netlink.Qdisc, error) { return d.c.Qdiscs(d.ctx, nil) })
-	if err != nil {
-		return err
-	}
-	tcRowsHeader(t)
-	for _, q := range qs {
-		if d.keep("qdiscs", q) {
-			tcRow(t, q.Index, qdiscWords(q, d.names), d.names)
-		}
-	}
-	return nil
+	return tcDumpRows(d, t, "qdiscs", func() ([]*netlink.Qdisc, error) { return d.c.Qdiscs(d.ctx, nil) },
+		func(q *netlink.Qdisc) int { return q.Index }, qdiscWords)
 }
 
 func (d *dumpShow) classesJSON(j *jsonOut) error {
@@ -742,17 +733,8 @@ func (d *dumpShow) classesJSON(j *jsonOut) error {
 }
 
 func (d *dumpShow) classesRows(t *tableOut) error {
-	cs, err := retryDump(func() ([]*netlink.Class, error) { return d.c.Classes(d.ctx, nil) })
-	if err != nil {
-		return err
-	}
-	tcRowsHeader(t)
-	for _, c := range cs {
-		if d.keep("classes", c) {
-			tcRow(t, c.Index, classWords(c, d.names), d.names)
-		}
-	}
-	return nil
+	return tcDumpRows(d, t, "classes", func() ([]*netlink.Class, error) { return d.c.Classes(d.ctx, nil) },
+		func(c *netlink.Class) int { return c.Index }, classWords)
 }
 
 func (d *dumpShow) filtersJSON(j *jsonOut) error {
@@ -771,14 +753,21 @@ func (d *dumpShow) filtersJSON(j *jsonOut) error {
 }
 
 func (d *dumpShow) filtersRows(t *tableOut) error {
-	fs, err := retryDump(func() ([]*netlink.Filter, error) { return d.c.Filters(d.ctx, nil) })
+	return tcDumpRows(d, t, "filters", func() ([]*netlink.Filter, error) { return d.c.Filters(d.ctx, nil) },
+		func(f *netlink.Filter) int { return f.Index }, filterWords)
+}
+
+// tcDumpRows writes the table rows of one tc kind's dump, the objects
+// the selectors of table keep, one per row.
+func tcDumpRows[T netlink.Object](d *dumpShow, t *tableOut, table string, dump func() ([]T, error), index func(T) int, w func(T, *linkNames) words) error {
+	xs, err := retryDump(dump)
 	if err != nil {
 		return err
 	}
 	tcRowsHeader(t)
-	for _, f := range fs {
-		if d.keep("filters", f) {
-			tcRow(t, f.Index, filterWords(f, d.names), d.names)
+	for _, x := range xs {
+		if d.keep(table, x) {
+			tcRow(t, index(x), w(x, d.names), d.names)
 		}
 	}
 	return nil
