@@ -83,10 +83,12 @@ func mplsIPState(t *testing.T, ns *nstest.NS) string {
 // encapsulations) and MPLS routes with ip -j.
 func checkMPLSOracle(t *testing.T, ns *nstest.NS, db *ipdb.DB) {
 	t.Helper()
-	checkOracle(t, ns, db)
-	if err := oracle.CompareMPLSRoutes(ns, slices.Collect(db.Snapshot().Routes())); err != nil {
-		t.Errorf("MPLS routes: %v", err)
-	}
+	checkOracleKinds(t, ns, db, ipKinds, func(s *ipdb.Snapshot) error {
+		if err := oracle.CompareMPLSRoutes(ns, slices.Collect(s.Routes())); err != nil {
+			return fmt.Errorf("MPLS routes: %w", err)
+		}
+		return nil
+	})
 }
 
 func TestMPLSCommitAndIdempotence(t *testing.T) {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ipdb-go/ipdb/internal/nstest"
-	"github.com/ipdb-go/ipdb/internal/oracle"
 	"github.com/ipdb-go/ipdb/ipdb"
 	"github.com/ipdb-go/ipdb/netlink"
 	"golang.org/x/sys/unix"
@@ -82,29 +81,11 @@ func nexthopState(t *testing.T, ns *nstest.NS) string {
 	return ipState(t, ns) + strings.Join(lines, "\n") + "\n"
 }
 
-// checkNexthopOracle compares the database with ip -j, nexthops too. A
-// link's carrier comes up asynchronously after a commit, and IPv6
-// multicast routes with it: it compares again until both agree or 3 s
-// have passed.
+// checkNexthopOracle compares the database with ip -j, nexthops too
+// (checkOracleKinds).
 func checkNexthopOracle(t *testing.T, ns *nstest.NS, db *ipdb.DB) {
 	t.Helper()
-	compare := func() error {
-		s := db.Snapshot()
-		return errors.Join(
-			oracle.CompareLinks(ns, slices.Collect(s.Links())),
-			oracle.CompareAddrs(ns, slices.Collect(s.Addrs())),
-			oracle.CompareRoutes(ns, slices.Collect(s.Routes())),
-			oracle.CompareRules(ns, slices.Collect(s.Rules())),
-			oracle.CompareNexthops(ns, slices.Collect(s.Nexthops())))
-	}
-	err := compare()
-	for end := time.Now().Add(3 * time.Second); err != nil && time.Now().Before(end); {
-		time.Sleep(50 * time.Millisecond)
-		err = compare()
-	}
-	if err != nil {
-		t.Errorf("database and ip -j differ: %v", err)
-	}
+	checkOracleKinds(t, ns, db, append(slices.Clip(ipKinds), netlink.KindNexthop), nil)
 }
 
 // nexthopRestored waits until the namespace shows before again.

@@ -7,13 +7,11 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ipdb-go/ipdb/internal/nstest"
-	"github.com/ipdb-go/ipdb/internal/oracle"
 	"github.com/ipdb-go/ipdb/ipdb"
 	"github.com/ipdb-go/ipdb/netlink"
 	"golang.org/x/sys/unix"
@@ -117,16 +115,7 @@ func tcRestored(t *testing.T, ns *nstest.NS, before string) {
 // checkTCOracle compares the database's tc objects with tc -j.
 func checkTCOracle(t *testing.T, ns *nstest.NS, db *ipdb.DB) {
 	t.Helper()
-	err := nstest.Eventually(3*time.Second, func() error {
-		s := db.Snapshot()
-		return errors.Join(
-			oracle.CompareQdiscs(ns, slices.Collect(s.Qdiscs())),
-			oracle.CompareClasses(ns, slices.Collect(s.Classes())),
-			oracle.CompareFilters(ns, slices.Collect(s.Filters())))
-	})
-	if err != nil {
-		t.Errorf("database and tc -j differ: %v", err)
-	}
+	checkOracleKinds(t, ns, db, []netlink.Kind{netlink.KindQdisc, netlink.KindClass, netlink.KindFilter}, nil)
 }
 
 func mbit(n uint64) uint64 { return n * 1e6 / 8 }
