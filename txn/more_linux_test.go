@@ -12,20 +12,6 @@ import (
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
-// settledState waits until ip -j shows before again (carrier is
-// asynchronous) and reports the difference if it does not.
-func checkRestored(t *testing.T, ns *nstest.NS, before string) {
-	t.Helper()
-	after := ipState(t, ns)
-	for end := time.Now().Add(3 * time.Second); after != before && time.Now().Before(end); {
-		time.Sleep(50 * time.Millisecond)
-		after = ipState(t, ns)
-	}
-	if after != before {
-		t.Errorf("namespace differs after rollback:\n%s", diffLines(before, after))
-	}
-}
-
 func TestConflict(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		baseState(t, ns)
@@ -47,7 +33,7 @@ func TestConflict(t *testing.T) {
 		if tx.Writes() != 0 {
 			t.Errorf("%d writes despite the conflict", tx.Writes())
 		}
-		checkRestored(t, ns, before)
+		checkRestored(t, ns, ipState, before)
 		// Without a prior Plan, Commit plans on the current state.
 		if err := bigTxn(db, c, nil).Commit(context.Background()); err != nil {
 			t.Fatal(err)
@@ -83,7 +69,7 @@ func TestVerifyTimeoutRollsBack(t *testing.T) {
 			t.Logf("table 302 is outside the transaction's scope: %s", out)
 			ns.IP("route", "del", "blackhole", "203.0.113.128/25", "table", "302")
 		}
-		checkRestored(t, ns, before)
+		checkRestored(t, ns, ipState, before)
 	})
 }
 
@@ -108,7 +94,7 @@ func TestCancelMidCommitRollsBack(t *testing.T) {
 		if !ce.RolledBack {
 			t.Fatalf("not rolled back: %v", err)
 		}
-		checkRestored(t, ns, before)
+		checkRestored(t, ns, ipState, before)
 	})
 }
 
@@ -130,7 +116,7 @@ func TestNaturalKernelErrors(t *testing.T) {
 		if !errors.As(err, &oe) {
 			t.Fatalf("no OpError in %v", err)
 		}
-		checkRestored(t, ns, before)
+		checkRestored(t, ns, ipState, before)
 
 		// Bad input: nothing applied.
 		bad := New(db, c, nil).Link(LinkSpec{Name: "x0", Info: &netlink.LinkInfo{InfoKind: "bridge"}}).
@@ -138,7 +124,7 @@ func TestNaturalKernelErrors(t *testing.T) {
 		if err := bad.Commit(context.Background()); !errors.Is(err, ErrInvalid) || bad.Writes() != 0 {
 			t.Fatalf("got %v with %d writes, want ErrInvalid and none", err, bad.Writes())
 		}
-		checkRestored(t, ns, before)
+		checkRestored(t, ns, ipState, before)
 	})
 }
 
@@ -161,7 +147,7 @@ func TestCommitConfirm(t *testing.T) {
 		if err := p.Confirm(); !errors.Is(err, ErrRolledBack) {
 			t.Errorf("late Confirm: %v", err)
 		}
-		checkRestored(t, ns, before)
+		checkRestored(t, ns, ipState, before)
 
 		p, err = bigTxn(db, c, nil).CommitConfirm(context.Background(), 5*time.Second)
 		if err != nil {

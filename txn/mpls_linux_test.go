@@ -191,54 +191,7 @@ func TestMPLSCommitAndIdempotence(t *testing.T) {
 // commit rolls back, and the namespace is as before, MPLS routes and
 // encapsulations included.
 func TestMPLSFaultInjection(t *testing.T) {
-	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		mplsBaseState(t, ns)
-		db, c := setup(t, ns)
-		plan, err := mplsTxn(db, c, nil).Plan()
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := len(plan.Steps)
-		if n < 9 {
-			t.Fatalf("plan of %d steps:\n%s", n, plan)
-		}
-		for k := range n {
-			t.Run(fmt.Sprint(k), func(t *testing.T) {
-				ns := nstest.New(t)
-				mplsBaseState(t, ns)
-				db, c := setup(t, ns)
-				before := mplsIPState(t, ns)
-				var failed *Step
-				cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
-					if i == k {
-						failed = o
-						return failing(o)
-					}
-					return req
-				}}
-				err := mplsTxn(db, c, cfg).Commit(context.Background())
-				var ce *CommitError
-				if !errors.As(err, &ce) {
-					t.Fatalf("op %d: error %v, want a *CommitError", k, err)
-				}
-				if failed == nil || ce.Step != failed.String() {
-					t.Errorf("error names %q, want %v", ce.Step, failed)
-				}
-				if !ce.RolledBack {
-					t.Fatalf("not rolled back: %v", err)
-				}
-				after := mplsIPState(t, ns)
-				for end := time.Now().Add(3 * time.Second); after != before && time.Now().Before(end); {
-					time.Sleep(50 * time.Millisecond)
-					after = mplsIPState(t, ns)
-				}
-				if after != before {
-					t.Errorf("op %d (%s): namespace differs after rollback:\n%s", k, failed, diffLines(before, after))
-				}
-				checkMPLSOracle(t, ns, db)
-			})
-		}
-	})
+	faultEveryStep(t, txnFaults(mplsBaseState, mplsTxn, mplsIPState, checkMPLSOracle, 9))
 }
 
 // TestMPLSRollbackOfLinkDeletion: deleting a link drops the MPLS routes
@@ -266,14 +219,7 @@ func TestMPLSRollbackOfLinkDeletion(t *testing.T) {
 		if !errors.As(err, &ce) || !ce.RolledBack {
 			t.Fatalf("commit: %v", err)
 		}
-		after := state()
-		for end := time.Now().Add(3 * time.Second); after != before && time.Now().Before(end); {
-			time.Sleep(50 * time.Millisecond)
-			after = state()
-		}
-		if after != before {
-			t.Errorf("namespace differs after rollback:\n%s", diffLines(before, after))
-		}
+		waitRestored(t, "", before, state)
 		checkMPLSOracle(t, ns, db)
 	})
 }

@@ -183,21 +183,19 @@ func (e *cniEnv) states(t *testing.T) (string, string) {
 	return ipState(t, e.host), ipState(t, e.pod)
 }
 
-// restored waits until both namespaces show the states before, then
-// compares them with ip -j field for field, and each DB with ip.
-func (e *cniEnv) restored(t *testing.T, what string, hostBefore, podBefore string) {
+// state is the states of both namespaces (states) as one, each line
+// labelled with its namespace.
+func (e *cniEnv) state(t *testing.T) string {
 	t.Helper()
 	h, p := e.states(t)
-	for end := time.Now().Add(3 * time.Second); (h != hostBefore || p != podBefore) && time.Now().Before(end); {
-		time.Sleep(50 * time.Millisecond)
-		h, p = e.states(t)
-	}
-	if h != hostBefore {
-		t.Errorf("%s: host namespace differs after rollback:\n%s", what, diffLines(hostBefore, h))
-	}
-	if p != podBefore {
-		t.Errorf("%s: pod namespace differs after rollback:\n%s", what, diffLines(podBefore, p))
-	}
+	return labelLines("host", h) + labelLines("pod", p)
+}
+
+// restored waits until both namespaces show the state before (state)
+// again, reports what differs, and compares each DB with ip.
+func (e *cniEnv) restored(t *testing.T, what string, before string) {
+	t.Helper()
+	waitRestored(t, what, before, func() string { return e.state(t) })
 	e.oracle(t)
 }
 
@@ -296,83 +294,16 @@ func TestMultiCNIAddDel(t *testing.T) {
 	})
 }
 
-// faultEveryStep commits specs on e once per operation of its plan, the
-// kernel refusing that operation, and checks that both namespaces are
-// back to their state before, field for field.
-func faultEveryStep(t *testing.T, prepare func(t *testing.T, e *cniEnv), specs func(*Multi) *Multi) {
-	faultEveryStepOf(t, prepare, specs, true)
-}
-
-// faultEveryStepOf is faultEveryStep; hostSteps says whether the host has
-// operations of its own.
-func faultEveryStepOf(t *testing.T, prepare func(t *testing.T, e *cniEnv), specs func(*Multi) *Multi, hostSteps bool) {
-	nstest.Run(t, func(t *testing.T, host *nstest.NS) {
-		e := newCNIEnv(t, host)
-		prepare(t, e)
-		p, err := specs(e.multi()).Plan()
-		if err != nil {
-			t.Fatal(err)
-		}
-		nHost, nPod := len(p.Of("host").Steps), len(p.Of("pod").Steps)
-		if (nHost == 0) == hostSteps || nPod == 0 {
-			t.Fatalf("plan without operations in a namespace:\n%s", p)
-		}
-		for k := range nHost + nPod {
-			ns, at := "host", k
-			if k >= nHost {
-				ns, at = "pod", k-nHost
-			}
-			t.Run(fmt.Sprintf("%s-%d", ns, at), func(t *testing.T) {
-				e := newCNIEnv(t, nstest.New(t))
-				prepare(t, e)
-				hostBefore, podBefore := e.states(t)
-				var failed *Step
-				cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
-					if i == at {
-						failed = o
-						return failing(o)
-					}
-					return req
-				}}
-				if ns == "host" {
-					cfg.NetNS = e.hostCfg.NetNS
-					e.hostCfg = cfg
-				} else {
-					cfg.NetNS = e.podCfg.NetNS
-					e.podCfg = cfg
-				}
-				err := specs(e.multi()).Commit(context.Background())
-				var me *MultiCommitError
-				if !errors.As(err, &me) {
-					t.Fatalf("error %v, want a *MultiCommitError", err)
-				}
-				if failed == nil || me.Namespace != ns || me.Step != failed.String() {
-					t.Errorf("error names netns %s step %q, want %s %v", me.Namespace, me.Step, ns, failed)
-				}
-				var oe *netlink.OpError
-				if !errors.As(err, &oe) {
-					t.Errorf("no *netlink.OpError in %v", err)
-				}
-				if !me.RolledBack || len(me.Rollbacks) != 2 || me.Rollbacks[0].Namespace != "pod" {
-					t.Fatalf("not rolled back in both namespaces, pod first: %v", err)
-				}
-				t.Logf("%v", err)
-				e.restored(t, fmt.Sprintf("fault at %s %q", ns, me.Step), hostBefore, podBefore)
-			})
-		}
-	})
-}
-
 func TestMultiCNIAddFaultEveryStep(t *testing.T) {
-	faultEveryStep(t, func(*testing.T, *cniEnv) {}, cniAdd)
+	faultEveryStep(t, cniFaults(func(*testing.T, *cniEnv) {}, cniAdd, true))
 }
 
 func TestMultiCNIDelFaultEveryStep(t *testing.T) {
-	faultEveryStep(t, func(t *testing.T, e *cniEnv) {
+	faultEveryStep(t, cniFaults(func(t *testing.T, e *cniEnv) {
 		if err := cniAdd(e.multi()).Commit(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-	}, cniDel)
+	}, cniDel, true))
 }
 
 // compareOracle compares the DB's links, addresses, routes and rules with
@@ -407,7 +338,7 @@ func withExisting(t *testing.T, e *cniEnv) {
 // moves into the pod; a fault at every step brings it back to the host
 // under its old name, up, with its MTU and address.
 func TestMultiMoveExistingFaultEveryStep(t *testing.T) {
-	faultEveryStepOf(t, withExisting, moveExisting, false)
+	faultEveryStep(t, cniFaults(withExisting, moveExisting, false))
 }
 
 // TestMultiMoveRenameRefused: the move's rename is refused after the
@@ -429,7 +360,7 @@ func TestMultiMoveRenameRefused(t *testing.T) {
 			nstest.Run(t, func(t *testing.T, host *nstest.NS) {
 				e := newCNIEnv(t, host)
 				c.prepare(t, e)
-				hostBefore, podBefore := e.states(t)
+				before := e.state(t)
 				f, err := os.Open(e.pod.Path)
 				if err != nil {
 					t.Fatal(err)
@@ -457,7 +388,7 @@ func TestMultiMoveRenameRefused(t *testing.T) {
 				if !me.RolledBack {
 					t.Fatalf("not rolled back: %v", err)
 				}
-				e.restored(t, "refused rename", hostBefore, podBefore)
+				e.restored(t, "refused rename", before)
 			})
 		})
 	}
@@ -480,7 +411,7 @@ func TestMultiConflictPerNamespace(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		hostBefore, podBefore := e.states(t)
+		before := e.state(t)
 		writes := m.Writes()
 		err := m.Commit(context.Background())
 		if !errors.Is(err, ErrConflict) {
@@ -495,8 +426,8 @@ func TestMultiConflictPerNamespace(t *testing.T) {
 		if m.Writes() != writes {
 			t.Errorf("a conflicting commit sent %d requests", m.Writes()-writes)
 		}
-		if h, p := e.states(t); h != hostBefore || p != podBefore {
-			t.Errorf("a conflicting commit changed the namespaces:\n%s\n%s", diffLines(hostBefore, h), diffLines(podBefore, p))
+		if after := e.state(t); after != before {
+			t.Errorf("a conflicting commit changed the namespaces:\n%s", diffLines(before, after))
 		}
 	})
 }
@@ -506,7 +437,7 @@ func TestMultiConflictPerNamespace(t *testing.T) {
 func TestMultiInvalid(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, host *nstest.NS) {
 		e := newCNIEnv(t, host)
-		hostBefore, podBefore := e.states(t)
+		before := e.state(t)
 		veth := &netlink.LinkInfo{InfoKind: "veth", Data: &netlink.Veth{Peer: &netlink.Link{Name: "tmp0"}}}
 		for _, c := range []struct {
 			name string
@@ -559,8 +490,8 @@ func TestMultiInvalid(t *testing.T) {
 				t.Errorf("%s: %d requests sent", c.name, m.Writes())
 			}
 		}
-		if h, p := e.states(t); h != hostBefore || p != podBefore {
-			t.Errorf("invalid transactions changed the namespaces:\n%s\n%s", diffLines(hostBefore, h), diffLines(podBefore, p))
+		if after := e.state(t); after != before {
+			t.Errorf("invalid transactions changed the namespaces:\n%s", diffLines(before, after))
 		}
 	})
 }
@@ -577,7 +508,7 @@ func TestMultiDelPodFirstRestoresPair(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.host.IP("link", "set", "veth0h", "mtu", "1450")
-		hostBefore, podBefore := e.states(t)
+		before := e.state(t)
 		cfg := *e.hostCfg
 		var failed *Step
 		cfg.inject = func(i int, o *Step, req netlink.Request) netlink.Request {
@@ -601,7 +532,7 @@ func TestMultiDelPodFirstRestoresPair(t *testing.T) {
 			t.Fatalf("not rolled back: %v", err)
 		}
 		t.Logf("%v", err)
-		e.restored(t, "pair deleted by the pod, then a host fault", hostBefore, podBefore)
+		e.restored(t, "pair deleted by the pod, then a host fault", before)
 	})
 }
 
@@ -650,7 +581,7 @@ func TestRollbackCrossNamespaceVethSingle(t *testing.T) {
 func TestMultiVerifyTimeoutRollsBack(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, host *nstest.NS) {
 		e := newCNIEnv(t, host)
-		hostBefore, podBefore := e.states(t)
+		before := e.state(t)
 		cfg := *e.podCfg
 		cfg.VerifyTimeout = 500 * time.Millisecond
 		cfg.inject = func(i int, o *Step, req netlink.Request) netlink.Request {
@@ -669,7 +600,7 @@ func TestMultiVerifyTimeoutRollsBack(t *testing.T) {
 			t.Fatalf("not rolled back: %v", err)
 		}
 		t.Logf("%v", err)
-		e.restored(t, "verification timeout in the pod", hostBefore, podBefore)
+		e.restored(t, "verification timeout in the pod", before)
 	})
 }
 
@@ -704,7 +635,7 @@ func TestMultiThreeNamespaces(t *testing.T) {
 			}
 			return m
 		}
-		hostBefore, podBefore := e.states(t)
+		before := e.state(t)
 		pod2Before := ipState(t, pod2)
 		cfg2 := &Config{NetNS: pod2.Path, inject: func(i int, o *Step, req netlink.Request) netlink.Request {
 			if o.Kind == netlink.KindRoute {
@@ -718,7 +649,7 @@ func TestMultiThreeNamespaces(t *testing.T) {
 			t.Fatalf("got %v, want pod2's failure rolled back in three namespaces, pod2 first", err)
 		}
 		t.Logf("%v", err)
-		e.restored(t, "fault in the second pod", hostBefore, podBefore)
+		e.restored(t, "fault in the second pod", before)
 		if after := ipState(t, pod2); after != pod2Before {
 			t.Errorf("pod2 differs after rollback:\n%s", diffLines(pod2Before, after))
 		}
@@ -748,7 +679,7 @@ func TestMultiThreeNamespaces(t *testing.T) {
 func TestMultiCancelRollsBack(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, host *nstest.NS) {
 		e := newCNIEnv(t, host)
-		hostBefore, podBefore := e.states(t)
+		before := e.state(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		cfg := *e.podCfg
@@ -767,6 +698,6 @@ func TestMultiCancelRollsBack(t *testing.T) {
 		if !me.RolledBack {
 			t.Fatalf("not rolled back: %v", err)
 		}
-		e.restored(t, "cancelled in the pod", hostBefore, podBefore)
+		e.restored(t, "cancelled in the pod", before)
 	})
 }

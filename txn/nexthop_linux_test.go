@@ -15,7 +15,6 @@ import (
 	"github.com/ipdb-go/ipdb/internal/nstest"
 	"github.com/ipdb-go/ipdb/ipdb"
 	"github.com/ipdb-go/ipdb/netlink"
-	"golang.org/x/sys/unix"
 )
 
 // nexthopBase is the namespace before the nexthop transactions: link n0
@@ -86,19 +85,6 @@ func nexthopState(t *testing.T, ns *nstest.NS) string {
 func checkNexthopOracle(t *testing.T, ns *nstest.NS, db *ipdb.DB) {
 	t.Helper()
 	checkOracleKinds(t, ns, db, append(slices.Clip(ipKinds), netlink.KindNexthop), nil)
-}
-
-// nexthopRestored waits until the namespace shows before again.
-func nexthopRestored(t *testing.T, ns *nstest.NS, before string) {
-	t.Helper()
-	after := nexthopState(t, ns)
-	for end := time.Now().Add(3 * time.Second); after != before && time.Now().Before(end); {
-		time.Sleep(50 * time.Millisecond)
-		after = nexthopState(t, ns)
-	}
-	if after != before {
-		t.Errorf("namespace differs after rollback:\n%s", diffLines(before, after))
-	}
 }
 
 func TestNexthopCommit(t *testing.T) {
@@ -237,51 +223,7 @@ func TestNexthopCommit(t *testing.T) {
 // transaction removed, the group it shrank and the route the kernel
 // dropped with it included.
 func TestNexthopFaultInjection(t *testing.T) {
-	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		nexthopBase(t, ns)
-		db, c := setup(t, ns)
-		plan, err := nexthopTxn(db, c, nil).Plan()
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := len(plan.Steps)
-		if n < 10 {
-			t.Fatalf("plan of %d steps:\n%s", n, plan)
-		}
-		for k := range n {
-			t.Run(fmt.Sprint(k), func(t *testing.T) {
-				ns := nstest.New(t)
-				nexthopBase(t, ns)
-				db, c := setup(t, ns)
-				before := nexthopState(t, ns)
-				var failed *Step
-				cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
-					if i == k {
-						failed = o
-						return failing(o)
-					}
-					return req
-				}}
-				err := nexthopTxn(db, c, cfg).Commit(context.Background())
-				var ce *CommitError
-				if !errors.As(err, &ce) {
-					t.Fatalf("op %d: error %v, want a *CommitError", k, err)
-				}
-				if failed == nil || ce.Step != failed.String() {
-					t.Errorf("error names %q, want %v", ce.Step, failed)
-				}
-				var errno unix.Errno
-				if !errors.As(err, &errno) {
-					t.Errorf("no errno in %v", err)
-				}
-				if !ce.RolledBack {
-					t.Fatalf("op %d (%s): not rolled back: %v", k, failed, err)
-				}
-				nexthopRestored(t, ns, before)
-				checkNexthopOracle(t, ns, db)
-			})
-		}
-	})
+	faultEveryStep(t, txnFaults(nexthopBase, nexthopTxn, nexthopState, checkNexthopOracle, 10))
 }
 
 // TestNexthopConflict: someone else replaces a nexthop the transaction
@@ -307,7 +249,7 @@ func TestNexthopConflict(t *testing.T) {
 		if tx.Writes() != 0 {
 			t.Errorf("%d writes despite the conflict", tx.Writes())
 		}
-		nexthopRestored(t, ns, before)
+		checkRestored(t, ns, nexthopState, before)
 		// A change of the kernel's own (the route's expanded hop follows
 		// the replace) is no conflict for a route spec over a nexthop.
 		rt := New(db, c, nil).Route(RouteSpec{Dst: netip.MustParsePrefix("203.0.113.0/24"), NHID: 200, Protocol: netlink.ProtoStatic})
@@ -347,7 +289,7 @@ func TestNexthopRollbackLinkDown(t *testing.T) {
 		if !errors.As(err, &ce) || !ce.RolledBack {
 			t.Fatalf("got %v, want a rolled back *CommitError", err)
 		}
-		nexthopRestored(t, ns, before)
+		checkRestored(t, ns, nexthopState, before)
 		checkNexthopOracle(t, ns, db)
 	})
 }
@@ -394,7 +336,7 @@ func TestNexthopLastMember(t *testing.T) {
 		if err := txn(db, c, cfg).Commit(context.Background()); !errors.As(err, &ce) || !ce.RolledBack {
 			t.Fatalf("got %v, want a rolled back *CommitError", err)
 		}
-		nexthopRestored(t, ns, before)
+		checkRestored(t, ns, nexthopState, before)
 		checkNexthopOracle(t, ns, db)
 
 		if err := txn(db, c, nil).Commit(context.Background()); err != nil {
@@ -462,14 +404,7 @@ func TestNexthopLinkLifecycle(t *testing.T) {
 			slices.Sort(lines) // the links' order is their indexes'
 			return strings.Join(lines, "\n")
 		}
-		after := nexthopState(t, ns)
-		for end := time.Now().Add(3 * time.Second); noIndex(after) != noIndex(before) && time.Now().Before(end); {
-			time.Sleep(50 * time.Millisecond)
-			after = nexthopState(t, ns)
-		}
-		if noIndex(after) != noIndex(before) {
-			t.Errorf("namespace differs after rollback:\n%s", diffLines(noIndex(before), noIndex(after)))
-		}
+		waitRestored(t, "", noIndex(before), func() string { return noIndex(nexthopState(t, ns)) })
 		checkNexthopOracle(t, ns, db)
 		if p, err := mk().Plan(); err != nil || !p.Empty() {
 			t.Errorf("re-plan after the rollback: %v %v", p, err)

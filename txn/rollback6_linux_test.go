@@ -96,12 +96,7 @@ func TestRollbackIPv6AddrsRandom(t *testing.T) {
 					if !errors.As(err, &ce) || !ce.RolledBack {
 						t.Fatalf("pre %v, plan:\n%sfailing op %d: %v", c.pre, plan, k, err)
 					}
-					after := addrSetState(t, ns)
-					for end := time.Now().Add(5 * time.Second); after != before && time.Now().Before(end); {
-						time.Sleep(50 * time.Millisecond)
-						after = addrSetState(t, ns)
-					}
-					if after != before {
+					if after := settle(5*time.Second, before, func() string { return addrSetState(t, ns) }); after != before {
 						t.Errorf("pre %v down %v, plan:\n%sfailing op %d: namespace differs after rollback:\n%s", c.pre, c.down, plan, k, diffLines(before, after))
 					}
 				})

@@ -319,15 +319,13 @@ func TestSoakTxnUnderFire(t *testing.T) {
 					t.Logf("seed %d, transaction %d failed without an injected fault (rolled back): %v", seed, i, err)
 				}
 				rolledBack++
-				var after string
-				for end := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-					if after, err = soakState(ns); err != nil {
+				after := settle(5*time.Second, before, func() string {
+					s, err := soakState(ns)
+					if err != nil {
 						t.Fatal(err)
 					}
-					if after == before || time.Now().After(end) {
-						break
-					}
-				}
+					return s
+				})
 				if after != before {
 					t.Errorf("seed %d, transaction %d: rolled back after %v failed, but ip -j shows:\n%s\nplan:\n%s",
 						seed, i, failed, soakDiff(before, after), plan)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -98,19 +97,6 @@ func tcState(t *testing.T, ns *nstest.NS) string {
 }
 
 var directPackets = regexp.MustCompile(`"direct_packets_stat":\d+,?`)
-
-// tcRestored waits until the namespace's tc objects are before again.
-func tcRestored(t *testing.T, ns *nstest.NS, before string) {
-	t.Helper()
-	after := tcState(t, ns)
-	for end := time.Now().Add(3 * time.Second); after != before && time.Now().Before(end); {
-		time.Sleep(50 * time.Millisecond)
-		after = tcState(t, ns)
-	}
-	if after != before {
-		t.Errorf("tc differs:\n%s", diffLines(before, after))
-	}
-}
 
 // checkTCOracle compares the database's tc objects with tc -j.
 func checkTCOracle(t *testing.T, ns *nstest.NS, db *ipdb.DB) {
@@ -268,51 +254,9 @@ func TestTCCommit(t *testing.T) {
 // reports it and the rollback brings back exactly what tc showed before,
 // including what the kernel removed with the replaced root qdisc.
 func TestTCFaultInjection(t *testing.T) {
-	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		tcBase(t, ns)
-		db, c := setup(t, ns)
-		plan, err := tcTxn(db, c, nil).Plan()
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := len(plan.Steps)
-		if n < 10 {
-			t.Fatalf("plan of %d steps:\n%s", n, plan)
-		}
-		for k := range n {
-			t.Run(fmt.Sprint(k), func(t *testing.T) {
-				ns := nstest.New(t)
-				tcBase(t, ns)
-				db, c := setup(t, ns)
-				before := tcState(t, ns)
-				var failed *Step
-				cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
-					if i == k {
-						failed = o
-						return failingTC(o)
-					}
-					return req
-				}}
-				err := tcTxn(db, c, cfg).Commit(context.Background())
-				var ce *CommitError
-				if !errors.As(err, &ce) {
-					t.Fatalf("op %d: error %v, want a *CommitError", k, err)
-				}
-				if failed == nil || ce.Step != failed.String() {
-					t.Errorf("error names %q, want %v", ce.Step, failed)
-				}
-				var errno unix.Errno
-				if !errors.As(err, &errno) {
-					t.Errorf("no errno in %v", err)
-				}
-				if !ce.RolledBack {
-					t.Fatalf("op %d (%s): not rolled back: %v", k, failed, err)
-				}
-				tcRestored(t, ns, before)
-				checkTCOracle(t, ns, db)
-			})
-		}
-	})
+	c := txnFaults(tcBase, tcTxn, tcState, checkTCOracle, 10)
+	c.failing = failingTC
+	faultEveryStep(t, c)
 }
 
 // failingTC returns a request of o's kind that the kernel refuses: an
@@ -354,7 +298,7 @@ func TestTCConflict(t *testing.T) {
 		if tx.Writes() != 0 {
 			t.Errorf("%d writes despite the conflict", tx.Writes())
 		}
-		tcRestored(t, ns, before)
+		checkRestored(t, ns, tcState, before)
 	})
 }
 
@@ -399,7 +343,7 @@ func TestTCInvalid(t *testing.T) {
 				t.Errorf("%s: %d writes", name, tx.Writes())
 			}
 		}
-		tcRestored(t, ns, before)
+		checkRestored(t, ns, tcState, before)
 	})
 }
 
@@ -446,7 +390,7 @@ func TestTCSameHandleOtherKind(t *testing.T) {
 		if !errors.As(err, &ce) || !ce.RolledBack || failed == nil {
 			t.Fatalf("got %v, want a rolled back *CommitError", err)
 		}
-		tcRestored(t, ns, before)
+		checkRestored(t, ns, tcState, before)
 		if _, err := ns.IPErr("link", "show", "w0"); err == nil {
 			t.Errorf("w0 left after the rollback")
 		}
@@ -501,7 +445,7 @@ func TestTCRollbackRestoresActions(t *testing.T) {
 		if !errors.As(err, &ce) || !ce.RolledBack {
 			t.Fatalf("got %v, want a rolled back *CommitError", err)
 		}
-		tcRestored(t, ns, before)
+		checkRestored(t, ns, tcState, before)
 		if err := mk(nil).Commit(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -537,6 +481,6 @@ func TestTCRollbackLeafLost(t *testing.T) {
 			!strings.Contains(ce.Left[0], "+ qdisc pfifo 10: dev v0 parent 1:10 limit 50 (its class 1:10 is created again") {
 			t.Fatalf("got %v (left %q), want a rollback that names the pfifo as left", err, ce.Left)
 		}
-		tcRestored(t, ns, before)
+		checkRestored(t, ns, tcState, before)
 	})
 }
