@@ -273,3 +273,15 @@ func labelLines(name, s string) string {
 	}
 	return strings.Join(lines, "\n") + "\n"
 }
+
+// failKind returns an inject that sends fail's request, which the
+// kernel refuses, in place of every step of kind k, and every other
+// request as it is.
+func failKind(k netlink.Kind, fail func(o *Step) netlink.Request) injectFunc {
+	return func(_ int, o *Step, req netlink.Request) netlink.Request {
+		if o.Kind == k {
+			return fail(o)
+		}
+		return req
+	}
+}

@@ -205,12 +205,7 @@ func TestMPLSRollbackOfLinkDeletion(t *testing.T) {
 		ifindex := regexp.MustCompile(`"ifindex":[0-9]+,`)
 		state := func() string { return ifindex.ReplaceAllString(mplsIPState(t, ns), "") }
 		before := state()
-		tx := New(db, c, &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
-			if o.Kind == netlink.KindRoute {
-				return failing(o)
-			}
-			return req
-		}})
+		tx := New(db, c, &Config{inject: failKind(netlink.KindRoute, failing)})
 		tx.Link(LinkSpec{Name: "c0", Absent: true})
 		tx.Route(RouteSpec{Dst: netip.MustParsePrefix("198.51.100.64/26"), Gateway: netip.MustParseAddr("192.0.2.2"),
 			MPLSEncap: &netlink.MPLSEncap{Labels: []uint32{700}}})

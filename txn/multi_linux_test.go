@@ -548,12 +548,7 @@ func TestRollbackCrossNamespaceVethSingle(t *testing.T) {
 		a.Batch("link set lo up", "link add x0 type veth peer name x1", "link set x1 netns "+b.Name)
 		db, c := setup(t, a)
 		before := ipState(t, a)
-		tx := New(db, c, &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
-			if o.Kind == netlink.KindRule {
-				return failing(o)
-			}
-			return req
-		}})
+		tx := New(db, c, &Config{inject: failKind(netlink.KindRule, failing)})
 		tx.Link(LinkSpec{Name: "x0", Absent: true})
 		tx.Rule(RuleSpec{Rule: netlink.Rule{Priority: 2000, Table: 3000}})
 		err := tx.Commit(context.Background())
@@ -637,12 +632,7 @@ func TestMultiThreeNamespaces(t *testing.T) {
 		}
 		before := e.state(t)
 		pod2Before := ipState(t, pod2)
-		cfg2 := &Config{NetNS: pod2.Path, inject: func(i int, o *Step, req netlink.Request) netlink.Request {
-			if o.Kind == netlink.KindRoute {
-				return failing(o)
-			}
-			return req
-		}}
+		cfg2 := &Config{NetNS: pod2.Path, inject: failKind(netlink.KindRoute, failing)}
 		err := build(cfg2).Commit(context.Background())
 		var me *MultiCommitError
 		if !errors.As(err, &me) || me.Namespace != "pod2" || !me.RolledBack || len(me.Rollbacks) != 3 || me.Rollbacks[0].Namespace != "pod2" {

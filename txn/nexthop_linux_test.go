@@ -275,12 +275,7 @@ func TestNexthopRollbackLinkDown(t *testing.T) {
 		nexthopBase(t, ns)
 		db, c := setup(t, ns)
 		before := nexthopState(t, ns)
-		cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
-			if o.Kind == netlink.KindRoute {
-				return failing(o)
-			}
-			return req
-		}}
+		cfg := &Config{inject: failKind(netlink.KindRoute, failing)}
 		err := New(db, c, cfg).
 			Link(LinkSpec{Name: "n0", Up: bptr(false)}).
 			Route(RouteSpec{Dst: netip.MustParsePrefix("192.0.2.128/25"), Type: netlink.RouteBlackhole}).
@@ -326,12 +321,7 @@ func TestNexthopLastMember(t *testing.T) {
 			t.Errorf("plan:\n%s\nwant:\n%s", plan, want)
 		}
 		// Fail the route: the rollback restores group 300 of 100.
-		cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
-			if o.Kind == netlink.KindRoute {
-				return failing(o)
-			}
-			return req
-		}}
+		cfg := &Config{inject: failKind(netlink.KindRoute, failing)}
 		var ce *CommitError
 		if err := txn(db, c, cfg).Commit(context.Background()); !errors.As(err, &ce) || !ce.RolledBack {
 			t.Fatalf("got %v, want a rolled back *CommitError", err)
@@ -383,12 +373,7 @@ func TestNexthopLinkLifecycle(t *testing.T) {
 		}
 
 		before := nexthopState(t, ns)
-		cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
-			if o.Kind == netlink.KindRoute {
-				return failing(o)
-			}
-			return req
-		}}
+		cfg := &Config{inject: failKind(netlink.KindRoute, failing)}
 		err := New(db, c, cfg).
 			Link(LinkSpec{Name: "m0", Absent: true}).
 			Route(RouteSpec{Dst: netip.MustParsePrefix("192.0.2.128/25"), Type: netlink.RouteBlackhole}).

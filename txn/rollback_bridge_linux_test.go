@@ -30,12 +30,7 @@ func TestRollbackRecreatesBridge(t *testing.T) {
 				prepNS(t, ns)
 				ns.Batch(append([]string{"link set lo up"}, c.setup...)...)
 				db, conn := setup(t, ns)
-				cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
-					if o.Kind == netlink.KindRule {
-						return failing(o)
-					}
-					return req
-				}}
+				cfg := &Config{inject: failKind(netlink.KindRule, failing)}
 				tx := New(db, conn, cfg)
 				tx.Link(LinkSpec{Name: "txbr0", Absent: true})
 				tx.Rule(RuleSpec{Rule: netlink.Rule{Priority: 2000, Table: 3000}})

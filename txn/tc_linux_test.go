@@ -434,12 +434,7 @@ func TestTCRollbackRestoresActions(t *testing.T) {
 				Filter(FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 4, Protocol: unix.ETH_P_IP, Handle: 0x80100001, Kind: "u32", Absent: true}).
 				Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x40), Parent: h(1, 1), Options: &netlink.HTBClass{Rate: mbit(1)}})
 		}
-		cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
-			if o.Kind == netlink.KindClass {
-				return failingTC(o)
-			}
-			return req
-		}}
+		cfg := &Config{inject: failKind(netlink.KindClass, failingTC)}
 		err := mk(cfg).Commit(context.Background())
 		var ce *CommitError
 		if !errors.As(err, &ce) || !ce.RolledBack {
@@ -465,12 +460,7 @@ func TestTCRollbackLeafLost(t *testing.T) {
 		db, c := setup(t, ns)
 		before := tcState(t, ns)
 		tc(t, ns, "qdisc", "add", "dev", "v0", "parent", "1:10", "handle", "10:", "pfifo", "limit", "50")
-		cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
-			if o.Kind == netlink.KindFilter {
-				return failingTC(o)
-			}
-			return req
-		}}
+		cfg := &Config{inject: failKind(netlink.KindFilter, failingTC)}
 		err := New(db, c, cfg).
 			Qdisc(QdiscSpec{Dev: "v0", Handle: h(2, 0), Options: &netlink.HTB{}}).
 			Class(ClassSpec{Dev: "v0", ClassID: h(2, 1), Options: &netlink.HTBClass{Rate: mbit(1)}}).
