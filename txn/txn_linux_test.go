@@ -302,6 +302,8 @@ func TestCommitAndIdempotence(t *testing.T) {
 	})
 }
 
+// TestFaultInjection fails each step of bigTxn in turn: the commit
+// reports it and the rollback brings back what ip -j showed before.
 func TestFaultInjection(t *testing.T) {
 	faultEveryStep(t, txnFaults(baseState, bigTxn, ipState, checkOracle, 1))
 }
