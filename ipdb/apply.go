@@ -94,7 +94,10 @@ func (db *DB) applyLoop(ctx context.Context) {
 			// re-read's dump: apply them first, so that the dump, not
 			// they, has the last word and watchers see no state the
 			// kernel has already left (a link deleted by a re-read and
-			// re-added by its own stale notifications).
+			// re-added by its own stale notifications). The reader may
+			// lag behind the kernel: catchUp waits until it has read
+			// everything sent so far.
+			db.catchUp(ctx)
 			if !db.applyQueued() {
 				break // a gap: the resync that follows covers the jobs
 			}

@@ -41,6 +41,10 @@ type DB struct {
 	lastSync                             atomic.Int64 // nanoseconds
 	lastLoss                             atomic.Int64 // unix nanoseconds of the last ENOBUFS
 
+	// reader is how far the reader has read the listener socket, for
+	// catchUp.
+	reader readerProgress
+
 	// linkwatch holds the links whose carrier change a re-read found
 	// before the kernel acted on it; used by the applier only.
 	linkwatch linkwatchWait

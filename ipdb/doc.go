@@ -55,7 +55,19 @@
 //
 // Targeted re-reads (below) rely on the same argument: notifications
 // taken from the queue before a re-read's dump are applied before it, the
-// rest after, and none is ever dropped without a resync.
+// rest after, and none is ever dropped without a resync. On a loaded host
+// the reader lags behind the kernel, and notifications older than the
+// dump may still wait in the socket: each re-read first sends a barrier
+// on the listener socket (netlink.Conn.SendBarrier, an acknowledgement
+// the kernel queues behind every notification queued before it) and
+// waits until the reader has read it (catchUp), so everything sent before
+// the dump started is applied before it. Without it a link that a re-read
+// found deleted was re-added by its own earlier change and deleted again
+// (TestRereadWaitsForReader). What remains is a change made during the
+// re-read's own dump (a few hundred microseconds for one link): its
+// notification may be older than what the dump read, and then the cache
+// shows the older state for one revision before the notifications that
+// follow bring it back; the final state is exact either way.
 //
 // # What the kernel does without telling
 //

@@ -10,3 +10,12 @@ func WithReadPause(d time.Duration) Option {
 		return nil
 	}
 }
+
+// WithBatchMax makes the listener read at most n datagrams per batch, so
+// that tests can have notifications applied one revision each.
+func WithBatchMax(n int) Option {
+	return func(o *options) error {
+		o.batchMax = n
+		return nil
+	}
+}

@@ -40,6 +40,9 @@ func (db *DB) readLoop(ctx context.Context) {
 		if batch != nil {
 			db.busy.Add(-1)
 		}
+		// What was read up to a barrier's acknowledgement is queued:
+		// the applier may run the re-read that waits for it (catchUp).
+		db.reader.note(db.listen.BarrierReached())
 		if db.opts.readPause > 0 {
 			time.Sleep(db.opts.readPause)
 		}
@@ -54,6 +57,7 @@ func (db *DB) readLoop(ctx context.Context) {
 			// dump. The ordering argument is in doc.go ("Overflow").
 			db.overflows.Add(1)
 			db.lastLoss.Store(time.Now().UnixNano())
+			db.reader.kick()
 			if _, err := db.listen.DiscardQueued(); err != nil && !errors.Is(err, netlink.ErrClosed) {
 				db.fail(fmt.Errorf("ipdb: listener: %w", err))
 			}

@@ -63,10 +63,12 @@ type Conn struct {
 	window         int // requests in flight per Pipeline round
 	strict         bool
 
-	seq     atomic.Uint32
-	foreign atomic.Uint64 // messages dropped because the sender was not the kernel
-	stale   atomic.Uint64 // replies to earlier, abandoned requests
-	closed  atomic.Bool
+	seq        atomic.Uint32
+	barrier    atomic.Uint32 // the last barrier acknowledged (BarrierReached)
+	barrierAny atomic.Bool   // barrier holds one
+	foreign    atomic.Uint64 // messages dropped because the sender was not the kernel
+	stale      atomic.Uint64 // replies to earlier, abandoned requests
+	closed     atomic.Bool
 
 	// mu serializes request/reply exchanges and receives.
 	mu sync.Mutex
@@ -668,7 +670,12 @@ func (c *Conn) ReceiveUpdates(ctx context.Context, max int, fn func(Update) erro
 		var fnErr error
 		perr := forEachMessage(b, func(h header, p []byte) error {
 			if h.Type < unix.NLMSG_MIN_TYPE {
-				return nil // control message, not a notification
+				// A control message, not a notification: a barrier's
+				// acknowledgement is noted (SendBarrier).
+				if err := c.noteBarrier(h, p); err != nil && decodeErr == nil {
+					decodeErr = err
+				}
+				return nil
 			}
 			u, err := DecodeUpdate(h.Type, h.Flags, p)
 			if err != nil {
