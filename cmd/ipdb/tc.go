@@ -568,6 +568,12 @@ func writeFilterOptions(j *jsonOut, f *netlink.Filter, names *linkNames, v tcVie
 // chain 0 fh 800::800 flowid 1:10". Dev, parent, protocol, pref, kind,
 // chain and handle are its identity.
 func filterWords(f *netlink.Filter, names *linkNames) words {
+	return filterWordsView(f, names, tcView{})
+}
+
+// filterWordsView are filterWords as `tc [-d] filter show` prints them
+// (with -d, a policer's linklayer).
+func filterWordsView(f *netlink.Filter, names *linkNames, v tcView) words {
 	var w words
 	if f.Index != 0 {
 		w.id("dev", "dev "+names.name(f.Index))
@@ -625,6 +631,16 @@ func filterWords(f *netlink.Filter, names *linkNames) words {
 					val: "match " + hex08(k.Val) + "/" + hex08(k.Mask) + " at " + at + strconv.FormatInt(int64(k.Off), 10)})
 			}
 		}
+		if o.Sel != nil && o.Sel.Hmask != 0 {
+			w.bare("hash mask", "hash mask "+hex08(o.Sel.Hmask)+" at "+strconv.Itoa(int(o.Sel.Hoff)))
+		}
+		if o.Police != nil {
+			w.bare("police", policeText(o.Police, v))
+		}
+		if o.Indev != "" {
+			w.add("input dev", o.Indev)
+		}
+		actionWords(&w, o.Actions, names, v)
 	case *netlink.BPFFilter:
 		// bpf_print_opt's text.
 		if f.Handle != 0 {
@@ -649,6 +665,8 @@ func filterWords(f *netlink.Filter, names *linkNames) words {
 			}
 			w.add("bytecode", "'"+b.String()+"'")
 		}
+	case *netlink.Flower, *netlink.Matchall, *netlink.Basic:
+		filterKindWords(&w, f, names, v)
 	default:
 		if f.Handle != 0 {
 			w.id("handle", "handle "+hex0x(uint64(f.Handle)))
@@ -767,7 +785,7 @@ func (d *dumpShow) filtersJSON(j *jsonOut) error {
 
 func (d *dumpShow) filtersRows(t *tableOut) error {
 	return tcDumpRows(d, t, "filters", func() ([]*netlink.Filter, error) { return d.c.Filters(d.ctx, nil) },
-		func(f *netlink.Filter) int { return f.Index }, filterWords)
+		func(f *netlink.Filter) int { return f.Index }, func(f *netlink.Filter, n *linkNames) words { return filterWordsView(f, n, d.tcView()) })
 }
 
 // tcDumpRows writes the table rows of one tc kind's dump, the objects

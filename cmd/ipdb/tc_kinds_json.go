@@ -806,30 +806,17 @@ func writeFlower(j *jsonOut, handle uint32, o *netlink.Flower, names *linkNames,
 		j.str("src_mac", flowerMAC(o.SrcMAC, o.SrcMACMask))
 	}
 	if ethType != 0 {
-		w := map[uint16]string{unix.ETH_P_IP: "ipv4", unix.ETH_P_IPV6: "ipv6", unix.ETH_P_ARP: "arp", unix.ETH_P_RARP: "rarp"}[ethType]
-		if w == "" {
-			w = hex04(ethType)
-		}
-		j.str("eth_type", w)
+		j.str("eth_type", flowerEthType(ethType))
 	}
 	if o.IPProto != nil {
-		w := map[uint8]string{unix.IPPROTO_TCP: "tcp", unix.IPPROTO_UDP: "udp", unix.IPPROTO_SCTP: "sctp",
-			unix.IPPROTO_ICMP: "icmp", unix.IPPROTO_ICMPV6: "icmpv6"}[*o.IPProto]
-		if w == "" {
-			w = strconv.FormatUint(uint64(*o.IPProto)|0x100, 16)[1:]
-		}
-		j.str("ip_proto", w)
+		j.str("ip_proto", flowerIPProto(*o.IPProto))
 	}
 	for _, a := range []struct {
 		k string
 		p netip.Prefix
 	}{{"dst_ip", o.Dst}, {"src_ip", o.Src}} {
 		if a.p.IsValid() && (a.p.Addr().Is4() && ethType == unix.ETH_P_IP || a.p.Addr().Is6() && ethType == unix.ETH_P_IPV6) {
-			s := a.p.Addr().String()
-			if a.p.Bits() != a.p.Addr().BitLen() {
-				s = a.p.String()
-			}
-			j.str(a.k, s)
+			j.str(a.k, flowerPrefix(a.p))
 		}
 	}
 	port := func(name string, p, m *uint16) {
@@ -846,6 +833,47 @@ func writeFlower(j *jsonOut, handle uint32, o *netlink.Flower, names *linkNames,
 	j.closeObject()
 	writeClsFlags(j, o.Flags)
 	writeActions(j, o.Actions, names, v)
+}
+
+// flowerEthType is flower_print_eth_type's word.
+func flowerEthType(t uint16) string {
+	switch t {
+	case unix.ETH_P_IP:
+		return "ipv4"
+	case unix.ETH_P_IPV6:
+		return "ipv6"
+	case unix.ETH_P_ARP:
+		return "arp"
+	case unix.ETH_P_RARP:
+		return "rarp"
+	}
+	return hex04(t)
+}
+
+// flowerIPProto is flower_print_ip_proto's word.
+func flowerIPProto(p uint8) string {
+	switch p {
+	case unix.IPPROTO_TCP:
+		return "tcp"
+	case unix.IPPROTO_UDP:
+		return "udp"
+	case unix.IPPROTO_SCTP:
+		return "sctp"
+	case unix.IPPROTO_ICMP:
+		return "icmp"
+	case unix.IPPROTO_ICMPV6:
+		return "icmpv6"
+	}
+	return strconv.FormatUint(uint64(p)|0x100, 16)[1:]
+}
+
+// flowerPrefix is flower_print_ip_addr's value: the address, with
+// "/len" when the mask is shorter than the address.
+func flowerPrefix(p netip.Prefix) string {
+	if p.Bits() == p.Addr().BitLen() {
+		return p.Addr().String()
+	}
+	return p.String()
 }
 
 // hex04 is %04x.

@@ -3,9 +3,12 @@ package main
 import (
 	"encoding/binary"
 	"math"
+	"net/netip"
 	"strconv"
+	"time"
 
 	"github.com/ipdb-go/ipdb/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // The text of the qdiscs beyond the host's, as iproute2 6.1's tc prints
@@ -332,4 +335,221 @@ func qdiscXstatsWords(w *words, kind string, x []byte) {
 			w.bare("xstats", "allot "+strconv.Itoa(int(int32(binary.NativeEndian.Uint32(x)))))
 		}
 	}
+}
+
+// controlText is print_action_control's text: "drop", "goto chain 3",
+// "jump 2".
+func controlText(a int32) string {
+	switch a &^ 0x0fffffff {
+	case netlink.TCActGotoChain:
+		return "goto chain " + u10(uint64(uint32(a)&0x0fffffff))
+	case netlink.TCActJump:
+		return "jump " + u10(uint64(uint32(a)&0x0fffffff))
+	}
+	return tcActionWord(a)
+}
+
+// policeText is print_police's text (tc/m_police.c): "police 0x1 rate
+// 1Mbit burst 10Kb mtu 2Kb action drop/pipe overhead 0b ref 1 bind 1".
+func policeText(p *netlink.Police, v tcView) string {
+	s := "police 0x" + strconv.FormatUint(uint64(p.Index), 16) + " rate " + tcRate(p.Rate) +
+		" burst " + tcSize(tcXmitSize(p.Rate, time64Ticks(p.Burst))) + " mtu " + tcSize(p.MTU)
+	if p.PeakRate != 0 {
+		s += " peakrate " + tcRate(p.PeakRate)
+	}
+	if p.AvRate != 0 {
+		s += " avrate " + tcRate(uint64(p.AvRate))
+	}
+	if p.PktRate != 0 || p.PktBurst != 0 {
+		s += " pkts_rate " + u10(p.PktRate) + " pkts_burst " + u10(uint64(tcXmitSize(p.PktRate, time64Ticks(uint32(p.PktBurst)))))
+	}
+	s += " action " + controlText(p.Action)
+	if p.Conform != nil {
+		s += "/" + controlText(*p.Conform)
+	}
+	s += " overhead " + tcSize(uint32(p.RateSpec.Overhead))
+	if ll := p.RateSpec.Linklayer & 0x0f; ll > netlink.LinklayerEthernet || v.details {
+		s += " linklayer " + tcLinklayerWord(ll)
+	}
+	return s + " ref " + strconv.Itoa(int(p.Refcnt)) + " bind " + strconv.Itoa(int(p.Bindcnt))
+}
+
+// time64Ticks is a count of the kernel's 64 ns psched ticks as a
+// duration.
+func time64Ticks(t uint32) time.Duration { return time.Duration(t) * 64 }
+
+// mirredText is mirred_n2a (tc/m_mirred.c).
+func mirredText(e int32) string {
+	switch e {
+	case netlink.MirredEgressRedirect:
+		return "Egress Redirect"
+	case netlink.MirredEgressMirror:
+		return "Egress Mirror"
+	case netlink.MirredIngressRedirect:
+		return "Ingress Redirect"
+	case netlink.MirredIngressMirror:
+		return "Ingress Mirror"
+	}
+	return "unknown"
+}
+
+// actionWords adds tc_print_action's text of a filter's actions, one
+// word per action: "action order 1: gact action drop random type none
+// pass val 0 index 1 ref 1 bind 1".
+func actionWords(w *words, acts netlink.TCActions, names *linkNames, v tcView) {
+	for i, a := range acts {
+		s := "action order " + strconv.Itoa(i+1) + ":"
+		switch o := a.Options.(type) {
+		case *netlink.Gact:
+			p := netlink.GactProb{}
+			if o.Prob != nil {
+				p = *o.Prob
+			}
+			s += " gact action " + controlText(o.Action) + " random type " + gactProbWord(p.Type) + " " + controlText(p.Action) +
+				" val " + strconv.Itoa(int(int16(p.Value))) +
+				" index " + u10(uint64(o.Index)) + " ref " + strconv.Itoa(int(o.Refcnt)) + " bind " + strconv.Itoa(int(o.Bindcnt))
+		case *netlink.Mirred:
+			s += " mirred (" + mirredText(o.Eaction) + " to device " + names.name(int(o.Ifindex)) + ") " + controlText(o.Action) +
+				" index " + u10(uint64(o.Index)) + " ref " + strconv.Itoa(int(o.Refcnt)) + " bind " + strconv.Itoa(int(o.Bindcnt))
+		case *netlink.Police:
+			s += " " + policeText(o, v)
+		case *netlink.ActBPF:
+			s += " bpf"
+			if o.Name != "" {
+				s += " " + o.Name
+			}
+			if n := len(o.Ops) / 8; n > 0 {
+				b := " bytecode '" + strconv.Itoa(n)
+				for k := 0; k < n; k++ {
+					in := o.Ops[k*8:]
+					b += "," + u10(uint64(binary.NativeEndian.Uint16(in))) + " " + u10(uint64(in[2])) + " " + u10(uint64(in[3])) + " " +
+						u10(uint64(binary.NativeEndian.Uint32(in[4:])))
+				}
+				s += b + "'"
+			}
+			if o.ID == 0 && o.Tag != nil {
+				s += " tag " + hexString(o.Tag)
+			}
+			s += " default-action " + controlText(o.Action) +
+				" index " + u10(uint64(o.Index)) + " ref " + strconv.Itoa(int(o.Refcnt)) + " bind " + strconv.Itoa(int(o.Bindcnt))
+		}
+		if a.Cookie != nil {
+			s += " cookie " + hexString(a.Cookie)
+		}
+		w.bare("action#"+strconv.Itoa(i+1), s)
+	}
+}
+
+// clsFlagText adds TCA_CLS_FLAGS_* as the filters print them: skip_hw,
+// skip_sw, then in_hw or else not_in_hw.
+func clsFlagText(w *words, flags uint32) {
+	if flags&netlink.TCClsFlagsSkipHW != 0 {
+		w.flag("skip_hw")
+	}
+	if flags&netlink.TCClsFlagsSkipSW != 0 {
+		w.flag("skip_sw")
+	}
+	if flags&netlink.TCClsFlagsInHW != 0 {
+		w.flag("in_hw")
+	} else if flags&netlink.TCClsFlagsNotInHW != 0 {
+		w.flag("not_in_hw")
+	}
+}
+
+// filterKindWords adds the option words of flower, matchall and basic
+// filters (flower_print_opt, matchall_print_opt, basic_print_opt), the
+// handle first as the filter's identity.
+func filterKindWords(w *words, f *netlink.Filter, names *linkNames, v tcView) {
+	if f.Handle != 0 {
+		w.id("handle", "handle "+hex0x(uint64(f.Handle)))
+	}
+	switch o := f.Options.(type) {
+	case *netlink.Flower:
+		if o.ClassID != 0 {
+			if m := o.ClassID.Minor(); m >= 0xffe0 && m < 0xffe0+16 {
+				w.add("hw_tc", u10(uint64(m-0xffe0)))
+			} else {
+				w.add("classid", o.ClassID.String())
+			}
+		}
+		for _, kv := range flowerKeyWords(o) {
+			w.bare(kv[0], kv[0]+" "+kv[1])
+		}
+		clsFlagText(w, o.Flags)
+		actionWords(w, o.Actions, names, v)
+	case *netlink.Matchall:
+		if o.ClassID != 0 {
+			w.add("flowid", o.ClassID.String())
+		}
+		clsFlagText(w, o.Flags)
+		actionWords(w, o.Actions, names, v)
+	case *netlink.Basic:
+		if o.ClassID != 0 {
+			w.add("flowid", o.ClassID.String())
+		}
+		if t := ematchText(o.Ematches); t != "" {
+			w.bare("ematch", t)
+		}
+		if o.Police != nil {
+			w.bare("police", policeText(o.Police, v))
+		}
+		actionWords(w, o.Actions, names, v)
+	}
+}
+
+// flowerKeyWords are flower_print_opt's text after the class: indev and
+// the keys, "name value" each, in tc's order.
+func flowerKeyWords(o *netlink.Flower) [][2]string {
+	var kv [][2]string
+	add := func(k, v string) { kv = append(kv, [2]string{k, v}) }
+	if o.Indev != "" {
+		add("indev", o.Indev)
+	}
+	vlan := o.VlanID != nil || o.VlanPrio != nil || o.VlanEthType != 0
+	if o.VlanID != nil {
+		add("vlan_id", u10(uint64(*o.VlanID)))
+	}
+	if o.VlanPrio != nil {
+		add("vlan_prio", u10(uint64(*o.VlanPrio)))
+	}
+	ethType := o.EthType
+	if vlan && (ethType == unix.ETH_P_8021Q || ethType == unix.ETH_P_8021AD) {
+		ethType = o.VlanEthType
+	}
+	if vlan && ethType != 0 {
+		add("vlan_ethtype", netlink.TCProtocolString(ethType))
+	}
+	if o.DstMAC != nil {
+		add("dst_mac", flowerMAC(o.DstMAC, o.DstMACMask))
+	}
+	if o.SrcMAC != nil {
+		add("src_mac", flowerMAC(o.SrcMAC, o.SrcMACMask))
+	}
+	if ethType != 0 {
+		add("eth_type", flowerEthType(ethType))
+	}
+	if o.IPProto != nil {
+		add("ip_proto", flowerIPProto(*o.IPProto))
+	}
+	for _, a := range []struct {
+		k string
+		p netip.Prefix
+	}{{"dst_ip", o.Dst}, {"src_ip", o.Src}} {
+		if a.p.IsValid() && (a.p.Addr().Is4() && ethType == unix.ETH_P_IP || a.p.Addr().Is6() && ethType == unix.ETH_P_IPV6) {
+			add(a.k, flowerPrefix(a.p))
+		}
+	}
+	port := func(name string, p, m *uint16) {
+		if p == nil {
+			return
+		}
+		s := u10(uint64(*p))
+		if m != nil && *m != 0xffff {
+			s += "/0x" + tcHex(uint64(*m))
+		}
+		add(name, s)
+	}
+	port("dst_port", o.DstPort, o.DstPortMask)
+	port("src_port", o.SrcPort, o.SrcPortMask)
+	return kv
 }

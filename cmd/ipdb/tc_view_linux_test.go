@@ -48,7 +48,7 @@ func compareTCJSON(t *testing.T, ns *nstest.NS, args []string, tcArgs ...string)
 }
 
 // tcTextLines is tc's text, one line per object (continuation lines,
-// which start with a space, joined), spaces collapsed, sorted.
+// which start with a space or a tab, joined), spaces collapsed, sorted.
 func tcTextLines(t *testing.T, ns *nstest.NS, args ...string) []string {
 	t.Helper()
 	var lines []string
@@ -56,7 +56,7 @@ func tcTextLines(t *testing.T, ns *nstest.NS, args ...string) []string {
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		if strings.HasPrefix(line, " ") && len(lines) > 0 {
+		if (strings.HasPrefix(line, " ") || strings.HasPrefix(line, "\t")) && len(lines) > 0 {
 			lines[len(lines)-1] += " " + strings.Join(strings.Fields(line), " ")
 			continue
 		}
@@ -238,6 +238,8 @@ func TestTCShowEveryKind(t *testing.T) {
 		compareTCText(t, ns, "qdisc", false, []string{"-s", "show", "qdisc", "dev", "v0"}, "-s", "qdisc", "show", "dev", "v0")
 		compareTCText(t, ns, "class", false, []string{"show", "class", "dev", "v0"}, "class", "show", "dev", "v0")
 		compareTCText(t, ns, "class", false, []string{"-s", "show", "class", "dev", "v0"}, "-s", "class", "show", "dev", "v0")
+		compareTCText(t, ns, "filter", false, []string{"show", "filter", "dev", "v0"}, "filter", "show", "dev", "v0")
+		compareTCText(t, ns, "filter", false, []string{"show", "filter", "dev", "v4"}, "filter", "show", "dev", "v4")
 
 		// The basic filter with an ematch: tc's JSON without its text
 		// lines, and the text as ipdb's "ematch".
