@@ -391,9 +391,9 @@ func tcXstats(s *netlink.TCStats) []byte {
 
 // writeQdiscXstats is the kinds' print_xstats in JSON, for the kinds
 // whose statistics tc prints as JSON keys: fq_codel (struct
-// tc_fq_codel_xstats), fq (struct tc_fq_qd_stats) and sfq (struct
-// tc_sfq_xstats). tc prints htb's as text inside its JSON; cake's tins
-// are not rendered.
+// tc_fq_codel_xstats), fq (struct tc_fq_qd_stats), sfq (struct
+// tc_sfq_xstats) and cake (TCA_CAKE_STATS_* attributes). tc prints
+// htb's as text inside its JSON.
 func writeQdiscXstats(j *jsonOut, kind string, x []byte) {
 	u32 := func(i int) uint32 { return binary.NativeEndian.Uint32(x[i:]) }
 	u64 := func(i int) uint64 { return binary.NativeEndian.Uint64(x[i:]) }
@@ -485,7 +485,118 @@ func writeQdiscXstats(j *jsonOut, kind string, x []byte) {
 		if len(x) >= 4 {
 			j.int("allot", int64(int32(u32(0))))
 		}
+	case "cake":
+		writeCakeXstats(j, x)
 	}
+}
+
+// tcAttrTable is iproute2's parse_rtattr: the first attribute of each
+// type up to max, types compared whole (flags not masked), as tc reads
+// them.
+func tcAttrTable(b []byte, max int) [][]byte {
+	tb := make([][]byte, max+1)
+	for len(b) >= 4 {
+		l, t := int(binary.NativeEndian.Uint16(b)), int(binary.NativeEndian.Uint16(b[2:]))
+		if l < 4 || l > len(b) {
+			break
+		}
+		if t <= max && tb[t] == nil {
+			tb[t] = b[4:l]
+		}
+		b = b[min((l+3)&^3, len(b)):]
+	}
+	return tb
+}
+
+// writeCakeXstats is cake_print_xstats (tc/q_cake.c) in JSON: the
+// attributes of include/uapi/linux/pkt_sched.h's TCA_CAKE_STATS_* and,
+// per tin, TCA_CAKE_TIN_STATS_* (cake_print_json_tin).
+func writeCakeXstats(j *jsonOut, x []byte) {
+	st := tcAttrTable(x, 16)
+	u32 := func(b []byte) (uint32, bool) {
+		if len(b) < 4 {
+			return 0, false
+		}
+		return binary.NativeEndian.Uint32(b), true
+	}
+	u64 := func(b []byte) (uint64, bool) {
+		if len(b) < 8 {
+			return 0, false
+		}
+		return binary.NativeEndian.Uint64(b), true
+	}
+	pair := func(a, b int, ka, kb string) {
+		va, oka := u32(st[a])
+		vb, okb := u32(st[b])
+		if st[a] != nil && st[b] != nil && oka && okb {
+			j.uint(ka, uint64(va))
+			j.uint(kb, uint64(vb))
+		}
+	}
+	pair(4, 3, "memory_used", "memory_limit") // MEMORY_USED, MEMORY_LIMIT
+	if v, ok := u64(st[2]); ok {              // CAPACITY_ESTIMATE64
+		j.uint("capacity_estimate", v)
+	}
+	pair(6, 7, "min_network_size", "max_network_size")
+	pair(8, 9, "min_adj_size", "max_adj_size")
+	if v, ok := u32(st[5]); ok { // AVG_NETOFF
+		j.uint("avg_hdr_offset", uint64(v))
+	}
+	if v, ok := u32(st[11]); ok { // DEFICIT
+		j.int("deficit", int64(int32(v)))
+	}
+	if v, ok := u32(st[12]); ok { // COBALT_COUNT
+		j.uint("count", uint64(v))
+	}
+	if v, ok := u32(st[13]); ok && v != 0 { // DROPPING
+		j.boolean("dropping", true)
+		if d, ok := u32(st[14]); ok && int32(d) >= 0 { // DROP_NEXT_US
+			j.uint("drop_next", uint64(d))
+		}
+	}
+	if v, ok := u32(st[15]); ok { // P_DROP
+		j.uint("blue_prob", uint64(v))
+		if d, ok := u32(st[16]); ok && int32(d) >= 0 { // BLUE_TIMER_US
+			j.uint("blue_timer", uint64(d))
+		}
+	}
+	if st[10] == nil { // TIN_STATS
+		return
+	}
+	tins := tcAttrTable(st[10], 8) // TC_CAKE_MAX_TINS
+	n := 0
+	for n < 8 && tins[n+1] != nil {
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	j.openArray("tins")
+	for i := 1; i <= n; i++ {
+		ts := tcAttrTable(tins[i], 25)
+		j.openObject("")
+		for _, k := range []struct {
+			name string
+			attr int
+			wide bool
+		}{
+			{"threshold_rate", 12, true}, {"sent_bytes", 3, true}, {"backlog_bytes", 11, false}, {"target_us", 13, false},
+			{"interval_us", 14, false}, {"peak_delay_us", 18, false}, {"avg_delay_us", 19, false}, {"base_delay_us", 20, false},
+			{"sent_packets", 2, false}, {"way_indirect_hits", 15, false}, {"way_misses", 16, false}, {"way_collisions", 17, false},
+			{"drops", 4, false}, {"ecn_mark", 8, false}, {"ack_drops", 6, false}, {"sparse_flows", 21, false},
+			{"bulk_flows", 22, false}, {"unresponsive_flows", 23, false}, {"max_pkt_len", 24, false}, {"flow_quantum", 25, false},
+		} {
+			if k.wide {
+				if v, ok := u64(ts[k.attr]); ok {
+					j.uint(k.name, v)
+				}
+			} else if v, ok := u32(ts[k.attr]); ok {
+				j.uint(k.name, uint64(v))
+			}
+		}
+		j.closeObject()
+	}
+	j.closeArray()
 }
 
 // --- filters and actions ---------------------------------------------

@@ -19,8 +19,14 @@ import (
 var tcStatsKeys = map[string]float64{
 	"bytes": 1e6, "packets": 1e4, "drops": 1e4, "overlimits": 1e4, "requeues": 1e4, "backlog": 1e6, "qlen": 1e4,
 	"maxpacket": 1e4, "drop_overlimit": 1e4, "new_flow_count": 1e4, "ecn_mark": 1e4, "new_flows_len": 1e4, "old_flows_len": 1e4,
-	"ce_mark": 1e4, "memory_used": 1e7, "gc": 1e4, "highprio": 1e4, "throttled": 1e4, "inactive": 1e4, "allot": 1e5,
+	"ce_mark": 1e4, "memory_used": 1e9, "gc": 1e4, "highprio": 1e4, "throttled": 1e4, "inactive": 1e4, "allot": 1e5,
 	"lended": 1e4, "borrowed": 1e4, "giants": 1e4, "tokens": 1e9, "ctokens": 1e9,
+	// cake's, and its tins'.
+	"min_network_size": 1e5, "max_network_size": 1e5, "min_adj_size": 1e5, "max_adj_size": 1e5,
+	"avg_hdr_offset": 1e5, "deficit": 1e5, "count": 1e5, "blue_prob": 1e9, "sent_bytes": 1e6, "sent_packets": 1e4,
+	"backlog_bytes": 1e6, "peak_delay_us": 1e9, "avg_delay_us": 1e9, "base_delay_us": 1e9, "way_indirect_hits": 1e4,
+	"way_misses": 1e4, "way_collisions": 1e4, "ack_drops": 1e4, "sparse_flows": 1e4, "bulk_flows": 1e4,
+	"unresponsive_flows": 1e4, "max_pkt_len": 1e5,
 }
 
 // compareTCJSON compares `ipdb -j args...` with `tc -j tcArgs...` key for
@@ -163,10 +169,10 @@ func TestTCShowDetailsStats(t *testing.T) {
 // on v1 and another on v2; an sfq with RED on v3; filters on v0 (flower
 // with gact, mirred, police and gact, matchall with a gact probability and
 // a bpf action, basic with a policer, u32 with a policer and an action),
-// and a basic filter with an ematch on v4.
+// and on v4 an fq_codel under a prio and a basic filter with an ematch.
 func everyFullKernelTC(t *testing.T, ns *nstest.NS) {
 	t.Helper()
-	for _, k := range []string{"prio", "fq", "netem", "sfq", "cake"} {
+	for _, k := range []string{"prio", "fq", "fq_codel", "netem", "sfq", "cake"} {
 		ns.NeedTC(t, "qdisc", k)
 	}
 	for _, k := range []string{"flower", "matchall", "basic"} {
@@ -208,6 +214,8 @@ func everyFullKernelTC(t *testing.T, ns *nstest.NS) {
 		{"filter", "add", "dev", "v0", "parent", "1:", "protocol", "ip", "pref", "6", "u32", "match", "ip", "dst", "203.0.113.0/24",
 			"police", "rate", "3mbit", "burst", "30k", "continue", "action", "mirred", "ingress", "mirror", "dev", "v5", "flowid", "1:4"},
 		{"qdisc", "add", "dev", "v4", "root", "handle", "8:", "prio"},
+		{"qdisc", "add", "dev", "v4", "parent", "8:1", "handle", "81:", "fq_codel", "limit", "100", "flows", "64", "target", "3ms",
+			"ce_threshold", "2ms", "memory_limit", "4mb", "ecn", "drop_batch", "32"},
 		{"filter", "add", "dev", "v4", "parent", "8:", "protocol", "ip", "pref", "1", "basic", "match", "cmp(u8 at 0 layer link eq 1)", "classid", "8:2",
 			"action", "gact", "pipe", "action", "mirred", "ingress", "mirror", "dev", "v5"},
 	} {
@@ -227,8 +235,7 @@ func TestTCShowEveryKind(t *testing.T) {
 		everyFullKernelTC(t, ns)
 		compareTCJSON(t, ns, []string{"show", "qdiscs"}, "qdisc", "show")
 		compareTCJSON(t, ns, []string{"-d", "show", "qdiscs"}, "-d", "qdisc", "show")
-		// cake's -s statistics (its tins) are not rendered: v0 and v3.
-		compareTCJSON(t, ns, []string{"-s", "show", "qdisc", "dev", "v0"}, "-s", "qdisc", "show", "dev", "v0")
+		compareTCJSON(t, ns, []string{"-s", "show", "qdiscs"}, "-s", "qdisc", "show")
 		compareTCJSON(t, ns, []string{"-s", "-d", "show", "qdisc", "dev", "v3"}, "-s", "-d", "qdisc", "show", "dev", "v3")
 		compareTCJSON(t, ns, []string{"show", "filters", "dev", "v0"}, "filter", "show", "dev", "v0")
 		compareTCJSON(t, ns, []string{"-d", "show", "filters", "dev", "v0"}, "-d", "filter", "show", "dev", "v0")
