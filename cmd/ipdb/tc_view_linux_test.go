@@ -237,6 +237,16 @@ func TestTCShowEveryKind(t *testing.T) {
 		compareTCJSON(t, ns, []string{"-d", "show", "qdiscs"}, "-d", "qdisc", "show")
 		compareTCJSON(t, ns, []string{"-s", "show", "qdiscs"}, "-s", "qdisc", "show")
 		compareTCJSON(t, ns, []string{"-s", "-d", "show", "qdisc", "dev", "v3"}, "-s", "-d", "qdisc", "show", "dev", "v3")
+		// The kinds' own statistics were there to compare.
+		code, out, errs := runCmd(t, "-n", ns.Name, "-j", "-s", "show", "qdiscs")
+		if code != exitOK {
+			t.Fatalf("-s show qdiscs: exit %d: %s", code, errs)
+		}
+		for _, k := range []string{`"gc":`, `"maxpacket":`, `"memory_limit":`, `"tins":[{"threshold_rate":`, `"prob_drop":`} {
+			if !strings.Contains(out, k) {
+				t.Errorf("-s show qdiscs lacks %s: %s", k, out)
+			}
+		}
 		compareTCJSON(t, ns, []string{"show", "filters", "dev", "v0"}, "filter", "show", "dev", "v0")
 		compareTCJSON(t, ns, []string{"-d", "show", "filters", "dev", "v0"}, "-d", "filter", "show", "dev", "v0")
 
@@ -259,7 +269,7 @@ func TestTCShowEveryKind(t *testing.T) {
 			}
 			js.WriteString(l)
 		}
-		code, out, errs := runCmd(t, "-n", ns.Name, "-j", "show", "filters", "dev", "v4")
+		code, out, errs = runCmd(t, "-n", ns.Name, "-j", "show", "filters", "dev", "v4")
 		if code != exitOK {
 			t.Fatalf("show filters dev v4: exit %d: %s", code, errs)
 		}
