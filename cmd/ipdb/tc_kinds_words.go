@@ -329,6 +329,19 @@ func qdiscXstatsWords(w *words, kind string, x []byte) {
 		if v := u32(76); v != 0 {
 			s += " latency " + tcTime64(int64(v))
 		}
+		var ce, hd, hc uint64
+		if len(x) >= 104 {
+			ce, hd, hc = u64(80), u64(88), u64(96)
+		}
+		for _, c := range []struct {
+			k string
+			v uint64
+		}{{"ce_mark", ce}, {"flows_plimit", u64(32)}, {"pkts_too_long", u64(40)}, {"alloc_errors", u64(48)},
+			{"horizon_drops", hd}, {"horizon_caps", hc}} {
+			if c.v != 0 {
+				s += " " + c.k + " " + u10(c.v)
+			}
+		}
 		w.bare("xstats", s)
 	case "sfq":
 		if len(x) >= 4 {
