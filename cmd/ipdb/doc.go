@@ -135,7 +135,7 @@
 // "linklayer", sfq's "flows", police's "linklayer"); -s adds tc -s's
 // "bytes", "packets", "drops", "overlimits", "requeues", ("rate",
 // "pps" with an estimator), "backlog", "qlen" and the kind's own
-// statistics for fq_codel, fq and sfq (not cake's tins). serve prints
+// statistics for fq_codel, fq, sfq and cake (with its tins). serve prints
 // qdiscs and filters with -d's keys and without statistics. One key is
 // ipdb's: tc 6.1 writes a basic filter's ematch as text in the middle of
 // its JSON, which no reader takes; ipdb writes that text as "ematch".

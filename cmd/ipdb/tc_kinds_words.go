@@ -347,7 +347,130 @@ func qdiscXstatsWords(w *words, kind string, x []byte) {
 		if len(x) >= 4 {
 			w.bare("xstats", "allot "+strconv.Itoa(int(int32(binary.NativeEndian.Uint32(x)))))
 		}
+	case "cake":
+		if s := cakeXstatsText(x); s != "" {
+			w.bare("xstats", s)
+		}
 	}
+}
+
+// cakeXstatsText is cake_print_xstats's text (tc/q_cake.c), its spaces
+// collapsed: memory, capacity, sizes, then the tins' table row by row
+// ("Bulk Best Effort Voice thresh 625Kbit 10Mbit 2500Kbit target ...").
+func cakeXstatsText(x []byte) string {
+	st := tcAttrTable(x, 16)
+	u32 := func(b []byte) uint64 {
+		if len(b) < 4 {
+			return 0
+		}
+		return uint64(binary.NativeEndian.Uint32(b))
+	}
+	u64 := func(b []byte) uint64 {
+		if len(b) < 8 {
+			return 0
+		}
+		return binary.NativeEndian.Uint64(b)
+	}
+	var parts []string
+	add := func(s ...string) { parts = append(parts, s...) }
+	if st[4] != nil && st[3] != nil {
+		add("memory used:", tcSize(uint32(u32(st[4]))), "of", tcSize(uint32(u32(st[3]))))
+	}
+	if st[2] != nil {
+		add("capacity estimate:", tcRate(u64(st[2])))
+	}
+	if st[6] != nil && st[7] != nil {
+		add("min/max network layer size:", u10(u32(st[6])), "/", u10(u32(st[7])))
+	}
+	if st[8] != nil && st[9] != nil {
+		add("min/max overhead-adjusted size:", u10(u32(st[8])), "/", u10(u32(st[9])))
+	}
+	if st[5] != nil {
+		add("average network hdr offset:", u10(u32(st[5])))
+	}
+	if st[11] != nil {
+		add("deficit", strconv.Itoa(int(int32(u32(st[11])))))
+	}
+	if st[12] != nil {
+		add("count", u10(u32(st[12])))
+	}
+	if st[13] != nil && u32(st[13]) != 0 {
+		add("dropping")
+		if st[14] != nil {
+			if d := int32(u32(st[14])); d < 0 {
+				add("drop_next", "-"+tcTime(float64(uint32(-d))))
+			} else {
+				add("drop_next", tcTime(float64(d)))
+			}
+		}
+	}
+	if st[15] != nil {
+		add("blue_prob", u10(u32(st[15])))
+		if st[16] != nil {
+			// tc prints a negative blue_timer through sprint_time of
+			// the negative value itself (an unsigned wrap).
+			d := int32(u32(st[16]))
+			if d < 0 {
+				add("blue_timer", "-"+tcTime(float64(uint32(d))))
+			} else {
+				add("blue_timer", tcTime(float64(d)))
+			}
+		}
+	}
+	if st[10] != nil {
+		tins := tcAttrTable(st[10], 8)
+		var ts [][][]byte
+		for i := 1; i <= 8 && tins[i] != nil; i++ {
+			ts = append(ts, tcAttrTable(tins[i], 25))
+		}
+		if len(ts) > 0 {
+			switch len(ts) {
+			case 3:
+				add("Bulk", "Best", "Effort", "Voice")
+			case 4:
+				add("Bulk", "Best", "Effort", "Video", "Voice")
+			default:
+				for i := range ts {
+					add("Tin", strconv.Itoa(i))
+				}
+			}
+			row := func(name string, attr int, f func([]byte) string) {
+				if ts[0][attr] == nil {
+					return
+				}
+				add(name)
+				for _, t := range ts {
+					add(f(t[attr]))
+				}
+			}
+			row("thresh", 12, func(b []byte) string { return tcRate(u64(b)) })
+			tm := func(b []byte) string { return tcTime(float64(u32(b))) }
+			row("target", 13, tm)
+			row("interval", 14, tm)
+			row("pk_delay", 18, tm)
+			row("av_delay", 19, tm)
+			row("sp_delay", 20, tm)
+			row("backlog", 11, func(b []byte) string { return tcSize(uint32(u32(b))) })
+			num := func(b []byte) string { return u10(u32(b)) }
+			row("pkts", 2, num)
+			row("bytes", 3, func(b []byte) string { return u10(u64(b)) })
+			for _, r := range []struct {
+				name string
+				attr int
+			}{{"way_inds", 15}, {"way_miss", 16}, {"way_cols", 17}, {"drops", 4}, {"marks", 8}, {"ack_drop", 6},
+				{"sp_flows", 21}, {"bk_flows", 22}, {"un_flows", 23}, {"max_len", 24}, {"quantum", 25}} {
+				row(r.name, r.attr, num)
+			}
+		}
+	}
+	out := ""
+	for i, p := range parts {
+		if i > 0 {
+			out += " "
+		}
+		out += p
+	}
+	return out
 }
 
 // controlText is print_action_control's text: "drop", "goto chain 3",

@@ -252,7 +252,7 @@ func TestTCShowEveryKind(t *testing.T) {
 
 		compareTCText(t, ns, "qdisc", true, []string{"show", "qdisc"}, "qdisc", "show")
 		compareTCText(t, ns, "qdisc", true, []string{"-d", "show", "qdisc"}, "-d", "qdisc", "show")
-		compareTCText(t, ns, "qdisc", false, []string{"-s", "show", "qdisc", "dev", "v0"}, "-s", "qdisc", "show", "dev", "v0")
+		compareTCText(t, ns, "qdisc", true, []string{"-s", "show", "qdisc"}, "-s", "qdisc", "show")
 		compareTCText(t, ns, "class", false, []string{"show", "class", "dev", "v0"}, "class", "show", "dev", "v0")
 		compareTCText(t, ns, "class", false, []string{"-s", "show", "class", "dev", "v0"}, "-s", "class", "show", "dev", "v0")
 		compareTCText(t, ns, "filter", false, []string{"show", "filter", "dev", "v0"}, "filter", "show", "dev", "v0")
