@@ -153,6 +153,15 @@ func TestTCShowDetailsStats(t *testing.T) {
 			t.Errorf("-s -d show class -j lacks %s\n%s", re, out)
 		}
 
+		// -a: every namespace's, with the statistics.
+		code, out, errs = runCmd(t, "-a", "-j", "-s", "show", "qdiscs")
+		if code != exitOK {
+			t.Fatalf("-a -s show qdiscs: exit %d: %s", code, errs)
+		}
+		if re := regexp.MustCompile(`\{"netns":"` + regexp.QuoteMeta(ns.Name) + `","kind":"htb","handle":"1:","dev":"v0","root":true,"refcnt":\d+,"options":\{[^}]*\},"bytes":\d+,"packets":\d+,`); !re.MatchString(out) {
+			t.Errorf("-a -j -s show qdiscs lacks %s", re)
+		}
+
 		for _, args := range [][]string{{"-s", "show", "filters"}, {"-s", "show", "routes"}, {"-br", "show", "qdiscs"}} {
 			if code, _, errs := runCmd(t, append([]string{"-n", ns.Name}, args...)...); code != exitUsage || !strings.Contains(errs, "is for show") {
 				t.Errorf("ipdb %s: exit %d %q, want a usage error", strings.Join(args, " "), code, errs)
