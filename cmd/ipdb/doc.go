@@ -25,7 +25,9 @@
 // -d (--details), -4, -6 and -M (MPLS routes, show only) are global and go
 // before or after the command; show also takes ip's -f inet|inet6|mpls.
 // So are -br (--brief) and -s (--stats, repeatable) for show link and
-// show addr: ip -br's lines and ip -s's stats64 (show_brief.go).
+// show addr: ip -br's lines and ip -s's stats64 (show_brief.go); -s is
+// also tc -s for show qdisc and class, -d tc -d for qdiscs, classes and
+// filters (tc.go).
 // Objects are named by the kind table's words (kinds.go: the table name,
 // its aliases, which include ip's names) or any prefix that names one
 // kind; ip's own order of objects decides its short words (ipShort: `ip r`
@@ -111,7 +113,8 @@
 //	nexthops ip -j -d nexthop show (nexthop.go; with -d, as links: scope
 //	        and protocol always; routes over a nexthop print its nhid and
 //	        the hops the kernel expands, as ip -j route show does)
-//	qdiscs  tc -j -d qdisc show (tc.go; under `dev X` without "dev", as tc)
+//	qdiscs  tc -j qdisc show (tc.go; with -d and -s, tc -j -d and tc -j -s;
+//	        under `dev X` without "dev", as tc; serve: tc -j -d)
 //	classes tc class show's text as JSON (see below)
 //	filters tc -j filter show dev X for each link's blocks, with "dev"
 //	        added (left out under `dev X`, as tc) and "ingress"/"egress"/
@@ -122,22 +125,37 @@
 // f is fdb, since ip's objects come first, then bridge's, then tc's, and
 // the first match wins as in each tool's own table), with tc's selector `dev
 // X`; -4 and -6 are refused. Qdisc and filter options are printed for the
-// kinds the netlink package decodes, with tc's keys and values: htb, tbf,
-// pfifo, bfifo, pfifo_fast, ingress, clsact (noqueue and mq have none);
-// u32 (without selector offsets, hash keys and actions, which tc prints as
-// text only or through its action printers) and bpf. A kind netlink keeps
-// as raw bytes has an empty "options" object. tc 6.1 prints classes as
+// kinds the netlink package decodes, with tc's keys and values, in its
+// order: htb, tbf, pfifo, bfifo, pfifo_fast, prio, fq_codel, fq, netem,
+// sfq, cake, ingress, clsact (noqueue and mq have none); u32 (without
+// selector offsets), bpf, flower, matchall and basic, with the actions
+// gact, mirred, police and bpf (tc_kinds_json.go, tc_kinds_words.go). A
+// kind netlink keeps as raw bytes has an empty "options" object. -d adds
+// tc -d's keys (htb's "ver", tbf's "burst" as "10Kb/1" with "mpu" and
+// "linklayer", sfq's "flows", police's "linklayer"); -s adds tc -s's
+// "bytes", "packets", "drops", "overlimits", "requeues", ("rate",
+// "pps" with an estimator), "backlog", "qlen" and the kind's own
+// statistics for fq_codel, fq, sfq and cake (with its tins). serve prints
+// qdiscs and filters with -d's keys and without statistics. One key is
+// ipdb's: tc 6.1 writes a basic filter's ematch as text in the middle of
+// its JSON, which no reader takes; ipdb writes that text as "ematch".
+// tc 6.1 prints classes as
 // text even with -j, so a class is a JSON object with the keys of that
 // text: "class" (the kind), "handle", "dev", "root" (true) or "parent",
 // "leaf" (the handle of the qdisc under a leaf class), and for htb "prio",
 // "rate" and "ceil" in bytes per second and "burst" and "cburst" in bytes,
-// as tc's JSON writes rates and sizes. The table prints one row per tc
+// as tc's JSON writes rates and sizes; with -d "quantum", "linklayer",
+// an "mpu" after each burst and "level", with -s the statistics as for
+// qdiscs and htb's "lended", "borrowed", "giants", "tokens" and
+// "ctokens". The table prints one row per tc
 // object: the link, then tc's words (`tc class show` after "class"), which
 // are also monitor's text (`tc monitor`'s: "qdisc add htb 1: dev v0 root
 // r2q 10 default 0x10 ..."). The state file's qdiscs, classes and
 // filters sections (state_tc.go) take tc's words and units; see the
 // README's state file.
-// TestTCShowEqualsTC and TestTCMonitor compare with tc.
+// TestTCShowEqualsTC, TestTCShowDetailsStats, TestTCShowEveryKind (the
+// kinds this host lacks, in the full-kernel guest) and TestTCMonitor
+// compare with tc.
 //
 // ipdb adds these keys, which ip never prints, each after ip's keys of the
 // same object, so that a diff against ip shows only additions:

@@ -68,8 +68,12 @@ func runShow(e *env, o showOpts, pos []string) int {
 			}
 		}
 	}
-	if (e.g.brief || e.g.stats > 0) && (len(want) != 1 || (want[0] != "links" && want[0] != "addrs")) {
-		fmt.Fprintln(e.stderr, "ipdb show: -br and -s are for show link and show addr, as ip -br and ip -s")
+	if e.g.brief && (len(want) != 1 || (want[0] != "links" && want[0] != "addrs")) {
+		fmt.Fprintln(e.stderr, "ipdb show: -br is for show link and show addr, as ip -br")
+		return exitUsage
+	}
+	if e.g.stats > 0 && (len(want) != 1 || !statsShown[want[0]]) {
+		fmt.Fprintln(e.stderr, "ipdb show: -s is for show link, addr, qdisc and class, as ip -s and tc -s")
 		return exitUsage
 	}
 	if e.g.brief && e.g.details {
@@ -77,7 +81,7 @@ func runShow(e *env, o showOpts, pos []string) int {
 		return exitUsage
 	}
 	if e.g.details && (len(want) != 1 || !detailsShown[want[0]]) {
-		fmt.Fprintln(e.stderr, "ipdb show: -d is for show routes, links and nexthops (links and nexthops always print ip's details; ip -d adds nothing ipdb prints to the other tables)")
+		fmt.Fprintln(e.stderr, "ipdb show: -d is for show routes, links, nexthops, qdiscs, classes and filters (links and nexthops always print ip's details; ip -d adds nothing ipdb prints to the other tables)")
 		return exitUsage
 	}
 	if e.g.allNetns {
@@ -119,7 +123,13 @@ func runShow(e *env, o showOpts, pos []string) int {
 
 // detailsShown are the tables -d is for: routes print ip -d's keys with
 // it, links and nexthops print them always.
-var detailsShown = map[string]bool{"routes": true, "links": true, "nexthops": true}
+// qdiscs, classes and filters print tc -d's keys with it.
+var detailsShown = map[string]bool{"routes": true, "links": true, "nexthops": true,
+	"qdiscs": true, "classes": true, "filters": true}
+
+// statsShown are the tables -s is for: ip -s link and addr, tc -s qdisc
+// and class.
+var statsShown = map[string]bool{"links": true, "addrs": true, "qdiscs": true, "classes": true}
 
 // noDeviceError is a dev selector naming no link (ip: Cannot find device).
 type noDeviceError string

@@ -45,7 +45,7 @@ func showAllNetns(e *env, want []string, sels map[string]*selection, format stri
 			fmt.Fprintf(e.stderr, "ipdb show: %v\n", netnsError(t.name, err))
 			return exitError
 		}
-		d := &dumpShow{ctx: e.ctx, c: c, stderr: e.stderr, details: e.g.details, sels: sels}
+		d := &dumpShow{ctx: e.ctx, c: c, stderr: e.stderr, details: e.g.details, sels: sels, stats: e.g.stats}
 		dumps = append(dumps, nsDump{t.name, d})
 		if err := d.checkRouteTable(); err != nil {
 			var mt *missingTableError

@@ -93,14 +93,18 @@ func tcParentWord(p netlink.Handle) (key, val string) {
 // writeQdisc writes a qdisc as `tc -j -d qdisc show` does (print_qdisc
 // in iproute2's tc/tc_qdisc.c): kind, handle ("1:"), dev, root or
 // parent, refcnt when not 1, offloaded, ingress_block and egress_block
-// when set, and options (always an object).
+// when set, and options (always an object). serve and watch print this
+// form, with the details and without the volatile statistics.
 func writeQdisc(j *jsonOut, q *netlink.Qdisc, names *linkNames) {
-	writeQdiscOmit(j, q, names, false)
+	writeQdiscView(j, q, names, false, tcView{details: true})
 }
 
-// writeQdiscOmit is writeQdisc without "dev" when omitDev, as tc prints
-// the qdiscs of `dev X`.
-func writeQdiscOmit(j *jsonOut, q *netlink.Qdisc, names *linkNames, omitDev bool) {
+// writeQdiscView is writeQdisc as `tc -j [-d] [-s] qdisc show [dev X]`
+// prints it: without "dev" when omitDev, the options' details with
+// v.details, and with v.stats the statistics after the options (bytes,
+// packets, drops, overlimits, requeues, backlog, qlen, then the kind's
+// own).
+func writeQdiscView(j *jsonOut, q *netlink.Qdisc, names *linkNames, omitDev bool, v tcView) {
 	j.openObject("")
 	j.str("kind", q.TCKind)
 	j.str("handle", strconv.FormatUint(uint64(q.Handle.Major()), 16)+":")
@@ -125,15 +129,22 @@ func writeQdiscOmit(j *jsonOut, q *netlink.Qdisc, names *linkNames, omitDev bool
 		j.uint("egress_block", uint64(q.EgressBlock))
 	}
 	j.openObject("options")
-	writeQdiscOptions(j, q.Options)
+	writeQdiscOptions(j, q.Options, v)
 	j.closeObject()
+	if v.stats && q.Stats != nil {
+		writeTCStats(j, q.Stats)
+		if x := tcXstats(q.Stats); x != nil {
+			writeQdiscXstats(j, q.TCKind, x)
+		}
+	}
 	j.closeObject()
 }
 
 // writeQdiscOptions writes the options of the kinds netlink decodes as
-// the kinds' print_qopt with -d do (tc/q_htb.c, q_tbf.c, q_fifo.c,
-// q_prio.c for pfifo_fast).
-func writeQdiscOptions(j *jsonOut, o netlink.QdiscOptions) {
+// the kinds' print_qopt do (tc/q_htb.c, q_tbf.c, q_fifo.c, q_prio.c for
+// prio and pfifo_fast, q_fq_codel.c, q_fq.c, q_netem.c, q_sfq.c,
+// q_cake.c), with -d's details when v.details.
+func writeQdiscOptions(j *jsonOut, o netlink.QdiscOptions, v tcView) {
 	switch o := o.(type) {
 	case *netlink.FqCodel:
 		// tc/q_fq_codel.c fq_codel_print_opt: times in microseconds.
@@ -147,6 +158,17 @@ func writeQdiscOptions(j *jsonOut, o netlink.QdiscOptions) {
 		u("quantum", o.Quantum)
 		u("target", o.Target)
 		u("ce_threshold", o.CEThreshold)
+		var sel, mask uint8
+		if o.CEThresholdSelector != nil {
+			sel = *o.CEThresholdSelector
+		}
+		if o.CEThresholdMask != nil {
+			mask = *o.CEThresholdMask
+		}
+		if sel != 0 || mask != 0 {
+			j.uint("ce_threshold_selector", uint64(sel))
+			j.uint("ce_threshold_mask", uint64(mask))
+		}
 		u("interval", o.Interval)
 		u("memory_limit", o.MemoryLimit)
 		if o.ECN != nil && *o.ECN != 0 {
@@ -159,21 +181,32 @@ func writeQdiscOptions(j *jsonOut, o netlink.QdiscOptions) {
 		j.uint("r2q", uint64(o.Rate2Quantum))
 		j.hex("default", uint64(o.Default))
 		j.uint("direct_packets_stat", uint64(o.DirectPackets))
-		j.str("ver", strconv.FormatUint(uint64(o.Version>>16), 10)+"."+strconv.FormatUint(uint64(o.Version&0xffff), 10))
+		if v.details {
+			j.str("ver", strconv.FormatUint(uint64(o.Version>>16), 10)+"."+strconv.FormatUint(uint64(o.Version&0xffff), 10))
+		}
 		j.uint("direct_qlen", uint64(o.DirectQlen))
 		if o.Offload {
 			j.null("offload")
 		}
 	case *netlink.TBF:
 		j.uint("rate", o.Rate)
-		j.str("burst", tcSize(tcXmitSize(o.Rate, o.Buffer))+"/"+strconv.FormatUint(1<<o.RateSpec.CellLog, 10))
-		j.uint("mpu", uint64(o.RateSpec.MPU))
+		if v.details {
+			j.str("burst", tcSize(tcXmitSize(o.Rate, o.Buffer))+"/"+strconv.FormatUint(1<<o.RateSpec.CellLog, 10))
+			j.uint("mpu", uint64(o.RateSpec.MPU))
+		} else {
+			j.uint("burst", uint64(tcXmitSize(o.Rate, o.Buffer)))
+		}
 		if o.Peakrate != 0 {
 			// tc 6.1 prints the peak rate in its text only; its JSON has
-			// the peak bucket's "mtu" and "mpu" (a second "mpu" key).
+			// the peak bucket's "mtu" and "mpu" (a second "mpu" key) with
+			// -d, "minburst" without.
 			if o.Mtu != 0 || o.PeakSpec.MPU != 0 {
-				j.str("mtu", tcSize(tcXmitSize(o.Peakrate, o.Mtu))+"/"+strconv.FormatUint(1<<o.PeakSpec.CellLog, 10))
-				j.uint("mpu", uint64(o.PeakSpec.MPU))
+				if v.details {
+					j.str("mtu", tcSize(tcXmitSize(o.Peakrate, o.Mtu))+"/"+strconv.FormatUint(1<<o.PeakSpec.CellLog, 10))
+					j.uint("mpu", uint64(o.PeakSpec.MPU))
+				} else {
+					j.uint("minburst", uint64(tcXmitSize(o.Peakrate, o.Mtu)))
+				}
 			}
 		}
 		lat := tbfLatency(o)
@@ -185,19 +218,25 @@ func writeQdiscOptions(j *jsonOut, o netlink.QdiscOptions) {
 		if o.RateSpec.Overhead != 0 {
 			j.int("overhead", int64(o.RateSpec.Overhead))
 		}
-		j.str("linklayer", tcLinklayer(o.RateSpec.Linklayer))
+		if ll := o.RateSpec.Linklayer & 0x0f; ll > 1 || v.details {
+			j.str("linklayer", tcLinklayer(ll))
+		}
 	case *netlink.Fifo:
 		j.uint("limit", uint64(o.Limit))
 	case *netlink.PfifoFast:
-		j.uint("bands", uint64(o.Bands))
-		j.openArray("priomap")
-		for _, b := range o.Priomap {
-			j.uint("", uint64(b))
-		}
-		j.closeArray()
 		// prio_print_opt prints multiqueue always in JSON: true only with
 		// a TCA_PRIO_MQ of 1, which pfifo_fast never sends.
-		j.boolean("multiqueue", false)
+		writePrio(j, uint32(o.Bands), o.Priomap[:], false)
+	case *netlink.Prio:
+		writePrio(j, o.Bands, o.Priomap[:], o.Multiqueue)
+	case *netlink.Fq:
+		writeFq(j, o)
+	case *netlink.Netem:
+		writeNetem(j, o)
+	case *netlink.Sfq:
+		writeSfq(j, o, v)
+	case *netlink.Cake:
+		writeCake(j, o)
 	}
 }
 
@@ -222,6 +261,13 @@ func tbfLatency(o *netlink.TBF) float64 {
 // direct_packets_stat 0 direct_qlen 1000" (monitor prefixes "qdisc").
 // Kind, handle, dev and parent are its identity.
 func qdiscWords(q *netlink.Qdisc, names *linkNames) words {
+	return qdiscWordsView(q, names, tcView{})
+}
+
+// qdiscWordsView are qdiscWords as `tc [-d] [-s] qdisc show` prints
+// them: with v.details the kinds' -d words, with v.stats the statistics'
+// lines joined (statsWords).
+func qdiscWordsView(q *netlink.Qdisc, names *linkNames, v tcView) words {
 	var w words
 	w.id("kind", q.TCKind)
 	w.id("handle", strconv.FormatUint(uint64(q.Handle.Major()), 16)+":")
@@ -264,14 +310,30 @@ func qdiscWords(q *netlink.Qdisc, names *linkNames) words {
 		w.add("r2q", strconv.FormatUint(uint64(o.Rate2Quantum), 10))
 		w.add("default", hex0x(uint64(o.Default)))
 		w.add("direct_packets_stat", strconv.FormatUint(uint64(o.DirectPackets), 10))
+		if v.details {
+			w.add("ver", strconv.FormatUint(uint64(o.Version>>16), 10)+"."+strconv.FormatUint(uint64(o.Version&0xffff), 10))
+		}
 		w.add("direct_qlen", strconv.FormatUint(uint64(o.DirectQlen), 10))
+		if o.Offload {
+			w.flag("offload")
+		}
 	case *netlink.TBF:
 		w.add("rate", tcRate(o.Rate))
-		w.add("burst", tcSize(tcXmitSize(o.Rate, o.Buffer)))
+		if v.details {
+			w.add("burst", tcSize(tcXmitSize(o.Rate, o.Buffer))+"/"+strconv.FormatUint(1<<o.RateSpec.CellLog, 10))
+			w.add("mpu", tcSize(uint32(o.RateSpec.MPU)))
+		} else {
+			w.add("burst", tcSize(tcXmitSize(o.Rate, o.Buffer)))
+		}
 		if o.Peakrate != 0 {
 			w.add("peakrate", tcRate(o.Peakrate))
 			if o.Mtu != 0 || o.PeakSpec.MPU != 0 {
-				w.add("minburst", tcSize(tcXmitSize(o.Peakrate, o.Mtu)))
+				if v.details {
+					w.add("mtu", tcSize(tcXmitSize(o.Peakrate, o.Mtu))+"/"+strconv.FormatUint(1<<o.PeakSpec.CellLog, 10))
+					w.bare("pmpu", "mpu "+tcSize(uint32(o.PeakSpec.MPU)))
+				} else {
+					w.add("minburst", tcSize(tcXmitSize(o.Peakrate, o.Mtu)))
+				}
 			}
 		}
 		if lat := tbfLatency(o); lat >= 0 {
@@ -282,8 +344,8 @@ func qdiscWords(q *netlink.Qdisc, names *linkNames) words {
 		if o.RateSpec.Overhead != 0 {
 			w.add("overhead", strconv.FormatUint(uint64(o.RateSpec.Overhead), 10))
 		}
-		if o.RateSpec.Linklayer > 1 {
-			w.add("linklayer", tcLinklayer(o.RateSpec.Linklayer))
+		if ll := o.RateSpec.Linklayer & 0x0f; ll > 1 || v.details {
+			w.add("linklayer", tcLinklayer(ll))
 		}
 	case *netlink.Ingress:
 		w.flag("----------------") // ingress_print_opt (tc/q_ingress.c)
@@ -300,6 +362,14 @@ func qdiscWords(q *netlink.Qdisc, names *linkNames) words {
 			p[i] = strconv.FormatUint(uint64(b), 10)
 		}
 		w.add("priomap", strings.Join(p, " "))
+	default:
+		qdiscKindWords(&w, q.Options, v)
+	}
+	if v.stats && q.Stats != nil {
+		statsWords(&w, q.Stats)
+		if x := tcXstats(q.Stats); x != nil {
+			qdiscXstatsWords(&w, q.TCKind, x)
+		}
 	}
 	return w
 }
@@ -323,62 +393,6 @@ func tcTime(us float64) string {
 		return strconv.FormatFloat(t/1e3, 'g', 3, 64) + "ms"
 	}
 	return strconv.FormatUint(uint64(t), 10) + "us"
-}
-
-// writeClass writes a class as a JSON object with the keys of tc's text
-// (print_class in tc/tc_class.c, htb_print_opt in tc/q_htb.c without -d):
-// "class" (the kind), "handle", "root" (true) or "parent", "leaf" (the
-// leaf qdisc's handle, when there is one), and for htb "prio", "rate" and
-// "ceil" (bytes per second, as tc's JSON rates), "burst" and "cburst"
-// (bytes, as tc's JSON sizes).
-func writeClass(j *jsonOut, c *netlink.Class, names *linkNames) {
-	j.openObject("")
-	j.str("class", c.TCKind)
-	j.str("handle", c.Handle.String())
-	j.str("dev", names.name(c.Index))
-	if k, v := tcParentWord(c.Parent); k == "root" {
-		j.boolean("root", true)
-	} else if k != "" {
-		j.str("parent", v)
-	}
-	if c.Leaf != 0 {
-		j.str("leaf", strconv.FormatUint(uint64(c.Leaf.Major()), 16)+":")
-	}
-	if o, ok := c.Options.(*netlink.HTBClass); ok {
-		j.uint("prio", uint64(o.Prio))
-		j.uint("rate", o.Rate)
-		j.uint("ceil", o.Ceil)
-		j.uint("burst", uint64(tcXmitSize(o.Rate, o.Buffer)))
-		j.uint("cburst", uint64(tcXmitSize(o.Ceil, o.Cbuffer)))
-	}
-	j.closeObject()
-}
-
-// classWords are a class's words as `tc class show` prints them after
-// "class": "htb 1:10 root leaf 20: prio 0 rate 1Mbit ceil 1Mbit burst
-// 1600b cburst 1600b". Kind, handle and dev are its identity (tc prints
-// no dev with `dev X`; monitor's text has it).
-func classWords(c *netlink.Class, names *linkNames) words {
-	var w words
-	w.id("kind", c.TCKind)
-	w.id("handle", c.Handle.String())
-	w.id("dev", "dev "+names.name(c.Index))
-	if k, v := tcParentWord(c.Parent); k == "root" {
-		w.flag("root")
-	} else if k != "" {
-		w.add("parent", v)
-	}
-	if c.Leaf != 0 {
-		w.add("leaf", strconv.FormatUint(uint64(c.Leaf.Major()), 16)+":")
-	}
-	if o, ok := c.Options.(*netlink.HTBClass); ok {
-		w.add("prio", strconv.FormatUint(uint64(o.Prio), 10))
-		w.add("rate", tcRate(o.Rate))
-		w.add("ceil", tcRate(o.Ceil))
-		w.add("burst", tcSize(tcXmitSize(o.Rate, o.Buffer)))
-		w.add("cburst", tcSize(tcXmitSize(o.Ceil, o.Cbuffer)))
-	}
-	return w
 }
 
 // tcFilterParent is how tc's print_filter names a filter's parent:
@@ -427,16 +441,16 @@ func u32Handle(h uint32) string {
 // every link's: root, ingress, egress or parent (or block), protocol and
 // pref (for every entry but a bare priority of protocol 0), kind, chain,
 // and options when the kernel sent them (u32_print_opt in tc/f_u32.c,
-// bpf_print_opt in tc/f_bpf.c; for u32, selector offsets, hash keys and
-// actions, which tc prints as text only or via its action printers, are
-// not written).
+// bpf_print_opt in tc/f_bpf.c, flower_print_opt, matchall_print_opt,
+// basic_print_opt, with their actions). serve and watch print this form
+// with the details (police's linklayer).
 func writeFilter(j *jsonOut, f *netlink.Filter, names *linkNames) {
-	writeFilterOmit(j, f, names, false)
+	writeFilterView(j, f, names, false, tcView{details: true})
 }
 
-// writeFilterOmit is writeFilter without "dev" when omitDev, as tc prints
-// the filters of `dev X`.
-func writeFilterOmit(j *jsonOut, f *netlink.Filter, names *linkNames, omitDev bool) {
+// writeFilterView is writeFilter without "dev" when omitDev, as tc prints
+// the filters of `dev X`, and with -d's details when v.details.
+func writeFilterView(j *jsonOut, f *netlink.Filter, names *linkNames, omitDev bool, v tcView) {
 	j.openObject("")
 	if f.Index != 0 && !omitDev {
 		j.str("dev", names.name(f.Index))
@@ -457,38 +471,23 @@ func writeFilterOmit(j *jsonOut, f *netlink.Filter, names *linkNames, omitDev bo
 	j.uint("chain", uint64(f.Chain))
 	if f.Options != nil {
 		j.openObject("options")
-		writeFilterOptions(j, f)
+		writeFilterOptions(j, f, names, v)
 		j.closeObject()
 	}
 	j.closeObject()
 }
 
-// tcClsFlags writes the TCA_CLS_FLAGS_* tc prints as booleans.
-func tcClsFlags(j *jsonOut, flags uint32) {
-	for _, x := range []struct {
-		bit  uint32
-		name string
-	}{
-		{netlink.TCClsFlagsSkipHW, "skip_hw"}, {netlink.TCClsFlagsSkipSW, "skip_sw"},
-		{netlink.TCClsFlagsInHW, "in_hw"}, {netlink.TCClsFlagsNotInHW, "not_in_hw"},
-	} {
-		if flags&x.bit != 0 {
-			j.boolean(x.name, true)
-		}
-	}
-}
-
-func writeFilterOptions(j *jsonOut, f *netlink.Filter) {
+func writeFilterOptions(j *jsonOut, f *netlink.Filter, names *linkNames, v tcView) {
 	switch o := f.Options.(type) {
 	case *netlink.U32:
 		if f.Handle != 0 {
 			j.str("fh", u32Handle(f.Handle))
 		}
 		if node := f.Handle & 0xfff; node != 0 {
-			j.uint("order", uint64(node))
+			j.int("order", int64(node))
 		}
 		if o.Divisor != 0 {
-			j.uint("ht_divisor", uint64(o.Divisor))
+			j.int("ht_divisor", int64(int32(o.Divisor)))
 		} else if o.Hash != 0 {
 			j.str("key_ht", strconv.FormatUint(uint64(o.Hash>>20), 16))
 			j.str("bkt", strconv.FormatUint(uint64((o.Hash>>12)&0xff), 16))
@@ -499,10 +498,7 @@ func writeFilterOptions(j *jsonOut, f *netlink.Filter) {
 		if o.Link != 0 {
 			j.str("link", u32Handle(o.Link))
 		}
-		tcClsFlags(j, o.Flags)
-		if o.Indev != "" {
-			j.str("input_dev", o.Indev)
-		}
+		writeClsFlags(j, o.Flags)
 		if o.Sel != nil {
 			for _, k := range o.Sel.Keys {
 				j.openObject("match")
@@ -516,7 +512,18 @@ func writeFilterOptions(j *jsonOut, f *netlink.Filter) {
 				j.int("off", int64(k.Off))
 				j.closeObject()
 			}
+			if o.Sel.Hmask != 0 {
+				j.str("hash_mask", tcHex(uint64(o.Sel.Hmask)))
+				j.int("hash_off", int64(o.Sel.Hoff))
+			}
 		}
+		if o.Police != nil {
+			writePolice(j, o.Police, v)
+		}
+		if o.Indev != "" {
+			j.str("input_dev", o.Indev)
+		}
+		writeActions(j, o.Actions, names, v)
 	case *netlink.BPFFilter:
 		if f.Handle != 0 {
 			j.hex("handle", uint64(f.Handle))
@@ -530,7 +537,7 @@ func writeFilterOptions(j *jsonOut, f *netlink.Filter) {
 		if o.DirectAction {
 			j.boolean("direct-action", true)
 		}
-		tcClsFlags(j, o.GenFlags)
+		writeClsFlags(j, o.GenFlags)
 		if len(o.Ops) > 0 {
 			// bpf_print_ops: {"length": n, "insns": [{code, jt, jf, k}...]}.
 			j.openObject("bytecode")
@@ -547,6 +554,12 @@ func writeFilterOptions(j *jsonOut, f *netlink.Filter) {
 			j.closeArray()
 			j.closeObject()
 		}
+	case *netlink.Flower:
+		writeFlower(j, f.Handle, o, names, v)
+	case *netlink.Matchall:
+		writeMatchall(j, f.Handle, o, names, v)
+	case *netlink.Basic:
+		writeBasic(j, f.Handle, o, names, v)
 	}
 }
 
@@ -555,6 +568,12 @@ func writeFilterOptions(j *jsonOut, f *netlink.Filter) {
 // chain 0 fh 800::800 flowid 1:10". Dev, parent, protocol, pref, kind,
 // chain and handle are its identity.
 func filterWords(f *netlink.Filter, names *linkNames) words {
+	return filterWordsView(f, names, tcView{})
+}
+
+// filterWordsView are filterWords as `tc [-d] filter show` prints them
+// (with -d, a policer's linklayer).
+func filterWordsView(f *netlink.Filter, names *linkNames, v tcView) words {
 	var w words
 	if f.Index != 0 {
 		w.id("dev", "dev "+names.name(f.Index))
@@ -612,6 +631,16 @@ func filterWords(f *netlink.Filter, names *linkNames) words {
 					val: "match " + hex08(k.Val) + "/" + hex08(k.Mask) + " at " + at + strconv.FormatInt(int64(k.Off), 10)})
 			}
 		}
+		if o.Sel != nil && o.Sel.Hmask != 0 {
+			w.bare("hash mask", "hash mask "+hex08(o.Sel.Hmask)+" at "+strconv.Itoa(int(o.Sel.Hoff)))
+		}
+		if o.Police != nil {
+			w.bare("police", policeText(o.Police, v))
+		}
+		if o.Indev != "" {
+			w.add("input dev", o.Indev)
+		}
+		actionWords(&w, o.Actions, names, v)
 	case *netlink.BPFFilter:
 		// bpf_print_opt's text.
 		if f.Handle != 0 {
@@ -636,6 +665,8 @@ func filterWords(f *netlink.Filter, names *linkNames) words {
 			}
 			w.add("bytecode", "'"+b.String()+"'")
 		}
+	case *netlink.Flower, *netlink.Matchall, *netlink.Basic:
+		filterKindWords(&w, f, names, v)
 	default:
 		if f.Handle != 0 {
 			w.id("handle", "handle "+hex0x(uint64(f.Handle)))
@@ -708,7 +739,7 @@ func (d *dumpShow) qdiscsJSON(j *jsonOut) error {
 	omitDev := s != nil && s.dev != "" // tc qdisc show dev X prints no dev
 	for _, q := range qs {
 		if d.keep("qdiscs", q) {
-			writeQdiscOmit(j, q, d.names, omitDev)
+			writeQdiscView(j, q, d.names, omitDev, d.tcView())
 		}
 	}
 	return nil
@@ -716,7 +747,7 @@ func (d *dumpShow) qdiscsJSON(j *jsonOut) error {
 
 func (d *dumpShow) qdiscsRows(t *tableOut) error {
 	return tcDumpRows(d, t, "qdiscs", func() ([]*netlink.Qdisc, error) { return d.c.Qdiscs(d.ctx, nil) },
-		func(q *netlink.Qdisc) int { return q.Index }, qdiscWords)
+		func(q *netlink.Qdisc) int { return q.Index }, func(q *netlink.Qdisc, n *linkNames) words { return qdiscWordsView(q, n, d.tcView()) })
 }
 
 func (d *dumpShow) classesJSON(j *jsonOut) error {
@@ -726,7 +757,7 @@ func (d *dumpShow) classesJSON(j *jsonOut) error {
 	}
 	for _, c := range cs {
 		if d.keep("classes", c) {
-			writeClass(j, c, d.names)
+			writeClassView(j, c, d.names, d.tcView())
 		}
 	}
 	return nil
@@ -734,7 +765,7 @@ func (d *dumpShow) classesJSON(j *jsonOut) error {
 
 func (d *dumpShow) classesRows(t *tableOut) error {
 	return tcDumpRows(d, t, "classes", func() ([]*netlink.Class, error) { return d.c.Classes(d.ctx, nil) },
-		func(c *netlink.Class) int { return c.Index }, classWords)
+		func(c *netlink.Class) int { return c.Index }, func(c *netlink.Class, n *linkNames) words { return classWordsView(c, n, d.tcView()) })
 }
 
 func (d *dumpShow) filtersJSON(j *jsonOut) error {
@@ -746,7 +777,7 @@ func (d *dumpShow) filtersJSON(j *jsonOut) error {
 	omitDev := s != nil && s.dev != "" // tc filter show dev X prints no dev
 	for _, f := range fs {
 		if d.keep("filters", f) {
-			writeFilterOmit(j, f, d.names, omitDev)
+			writeFilterView(j, f, d.names, omitDev, d.tcView())
 		}
 	}
 	return nil
@@ -754,7 +785,7 @@ func (d *dumpShow) filtersJSON(j *jsonOut) error {
 
 func (d *dumpShow) filtersRows(t *tableOut) error {
 	return tcDumpRows(d, t, "filters", func() ([]*netlink.Filter, error) { return d.c.Filters(d.ctx, nil) },
-		func(f *netlink.Filter) int { return f.Index }, filterWords)
+		func(f *netlink.Filter) int { return f.Index }, func(f *netlink.Filter, n *linkNames) words { return filterWordsView(f, n, d.tcView()) })
 }
 
 // tcDumpRows writes the table rows of one tc kind's dump, the objects
@@ -831,4 +862,9 @@ func filterObjectJSON(j *jsonOut, key string, o netlink.Object, names *linkNames
 	j.key(key)
 	j.comma = false
 	writeFilter(j, o.(*netlink.Filter), names)
+}
+
+// tcView is what -d and -s ask of the tc tables.
+func (d *dumpShow) tcView() tcView {
+	return tcView{details: d.details, stats: d.stats > 0}
 }

@@ -63,17 +63,19 @@ func everyTC(t *testing.T, ns *nstest.NS) {
 	}
 }
 
-// TestTCShowEqualsTC: `show qdiscs -j` is `tc -j -d qdisc show` and `show
+// TestTCShowEqualsTC: `show qdiscs -j` is `tc -j qdisc show` (`-d show
+// qdiscs -j` is `tc -j -d qdisc show`) and `show
 // filters dev X -j` is `tc -j filter show dev X`, key by key, value by
 // value, in tc's order; classes are `tc class show dev X`'s text, word for
 // word, in the table and as the JSON's keys; serve's /v1/qdiscs,
-// /v1/classes and /v1/filters return what show prints, and the metric
-// counts each kind.
+// /v1/classes and /v1/filters return what show (-d for qdiscs and
+// filters) prints, and the metric counts each kind.
 func TestTCShowEqualsTC(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		everyTC(t, ns)
-		compareArgsWithIP(t, ns, []string{"show", "qdiscs"}, []string{"tc", "-j", "-d", "qdisc", "show"})
-		compareArgsWithIP(t, ns, []string{"show", "qdisc", "dev", "v2"}, []string{"tc", "-j", "-d", "qdisc", "show", "dev", "v2"})
+		compareArgsWithIP(t, ns, []string{"show", "qdiscs"}, []string{"tc", "-j", "qdisc", "show"})
+		compareArgsWithIP(t, ns, []string{"-d", "show", "qdiscs"}, []string{"tc", "-j", "-d", "qdisc", "show"})
+		compareArgsWithIP(t, ns, []string{"-d", "show", "qdisc", "dev", "v2"}, []string{"tc", "-j", "-d", "qdisc", "show", "dev", "v2"})
 		compareArgsWithIP(t, ns, []string{"show", "filters", "dev", "v0"}, []string{"tc", "-j", "filter", "show", "dev", "v0"})
 		compareArgsWithIP(t, ns, []string{"show", "fi", "dev", "v0"}, []string{"tc", "-j", "filter", "show", "dev", "v0"})
 
@@ -202,7 +204,12 @@ func TestTCShowEqualsTC(t *testing.T) {
 		for _, table := range []string{"qdiscs", "classes", "filters"} {
 			var last error
 			err := nstest.Eventually(10*time.Second, func() error {
-				code, shown, errs := runCmd(t, "-n", ns.Name, "-j", "show", table)
+				// serve prints qdiscs and filters with tc -d's details.
+				args := []string{"-n", ns.Name, "-j", "show", table}
+				if table != "classes" {
+					args = []string{"-n", ns.Name, "-j", "-d", "show", table}
+				}
+				code, shown, errs := runCmd(t, args...)
 				if code != exitOK {
 					t.Fatalf("show %s: exit %d: %s", table, code, errs)
 				}
