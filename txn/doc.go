@@ -72,8 +72,13 @@
 // the transaction. A rollback restores the tc objects of every link a tc
 // spec names, whole: what the transaction added goes, and what it or the
 // kernel removed comes back, but for a qdisc under a class the rollback
-// must create again (CommitError.Left names it). A filter's actions,
-// which netlink keeps as raw attributes, are sent but not compared.
+// must create again (CommitError.Left names it). A filter's actions
+// are compared by what a request sets (their order, kinds and settable
+// options; not the index, counts, counters and times the kernel adds),
+// and a mirred action may name its target link (FilterSpec.MirredDevs),
+// resolved at commit like any link name, also an ifb the transaction
+// creates. The plan prints options in tc's words and units ("rate 1Mbit
+// burst 10Kb lat 25ms").
 //
 // An absent RuleSpec selects rules as `ip rule del` does: the fields it
 // gives must match, the others are wildcards.

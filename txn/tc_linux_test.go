@@ -175,10 +175,10 @@ func TestTCCommit(t *testing.T) {
 			"- filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 classid 1:10 hash 800: sel.flags 1 sel.keys match c0000200/ffffff00 at 16 (to add it again changed",
 			"- filter dev v0 parent 1: protocol all pref 2 chain 0 handle 0x1 bpf classid 1:20 ops '1,6 0 0 0'",
 			"- qdisc clsact ffff: dev v1 ingress (the kernel removes its 1 filter with it)",
-			"~ class htb 1:10 dev v0 parent 1:1 rate 187500 ceil 625000: rate 125000 -> 187500",
-			"+ class htb 1:30 dev v0 parent 1:1 rate 125000 prio 2",
+			"~ class htb 1:10 dev v0 parent 1:1 rate 1500Kbit ceil 5Mbit: rate 1Mbit -> 1500Kbit",
+			"+ class htb 1:30 dev v0 parent 1:1 prio 2 rate 1Mbit",
 			"~ qdisc htb 2: dev v1 root default 0x1: handle 1: -> 2:, kind tbf -> htb\n",
-			"+ qdisc pfifo 10: dev v0 parent 1:10 limit 50",
+			"+ qdisc pfifo 10: dev v0 parent 1:10 limit 50p",
 			"+ class htb 2:1 dev v1 parent 2:",
 			"+ filter dev v1 parent 2: protocol all pref 1 chain 0 handle 0x5 bpf classid 2:1",
 			"~ filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 classid 1:10 sel.flags 1 sel.keys match c6336400/ffffff00 at 16: " +
@@ -244,8 +244,8 @@ func TestTCCommit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := plan.String(); got != "- qdisc htb 1: dev v0 root rate2quantum 10 default 0x10 directqlen 1000 (the kernel removes its 3 classes and 2 filters with it)\n"+
-			"- qdisc htb 2: dev v1 root rate2quantum 10 default 0x1 directqlen 1000 (the kernel removes its 1 class and 1 filter with it)\n" {
+		if got := plan.String(); got != "- qdisc htb 1: dev v0 root r2q 10 default 0x10 direct_qlen 1000 (the kernel removes its 3 classes and 2 filters with it)\n"+
+			"- qdisc htb 2: dev v1 root r2q 10 default 0x1 direct_qlen 1000 (the kernel removes its 1 class and 1 filter with it)\n" {
 			t.Errorf("removal plan:\n%s", got)
 		}
 		if err := rm.Commit(context.Background()); err != nil {
@@ -424,9 +424,9 @@ func TestTCSameHandleOtherKind(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, want := range []string{
-			"- qdisc tbf 1: dev v1 root rate 125000 ratespec.linklayer 1 limit 13365 buffer 81.92ms (to add it again as htb: the kernel keeps a handle's kind)\n",
+			"- qdisc tbf 1: dev v1 root rate 1Mbit burst 10Kb lat 25ms (to add it again as htb: the kernel keeps a handle's kind)\n",
 			"~ qdisc htb 1: dev v1 root default 0x10: kind tbf -> htb\n",
-			"+ qdisc tbf 1: dev w0 root rate 125000 limit 13365 buffer 81.92ms\n",
+			"+ qdisc tbf 1: dev w0 root rate 1Mbit burst 10Kb lat 25ms\n",
 		} {
 			if !strings.Contains(plan.String(), want) {
 				t.Errorf("plan lacks %q:\n%s", want, plan)
@@ -469,7 +469,7 @@ func TestTCSameHandleOtherKind(t *testing.T) {
 }
 
 // TestTCRollbackRestoresActions: a filter with a tc action (a mirred
-// redirect, which netlink keeps as raw attributes) that the transaction
+// redirect) that the transaction
 // removes comes back with its action when a later step fails; the
 // action's counters and ages do not stop the rollback's verification.
 func TestTCRollbackRestoresActions(t *testing.T) {
@@ -534,9 +534,116 @@ func TestTCRollbackLeafLost(t *testing.T) {
 			Commit(context.Background())
 		var ce *CommitError
 		if !errors.As(err, &ce) || ce.RolledBack || ce.RollbackErr != nil || len(ce.Left) != 1 ||
-			!strings.Contains(ce.Left[0], "+ qdisc pfifo 10: dev v0 parent 1:10 limit 50 (its class 1:10 is created again") {
+			!strings.Contains(ce.Left[0], "+ qdisc pfifo 10: dev v0 parent 1:10 limit 50p (its class 1:10 is created again") {
 			t.Fatalf("got %v (left %q), want a rollback that names the pfifo as left", err, ce.Left)
 		}
 		tcRestored(t, ns, before)
+	})
+}
+
+// redirectAll is the CNI bandwidth plugin's filter: u32 matching every
+// packet ("match u32 0 0") with a mirred egress redirect whose target
+// the spec names (MirredDevs).
+func redirectAll() *netlink.U32 {
+	return &netlink.U32{Sel: &netlink.U32Sel{Flags: 1, Keys: []netlink.U32Key{{}}}, Actions: netlink.TCActions{
+		{Options: &netlink.Mirred{TCActionGen: netlink.TCActionGen{Action: netlink.TCActStolen}, Eaction: netlink.MirredEgressRedirect}}}}
+}
+
+// TestTCMirredByName: a filter's mirred action names its target link,
+// an ifb the same transaction creates: the commit puts the ifb's index
+// into the action, tc shows the redirect to it, the database agrees
+// with tc -j and a second plan is empty. Another target is one replace
+// of the filter; a target that is no link is ErrInvalid at Plan; a
+// fault at every step rolls back exactly.
+func TestTCMirredByName(t *testing.T) {
+	mk := func(db *ipdb.DB, c *netlink.Conn, cfg *Config, target string) *Txn {
+		return New(db, c, cfg).
+			Link(LinkSpec{Name: "ifb0", Info: &netlink.LinkInfo{InfoKind: "ifb"}, Up: bptr(true)}).
+			Qdisc(QdiscSpec{Dev: "v0", Parent: netlink.HandleIngress, Kind: "ingress"}).
+			Filter(FilterSpec{Dev: "v0", Parent: h(0xffff, 0), Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 0x80000800,
+				Options: redirectAll(), MirredDevs: map[int]string{0: target}})
+	}
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		if _, err := ns.IPErr("link", "add", "ifbprobe", "type", "ifb"); err != nil {
+			t.Skipf("no ifb links in this kernel: %v", err) // CONFIG_IFB
+		}
+		ns.IP("link", "del", "ifbprobe")
+		db, c := setup(t, ns)
+		plan, err := mk(db, c, nil, "ifb0").Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "+ filter dev v0 parent ffff: protocol all pref 1 chain 0 handle 800::800 u32 sel.flags 1 sel.keys match 00000000/00000000 at 0 action mirred egress redirect dev ifb0\n"
+		if !strings.HasSuffix(plan.String(), want) {
+			t.Errorf("plan:\n%s\nwant its last step %q", plan, want)
+		}
+		n := len(plan.Steps)
+		for k := range n {
+			t.Run(fmt.Sprint("fault", k), func(t *testing.T) {
+				ns := nstest.New(t)
+				tcBase(t, ns)
+				db, c := setup(t, ns)
+				before := tcState(t, ns)
+				cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
+					if i == k {
+						if o.Kind == netlink.KindLink {
+							return failing(o)
+						}
+						return failingTC(o)
+					}
+					return req
+				}}
+				err := mk(db, c, cfg, "ifb0").Commit(context.Background())
+				var ce *CommitError
+				if !errors.As(err, &ce) || !ce.RolledBack {
+					t.Fatalf("op %d: got %v, want a rolled back *CommitError", k, err)
+				}
+				tcRestored(t, ns, before)
+				if _, err := ns.IPErr("link", "show", "ifb0"); err == nil {
+					t.Errorf("ifb0 left after the rollback")
+				}
+				checkTCOracle(t, ns, db)
+			})
+		}
+
+		if err := mk(db, c, nil, "ifb0").Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if f := tc(t, ns, "filter", "show", "dev", "v0", "ingress"); !strings.Contains(f, "mirred (Egress Redirect to device ifb0) stolen") {
+			t.Errorf("tc filter show:\n%s", f)
+		}
+		checkTCOracle(t, ns, db)
+		if again, err := mk(db, c, nil, "ifb0").Plan(); err != nil || !again.Empty() {
+			t.Errorf("plan again: %v %v", again, err)
+		}
+
+		plan, err = mk(db, c, nil, "v1").Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = "~ filter dev v0 parent ffff: protocol all pref 1 chain 0 handle 800::800 u32 sel.flags 1 sel.keys match 00000000/00000000 at 0 action mirred egress redirect dev v1: " +
+			"actions [action mirred egress redirect dev ifb0] -> [action mirred egress redirect dev v1]\n"
+		if plan.String() != want {
+			t.Errorf("another target:\n%s\nwant\n%s", plan, want)
+		}
+		if err := mk(db, c, nil, "v1").Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if f := tc(t, ns, "filter", "show", "dev", "v0", "ingress"); !strings.Contains(f, "mirred (Egress Redirect to device v1) stolen") {
+			t.Errorf("tc filter show:\n%s", f)
+		}
+		checkTCOracle(t, ns, db)
+		if again, err := mk(db, c, nil, "v1").Plan(); err != nil || !again.Empty() {
+			t.Errorf("plan again: %v %v", again, err)
+		}
+
+		bad := mk(db, c, nil, "ifb9")
+		if _, err := bad.Plan(); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), `"ifb9"`) {
+			t.Errorf("a target that is no link: %v", err)
+		}
+		if err := bad.Commit(context.Background()); !errors.Is(err, ErrInvalid) || bad.Writes() != 0 {
+			t.Errorf("commit: %v, %d writes", err, bad.Writes())
+		}
 	})
 }
