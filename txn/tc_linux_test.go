@@ -384,10 +384,11 @@ func TestTCInvalid(t *testing.T) {
 			"filter kinds of a prio": New(db, c, nil).
 				Filter(FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 4, Protocol: unix.ETH_P_ALL, Handle: 1, Options: &netlink.BPFFilter{Ops: bpf0}}).
 				Filter(FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 4, Protocol: unix.ETH_P_IP, Handle: 2, Options: &netlink.BPFFilter{Ops: bpf0}}),
-			"leaf under a new class": New(db, c, nil).
-				Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x40), Options: &netlink.HTBClass{Rate: 1000}}).
-				Qdisc(QdiscSpec{Dev: "v0", Parent: h(1, 0x40), Handle: h(0x40, 0), Kind: "pfifo"}),
-			"no link": New(db, c, nil).Qdisc(QdiscSpec{Dev: "nope0", Handle: h(1, 0), Kind: "pfifo"}),
+			"leaf under a removed class": New(db, c, nil).
+				Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x20), Absent: true}).
+				Qdisc(QdiscSpec{Dev: "v0", Parent: h(1, 0x20), Handle: h(0x20, 0), Kind: "pfifo"}),
+			"leaf under no class": New(db, c, nil).Qdisc(QdiscSpec{Dev: "v0", Parent: h(1, 0x40), Handle: h(0x40, 0), Kind: "pfifo"}),
+			"no link":             New(db, c, nil).Qdisc(QdiscSpec{Dev: "nope0", Handle: h(1, 0), Kind: "pfifo"}),
 		} {
 			err := tx.Commit(context.Background())
 			if !errors.Is(err, ErrInvalid) {
@@ -511,16 +512,18 @@ func TestTCRollbackRestoresActions(t *testing.T) {
 	})
 }
 
-// TestTCRollbackLeafLost: a rollback after a root replace brings back the
-// root qdisc, its classes and filters, but not a qdisc under one of the
-// classes (qdiscs are created before classes): the commit error says it
-// was not rolled back whole and names that qdisc, and the rest is back.
-func TestTCRollbackLeafLost(t *testing.T) {
+// TestTCRollbackLeafRestored: a rollback after a root replace brings
+// back the root qdisc, its classes and filters, and the qdisc under one
+// of the classes too, after the class: everything is back as it was.
+func TestTCRollbackLeafRestored(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		tcBase(t, ns)
 		db, c := setup(t, ns)
-		before := tcState(t, ns)
 		tc(t, ns, "qdisc", "add", "dev", "v0", "parent", "1:10", "handle", "10:", "pfifo", "limit", "50")
+		before := tcState(t, ns)
+		if err := db.Resync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
 			if o.Kind == netlink.KindFilter {
 				return failingTC(o)
@@ -533,11 +536,14 @@ func TestTCRollbackLeafLost(t *testing.T) {
 			Filter(FilterSpec{Dev: "v0", Parent: h(2, 0), Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 1, Options: &netlink.BPFFilter{Ops: bpf0}}).
 			Commit(context.Background())
 		var ce *CommitError
-		if !errors.As(err, &ce) || ce.RolledBack || ce.RollbackErr != nil || len(ce.Left) != 1 ||
-			!strings.Contains(ce.Left[0], "+ qdisc pfifo 10: dev v0 parent 1:10 limit 50p (its class 1:10 is created again") {
-			t.Fatalf("got %v (left %q), want a rollback that names the pfifo as left", err, ce.Left)
+		if !errors.As(err, &ce) || !ce.RolledBack || ce.RollbackErr != nil || len(ce.Left) != 0 {
+			t.Fatalf("got %v (left %q), want a whole rollback", err, ce.Left)
 		}
 		tcRestored(t, ns, before)
+		if q := tc(t, ns, "qdisc", "show", "dev", "v0"); !strings.Contains(q, "qdisc pfifo 10: parent 1:10 limit 50p") {
+			t.Errorf("the pfifo is not back:\n%s", q)
+		}
+		checkTCOracle(t, ns, db)
 	})
 }
 
@@ -644,6 +650,114 @@ func TestTCMirredByName(t *testing.T) {
 		}
 		if err := bad.Commit(context.Background()); !errors.Is(err, ErrInvalid) || bad.Writes() != 0 {
 			t.Errorf("commit: %v, %d writes", err, bad.Writes())
+		}
+	})
+}
+
+// treeTxn builds a tree on v1 in one transaction, each object under one
+// the same transaction creates: an htb 3: replacing the root tbf, its
+// classes 3:1 and 3:10 (under 3:1), an htb 30: under class 3:10 with a
+// class 30:1, a pfifo 31: under that class, and a filter to 3:10.
+func treeTxn(db *ipdb.DB, c *netlink.Conn, cfg *Config) *Txn {
+	return New(db, c, cfg).
+		Filter(FilterSpec{Dev: "v1", Parent: h(3, 0), Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 1,
+			Options: &netlink.BPFFilter{ClassID: h(3, 0x10), Ops: bpf0}}).
+		Qdisc(QdiscSpec{Dev: "v1", Parent: h(0x30, 1), Handle: h(0x31, 0), Options: &netlink.Fifo{Kind: "pfifo", Limit: 20}}).
+		Class(ClassSpec{Dev: "v1", ClassID: h(0x30, 1), Options: &netlink.HTBClass{Rate: mbit(1)}}).
+		Qdisc(QdiscSpec{Dev: "v1", Parent: h(3, 0x10), Handle: h(0x30, 0), Options: &netlink.HTB{Default: 1}}).
+		Class(ClassSpec{Dev: "v1", ClassID: h(3, 0x10), Parent: h(3, 1), Options: &netlink.HTBClass{Rate: mbit(2)}}).
+		Class(ClassSpec{Dev: "v1", ClassID: h(3, 1), Options: &netlink.HTBClass{Rate: mbit(10)}}).
+		Qdisc(QdiscSpec{Dev: "v1", Handle: h(3, 0), Options: &netlink.HTB{Default: 0x10}})
+}
+
+// TestTCTreeOrder: qdiscs, classes and filters are created in the order
+// of their tree whatever the order of the specs (a qdisc after the class
+// it hangs from, a class after its parent, filters last), tc shows the
+// tree, a second plan is empty; removing it runs in exactly the reverse
+// order; a fault at every step of the creation rolls back exactly.
+func TestTCTreeOrder(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		db, c := setup(t, ns)
+		plan, err := treeTxn(db, c, nil).Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "~ qdisc htb 3: dev v1 root default 0x10: handle 1: -> 3:, kind tbf -> htb\n" +
+			"+ class htb 3:1 dev v1 parent 3: rate 10Mbit\n" +
+			"+ class htb 3:10 dev v1 parent 3:1 rate 2Mbit\n" +
+			"+ qdisc htb 30: dev v1 parent 3:10 default 0x1\n" +
+			"+ class htb 30:1 dev v1 parent 30: rate 1Mbit\n" +
+			"+ qdisc pfifo 31: dev v1 parent 30:1 limit 20p\n" +
+			"+ filter dev v1 parent 3: protocol all pref 1 chain 0 handle 0x1 bpf classid 3:10 ops '1,6 0 0 0'\n"
+		if plan.String() != want {
+			t.Errorf("plan:\n%s\nwant\n%s", plan, want)
+		}
+		for k := range plan.Steps {
+			t.Run(fmt.Sprint("fault", k), func(t *testing.T) {
+				ns := nstest.New(t)
+				tcBase(t, ns)
+				db, c := setup(t, ns)
+				before := tcState(t, ns)
+				cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
+					if i == k {
+						return failingTC(o)
+					}
+					return req
+				}}
+				err := treeTxn(db, c, cfg).Commit(context.Background())
+				var ce *CommitError
+				if !errors.As(err, &ce) || !ce.RolledBack {
+					t.Fatalf("op %d: got %v, want a rolled back *CommitError", k, err)
+				}
+				tcRestored(t, ns, before)
+				checkTCOracle(t, ns, db)
+			})
+		}
+
+		if err := treeTxn(db, c, nil).Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		q := tc(t, ns, "qdisc", "show", "dev", "v1")
+		for _, w := range []string{"qdisc htb 3: root", "qdisc htb 30: parent 3:10", "qdisc pfifo 31: parent 30:1 limit 20p"} {
+			if !strings.Contains(q, w) {
+				t.Errorf("tc qdisc show lacks %q:\n%s", w, q)
+			}
+		}
+		checkTCOracle(t, ns, db)
+		if again, err := treeTxn(db, c, nil).Plan(); err != nil || !again.Empty() {
+			t.Errorf("plan again: %v %v", again, err)
+		}
+
+		// Removal of the subtree under 3:10 and the class itself: the
+		// filter that points to it first, then from the bottom up (the
+		// class 30:1 goes with its qdisc 30:).
+		rm := New(db, c, nil).
+			Class(ClassSpec{Dev: "v1", ClassID: h(3, 0x10), Absent: true}).
+			Qdisc(QdiscSpec{Dev: "v1", Parent: h(3, 0x10), Handle: h(0x30, 0), Absent: true}).
+			Class(ClassSpec{Dev: "v1", ClassID: h(0x30, 1), Absent: true}).
+			Qdisc(QdiscSpec{Dev: "v1", Parent: h(0x30, 1), Handle: h(0x31, 0), Absent: true}).
+			Filter(FilterSpec{Dev: "v1", Parent: h(3, 0), Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 1, Kind: "bpf", Absent: true})
+		plan, err = rm.Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range plan.Steps {
+			got = append(got, s.String()[:strings.Index(s.String(), " dev ")])
+		}
+		if g := strings.Join(got, "|"); g != "- filter|- qdisc pfifo 31:|- qdisc htb 30:|- class htb 3:10" {
+			t.Errorf("removal order %s:\n%s", g, plan)
+		}
+		if err := rm.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if q := tc(t, ns, "qdisc", "show", "dev", "v1"); strings.Contains(q, "30:") || strings.Contains(q, "31:") {
+			t.Errorf("after removal:\n%s", q)
+		}
+		checkTCOracle(t, ns, db)
+		if again, err := rm.Plan(); err != nil || !again.Empty() {
+			t.Errorf("removal plan again: %v %v", again, err)
 		}
 	})
 }
