@@ -76,10 +76,13 @@ func tcDurSize(rate uint64, d time.Duration) uint64 {
 
 // tcWord says how tc names and prints a field: show returns its word and
 // value from the struct o holding field f ("" word: print nothing);
-// flatten prints a nested struct's fields without a prefix.
+// alt, if set, is how a change prints the field when show prints the
+// old and new values alike (a burst of the same bytes at a new rate and
+// buffer: "buffer 80ms -> 40ms"); flatten prints a nested struct's
+// fields without a prefix.
 type tcWord struct {
-	show    func(o, f reflect.Value) (string, string)
-	flatten bool
+	show, alt func(o, f reflect.Value) (string, string)
+	flatten   bool
 }
 
 // word returns a tcWord of a fixed word and a value printer.
@@ -113,13 +116,13 @@ func derefUint(f reflect.Value) uint64 {
 // rate in field rate of the same struct: "burst 10Kb", or "buffer 80ms"
 // without a rate.
 func burstOf(w, rate string) tcWord {
+	buffer := func(_, f reflect.Value) (string, string) { return "buffer", tcDur(time.Duration(f.Int())) }
 	return tcWord{show: func(o, f reflect.Value) (string, string) {
-		d := time.Duration(f.Int())
 		if r := o.FieldByName(rate).Uint(); r != 0 {
-			return w, tcSize(tcDurSize(r, d))
+			return w, tcSize(tcDurSize(r, time.Duration(f.Int())))
 		}
-		return "buffer", tcDur(d)
-	}}
+		return buffer(o, f)
+	}, alt: buffer}
 }
 
 // tcWords are the words of the options types tc prints, and tcOrder the
@@ -140,7 +143,7 @@ var tcWords = map[reflect.Type]map[string]tcWord{
 				}
 			}
 			return "limit", tcSize(f.Uint())
-		}},
+		}, alt: func(_, f reflect.Value) (string, string) { return "limit", tcSize(f.Uint()) }},
 	},
 	reflect.TypeFor[netlink.HTB](): {
 		"Rate2Quantum": word("r2q", nil), "Default": word("default", hexVal), "DirectQlen": word("direct_qlen", nil),

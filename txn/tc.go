@@ -152,10 +152,15 @@ func diffStruct(c *changeList, prefix string, w, h reflect.Value, exact bool) {
 // field's name.
 func fieldChange(prefix, name string, words map[string]tcWord, fname string, w, h, wv, hv reflect.Value, t reflect.Type) (string, any, any) {
 	if wd, ok := words[fname]; ok && wd.show != nil && !isNilPtr(wv) && !isNilPtr(hv) {
-		ow, ov := wd.show(h, hv)
-		nw, nv := wd.show(w, wv)
-		if ow == nw && ov != nv && ow != "" {
-			return prefix + ow, ov, nv
+		for _, show := range []func(o, f reflect.Value) (string, string){wd.show, wd.alt} {
+			if show == nil {
+				continue
+			}
+			ow, ov := show(h, hv)
+			nw, nv := show(w, wv)
+			if ow == nw && ov != nv && ow != "" {
+				return prefix + ow, ov, nv
+			}
 		}
 	}
 	return name, fmtNamed(t, fname, hv), fmtNamed(t, fname, wv)

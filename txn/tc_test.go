@@ -247,3 +247,13 @@ func TestTCMirredDevsInvalid(t *testing.T) {
 		t.Errorf("plan %q, want %q", got, want)
 	}
 }
+
+// TestTCWordsChange: a tbf's new rate with the same burst in bytes and
+// the same latency says how its buffer and limit change.
+func TestTCWordsChange(t *testing.T) {
+	old := &netlink.TBF{Rate: 125000, Buffer: 80 * time.Millisecond, Limit: 13125}
+	nw := &netlink.TBF{Rate: 250000, Buffer: 40 * time.Millisecond, Limit: 16250}
+	if got, want := tcOptionsDiff(nw, old, false).String(), ": rate 1Mbit -> 2Mbit, buffer 80ms -> 40ms, limit 13125b -> 16250b"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+}
