@@ -223,7 +223,7 @@ func classBuild(v netlink.Verb, dev string, c *netlink.Class) func(r *resolver) 
 }
 
 // describe prints s in tc's words: "class htb 1:10 dev v0 parent 1: rate
-// 125000 ceil 250000".
+// 1Mbit ceil 2Mbit".
 func (s *ClassSpec) describe() string {
 	d := fmt.Sprintf("class %s %s dev %s parent %s", s.kind(), s.ClassID, s.Dev, s.parent())
 	if w := tcOptionsWords(s.Options); w != "" {

@@ -399,8 +399,8 @@ func (p *planner) qdiscWillBe(dev string, idx int, pending bool, major uint16) b
 	return false
 }
 
-// describe prints s in tc's words: "qdisc tbf 1: dev v0 root rate 125000
-// buffer 80ms limit 3125".
+// describe prints s in tc's words: "qdisc tbf 1: dev v0 root rate 1Mbit
+// burst 10Kb lat 25ms".
 func (s *QdiscSpec) describe() string {
 	d := fmt.Sprintf("qdisc %s %x: dev %s", s.kind(), s.handle().Major(), s.Dev)
 	switch p := s.parent(); p {

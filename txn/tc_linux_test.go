@@ -761,3 +761,71 @@ func TestTCTreeOrder(t *testing.T) {
 		}
 	})
 }
+
+// TestTCActionsCompared: a u32 filter with a police and a gact action:
+// after the commit a second plan is empty (the index, counts, times and
+// rate table the kernel adds do not count); a new police rate, or a new
+// gact verdict, is one replace of the filter, which tc shows. The kernel
+// needs act_police and act_gact (the guest's; not this host's).
+func TestTCActionsCompared(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		if out, err := exec.Command("tc", "-n", ns.Name, "filter", "add", "dev", "v0", "parent", "1:", "protocol", "ip", "prio", "9", "u32",
+			"match", "ip", "dst", "198.51.100.0/24", "action", "police", "rate", "1mbit", "burst", "10k", "action", "gact", "drop").CombinedOutput(); err != nil {
+			if strings.Contains(string(out), "action module") {
+				t.Skipf("no police or gact action in this kernel: %s", out) // CONFIG_NET_ACT_POLICE, CONFIG_NET_ACT_GACT
+			}
+			t.Fatalf("tc filter add with police and gact: %v\n%s", err, out)
+		}
+		tc(t, ns, "filter", "del", "dev", "v0", "parent", "1:", "prio", "9")
+		db, c := setup(t, ns)
+		mk := func(rate uint64, verdict int32) *Txn {
+			return New(db, c, nil).Filter(FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 4, Protocol: unix.ETH_P_IP, Handle: 0x80100001,
+				Options: &netlink.U32{ClassID: h(1, 0x10), Sel: &netlink.U32Sel{Flags: 1, Keys: []netlink.U32Key{{Mask: 0xffffff00, Val: 0xcb007100, Off: 16}}},
+					Actions: netlink.TCActions{
+						{Options: &netlink.Police{Rate: rate, Burst: netlink.TCXmitTime(rate, 10240), Action: netlink.TCActShot, Conform: netlink.Ptr(netlink.TCActPipe)}},
+						{Options: &netlink.Gact{TCActionGen: netlink.TCActionGen{Action: verdict}}},
+					}}})
+		}
+		if err := mk(mbit(1), netlink.TCActShot).Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		f := tc(t, ns, "filter", "show", "dev", "v0", "parent", "1:")
+		for _, want := range []string{"police", "rate 1Mbit burst 10Kb", "gact action drop"} {
+			if !strings.Contains(f, want) {
+				t.Errorf("tc filter show lacks %q:\n%s", want, f)
+			}
+		}
+		checkTCOracle(t, ns, db)
+		if again, err := mk(mbit(1), netlink.TCActShot).Plan(); err != nil || !again.Empty() {
+			t.Fatalf("plan again: %v %v", again, err)
+		}
+		for _, c := range []struct {
+			rate    uint64
+			verdict int32
+			change  string
+			tcShows string
+		}{
+			{mbit(2), netlink.TCActShot, "rate 1Mbit burst 10Kb conform-exceed drop/pipe action gact drop] -> [action police rate 2Mbit burst 10Kb", "rate 2Mbit burst 10Kb"},
+			{mbit(2), netlink.TCActOK, "action gact drop] -> [action police rate 2Mbit burst 10Kb conform-exceed drop/pipe action gact pass]", "gact action pass"},
+		} {
+			plan, err := mk(c.rate, c.verdict).Plan()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(plan.Steps) != 1 || plan.Steps[0].Action != Modify || !strings.Contains(plan.String(), c.change) {
+				t.Errorf("plan:\n%s\nwant one change with %q", plan, c.change)
+			}
+			if err := mk(c.rate, c.verdict).Commit(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if f := tc(t, ns, "filter", "show", "dev", "v0", "parent", "1:"); !strings.Contains(f, c.tcShows) {
+				t.Errorf("tc filter show lacks %q:\n%s", c.tcShows, f)
+			}
+			checkTCOracle(t, ns, db)
+			if again, err := mk(c.rate, c.verdict).Plan(); err != nil || !again.Empty() {
+				t.Errorf("plan again: %v %v", again, err)
+			}
+		}
+	})
+}
