@@ -810,7 +810,7 @@ func TestTCActionsCompared(t *testing.T) {
 			change  string
 			tcShows string
 		}{
-			{mbit(2), netlink.TCActShot, "rate 1Mbit burst 10Kb conform-exceed drop/pipe action gact drop] -> [action police rate 2Mbit burst 10Kb", "rate 2Mbit burst 10Kb"},
+			{mbit(2), netlink.TCActShot, "conform-exceed drop/pipe action gact drop] -> [action police rate 2Mbit burst 10Kb", "rate 2Mbit burst 10Kb"},
 			{mbit(2), netlink.TCActOK, "action gact drop] -> [action police rate 2Mbit burst 10Kb conform-exceed drop/pipe action gact pass]", "gact action pass"},
 		} {
 			plan, err := mk(c.rate, c.verdict).Plan()
