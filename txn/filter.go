@@ -419,9 +419,10 @@ func (filterOps) restore(rs *restorer) {
 }
 
 // settable lists what a FilterSpec can set of filter o (a
-// *netlink.Filter): its kind and options; u32's hit counters are not
-// among them.
+// *netlink.Filter): its kind, options and actions; u32's hit counters and
+// the actions' counters and times are not among them.
 func (filterOps) settable(o netlink.Object) []attr {
 	f := o.(*netlink.Filter).Stable()
-	return []attr{{"kind", f.TCKind}, {"options", tcOptionsWords(f.Options)}}
+	acts, _ := filterActions(f.Options)
+	return []attr{{"kind", f.TCKind}, {"options", tcOptionsWords(f.Options)}, {"actions", actionsWords(acts, nil)}}
 }

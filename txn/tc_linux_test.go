@@ -559,8 +559,9 @@ func redirectAll() *netlink.U32 {
 // an ifb the same transaction creates: the commit puts the ifb's index
 // into the action, tc shows the redirect to it, the database agrees
 // with tc -j and a second plan is empty. Another target is one replace
-// of the filter; a target that is no link is ErrInvalid at Plan; a
-// fault at every step rolls back exactly.
+// of the filter; another's change of the action between Plan and Commit
+// is a conflict; a target that is no link is ErrInvalid at Plan; a fault
+// at every step rolls back exactly.
 func TestTCMirredByName(t *testing.T) {
 	mk := func(db *ipdb.DB, c *netlink.Conn, cfg *Config, target string) *Txn {
 		return New(db, c, cfg).
@@ -642,6 +643,21 @@ func TestTCMirredByName(t *testing.T) {
 		checkTCOracle(t, ns, db)
 		if again, err := mk(db, c, nil, "v1").Plan(); err != nil || !again.Empty() {
 			t.Errorf("plan again: %v %v", again, err)
+		}
+
+		// Someone else redirects elsewhere between Plan and Commit: a
+		// conflict, nothing written.
+		tx := mk(db, c, nil, "ifb0")
+		if _, err := tx.Plan(); err != nil {
+			t.Fatal(err)
+		}
+		tc(t, ns, "filter", "replace", "dev", "v0", "parent", "ffff:", "protocol", "all", "prio", "1", "handle", "800::800", "u32",
+			"match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", "ifb0")
+		if err := db.Resync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(context.Background()); !errors.Is(err, ErrConflict) || tx.Writes() != 0 {
+			t.Errorf("a changed action: %v, %d writes; want ErrConflict", err, tx.Writes())
 		}
 
 		bad := mk(db, c, nil, "ifb9")
