@@ -127,7 +127,7 @@ func diffStruct(c *changeList, prefix string, w, h reflect.Value, exact bool) {
 		case reflect.Pointer:
 			switch {
 			case wv.IsNil() && hv.IsNil():
-			case wv.Elem().Kind() != reflect.Struct || hv.Elem().Kind() != reflect.Struct:
+			case wv.Type().Elem().Kind() != reflect.Struct: // *uint32 and the like
 				if wv.IsNil() || hv.IsNil() || !reflect.DeepEqual(wv.Elem().Interface(), hv.Elem().Interface()) {
 					c.add(fieldChange(prefix, name, words, f.Name, w, h, wv, hv, t))
 				}

@@ -257,3 +257,23 @@ func TestTCWordsChange(t *testing.T) {
 		t.Errorf("%q, want %q", got, want)
 	}
 }
+
+// TestTCOptionsDiffPointers: optional scalars (*uint32) compare by value
+// and print it, not the pointer; an optional struct that one side lacks
+// prints as (none).
+func TestTCOptionsDiffPointers(t *testing.T) {
+	have := &netlink.FqCodel{Target: netlink.Ptr(uint32(5000)), Limit: netlink.Ptr(uint32(10240))}
+	if got := tcOptionsDiff(&netlink.FqCodel{Target: netlink.Ptr(uint32(5000))}, have, false).String(); got != "" {
+		t.Errorf("same target: %q", got)
+	}
+	if got, want := tcOptionsDiff(&netlink.FqCodel{Target: netlink.Ptr(uint32(10000))}, have, false).String(), ": target 5ms -> 10ms"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+	if got, want := tcOptionsDiff(&netlink.FqCodel{Target: netlink.Ptr(uint32(5000))}, have, true).String(), ": limit 10240 -> (none)"; got != want {
+		t.Errorf("exact: %q, want %q", got, want)
+	}
+	u := &netlink.U32{Sel: &netlink.U32Sel{Flags: 1}}
+	if got, want := tcOptionsDiff(&netlink.U32{}, u, true).String(), ": sel [flags 1] -> (none)"; got != want {
+		t.Errorf("exact u32: %q, want %q", got, want)
+	}
+}
