@@ -263,6 +263,9 @@ func structWords(v reflect.Value) string {
 				parts = kept
 			case fv.Kind() == reflect.Struct:
 				walk(name+".", fv)
+			case fv.Type() == reflect.TypeFor[*netlink.Police]():
+				// An old-style policer, in tc's words as an action's.
+				parts = append(parts, actionWords(0, &netlink.TCAction{Options: fv.Interface().(*netlink.Police)}, nil))
 			case fv.Kind() == reflect.Pointer && fv.Elem().Kind() == reflect.Struct:
 				walk(name+".", fv.Elem())
 			case fv.Type() == reflect.TypeFor[netlink.TCActions]():

@@ -277,3 +277,12 @@ func TestTCOptionsDiffPointers(t *testing.T) {
 		t.Errorf("exact u32: %q, want %q", got, want)
 	}
 }
+
+// TestTCWordsPolicer: a classifier's old-style policer prints as tc's
+// police action does.
+func TestTCWordsPolicer(t *testing.T) {
+	u := &netlink.U32{ClassID: netlink.NewHandle(1, 0x10), Police: &netlink.Police{Rate: 125000, Burst: netlink.TCXmitTime(125000, 10240), Action: netlink.TCActShot}}
+	if got, want := tcOptionsWords(u), "classid 1:10 police rate 1Mbit burst 10Kb conform-exceed drop"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+}
