@@ -13,10 +13,11 @@ import (
 //
 // A class's options change in place (`tc class change`); its parent
 // cannot change (htb_change_class in net/sched/sch_htb.c keeps it), so a
-// plan refuses that with ErrInvalid. Classes are created after qdiscs and
-// parents before their children; they are removed after filters (the
-// kernel refuses to delete a class a filter points to: "HTB class in
-// use") and children before their parents. A class whose qdisc the
+// plan refuses that with ErrInvalid. Classes are created after their
+// qdisc and parents before their children (a qdisc under a class after
+// the class: tc_order.go), before filters; they are removed after filters
+// (the kernel refuses to delete a class a filter points to: "HTB class in
+// use") and children (classes and qdiscs) before their parents. A class whose qdisc the
 // transaction removes or replaces goes with it (the kernel's doing), so
 // a present spec for it is planned as a creation.
 type ClassSpec struct {
@@ -140,21 +141,6 @@ func (classOps) plan(p *planner, ref specRef) error { return p.planClass(ref, &p
 // verifyIndex is nil: a class change rechecks every class spec.
 func (classOps) verifyIndex() verifyIndex { return nil }
 
-// classDepth is the class's depth among the transaction's class specs (0
-// for a class whose parent no spec names), which orders creations
-// (parents first) and removals (children first) within their stage.
-func (p *planner) classDepth(s *ClassSpec) uint8 {
-	d := uint8(0)
-	for cur := s; !classTop(cur.Parent) && d < 64; d++ {
-		next := p.classSpec(cur.Dev, cur.Parent)
-		if next == nil {
-			break
-		}
-		cur = next
-	}
-	return d
-}
-
 func (p *planner) planClass(ref specRef, s *ClassSpec) error {
 	idx, pending, err := p.ref(s.Dev)
 	if err != nil {
@@ -171,14 +157,16 @@ func (p *planner) planClass(ref specRef, s *ClassSpec) error {
 		goes = p.qdiscGoes(s.Dev, idx, s.ClassID.Major())
 	}
 	dev := s.Dev
-	depth := p.classDepth(s)
+	depth := p.classDepthOf(s.Dev, s.ClassID, 0)
+	addStage, addLevel := tcAddStage(netlink.KindClass, depth)
+	delStage, delLevel := tcDelStage(netlink.KindClass, depth)
 	if s.Absent {
 		if ex == nil || goes {
 			return nil // none, or the kernel removes it with its qdisc
 		}
 		del := &netlink.Class{Handle: ex.Handle, Parent: ex.Parent}
 		desc := describeClass(ex, dev)
-		p.add(&Step{Action: Remove, Kind: netlink.KindClass, stage: stageClassDel, spec: ref, level: 255 - depth,
+		p.add(&Step{Action: Remove, Kind: netlink.KindClass, stage: delStage, spec: ref, level: delLevel,
 			desc:  func() string { return desc },
 			build: classBuild(netlink.Delete, dev, del)})
 		return nil
@@ -200,13 +188,13 @@ func (p *planner) planClass(ref specRef, s *ClassSpec) error {
 			return nil
 		}
 		desc := s.describe()
-		p.add(&Step{Action: Modify, Kind: netlink.KindClass, stage: stageClassAdd, spec: ref, level: depth,
+		p.add(&Step{Action: Modify, Kind: netlink.KindClass, stage: addStage, spec: ref, level: addLevel,
 			desc:  func() string { return desc + changes.String() },
 			build: classBuild(netlink.Change, dev, want)})
 		return nil
 	}
 	desc := s.describe()
-	p.add(&Step{Action: Create, Kind: netlink.KindClass, stage: stageClassAdd, spec: ref, level: depth,
+	p.add(&Step{Action: Create, Kind: netlink.KindClass, stage: addStage, spec: ref, level: addLevel,
 		desc:  func() string { return desc },
 		build: classBuild(netlink.Add, dev, want)})
 	return nil
@@ -235,7 +223,7 @@ func classBuild(v netlink.Verb, dev string, c *netlink.Class) func(r *resolver) 
 }
 
 // describe prints s in tc's words: "class htb 1:10 dev v0 parent 1: rate
-// 125000 ceil 250000".
+// 1Mbit ceil 2Mbit".
 func (s *ClassSpec) describe() string {
 	d := fmt.Sprintf("class %s %s dev %s parent %s", s.kind(), s.ClassID, s.Dev, s.parent())
 	if w := tcOptionsWords(s.Options); w != "" {

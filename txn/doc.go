@@ -61,19 +61,23 @@
 // as the database keys them (qdisc: link, parent, handle; class: link,
 // class id; filter: link, parent, chain, priority, protocol, handle) and
 // netlink's typed options (a field left at zero is the kernel's choice;
-// statistics and what the kernel only reports never count). Qdiscs are
-// created first, then classes (parents first), then filters; removals run
-// in reverse. A qdisc at a parent that has another (the kernel's default
+// statistics and what the kernel only reports never count). Qdiscs and
+// classes are created in the order of their tree (a root qdisc, its
+// classes from the top, a qdisc under a class after the class, its
+// classes...), then filters; removals run in reverse. A qdisc at a parent that has another (the kernel's default
 // root qdisc or one of another handle or kind) is replaced by one request
 // (`tc qdisc replace`), and the kernel deletes the old one's classes and
 // filters with it; a handle whose kind changes is removed and added again
 // (the kernel keeps a handle's kind), and so is a changed u32 node (u32
-// keeps a node's selector). A qdisc under a class needs the class before
-// the transaction. A rollback restores the tc objects of every link a tc
-// spec names, whole: what the transaction added goes, and what it or the
-// kernel removed comes back, but for a qdisc under a class the rollback
-// must create again (CommitError.Left names it). A filter's actions,
-// which netlink keeps as raw attributes, are sent but not compared.
+// keeps a node's selector). A rollback restores the tc objects of every
+// link a tc spec names, whole: what the transaction added goes, and what
+// it or the kernel removed comes back. A filter's actions
+// are compared by what a request sets (their order, kinds and settable
+// options; not the index, counts, counters and times the kernel adds),
+// and a mirred action may name its target link (FilterSpec.MirredDevs),
+// resolved at commit like any link name, also an ifb the transaction
+// creates. The plan prints options in tc's words and units ("rate 1Mbit
+// burst 10Kb lat 25ms").
 //
 // An absent RuleSpec selects rules as `ip rule del` does: the fields it
 // gives must match, the others are wildcards.

@@ -2,6 +2,7 @@ package txn
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ipdb-go/ipdb/ipdb"
 	"github.com/ipdb-go/ipdb/netlink"
@@ -47,6 +48,15 @@ type FilterSpec struct {
 	// required unless Absent. A field left at zero leaves the value to
 	// the kernel.
 	Options netlink.FilterOptions
+	// MirredDevs names the target links of the options' mirred actions
+	// by the action's position in the action list (0 for the first), as
+	// tc's "action mirred egress redirect dev ifb0" does; the mirred
+	// options (*netlink.Mirred) leave Ifindex and BlockID 0. A name
+	// resolves to its link's interface index when the transaction
+	// applies the filter, also for a link the same transaction creates
+	// (an ifb). A name that is no link, and that the transaction does not
+	// create, or a link it removes, is ErrInvalid at Plan.
+	MirredDevs map[int]string
 	// Absent deletes the filter if present.
 	Absent bool
 
@@ -100,8 +110,17 @@ func (s *FilterSpec) validate() error {
 	if s.Absent {
 		return nil
 	}
+	if err := s.validateMirredDevs(); err != nil {
+		return err
+	}
 	f := s.request()
 	f.Index = 1
+	// The targets' indexes are known at commit; any index passes here.
+	opts, err := withMirredTargets(s.Options, s.MirredDevs, func(string) (int, error) { return 1, nil })
+	if err != nil {
+		return invalid("%s: %v", s.what(), err)
+	}
+	f.Options = opts
 	if err := netlink.FilterRequest(netlink.Add, f).Err(); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrInvalid, s.what(), err)
 	}
@@ -214,54 +233,98 @@ func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
 		}
 		del := &netlink.Filter{Parent: ex.Parent, Chain: ex.Chain, Priority: ex.Priority, Protocol: ex.Protocol,
 			Handle: ex.Handle, TCKind: ex.TCKind}
-		desc := describeFilter(ex, dev)
+		desc := p.describeFilter(ex, dev)
 		p.add(&Step{Action: Remove, Kind: netlink.KindFilter, stage: stageFilterDel, spec: ref, level: filterLevel(s.u32Table(), true),
 			desc:  func() string { return desc },
-			build: filterBuild(netlink.Delete, dev, del)})
+			build: filterBuild(netlink.Delete, dev, del, nil)})
 		return nil
 	}
 	if !p.qdiscWillBe(s.Dev, idx, pending, major) {
 		return invalid("%s: no qdisc %x: on %s, and the transaction creates none", s.what(), major, s.Dev)
 	}
+	// The mirred targets: each a link now (its index compared), or one
+	// the transaction creates (index 0 until then: the filter changes).
+	var targetErr error
+	wantOpts, err := withMirredTargets(s.Options, s.MirredDevs, func(name string) (int, error) {
+		i, pend, err := p.ref(name)
+		if err != nil {
+			targetErr = err
+			return 0, err
+		}
+		if pend {
+			return 0, nil
+		}
+		return i, nil
+	})
+	if targetErr != nil {
+		return fmt.Errorf("%s: mirred target: %w", s.what(), targetErr)
+	}
+	if err != nil {
+		return invalid("%s: %v", s.what(), err)
+	}
 	want := s.request()
 	level := filterLevel(s.u32Table(), false)
 	if ex != nil && !goes {
-		changes := tcOptionsDiff(s.Options, ex.Options, s.exact)
+		changes := tcOptionsDiff(wantOpts, ex.Options, s.exact)
 		if ex.TCKind != s.kind() {
 			changes = append(changeList{fmt.Sprintf("kind %s -> %s", ex.TCKind, s.kind())}, changes...)
+		}
+		wantActs, _ := filterActions(wantOpts)
+		haveActs, _ := filterActions(ex.Options)
+		if ex.TCKind == s.kind() && actionsDiffer(wantActs, haveActs, s.exact) {
+			changes.add("actions", "["+actionsWords(haveActs, p.mirredName(nil))+"]", "["+actionsWords(wantActs, p.mirredName(s.MirredDevs))+"]")
 		}
 		if len(changes) == 0 {
 			return nil
 		}
-		desc := s.describe()
-		if s.kind() == "u32" || ex.TCKind != s.kind() {
+		desc := p.describeFilterSpec(s)
+		// u32 keeps a node's selector on a replace but takes its new
+		// actions (u32_change, u32_set_parms): a change of the actions
+		// alone is one replace.
+		actionsOnly := len(changes) == 1 && strings.HasPrefix(changes[0], "actions ")
+		if (s.kind() == "u32" && !actionsOnly) || ex.TCKind != s.kind() {
 			// u32 keeps a node's selector on a replace; a kind does
 			// not change in place: remove, then add.
 			del := &netlink.Filter{Parent: ex.Parent, Chain: ex.Chain, Priority: ex.Priority, Protocol: ex.Protocol,
 				Handle: ex.Handle, TCKind: ex.TCKind}
-			ddesc := describeFilter(ex, dev) + " (to add it again changed: the kernel does not change it in place)"
+			ddesc := p.describeFilter(ex, dev) + " (to add it again changed: the kernel does not change it in place)"
 			p.add(&Step{Action: Remove, Kind: netlink.KindFilter, stage: stageFilterDel, spec: ref, level: filterLevel(s.u32Table(), true),
 				desc:  func() string { return ddesc },
-				build: filterBuild(netlink.Delete, dev, del)})
+				build: filterBuild(netlink.Delete, dev, del, nil)})
 			p.add(&Step{Action: Modify, Kind: netlink.KindFilter, stage: stageFilterAdd, spec: ref, level: level,
 				desc:  func() string { return desc + changes.String() },
-				build: filterBuild(netlink.Add, dev, want)})
+				build: filterBuild(netlink.Add, dev, want, s.MirredDevs)})
 			return nil
 		}
 		p.add(&Step{Action: Modify, Kind: netlink.KindFilter, stage: stageFilterAdd, spec: ref, level: level,
 			desc:  func() string { return desc + changes.String() },
-			build: filterBuild(netlink.Replace, dev, want)})
+			build: filterBuild(netlink.Replace, dev, want, s.MirredDevs)})
 		return nil
 	}
-	desc := s.describe()
+	desc := p.describeFilterSpec(s)
 	p.add(&Step{Action: Create, Kind: netlink.KindFilter, stage: stageFilterAdd, spec: ref, level: level,
 		desc:  func() string { return desc },
-		build: filterBuild(netlink.Add, dev, want)})
+		build: filterBuild(netlink.Add, dev, want, s.MirredDevs)})
 	return nil
 }
 
-// filterBuild returns a step's build: f's request on the link dev.
-func filterBuild(v netlink.Verb, dev string, f *netlink.Filter) func(r *resolver) (netlink.Request, error) {
+// mirredName returns the names of mirred targets for actionsWords: those
+// devs gives by position, else the link of the index in p's state.
+func (p *planner) mirredName(devs map[int]string) func(int, uint32) string {
+	return func(i int, ifindex uint32) string {
+		if n, ok := devs[i]; ok {
+			return n
+		}
+		if ifindex == 0 {
+			return ""
+		}
+		return p.nameOf(int(ifindex))
+	}
+}
+
+// filterBuild returns a step's build: f's request on the link dev, with
+// the mirred targets devs names resolved to their links' indexes now.
+func filterBuild(v netlink.Verb, dev string, f *netlink.Filter, devs map[int]string) func(r *resolver) (netlink.Request, error) {
 	return func(r *resolver) (netlink.Request, error) {
 		idx, err := r.index(dev)
 		if err != nil {
@@ -269,23 +332,40 @@ func filterBuild(v netlink.Verb, dev string, f *netlink.Filter) func(r *resolver
 		}
 		x := *f
 		x.Index = idx
+		if len(devs) > 0 {
+			o, err := withMirredTargets(f.Options, devs, r.index)
+			if err != nil {
+				return netlink.Request{}, fmt.Errorf("mirred target: %w", err)
+			}
+			x.Options = o
+		}
 		return netlink.FilterRequest(v, &x), nil
 	}
 }
 
 // describe prints s in tc's words: "filter dev v0 parent 1: protocol ip
-// pref 1 chain 0 handle 800::800 u32 classid 1:10 sel.keys [...]".
-func (s *FilterSpec) describe() string {
+// pref 1 chain 0 handle 800::800 u32 classid 1:10 sel.keys [...] action
+// mirred egress redirect dev ifb0"; names gives the names of mirred
+// targets (nil: their indexes, "#3").
+func (s *FilterSpec) describe(names func(int, uint32) string) string {
 	d := s.what() + " " + s.kind()
 	if w := tcOptionsWords(s.Options); w != "" {
 		d += " " + w
 	}
+	if acts, _ := filterActions(s.Options); len(acts) > 0 {
+		d += " " + actionsWords(acts, names)
+	}
 	return d
 }
 
-func describeFilter(f *netlink.Filter, dev string) string {
+// describeFilterSpec is s.describe with the names of p's state.
+func (p *planner) describeFilterSpec(s *FilterSpec) string {
+	return s.describe(p.mirredName(s.MirredDevs))
+}
+
+func (p *planner) describeFilter(f *netlink.Filter, dev string) string {
 	s := specOfFilter(f, dev)
-	return s.describe()
+	return s.describe(p.mirredName(nil))
 }
 
 // specOfFilter returns the spec that f is, exactly, on the link dev.
@@ -339,9 +419,10 @@ func (filterOps) restore(rs *restorer) {
 }
 
 // settable lists what a FilterSpec can set of filter o (a
-// *netlink.Filter): its kind and options; u32's hit counters are not
-// among them.
+// *netlink.Filter): its kind, options and actions; u32's hit counters and
+// the actions' counters and times are not among them.
 func (filterOps) settable(o netlink.Object) []attr {
 	f := o.(*netlink.Filter).Stable()
-	return []attr{{"kind", f.TCKind}, {"options", tcOptionsWords(f.Options)}}
+	acts, _ := filterActions(f.Options)
+	return []attr{{"kind", f.TCKind}, {"options", tcOptionsWords(f.Options)}, {"actions", actionsWords(acts, nil)}}
 }

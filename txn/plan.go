@@ -240,8 +240,8 @@ func (p *planner) plan() (*Plan, error) {
 		return nil, err
 	}
 	slices.SortStableFunc(p.steps, func(a, b *Step) int {
-		if a.stage != b.stage {
-			return int(a.stage) - int(b.stage)
+		if sa, sb := orderStage(a.stage), orderStage(b.stage); sa != sb {
+			return int(sa) - int(sb)
 		}
 		return int(a.level) - int(b.level)
 	})

@@ -23,8 +23,11 @@ import (
 // change`). Removing a root qdisc (Absent) brings back the kernel's
 // default; its classes and filters go with it.
 //
-// A qdisc under a class (Parent a class id) needs the class to exist
-// before the transaction: qdiscs are created before classes.
+// A qdisc under a class (Parent a class id) needs the class: one that
+// exists and stays, or one the transaction creates. Steps follow the
+// tree (tc_order.go): a qdisc after the class it hangs from, a class
+// after its parent class or qdisc, filters after both; removals in the
+// reverse order.
 type QdiscSpec struct {
 	// Dev names the link (required).
 	Dev string
@@ -209,13 +212,16 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 		}
 	}
 	dev := s.Dev
+	depth := p.qdiscDepth(s.Dev, s.parent(), 0)
+	addStage, addLevel := tcAddStage(netlink.KindQdisc, depth)
+	delStage, delLevel := tcDelStage(netlink.KindQdisc, depth)
 	if s.Absent {
 		if ex == nil || ex.Handle != s.handle() {
 			return nil
 		}
 		del := &netlink.Qdisc{Handle: ex.Handle, Parent: ex.Parent, TCKind: qdiscKind(ex)}
 		desc := p.describeQdisc(ex, dev) + p.tcTakenWith(idx, ex)
-		p.add(&Step{Action: Remove, Kind: netlink.KindQdisc, stage: stageQdiscDel, spec: ref,
+		p.add(&Step{Action: Remove, Kind: netlink.KindQdisc, stage: delStage, level: delLevel, spec: ref,
 			desc:  func() string { return desc },
 			build: qdiscBuild(netlink.Delete, dev, del)})
 		return nil
@@ -224,8 +230,8 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 		return invalid("%s: qdisc %x: hangs at %s; a qdisc cannot move: remove it (absent) in another transaction first",
 			s.what(), byHandle.Handle.Major(), byHandle.Parent)
 	}
-	if par := s.parent(); par != netlink.HandleRoot && par != netlink.HandleIngress && !p.classStays(s.Dev, idx, pending, par) {
-		return invalid("%s: class %s must exist before the transaction and stay (qdiscs are created before classes): create the class in another transaction first", s.what(), par)
+	if par := s.parent(); par != netlink.HandleRoot && par != netlink.HandleIngress && !p.classWillBe(s.Dev, idx, pending, par) {
+		return invalid("%s: no class %s on %s, and the transaction creates none (or removes it)", s.what(), par, s.Dev)
 	}
 	want := s.draft(0)
 	if ex != nil && ex.Handle == s.handle() {
@@ -235,7 +241,7 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 				return nil
 			}
 			desc := s.describe()
-			p.add(&Step{Action: Modify, Kind: netlink.KindQdisc, stage: stageQdiscAdd, spec: ref,
+			p.add(&Step{Action: Modify, Kind: netlink.KindQdisc, stage: addStage, level: addLevel, spec: ref,
 				desc:  func() string { return desc + changes.String() },
 				build: qdiscBuild(netlink.Change, dev, want)})
 			return nil
@@ -243,13 +249,13 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 		// The kernel keeps a handle's kind: remove, then add.
 		del := &netlink.Qdisc{Handle: ex.Handle, Parent: ex.Parent, TCKind: qdiscKind(ex)}
 		ddesc := p.describeQdisc(ex, dev) + " (to add it again as " + s.kind() + ": the kernel keeps a handle's kind)" + p.tcTakenWith(idx, ex)
-		p.add(&Step{Action: Remove, Kind: netlink.KindQdisc, stage: stageQdiscDel, spec: ref,
+		p.add(&Step{Action: Remove, Kind: netlink.KindQdisc, stage: delStage, level: delLevel, spec: ref,
 			desc:  func() string { return ddesc },
 			build: qdiscBuild(netlink.Delete, dev, del)})
 		var c changeList
 		c.add("kind", qdiscKind(ex), s.kind())
 		desc := s.describe() + c.String()
-		p.add(&Step{Action: Modify, Kind: netlink.KindQdisc, stage: stageQdiscAdd, spec: ref,
+		p.add(&Step{Action: Modify, Kind: netlink.KindQdisc, stage: addStage, level: addLevel, spec: ref,
 			desc:  func() string { return desc },
 			build: qdiscBuild(netlink.Add, dev, want)})
 		return nil
@@ -262,7 +268,7 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 			c.add("kind", k, s.kind())
 		}
 		desc := s.describe() + c.String() + p.tcTakenWith(idx, ex)
-		p.add(&Step{Action: Modify, Kind: netlink.KindQdisc, stage: stageQdiscAdd, spec: ref,
+		p.add(&Step{Action: Modify, Kind: netlink.KindQdisc, stage: addStage, level: addLevel, spec: ref,
 			desc:  func() string { return desc },
 			build: qdiscBuild(netlink.Replace, dev, want)})
 		return nil
@@ -274,7 +280,7 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 		desc += fmt.Sprintf(" (replaces the kernel's default %s)", qdiscKind(def))
 		verb = netlink.Replace
 	}
-	p.add(&Step{Action: Create, Kind: netlink.KindQdisc, stage: stageQdiscAdd, spec: ref,
+	p.add(&Step{Action: Create, Kind: netlink.KindQdisc, stage: addStage, level: addLevel, spec: ref,
 		desc:  func() string { return desc },
 		build: qdiscBuild(verb, dev, want)})
 	return nil
@@ -393,8 +399,8 @@ func (p *planner) qdiscWillBe(dev string, idx int, pending bool, major uint16) b
 	return false
 }
 
-// describe prints s in tc's words: "qdisc tbf 1: dev v0 root rate 125000
-// buffer 80ms limit 3125".
+// describe prints s in tc's words: "qdisc tbf 1: dev v0 root rate 1Mbit
+// burst 10Kb lat 25ms".
 func (s *QdiscSpec) describe() string {
 	d := fmt.Sprintf("qdisc %s %x: dev %s", s.kind(), s.handle().Major(), s.Dev)
 	switch p := s.parent(); p {
@@ -425,11 +431,9 @@ func specOfQdisc(q *netlink.Qdisc, dev string) QdiscSpec {
 // restore brings back the qdiscs of the links in scope (tcRestoreLinks)
 // as they were: each the user made (the kernel's defaults, handle 0,
 // come back by themselves when the user's qdisc at their parent goes),
-// and removes those the transaction added.
-//
-// A qdisc under a class (a leaf) comes back only if its class stays:
-// qdiscs are created before classes, so one under a class the rollback
-// creates again (its qdisc was removed or replaced) is lost, and said so.
+// and removes those the transaction added. A qdisc under a class comes
+// back after its class (tcDepth orders them), also one the rollback
+// creates again.
 func (qdiscOps) restore(rs *restorer) {
 	for _, l := range tcRestoreLinks(rs) {
 		was := map[[2]netlink.Handle]bool{}
@@ -438,12 +442,7 @@ func (qdiscOps) restore(rs *restorer) {
 				continue
 			}
 			was[[2]netlink.Handle{q.Parent, q.Handle}] = true
-			s := specOfQdisc(q, l.name)
-			if p := q.Parent; p != netlink.HandleRoot && p != netlink.HandleIngress && !classKept(rs, l, p) {
-				rs.lost = append(rs.lost, "+ "+s.describe()+" (its class "+p.String()+" is created again, after qdiscs: add it again by hand)")
-				continue
-			}
-			rs.rb.qdiscs = append(rs.rb.qdiscs, s)
+			rs.rb.qdiscs = append(rs.rb.qdiscs, specOfQdisc(q, l.name))
 		}
 		if l.cur == 0 {
 			continue
@@ -454,38 +453,6 @@ func (qdiscOps) restore(rs *restorer) {
 			}
 		}
 	}
-}
-
-// classKept reports whether class id of link l exists now, under the
-// qdisc it had before the transaction (same handle and kind), so that
-// the rollback keeps it.
-func classKept(rs *restorer, l tcScope, id netlink.Handle) bool {
-	if l.cur == 0 {
-		return false
-	}
-	found := false
-	for c := range rs.cur.ClassesOf(l.cur) {
-		if c.Handle == id {
-			found = true
-			break
-		}
-	}
-	if !found {
-		return false
-	}
-	qh := netlink.NewHandle(id.Major(), 0)
-	var was, now *netlink.Qdisc
-	for q := range rs.pre.QdiscsOf(l.pre) {
-		if q.Handle == qh {
-			was = q
-		}
-	}
-	for q := range rs.cur.QdiscsOf(l.cur) {
-		if q.Handle == qh {
-			now = q
-		}
-	}
-	return was != nil && now != nil && was.Parent == now.Parent && qdiscKind(was) == qdiscKind(now)
 }
 
 // settable lists what a QdiscSpec can set of qdisc o (a *netlink.Qdisc):

@@ -3,6 +3,7 @@ package txn
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/ipdb-go/ipdb/netlink"
@@ -22,24 +23,37 @@ import (
 // tcFieldRules are, per options type, the fields the kernel only reports
 // or that cannot be compared (skip: htb's version and direct packet
 // counter, a class's level in its tree, u32's hit counters, an eBPF
-// program's id, tag and descriptor, and a classifier's raw attributes:
-// its actions and old-style policer, which the kernel dumps with the
-// index it chose, reference counts, counters and ages, tcf_action_dump;
-// they are sent, not compared) and
-// the flag fields of which only some bits can be set (mask: the skip_hw
-// and skip_sw bits of a classifier's flags; the kernel adds in_hw and
-// not_in_hw, TCA_CLS_FLAGS_* in include/uapi/linux/pkt_cls.h).
-var tcFieldRules = map[reflect.Type]struct {
-	skip map[string]bool
-	mask map[string]uint64
-}{
-	reflect.TypeFor[netlink.HTB]():       {skip: map[string]bool{"Version": true, "DirectPackets": true}},
-	reflect.TypeFor[netlink.HTBClass]():  {skip: map[string]bool{"Level": true}},
-	reflect.TypeFor[netlink.U32]():       {skip: map[string]bool{"Pcnt": true, "Unknown": true, "Actions": true, "Police": true}, mask: map[string]uint64{"Flags": tcClsFlagsSettable}},
-	reflect.TypeFor[netlink.Flower]():    {skip: map[string]bool{"Actions": true}},
-	reflect.TypeFor[netlink.Matchall]():  {skip: map[string]bool{"Actions": true}},
-	reflect.TypeFor[netlink.Basic]():     {skip: map[string]bool{"Actions": true, "Police": true}},
-	reflect.TypeFor[netlink.BPFFilter](): {skip: map[string]bool{"ID": true, "Tag": true, "FD": true, "Unknown": true}, mask: map[string]uint64{"GenFlags": tcClsFlagsSettable}},
+// program's id, tag and descriptor, and a classifier's raw attributes)
+// and the flag fields of which only some bits can be set (mask: the
+// skip_hw and skip_sw bits of a classifier's flags; the kernel adds in_hw
+// and not_in_hw, TCA_CLS_FLAGS_* in include/uapi/linux/pkt_cls.h). A
+// classifier's actions are compared by actionsDiffer (tc_action.go); its
+// old-style policer by the police rules of tcActionRules.
+var tcFieldRules = map[reflect.Type]tcRules{
+	reflect.TypeFor[netlink.HTB]():       {skip: set("Version", "DirectPackets")},
+	reflect.TypeFor[netlink.HTBClass]():  {skip: set("Level")},
+	reflect.TypeFor[netlink.U32]():       {skip: set("Pcnt", "Unknown", "Actions"), mask: map[string]uint64{"Flags": tcClsFlagsSettable}},
+	reflect.TypeFor[netlink.Flower]():    {skip: set("Actions")},
+	reflect.TypeFor[netlink.Matchall]():  {skip: set("Actions")},
+	reflect.TypeFor[netlink.Basic]():     {skip: set("Actions")},
+	reflect.TypeFor[netlink.BPFFilter](): {skip: set("ID", "Tag", "FD", "Unknown"), mask: map[string]uint64{"GenFlags": tcClsFlagsSettable}},
+}
+
+// tcRules say which fields of an options type count (tcFieldRules,
+// tcActionRules): skip those that never do, always those that count even
+// at zero (a request sends them, and the kernel keeps them as sent), and
+// of a flags field (mask) only the bits a request sets.
+type tcRules struct {
+	skip, always map[string]bool
+	mask         map[string]uint64
+}
+
+// rulesOf returns the rules of options type t.
+func rulesOf(t reflect.Type) tcRules {
+	if r, ok := tcFieldRules[t]; ok {
+		return r
+	}
+	return tcActionRules[t]
 }
 
 // tcClsFlagsSettable are the classifier flags a request sets.
@@ -83,8 +97,9 @@ func diffStruct(c *changeList, prefix string, w, h reflect.Value, exact bool) {
 		return
 	}
 	t := w.Type()
-	rules := tcFieldRules[t]
-	for i := range t.NumField() {
+	rules := rulesOf(t)
+	words := tcWords[t]
+	for _, i := range tcFields(t) {
 		f := t.Field(i)
 		if !f.IsExported() || rules.skip[f.Name] {
 			continue
@@ -98,29 +113,60 @@ func diffStruct(c *changeList, prefix string, w, h reflect.Value, exact bool) {
 			}
 			continue
 		}
-		if !exact && wv.IsZero() {
+		if !exact && !rules.always[f.Name] && wv.IsZero() {
 			continue
 		}
+		wd, hasWord := words[f.Name]
 		switch wv.Kind() {
 		case reflect.Struct:
-			diffStruct(c, name+".", wv, hv, exact)
+			if hasWord && wd.flatten {
+				diffStruct(c, prefix, wv, hv, exact)
+			} else {
+				diffStruct(c, name+".", wv, hv, exact)
+			}
 		case reflect.Pointer:
 			switch {
 			case wv.IsNil() && hv.IsNil():
+			case wv.Type().Elem().Kind() != reflect.Struct: // *uint32 and the like
+				if wv.IsNil() || hv.IsNil() || !reflect.DeepEqual(wv.Elem().Interface(), hv.Elem().Interface()) {
+					c.add(fieldChange(prefix, name, words, f.Name, w, h, wv, hv, t))
+				}
 			case wv.IsNil():
-				c.add(name, fmt.Sprintf("%+v", hv.Elem().Interface()), "(none)")
+				c.add(name, "["+structWords(hv.Elem())+"]", "(none)")
 			case hv.IsNil():
-				c.add(name, "(none)", fmt.Sprintf("%+v", wv.Elem().Interface()))
+				c.add(name, "(none)", "["+structWords(wv.Elem())+"]")
 			default:
 				diffStruct(c, name+".", wv.Elem(), hv.Elem(), exact)
 			}
 		default:
 			if !reflect.DeepEqual(wv.Interface(), hv.Interface()) {
-				c.add(name, fmtNamed(t, f.Name, hv), fmtNamed(t, f.Name, wv))
+				c.add(fieldChange(prefix, name, words, f.Name, w, h, wv, hv, t))
 			}
 		}
 	}
 }
+
+// fieldChange returns the word and the old and new values of field fname
+// of struct type t (w and h the structs, wv and hv the field's values):
+// in tc's words (tcWords) when they tell the values apart, else by the
+// field's name.
+func fieldChange(prefix, name string, words map[string]tcWord, fname string, w, h, wv, hv reflect.Value, t reflect.Type) (string, any, any) {
+	if wd, ok := words[fname]; ok && wd.show != nil && !isNilPtr(wv) && !isNilPtr(hv) {
+		for _, show := range []func(o, f reflect.Value) (string, string){wd.show, wd.alt} {
+			if show == nil {
+				continue
+			}
+			ow, ov := show(h, hv)
+			nw, nv := show(w, wv)
+			if ow == nw && ov != nv && ow != "" {
+				return prefix + ow, ov, nv
+			}
+		}
+	}
+	return name, fmtNamed(t, fname, hv), fmtNamed(t, fname, wv)
+}
+
+func isNilPtr(v reflect.Value) bool { return v.Kind() == reflect.Pointer && v.IsNil() }
 
 // fmtField prints a field's value in tc's notation where tc has one:
 // u32 keys as "match c0000200/ffffff00 at 16", classic bpf as tc's
@@ -140,6 +186,12 @@ func fmtField(v reflect.Value) string {
 			parts = append(parts, fmt.Sprintf("%d %d %d %d", in.Code, in.Jt, in.Jf, in.K))
 		}
 		return "'" + strings.Join(parts, ",") + "'"
+	}
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return "(none)"
+		}
+		return fmtField(v.Elem())
 	}
 	if v.Kind() == reflect.Slice && v.Len() == 0 {
 		return "[]"
@@ -163,19 +215,26 @@ func fmtNamed(t reflect.Type, name string, v reflect.Value) string {
 }
 
 // tcOptionsWords prints the fields options set (those not zero, but for
-// what the kernel only reports), "rate 125000 buffer 80ms limit 3125":
-// the rates in bytes per second, times as durations, as netlink's types
-// hold them.
+// what the kernel only reports) in tc's words and units (describe_tc.go):
+// "rate 1Mbit burst 10000b lat 25ms"; a classifier's actions are
+// printed apart (actionsWords).
 func tcOptionsWords(o netlink.TCOptions) string {
 	if isNilTC(o) {
 		return ""
 	}
+	return structWords(reflect.ValueOf(o).Elem())
+}
+
+// structWords prints the fields of struct v that are set, as
+// tcOptionsWords.
+func structWords(v reflect.Value) string {
 	var parts []string
 	var walk func(prefix string, v reflect.Value)
 	walk = func(prefix string, v reflect.Value) {
 		t := v.Type()
-		rules := tcFieldRules[t]
-		for i := range t.NumField() {
+		rules := rulesOf(t)
+		words := tcWords[t]
+		for _, i := range tcFields(t) {
 			f := t.Field(i)
 			if !f.IsExported() || rules.skip[f.Name] || f.Name == "Kind" || f.Name == "Unknown" {
 				continue
@@ -188,17 +247,39 @@ func tcOptionsWords(o netlink.TCOptions) string {
 				continue
 			}
 			name := prefix + strings.ToLower(f.Name)
+			wd, hasWord := words[f.Name]
 			switch {
+			case fv.Kind() == reflect.Struct && hasWord && wd.flatten:
+				// A rate's and a ceil's link layer, overhead...: once if
+				// the same (tc prints one).
+				n := len(parts)
+				walk(prefix, fv)
+				kept := parts[:n:n]
+				for _, p := range parts[n:] {
+					if !slices.Contains(parts[:n], p) {
+						kept = append(kept, p)
+					}
+				}
+				parts = kept
 			case fv.Kind() == reflect.Struct:
 				walk(name+".", fv)
+			case fv.Type() == reflect.TypeFor[*netlink.Police]():
+				// An old-style policer, in tc's words as an action's.
+				parts = append(parts, actionWords(0, &netlink.TCAction{Options: fv.Interface().(*netlink.Police)}, nil))
 			case fv.Kind() == reflect.Pointer && fv.Elem().Kind() == reflect.Struct:
 				walk(name+".", fv.Elem())
+			case fv.Type() == reflect.TypeFor[netlink.TCActions]():
+				parts = append(parts, actionsWords(fv.Interface().(netlink.TCActions), nil))
+			case hasWord && wd.show != nil:
+				if w, val := wd.show(v, fv); w != "" {
+					parts = append(parts, prefix+w+" "+val)
+				}
 			default:
 				parts = append(parts, name+" "+fmtNamed(t, f.Name, fv))
 			}
 		}
 	}
-	walk("", reflect.ValueOf(o).Elem())
+	walk("", v)
 	return strings.Join(parts, " ")
 }
 

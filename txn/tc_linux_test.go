@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -161,10 +162,10 @@ func TestTCCommit(t *testing.T) {
 			"- filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 classid 1:10 hash 800: sel.flags 1 sel.keys match c0000200/ffffff00 at 16 (to add it again changed",
 			"- filter dev v0 parent 1: protocol all pref 2 chain 0 handle 0x1 bpf classid 1:20 ops '1,6 0 0 0'",
 			"- qdisc clsact ffff: dev v1 ingress (the kernel removes its 1 filter with it)",
-			"~ class htb 1:10 dev v0 parent 1:1 rate 187500 ceil 625000: rate 125000 -> 187500",
-			"+ class htb 1:30 dev v0 parent 1:1 rate 125000 prio 2",
+			"~ class htb 1:10 dev v0 parent 1:1 rate 1500Kbit ceil 5Mbit: rate 1Mbit -> 1500Kbit",
+			"+ class htb 1:30 dev v0 parent 1:1 prio 2 rate 1Mbit",
 			"~ qdisc htb 2: dev v1 root default 0x1: handle 1: -> 2:, kind tbf -> htb\n",
-			"+ qdisc pfifo 10: dev v0 parent 1:10 limit 50",
+			"+ qdisc pfifo 10: dev v0 parent 1:10 limit 50p",
 			"+ class htb 2:1 dev v1 parent 2:",
 			"+ filter dev v1 parent 2: protocol all pref 1 chain 0 handle 0x5 bpf classid 2:1",
 			"~ filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 classid 1:10 sel.flags 1 sel.keys match c6336400/ffffff00 at 16: " +
@@ -230,8 +231,8 @@ func TestTCCommit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := plan.String(); got != "- qdisc htb 1: dev v0 root rate2quantum 10 default 0x10 directqlen 1000 (the kernel removes its 3 classes and 2 filters with it)\n"+
-			"- qdisc htb 2: dev v1 root rate2quantum 10 default 0x1 directqlen 1000 (the kernel removes its 1 class and 1 filter with it)\n" {
+		if got := plan.String(); got != "- qdisc htb 1: dev v0 root r2q 10 default 0x10 direct_qlen 1000 (the kernel removes its 3 classes and 2 filters with it)\n"+
+			"- qdisc htb 2: dev v1 root r2q 10 default 0x1 direct_qlen 1000 (the kernel removes its 1 class and 1 filter with it)\n" {
 			t.Errorf("removal plan:\n%s", got)
 		}
 		if err := rm.Commit(context.Background()); err != nil {
@@ -328,10 +329,11 @@ func TestTCInvalid(t *testing.T) {
 			"filter kinds of a prio": New(db, c, nil).
 				Filter(FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 4, Protocol: unix.ETH_P_ALL, Handle: 1, Options: &netlink.BPFFilter{Ops: bpf0}}).
 				Filter(FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 4, Protocol: unix.ETH_P_IP, Handle: 2, Options: &netlink.BPFFilter{Ops: bpf0}}),
-			"leaf under a new class": New(db, c, nil).
-				Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x40), Options: &netlink.HTBClass{Rate: 1000}}).
-				Qdisc(QdiscSpec{Dev: "v0", Parent: h(1, 0x40), Handle: h(0x40, 0), Kind: "pfifo"}),
-			"no link": New(db, c, nil).Qdisc(QdiscSpec{Dev: "nope0", Handle: h(1, 0), Kind: "pfifo"}),
+			"leaf under a removed class": New(db, c, nil).
+				Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x20), Absent: true}).
+				Qdisc(QdiscSpec{Dev: "v0", Parent: h(1, 0x20), Handle: h(0x20, 0), Kind: "pfifo"}),
+			"leaf under no class": New(db, c, nil).Qdisc(QdiscSpec{Dev: "v0", Parent: h(1, 0x40), Handle: h(0x40, 0), Kind: "pfifo"}),
+			"no link":             New(db, c, nil).Qdisc(QdiscSpec{Dev: "nope0", Handle: h(1, 0), Kind: "pfifo"}),
 		} {
 			err := tx.Commit(context.Background())
 			if !errors.Is(err, ErrInvalid) {
@@ -368,9 +370,9 @@ func TestTCSameHandleOtherKind(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, want := range []string{
-			"- qdisc tbf 1: dev v1 root rate 125000 ratespec.linklayer 1 limit 13365 buffer 81.92ms (to add it again as htb: the kernel keeps a handle's kind)\n",
+			"- qdisc tbf 1: dev v1 root rate 1Mbit burst 10Kb lat 25ms (to add it again as htb: the kernel keeps a handle's kind)\n",
 			"~ qdisc htb 1: dev v1 root default 0x10: kind tbf -> htb\n",
-			"+ qdisc tbf 1: dev w0 root rate 125000 limit 13365 buffer 81.92ms\n",
+			"+ qdisc tbf 1: dev w0 root rate 1Mbit burst 10Kb lat 25ms\n",
 		} {
 			if !strings.Contains(plan.String(), want) {
 				t.Errorf("plan lacks %q:\n%s", want, plan)
@@ -413,7 +415,7 @@ func TestTCSameHandleOtherKind(t *testing.T) {
 }
 
 // TestTCRollbackRestoresActions: a filter with a tc action (a mirred
-// redirect, which netlink keeps as raw attributes) that the transaction
+// redirect) that the transaction
 // removes comes back with its action when a later step fails; the
 // action's counters and ages do not stop the rollback's verification.
 func TestTCRollbackRestoresActions(t *testing.T) {
@@ -450,16 +452,18 @@ func TestTCRollbackRestoresActions(t *testing.T) {
 	})
 }
 
-// TestTCRollbackLeafLost: a rollback after a root replace brings back the
-// root qdisc, its classes and filters, but not a qdisc under one of the
-// classes (qdiscs are created before classes): the commit error says it
-// was not rolled back whole and names that qdisc, and the rest is back.
-func TestTCRollbackLeafLost(t *testing.T) {
+// TestTCRollbackLeafRestored: a rollback after a root replace brings
+// back the root qdisc, its classes and filters, and the qdisc under one
+// of the classes too, after the class: everything is back as it was.
+func TestTCRollbackLeafRestored(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		tcBase(t, ns)
 		db, c := setup(t, ns)
-		before := tcState(t, ns)
 		tc(t, ns, "qdisc", "add", "dev", "v0", "parent", "1:10", "handle", "10:", "pfifo", "limit", "50")
+		before := tcState(t, ns)
+		if err := db.Resync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		cfg := &Config{inject: failKind(netlink.KindFilter, failingTC)}
 		err := New(db, c, cfg).
 			Qdisc(QdiscSpec{Dev: "v0", Handle: h(2, 0), Options: &netlink.HTB{}}).
@@ -467,10 +471,316 @@ func TestTCRollbackLeafLost(t *testing.T) {
 			Filter(FilterSpec{Dev: "v0", Parent: h(2, 0), Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 1, Options: &netlink.BPFFilter{Ops: bpf0}}).
 			Commit(context.Background())
 		var ce *CommitError
-		if !errors.As(err, &ce) || ce.RolledBack || ce.RollbackErr != nil || len(ce.Left) != 1 ||
-			!strings.Contains(ce.Left[0], "+ qdisc pfifo 10: dev v0 parent 1:10 limit 50 (its class 1:10 is created again") {
-			t.Fatalf("got %v (left %q), want a rollback that names the pfifo as left", err, ce.Left)
+		if !errors.As(err, &ce) || !ce.RolledBack || ce.RollbackErr != nil || len(ce.Left) != 0 {
+			t.Fatalf("got %v (left %q), want a whole rollback", err, ce.Left)
 		}
 		checkRestored(t, ns, tcState, before)
+		if q := tc(t, ns, "qdisc", "show", "dev", "v0"); !strings.Contains(q, "qdisc pfifo 10: parent 1:10 limit 50p") {
+			t.Errorf("the pfifo is not back:\n%s", q)
+		}
+		checkTCOracle(t, ns, db)
+	})
+}
+
+// redirectAll is the CNI bandwidth plugin's filter: u32 matching every
+// packet ("match u32 0 0") with a mirred egress redirect whose target
+// the spec names (MirredDevs).
+func redirectAll() *netlink.U32 {
+	return &netlink.U32{Sel: &netlink.U32Sel{Flags: 1, Keys: []netlink.U32Key{{}}}, Actions: netlink.TCActions{
+		{Options: &netlink.Mirred{TCActionGen: netlink.TCActionGen{Action: netlink.TCActStolen}, Eaction: netlink.MirredEgressRedirect}}}}
+}
+
+// TestTCMirredByName: a filter's mirred action names its target link,
+// an ifb the same transaction creates: the commit puts the ifb's index
+// into the action, tc shows the redirect to it, the database agrees
+// with tc -j and a second plan is empty. Another target is one replace
+// of the filter; another's change of the action between Plan and Commit
+// is a conflict; a target that is no link is ErrInvalid at Plan; a fault
+// at every step rolls back exactly.
+func TestTCMirredByName(t *testing.T) {
+	mk := func(db *ipdb.DB, c *netlink.Conn, cfg *Config, target string) *Txn {
+		return New(db, c, cfg).
+			Link(LinkSpec{Name: "ifb0", Info: &netlink.LinkInfo{InfoKind: "ifb"}, Up: bptr(true)}).
+			Qdisc(QdiscSpec{Dev: "v0", Parent: netlink.HandleIngress, Kind: "ingress"}).
+			Filter(FilterSpec{Dev: "v0", Parent: h(0xffff, 0), Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 0x80000800,
+				Options: redirectAll(), MirredDevs: map[int]string{0: target}})
+	}
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		if _, err := ns.IPErr("link", "add", "ifbprobe", "type", "ifb"); err != nil {
+			t.Skipf("no ifb links in this kernel: %v", err) // CONFIG_IFB
+		}
+		ns.IP("link", "del", "ifbprobe")
+		db, c := setup(t, ns)
+		plan, err := mk(db, c, nil, "ifb0").Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "+ filter dev v0 parent ffff: protocol all pref 1 chain 0 handle 800::800 u32 sel.flags 1 sel.keys match 00000000/00000000 at 0 action mirred egress redirect dev ifb0\n"
+		if !strings.HasSuffix(plan.String(), want) {
+			t.Errorf("plan:\n%s\nwant its last step %q", plan, want)
+		}
+		n := len(plan.Steps)
+		for k := range n {
+			t.Run(fmt.Sprint("fault", k), func(t *testing.T) {
+				ns := nstest.New(t)
+				tcBase(t, ns)
+				db, c := setup(t, ns)
+				before := tcState(t, ns)
+				cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
+					if i == k {
+						if o.Kind == netlink.KindLink {
+							return failing(o)
+						}
+						return failingTC(o)
+					}
+					return req
+				}}
+				err := mk(db, c, cfg, "ifb0").Commit(context.Background())
+				var ce *CommitError
+				if !errors.As(err, &ce) || !ce.RolledBack {
+					t.Fatalf("op %d: got %v, want a rolled back *CommitError", k, err)
+				}
+				checkRestored(t, ns, tcState, before)
+				if _, err := ns.IPErr("link", "show", "ifb0"); err == nil {
+					t.Errorf("ifb0 left after the rollback")
+				}
+				checkTCOracle(t, ns, db)
+			})
+		}
+
+		if err := mk(db, c, nil, "ifb0").Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if f := tc(t, ns, "filter", "show", "dev", "v0", "ingress"); !strings.Contains(f, "mirred (Egress Redirect to device ifb0) stolen") {
+			t.Errorf("tc filter show:\n%s", f)
+		}
+		checkTCOracle(t, ns, db)
+		if again, err := mk(db, c, nil, "ifb0").Plan(); err != nil || !again.Empty() {
+			t.Errorf("plan again: %v %v", again, err)
+		}
+
+		plan, err = mk(db, c, nil, "v1").Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = "~ filter dev v0 parent ffff: protocol all pref 1 chain 0 handle 800::800 u32 sel.flags 1 sel.keys match 00000000/00000000 at 0 action mirred egress redirect dev v1: " +
+			"actions [action mirred egress redirect dev ifb0] -> [action mirred egress redirect dev v1]\n"
+		if plan.String() != want {
+			t.Errorf("another target:\n%s\nwant\n%s", plan, want)
+		}
+		if err := mk(db, c, nil, "v1").Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if f := tc(t, ns, "filter", "show", "dev", "v0", "ingress"); !strings.Contains(f, "mirred (Egress Redirect to device v1) stolen") {
+			t.Errorf("tc filter show:\n%s", f)
+		}
+		checkTCOracle(t, ns, db)
+		if again, err := mk(db, c, nil, "v1").Plan(); err != nil || !again.Empty() {
+			t.Errorf("plan again: %v %v", again, err)
+		}
+
+		// Someone else redirects elsewhere between Plan and Commit: a
+		// conflict, nothing written.
+		tx := mk(db, c, nil, "ifb0")
+		if _, err := tx.Plan(); err != nil {
+			t.Fatal(err)
+		}
+		tc(t, ns, "filter", "replace", "dev", "v0", "parent", "ffff:", "protocol", "all", "prio", "1", "handle", "800::800", "u32",
+			"match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", "ifb0")
+		if err := db.Resync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(context.Background()); !errors.Is(err, ErrConflict) || tx.Writes() != 0 {
+			t.Errorf("a changed action: %v, %d writes; want ErrConflict", err, tx.Writes())
+		}
+
+		bad := mk(db, c, nil, "ifb9")
+		if _, err := bad.Plan(); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), `"ifb9"`) {
+			t.Errorf("a target that is no link: %v", err)
+		}
+		if err := bad.Commit(context.Background()); !errors.Is(err, ErrInvalid) || bad.Writes() != 0 {
+			t.Errorf("commit: %v, %d writes", err, bad.Writes())
+		}
+	})
+}
+
+// treeTxn builds a tree on v1 in one transaction, each object under one
+// the same transaction creates: an htb 3: replacing the root tbf, its
+// classes 3:1 and 3:10 (under 3:1), an htb 30: under class 3:10 with a
+// class 30:1, a pfifo 31: under that class, and a filter to 3:10.
+func treeTxn(db *ipdb.DB, c *netlink.Conn, cfg *Config) *Txn {
+	return New(db, c, cfg).
+		Filter(FilterSpec{Dev: "v1", Parent: h(3, 0), Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 1,
+			Options: &netlink.BPFFilter{ClassID: h(3, 0x10), Ops: bpf0}}).
+		Qdisc(QdiscSpec{Dev: "v1", Parent: h(0x30, 1), Handle: h(0x31, 0), Options: &netlink.Fifo{Kind: "pfifo", Limit: 20}}).
+		Class(ClassSpec{Dev: "v1", ClassID: h(0x30, 1), Options: &netlink.HTBClass{Rate: mbit(1)}}).
+		Qdisc(QdiscSpec{Dev: "v1", Parent: h(3, 0x10), Handle: h(0x30, 0), Options: &netlink.HTB{Default: 1}}).
+		Class(ClassSpec{Dev: "v1", ClassID: h(3, 0x10), Parent: h(3, 1), Options: &netlink.HTBClass{Rate: mbit(2)}}).
+		Class(ClassSpec{Dev: "v1", ClassID: h(3, 1), Options: &netlink.HTBClass{Rate: mbit(10)}}).
+		Qdisc(QdiscSpec{Dev: "v1", Handle: h(3, 0), Options: &netlink.HTB{Default: 0x10}})
+}
+
+// TestTCTreeOrder: qdiscs, classes and filters are created in the order
+// of their tree whatever the order of the specs (a qdisc after the class
+// it hangs from, a class after its parent, filters last), tc shows the
+// tree, a second plan is empty; removing it runs in exactly the reverse
+// order; a fault at every step of the creation rolls back exactly.
+func TestTCTreeOrder(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		db, c := setup(t, ns)
+		plan, err := treeTxn(db, c, nil).Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "~ qdisc htb 3: dev v1 root default 0x10: handle 1: -> 3:, kind tbf -> htb\n" +
+			"+ class htb 3:1 dev v1 parent 3: rate 10Mbit\n" +
+			"+ class htb 3:10 dev v1 parent 3:1 rate 2Mbit\n" +
+			"+ qdisc htb 30: dev v1 parent 3:10 default 0x1\n" +
+			"+ class htb 30:1 dev v1 parent 30: rate 1Mbit\n" +
+			"+ qdisc pfifo 31: dev v1 parent 30:1 limit 20p\n" +
+			"+ filter dev v1 parent 3: protocol all pref 1 chain 0 handle 0x1 bpf classid 3:10 ops '1,6 0 0 0'\n"
+		if plan.String() != want {
+			t.Errorf("plan:\n%s\nwant\n%s", plan, want)
+		}
+		for k := range plan.Steps {
+			t.Run(fmt.Sprint("fault", k), func(t *testing.T) {
+				ns := nstest.New(t)
+				tcBase(t, ns)
+				db, c := setup(t, ns)
+				before := tcState(t, ns)
+				cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
+					if i == k {
+						return failingTC(o)
+					}
+					return req
+				}}
+				err := treeTxn(db, c, cfg).Commit(context.Background())
+				var ce *CommitError
+				if !errors.As(err, &ce) || !ce.RolledBack {
+					t.Fatalf("op %d: got %v, want a rolled back *CommitError", k, err)
+				}
+				checkRestored(t, ns, tcState, before)
+				checkTCOracle(t, ns, db)
+			})
+		}
+
+		if err := treeTxn(db, c, nil).Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		q := tc(t, ns, "qdisc", "show", "dev", "v1")
+		for _, w := range []string{"qdisc htb 3: root", "qdisc htb 30: parent 3:10", "qdisc pfifo 31: parent 30:1 limit 20p"} {
+			if !strings.Contains(q, w) {
+				t.Errorf("tc qdisc show lacks %q:\n%s", w, q)
+			}
+		}
+		checkTCOracle(t, ns, db)
+		if again, err := treeTxn(db, c, nil).Plan(); err != nil || !again.Empty() {
+			t.Errorf("plan again: %v %v", again, err)
+		}
+
+		// Removal of the subtree under 3:10 and the class itself: the
+		// filter that points to it first, then from the bottom up (the
+		// class 30:1 goes with its qdisc 30:).
+		rm := New(db, c, nil).
+			Class(ClassSpec{Dev: "v1", ClassID: h(3, 0x10), Absent: true}).
+			Qdisc(QdiscSpec{Dev: "v1", Parent: h(3, 0x10), Handle: h(0x30, 0), Absent: true}).
+			Class(ClassSpec{Dev: "v1", ClassID: h(0x30, 1), Absent: true}).
+			Qdisc(QdiscSpec{Dev: "v1", Parent: h(0x30, 1), Handle: h(0x31, 0), Absent: true}).
+			Filter(FilterSpec{Dev: "v1", Parent: h(3, 0), Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 1, Kind: "bpf", Absent: true})
+		plan, err = rm.Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range plan.Steps {
+			got = append(got, s.String()[:strings.Index(s.String(), " dev ")])
+		}
+		if g := strings.Join(got, "|"); g != "- filter|- qdisc pfifo 31:|- qdisc htb 30:|- class htb 3:10" {
+			t.Errorf("removal order %s:\n%s", g, plan)
+		}
+		if err := rm.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if q := tc(t, ns, "qdisc", "show", "dev", "v1"); strings.Contains(q, "30:") || strings.Contains(q, "31:") {
+			t.Errorf("after removal:\n%s", q)
+		}
+		checkTCOracle(t, ns, db)
+		if again, err := rm.Plan(); err != nil || !again.Empty() {
+			t.Errorf("removal plan again: %v %v", again, err)
+		}
+	})
+}
+
+// TestTCActionsCompared: a u32 filter with a police and a gact action:
+// after the commit a second plan is empty (the index, counts, times and
+// rate table the kernel adds do not count); a new police rate, or a new
+// gact verdict, is one replace of the filter, which tc shows. The kernel
+// needs act_police and act_gact (the guest's; not this host's).
+func TestTCActionsCompared(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		// The probe: standalone actions (a filter's would use up u32's
+		// next hash table, 801:).
+		for _, a := range [][]string{{"police", "rate", "1mbit", "burst", "10k", "index", "99"}, {"gact", "drop", "index", "99"}} {
+			out, err := exec.Command("tc", append([]string{"-n", ns.Name, "actions", "add", "action"}, a...)...).CombinedOutput()
+			if err != nil {
+				if strings.Contains(string(out), "action module") {
+					t.Skipf("no %s action in this kernel: %s", a[0], out) // CONFIG_NET_ACT_POLICE, CONFIG_NET_ACT_GACT
+				}
+				t.Fatalf("tc actions add %s: %v\n%s", a[0], err, out)
+			}
+			tc(t, ns, "actions", "del", "action", a[0], "index", "99")
+		}
+		db, c := setup(t, ns)
+		mk := func(rate uint64, verdict int32) *Txn {
+			return New(db, c, nil).Filter(FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 4, Protocol: unix.ETH_P_IP, Handle: 0x80100001,
+				Options: &netlink.U32{ClassID: h(1, 0x10), Sel: &netlink.U32Sel{Flags: 1, Keys: []netlink.U32Key{{Mask: 0xffffff00, Val: 0xcb007100, Off: 16}}},
+					Actions: netlink.TCActions{
+						{Options: &netlink.Police{Rate: rate, Burst: netlink.TCXmitTime(rate, 10240), Action: netlink.TCActShot, Conform: netlink.Ptr(netlink.TCActPipe)}},
+						{Options: &netlink.Gact{TCActionGen: netlink.TCActionGen{Action: verdict}}},
+					}}})
+		}
+		if err := mk(mbit(1), netlink.TCActShot).Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		f := tc(t, ns, "filter", "show", "dev", "v0", "parent", "1:")
+		for _, want := range []string{"police", "rate 1Mbit burst 10Kb", "gact action drop"} {
+			if !strings.Contains(f, want) {
+				t.Errorf("tc filter show lacks %q:\n%s", want, f)
+			}
+		}
+		checkTCOracle(t, ns, db)
+		if again, err := mk(mbit(1), netlink.TCActShot).Plan(); err != nil || !again.Empty() {
+			t.Fatalf("plan again: %v %v", again, err)
+		}
+		for _, c := range []struct {
+			rate    uint64
+			verdict int32
+			change  string
+			tcShows string
+		}{
+			{mbit(2), netlink.TCActShot, "conform-exceed drop/pipe action gact drop] -> [action police rate 2Mbit burst 10Kb", "rate 2Mbit burst 10Kb"},
+			{mbit(2), netlink.TCActOK, "action gact drop] -> [action police rate 2Mbit burst 10Kb conform-exceed drop/pipe action gact pass]", "gact action pass"},
+		} {
+			plan, err := mk(c.rate, c.verdict).Plan()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(plan.Steps) != 1 || plan.Steps[0].Action != Modify || !strings.Contains(plan.String(), c.change) {
+				t.Errorf("plan:\n%s\nwant one change with %q", plan, c.change)
+			}
+			if err := mk(c.rate, c.verdict).Commit(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if f := tc(t, ns, "filter", "show", "dev", "v0", "parent", "1:"); !strings.Contains(f, c.tcShows) {
+				t.Errorf("tc filter show lacks %q:\n%s", c.tcShows, f)
+			}
+			checkTCOracle(t, ns, db)
+			if again, err := mk(c.rate, c.verdict).Plan(); err != nil || !again.Empty() {
+				t.Errorf("plan again: %v %v", again, err)
+			}
+		}
 	})
 }

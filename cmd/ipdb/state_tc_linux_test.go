@@ -60,7 +60,7 @@ filters:
 		if code != exitApplied {
 			t.Fatalf("dry run: exit %d\n%s%s", code, out, errs)
 		}
-		for _, w := range []string{"+ qdisc htb 1: dev v0 root default 0x10 (replaces the kernel's default noqueue)", "+ class htb 1:10 dev v0 parent 1:1 rate 125000 ceil 625000 prio 1",
+		for _, w := range []string{"+ qdisc htb 1: dev v0 root default 0x10 (replaces the kernel's default noqueue)", "+ class htb 1:10 dev v0 parent 1:1 prio 1 rate 1Mbit ceil 5Mbit",
 			"+ filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 classid 1:10 sel.flags 1 sel.keys match c0000200/ffffff00 at 16 match 00000050/0000ffff at 20",
 			"+ qdisc clsact ffff: dev v1 ingress"} {
 			if !strings.Contains(out, w) {
@@ -112,7 +112,7 @@ filters:
 		if code != exitApplied {
 			t.Fatalf("apply second: exit %d\n%s%s", code, out, errs)
 		}
-		for _, w := range []string{"~ qdisc htb 2: dev v1 root: handle 1: -> 2:, kind tbf -> htb", "~ class htb 1:10 dev v0 parent 1:1 rate 375000 ceil 625000 prio 1: rate 125000 -> 375000",
+		for _, w := range []string{"~ qdisc htb 2: dev v1 root: handle 1: -> 2:, kind tbf -> htb", "~ class htb 1:10 dev v0 parent 1:1 prio 1 rate 3Mbit ceil 5Mbit: rate 1Mbit -> 3Mbit",
 			"- filter dev v0 parent 1: protocol all pref 2 chain 0 handle 0x1 bpf", "- qdisc clsact ffff: dev v1 ingress (the kernel removes its 1 filter with it)"} {
 			if !strings.Contains(out, w) {
 				t.Errorf("second apply's plan lacks %q:\n%s", w, out)

@@ -3,31 +3,37 @@
 // Command bandwidth shapes a pod's traffic on the host end of its veth
 // the way the CNI bandwidth plugin does
 // (containernetworking/plugins, plugins/meta/bandwidth), as one
-// transaction: the pod's ingress (what the host sends into the veth) by a
-// tbf qdisc at the root of the host end, with the plugin's rate, burst
-// and 25 ms latency turned into tbf's buffer and limit as the plugin
-// computes them. It prints the plan before committing; a failure rolls
-// everything back.
+// transaction. It prints the plan before committing; a failure at any
+// step rolls everything back.
 //
-//	bandwidth [-netns NS] -dev HOST_VETH [-ingress-rate BITS -ingress-burst BITS]
+//	bandwidth [-netns NS] -dev HOST_VETH [-ifb NAME] [-ingress-rate BITS -ingress-burst BITS]
 //	    [-egress-rate BITS -egress-burst BITS] [-dry-run] add|del
 //
 // Rates are in bits per second and bursts in bits, as the plugin's
 // configuration gives them (ingressRate, ingressBurst, egressRate,
-// egressBurst). del removes the tbf (handle 1:) from the host end.
+// egressBurst), turned into tbf's rate, buffer and limit (with the
+// plugin's 25 ms latency) as the plugin computes them.
 //
-// The pod's egress (what the pod sends, the host end's ingress) is
-// shaped by the plugin with an ifb link: an ingress qdisc on the host end
-// whose u32 filter redirects every packet to the ifb with a mirred
-// action, and a tbf on the ifb. A mirred action names its target by
-// interface index (tc_mirred.ifindex), and a transaction cannot yet put
-// into a filter's action the index of an ifb link it creates itself, so
-// -egress-rate is refused with an error that says so, and nothing is
-// changed.
+// The pod's ingress (what the host sends into the veth) is shaped by a
+// tbf qdisc 1: at the root of the host end. The pod's egress (what the
+// pod sends, the host end's ingress) by an ifb link: an ingress qdisc on
+// the host end whose u32 filter matches every packet and redirects it to
+// the ifb (`tc filter add dev HOST_VETH parent ffff: protocol all prio 1
+// u32 match u32 0 0 action mirred egress redirect dev IFB`), and a tbf 1:
+// at the ifb's root. The ifb, which the plugin names from the container
+// id, is named by -ifb, by default "bwp" and 12 hex digits of a hash of
+// the host end's name; it gets the host end's MTU. The ifb, the filter
+// naming it and both tbf are made by the same transaction.
+//
+// add makes what its rates ask for and leaves the rest; del removes all
+// of it: the tbf of the host end, its ingress qdisc (and with it the
+// filter) and the ifb (and with it its tbf).
 package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,6 +45,7 @@ import (
 	"github.com/ipdb-go/ipdb/ipdb"
 	"github.com/ipdb-go/ipdb/netlink"
 	"github.com/ipdb-go/ipdb/txn"
+	"golang.org/x/sys/unix"
 )
 
 func main() {
@@ -53,6 +60,7 @@ type config struct {
 	cmd                       string
 	netns                     string
 	dev                       string
+	ifb                       string
 	ingressRate, ingressBurst uint64 // bits per second, bits
 	egressRate, egressBurst   uint64
 	dryRun                    bool
@@ -64,6 +72,7 @@ func parse(w io.Writer, args []string) (*config, error) {
 	c := &config{}
 	fs.StringVar(&c.netns, "netns", "", "the host namespace (default: this process's)")
 	fs.StringVar(&c.dev, "dev", "", "the host end of the pod's veth (required)")
+	fs.StringVar(&c.ifb, "ifb", "", "the ifb link of the pod's egress (default: bwp and a hash of -dev)")
 	fs.Uint64Var(&c.ingressRate, "ingress-rate", 0, "the pod's ingress rate, bits per second")
 	fs.Uint64Var(&c.ingressBurst, "ingress-burst", 0, "the pod's ingress burst, bits")
 	fs.Uint64Var(&c.egressRate, "egress-rate", 0, "the pod's egress rate, bits per second")
@@ -81,6 +90,15 @@ func parse(w io.Writer, args []string) (*config, error) {
 	}
 	if err := netlink.ValidLinkName(c.dev); err != nil {
 		return nil, fmt.Errorf("-dev %q: %w", c.dev, err)
+	}
+	if c.ifb == "" {
+		c.ifb = ifbName(c.dev)
+	}
+	if err := netlink.ValidLinkName(c.ifb); err != nil {
+		return nil, fmt.Errorf("-ifb %q: %w", c.ifb, err)
+	}
+	if c.ifb == c.dev {
+		return nil, fmt.Errorf("-ifb %s is -dev", c.ifb)
 	}
 	// The plugin's checks (bandwidth_linux.go validateRateAndBurst).
 	for _, d := range []struct {
@@ -131,18 +149,61 @@ func tbf(rateBits, burstBits uint64) *netlink.TBF {
 	return &netlink.TBF{Rate: rate, Buffer: time.Duration(ticks) * 64 * time.Nanosecond, Limit: limit}
 }
 
-// errNoActions is the refusal of the pod's egress shaping.
-var errNoActions = errors.New("shaping the pod's egress needs an ifb link and, on the host end's ingress qdisc, " +
-	"a u32 filter with a mirred redirect action to it; a mirred action names its target by interface index, " +
-	"which a transaction cannot yet take from an ifb link it creates itself, so nothing was changed")
+// ifbName is the default ifb name of the host end dev: "bwp" and the
+// first 12 hex digits of its name's SHA-256, 15 bytes as IFNAMSIZ allows
+// (the plugin hashes the network name and container id the same way).
+func ifbName(dev string) string {
+	h := sha256.Sum256([]byte(dev))
+	return "bwp" + hex.EncodeToString(h[:])[:12]
+}
+
+// Handles and the filter of the pod's egress, as the plugin makes them.
+var (
+	root    = netlink.NewHandle(1, 0)      // the tbf's handle
+	ingress = netlink.NewHandle(0xffff, 0) // the ingress qdisc's handle, the filter's parent
+)
+
+// redirectAll is the plugin's filter: u32 matching every packet ("match
+// u32 0 0", one key of mask 0, terminal) with a mirred egress redirect,
+// its target named by the spec (stolen: the packet leaves by the ifb).
+func redirectAll() *netlink.U32 {
+	return &netlink.U32{Sel: &netlink.U32Sel{Flags: 1, Keys: []netlink.U32Key{{}}}, Actions: netlink.TCActions{
+		{Options: &netlink.Mirred{TCActionGen: netlink.TCActionGen{Action: netlink.TCActStolen}, Eaction: netlink.MirredEgressRedirect}}}}
+}
+
+// testConfig, in tests, changes the transaction's configuration (a fault
+// at a step).
+var testConfig func(*txn.Config)
+
+// specs adds to t what c asks for on the host end l.
+func specs(t *txn.Txn, c *config, l *netlink.Link) {
+	switch c.cmd {
+	case "add":
+		if c.ingressRate != 0 {
+			t.Qdisc(txn.QdiscSpec{Dev: c.dev, Handle: root, Options: tbf(c.ingressRate, c.ingressBurst)})
+		}
+		if c.egressRate != 0 {
+			mtu := l.MTU
+			t.Link(txn.LinkSpec{Name: c.ifb, Info: &netlink.LinkInfo{InfoKind: "ifb"}, MTU: &mtu, Up: ptr(true)})
+			t.Qdisc(txn.QdiscSpec{Dev: c.dev, Parent: netlink.HandleIngress, Handle: ingress, Kind: "ingress"})
+			t.Filter(txn.FilterSpec{Dev: c.dev, Parent: ingress, Priority: 1, Protocol: unix.ETH_P_ALL,
+				Handle:  0x80000800, // 800::800, the kernel's first u32 node
+				Options: redirectAll(), MirredDevs: map[int]string{0: c.ifb}})
+			t.Qdisc(txn.QdiscSpec{Dev: c.ifb, Handle: root, Options: tbf(c.egressRate, c.egressBurst)})
+		}
+	case "del":
+		t.Qdisc(txn.QdiscSpec{Dev: c.dev, Handle: root, Absent: true})
+		t.Qdisc(txn.QdiscSpec{Dev: c.dev, Parent: netlink.HandleIngress, Handle: ingress, Kind: "ingress", Absent: true})
+		t.Link(txn.LinkSpec{Name: c.ifb, Absent: true})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
 
 func run(w io.Writer, args []string) error {
 	c, err := parse(w, args)
 	if err != nil {
 		return err
-	}
-	if c.egressRate != 0 {
-		return errNoActions
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -170,18 +231,12 @@ func run(w io.Writer, args []string) error {
 	if l.Info == nil || l.Info.InfoKind != "veth" {
 		return fmt.Errorf("-dev %s is no veth", c.dev)
 	}
-	var cfg *txn.Config
-	if c.netns != "" {
-		cfg = &txn.Config{NetNS: c.netns}
+	cfg := &txn.Config{NetNS: c.netns}
+	if testConfig != nil {
+		testConfig(cfg)
 	}
 	t := txn.New(db, conn, cfg)
-	root := netlink.NewHandle(1, 0) // the plugin's handle
-	switch c.cmd {
-	case "add":
-		t.Qdisc(txn.QdiscSpec{Dev: c.dev, Handle: root, Options: tbf(c.ingressRate, c.ingressBurst)})
-	case "del":
-		t.Qdisc(txn.QdiscSpec{Dev: c.dev, Handle: root, Absent: true})
-	}
+	specs(t, c, l)
 	plan, err := t.Plan()
 	if err != nil {
 		return err
