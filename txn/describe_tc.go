@@ -1,7 +1,6 @@
 package txn
 
 import (
-	"math"
 	"reflect"
 	"strconv"
 	"time"
@@ -18,47 +17,13 @@ import (
 // tcTicksPerUsec is tc's tick_in_usec: 64 ns ticks (PSCHED_SHIFT 6).
 const tcTicksPerUsec = 1000.0 / 64
 
-// tcRate is tc's sprint_rate of a rate in bytes per second, in bits with
-// SI prefixes: "1Mbit", "1500Kbit", "800bit".
-func tcRate(rate uint64) string {
-	units := []string{"", "K", "M", "G", "T"}
-	r := rate << 3
-	i := 0
-	for ; i < len(units)-1; i++ {
-		if r < 1000 || (r%1000 != 0 && r < 1000*1000) {
-			break
-		}
-		r /= 1000
-	}
-	return strconv.FormatUint(r, 10) + units[i] + "bit"
-}
-
-// tcSize is tc's sprint_size of bytes: "1600b", "10Kb", "2Mb" (binary
-// prefixes, where the size is close to a whole number of them).
-func tcSize(sz uint64) string {
-	const kilo, mega = 1024.0, 1024.0 * 1024.0
-	f := float64(sz)
-	switch {
-	case f >= mega && math.Abs(mega*math.RoundToEven(f/mega)-f) < 1024:
-		return strconv.FormatFloat(math.RoundToEven(f/mega), 'g', 6, 64) + "Mb"
-	case f >= kilo && math.Abs(kilo*math.RoundToEven(f/kilo)-f) < 16:
-		return strconv.FormatFloat(math.RoundToEven(f/kilo), 'g', 6, 64) + "Kb"
-	}
-	return strconv.FormatUint(sz, 10) + "b"
-}
-
-// tcTime is tc's sprint_time of microseconds (whole ones): "1.5s",
-// "25ms", "800us".
-func tcTime(us float64) string {
-	t := math.Trunc(us)
-	switch {
-	case t >= 1e6:
-		return strconv.FormatFloat(t/1e6, 'g', 3, 64) + "s"
-	case t >= 1e3:
-		return strconv.FormatFloat(t/1e3, 'g', 3, 64) + "ms"
-	}
-	return strconv.FormatFloat(t, 'f', 0, 64) + "us"
-}
+// tc's words for rates, sizes and times (netlink.FormatTCRate and its
+// siblings, shared with the command's show).
+var (
+	tcRate = netlink.FormatTCRate
+	tcSize = netlink.FormatTCSize
+	tcTime = netlink.FormatTCTime
+)
 
 // tcDur is tcTime of a duration.
 func tcDur(d time.Duration) string { return tcTime(float64(d) / float64(time.Microsecond)) }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -40,32 +39,11 @@ func tcXmitSize(rate uint64, d time.Duration) uint32 {
 	return uint32(float64(rate) * tcTick2Time(d) / 1e6)
 }
 
-// tcSize is tc's sprint_size: "1600b", "10Kb", "2Mb".
-func tcSize(sz uint32) string {
-	const kilo, mega = 1024.0, 1024.0 * 1024.0
-	f := float64(sz)
-	switch {
-	case f >= mega && math.Abs(mega*math.RoundToEven(f/mega)-f) < 1024:
-		return strconv.FormatFloat(math.RoundToEven(f/mega), 'g', 6, 64) + "Mb"
-	case f >= kilo && math.Abs(kilo*math.RoundToEven(f/kilo)-f) < 16:
-		return strconv.FormatFloat(math.RoundToEven(f/kilo), 'g', 6, 64) + "Kb"
-	}
-	return strconv.FormatUint(uint64(sz), 10) + "b"
-}
+// tcSize is tc's sprint_size (netlink.FormatTCSize) of a 32-bit size.
+func tcSize(sz uint32) string { return netlink.FormatTCSize(uint64(sz)) }
 
-// tcRate is tc's sprint_rate of a rate in bytes per second: "1Mbit".
-func tcRate(rate uint64) string {
-	units := []string{"", "K", "M", "G", "T"}
-	r := rate << 3
-	i := 0
-	for ; i < len(units)-1; i++ {
-		if r < 1000 || (r%1000 != 0 && r < 1000*1000) {
-			break
-		}
-		r /= 1000
-	}
-	return strconv.FormatUint(r, 10) + units[i] + "bit"
-}
+// tcRate is tc's sprint_rate (netlink.FormatTCRate).
+var tcRate = netlink.FormatTCRate
 
 // tcLinklayer is tc's sprint_linklayer.
 func tcLinklayer(l uint8) string {
@@ -382,18 +360,8 @@ func hex0x(v uint64) string {
 	return "0x" + strconv.FormatUint(v, 16)
 }
 
-// tcTime is tc's sprint_time of microseconds (truncated to whole ones):
-// "%.3gs", "%.3gms" or "%uus": "50ms", "1.5s", "800us".
-func tcTime(us float64) string {
-	t := float64(uint32(us))
-	switch {
-	case t >= 1e6:
-		return strconv.FormatFloat(t/1e6, 'g', 3, 64) + "s"
-	case t >= 1e3:
-		return strconv.FormatFloat(t/1e3, 'g', 3, 64) + "ms"
-	}
-	return strconv.FormatUint(uint64(t), 10) + "us"
-}
+// tcTime is tc's sprint_time (netlink.FormatTCTime).
+var tcTime = netlink.FormatTCTime
 
 // tcFilterParent is how tc's print_filter names a filter's parent:
 // ("root", ""), ("ingress", ""), ("egress", ""), ("parent", "1:"), or
