@@ -19,7 +19,8 @@
 # guest is software-emulated (tcg) unless /dev/kvm is writable.
 #
 # Environment: IPDB_VM_TIMEOUT (seconds for the whole boot, default 1500),
-# IPDB_VM_MEM (MiB, default 1024, 2048 with -race), IPDB_VM_KERNEL (a
+# IPDB_VM_MEM (MiB, default 1024, 2048 with -race), IPDB_VM_JOBS (test
+# packages run at once in the guest, default 2: its processors), IPDB_VM_KERNEL (a
 # linux-image-* package name instead of what linux-image-amd64 depends on),
 # IPDB_VM_FB_TUNNELS=0 (no fallback tunnel devices such as gre0 and sit0 in
 # new namespaces; by default they appear, as on real hosts), IPDB_VM_KEEP=1
@@ -242,6 +243,7 @@ chmod +x "$rootfs/init"
 	echo "modules='$modules'"
 	echo "testflags='-test.v -test.count=$count -test.timeout=$gotimeout${runre:+ -test.run=$runre}${skipre:+ -test.skip=$skipre}'"
 	echo "fb_tunnels=${IPDB_VM_FB_TUNNELS:-1}"
+	echo "jobs=${IPDB_VM_JOBS:-2}"
 } >"$rootfs/etc/ipdb-vm.conf"
 (cd "$rootfs" && find . | "$busybox" cpio -o -H newc 2>/dev/null | gzip -1 >"$work/initrd.gz")
 echo "vm: initramfs $(du -m "$work/initrd.gz" | cut -f1) MB, $(echo "$wanted" | wc -w) modules, built in $(since "$t1") s" >&2
