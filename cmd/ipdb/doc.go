@@ -179,7 +179,9 @@
 // for the other tables, since ip -d adds to addresses the links' details,
 // which addrs does not repeat. TestRouteDetailsEqualsIP compares.
 //
-// Statistics (-s) are not printed. TestJSONEqualsIP builds a namespace
+// Statistics (-s) are printed for links, addresses, qdiscs and classes,
+// as ip -s and tc -s print them; other tables refuse -s. TestJSONEqualsIP
+// builds a namespace
 // with every attribute ip can set on each kind and compares key by key.
 //
 // # show reads the kernel, not a cache

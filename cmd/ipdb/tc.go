@@ -28,9 +28,9 @@ import (
 const tcTicksPerUsec = 15.625
 
 // tcTick2Time is tc_core_tick2time: d, kept by the kernel in ticks, in
-// microseconds.
+// whole microseconds (tc returns an unsigned int: truncated).
 func tcTick2Time(d time.Duration) float64 {
-	return float64(d/(64*time.Nanosecond)) / tcTicksPerUsec
+	return float64(uint32(float64(d/(64*time.Nanosecond)) / tcTicksPerUsec))
 }
 
 // tcXmitSize is tc_calc_xmitsize: the bytes sent at rate (bytes per
@@ -45,9 +45,13 @@ func tcSize(sz uint32) string { return netlink.FormatTCSize(uint64(sz)) }
 // tcRate is tc's sprint_rate (netlink.FormatTCRate).
 var tcRate = netlink.FormatTCRate
 
-// tcLinklayer is tc's sprint_linklayer.
+// tcLinklayer is tc's sprint_linklayer: "unspec" for 0 (a rate table
+// made without one: the CNI plugins' tbf, ipdb's own), "ethernet", "atm",
+// else "unknown".
 func tcLinklayer(l uint8) string {
 	switch l {
+	case 0:
+		return "unspec"
 	case 1:
 		return "ethernet"
 	case 2:

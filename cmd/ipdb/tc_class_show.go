@@ -54,7 +54,7 @@ func writeClassView(j *jsonOut, c *netlink.Class, names *linkNames, v tcView) {
 		}
 		j.uint("ceil", o.Ceil)
 		if ll := o.RateSpec.Linklayer & 0x0f; ll > 1 || v.details {
-			j.str("linklayer", tcLinklayerWord(ll))
+			j.str("linklayer", tcLinklayer(ll))
 		}
 		j.uint("burst", uint64(tcXmitSize(o.Rate, o.Buffer)))
 		if v.details {
@@ -139,7 +139,7 @@ func classWordsView(c *netlink.Class, names *linkNames, v tcView) words {
 		}
 		w.add("ceil", tcRate(o.Ceil))
 		if ll := o.RateSpec.Linklayer & 0x0f; ll > 1 || v.details {
-			w.add("linklayer", tcLinklayerWord(ll))
+			w.add("linklayer", tcLinklayer(ll))
 		}
 		if v.details {
 			w.add("burst", tcSize(tcXmitSize(o.Rate, o.Buffer))+"/"+strconv.FormatUint(1<<o.RateSpec.CellLog, 10))

@@ -673,18 +673,10 @@ func writePolice(j *jsonOut, p *netlink.Police, v tcView) {
 	}
 	j.uint("overhead", uint64(p.RateSpec.Overhead))
 	if ll := p.RateSpec.Linklayer & 0x0f; ll > netlink.LinklayerEthernet || v.details {
-		j.str("linklayer", tcLinklayerWord(ll))
+		j.str("linklayer", tcLinklayer(ll))
 	}
 	j.int("ref", int64(p.Refcnt))
 	j.int("bind", int64(p.Bindcnt))
-}
-
-// tcLinklayerWord is sprint_linklayer with "unspec" for 0.
-func tcLinklayerWord(l uint8) string {
-	if l == 0 {
-		return "unspec"
-	}
-	return tcLinklayer(l)
 }
 
 // writeActions is tc_print_action (tc/m_action.c) for a filter's actions

@@ -505,7 +505,7 @@ func policeText(p *netlink.Police, v tcView) string {
 	}
 	s += " overhead " + tcSize(uint32(p.RateSpec.Overhead))
 	if ll := p.RateSpec.Linklayer & 0x0f; ll > netlink.LinklayerEthernet || v.details {
-		s += " linklayer " + tcLinklayerWord(ll)
+		s += " linklayer " + tcLinklayer(ll)
 	}
 	return s + " ref " + strconv.Itoa(int(p.Refcnt)) + " bind " + strconv.Itoa(int(p.Bindcnt))
 }
