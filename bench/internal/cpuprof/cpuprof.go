@@ -7,22 +7,35 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
 // Flag is a -cpuprofile flag. Start and Stop bracket what is profiled;
 // both do nothing when the flag is empty.
 type Flag struct {
-	path string
-	f    *os.File
+	path, tracePath string
+	f, tf           *os.File
 }
 
 // Register adds -cpuprofile to fs.
 func (p *Flag) Register(fs *flag.FlagSet) {
 	fs.StringVar(&p.path, "cpuprofile", "", "write a CPU profile of the measured runs to `file` (for go tool pprof)")
+	fs.StringVar(&p.tracePath, "exectrace", "", "write an execution trace of the measured runs to `file` (for go tool trace)")
 }
 
 // Start begins profiling if the flag is set.
 func (p *Flag) Start() error {
+	if p.tracePath != "" && p.tf == nil {
+		f, err := os.Create(p.tracePath)
+		if err != nil {
+			return fmt.Errorf("exectrace: %w", err)
+		}
+		if err := trace.Start(f); err != nil {
+			f.Close()
+			return fmt.Errorf("exectrace: %w", err)
+		}
+		p.tf = f
+	}
 	if p.path == "" || p.f != nil {
 		return nil
 	}
@@ -41,6 +54,14 @@ func (p *Flag) Start() error {
 // Stop ends profiling and closes the file. It is safe to call more than
 // once, and without Start.
 func (p *Flag) Stop() error {
+	if p.tf != nil {
+		trace.Stop()
+		err := p.tf.Close()
+		p.tf = nil
+		if err != nil {
+			return fmt.Errorf("exectrace: %w", err)
+		}
+	}
 	if p.f == nil {
 		return nil
 	}
