@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	rtrace "runtime/trace"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -289,6 +290,9 @@ func measureWatchLat(ctx context.Context, rate int, dur time.Duration, subs int,
 		return nil, latency{}, err
 	}
 	t0 := time.Now()
+	// An anchor for -exectrace: the trace's clock at this stamp, so that
+	// a slow add in -trace's CSV can be found in the execution trace.
+	rtrace.Logf(ctx, "watchlat", "stamp %d", stamp())
 	period := time.Second / time.Duration(rate)
 	for i := 0; i < n; {
 		due := min(n, int(time.Since(t0)/period)+1)
