@@ -52,11 +52,10 @@ func runApply(ctx context.Context, args []string) error {
 		fmt.Fprintf(fs.Output(), "usage: bench apply [flags]\n\nRecords the RTM_NEWROUTE notifications of N route adds in a throwaway\nnamespace while an ipdb DB follows them live, then replays the recording\nwithout the kernel: netlink.DecodeUpdate and ipdb.Replay.Apply (the DB's own\napply path), events/s.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, func() error {
+		return errors.Join(inRange("n", *n, 1, benchns.MaxRoutes(32)), atLeast("count", *count, 1))
+	}); err != nil {
 		return err
-	}
-	if *n < 1 || *count < 1 || *n > benchns.MaxRoutes(32) {
-		return fmt.Errorf("-n must be in 1..%d and -count >= 1", benchns.MaxRoutes(32))
 	}
 	ns, err := benchns.New(ctx)
 	if err != nil {
