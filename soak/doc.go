@@ -3,7 +3,11 @@
 // (-soak.seed, -soak.duration, -soak.changes, -soak.maxburst,
 // -soak.rcvbuf, -soak.leaks) and of this package (-soak.memroutes,
 // -soak.memcycles). Their defaults are the bounded run of CI (about two
-// minutes); under the race detector the soak runs a quarter of its
+// minutes). A count or duration below its range (-soak.duration,
+// -soak.changes, -soak.maxburst, -soak.leaks, -soak.memroutes and
+// -soak.memcycles must be positive, -soak.rcvbuf 0 or more) fails the test
+// that uses it, naming the flag and the range, rather than passing having
+// checked nothing; under the race detector the soak runs a quarter of its
 // duration unless -soak.duration is given. A run of TestSoak ends at
 // whichever comes first, -soak.duration or -soak.changes (checked after
 // each burst, so it overshoots by up to one burst), and each of its two

@@ -37,6 +37,9 @@ func TestMain(m *testing.M) {
 // the default receive buffer, one a small one (-soak.rcvbuf), so that
 // overflows and resyncs happen.
 func TestSoak(t *testing.T) {
+	if err := soak.CheckFlags("soak.duration", "soak.changes", "soak.maxburst", "soak.rcvbuf"); err != nil {
+		t.Fatal(err)
+	}
 	seed := soak.PickSeed()
 	t.Logf("seed %d (rerun: go test ./soak -run 'TestSoak$' -soak.seed=%d)", seed, seed)
 	t.Run("default-buffer", func(t *testing.T) {
