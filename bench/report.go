@@ -161,12 +161,18 @@ func runReport(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		return rep.WriteFiles(*render)
+		setTargets(rep)
+		if err := rep.WriteFiles(*render); err != nil {
+			return err
+		}
+		printTargets(rep)
+		return nil
 	}
 	c.invocation = "cd bench && go run . report " + strings.Join(args, " ")
 	rep, err := makeReport(ctx, &c)
 	if rep != nil {
 		progress("report written to %s", filepath.Join(c.out, "report.md"))
+		printTargets(rep)
 	}
 	return err
 }
@@ -187,6 +193,7 @@ func makeReport(ctx context.Context, c *reportConfig) (*results.Report, error) {
 	}
 	save := func() error {
 		rep.Finished = time.Now()
+		setTargets(rep)
 		return rep.WriteFiles(c.out)
 	}
 	var failed []string
