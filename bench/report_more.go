@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/ipdb-go/ipdb/bench/internal/benchns"
 	"github.com/ipdb-go/ipdb/bench/internal/cpuprof"
 	"github.com/ipdb-go/ipdb/bench/internal/measure"
 	"github.com/ipdb-go/ipdb/bench/internal/results"
@@ -21,15 +20,10 @@ import (
 // the kernel, -count runs each.
 func (r *reportRun) applyRate(ctx context.Context) error {
 	n := r.cfg.n
-	ns, err := benchns.New(ctx)
-	if err != nil {
-		return err
+	live, retries, err := recordStream(ctx, n)
+	for _, note := range retries {
+		r.rep.Fact(sc3, "recording %s; recorded again in a fresh namespace (at most %d attempts)", note, recordAttempts)
 	}
-	defer ns.Close()
-	if err := ns.SetupVeth(ctx); err != nil {
-		return err
-	}
-	live, err := recordLive(ctx, ns, n)
 	if err != nil {
 		return err
 	}
