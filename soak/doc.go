@@ -25,9 +25,14 @@
 //   - TestSoak: the differential soak (every table equals ip -j at each
 //     checkpoint), the event-stream model (the change log applied to the
 //     first snapshot gives each checkpoint's snapshot; no change event
-//     without a difference in a compared field) and a quiet pause (no
-//     events while `ip monitor` sees none), with the default receive
-//     buffer and a small one (-soak.rcvbuf) that overflows;
+//     without a difference in a compared field) and a quiet pause: no
+//     event while `ip monitor` sees none. A pause in which either saw
+//     something has its events checked (each about an object ip monitor
+//     saw change, or the database reaching what ip -j shows of a change
+//     the kernel does not announce; none without a difference) and is made
+//     again 2 s later, up to 5 pauses; if none is quiet the test fails.
+//     With the default receive buffer and a small one (-soak.rcvbuf) that
+//     overflows;
 //   - TestSoakLeakOpenClose, TestSoakLeakSubscribe: goroutines, file
 //     descriptors and heap stay flat over -soak.leaks Open/Close cycles and
 //     10 times as many watch subscriptions;
@@ -35,6 +40,9 @@
 //     re-adding every route is at most 1.2 times the heap after the sync,
 //     plus 4 MiB for the runtime's own (which makes the check loose at
 //     CI's 20,000 routes; the issue's figure is 200,000);
+//   - TestQuietPauseCheck, TestQuietPauseRetries, TestSoakFlagsRejected:
+//     the soak's own checks (the quiet pause's, its retries, the flags'
+//     ranges);
 //   - TestRepro*: reductions of what the soaks found.
 //
 // Transactions under fire (TestSoakTxnUnderFire, TestSoakPlanCommitPlan)
