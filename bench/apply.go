@@ -52,22 +52,12 @@ func runApply(ctx context.Context, args []string) error {
 		fmt.Fprintf(fs.Output(), "usage: bench apply [flags]\n\nRecords the RTM_NEWROUTE notifications of N route adds in a throwaway\nnamespace while an ipdb DB follows them live, then replays the recording\nwithout the kernel: netlink.DecodeUpdate and ipdb.Replay.Apply (the DB's own\napply path), events/s.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, func() error {
+		return errors.Join(inRange("n", *n, 1, benchns.MaxRoutes(32)), atLeast("count", *count, 1))
+	}); err != nil {
 		return err
 	}
-	if *n < 1 || *count < 1 || *n > benchns.MaxRoutes(32) {
-		return fmt.Errorf("-n must be in 1..%d and -count >= 1", benchns.MaxRoutes(32))
-	}
-	ns, err := benchns.New(ctx)
-	if err != nil {
-		return err
-	}
-	defer ns.Close()
-	if err := ns.SetupVeth(ctx); err != nil {
-		return err
-	}
-	progress("namespace %s: adding %d routes with netlink Pipeline while recording and following them ...", ns.Name, *n)
-	live, err := recordLive(ctx, ns, *n)
+	live, retries, err := recordStream(ctx, *n)
 	if err != nil {
 		return err
 	}
@@ -83,6 +73,9 @@ func runApply(ctx context.Context, args []string) error {
 	unix.Uname(&uts)
 	report.Add("stream", "%d notifications recorded from a raw RTNLGRP_IPV4_ROUTE socket (32 MiB buffer) while netlink.Conn.Pipeline added 10.0.0.0/32+i via %s dev %s; %.1f MB of payload", len(live.stream), benchns.Gateway, benchns.Dev, float64(live.bytes)/1e6)
 	report.Add("live DB", "ipdb.Open(WithNetNS, WithReadBuffer(32 MiB)): %d events in %d batches applied, %d overflows, %d resyncs", live.stats.Events, live.stats.Batches, live.stats.Overflows, live.stats.Resyncs)
+	for _, note := range retries {
+		report.Add("overflowed", "%s; recorded again in a fresh namespace", note)
+	}
 	report.Add("runs", "%d per kernel-free contender, interleaved round by round; kernel and live rows are the one recording run", *count)
 	report.Add("machine", "%s, %d CPUs, kernel %s", cpuModel(), runtime.NumCPU(), unix.ByteSliceToString(uts.Release[:]))
 
@@ -231,6 +224,10 @@ func recordLive(ctx context.Context, ns *benchns.NS, n int) (*liveRun, error) {
 		arena := make([]byte, 0, 1<<20)
 		for len(out.stream) < n {
 			msgs, err := rec.Receive()
+			if errors.Is(err, unix.ENOBUFS) {
+				recDone <- fmt.Errorf("%w: the recorder's socket (%d MiB) lost notifications: %v (after %d of %d)", errOverflowed, liveReadBuffer>>20, err, len(out.stream), n)
+				return
+			}
 			if err != nil {
 				recDone <- fmt.Errorf("recorder: %w (after %d notifications)", err, len(out.stream))
 				return

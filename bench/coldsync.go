@@ -59,10 +59,7 @@ func runColdSync(ctx context.Context, args []string) error {
 		fmt.Fprintf(fs.Output(), "usage: bench coldsync [flags]\n\nLoads N IPv4 routes into a throwaway namespace and times ipdb.Open until\nWaitSynced returns, against `ip route show` in the same run; reports the\nlive heap of the synced DB per route.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := c.check(); err != nil {
+	if err := parseArgs(fs, args, c.check); err != nil {
 		return err
 	}
 	env, err := prepareIPDB(ctx, &c)

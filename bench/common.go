@@ -31,12 +31,17 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.json, "json", false, "print JSON instead of the table")
 }
 
+// check validates the flags; its error names the flag and the accepted
+// range.
 func (c *commonFlags) check() error {
-	if c.routes < 0 || c.count < 1 {
-		return fmt.Errorf("-n must be >= 0 and -count >= 1")
+	if err := inRange("len", c.prefixLen, benchns.Base.Bits(), 32); err != nil {
+		return err
 	}
-	if max := benchns.MaxRoutes(c.prefixLen); c.routes > max {
-		return fmt.Errorf("-n %d: only %d prefixes of length /%d fit in %v", c.routes, max, c.prefixLen, benchns.Base)
+	if err := atLeast("count", c.count, 1); err != nil {
+		return err
+	}
+	if max := benchns.MaxRoutes(c.prefixLen); c.routes < 1 || c.routes > max {
+		return fmt.Errorf("-n %d: must be 1 to %d (the prefixes of length /%d in %v)", c.routes, max, c.prefixLen, benchns.Base)
 	}
 	return nil
 }

@@ -45,13 +45,13 @@ func (r *reportRun) idleCost(ctx context.Context) error {
 		opts          []ipdb.Option
 	}
 	cts := []ct{
-		{"ipdb, default refresh (2 s)", "ipdb.Open(ctx, WithNetNS(ns)); WaitSynced; idle", nil},
+		{rowIdleDefault, "ipdb.Open(ctx, WithNetNS(ns)); WaitSynced; idle", nil},
 		{"ipdb, WithRefresh(0)", "ipdb.Open(ctx, WithNetNS(ns), WithRefresh(0)); WaitSynced; idle", []ipdb.Option{ipdb.WithRefresh(0)}},
 	}
 	var errs []error
 	for _, ct := range cts {
 		first := &results.Row{Scenario: sc8, Contender: ct.name + ", first window", N: c.idleLinks + c.idleBr, Metric: "CPU", Unit: results.Percent, LowerBetter: true, Command: ct.command}
-		row := &results.Row{Scenario: sc8, Contender: ct.name + ", settled", N: c.idleLinks + c.idleBr, Metric: "CPU", Unit: results.Percent, LowerBetter: true, Command: ct.command}
+		row := &results.Row{Scenario: sc8, Contender: ct.name + settledSuffix, N: c.idleLinks + c.idleBr, Metric: "CPU", Unit: results.Percent, LowerBetter: true, Command: ct.command}
 		db, err := ipdb.Open(ctx, append([]ipdb.Option{ipdb.WithNetNS(ns.Name)}, ct.opts...)...)
 		if err != nil {
 			return err

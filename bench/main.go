@@ -6,7 +6,12 @@
 // Usage:
 //
 //	go run . SUBCOMMAND [flags]
-//	go run . help
+//	go run . help [SUBCOMMAND]
+//
+// The exit status is 0 on success and for -h, 1 if a benchmark failed, 2
+// for a bad invocation (unknown subcommand or flag, a value out of range,
+// a positional argument). A missed performance target is reported, not a
+// failure.
 //
 // Each subcommand is one benchmark; see subcommands below and README.md.
 // It needs root (it creates a network namespace).
@@ -14,7 +19,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -46,33 +50,7 @@ var subcommands = []subcommand{
 	{"report", "every scenario of issue 10 side by side, several runs each: report.md, results.json and SVG charts in -out", runReport},
 }
 
-func usage() {
-	fmt.Fprintf(os.Stderr, "usage: bench SUBCOMMAND [flags]   (as root; SUBCOMMAND -h lists its flags)\n\nsubcommands:\n")
-	for _, c := range subcommands {
-		fmt.Fprintf(os.Stderr, "  %-10s %s\n", c.name, c.summary)
-	}
-}
-
 func main() {
-	if len(os.Args) < 2 || os.Args[1] == "help" || os.Args[1] == "-h" || os.Args[1] == "--help" {
-		usage()
-		if len(os.Args) < 2 {
-			os.Exit(2)
-		}
-		return
-	}
-	var cmd *subcommand
-	for i := range subcommands {
-		if subcommands[i].name == os.Args[1] {
-			cmd = &subcommands[i]
-		}
-	}
-	if cmd == nil {
-		fmt.Fprintf(os.Stderr, "bench: unknown subcommand %q\n", os.Args[1])
-		usage()
-		os.Exit(2)
-	}
-
 	ctx, cancel := context.WithCancel(context.Background())
 	sigc := make(chan os.Signal, 1)
 	signal.Notify(sigc, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
@@ -88,13 +66,11 @@ func main() {
 		os.Exit(130)
 	}()
 
-	err := cmd.run(ctx, os.Args[2:])
+	status := runMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	cancel()
-	if cerr := benchns.CloseAll(); cerr != nil {
-		err = errors.Join(err, cerr)
+	if err := benchns.CloseAll(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		status = max(status, 1)
 	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "bench %s: %v\n", cmd.name, err)
-		os.Exit(1)
-	}
+	os.Exit(status)
 }

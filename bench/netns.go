@@ -44,11 +44,15 @@ func runNetNS(ctx context.Context, args []string) error {
 	memProfile := fs.String("memprofile", "", "write a heap profile after the attach to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the idle window to this file")
 	scavenge := fs.Bool("scavenge", true, "return the memory the attach freed to the OS before the idle window (debug.FreeOSMemory)")
-	if err := fs.Parse(args); err != nil {
-		return err
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: bench netns [flags]\n\nAttaches an ipdb.Set to -n throwaway namespaces (a veth end, 2 addresses and\n3 routes each): attach time, goroutines, fds and memory per namespace, idle CPU;\nthen creates and deletes namespaces at -rate/s while attached.\n\n")
+		fs.PrintDefaults()
 	}
-	if *n < 1 || *rate < 1 || *jobs < 1 {
-		return fmt.Errorf("-n, -rate and -j must be >= 1")
+	if err := parseArgs(fs, args, func() error {
+		return errors.Join(atLeast("n", *n, 1), atLeast("rate", *rate, 1), atLeast("j", *jobs, 1),
+			positive("idle", *idle), notNegative("settle", *settle), notNegative("churn", *churn))
+	}); err != nil {
+		return err
 	}
 	hub, err := benchns.New(ctx)
 	if err != nil {

@@ -42,14 +42,13 @@ func runNexthop(ctx context.Context, args []string) error {
 		fmt.Fprintf(fs.Output(), "usage: bench nexthop [flags]\n\nLoads N IPv4 routes over nexthop groups into throwaway namespaces: cold sync\nagainst ip route show + ip nexthop show, and `ip nexthop replace` of a group used\nby all N routes: time until the cache equals the kernel, and events delivered.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, func() error {
+		if err := c.check(); err != nil {
+			return err
+		}
+		return inRange("groups", *groups, 1, 100000)
+	}); err != nil {
 		return err
-	}
-	if err := c.check(); err != nil {
-		return err
-	}
-	if *groups < 1 || *groups > 100000 {
-		return fmt.Errorf("-groups %d: want 1 to 100000", *groups)
 	}
 	spread, err := nexthopNS(ctx, c.routes, *groups)
 	if err != nil {

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -108,17 +109,25 @@ func (c *reportConfig) check() error {
 	if c.n == 0 {
 		c.n = c.sizes[len(c.sizes)-1]
 	}
-	switch {
-	case c.count < 1:
-		return fmt.Errorf("-count must be at least 1")
-	case c.n < 1 || c.sizes[len(c.sizes)-1] > benchMaxRoutes() || c.n > benchMaxRoutes():
-		return fmt.Errorf("sizes must be in 1..%d", benchMaxRoutes())
-	case c.lookup < 1 || c.smallBuf < 1 || c.idle <= 0 || c.idleSettle < 0 || c.idleLinks < 1 || c.idleNeighs < 0 || c.idleBr < 0:
-		return fmt.Errorf("-lookups, -small-buffer, -idle and -idle-links must be positive")
-	case c.rate < 1 || c.watchDur <= 0 || c.subs < 1 || int(float64(c.rate)*c.watchDur.Seconds()) < 1:
-		return fmt.Errorf("-rate, -watch and -subs must be positive")
+	if c.n < 0 {
+		return fmt.Errorf("-n %d: must be 0 (the largest of -sizes) or 1 to %d", c.n, benchMaxRoutes())
 	}
-	return nil
+	if big := c.sizes[len(c.sizes)-1]; big > benchMaxRoutes() {
+		return fmt.Errorf("-sizes: %d is more than the %d routes that fit", big, benchMaxRoutes())
+	}
+	if c.n < 1 || c.n > benchMaxRoutes() {
+		return fmt.Errorf("-n %d: must be 0 (the largest of -sizes) or 1 to %d", c.n, benchMaxRoutes())
+	}
+	if c.watchDur <= 0 {
+		return fmt.Errorf("-watch %v: must be positive", c.watchDur)
+	}
+	if n := int(float64(c.rate) * c.watchDur.Seconds()); c.rate >= 1 && n < 1 {
+		return fmt.Errorf("-rate %d x -watch %v: less than one route add", c.rate, c.watchDur)
+	}
+	return errors.Join(atLeast("count", c.count, 1), atLeast("lookups", c.lookup, 1), atLeast("small-buffer", c.smallBuf, 1),
+		positive("idle", c.idle), notNegative("idle-settle", c.idleSettle), atLeast("idle-links", c.idleLinks, 1),
+		atLeast("idle-neighs", c.idleNeighs, 0), atLeast("idle-bridges", c.idleBr, 0),
+		atLeast("rate", c.rate, 1), atLeast("subs", c.subs, 1))
 }
 
 func (c *reportConfig) runs(k int) bool { return c.only == nil || c.only[k] }
@@ -133,7 +142,7 @@ func runReport(ctx context.Context, args []string) error {
 	}
 	render := fs.String("render", "", "write report.md and the charts again from `DIR`/results.json (after a change of the charts), measuring nothing")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE` (go tool pprof)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, c.check); err != nil {
 		return err
 	}
 	if *cpuProfile != "" {
@@ -152,12 +161,18 @@ func runReport(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		return rep.WriteFiles(*render)
+		setTargets(rep)
+		if err := rep.WriteFiles(*render); err != nil {
+			return err
+		}
+		printTargets(rep)
+		return nil
 	}
 	c.invocation = "cd bench && go run . report " + strings.Join(args, " ")
 	rep, err := makeReport(ctx, &c)
 	if rep != nil {
 		progress("report written to %s", filepath.Join(c.out, "report.md"))
+		printTargets(rep)
 	}
 	return err
 }
@@ -178,6 +193,7 @@ func makeReport(ctx context.Context, c *reportConfig) (*results.Report, error) {
 	}
 	save := func() error {
 		rep.Finished = time.Now()
+		setTargets(rep)
 		return rep.WriteFiles(c.out)
 	}
 	var failed []string

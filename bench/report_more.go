@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/ipdb-go/ipdb/bench/internal/benchns"
 	"github.com/ipdb-go/ipdb/bench/internal/cpuprof"
 	"github.com/ipdb-go/ipdb/bench/internal/measure"
 	"github.com/ipdb-go/ipdb/bench/internal/results"
@@ -21,15 +20,10 @@ import (
 // the kernel, -count runs each.
 func (r *reportRun) applyRate(ctx context.Context) error {
 	n := r.cfg.n
-	ns, err := benchns.New(ctx)
-	if err != nil {
-		return err
+	live, retries, err := recordStream(ctx, n)
+	for _, note := range retries {
+		r.rep.Fact(sc3, "recording %s; recorded again in a fresh namespace (at most %d attempts)", note, recordAttempts)
 	}
-	defer ns.Close()
-	if err := ns.SetupVeth(ctx); err != nil {
-		return err
-	}
-	live, err := recordLive(ctx, ns, n)
 	if err != nil {
 		return err
 	}
@@ -98,11 +92,11 @@ func (r *reportRun) applyRate(ctx context.Context) error {
 // commit is scenario 5.
 func (r *reportRun) commit(ctx context.Context) error {
 	n := r.cfg.n
-	ip := &results.Row{Scenario: sc5, Contender: "ip -batch route add", N: n, Metric: "time", Unit: results.Seconds, LowerBetter: true,
+	ip := &results.Row{Scenario: sc5, Contender: rowIPBatch, N: n, Metric: "time", Unit: results.Seconds, LowerBetter: true,
 		Command: "ip -n NS -batch - < 'route add 10.x.y.z/32 via 192.0.2.2 dev b0' x N, in a fresh namespace"}
-	tx := &results.Row{Scenario: sc5, Contender: "txn Commit", N: n, Metric: "time", Unit: results.Seconds, LowerBetter: true,
+	tx := &results.Row{Scenario: sc5, Contender: rowTxnCommit, N: n, Metric: "time", Unit: results.Seconds, LowerBetter: true,
 		Command: "txn.New(db, conn, nil).Routes(specs...).Commit(ctx): plan, pipelined apply, verify through the DB (WithKinds(link, addr, route), WithTables(254)), in another fresh namespace"}
-	plan := &results.Row{Scenario: sc5, Group: "plan", Contender: "txn Plan of present routes", N: n, Metric: "time", Unit: results.Seconds, LowerBetter: true,
+	plan := &results.Row{Scenario: sc5, Group: "plan", Contender: rowTxnPlan, N: n, Metric: "time", Unit: results.Seconds, LowerBetter: true,
 		Command: "txn.New(db, conn, nil).Routes(specs...).Plan() with all N routes present (must be empty)"}
 	var writes []uint64
 	var errs []error
@@ -144,7 +138,7 @@ func (r *reportRun) watchLatency(ctx context.Context) error {
 	var order []*results.Row
 	for _, cond := range []string{"quiet", "contended"} {
 		for _, p := range []string{"p50", "p99"} {
-			row := mk(p, fmt.Sprintf("%d subscribers, %s", c.subs, cond))
+			row := mk(p, fmt.Sprintf("%d subscribers, %s", c.subs, cond)) // see targetsFor
 			if cond == "contended" {
 				row.Command += fmt.Sprintf("; meanwhile %d `sh -c 'while :; do :; done'` processes", runtime.NumCPU())
 			}

@@ -239,10 +239,10 @@ func (r *reportRun) show(ctx context.Context, env *ipdbEnv) error {
 		cmds        [][]string
 	}
 	cts := []contender{
-		{"routes, text", "ipdb show routes", [][]string{{r.ipdbBin, "--netns", ns, "show", "routes"}}},
-		{"routes, text", "ip route show table all (-4, -6)", [][]string{{"ip", "-n", ns, "-4", "route", "show", "table", "all"}, {"ip", "-n", ns, "-6", "route", "show", "table", "all"}}},
-		{"routes, JSON", "ipdb show routes -o json", [][]string{{r.ipdbBin, "--netns", ns, "show", "routes", "-o", "json"}}},
-		{"routes, JSON", "ip -j route show table all (-4, -6)", [][]string{{"ip", "-n", ns, "-j", "-4", "route", "show", "table", "all"}, {"ip", "-n", ns, "-j", "-6", "route", "show", "table", "all"}}},
+		{"routes, text", rowShowRoutes, [][]string{{r.ipdbBin, "--netns", ns, "show", "routes"}}},
+		{"routes, text", rowIPShowRoutes, [][]string{{"ip", "-n", ns, "-4", "route", "show", "table", "all"}, {"ip", "-n", ns, "-6", "route", "show", "table", "all"}}},
+		{"routes, JSON", rowShowRoutesJSON, [][]string{{r.ipdbBin, "--netns", ns, "show", "routes", "-o", "json"}}},
+		{"routes, JSON", rowIPShowRoutesJSON, [][]string{{"ip", "-n", ns, "-j", "-4", "route", "show", "table", "all"}, {"ip", "-n", ns, "-j", "-6", "route", "show", "table", "all"}}},
 		{"everything, text", "ipdb show", [][]string{{r.ipdbBin, "--netns", ns, "show"}}},
 		{"everything, text", "ip link, addr, route (-4, -6), neigh, rule", [][]string{
 			{"ip", "-n", ns, "link", "show"}, {"ip", "-n", ns, "addr", "show"},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ipdb-go/ipdb/bench/internal/benchns"
+	"github.com/ipdb-go/ipdb/bench/internal/results"
 )
 
 // BenchmarkReportSmoke runs the whole report with tiny sizes and short
@@ -48,6 +49,19 @@ func BenchmarkReportSmoke(b *testing.B) {
 		for _, sc := range []string{sc1, sc2, sc3, sc4, sc5, sc6, sc7, sc8, sc9} {
 			if !seen[sc] {
 				b.Errorf("no rows for %q", sc)
+			}
+		}
+		// Every target's row ran: each is met or missed, none unmeasured.
+		per := map[string]bool{}
+		for _, o := range rep.Outcomes() {
+			per[o.Row.Scenario] = true
+			if o.Verdict == results.NotMeasured {
+				b.Errorf("target not measured: %s", o)
+			}
+		}
+		for _, sc := range []string{sc1, sc2, sc3, sc5, sc7, sc8, sc9} {
+			if !per[sc] {
+				b.Errorf("no target for %q", sc)
 			}
 		}
 		b.ReportMetric(float64(len(rep.Rows)), "rows")

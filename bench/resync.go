@@ -43,14 +43,16 @@ func runResync(ctx context.Context, args []string) error {
 		fmt.Fprintf(fs.Output(), "usage: bench resync [flags]\n\nWith N IPv4 routes loaded, times a forced full mark-and-sweep (DB.Resync)\nand the recovery from a real overflow (a DB opened with a %d-byte receive\nbuffer and an ip -batch burst of route changes) against the cold sync of\nthe same run.\n\n", overflowBuffer)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, func() error {
+		if err := c.check(); err != nil {
+			return err
+		}
+		if *burst < 1 || *burst > c.routes {
+			return fmt.Errorf("-burst %d: must be 1 to -n (%d)", *burst, c.routes)
+		}
+		return nil
+	}); err != nil {
 		return err
-	}
-	if err := c.check(); err != nil {
-		return err
-	}
-	if *burst < 1 || *burst > c.routes {
-		return fmt.Errorf("-burst must be between 1 and -n (%d)", c.routes)
 	}
 	env, err := prepareIPDB(ctx, &c)
 	if err != nil {

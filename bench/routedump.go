@@ -42,10 +42,7 @@ func runRouteDump(ctx context.Context, args []string) error {
 		fmt.Fprintf(fs.Output(), "usage: bench routedump [flags]\n\nDumps N IPv4 routes from a throwaway namespace with each contender, -count times,\nand prints time, routes/s and allocated bytes per route side by side.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := c.check(); err != nil {
+	if err := parseArgs(fs, args, c.check); err != nil {
 		return err
 	}
 	env, err := prepareRoutes(ctx, &c)

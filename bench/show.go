@@ -44,10 +44,7 @@ func runShow(ctx context.Context, args []string) error {
 		fmt.Fprintf(fs.Output(), "usage: bench show [flags]\n\nRuns `ipdb show routes` (JSON and table) and `ip route show table all` (JSON and\ntext) on N routes, -count times each, interleaved, and prints time, CPU and max RSS.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := c.check(); err != nil {
+	if err := parseArgs(fs, args, c.check); err != nil {
 		return err
 	}
 	if *bin == "" {

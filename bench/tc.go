@@ -54,11 +54,10 @@ func runTC(ctx context.Context, args []string) error {
 		fmt.Fprintf(fs.Output(), "usage: bench tc [flags]\n\nPuts an htb qdisc with -classes classes and -filters u32 filters on one link of\nthrowaway namespaces: cold sync against tc class show + tc filter show, and a txn\ncommit of them against tc -batch.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, func() error {
+		return errors.Join(inRange("classes", *classes, 1, 0xfffe), inRange("filters", *filters, 0, 0x7ff*u32PerPrio), atLeast("count", *count, 1))
+	}); err != nil {
 		return err
-	}
-	if *classes < 1 || *classes > 0xfffe || *filters < 0 || *filters > 0x7ff*u32PerPrio || *count < 1 {
-		return fmt.Errorf("-classes must be 1 to %d, -filters 0 to %d, -count >= 1", 0xfffe, 0x7ff*u32PerPrio)
 	}
 	load := tcBatch(*classes, *filters)
 

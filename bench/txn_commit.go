@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net/netip"
@@ -22,7 +23,13 @@ func runCommit(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("commit", flag.ContinueOnError)
 	n := fs.Int("n", 100000, "IPv4 routes to commit")
 	count := fs.Int("count", 3, "rounds; best and median are reported")
-	if err := fs.Parse(args); err != nil {
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: bench commit [flags]\n\nCommits N IPv4 routes with a txn (plan, pipelined apply, verify) against\nip -batch, each round in fresh namespaces, and plans the N present routes.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := parseArgs(fs, args, func() error {
+		return errors.Join(inRange("n", *n, 1, benchns.MaxRoutes(32)), atLeast("count", *count, 1))
+	}); err != nil {
 		return err
 	}
 	var ipT, txT, planT []time.Duration

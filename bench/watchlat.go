@@ -42,12 +42,13 @@ func runWatchLat(ctx context.Context, args []string) error {
 		fmt.Fprintf(fs.Output(), "usage: bench watchlat [flags]\n\nAdds routes at a steady rate in a throwaway namespace while an ipdb DB\nfollows them and watch subscribers record when each add reaches them;\nprints event-to-callback latency percentiles per subscriber.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, func() error {
+		if err := errors.Join(atLeast("rate", *rate, 1), atLeast("subs", *subs, 1)); err != nil {
+			return err
+		}
+		return watchEvents(*rate, *dur)
+	}); err != nil {
 		return err
-	}
-	n := int(float64(*rate) * dur.Seconds())
-	if *rate < 1 || *subs < 1 || n < 1 || n >= benchns.MaxRoutes(32)-1 {
-		return fmt.Errorf("-rate, -subs and -duration must be positive, and rate*duration below %d", benchns.MaxRoutes(32)-1)
 	}
 	rep, overall, err := measureWatchLat(ctx, *rate, *dur, *subs, *trace, &prof)
 	if err != nil {

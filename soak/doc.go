@@ -3,7 +3,11 @@
 // (-soak.seed, -soak.duration, -soak.changes, -soak.maxburst,
 // -soak.rcvbuf, -soak.leaks) and of this package (-soak.memroutes,
 // -soak.memcycles). Their defaults are the bounded run of CI (about two
-// minutes); under the race detector the soak runs a quarter of its
+// minutes). A count or duration below its range (-soak.duration,
+// -soak.changes, -soak.maxburst, -soak.leaks, -soak.memroutes and
+// -soak.memcycles must be positive, -soak.rcvbuf 0 or more) fails the test
+// that uses it, naming the flag and the range, rather than passing having
+// checked nothing; under the race detector the soak runs a quarter of its
 // duration unless -soak.duration is given. A run of TestSoak ends at
 // whichever comes first, -soak.duration or -soak.changes (checked after
 // each burst, so it overshoots by up to one burst), and each of its two
@@ -21,9 +25,14 @@
 //   - TestSoak: the differential soak (every table equals ip -j at each
 //     checkpoint), the event-stream model (the change log applied to the
 //     first snapshot gives each checkpoint's snapshot; no change event
-//     without a difference in a compared field) and a quiet pause (no
-//     events while `ip monitor` sees none), with the default receive
-//     buffer and a small one (-soak.rcvbuf) that overflows;
+//     without a difference in a compared field) and a quiet pause: no
+//     event while `ip monitor` sees none. A pause in which either saw
+//     something has its events checked (each about an object ip monitor
+//     saw change, or the database reaching what ip -j shows of a change
+//     the kernel does not announce; none without a difference) and is made
+//     again 2 s later, up to 5 pauses; if none is quiet the test fails.
+//     With the default receive buffer and a small one (-soak.rcvbuf) that
+//     overflows;
 //   - TestSoakLeakOpenClose, TestSoakLeakSubscribe: goroutines, file
 //     descriptors and heap stay flat over -soak.leaks Open/Close cycles and
 //     10 times as many watch subscriptions;
@@ -31,6 +40,9 @@
 //     re-adding every route is at most 1.2 times the heap after the sync,
 //     plus 4 MiB for the runtime's own (which makes the check loose at
 //     CI's 20,000 routes; the issue's figure is 200,000);
+//   - TestQuietPauseCheck, TestQuietPauseRetries, TestSoakFlagsRejected:
+//     the soak's own checks (the quiet pause's, its retries, the flags'
+//     ranges);
 //   - TestRepro*: reductions of what the soaks found.
 //
 // Transactions under fire (TestSoakTxnUnderFire, TestSoakPlanCommitPlan)

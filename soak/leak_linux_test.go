@@ -65,6 +65,9 @@ func flat(t *testing.T, what string, before footprint, slack uint64) {
 // (1,000 for the full guard) on a namespace with a few objects, and checks
 // that goroutines, file descriptors and the heap stay flat.
 func TestSoakLeakOpenClose(t *testing.T) {
+	if err := soak.CheckFlags("soak.leaks"); err != nil {
+		t.Fatal(err)
+	}
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.Batch("link set lo up", "link add br0 type bridge", "link set br0 up",
 			"addr add 192.0.2.1/24 dev br0", "route add 198.51.100.0/24 via 192.0.2.2 table 100")
@@ -99,6 +102,9 @@ func TestSoakLeakOpenClose(t *testing.T) {
 // the database changes, and checks that goroutines, file descriptors and
 // the heap stay flat.
 func TestSoakLeakSubscribe(t *testing.T) {
+	if err := soak.CheckFlags("soak.leaks"); err != nil {
+		t.Fatal(err)
+	}
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.Batch("link set lo up", "link add br0 type bridge")
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -2,6 +2,7 @@ package soak_test
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ipdb-go/ipdb/internal/nstest"
+	"github.com/ipdb-go/ipdb/internal/soak"
 	"github.com/ipdb-go/ipdb/ipdb"
 	"golang.org/x/sys/unix"
 )
@@ -52,6 +54,9 @@ func vmRSS() uint64 {
 // (plus 4 MiB for the small fixed costs of a small run). It prints both
 // figures and the resident set.
 func TestSoakMemoryChurn(t *testing.T) {
+	if err := errors.Join(soak.AtLeast("soak.memroutes", *memRoutes, 1), soak.AtLeast("soak.memcycles", *memCycles, 1)); err != nil {
+		t.Fatal(err)
+	}
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		n := *memRoutes
 		ns.Batch("link set lo up", "link add i0 type ifb", "link set i0 up")

@@ -19,7 +19,22 @@ func (r *Report) Markdown(charts map[string][]string) string {
 	fmt.Fprintf(&b, "- run: %s to %s (%v)\n", r.Started.UTC().Format(time.RFC3339), r.Finished.UTC().Format(time.RFC3339), r.Finished.Sub(r.Started).Round(time.Second))
 	b.WriteString("- columns: `median` and `spread` (min–max of the runs, and ± half that range as a share of the median) over `runs` runs; " +
 		"`× fastest` is the median relative to the best median among rows of the same group and size (time over the fastest time, or the best rate over this rate); " +
+		"`target` is the row's target, **met** or **missed** by its median (or not measured), with the figure compared; " +
 		"`what ran` is the exact command or library call; every row ran on the machine above, in this one invocation.\n\n")
+	outcomes := r.Outcomes()
+	if len(outcomes) > 0 {
+		misses := r.Misses()
+		fmt.Fprintf(&b, "## Targets\n\n%d of %d targets met (each row's median against its target; the `target` column of each table says the same).", len(outcomes)-len(misses), len(outcomes))
+		if len(misses) == 0 {
+			b.WriteString(" None missed.\n\n")
+		} else {
+			b.WriteString(" Missed or not measured:\n\n")
+			for _, o := range misses {
+				fmt.Fprintf(&b, "- %s\n", cell(o.String()))
+			}
+			b.WriteString("\n")
+		}
+	}
 	mach := r.Machine.String()
 	for _, sc := range r.Order {
 		fmt.Fprintf(&b, "## %s\n\n", sc)
@@ -31,8 +46,8 @@ func (r *Report) Markdown(charts map[string][]string) string {
 		}
 		rows := r.scenarioRows(sc)
 		if len(rows) > 0 {
-			b.WriteString("| contender | group | N | metric | median | spread | runs | × fastest | notes | what ran | machine |\n")
-			b.WriteString("|---|---|--:|---|--:|---|--:|--:|---|---|---|\n")
+			b.WriteString("| contender | group | N | metric | median | spread | runs | × fastest | target | notes | what ran | machine |\n")
+			b.WriteString("|---|---|--:|---|--:|---|--:|--:|---|---|---|---|\n")
 			for _, row := range rows {
 				med, spread := "-", "-"
 				if len(row.Values) > 0 {
@@ -51,8 +66,8 @@ func (r *Report) Markdown(charts map[string][]string) string {
 				if row.N > 0 {
 					n = fmt.Sprint(row.N)
 				}
-				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s |\n",
-					cell(row.Contender), cell(row.Group), n, cell(row.Metric), med, spread, len(row.Values), ratio, cell(notes), code(row.Command), cell(mach))
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %s |\n",
+					cell(row.Contender), cell(row.Group), n, cell(row.Metric), med, spread, len(row.Values), ratio, cell(r.targetCell(row)), cell(notes), code(row.Command), cell(mach))
 			}
 			b.WriteString("\n")
 		}

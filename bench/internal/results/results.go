@@ -74,6 +74,9 @@ type Row struct {
 	// Unit); for ratios, smaller medians count as Resolution, so that a
 	// zero does not make every other row infinitely worse.
 	Resolution float64 `json:"resolution,omitempty"`
+	// Targets are the row's goals, each met or missed by its median
+	// (Report.Verdict).
+	Targets []Target `json:"targets,omitempty"`
 }
 
 // Median of the runs; NaN without runs.
