@@ -216,6 +216,9 @@ func soakState(ns *nstest.NS) (string, error) {
 // empty plan) or roll back fully (ip -j shows the transaction's objects as
 // before), or report a conflict without writing. -soak.duration bounds it.
 func TestSoakTxnUnderFire(t *testing.T) {
+	if err := soak.CheckFlags("soak.duration"); err != nil {
+		t.Fatal(err)
+	}
 	seed := soak.PickSeed()
 	t.Logf("seed %d (rerun: go test ./txn -run TestSoakTxnUnderFire -soak.seed=%d)", seed, seed)
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
