@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,6 +83,70 @@ func TestRereadWaitsForReader(t *testing.T) {
 		want := "change mtu 1400, change mtu 1401, change mtu 1450, delete mtu 1450"
 		if got := strings.Join(ops, ", "); got != want {
 			t.Errorf("v0's events: %s\nwant %s", got, want)
+		}
+	})
+}
+
+// TestRereadYieldsToAnnounced: a change the kernel announces while a
+// re-read's dump runs is not taken back. Here the link's MTU changes twice
+// just before the dump (1401, then 1402) while the reader lags, so the
+// dump reads 1402 and both notifications are still unapplied. Written
+// over, the dump's 1402 was followed by the older 1401 and then 1402
+// again: the cache went back in time for one revision. The re-read now
+// yields to the notifications: 1401, then 1402.
+func TestRereadYieldsToAnnounced(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link add v0 type veth peer name v1", "link set v0 mtu 1400")
+		var armed atomic.Bool
+		db := dbtest.Open(t, ns, ipdb.WithReadPause(200*time.Millisecond), ipdb.WithBatchMax(1), ipdb.WithRefresh(0),
+			ipdb.WithBeforeDump(func() {
+				if armed.CompareAndSwap(true, false) {
+					ns.Batch("link set v0 mtu 1401", "link set v0 mtu 1402")
+				}
+			}))
+		var v0 *netlink.Link
+		if err := nstest.Eventually(5*time.Second, func() (err error) {
+			v0, err = db.Snapshot().LinkByName("v0")
+			if err == nil && v0.MTU != 1400 {
+				err = fmt.Errorf("v0 has mtu %d", v0.MTU)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second) // the settle re-reads of the new links
+		rev := db.Revision()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		armed.Store(true)
+		if err := db.RereadLink(ctx, v0.Index); err != nil {
+			t.Fatal(err)
+		}
+		if armed.Load() {
+			t.Fatal("the re-read ran no dump")
+		}
+		if err := nstest.Eventually(10*time.Second, func() error {
+			l, err := db.Snapshot().LinkByName("v0")
+			if err == nil && l.MTU != 1402 {
+				err = fmt.Errorf("v0 has mtu %d", l.MTU)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second) // anything still queued
+		changes, _, _, err := db.ChangesSince(rev, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mtus []string
+		for _, c := range changes {
+			if l, ok := c.New.(*netlink.Link); ok && l.Index == v0.Index {
+				mtus = append(mtus, fmt.Sprint(l.MTU))
+			}
+		}
+		if got, want := strings.Join(mtus, ", "), "1401, 1402"; got != want {
+			t.Errorf("v0's MTU in its changes: %s, want %s", got, want)
 		}
 	})
 }

@@ -63,11 +63,19 @@
 // waits until the reader has read it (catchUp), so everything sent before
 // the dump started is applied before it. Without it a link that a re-read
 // found deleted was re-added by its own earlier change and deleted again
-// (TestRereadWaitsForReader). What remains is a change made during the
-// re-read's own dump (a few hundred microseconds for one link): its
-// notification may be older than what the dump read, and then the cache
-// shows the older state for one revision before the notifications that
-// follow bring it back; the final state is exact either way.
+// (TestRereadWaitsForReader). A change made during the re-read's own dump
+// (a few hundred microseconds for one link) is announced by a
+// notification that may be older than what the dump read: so after the
+// dump a second barrier waits for everything sent until then, and the
+// re-read leaves alone every object whose notifications are queued; they
+// follow, in order, and end at a state at least as new as the dump's
+// (yieldToAnnounced, TestRereadYieldsToAnnounced). Routes are the
+// exception: an IPv6 multipath route may be announced hop by hop, so a
+// queued route notification does not stand for the whole route, and a
+// route re-read keeps the dump's version; a route changed during its own
+// re-read can therefore show the older state for one revision before the
+// notifications that follow bring it back. The final state is exact
+// either way.
 //
 // # What the kernel does without telling
 //

@@ -19,3 +19,12 @@ func WithBatchMax(n int) Option {
 		return nil
 	}
 }
+
+// WithBeforeDump runs f in each targeted re-read just before its dump, so
+// that tests can change the kernel while a re-read is under way.
+func WithBeforeDump(f func()) Option {
+	return func(o *options) error {
+		o.beforeDump = f
+		return nil
+	}
+}

@@ -24,8 +24,11 @@ type options struct {
 	// after each batch, so that the socket's backlog grows as it does on
 	// a loaded host.
 	readPause time.Duration
-	queueMax  int
-	refresh   time.Duration
+	// beforeDump, for tests only (export_test.go), runs in each targeted
+	// re-read just before its dump.
+	beforeDump func()
+	queueMax   int
+	refresh    time.Duration
 	// member, set by a Set only (nsset.go), hears every commit.
 	member commitHook
 	// sharedRefresh, set by a Set only, replaces the applier's own

@@ -127,3 +127,26 @@ func (q *updateQueue) empty() bool {
 	defer q.mu.Unlock()
 	return len(q.batches) == 0 && len(q.jobs) == 0 && !q.lost
 }
+
+// keysOf returns the keys key gives to the queued notifications (nil:
+// not one to count), as a set. An empty set if the stream has a gap: the
+// resync that follows covers everything.
+func (q *updateQueue) keysOf(key func(netlink.Update) []byte) map[string]struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.lost {
+		return nil
+	}
+	var keys map[string]struct{}
+	for _, b := range q.batches {
+		for _, u := range b {
+			if k := key(u); k != nil {
+				if keys == nil {
+					keys = make(map[string]struct{})
+				}
+				keys[string(k)] = struct{}{}
+			}
+		}
+	}
+	return keys
+}

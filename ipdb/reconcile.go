@@ -116,7 +116,13 @@ func (db *DB) reconcile(ctx context.Context, job reconcileJob) (changed bool, er
 		w.abort()
 		return false, nil
 	}
+	if db.opts.beforeDump != nil {
+		db.opts.beforeDump()
+	}
 	changes, err := db.sweep(ctx, w, sp, job.s, job.match, listingOf(w, sp, job.s, &job), nil)
+	if err == nil && len(changes) > 0 && sp.listing == nil {
+		changes = db.yieldToAnnounced(ctx, w, sp, changes)
+	}
 	if err != nil {
 		w.abort()
 		if job.s.ifindex != 0 && errors.Is(err, unix.ENODEV) {
@@ -130,4 +136,58 @@ func (db *DB) reconcile(ctx context.Context, job reconcileJob) (changed bool, er
 	db.commit(w, changes)
 	db.followChanges(changes)
 	return len(changes) > 0, nil
+}
+
+// yieldToAnnounced drops from a re-read's differences those of the
+// objects the kernel announced while the dump ran, and keeps the cache's
+// version of them in w: their notifications, applied after the re-read in
+// order, end at a state at least as new as the dump's, and every state
+// they pass through is one the object really had. Written over, the
+// dump's newer state would be followed by an older notification: the
+// cache would go back in time for one revision (a link's MTU 1402 from
+// the dump, then 1401 from the notification queued behind it, then 1402
+// again: TestRereadYieldsToAnnounced).
+//
+// It waits until the reader has queued everything sent before the dump
+// ended (catchUp), then looks at the queued notifications of sp's kind
+// that describe whole objects (not sp.notObject, kept by Open's filters).
+// Routes (the kind with a listing) keep the dump's result as it is: an
+// IPv6 multipath route may be announced hop by hop, so a queued
+// notification does not stand for the whole route.
+func (db *DB) yieldToAnnounced(ctx context.Context, w *writer, sp *kindDef, changes []Change) []Change {
+	db.catchUp(ctx)
+	announced := db.queue.keysOf(func(u netlink.Update) []byte {
+		o := u.Object
+		if o.Kind() != sp.kind || (sp.notObject != nil && sp.notObject(o)) || !sp.keep(&db.opts, o) {
+			return nil
+		}
+		return sp.key(o)
+	})
+	if len(announced) == 0 {
+		return changes
+	}
+	kept := changes[:0]
+	for _, c := range changes {
+		o := c.New
+		if o == nil {
+			o = c.Old
+		}
+		key := sp.key(o)
+		if _, ok := announced[string(key)]; !ok {
+			kept = append(kept, c)
+			continue
+		}
+		var err error
+		if c.Old != nil {
+			err = w.put(sp, c.Old, key)
+		} else {
+			err = w.remove(sp, c.New)
+		}
+		if err != nil {
+			// The write cannot fail for an object the transaction holds;
+			// should it, the dump's version stays, as before.
+			kept = append(kept, c)
+		}
+	}
+	return kept
 }
