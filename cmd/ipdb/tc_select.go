@@ -376,8 +376,8 @@ func filterRows(fs iter.Seq[*netlink.Filter], bindings map[uint32][]blockBinding
 // priority, protocol and chain.
 func keepFilterRow(r tcFilterRow, s *selection, ingressKind func(int) string) bool {
 	t, f := &s.tc, r.f
-	if t.block != 0 {
-		return f.Block == t.block
+	if t.block != 0 && f.Block != t.block {
+		return false
 	}
 	if s.dev != "" && r.dev != s.devIndex {
 		return false

@@ -445,7 +445,10 @@ func tcFilterList(ns *nstest.NS, dev string) ([]map[string]any, error) {
 			return nil, err
 		}
 		for _, o := range objs {
-			o["parent"] = p.String()
+			if _, ok := o["block"]; !ok {
+				// A shared block's filter has its block, no parent.
+				o["parent"] = p.String()
+			}
 			out = append(out, o)
 		}
 	}
