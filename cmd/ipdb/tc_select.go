@@ -90,7 +90,7 @@ var tcStandalone = map[string]bool{"root": true, "ingress": true, "egress": true
 // get a note in their help (init).
 var tcSelectorHelp = []selector{
 	{word: "ingress", help: "tc: qdiscs at ffff:fff1 (ingress, clsact); filters of the ingress block (ffff:fff2)", noValue: true},
-	{word: "egress", help: "tc: filters of clsact's egress block (ffff:fff3)", noValue: true},
+	{word: "egress", help: "tc: filters of clsact's egress block (ffff:fff3; an ingress qdisc's one block)", noValue: true},
 	{word: "clsact", help: "tc: as ingress (qdiscs)", noValue: true},
 	{word: "parent", value: "CLASSID", help: "tc: qdiscs with this parent; classes of its qdisc; filters of its block"},
 	{word: "handle", value: "H", help: "tc: the qdisc with this handle (10: or 10); filters: read and ignored, as tc"},
@@ -110,7 +110,7 @@ func init() {
 	for i := range selectors {
 		switch sel := &selectors[i]; sel.word {
 		case "root":
-			sel.help += "; tc: root qdiscs, classes of ffff:, filters of the root qdisc"
+			sel.help += "; tc: root qdiscs; classes of qdisc ffff: (none); filters of the block a dump of ffff:ffff reaches (an ingress qdisc's, as tc)"
 		case "protocol":
 			sel.help += "; tc: filters of this protocol (ip, ipv6, all, 0x0800...)"
 		case "priority", "preference":
