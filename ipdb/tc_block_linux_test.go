@@ -119,6 +119,19 @@ func TestTCSharedBlock(t *testing.T) {
 		settleTC(t, ns, db, "the bpf filter deleted")
 		wantBlockEvents(t, filterChanges(t, db, rev, "filter del block 22"), ipdb.OpDelete, 22, added, "filter del block 22")
 
+		// A whole u32 priority deleted (one notification for the
+		// priority), then added again (u32's hash table and the priority
+		// come unannounced): a delete each, then an add each.
+		prio10 := block(22)
+		rev = db.Revision()
+		runTC(t, ns, "filter", "del", "block", "22", "protocol", "ip", "pref", "10")
+		settleTC(t, ns, db, "block 22's priority 10 deleted")
+		wantBlockEvents(t, filterChanges(t, db, rev, "filter del block 22 pref 10"), ipdb.OpDelete, 22, prio10, "filter del block 22 pref 10")
+		rev = db.Revision()
+		runTC(t, ns, "filter", "add", "block", "22", "protocol", "ip", "pref", "10", "u32", "match", "ip", "dst", "192.0.2.0/24")
+		settleTC(t, ns, db, "block 22's u32 filter added again")
+		wantBlockEvents(t, filterChanges(t, db, rev, "filter add block 22 u32"), ipdb.OpAdd, 22, block(22), "filter add block 22 u32")
+
 		// A resync finds the same objects: no event.
 		rev = db.Revision()
 		if err := db.Resync(context.Background()); err != nil {
