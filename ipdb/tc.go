@@ -16,7 +16,8 @@ import (
 // kinds are kept by default, like every kind; WithKinds leaves them out,
 // and a database without them neither joins the tc multicast group nor
 // dumps them. Their dumps cost one request per link with a classful qdisc
-// for classes and per filter block for filters (the kernel dumps classes and filters only
+// for classes and per filter block for filters, a shared block once
+// however many links use it (the kernel dumps classes and filters only
 // link by link, net/sched/sch_api.c tc_dump_tclass and
 // net/sched/cls_api.c tc_dump_tfilter), so a host with many links and no
 // interest in tc opens with WithKinds without them. The periodic refresh
