@@ -29,13 +29,12 @@ import (
 //     qdisc's; ingress is ffff:fff2, egress ffff:fff3, clsact's blocks or
 //     an ingress qdisc's one; parent H is that qdisc's or class's block;
 //     without any, every block of the link, where tc lists the root
-//     qdisc's only); pref, prio,
-//     preference or priority N; protocol PROTO; chain N; handle H, which
-//     tc 6.1 reads and leaves out of its dump request, and so does ipdb
-//     (a dump lists every handle).
+//     qdisc's only); pref, prio, preference or priority N; protocol
+//     PROTO; chain N; handle H, which tc 6.1 reads and leaves out of its
+//     dump request, and so does ipdb (a dump lists every handle).
 //
 // As tc's print_filter, a filter's listing leaves out what its selectors
-// fix: dev (and the block) under dev, the parent under root, ingress,
+// fix: dev under dev, the parent under root, ingress,
 // egress or parent, protocol, pref and chain under theirs, "block" under
 // block. A qdisc's leaves out dev only (print_qdisc).
 //
@@ -74,8 +73,7 @@ func (t *tcSelection) given() bool {
 // tcTables are the tables whose words parseTCSelection reads.
 var tcTables = map[string]bool{"qdiscs": true, "classes": true, "filters": true}
 
-// tcSelectorWords are each tc table's selector words (its row's
-// selectors).
+// The selector words of each tc table (its row's selectors).
 var (
 	qdiscSelectorWords  = []string{"dev", "root", "ingress", "clsact", "parent", "handle"}
 	classSelectorWords  = []string{"dev", "classid", "root", "parent"}
