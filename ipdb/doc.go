@@ -187,7 +187,7 @@
 //     whole is one message per priority (tfilter_notify_chain), and u32
 //     shares its hash tables among the blocks of one qdisc (tc_u_common):
 //     the filter block is re-read for a deletion or a new priority, the
-//     link's filters for any u32 change;
+//     link's filters (a shared block's own) for any u32 change;
 //   - tcFollowsLink: a link coming up gets its default root qdisc without
 //     a notification (attach_default_qdiscs), a link going down keeps its
 //     qdiscs: the qdiscs and the link's classes are re-read when it comes
@@ -195,6 +195,12 @@
 //   - tcDeletedWith: a deleted link takes its qdiscs, classes and filters
 //     (dev_shutdown), unannounced: they are deleted in the same
 //     transaction;
+//   - blockJobs: a shared filter block (ingress_block, egress_block) is
+//     stored once, its filters keyed by the block, and dies with its last
+//     qdisc or that qdisc's link, taking its filters with no filter
+//     notification (only RTM_DELCHAIN; tcf_block_put_ext): a qdisc
+//     notification or a deleted link re-reads the blocks its qdiscs were
+//     bound to (TestTCSharedBlock);
 //   - mirredFollowsLink: a deleted link leaves the mirred actions that
 //     send to it pointing at no device (mirred_device_event), in the
 //     filters of other links, unannounced: those links' filters are

@@ -292,7 +292,7 @@ func linkDeleted(w *writer, _ *kindDef, c cause, changes []Change, fx *rereads) 
 		}
 	}
 	changes = fdbDeletedWith(w, ifindex, changes)
-	changes = tcDeletedWith(w, ifindex, changes)
+	changes = tcDeletedWith(w, ifindex, changes, fx)
 	mirredFollowsLink(w, ifindex, fx)
 	var gone []netlink.Object
 	var trimmed []*netlink.Route
@@ -671,6 +671,8 @@ func tcChanged(c cause, fx *rereads) {
 	switch o := c.obj.(type) {
 	case *netlink.Qdisc:
 		fx.now = append(fx.now, tcJobs(o.Index)...)
+		old, _ := c.old.(*netlink.Qdisc)
+		fx.now = append(fx.now, blockJobs(o, old)...)
 	case *netlink.Class:
 		if c.deleted || c.old == nil && o.Parent != netlink.HandleRoot && o.Parent.Minor() != 0 {
 			fx.now = append(fx.now, tcJobs(o.Index)...)
@@ -694,7 +696,7 @@ func tcChanged(c cause, fx *rereads) {
 // for u32 (below).
 func filterChanged(w *writer, d *kindDef, c cause, changes []Change, fx *rereads) []Change {
 	f := c.obj.(*netlink.Filter)
-	if !c.notified || f.Block != 0 {
+	if !c.notified {
 		return changes
 	}
 	if f.TCKind == "u32" {
@@ -704,7 +706,7 @@ func filterChanged(w *writer, d *kindDef, c cause, changes []Change, fx *rereads
 		// to class 1:10's block at priority 1 shows in qdisc 1:'s block at
 		// priority 1 too (found live). Every u32 change re-reads the
 		// link's filters.
-		fx.now = append(fx.now, reconcileJob{kind: netlink.KindFilter, s: scope{ifindex: uint32(f.Index)}})
+		fx.now = append(fx.now, reconcileJob{kind: netlink.KindFilter, s: filterScope(f)})
 		return changes
 	}
 	if !c.deleted && f.Handle != 0 {
@@ -714,8 +716,8 @@ func filterChanged(w *writer, d *kindDef, c cause, changes []Change, fx *rereads
 			return changes
 		}
 	}
-	s := scope{ifindex: uint32(f.Index)}
-	if p := f.Parent; p.Major() != 0 && p.Major() != 0xffff {
+	s := filterScope(f)
+	if p := f.Parent; f.Block == 0 && p.Major() != 0 && p.Major() != 0xffff {
 		s.parent = uint32(p)
 	}
 	fx.now = append(fx.now, reconcileJob{kind: netlink.KindFilter, s: s})
@@ -744,8 +746,10 @@ func tcFollowsLink(c cause, fx *rereads) {
 // tcDeletedWith removes, inside w, the qdiscs, classes and filters of a
 // deleted link: the kernel destroys them without a notification
 // (unregister_netdevice -> dev_shutdown -> qdisc_put), announcing only
-// the deletion of its filter chains (RTM_DELCHAIN).
-func tcDeletedWith(w *writer, ifindex uint32, changes []Change) []Change {
+// the deletion of its filter chains (RTM_DELCHAIN). The shared blocks
+// its qdiscs were bound to are re-read (blockJobs): the last link's
+// deletion takes a block's filters, another's leaves them.
+func tcDeletedWith(w *writer, ifindex uint32, changes []Change, fx *rereads) []Change {
 	prefix := appendU32(nil, ifindex)
 	for _, d := range []*kindDef{&qdiscDef, &classDef, &filterDef} {
 		it, err := w.txn.Get(d.table, "id_prefix", prefix)
@@ -759,6 +763,9 @@ func tcDeletedWith(w *writer, ifindex uint32, changes []Change) []Change {
 		for _, o := range gone {
 			_ = w.remove(d, o)
 			changes = append(changes, Change{Kind: d.kind, Op: OpDelete, Old: o})
+			if q, ok := o.(*netlink.Qdisc); ok {
+				fx.now = append(fx.now, blockJobs(q)...)
+			}
 		}
 	}
 	return changes

@@ -103,6 +103,9 @@ type scope struct {
 	// parent limits a filter re-read to one filter block of the link
 	// ifindex (tcm_parent of the dump request; tc_dump_tfilter).
 	parent uint32
+	// block limits a filter re-read to the shared filter block of this
+	// index (ifindex 0; tc's `filter show block N`).
+	block uint32
 }
 
 // kindDefs is the database's kind table, indexed by kind.

@@ -16,7 +16,8 @@ import (
 // kinds are kept by default, like every kind; WithKinds leaves them out,
 // and a database without them neither joins the tc multicast group nor
 // dumps them. Their dumps cost one request per link with a classful qdisc
-// for classes and per filter block for filters (the kernel dumps classes and filters only
+// for classes and per filter block for filters, a shared block once
+// however many links use it (the kernel dumps classes and filters only
 // link by link, net/sched/sch_api.c tc_dump_tclass and
 // net/sched/cls_api.c tc_dump_tfilter), so a host with many links and no
 // interest in tc opens with WithKinds without them. The periodic refresh
@@ -72,16 +73,29 @@ var filterDef = kindDef{
 	kind:  netlink.KindFilter,
 	table: "filters",
 	key:   func(o netlink.Object) []byte { return filterKey(o.(*netlink.Filter)) },
-	// Filters of shared blocks (`tc filter add block N`) are not kept:
-	// dumps ask link by link, and a block's filters come with the links
-	// whose qdiscs use it.
-	keep: func(_ *options, o netlink.Object) bool { return o.(*netlink.Filter).Block == 0 },
+	keep:  func(*options, netlink.Object) bool { return true },
+	// A shared block's filters (Block set) are stored once, keyed by the
+	// block (filterKey), whatever the number of links bound to it: a
+	// full dump asks each block once (netlink.FilterDump), a re-read of
+	// one link's filters leaves them to the re-reads of their block
+	// (scope.block; blockJobs).
 	dump: func(ctx context.Context, c *netlink.Conn, s scope, fn func(netlink.Object) error) error {
+		if s.block != 0 {
+			return c.FilterDump(ctx, &netlink.FilterFilter{Block: s.block}, func(f *netlink.Filter) error { return fn(f) })
+		}
 		f := &netlink.FilterFilter{Index: int(s.ifindex), Parent: netlink.Handle(s.parent)}
-		return c.FilterDump(ctx, f, func(f *netlink.Filter) error { return fn(f) })
+		return c.FilterDump(ctx, f, func(f *netlink.Filter) error {
+			if s.ifindex != 0 && f.Block != 0 {
+				return nil
+			}
+			return fn(f)
+		})
 	},
 	inScope: func(o netlink.Object, s scope) bool {
 		f := o.(*netlink.Filter)
+		if s.block != 0 {
+			return f.Block == s.block
+		}
 		return s.ifindex == 0 || f.Block == 0 && uint32(f.Index) == s.ifindex && (s.parent == 0 || uint32(f.Parent) == s.parent)
 	},
 	equal: func(a, b netlink.Object) bool {
@@ -230,15 +244,50 @@ func (s *Snapshot) ClassesOf(ifindex int) iter.Seq[*netlink.Class] {
 // handle 0 and no options, as `tc filter show` lists it (tcf_fill_node
 // for the priority itself), and u32's hash tables are entries of their
 // own ("fh 800:"). Filters of ingress blocks have parent ffff:fff2,
-// those of clsact's egress block ffff:fff3 (filterCanonical).
+// those of clsact's egress block ffff:fff3 (filterCanonical). The
+// filters of shared blocks come last, block by block, once each
+// (FiltersOfBlock).
 func (s *Snapshot) Filters() iter.Seq[*netlink.Filter] {
 	return objects[*netlink.Filter](s, filterDef.table, "id")
 }
 
 // FiltersOf iterates the filters of the link with this index, by parent,
-// chain, priority, protocol and handle.
+// chain, priority, protocol and handle: those of the link's own filter
+// blocks, not those of the shared blocks its qdiscs are bound to
+// (BlocksOf, FiltersOfBlock).
 func (s *Snapshot) FiltersOf(ifindex int) iter.Seq[*netlink.Filter] {
 	return objects[*netlink.Filter](s, filterDef.table, "id_prefix", appendU32(nil, uint32(ifindex)))
+}
+
+// FiltersOfBlock iterates the filters of the shared filter block with
+// this index (tc's `filter show block N`), by chain, priority, protocol
+// and handle. Each is stored once, with Block set and Index and Parent 0,
+// however many links are bound to the block.
+func (s *Snapshot) FiltersOfBlock(block uint32) iter.Seq[*netlink.Filter] {
+	return objects[*netlink.Filter](s, filterDef.table, "id_prefix", appendU32(appendU32(nil, filterBlockIndex), block))
+}
+
+// BlocksOf returns the shared filter blocks the qdiscs of the link with
+// this index are bound to, by parent: the ingress qdisc's or clsact's
+// ingress_block at netlink.HandleIngressBlock, clsact's egress_block at
+// netlink.HandleEgressBlock (TCA_INGRESS_BLOCK, TCA_EGRESS_BLOCK;
+// net/sched/sch_ingress.c). It is nil when there are none.
+func (s *Snapshot) BlocksOf(ifindex int) map[netlink.Handle]uint32 {
+	var out map[netlink.Handle]uint32
+	for q := range s.QdiscsOf(ifindex) {
+		for _, x := range []struct {
+			p netlink.Handle
+			b uint32
+		}{{netlink.HandleIngressBlock, q.IngressBlock}, {netlink.HandleEgressBlock, q.EgressBlock}} {
+			if x.b != 0 {
+				if out == nil {
+					out = map[netlink.Handle]uint32{}
+				}
+				out[x.p] = x.b
+			}
+		}
+	}
+	return out
 }
 
 // qdiscsJob re-reads every qdisc: the kernel dumps every link's qdiscs
@@ -251,6 +300,39 @@ var qdiscsJob = reconcileJob{kind: netlink.KindQdisc}
 func tcJobs(ifindex int) []reconcileJob {
 	s := scope{ifindex: uint32(ifindex)}
 	return []reconcileJob{qdiscsJob, {kind: netlink.KindClass, s: s}, {kind: netlink.KindFilter, s: s}}
+}
+
+// filterScope is the scope of a re-read of f's filter block: its shared
+// block's, or its link's.
+func filterScope(f *netlink.Filter) scope {
+	if f.Block != 0 {
+		return scope{block: f.Block}
+	}
+	return scope{ifindex: uint32(f.Index)}
+}
+
+// blockJobs re-read the shared filter blocks the qdiscs are bound to
+// (nil entries are skipped). A shared block lives while a qdisc uses it:
+// the deletion of its last qdisc, or of that qdisc's link, destroys it
+// with its filters, announcing only RTM_DELCHAIN for its chains and no
+// filter deletion (tcf_block_put_ext -> tcf_block_flush_all_chains,
+// found live with tc monitor); the re-read finds the block empty and
+// deletes its filters, once, however many links were bound to it. A qdisc
+// that binds a block that already has filters needs no re-read of its
+// own, but one costs a dump of the block only.
+func blockJobs(qs ...*netlink.Qdisc) []reconcileJob {
+	var jobs []reconcileJob
+	for _, q := range qs {
+		if q == nil {
+			continue
+		}
+		for _, b := range []uint32{q.IngressBlock, q.EgressBlock} {
+			if b != 0 {
+				jobs = append(jobs, reconcileJob{kind: netlink.KindFilter, s: scope{block: b}})
+			}
+		}
+	}
+	return jobs
 }
 
 // CanonicalFilterParent returns the parent the database keys a filter of

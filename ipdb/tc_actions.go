@@ -16,14 +16,15 @@ func mirredFollowsLink(w *writer, ifindex uint32, fx *rereads) {
 	if err != nil {
 		return
 	}
-	seen := map[int]bool{}
+	seen := map[scope]bool{}
 	for raw := it.Next(); raw != nil; raw = it.Next() {
 		f := raw.(*netlink.Filter)
-		if uint32(f.Index) == ifindex || seen[f.Index] || !mirrorsTo(filterActions(f), ifindex) {
+		s := filterScope(f)
+		if f.Block == 0 && uint32(f.Index) == ifindex || seen[s] || !mirrorsTo(filterActions(f), ifindex) {
 			continue
 		}
-		seen[f.Index] = true
-		fx.now = append(fx.now, reconcileJob{kind: netlink.KindFilter, s: scope{ifindex: uint32(f.Index)}})
+		seen[s] = true
+		fx.now = append(fx.now, reconcileJob{kind: netlink.KindFilter, s: s})
 	}
 }
 

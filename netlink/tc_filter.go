@@ -331,8 +331,19 @@ func (c *Conn) FilterDel(ctx context.Context, f *Filter) error {
 // these. With a Parent of 0 it asks for every block of the link instead:
 // each qdisc's (ffff:fff2 for ingress, ffff:fff2 and ffff:fff3 for
 // clsact) and each class's; without an Index, for every link.
+//
+// A qdisc bound to a shared block (tc's ingress_block and egress_block,
+// netlink.Qdisc.IngressBlock and EgressBlock) has no block of its own: the
+// kernel answers a dump of that link's block with the shared block's
+// filters, whose tcm_ifindex is TCM_IFINDEX_MAGIC_BLOCK and tcm_parent the
+// block's index (tcf_fill_node with no qdisc), so they come with Block set
+// and Index and Parent 0. They pass the Index and Parent of the filter,
+// since the dump reached them through that link's block; a dump of many
+// links asks each shared block once, by its index, so that a block bound
+// to several links gives each of its filters once.
 type FilterFilter struct {
-	// Index keeps filters of this link.
+	// Index keeps filters of this link, and those of the shared blocks
+	// its qdiscs are bound to.
 	Index int
 	// Block keeps filters of this shared block (Index must then be 0).
 	Block uint32
@@ -346,10 +357,31 @@ type FilterFilter struct {
 }
 
 // Match reports whether fl passes the filter. A nil filter matches all.
+// A shared block's filter (Block set) fails a filter with an Index or a
+// Parent: Match cannot know which links are bound to its block (FilterDump
+// can, see FilterFilter).
 func (f *FilterFilter) Match(fl *Filter) bool {
-	return f == nil || ((f.Index == 0 || fl.Index == f.Index) && (f.Block == 0 || fl.Block == f.Block) &&
+	return f == nil || ((f.Index == 0 || fl.Index == f.Index) && f.matchBlock(fl))
+}
+
+// matchBlock is Match without the Index.
+func (f *FilterFilter) matchBlock(fl *Filter) bool {
+	return f == nil || ((f.Block == 0 || fl.Block == f.Block) &&
 		(f.Parent == 0 || fl.Parent == f.Parent) && (!f.HasChain || fl.Chain == f.Chain) &&
 		(f.Priority == 0 || fl.Priority == f.Priority) && (f.Protocol == 0 || fl.Protocol == f.Protocol))
+}
+
+// matchVia is Match for a filter that a dump filterParents chose
+// returned: a shared block's filter passes the filter's Index and Parent,
+// which chose the links' blocks (and so the shared blocks bound there)
+// the dump asked for.
+func (f *FilterFilter) matchVia(fl *Filter) bool {
+	if f == nil || fl.Block == 0 || f.Block != 0 {
+		return f.Match(fl)
+	}
+	c := *f
+	c.Parent = 0
+	return c.matchBlock(fl)
 }
 
 // filterParent is one block to dump.
@@ -380,6 +412,7 @@ func (c *Conn) filterParents(ctx context.Context, f *FilterFilter) ([]filterPare
 		return []filterParent{{block: f.Block}}, nil
 	}
 	if f != nil && f.Index != 0 && f.Parent != 0 {
+		// The kernel answers for a shared block bound there as well.
 		return []filterParent{{index: f.Index, parent: f.Parent}}, nil
 	}
 	qf := &QdiscFilter{}
@@ -400,13 +433,22 @@ func (c *Conn) filterParents(ctx context.Context, f *FilterFilter) ([]filterPare
 		}
 	}
 	links := map[int]bool{}
+	// A block bound to a qdisc is asked for by its index, once however
+	// many links share it.
+	block := func(index int, parent Handle, shared uint32) {
+		if shared != 0 {
+			add(filterParent{block: shared})
+		} else {
+			add(filterParent{index: index, parent: parent})
+		}
+	}
 	for _, q := range qs {
 		switch q.TCKind {
 		case "ingress":
-			add(filterParent{index: q.Index, parent: HandleIngressBlock})
+			block(q.Index, HandleIngressBlock, q.IngressBlock)
 		case "clsact":
-			add(filterParent{index: q.Index, parent: HandleIngressBlock})
-			add(filterParent{index: q.Index, parent: HandleEgressBlock})
+			block(q.Index, HandleIngressBlock, q.IngressBlock)
+			block(q.Index, HandleEgressBlock, q.EgressBlock)
 		default:
 			if q.Handle != HandleNone {
 				add(filterParent{index: q.Index, parent: q.Handle})
@@ -449,14 +491,15 @@ func (c *Conn) filterDumpBlock(ctx context.Context, f *FilterFilter, p filterPar
 		if err := fl.decode(b); err != nil {
 			return err
 		}
-		if p.block == 0 {
+		if fl.Block == 0 {
 			// The kernel echoes the parent of the last filter request on
 			// an ingress qdisc's block (ffff:, ffff:fff3 or any ffff:X it
 			// accepted), not the dump's: found live on 6.18. The block
-			// asked for is the filter's parent.
+			// asked for is the filter's parent. A shared block's filter
+			// has none: its block is bound to every link that uses it.
 			fl.Parent = p.parent
 		}
-		if !f.Match(fl) {
+		if !f.matchVia(fl) {
 			return nil
 		}
 		return fn(fl)

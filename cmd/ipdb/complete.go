@@ -64,7 +64,7 @@ func (c *cli) completeShow(_ *cobra.Command, args []string, toComplete string) (
 	used := map[string]bool{}
 	for i := 1; i < len(args); i++ {
 		if s := selectorOf(args[i]); s != nil && slices.Contains(k.selectors, s.word) {
-			if s.noValue {
+			if s.noValue || tcTables[k.table] && tcStandalone[s.word] {
 				used[s.word] = true
 				continue
 			}

@@ -118,13 +118,22 @@
 //	classes tc class show's text as JSON (see below)
 //	filters tc -j filter show dev X for each link's blocks, with "dev"
 //	        added (left out under `dev X`, as tc) and "ingress"/"egress"/
-//	        "parent" naming the block, as tc does when no parent is asked
+//	        "parent" naming the block, as tc does when no parent is asked;
+//	        a shared block's filters under each link bound to it, with
+//	        "block": N for the parent (tc's dev X ingress|egress), once
+//	        under `block N` (tc -j filter show block N)
 //
 // The tc tables are tc(8)'s, iproute2 6.1: `show qdisc`, `show class`,
 // `show filter` (and qdiscs, classes, filters; q, c and fi as prefixes:
 // f is fdb, since ip's objects come first, then bridge's, then tc's, and
-// the first match wins as in each tool's own table), with tc's selector `dev
-// X`; -4 and -6 are refused. Qdisc and filter options are printed for the
+// the first match wins as in each tool's own table), with tc's selectors
+// and their meanings (tc_select.go): qdisc dev, root, ingress|clsact,
+// parent, handle; class dev, classid, root, parent; filter dev or block,
+// root|ingress|egress|parent, pref|prio, protocol, chain and handle (read
+// and ignored, as tc does); a filter's listing leaves out the keys its
+// selectors fix, as tc's. Without a parent, `show filter dev X` lists
+// every block of the link, where tc lists the root qdisc's only. -4 and
+// -6 are refused. Qdisc and filter options are printed for the
 // kinds the netlink package decodes, with tc's keys and values, in its
 // order: htb, tbf, pfifo, bfifo, pfifo_fast, prio, fq_codel, fq, netem,
 // sfq, cake, ingress, clsact (noqueue and mq have none); u32 (without

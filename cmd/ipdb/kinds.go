@@ -170,7 +170,7 @@ var commandKinds = []commandKind{
 	// bridge's, then tc's (words.go), so f is fdb and filters need fi.
 	{
 		kind: netlink.KindQdisc, table: "qdiscs", aliases: []string{"qdisc"},
-		selectors: []string{"dev"}, family: familyRefused, keep: keepTC,
+		selectors: qdiscSelectorWords, family: familyRefused, keep: keepTC,
 		watchWords: []string{"qdisc", "qdiscs"},
 		sections:   []string{"qdiscs"},
 		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Qdiscs) },
@@ -183,7 +183,7 @@ var commandKinds = []commandKind{
 	},
 	{
 		kind: netlink.KindClass, table: "classes", aliases: []string{"class"},
-		selectors: []string{"dev"}, family: familyRefused, keep: keepTC,
+		selectors: classSelectorWords, family: familyRefused, keep: keepTC,
 		watchWords: []string{"class", "classes"},
 		sections:   []string{"classes"},
 		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Classes) },
@@ -196,7 +196,7 @@ var commandKinds = []commandKind{
 	},
 	{
 		kind: netlink.KindFilter, table: "filters", aliases: []string{"filter"},
-		ipShort: "fi", selectors: []string{"dev"}, family: familyRefused, keep: keepTC,
+		ipShort: "fi", selectors: filterSelectorWords, family: familyRefused, keep: keepTC,
 		watchWords: []string{"filter", "filters"},
 		sections:   []string{"filters"},
 		stateList:  func(st *stateFile, _ string) sectionEntries { return entries(&st.Filters) },

@@ -72,7 +72,8 @@ func runMonitor(e *env, o monitorOpts, pos []string) int {
 			fmt.Fprintf(e.stderr, "ipdb monitor: %v\n", noDeviceError(dev))
 			return exitError
 		}
-		filters = append(filters, monitorDevFilter(l.Index))
+		// First: it follows the link's qdiscs (monitorDevFilter).
+		filters = append([]watch.Filter{monitorDevFilter(l.Index, db.Snapshot())}, filters...)
 	}
 	var filter watch.Filter
 	if len(filters) > 0 {

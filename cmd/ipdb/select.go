@@ -47,6 +47,8 @@ type selection struct {
 	more moreSelection
 	// ip holds the selectors of select_ip.go.
 	ip ipSelection
+	// tc holds the selectors of the tc tables (tc_select.go).
+	tc tcSelection
 }
 
 // nudNone is ip's stand-in bit for NUD_NONE (which is 0) in filter.state.
@@ -164,6 +166,9 @@ func parseSelection(k *commandKind, words []string, family uint8) (*selection, e
 	if k.family == familyIgnored {
 		s.family = 0 // as ip: ip -4 link lists every link
 	}
+	if tcTables[k.table] {
+		return parseTCSelection(k, s, words) // tc's words (tc_select.go)
+	}
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		if !slices.Contains(k.selectors, w) {
@@ -224,7 +229,7 @@ func duplicateSelector(k *commandKind, s *selection, word, value string) error {
 
 // empty reports whether s selects everything.
 func (s *selection) empty() bool {
-	return s == nil || (s.family == 0 && s.dev == "" && !s.tableGiven && !s.nudGiven && !s.prefix.given() && s.linkKind == "" && !s.more.given() && !s.ip.given())
+	return s == nil || (s.family == 0 && s.dev == "" && !s.tableGiven && !s.nudGiven && !s.prefix.given() && s.linkKind == "" && !s.more.given() && !s.ip.given() && !s.tc.given())
 }
 
 // Per-kind filters, as ip's: each is the row's keep.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -423,24 +425,41 @@ func writeFilter(j *jsonOut, f *netlink.Filter, names *linkNames) {
 // writeFilterView is writeFilter without "dev" when omitDev, as tc prints
 // the filters of `dev X`, and with -d's details when v.details.
 func writeFilterView(j *jsonOut, f *netlink.Filter, names *linkNames, omitDev bool, v tcView) {
+	writeFilterRow(j, tcFilterRow{dev: f.Index, f: f}, names, tcFilterOmit{dev: omitDev}, v)
+}
+
+// writeFilterRow writes a filter as tc lists it for the link r.dev ("dev"
+// when not 0; a shared block's filter has "block" in place of the parent),
+// without the keys o leaves out (tc_select.go).
+func writeFilterRow(j *jsonOut, r tcFilterRow, names *linkNames, o tcFilterOmit, v tcView) {
+	f := r.f
 	j.openObject("")
-	if f.Index != 0 && !omitDev {
-		j.str("dev", names.name(f.Index))
+	if r.dev != 0 && !o.dev {
+		j.str("dev", names.name(r.dev))
 	}
-	switch k, v := tcFilterParent(f); k {
-	case "root", "ingress", "egress":
+	switch k, v := tcFilterParent(f); {
+	case k == "block":
+		if !o.block {
+			j.uint("block", uint64(f.Block))
+		}
+	case o.parent:
+	case k == "root", k == "ingress", k == "egress":
 		j.boolean(k, true)
-	case "block":
-		j.uint("block", uint64(f.Block))
 	default:
 		j.str(k, v)
 	}
 	if f.Priority != 0 || f.Protocol != 0 {
-		j.str("protocol", netlink.TCProtocolString(f.Protocol))
-		j.uint("pref", uint64(f.Priority))
+		if !o.protocol {
+			j.str("protocol", netlink.TCProtocolString(f.Protocol))
+		}
+		if !o.pref {
+			j.uint("pref", uint64(f.Priority))
+		}
 	}
 	j.str("kind", f.TCKind)
-	j.uint("chain", uint64(f.Chain))
+	if !o.chain {
+		j.uint("chain", uint64(f.Chain))
+	}
 	if f.Options != nil {
 		j.openObject("options")
 		writeFilterOptions(j, f, names, v)
@@ -668,18 +687,16 @@ func clsFlagWords(w *words, flags uint32) {
 	}
 }
 
-// keepTC is the dev selector of the tc tables (tc's `dev X`).
+// keepTC is the selectors of the tc tables (tc_select.go); a filter's
+// is its own link's (filters are listed by filterRows and keepFilterRow).
 func keepTC(o netlink.Object, s *selection) bool {
-	if s.dev == "" {
-		return true
-	}
 	switch o := o.(type) {
 	case *netlink.Qdisc:
-		return o.Index == s.devIndex
+		return keepQdisc(o, s)
 	case *netlink.Class:
-		return o.Index == s.devIndex
+		return keepClass(o, s)
 	case *netlink.Filter:
-		return o.Index == s.devIndex
+		return o.Block == 0 && keepFilterRow(tcFilterRow{dev: o.Index, f: o}, s, func(int) string { return "" })
 	}
 	return false
 }
@@ -741,23 +758,64 @@ func (d *dumpShow) classesRows(t *tableOut) error {
 }
 
 func (d *dumpShow) filtersJSON(j *jsonOut) error {
-	fs, err := retryDump(func() ([]*netlink.Filter, error) { return d.c.Filters(d.ctx, nil) })
+	rows, err := d.filterRows()
 	if err != nil {
 		return err
 	}
-	s := d.sel("filters")
-	omitDev := s != nil && s.dev != "" // tc filter show dev X prints no dev
-	for _, f := range fs {
-		if d.keep("filters", f) {
-			writeFilterView(j, f, d.names, omitDev, d.tcView())
-		}
+	o := filterOmit(d.sel("filters"))
+	for _, r := range rows {
+		writeFilterRow(j, r, d.names, o, d.tcView())
 	}
 	return nil
 }
 
 func (d *dumpShow) filtersRows(t *tableOut) error {
-	return tcDumpRows(d, t, "filters", func() ([]*netlink.Filter, error) { return d.c.Filters(d.ctx, nil) },
-		func(f *netlink.Filter) int { return f.Index }, func(f *netlink.Filter, n *linkNames) words { return filterWordsView(f, n, d.tcView()) })
+	rows, err := d.filterRows()
+	if err != nil {
+		return err
+	}
+	o := filterOmit(d.sel("filters"))
+	o.dev = false // the table's DEV column
+	tcRowsHeader(t)
+	for _, r := range rows {
+		tcRow(t, r.dev, o.drop(filterWordsView(r.f, d.names, d.tcView())), d.names)
+	}
+	return nil
+}
+
+// filterRows dumps the qdiscs and filters and returns the filters show
+// lists, link by link, as tc_select.go says: those of a shared block
+// under each link bound to it, once with `block N`, which is an error
+// when no qdisc holds block N (tc: Cannot find block).
+func (d *dumpShow) filterRows() ([]tcFilterRow, error) {
+	s := d.sel("filters")
+	var ff *netlink.FilterFilter
+	if s != nil && s.tc.block != 0 {
+		ff = &netlink.FilterFilter{Block: s.tc.block}
+	} else if s != nil && s.dev != "" {
+		ff = &netlink.FilterFilter{Index: s.devIndex}
+	}
+	qs, err := retryDump(func() ([]*netlink.Qdisc, error) { return d.c.Qdiscs(d.ctx, nil) })
+	if err != nil {
+		return nil, err
+	}
+	bindings := blockBindings(slices.Values(qs))
+	byBlock := s != nil && s.tc.block != 0
+	if byBlock && len(bindings[s.tc.block]) == 0 {
+		return nil, fmt.Errorf("cannot find block %d: no qdisc is bound to it (ingress_block, egress_block)", s.tc.block)
+	}
+	fs, err := retryDump(func() ([]*netlink.Filter, error) { return d.c.Filters(d.ctx, ff) })
+	if err != nil {
+		return nil, err
+	}
+	kinds := ingressKinds(slices.Values(qs))
+	var out []tcFilterRow
+	for _, r := range filterRows(slices.Values(fs), bindings, byBlock) {
+		if s == nil || keepFilterRow(r, s, kinds) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // tcDumpRows writes the table rows of one tc kind's dump, the objects
@@ -804,17 +862,23 @@ func snapshotClassRows(t *tableOut, s *ipdb.Snapshot, names *linkNames) {
 	}
 }
 
+// snapshotFilterRowsOf are the snapshot's filters as show lists them:
+// a shared block's under each link bound to it (filterRows).
+func snapshotFilterRowsOf(s *ipdb.Snapshot) []tcFilterRow {
+	return filterRows(s.Filters(), blockBindings(s.Qdiscs()), false)
+}
+
 func snapshotFiltersJSON(j *jsonOut, s *ipdb.Snapshot, names *linkNames) {
-	for f := range s.Filters() {
-		writeFilter(j, f, names)
+	for _, r := range snapshotFilterRowsOf(s) {
+		writeFilterRow(j, r, names, tcFilterOmit{}, tcView{details: true})
 		j.maybeFlush()
 	}
 }
 
 func snapshotFilterRows(t *tableOut, s *ipdb.Snapshot, names *linkNames) {
 	tcRowsHeader(t)
-	for f := range s.Filters() {
-		tcRow(t, f.Index, filterWords(f, names), names)
+	for _, r := range snapshotFilterRowsOf(s) {
+		tcRow(t, r.dev, filterWords(r.f, names), names)
 	}
 }
 

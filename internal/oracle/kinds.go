@@ -85,7 +85,7 @@ var kindOracles = map[netlink.Kind]kindOracle{
 	netlink.KindFilter: {
 		listAll: listFilters,
 		compare: typed(CompareFilters),
-		count:   countAll(listFilters),
+		count:   countFilters,
 	},
 }
 
@@ -103,6 +103,34 @@ func listClasses(ns *nstest.NS) ([]json.RawMessage, error) {
 
 func listFilters(ns *nstest.NS) ([]json.RawMessage, error) {
 	return tcPerLink(ns, func(dev string) ([]map[string]any, error) { return tcFilterList(ns, dev) })
+}
+
+// countFilters counts the filters as ipdb.Stats does: a shared block's
+// once, though tc lists them under every link bound to the block.
+func countFilters(ns *nstest.NS) (int, error) {
+	v, err := listFilters(ns)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	seen := map[string]bool{}
+	for _, raw := range v {
+		var o map[string]any
+		if err := json.Unmarshal(raw, &o); err != nil {
+			return 0, err
+		}
+		if _, ok := o["block"]; ok {
+			delete(o, "dev")
+			delete(o, "parent")
+			b, _ := json.Marshal(o)
+			if seen[string(b)] {
+				continue
+			}
+			seen[string(b)] = true
+		}
+		n++
+	}
+	return n, nil
 }
 
 // countEntries counts the entries of the JSON arrays the commands print.

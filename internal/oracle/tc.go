@@ -208,11 +208,18 @@ func tcClassfulLinks(ns *nstest.NS) (map[string]bool, error) {
 	return m, nil
 }
 
-// FilterLine is the oracle's canonical text of a filter: link, parent,
-// chain, priority, protocol, kind and handle.
+// FilterLine is the oracle's canonical text of a filter: link and
+// parent (or shared block), chain, priority, protocol, kind and handle.
 func FilterLine(f *netlink.Filter) string {
-	return fmt.Sprintf("dev %d parent %s chain %d pref %d protocol %s %s handle %#x",
-		f.Index, f.Parent, f.Chain, f.Priority, netlink.TCProtocolString(f.Protocol), f.TCKind, f.Handle)
+	where := fmt.Sprintf("dev %d parent %s", f.Index, f.Parent)
+	if f.Block != 0 {
+		where = fmt.Sprintf("block %d", f.Block)
+		if f.Index != 0 || f.Parent != 0 {
+			where += fmt.Sprintf(" dev %d parent %s", f.Index, f.Parent)
+		}
+	}
+	return fmt.Sprintf("%s chain %d pref %d protocol %s %s handle %#x",
+		where, f.Chain, f.Priority, netlink.TCProtocolString(f.Protocol), f.TCKind, f.Handle)
 }
 
 // tcFilterHandle reads a filter's handle from tc's JSON options: u32's
@@ -336,13 +343,16 @@ func tcAllFilterBlocks(ns *nstest.NS, dev string) (map[string]map[netlink.Handle
 // ingress|egress|parent P` of every filter block of every link (the
 // kernel dumps filters block by block), as a set of FilterLine; a
 // filter's parent is the block asked for (ffff:fff2 and ffff:fff3 for
-// ingress and egress), as ipdb keeps it.
+// ingress and egress), as ipdb keeps it. A shared block's filters, which
+// tc lists under every link bound to the block ("block": N), are one
+// filter each, of that Block with no link or parent.
 func CompareFilters(ns *nstest.NS, got []*netlink.Filter) error {
 	idx, err := tcLinkIndexes(ns)
 	if err != nil {
 		return err
 	}
 	var want []string
+	seen := map[string]bool{}
 	all, err := tcAllFilterBlocks(ns, "")
 	if err != nil {
 		return err
@@ -355,6 +365,9 @@ func CompareFilters(ns *nstest.NS, got []*netlink.Filter) error {
 			}
 			for _, o := range objs {
 				f := &netlink.Filter{Index: i, Parent: parent}
+				if b, ok := o["block"].(float64); ok {
+					f = &netlink.Filter{Block: uint32(b)}
+				}
 				pref, _ := o["pref"].(float64)
 				chain, _ := o["chain"].(float64)
 				f.Priority, f.Chain = uint16(pref), uint32(chain)
@@ -366,7 +379,10 @@ func CompareFilters(ns *nstest.NS, got []*netlink.Filter) error {
 				if f.Handle, err = tcFilterHandle(o); err != nil {
 					return fmt.Errorf("tc filter: %v in %v", err, o)
 				}
-				want = append(want, FilterLine(f))
+				if l := FilterLine(f); !seen[l] {
+					seen[l] = true
+					want = append(want, l)
+				}
 			}
 		}
 	}
@@ -429,7 +445,10 @@ func tcFilterList(ns *nstest.NS, dev string) ([]map[string]any, error) {
 			return nil, err
 		}
 		for _, o := range objs {
-			o["parent"] = p.String()
+			if _, ok := o["block"]; !ok {
+				// A shared block's filter has its block, no parent.
+				o["parent"] = p.String()
+			}
 			out = append(out, o)
 		}
 	}
