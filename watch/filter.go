@@ -22,11 +22,15 @@ func Ops(ops ...ipdb.Op) Filter {
 }
 
 // LinkName selects events of the link with this name, or of objects on
-// it. A rename matches both the old and the new name.
+// it (as LinkIndex, shared tc blocks' filters included). A rename matches
+// both the old and the new name.
 func LinkName(name string) Filter {
 	return func(e *Event) bool {
 		if e.Resync || e.LinkName == name {
 			return true
+		}
+		if f, ok := e.Object().(*netlink.Filter); ok && f.Block != 0 {
+			return e.blocks.passes(f.Block, e.Op, 0, name)
 		}
 		if l, ok := e.Old.(*netlink.Link); ok && l.Name == name {
 			return true
@@ -37,13 +41,19 @@ func LinkName(name string) Filter {
 
 // LinkIndex selects events of the link with this ifindex, or of objects on
 // it (routes through it as output interface or next hop, FDB entries on it
-// as port or device, or in its table as bridge).
+// as port or device, or in its table as bridge; a shared tc block's
+// filters while one of the link's qdiscs is bound to the block, and their
+// deletions when the block goes with the link or its qdisc, as `tc filter
+// show dev X ingress` lists them).
 func LinkIndex(index int) Filter {
 	return func(e *Event) bool {
 		if e.Resync {
 			return true
 		}
 		o := e.Object()
+		if f, ok := o.(*netlink.Filter); ok && f.Block != 0 {
+			return e.blocks.passes(f.Block, e.Op, index, "")
+		}
 		if r := rowOf(o); r != nil && r.alsoOn != nil && r.alsoOn(o, index) {
 			return true
 		}

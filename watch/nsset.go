@@ -97,7 +97,7 @@ func (w *SetWatcher) subscribe(ctx context.Context, f Filter, fn func(context.Co
 	w.cancel[key] = struct{}{}
 	w.wg.Add(1)
 	w.mu.Unlock()
-	sub := &setSubscription{set: w.set, filter: f, fn: fn, opts: o, names: map[string]linkNames{}}
+	sub := &setSubscription{set: w.set, filter: f, fn: fn, opts: o, names: map[string]linkNames{}, blocks: map[string]*blockBindings{}}
 	go func() {
 		defer w.wg.Done()
 		defer close(done)
@@ -122,6 +122,7 @@ type setSubscription struct {
 	fn     func(context.Context, *Event) bool
 	opts   subOptions
 	names  map[string]linkNames // by namespace
+	blocks map[string]*blockBindings
 }
 
 func (s *setSubscription) run(ctx context.Context) {
@@ -173,6 +174,9 @@ func (s *setSubscription) remember(n ipdb.NSSnapshot) linkNames {
 		names[l.Index] = l.Name
 	}
 	s.names[n.NS.Name] = names
+	b := &blockBindings{}
+	b.fill(n.Qdiscs(), names)
+	s.blocks[n.NS.Name] = b
 	return names
 }
 
@@ -181,10 +185,12 @@ func (s *setSubscription) deliver(ctx context.Context, c *ipdb.SetChange) bool {
 	switch c.Op {
 	case ipdb.SetAttached:
 		s.names[c.NS.Name] = linkNames{}
+		s.blocks[c.NS.Name] = &blockBindings{}
 		return s.objects(ctx, c.Rev, c.NS, c.Snapshot, ipdb.OpAdd)
 	case ipdb.SetDetached:
 		ok := s.objects(ctx, c.Rev, c.NS, c.Snapshot, ipdb.OpDelete)
 		delete(s.names, c.NS.Name)
+		delete(s.blocks, c.NS.Name)
 		return ok
 	}
 	e := Event{Rev: c.Rev, Kind: c.Change.Kind, Op: c.Change.Op, Old: c.Change.Old, New: c.Change.New, NS: c.NS, MovedFrom: c.MovedFrom}
@@ -219,6 +225,13 @@ func (s *setSubscription) objects(ctx context.Context, rev uint64, ns ipdb.NetNS
 }
 
 func (s *setSubscription) emit(ctx context.Context, e *Event) bool {
+	b, ok := s.blocks[e.NS.Name]
+	if !ok {
+		b = &blockBindings{}
+		s.blocks[e.NS.Name] = b
+	}
+	e.blocks = b
+	b.follow(e, s.names[e.NS.Name])
 	if s.filter != nil && !s.filter(e) {
 		return true
 	}
@@ -254,11 +267,13 @@ func (s *setSubscription) nameOf(e *Event) string {
 func (s *setSubscription) replay(ctx context.Context, resync bool) (uint64, bool) {
 	snap := s.set.Snapshot()
 	clear(s.names)
+	clear(s.blocks)
 	if resync && !s.fn(ctx, &Event{Rev: snap.Revision(), Resync: true}) {
 		return 0, false
 	}
 	for _, n := range snap.Namespaces() {
 		s.names[n.NS.Name] = linkNames{}
+		s.blocks[n.NS.Name] = &blockBindings{}
 		if !s.objects(ctx, snap.Revision(), n.NS, n.Snapshot, ipdb.OpAdd) {
 			return 0, false
 		}

@@ -38,6 +38,11 @@ type Event struct {
 	// event is the link's add in NS, with Old the link as MovedFrom had
 	// it (ipdb.SetChange.MovedFrom).
 	MovedFrom *ipdb.NetNS
+
+	// blocks is the subscription's view of the shared tc blocks'
+	// bindings in NS, for LinkIndex and LinkName (a shared block's filter
+	// belongs to the links bound to its block).
+	blocks *blockBindings
 }
 
 // Object returns New, or Old for deletes.
@@ -94,6 +99,7 @@ func WithInitial() Option { return func(o *subOptions) { o.initial = true } }
 
 type subscription struct {
 	names  linkNames
+	blocks blockBindings
 	w      *Watcher
 	filter Filter
 	opts   subOptions
@@ -182,6 +188,7 @@ func (s *subscription) run(ctx context.Context) {
 		for l := range snap.Links() {
 			s.names[l.Index] = l.Name
 		}
+		s.blocks.fill(snap.Qdiscs(), s.names)
 	}
 	var buf []ipdb.Change
 	for {
@@ -197,8 +204,9 @@ func (s *subscription) run(ctx context.Context) {
 		if len(changes) > 0 {
 			for i := range changes {
 				c := &changes[i]
-				e := Event{Rev: c.Rev, Kind: c.Kind, Op: c.Op, Old: c.Old, New: c.New}
+				e := Event{Rev: c.Rev, Kind: c.Kind, Op: c.Op, Old: c.Old, New: c.New, blocks: &s.blocks}
 				e.LinkName = s.names.of(db, &e)
+				s.blocks.follow(&e, s.names)
 				if s.filter != nil && !s.filter(&e) {
 					continue
 				}
@@ -226,12 +234,14 @@ func (s *subscription) run(ctx context.Context) {
 func (s *subscription) replay(ctx context.Context, resync bool) (uint64, bool) {
 	snap := s.w.db.Snapshot()
 	clear(s.names) // links come first and fill it again
+	s.blocks.reset()
 	if resync && !s.fn(ctx, &Event{Rev: snap.Revision(), Resync: true}) {
 		return 0, false
 	}
 	emit := func(o netlink.Object) bool {
-		e := Event{Rev: snap.Revision(), Kind: o.Kind(), Op: ipdb.OpAdd, New: o, Initial: true}
+		e := Event{Rev: snap.Revision(), Kind: o.Kind(), Op: ipdb.OpAdd, New: o, Initial: true, blocks: &s.blocks}
 		e.LinkName = s.names.of(s.w.db, &e)
+		s.blocks.follow(&e, s.names)
 		if s.filter != nil && !s.filter(&e) {
 			return true
 		}

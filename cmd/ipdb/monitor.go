@@ -72,8 +72,7 @@ func runMonitor(e *env, o monitorOpts, pos []string) int {
 			fmt.Fprintf(e.stderr, "ipdb monitor: %v\n", noDeviceError(dev))
 			return exitError
 		}
-		// First: it follows the link's qdiscs (monitorDevFilter).
-		filters = append([]watch.Filter{monitorDevFilter(l.Index, db.Snapshot())}, filters...)
+		filters = append([]watch.Filter{monitorDevFilter(l.Index)}, filters...)
 	}
 	var filter watch.Filter
 	if len(filters) > 0 {
