@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -520,34 +519,17 @@ func TestTCMirredByName(t *testing.T) {
 		if !strings.HasSuffix(plan.String(), want) {
 			t.Errorf("plan:\n%s\nwant its last step %q", plan, want)
 		}
-		n := len(plan.Steps)
-		for k := range n {
-			t.Run(fmt.Sprint("fault", k), func(t *testing.T) {
-				ns := nstest.New(t)
-				tcBase(t, ns)
-				db, c := setup(t, ns)
-				before := tcState(t, ns)
-				cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
-					if i == k {
-						if o.Kind == netlink.KindLink {
-							return failing(o)
-						}
-						return failingTC(o)
-					}
-					return req
-				}}
-				err := mk(db, c, cfg, "ifb0").Commit(context.Background())
-				var ce *CommitError
-				if !errors.As(err, &ce) || !ce.RolledBack {
-					t.Fatalf("op %d: got %v, want a rolled back *CommitError", k, err)
-				}
-				checkRestored(t, ns, tcState, before)
-				if _, err := ns.IPErr("link", "show", "ifb0"); err == nil {
+		t.Run("faults", func(t *testing.T) {
+			c := txnFaults(tcBase, func(db *ipdb.DB, c *netlink.Conn, cfg *Config) *Txn { return mk(db, c, cfg, "ifb0") },
+				tcState, checkTCOracle, len(plan.Steps))
+			c.failing = failingTC
+			c.more = func(t *testing.T, e *txnEnv, _ error) {
+				if _, err := e.ns.IPErr("link", "show", "ifb0"); err == nil {
 					t.Errorf("ifb0 left after the rollback")
 				}
-				checkTCOracle(t, ns, db)
-			})
-		}
+			}
+			faultEveryStepIn(t, nstest.New(t), c)
+		})
 
 		if err := mk(db, c, nil, "ifb0").Commit(context.Background()); err != nil {
 			t.Fatal(err)
@@ -644,27 +626,11 @@ func TestTCTreeOrder(t *testing.T) {
 		if plan.String() != want {
 			t.Errorf("plan:\n%s\nwant\n%s", plan, want)
 		}
-		for k := range plan.Steps {
-			t.Run(fmt.Sprint("fault", k), func(t *testing.T) {
-				ns := nstest.New(t)
-				tcBase(t, ns)
-				db, c := setup(t, ns)
-				before := tcState(t, ns)
-				cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
-					if i == k {
-						return failingTC(o)
-					}
-					return req
-				}}
-				err := treeTxn(db, c, cfg).Commit(context.Background())
-				var ce *CommitError
-				if !errors.As(err, &ce) || !ce.RolledBack {
-					t.Fatalf("op %d: got %v, want a rolled back *CommitError", k, err)
-				}
-				checkRestored(t, ns, tcState, before)
-				checkTCOracle(t, ns, db)
-			})
-		}
+		t.Run("faults", func(t *testing.T) {
+			c := txnFaults(tcBase, treeTxn, tcState, checkTCOracle, len(plan.Steps))
+			c.failing = failingTC
+			faultEveryStepIn(t, nstest.New(t), c)
+		})
 
 		if err := treeTxn(db, c, nil).Commit(context.Background()); err != nil {
 			t.Fatal(err)
