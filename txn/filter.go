@@ -265,7 +265,7 @@ func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
 	want := s.request()
 	level := filterLevel(s.u32Table(), false)
 	if ex != nil && !goes {
-		changes := tcOptionsDiff(wantOpts, ex.Options, s.exact)
+		changes := filterOptionsChanges(s.Protocol, s.Handle, wantOpts, ex.Options, s.exact)
 		if ex.TCKind != s.kind() {
 			changes = append(changeList{fmt.Sprintf("kind %s -> %s", ex.TCKind, s.kind())}, changes...)
 		}
@@ -343,13 +343,14 @@ func filterBuild(v netlink.Verb, dev string, f *netlink.Filter, devs map[int]str
 	}
 }
 
-// describe prints s in tc's words: "filter dev v0 parent 1: protocol ip
-// pref 1 chain 0 handle 800::800 u32 classid 1:10 sel.keys [...] action
-// mirred egress redirect dev ifb0"; names gives the names of mirred
-// targets (nil: their indexes, "#3").
+// describe prints s in tc's words (filterWords, actionsWords): "filter
+// dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 match
+// ip dst 192.0.2.0/24 flowid 1:10 action mirred egress redirect dev
+// ifb0"; names gives the names of mirred targets (nil: their indexes,
+// "#3").
 func (s *FilterSpec) describe(names func(int, uint32) string) string {
 	d := s.what() + " " + s.kind()
-	if w := tcOptionsWords(s.Options); w != "" {
+	if w := filterWords(s.Protocol, s.Handle, s.Options); w != "" {
 		d += " " + w
 	}
 	if acts, _ := filterActions(s.Options); len(acts) > 0 {
@@ -424,5 +425,5 @@ func (filterOps) restore(rs *restorer) {
 func (filterOps) settable(o netlink.Object) []attr {
 	f := o.(*netlink.Filter).Stable()
 	acts, _ := filterActions(f.Options)
-	return []attr{{"kind", f.TCKind}, {"options", tcOptionsWords(f.Options)}, {"actions", actionsWords(acts, nil)}}
+	return []attr{{"kind", f.TCKind}, {"options", filterWords(f.Protocol, f.Handle, f.Options)}, {"actions", actionsWords(acts, nil)}}
 }

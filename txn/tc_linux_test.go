@@ -158,17 +158,17 @@ func TestTCCommit(t *testing.T) {
 			"- filter dev v0 parent 1: protocol all pref 2 chain 0 handle 0x1 bpf",
 			"- class htb 1:20 dev v0 parent 1:1",
 			"- qdisc clsact ffff: dev v1 ingress",
-			"- filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 classid 1:10 hash 800: sel.flags 1 sel.keys match c0000200/ffffff00 at 16 (to add it again changed",
-			"- filter dev v0 parent 1: protocol all pref 2 chain 0 handle 0x1 bpf classid 1:20 ops '1,6 0 0 0'",
+			"- filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 match ip dst 192.0.2.0/24 flowid 1:10 (to add it again changed",
+			"- filter dev v0 parent 1: protocol all pref 2 chain 0 handle 0x1 bpf bytecode '1,6 0 0 0' flowid 1:20",
 			"- qdisc clsact ffff: dev v1 ingress (the kernel removes its 1 filter with it)",
 			"~ class htb 1:10 dev v0 parent 1:1 rate 1500Kbit ceil 5Mbit: rate 1Mbit -> 1500Kbit",
 			"+ class htb 1:30 dev v0 parent 1:1 prio 2 rate 1Mbit",
 			"~ qdisc htb 2: dev v1 root default 0x1: handle 1: -> 2:, kind tbf -> htb\n",
 			"+ qdisc pfifo 10: dev v0 parent 1:10 limit 50p",
 			"+ class htb 2:1 dev v1 parent 2:",
-			"+ filter dev v1 parent 2: protocol all pref 1 chain 0 handle 0x5 bpf classid 2:1",
-			"~ filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 classid 1:10 sel.flags 1 sel.keys match c6336400/ffffff00 at 16: " +
-				"sel.keys match c0000200/ffffff00 at 16 -> match c6336400/ffffff00 at 16",
+			"+ filter dev v1 parent 2: protocol all pref 1 chain 0 handle 0x5 bpf bytecode '1,6 0 0 0' flowid 2:1",
+			"~ filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 match ip dst 198.51.100.0/24 flowid 1:10: " +
+				"match ip dst 192.0.2.0/24 -> match ip dst 198.51.100.0/24",
 			"+ filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::801 u32",
 		} {
 			if !strings.Contains(plan.String(), want) {
@@ -515,7 +515,7 @@ func TestTCMirredByName(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "+ filter dev v0 parent ffff: protocol all pref 1 chain 0 handle 800::800 u32 sel.flags 1 sel.keys match 00000000/00000000 at 0 action mirred egress redirect dev ifb0\n"
+		want := "+ filter dev v0 parent ffff: protocol all pref 1 chain 0 handle 800::800 u32 match u32 0x00000000 0x00000000 at 0 action mirred egress redirect dev ifb0\n"
 		if !strings.HasSuffix(plan.String(), want) {
 			t.Errorf("plan:\n%s\nwant its last step %q", plan, want)
 		}
@@ -546,7 +546,7 @@ func TestTCMirredByName(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want = "~ filter dev v0 parent ffff: protocol all pref 1 chain 0 handle 800::800 u32 sel.flags 1 sel.keys match 00000000/00000000 at 0 action mirred egress redirect dev v1: " +
+		want = "~ filter dev v0 parent ffff: protocol all pref 1 chain 0 handle 800::800 u32 match u32 0x00000000 0x00000000 at 0 action mirred egress redirect dev v1: " +
 			"actions [action mirred egress redirect dev ifb0] -> [action mirred egress redirect dev v1]\n"
 		if plan.String() != want {
 			t.Errorf("another target:\n%s\nwant\n%s", plan, want)
@@ -622,7 +622,7 @@ func TestTCTreeOrder(t *testing.T) {
 			"+ qdisc htb 30: dev v1 parent 3:10 default 0x1\n" +
 			"+ class htb 30:1 dev v1 parent 30: rate 1Mbit\n" +
 			"+ qdisc pfifo 31: dev v1 parent 30:1 limit 20p\n" +
-			"+ filter dev v1 parent 3: protocol all pref 1 chain 0 handle 0x1 bpf classid 3:10 ops '1,6 0 0 0'\n"
+			"+ filter dev v1 parent 3: protocol all pref 1 chain 0 handle 0x1 bpf bytecode '1,6 0 0 0' flowid 3:10\n"
 		if plan.String() != want {
 			t.Errorf("plan:\n%s\nwant\n%s", plan, want)
 		}
