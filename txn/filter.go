@@ -272,7 +272,7 @@ func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
 		wantActs, _ := filterActions(wantOpts)
 		haveActs, _ := filterActions(ex.Options)
 		if ex.TCKind == s.kind() && actionsDiffer(wantActs, haveActs, s.exact) {
-			changes.add("actions", "["+actionsWords(haveActs, p.mirredName(nil))+"]", "["+actionsWords(wantActs, p.mirredName(s.MirredDevs))+"]")
+			changes.add("actions", actionListWords(haveActs, p.mirredName(nil)), actionListWords(wantActs, p.mirredName(s.MirredDevs)))
 		}
 		if len(changes) == 0 {
 			return nil
@@ -306,6 +306,15 @@ func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
 		desc:  func() string { return desc },
 		build: filterBuild(netlink.Add, dev, want, s.MirredDevs)})
 	return nil
+}
+
+// actionListWords is a plan's word for an action list: "[action ...]",
+// or "(none)" for an empty one (a spec that asks for no actions).
+func actionListWords(acts netlink.TCActions, names func(int, uint32) string) string {
+	if len(acts) == 0 {
+		return "(none)"
+	}
+	return "[" + actionsWords(acts, names) + "]"
 }
 
 // mirredName returns the names of mirred targets for actionsWords: those

@@ -35,6 +35,13 @@ import (
 //	     match: ["ip dst 192.0.2.0/24", "ip dport 80 0xffff"], flowid: "1:10"}
 //	  - {dev: v0, parent: "1:", protocol: all, pref: 2, handle: 1, kind: bpf,
 //	     bytecode: "1,6 0 0 0", flowid: "1:20"}
+//	  - {dev: v0, parent: "ffff:", protocol: all, pref: 1, handle: "800::800", kind: u32,
+//	     match: ["u32 0 0 at 0"], actions: ["mirred egress redirect dev ifb0"]}
+//
+// A filter entry is the whole filter: a u32 entry without actions asks
+// for a filter without actions, and apply removes those it has (the
+// actions' words are in state_tc_actions.go). u32 matches at one offset
+// make one key, as tc packs them.
 //
 // Rates are tc's (bit, kbit, mbit, gbit, tbit, bps, kbps, mbps, ... and
 // their kibit forms; a bare number is bits per second), sizes tc's (b,

@@ -156,7 +156,7 @@ filters:
 		check("corrected", "mirred egress redirect v1 stolen")
 
 		out = applyTCFile(t, ns, head+"}\n", false)
-		if !strings.Contains(out, "actions [action mirred egress redirect dev v1] -> []") {
+		if !strings.Contains(out, "actions [action mirred egress redirect dev v1] -> (none)") {
 			t.Errorf("no actions: plan\n%s", out)
 		}
 		check("no actions")
