@@ -46,7 +46,12 @@ type FilterSpec struct {
 	Kind string
 	// Options are the filter's options (*netlink.U32, *netlink.BPFFilter);
 	// required unless Absent. A field left at zero leaves the value to
-	// the kernel.
+	// the kernel. Their action list (U32.Actions, ...) is sent whole:
+	// an empty, non-nil list asks for a filter without actions (a plan
+	// removes those it has); a nil one is not compared, but a change of
+	// the filter for another reason sends none, and the kernel then
+	// drops the actions it had (tcf_exts_validate in cls_api.c keeps
+	// only the actions a request sends).
 	Options netlink.FilterOptions
 	// MirredDevs names the target links of the options' mirred actions
 	// by the action's position in the action list (0 for the first), as

@@ -1,6 +1,7 @@
 package txn
 
 import (
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"testing"
@@ -99,5 +100,20 @@ func TestFilterWordsChange(t *testing.T) {
 		if got := filterOptionsChanges(unix.ETH_P_IP, 0x80000800, c.want, have, c.exact).String(); got != c.out {
 			t.Errorf("%s (exact %v):\n got %q\nwant %q", filterWords(unix.ETH_P_IP, 0x80000800, c.want), c.exact, got, c.out)
 		}
+	}
+}
+
+// TestActionWordsBPF: the bpf action prints its classic bytecode as tc
+// takes it, and its verdict.
+func TestActionWordsBPF(t *testing.T) {
+	var ops []byte
+	for _, in := range []netlink.BPFInstruction{{Code: 40, K: 12}, {Code: 6, K: 65535}} {
+		ops = binary.NativeEndian.AppendUint16(ops, in.Code)
+		ops = append(ops, in.Jt, in.Jf)
+		ops = binary.NativeEndian.AppendUint32(ops, in.K)
+	}
+	a := netlink.TCActions{{Options: &netlink.ActBPF{TCActionGen: netlink.TCActionGen{Action: netlink.TCActPipe}, Ops: ops}}}
+	if got, want := actionsWords(a, nil), "action bpf bytecode '2,40 0 0 12,6 0 0 65535' pipe"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
