@@ -282,7 +282,16 @@ func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
 		if len(changes) == 0 {
 			return nil
 		}
-		desc := p.describeFilterSpec(s)
+		// A spec that leaves the actions out (nil) does not ask to
+		// change them: its request carries the filter's own, which the
+		// kernel would otherwise drop with the change.
+		shown := s
+		if kept := keptActions(s, wantOpts, ex); kept != nil {
+			c := *s
+			c.Options = withActions(s.Options, kept)
+			want.Options, shown = c.Options, &c
+		}
+		desc := p.describeFilterSpec(shown)
 		// u32 keeps a node's selector on a replace but takes its new
 		// actions (u32_change, u32_set_parms): a change of the actions
 		// alone is one replace.
@@ -311,6 +320,25 @@ func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
 		desc:  func() string { return desc },
 		build: filterBuild(netlink.Add, dev, want, s.MirredDevs)})
 	return nil
+}
+
+// keptActions returns the actions of ex (the kernel's filter) that a
+// change for spec s must send again: those of ex when s's options (want,
+// with their mirred targets) have an action list left nil; nil when
+// there are none to keep, or s asks for its own.
+func keptActions(s *FilterSpec, want netlink.FilterOptions, ex *netlink.Filter) netlink.TCActions {
+	if s.exact || ex.TCKind != s.kind() {
+		return nil
+	}
+	acts, ok := filterActions(want)
+	if !ok || acts != nil {
+		return nil
+	}
+	have, _ := filterActions(ex.Stable().Options)
+	if len(have) == 0 {
+		return nil
+	}
+	return have
 }
 
 // actionListWords is a plan's word for an action list: "[action ...]",
