@@ -48,10 +48,10 @@ type FilterSpec struct {
 	// required unless Absent. A field left at zero leaves the value to
 	// the kernel. Their action list (U32.Actions, ...) is sent whole:
 	// an empty, non-nil list asks for a filter without actions (a plan
-	// removes those it has); a nil one is not compared, but a change of
-	// the filter for another reason sends none, and the kernel then
-	// drops the actions it had (tcf_exts_validate in cls_api.c keeps
-	// only the actions a request sends).
+	// removes those it has); a nil one leaves the filter's actions as
+	// they are: not compared, and sent again with a change of the filter
+	// for another reason (the kernel keeps only the actions a request
+	// sends: tcf_exts_validate in net/sched/cls_api.c).
 	Options netlink.FilterOptions
 	// MirredDevs names the target links of the options' mirred actions
 	// by the action's position in the action list (0 for the first), as
