@@ -241,7 +241,9 @@ func parsePolice(f []string) (*netlink.Police, error) {
 		return nil, errors.New("police's peakrate needs an mtu")
 	}
 	if o.Rate != 0 {
-		o.Burst = netlink.TCXmitTime(o.Rate, uint64(burst))
+		if o.Burst = netlink.TCXmitTime(o.Rate, uint64(burst)); o.Burst == 0 {
+			return nil, fmt.Errorf("police's burst of %d bytes is none at that rate (want more)", burst)
+		}
 	}
 	return o, nil
 }

@@ -135,3 +135,29 @@ filters:
 		}
 	}
 }
+
+// FuzzTCAction: any text is an action or an error, never a panic; an
+// action is one netlink accepts in a filter request.
+func FuzzTCAction(f *testing.F) {
+	for _, s := range []string{"mirred egress redirect dev ifb0", "drop", "gact pass random determ drop 10", "goto chain 3",
+		"police rate 1mbit burst 10kb mtu 1500 peakrate 2mbit conform-exceed drop/pass", "bpf bytecode '1,6 0 0 0' pipe", "jump 1", "bpf bytecode '"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, dev, err := parseTCAction(s)
+		if err != nil {
+			return
+		}
+		if _, ok := a.Options.(*netlink.Mirred); ok != (dev != "") {
+			t.Fatalf("%q: mirred %v but target %q", s, ok, dev)
+		}
+		u := &netlink.U32{Sel: &netlink.U32Sel{Flags: 1, Keys: []netlink.U32Key{{}}}, Actions: netlink.TCActions{a}}
+		if dev != "" {
+			a.Options.(*netlink.Mirred).Ifindex = 1
+		}
+		req := netlink.FilterRequest(netlink.Add, &netlink.Filter{Index: 1, Parent: netlink.NewHandle(1, 0), Priority: 1, Protocol: 3, Handle: 0x80000800, Options: u})
+		if err := req.Err(); err != nil {
+			t.Fatalf("%q: parsed to %+v, which netlink refuses: %v", s, a.Options, err)
+		}
+	})
+}
