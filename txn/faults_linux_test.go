@@ -76,64 +76,70 @@ type faultCase[E any] struct {
 // a re-executed child, and only the child knows the plan's length.
 func faultEveryStep[E any](t *testing.T, c faultCase[E]) {
 	t.Helper()
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) { faultEveryStepIn(t, ns, c) })
+}
+
+// faultEveryStepIn is faultEveryStep for a test already inside
+// nstest.Run: ns is a fresh namespace (nstest.New) that c.setup prepares
+// to find the plan's steps; each fault then gets a namespace of its own.
+func faultEveryStepIn[E any](t *testing.T, ns *nstest.NS, c faultCase[E]) {
+	t.Helper()
 	fail := c.failing
 	if fail == nil {
 		fail = failing
 	}
-	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		sites, plan := c.sites(t, c.setup(t, ns))
-		if len(sites) < max(c.minSteps, 1) {
-			t.Fatalf("plan of %d steps, want %d or more:\n%s", len(sites), max(c.minSteps, 1), plan)
-		}
-		for _, at := range sites {
-			t.Run(at.String(), func(t *testing.T) {
-				e := c.setup(t, nstest.New(t))
-				before := c.state(t, e)
-				var failed *Step
-				err := c.commit(e, at, func(i int, o *Step, req netlink.Request) netlink.Request {
-					if i == at.step {
-						failed = o
-						return fail(o)
-					}
-					return req
-				})
-				var ns, step string
-				var rolledBack bool
-				if at.ns == "" {
-					var ce *CommitError
-					if !errors.As(err, &ce) {
-						t.Fatalf("op %s: error %v, want a *CommitError", at, err)
-					}
-					step, rolledBack = ce.Step, ce.RolledBack
-				} else {
-					var me *MultiCommitError
-					if !errors.As(err, &me) {
-						t.Fatalf("op %s: error %v, want a *MultiCommitError", at, err)
-					}
-					ns, step, rolledBack = me.Namespace, me.Step, me.RolledBack
+	sites, plan := c.sites(t, c.setup(t, ns))
+	if len(sites) < max(c.minSteps, 1) {
+		t.Fatalf("plan of %d steps, want %d or more:\n%s", len(sites), max(c.minSteps, 1), plan)
+	}
+	for _, at := range sites {
+		t.Run(at.String(), func(t *testing.T) {
+			e := c.setup(t, nstest.New(t))
+			before := c.state(t, e)
+			var failed *Step
+			err := c.commit(e, at, func(i int, o *Step, req netlink.Request) netlink.Request {
+				if i == at.step {
+					failed = o
+					return fail(o)
 				}
-				if failed == nil || ns != at.ns || step != failed.String() {
-					t.Errorf("error names netns %q step %q, want %q %v", ns, step, at.ns, failed)
-				}
-				var oe *netlink.OpError
-				if !errors.As(err, &oe) {
-					t.Errorf("no *netlink.OpError in %v", err)
-				}
-				var errno unix.Errno
-				if !errors.As(err, &errno) {
-					t.Errorf("no errno in %v", err)
-				}
-				if !rolledBack {
-					t.Fatalf("op %s (%s): not rolled back: %v", at, failed, err)
-				}
-				if c.more != nil {
-					c.more(t, e, err)
-				}
-				waitRestored(t, fmt.Sprintf("op %s (%s)", at, failed), before, func() string { return c.state(t, e) })
-				c.oracle(t, e)
+				return req
 			})
-		}
-	})
+			var ns, step string
+			var rolledBack bool
+			if at.ns == "" {
+				var ce *CommitError
+				if !errors.As(err, &ce) {
+					t.Fatalf("op %s: error %v, want a *CommitError", at, err)
+				}
+				step, rolledBack = ce.Step, ce.RolledBack
+			} else {
+				var me *MultiCommitError
+				if !errors.As(err, &me) {
+					t.Fatalf("op %s: error %v, want a *MultiCommitError", at, err)
+				}
+				ns, step, rolledBack = me.Namespace, me.Step, me.RolledBack
+			}
+			if failed == nil || ns != at.ns || step != failed.String() {
+				t.Errorf("error names netns %q step %q, want %q %v", ns, step, at.ns, failed)
+			}
+			var oe *netlink.OpError
+			if !errors.As(err, &oe) {
+				t.Errorf("no *netlink.OpError in %v", err)
+			}
+			var errno unix.Errno
+			if !errors.As(err, &errno) {
+				t.Errorf("no errno in %v", err)
+			}
+			if !rolledBack {
+				t.Fatalf("op %s (%s): not rolled back: %v", at, failed, err)
+			}
+			if c.more != nil {
+				c.more(t, e, err)
+			}
+			waitRestored(t, fmt.Sprintf("op %s (%s)", at, failed), before, func() string { return c.state(t, e) })
+			c.oracle(t, e)
+		})
+	}
 }
 
 // txnEnv is one namespace with a database and a connection on it.

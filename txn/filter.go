@@ -46,7 +46,12 @@ type FilterSpec struct {
 	Kind string
 	// Options are the filter's options (*netlink.U32, *netlink.BPFFilter);
 	// required unless Absent. A field left at zero leaves the value to
-	// the kernel.
+	// the kernel. Their action list (U32.Actions, ...) is sent whole:
+	// an empty, non-nil list asks for a filter without actions (a plan
+	// removes those it has); a nil one leaves the filter's actions as
+	// they are: not compared, and sent again with a change of the filter
+	// for another reason (the kernel keeps only the actions a request
+	// sends: tcf_exts_validate in net/sched/cls_api.c).
 	Options netlink.FilterOptions
 	// MirredDevs names the target links of the options' mirred actions
 	// by the action's position in the action list (0 for the first), as
@@ -265,19 +270,28 @@ func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
 	want := s.request()
 	level := filterLevel(s.u32Table(), false)
 	if ex != nil && !goes {
-		changes := tcOptionsDiff(wantOpts, ex.Options, s.exact)
+		changes := filterOptionsChanges(s.Protocol, s.Handle, wantOpts, ex.Options, s.exact)
 		if ex.TCKind != s.kind() {
 			changes = append(changeList{fmt.Sprintf("kind %s -> %s", ex.TCKind, s.kind())}, changes...)
 		}
 		wantActs, _ := filterActions(wantOpts)
 		haveActs, _ := filterActions(ex.Options)
 		if ex.TCKind == s.kind() && actionsDiffer(wantActs, haveActs, s.exact) {
-			changes.add("actions", "["+actionsWords(haveActs, p.mirredName(nil))+"]", "["+actionsWords(wantActs, p.mirredName(s.MirredDevs))+"]")
+			changes.add("actions", actionListWords(haveActs, p.mirredName(nil)), actionListWords(wantActs, p.mirredName(s.MirredDevs)))
 		}
 		if len(changes) == 0 {
 			return nil
 		}
-		desc := p.describeFilterSpec(s)
+		// A spec that leaves the actions out (nil) does not ask to
+		// change them: its request carries the filter's own, which the
+		// kernel would otherwise drop with the change.
+		shown := s
+		if kept := keptActions(s, wantOpts, ex); kept != nil {
+			c := *s
+			c.Options = withActions(s.Options, kept)
+			want.Options, shown = c.Options, &c
+		}
+		desc := p.describeFilterSpec(shown)
 		// u32 keeps a node's selector on a replace but takes its new
 		// actions (u32_change, u32_set_parms): a change of the actions
 		// alone is one replace.
@@ -306,6 +320,34 @@ func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
 		desc:  func() string { return desc },
 		build: filterBuild(netlink.Add, dev, want, s.MirredDevs)})
 	return nil
+}
+
+// keptActions returns the actions of ex (the kernel's filter) that a
+// change for spec s must send again: those of ex when s's options (want,
+// with their mirred targets) have an action list left nil; nil when
+// there are none to keep, or s asks for its own.
+func keptActions(s *FilterSpec, want netlink.FilterOptions, ex *netlink.Filter) netlink.TCActions {
+	if s.exact || ex.TCKind != s.kind() {
+		return nil
+	}
+	acts, ok := filterActions(want)
+	if !ok || acts != nil {
+		return nil
+	}
+	have, _ := filterActions(ex.Stable().Options)
+	if len(have) == 0 {
+		return nil
+	}
+	return have
+}
+
+// actionListWords is a plan's word for an action list: "[action ...]",
+// or "(none)" for an empty one (a spec that asks for no actions).
+func actionListWords(acts netlink.TCActions, names func(int, uint32) string) string {
+	if len(acts) == 0 {
+		return "(none)"
+	}
+	return "[" + actionsWords(acts, names) + "]"
 }
 
 // mirredName returns the names of mirred targets for actionsWords: those
@@ -343,13 +385,14 @@ func filterBuild(v netlink.Verb, dev string, f *netlink.Filter, devs map[int]str
 	}
 }
 
-// describe prints s in tc's words: "filter dev v0 parent 1: protocol ip
-// pref 1 chain 0 handle 800::800 u32 classid 1:10 sel.keys [...] action
-// mirred egress redirect dev ifb0"; names gives the names of mirred
-// targets (nil: their indexes, "#3").
+// describe prints s in tc's words (filterWords, actionsWords): "filter
+// dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 match
+// ip dst 192.0.2.0/24 flowid 1:10 action mirred egress redirect dev
+// ifb0"; names gives the names of mirred targets (nil: their indexes,
+// "#3").
 func (s *FilterSpec) describe(names func(int, uint32) string) string {
 	d := s.what() + " " + s.kind()
-	if w := tcOptionsWords(s.Options); w != "" {
+	if w := filterWords(s.Protocol, s.Handle, s.Options); w != "" {
 		d += " " + w
 	}
 	if acts, _ := filterActions(s.Options); len(acts) > 0 {
@@ -424,5 +467,5 @@ func (filterOps) restore(rs *restorer) {
 func (filterOps) settable(o netlink.Object) []attr {
 	f := o.(*netlink.Filter).Stable()
 	acts, _ := filterActions(f.Options)
-	return []attr{{"kind", f.TCKind}, {"options", tcOptionsWords(f.Options)}, {"actions", actionsWords(acts, nil)}}
+	return []attr{{"kind", f.TCKind}, {"options", filterWords(f.Protocol, f.Handle, f.Options)}, {"actions", actionsWords(acts, nil)}}
 }

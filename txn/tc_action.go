@@ -1,6 +1,7 @@
 package txn
 
 import (
+	"encoding/binary"
 	"fmt"
 	"maps"
 	"reflect"
@@ -266,7 +267,7 @@ func actionWords(i int, a *netlink.TCAction, dev func(int, uint32) string) strin
 		case o.Name != "":
 			s += " name " + o.Name
 		case len(o.Ops) > 0:
-			s += fmt.Sprintf(" bytecode of %d instructions", len(o.Ops)/8)
+			s += " bytecode " + sockFilterWords(o.Ops)
 		}
 		s += " " + netlink.TCActionString(o.Action)
 	default:
@@ -279,4 +280,20 @@ func actionWords(i int, a *netlink.TCAction, dev func(int, uint32) string) strin
 		s += fmt.Sprintf(" cookie %x", a.Cookie)
 	}
 	return s
+}
+
+// sockFilterWords prints classic BPF bytecode (struct sock_filter, 8
+// bytes each in host order: code, jt, jf, k) as tc's bytecode,
+// "'N,code jt jf k,...'"; bytes that are no whole instructions print as
+// their count.
+func sockFilterWords(b []byte) string {
+	if len(b)%8 != 0 {
+		return fmt.Sprintf("of %d bytes", len(b))
+	}
+	ops := make([]netlink.BPFInstruction, 0, len(b)/8)
+	for i := 0; i < len(b); i += 8 {
+		ops = append(ops, netlink.BPFInstruction{Code: binary.NativeEndian.Uint16(b[i:]), Jt: b[i+2], Jf: b[i+3],
+			K: binary.NativeEndian.Uint32(b[i+4:])})
+	}
+	return fmtField(reflect.ValueOf(ops))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -159,17 +158,17 @@ func TestTCCommit(t *testing.T) {
 			"- filter dev v0 parent 1: protocol all pref 2 chain 0 handle 0x1 bpf",
 			"- class htb 1:20 dev v0 parent 1:1",
 			"- qdisc clsact ffff: dev v1 ingress",
-			"- filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 classid 1:10 hash 800: sel.flags 1 sel.keys match c0000200/ffffff00 at 16 (to add it again changed",
-			"- filter dev v0 parent 1: protocol all pref 2 chain 0 handle 0x1 bpf classid 1:20 ops '1,6 0 0 0'",
+			"- filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 match ip dst 192.0.2.0/24 flowid 1:10 (to add it again changed",
+			"- filter dev v0 parent 1: protocol all pref 2 chain 0 handle 0x1 bpf bytecode '1,6 0 0 0' flowid 1:20",
 			"- qdisc clsact ffff: dev v1 ingress (the kernel removes its 1 filter with it)",
 			"~ class htb 1:10 dev v0 parent 1:1 rate 1500Kbit ceil 5Mbit: rate 1Mbit -> 1500Kbit",
 			"+ class htb 1:30 dev v0 parent 1:1 prio 2 rate 1Mbit",
 			"~ qdisc htb 2: dev v1 root default 0x1: handle 1: -> 2:, kind tbf -> htb\n",
 			"+ qdisc pfifo 10: dev v0 parent 1:10 limit 50p",
 			"+ class htb 2:1 dev v1 parent 2:",
-			"+ filter dev v1 parent 2: protocol all pref 1 chain 0 handle 0x5 bpf classid 2:1",
-			"~ filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 classid 1:10 sel.flags 1 sel.keys match c6336400/ffffff00 at 16: " +
-				"sel.keys match c0000200/ffffff00 at 16 -> match c6336400/ffffff00 at 16",
+			"+ filter dev v1 parent 2: protocol all pref 1 chain 0 handle 0x5 bpf bytecode '1,6 0 0 0' flowid 2:1",
+			"~ filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 match ip dst 198.51.100.0/24 flowid 1:10: " +
+				"match ip dst 192.0.2.0/24 -> match ip dst 198.51.100.0/24",
 			"+ filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::801 u32",
 		} {
 			if !strings.Contains(plan.String(), want) {
@@ -516,38 +515,21 @@ func TestTCMirredByName(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "+ filter dev v0 parent ffff: protocol all pref 1 chain 0 handle 800::800 u32 sel.flags 1 sel.keys match 00000000/00000000 at 0 action mirred egress redirect dev ifb0\n"
+		want := "+ filter dev v0 parent ffff: protocol all pref 1 chain 0 handle 800::800 u32 match u32 0x00000000 0x00000000 at 0 action mirred egress redirect dev ifb0\n"
 		if !strings.HasSuffix(plan.String(), want) {
 			t.Errorf("plan:\n%s\nwant its last step %q", plan, want)
 		}
-		n := len(plan.Steps)
-		for k := range n {
-			t.Run(fmt.Sprint("fault", k), func(t *testing.T) {
-				ns := nstest.New(t)
-				tcBase(t, ns)
-				db, c := setup(t, ns)
-				before := tcState(t, ns)
-				cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
-					if i == k {
-						if o.Kind == netlink.KindLink {
-							return failing(o)
-						}
-						return failingTC(o)
-					}
-					return req
-				}}
-				err := mk(db, c, cfg, "ifb0").Commit(context.Background())
-				var ce *CommitError
-				if !errors.As(err, &ce) || !ce.RolledBack {
-					t.Fatalf("op %d: got %v, want a rolled back *CommitError", k, err)
-				}
-				checkRestored(t, ns, tcState, before)
-				if _, err := ns.IPErr("link", "show", "ifb0"); err == nil {
+		t.Run("faults", func(t *testing.T) {
+			c := txnFaults(tcBase, func(db *ipdb.DB, c *netlink.Conn, cfg *Config) *Txn { return mk(db, c, cfg, "ifb0") },
+				tcState, checkTCOracle, len(plan.Steps))
+			c.failing = failingTC
+			c.more = func(t *testing.T, e *txnEnv, _ error) {
+				if _, err := e.ns.IPErr("link", "show", "ifb0"); err == nil {
 					t.Errorf("ifb0 left after the rollback")
 				}
-				checkTCOracle(t, ns, db)
-			})
-		}
+			}
+			faultEveryStepIn(t, nstest.New(t), c)
+		})
 
 		if err := mk(db, c, nil, "ifb0").Commit(context.Background()); err != nil {
 			t.Fatal(err)
@@ -564,7 +546,7 @@ func TestTCMirredByName(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want = "~ filter dev v0 parent ffff: protocol all pref 1 chain 0 handle 800::800 u32 sel.flags 1 sel.keys match 00000000/00000000 at 0 action mirred egress redirect dev v1: " +
+		want = "~ filter dev v0 parent ffff: protocol all pref 1 chain 0 handle 800::800 u32 match u32 0x00000000 0x00000000 at 0 action mirred egress redirect dev v1: " +
 			"actions [action mirred egress redirect dev ifb0] -> [action mirred egress redirect dev v1]\n"
 		if plan.String() != want {
 			t.Errorf("another target:\n%s\nwant\n%s", plan, want)
@@ -640,31 +622,15 @@ func TestTCTreeOrder(t *testing.T) {
 			"+ qdisc htb 30: dev v1 parent 3:10 default 0x1\n" +
 			"+ class htb 30:1 dev v1 parent 30: rate 1Mbit\n" +
 			"+ qdisc pfifo 31: dev v1 parent 30:1 limit 20p\n" +
-			"+ filter dev v1 parent 3: protocol all pref 1 chain 0 handle 0x1 bpf classid 3:10 ops '1,6 0 0 0'\n"
+			"+ filter dev v1 parent 3: protocol all pref 1 chain 0 handle 0x1 bpf bytecode '1,6 0 0 0' flowid 3:10\n"
 		if plan.String() != want {
 			t.Errorf("plan:\n%s\nwant\n%s", plan, want)
 		}
-		for k := range plan.Steps {
-			t.Run(fmt.Sprint("fault", k), func(t *testing.T) {
-				ns := nstest.New(t)
-				tcBase(t, ns)
-				db, c := setup(t, ns)
-				before := tcState(t, ns)
-				cfg := &Config{inject: func(i int, o *Step, req netlink.Request) netlink.Request {
-					if i == k {
-						return failingTC(o)
-					}
-					return req
-				}}
-				err := treeTxn(db, c, cfg).Commit(context.Background())
-				var ce *CommitError
-				if !errors.As(err, &ce) || !ce.RolledBack {
-					t.Fatalf("op %d: got %v, want a rolled back *CommitError", k, err)
-				}
-				checkRestored(t, ns, tcState, before)
-				checkTCOracle(t, ns, db)
-			})
-		}
+		t.Run("faults", func(t *testing.T) {
+			c := txnFaults(tcBase, treeTxn, tcState, checkTCOracle, len(plan.Steps))
+			c.failing = failingTC
+			faultEveryStepIn(t, nstest.New(t), c)
+		})
 
 		if err := treeTxn(db, c, nil).Commit(context.Background()); err != nil {
 			t.Fatal(err)

@@ -243,7 +243,7 @@ func TestTCMirredDevsInvalid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := plan.String(), "+ filter dev v0 parent ffff:fff1 protocol all pref 1 chain 0 handle 800::800 u32 sel.flags 1 sel.keys match 00000000/00000000 at 0 action mirred egress redirect dev v0\n"; got != want {
+	if got, want := plan.String(), "+ filter dev v0 parent ffff:fff1 protocol all pref 1 chain 0 handle 800::800 u32 match u32 0x00000000 0x00000000 at 0 action mirred egress redirect dev v0\n"; got != want {
 		t.Errorf("plan %q, want %q", got, want)
 	}
 }

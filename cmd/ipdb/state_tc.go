@@ -35,6 +35,13 @@ import (
 //	     match: ["ip dst 192.0.2.0/24", "ip dport 80 0xffff"], flowid: "1:10"}
 //	  - {dev: v0, parent: "1:", protocol: all, pref: 2, handle: 1, kind: bpf,
 //	     bytecode: "1,6 0 0 0", flowid: "1:20"}
+//	  - {dev: v0, parent: "ffff:", protocol: all, pref: 1, handle: "800::800", kind: u32,
+//	     match: ["u32 0 0 at 0"], actions: ["mirred egress redirect dev ifb0"]}
+//
+// A filter entry is the whole filter: a u32 entry without actions asks
+// for a filter without actions, and apply removes those it has (the
+// actions' words are in state_tc_actions.go). u32 matches at one offset
+// make one key, as tc packs them.
 //
 // Rates are tc's (bit, kbit, mbit, gbit, tbit, bps, kbps, mbps, ... and
 // their kibit forms; a bare number is bits per second), sizes tc's (b,
@@ -48,7 +55,7 @@ var tcOptionKeys = map[string]map[string][]string{
 		"pfifo": {"limit"}, "bfifo": {"limit"}, "pfifo_fast": nil, "mq": nil, "ingress": nil, "clsact": nil,
 	},
 	"classes": {"htb": {"rate", "ceil", "burst", "cburst", "prio", "quantum"}},
-	"filters": {"u32": {"match", "flowid", "divisor"}, "bpf": {"bytecode", "flowid"}},
+	"filters": {"u32": {"match", "flowid", "divisor", "actions"}, "bpf": {"bytecode", "flowid"}},
 }
 
 // tcOpts are the option keys of the three sections; which a kind takes
@@ -71,6 +78,7 @@ type tcOpts struct {
 	Flowid     string   `yaml:"flowid"`
 	Divisor    uint32   `yaml:"divisor"`
 	Bytecode   string   `yaml:"bytecode"`
+	Actions    []string `yaml:"actions"`
 
 	set map[string]bool // the keys the entry has
 }
@@ -516,6 +524,9 @@ func (e *filterYAML) spec() (txn.FilterSpec, error) {
 		s.Handle = uint32(v)
 	}
 	if e.Absent {
+		if e.set["actions"] {
+			return s, errors.New("an absent filter takes no actions")
+		}
 		return s, nil
 	}
 	var class netlink.Handle
@@ -528,22 +539,28 @@ func (e *filterYAML) spec() (txn.FilterSpec, error) {
 	case "u32":
 		o := &netlink.U32{ClassID: class, Divisor: e.Divisor}
 		if e.Divisor == 0 {
+			// The entry is the whole filter: no actions is none.
+			if o.Actions, s.MirredDevs, err = parseTCActions(e.Actions); err != nil {
+				return s, err
+			}
 			o.Sel = &netlink.U32Sel{}
-			if class != 0 {
-				o.Sel.Flags = 1 // TC_U32_TERMINAL, as tc sets it with a flowid
+			if class != 0 || len(o.Actions) > 0 {
+				o.Sel.Flags = 1 // TC_U32_TERMINAL, as tc sets it with a flowid or an action
 			}
 			for _, m := range e.Match {
 				k, err := parseU32Match(m)
 				if err != nil {
 					return s, err
 				}
-				o.Sel.Keys = append(o.Sel.Keys, k)
+				if o.Sel.Keys, err = addU32Key(o.Sel.Keys, k); err != nil {
+					return s, fmt.Errorf("u32 match %q: %w", m, err)
+				}
 			}
 			if len(o.Sel.Keys) == 0 {
 				return s, errors.New("a u32 filter needs a match (or a divisor for a hash table)")
 			}
-		} else if len(e.Match) > 0 || class != 0 {
-			return s, errors.New("a u32 hash table (divisor) takes no match or flowid")
+		} else if len(e.Match) > 0 || class != 0 || len(e.Actions) > 0 {
+			return s, errors.New("a u32 hash table (divisor) takes no match, flowid or actions")
 		}
 		s.Options = o
 	case "bpf":
@@ -622,6 +639,25 @@ func parseU32Match(m string) (netlink.U32Key, error) {
 		return netlink.U32Key{Mask: mk, Val: v & mk, Off: int32(off)}, nil
 	}
 	return netlink.U32Key{}, bad
+}
+
+// addU32Key adds k to keys as tc's pack_key does (f_u32.c): into a key
+// at the same offset, whose bits it must agree with (tc's "ip sport 80
+// 0xffff" and "ip dport 443 0xffff" make one key at offset 20, as the
+// kernel then has it).
+func addU32Key(keys []netlink.U32Key, k netlink.U32Key) ([]netlink.U32Key, error) {
+	for i := range keys {
+		x := &keys[i]
+		if x.Off == k.Off && x.OffMask == k.OffMask {
+			if (x.Val^k.Val)&x.Mask&k.Mask != 0 {
+				return nil, fmt.Errorf("contradicts an earlier match at offset %d", k.Off)
+			}
+			x.Val |= k.Val
+			x.Mask |= k.Mask
+			return keys, nil
+		}
+	}
+	return append(keys, k), nil
 }
 
 // parseBytecode reads classic BPF as tc's bpf filter takes it

@@ -61,7 +61,7 @@ filters:
 			t.Fatalf("dry run: exit %d\n%s%s", code, out, errs)
 		}
 		for _, w := range []string{"+ qdisc htb 1: dev v0 root default 0x10 (replaces the kernel's default noqueue)", "+ class htb 1:10 dev v0 parent 1:1 prio 1 rate 1Mbit ceil 5Mbit",
-			"+ filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 classid 1:10 sel.flags 1 sel.keys match c0000200/ffffff00 at 16 match 00000050/0000ffff at 20",
+			"+ filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 match ip dst 192.0.2.0/24 match ip dport 80 0xffff flowid 1:10",
 			"+ qdisc clsact ffff: dev v1 ingress"} {
 			if !strings.Contains(out, w) {
 				t.Errorf("dry run lacks %q:\n%s", w, out)

@@ -193,7 +193,7 @@ func TestShapeEgress(t *testing.T) {
 		for _, want := range []string{
 			"+ link " + ifb + " type ifb",
 			"+ qdisc ingress ffff: dev veth-pod0 ingress\n",
-			"+ filter dev veth-pod0 parent ffff: protocol all pref 1 chain 0 handle 800::800 u32 sel.flags 1 sel.keys match 00000000/00000000 at 0 action mirred egress redirect dev " + ifb + "\n",
+			"+ filter dev veth-pod0 parent ffff: protocol all pref 1 chain 0 handle 800::800 u32 match u32 0x00000000 0x00000000 at 0 action mirred egress redirect dev " + ifb + "\n",
 			"+ qdisc tbf 1: dev " + ifb + " root rate 2Mbit burst 20000b lat 25ms\n",
 			"+ qdisc tbf 1: dev veth-pod0 root rate 1Mbit burst 10000b lat 25ms (replaces the kernel's default noqueue)\n",
 		} {
