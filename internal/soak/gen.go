@@ -326,7 +326,9 @@ func (g *Gen) one(b *Batch) {
 // the root or under an htb class; ingress, clsact), an htb class (some
 // under another class, which destroys that class's leaf qdisc) or a
 // filter (u32 on a qdisc or class, bpf with classic bytecode on ingress
-// and egress), on veth and bridge links, or deletes a whole priority.
+// and egress), on veth and bridge links, or deletes a whole priority;
+// ingress and clsact qdiscs bound to shared blocks 1 to 3, and filters
+// on those blocks.
 // Replacing a root qdisc, deleting one with classes and filters under it,
 // a link coming up or going: the kernel's silent tc changes are the
 // point.
@@ -361,7 +363,25 @@ func (g *Gen) tcChange(b *Batch) {
 		b.TC = append(b.TC, "qdisc del dev "+dev+" root")
 	case x < 40:
 		kind := g.pick([]string{"ingress", "clsact"})
-		b.TC = append(b.TC, fmt.Sprintf("qdisc %s dev %s %s", g.pick([]string{"add", "add", "del"}), dev, kind))
+		verb := g.pick([]string{"add", "add", "del"})
+		if verb == "add" && g.chance(0.4) {
+			// Bound to a shared block: its filters belong to every link
+			// bound to it, and the block dies with its last qdisc.
+			blocks := fmt.Sprintf("ingress_block %d", 1+g.R.IntN(3))
+			if kind == "clsact" && g.chance(0.5) {
+				blocks += fmt.Sprintf(" egress_block %d", 1+g.R.IntN(3))
+			}
+			kind = blocks + " " + kind
+		}
+		b.TC = append(b.TC, fmt.Sprintf("qdisc %s dev %s %s", verb, dev, kind))
+	case x < 45:
+		block := 1 + g.R.IntN(3)
+		if g.chance(0.7) {
+			b.TC = append(b.TC, fmt.Sprintf("filter add block %d protocol all prio %d bpf bytecode \"1,6 0 0 %d,\"",
+				block, prio, g.R.IntN(2)*65535))
+		} else {
+			b.TC = append(b.TC, fmt.Sprintf("filter del block %d prio %d", block, prio))
+		}
 	case x < 60:
 		parent := fmt.Sprintf("%d:", major)
 		if g.chance(0.3) {
