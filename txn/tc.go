@@ -46,6 +46,9 @@ var tcFieldRules = map[reflect.Type]tcRules{
 type tcRules struct {
 	skip, always map[string]bool
 	mask         map[string]uint64
+	// nilIsZero are pointer fields whose zero value the kernel does not
+	// dump: nil and a pointer to zero are the same setting.
+	nilIsZero map[string]bool
 }
 
 // rulesOf returns the rules of options type t.
@@ -125,6 +128,9 @@ func diffStruct(c *changeList, prefix string, w, h reflect.Value, exact bool) {
 				diffStruct(c, name+".", wv, hv, exact)
 			}
 		case reflect.Pointer:
+			if rules.nilIsZero[f.Name] {
+				wv, hv = zeroIfNil(wv), zeroIfNil(hv)
+			}
 			switch {
 			case wv.IsNil() && hv.IsNil():
 			case wv.Type().Elem().Kind() != reflect.Struct: // *uint32 and the like
@@ -397,4 +403,13 @@ func (p *planner) classSpec(dev string, id netlink.Handle) *ClassSpec {
 		}
 	}
 	return ix.classSpecs[filterID{dev: dev, handle: uint32(id)}]
+}
+
+// zeroIfNil returns p, or a pointer to a zero value of its type if p is
+// nil.
+func zeroIfNil(p reflect.Value) reflect.Value {
+	if p.IsNil() {
+		return reflect.New(p.Type().Elem())
+	}
+	return p
 }

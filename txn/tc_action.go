@@ -28,8 +28,10 @@ var tcActionRules = map[reflect.Type]tcRules{
 	reflect.TypeFor[netlink.TCActionGen](): {skip: set("Index", "Capab", "Refcnt", "Bindcnt"), always: set("Action")},
 	reflect.TypeFor[netlink.Mirred]():      {skip: set("TM", "Unknown"), always: set("TCActionGen", "Eaction", "Ifindex", "BlockID")},
 	reflect.TypeFor[netlink.Gact]():        {skip: set("TM", "Unknown"), always: set("TCActionGen")},
-	reflect.TypeFor[netlink.Police]():      {skip: set("Index", "Capab", "Refcnt", "Bindcnt", "TM", "Unknown", "Limit"), always: set("Action")},
-	reflect.TypeFor[netlink.ActBPF]():      {skip: set("ID", "Tag", "FD", "TM", "Unknown"), always: set("TCActionGen")},
+	// TCA_POLICE_RESULT is dumped only when not TC_ACT_OK (tcf_police_dump:
+	// "if (p->tcfp_result)"): tc's "conform-exceed drop/pass" sends 0.
+	reflect.TypeFor[netlink.Police](): {skip: set("Index", "Capab", "Refcnt", "Bindcnt", "TM", "Unknown", "Limit"), always: set("Action"), nilIsZero: set("Conform")},
+	reflect.TypeFor[netlink.ActBPF](): {skip: set("ID", "Tag", "FD", "TM", "Unknown"), always: set("TCActionGen")},
 }
 
 func set(names ...string) map[string]bool {
