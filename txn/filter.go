@@ -248,7 +248,9 @@ func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
 		return invalid("%s: no qdisc %x: on %s, and the transaction creates none", s.what(), major, s.Dev)
 	}
 	// The mirred targets: each a link now (its index compared), or one
-	// the transaction creates (index 0 until then: the filter changes).
+	// the transaction creates: a new index, which no action the kernel
+	// has can name (not even 0, a target gone: tcf_mirred_dev_dereference
+	// in net/sched/act_mirred.c), so the filter changes.
 	var targetErr error
 	wantOpts, err := withMirredTargets(s.Options, s.MirredDevs, func(name string) (int, error) {
 		i, pend, err := p.ref(name)
@@ -257,7 +259,7 @@ func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
 			return 0, err
 		}
 		if pend {
-			return 0, nil
+			return pendingIfindex, nil
 		}
 		return i, nil
 	})
@@ -321,6 +323,12 @@ func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
 		build: filterBuild(netlink.Add, dev, want, s.MirredDevs)})
 	return nil
 }
+
+// pendingIfindex stands, in a plan's comparison only, for the interface
+// index of a mirred target the transaction creates: as uint32 it is
+// 0xffffffff, beyond any index the kernel gives (dev_index_reserve in
+// net/core/dev.c takes them from 1 to INT_MAX).
+const pendingIfindex = -1
 
 // keptActions returns the actions of ex (the kernel's filter) that a
 // change for spec s must send again: those of ex when s's options (want,
