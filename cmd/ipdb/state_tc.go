@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/netip"
 	"slices"
@@ -37,6 +38,15 @@ import (
 //	     bytecode: "1,6 0 0 0", flowid: "1:20"}
 //	  - {dev: v0, parent: "ffff:", protocol: all, pref: 1, handle: "800::800", kind: u32,
 //	     match: ["u32 0 0 at 0"], actions: ["mirred egress redirect dev ifb0"]}
+//	  - {block: 22, protocol: all, pref: 1, handle: 1, kind: bpf, bytecode: "1,6 0 0 0"}
+//	  - {dev: v1, parent: ingress, protocol: all, pref: 3, handle: 7, absent: true}
+//
+// A shared block's filter is named by `block: N`, without dev and parent,
+// as `tc filter add block N` does (txn.FilterSpec.Block); a link whose
+// ingress or egress is bound to a shared block has no filters of its own
+// there, and an entry naming it is an error pointing to the block. An
+// absent entry may leave out the kind (no part of a filter's identity; a
+// handle with a colon is u32's).
 //
 // A filter entry is the whole filter: a u32 entry without actions asks
 // for a filter without actions, and apply removes those it has (the
@@ -142,6 +152,7 @@ func (e *classYAML) at(n line) { e.Line = n }
 type filterYAML struct {
 	Line     line   `yaml:"-"`
 	Dev      string `yaml:"dev"`
+	Block    uint32 `yaml:"block"`
 	Parent   string `yaml:"parent"`
 	Protocol string `yaml:"protocol"`
 	Pref     uint16 `yaml:"pref"`
@@ -480,11 +491,15 @@ func (e *classYAML) spec() (txn.ClassSpec, error) {
 }
 
 func (e *filterYAML) spec() (txn.FilterSpec, error) {
-	s := txn.FilterSpec{Dev: e.Dev, Absent: e.Absent, Kind: e.Kind, Priority: e.Pref, Chain: e.Chain}
+	s := txn.FilterSpec{Dev: e.Dev, Block: e.Block, Absent: e.Absent, Kind: e.Kind, Priority: e.Pref, Chain: e.Chain}
 	switch {
-	case e.Dev == "":
-		return s, errors.New("a filter needs a dev")
-	case e.Parent == "":
+	case e.set["block"] && e.Block == 0:
+		return s, errors.New("bad block 0 (a shared block's index is from 1)")
+	case e.Block != 0 && (e.Dev != "" || e.Parent != ""):
+		return s, fmt.Errorf("a filter of block %d takes no dev or parent (tc filter add block %d ...)", e.Block, e.Block)
+	case e.Block == 0 && e.Dev == "":
+		return s, errors.New("a filter needs a dev (or the block of a shared block's filter)")
+	case e.Block == 0 && e.Parent == "":
 		return s, errors.New("a filter needs a parent (the qdisc's handle, such as \"1:\", a class, ingress or egress)")
 	case e.Pref == 0:
 		return s, errors.New("a filter needs a pref (1 to 65535)")
@@ -492,11 +507,12 @@ func (e *filterYAML) spec() (txn.FilterSpec, error) {
 		return s, errors.New("a filter needs a protocol (all, ip, ipv6, arp, 802.1Q, ...)")
 	case e.Handle == "":
 		return s, errors.New("a filter needs a handle (u32: such as \"800::800\"; bpf: a number)")
-	case e.Kind == "":
+	case e.Kind == "" && !e.Absent:
 		return s, errors.New("a filter needs a kind (u32, bpf)")
 	}
 	var err error
 	switch e.Parent {
+	case "":
 	case "ingress":
 		s.Parent = netlink.HandleIngressBlock
 	case "egress":
@@ -509,10 +525,18 @@ func (e *filterYAML) spec() (txn.FilterSpec, error) {
 	if s.Protocol, err = netlink.ParseTCProtocol(e.Protocol); err != nil {
 		return s, fmt.Errorf("unknown protocol %q (want all, ip, ipv6, arp, 802.1Q, 802.1ad, mpls_uc or a number)", e.Protocol)
 	}
-	if err := e.check("filters", e.Kind); err != nil {
+	if e.Kind == "" {
+		// An absent entry may leave the kind out (it is no part of a
+		// filter's identity): its handle is u32's if it has a colon.
+		for k := range e.set {
+			if slices.ContainsFunc(slices.Collect(maps.Values(tcOptionKeys["filters"])), func(ks []string) bool { return slices.Contains(ks, k) }) {
+				return s, fmt.Errorf("an absent filter takes no %q", k)
+			}
+		}
+	} else if err := e.check("filters", e.Kind); err != nil {
 		return s, err
 	}
-	if e.Kind == "u32" {
+	if e.Kind == "u32" || e.Kind == "" && strings.Contains(e.Handle, ":") {
 		if s.Handle, err = netlink.ParseU32Handle(e.Handle); err != nil {
 			return s, fmt.Errorf("bad u32 handle %q (want htid:hash:node in hexadecimal, such as \"800::800\")", e.Handle)
 		}
