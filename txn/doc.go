@@ -85,11 +85,14 @@
 // with a mirred verdict only where tc takes one back.
 //
 // A shared filter block's filters are named by the block
-// (FilterSpec.Block, `tc filter add block 22`): the kernel refuses a
+// (FilterSpec.Block, `tc filter add block 22`), to which a QdiscSpec
+// binds an ingress or clsact qdisc (IngressBlock, EgressBlock; another
+// block is the qdisc's removal and creation): the kernel refuses a
 // change of them named by a bound link, so such a spec is ErrInvalid at
 // Plan, as is one whose parent is no block of the qdisc there (egress
 // without clsact) and one for a block no qdisc stays bound to. A
-// rollback restores the blocks the specs name. A mirred target the
+// rollback restores the blocks the specs name and those the links in
+// scope were bound to, with their qdiscs bound again. A mirred target the
 // transaction creates counts as a new interface index: an action whose
 // target was deleted (ifindex 0) is changed when the link comes back.
 //

@@ -274,9 +274,9 @@ func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
 		ex = p.stateFilter(idx, s)
 		observe(p, ex)
 		goes = p.qdiscGoes(s.Dev, idx, major)
-		if err := p.filterNotShared(s, idx, goes); err != nil {
-			return err
-		}
+	}
+	if err := p.filterNotShared(s, idx, pending); err != nil {
+		return err
 	}
 	if !s.Absent {
 		if err := p.filterParentFits(s, idx, pending, major); err != nil {

@@ -34,11 +34,18 @@ func (p *planner) blockBindings(b uint32) []blockBinding {
 	return ix.blocks[b]
 }
 
-// blockStays reports whether a qdisc bound to shared block b now stays
-// bound after the transaction: its link is not removed, and its qdisc
-// (ffff:, the only one with blocks) neither removed nor replaced. A
-// QdiscSpec binds no block, so no other qdisc binds one.
+// blockStays reports whether a qdisc is bound to shared block b after
+// the transaction: a spec binds it, or a qdisc bound now stays: its link
+// is not removed, and its qdisc (ffff:, the only one with blocks)
+// neither removed nor replaced nor bound elsewhere.
 func (p *planner) blockStays(b uint32) bool {
+	for i := range p.ss.qdiscs {
+		if q := &p.ss.qdiscs[i]; !q.Absent && (q.IngressBlock == b || q.EgressBlock == b) {
+			if _, _, err := p.ref(q.Dev); err == nil {
+				return true
+			}
+		}
+	}
 	for _, bd := range p.blockBindings(b) {
 		idx, pending, err := p.ref(bd.name)
 		if err != nil || pending || idx != bd.index {
@@ -86,22 +93,44 @@ func (p *planner) planBlockFilter(ref specRef, s *FilterSpec) error {
 	return p.planFilterAt(ref, s, ex, false)
 }
 
-// filterNotShared refuses a spec naming link s.Dev (index idx) and a
-// parent whose qdisc is bound to a shared block, unless the transaction
-// removes or replaces that qdisc (goes): the kernel changes a shared
+// filterNotShared refuses a spec naming link s.Dev (index idx; pending:
+// created by the transaction) and a parent whose qdisc is bound to a
+// shared block after the transaction (qdiscBlockAfter): the kernel changes a shared
 // block's filters only by the block's index ("This filter block is
 // shared. Please use the block index to manipulate the filters",
 // tcf_block_find in net/sched/cls_api.c).
-func (p *planner) filterNotShared(s *FilterSpec, idx int, goes bool) error {
-	if goes || s.Parent.Major() != 0xffff {
+func (p *planner) filterNotShared(s *FilterSpec, idx int, pending bool) error {
+	if s.Parent.Major() != 0xffff {
 		return nil
 	}
-	b := p.st.BlocksOf(idx)[ipdb.CanonicalFilterParent(s.Parent)]
+	b := p.qdiscBlockAfter(s.Dev, idx, pending, ipdb.CanonicalFilterParent(s.Parent))
 	if b == 0 {
 		return nil
 	}
 	return invalid("%s: the qdisc ffff: of %s is bound to shared block %d, whose filters the kernel changes only by the block: name the filter by block %d (no dev, no parent)",
 		s.what(), s.Dev, b, b)
+}
+
+// qdiscBlockAfter returns the shared block that the qdisc ffff: of link
+// dev binds at parent (netlink.HandleIngressBlock or HandleEgressBlock)
+// after the transaction: a spec's, the existing qdisc's if it stays, or
+// 0 for none (the qdisc's own block).
+func (p *planner) qdiscBlockAfter(dev string, idx int, pending bool, parent netlink.Handle) uint32 {
+	for i := range p.ss.qdiscs {
+		if s := &p.ss.qdiscs[i]; s.Dev == dev && s.handle().Major() == 0xffff && !s.Absent {
+			b := s.IngressBlock
+			if parent == netlink.HandleEgressBlock {
+				b = s.EgressBlock
+			}
+			if b != 0 {
+				return b
+			}
+		}
+	}
+	if pending || p.qdiscGoes(dev, idx, 0xffff) {
+		return 0
+	}
+	return p.st.BlocksOf(idx)[parent]
 }
 
 // qdiscKindAfter returns the kind of the qdisc of handle major major on
@@ -155,26 +184,26 @@ func (p *planner) filterParentFits(s *FilterSpec, idx int, pending bool, major u
 }
 
 // tcRestoreBlocks returns the shared blocks whose filters a rollback
-// restores: those the transaction's specs name, while a qdisc is still
-// bound to them in cur (a QdiscSpec binds no block: a block the
-// transaction unbound cannot come back).
+// restores: those the transaction's filter specs name, and those bound
+// before it to the qdiscs of the links in scope (tcRestoreLinks), whose
+// qdiscs the rollback brings back bound as they were.
 func tcRestoreBlocks(rs *restorer) []uint32 {
-	var named []uint32
+	var out []uint32
+	add := func(b uint32) {
+		if b != 0 && !slices.Contains(out, b) {
+			out = append(out, b)
+		}
+	}
 	for i := range rs.ss.filters {
-		if b := rs.ss.filters[i].Block; b != 0 && !slices.Contains(named, b) {
-			named = append(named, b)
+		add(rs.ss.filters[i].Block)
+	}
+	for _, l := range tcRestoreLinks(rs) {
+		for _, b := range rs.pre.BlocksOf(l.pre) {
+			add(b)
 		}
 	}
-	if len(named) == 0 {
-		return nil
-	}
-	bound := map[uint32]bool{}
-	for l := range rs.cur.Links() {
-		for _, b := range rs.cur.BlocksOf(l.Index) {
-			bound[b] = true
-		}
-	}
-	return slices.DeleteFunc(named, func(b uint32) bool { return !bound[b] })
+	slices.Sort(out)
+	return out
 }
 
 // restoreBlockFilters brings back the filters of the shared blocks in scope

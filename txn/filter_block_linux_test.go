@@ -185,3 +185,78 @@ func TestTCFilterParentKind(t *testing.T) {
 		checkTCOracle(t, ns, db)
 	})
 }
+
+// TestTCQdiscBlocks: qdiscs bound to a shared block by the transaction
+// (QdiscSpec.IngressBlock, EgressBlock) with the block's filter in the
+// same commit; a second plan is empty; a failed transaction that removed
+// both bound qdiscs (and so the block with its filter) brings them back
+// bound, with the filter; another block is the qdisc's removal and
+// creation.
+func TestTCQdiscBlocks(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		prepNS(t, ns)
+		ns.Batch("link add va type veth peer name vb", "link set va up", "link set vb up", "link add vc type veth peer name vd")
+		tc(t, ns, "qdisc", "add", "dev", "vc", "ingress")
+		db, c := setup(t, ns)
+		bpf := &netlink.BPFFilter{Ops: bpf0}
+		mk := func() *Txn {
+			return New(db, c, nil).
+				Qdisc(QdiscSpec{Dev: "va", Parent: netlink.HandleIngress, Kind: "clsact", IngressBlock: 22, EgressBlock: 33}).
+				Qdisc(QdiscSpec{Dev: "vb", Parent: netlink.HandleIngress, Kind: "ingress", IngressBlock: 22}).
+				Filter(FilterSpec{Block: 22, Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 1, Options: bpf})
+		}
+		tx := mk()
+		plan, err := tx.Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "+ qdisc clsact ffff: dev va ingress ingress_block 22 egress_block 33"; !strings.Contains(plan.String(), want) {
+			t.Errorf("plan lacks %q:\n%s", want, plan)
+		}
+		if err := tx.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if q := tc(t, ns, "qdisc", "show", "dev", "va"); !strings.Contains(q, "ingress_block 22 egress_block 33") {
+			t.Errorf("tc qdisc show dev va:\n%s", q)
+		}
+		if q := tc(t, ns, "qdisc", "show", "dev", "vb"); !strings.Contains(q, "ingress_block 22") {
+			t.Errorf("tc qdisc show dev vb:\n%s", q)
+		}
+		if f := tc(t, ns, "filter", "show", "block", "22"); !strings.Contains(f, "handle 0x1") {
+			t.Errorf("tc filter show block 22:\n%s", f)
+		}
+		checkTCOracle(t, ns, db)
+		if p, err := mk().Plan(); err != nil || !p.Empty() {
+			t.Errorf("second plan: %v\n%s", err, p)
+		}
+
+		before := blockState(t, ns)
+		inject := func(i int, o *Step, req netlink.Request) netlink.Request {
+			if o.Kind == netlink.KindFilter && strings.Contains(o.String(), "dev vc") {
+				return failingTC(o)
+			}
+			return req
+		}
+		var ce *CommitError
+		err = New(db, c, &Config{inject: inject}).
+			Qdisc(QdiscSpec{Dev: "va", Parent: netlink.HandleIngress, Absent: true}).
+			Qdisc(QdiscSpec{Dev: "vb", Parent: netlink.HandleIngress, Absent: true}).
+			Filter(FilterSpec{Dev: "vc", Parent: netlink.HandleIngressBlock, Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 1, Options: bpf}).
+			Commit(context.Background())
+		if !errors.As(err, &ce) || !ce.RolledBack {
+			t.Fatalf("got %v, want a rolled back *CommitError", err)
+		}
+		checkRestored(t, ns, blockState, before)
+
+		plan, err = New(db, c, nil).Qdisc(QdiscSpec{Dev: "vb", Parent: netlink.HandleIngress, Kind: "ingress", IngressBlock: 44}).Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "- qdisc ingress ffff: dev vb ingress ingress_block 22 (to add it again bound to other blocks"; !strings.Contains(plan.String(), want) {
+			t.Errorf("plan lacks %q:\n%s", want, plan)
+		}
+		if want := "blocks ingress_block 22 -> ingress_block 44"; !strings.Contains(plan.String(), want) {
+			t.Errorf("plan lacks %q:\n%s", want, plan)
+		}
+	})
+}

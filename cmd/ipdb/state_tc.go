@@ -28,6 +28,7 @@ import (
 //	  - {dev: v0, parent: "1:10", handle: "10:", kind: pfifo, limit: 50}
 //	  - {dev: v1, handle: "1:", kind: tbf, rate: 1mbit, burst: 10kb, latency: 25ms}
 //	  - {dev: v1, kind: clsact}                                # parent ingress
+//	  - {dev: v3, kind: clsact, ingress_block: 22}             # a shared block
 //	  - {dev: v2, handle: "1:", absent: true}
 //	classes:
 //	  - {dev: v0, classid: "1:10", parent: "1:1", kind: htb, rate: 1mbit, ceil: 5mbit, prio: 1}
@@ -62,7 +63,8 @@ import (
 var tcOptionKeys = map[string]map[string][]string{
 	"qdiscs": {
 		"htb": {"r2q", "default", "direct_qlen"}, "tbf": {"rate", "burst", "latency", "limit", "peakrate", "mtu"},
-		"pfifo": {"limit"}, "bfifo": {"limit"}, "pfifo_fast": nil, "mq": nil, "ingress": nil, "clsact": nil,
+		"pfifo": {"limit"}, "bfifo": {"limit"}, "pfifo_fast": nil, "mq": nil, "ingress": {"ingress_block"},
+		"clsact": {"ingress_block", "egress_block"},
 	},
 	"classes": {"htb": {"rate", "ceil", "burst", "cburst", "prio", "quantum"}},
 	"filters": {"u32": {"match", "flowid", "divisor", "actions"}, "bpf": {"bytecode", "flowid"}},
@@ -71,24 +73,28 @@ var tcOptionKeys = map[string]map[string][]string{
 // tcOpts are the option keys of the three sections; which a kind takes
 // is in tcOptionKeys.
 type tcOpts struct {
-	Rate       string   `yaml:"rate"`
-	Ceil       string   `yaml:"ceil"`
-	Burst      string   `yaml:"burst"`
-	Cburst     string   `yaml:"cburst"`
-	Latency    string   `yaml:"latency"`
-	Limit      string   `yaml:"limit"`
-	Peakrate   string   `yaml:"peakrate"`
-	MTU        string   `yaml:"mtu"`
-	R2Q        uint32   `yaml:"r2q"`
-	Default    string   `yaml:"default"`
-	DirectQlen uint32   `yaml:"direct_qlen"`
-	Prio       *uint32  `yaml:"prio"`
-	Quantum    uint32   `yaml:"quantum"`
-	Match      []string `yaml:"match"`
-	Flowid     string   `yaml:"flowid"`
-	Divisor    uint32   `yaml:"divisor"`
-	Bytecode   string   `yaml:"bytecode"`
-	Actions    []string `yaml:"actions"`
+	Rate       string `yaml:"rate"`
+	Ceil       string `yaml:"ceil"`
+	Burst      string `yaml:"burst"`
+	Cburst     string `yaml:"cburst"`
+	Latency    string `yaml:"latency"`
+	Limit      string `yaml:"limit"`
+	Peakrate   string `yaml:"peakrate"`
+	MTU        string `yaml:"mtu"`
+	R2Q        uint32 `yaml:"r2q"`
+	Default    string `yaml:"default"`
+	DirectQlen uint32 `yaml:"direct_qlen"`
+	// IngressBlock and EgressBlock bind ingress and clsact qdiscs to
+	// shared filter blocks (txn.QdiscSpec.IngressBlock).
+	IngressBlock uint32   `yaml:"ingress_block"`
+	EgressBlock  uint32   `yaml:"egress_block"`
+	Prio         *uint32  `yaml:"prio"`
+	Quantum      uint32   `yaml:"quantum"`
+	Match        []string `yaml:"match"`
+	Flowid       string   `yaml:"flowid"`
+	Divisor      uint32   `yaml:"divisor"`
+	Bytecode     string   `yaml:"bytecode"`
+	Actions      []string `yaml:"actions"`
 
 	set map[string]bool // the keys the entry has
 }
@@ -347,6 +353,10 @@ func (e *qdiscYAML) spec() (txn.QdiscSpec, error) {
 	if err := e.check("qdiscs", e.Kind); err != nil {
 		return s, err
 	}
+	if e.set["ingress_block"] && e.IngressBlock == 0 || e.set["egress_block"] && e.EgressBlock == 0 {
+		return s, errors.New("bad block 0 (a shared block's index is from 1)")
+	}
+	s.IngressBlock, s.EgressBlock = e.IngressBlock, e.EgressBlock
 	switch e.Kind {
 	case "htb":
 		o := &netlink.HTB{Rate2Quantum: e.R2Q, DirectQlen: e.DirectQlen}

@@ -74,3 +74,43 @@ func TestApplyTCBlockFilters(t *testing.T) {
 		}
 	})
 }
+
+// TestApplyTCQdiscBlocks: one state file binds two links' qdiscs to
+// shared block 22 (ingress_block, as tc qdisc add takes it) and gives
+// the block's filter; tc shows both, a second apply has nothing to do;
+// a block on a kind without one is an error naming its line.
+func TestApplyTCQdiscBlocks(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link add va type veth peer name vb", "link set va up", "link set vb up")
+		const text = `
+qdiscs:
+  - {dev: va, kind: clsact, ingress_block: 22, egress_block: 33}
+  - {dev: vb, kind: ingress, ingress_block: 22}
+filters:
+  - {block: 22, protocol: all, pref: 1, handle: 1, kind: bpf, bytecode: "1,6 0 0 0"}
+`
+		out := applyTCFile(t, ns, text, false)
+		if want := "+ qdisc clsact ffff: dev va ingress ingress_block 22 egress_block 33"; !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+		if q := tcOut(t, ns, "qdisc", "show", "dev", "va"); !strings.Contains(q, "ingress_block 22 egress_block 33") {
+			t.Errorf("tc qdisc show dev va:\n%s", q)
+		}
+		if q := tcOut(t, ns, "-j", "qdisc", "show", "dev", "vb"); !strings.Contains(q, `"ingress_block":22`) {
+			t.Errorf("tc -j qdisc show dev vb:\n%s", q)
+		}
+		if f := tcOut(t, ns, "filter", "show", "block", "22"); !strings.Contains(f, "handle 0x1") {
+			t.Errorf("tc filter show block 22:\n%s", f)
+		}
+		if out := applyTCFile(t, ns, text, false); !strings.Contains(out, "nothing to do") {
+			t.Errorf("second apply is not empty:\n%s", out)
+		}
+		f := filepath.Join(t.TempDir(), "bad.yaml")
+		if err := os.WriteFile(f, []byte("qdiscs:\n  - {dev: va, handle: \"1:\", kind: htb, ingress_block: 5}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if code, out, errs := runCmd(t, "--netns", ns.Name, "apply", "-f", f); code == exitApplied || !strings.Contains(errs, `bad.yaml:2: qdisc htb takes no "ingress_block"`) {
+			t.Errorf("htb with a block: exit %d\n%s%s", code, out, errs)
+		}
+	})
+}
