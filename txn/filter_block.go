@@ -46,6 +46,14 @@ func (p *planner) blockStays(b uint32) bool {
 			}
 		}
 	}
+	return p.blockBindingStays(b)
+}
+
+// blockBindingStays reports whether a qdisc bound to shared block b now
+// stays bound after the transaction; if none does, the kernel destroys
+// the block with its filters (tcf_block_put), even if a spec binds a
+// qdisc to it again.
+func (p *planner) blockBindingStays(b uint32) bool {
 	for _, bd := range p.blockBindings(b) {
 		idx, pending, err := p.ref(bd.name)
 		if err != nil || pending || idx != bd.index {
@@ -79,7 +87,8 @@ func (p *planner) stateBlockFilter(s *FilterSpec) *netlink.Filter {
 // planBlockFilter plans spec s of a shared block: the block must stay
 // bound to a qdisc for a present spec; an absent one whose block goes
 // with its last binding has nothing to do (the kernel removes the
-// block's filters with it: tcf_block_put).
+// block's filters with it: tcf_block_put), and a present one for a block
+// that goes and is bound again is a creation.
 func (p *planner) planBlockFilter(ref specRef, s *FilterSpec) error {
 	if !p.blockStays(s.Block) {
 		if s.Absent {
@@ -90,7 +99,7 @@ func (p *planner) planBlockFilter(ref specRef, s *FilterSpec) error {
 	}
 	ex := p.stateBlockFilter(s)
 	observe(p, ex)
-	return p.planFilterAt(ref, s, ex, false)
+	return p.planFilterAt(ref, s, ex, !p.blockBindingStays(s.Block))
 }
 
 // filterNotShared refuses a spec naming link s.Dev (index idx; pending:

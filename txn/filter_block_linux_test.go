@@ -260,3 +260,39 @@ func TestTCQdiscBlocks(t *testing.T) {
 		}
 	})
 }
+
+// TestTCBlockRebound: the only qdisc bound to block 22 is replaced by
+// one of another kind bound to 22 again: the kernel destroys the block
+// with its filter in between, so the block's filter spec is a creation,
+// and the commit converges.
+func TestTCBlockRebound(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		prepNS(t, ns)
+		ns.Batch("link add va type veth peer name vb", "link set va up", "link set vb up")
+		tc(t, ns, "qdisc", "add", "dev", "va", "ingress_block", "22", "ingress")
+		tc(t, ns, "filter", "add", "block", "22", "protocol", "all", "pref", "1", "handle", "1", "bpf", "bytecode", "1,6 0 0 0")
+		db, c := setup(t, ns)
+		mk := func() *Txn {
+			return New(db, c, nil).
+				Qdisc(QdiscSpec{Dev: "va", Parent: netlink.HandleIngress, Kind: "clsact", IngressBlock: 22}).
+				Filter(FilterSpec{Block: 22, Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 1, Options: &netlink.BPFFilter{Ops: bpf0}})
+		}
+		tx := mk()
+		plan, err := tx.Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "+ filter block 22 protocol all pref 1 chain 0 handle 0x1 bpf"; !strings.Contains(plan.String(), want) {
+			t.Errorf("plan lacks %q:\n%s", want, plan)
+		}
+		if err := tx.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if f := tc(t, ns, "filter", "show", "block", "22"); !strings.Contains(f, "handle 0x1") {
+			t.Errorf("tc filter show block 22:\n%s", f)
+		}
+		if p, err := mk().Plan(); err != nil || !p.Empty() {
+			t.Errorf("second plan: %v\n%s", err, p)
+		}
+	})
+}
