@@ -20,9 +20,11 @@ import (
 // the link ("This filter block is shared. Please use the block index to
 // manipulate the filters", tcf_block_find), so a spec naming Dev and
 // that Parent is ErrInvalid at Plan, pointing to the block. A block
-// exists while a qdisc is bound to it; a present spec for a block that
-// no qdisc staying in the transaction binds is ErrInvalid, and the
-// filters go with the block's last binding.
+// exists while a qdisc is bound to it (QdiscSpec.IngressBlock and
+// EgressBlock, or tc's ingress_block); a present spec for a block no
+// qdisc is bound to after the transaction is ErrInvalid. The filters go
+// with the block's last binding: a spec for a block whose bound qdiscs
+// all go is a creation, also when a spec binds a qdisc to it again.
 //
 // A filter's options change in place (`tc filter replace`), except a u32
 // key node's: u32_change keeps a node's selector, so a changed u32 node
