@@ -436,28 +436,14 @@ func findLink(m map[int]string, name string) (int, bool) {
 // and checks that it is the namespace the process runs in.
 func TestSetAttachPID(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		cmd := osexec.Command("ip", "netns", "exec", ns.Name, "sleep", "30")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer func() { cmd.Process.Kill(); cmd.Wait() }()
+		cmd := ns.Start(t, "sleep", "30")
 		before := measureFootprint(t)
 		s, err := ipdb.OpenSet(context.Background(), &ipdb.SetConfig{RunDir: "-"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		// ip netns exec enters the namespace before it execs sleep.
 		var want unix.Stat_t
 		unix.Stat(ns.Path, &want)
-		if err := nstest.Eventually(5*time.Second, func() error {
-			var st unix.Stat_t
-			if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/net", cmd.Process.Pid), &st); err != nil || st.Ino != want.Ino {
-				return fmt.Errorf("process not in %s yet", ns.Name)
-			}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
 		if err := s.AttachPID("p", cmd.Process.Pid); err != nil {
 			t.Fatal(err)
 		}

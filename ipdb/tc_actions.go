@@ -9,8 +9,8 @@ import "github.com/ipdb-go/ipdb/netlink"
 // tc's "to_dev *") without a notification for the filter
 // (TestTCMirredTargetDeleted). A link moved to another namespace is
 // unregistered from this one and counts as deleted. The deleted link's own
-// filters go with it (tcDeletedWith). Actions of filters kept raw (a bpf
-// filter's, RawTCOptions) are not seen here.
+// filters go with it (tcDeletedWith). Actions of filters kept raw
+// (RawTCOptions) are not seen here.
 func mirredFollowsLink(w *writer, ifindex uint32, fx *rereads) {
 	it, err := w.txn.Get(filterDef.table, "id")
 	if err != nil {
@@ -29,7 +29,7 @@ func mirredFollowsLink(w *writer, ifindex uint32, fx *rereads) {
 }
 
 // filterActions returns the action list of a filter of a kind that has
-// one decoded (flower, matchall, basic, u32).
+// one decoded (flower, matchall, basic, u32, bpf).
 func filterActions(f *netlink.Filter) netlink.TCActions {
 	switch o := f.Options.(type) {
 	case *netlink.Flower:
@@ -39,6 +39,8 @@ func filterActions(f *netlink.Filter) netlink.TCActions {
 	case *netlink.Basic:
 		return o.Actions
 	case *netlink.U32:
+		return o.Actions
+	case *netlink.BPFFilter:
 		return o.Actions
 	}
 	return nil

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"os/user"
 	"slices"
 	"strconv"
@@ -584,34 +583,7 @@ func TestLinkVethPeerNetns(t *testing.T) {
 		}
 
 		// Move va into ns2 by the pid of a process that lives there.
-		cmd := exec.Command("ip", "netns", "exec", ns2.Name, "sleep", "60")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}()
-		// Wait until the process has entered the namespace (at most 20 s:
-		// a loaded machine or an emulated guest can be that slow).
-		want, err := os.Readlink(ns2.Path)
-		if err != nil {
-			want = ""
-		}
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			got, _ := os.Readlink("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/ns/net")
-			self, _ := os.Readlink("/proc/self/ns/net")
-			if (want != "" && got == want) || (got != "" && got != self) {
-				if comm, _ := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/comm"); strings.TrimSpace(string(comm)) == "sleep" {
-					break
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the helper process did not enter the namespace")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		cmd := ns2.Start(t, "sleep", "60")
 		if err := c.LinkSet(t.Context(), &netlink.Link{Index: va.Index, NetNSPID: cmd.Process.Pid}); err != nil {
 			t.Fatal(err)
 		}

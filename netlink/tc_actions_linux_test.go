@@ -504,7 +504,7 @@ func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
 // tcTestBPF is the classic program "accept everything" (ret #-1).
 var tcTestBPF = []byte{6, 0, 0, 0, 0xff, 0xff, 0xff, 0xff}
 
-// TestTCFilterKindsLive makes flower, matchall, basic and u32 filters with
+// TestTCFilterKindsLive makes flower, matchall, basic, u32 and bpf filters with
 // gact, mirred, police and bpf actions, with tc and through the API
 // (add, change, replace, replace as read, delete), and compares every
 // step with tc -j key for key. Each kind runs where the kernel has it.
@@ -596,6 +596,54 @@ func TestTCFilterKindsLive(t *testing.T) {
 				},
 				replace: func(int) *netlink.Filter {
 					return &netlink.Filter{Protocol: unix.ETH_P_ALL, Options: &netlink.Basic{}}
+				},
+			},
+			{
+				// This kernel's bpf with its mirred: the CNI way of sending
+				// a link's ingress to an ifb.
+				name:  "bpf mirred",
+				needs: [][]string{{"filter", "bpf", "bytecode", "1,6 0 0 0"}, {"action", "mirred", "egress", "redirect", "dev", "lo"}},
+				tc: []string{
+					"filter add dev v0 ingress pref 1 protocol all handle 1 bpf bytecode '1,6 0 0 4294967295' flowid 1:1 action mirred egress redirect dev i0",
+					"filter add dev v0 ingress pref 2 protocol ip handle 3 bpf bytecode '2,40 0 0 12,6 0 0 0' action mirred egress mirror dev i0 action mirred ingress redirect dev v1",
+					"filter add dev v0 ingress pref 3 protocol all handle 1 bpf bytecode '1,6 0 0 0' da skip_hw action mirred egress redirect dev i0",
+				},
+				api: func(ifb int) *netlink.Filter {
+					return &netlink.Filter{Protocol: unix.ETH_P_ALL, Options: &netlink.BPFFilter{ClassID: netlink.NewHandle(1, 5),
+						Ops: []netlink.BPFInstruction{{Code: 6, K: 0xffffffff}}, Actions: netlink.TCActions{mirredTo(ifb)}}}
+				},
+				change: func(ifb int) *netlink.Filter {
+					return &netlink.Filter{Protocol: unix.ETH_P_ALL, Options: &netlink.BPFFilter{ClassID: netlink.NewHandle(1, 5),
+						Ops: []netlink.BPFInstruction{{Code: 6, K: 0xffffffff}}, Actions: netlink.TCActions{
+							{Options: &netlink.Mirred{TCActionGen: netlink.TCActionGen{Action: netlink.TCActPipe}, Eaction: netlink.MirredEgressMirror, Ifindex: uint32(ifb)}},
+							{Options: &netlink.Mirred{TCActionGen: netlink.TCActionGen{Action: netlink.TCActStolen}, Eaction: netlink.MirredIngressRedirect, Ifindex: uint32(ifb)}}}}}
+				},
+				// A replace without actions leaves the filter without (the
+				// kernel keeps only the actions a request sends).
+				replace: func(int) *netlink.Filter {
+					return &netlink.Filter{Protocol: unix.ETH_P_ALL, Options: &netlink.BPFFilter{Ops: []netlink.BPFInstruction{{Code: 6}}}}
+				},
+			},
+			{
+				name: "bpf police gact",
+				needs: [][]string{{"filter", "bpf", "bytecode", "1,6 0 0 0"}, {"action", "gact", "pass"},
+					{"action", "police", "rate", "1mbit", "burst", "10k"}},
+				tc: []string{
+					"filter add dev v0 ingress pref 1 protocol all handle 1 bpf bytecode '1,6 0 0 4294967295' police rate 1mbit burst 10k drop flowid 1:1",
+					"filter add dev v0 ingress pref 2 protocol all handle 2 bpf bytecode '1,6 0 0 0' action gact drop random determ pass 10 action police rate 2mbit burst 20k conform-exceed drop/pipe",
+				},
+				api: func(int) *netlink.Filter {
+					return &netlink.Filter{Protocol: unix.ETH_P_ALL, Options: &netlink.BPFFilter{
+						Ops: []netlink.BPFInstruction{{Code: 6, K: 0xffffffff}}, Actions: netlink.TCActions{gact(netlink.TCActShot)}}}
+				},
+				change: func(int) *netlink.Filter {
+					return &netlink.Filter{Protocol: unix.ETH_P_ALL, Options: &netlink.BPFFilter{
+						Ops:    []netlink.BPFInstruction{{Code: 6, K: 0xffffffff}},
+						Police: police(125000, 10240, netlink.TCActShot).Options.(*netlink.Police)}}
+				},
+				replace: func(ifb int) *netlink.Filter {
+					return &netlink.Filter{Protocol: unix.ETH_P_ALL, Options: &netlink.BPFFilter{
+						Ops: []netlink.BPFInstruction{{Code: 6, K: 0xffffffff}}, Actions: netlink.TCActions{police(250000, 20480, netlink.TCActOK), mirredTo(ifb)}}}
 				},
 			},
 			{
@@ -698,6 +746,11 @@ func tcActionKinds(f *netlink.Filter) []string {
 			k = append(k, "police")
 		}
 	case *netlink.U32:
+		acts = o.Actions
+		if o.Police != nil {
+			k = append(k, "police")
+		}
+	case *netlink.BPFFilter:
 		acts = o.Actions
 		if o.Police != nil {
 			k = append(k, "police")

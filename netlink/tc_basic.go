@@ -90,7 +90,8 @@ func (o *Basic) decodeOptions(b []byte) error {
 
 // encodeOptions writes what tc sends for "basic match ... classid ...
 // action ..." (tc/f_basic.c: EMATCHES, CLASSID, ACT, POLICE); in the
-// kernel's form (basic_dump) CLASSID, EMATCHES, PCNT, ACT or POLICE.
+// kernel's form basic_dump's order: CLASSID, PCNT, tcf_exts_dump's ACT or
+// POLICE, EMATCHES.
 func (o *Basic) encodeOptions(request bool) ([]byte, error) {
 	var e attrEncoder
 	ematches := func() {
@@ -98,27 +99,21 @@ func (o *Basic) encodeOptions(request bool) ([]byte, error) {
 			e.Bytes(tcaBasicEmatches, o.Ematches)
 		}
 	}
-	classid := func() {
-		if o.ClassID != 0 {
-			e.Uint32(tcaBasicClassID, uint32(o.ClassID))
-		}
-	}
 	if request {
 		ematches()
-		classid()
-	} else {
-		classid()
-		ematches()
-		if o.Lookups != nil || o.Hits != nil {
-			var l, h uint64
-			if o.Lookups != nil {
-				l = *o.Lookups
-			}
-			if o.Hits != nil {
-				h = *o.Hits
-			}
-			e.Bytes(tcaBasicPcnt, append(u64Bytes(l), u64Bytes(h)...))
+	}
+	if o.ClassID != 0 {
+		e.Uint32(tcaBasicClassID, uint32(o.ClassID))
+	}
+	if !request && (o.Lookups != nil || o.Hits != nil) {
+		var l, h uint64
+		if o.Lookups != nil {
+			l = *o.Lookups
 		}
+		if o.Hits != nil {
+			h = *o.Hits
+		}
+		e.Bytes(tcaBasicPcnt, append(u64Bytes(l), u64Bytes(h)...))
 	}
 	appendTCActions(&e, tcaBasicAct, o.Actions, request)
 	if o.Police != nil {
@@ -128,13 +123,15 @@ func (o *Basic) encodeOptions(request bool) ([]byte, error) {
 		}
 		e.Bytes(tcaBasicPolice, b)
 	}
+	if !request {
+		ematches()
+	}
 	for _, a := range o.Unknown {
 		e.Bytes(a.Type, a.Data)
 	}
 	return e.b, e.err
 }
 
-// validateOptions checks the actions.
 // validateOptions checks the actions and the policer; the kernel takes
 // the policer and drops the actions when both come (tcf_exts_validate_ex),
 // so both are refused.

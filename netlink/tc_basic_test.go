@@ -12,12 +12,14 @@ var tcTestEmatch = bytes2(
 
 var basicGolden = []tcOptGolden{
 	{
-		name: "dump: classid, ematch tree raw, counters, a police action",
+		// basic_dump: CLASSID, PCNT, tcf_exts_dump's ACT, then
+		// tcf_em_tree_dump's EMATCHES.
+		name: "dump: classid, counters, a police action, ematch tree raw",
 		data: bytes2(
 			nhTestAttr(tcaBasicClassID, tcU32s(0x10010)),          // CLASSID 1:10
-			nhTestAttr(tcaBasicEmatches, tcTestEmatch),            // EMATCHES, raw
 			nhTestAttr(tcaBasicPcnt, bytes2(tcU64(10), tcU64(4))), // PCNT: rcnt, rhit
 			nhTestAttr(tcaBasicAct, tcTestAction(1, "police", tcaActOptions, policeGolden[1].data)),
+			nhTestAttr(tcaBasicEmatches, tcTestEmatch), // EMATCHES, raw
 		),
 		opts: &Basic{ClassID: NewHandle(1, 0x10), Ematches: tcTestEmatch, Lookups: Ptr[uint64](10), Hits: Ptr[uint64](4),
 			Actions: TCActions{{Kind: "police", Options: policeGolden[1].opts.(*Police)}}},

@@ -8,6 +8,8 @@ import (
 
 // bpf filter attributes (include/uapi/linux/pkt_cls.h, TCA_BPF_*).
 const (
+	tcaBPFAct      = 1 // action list (tcf_exts_init's action attribute)
+	tcaBPFPolice   = 2 // the old police attribute (tcf_exts_init's police)
 	tcaBPFClassid  = 3
 	tcaBPFOpsLen   = 4
 	tcaBPFOps      = 5
@@ -62,8 +64,19 @@ type BPFFilter struct {
 	// GenFlags are TCA_CLS_FLAGS_* (TCA_BPF_FLAGS_GEN): skip_hw, skip_sw,
 	// and the read-only in_hw, not_in_hw.
 	GenFlags uint32
-	// Unknown holds the attributes not decoded above (actions, police),
-	// as the kernel sent them.
+	// Actions are the actions run on a match (TCA_BPF_ACT; tc's
+	// "action"), nil for none. With DirectAction the kernel keeps them
+	// but never runs them: the program's return value is the verdict
+	// (cls_bpf_classify skips tcf_exts_exec for exts_integrated).
+	Actions TCActions
+	// Police is a policer attached the old way (TCA_BPF_POLICE: the
+	// police action's attributes without an action nest; tc's "police"
+	// outside an "action"), nil for none. As u32's (U32.Police), the
+	// kernel keeps it as an action of its own and reports its counters
+	// beside the options (TCA_STATS2 and TCA_STATS in Filter.Unknown).
+	Police *Police
+	// Unknown holds the attributes not decoded above, as the kernel sent
+	// them; sent again.
 	Unknown []Attribute
 }
 
@@ -105,6 +118,18 @@ func (o *BPFFilter) decodeOptions(b []byte) error {
 			o.DirectAction = f&tcaBPFFlagActDirect != 0
 		case tcaBPFFlagsGen:
 			o.GenFlags = d.Uint32()
+		case tcaBPFAct:
+			acts, err := decodeTCActions(d.Data())
+			if err != nil {
+				return fmt.Errorf("bpf actions: %w", err)
+			}
+			o.Actions = acts
+		case tcaBPFPolice:
+			p := new(Police)
+			if err := p.decodeOptions(d.Data()); err != nil {
+				return fmt.Errorf("bpf police: %w", err)
+			}
+			o.Police = p
 		default:
 			o.Unknown = append(o.Unknown, d.Attribute())
 		}
@@ -118,20 +143,47 @@ func (o *BPFFilter) decodeOptions(b []byte) error {
 	return nil
 }
 
-// encodeOptions writes the attributes in cls_bpf_dump's order; a request
-// sends the descriptor instead of the id and tag, and only the skip flags.
+// encodeOptions writes the attributes in cls_bpf_dump's order: CLASSID,
+// the program (NAME, ID, TAG of an eBPF one; OPS_LEN, OPS of a classic
+// one), tcf_exts_dump's ACT or POLICE, FLAGS, FLAGS_GEN. A request is
+// what tc's bpf_parse_opt sends for "bytecode ... | fd ... name ...
+// flowid ... action ... police ... da skip_hw": the program (OPS_LEN,
+// OPS, or FD and NAME) first, then CLASSID, ACT, POLICE, FLAGS_GEN and
+// FLAGS; the descriptor instead of the id and tag, and only the skip
+// flags.
 func (o *BPFFilter) encodeOptions(request bool) ([]byte, error) {
 	var e attrEncoder
-	if o.ClassID != 0 {
-		e.Uint32(tcaBPFClassid, uint32(o.ClassID))
+	ops := func() {
+		if o.Ops != nil {
+			e.Uint16(tcaBPFOpsLen, uint16(len(o.Ops)))
+			p := make([]byte, 0, 8*len(o.Ops))
+			for _, in := range o.Ops {
+				p = binary.NativeEndian.AppendUint16(p, in.Code)
+				p = append(p, in.Jt, in.Jf)
+				p = binary.NativeEndian.AppendUint32(p, in.K)
+			}
+			e.Bytes(tcaBPFOps, p)
+		}
 	}
-	if request && o.FD != 0 {
-		e.Uint32(tcaBPFFD, o.FD)
+	classid := func() {
+		if o.ClassID != 0 {
+			e.Uint32(tcaBPFClassid, uint32(o.ClassID))
+		}
 	}
-	if o.Name != "" {
-		e.String(tcaBPFName, o.Name)
-	}
-	if !request {
+	if request {
+		ops()
+		if o.FD != 0 {
+			e.Uint32(tcaBPFFD, o.FD)
+		}
+		if o.Name != "" {
+			e.String(tcaBPFName, o.Name)
+		}
+		classid()
+	} else {
+		classid()
+		if o.Name != "" {
+			e.String(tcaBPFName, o.Name)
+		}
 		if o.ID != 0 {
 			e.Uint32(tcaBPFID, o.ID)
 		}
@@ -141,26 +193,32 @@ func (o *BPFFilter) encodeOptions(request bool) ([]byte, error) {
 		if o.FD != 0 {
 			e.Uint32(tcaBPFFD, o.FD)
 		}
+		ops()
 	}
-	if o.Ops != nil {
-		e.Uint16(tcaBPFOpsLen, uint16(len(o.Ops)))
-		p := make([]byte, 0, 8*len(o.Ops))
-		for _, in := range o.Ops {
-			p = binary.NativeEndian.AppendUint16(p, in.Code)
-			p = append(p, in.Jt, in.Jf)
-			p = binary.NativeEndian.AppendUint32(p, in.K)
+	appendTCActions(&e, tcaBPFAct, o.Actions, request)
+	if o.Police != nil {
+		b, err := o.Police.encodeOptions(request)
+		if err != nil {
+			return nil, err
 		}
-		e.Bytes(tcaBPFOps, p)
+		e.Bytes(tcaBPFPolice, b) // tc's parse_police nests it without NLA_F_NESTED
 	}
 	for _, a := range o.Unknown {
 		e.Bytes(a.Type, a.Data)
 	}
-	if o.DirectAction {
-		e.Uint32(tcaBPFFlags, tcaBPFFlagActDirect)
-	}
 	gen := o.GenFlags
 	if request {
 		gen &= tcClsFlagsRequest
+		if gen != 0 {
+			e.Uint32(tcaBPFFlagsGen, gen)
+		}
+		if o.DirectAction {
+			e.Uint32(tcaBPFFlags, tcaBPFFlagActDirect)
+		}
+		return e.b, e.err
+	}
+	if o.DirectAction {
+		e.Uint32(tcaBPFFlags, tcaBPFFlagActDirect)
 	}
 	if gen != 0 {
 		e.Uint32(tcaBPFFlagsGen, gen)
@@ -170,7 +228,9 @@ func (o *BPFFilter) encodeOptions(request bool) ([]byte, error) {
 
 // validateOptions checks cls_bpf_change's rules: exactly one of a classic
 // program (1 to BPF_MAXINSNS instructions) and an eBPF descriptor for a
-// new filter; not both skip flags.
+// new filter; not both skip flags; the actions' and the policer's own
+// rules, and not both a policer and actions (the kernel would keep the
+// policer and drop the actions silently: tcf_exts_validate_ex).
 func (o *BPFFilter) validateOptions(v Verb) error {
 	switch {
 	case o.Ops != nil && o.FD != 0:
@@ -182,13 +242,35 @@ func (o *BPFFilter) validateOptions(v Verb) error {
 	case o.GenFlags&TCClsFlagsSkipHW != 0 && o.GenFlags&TCClsFlagsSkipSW != 0:
 		return invalidf("bpf filter with both skip_hw and skip_sw")
 	}
+	if o.Police != nil {
+		if o.Actions != nil {
+			return invalidf("bpf filter with both police and actions: the kernel keeps only the policer")
+		}
+		if err := o.Police.validateOptions(v); err != nil {
+			return fmt.Errorf("bpf police: %w", err)
+		}
+	}
+	if err := o.Actions.validate(v); err != nil {
+		return fmt.Errorf("bpf %w", err)
+	}
 	return nil
+}
+
+// stableOptions drops what the kernel counts: the actions' and the
+// policer's counters and times.
+func (o *BPFFilter) stableOptions() TCOptions {
+	c := *o
+	c.Actions = o.Actions.stable()
+	if o.Police != nil {
+		c.Police = o.Police.stableOptions().(*Police)
+	}
+	return &c
 }
 
 func (*BPFFilter) filterOptions() {}
 
 // String returns tc's words: "flowid 1:1 direct-action bytecode '1,6 0 0
-// 0'" or "name prog id 42 tag 0123456789abcdef".
+// 0' action mirred ..." or "name prog id 42 tag 0123456789abcdef".
 func (o *BPFFilter) String() string {
 	var b strings.Builder
 	if o.ClassID != 0 {
@@ -209,6 +291,12 @@ func (o *BPFFilter) String() string {
 			fmt.Fprintf(&b, ",%d %d %d %d", in.Code, in.Jt, in.Jf, in.K)
 		}
 		b.WriteString("'")
+	}
+	if o.Police != nil {
+		b.WriteString(" police " + o.Police.String())
+	}
+	if len(o.Actions) > 0 {
+		b.WriteString(" action " + o.Actions.String())
 	}
 	return strings.TrimSpace(b.String())
 }

@@ -162,7 +162,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // tcOptGoldenAll lists every kind's golden cases, the fuzz seeds.
 func tcOptGoldenAll() [][]tcOptGolden {
 	return [][]tcOptGolden{fqCodelGolden, fqGolden, cakeGolden, prioGolden, sfqGolden, netemGolden,
-		gactGolden, mirredGolden, policeGolden, actBPFGolden, flowerGolden, matchallGolden, basicGolden, u32ActionsGolden}
+		gactGolden, mirredGolden, policeGolden, actBPFGolden, flowerGolden, matchallGolden, basicGolden, u32ActionsGolden, bpfActionsGolden}
 }
 
 // TestTCOptionTables checks that every row's type reports the kind it is

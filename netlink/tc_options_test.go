@@ -233,7 +233,8 @@ func TestTCOptionsRequests(t *testing.T) {
 		t.Errorf("htb class request: %+v burst %d", c, c.Burst())
 	}
 	got = opts(FilterRequest(Add, &Filter{Index: 1, Protocol: unix.ETH_P_ALL, Options: &BPFFilter{FD: 7, Name: "p", ID: 3, Tag: []byte{1}, DirectAction: true, GenFlags: TCClsFlagsSkipHW | TCClsFlagsNotInHW}}))
-	want = bytes2(nhTestAttr(tcaBPFFD, nhTestU32(7)), nhTestAttr(tcaBPFName, tcTestStr("p")), nhTestAttr(tcaBPFFlags, nhTestU32(1)), nhTestAttr(tcaBPFFlagsGen, nhTestU32(TCClsFlagsSkipHW)))
+	// tc/f_bpf.c: the program, then FLAGS_GEN and FLAGS.
+	want = bytes2(nhTestAttr(tcaBPFFD, nhTestU32(7)), nhTestAttr(tcaBPFName, tcTestStr("p")), nhTestAttr(tcaBPFFlagsGen, nhTestU32(TCClsFlagsSkipHW)), nhTestAttr(tcaBPFFlags, nhTestU32(1)))
 	if !bytes.Equal(got, want) {
 		t.Errorf("bpf eBPF request:\n got %x\nwant %x", got, want)
 	}

@@ -78,7 +78,8 @@
 // and a mirred action may name its target link (FilterSpec.MirredDevs),
 // resolved at commit like any link name, also an ifb the transaction
 // creates. An empty action list asks for none; a nil one keeps the
-// filter's actions, which a change of the filter sends again. The plan
+// filter's actions (and an old-style policer the spec leaves nil too),
+// which a change of the filter sends again. The plan
 // prints options in tc's words and units ("rate 1Mbit burst 10Kb lat
 // 25ms"), filters as `tc filter add` takes them ("u32 match ip dst
 // 192.0.2.0/24 flowid 1:10 action mirred egress redirect dev ifb0"),

@@ -67,12 +67,15 @@ type FilterSpec struct {
 	Kind string
 	// Options are the filter's options (*netlink.U32, *netlink.BPFFilter);
 	// required unless Absent. A field left at zero leaves the value to
-	// the kernel. Their action list (U32.Actions, ...) is sent whole:
-	// an empty, non-nil list asks for a filter without actions (a plan
-	// removes those it has); a nil one leaves the filter's actions as
-	// they are: not compared, and sent again with a change of the filter
-	// for another reason (the kernel keeps only the actions a request
-	// sends: tcf_exts_validate in net/sched/cls_api.c).
+	// the kernel. Their action list (U32.Actions, BPFFilter.Actions,
+	// ...) is sent whole: an empty, non-nil list asks for a filter
+	// without actions (a plan removes those it has); a nil one leaves the
+	// filter's actions as they are: not compared, and sent again with a
+	// change of the filter for another reason (the kernel keeps only the
+	// actions a request sends: tcf_exts_validate in net/sched/cls_api.c).
+	// The same holds for an old-style policer (U32.Police,
+	// BPFFilter.Police, Basic.Police) when the spec leaves both it and
+	// the action list nil.
 	Options netlink.FilterOptions
 	// MirredDevs names the target links of the options' mirred actions
 	// by the action's position in the action list (0 for the first), as
@@ -343,12 +346,19 @@ func (p *planner) planFilterAt(ref specRef, s *FilterSpec, ex *netlink.Filter, g
 			return nil
 		}
 		// A spec that leaves the actions out (nil) does not ask to
-		// change them: its request carries the filter's own, which the
-		// kernel would otherwise drop with the change.
+		// change them: its request carries the filter's own, or its
+		// old-style policer, which the kernel would otherwise drop with
+		// the change.
 		shown := s
-		if kept := keptActions(s, wantOpts, ex); kept != nil {
+		kept, pol := keptActions(s, wantOpts, ex), keptPolice(s, wantOpts, ex)
+		if kept != nil || pol != nil {
 			c := *s
-			c.Options = withActions(s.Options, kept)
+			if kept != nil {
+				c.Options = withActions(c.Options, kept)
+			}
+			if pol != nil {
+				c.Options = withPolice(c.Options, pol)
+			}
 			want.Options, shown = c.Options, &c
 		}
 		desc := p.describeFilterSpec(shown)
@@ -405,6 +415,26 @@ func keptActions(s *FilterSpec, want netlink.FilterOptions, ex *netlink.Filter) 
 		return nil
 	}
 	return have
+}
+
+// keptPolice returns the old-style policer of ex (the kernel's filter:
+// U32.Police, BPFFilter.Police, Basic.Police) that a change for spec s
+// must send again: that of ex when s's options (want) leave both the
+// action list and the policer nil; nil otherwise. The kernel keeps the
+// policer as the filter's one action (tcf_exts_validate_ex with
+// TCA_OLD_COMPAT), which a request without it drops.
+func keptPolice(s *FilterSpec, want netlink.FilterOptions, ex *netlink.Filter) *netlink.Police {
+	if s.exact || ex.TCKind != s.kind() {
+		return nil
+	}
+	if acts, ok := filterActions(want); !ok || acts != nil {
+		return nil
+	}
+	if p, ok := filterPolice(want); !ok || p != nil {
+		return nil
+	}
+	p, _ := filterPolice(ex.Stable().Options)
+	return p
 }
 
 // actionListWords is a plan's word for an action list: "[action ...]",

@@ -36,7 +36,7 @@ var tcFieldRules = map[reflect.Type]tcRules{
 	reflect.TypeFor[netlink.Flower]():    {skip: set("Actions")},
 	reflect.TypeFor[netlink.Matchall]():  {skip: set("Actions")},
 	reflect.TypeFor[netlink.Basic]():     {skip: set("Actions")},
-	reflect.TypeFor[netlink.BPFFilter](): {skip: set("ID", "Tag", "FD", "Unknown"), mask: map[string]uint64{"GenFlags": tcClsFlagsSettable}},
+	reflect.TypeFor[netlink.BPFFilter](): {skip: set("ID", "Tag", "FD", "Unknown", "Actions"), mask: map[string]uint64{"GenFlags": tcClsFlagsSettable}},
 }
 
 // tcRules say which fields of an options type count (tcFieldRules,

@@ -12,7 +12,7 @@ import (
 )
 
 // A filter's actions (the Actions field of *netlink.U32, *netlink.Basic,
-// *netlink.Flower, *netlink.Matchall, ...: TCA_*_ACT) are compared by
+// *netlink.BPFFilter, *netlink.Flower, *netlink.Matchall: TCA_*_ACT) are compared by
 // what a request sets: their number and order, each one's kind, cookie
 // and settable options (mirred's eaction, target and verdict, gact's
 // verdicts, police's rates, burst, MTU and verdicts, act_bpf's program).
@@ -64,6 +64,33 @@ func withActions(o netlink.FilterOptions, acts netlink.TCActions) netlink.Filter
 	c := reflect.New(v.Type())
 	c.Elem().Set(v)
 	c.Elem().FieldByName("Actions").Set(reflect.ValueOf(acts))
+	return c.Interface().(netlink.FilterOptions)
+}
+
+// filterPolice returns the old-style policer of filter options o (its
+// Police field), and whether its type has one.
+func filterPolice(o netlink.TCOptions) (*netlink.Police, bool) {
+	if isNilTC(o) {
+		return nil, false
+	}
+	v := reflect.ValueOf(o).Elem()
+	if v.Kind() != reflect.Struct {
+		return nil, false
+	}
+	f := v.FieldByName("Police")
+	if !f.IsValid() || f.Type() != reflect.TypeFor[*netlink.Police]() {
+		return nil, false
+	}
+	return f.Interface().(*netlink.Police), true
+}
+
+// withPolice returns a copy of o whose old-style policer is p (o itself
+// is not changed).
+func withPolice(o netlink.FilterOptions, p *netlink.Police) netlink.FilterOptions {
+	v := reflect.ValueOf(o).Elem()
+	c := reflect.New(v.Type())
+	c.Elem().Set(v)
+	c.Elem().FieldByName("Police").Set(reflect.ValueOf(p))
 	return c.Interface().(netlink.FilterOptions)
 }
 

@@ -137,6 +137,7 @@ func filterClauses(protocol uint16, handle uint32, o netlink.FilterOptions) []fi
 			add("flowid", " %s", x.ClassID)
 		}
 		clsFlags(x.GenFlags & tcClsFlagsSettable)
+		police(x.Police)
 	case *netlink.Flower:
 		if x.ClassID != 0 {
 			add("classid", " %s", x.ClassID)

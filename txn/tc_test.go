@@ -230,7 +230,8 @@ func TestTCMirredDevsInvalid(t *testing.T) {
 		"no such action": {spec(redirect(0), map[int]string{1: "v0"}), "the filter has 1 actions"},
 		"index and name": {spec(redirect(3), map[int]string{0: "v0"}), "give the target once"},
 		"not mirred":     {spec(&netlink.U32{Sel: &netlink.U32Sel{Keys: []netlink.U32Key{{}}}, Actions: netlink.TCActions{{Options: &netlink.Gact{}}}}, map[int]string{0: "v0"}), "not mirred"},
-		"no actions":     {spec(&netlink.BPFFilter{Ops: []netlink.BPFInstruction{{Code: 6}}}, map[int]string{0: "v0"}), "have no actions"},
+		"no actions":     {spec(&netlink.RawTCOptions{Kind: "fw"}, map[int]string{0: "v0"}), "have no actions"},
+		"bpf, none":      {spec(&netlink.BPFFilter{Ops: []netlink.BPFInstruction{{Code: 6}}}, map[int]string{0: "v0"}), "the filter has 0 actions"},
 		"neither":        {spec(redirect(0), nil), "mirred needs a device"},
 		"bad name":       {spec(redirect(0), map[int]string{0: ""}), "empty link name"},
 	} {

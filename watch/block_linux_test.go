@@ -20,8 +20,8 @@ import (
 // block's filters (which have no link, netlink.Filter.Block) for the links
 // bound to the block, as `tc filter show dev X ingress` lists them: the
 // adds while bound, nothing for a link never bound, nothing when one of
-// two bound links goes, and the deletions when the block dies with its
-// last link. It checks subscriptions started before and after the
+// two bound links goes (and not the block's later death for that link),
+// and the deletions when the block dies with its last link. It checks subscriptions started before and after the
 // binding (from the snapshot) and with WithInitial, and one over a Set.
 func TestLinkFiltersSharedBlock(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
@@ -72,10 +72,11 @@ func TestLinkFiltersSharedBlock(t *testing.T) {
 			}
 			return l
 		}
-		a0, c0 := link("a0"), link("c0")
+		a0, b0, c0 := link("a0"), link("b0"), link("c0")
 		tc("qdisc", "add", "dev", "a0", "ingress_block", "22", "ingress")
 		defer w.Subscribe(t.Context(), watch.LinkIndex(a0.Index), record("early a0"))()
 		defer w.Subscribe(t.Context(), watch.LinkIndex(c0.Index), record("c0"))()
+		defer w.Subscribe(t.Context(), watch.LinkIndex(b0.Index), record("b0"))()
 		defer sw.Subscribe(t.Context(), watch.LinkName("a0"), record("set a0"))()
 		tc("qdisc", "add", "dev", "b0", "ingress_block", "22", "ingress")
 		// Subscriptions that start with the binding in place.
@@ -112,6 +113,13 @@ func TestLinkFiltersSharedBlock(t *testing.T) {
 		}
 		mu.Lock()
 		defer mu.Unlock()
+		// b0 let go of the block while a0 still held it: the block's
+		// later death is not b0's.
+		b0Got := slices.Clone(got["b0"])
+		slices.Sort(b0Got)
+		if want := want[:2]; !slices.Equal(b0Got, want) {
+			t.Errorf("b0's block filter events: %q, want %q", b0Got, want)
+		}
 		if g := got["c0"]; len(g) != 0 {
 			t.Errorf("c0, never bound to block 22, got its filters' events: %q", g)
 		}

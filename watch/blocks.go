@@ -14,9 +14,13 @@ import (
 // ingress` lists it. When a block's last qdisc or link goes, the kernel
 // destroys the block and its filters without a filter notification
 // (tcf_block_put), and the database deletes them with a re-read in a
-// later revision: so the deletions of a block's filters still pass for a
-// link whose qdisc recently let go of the block (the last departedMax
-// unbindings).
+// later revision: so the deletions of a block's filters still pass for
+// the link whose qdisc was the block's last (the last departedMax such
+// unbindings). A link that lets go of a block others still hold sees no
+// more of its filters; a link that binds to a block with filters gets no
+// filter events (nothing changed in the block): its qdisc's event says
+// which blocks it holds (netlink.Qdisc.IngressBlock, EgressBlock), and
+// ipdb.Snapshot.FiltersOfBlock lists them.
 type blockBindings struct {
 	bound    map[blockLink]int // qdiscs of the link bound to the block
 	departed []departure       // recent unbindings, oldest first
@@ -65,6 +69,9 @@ func (b *blockBindings) follow(e *Event, names linkNames) {
 		if q, ok := e.Old.(*netlink.Qdisc); ok {
 			name := b.linkName[q.Index]
 			for _, n := range b.bind(q, -1, names) {
+				if b.blockHeld(n) {
+					continue // the block lives on: its filters are not this link's any more
+				}
 				b.departed = append(b.departed, departure{blockLink{n, q.Index}, name})
 				if len(b.departed) > departedMax {
 					b.departed = b.departed[1:]
@@ -104,6 +111,16 @@ func (b *blockBindings) bind(q *netlink.Qdisc, delta int, names linkNames) (rele
 		delete(b.linkName, q.Index)
 	}
 	return released
+}
+
+// blockHeld reports whether any link's qdisc is bound to block n.
+func (b *blockBindings) blockHeld(n uint32) bool {
+	for k := range b.bound {
+		if k.block == n {
+			return true
+		}
+	}
+	return false
 }
 
 // holds reports whether the link with this index is bound to any block.

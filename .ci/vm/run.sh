@@ -182,7 +182,7 @@ cp "$busybox" "$rootfs/bin/busybox"
 # Only the applets /init and the tests use: busybox's ip and tc must not
 # shadow iproute2's.
 for a in sh mount umount mkdir ln cat echo sleep sync poweroff stty modprobe insmod depmod sysctl \
-	uname ls rm cp mv date dmesg true false env id sed grep awk tr head tail wc basename dirname cut; do
+	uname ls rm cp mv date dmesg true false env id sed grep awk tr head tail wc basename dirname cut nsenter; do
 	ln -s busybox "$rootfs/bin/$a"
 done
 ln -s ../bin/busybox "$rootfs/sbin/modprobe"

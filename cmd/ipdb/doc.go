@@ -160,8 +160,8 @@
 // object: the link, then tc's words (`tc class show` after "class"), which
 // are also monitor's text (`tc monitor`'s: "qdisc add htb 1: dev v0 root
 // r2q 10 default 0x10 ..."). The state file's qdiscs, classes and
-// filters sections (state_tc.go) take tc's words and units, a u32
-// filter's actions too (state_tc_actions.go: "mirred egress redirect dev
+// filters sections (state_tc.go) take tc's words and units, a u32 or
+// bpf filter's actions too (state_tc_actions.go: "mirred egress redirect dev
 // ifb0", "drop", "police rate 1mbit burst 10kb"); a filter entry is the
 // whole filter, so one without actions asks for none. See the README's
 // state file.

@@ -39,6 +39,8 @@ import (
 //	     bytecode: "1,6 0 0 0", flowid: "1:20"}
 //	  - {dev: v0, parent: "ffff:", protocol: all, pref: 1, handle: "800::800", kind: u32,
 //	     match: ["u32 0 0 at 0"], actions: ["mirred egress redirect dev ifb0"]}
+//	  - {dev: v1, parent: ingress, protocol: all, pref: 1, handle: 1, kind: bpf,
+//	     bytecode: "1,6 0 0 4294967295", actions: ["mirred egress redirect dev ifb1"]}
 //	  - {block: 22, protocol: all, pref: 1, handle: 1, kind: bpf, bytecode: "1,6 0 0 0"}
 //	  - {dev: v1, parent: ingress, protocol: all, pref: 3, handle: 7, absent: true}
 //
@@ -49,8 +51,8 @@ import (
 // absent entry may leave out the kind (no part of a filter's identity; a
 // handle with a colon is u32's).
 //
-// A filter entry is the whole filter: a u32 entry without actions asks
-// for a filter without actions, and apply removes those it has (the
+// A filter entry is the whole filter: a u32 or bpf entry without actions
+// asks for a filter without actions, and apply removes those it has (the
 // actions' words are in state_tc_actions.go). u32 matches at one offset
 // make one key, as tc packs them.
 //
@@ -67,7 +69,7 @@ var tcOptionKeys = map[string]map[string][]string{
 		"clsact": {"ingress_block", "egress_block"},
 	},
 	"classes": {"htb": {"rate", "ceil", "burst", "cburst", "prio", "quantum"}},
-	"filters": {"u32": {"match", "flowid", "divisor", "actions"}, "bpf": {"bytecode", "flowid"}},
+	"filters": {"u32": {"match", "flowid", "divisor", "actions"}, "bpf": {"bytecode", "flowid", "actions"}},
 }
 
 // tcOpts are the option keys of the three sections; which a kind takes
@@ -605,7 +607,12 @@ func (e *filterYAML) spec() (txn.FilterSpec, error) {
 		if err != nil {
 			return s, err
 		}
-		s.Options = &netlink.BPFFilter{ClassID: class, Ops: ops}
+		o := &netlink.BPFFilter{ClassID: class, Ops: ops}
+		// The entry is the whole filter: no actions is none.
+		if o.Actions, s.MirredDevs, err = parseTCActions(e.Actions); err != nil {
+			return s, err
+		}
+		s.Options = o
 	}
 	return s, nil
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
-// A u32 filter's actions in the state file: a list, one action a string
+// A u32 or bpf filter's actions in the state file: a list, one action a string
 // in tc's words as `tc filter add ... action ...` takes it after the word
 // "action" (which may be kept), run in list order (tc-actions(8)):
 //

@@ -79,7 +79,7 @@ func TestTCActionWords(t *testing.T) {
 	}
 }
 
-// TestTCFilterActions: a u32 entry's actions become the spec's, its
+// TestTCFilterActions: a u32 or bpf entry's actions become the spec's, its
 // mirred targets MirredDevs; tc's terminal flag comes with an action; an
 // entry without actions asks for none (an empty list, which removes a
 // filter's actions: the entry is the whole filter); matches at one
@@ -91,6 +91,9 @@ filters:
   - {dev: v0, parent: ingress, protocol: all, pref: 1, handle: "800::800", kind: u32, match: ["u32 0 0 at 0"],
      actions: ["mirred egress redirect dev ifb0", "action drop"]}
   - {dev: v0, parent: ingress, protocol: ip, pref: 2, handle: "801::800", kind: u32, match: ["ip sport 80 0xffff", "ip dport 443 0xffff"]}
+  - {dev: v0, parent: egress, protocol: all, pref: 3, handle: 1, kind: bpf, bytecode: "1,6 0 0 0", flowid: "1:1",
+     actions: ["police rate 1mbit burst 10k", "action mirred ingress mirror dev ifb1 pipe"]}
+  - {dev: v0, parent: egress, protocol: all, pref: 4, handle: 1, kind: bpf, bytecode: "1,6 0 0 0"}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -117,11 +120,24 @@ filters:
 	if want := []netlink.U32Key{{Mask: 0xffffffff, Val: 80<<16 | 443, Off: 20}}; !reflect.DeepEqual(u.Sel.Keys, want) {
 		t.Errorf("keys %+v, want %+v", u.Sel.Keys, want)
 	}
+	b := ss.filters[2].Options.(*netlink.BPFFilter)
+	if len(b.Actions) != 2 || !reflect.DeepEqual(ss.filters[2].MirredDevs, map[int]string{1: "ifb1"}) || b.ClassID != netlink.NewHandle(1, 1) {
+		t.Errorf("bpf with actions: %+v %v", b, ss.filters[2].MirredDevs)
+	}
+	if p, ok := b.Actions[0].Options.(*netlink.Police); !ok || p.Rate != 125000 {
+		t.Errorf("bpf's first action %v", b.Actions[0])
+	}
+	if m, ok := b.Actions[1].Options.(*netlink.Mirred); !ok || m.Eaction != netlink.MirredIngressMirror || m.Action != netlink.TCActPipe {
+		t.Errorf("bpf's second action %v", b.Actions[1])
+	}
+	if b := ss.filters[3].Options.(*netlink.BPFFilter); b.Actions == nil || len(b.Actions) != 0 || ss.filters[3].MirredDevs != nil {
+		t.Errorf("bpf without actions: %+v, want an empty, non-nil list", b)
+	}
 	const head = "filters:\n  - {dev: v0, parent: ingress, protocol: all, pref: 1, handle: "
 	for text, want := range map[string]string{
 		head + "\"800::800\", kind: u32, match: [\"u32 0 0 at 0\"], actions: [\"mirred egress redirect to ifb0\"]}\n": `line 2: action "mirred egress redirect to ifb0": want`,
 		head + "\"800::800\", kind: u32, match: [\"u32 0 0 at 0\"], actions: \"drop\"}\n":                             "line 2",
-		head + "1, kind: bpf, bytecode: \"1,6 0 0 0\", actions: [drop]}\n":                                            `line 2: filter bpf takes no "actions"`,
+		head + "1, kind: bpf, bytecode: \"1,6 0 0 0\", actions: [\"mirred egress redirect\"]}\n":                      `line 2: action "mirred egress redirect"`,
 		head + "\"800::800\", kind: u32, absent: true, actions: [drop]}\n":                                            "line 2: an absent filter takes no actions",
 		head + "\"800:\", kind: u32, divisor: 1, actions: [drop]}\n":                                                  "line 2: a u32 hash table (divisor) takes no match, flowid or actions",
 		head + "\"800::800\", kind: u32, match: [\"ip dport 80 0xffff\", \"ip dport 81 0xffff\"]}\n":                  `line 2: u32 match "ip dport 81 0xffff": contradicts an earlier match at offset 20`,

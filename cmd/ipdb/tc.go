@@ -545,6 +545,11 @@ func writeFilterOptions(j *jsonOut, f *netlink.Filter, names *linkNames, v tcVie
 			j.closeArray()
 			j.closeObject()
 		}
+		// bpf_print_opt: the policer (TCA_BPF_POLICE), then the actions.
+		if o.Police != nil {
+			writePolice(j, o.Police, v)
+		}
+		writeActions(j, o.Actions, names, v)
 	case *netlink.Flower:
 		writeFlower(j, f.Handle, o, names, v)
 	case *netlink.Matchall:
@@ -656,6 +661,10 @@ func filterWordsView(f *netlink.Filter, names *linkNames, v tcView) words {
 			}
 			w.add("bytecode", "'"+b.String()+"'")
 		}
+		if o.Police != nil {
+			w.bare("police", policeText(o.Police, v))
+		}
+		actionWords(&w, o.Actions, names, v)
 	case *netlink.Flower, *netlink.Matchall, *netlink.Basic:
 		filterKindWords(&w, f, names, v)
 	default:

@@ -122,6 +122,21 @@ func TestTCFilterKindsJSON(t *testing.T) {
 		{"basic", &netlink.Filter{Handle: 1, Options: &netlink.Basic{ClassID: netlink.Handle(0x10003),
 			Police: &netlink.Police{Index: 2, Action: netlink.TCActShot, RateSpec: netlink.RateSpec{Linklayer: 1}, Refcnt: 1, Bindcnt: 1}}}, tcView{},
 			`{"handle":"1","flowid":"1:3","kind":"police","index":2,"control_action":{"type":"drop"},"overhead":0,"ref":1,"bind":1}`},
+		// bpf_print_opt (tc/f_bpf.c): the program, then the policer
+		// attached the old way, then the actions.
+		{"bpf police", &netlink.Filter{Handle: 1, Options: &netlink.BPFFilter{ClassID: netlink.Handle(0x10003),
+			Ops: []netlink.BPFInstruction{{Code: 6, K: math.MaxUint32}}, GenFlags: netlink.TCClsFlagsNotInHW,
+			Police: &netlink.Police{Index: 2, Action: netlink.TCActShot, RateSpec: netlink.RateSpec{Linklayer: 1}, Refcnt: 1, Bindcnt: 1}}}, tcView{},
+			`{"handle":"0x1","flowid":"1:3","not_in_hw":true,"bytecode":{"length":1,"insns":[{"code":6,"jt":0,"jf":0,"k":4294967295}]},` +
+				`"kind":"police","index":2,"control_action":{"type":"drop"},"overhead":0,"ref":1,"bind":1}`},
+		{"bpf actions", &netlink.Filter{Handle: 2, Options: &netlink.BPFFilter{DirectAction: true, GenFlags: netlink.TCClsFlagsSkipHW,
+			Ops: []netlink.BPFInstruction{{Code: 6}}, Actions: netlink.TCActions{
+				{Kind: "gact", Options: &netlink.Gact{TCActionGen: gen(2, netlink.TCActShot)}},
+				{Kind: "mirred", Options: &netlink.Mirred{TCActionGen: gen(3, netlink.TCActPipe), Eaction: netlink.MirredIngressMirror, Ifindex: 5}},
+			}}}, tcView{},
+			`{"handle":"0x2","direct-action":true,"skip_hw":true,"bytecode":{"length":1,"insns":[{"code":6,"jt":0,"jf":0,"k":0}]},"actions":[` +
+				`{"order":1,"kind":"gact","control_action":{"type":"drop"},"prob":{"random_type":"none","control_action":{"type":"pass"},"val":0},"index":2,"ref":1,"bind":1},` +
+				`{"order":2,"kind":"mirred","mirred_action":"mirror","direction":"ingress","to_dev":"v5","control_action":{"type":"pipe"},"index":3,"ref":1,"bind":1}]}`},
 	} {
 		j := newJSONOut(nil)
 		j.openObject("")

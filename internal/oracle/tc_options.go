@@ -1036,8 +1036,43 @@ func (env *tcFilterEnv) matchallFields(f tcFields, handle uint32, x *netlink.Mat
 	env.addActions(f, o, x.Actions)
 }
 
+// bpfFields prints a classic bpf filter's options as bpf_print_opt
+// (tc/f_bpf.c) does: handle, flowid, name, direct-action, the flags, the
+// bytecode, then the old-style policer and the actions.
+func (env *tcFilterEnv) bpfFields(f tcFields, handle uint32, x *netlink.BPFFilter) {
+	o := "options."
+	if handle != 0 {
+		f.add(o+"handle", fmt.Sprintf("%#x", handle))
+	}
+	if x.ClassID != 0 {
+		f.add(o+"flowid", x.ClassID.String())
+	}
+	if x.Name != "" {
+		f.add(o+"bpf_name", x.Name)
+	}
+	if x.DirectAction {
+		f.add(o+"direct-action", true)
+	}
+	addClsFlags(f, o, x.GenFlags)
+	if len(x.Ops) > 0 {
+		f.add(o+"bytecode.length", len(x.Ops))
+		for j, in := range x.Ops {
+			q := fmt.Sprintf("%sbytecode.insns[%d].", o, j)
+			f.add(q+"code", in.Code)
+			f.add(q+"jt", in.Jt)
+			f.add(q+"jf", in.Jf)
+			f.add(q+"k", in.K)
+		}
+	}
+	if x.Police != nil {
+		env.addPolice(f, o, x.Police)
+	}
+	env.addActions(f, o, x.Actions)
+}
+
 // filterOptionFields prints a filter's options as tc -j -d filter show
-// does; ok is false for a kind not covered.
+// does; ok is false for a kind not covered. An eBPF filter (one with a
+// program id) is not: tc looks its program up by id (bpf_dump_prog_info).
 func (env *tcFilterEnv) filterOptionFields(fl *netlink.Filter) (f tcFields, ok bool) {
 	f = tcFields{}
 	switch x := fl.Options.(type) {
@@ -1049,6 +1084,11 @@ func (env *tcFilterEnv) filterOptionFields(fl *netlink.Filter) (f tcFields, ok b
 		env.basicFields(f, fl.Handle, x)
 	case *netlink.U32:
 		env.u32Fields(f, fl.Handle, x)
+	case *netlink.BPFFilter:
+		if x.ID != 0 || x.Tag != nil {
+			return nil, false
+		}
+		env.bpfFields(f, fl.Handle, x)
 	default:
 		return nil, false
 	}
@@ -1093,7 +1133,7 @@ func tcFilterKey(index int, parent netlink.Handle, chain uint32, pref uint16, pr
 }
 
 // CompareFilterOptions compares the options of every filter of a covered
-// kind (flower, matchall, basic, u32) and its actions with `tc -j -d
+// kind (flower, matchall, basic, u32, classic bpf) and its actions with `tc -j -d
 // filter show dev NAME ingress|egress|parent P` of every filter block of
 // every link, key for key, and each policer's rates and sizes with `tc -d
 // actions ls action police`. got holds filters as dumps report them (the
