@@ -59,7 +59,8 @@
 //
 // QdiscSpec, ClassSpec and FilterSpec are tc's objects, with identities
 // as the database keys them (qdisc: link, parent, handle; class: link,
-// class id; filter: link, parent, chain, priority, protocol, handle) and
+// class id; filter: link, parent, chain, priority, protocol, handle, or
+// for a shared block's filter block, chain, priority, protocol, handle) and
 // netlink's typed options (a field left at zero is the kernel's choice;
 // statistics and what the kernel only reports never count). Qdiscs and
 // classes are created in the order of their tree (a root qdisc, its
@@ -81,7 +82,20 @@
 // which a change of the filter sends again. The plan
 // prints options in tc's words and units ("rate 1Mbit burst 10Kb lat
 // 25ms"), filters as `tc filter add` takes them ("u32 match ip dst
-// 192.0.2.0/24 flowid 1:10 action mirred egress redirect dev ifb0").
+// 192.0.2.0/24 flowid 1:10 action mirred egress redirect dev ifb0"),
+// with a mirred verdict only where tc takes one back.
+//
+// A shared filter block's filters are named by the block
+// (FilterSpec.Block, `tc filter add block 22`), to which a QdiscSpec
+// binds an ingress or clsact qdisc (IngressBlock, EgressBlock; another
+// block is the qdisc's removal and creation): the kernel refuses a
+// change of them named by a bound link, so such a spec is ErrInvalid at
+// Plan, as is one whose parent is no block of the qdisc there (egress
+// without clsact) and one for a block no qdisc stays bound to. A
+// rollback restores the blocks the specs name and those the links in
+// scope were bound to, with their qdiscs bound again. A mirred target the
+// transaction creates counts as a new interface index: an action whose
+// target was deleted (ifindex 0) is changed when the link comes back.
 //
 // An absent RuleSpec selects rules as `ip rule del` does: the fields it
 // gives must match, the others are wildcards.

@@ -9,9 +9,22 @@ import (
 )
 
 // FilterSpec is the desired state of one traffic control filter on link
-// Dev (RTM_NEWTFILTER, `tc filter`). Its identity is (Dev, Parent, Chain,
-// Priority, Protocol, Handle), as the database keys filters
-// (tcf_chain_tp_find and the kind's get in net/sched/cls_api.c).
+// Dev, or of shared filter block Block (RTM_NEWTFILTER, `tc filter` ...
+// `dev ve ingress` or `block 22`). Its identity is (Dev, Parent, Chain,
+// Priority, Protocol, Handle), or (Block, Chain, Priority, Protocol,
+// Handle), as the database keys filters (tcf_chain_tp_find and the kind's
+// get in net/sched/cls_api.c; ipdb's Snapshot.FiltersOfBlock).
+//
+// The filters of a qdisc bound to a shared block (its ingress_block or
+// egress_block) are the block's: the kernel refuses a change named by
+// the link ("This filter block is shared. Please use the block index to
+// manipulate the filters", tcf_block_find), so a spec naming Dev and
+// that Parent is ErrInvalid at Plan, pointing to the block. A block
+// exists while a qdisc is bound to it (QdiscSpec.IngressBlock and
+// EgressBlock, or tc's ingress_block); a present spec for a block no
+// qdisc is bound to after the transaction is ErrInvalid. The filters go
+// with the block's last binding: a spec for a block whose bound qdiscs
+// all go is a creation, also when a spec binds a qdisc to it again.
 //
 // A filter's options change in place (`tc filter replace`), except a u32
 // key node's: u32_change keeps a node's selector, so a changed u32 node
@@ -22,12 +35,20 @@ import (
 // the transaction removes or replaces goes with it (the kernel's doing),
 // so a present spec for it is planned as a creation.
 type FilterSpec struct {
-	// Dev names the link (required).
+	// Dev names the link (required, unless Block is set; then empty).
 	Dev string
+	// Block is the index of the shared filter block that holds the
+	// filter (tc's "block 22"; TCM_IFINDEX_MAGIC_BLOCK requests), 1 to
+	// 2^32-1; zero for a filter of link Dev.
+	Block uint32
 	// Parent is the qdisc (major:0) or class whose filter block holds the
 	// filter; for the ingress qdisc ffff: (or netlink.HandleIngressBlock),
 	// for clsact netlink.HandleIngressBlock or netlink.HandleEgressBlock
-	// (required).
+	// (required, unless Block is set; then zero). The qdisc must be there
+	// after the transaction, and of a kind with that block: egress is
+	// clsact's only (the ingress qdisc would take the filter onto its
+	// ingress block: ingress_find in net/sched/sch_ingress.c), ingress
+	// is ingress's or clsact's, and ffff: is no clsact block.
 	Parent netlink.Handle
 	// Chain is the filter chain, 0 to 0x0fffffff (tc's "chain").
 	Chain uint32
@@ -86,7 +107,11 @@ func (s *FilterSpec) handleString() string {
 }
 
 func (s *FilterSpec) what() string {
-	return fmt.Sprintf("filter dev %s parent %s protocol %s pref %d chain %d handle %s", s.Dev, s.Parent,
+	where := fmt.Sprintf("dev %s parent %s", s.Dev, s.Parent)
+	if s.Block != 0 {
+		where = fmt.Sprintf("block %d", s.Block)
+	}
+	return fmt.Sprintf("filter %s protocol %s pref %d chain %d handle %s", where,
 		netlink.TCProtocolString(s.Protocol), s.Priority, s.Chain, s.handleString())
 }
 
@@ -94,19 +119,27 @@ func (s *FilterSpec) what() string {
 // node), which a priority's nodes use.
 func (s *FilterSpec) u32Table() bool { return s.kind() == "u32" && s.Handle&0xfff == 0 }
 
+// u32Table reports whether the kernel's filter f is a u32 hash table (an
+// absent spec may leave its kind out).
+func u32Table(f *netlink.Filter) bool { return f.TCKind == "u32" && f.Handle&0xfff == 0 }
+
 func (s *FilterSpec) request() *netlink.Filter {
-	return &netlink.Filter{Parent: s.Parent, Chain: s.Chain, Priority: s.Priority, Protocol: s.Protocol,
+	return &netlink.Filter{Block: s.Block, Parent: s.Parent, Chain: s.Chain, Priority: s.Priority, Protocol: s.Protocol,
 		Handle: s.Handle, TCKind: s.kind(), Options: s.Options}
 }
 
 // validate checks s on its own: the rules of netlink.FilterRequest (the
 // kernel's), and that the spec names one filter.
 func (s *FilterSpec) validate() error {
-	if err := validName("filter", s.Dev); err != nil {
+	if s.Block != 0 {
+		if s.Dev != "" || s.Parent != netlink.HandleNone {
+			return invalid("%s: a shared block's filter is named by its block alone, without dev %q or parent %s", s.what(), s.Dev, s.Parent)
+		}
+	} else if err := validName("filter", s.Dev); err != nil {
 		return err
 	}
 	switch {
-	case s.Parent == netlink.HandleNone || s.Parent == netlink.HandleRoot:
+	case s.Block == 0 && (s.Parent == netlink.HandleNone || s.Parent == netlink.HandleRoot):
 		return invalid("%s: name the parent qdisc by its handle (1:) or a class", s.what())
 	case s.Priority == 0:
 		return invalid("%s: a priority is required (the kernel would choose one, and the spec could not find it again)", s.what())
@@ -122,7 +155,9 @@ func (s *FilterSpec) validate() error {
 		return err
 	}
 	f := s.request()
-	f.Index = 1
+	if s.Block == 0 {
+		f.Index = 1
+	}
 	// The targets' indexes are known at commit; any index passes here.
 	opts, err := withMirredTargets(s.Options, s.MirredDevs, func(string) (int, error) { return 1, nil })
 	if err != nil {
@@ -159,6 +194,7 @@ func (filterOps) each(ss *specSet, fn func(specRef)) {
 // filterID is a filter's identity, as the database keys it.
 type filterID struct {
 	dev            string
+	block          uint32
 	parent         netlink.Handle
 	chain          uint32
 	prio, protocol uint16
@@ -166,7 +202,10 @@ type filterID struct {
 }
 
 func (s *FilterSpec) id() filterID {
-	return filterID{s.Dev, s.parent(), s.Chain, s.Priority, s.Protocol, s.Handle}
+	if s.Block != 0 {
+		return filterID{block: s.Block, chain: s.Chain, prio: s.Priority, protocol: s.Protocol, handle: s.Handle}
+	}
+	return filterID{s.Dev, 0, s.parent(), s.Chain, s.Priority, s.Protocol, s.Handle}
 }
 
 // validate checks each filter spec, that no two name one filter, and
@@ -176,6 +215,7 @@ func (filterOps) validate(ss *specSet) error {
 	seen := map[filterID]bool{}
 	type prio struct {
 		dev    string
+		block  uint32
 		parent netlink.Handle
 		chain  uint32
 		prio   uint16
@@ -194,7 +234,10 @@ func (filterOps) validate(ss *specSet) error {
 		if s.Absent {
 			continue
 		}
-		k := prio{s.Dev, s.parent(), s.Chain, s.Priority}
+		k := prio{s.Dev, s.Block, s.parent(), s.Chain, s.Priority}
+		if s.Block != 0 {
+			k.parent = 0
+		}
 		if o := kinds[k]; o != nil && (o.Protocol != s.Protocol || o.kind() != s.kind()) {
 			return specErr(ref, invalid("%s: priority %d has %s filters of protocol %s in another spec (one kind and protocol a priority)",
 				s.what(), s.Priority, o.kind(), netlink.TCProtocolString(o.Protocol)))
@@ -219,6 +262,9 @@ func filterLevel(table, remove bool) uint8 {
 }
 
 func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
+	if s.Block != 0 {
+		return p.planBlockFilter(ref, s)
+	}
 	idx, pending, err := p.ref(s.Dev)
 	if err != nil {
 		if s.Absent {
@@ -234,24 +280,38 @@ func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
 		observe(p, ex)
 		goes = p.qdiscGoes(s.Dev, idx, major)
 	}
+	if err := p.filterNotShared(s, idx, pending); err != nil {
+		return err
+	}
+	if !s.Absent {
+		if err := p.filterParentFits(s, idx, pending, major); err != nil {
+			return err
+		}
+	}
+	return p.planFilterAt(ref, s, ex, goes)
+}
+
+// planFilterAt plans spec s against ex, the kernel's filter of its
+// identity (nil for none); goes says that the kernel removes ex with its
+// qdisc.
+func (p *planner) planFilterAt(ref specRef, s *FilterSpec, ex *netlink.Filter, goes bool) error {
 	dev := s.Dev
 	if s.Absent {
 		if ex == nil || goes {
 			return nil // none, or the kernel removes it with its qdisc
 		}
-		del := &netlink.Filter{Parent: ex.Parent, Chain: ex.Chain, Priority: ex.Priority, Protocol: ex.Protocol,
+		del := &netlink.Filter{Block: ex.Block, Parent: ex.Parent, Chain: ex.Chain, Priority: ex.Priority, Protocol: ex.Protocol,
 			Handle: ex.Handle, TCKind: ex.TCKind}
 		desc := p.describeFilter(ex, dev)
-		p.add(&Step{Action: Remove, Kind: netlink.KindFilter, stage: stageFilterDel, spec: ref, level: filterLevel(s.u32Table(), true),
+		p.add(&Step{Action: Remove, Kind: netlink.KindFilter, stage: stageFilterDel, spec: ref, level: filterLevel(u32Table(ex), true),
 			desc:  func() string { return desc },
 			build: filterBuild(netlink.Delete, dev, del, nil)})
 		return nil
 	}
-	if !p.qdiscWillBe(s.Dev, idx, pending, major) {
-		return invalid("%s: no qdisc %x: on %s, and the transaction creates none", s.what(), major, s.Dev)
-	}
 	// The mirred targets: each a link now (its index compared), or one
-	// the transaction creates (index 0 until then: the filter changes).
+	// the transaction creates: a new index, which no action the kernel
+	// has can name (not even 0, a target gone: tcf_mirred_dev_dereference
+	// in net/sched/act_mirred.c), so the filter changes.
 	var targetErr error
 	wantOpts, err := withMirredTargets(s.Options, s.MirredDevs, func(name string) (int, error) {
 		i, pend, err := p.ref(name)
@@ -260,7 +320,7 @@ func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
 			return 0, err
 		}
 		if pend {
-			return 0, nil
+			return pendingIfindex, nil
 		}
 		return i, nil
 	})
@@ -309,7 +369,7 @@ func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
 		if (s.kind() == "u32" && !actionsOnly) || ex.TCKind != s.kind() {
 			// u32 keeps a node's selector on a replace; a kind does
 			// not change in place: remove, then add.
-			del := &netlink.Filter{Parent: ex.Parent, Chain: ex.Chain, Priority: ex.Priority, Protocol: ex.Protocol,
+			del := &netlink.Filter{Block: ex.Block, Parent: ex.Parent, Chain: ex.Chain, Priority: ex.Priority, Protocol: ex.Protocol,
 				Handle: ex.Handle, TCKind: ex.TCKind}
 			ddesc := p.describeFilter(ex, dev) + " (to add it again changed: the kernel does not change it in place)"
 			p.add(&Step{Action: Remove, Kind: netlink.KindFilter, stage: stageFilterDel, spec: ref, level: filterLevel(s.u32Table(), true),
@@ -331,6 +391,12 @@ func (p *planner) planFilter(ref specRef, s *FilterSpec) error {
 		build: filterBuild(netlink.Add, dev, want, s.MirredDevs)})
 	return nil
 }
+
+// pendingIfindex stands, in a plan's comparison only, for the interface
+// index of a mirred target the transaction creates: as uint32 it is
+// 0xffffffff, beyond any index the kernel gives (dev_index_reserve in
+// net/core/dev.c takes them from 1 to INT_MAX).
+const pendingIfindex = -1
 
 // keptActions returns the actions of ex (the kernel's filter) that a
 // change for spec s must send again: those of ex when s's options (want,
@@ -394,16 +460,19 @@ func (p *planner) mirredName(devs map[int]string) func(int, uint32) string {
 	}
 }
 
-// filterBuild returns a step's build: f's request on the link dev, with
-// the mirred targets devs names resolved to their links' indexes now.
+// filterBuild returns a step's build: f's request on the link dev (none
+// for a shared block's filter: f.Block), with the mirred targets devs
+// names resolved to their links' indexes now.
 func filterBuild(v netlink.Verb, dev string, f *netlink.Filter, devs map[int]string) func(r *resolver) (netlink.Request, error) {
 	return func(r *resolver) (netlink.Request, error) {
-		idx, err := r.index(dev)
-		if err != nil {
-			return netlink.Request{}, err
-		}
 		x := *f
-		x.Index = idx
+		if f.Block == 0 {
+			idx, err := r.index(dev)
+			if err != nil {
+				return netlink.Request{}, err
+			}
+			x.Index = idx
+		}
 		if len(devs) > 0 {
 			o, err := withMirredTargets(f.Options, devs, r.index)
 			if err != nil {
@@ -444,7 +513,7 @@ func (p *planner) describeFilter(f *netlink.Filter, dev string) string {
 // specOfFilter returns the spec that f is, exactly, on the link dev.
 func specOfFilter(f *netlink.Filter, dev string) FilterSpec {
 	st := f.Stable()
-	return FilterSpec{Dev: dev, Parent: f.Parent, Chain: f.Chain, Priority: f.Priority, Protocol: f.Protocol,
+	return FilterSpec{Dev: dev, Block: f.Block, Parent: f.Parent, Chain: f.Chain, Priority: f.Priority, Protocol: f.Protocol,
 		Handle: f.Handle, Kind: f.TCKind, Options: st.Options, exact: true}
 }
 
@@ -461,10 +530,11 @@ func filterImplied(f *netlink.Filter) bool {
 }
 
 // restore brings back the filters of the links in scope (tcRestoreLinks)
-// as they were, and removes those the transaction added; what the kernel
-// makes by itself (filterImplied) comes and goes with them. Filters of
-// shared blocks are not the database's (ipdb keeps those of links).
+// and of the shared blocks in scope (tcRestoreBlocks) as they were, and
+// removes those the transaction added; what the kernel makes by itself
+// (filterImplied) comes and goes with them.
 func (filterOps) restore(rs *restorer) {
+	restoreBlockFilters(rs)
 	for _, l := range tcRestoreLinks(rs) {
 		was := map[filterID]bool{}
 		for f := range rs.pre.FiltersOf(l.pre) {

@@ -47,6 +47,18 @@ type QdiscSpec struct {
 	// to the kernel (its default for a new qdisc). A field's unit is its
 	// netlink type's (bytes per second, time.Duration).
 	Options netlink.QdiscOptions
+	// IngressBlock and EgressBlock bind an ingress or clsact qdisc's
+	// ingress filter block, and a clsact's egress block, to the shared
+	// block of that index (tc's ingress_block and egress_block;
+	// TCA_INGRESS_BLOCK, TCA_EGRESS_BLOCK), which exists while a qdisc is
+	// bound to it. Zero leaves the binding of an existing qdisc that
+	// stays as it is; a qdisc created, or created again, gets a block of
+	// its own. The kernel does not change a
+	// qdisc's blocks ("Change of blocks is not supported", qdisc_change
+	// in net/sched/sch_api.c): another block is planned as the qdisc's
+	// removal and its creation, which takes the filters of its own
+	// blocks.
+	IngressBlock, EgressBlock uint32
 	// Absent deletes the qdisc if present.
 	Absent bool
 
@@ -91,7 +103,8 @@ func (s *QdiscSpec) what() string {
 
 // draft returns the qdisc s asks for on the link of index idx.
 func (s *QdiscSpec) draft(idx int) *netlink.Qdisc {
-	return &netlink.Qdisc{Index: idx, Handle: s.handle(), Parent: s.parent(), TCKind: s.kind(), Options: s.Options}
+	return &netlink.Qdisc{Index: idx, Handle: s.handle(), Parent: s.parent(), TCKind: s.kind(), Options: s.Options,
+		IngressBlock: s.IngressBlock, EgressBlock: s.EgressBlock}
 }
 
 // validate checks s on its own: the rules of netlink.QdiscRequest (the
@@ -235,7 +248,7 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 	}
 	want := s.draft(0)
 	if ex != nil && ex.Handle == s.handle() {
-		if qdiscKind(ex) == s.kind() {
+		if qdiscKind(ex) == s.kind() && !s.blocksDiffer(ex) {
 			changes := tcOptionsDiff(s.Options, ex.Options, s.exact)
 			if len(changes) == 0 {
 				return nil
@@ -246,14 +259,23 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 				build: qdiscBuild(netlink.Change, dev, want)})
 			return nil
 		}
-		// The kernel keeps a handle's kind: remove, then add.
+		// The kernel keeps a handle's kind and blocks: remove, then add.
 		del := &netlink.Qdisc{Handle: ex.Handle, Parent: ex.Parent, TCKind: qdiscKind(ex)}
-		ddesc := p.describeQdisc(ex, dev) + " (to add it again as " + s.kind() + ": the kernel keeps a handle's kind)" + p.tcTakenWith(idx, ex)
+		why := " (to add it again as " + s.kind() + ": the kernel keeps a handle's kind)"
+		if qdiscKind(ex) == s.kind() {
+			why = " (to add it again bound to other blocks: the kernel keeps a qdisc's blocks)"
+		}
+		ddesc := p.describeQdisc(ex, dev) + why + p.tcTakenWith(idx, ex)
 		p.add(&Step{Action: Remove, Kind: netlink.KindQdisc, stage: delStage, level: delLevel, spec: ref,
 			desc:  func() string { return ddesc },
 			build: qdiscBuild(netlink.Delete, dev, del)})
 		var c changeList
-		c.add("kind", qdiscKind(ex), s.kind())
+		if qdiscKind(ex) != s.kind() {
+			c.add("kind", qdiscKind(ex), s.kind())
+		}
+		if s.blocksDiffer(ex) {
+			c.add("blocks", blockWords(ex.IngressBlock, ex.EgressBlock), blockWords(s.IngressBlock, s.EgressBlock))
+		}
 		desc := s.describe() + c.String()
 		p.add(&Step{Action: Modify, Kind: netlink.KindQdisc, stage: addStage, level: addLevel, spec: ref,
 			desc:  func() string { return desc },
@@ -358,7 +380,7 @@ func (p *planner) qdiscGoes(dev string, idx int, major uint16) bool {
 		switch {
 		case s.handle() == q.Handle && s.Absent:
 			return true
-		case s.handle() == q.Handle && qdiscKind(q) != s.kind():
+		case s.handle() == q.Handle && !s.Absent && (qdiscKind(q) != s.kind() || s.blocksDiffer(q)):
 			return true
 		case !s.Absent && s.parent() == q.Parent && s.handle() != q.Handle:
 			return true
@@ -411,10 +433,38 @@ func (s *QdiscSpec) describe() string {
 	default:
 		d += " parent " + p.String()
 	}
+	if w := blockWords(s.IngressBlock, s.EgressBlock); w != "own blocks" {
+		d += " " + w
+	}
 	if w := tcOptionsWords(s.Options); w != "" {
 		d += " " + w
 	}
 	return d
+}
+
+// blocksDiffer reports whether s binds other shared blocks than the
+// qdisc q has: a block s gives (or, exact, any).
+func (s *QdiscSpec) blocksDiffer(q *netlink.Qdisc) bool {
+	if s.exact {
+		return s.IngressBlock != q.IngressBlock || s.EgressBlock != q.EgressBlock
+	}
+	return s.IngressBlock != 0 && s.IngressBlock != q.IngressBlock || s.EgressBlock != 0 && s.EgressBlock != q.EgressBlock
+}
+
+// blockWords prints a qdisc's shared blocks as tc does, "ingress_block
+// 22 egress_block 33", or "own blocks".
+func blockWords(ingress, egress uint32) string {
+	var w []string
+	if ingress != 0 {
+		w = append(w, fmt.Sprintf("ingress_block %d", ingress))
+	}
+	if egress != 0 {
+		w = append(w, fmt.Sprintf("egress_block %d", egress))
+	}
+	if len(w) == 0 {
+		return "own blocks"
+	}
+	return strings.Join(w, " ")
 }
 
 func (p *planner) describeQdisc(q *netlink.Qdisc, dev string) string {
@@ -425,7 +475,8 @@ func (p *planner) describeQdisc(q *netlink.Qdisc, dev string) string {
 // specOfQdisc returns the spec that q is, exactly, on the link dev.
 func specOfQdisc(q *netlink.Qdisc, dev string) QdiscSpec {
 	st := q.Stable()
-	return QdiscSpec{Dev: dev, Parent: q.Parent, Handle: q.Handle, Kind: qdiscKind(q), Options: st.Options, exact: true}
+	return QdiscSpec{Dev: dev, Parent: q.Parent, Handle: q.Handle, Kind: qdiscKind(q), Options: st.Options,
+		IngressBlock: q.IngressBlock, EgressBlock: q.EgressBlock, exact: true}
 }
 
 // restore brings back the qdiscs of the links in scope (tcRestoreLinks)

@@ -349,6 +349,10 @@ type tcIndex struct {
 	classes    map[int]map[netlink.Handle]*netlink.Class
 	filters    map[int]map[filterID]*netlink.Filter
 	classSpecs map[filterID]*ClassSpec // dev and class id (in handle) only
+	// blocks are the qdiscs bound to each shared block; blockFilters
+	// the filters of each block asked for (filter_block.go).
+	blocks       map[uint32][]blockBinding
+	blockFilters map[uint32]map[filterID]*netlink.Filter
 }
 
 // tcIndexOf returns p's index, empty until a link's objects are asked

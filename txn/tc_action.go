@@ -252,14 +252,7 @@ func actionWords(i int, a *netlink.TCAction, dev func(int, uint32) string) strin
 			}
 			s += " dev " + name
 		}
-		// tc's default verdicts: stolen for a redirect, pipe for a mirror.
-		def := netlink.TCActStolen
-		if o.Eaction == netlink.MirredEgressMirror || o.Eaction == netlink.MirredIngressMirror {
-			def = netlink.TCActPipe
-		}
-		if o.Action != def {
-			s += " " + netlink.TCActionString(o.Action)
-		}
+		s += mirredVerdictWords(o)
 	case *netlink.Gact:
 		s = "gact " + netlink.TCActionString(o.Action)
 		if p := o.Prob; p != nil {
@@ -309,6 +302,27 @@ func actionWords(i int, a *netlink.TCAction, dev func(int, uint32) string) strin
 		s += fmt.Sprintf(" cookie %x", a.Cookie)
 	}
 	return s
+}
+
+// mirredVerdictWords prints a mirred action's verdict as tc takes it
+// back: after a mirror only, where pipe is the default, and only the
+// verdicts tc names (action_a2n in iproute2's tc/tc_util.c: no stolen);
+// a redirect's is always stolen (parse_direction in tc/m_mirred.c reads
+// none). Another, which a netlink request can set, prints as a note that
+// tc cannot take back.
+func mirredVerdictWords(o *netlink.Mirred) string {
+	mirror := o.Eaction == netlink.MirredEgressMirror || o.Eaction == netlink.MirredIngressMirror
+	w := netlink.TCActionString(o.Action)
+	switch {
+	case mirror && o.Action == netlink.TCActPipe, !mirror && o.Action == netlink.TCActStolen:
+		return ""
+	case mirror && (slices.Contains([]string{"continue", "pass", "reclassify", "drop", "trap"}, w) ||
+		strings.HasPrefix(w, "jump ") || strings.HasPrefix(w, "goto chain ")):
+		return " " + w
+	case mirror:
+		return " (verdict " + w + ", which tc sets for no mirror)"
+	}
+	return " (verdict " + w + ", which tc sets for no redirect)"
 }
 
 // sockFilterWords prints classic BPF bytecode (struct sock_filter, 8

@@ -210,7 +210,7 @@ func TestTCActionsDiff(t *testing.T) {
 		t.Errorf("words: %q", got)
 	}
 	if got := actionsWords(netlink.TCActions{mirred(4, netlink.TCActPipe), police(125000, netlink.TCActShot)}, nil); got !=
-		"action mirred egress redirect dev #4 pipe action police rate 1Mbit burst 10Kb conform-exceed drop" {
+		"action mirred egress redirect dev #4 (verdict pipe, which tc sets for no redirect) action police rate 1Mbit burst 10Kb conform-exceed drop" {
 		t.Errorf("words: %q", got)
 	}
 }

@@ -40,6 +40,13 @@ type State interface {
 	QdiscsOf(index int) iter.Seq[*netlink.Qdisc]
 	ClassesOf(index int) iter.Seq[*netlink.Class]
 	FiltersOf(index int) iter.Seq[*netlink.Filter]
+	// FiltersOfBlock yields the filters of the shared filter block with
+	// this index (Block set, Index and Parent 0).
+	FiltersOfBlock(block uint32) iter.Seq[*netlink.Filter]
+	// BlocksOf returns the shared filter blocks the qdiscs of the link
+	// with this index are bound to, by filter parent
+	// (netlink.HandleIngressBlock, netlink.HandleEgressBlock).
+	BlocksOf(index int) map[netlink.Handle]uint32
 }
 
 var _ State = (*ipdb.Snapshot)(nil)

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/netip"
 	"slices"
@@ -27,6 +28,7 @@ import (
 //	  - {dev: v0, parent: "1:10", handle: "10:", kind: pfifo, limit: 50}
 //	  - {dev: v1, handle: "1:", kind: tbf, rate: 1mbit, burst: 10kb, latency: 25ms}
 //	  - {dev: v1, kind: clsact}                                # parent ingress
+//	  - {dev: v3, kind: clsact, ingress_block: 22}             # a shared block
 //	  - {dev: v2, handle: "1:", absent: true}
 //	classes:
 //	  - {dev: v0, classid: "1:10", parent: "1:1", kind: htb, rate: 1mbit, ceil: 5mbit, prio: 1}
@@ -39,6 +41,15 @@ import (
 //	     match: ["u32 0 0 at 0"], actions: ["mirred egress redirect dev ifb0"]}
 //	  - {dev: v1, parent: ingress, protocol: all, pref: 1, handle: 1, kind: bpf,
 //	     bytecode: "1,6 0 0 4294967295", actions: ["mirred egress redirect dev ifb1"]}
+//	  - {block: 22, protocol: all, pref: 1, handle: 1, kind: bpf, bytecode: "1,6 0 0 0"}
+//	  - {dev: v1, parent: ingress, protocol: all, pref: 3, handle: 7, absent: true}
+//
+// A shared block's filter is named by `block: N`, without dev and parent,
+// as `tc filter add block N` does (txn.FilterSpec.Block); a link whose
+// ingress or egress is bound to a shared block has no filters of its own
+// there, and an entry naming it is an error pointing to the block. An
+// absent entry may leave out the kind (no part of a filter's identity; a
+// handle with a colon is u32's).
 //
 // A filter entry is the whole filter: a u32 or bpf entry without actions
 // asks for a filter without actions, and apply removes those it has (the
@@ -54,7 +65,8 @@ import (
 var tcOptionKeys = map[string]map[string][]string{
 	"qdiscs": {
 		"htb": {"r2q", "default", "direct_qlen"}, "tbf": {"rate", "burst", "latency", "limit", "peakrate", "mtu"},
-		"pfifo": {"limit"}, "bfifo": {"limit"}, "pfifo_fast": nil, "mq": nil, "ingress": nil, "clsact": nil,
+		"pfifo": {"limit"}, "bfifo": {"limit"}, "pfifo_fast": nil, "mq": nil, "ingress": {"ingress_block"},
+		"clsact": {"ingress_block", "egress_block"},
 	},
 	"classes": {"htb": {"rate", "ceil", "burst", "cburst", "prio", "quantum"}},
 	"filters": {"u32": {"match", "flowid", "divisor", "actions"}, "bpf": {"bytecode", "flowid", "actions"}},
@@ -63,24 +75,28 @@ var tcOptionKeys = map[string]map[string][]string{
 // tcOpts are the option keys of the three sections; which a kind takes
 // is in tcOptionKeys.
 type tcOpts struct {
-	Rate       string   `yaml:"rate"`
-	Ceil       string   `yaml:"ceil"`
-	Burst      string   `yaml:"burst"`
-	Cburst     string   `yaml:"cburst"`
-	Latency    string   `yaml:"latency"`
-	Limit      string   `yaml:"limit"`
-	Peakrate   string   `yaml:"peakrate"`
-	MTU        string   `yaml:"mtu"`
-	R2Q        uint32   `yaml:"r2q"`
-	Default    string   `yaml:"default"`
-	DirectQlen uint32   `yaml:"direct_qlen"`
-	Prio       *uint32  `yaml:"prio"`
-	Quantum    uint32   `yaml:"quantum"`
-	Match      []string `yaml:"match"`
-	Flowid     string   `yaml:"flowid"`
-	Divisor    uint32   `yaml:"divisor"`
-	Bytecode   string   `yaml:"bytecode"`
-	Actions    []string `yaml:"actions"`
+	Rate       string `yaml:"rate"`
+	Ceil       string `yaml:"ceil"`
+	Burst      string `yaml:"burst"`
+	Cburst     string `yaml:"cburst"`
+	Latency    string `yaml:"latency"`
+	Limit      string `yaml:"limit"`
+	Peakrate   string `yaml:"peakrate"`
+	MTU        string `yaml:"mtu"`
+	R2Q        uint32 `yaml:"r2q"`
+	Default    string `yaml:"default"`
+	DirectQlen uint32 `yaml:"direct_qlen"`
+	// IngressBlock and EgressBlock bind ingress and clsact qdiscs to
+	// shared filter blocks (txn.QdiscSpec.IngressBlock).
+	IngressBlock uint32   `yaml:"ingress_block"`
+	EgressBlock  uint32   `yaml:"egress_block"`
+	Prio         *uint32  `yaml:"prio"`
+	Quantum      uint32   `yaml:"quantum"`
+	Match        []string `yaml:"match"`
+	Flowid       string   `yaml:"flowid"`
+	Divisor      uint32   `yaml:"divisor"`
+	Bytecode     string   `yaml:"bytecode"`
+	Actions      []string `yaml:"actions"`
 
 	set map[string]bool // the keys the entry has
 }
@@ -144,6 +160,7 @@ func (e *classYAML) at(n line) { e.Line = n }
 type filterYAML struct {
 	Line     line   `yaml:"-"`
 	Dev      string `yaml:"dev"`
+	Block    uint32 `yaml:"block"`
 	Parent   string `yaml:"parent"`
 	Protocol string `yaml:"protocol"`
 	Pref     uint16 `yaml:"pref"`
@@ -338,6 +355,10 @@ func (e *qdiscYAML) spec() (txn.QdiscSpec, error) {
 	if err := e.check("qdiscs", e.Kind); err != nil {
 		return s, err
 	}
+	if e.set["ingress_block"] && e.IngressBlock == 0 || e.set["egress_block"] && e.EgressBlock == 0 {
+		return s, errors.New("bad block 0 (a shared block's index is from 1)")
+	}
+	s.IngressBlock, s.EgressBlock = e.IngressBlock, e.EgressBlock
 	switch e.Kind {
 	case "htb":
 		o := &netlink.HTB{Rate2Quantum: e.R2Q, DirectQlen: e.DirectQlen}
@@ -482,11 +503,15 @@ func (e *classYAML) spec() (txn.ClassSpec, error) {
 }
 
 func (e *filterYAML) spec() (txn.FilterSpec, error) {
-	s := txn.FilterSpec{Dev: e.Dev, Absent: e.Absent, Kind: e.Kind, Priority: e.Pref, Chain: e.Chain}
+	s := txn.FilterSpec{Dev: e.Dev, Block: e.Block, Absent: e.Absent, Kind: e.Kind, Priority: e.Pref, Chain: e.Chain}
 	switch {
-	case e.Dev == "":
-		return s, errors.New("a filter needs a dev")
-	case e.Parent == "":
+	case e.set["block"] && e.Block == 0:
+		return s, errors.New("bad block 0 (a shared block's index is from 1)")
+	case e.Block != 0 && (e.Dev != "" || e.Parent != ""):
+		return s, fmt.Errorf("a filter of block %d takes no dev or parent (tc filter add block %d ...)", e.Block, e.Block)
+	case e.Block == 0 && e.Dev == "":
+		return s, errors.New("a filter needs a dev (or the block of a shared block's filter)")
+	case e.Block == 0 && e.Parent == "":
 		return s, errors.New("a filter needs a parent (the qdisc's handle, such as \"1:\", a class, ingress or egress)")
 	case e.Pref == 0:
 		return s, errors.New("a filter needs a pref (1 to 65535)")
@@ -494,11 +519,12 @@ func (e *filterYAML) spec() (txn.FilterSpec, error) {
 		return s, errors.New("a filter needs a protocol (all, ip, ipv6, arp, 802.1Q, ...)")
 	case e.Handle == "":
 		return s, errors.New("a filter needs a handle (u32: such as \"800::800\"; bpf: a number)")
-	case e.Kind == "":
+	case e.Kind == "" && !e.Absent:
 		return s, errors.New("a filter needs a kind (u32, bpf)")
 	}
 	var err error
 	switch e.Parent {
+	case "":
 	case "ingress":
 		s.Parent = netlink.HandleIngressBlock
 	case "egress":
@@ -511,10 +537,18 @@ func (e *filterYAML) spec() (txn.FilterSpec, error) {
 	if s.Protocol, err = netlink.ParseTCProtocol(e.Protocol); err != nil {
 		return s, fmt.Errorf("unknown protocol %q (want all, ip, ipv6, arp, 802.1Q, 802.1ad, mpls_uc or a number)", e.Protocol)
 	}
-	if err := e.check("filters", e.Kind); err != nil {
+	if e.Kind == "" {
+		// An absent entry may leave the kind out (it is no part of a
+		// filter's identity): its handle is u32's if it has a colon.
+		for k := range e.set {
+			if slices.ContainsFunc(slices.Collect(maps.Values(tcOptionKeys["filters"])), func(ks []string) bool { return slices.Contains(ks, k) }) {
+				return s, fmt.Errorf("an absent filter takes no %q", k)
+			}
+		}
+	} else if err := e.check("filters", e.Kind); err != nil {
 		return s, err
 	}
-	if e.Kind == "u32" {
+	if e.Kind == "u32" || e.Kind == "" && strings.Contains(e.Handle, ":") {
 		if s.Handle, err = netlink.ParseU32Handle(e.Handle); err != nil {
 			return s, fmt.Errorf("bad u32 handle %q (want htid:hash:node in hexadecimal, such as \"800::800\")", e.Handle)
 		}
