@@ -709,12 +709,9 @@ func filterChanged(w *writer, d *kindDef, c cause, changes []Change, fx *rereads
 		fx.now = append(fx.now, reconcileJob{kind: netlink.KindFilter, s: filterScope(f)})
 		return changes
 	}
-	if !c.deleted && f.Handle != 0 {
-		prio := *f
-		prio.Handle = 0
-		if o, err := w.lookup(d, d.key(&prio)); err == nil && o != nil {
-			return changes
-		}
+	if filterParentKnown(w, f) {
+		// Derived exactly, in this transaction (filterPriorityInTxn).
+		return filterPriorityInTxn(w, d, c, changes)
 	}
 	s := filterScope(f)
 	if p := f.Parent; f.Block == 0 && p.Major() != 0 && p.Major() != 0xffff {
