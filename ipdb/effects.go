@@ -657,8 +657,14 @@ func (db *DB) hasMPLSRoutes() bool {
 //     parent left without children becomes a leaf again
 //     (htb_parent_to_leaf).
 //
-// So a qdisc notification, a class's deletion and a class added under
-// another class re-read the link's qdiscs, classes and filters; one
+// What of this can be derived is done in the notification's own write
+// transaction (qdiscInTxn, classInTxn in tc_effects.go): a destroyed
+// qdisc's or class's tree, tbf's class, an htb parent's leaf qdisc and
+// level. The rest (the default qdisc, mq's classes and children, other
+// kinds' kernel-made classes) is re-read, the re-read being the safety
+// net for all of it: a qdisc notification, a class's deletion and a
+// class added under another class re-read the link's qdiscs, classes
+// and filters; one
 // re-read each per batch, whatever its number of notifications. A class
 // added under its qdisc, or changed, changes nothing else: no re-read
 // (a link with 10,000 classes re-reads them in about a second).
@@ -692,8 +698,10 @@ func tcChanged(c cause, fx *rereads) {
 // filter block (the whole link's filters for the ingress and clsact
 // blocks, whose parent a notification may name otherwise than dumps:
 // filterCanonical, and for a parent naming the root qdisc, root or 0).
-// A filter added to a known priority, or changed, needs nothing, except
-// for u32 (below).
+// For kinds other than u32 whose parent is exact (filterParentKnown) all
+// of this is derived in the notification's transaction instead
+// (filterPriorityInTxn), with no re-read. A filter added to a known
+// priority, or changed, needs nothing, except for u32 (below).
 func filterChanged(w *writer, d *kindDef, c cause, changes []Change, fx *rereads) []Change {
 	f := c.obj.(*netlink.Filter)
 	if !c.notified {
