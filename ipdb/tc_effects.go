@@ -65,26 +65,88 @@ func qdiscInTxn(w *writer, _ *kindDef, c cause, changes []Change, _ *rereads) []
 //     (htb_change_class: qdisc_put of parent->leaf.q), unannounced; the
 //     parent's filters stay (an inner class keeps its block).
 //
-// What the parent class becomes (htb_parent_to_leaf, its level) is left
-// to tcChanged's re-read.
-func classInTxn(w *writer, _ *kindDef, c cause, changes []Change, _ *rereads) []Change {
+// The parent's level changes with it, silently: a leaf turned inner
+// takes its parent's level less one, TC_HTB_MAXDEPTH - 1 at the top
+// (htb_change_class), an inner class that lost its last child is a leaf
+// again, level 0 (htb_delete -> htb_parent_to_leaf); the parent is
+// changed so here when its own parent is stored, else left to
+// tcChanged's re-read.
+func classInTxn(w *writer, d *kindDef, c cause, changes []Change, _ *rereads) []Change {
 	if !c.notified {
 		return changes
 	}
 	cl := c.obj.(*netlink.Class)
+	underClass := cl.Parent.Minor() != 0 && cl.Parent != netlink.HandleRoot
 	switch {
 	case c.deleted:
 		if cl.Handle.Minor() == 0 {
 			return changes // hfsc's root class: it goes with its qdisc
 		}
 		changes = tcLeafQdiscs(w, cl.Index, cl.Handle, changes)
-		return tcRemoveFilters(w, func(f *netlink.Filter) bool {
+		changes = tcRemoveFilters(w, func(f *netlink.Filter) bool {
 			return f.Block == 0 && f.Index == cl.Index && f.Parent == cl.Handle
 		}, cl.Index, changes)
-	case c.old == nil && cl.TCKind == "htb" && cl.Parent.Minor() != 0 && cl.Parent != netlink.HandleRoot:
-		return tcLeafQdiscs(w, cl.Index, cl.Parent, changes)
+		if cl.TCKind == "htb" && underClass {
+			last := true
+			tcEach(w, d, cl.Index, func(o netlink.Object) {
+				last = last && o.(*netlink.Class).Parent != cl.Parent
+			})
+			if last {
+				changes = htbSetLevel(w, d, cl.Index, cl.Parent, func(*netlink.Class) (uint32, bool) { return 0, true }, changes)
+			}
+		}
+	case c.old == nil && cl.TCKind == "htb" && underClass:
+		changes = tcLeafQdiscs(w, cl.Index, cl.Parent, changes)
+		changes = htbSetLevel(w, d, cl.Index, cl.Parent, func(p *netlink.Class) (uint32, bool) {
+			if p.Parent.Minor() == 0 || p.Parent == netlink.HandleRoot {
+				return htbMaxDepth - 1, true
+			}
+			gp, _ := w.lookup(d, classKey(&netlink.Class{Index: p.Index, Handle: p.Parent}))
+			if o, ok := htbOptions(gp); ok && o.Level > 0 {
+				return o.Level - 1, true
+			}
+			return 0, false
+		}, changes)
 	}
 	return changes
+}
+
+// htbMaxDepth is TC_HTB_MAXDEPTH (net/sched/sch_htb.c): a top inner
+// class has level htbMaxDepth - 1.
+const htbMaxDepth = 8
+
+// htbOptions returns the htb options of stored class o, if it is one.
+func htbOptions(o netlink.Object) (*netlink.HTBClass, bool) {
+	cl, ok := o.(*netlink.Class)
+	if !ok || cl == nil {
+		return nil, false
+	}
+	h, ok := cl.Options.(*netlink.HTBClass)
+	return h, ok && h != nil
+}
+
+// htbSetLevel gives the stored htb class handle of link ifindex the level
+// level returns, if it knows it and the class has another.
+func htbSetLevel(w *writer, d *kindDef, ifindex int, handle netlink.Handle, level func(*netlink.Class) (uint32, bool), changes []Change) []Change {
+	key := classKey(&netlink.Class{Index: ifindex, Handle: handle})
+	o, err := w.lookup(d, key)
+	h, ok := htbOptions(o)
+	if err != nil || !ok {
+		return changes
+	}
+	old := o.(*netlink.Class)
+	lv, ok := level(old)
+	if !ok || lv == h.Level {
+		return changes
+	}
+	nh := *h
+	nh.Level = lv
+	nc := *old
+	nc.Options = &nh
+	if err := w.put(d, &nc, key); err != nil {
+		return changes
+	}
+	return append(changes, Change{Kind: d.kind, Op: OpChange, Old: old, New: &nc})
 }
 
 // tcLeafQdiscs removes the qdiscs attached under class parent of link
