@@ -182,10 +182,10 @@
 //     a command's events are one revision (qdiscInTxn, classInTxn in
 //     tc_effects.go: a destroyed qdisc's or class's tree, tbf's class,
 //     an htb parent's leaf qdisc and level; TestTCOneRevision), and a
-//     qdisc notification, a class deletion and a class added under a
-//     class still re-read the link's qdiscs, classes and filters, the
-//     safety net for the rest (the default qdisc, mq's children;
-//     TestTCSilentKernelChanges);
+//     qdisc notification still re-reads the qdiscs and the link's
+//     classes, a class deletion and a class added under a class the
+//     link's qdiscs, classes and filters, the safety net for the rest
+//     (the default qdisc, mq's children; TestTCSilentKernelChanges);
 //   - filterChanged: a priority's own entry and u32's hash table come
 //     unannounced with a priority's first filter, a priority goes with its
 //     last filter (tcf_chain_tp_delete_empty), a priority or chain deleted

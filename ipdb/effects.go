@@ -662,9 +662,10 @@ func (db *DB) hasMPLSRoutes() bool {
 // qdisc's or class's tree, tbf's class, an htb parent's leaf qdisc and
 // level. The rest (the default qdisc, mq's classes and children, other
 // kinds' kernel-made classes) is re-read, the re-read being the safety
-// net for all of it: a qdisc notification, a class's deletion and a
-// class added under another class re-read the link's qdiscs, classes
-// and filters; one
+// net for all of it: a qdisc notification re-reads the qdiscs and the
+// link's classes, a class's deletion and a class added under another
+// class the link's qdiscs, classes and filters (u32 shares its hash
+// tables among a qdisc's blocks); one
 // re-read each per batch, whatever its number of notifications. A class
 // added under its qdisc, or changed, changes nothing else: no re-read
 // (a link with 10,000 classes re-reads them in about a second).
@@ -676,7 +677,11 @@ func tcChanged(c cause, fx *rereads) {
 	}
 	switch o := c.obj.(type) {
 	case *netlink.Qdisc:
-		fx.now = append(fx.now, tcJobs(o.Index)...)
+		// Not the filters: a new qdisc has none, and a destroyed
+		// qdisc's are removed in its transaction (qdiscInTxn), all its
+		// blocks with them (u32's hash tables too: tc_u_common is the
+		// qdisc's).
+		fx.now = append(fx.now, qdiscsJob, reconcileJob{kind: netlink.KindClass, s: scope{ifindex: uint32(o.Index)}})
 		old, _ := c.old.(*netlink.Qdisc)
 		fx.now = append(fx.now, blockJobs(o, old)...)
 	case *netlink.Class:
