@@ -196,7 +196,9 @@
 //     its filters, in the notification's transaction
 //     (filterPriorityInTxn); otherwise the filter block is re-read for a
 //     deletion or a new priority, and the link's filters (a shared
-//     block's own) for any u32 change;
+//     block's own) for any u32 change, whose first filter in a qdisc or
+//     shared block brings its priority and the table 800: in its own
+//     transaction (u32FirstInTxn);
 //   - tcFollowsLink: a link coming up gets its default root qdisc without
 //     a notification (attach_default_qdiscs), a link going down keeps its
 //     qdiscs: the qdiscs and the link's classes are re-read when it comes

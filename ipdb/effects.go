@@ -718,8 +718,13 @@ func filterChanged(w *writer, d *kindDef, c cause, changes []Change, fx *rereads
 		// priority's walk lists every table of its number: a filter added
 		// to class 1:10's block at priority 1 shows in qdisc 1:'s block at
 		// priority 1 too (found live). Every u32 change re-reads the
-		// link's filters.
+		// link's filters. The first u32 filter of a qdisc or shared
+		// block brings what can be derived in this transaction
+		// (u32FirstInTxn); the re-read stays as the safety net.
 		fx.now = append(fx.now, reconcileJob{kind: netlink.KindFilter, s: filterScope(f)})
+		if !c.deleted && filterParentKnown(w, f) {
+			changes = u32FirstInTxn(w, d, f, changes)
+		}
 		return changes
 	}
 	if filterParentKnown(w, f) {

@@ -311,3 +311,50 @@ func filterPriorityInTxn(w *writer, d *kindDef, c cause, changes []Change) []Cha
 	}
 	return changes
 }
+
+// u32RootTable is the handle of the root hash table of a qdisc's or
+// shared block's first u32 priority ("fh 800:"; u32_init).
+const u32RootTable = 0x80000000
+
+// u32FirstInTxn adds, for the first u32 filter of a qdisc (its blocks
+// and its classes' share one tc_u_common, keyed by the qdisc) or of a
+// shared block (keyed by the block), its priority's entry and the root
+// hash table the kernel allocates with the priority: with no tc_u_common
+// yet, u32_init gives it handle 800: (0x80000000, not gen_new_htid), and
+// a priority's walk lists the tables of its number, only that one here;
+// the table dumps as its divisor, 1 (u32_dump). Any other u32 filter is
+// left to the re-read filterChanged asks for (gen_new_htid picks the
+// next free table id; priorities of one number list each other's
+// tables).
+func u32FirstInTxn(w *writer, d *kindDef, f *netlink.Filter, changes []Change) []Change {
+	if f.Handle == 0 || f.Handle == u32RootTable {
+		return changes
+	}
+	var prefix []byte
+	if f.Block != 0 {
+		prefix = appendU32(appendU32(nil, filterBlockIndex), f.Block)
+	} else {
+		prefix = appendU32(nil, uint32(f.Index))
+	}
+	it, err := w.txn.Get(d.table, "id_prefix", prefix)
+	if err != nil {
+		return changes
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		o := raw.(*netlink.Filter)
+		if o.TCKind == "u32" && (f.Block != 0 || o.Block == 0 && o.Parent.Major() == f.Parent.Major()) {
+			return changes // not the first
+		}
+	}
+	head := filterPriority(f)
+	table := filterPriority(f)
+	table.Handle = u32RootTable
+	table.Options = &netlink.U32{Divisor: 1}
+	for _, o := range []*netlink.Filter{head, table} {
+		if err := w.put(d, o, d.key(o)); err != nil {
+			return changes
+		}
+		changes = append(changes, Change{Kind: d.kind, Op: OpAdd, New: o})
+	}
+	return changes
+}

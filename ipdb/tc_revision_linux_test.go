@@ -71,7 +71,9 @@ func TestTCOneRevision(t *testing.T) {
 			{append([]string{"filter add dev h2 parent 1: protocol ip prio 1"}, bpf...), "filter add 2"},
 			{append([]string{"filter add dev h2 parent 1: protocol ip prio 1"}, bpf...), "filter add 1"},
 			{append([]string{"filter add dev h2 parent 1:10 protocol ip prio 2"}, bpf...), "filter add 2"},
-			{[]string{"filter add dev h2 parent 1: protocol ip prio 3 u32 match ip dst 192.0.2.1/32 flowid 1:10"}, ""},
+			// The qdisc's first u32 filter: its priority, the table 800:
+			// and the node.
+			{[]string{"filter add dev h2 parent 1: protocol ip prio 3 u32 match ip dst 192.0.2.1/32 flowid 1:10"}, "filter add 3"},
 			// One of two filters, then the last with its priority.
 			{[]string{"filter del dev h2 parent 1: protocol ip prio 1 handle 2 bpf"}, "filter delete 1"},
 			{[]string{"filter del dev h2 parent 1: protocol ip prio 1 handle 1 bpf"}, "filter delete 2"},
@@ -107,7 +109,17 @@ func TestTCOneRevision(t *testing.T) {
 			{[]string{"qdisc del dev h2 clsact"}, "filter delete 4, qdisc delete 1"},
 			{[]string{"qdisc add dev h2 ingress"}, "qdisc add 1"},
 			{append([]string{"filter add dev h2 parent ffff: protocol all prio 2"}, bpf...), "filter add 2"},
-			{[]string{"qdisc del dev h2 ingress"}, "filter delete 2, qdisc delete 1"},
+			{[]string{"filter add dev h2 parent ffff: protocol all prio 3 u32 match u32 0 0"}, "filter add 3"},
+			// Not the first u32 of the qdisc: a re-read.
+			{[]string{"filter add dev h2 parent ffff: protocol ip prio 4 u32 match u32 0 0"}, ""},
+			{[]string{"qdisc del dev h2 ingress"}, "filter delete 8, qdisc delete 1"},
+			// A shared block's first u32 filter, keyed by the block.
+			{[]string{"qdisc add dev h2 ingress_block 7 ingress"}, "qdisc add 1"},
+			{[]string{"filter add block 7 protocol all prio 1 u32 match u32 0 0"}, "filter add 3"},
+			{append([]string{"filter add block 7 protocol all prio 2"}, bpf...), "filter add 2"},
+			{[]string{"filter del block 7 protocol all prio 2"}, "filter delete 2"},
+			// The block dies with its last qdisc: a re-read (blockJobs).
+			{[]string{"qdisc del dev h2 ingress"}, ""},
 		}
 		for _, s := range steps {
 			args := strings.Fields(s.args[0])
