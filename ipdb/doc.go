@@ -177,17 +177,28 @@
 //     deleted (dev_activate), mq's classes and default children and tbf's
 //     class (mq_attach, tbf_dump_class), an htb class's leaf qdisc
 //     destroyed when it gets a child and its parent turned leaf again
-//     when it goes (htb_change_class, htb_parent_to_leaf): a qdisc
-//     notification, a class deletion and a class added under a class
-//     re-read the link's qdiscs, classes and filters
-//     (TestTCSilentKernelChanges);
+//     when it goes (htb_change_class, htb_parent_to_leaf): what can be
+//     derived is changed in the notification's own transaction, so that
+//     a command's events are one revision (qdiscInTxn, classInTxn in
+//     tc_effects.go: a destroyed qdisc's or class's tree, tbf's class,
+//     an htb parent's leaf qdisc and level; TestTCOneRevision), and a
+//     qdisc notification still re-reads the qdiscs and the link's
+//     classes, a class deletion and a class added under a class the
+//     link's qdiscs, classes and filters, the safety net for the rest
+//     (the default qdisc, mq's children; TestTCSilentKernelChanges);
 //   - filterChanged: a priority's own entry and u32's hash table come
 //     unannounced with a priority's first filter, a priority goes with its
 //     last filter (tcf_chain_tp_delete_empty), a priority or chain deleted
 //     whole is one message per priority (tfilter_notify_chain), and u32
 //     shares its hash tables among the blocks of one qdisc (tc_u_common):
-//     the filter block is re-read for a deletion or a new priority, the
-//     link's filters (a shared block's own) for any u32 change;
+//     for kinds other than u32 whose parent names the block as dumps do,
+//     the priority's entry comes and goes, and a priority's deletion takes
+//     its filters, in the notification's transaction
+//     (filterPriorityInTxn); otherwise the filter block is re-read for a
+//     deletion or a new priority, and the link's filters (a shared
+//     block's own) for any u32 change, whose first filter in a qdisc or
+//     shared block brings its priority and the table 800: in its own
+//     transaction (u32FirstInTxn);
 //   - tcFollowsLink: a link coming up gets its default root qdisc without
 //     a notification (attach_default_qdiscs), a link going down keeps its
 //     qdiscs: the qdiscs and the link's classes are re-read when it comes

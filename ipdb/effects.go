@@ -657,8 +657,15 @@ func (db *DB) hasMPLSRoutes() bool {
 //     parent left without children becomes a leaf again
 //     (htb_parent_to_leaf).
 //
-// So a qdisc notification, a class's deletion and a class added under
-// another class re-read the link's qdiscs, classes and filters; one
+// What of this can be derived is done in the notification's own write
+// transaction (qdiscInTxn, classInTxn in tc_effects.go): a destroyed
+// qdisc's or class's tree, tbf's class, an htb parent's leaf qdisc and
+// level. The rest (the default qdisc, mq's classes and children, other
+// kinds' kernel-made classes) is re-read, the re-read being the safety
+// net for all of it: a qdisc notification re-reads the qdiscs and the
+// link's classes, a class's deletion and a class added under another
+// class the link's qdiscs, classes and filters (u32 shares its hash
+// tables among a qdisc's blocks); one
 // re-read each per batch, whatever its number of notifications. A class
 // added under its qdisc, or changed, changes nothing else: no re-read
 // (a link with 10,000 classes re-reads them in about a second).
@@ -670,7 +677,11 @@ func tcChanged(c cause, fx *rereads) {
 	}
 	switch o := c.obj.(type) {
 	case *netlink.Qdisc:
-		fx.now = append(fx.now, tcJobs(o.Index)...)
+		// Not the filters: a new qdisc has none, and a destroyed
+		// qdisc's are removed in its transaction (qdiscInTxn), all its
+		// blocks with them (u32's hash tables too: tc_u_common is the
+		// qdisc's).
+		fx.now = append(fx.now, qdiscsJob, reconcileJob{kind: netlink.KindClass, s: scope{ifindex: uint32(o.Index)}})
 		old, _ := c.old.(*netlink.Qdisc)
 		fx.now = append(fx.now, blockJobs(o, old)...)
 	case *netlink.Class:
@@ -692,8 +703,10 @@ func tcChanged(c cause, fx *rereads) {
 // filter block (the whole link's filters for the ingress and clsact
 // blocks, whose parent a notification may name otherwise than dumps:
 // filterCanonical, and for a parent naming the root qdisc, root or 0).
-// A filter added to a known priority, or changed, needs nothing, except
-// for u32 (below).
+// For kinds other than u32 whose parent is exact (filterParentKnown) all
+// of this is derived in the notification's transaction instead
+// (filterPriorityInTxn), with no re-read. A filter added to a known
+// priority, or changed, needs nothing, except for u32 (below).
 func filterChanged(w *writer, d *kindDef, c cause, changes []Change, fx *rereads) []Change {
 	f := c.obj.(*netlink.Filter)
 	if !c.notified {
@@ -705,16 +718,18 @@ func filterChanged(w *writer, d *kindDef, c cause, changes []Change, fx *rereads
 		// priority's walk lists every table of its number: a filter added
 		// to class 1:10's block at priority 1 shows in qdisc 1:'s block at
 		// priority 1 too (found live). Every u32 change re-reads the
-		// link's filters.
+		// link's filters. The first u32 filter of a qdisc or shared
+		// block brings what can be derived in this transaction
+		// (u32FirstInTxn); the re-read stays as the safety net.
 		fx.now = append(fx.now, reconcileJob{kind: netlink.KindFilter, s: filterScope(f)})
+		if !c.deleted && filterParentKnown(w, f) {
+			changes = u32FirstInTxn(w, d, f, changes)
+		}
 		return changes
 	}
-	if !c.deleted && f.Handle != 0 {
-		prio := *f
-		prio.Handle = 0
-		if o, err := w.lookup(d, d.key(&prio)); err == nil && o != nil {
-			return changes
-		}
+	if filterParentKnown(w, f) {
+		// Derived exactly, in this transaction (filterPriorityInTxn).
+		return filterPriorityInTxn(w, d, c, changes)
 	}
 	s := filterScope(f)
 	if p := f.Parent; f.Block == 0 && p.Major() != 0 && p.Major() != 0xffff {

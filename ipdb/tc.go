@@ -47,7 +47,7 @@ var qdiscDef = kindDef{
 	// A link coming up gets its default qdisc, a link going away takes its
 	// tc objects: both silently.
 	follows: []netlink.Kind{netlink.KindLink},
-	effects: kindEffects{onChange: tcChanged},
+	effects: kindEffects{onChange: tcChanged}, // inTxn: qdiscInTxn (tc_effects.go)
 }
 
 var classDef = kindDef{
@@ -66,7 +66,7 @@ var classDef = kindDef{
 	},
 	groups:  kindGroups{any: netlink.GroupTC},
 	follows: []netlink.Kind{netlink.KindLink},
-	effects: kindEffects{onChange: tcChanged},
+	effects: kindEffects{onChange: tcChanged}, // inTxn: classInTxn (tc_effects.go)
 }
 
 var filterDef = kindDef{
