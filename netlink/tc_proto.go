@@ -1,6 +1,7 @@
 package netlink
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -49,6 +50,16 @@ func TCProtocolString(p uint16) string {
 		}
 	}
 	return "[" + strconv.FormatUint(uint64(p), 10) + "]"
+}
+
+// TCProtocolArg returns the word tc filter add reads back as ethertype p
+// (host order): TCProtocolString's name where ll_proto.c has one, else
+// "0x" and four hexadecimal digits, since tc's "[4660]" is output only.
+func TCProtocolArg(p uint16) string {
+	if s := TCProtocolString(p); !strings.HasPrefix(s, "[") {
+		return s
+	}
+	return fmt.Sprintf("0x%04x", p)
 }
 
 // ParseTCProtocol reads an ethertype as tc filter add's "protocol" does

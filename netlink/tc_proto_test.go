@@ -70,3 +70,16 @@ func TestTCProtocolTable(t *testing.T) {
 		}
 	}
 }
+
+// TestTCProtocolArg: the plan's word is tc's name, or a number tc filter
+// add reads (it refuses its own "[4660]").
+func TestTCProtocolArg(t *testing.T) {
+	for p, want := range map[uint16]string{0x8035: "rarp", 0x88cc: "LLDP", 0x8100: "802.1Q", 0x1234: "0x1234", 0: "0x0000"} {
+		if got := TCProtocolArg(p); got != want {
+			t.Errorf("TCProtocolArg(%#04x) = %q, want %q", p, got, want)
+		}
+		if got, err := ParseTCProtocol(TCProtocolArg(p)); err != nil || got != p {
+			t.Errorf("ParseTCProtocol(TCProtocolArg(%#04x)) = %#04x, %v", p, got, err)
+		}
+	}
+}

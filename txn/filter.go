@@ -84,7 +84,7 @@ func (s *FilterSpec) handleString() string {
 
 func (s *FilterSpec) what() string {
 	return fmt.Sprintf("filter dev %s parent %s protocol %s pref %d chain %d handle %s", s.Dev, s.Parent,
-		netlink.TCProtocolString(s.Protocol), s.Priority, s.Chain, s.handleString())
+		netlink.TCProtocolArg(s.Protocol), s.Priority, s.Chain, s.handleString())
 }
 
 // u32Table reports whether s is a u32 hash table (a handle without a

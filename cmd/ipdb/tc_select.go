@@ -248,7 +248,7 @@ func (t *tcSelection) parse(table string, s *selection, w, v string) error {
 		}
 		p, err := netlink.ParseTCProtocol(v)
 		if err != nil {
-			return tcWordError(table, "invalid protocol (want ip, ipv6, all, 802.1q, arp, a number...)", v)
+			return tcWordError(table, "invalid protocol (want a name tc takes, in any case: all, ip, ipv6, arp, rarp, 802.1Q, 802.1ad, lldp, mpls_uc, ...; or a number from 0 to 65535)", v)
 		}
 		t.protocol, t.protoGiven = p, p != 0
 		return nil

@@ -191,7 +191,7 @@ func TestTCShowSelectorFaults(t *testing.T) {
 		{[]string{"show", "filter", "parent", "ingress"}, `invalid parent ID`},
 		{[]string{"show", "filter", "pref", "70000"}, `invalid preference (want a number from 0 to 65535) "70000"`},
 		{[]string{"show", "filter", "prio", "1", "pref", "2"}, `"priority" is given twice`},
-		{[]string{"show", "filter", "protocol", "ipx"}, `invalid protocol`},
+		{[]string{"show", "filter", "protocol", "ipx9"}, `invalid protocol (want a name tc takes`},
 		{[]string{"show", "filter", "chain", "x"}, `invalid chain index value`},
 		{[]string{"show", "filter", "chain"}, `chain needs a value (chain N)`},
 		{[]string{"show", "filter", "classid", "1:1"}, `filters takes no selector "classid" (want dev, block, root, ingress, egress, parent, handle, pref, prio, preference, priority, protocol or chain)`},
