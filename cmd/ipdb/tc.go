@@ -264,6 +264,17 @@ func qdiscWordsView(q *netlink.Qdisc, names *linkNames, v tcView) words {
 	if q.Refcnt != 1 {
 		w.add("refcnt", strconv.FormatUint(uint64(q.Refcnt), 10))
 	}
+	// tc/tc_qdisc.c print_qdisc: offloaded, then the shared blocks when
+	// not 0 (TCA_INGRESS_BLOCK, TCA_EGRESS_BLOCK).
+	if q.HWOffload {
+		w.flag("offloaded")
+	}
+	if q.IngressBlock != 0 {
+		w.add("ingress_block", strconv.FormatUint(uint64(q.IngressBlock), 10))
+	}
+	if q.EgressBlock != 0 {
+		w.add("egress_block", strconv.FormatUint(uint64(q.EgressBlock), 10))
+	}
 	switch o := q.Options.(type) {
 	case *netlink.FqCodel:
 		// tc/q_fq_codel.c fq_codel_print_opt.
