@@ -846,7 +846,7 @@ func tcDumpRows[T netlink.Object](d *dumpShow, t *tableOut, table string, dump f
 }
 
 func snapshotQdiscsJSON(j *jsonOut, s *ipdb.Snapshot, names *linkNames) {
-	for q := range s.Qdiscs() {
+	for _, q := range snapshotQdiscsInTCOrder(s) {
 		writeQdisc(j, q, names)
 		j.maybeFlush()
 	}
@@ -854,7 +854,7 @@ func snapshotQdiscsJSON(j *jsonOut, s *ipdb.Snapshot, names *linkNames) {
 
 func snapshotQdiscRows(t *tableOut, s *ipdb.Snapshot, names *linkNames) {
 	tcRowsHeader(t)
-	for q := range s.Qdiscs() {
+	for _, q := range snapshotQdiscsInTCOrder(s) {
 		tcRow(t, q.Index, qdiscWords(q, names), names)
 	}
 }
@@ -877,13 +877,6 @@ func snapshotClassRows(t *tableOut, s *ipdb.Snapshot, names *linkNames) {
 // a shared block's under each link bound to it (filterRows).
 func snapshotFilterRowsOf(s *ipdb.Snapshot) []tcFilterRow {
 	return filterRows(s.Filters(), blockBindings(s.Qdiscs()), false)
-}
-
-func snapshotFiltersJSON(j *jsonOut, s *ipdb.Snapshot, names *linkNames) {
-	for _, r := range snapshotFilterRowsOf(s) {
-		writeFilterRow(j, r, names, tcFilterOmit{}, tcView{details: true})
-		j.maybeFlush()
-	}
 }
 
 func snapshotFilterRows(t *tableOut, s *ipdb.Snapshot, names *linkNames) {
