@@ -731,7 +731,7 @@ func tcRow(t *tableOut, index int, w words, names *linkNames) {
 // Rows of the command's kind table (kinds.go).
 
 func (d *dumpShow) qdiscsJSON(j *jsonOut) error {
-	qs, err := retryDump(func() ([]*netlink.Qdisc, error) { return d.c.Qdiscs(d.ctx, nil) })
+	qs, err := retryDump(func() ([]*netlink.Qdisc, error) { return d.c.Qdiscs(d.ctx, d.qdiscDumpFilter()) })
 	if err != nil {
 		return err
 	}
@@ -746,8 +746,17 @@ func (d *dumpShow) qdiscsJSON(j *jsonOut) error {
 }
 
 func (d *dumpShow) qdiscsRows(t *tableOut) error {
-	return tcDumpRows(d, t, "qdiscs", func() ([]*netlink.Qdisc, error) { return d.c.Qdiscs(d.ctx, nil) },
+	return tcDumpRows(d, t, "qdiscs", func() ([]*netlink.Qdisc, error) { return d.c.Qdiscs(d.ctx, d.qdiscDumpFilter()) },
 		func(q *netlink.Qdisc) int { return q.Index }, func(q *netlink.Qdisc, n *linkNames) words { return qdiscWordsView(q, n, d.tcView()) })
+}
+
+// qdiscDumpFilter is the qdisc dump's request: with the hidden qdiscs
+// under the invisible selector (tc_qdisc_list's TCA_DUMP_INVISIBLE).
+func (d *dumpShow) qdiscDumpFilter() *netlink.QdiscFilter {
+	if s := d.sel("qdiscs"); s != nil && s.tc.invisible {
+		return &netlink.QdiscFilter{Invisible: true}
+	}
+	return nil
 }
 
 func (d *dumpShow) classesJSON(j *jsonOut) error {
