@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"reflect"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -371,38 +370,6 @@ func tcKindOf(kind string, opts TCOptions) (string, error) {
 		return "", invalidf("kind %q with options of kind %q", kind, ok)
 	}
 	return kind, nil
-}
-
-// tcProtocolNames are the ll_proto names tc prints for common protocols
-// (iproute2 lib/ll_proto.c).
-var tcProtocolNames = map[uint16]string{
-	unix.ETH_P_ALL: "all", unix.ETH_P_IP: "ip", unix.ETH_P_IPV6: "ipv6", unix.ETH_P_ARP: "arp",
-	unix.ETH_P_8021Q: "802.1Q", unix.ETH_P_8021AD: "802.1ad", unix.ETH_P_MPLS_UC: "mpls_uc",
-}
-
-// TCProtocolString returns tc's name of an ethertype (ETH_P_*): "all",
-// "ip", "ipv6", "arp", "802.1Q", "802.1ad", "mpls_uc", or "0x" and four
-// hexadecimal digits.
-func TCProtocolString(p uint16) string {
-	if s, ok := tcProtocolNames[p]; ok {
-		return s
-	}
-	return fmt.Sprintf("0x%04x", p)
-}
-
-// ParseTCProtocol reads what TCProtocolString writes (and a decimal or
-// 0x-prefixed number); anything else is an ErrInvalid error.
-func ParseTCProtocol(s string) (uint16, error) {
-	for p, n := range tcProtocolNames {
-		if n == s {
-			return p, nil
-		}
-	}
-	v, err := strconv.ParseUint(s, 0, 16)
-	if err != nil {
-		return 0, invalidf("tc protocol %q: want all, ip, ipv6, arp, 802.1Q, 802.1ad, mpls_uc or a number", s)
-	}
-	return uint16(v), nil
 }
 
 // htons converts between host and network order of a 16-bit value held

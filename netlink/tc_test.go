@@ -328,7 +328,7 @@ func TestHandle(t *testing.T) {
 
 // TestTCProtocol: tc's protocol names both ways.
 func TestTCProtocol(t *testing.T) {
-	for p, s := range map[uint16]string{unix.ETH_P_ALL: "all", unix.ETH_P_IP: "ip", unix.ETH_P_IPV6: "ipv6", 0x88cc: "0x88cc"} {
+	for p, s := range map[uint16]string{unix.ETH_P_ALL: "all", unix.ETH_P_IP: "ip", unix.ETH_P_IPV6: "ipv6", 0x88cc: "LLDP", 0x1234: "[4660]"} {
 		if got := TCProtocolString(p); got != s {
 			t.Errorf("TCProtocolString(%#x) = %q", p, got)
 		}

@@ -112,7 +112,7 @@ func (s *FilterSpec) what() string {
 		where = fmt.Sprintf("block %d", s.Block)
 	}
 	return fmt.Sprintf("filter %s protocol %s pref %d chain %d handle %s", where,
-		netlink.TCProtocolString(s.Protocol), s.Priority, s.Chain, s.handleString())
+		netlink.TCProtocolArg(s.Protocol), s.Priority, s.Chain, s.handleString())
 }
 
 // u32Table reports whether s is a u32 hash table (a handle without a

@@ -147,7 +147,7 @@ func filterClauses(protocol uint16, handle uint32, o netlink.FilterOptions) []fi
 		}
 		clsFlags(x.Flags & tcClsFlagsSettable)
 		if x.EthType != 0 && x.EthType != protocol {
-			add("eth_type", " %s", netlink.TCProtocolString(x.EthType))
+			add("eth_type", " %s", netlink.TCProtocolArg(x.EthType))
 		}
 		mac := func(key string, a, m net.HardwareAddr) {
 			switch {
@@ -167,7 +167,7 @@ func filterClauses(protocol uint16, handle uint32, o netlink.FilterOptions) []fi
 			add("vlan_prio", " %d", *x.VlanPrio)
 		}
 		if x.VlanEthType != 0 {
-			add("vlan_ethtype", " %s", netlink.TCProtocolString(x.VlanEthType))
+			add("vlan_ethtype", " %s", netlink.TCProtocolArg(x.VlanEthType))
 		}
 		if x.IPProto != nil {
 			add("ip_proto", " %s", ipProtoWord(*x.IPProto))

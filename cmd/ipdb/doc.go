@@ -26,8 +26,8 @@
 // before or after the command; show also takes ip's -f inet|inet6|mpls.
 // So are -br (--brief) and -s (--stats, repeatable) for show link and
 // show addr: ip -br's lines and ip -s's stats64 (show_brief.go); -s is
-// also tc -s for show qdisc and class, -d tc -d for qdiscs, classes and
-// filters (tc.go).
+// also tc -s for show qdisc, class and filter (the actions' times and
+// counters), -d tc -d for qdiscs, classes and filters (tc.go).
 // Objects are named by the kind table's words (kinds.go: the table name,
 // its aliases, which include ip's names) or any prefix that names one
 // kind; ip's own order of objects decides its short words (ipShort: `ip r`

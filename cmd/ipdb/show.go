@@ -73,7 +73,7 @@ func runShow(e *env, o showOpts, pos []string) int {
 		return exitUsage
 	}
 	if e.g.stats > 0 && (len(want) != 1 || !statsShown[want[0]]) {
-		fmt.Fprintln(e.stderr, "ipdb show: -s is for show link, addr, qdisc and class, as ip -s and tc -s")
+		fmt.Fprintln(e.stderr, "ipdb show: -s is for show link, addr, qdisc, class and filter, as ip -s and tc -s")
 		return exitUsage
 	}
 	if e.g.brief && e.g.details {
@@ -127,9 +127,9 @@ func runShow(e *env, o showOpts, pos []string) int {
 var detailsShown = map[string]bool{"routes": true, "links": true, "nexthops": true,
 	"qdiscs": true, "classes": true, "filters": true}
 
-// statsShown are the tables -s is for: ip -s link and addr, tc -s qdisc
-// and class.
-var statsShown = map[string]bool{"links": true, "addrs": true, "qdiscs": true, "classes": true}
+// statsShown are the tables -s is for: ip -s link and addr, tc -s qdisc,
+// class and filter (the actions' times and counters).
+var statsShown = map[string]bool{"links": true, "addrs": true, "qdiscs": true, "classes": true, "filters": true}
 
 // noDeviceError is a dev selector naming no link (ip: Cannot find device).
 type noDeviceError string

@@ -535,7 +535,7 @@ func (e *filterYAML) spec() (txn.FilterSpec, error) {
 		}
 	}
 	if s.Protocol, err = netlink.ParseTCProtocol(e.Protocol); err != nil {
-		return s, fmt.Errorf("unknown protocol %q (want all, ip, ipv6, arp, 802.1Q, 802.1ad, mpls_uc or a number)", e.Protocol)
+		return s, fmt.Errorf("unknown protocol %q (want a name tc takes, in any case: all, ip, ipv6, arp, rarp, 802.1Q, 802.1ad, lldp, mpls_uc, ...; or a number from 0 to 65535)", e.Protocol)
 	}
 	if e.Kind == "" {
 		// An absent entry may leave the kind out (it is no part of a

@@ -374,9 +374,16 @@ func remapLines(n *yaml.Node, c *chunk) {
 // mapping (a section or an entry's key: YAML says keys are unique, and
 // merging or picking one would hide a mistake) and a number that is not
 // an integer (no setting of the file is fractional: yaml.v3 would cut
-// 1500.7 to 1500 silently).
+// 1500.7 to 1500 silently), and a null item of a list (yaml.v3 drops it
+// from a list of strings silently: actions: [null] would mean no actions).
 func checkStrict(n *yaml.Node) error {
 	switch n.Kind {
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			if c.Kind == yaml.ScalarNode && c.Tag == "!!null" {
+				return errAt(c, "a list item is null (%q): give a value or leave the item out", c.Value)
+			}
+		}
 	case yaml.MappingNode:
 		seen := make(map[string]int, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {

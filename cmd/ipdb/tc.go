@@ -264,6 +264,17 @@ func qdiscWordsView(q *netlink.Qdisc, names *linkNames, v tcView) words {
 	if q.Refcnt != 1 {
 		w.add("refcnt", strconv.FormatUint(uint64(q.Refcnt), 10))
 	}
+	// tc/tc_qdisc.c print_qdisc: offloaded, then the shared blocks when
+	// not 0 (TCA_INGRESS_BLOCK, TCA_EGRESS_BLOCK).
+	if q.HWOffload {
+		w.flag("offloaded")
+	}
+	if q.IngressBlock != 0 {
+		w.add("ingress_block", strconv.FormatUint(uint64(q.IngressBlock), 10))
+	}
+	if q.EgressBlock != 0 {
+		w.add("egress_block", strconv.FormatUint(uint64(q.EgressBlock), 10))
+	}
 	switch o := q.Options.(type) {
 	case *netlink.FqCodel:
 		// tc/q_fq_codel.c fq_codel_print_opt.
@@ -729,7 +740,7 @@ func tcRow(t *tableOut, index int, w words, names *linkNames) {
 // Rows of the command's kind table (kinds.go).
 
 func (d *dumpShow) qdiscsJSON(j *jsonOut) error {
-	qs, err := retryDump(func() ([]*netlink.Qdisc, error) { return d.c.Qdiscs(d.ctx, nil) })
+	qs, err := retryDump(func() ([]*netlink.Qdisc, error) { return d.c.Qdiscs(d.ctx, d.qdiscDumpFilter()) })
 	if err != nil {
 		return err
 	}
@@ -744,8 +755,17 @@ func (d *dumpShow) qdiscsJSON(j *jsonOut) error {
 }
 
 func (d *dumpShow) qdiscsRows(t *tableOut) error {
-	return tcDumpRows(d, t, "qdiscs", func() ([]*netlink.Qdisc, error) { return d.c.Qdiscs(d.ctx, nil) },
+	return tcDumpRows(d, t, "qdiscs", func() ([]*netlink.Qdisc, error) { return d.c.Qdiscs(d.ctx, d.qdiscDumpFilter()) },
 		func(q *netlink.Qdisc) int { return q.Index }, func(q *netlink.Qdisc, n *linkNames) words { return qdiscWordsView(q, n, d.tcView()) })
+}
+
+// qdiscDumpFilter is the qdisc dump's request: with the hidden qdiscs
+// under the invisible selector (tc_qdisc_list's TCA_DUMP_INVISIBLE).
+func (d *dumpShow) qdiscDumpFilter() *netlink.QdiscFilter {
+	if s := d.sel("qdiscs"); s != nil && s.tc.invisible {
+		return &netlink.QdiscFilter{Invisible: true}
+	}
+	return nil
 }
 
 func (d *dumpShow) classesJSON(j *jsonOut) error {
@@ -844,7 +864,7 @@ func tcDumpRows[T netlink.Object](d *dumpShow, t *tableOut, table string, dump f
 }
 
 func snapshotQdiscsJSON(j *jsonOut, s *ipdb.Snapshot, names *linkNames) {
-	for q := range s.Qdiscs() {
+	for _, q := range snapshotQdiscsInTCOrder(s) {
 		writeQdisc(j, q, names)
 		j.maybeFlush()
 	}
@@ -852,7 +872,7 @@ func snapshotQdiscsJSON(j *jsonOut, s *ipdb.Snapshot, names *linkNames) {
 
 func snapshotQdiscRows(t *tableOut, s *ipdb.Snapshot, names *linkNames) {
 	tcRowsHeader(t)
-	for q := range s.Qdiscs() {
+	for _, q := range snapshotQdiscsInTCOrder(s) {
 		tcRow(t, q.Index, qdiscWords(q, names), names)
 	}
 }
@@ -875,13 +895,6 @@ func snapshotClassRows(t *tableOut, s *ipdb.Snapshot, names *linkNames) {
 // a shared block's under each link bound to it (filterRows).
 func snapshotFilterRowsOf(s *ipdb.Snapshot) []tcFilterRow {
 	return filterRows(s.Filters(), blockBindings(s.Qdiscs()), false)
-}
-
-func snapshotFiltersJSON(j *jsonOut, s *ipdb.Snapshot, names *linkNames) {
-	for _, r := range snapshotFilterRowsOf(s) {
-		writeFilterRow(j, r, names, tcFilterOmit{}, tcView{details: true})
-		j.maybeFlush()
-	}
 }
 
 func snapshotFilterRows(t *tableOut, s *ipdb.Snapshot, names *linkNames) {

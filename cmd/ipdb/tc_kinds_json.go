@@ -767,6 +767,9 @@ func writeAction(j *jsonOut, a *netlink.TCAction, names *linkNames, v tcView) {
 	default:
 		// tc prints nothing but the order for a kind it does not know.
 	}
+	if v.stats {
+		writeActionStats(j, a)
+	}
 	if a.Cookie != nil {
 		j.str("cookie", hexString(a.Cookie))
 	}

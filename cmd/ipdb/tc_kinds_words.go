@@ -569,6 +569,9 @@ func actionWords(w *words, acts netlink.TCActions, names *linkNames, v tcView) {
 			s += " default-action " + controlText(o.Action) +
 				" index " + u10(uint64(o.Index)) + " ref " + strconv.Itoa(int(o.Refcnt)) + " bind " + strconv.Itoa(int(o.Bindcnt))
 		}
+		if v.stats {
+			s += actionStatsText(a)
+		}
 		if a.Cookie != nil {
 			s += " cookie " + hexString(a.Cookie)
 		}

@@ -69,7 +69,9 @@ func everyTC(t *testing.T, ns *nstest.NS) {
 // value, in tc's order; classes are `tc class show dev X`'s text, word for
 // word, in the table and as the JSON's keys; serve's /v1/qdiscs,
 // /v1/classes and /v1/filters return what show (-d for qdiscs and
-// filters) prints, and the metric counts each kind.
+// filters) prints (no shared block here, whose filters show repeats per
+// bound link and serve lists once: TestServeTCTables), and the metric
+// counts each kind.
 func TestTCShowEqualsTC(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		everyTC(t, ns)

@@ -18,6 +18,9 @@ import (
 //   - qdisc: dev NAME; one of root (parent ffff:ffff), ingress or clsact
 //     (parent ffff:fff1), parent CLASSID (that parent exactly) and handle
 //     QHANDLE ("10:" or "10", the qdisc's major), tc's print_qdisc filter;
+//     invisible, which asks the dump for the qdiscs the kernel hides too
+//     (TCA_DUMP_INVISIBLE: TCQ_F_INVISIBLE, such as mq's default
+//     children), as tc_qdisc_list does;
 //   - class: dev NAME, classid CLASSID (that class), root or parent
 //     CLASSID: the classes of the qdisc whose handle is the parent's major
 //     (tc_dump_tclass_qdisc compares TC_H_MAJ(tcm_parent) with each
@@ -63,11 +66,13 @@ type tcSelection struct {
 	chain        uint32
 	chainGiven   bool
 	filterHandle string
+	// invisible is qdisc's `invisible`: the dump lists hidden qdiscs too.
+	invisible bool
 }
 
 // given reports whether any tc selector was given.
 func (t *tcSelection) given() bool {
-	return t.parentWord != "" || t.handleGiven || t.block != 0 || t.prioGiven || t.protoGiven || t.chainGiven || t.filterHandle != ""
+	return t.parentWord != "" || t.handleGiven || t.block != 0 || t.prioGiven || t.protoGiven || t.chainGiven || t.filterHandle != "" || t.invisible
 }
 
 // tcTables are the tables whose words parseTCSelection reads.
@@ -75,13 +80,13 @@ var tcTables = map[string]bool{"qdiscs": true, "classes": true, "filters": true}
 
 // The selector words of each tc table (its row's selectors).
 var (
-	qdiscSelectorWords  = []string{"dev", "root", "ingress", "clsact", "parent", "handle"}
+	qdiscSelectorWords  = []string{"dev", "root", "ingress", "clsact", "parent", "handle", "invisible"}
 	classSelectorWords  = []string{"dev", "classid", "root", "parent"}
 	filterSelectorWords = []string{"dev", "block", "root", "ingress", "egress", "parent", "handle", "pref", "prio", "preference", "priority", "protocol", "chain"}
 )
 
 // tcStandalone are the tc words that take no value.
-var tcStandalone = map[string]bool{"root": true, "ingress": true, "egress": true, "clsact": true}
+var tcStandalone = map[string]bool{"root": true, "ingress": true, "egress": true, "clsact": true, "invisible": true}
 
 // tcSelectorHelp are the help lines of the tc words that no other table
 // has; the words routes share (root, protocol, priority, preference)
@@ -90,6 +95,7 @@ var tcSelectorHelp = []selector{
 	{word: "ingress", help: "tc: qdiscs at ffff:fff1 (ingress, clsact); filters of the ingress block (ffff:fff2)", noValue: true},
 	{word: "egress", help: "tc: filters of clsact's egress block (ffff:fff3; an ingress qdisc's one block)", noValue: true},
 	{word: "clsact", help: "tc: as ingress (qdiscs)", noValue: true},
+	{word: "invisible", help: "tc: qdiscs the kernel hides too (TCA_DUMP_INVISIBLE: mq's default children...)", noValue: true},
 	{word: "parent", value: "CLASSID", help: "tc: qdiscs with this parent; classes of its qdisc; filters of its block"},
 	{word: "handle", value: "H", help: "tc: the qdisc with this handle (10: or 10); filters: read and ignored, as tc"},
 	{word: "classid", value: "CLASSID", help: "tc: the class with this id"},
@@ -173,6 +179,9 @@ func (t *tcSelection) parse(table string, s *selection, w, v string) error {
 		}
 		t.block = uint32(n)
 		return nil
+	case "invisible":
+		t.invisible = true // tc takes it more than once
+		return nil
 	case "root", "ingress", "egress", "clsact", "parent":
 		if table == "qdiscs" && t.handleGiven {
 			return fmt.Errorf("%s: handle is already specified, %q is one too many (tc takes one of root, ingress, clsact, parent and handle)", table, w)
@@ -248,7 +257,7 @@ func (t *tcSelection) parse(table string, s *selection, w, v string) error {
 		}
 		p, err := netlink.ParseTCProtocol(v)
 		if err != nil {
-			return tcWordError(table, "invalid protocol (want ip, ipv6, all, 802.1q, arp, a number...)", v)
+			return tcWordError(table, "invalid protocol (want a name tc takes, in any case: all, ip, ipv6, arp, rarp, 802.1Q, 802.1ad, lldp, mpls_uc, ...; or a number from 0 to 65535)", v)
 		}
 		t.protocol, t.protoGiven = p, p != 0
 		return nil

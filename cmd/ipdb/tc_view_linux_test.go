@@ -162,7 +162,7 @@ func TestTCShowDetailsStats(t *testing.T) {
 			t.Errorf("-a -j -s show qdiscs lacks %s", re)
 		}
 
-		for _, args := range [][]string{{"-s", "show", "filters"}, {"-s", "show", "routes"}, {"-br", "show", "qdiscs"}} {
+		for _, args := range [][]string{{"-s", "show", "routes"}, {"-br", "show", "qdiscs"}} {
 			if code, _, errs := runCmd(t, append([]string{"-n", ns.Name}, args...)...); code != exitUsage || !strings.Contains(errs, "is for show") {
 				t.Errorf("ipdb %s: exit %d %q, want a usage error", strings.Join(args, " "), code, errs)
 			}

@@ -3,6 +3,7 @@ package results
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -41,10 +42,13 @@ func (r *Report) Markdown(charts map[string][]string) string {
 		for _, f := range r.Facts[sc] {
 			fmt.Fprintf(&b, "- %s\n", f)
 		}
-		if len(r.Facts[sc]) > 0 {
+		rows := r.scenarioRows(sc)
+		if res := resolutionNote(rows); res != "" {
+			fmt.Fprintf(&b, "- %s\n", res)
+		}
+		if len(r.Facts[sc]) > 0 || resolutionNote(rows) != "" {
 			b.WriteString("\n")
 		}
-		rows := r.scenarioRows(sc)
 		if len(rows) > 0 {
 			b.WriteString("| contender | group | N | metric | median | spread | runs | × fastest | target | notes | what ran | machine |\n")
 			b.WriteString("|---|---|--:|---|--:|---|--:|--:|---|---|---|---|\n")
@@ -76,6 +80,25 @@ func (r *Report) Markdown(charts map[string][]string) string {
 		}
 	}
 	return b.String()
+}
+
+// resolutionNote explains the ratios of rows with a Resolution: a median
+// below it counts as it, so a row whose median is below the resolution
+// (e.g. 0 µs) is as fast as one just above it, not infinitely faster.
+func resolutionNote(rows []*Row) string {
+	var res []string
+	for _, row := range rows {
+		if row.Resolution > 0 {
+			if s := Format(row.Resolution, row.Unit); !slices.Contains(res, s) {
+				res = append(res, s)
+			}
+		}
+	}
+	if len(res) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("resolution: this measurement cannot tell times below %s apart, so `× fastest` counts a median below it as %s (a 0 µs row is 1.00×, and one of 1.1 ms about 1.1×, not infinitely slower)",
+		strings.Join(res, ", "), strings.Join(res, ", "))
 }
 
 // halfRange is half the spread of the runs as a percentage of the median.
