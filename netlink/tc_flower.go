@@ -556,3 +556,23 @@ func (o *Flower) String() string {
 	}
 	return strings.Join(s, " ")
 }
+
+// FlowerIPProtoName is tc's word for a flower ip_proto (tc/f_flower.c:
+// flower_parse_ip_proto and flower_print_ip_proto): tcp, udp, sctp, icmp
+// or icmpv6, and false for any other protocol, which tc prints in hex and
+// reads as a number.
+func FlowerIPProtoName(p uint8) (string, bool) {
+	switch p {
+	case unix.IPPROTO_TCP:
+		return "tcp", true
+	case unix.IPPROTO_UDP:
+		return "udp", true
+	case unix.IPPROTO_SCTP:
+		return "sctp", true
+	case unix.IPPROTO_ICMP:
+		return "icmp", true
+	case unix.IPPROTO_ICMPV6:
+		return "icmpv6", true
+	}
+	return "", false
+}

@@ -275,19 +275,11 @@ func ipKeyWords(k netlink.U32Key) []string {
 	return nil
 }
 
-// ipProtoWord is flower's word for an IP protocol (tc's ip_proto).
+// ipProtoWord is flower's word for an IP protocol as tc reads it back
+// (a name, or a decimal number).
 func ipProtoWord(p uint8) string {
-	switch p {
-	case unix.IPPROTO_TCP:
-		return "tcp"
-	case unix.IPPROTO_UDP:
-		return "udp"
-	case unix.IPPROTO_SCTP:
-		return "sctp"
-	case unix.IPPROTO_ICMP:
-		return "icmp"
-	case unix.IPPROTO_ICMPV6:
-		return "icmpv6"
+	if w, ok := netlink.FlowerIPProtoName(p); ok {
+		return w
 	}
 	return fmt.Sprint(p)
 }

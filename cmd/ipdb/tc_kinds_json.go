@@ -956,19 +956,11 @@ func flowerEthType(t uint16) string {
 	return hex04(t)
 }
 
-// flowerIPProto is flower_print_ip_proto's word.
+// flowerIPProto is flower_print_ip_proto's word: a name, else two hex
+// digits.
 func flowerIPProto(p uint8) string {
-	switch p {
-	case unix.IPPROTO_TCP:
-		return "tcp"
-	case unix.IPPROTO_UDP:
-		return "udp"
-	case unix.IPPROTO_SCTP:
-		return "sctp"
-	case unix.IPPROTO_ICMP:
-		return "icmp"
-	case unix.IPPROTO_ICMPV6:
-		return "icmpv6"
+	if w, ok := netlink.FlowerIPProtoName(p); ok {
+		return w
 	}
 	return strconv.FormatUint(uint64(p)|0x100, 16)[1:]
 }
