@@ -722,8 +722,15 @@ func filterChanged(w *writer, d *kindDef, c cause, changes []Change, fx *rereads
 		// block brings what can be derived in this transaction
 		// (u32FirstInTxn); the re-read stays as the safety net.
 		fx.now = append(fx.now, reconcileJob{kind: netlink.KindFilter, s: filterScope(f)})
-		if !c.deleted && filterParentKnown(w, f) {
+		switch {
+		case !c.deleted && filterParentKnown(w, f):
 			changes = u32FirstInTxn(w, d, f, changes)
+		case c.deleted && f.Handle == 0 && filterParentKnown(w, f):
+			// The priority itself is gone (tcf_chain_tp_remove destroys
+			// the tcf_proto): nothing of it lists under this parent any
+			// more, its hash tables and nodes included. Tables another
+			// parent's walk shows are the re-read's.
+			changes = filterPriorityInTxn(w, d, c, changes)
 		}
 		return changes
 	}

@@ -1,6 +1,8 @@
 package watch
 
 import (
+	"slices"
+
 	"github.com/ipdb-go/ipdb/ipdb"
 	"github.com/ipdb-go/ipdb/netlink"
 )
@@ -79,14 +81,19 @@ func (b *blockBindings) follow(e *Event, names linkNames) {
 			}
 		}
 		if q, ok := e.New.(*netlink.Qdisc); ok {
-			b.bind(q, +1, names)
+			for _, n := range b.bind(q, +1, names) {
+				// A block bound again is a new block (the old one died
+				// with its last qdisc): what left the old one is not its.
+				b.departed = slices.DeleteFunc(b.departed, func(d departure) bool { return d.block == n })
+			}
 		}
 	}
 }
 
 // bind counts q's blocks up or down (delta +1 or -1) and returns those
-// its link no longer holds.
-func (b *blockBindings) bind(q *netlink.Qdisc, delta int, names linkNames) (released []uint32) {
+// its link no longer holds (delta -1), or the blocks no link held before
+// (delta +1).
+func (b *blockBindings) bind(q *netlink.Qdisc, delta int, names linkNames) (changed []uint32) {
 	for _, n := range []uint32{q.IngressBlock, q.EgressBlock} {
 		if n == 0 {
 			continue
@@ -99,18 +106,21 @@ func (b *blockBindings) bind(q *netlink.Qdisc, delta int, names linkNames) (rele
 			if name, ok := names[q.Index]; ok {
 				b.linkName[q.Index] = name
 			}
+			if !b.blockHeld(n) {
+				changed = append(changed, n)
+			}
 		}
 		if b.bound[k] += delta; b.bound[k] <= 0 {
 			delete(b.bound, k)
 			if delta < 0 {
-				released = append(released, n)
+				changed = append(changed, n)
 			}
 		}
 	}
-	if len(released) > 0 && !b.holds(q.Index) {
+	if delta < 0 && len(changed) > 0 && !b.holds(q.Index) {
 		delete(b.linkName, q.Index)
 	}
-	return released
+	return changed
 }
 
 // blockHeld reports whether any link's qdisc is bound to block n.
