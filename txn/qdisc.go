@@ -128,6 +128,11 @@ func (s *QdiscSpec) validate() error {
 	if s.kind() == "" {
 		return invalid("%s: a kind is required (Kind or Options)", s.what())
 	}
+	if s.IngressBlock != 0 && s.IngressBlock == s.EgressBlock {
+		// A device joins a block once (tcf_block_get_ext: "block dev
+		// insert failed", EBUSY).
+		return invalid("%s: ingress_block and egress_block are both %d: a link can be bound to a shared block once", s.what(), s.IngressBlock)
+	}
 	if err := netlink.QdiscRequest(netlink.Add, s.draft(1)).Err(); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrInvalid, s.what(), err)
 	}

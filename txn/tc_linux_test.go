@@ -333,6 +333,9 @@ func TestTCInvalid(t *testing.T) {
 				Qdisc(QdiscSpec{Dev: "v0", Parent: h(1, 0x20), Handle: h(0x20, 0), Kind: "pfifo"}),
 			"leaf under no class": New(db, c, nil).Qdisc(QdiscSpec{Dev: "v0", Parent: h(1, 0x40), Handle: h(0x40, 0), Kind: "pfifo"}),
 			"no link":             New(db, c, nil).Qdisc(QdiscSpec{Dev: "nope0", Handle: h(1, 0), Kind: "pfifo"}),
+			// The kernel refuses it at commit (EBUSY); found by a new user's try.
+			"one block both ways": New(db, c, nil).Qdisc(QdiscSpec{Dev: "v1", Parent: netlink.HandleIngress, Handle: h(0xffff, 0),
+				Kind: "clsact", IngressBlock: 50, EgressBlock: 50}),
 		} {
 			err := tx.Commit(context.Background())
 			if !errors.Is(err, ErrInvalid) {
