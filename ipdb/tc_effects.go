@@ -35,10 +35,17 @@ func init() {
 //   - A new tbf has its class major:1 at once (tbf_dump_class lists it
 //     whatever its child, with the qdisc's handle as parent and no
 //     options): it is added with the qdisc.
+//   - A new root qdisc is the link's IFLA_QDISC (rtnl_fill_ifinfo:
+//     dev->qdisc->ops->id), which changes with no link notification: the
+//     link gets it in the same revision (the link re-read after a qdisc
+//     notification stays the safety net).
 func qdiscInTxn(w *writer, _ *kindDef, c cause, changes []Change, _ *rereads) []Change {
 	q := c.obj.(*netlink.Qdisc)
 	if c.deleted {
 		return tcQdiscTree(w, q, changes)
+	}
+	if c.notified && q.Parent == netlink.HandleRoot && q.TCKind != "" {
+		changes = linkQdiscInTxn(w, q, changes)
 	}
 	if !c.notified || c.old != nil || q.TCKind != "tbf" || q.Handle.Minor() != 0 || q.Handle == 0 {
 		return changes
@@ -357,4 +364,23 @@ func u32FirstInTxn(w *writer, d *kindDef, f *netlink.Filter, changes []Change) [
 		changes = append(changes, Change{Kind: d.kind, Op: OpAdd, New: o})
 	}
 	return changes
+}
+
+// linkQdiscInTxn sets the Qdisc of root qdisc q's link to q's kind.
+func linkQdiscInTxn(w *writer, q *netlink.Qdisc, changes []Change) []Change {
+	key := linkKey(q.Index)
+	o, err := w.lookup(&linkDef, key)
+	if err != nil || o == nil {
+		return changes
+	}
+	l := o.(*netlink.Link)
+	if l.Qdisc == q.TCKind {
+		return changes
+	}
+	nl := *l
+	nl.Qdisc = q.TCKind
+	if err := w.put(&linkDef, &nl, key); err != nil {
+		return changes
+	}
+	return append(changes, Change{Kind: netlink.KindLink, Op: OpChange, Old: l, New: &nl})
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/ipdb-go/ipdb/internal/dbtest"
 	"github.com/ipdb-go/ipdb/internal/nstest"
 	"github.com/ipdb-go/ipdb/ipdb"
+	"github.com/ipdb-go/ipdb/netlink"
 )
 
 // TestTCOneRevisionU32PriorityDelete (found by a new user's try): `tc filter del
@@ -39,6 +40,42 @@ func TestTCOneRevisionU32PriorityDelete(t *testing.T) {
 			if c.Rev != changes[0].Rev {
 				t.Errorf("%s %v in revision %d, the first event in %d", c.Op, c.Old, c.Rev, changes[0].Rev)
 			}
+		}
+	})
+}
+
+// TestTCRootQdiscLinkSameRevision (found by a new user's try): a new root
+// qdisc is also the link's qdisc (IFLA_QDISC), which the kernel changes
+// without a link notification; it came a re-read later, seconds after on a
+// busy namespace. Now the link changes in the qdisc's revision.
+func TestTCRootQdiscLinkSameRevision(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link add f0 type veth peer name f1", "link set f0 up", "link set f1 up")
+		db := dbtest.Open(t, ns, ipdb.WithRefresh(0))
+		settleTC(t, ns, db, "the set-up")
+		time.Sleep(1500 * time.Millisecond) // the links' settle re-reads
+		rev := db.Revision()
+		runTC(t, ns, "qdisc", "replace", "dev", "f0", "root", "handle", "3:", "tbf", "rate", "1mbit", "burst", "10k", "latency", "50ms")
+		settleTC(t, ns, db, "the replace")
+		changes, _, _, err := db.ChangesSince(rev, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var linkRev, qdiscRev uint64
+		for _, c := range changes {
+			switch o := c.New.(type) {
+			case *netlink.Link:
+				if o.Name == "f0" && o.Qdisc == "tbf" {
+					linkRev = c.Rev
+				}
+			case *netlink.Qdisc:
+				if o.TCKind == "tbf" {
+					qdiscRev = c.Rev
+				}
+			}
+		}
+		if linkRev == 0 || linkRev != qdiscRev {
+			t.Errorf("f0's qdisc tbf in revision %d, the tbf in %d; want one revision", linkRev, qdiscRev)
 		}
 	})
 }
