@@ -14,7 +14,6 @@ func TestTCShowFilterStats(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.Batch("link add v0 type veth peer name v1", "link set v0 up", "link set v1 up")
 		ns.NeedTC(t, "action", "mirred", "egress", "redirect", "dev", "v1") // CONFIG_NET_ACT_MIRRED
-		tcIn(t, ns, "actions", "flush", "action", "mirred")
 		tcIn(t, ns, "qdisc", "add", "dev", "v0", "clsact")
 		tcIn(t, ns, "filter", "add", "dev", "v0", "ingress", "protocol", "ip", "pref", "1", "u32", "match", "ip", "dst", "192.0.2.0/24",
 			"action", "mirred", "egress", "redirect", "dev", "v1")
