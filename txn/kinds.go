@@ -66,8 +66,11 @@ type kindRow struct {
 	// txn does not write.
 	ops kindOps
 	// rechecksAll: a change of an object of the kind can change whether
-	// any spec of any kind holds (specs name links, which resolve to
-	// indexes), so verify then rechecks every pending spec.
+	// a spec of another kind holds (specs name links, which resolve to
+	// indexes; a filter spec of a shared block holds through the qdiscs
+	// bound to it, and one of a block bound again is planned as new until
+	// the database has the new binding), so verify then rechecks every
+	// pending spec.
 	rechecksAll bool
 	// readOnly says, for a kind without ops, what txn does with it.
 	readOnly string
@@ -87,7 +90,7 @@ var kindTable = []kindRow{
 	{kind: netlink.KindRule, ops: ruleOps{}, add: []stage{stageRuleAdd}, del: []stage{stageRuleDel}},
 	{kind: netlink.KindFDB, readOnly: "read-only: a bridge FDB entry is no spec; no plan observes one " +
 		"(so no conflict involves one) and no rollback restores one"},
-	{kind: netlink.KindQdisc, ops: qdiscOps{}, add: []stage{stageQdiscAdd}, del: []stage{stageQdiscDel}},
+	{kind: netlink.KindQdisc, ops: qdiscOps{}, rechecksAll: true, add: []stage{stageQdiscAdd}, del: []stage{stageQdiscDel}},
 	{kind: netlink.KindClass, ops: classOps{}, add: []stage{stageClassAdd}, del: []stage{stageClassDel}},
 	{kind: netlink.KindFilter, ops: filterOps{}, add: []stage{stageFilterAdd}, del: []stage{stageFilterDel}},
 }
