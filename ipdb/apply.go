@@ -101,6 +101,16 @@ func (db *DB) applyLoop(ctx context.Context) {
 			if !db.applyQueued() {
 				break // a gap: the resync that follows covers the jobs
 			}
+			if job.resync {
+				if err := db.fullSync(ctx, false); err != nil {
+					if ctx.Err() != nil {
+						return
+					}
+					db.fail(err)
+					db.queue.markLost()
+				}
+				continue
+			}
 			refreshJob := refresh != nil && isRefresh(job)
 			asked := job
 			if refreshJob && job.kind == netlink.KindNeigh && job != proxyNeighJob && refresh.neighSkip(ctx, db.cmd) {

@@ -215,12 +215,18 @@ func (db *DB) Stats() Stats {
 // Resync makes the database re-dump everything and sweep away what
 // differs from the kernel, as it does by itself after a lost notification,
 // and waits until that is done. Only true differences become changes.
+// Everything the kernel announced before the call is applied before the
+// dump (a barrier on the listener socket, as for a targeted re-read).
 func (db *DB) Resync(ctx context.Context) error {
 	if err := db.WaitSynced(ctx); err != nil {
 		return err
 	}
 	n := db.resyncs.Load()
-	db.queue.markLost()
+	// Not a loss: the notifications sent before now are applied before
+	// the dump (a loss's resync cannot, and they could take the cache
+	// back in time after it: a link moved in as t0 and renamed eth0 went
+	// eth0, t0, eth0; TestMoveRenamesInOneRequest).
+	db.queue.pushJobs([]reconcileJob{{resync: true}})
 	for db.resyncs.Load() == n {
 		select {
 		case <-ctx.Done():

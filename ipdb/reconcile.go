@@ -32,6 +32,10 @@ type reconcileJob struct {
 	nexthops bool
 	// done, if not nil, is closed once the job ran (DB.RereadLink).
 	done chan struct{}
+	// resync asks for a full resync with no gap in the stream
+	// (DB.Resync): what the kernel sent before it is applied first, as
+	// for any re-read, so that none of it comes after the dump.
+	resync bool
 }
 
 func (j reconcileJob) match(o netlink.Object) bool {
