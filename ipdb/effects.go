@@ -704,8 +704,8 @@ func tcChanged(c cause, fx *rereads) {
 // blocks, whose parent a notification may name otherwise than dumps:
 // filterCanonical, and for a parent naming the root qdisc, root or 0).
 // For kinds other than u32 whose parent is exact (filterParentKnown) all
-// of this is derived in the notification's transaction instead
-// (filterPriorityInTxn), with no re-read. A filter added to a known
+// of this is derived in the notification's transaction too
+// (filterPriorityInTxn), and the re-read stays as a safety net. A filter added to a known
 // priority, or changed, needs nothing, except for u32 (below).
 func filterChanged(w *writer, d *kindDef, c cause, changes []Change, fx *rereads) []Change {
 	f := c.obj.(*netlink.Filter)
@@ -734,11 +734,19 @@ func filterChanged(w *writer, d *kindDef, c cause, changes []Change, fx *rereads
 		}
 		return changes
 	}
-	if filterParentKnown(w, f) {
-		// Derived exactly, in this transaction (filterPriorityInTxn).
-		return filterPriorityInTxn(w, d, c, changes)
-	}
 	s := filterScope(f)
+	if filterParentKnown(w, f) {
+		// Derived in this transaction (filterPriorityInTxn), so that the
+		// priority comes and goes in the filter's revision. The re-read
+		// stays as the safety net, as for u32: without it the guest's
+		// TestTCFilterActionsFollowed once lost a new matchall filter
+		// with a police action (cause not found; the first use of
+		// act_police loads its module, and tc_new_tfilter then replays
+		// the request). It finds nothing in the usual case.
+		changes = filterPriorityInTxn(w, d, c, changes)
+		fx.now = append(fx.now, reconcileJob{kind: netlink.KindFilter, s: s})
+		return changes
+	}
 	if p := f.Parent; f.Block == 0 && p.Major() != 0 && p.Major() != 0xffff {
 		s.parent = uint32(p)
 	}
