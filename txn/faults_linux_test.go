@@ -291,3 +291,13 @@ func failKind(k netlink.Kind, fail func(o *Step) netlink.Request) injectFunc {
 		return req
 	}
 }
+
+// linkGoneAfterRollback is a faultCase.more hook: the link name, which
+// the transaction creates, must be gone after the rollback.
+func linkGoneAfterRollback(name string) func(t *testing.T, e *txnEnv, _ error) {
+	return func(t *testing.T, e *txnEnv, _ error) {
+		if _, err := e.ns.IPErr("link", "show", name); err == nil {
+			t.Errorf("%s left after the rollback", name)
+		}
+	}
+}

@@ -526,11 +526,7 @@ func TestTCMirredByName(t *testing.T) {
 			c := txnFaults(tcBase, func(db *ipdb.DB, c *netlink.Conn, cfg *Config) *Txn { return mk(db, c, cfg, "ifb0") },
 				tcState, checkTCOracle, len(plan.Steps))
 			c.failing = failingTC
-			c.more = func(t *testing.T, e *txnEnv, _ error) {
-				if _, err := e.ns.IPErr("link", "show", "ifb0"); err == nil {
-					t.Errorf("ifb0 left after the rollback")
-				}
-			}
+			c.more = linkGoneAfterRollback("ifb0")
 			faultEveryStepIn(t, nstest.New(t), c)
 		})
 
