@@ -39,7 +39,10 @@ const (
 // the current value in a change); the kernel reports all of them.
 type Cake struct {
 	// BaseRate is the shaped rate in bytes per second
-	// (TCA_CAKE_BASE_RATE64); 0 is unlimited.
+	// (TCA_CAKE_BASE_RATE64); 0 is unlimited. Under autorate-ingress it
+	// is the kernel's estimate from the traffic received, which it
+	// changes with no notification (sch_cake.c's cake_enqueue): a cache
+	// holds the value of the last change, and txn does not compare it.
 	BaseRate *uint64
 	// DiffservMode is CAKE_DIFFSERV_*: 0 diffserv3, 1 diffserv4, 2
 	// diffserv8, 3 besteffort, 4 precedence (TCA_CAKE_DIFFSERV_MODE).
@@ -135,6 +138,17 @@ func (o *Cake) validateOptions(Verb) error {
 
 var cakeDiffservWords = []string{"diffserv3", "diffserv4", "diffserv8", "besteffort", "precedence"}
 var cakeFlowWords = []string{"flowblind", "srchost", "dsthost", "hosts", "flows", "dual-srchost", "dual-dsthost", "triple-isolate"}
+
+// stableOptions drops the bandwidth under autorate-ingress, the
+// kernel's running estimate (see BaseRate).
+func (o *Cake) stableOptions() TCOptions {
+	if o == nil || o.Autorate == nil || *o.Autorate != 1 || o.BaseRate == nil {
+		return o
+	}
+	c := *o
+	c.BaseRate = nil
+	return &c
+}
 
 // String returns the options in tc's words: "bandwidth 1250000Bps
 // diffserv3 triple-isolate rtt 100000us overhead 0".

@@ -2,6 +2,7 @@ package netlink
 
 import (
 	"encoding/binary"
+	"reflect"
 	"testing"
 )
 
@@ -67,5 +68,22 @@ func TestCakeOptions(t *testing.T) {
 	})
 	if got, want := cakeGolden[1].opts.(*Cake).String(), "bandwidth 12500000Bps besteffort nat overhead -4"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
+
+// TestCakeStable: under autorate-ingress the bandwidth is the kernel's
+// estimate and not a difference; without it, it is.
+func TestCakeStable(t *testing.T) {
+	mk := func(rate uint64, autorate uint32) *Qdisc {
+		return &Qdisc{Index: 2, Handle: NewHandle(1, 0), Parent: HandleRoot, TCKind: "cake",
+			Options: &Cake{BaseRate: Ptr(rate), Autorate: Ptr(autorate)}}
+	}
+	if a, b := mk(125000000, 1), mk(116729736, 1); !reflect.DeepEqual(a.Stable(), b.Stable()) {
+		t.Error("autorate-ingress: the measured bandwidth counted as a difference")
+	} else if *a.Options.(*Cake).BaseRate != 125000000 {
+		t.Error("Stable changed its receiver")
+	}
+	if a, b := mk(125000000, 0), mk(116729736, 0); reflect.DeepEqual(a.Stable(), b.Stable()) {
+		t.Error("without autorate-ingress the bandwidth did not count")
 	}
 }

@@ -65,7 +65,8 @@ type Qdisc struct {
 func (*Qdisc) Kind() Kind { return KindQdisc }
 
 // Stable returns q without its volatile values (Refcnt, Stats, Warning,
-// and counters inside Options), for comparing two versions of a qdisc. It
+// counters inside Options, and cake's bandwidth under autorate-ingress,
+// which the kernel measures), for comparing two versions of a qdisc. It
 // returns q itself when there are none. The copy shares the rest with q.
 func (q *Qdisc) Stable() *Qdisc {
 	st, hasSt := q.Options.(optionsStabler)

@@ -71,11 +71,40 @@ func isNilTC(o netlink.TCOptions) bool {
 	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
+// withoutMeasured returns want and have without the fields the kernel
+// measures from traffic and changes without a notification, which no
+// spec can hold: cake's bandwidth under autorate-ingress (sch_cake.c's
+// cake_enqueue sets rate_bps from the measured ingress rate, and
+// cake_dump reports it). The bandwidth of a spec that asks for
+// autorate-ingress, or leaves it as the kernel has it on, is only the
+// starting estimate: it is sent when something else changes and never
+// compared.
+func withoutMeasured(want, have netlink.TCOptions) (netlink.TCOptions, netlink.TCOptions) {
+	w, ok := want.(*netlink.Cake)
+	if !ok || w == nil {
+		return want, have
+	}
+	h, _ := have.(*netlink.Cake)
+	on := func(p *uint32) bool { return p != nil && *p == 1 }
+	if !on(w.Autorate) && (w.Autorate != nil || h == nil || !on(h.Autorate)) {
+		return want, have
+	}
+	wc := *w
+	wc.BaseRate = nil
+	if h == nil {
+		return &wc, have
+	}
+	hc := *h
+	hc.BaseRate = nil
+	return &wc, &hc
+}
+
 // tcOptionsDiff lists how have (the kernel's options) differs from want
 // (a spec's), as "field old -> new"; empty if want holds. Without exact,
 // fields want leaves at zero do not count (nor do nil options).
 func tcOptionsDiff(want, have netlink.TCOptions, exact bool) changeList {
 	var c changeList
+	want, have = withoutMeasured(want, have)
 	switch {
 	case isNilTC(want) && isNilTC(have):
 	case isNilTC(want):

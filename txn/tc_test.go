@@ -295,3 +295,31 @@ func TestTCWordsPolicer(t *testing.T) {
 		t.Errorf("%q, want %q", got, want)
 	}
 }
+
+// TestTCOptionsDiffMeasured: cake's bandwidth under autorate-ingress is
+// the kernel's measurement (the guest's TestTCQdiscKindsLive read
+// 116729736 B/s where tc had set 125000000), so a spec's bandwidth is not
+// compared while autorate-ingress is asked for or kept; without it, it is.
+func TestTCOptionsDiffMeasured(t *testing.T) {
+	u := func(v uint32) *uint32 { return &v }
+	rate := func(v uint64) *uint64 { return &v }
+	have := &netlink.Cake{BaseRate: rate(116729736), Autorate: u(1), Overhead: netlink.Ptr[int32](10)}
+	for _, c := range []struct {
+		name string
+		want *netlink.Cake
+		diff string
+	}{
+		{"autorate asked for", &netlink.Cake{BaseRate: rate(125000000), Autorate: u(1)}, ""},
+		{"autorate kept", &netlink.Cake{BaseRate: rate(125000000)}, ""},
+		{"another field still counts", &netlink.Cake{BaseRate: rate(125000000), Overhead: netlink.Ptr[int32](18)}, ": overhead 10 -> 18"},
+		{"autorate turned off", &netlink.Cake{BaseRate: rate(125000000), Autorate: u(0)}, ": bandwidth 933837Kbit -> 1Gbit, autorate 1 -> 0"},
+	} {
+		if got := tcOptionsDiff(c.want, have, false).String(); got != c.diff {
+			t.Errorf("%s: %q, want %q", c.name, got, c.diff)
+		}
+	}
+	off := &netlink.Cake{BaseRate: rate(125000000), Autorate: u(0)}
+	if got, want := tcOptionsDiff(&netlink.Cake{BaseRate: rate(12500000)}, off, false).String(), ": bandwidth 1Gbit -> 100Mbit"; got != want {
+		t.Errorf("no autorate: %q, want %q", got, want)
+	}
+}
