@@ -2,13 +2,13 @@
 // `go test ./soak -run Soak` and the flags of package internal/soak
 // (-soak.seed, -soak.duration, -soak.changes, -soak.maxburst,
 // -soak.rcvbuf, -soak.leaks) and of this package (-soak.memroutes,
-// -soak.memcycles). Their defaults are the bounded run of CI (about two
-// minutes). A count or duration below its range (-soak.duration,
+// -soak.memcycles). Their defaults are a short run (10 s of changes per
+// soak run, about a minute in all); .ci/run's bounded soak raises
+// -soak.duration to 40s (about two minutes). A count or duration below its range (-soak.duration,
 // -soak.changes, -soak.maxburst, -soak.leaks, -soak.memroutes and
 // -soak.memcycles must be positive, -soak.rcvbuf 0 or more) fails the test
 // that uses it, naming the flag and the range, rather than passing having
-// checked nothing; under the race detector the soak runs a quarter of its
-// duration unless -soak.duration is given. A run of TestSoak ends at
+// checked nothing. A run of TestSoak ends at
 // whichever comes first, -soak.duration or -soak.changes (checked after
 // each burst, so it overshoots by up to one burst), and each of its two
 // sub-runs (the default buffer, then the small one) gets both limits: a

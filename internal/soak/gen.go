@@ -29,28 +29,20 @@ import (
 	"time"
 )
 
-// Flags of the torture tests. Their defaults are the bounded run of CI.
+// Flags of the torture tests. Their defaults are the short run of a plain
+// `go test ./...` (10 s of changes per soak run); .ci/run's bounded soak
+// raises -soak.duration to 40s.
 var (
 	Seed     = flag.Uint64("soak.seed", 0, "seed of the random generator (0: from the clock; the seed is printed)")
-	Duration = flag.Duration("soak.duration", 40*time.Second, "how long each soak run generates changes")
+	Duration = flag.Duration("soak.duration", 10*time.Second, "how long each soak run generates changes")
 	Changes  = flag.Int("soak.changes", 60000, "stop a soak run after this many changes")
 	MaxBurst = flag.Int("soak.maxburst", 3000, "largest burst of changes sent in one ip -batch")
 	RcvBuf   = flag.Int("soak.rcvbuf", 16<<10, "receive buffer (bytes) of the small-buffer soak run; 0 skips that run")
 	Leaks    = flag.Int("soak.leaks", 1000, "Open/Close cycles of the leak guard (subscribe/unsubscribe cycles: 10x)")
 )
 
-// SoakDuration is how long a soak run generates changes: -soak.duration,
-// or a quarter of its default under the race detector (which makes the
-// whole test suite of CI slower, and runs after the soak's own line in
-// .ci/run) when the flag is not given.
-func SoakDuration() time.Duration {
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "soak.duration" })
-	if Race && !set {
-		return *Duration / 4
-	}
-	return *Duration
-}
+// SoakDuration is how long a soak run generates changes: -soak.duration.
+func SoakDuration() time.Duration { return *Duration }
 
 // PickSeed returns the seed flag, or one from the clock if it is 0.
 func PickSeed() uint64 {
