@@ -198,7 +198,9 @@
 //     deletion or a new priority, and the link's filters (a shared
 //     block's own) for any u32 change, whose first filter in a qdisc or
 //     shared block brings its priority and the table 800: in its own
-//     transaction (u32FirstInTxn);
+//     transaction (u32FirstInTxn); a new matchall filter is announced
+//     only as its priority's entry, with no handle or options (6.1's
+//     mall_change), and found by the re-read, one revision later;
 //   - tcFollowsLink: a link coming up gets its default root qdisc without
 //     a notification (attach_default_qdiscs), a link going down keeps its
 //     qdiscs: the qdiscs and the link's classes are re-read when it comes

@@ -738,11 +738,12 @@ func filterChanged(w *writer, d *kindDef, c cause, changes []Change, fx *rereads
 	if filterParentKnown(w, f) {
 		// Derived in this transaction (filterPriorityInTxn), so that the
 		// priority comes and goes in the filter's revision. The re-read
-		// stays as the safety net, as for u32: without it the guest's
-		// TestTCFilterActionsFollowed once lost a new matchall filter
-		// with a police action (cause not found; the first use of
-		// act_police loads its module, and tc_new_tfilter then replays
-		// the request). It finds nothing in the usual case.
+		// stays, as for u32: a new matchall filter is announced without
+		// itself, as its priority's handle-0 entry with no options
+		// (6.1's mall_change hands the previous root, none, back to
+		// tc_new_tfilter as the new filter; seen in the guest), and
+		// only a dump finds it (TestTCFilterActionsFollowed). It finds
+		// nothing in the usual case.
 		changes = filterPriorityInTxn(w, d, c, changes)
 		fx.now = append(fx.now, reconcileJob{kind: netlink.KindFilter, s: s})
 		return changes
