@@ -139,6 +139,14 @@
 // sfq, cake, ingress, clsact (noqueue and mq have none); u32 (without
 // selector offsets), bpf, flower, matchall and basic, with the actions
 // gact, mirred, police and bpf (tc_kinds_json.go, tc_kinds_words.go). A
+// bpf filter's or action's eBPF program prints as tc's "prog": {"id",
+// "name", "tag", "jited"} (-d: "load_time", "created_by_uid", "btf_id"),
+// asked of bpf(2) once per id (bpfprog.go); where bpf(2) does not tell
+// (no CAP_SYS_ADMIN, program gone) "prog": {"id"} and the kernel's "tag",
+// as tc. On a plain ingress qdisc tc labels every filter with the parent
+// of the last filter request to reach its block, which the kernel echoes
+// in dumps and changes with no notification (even by a failed request);
+// show prints the block's own parent. A
 // kind netlink keeps as raw bytes has an empty "options" object. -d adds
 // tc -d's keys (htb's "ver", tbf's "burst" as "10Kb/1" with "mpu" and
 // "linklayer", sfq's "flows", police's "linklayer"); -s adds tc -s's

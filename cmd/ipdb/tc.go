@@ -556,7 +556,9 @@ func writeFilterOptions(j *jsonOut, f *netlink.Filter, names *linkNames, v tcVie
 			j.closeArray()
 			j.closeObject()
 		}
-		// bpf_print_opt: the policer (TCA_BPF_POLICE), then the actions.
+		// bpf_print_opt: the program (TCA_BPF_ID, bpf(2), TCA_BPF_TAG),
+		// the policer (TCA_BPF_POLICE), then the actions.
+		bpfProgOf(o.ID, o.Tag).writeJSON(j, v)
 		if o.Police != nil {
 			writePolice(j, o.Police, v)
 		}
@@ -671,6 +673,9 @@ func filterWordsView(f *netlink.Filter, names *linkNames, v tcView) words {
 					strconv.FormatUint(uint64(op.Jf), 10) + " " + strconv.FormatUint(uint64(op.K), 10))
 			}
 			w.add("bytecode", "'"+b.String()+"'")
+		}
+		if s := bpfProgOf(o.ID, o.Tag).text(v); s != "" {
+			w.bare("prog", s)
 		}
 		if o.Police != nil {
 			w.bare("police", policeText(o.Police, v))

@@ -755,11 +755,7 @@ func writeAction(j *jsonOut, a *netlink.TCAction, names *linkNames, v tcView) {
 			j.closeArray()
 			j.closeObject()
 		}
-		if o.ID != 0 {
-			j.uint("prog", uint64(o.ID)) // bpf_dump_prog_info's id
-		} else if o.Tag != nil {
-			j.str("tag", hexString(o.Tag))
-		}
+		bpfProgOf(o.ID, o.Tag).writeJSON(j, v)
 		writeControl(j, o.Action)
 		j.uint("index", uint64(o.Index))
 		j.int("ref", int64(o.Refcnt))

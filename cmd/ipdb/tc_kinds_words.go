@@ -563,8 +563,8 @@ func actionWords(w *words, acts netlink.TCActions, names *linkNames, v tcView) {
 				}
 				s += b + "'"
 			}
-			if o.ID == 0 && o.Tag != nil {
-				s += " tag " + hexString(o.Tag)
+			if p := bpfProgOf(o.ID, o.Tag).text(v); p != "" {
+				s += " " + p
 			}
 			s += " default-action " + controlText(o.Action) +
 				" index " + u10(uint64(o.Index)) + " ref " + strconv.Itoa(int(o.Refcnt)) + " bind " + strconv.Itoa(int(o.Bindcnt))
