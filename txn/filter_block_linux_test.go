@@ -258,6 +258,31 @@ func TestTCQdiscBlocks(t *testing.T) {
 		if want := "blocks ingress_block 22 -> ingress_block 44"; !strings.Contains(plan.String(), want) {
 			t.Errorf("plan lacks %q:\n%s", want, plan)
 		}
+		// va still holds block 22: only its own block 33 dies with it.
+		if strings.Contains(plan.String(), "destroys") {
+			t.Errorf("plan destroys a block va still holds:\n%s", plan)
+		}
+		// The plan says which shared blocks die with their last binding.
+		plan, err = New(db, c, nil).Qdisc(QdiscSpec{Dev: "va", Parent: netlink.HandleIngress, Absent: true}).Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "- qdisc clsact ffff: dev va ingress ingress_block 22 egress_block 33 (the kernel destroys shared block 33: no qdisc stays bound to it)\n"; plan.String() != want {
+			t.Errorf("plan:\n%s\nwant:\n%s", plan, want)
+		}
+		plan, err = New(db, c, nil).Qdisc(QdiscSpec{Dev: "va", Parent: netlink.HandleIngress, Absent: true}).
+			Qdisc(QdiscSpec{Dev: "vb", Parent: netlink.HandleIngress, Absent: true}).Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{
+			"- qdisc clsact ffff: dev va ingress ingress_block 22 egress_block 33 (the kernel destroys shared block 22 with its 1 filter and shared block 33: no qdisc stays bound to them)",
+			"- qdisc ingress ffff: dev vb ingress ingress_block 22 (the kernel destroys shared block 22 with its 1 filter: no qdisc stays bound to it)",
+		} {
+			if !strings.Contains(plan.String(), want) {
+				t.Errorf("plan lacks %q:\n%s", want, plan)
+			}
+		}
 	})
 }
 

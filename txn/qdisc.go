@@ -328,7 +328,9 @@ func qdiscBuild(v netlink.Verb, dev string, q *netlink.Qdisc) func(r *resolver) 
 
 // tcTakenWith describes what the kernel deletes with qdisc q of link
 // idx: its classes and the filters of its blocks, " (the kernel removes
-// its 3 classes and 2 filters with it)".
+// its 3 classes and 2 filters with it)", and the shared blocks that no
+// qdisc stays bound to, " (the kernel destroys shared block 22 with its
+// 1 filter: no qdisc stays bound to it)".
 func (p *planner) tcTakenWith(idx int, q *netlink.Qdisc) string {
 	classes, filters := 0, 0
 	major := q.Handle.Major()
@@ -349,10 +351,43 @@ func (p *planner) tcTakenWith(idx int, q *netlink.Qdisc) string {
 	if filters > 0 {
 		what = append(what, plural(filters, "filter", "filters"))
 	}
-	if len(what) == 0 {
+	var out []string
+	if len(what) > 0 {
+		out = append(out, "the kernel removes its "+strings.Join(what, " and ")+" with it")
+	}
+	// A shared block whose last binding goes dies with its filters
+	// (tcf_block_put), announced only as a chain deletion.
+	var blocks []string
+	for _, b := range []uint32{q.IngressBlock, q.EgressBlock} {
+		if b == 0 || p.blockBindingStays(b) {
+			continue
+		}
+		n := 0
+		for f := range p.st.FiltersOfBlock(b) {
+			if !filterImplied(f) {
+				n++
+			}
+		}
+		d := fmt.Sprintf("shared block %d", b)
+		if n > 0 {
+			d += " with its " + plural(n, "filter", "filters")
+		}
+		blocks = append(blocks, d)
+	}
+	switch len(blocks) {
+	case 0:
+	case 1:
+		out = append(out, "and destroys "+blocks[0]+": no qdisc stays bound to it")
+	default:
+		out = append(out, "and destroys "+strings.Join(blocks, " and ")+": no qdisc stays bound to them")
+	}
+	if len(out) == 0 {
 		return ""
 	}
-	return " (the kernel removes its " + strings.Join(what, " and ") + " with it)"
+	if len(what) == 0 {
+		out[0] = "the kernel " + strings.TrimPrefix(out[0], "and ")
+	}
+	return " (" + strings.Join(out, " ") + ")"
 }
 
 func plural(n int, one, many string) string {
