@@ -59,12 +59,7 @@ func TestTCShowBPFActions(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		gactPolice := bpfActionsTC(t, ns)
 		for _, sel := range [][]string{{"dev", "v0", "ingress"}, {"dev", "v0", "egress"}, {"dev", "v1"}} {
-			args := append([]string{"show", "filter"}, sel...)
-			tcArgs := append([]string{"filter", "show"}, sel...)
-			compareTCJSON(t, ns, args, tcArgs...)
-			compareTCJSON(t, ns, append([]string{"-d"}, args...), append([]string{"-d"}, tcArgs...)...)
-			compareTCText(t, ns, "filter", false, args, tcArgs...)
-			compareTCText(t, ns, "filter", false, append([]string{"-d"}, args...), append([]string{"-d"}, tcArgs...)...)
+			compareFilterShow(t, ns, sel...)
 		}
 		// What the comparisons must have seen.
 		code, out, errs := runCmd(t, "-n", ns.Name, "show", "filter", "dev", "v0", "ingress")

@@ -2,61 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
-	"unsafe"
 
 	"github.com/ipdb-go/ipdb/internal/nstest"
 	"github.com/ipdb-go/ipdb/netlink"
 	"golang.org/x/sys/unix"
 )
-
-// loadTCProg loads the smallest tc eBPF program ("r0 = 0; exit": with
-// direct action TC_ACT_OK, as an action TC_ACT_OK too) of type typ
-// (BPF_PROG_TYPE_SCHED_CLS or _SCHED_ACT) named name with
-// bpf(BPF_PROG_LOAD), and returns its descriptor, closed at the end of
-// the test.
-func loadTCProg(t *testing.T, typ uint32, name string) int {
-	t.Helper()
-	insns := []uint64{
-		0xb7, // BPF_ALU64|BPF_MOV|BPF_K: r0 = 0
-		0x95, // BPF_JMP|BPF_EXIT
-	}
-	license := []byte("GPL\x00")
-	// union bpf_attr for BPF_PROG_LOAD, up to prog_name.
-	var attr struct {
-		progType, insnCnt uint32
-		insns, license    uint64
-		logLevel, logSize uint32
-		logBuf            uint64
-		kernVersion       uint32
-		progFlags         uint32
-		progName          [16]byte
-	}
-	attr.progType = typ
-	attr.insnCnt = uint32(len(insns))
-	attr.insns = uint64(uintptr(unsafe.Pointer(&insns[0])))
-	attr.license = uint64(uintptr(unsafe.Pointer(&license[0])))
-	copy(attr.progName[:], name)
-	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
-	runtime.KeepAlive(insns)
-	runtime.KeepAlive(license)
-	if errno != 0 {
-		if errors.Is(errno, unix.ENOSYS) {
-			t.Skipf("this kernel has no bpf(2): %v", errno)
-		}
-		if errors.Is(errno, unix.EPERM) && !nstest.InInitialUserNS() {
-			// The run as root in the initial namespace loads it.
-			t.Skipf("loading an eBPF program needs CAP_BPF in the initial user namespace, and this run is in a user namespace: %v", errno)
-		}
-		t.Fatalf("BPF_PROG_LOAD: %v", errno)
-	}
-	t.Cleanup(func() { unix.Close(int(fd)) })
-	return int(fd)
-}
 
 // ebpfFilterTC puts a clsact on v0 with two eBPF filters on its ingress
 // (one named, with direct action; one loaded without a name) and one on
@@ -72,8 +25,8 @@ func ebpfFilterTC(t *testing.T, ns *nstest.NS, act bool) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	named := loadTCProg(t, unix.BPF_PROG_TYPE_SCHED_CLS, "ipdb_cls")
-	anon := loadTCProg(t, unix.BPF_PROG_TYPE_SCHED_CLS, "")
+	named := nstest.LoadTCProg(t, unix.BPF_PROG_TYPE_SCHED_CLS, "ipdb_cls")
+	anon := nstest.LoadTCProg(t, unix.BPF_PROG_TYPE_SCHED_CLS, "")
 	v0 := ns.Ifindex("v0")
 	fs := []*netlink.Filter{
 		{Index: v0, Parent: netlink.HandleIngressBlock, Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 1,
@@ -84,7 +37,7 @@ func ebpfFilterTC(t *testing.T, ns *nstest.NS, act bool) {
 			Options: &netlink.BPFFilter{FD: uint32(named), Name: "cls.o:[egress]", DirectAction: true}},
 	}
 	if act {
-		a := loadTCProg(t, unix.BPF_PROG_TYPE_SCHED_ACT, "ipdb_act")
+		a := nstest.LoadTCProg(t, unix.BPF_PROG_TYPE_SCHED_ACT, "ipdb_act")
 		fs = append(fs, &netlink.Filter{Index: v0, Parent: netlink.HandleIngressBlock, Priority: 3, Protocol: unix.ETH_P_ALL, Handle: 3,
 			Options: &netlink.BPFFilter{FD: uint32(anon), Name: "anon",
 				Actions: netlink.TCActions{{Options: &netlink.ActBPF{FD: a, Name: "act.o:[action]", TCActionGen: netlink.TCActionGen{Action: netlink.TCActPipe}}}}}})
@@ -104,14 +57,8 @@ func TestTCShowEBPFProgram(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.NeedTC(t, "filter", "bpf", "bytecode", "1,6 0 0 0")
 		ebpfFilterTC(t, ns, false)
-		for _, sel := range [][]string{{"dev", "v0", "ingress"}, {"dev", "v0", "egress"}} {
-			args := append([]string{"show", "filter"}, sel...)
-			tcArgs := append([]string{"filter", "show"}, sel...)
-			compareTCJSON(t, ns, args, tcArgs...)
-			compareTCJSON(t, ns, append([]string{"-d"}, args...), append([]string{"-d"}, tcArgs...)...)
-			compareTCText(t, ns, "filter", false, args, tcArgs...)
-			compareTCText(t, ns, "filter", false, append([]string{"-d"}, args...), append([]string{"-d"}, tcArgs...)...)
-		}
+		compareFilterShow(t, ns, "dev", "v0", "ingress")
+		compareFilterShow(t, ns, "dev", "v0", "egress")
 		// What the comparisons must have seen.
 		code, out, errs := runCmd(t, "-n", ns.Name, "-j", "-d", "show", "filter", "dev", "v0", "ingress")
 		if code != exitOK {
@@ -143,12 +90,8 @@ func TestTCShowEBPFAction(t *testing.T) {
 		ns.NeedTC(t, "filter", "bpf", "bytecode", "1,6 0 0 0")
 		ns.NeedTC(t, "action", "bpf", "bytecode", "1,6 0 0 0")
 		ebpfFilterTC(t, ns, true)
+		compareFilterShow(t, ns, "dev", "v0", "ingress")
 		args := []string{"show", "filter", "dev", "v0", "ingress"}
-		tcArgs := []string{"filter", "show", "dev", "v0", "ingress"}
-		compareTCJSON(t, ns, args, tcArgs...)
-		compareTCJSON(t, ns, append([]string{"-d"}, args...), append([]string{"-d"}, tcArgs...)...)
-		compareTCText(t, ns, "filter", false, args, tcArgs...)
-		compareTCText(t, ns, "filter", false, append([]string{"-d"}, args...), append([]string{"-d"}, tcArgs...)...)
 		code, out, errs := runCmd(t, append([]string{"-n", ns.Name, "-j"}, args...)...)
 		if code != exitOK {
 			t.Fatalf("show filter: exit %d: %s", code, errs)

@@ -54,6 +54,19 @@ func compareTCJSON(t *testing.T, ns *nstest.NS, args []string, tcArgs ...string)
 	}
 }
 
+// compareFilterShow compares `ipdb show filter SEL...` with `tc filter
+// show SEL...`: the JSON and the table's text, plain and with -d.
+func compareFilterShow(t *testing.T, ns *nstest.NS, sel ...string) {
+	t.Helper()
+	args := append([]string{"show", "filter"}, sel...)
+	tcArgs := append([]string{"filter", "show"}, sel...)
+	d := func(a []string) []string { return append([]string{"-d"}, a...) }
+	compareTCJSON(t, ns, args, tcArgs...)
+	compareTCJSON(t, ns, d(args), d(tcArgs)...)
+	compareTCText(t, ns, "filter", false, args, tcArgs...)
+	compareTCText(t, ns, "filter", false, d(args), d(tcArgs)...)
+}
+
 // tcTextLines is tc's text, one line per object (continuation lines,
 // which start with a space or a tab, joined), spaces collapsed, sorted.
 func tcTextLines(t *testing.T, ns *nstest.NS, args ...string) []string {

@@ -1,0 +1,55 @@
+package nstest
+
+import (
+	"errors"
+	"runtime"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// LoadTCProg loads the smallest tc eBPF program ("r0 = 0; exit": with
+// direct action TC_ACT_OK, as an action TC_ACT_OK too) of type typ
+// (unix.BPF_PROG_TYPE_SCHED_CLS or _SCHED_ACT) named name (at most 15
+// bytes) with bpf(BPF_PROG_LOAD), and returns its descriptor, closed at
+// the end of the test. It skips the test on a kernel without bpf(2), and
+// in a user namespace, where loading needs CAP_BPF in the initial one
+// (the run as root loads it).
+func LoadTCProg(t testing.TB, typ uint32, name string) int {
+	t.Helper()
+	insns := []uint64{
+		0xb7, // BPF_ALU64|BPF_MOV|BPF_K: r0 = 0
+		0x95, // BPF_JMP|BPF_EXIT
+	}
+	license := []byte("GPL\x00")
+	// union bpf_attr for BPF_PROG_LOAD, up to prog_name.
+	var attr struct {
+		progType, insnCnt uint32
+		insns, license    uint64
+		logLevel, logSize uint32
+		logBuf            uint64
+		kernVersion       uint32
+		progFlags         uint32
+		progName          [16]byte
+	}
+	attr.progType = typ
+	attr.insnCnt = uint32(len(insns))
+	attr.insns = uint64(uintptr(unsafe.Pointer(&insns[0])))
+	attr.license = uint64(uintptr(unsafe.Pointer(&license[0])))
+	copy(attr.progName[:15], name)
+	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	runtime.KeepAlive(insns)
+	runtime.KeepAlive(license)
+	if errno != 0 {
+		if errors.Is(errno, unix.ENOSYS) {
+			t.Skipf("this kernel has no bpf(2): %v", errno)
+		}
+		if errors.Is(errno, unix.EPERM) && !InInitialUserNS() {
+			t.Skipf("loading an eBPF program needs CAP_BPF in the initial user namespace, and this run is in a user namespace: %v", errno)
+		}
+		t.Fatalf("BPF_PROG_LOAD: %v", errno)
+	}
+	t.Cleanup(func() { unix.Close(int(fd)) })
+	return int(fd)
+}
