@@ -61,7 +61,13 @@ func TestQuietNamespace(t *testing.T) {
 		// carrier, multicast memberships) happen and be followed first.
 		settle(t, ns, db, "the set-up")
 		// STP's topology change, which ends without a notification (the
-		// bridge's ageing time goes back), must be over too.
+		// bridge's ageing time goes back), must be over too. It starts
+		// when the port becomes forwarding, in the same locked section
+		// (br_forward_delay_timer_expired -> br_topology_change_detection):
+		// the port is read first, so that a bridge read after it that
+		// shows no change shows its end, not the instant before its start
+		// (read the other way round, a CI run saw the change start after
+		// this check and end in the quiet period).
 		err := nstest.Eventually(60*time.Second, func() error {
 			var links []struct {
 				LinkInfo struct {
@@ -73,8 +79,8 @@ func TestQuietNamespace(t *testing.T) {
 					SlaveData map[string]any `json:"info_slave_data"`
 				} `json:"linkinfo"`
 			}
-			ns.IPJSON(&links, "-d", "link", "show", "br0")
 			ns.IPJSON(&ports, "-d", "link", "show", "v0")
+			ns.IPJSON(&links, "-d", "link", "show", "br0")
 			d := links[0].LinkInfo.InfoData
 			if ports[0].LinkInfo.SlaveData["state"] == "forwarding" &&
 				d["topology_change"] == 0.0 && d["topology_change_detected"] == 0.0 && d["topology_change_timer"] == 0.0 {
@@ -87,8 +93,10 @@ func TestQuietNamespace(t *testing.T) {
 		}
 		// The change's silent end reaches the cache at the next link
 		// re-read, within one refresh interval (2 s) while the bridge is
-		// in the change; under the race detector on a loaded machine the
-		// re-read itself can come a second or more late (CI).
+		// in the change (its ageing time, compared here, goes back); under
+		// the race detector on a loaded machine the re-read itself can
+		// come a second or more late (CI).
+		settle(t, ns, db, "the topology change's end")
 		time.Sleep(5 * time.Second)
 		rev := db.Revision()
 		quiet := *quietFor
