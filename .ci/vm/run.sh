@@ -27,34 +27,61 @@
 # (keep the work directory).
 #
 # Exit status: 0 all tests passed, 1 a test failed, 2 the harness failed
-# (no kernel, no qemu, the guest timed out or crashed).
+# or was misused (a bad flag or value, no kernel, no qemu, the guest timed
+# out or crashed, a TERM, INT or HUP), with a "vm:" line saying why; after
+# a timeout or crash the kernel log is kept in the cache's
+# last-console.log. A signal stops qemu too. .ci/vm/selftest.sh checks
+# all this.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 export PATH="/usr/local/go/bin:$PATH"
 
+die() { echo "vm: $*" >&2; exit 2; }
+
 verbose=0 race=0 runre="" skipre="" count=1 gotimeout=15m pkgs=()
+# value FLAG ARGS...: the flag's value, the next argument, which must exist.
+value() { [ $# -ge 2 ] || die "$1 needs a value (see -h)"; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	-v) verbose=1 ;;
 	-race) race=1 ;;
-	-run) runre=$2; shift ;;
+	-run) value "$@"; runre=$2; shift ;;
 	-run=*) runre=${1#-run=} ;;
-	-skip) skipre=$2; shift ;;
+	-skip) value "$@"; skipre=$2; shift ;;
 	-skip=*) skipre=${1#-skip=} ;;
-	-count) count=$2; shift ;;
+	-count) value "$@"; count=$2; shift ;;
 	-count=*) count=${1#-count=} ;;
-	-timeout) gotimeout=$2; shift ;;
+	-timeout) value "$@"; gotimeout=$2; shift ;;
 	-timeout=*) gotimeout=${1#-timeout=} ;;
 	-h | -help | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
-	-*) echo "vm: unknown flag $1 (see -h)" >&2; exit 2 ;;
+	-*) die "unknown flag $1 (see -h)" ;;
 	*) pkgs+=("$1") ;;
 	esac
 	shift
 done
 [ ${#pkgs[@]} -gt 0 ] || pkgs=(./...)
 
-die() { echo "vm: $*" >&2; exit 2; }
+# Bad values are refused here, before anything is fetched or built.
+posint() { [[ $2 =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive whole number, not '$2'"; }
+posint -count "$count"
+[[ $gotimeout =~ ^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$ ]] ||
+	die "-timeout must be a Go duration (15m, 1h30m, 0 for none), not '$gotimeout'"
+case $runre$skipre in *$'\n'*) die "-run and -skip take one line each" ;; esac
+posint IPDB_VM_TIMEOUT "${IPDB_VM_TIMEOUT:-1500}"
+posint IPDB_VM_JOBS "${IPDB_VM_JOBS:-2}"
+[ -z "${IPDB_VM_MEM:-}" ] || posint IPDB_VM_MEM "$IPDB_VM_MEM"
+case ${IPDB_VM_FB_TUNNELS:-1} in 0 | 1) ;; *) die "IPDB_VM_FB_TUNNELS must be 0 or 1, not '$IPDB_VM_FB_TUNNELS'" ;; esac
+case ${IPDB_VM_KEEP:-0} in 0 | 1) ;; *) die "IPDB_VM_KEEP must be 0 or 1, not '$IPDB_VM_KEEP'" ;; esac
+
+# stopped ends the run on a TERM, INT or HUP, with qemu if it runs (qpid).
+qpid=
+stopped() {
+	trap - TERM INT HUP
+	[ -z "$qpid" ] || { kill -TERM "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; }
+	die "stopped by a signal"
+}
+trap stopped TERM INT HUP
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 t0=$(now)
@@ -130,7 +157,7 @@ busybox=$bbdir/bin/busybox
 [ -x "$busybox" ] && [ -d "$kmods" ] || die "unexpected layout in $kdir or $bbdir"
 # The package ships no modules.dep (depmod makes it on installation).
 [ -e "$kmods/modules.dep" ] || "$busybox" depmod -b "$kdir" "$kver"
-echo "vm: kernel $kver ($kpkg), $(qemu-system-x86_64 --version | head -n 1), fetched in $(since "$t0") s" >&2
+echo "vm: kernel $kver ($kpkg), $(qemu-system-x86_64 --version | head -n 1), ready in $(since "$t0") s" >&2
 
 # --- Test binaries ---------------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/ipdb-vm.XXXXXX")
@@ -241,10 +268,13 @@ cp .ci/vm/init "$rootfs/init"
 chmod +x "$rootfs/init"
 {
 	echo "modules='$modules'"
-	echo "testflags='-test.v -test.count=$count -test.timeout=$gotimeout${runre:+ -test.run=$runre}${skipre:+ -test.skip=$skipre}'"
+	echo "testflags='-test.v -test.count=$count -test.timeout=$gotimeout'"
 	echo "fb_tunnels=${IPDB_VM_FB_TUNNELS:-1}"
 	echo "jobs=${IPDB_VM_JOBS:-2}"
 } >"$rootfs/etc/ipdb-vm.conf"
+# The regular expressions go whole, as files: no quoting to get wrong.
+printf '%s' "$runre" >"$rootfs/etc/ipdb-vm.run"
+printf '%s' "$skipre" >"$rootfs/etc/ipdb-vm.skip"
 (cd "$rootfs" && find . | "$busybox" cpio -o -H newc 2>/dev/null | gzip -1 >"$work/initrd.gz")
 echo "vm: initramfs $(du -m "$work/initrd.gz" | cut -f1) MB, $(echo "$wanted" | wc -w) modules, built in $(since "$t1") s" >&2
 
@@ -254,15 +284,22 @@ if [ -w /dev/kvm ]; then accel=kvm cpu=host; fi
 mem=${IPDB_VM_MEM:-$([ $race = 1 ] && echo 2048 || echo 1024)}
 limit=${IPDB_VM_TIMEOUT:-1500}
 t1=$(now)
-echo "vm: booting (accel $accel, ${mem} MiB, timeout ${limit} s); kernel log in the console file on failure" >&2
+echo "vm: booting (accel $accel, ${mem} MiB, timeout ${limit} s)" >&2
+# qemu runs in the background so that a TERM, INT or HUP (a CI job
+# cancelled, ^C) stops it at once (stopped): timeout passes the signal on
+# to qemu (and kills it 10 s later if it is still there).
+: >"$work/result.log"
 set +e
 timeout -k 10 "$limit" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp 2 -m "$mem" \
 	-kernel "$vmlinuz" -initrd "$work/initrd.gz" \
 	-append "console=ttyS0 panic=-1 oops=panic loglevel=4 quiet" \
 	-display none -no-reboot -nodefaults -monitor none \
 	-serial "file:$work/console.log" -serial "file:$work/result.log" \
-	-device virtio-rng-pci
+	-device virtio-rng-pci &
+qpid=$!
+wait "$qpid"
 qrc=$?
+qpid=
 set -e
 guest=$(since "$t1")
 
@@ -285,13 +322,32 @@ else
 		{ if (cur == "") print; else buf[cur] = buf[cur] $0 "\n" }
 	' "$work/result.txt"
 fi
-skips=$(grep -c -- '--- SKIP' "$work/result.txt" || true)
-echo "vm: guest wall time ${guest} s (qemu exit $qrc), $skips skipped tests, total $(since "$t0") s" >&2
 if [ -z "$status" ]; then
-	echo "vm: no exit status from the guest (timeout after ${limit} s or a crash); the kernel log's end:" >&2
-	tail -n 40 "$work/console.log" >&2 || true
+	echo "vm: guest wall time ${guest} s (qemu exit $qrc), no result, total $(since "$t0") s" >&2
+	why="a crash"
+	[ "$qrc" != 124 ] && [ "$qrc" != 137 ] || why="the timeout, ${limit} s (IPDB_VM_TIMEOUT)"
+	echo "vm: no exit status from the guest: $why" >&2
+	# The packages that started and did not end (/init prints each
+	# package's output when it ends).
+	unfinished=$(awk '/^IPDB-VM-START / { s[$2] = 1 } /^(ok|FAIL)\t/ { delete s[$2] } END { for (p in s) print p }' "$work/result.txt")
+	if ! grep -q '^IPDB-VM-BOOTED ' "$work/result.txt"; then
+		echo "vm: the guest had not reached /init" >&2
+	elif ! grep -q '^IPDB-VM-MODULES ' "$work/result.txt"; then
+		echo "vm: the guest was loading its modules" >&2
+	elif [ -n "$unfinished" ]; then
+		echo "vm: packages still running: $(echo $unfinished)" >&2
+	fi
+	cp "$work/console.log" "$cache/last-console.log" 2>/dev/null || true
+	if [ -s "$work/console.log" ]; then
+		echo "vm: the kernel log (warnings and worse) is in $cache/last-console.log; its end:" >&2
+		tail -n 40 "$work/console.log" >&2 || true
+	else
+		echo "vm: the kernel logged no warning" >&2
+	fi
 	if [ "${IPDB_VM_KEEP:-0}" = 1 ]; then echo "vm: kept $work" >&2; fi
 	exit 2
 fi
+skips=$(grep -c -- '--- SKIP' "$work/result.txt" || true)
+echo "vm: guest wall time ${guest} s (qemu exit $qrc), $skips skipped tests, total $(since "$t0") s" >&2
 if [ "${IPDB_VM_KEEP:-0}" = 1 ]; then echo "vm: kept $work" >&2; fi
 [ "$status" = 0 ] || exit 1

@@ -3,12 +3,12 @@
 # when the tests pass, 1 when a test fails, 2 when the harness fails or
 # is misused (with a "vm: " message), and no qemu left running after a
 # timeout or after the harness is stopped (SIGTERM, as a CI job being
-# cancelled). Written while trying issue 13's harness (branch try9).
+# cancelled); regular expressions reach the guest whole.
 #
 #   bash .ci/vm/selftest.sh
 #
 # It works on a copy of the repository in a temporary directory (the tree
-# is not changed), boots the guest five times with one test each (about
+# is not changed), boots the guest seven times with one test each (about
 # 3-5 minutes under emulation) and prints one line per case; it exits 1
 # when any case fails. Run as root or as a user, as run.sh.
 set -uo pipefail
@@ -79,10 +79,13 @@ check "flag without its value (-run)" 2 -- -run
 check "IPDB_VM_TIMEOUT not a number" 2 IPDB_VM_TIMEOUT=abc -- -run '^TestLinkBondSlaves$' ./netlink
 check "IPDB_VM_TIMEOUT too small" 2 IPDB_VM_TIMEOUT=3 -- -run '^TestLinkBondSlaves$' ./netlink
 check "a passing full-kernel test" 0 -- -run '^TestLinkBondSlaves$' ./netlink
-# run.sh writes the regexp inside '...' into the guest's /etc/ipdb-vm.conf:
-# a quote in it ends /init with a syntax error (a kernel panic).
+# A quote in -run once ended /init with a syntax error (a kernel panic):
+# run.sh wrote the regexp inside '...' into the guest's configuration.
 check "a regexp with a quote in it" 0 -- -run "^TestLinkBondSlaves\$|^TestDon't\$" ./netlink
 check "a test failing on purpose" 1 -- -run '^TestSelftestFailsOnPurpose$' ./netlink
+# A space in -run must not cut it in two and drop the -skip after it
+# (the failing test then runs).
+check "a regexp with a space, then -skip" 0 -- -run '^TestSelftestFailsOnPurpose$|^A B$' -skip '^TestSelftestFailsOnPurpose$' ./netlink
 
 # Stopped while the guest runs: qemu must not outlive the harness.
 TMPDIR="$tmp" bash .ci/vm/run.sh -run '^TestLinkBondSlaves$' ./netlink >"$tmp/out" 2>"$tmp/err" &
