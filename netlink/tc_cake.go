@@ -41,8 +41,9 @@ type Cake struct {
 	// BaseRate is the shaped rate in bytes per second
 	// (TCA_CAKE_BASE_RATE64); 0 is unlimited. Under autorate-ingress it
 	// is the kernel's estimate from the traffic received, which it
-	// changes with no notification (sch_cake.c's cake_enqueue): a cache
-	// holds the value of the last change, and txn does not compare it.
+	// changes with no notification (sch_cake.c's cake_enqueue): Stable
+	// leaves it out, so a cache holds a value read earlier (a change of
+	// the bandwidth alone is no event), and txn does not compare it.
 	BaseRate *uint64
 	// DiffservMode is CAKE_DIFFSERV_*: 0 diffserv3, 1 diffserv4, 2
 	// diffserv8, 3 besteffort, 4 precedence (TCA_CAKE_DIFFSERV_MODE).
