@@ -279,6 +279,12 @@ func QdiscRequest(v Verb, q *Qdisc) Request {
 		}
 		c := *q
 		c.TCKind = kind
+		if ingress && c.Handle == HandleNone && v != Change {
+			// As tc sends it: with handle 0 the kernel grafts the new
+			// qdisc over an ingress one, whatever NLM_F_EXCL says
+			// (tc_modify_qdisc), and an add would replace it.
+			c.Handle = NewHandle(0xffff, 0)
+		}
 		return c.appendMessage(make([]byte, 0, 128), true)
 	})
 }
