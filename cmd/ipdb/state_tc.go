@@ -88,8 +88,8 @@ type tcOpts struct {
 	DirectQlen uint32 `yaml:"direct_qlen"`
 	// IngressBlock and EgressBlock bind ingress and clsact qdiscs to
 	// shared filter blocks (txn.QdiscSpec.IngressBlock).
-	IngressBlock uint32   `yaml:"ingress_block"`
-	EgressBlock  uint32   `yaml:"egress_block"`
+	IngressBlock blockY   `yaml:"ingress_block"`
+	EgressBlock  blockY   `yaml:"egress_block"`
 	Prio         *uint32  `yaml:"prio"`
 	Quantum      uint32   `yaml:"quantum"`
 	Match        []string `yaml:"match"`
@@ -160,7 +160,7 @@ func (e *classYAML) at(n line) { e.Line = n }
 type filterYAML struct {
 	Line     line   `yaml:"-"`
 	Dev      string `yaml:"dev"`
-	Block    uint32 `yaml:"block"`
+	Block    blockY `yaml:"block"`
 	Parent   string `yaml:"parent"`
 	Protocol string `yaml:"protocol"`
 	Pref     uint16 `yaml:"pref"`
@@ -355,10 +355,7 @@ func (e *qdiscYAML) spec() (txn.QdiscSpec, error) {
 	if err := e.check("qdiscs", e.Kind); err != nil {
 		return s, err
 	}
-	if e.set["ingress_block"] && e.IngressBlock == 0 || e.set["egress_block"] && e.EgressBlock == 0 {
-		return s, errors.New("bad block 0 (a shared block's index is from 1)")
-	}
-	s.IngressBlock, s.EgressBlock = e.IngressBlock, e.EgressBlock
+	s.IngressBlock, s.EgressBlock = uint32(e.IngressBlock), uint32(e.EgressBlock)
 	switch e.Kind {
 	case "htb":
 		o := &netlink.HTB{Rate2Quantum: e.R2Q, DirectQlen: e.DirectQlen}
@@ -503,10 +500,8 @@ func (e *classYAML) spec() (txn.ClassSpec, error) {
 }
 
 func (e *filterYAML) spec() (txn.FilterSpec, error) {
-	s := txn.FilterSpec{Dev: e.Dev, Block: e.Block, Absent: e.Absent, Kind: e.Kind, Priority: e.Pref, Chain: e.Chain}
+	s := txn.FilterSpec{Dev: e.Dev, Block: uint32(e.Block), Absent: e.Absent, Kind: e.Kind, Priority: e.Pref, Chain: e.Chain}
 	switch {
-	case e.set["block"] && e.Block == 0:
-		return s, errors.New("bad block 0 (a shared block's index is from 1)")
 	case e.Block != 0 && (e.Dev != "" || e.Parent != ""):
 		return s, fmt.Errorf("a filter of block %d takes no dev or parent (tc filter add block %d ...)", e.Block, e.Block)
 	case e.Block == 0 && e.Dev == "":

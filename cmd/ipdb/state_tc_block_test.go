@@ -37,12 +37,15 @@ filters:
 		t.Errorf("absent dev entry: %+v", f)
 	}
 	for text, want := range map[string]string{
-		"filters:\n  - {block: 0, protocol: all, pref: 1, handle: 1, kind: bpf, bytecode: \"1,6 0 0 0\"}\n":                  "line 2: bad block 0",
+		"filters:\n  - {block: 0, protocol: all, pref: 1, handle: 1, kind: bpf, bytecode: \"1,6 0 0 0\"}\n":                  "line 2: bad block 0 (want a shared block's index, a number from 1 to 4294967295)",
 		"filters:\n  - {block: 5, parent: ingress, protocol: all, pref: 1, handle: 1, kind: bpf, bytecode: \"1,6 0 0 0\"}\n": "line 2: a filter of block 5 takes no dev or parent",
 		"filters:\n  - {protocol: all, pref: 1, handle: 1, kind: bpf, bytecode: \"1,6 0 0 0\"}\n":                            "line 2: a filter needs a dev (or the block",
 		"filters:\n  - {block: 5, protocol: all, pref: 1, handle: 1, bytecode: \"1,6 0 0 0\"}\n":                             "line 2: a filter needs a kind",
 		"filters:\n  - {block: 5, protocol: all, pref: 1, handle: 1, absent: true, bytecode: \"1,6 0 0 0\"}\n":               `line 2: an absent filter takes no "bytecode"`,
-		"filters:\n  - {block: -1, protocol: all, pref: 1, handle: 1, absent: true}\n":                                       "line 2",
+		"filters:\n  - {block: -1, protocol: all, pref: 1, handle: 1, absent: true}\n":                                       "line 2: bad block -1 (want a shared block's index, a number from 1 to 4294967295)",
+		"qdiscs:\n  - {dev: v0, kind: ingress, ingress_block: -1}\n":                                                         "line 2: bad block -1 (want a shared block's index, a number from 1 to 4294967295)",
+		"qdiscs:\n  - {dev: v0, kind: clsact, egress_block: 0}\n":                                                            "line 2: bad block 0 (want",
+		"qdiscs:\n  - {dev: v0, kind: clsact, egress_block: 4294967296}\n":                                                   "line 2: bad block 4294967296 (want",
 	} {
 		st, err := parseStateFile([]byte(text))
 		if err == nil {

@@ -123,6 +123,19 @@ func (t *tableY) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// blockY is a shared tc block's index: tc's ingress_block, egress_block
+// and "filter add block N" take 1 to 4294967295 (0 is "no block").
+type blockY uint32
+
+func (b *blockY) UnmarshalYAML(n *yaml.Node) error {
+	v, err := strconv.ParseUint(n.Value, 10, 32)
+	if n.Kind != yaml.ScalarNode || err != nil || v == 0 {
+		return errAt(n, "bad block %s (want a shared block's index, a number from 1 to 4294967295)", n.Value)
+	}
+	*b = blockY(v)
+	return nil
+}
+
 type scopeY uint8
 
 func (s *scopeY) UnmarshalYAML(n *yaml.Node) error {
