@@ -66,6 +66,28 @@ func (p *planner) blockBindingStays(b uint32) bool {
 	return false
 }
 
+// linkTakenBlocks returns the shared blocks the kernel destroys with
+// link l and the links gone with it: those their ingress or clsact
+// qdisc is the last binding of, when no qdisc spec removes that qdisc
+// first; nil if none.
+func (p *planner) linkTakenBlocks(l *netlink.Link, gone []goneWith) *tcTaken {
+	var d []blockDeath
+	links := []*netlink.Link{l}
+	for _, g := range gone {
+		links = append(links, g.link)
+	}
+	for _, x := range links {
+		if !p.qdiscGoes(x.Name, x.Index, 0xffff) {
+			bs := p.st.BlocksOf(x.Index)
+			d = p.blockDeaths(d, bs[netlink.HandleIngressBlock], bs[netlink.HandleEgressBlock])
+		}
+	}
+	if len(d) == 0 {
+		return nil
+	}
+	return &tcTaken{blocks: d}
+}
+
 // stateBlockFilter returns the filter of shared block s.Block with the
 // identity of s in p's state, or nil.
 func (p *planner) stateBlockFilter(s *FilterSpec) *netlink.Filter {

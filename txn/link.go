@@ -345,7 +345,7 @@ func (p *planner) planLink(ref specRef, s *LinkSpec) error {
 		desc := "link " + cur.Name + describeGoneWith(gone)
 		idx := cur.Index
 		p.add(&Step{Action: Remove, Kind: netlink.KindLink, stage: stageLinkDel, spec: ref,
-			desc: func() string { return desc },
+			desc: func() string { return desc }, taken: p.linkTakenBlocks(cur, gone),
 			build: func(*resolver) (netlink.Request, error) {
 				return netlink.LinkRequest(netlink.Delete, &netlink.Link{Index: idx}), nil
 			}})

@@ -60,6 +60,9 @@ type Step struct {
 	spec  specRef
 	specs *specSet // the spec set the step was planned from
 	desc  func() string
+	// taken, if set, says what the kernel deletes with the object: the
+	// line's tail.
+	taken *tcTaken
 	build func(r *resolver) (netlink.Request, error)
 	// created is the name of the link a create operation makes appear.
 	created string
@@ -72,7 +75,7 @@ type Step struct {
 }
 
 // String prints the operation: "+ route 198.51.100.0/24 via 192.0.2.2 table 300".
-func (o *Step) String() string { return string(o.Action) + " " + o.desc() }
+func (o *Step) String() string { return string(o.Action) + " " + o.desc() + o.taken.String() }
 
 // Plan is the ordered list of operations that makes the specs true on the
 // state it was computed from.
@@ -245,6 +248,7 @@ func (p *planner) plan() (*Plan, error) {
 		}
 		return int(a.level) - int(b.level)
 	})
+	keepLastBlockDeaths(p.steps)
 	return &Plan{Steps: p.steps, state: p.st, obs: p.obs, obsEnd: p.obsEnd}, nil
 }
 

@@ -2,6 +2,7 @@ package txn
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ipdb-go/ipdb/netlink"
@@ -238,9 +239,9 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 			return nil
 		}
 		del := &netlink.Qdisc{Handle: ex.Handle, Parent: ex.Parent, TCKind: qdiscKind(ex)}
-		desc := p.describeQdisc(ex, dev) + p.tcTakenWith(idx, ex)
+		desc := p.describeQdisc(ex, dev)
 		p.add(&Step{Action: Remove, Kind: netlink.KindQdisc, stage: delStage, level: delLevel, spec: ref,
-			desc:  func() string { return desc },
+			desc: func() string { return desc }, taken: p.tcTakenWith(idx, ex),
 			build: qdiscBuild(netlink.Delete, dev, del)})
 		return nil
 	}
@@ -270,9 +271,9 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 		if qdiscKind(ex) == s.kind() {
 			why = " (to add it again bound to other blocks: the kernel keeps a qdisc's blocks)"
 		}
-		ddesc := p.describeQdisc(ex, dev) + why + p.tcTakenWith(idx, ex)
+		ddesc := p.describeQdisc(ex, dev) + why
 		p.add(&Step{Action: Remove, Kind: netlink.KindQdisc, stage: delStage, level: delLevel, spec: ref,
-			desc:  func() string { return ddesc },
+			desc: func() string { return ddesc }, taken: p.tcTakenWith(idx, ex),
 			build: qdiscBuild(netlink.Delete, dev, del)})
 		var c changeList
 		if qdiscKind(ex) != s.kind() {
@@ -294,9 +295,9 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 		if k := qdiscKind(ex); k != s.kind() {
 			c.add("kind", k, s.kind())
 		}
-		desc := s.describe() + c.String() + p.tcTakenWith(idx, ex)
+		desc := s.describe() + c.String()
 		p.add(&Step{Action: Modify, Kind: netlink.KindQdisc, stage: addStage, level: addLevel, spec: ref,
-			desc:  func() string { return desc },
+			desc: func() string { return desc }, taken: p.tcTakenWith(idx, ex),
 			build: qdiscBuild(netlink.Replace, dev, want)})
 		return nil
 	}
@@ -326,12 +327,61 @@ func qdiscBuild(v netlink.Verb, dev string, q *netlink.Qdisc) func(r *resolver) 
 	}
 }
 
-// tcTakenWith describes what the kernel deletes with qdisc q of link
-// idx: its classes and the filters of its blocks, " (the kernel removes
-// its 3 classes and 2 filters with it)", and the shared blocks that no
-// qdisc stays bound to, " (the kernel destroys shared block 22 with its
-// 1 filter: no qdisc stays bound to it)".
-func (p *planner) tcTakenWith(idx int, q *netlink.Qdisc) string {
+// tcTaken is what the kernel deletes with a qdisc or a link, as a plan
+// line's tail: the qdisc's classes and filters, " (the kernel removes its
+// 3 classes and 2 filters with it)", and the shared blocks that no qdisc
+// stays bound to, " (the kernel destroys shared block 22 with its 1
+// filter: no qdisc stays bound to it)". A block dies with its last
+// binding (tcf_block_put), so once the plan is ordered only the last
+// step that unbinds a block names it (planner.plan).
+type tcTaken struct {
+	what   []string // "3 classes", "2 filters"
+	blocks []blockDeath
+}
+
+// blockDeath is a shared block the kernel destroys, with the number of
+// its filters.
+type blockDeath struct {
+	block   uint32
+	filters int
+}
+
+// String prints the tail, or "" when nothing goes with the object.
+func (t *tcTaken) String() string {
+	if t == nil {
+		return ""
+	}
+	var out []string
+	if len(t.what) > 0 {
+		out = append(out, "the kernel removes its "+strings.Join(t.what, " and ")+" with it")
+	}
+	blocks := make([]string, len(t.blocks))
+	for i, d := range t.blocks {
+		blocks[i] = fmt.Sprintf("shared block %d", d.block)
+		if d.filters > 0 {
+			blocks[i] += " with its " + plural(d.filters, "filter", "filters")
+		}
+	}
+	switch len(blocks) {
+	case 0:
+	case 1:
+		out = append(out, "and destroys "+blocks[0]+": no qdisc stays bound to it")
+	default:
+		out = append(out, "and destroys "+strings.Join(blocks, " and ")+": no qdisc stays bound to them")
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	if len(t.what) == 0 {
+		out[0] = "the kernel " + strings.TrimPrefix(out[0], "and ")
+	}
+	return " (" + strings.Join(out, " ") + ")"
+}
+
+// tcTakenWith returns what the kernel deletes with qdisc q of link idx:
+// its classes, the filters of its blocks, and the shared blocks it is
+// the last binding of.
+func (p *planner) tcTakenWith(idx int, q *netlink.Qdisc) *tcTaken {
 	classes, filters := 0, 0
 	major := q.Handle.Major()
 	for c := range p.st.ClassesOf(idx) {
@@ -344,22 +394,23 @@ func (p *planner) tcTakenWith(idx int, q *netlink.Qdisc) string {
 			filters++
 		}
 	}
-	var what []string
+	t := &tcTaken{}
 	if classes > 0 {
-		what = append(what, plural(classes, "class", "classes"))
+		t.what = append(t.what, plural(classes, "class", "classes"))
 	}
 	if filters > 0 {
-		what = append(what, plural(filters, "filter", "filters"))
+		t.what = append(t.what, plural(filters, "filter", "filters"))
 	}
-	var out []string
-	if len(what) > 0 {
-		out = append(out, "the kernel removes its "+strings.Join(what, " and ")+" with it")
-	}
-	// A shared block whose last binding goes dies with its filters
-	// (tcf_block_put), announced only as a chain deletion.
-	var blocks []string
-	for _, b := range []uint32{q.IngressBlock, q.EgressBlock} {
-		if b == 0 || p.blockBindingStays(b) {
+	t.blocks = p.blockDeaths(nil, q.IngressBlock, q.EgressBlock)
+	return t
+}
+
+// blockDeaths appends to d the shared blocks among blocks that no qdisc
+// stays bound to after the transaction, each once, with their filters.
+// The kernel announces a block's death only as a chain deletion.
+func (p *planner) blockDeaths(d []blockDeath, blocks ...uint32) []blockDeath {
+	for _, b := range blocks {
+		if b == 0 || p.blockBindingStays(b) || slices.ContainsFunc(d, func(x blockDeath) bool { return x.block == b }) {
 			continue
 		}
 		n := 0
@@ -368,26 +419,28 @@ func (p *planner) tcTakenWith(idx int, q *netlink.Qdisc) string {
 				n++
 			}
 		}
-		d := fmt.Sprintf("shared block %d", b)
-		if n > 0 {
-			d += " with its " + plural(n, "filter", "filters")
+		d = append(d, blockDeath{block: b, filters: n})
+	}
+	return d
+}
+
+// keepLastBlockDeaths leaves each shared block's death on the last of
+// the ordered steps that unbinds it: the kernel destroys the block
+// there, not at the steps before.
+func keepLastBlockDeaths(steps []*Step) {
+	last := map[uint32]*Step{}
+	for _, o := range steps {
+		if o.taken != nil {
+			for _, d := range o.taken.blocks {
+				last[d.block] = o
+			}
 		}
-		blocks = append(blocks, d)
 	}
-	switch len(blocks) {
-	case 0:
-	case 1:
-		out = append(out, "and destroys "+blocks[0]+": no qdisc stays bound to it")
-	default:
-		out = append(out, "and destroys "+strings.Join(blocks, " and ")+": no qdisc stays bound to them")
+	for _, o := range steps {
+		if o.taken != nil {
+			o.taken.blocks = slices.DeleteFunc(o.taken.blocks, func(d blockDeath) bool { return last[d.block] != o })
+		}
 	}
-	if len(out) == 0 {
-		return ""
-	}
-	if len(what) == 0 {
-		out[0] = "the kernel " + strings.TrimPrefix(out[0], "and ")
-	}
-	return " (" + strings.Join(out, " ") + ")"
 }
 
 func plural(n int, one, many string) string {
