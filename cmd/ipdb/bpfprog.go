@@ -6,31 +6,17 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ipdb-go/ipdb/internal/bpfprog"
 )
 
 // bpfProg is what the kernel tells of a loaded eBPF program through
-// bpf(2) (struct bpf_prog_info, include/uapi/linux/bpf.h), the part tc
-// prints beside a bpf filter's or action's program id
-// (bpf_dump_prog_info in iproute2's lib/bpf_legacy.c). None of it
-// changes while the program is loaded: the kernel sets it at load
-// (kernel/bpf/syscall.c bpf_prog_load).
-type bpfProg struct {
-	// Name is the name given at load, at most BPF_OBJ_NAME_LEN-1 bytes;
-	// "" for none.
-	Name string
-	// Tag is the first 8 bytes of the SHA-1 of the instructions
-	// (kernel/bpf/core.c bpf_prog_calc_tag), what TCA_BPF_TAG reports too.
-	Tag [unix.BPF_TAG_SIZE]byte
-	// Jited: the kernel compiled the program to machine code
-	// (jited_prog_len is not 0).
-	Jited bool
-	// LoadTime is when it was loaded, in ns since boot (CLOCK_BOOTTIME).
-	LoadTime uint64
-	// CreatedByUID is the uid of the task that loaded it.
-	CreatedByUID uint32
-	// BTFID is the id of its BTF object, 0 for none.
-	BTFID uint32
-}
+// bpf(2), the part tc prints beside a bpf filter's or action's program
+// id (bpf_dump_prog_info in iproute2's lib/bpf_legacy.c).
+type bpfProg = bpfprog.Info
+
+// readBPFProg reads the program with this id (bpfprog.ByID).
+var readBPFProg = bpfprog.ByID
 
 // bpfProgsMax bounds the cache of a long-running command (serve,
 // monitor): past it the cache starts again.
