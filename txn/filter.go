@@ -76,6 +76,15 @@ type FilterSpec struct {
 	// The same holds for an old-style policer (U32.Police,
 	// BPFFilter.Police, Basic.Police) when the spec leaves both it and
 	// the action list nil.
+	//
+	// An eBPF program given by descriptor (BPFFilter.FD, a bpf action's
+	// ActBPF.FD) counts by the id of the program it refers to, which
+	// Plan reads with bpf(2) and the kernel reports (TCA_BPF_ID): the
+	// same program is no change, another one under the same name is.
+	// The descriptor must stay open until Commit returns; one bpf(2) does
+	// not tell of is ErrInvalid at Plan. A rollback puts a removed or
+	// replaced program back by its id (BPF_PROG_GET_FD_BY_ID, which needs
+	// CAP_SYS_ADMIN).
 	Options netlink.FilterOptions
 	// MirredDevs names the target links of the options' mirred actions
 	// by the action's position in the action list (0 for the first), as
@@ -308,6 +317,15 @@ func (p *planner) planFilterAt(ref specRef, s *FilterSpec, ex *netlink.Filter, g
 			build: filterBuild(netlink.Delete, dev, del, nil)})
 		return nil
 	}
+	// An eBPF program given by descriptor counts, and prints, by the id
+	// of the program the descriptor refers to.
+	if o, err := withProgram(s.Options); err != nil {
+		return invalid("%s: %v", s.what(), err)
+	} else if o != s.Options {
+		c := *s
+		c.Options = o
+		s = &c
+	}
 	// The mirred targets: each a link now (its index compared), or one
 	// the transaction creates: a new index, which no action the kernel
 	// has can name (not even 0, a target gone: tcf_mirred_dev_dereference
@@ -477,6 +495,13 @@ func filterBuild(v netlink.Verb, dev string, f *netlink.Filter, devs map[int]str
 			o, err := withMirredTargets(f.Options, devs, r.index)
 			if err != nil {
 				return netlink.Request{}, fmt.Errorf("mirred target: %w", err)
+			}
+			x.Options = o
+		}
+		if v != netlink.Delete && !isNilTC(x.Options) {
+			o, err := withProgramFDs(x.Options, r)
+			if err != nil {
+				return netlink.Request{}, err
 			}
 			x.Options = o
 		}

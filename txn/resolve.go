@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ipdb-go/ipdb/internal/bpfprog"
 	"github.com/ipdb-go/ipdb/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -20,6 +21,7 @@ type resolver struct {
 	gone   map[string]bool
 	fds    map[string]*os.File
 	remote map[string]*netlink.Conn
+	progs  map[uint32]int // eBPF program descriptors by program id
 }
 
 func newResolver(st State, self string) *resolver {
@@ -86,8 +88,31 @@ func (r *resolver) conn(ns string) (*netlink.Conn, error) {
 	return c, nil
 }
 
+// progFD returns an open descriptor of the eBPF program with this id,
+// kept until close: a request that puts back a program the kernel
+// reported by id (a rollback's) sends it (bpfprog.FDByID: needs
+// CAP_SYS_ADMIN; the error names the id).
+func (r *resolver) progFD(id uint32) (int, error) {
+	if fd, ok := r.progs[id]; ok {
+		return fd, nil
+	}
+	fd, err := bpfprog.FDByID(id)
+	if err != nil {
+		return 0, fmt.Errorf("eBPF program id %d: bpf(2) BPF_PROG_GET_FD_BY_ID: %w", id, err)
+	}
+	if r.progs == nil {
+		r.progs = map[uint32]int{}
+	}
+	r.progs[id] = fd
+	return fd, nil
+}
+
 func (r *resolver) close() error {
 	var errs []error
+	for _, fd := range r.progs {
+		errs = append(errs, unix.Close(fd))
+	}
+	clear(r.progs)
 	for _, f := range r.fds {
 		errs = append(errs, f.Close())
 	}

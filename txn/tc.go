@@ -23,8 +23,8 @@ import (
 // tcFieldRules are, per options type, the fields the kernel only reports
 // or that cannot be compared (skip: htb's version and direct packet
 // counter, a class's level in its tree, u32's hit counters, an eBPF
-// program's id, tag and descriptor, and a classifier's raw attributes)
-// and the flag fields of which only some bits can be set (mask: the
+// program's tag and descriptor, and a classifier's raw attributes; an
+// eBPF program counts by its id, withProgram) and the flag fields of which only some bits can be set (mask: the
 // skip_hw and skip_sw bits of a classifier's flags; the kernel adds in_hw
 // and not_in_hw, TCA_CLS_FLAGS_* in include/uapi/linux/pkt_cls.h). A
 // classifier's actions are compared by actionsDiffer (tc_action.go); its
@@ -36,7 +36,7 @@ var tcFieldRules = map[reflect.Type]tcRules{
 	reflect.TypeFor[netlink.Flower]():    {skip: set("Actions")},
 	reflect.TypeFor[netlink.Matchall]():  {skip: set("Actions")},
 	reflect.TypeFor[netlink.Basic]():     {skip: set("Actions")},
-	reflect.TypeFor[netlink.BPFFilter](): {skip: set("ID", "Tag", "FD", "Unknown", "Actions"), mask: map[string]uint64{"GenFlags": tcClsFlagsSettable}},
+	reflect.TypeFor[netlink.BPFFilter](): {skip: set("Tag", "FD", "Unknown", "Actions"), mask: map[string]uint64{"GenFlags": tcClsFlagsSettable}},
 }
 
 // tcRules say which fields of an options type count (tcFieldRules,

@@ -31,7 +31,8 @@ var tcActionRules = map[reflect.Type]tcRules{
 	// TCA_POLICE_RESULT is dumped only when not TC_ACT_OK (tcf_police_dump:
 	// "if (p->tcfp_result)"): tc's "conform-exceed drop/pass" sends 0.
 	reflect.TypeFor[netlink.Police](): {skip: set("Index", "Capab", "Refcnt", "Bindcnt", "TM", "Unknown", "Limit"), always: set("Action"), nilIsZero: set("Conform")},
-	reflect.TypeFor[netlink.ActBPF](): {skip: set("ID", "Tag", "FD", "TM", "Unknown"), always: set("TCActionGen")},
+	// A bpf action's eBPF program counts by its id (withProgram).
+	reflect.TypeFor[netlink.ActBPF](): {skip: set("Tag", "FD", "TM", "Unknown"), always: set("TCActionGen")},
 }
 
 func set(names ...string) map[string]bool {
@@ -286,10 +287,17 @@ func actionWords(i int, a *netlink.TCAction, dev func(int, uint32) string) strin
 	case *netlink.ActBPF:
 		s = "bpf"
 		switch {
-		case o.Name != "":
-			s += " name " + o.Name
 		case len(o.Ops) > 0:
 			s += " bytecode " + sockFilterWords(o.Ops)
+		default:
+			if o.Name != "" {
+				s += " name " + o.Name
+			}
+			if o.ID != 0 {
+				s += fmt.Sprintf(" id %d", o.ID)
+			} else if o.FD > 0 {
+				s += fmt.Sprintf(" fd %d", o.FD)
+			}
 		}
 		s += " " + netlink.TCActionString(o.Action)
 	default:

@@ -122,13 +122,26 @@ func filterClauses(protocol uint16, handle uint32, o netlink.FilterOptions) []fi
 		clsFlags(x.Flags & tcClsFlagsSettable)
 		police(x.Police)
 	case *netlink.BPFFilter:
+		// One clause names the program, whichever way: classic bytecode,
+		// or an eBPF program by its name and id (the kernel's, or the
+		// one a spec's descriptor refers to), or by the descriptor
+		// alone.
+		var prog []string
 		switch {
 		case len(x.Ops) > 0:
-			add("bytecode", " %s", fmtField(reflect.ValueOf(x.Ops)))
-		case x.Name != "":
-			add("name", " %s", x.Name)
-		case x.FD != 0:
-			add("fd", " %d", x.FD)
+			prog = append(prog, "bytecode "+fmtField(reflect.ValueOf(x.Ops)))
+		default:
+			if x.Name != "" {
+				prog = append(prog, "name "+x.Name)
+			}
+			if x.ID != 0 {
+				prog = append(prog, fmt.Sprintf("id %d", x.ID))
+			} else if x.FD != 0 {
+				prog = append(prog, fmt.Sprintf("fd %d", x.FD))
+			}
+		}
+		if len(prog) > 0 {
+			cs = append(cs, filterClause{"program", strings.Join(prog, " ")})
 		}
 		if x.DirectAction {
 			add("direct-action", "")
