@@ -211,9 +211,11 @@
 //   - blockJobs: a shared filter block (ingress_block, egress_block) is
 //     stored once, its filters keyed by the block, and dies with its last
 //     qdisc or that qdisc's link, taking its filters with no filter
-//     notification (only RTM_DELCHAIN; tcf_block_put_ext): a qdisc
+//     notification (only RTM_DELCHAIN; tcf_block_put_ext): the deletion
+//     of a block's last bound qdisc, or of that qdisc's link, deletes
+//     the block's filters in its transaction (tcBlockDeaths), and a qdisc
 //     notification or a deleted link re-reads the blocks its qdiscs were
-//     bound to (TestTCSharedBlock);
+//     bound to as the safety net (TestTCSharedBlock, TestTCOneRevision);
 //   - mirredFollowsLink: a deleted link leaves the mirred actions that
 //     send to it pointing at no device (mirred_device_event), in the
 //     filters of other links, unannounced: those links' filters are

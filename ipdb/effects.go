@@ -777,11 +777,12 @@ func tcFollowsLink(c cause, fx *rereads) {
 // tcDeletedWith removes, inside w, the qdiscs, classes and filters of a
 // deleted link: the kernel destroys them without a notification
 // (unregister_netdevice -> dev_shutdown -> qdisc_put), announcing only
-// the deletion of its filter chains (RTM_DELCHAIN). The shared blocks
-// its qdiscs were bound to are re-read (blockJobs): the last link's
-// deletion takes a block's filters, another's leaves them.
+// the deletion of its filter chains (RTM_DELCHAIN). The last binding of
+// a shared block takes the block's filters with it (tcBlockDeaths),
+// another's leaves them; the blocks are re-read too (blockJobs).
 func tcDeletedWith(w *writer, ifindex uint32, changes []Change, fx *rereads) []Change {
 	prefix := appendU32(nil, ifindex)
+	var qdiscs []*netlink.Qdisc
 	for _, d := range []*kindDef{&qdiscDef, &classDef, &filterDef} {
 		it, err := w.txn.Get(d.table, "id_prefix", prefix)
 		if err != nil {
@@ -795,9 +796,10 @@ func tcDeletedWith(w *writer, ifindex uint32, changes []Change, fx *rereads) []C
 			_ = w.remove(d, o)
 			changes = append(changes, Change{Kind: d.kind, Op: OpDelete, Old: o})
 			if q, ok := o.(*netlink.Qdisc); ok {
+				qdiscs = append(qdiscs, q)
 				fx.now = append(fx.now, blockJobs(q)...)
 			}
 		}
 	}
-	return changes
+	return tcBlockDeaths(w, changes, qdiscs...)
 }

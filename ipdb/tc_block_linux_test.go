@@ -155,6 +155,7 @@ func TestTCSharedBlock(t *testing.T) {
 		ns.IP("link", "del", "a0")
 		settleTC(t, ns, db, "a0 deleted")
 		wantBlockEvents(t, filterChanges(t, db, rev, "a0 deleted"), ipdb.OpDelete, 22, before, "a0, the last link bound to block 22, deleted")
+		oneTCRevision(t, db, rev, "a0 deleted")
 		if got := block(22); len(got) != 0 {
 			t.Errorf("block 22 after its last link: %v", got)
 		}
@@ -172,6 +173,7 @@ func TestTCSharedBlock(t *testing.T) {
 		runTC(t, ns, "qdisc", "del", "dev", "c0", "clsact")
 		settleTC(t, ns, db, "c0's clsact deleted")
 		wantBlockEvents(t, filterChanges(t, db, rev, "clsact deleted"), ipdb.OpDelete, 31, before, "the last qdisc bound to block 31 deleted")
+		oneTCRevision(t, db, rev, "clsact deleted")
 		for f := range db.Snapshot().Filters() {
 			if f.Block != 0 {
 				t.Errorf("a block filter left: %v", f)
@@ -181,6 +183,20 @@ func TestTCSharedBlock(t *testing.T) {
 			t.Logf("filters: %s", strings.Join(filterStrings(db), "\n"))
 		}
 	})
+}
+
+// oneTCRevision fails the test unless the filter events since rev are in
+// the revision of the first tc event: a block dies with its filters in
+// the revision of its last binding's deletion (the link's, or the
+// qdisc's). A veth peer's own qdisc goes in the peer's revision.
+func oneTCRevision(t *testing.T, db *ipdb.DB, rev uint64, what string) {
+	t.Helper()
+	changes := tcChangesSince(t, db, rev)
+	for _, c := range changes {
+		if c.Kind == netlink.KindFilter && c.Rev != changes[0].Rev {
+			t.Errorf("%s: %s %v in revision %d, the first tc event in %d", what, c.Op, c.Old, c.Rev, changes[0].Rev)
+		}
+	}
 }
 
 func filterStrings(db *ipdb.DB) []string {

@@ -1,6 +1,8 @@
 package ipdb
 
 import (
+	"slices"
+
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
@@ -42,7 +44,11 @@ func init() {
 func qdiscInTxn(w *writer, _ *kindDef, c cause, changes []Change, _ *rereads) []Change {
 	q := c.obj.(*netlink.Qdisc)
 	if c.deleted {
-		return tcQdiscTree(w, q, changes)
+		changes = tcQdiscTree(w, q, changes)
+		if old, ok := c.old.(*netlink.Qdisc); ok {
+			q = old // the stored qdisc says which blocks it was bound to
+		}
+		return tcBlockDeaths(w, changes, q)
 	}
 	if c.notified && q.Parent == netlink.HandleRoot && q.TCKind != "" {
 		changes = linkQdiscInTxn(w, q, changes)
@@ -211,6 +217,49 @@ func tcQdiscTree(w *writer, q *netlink.Qdisc, changes []Change) []Change {
 		return f.Block == 0 && f.Index == q.Index && f.Parent.Major() == major &&
 			(!ingress || f.Parent == netlink.HandleIngressBlock || f.Parent == netlink.HandleEgressBlock)
 	}, q.Index, changes)
+}
+
+// tcBlockDeaths removes, inside w, the filters of the shared blocks the
+// deleted qdiscs qs were bound to (ingress_block, egress_block) when no
+// qdisc w still has is bound to them: the kernel destroys a block with
+// its last binding and flushes its chains (tcf_block_put ->
+// tcf_block_flush_all_chains in net/sched/cls_api.c), announcing only
+// the chains' deletion (RTM_DELCHAIN). Blocks are a namespace's
+// (tcf_net's idr), so every link's qdiscs count. The block's re-read
+// (blockJobs) stays the safety net.
+func tcBlockDeaths(w *writer, changes []Change, qs ...*netlink.Qdisc) []Change {
+	var blocks []uint32
+	for _, q := range qs {
+		for _, b := range []uint32{q.IngressBlock, q.EgressBlock} {
+			if b != 0 && !slices.Contains(blocks, b) {
+				blocks = append(blocks, b)
+			}
+		}
+	}
+	if len(blocks) == 0 {
+		return changes
+	}
+	if it, err := w.txn.Get(qdiscDef.table, "id"); err == nil {
+		for raw := it.Next(); raw != nil && len(blocks) > 0; raw = it.Next() {
+			q := raw.(*netlink.Qdisc)
+			blocks = slices.DeleteFunc(blocks, func(b uint32) bool { return b == q.IngressBlock || b == q.EgressBlock })
+		}
+	}
+	for _, b := range blocks {
+		it, err := w.txn.Get(filterDef.table, "id_prefix", appendU32(appendU32(nil, filterBlockIndex), b))
+		if err != nil {
+			continue
+		}
+		var gone []netlink.Object
+		for raw := it.Next(); raw != nil; raw = it.Next() {
+			gone = append(gone, raw.(netlink.Object))
+		}
+		for _, o := range gone {
+			_ = w.remove(&filterDef, o)
+			changes = append(changes, Change{Kind: netlink.KindFilter, Op: OpDelete, Old: o})
+		}
+	}
+	return changes
 }
 
 // tcEach calls fn for each object of table d on link ifindex, as w has

@@ -118,8 +118,11 @@ func TestTCOneRevision(t *testing.T) {
 			{[]string{"filter add block 7 protocol all prio 1 u32 match u32 0 0"}, "filter add 3"},
 			{append([]string{"filter add block 7 protocol all prio 2"}, bpf...), "filter add 2"},
 			{[]string{"filter del block 7 protocol all prio 2"}, "filter delete 2"},
-			// The block dies with its last qdisc: a re-read (blockJobs).
-			{[]string{"qdisc del dev h2 ingress"}, ""},
+			// A block lives while a qdisc is bound to it, and dies with
+			// its filters when the last one goes (tcBlockDeaths).
+			{[]string{"qdisc add dev h3 ingress_block 7 clsact"}, "qdisc add 1"},
+			{[]string{"qdisc del dev h2 ingress"}, "qdisc delete 1"},
+			{[]string{"qdisc del dev h3 clsact"}, "filter delete 3, qdisc delete 1"},
 		}
 		for _, s := range steps {
 			args := strings.Fields(s.args[0])

@@ -15,9 +15,10 @@ import (
 // select it for the links bound to its block, as `tc filter show dev X
 // ingress` lists it. When a block's last qdisc or link goes, the kernel
 // destroys the block and its filters without a filter notification
-// (tcf_block_put), and the database deletes them with a re-read in a
-// later revision: so the deletions of a block's filters still pass for
-// the link whose qdisc was the block's last (the last departedMax such
+// (tcf_block_put), and the database deletes them after the qdisc's or
+// link's deletion, in its revision (or a re-read's, later, as a safety
+// net): so the deletions of a block's filters still pass for the link
+// whose qdisc was the block's last (the last departedMax such
 // unbindings). A link that lets go of a block others still hold sees no
 // more of its filters; a link that binds to a block with filters gets no
 // filter events (nothing changed in the block): its qdisc's event says
