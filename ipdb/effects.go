@@ -275,28 +275,16 @@ func linkDeleted(w *writer, _ *kindDef, c cause, changes []Change, fx *rereads) 
 		return changes
 	}
 	ifindex := linkIndex(c.obj)
-	txn := w.txn
 	prefix := appendU32(nil, ifindex)
 	for _, sp := range []*kindDef{&addrDef, &neighDef} {
-		it, err := txn.Get(sp.table, "id_prefix", prefix)
-		if err != nil {
-			continue
-		}
-		var gone []netlink.Object
-		for raw := it.Next(); raw != nil; raw = it.Next() {
-			gone = append(gone, raw.(netlink.Object))
-		}
-		for _, o := range gone {
-			_ = w.remove(sp, o)
-			changes = append(changes, Change{Kind: sp.kind, Op: OpDelete, Old: o})
-		}
+		changes, _ = removePrefix(w, sp, prefix, changes)
 	}
 	changes = fdbDeletedWith(w, ifindex, changes)
 	changes = tcDeletedWith(w, ifindex, changes, fx)
 	mirredFollowsLink(w, ifindex, fx)
 	var gone []netlink.Object
 	var trimmed []*netlink.Route
-	if it, err := txn.Get(routeDef.table, "id"); err == nil {
+	if it, err := w.txn.Get(routeDef.table, "id"); err == nil {
 		for raw := it.Next(); raw != nil; raw = it.Next() {
 			r := raw.(*netlink.Route)
 			if !routeUsesLink(r, ifindex) || routeNHID(r) != 0 {
@@ -784,17 +772,9 @@ func tcDeletedWith(w *writer, ifindex uint32, changes []Change, fx *rereads) []C
 	prefix := appendU32(nil, ifindex)
 	var qdiscs []*netlink.Qdisc
 	for _, d := range []*kindDef{&qdiscDef, &classDef, &filterDef} {
-		it, err := w.txn.Get(d.table, "id_prefix", prefix)
-		if err != nil {
-			continue
-		}
 		var gone []netlink.Object
-		for raw := it.Next(); raw != nil; raw = it.Next() {
-			gone = append(gone, raw.(netlink.Object))
-		}
+		changes, gone = removePrefix(w, d, prefix, changes)
 		for _, o := range gone {
-			_ = w.remove(d, o)
-			changes = append(changes, Change{Kind: d.kind, Op: OpDelete, Old: o})
 			if q, ok := o.(*netlink.Qdisc); ok {
 				qdiscs = append(qdiscs, q)
 				fx.now = append(fx.now, blockJobs(q)...)
@@ -802,4 +782,23 @@ func tcDeletedWith(w *writer, ifindex uint32, changes []Change, fx *rereads) []C
 		}
 	}
 	return tcBlockDeaths(w, changes, qdiscs...)
+}
+
+// removePrefix removes, inside w, the objects of table d whose key starts
+// with prefix, and returns changes with their deletions appended, and the
+// objects.
+func removePrefix(w *writer, d *kindDef, prefix []byte, changes []Change) ([]Change, []netlink.Object) {
+	it, err := w.txn.Get(d.table, "id_prefix", prefix)
+	if err != nil {
+		return changes, nil
+	}
+	var gone []netlink.Object
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		gone = append(gone, raw.(netlink.Object))
+	}
+	for _, o := range gone {
+		_ = w.remove(d, o)
+		changes = append(changes, Change{Kind: d.kind, Op: OpDelete, Old: o})
+	}
+	return changes, gone
 }

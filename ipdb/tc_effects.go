@@ -246,18 +246,7 @@ func tcBlockDeaths(w *writer, changes []Change, qs ...*netlink.Qdisc) []Change {
 		}
 	}
 	for _, b := range blocks {
-		it, err := w.txn.Get(filterDef.table, "id_prefix", appendU32(appendU32(nil, filterBlockIndex), b))
-		if err != nil {
-			continue
-		}
-		var gone []netlink.Object
-		for raw := it.Next(); raw != nil; raw = it.Next() {
-			gone = append(gone, raw.(netlink.Object))
-		}
-		for _, o := range gone {
-			_ = w.remove(&filterDef, o)
-			changes = append(changes, Change{Kind: netlink.KindFilter, Op: OpDelete, Old: o})
-		}
+		changes, _ = removePrefix(w, &filterDef, appendU32(appendU32(nil, filterBlockIndex), b), changes)
 	}
 	return changes
 }
