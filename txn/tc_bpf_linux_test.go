@@ -62,7 +62,7 @@ func tcFilterProgIDs(t *testing.T, ns *nstest.NS, dev, parent string) []uint32 {
 // noCachedFDs fails the test if a filter or bpf action the database
 // holds has a program descriptor: the kernel never reports one, so one
 // there was written by the transaction into an object it shares.
-func noCachedFDs(t *testing.T, db interface{ Snapshot() *ipdb.Snapshot }) {
+func noCachedFDs(t *testing.T, db *ipdb.DB) {
 	t.Helper()
 	for f := range db.Snapshot().Filters() {
 		if b, ok := f.Options.(*netlink.BPFFilter); ok && b.FD != 0 {
@@ -75,6 +75,25 @@ func noCachedFDs(t *testing.T, db interface{ Snapshot() *ipdb.Snapshot }) {
 			}
 		}
 	}
+}
+
+// removeRolledBack removes the filter dev v0 ingress pref 1 handle 1 in a
+// transaction that fails after it, and checks that the rollback puts it
+// back as tc showed it, program ids included, without writing a
+// descriptor into the database's objects.
+func removeRolledBack(t *testing.T, ns *nstest.NS, db *ipdb.DB, c *netlink.Conn) {
+	t.Helper()
+	before := tcState(t, ns)
+	var ce *CommitError
+	err := New(db, c, &Config{inject: failKind(netlink.KindQdisc, failingTC)}).
+		Filter(FilterSpec{Dev: "v0", Parent: netlink.HandleIngressBlock, Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 1, Absent: true}).
+		Qdisc(QdiscSpec{Dev: "v1", Parent: netlink.HandleIngress, Kind: "clsact"}).
+		Commit(context.Background())
+	if !errors.As(err, &ce) || !ce.RolledBack {
+		t.Fatalf("got %v, want a rolled back *CommitError", err)
+	}
+	checkRestored(t, ns, tcState, before)
+	noCachedFDs(t, db)
 }
 
 // TestTCFilterEBPFProgram: a filter spec's eBPF program, given by
@@ -140,18 +159,8 @@ func TestTCFilterEBPFProgram(t *testing.T) {
 		checkTCOracle(t, ns, db)
 
 		// A rollback puts the removed program back by its id.
-		before := tcState(t, ns)
-		var ce *CommitError
-		err = New(db, c, &Config{inject: failKind(netlink.KindQdisc, failingTC)}).
-			Filter(FilterSpec{Dev: "v0", Parent: netlink.HandleIngressBlock, Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 1, Absent: true}).
-			Qdisc(QdiscSpec{Dev: "v1", Parent: netlink.HandleIngress, Kind: "clsact"}).
-			Commit(ctx)
-		if !errors.As(err, &ce) || !ce.RolledBack {
-			t.Fatalf("got %v, want a rolled back *CommitError", err)
-		}
-		checkRestored(t, ns, tcState, before)
+		removeRolledBack(t, ns, db, c)
 		expectProg("after the rollback", b.ID)
-		noCachedFDs(t, db)
 
 		// Classic bytecode replaces the eBPF program: the plan names it.
 		classic := &netlink.BPFFilter{Ops: bpf0, DirectAction: true}
@@ -169,7 +178,7 @@ func TestTCFilterEBPFProgram(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		before = tcState(t, ns)
+		before := tcState(t, ns)
 		err = New(db, c, nil).Filter(spec(ebpf(int(f.Fd())))).Commit(ctx)
 		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), fmt.Sprintf("eBPF program fd %d: bpf(2) BPF_OBJ_GET_INFO_BY_FD: ", f.Fd())) {
 			t.Errorf("a descriptor of /dev/null: %v", err)
@@ -222,19 +231,9 @@ func TestTCActionEBPFProgram(t *testing.T) {
 			t.Errorf("tc shows action programs %v, want [%d]", ids, b.ID)
 		}
 		checkTCOracle(t, ns, db)
-		before := tcState(t, ns)
-		var ce *CommitError
-		err = New(db, c, &Config{inject: failKind(netlink.KindQdisc, failingTC)}).
-			Filter(FilterSpec{Dev: "v0", Parent: netlink.HandleIngressBlock, Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 1, Absent: true}).
-			Qdisc(QdiscSpec{Dev: "v1", Parent: netlink.HandleIngress, Kind: "clsact"}).
-			Commit(ctx)
-		if !errors.As(err, &ce) || !ce.RolledBack {
-			t.Fatalf("got %v, want a rolled back *CommitError", err)
-		}
-		checkRestored(t, ns, tcState, before)
+		removeRolledBack(t, ns, db, c)
 		if ids := tcFilterProgIDs(t, ns, "v0", "ingress"); len(ids) != 1 || ids[0] != b.ID {
 			t.Errorf("after the rollback, tc shows action programs %v, want [%d]", ids, b.ID)
 		}
-		noCachedFDs(t, db)
 	})
 }
