@@ -18,34 +18,30 @@ import (
 // error says which descriptor bpf(2) does not tell of (not open, not a
 // BPF object).
 func withProgram(o netlink.FilterOptions) (netlink.FilterOptions, error) {
-	if b, ok := o.(*netlink.BPFFilter); ok && b != nil && len(b.Ops) == 0 && b.FD != 0 {
-		info, err := bpfprog.ByFD(int(b.FD))
+	info := func(fd int) (bpfprog.Info, error) {
+		p, err := bpfprog.ByFD(fd)
 		if err != nil {
-			return nil, fmt.Errorf("eBPF program fd %d: bpf(2) BPF_OBJ_GET_INFO_BY_FD: %w", b.FD, err)
+			return p, fmt.Errorf("eBPF program fd %d: bpf(2) BPF_OBJ_GET_INFO_BY_FD: %w", fd, err)
 		}
+		return p, nil
+	}
+	return withPrograms(o, func(b *netlink.BPFFilter) (*netlink.BPFFilter, error) {
+		if b.FD == 0 {
+			return nil, nil
+		}
+		p, err := info(int(b.FD))
 		c := *b
-		c.ID, c.Tag = info.ID, info.Tag[:]
-		o = &c
-	}
-	acts, _ := filterActions(o)
-	var out netlink.TCActions
-	for i, a := range acts {
-		ab, ok := a.Options.(*netlink.ActBPF)
-		if !ok || ab == nil || len(ab.Ops) > 0 || ab.FD <= 0 {
-			continue
+		c.ID, c.Tag = p.ID, p.Tag[:]
+		return &c, err
+	}, func(a *netlink.ActBPF) (*netlink.ActBPF, error) {
+		if a.FD <= 0 {
+			return nil, nil
 		}
-		info, err := bpfprog.ByFD(ab.FD)
-		if err != nil {
-			return nil, fmt.Errorf("action %d: eBPF program fd %d: bpf(2) BPF_OBJ_GET_INFO_BY_FD: %w", i+1, ab.FD, err)
-		}
-		c := *ab
-		c.ID, c.Tag = info.ID, info.Tag[:]
-		out = withActionOptions(out, acts, i, &c)
-	}
-	if out != nil {
-		o = withActions(o, out)
-	}
-	return o, nil
+		p, err := info(a.FD)
+		c := *a
+		c.ID, c.Tag = p.ID, p.Tag[:]
+		return &c, err
+	})
 }
 
 // withProgramFDs returns filter options o with a descriptor for each
@@ -54,45 +50,64 @@ func withProgram(o netlink.FilterOptions) (netlink.FilterOptions, error) {
 // descriptor only (cls_bpf_prog_from_efd, tcf_bpf_init_from_efd). o is
 // not modified.
 func withProgramFDs(o netlink.FilterOptions, r *resolver) (netlink.FilterOptions, error) {
-	if b, ok := o.(*netlink.BPFFilter); ok && b != nil && len(b.Ops) == 0 && b.FD == 0 && b.ID != 0 {
+	return withPrograms(o, func(b *netlink.BPFFilter) (*netlink.BPFFilter, error) {
+		if b.FD != 0 || b.ID == 0 {
+			return nil, nil
+		}
 		fd, err := r.progFD(b.ID)
+		c := *b
+		c.FD = uint32(fd)
+		return &c, err
+	}, func(a *netlink.ActBPF) (*netlink.ActBPF, error) {
+		if a.FD > 0 || a.ID == 0 {
+			return nil, nil
+		}
+		fd, err := r.progFD(a.ID)
+		c := *a
+		c.FD = fd
+		return &c, err
+	})
+}
+
+// withPrograms returns filter options o with the eBPF program of a bpf
+// filter and of each bpf action (those without classic bytecode) put
+// through filter and action, which return the options to use instead,
+// or nil to keep them. o and its actions, which a spec or the database
+// may share, are copied, never changed.
+func withPrograms(o netlink.FilterOptions, filter func(*netlink.BPFFilter) (*netlink.BPFFilter, error),
+	action func(*netlink.ActBPF) (*netlink.ActBPF, error)) (netlink.FilterOptions, error) {
+	if b, ok := o.(*netlink.BPFFilter); ok && b != nil && len(b.Ops) == 0 {
+		c, err := filter(b)
 		if err != nil {
 			return nil, err
 		}
-		c := *b
-		c.FD = uint32(fd)
-		o = &c
+		if c != nil {
+			o = c
+		}
 	}
 	acts, _ := filterActions(o)
 	var out netlink.TCActions
 	for i, a := range acts {
 		ab, ok := a.Options.(*netlink.ActBPF)
-		if !ok || ab == nil || len(ab.Ops) > 0 || ab.FD > 0 || ab.ID == 0 {
+		if !ok || ab == nil || len(ab.Ops) > 0 {
 			continue
 		}
-		fd, err := r.progFD(ab.ID)
+		c, err := action(ab)
 		if err != nil {
 			return nil, fmt.Errorf("action %d: %w", i+1, err)
 		}
-		c := *ab
-		c.FD = fd
-		out = withActionOptions(out, acts, i, &c)
+		if c == nil {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(acts)
+		}
+		x := *out[i]
+		x.Options = c
+		out[i] = &x
 	}
 	if out != nil {
 		o = withActions(o, out)
 	}
 	return o, nil
-}
-
-// withActionOptions returns out, a copy of acts made on first use, with
-// action i holding options o. The actions are pointers, shared with the
-// spec or the database's objects: they are copied, never changed.
-func withActionOptions(out, acts netlink.TCActions, i int, o netlink.ActionOptions) netlink.TCActions {
-	if out == nil {
-		out = slices.Clone(acts)
-	}
-	a := *out[i]
-	a.Options = o
-	out[i] = &a
-	return out
 }
