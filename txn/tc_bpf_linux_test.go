@@ -17,14 +17,28 @@ import (
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
-// progInfo returns what bpf(2) tells of the program of descriptor fd.
-func progInfo(t *testing.T, fd int) bpfprog.Info {
+// ebpfSetup loads two eBPF programs of type typ (a and b, with their
+// descriptors) and makes, in ns, veths v0 and v1, up, with a clsact
+// qdisc on v0, and the database and connection of the transactions.
+func ebpfSetup(t *testing.T, ns *nstest.NS, typ uint32) (fdA, fdB int, a, b bpfprog.Info, db *ipdb.DB, c *netlink.Conn) {
 	t.Helper()
-	p, err := bpfprog.ByFD(fd)
-	if err != nil {
-		t.Fatal(err)
+	fdA = nstest.LoadTCProg(t, typ, "ipdb_a")
+	fdB = nstest.LoadTCProg(t, typ, "ipdb_b")
+	for _, x := range []struct {
+		fd int
+		p  *bpfprog.Info
+	}{{fdA, &a}, {fdB, &b}} {
+		p, err := bpfprog.ByFD(x.fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*x.p = p
 	}
-	return p
+	prepNS(t, ns)
+	ns.Batch("link add v0 type veth peer name v1", "link set v0 up", "link set v1 up")
+	tc(t, ns, "qdisc", "add", "dev", "v0", "clsact")
+	db, c = setup(t, ns)
+	return fdA, fdB, a, b, db, c
 }
 
 // tcFilterProgIDs returns the program id tc shows for each filter with a
@@ -106,13 +120,7 @@ func removeRolledBack(t *testing.T, ns *nstest.NS, db *ipdb.DB, c *netlink.Conn)
 // know is refused at plan with nothing changed.
 func TestTCFilterEBPFProgram(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		fdA := nstest.LoadTCProg(t, unix.BPF_PROG_TYPE_SCHED_CLS, "ipdb_a")
-		fdB := nstest.LoadTCProg(t, unix.BPF_PROG_TYPE_SCHED_CLS, "ipdb_b")
-		a, b := progInfo(t, fdA), progInfo(t, fdB)
-		prepNS(t, ns)
-		ns.Batch("link add v0 type veth peer name v1", "link set v0 up", "link set v1 up")
-		tc(t, ns, "qdisc", "add", "dev", "v0", "clsact")
-		db, c := setup(t, ns)
+		fdA, fdB, a, b, db, c := ebpfSetup(t, ns, unix.BPF_PROG_TYPE_SCHED_CLS)
 		ctx := context.Background()
 		spec := func(o netlink.FilterOptions) FilterSpec {
 			return FilterSpec{Dev: "v0", Parent: netlink.HandleIngressBlock, Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 1, Options: o}
@@ -195,13 +203,7 @@ func TestTCFilterEBPFProgram(t *testing.T) {
 func TestTCActionEBPFProgram(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.NeedTC(t, "action", "bpf", "bytecode", "1,6 0 0 0")
-		fdA := nstest.LoadTCProg(t, unix.BPF_PROG_TYPE_SCHED_ACT, "ipdb_act_a")
-		fdB := nstest.LoadTCProg(t, unix.BPF_PROG_TYPE_SCHED_ACT, "ipdb_act_b")
-		a, b := progInfo(t, fdA), progInfo(t, fdB)
-		prepNS(t, ns)
-		ns.Batch("link add v0 type veth peer name v1", "link set v0 up", "link set v1 up")
-		tc(t, ns, "qdisc", "add", "dev", "v0", "clsact")
-		db, c := setup(t, ns)
+		fdA, fdB, a, b, db, c := ebpfSetup(t, ns, unix.BPF_PROG_TYPE_SCHED_CLS)
 		ctx := context.Background()
 		spec := func(fd int) FilterSpec {
 			return FilterSpec{Dev: "v0", Parent: netlink.HandleIngressBlock, Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 1,
