@@ -17,7 +17,12 @@ package bpfprog
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 )
+
+// ErrNotProgram is Pinned's error for a pinned object that is no
+// program (a map or a link).
+var ErrNotProgram = errors.New("the pinned object is not an eBPF program")
 
 // TagSize is the length of a program's tag (BPF_TAG_SIZE), objNameLen
 // that of a name with its NUL (BPF_OBJ_NAME_LEN); include/uapi/linux/

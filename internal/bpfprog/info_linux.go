@@ -1,6 +1,9 @@
 package bpfprog
 
 import (
+	"bytes"
+	"fmt"
+	"os"
 	"runtime"
 	"unsafe"
 
@@ -59,4 +62,38 @@ func ByFD(fd int) (Info, error) {
 		return Info{}, unix.ENODATA
 	}
 	return Decode(info), nil
+}
+
+// Pinned opens a descriptor of the eBPF program pinned at path in a BPF
+// file system (BPF_OBJ_GET, kernel/bpf/inode.c bpf_obj_get_user: ENOENT
+// when nothing is pinned there, EPERM or EACCES without the rights to
+// it), as tc's "object-pinned" does; the caller closes it. A pinned map
+// or link is refused: /proc/self/fdinfo tells a program by its
+// prog_type line (bpf_prog_show_fdinfo).
+func Pinned(path string) (int, error) {
+	p, err := unix.BytePtrFromString(path)
+	if err != nil {
+		return -1, err
+	}
+	// union bpf_attr for BPF_OBJ_*: pathname (a pointer as
+	// __aligned_u64), bpf_fd, file_flags.
+	attr := struct {
+		pathname         uint64
+		bpfFD, fileFlags uint32
+	}{pathname: uint64(uintptr(unsafe.Pointer(p)))}
+	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_OBJ_GET, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	runtime.KeepAlive(p)
+	if errno != 0 {
+		return -1, errno
+	}
+	info, err := os.ReadFile(fmt.Sprintf("/proc/self/fdinfo/%d", fd))
+	if err != nil {
+		unix.Close(int(fd))
+		return -1, err
+	}
+	if !bytes.Contains(info, []byte("\nprog_type:")) {
+		unix.Close(int(fd))
+		return -1, fmt.Errorf("%s: %w", path, ErrNotProgram)
+	}
+	return int(fd), nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -39,5 +40,45 @@ func TestByFDAndID(t *testing.T) {
 	}
 	if _, err := ByID(0x7ffffff0); !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EPERM) {
 		t.Errorf("ByID of no program: %v, want ENOENT (or EPERM without CAP_SYS_ADMIN)", err)
+	}
+}
+
+// TestPinned: a pinned program opens as the program it is; a path with
+// nothing pinned and a file that is no BPF object are the kernel's
+// errors.
+func TestPinned(t *testing.T) {
+	path := nstest.PinTCProg(t, unix.BPF_PROG_TYPE_SCHED_CLS, "ipdb_pinned", "cls")
+	fd, err := Pinned(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if p, err := ByFD(fd); err != nil || p.Name != "ipdb_pinned" {
+		t.Errorf("the pinned program: %+v, %v", p, err)
+	}
+	if _, err := Pinned(path + "-none"); !errors.Is(err, unix.ENOENT) {
+		t.Errorf("nothing pinned: %v, want ENOENT", err)
+	}
+	if _, err := Pinned("/dev/null"); err == nil {
+		t.Error("/dev/null opened as a pinned program")
+	}
+	// A pinned map: BPF_MAP_CREATE of an array (key and value 4 bytes,
+	// one entry), pinned beside the program.
+	mattr := struct{ mapType, keySize, valueSize, maxEntries uint32 }{unix.BPF_MAP_TYPE_ARRAY, 4, 4, 1}
+	mfd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_MAP_CREATE, uintptr(unsafe.Pointer(&mattr)), unsafe.Sizeof(mattr))
+	if errno != 0 {
+		t.Fatalf("BPF_MAP_CREATE: %v", errno)
+	}
+	defer unix.Close(int(mfd))
+	mpath, _ := unix.BytePtrFromString(path + "-map")
+	pattr := struct {
+		pathname         uint64
+		bpfFD, fileFlags uint32
+	}{pathname: uint64(uintptr(unsafe.Pointer(mpath))), bpfFD: uint32(mfd)}
+	if _, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_OBJ_PIN, uintptr(unsafe.Pointer(&pattr)), unsafe.Sizeof(pattr)); errno != 0 {
+		t.Fatalf("BPF_OBJ_PIN of the map: %v", errno)
+	}
+	if _, err := Pinned(path + "-map"); !errors.Is(err, ErrNotProgram) {
+		t.Errorf("a pinned map: %v, want ErrNotProgram", err)
 	}
 }

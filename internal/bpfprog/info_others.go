@@ -12,3 +12,6 @@ func FDByID(id uint32) (int, error) { return -1, errors.ErrUnsupported }
 
 // ByFD: bpf(2) is Linux's.
 func ByFD(fd int) (Info, error) { return Info{}, errors.ErrUnsupported }
+
+// Pinned: bpf(2) is Linux's.
+func Pinned(path string) (int, error) { return -1, errors.ErrUnsupported }

@@ -53,3 +53,35 @@ func LoadTCProg(t testing.TB, typ uint32, name string) int {
 	t.Cleanup(func() { unix.Close(int(fd)) })
 	return int(fd)
 }
+
+// PinTCProg loads a program as LoadTCProg does and pins it as file in a
+// BPF file system mounted for the test on a temporary directory
+// (BPF_OBJ_PIN, mount -t bpf), as a loader pins the programs tc attaches
+// with "object-pinned"; it returns the pin's path. The mount and the
+// program go at the end of the test.
+func PinTCProg(t testing.TB, typ uint32, name, file string) string {
+	t.Helper()
+	fd := LoadTCProg(t, typ, name)
+	dir := t.TempDir()
+	if err := unix.Mount("bpf", dir, "bpf", 0, ""); err != nil {
+		t.Fatalf("mount -t bpf bpf %s: %v", dir, err)
+	}
+	// Cleanups run last-added first: the unmount before TempDir's removal.
+	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	path := dir + "/" + file
+	p, err := unix.BytePtrFromString(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// union bpf_attr for BPF_OBJ_PIN: pathname, bpf_fd, file_flags.
+	attr := struct {
+		pathname         uint64
+		bpfFD, fileFlags uint32
+	}{pathname: uint64(uintptr(unsafe.Pointer(p))), bpfFD: uint32(fd)}
+	_, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_OBJ_PIN, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	runtime.KeepAlive(p)
+	if errno != 0 {
+		t.Fatalf("BPF_OBJ_PIN %s: %v", path, errno)
+	}
+	return path
+}
