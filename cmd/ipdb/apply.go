@@ -76,6 +76,7 @@ func runApply(e *env, o applyOpts, pos []string) int {
 		fmt.Fprintf(e.stderr, "ipdb apply: %v\n", err)
 		return exitError
 	}
+	defer specs.close()
 	db, err := e.open()
 	if err != nil {
 		return e.fail("apply", err)

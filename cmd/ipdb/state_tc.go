@@ -42,6 +42,8 @@ import (
 //	  - {dev: v1, parent: ingress, protocol: all, pref: 1, handle: 1, kind: bpf,
 //	     bytecode: "1,6 0 0 4294967295", actions: ["mirred egress redirect dev ifb1"]}
 //	  - {block: 22, protocol: all, pref: 1, handle: 1, kind: bpf, bytecode: "1,6 0 0 0"}
+//	  - {dev: v1, parent: egress, protocol: all, pref: 1, handle: 1, kind: bpf,
+//	     object-pinned: /sys/fs/bpf/tc/cls, direct-action: true}   # state_tc_ebpf.go
 //	  - {dev: v1, parent: ingress, protocol: all, pref: 3, handle: 7, absent: true}
 //
 // A shared block's filter is named by `block: N`, without dev and parent,
@@ -69,7 +71,7 @@ var tcOptionKeys = map[string]map[string][]string{
 		"clsact": {"ingress_block", "egress_block"},
 	},
 	"classes": {"htb": {"rate", "ceil", "burst", "cburst", "prio", "quantum"}},
-	"filters": {"u32": {"match", "flowid", "divisor", "actions"}, "bpf": {"bytecode", "flowid", "actions"}},
+	"filters": {"u32": {"match", "flowid", "divisor", "actions"}, "bpf": {"bytecode", "object-pinned", "direct-action", "flowid", "actions"}},
 }
 
 // tcOpts are the option keys of the three sections; which a kind takes
@@ -96,6 +98,11 @@ type tcOpts struct {
 	Flowid       string   `yaml:"flowid"`
 	Divisor      uint32   `yaml:"divisor"`
 	Bytecode     string   `yaml:"bytecode"`
+	// ObjectPinned and DirectAction are tc's object-pinned and
+	// direct-action: an eBPF program pinned in a BPF file system
+	// (state_tc_ebpf.go).
+	ObjectPinned string `yaml:"object-pinned"`
+	DirectAction bool   `yaml:"direct-action"`
 	Actions      []string `yaml:"actions"`
 
 	set map[string]bool // the keys the entry has
@@ -595,17 +602,25 @@ func (e *filterYAML) spec() (txn.FilterSpec, error) {
 		}
 		s.Options = o
 	case "bpf":
-		if e.Bytecode == "" {
-			return s, errors.New("a bpf filter needs bytecode (as tc takes it: \"N,code jt jf k,...\")")
-		}
-		ops, err := parseBytecode(e.Bytecode)
-		if err != nil {
-			return s, err
-		}
-		o := &netlink.BPFFilter{ClassID: class, Ops: ops}
+		o := &netlink.BPFFilter{ClassID: class, DirectAction: e.DirectAction}
+		var err error
 		// The entry is the whole filter: no actions is none.
 		if o.Actions, s.MirredDevs, err = parseTCActions(e.Actions); err != nil {
 			return s, err
+		}
+		switch {
+		case (e.Bytecode == "") == (e.ObjectPinned == ""):
+			return s, errors.New("a bpf filter needs bytecode (as tc takes it: \"N,code jt jf k,...\") or object-pinned (the path of a pinned eBPF program), one of them")
+		case e.Bytecode != "":
+			if o.Ops, err = parseBytecode(e.Bytecode); err != nil {
+				return s, err
+			}
+		default:
+			fd, name, err := pinnedProgram(e.ObjectPinned)
+			if err != nil {
+				return s, err
+			}
+			o.FD, o.Name = uint32(fd), name
 		}
 		s.Options = o
 	}

@@ -18,7 +18,8 @@ import (
 //	  - mirred egress redirect dev ifb0      # tc-mirred(8): egress|ingress redirect|mirror dev NAME [VERDICT]
 //	  - gact drop                            # tc-gact(8): VERDICT [random netrand|determ VERDICT VAL]; "drop" alone is gact's
 //	  - police rate 1mbit burst 10kb conform-exceed drop/pass   # tc-police(8): also mtu, peakrate, avrate
-//	  - bpf bytecode '1,6 0 0 0' pipe        # tc-bpf(8)'s action, classic bytecode only
+//	  - bpf bytecode '1,6 0 0 0' pipe        # tc-bpf(8)'s action: classic bytecode,
+//	  - bpf object-pinned /sys/fs/bpf/act    # or an eBPF program pinned in a BPF file system
 //
 // The verdicts are tc's: ok (or pass), drop (or shot), pipe, reclassify,
 // continue, trap, "goto chain N", "jump N"; tc's defaults apply (stolen
@@ -249,11 +250,12 @@ func parsePolice(f []string) (*netlink.Police, error) {
 }
 
 // parseBPFAction reads the bpf action's words (tc-bpf(8)): bytecode
-// 'N,code jt jf k,...' [VERDICT], the verdict pipe by default.
+// 'N,code jt jf k,...' [VERDICT] or object-pinned PATH [VERDICT], the
+// verdict pipe by default.
 func parseBPFAction(s string) (*netlink.ActBPF, error) {
 	code, ok := strings.CutPrefix(s, "bytecode")
 	if !ok {
-		return nil, errors.New("bpf takes classic bytecode only: \"bpf bytecode 'N,code jt jf k,...' [VERDICT]\"")
+		return parseBPFPinnedAction(s)
 	}
 	code = strings.TrimSpace(code)
 	var rest []string

@@ -70,14 +70,7 @@ func TestPinned(t *testing.T) {
 		t.Fatalf("BPF_MAP_CREATE: %v", errno)
 	}
 	defer unix.Close(int(mfd))
-	mpath, _ := unix.BytePtrFromString(path + "-map")
-	pattr := struct {
-		pathname         uint64
-		bpfFD, fileFlags uint32
-	}{pathname: uint64(uintptr(unsafe.Pointer(mpath))), bpfFD: uint32(mfd)}
-	if _, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_OBJ_PIN, uintptr(unsafe.Pointer(&pattr)), unsafe.Sizeof(pattr)); errno != 0 {
-		t.Fatalf("BPF_OBJ_PIN of the map: %v", errno)
-	}
+	nstest.PinProg(t, int(mfd), path+"-map")
 	if _, err := Pinned(path + "-map"); !errors.Is(err, ErrNotProgram) {
 		t.Errorf("a pinned map: %v, want ErrNotProgram", err)
 	}

@@ -55,20 +55,34 @@ func LoadTCProg(t testing.TB, typ uint32, name string) int {
 }
 
 // PinTCProg loads a program as LoadTCProg does and pins it as file in a
-// BPF file system mounted for the test on a temporary directory
-// (BPF_OBJ_PIN, mount -t bpf), as a loader pins the programs tc attaches
-// with "object-pinned"; it returns the pin's path. The mount and the
-// program go at the end of the test.
+// BPF file system mounted for the test (BPFFS), as a loader pins the
+// programs tc attaches with "object-pinned"; it returns the pin's path.
+// The mount and the program go at the end of the test.
 func PinTCProg(t testing.TB, typ uint32, name, file string) string {
 	t.Helper()
 	fd := LoadTCProg(t, typ, name)
+	path := BPFFS(t) + "/" + file
+	PinProg(t, fd, path)
+	return path
+}
+
+// BPFFS mounts a BPF file system on a temporary directory for the test
+// (mount -t bpf), unmounted at its end, and returns the directory.
+func BPFFS(t testing.TB) string {
+	t.Helper()
 	dir := t.TempDir()
 	if err := unix.Mount("bpf", dir, "bpf", 0, ""); err != nil {
 		t.Fatalf("mount -t bpf bpf %s: %v", dir, err)
 	}
 	// Cleanups run last-added first: the unmount before TempDir's removal.
 	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
-	path := dir + "/" + file
+	return dir
+}
+
+// PinProg pins the program of descriptor fd at path in a BPF file system
+// (BPF_OBJ_PIN).
+func PinProg(t testing.TB, fd int, path string) {
+	t.Helper()
 	p, err := unix.BytePtrFromString(path)
 	if err != nil {
 		t.Fatal(err)
@@ -83,5 +97,4 @@ func PinTCProg(t testing.TB, typ uint32, name, file string) string {
 	if errno != 0 {
 		t.Fatalf("BPF_OBJ_PIN %s: %v", path, errno)
 	}
-	return path
 }
