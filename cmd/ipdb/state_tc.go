@@ -101,8 +101,8 @@ type tcOpts struct {
 	// ObjectPinned and DirectAction are tc's object-pinned and
 	// direct-action: an eBPF program pinned in a BPF file system
 	// (state_tc_ebpf.go).
-	ObjectPinned string `yaml:"object-pinned"`
-	DirectAction bool   `yaml:"direct-action"`
+	ObjectPinned string   `yaml:"object-pinned"`
+	DirectAction bool     `yaml:"direct-action"`
 	Actions      []string `yaml:"actions"`
 
 	set map[string]bool // the keys the entry has
