@@ -194,6 +194,7 @@ func cniFaults(prepare func(*testing.T, *cniEnv), specs func(*Multi) *Multi, hos
 		setup: func(t *testing.T, ns *nstest.NS) *cniEnv {
 			e := newCNIEnv(t, ns)
 			prepare(t, e)
+			e.settle(t)
 			return e
 		},
 		sites: func(t *testing.T, e *cniEnv) ([]faultSite, string) {

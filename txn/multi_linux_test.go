@@ -130,6 +130,18 @@ func newCNIEnv(t *testing.T, host *nstest.NS) *cniEnv {
 	return e
 }
 
+// settle makes both databases show what the kernel has now (a prepare
+// made it with ip, and a plan does not wait for the cache): the plan of
+// a move of a link the host has just made found no such link.
+func (e *cniEnv) settle(t *testing.T) {
+	t.Helper()
+	for _, db := range []*ipdb.DB{e.hostDB, e.podDB} {
+		if err := db.Resync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func (e *cniEnv) multi() *Multi {
 	m := NewMulti()
 	m.Namespace("host", e.hostDB, e.hostC, e.hostCfg)
@@ -360,6 +372,7 @@ func TestMultiMoveRenameRefused(t *testing.T) {
 			nstest.Run(t, func(t *testing.T, host *nstest.NS) {
 				e := newCNIEnv(t, host)
 				c.prepare(t, e)
+				e.settle(t)
 				before := e.state(t)
 				f, err := os.Open(e.pod.Path)
 				if err != nil {
