@@ -203,7 +203,7 @@ func TestTCFilterEBPFProgram(t *testing.T) {
 func TestTCActionEBPFProgram(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.NeedTC(t, "action", "bpf", "bytecode", "1,6 0 0 0")
-		fdA, fdB, a, b, db, c := ebpfSetup(t, ns, unix.BPF_PROG_TYPE_SCHED_CLS)
+		fdA, fdB, a, b, db, c := ebpfSetup(t, ns, unix.BPF_PROG_TYPE_SCHED_ACT)
 		ctx := context.Background()
 		spec := func(fd int) FilterSpec {
 			return FilterSpec{Dev: "v0", Parent: netlink.HandleIngressBlock, Priority: 1, Protocol: unix.ETH_P_ALL, Handle: 1,
