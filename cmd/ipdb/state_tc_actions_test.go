@@ -67,7 +67,7 @@ func TestTCActionWords(t *testing.T) {
 		"police rate 1furlong burst 1kb":                      `unknown unit "furlong"`,
 		"police rate 1mbit burst 10kb conform-exceed explode": "bad conform-exceed",
 		"police rate 1mbit burst 10kb colour red":             `police: unknown "colour"`,
-		"bpf object-file prog.o":                              "bpf takes classic bytecode only",
+		"bpf object-file prog.o":                              `bad bpf action "bpf object-file prog.o" (want "bpf bytecode 'N,code jt jf k,...' [VERDICT]" or "bpf object-pinned PATH [VERDICT]")`,
 		"bpf bytecode '1,6 0 0 0":                             "without its closing quote",
 		"bpf bytecode '2,6 0 0 0'":                            "bad bytecode",
 		"nat ingress 192.0.2.1 198.51.100.1":                  `unknown action "nat"`,
