@@ -33,8 +33,8 @@ var tcFieldRules = map[reflect.Type]tcRules{
 	reflect.TypeFor[netlink.HTB]():       {skip: set("Version", "DirectPackets")},
 	reflect.TypeFor[netlink.HTBClass]():  {skip: set("Level")},
 	reflect.TypeFor[netlink.U32]():       {skip: set("Pcnt", "Unknown", "Actions"), mask: map[string]uint64{"Flags": tcClsFlagsSettable}},
-	reflect.TypeFor[netlink.Flower]():    {skip: set("Actions")},
-	reflect.TypeFor[netlink.Matchall]():  {skip: set("Actions")},
+	reflect.TypeFor[netlink.Flower]():    {skip: set("Actions"), mask: map[string]uint64{"Flags": tcClsFlagsSettable}},
+	reflect.TypeFor[netlink.Matchall]():  {skip: set("Actions"), mask: map[string]uint64{"Flags": tcClsFlagsSettable}},
 	reflect.TypeFor[netlink.Basic]():     {skip: set("Actions")},
 	reflect.TypeFor[netlink.BPFFilter](): {skip: set("Tag", "FD", "Unknown", "Actions"), mask: map[string]uint64{"GenFlags": tcClsFlagsSettable}},
 }
