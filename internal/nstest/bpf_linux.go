@@ -13,9 +13,8 @@ import (
 // direct action TC_ACT_OK, as an action TC_ACT_OK too) of type typ
 // (unix.BPF_PROG_TYPE_SCHED_CLS or _SCHED_ACT) named name (at most 15
 // bytes) with bpf(BPF_PROG_LOAD), and returns its descriptor, closed at
-// the end of the test. It skips the test on a kernel without bpf(2), and
-// in a user namespace, where loading needs CAP_BPF in the initial one
-// (the run as root loads it).
+// the end of the test. It skips the test on a kernel without bpf(2) and
+// where NeedBPF does.
 func LoadTCProg(t testing.TB, typ uint32, name string) int {
 	t.Helper()
 	insns := []uint64{
@@ -38,15 +37,13 @@ func LoadTCProg(t testing.TB, typ uint32, name string) int {
 	attr.insns = uint64(uintptr(unsafe.Pointer(&insns[0])))
 	attr.license = uint64(uintptr(unsafe.Pointer(&license[0])))
 	copy(attr.progName[:15], name)
+	NeedBPF(t)
 	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_PROG_LOAD, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
 	runtime.KeepAlive(insns)
 	runtime.KeepAlive(license)
 	if errno != 0 {
 		if errors.Is(errno, unix.ENOSYS) {
 			t.Skipf("this kernel has no bpf(2): %v", errno)
-		}
-		if errors.Is(errno, unix.EPERM) && !InInitialUserNS() {
-			t.Skipf("loading an eBPF program needs CAP_BPF in the initial user namespace, and this run is in a user namespace: %v", errno)
 		}
 		t.Fatalf("BPF_PROG_LOAD: %v", errno)
 	}
@@ -67,9 +64,11 @@ func PinTCProg(t testing.TB, typ uint32, name, file string) string {
 }
 
 // BPFFS mounts a BPF file system on a temporary directory for the test
-// (mount -t bpf), unmounted at its end, and returns the directory.
+// (mount -t bpf), unmounted at its end, and returns the directory. It
+// skips the test where NeedBPF does.
 func BPFFS(t testing.TB) string {
 	t.Helper()
+	NeedBPF(t)
 	dir := t.TempDir()
 	if err := unix.Mount("bpf", dir, "bpf", 0, ""); err != nil {
 		t.Fatalf("mount -t bpf bpf %s: %v", dir, err)
@@ -96,5 +95,28 @@ func PinProg(t testing.TB, fd int, path string) {
 	runtime.KeepAlive(p)
 	if errno != 0 {
 		t.Fatalf("BPF_OBJ_PIN %s: %v", path, errno)
+	}
+}
+
+// NeedBPF skips the test, with the reason, unless this process holds
+// CAP_BPF or CAP_SYS_ADMIN in the initial user namespace: loading a tc
+// program needs one of them there (bpf_capable(); Debian sets
+// kernel.unprivileged_bpf_disabled to 2, and tc programs are never
+// unprivileged), and so does mounting a BPF file system. A normal user's
+// run, and Run's re-executed child in its user namespace, lack them; the
+// run as root has them and runs the test.
+func NeedBPF(t testing.TB) {
+	t.Helper()
+	if !InInitialUserNS() {
+		t.Skip("eBPF programs and BPF file systems need CAP_BPF in the initial user namespace, and this run is in a user namespace")
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		t.Fatalf("capget: %v", err)
+	}
+	has := func(c uint) bool { return data[c/32].Effective&(1<<(c%32)) != 0 }
+	if !has(unix.CAP_BPF) && !has(unix.CAP_SYS_ADMIN) {
+		t.Skip("eBPF programs and BPF file systems need CAP_BPF or CAP_SYS_ADMIN, which this process lacks (the run as root has them)")
 	}
 }

@@ -268,7 +268,16 @@ func prepareChild(t testing.TB) {
 		if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 			t.Logf("make / private: %v", err)
 		}
-		os.MkdirAll("/run/netns", 0o755)
+		// A fresh host may have no /run/netns yet (ip creates it at the
+		// first "ip netns add"), and the child's root cannot create it in
+		// the host's /run: then a tmpfs on /run, private to the child
+		// too, holds it.
+		if err := os.MkdirAll("/run/netns", 0o755); err != nil {
+			if err := unix.Mount("tmpfs", "/run", "tmpfs", 0, ""); err != nil {
+				t.Logf("tmpfs on /run: %v", err)
+			}
+			os.MkdirAll("/run/netns", 0o755)
+		}
 		if err := unix.Mount("tmpfs", "/run/netns", "tmpfs", 0, ""); err != nil {
 			t.Logf("tmpfs on /run/netns: %v", err)
 		}
