@@ -67,7 +67,8 @@ type FilterSpec struct {
 	Kind string
 	// Options are the filter's options (*netlink.U32, *netlink.BPFFilter);
 	// required unless Absent. A field left at zero leaves the value to
-	// the kernel. Their action list (U32.Actions, BPFFilter.Actions,
+	// the kernel: a new filter's default, an existing filter's own value,
+	// which a change sends again (unless Exact). Their action list (U32.Actions, BPFFilter.Actions,
 	// ...) is sent whole: an empty, non-nil list asks for a filter
 	// without actions (a plan removes those it has); a nil one leaves the
 	// filter's actions as they are: not compared, and sent again with a
@@ -97,9 +98,19 @@ type FilterSpec struct {
 	MirredDevs map[int]string
 	// Absent deletes the filter if present.
 	Absent bool
-
-	// exact (rollback only): every option counts, zero fields too.
-	exact bool
+	// Exact makes Options the whole filter: every field counts, a zero
+	// one too (a zero ClassID is no flowid, a false
+	// BPFFilter.DirectAction is none, a nil action list or policer is
+	// none), as a state file's entry, or a rollback's spec, is the whole
+	// filter. Fields the kernel only reports (an eBPF program's tag, u32's
+	// hit counters, the in_hw flags) or fills in when a request leaves
+	// them zero (a u32 node's Hash, its table) still do not count.
+	// Without Exact, a field left at zero is the filter's own: not
+	// compared, and sent again with a change for another reason (the
+	// kernel builds a changed filter from the request alone:
+	// cls_bpf_change, fl_change, mall_change in net/sched; u32 is
+	// removed and added again).
+	Exact bool
 }
 
 func (s *FilterSpec) kind() string { return tcKind(s.Kind, s.Options) }
@@ -351,13 +362,13 @@ func (p *planner) planFilterAt(ref specRef, s *FilterSpec, ex *netlink.Filter, g
 	want := s.request()
 	level := filterLevel(s.u32Table(), false)
 	if ex != nil && !goes {
-		changes := filterOptionsChanges(s.Protocol, s.Handle, wantOpts, ex.Options, s.exact)
+		changes := filterOptionsChanges(s.Protocol, s.Handle, wantOpts, ex.Stable().Options, s.Exact)
 		if ex.TCKind != s.kind() {
 			changes = append(changeList{fmt.Sprintf("kind %s -> %s", ex.TCKind, s.kind())}, changes...)
 		}
 		wantActs, _ := filterActions(wantOpts)
 		haveActs, _ := filterActions(ex.Options)
-		if ex.TCKind == s.kind() && actionsDiffer(wantActs, haveActs, s.exact) {
+		if ex.TCKind == s.kind() && actionsDiffer(wantActs, haveActs, s.Exact) {
 			changes.add("actions", actionListWords(haveActs, p.mirredName(nil)), actionListWords(wantActs, p.mirredName(s.MirredDevs)))
 		}
 		if len(changes) == 0 {
@@ -367,10 +378,17 @@ func (p *planner) planFilterAt(ref specRef, s *FilterSpec, ex *netlink.Filter, g
 		// change them: its request carries the filter's own, or its
 		// old-style policer, which the kernel would otherwise drop with
 		// the change.
+		// So does one that leaves other fields at zero, without Exact:
+		// the request carries the filter's values (keptFields).
 		shown := s
 		kept, pol := keptActions(s, wantOpts, ex), keptPolice(s, wantOpts, ex)
-		if kept != nil || pol != nil {
+		own := s.Options
+		if !s.Exact && ex.TCKind == s.kind() {
+			own = keptFields(s.Options, ex.Stable().Options)
+		}
+		if kept != nil || pol != nil || own != s.Options {
 			c := *s
+			c.Options = own
 			if kept != nil {
 				c.Options = withActions(c.Options, kept)
 			}
@@ -421,7 +439,7 @@ const pendingIfindex = -1
 // with their mirred targets) have an action list left nil; nil when
 // there are none to keep, or s asks for its own.
 func keptActions(s *FilterSpec, want netlink.FilterOptions, ex *netlink.Filter) netlink.TCActions {
-	if s.exact || ex.TCKind != s.kind() {
+	if s.Exact || ex.TCKind != s.kind() {
 		return nil
 	}
 	acts, ok := filterActions(want)
@@ -442,7 +460,7 @@ func keptActions(s *FilterSpec, want netlink.FilterOptions, ex *netlink.Filter) 
 // policer as the filter's one action (tcf_exts_validate_ex with
 // TCA_OLD_COMPAT), which a request without it drops.
 func keptPolice(s *FilterSpec, want netlink.FilterOptions, ex *netlink.Filter) *netlink.Police {
-	if s.exact || ex.TCKind != s.kind() {
+	if s.Exact || ex.TCKind != s.kind() {
 		return nil
 	}
 	if acts, ok := filterActions(want); !ok || acts != nil {
@@ -539,7 +557,7 @@ func (p *planner) describeFilter(f *netlink.Filter, dev string) string {
 func specOfFilter(f *netlink.Filter, dev string) FilterSpec {
 	st := f.Stable()
 	return FilterSpec{Dev: dev, Block: f.Block, Parent: f.Parent, Chain: f.Chain, Priority: f.Priority, Protocol: f.Protocol,
-		Handle: f.Handle, Kind: f.TCKind, Options: st.Options, exact: true}
+		Handle: f.Handle, Kind: f.TCKind, Options: st.Options, Exact: true}
 }
 
 // filterImplied reports whether the kernel makes and removes f by itself:

@@ -16,8 +16,10 @@ import (
 // A spec's options are netlink's typed options (netlink.TBF, netlink.HTB,
 // netlink.HTBClass, netlink.U32, netlink.BPFFilter, ...). A field left at
 // its zero value is the kernel's to choose (a default, or what the object
-// has): the spec holds when every field it sets equals the kernel's. The
-// rollback's specs are exact: every field counts. Statistics and what the
+// has): the spec holds when every field it sets equals the kernel's, and
+// a filter's change sends its other fields again (keptFields). The
+// rollback's specs, and a filter spec with Exact, are exact: every field
+// counts. Statistics and what the
 // kernel only reports (tcFieldRules) never count.
 
 // tcFieldRules are, per options type, the fields the kernel only reports
@@ -32,11 +34,11 @@ import (
 var tcFieldRules = map[reflect.Type]tcRules{
 	reflect.TypeFor[netlink.HTB]():       {skip: set("Version", "DirectPackets")},
 	reflect.TypeFor[netlink.HTBClass]():  {skip: set("Level")},
-	reflect.TypeFor[netlink.U32]():       {skip: set("Pcnt", "Unknown", "Actions"), mask: map[string]uint64{"Flags": tcClsFlagsSettable}},
+	reflect.TypeFor[netlink.U32]():       {skip: set("Pcnt", "Unknown", "Actions"), mask: map[string]uint64{"Flags": tcClsFlagsSettable}, filled: set("Hash")},
 	reflect.TypeFor[netlink.Flower]():    {skip: set("Actions"), mask: map[string]uint64{"Flags": tcClsFlagsSettable}},
 	reflect.TypeFor[netlink.Matchall]():  {skip: set("Actions"), mask: map[string]uint64{"Flags": tcClsFlagsSettable}},
 	reflect.TypeFor[netlink.Basic]():     {skip: set("Actions")},
-	reflect.TypeFor[netlink.BPFFilter](): {skip: set("Tag", "FD", "Unknown", "Actions"), mask: map[string]uint64{"GenFlags": tcClsFlagsSettable}},
+	reflect.TypeFor[netlink.BPFFilter](): {skip: set("Tag", "FD", "Unknown", "Actions"), mask: map[string]uint64{"GenFlags": tcClsFlagsSettable}, own: set("Ops", "Name", "ID")},
 }
 
 // tcRules say which fields of an options type count (tcFieldRules,
@@ -49,6 +51,14 @@ type tcRules struct {
 	// nilIsZero are pointer fields whose zero value the kernel does not
 	// dump: nil and a pointer to zero are the same setting.
 	nilIsZero map[string]bool
+	// filled are the fields the kernel fills in when a request leaves
+	// them zero (a u32 node's Hash: the table of its handle, u32_change):
+	// zero in a spec, exact or not, they do not count.
+	filled map[string]bool
+	// own are the fields that a spec always gives together and that are
+	// never taken from the kernel's object for a change (keptFields): an
+	// eBPF filter's program (Ops, or FD with Name; ID is what FD is).
+	own map[string]bool
 }
 
 // rulesOf returns the rules of options type t.
@@ -99,6 +109,49 @@ func withoutMeasured(want, have netlink.TCOptions) (netlink.TCOptions, netlink.T
 	return &wc, &hc
 }
 
+// keptFields returns want (a spec's options) with the fields it leaves
+// at zero taken from have (the kernel's options of the same type), for
+// the request of a change that a spec without Exact asks for: the kernel
+// builds a changed filter from the request alone, so a field the spec
+// leaves to the filter's own value must be sent again. Of a flags field
+// (tcRules.mask) the settable bits are taken when want sets none of
+// them. The fields the rules skip, a spec's own (tcRules.own), the action
+// list and the old-style policer (keptActions, keptPolice) are not taken.
+// want is not changed: the result is a copy when it differs.
+func keptFields(want, have netlink.FilterOptions) netlink.FilterOptions {
+	if isNilTC(want) || isNilTC(have) || reflect.TypeOf(want) != reflect.TypeOf(have) {
+		return want
+	}
+	w, h := reflect.ValueOf(want).Elem(), reflect.ValueOf(have).Elem()
+	t := w.Type()
+	rules := rulesOf(t)
+	out := reflect.New(t)
+	out.Elem().Set(w)
+	changed := false
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() || rules.skip[f.Name] || rules.own[f.Name] || f.Name == "Actions" || f.Name == "Police" {
+			continue
+		}
+		ov, hv := out.Elem().Field(i), h.Field(i)
+		if m, ok := rules.mask[f.Name]; ok {
+			if ov.Uint()&m == 0 && hv.Uint()&m != 0 {
+				ov.SetUint(ov.Uint() | hv.Uint()&m)
+				changed = true
+			}
+			continue
+		}
+		if ov.IsZero() && !hv.IsZero() {
+			ov.Set(hv)
+			changed = true
+		}
+	}
+	if !changed {
+		return want
+	}
+	return out.Interface().(netlink.FilterOptions)
+}
+
 // tcOptionsDiff lists how have (the kernel's options) differs from want
 // (a spec's), as "field old -> new"; empty if want holds. Without exact,
 // fields want leaves at zero do not count (nor do nil options).
@@ -145,7 +198,7 @@ func diffStruct(c *changeList, prefix string, w, h reflect.Value, exact bool) {
 			}
 			continue
 		}
-		if !exact && !rules.always[f.Name] && wv.IsZero() {
+		if (!exact || rules.filled[f.Name]) && !rules.always[f.Name] && wv.IsZero() {
 			continue
 		}
 		wd, hasWord := words[f.Name]

@@ -507,7 +507,9 @@ func (e *classYAML) spec() (txn.ClassSpec, error) {
 }
 
 func (e *filterYAML) spec() (txn.FilterSpec, error) {
-	s := txn.FilterSpec{Dev: e.Dev, Block: uint32(e.Block), Absent: e.Absent, Kind: e.Kind, Priority: e.Pref, Chain: e.Chain}
+	// The entry is the whole filter: what it leaves out (a flowid,
+	// direct-action, a u32 link) is none.
+	s := txn.FilterSpec{Dev: e.Dev, Block: uint32(e.Block), Absent: e.Absent, Kind: e.Kind, Priority: e.Pref, Chain: e.Chain, Exact: true}
 	switch {
 	case e.Block != 0 && (e.Dev != "" || e.Parent != ""):
 		return s, fmt.Errorf("a filter of block %d takes no dev or parent (tc filter add block %d ...)", e.Block, e.Block)

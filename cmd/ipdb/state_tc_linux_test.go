@@ -157,3 +157,62 @@ filters:
 		}
 	})
 }
+
+// TestApplyTCFilterWhole: a filter entry is the whole filter: an entry
+// that leaves out the flowid or direct-action its filter has removes
+// them (try11: direct-action stayed, as a spec that leaves a field to the
+// kernel), a u32 filter's flowid as well; applying it again has nothing
+// to do.
+func TestApplyTCFilterWhole(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link add v0 type veth peer name v1")
+		dir := t.TempDir()
+		write := func(name, text string) string {
+			f := filepath.Join(dir, name)
+			if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+		full := write("full.yaml", `
+qdiscs:
+  - {dev: v0, handle: "1:", kind: htb}
+filters:
+  - {dev: v0, parent: "1:", protocol: ip, pref: 1, handle: "800::800", kind: u32, match: ["ip dst 192.0.2.0/24"], flowid: "1:10"}
+  - {dev: v0, parent: "1:", protocol: all, pref: 2, handle: 1, kind: bpf, bytecode: "1,6 0 0 0", flowid: "1:20", direct-action: true}
+`)
+		bare := write("bare.yaml", `
+qdiscs:
+  - {dev: v0, handle: "1:", kind: htb}
+filters:
+  - {dev: v0, parent: "1:", protocol: ip, pref: 1, handle: "800::800", kind: u32, match: ["ip dst 192.0.2.0/24"]}
+  - {dev: v0, parent: "1:", protocol: all, pref: 2, handle: 1, kind: bpf, bytecode: "1,6 0 0 0"}
+`)
+		if code, out, errs := runCmd(t, "--netns", ns.Name, "apply", "-f", full); code != exitApplied {
+			t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
+		}
+		f := tcOut(t, ns, "filter", "show", "dev", "v0")
+		for _, w := range []string{"*flowid 1:10", "handle 0x1 flowid 1:20 direct-action"} {
+			if !strings.Contains(f, w) {
+				t.Fatalf("tc lacks %q after the full file:\n%s", w, f)
+			}
+		}
+		code, out, errs := runCmd(t, "--netns", ns.Name, "apply", "-f", bare)
+		if code != exitApplied {
+			t.Fatalf("apply bare: exit %d\n%s%s", code, out, errs)
+		}
+		for _, w := range []string{"flowid 1:10 -> (none)", "flowid 1:20 -> (none)", "direct-action -> (none)"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("the bare file's plan lacks %q:\n%s", w, out)
+			}
+		}
+		f = tcOut(t, ns, "filter", "show", "dev", "v0")
+		if strings.Contains(f, "flowid") || strings.Contains(f, "direct-action") || !strings.Contains(f, "match c0000200/ffffff00 at 16") ||
+			!strings.Contains(f, "bytecode '1,6 0 0 0'") {
+			t.Errorf("tc after the bare file:\n%s", f)
+		}
+		if code, out, errs := runCmd(t, "--netns", ns.Name, "apply", "-f", bare); code != exitApplied || !strings.Contains(out, "nothing to do") {
+			t.Errorf("bare file again: exit %d, want nothing to do\n%s%s", code, out, errs)
+		}
+	})
+}
