@@ -40,8 +40,15 @@ type ClassSpec struct {
 	// Absent deletes the class if present.
 	Absent bool
 
-	// exact (rollback only): every option counts, zero fields too.
-	exact bool
+	// Exact makes the spec the whole class, as a state file's entry, or a
+	// rollback's spec, is: every option counts, a zero one too (htb's
+	// prio 0). Fields a zero in a request leaves to tc's rule or the
+	// kernel's computation (htb's ceil, burst, cburst and quantum) still
+	// do not count. Without Exact, a field left at zero is the class's
+	// own: not compared, and sent again with a change for another reason
+	// (htb_change_class takes the whole tc_htb_opt); the computed ones
+	// only while the rate and ceil they come from stay.
+	Exact bool
 }
 
 // parent returns the parent the kernel is sent: the qdisc's handle
@@ -180,12 +187,15 @@ func (p *planner) planClass(ref specRef, s *ClassSpec) error {
 			return invalid("%s: its parent is %s, not %s; a class cannot move: remove it (absent) in another transaction first",
 				s.what(), classParent(ex), s.parent())
 		}
-		changes := tcOptionsDiff(s.Options, ex.Options, s.exact)
+		changes := tcOptionsDiff(s.Options, ex.Options, s.Exact)
 		if ex.TCKind != s.kind() {
 			changes = append(changeList{fmt.Sprintf("kind %s -> %s", ex.TCKind, s.kind())}, changes...)
 		}
 		if len(changes) == 0 {
 			return nil
+		}
+		if !s.Exact && ex.TCKind == s.kind() {
+			want.Options = keptFields(s.Options, ex.Stable().Options).(netlink.ClassOptions)
 		}
 		desc := s.describe()
 		p.add(&Step{Action: Modify, Kind: netlink.KindClass, stage: addStage, spec: ref, level: addLevel,
@@ -240,7 +250,7 @@ func describeClass(c *netlink.Class, dev string) string {
 // specOfClass returns the spec that c is, exactly, on the link dev.
 func specOfClass(c *netlink.Class, dev string) ClassSpec {
 	st := c.Stable()
-	return ClassSpec{Dev: dev, ClassID: c.Handle, Parent: classParent(c), Kind: c.TCKind, Options: st.Options, exact: true}
+	return ClassSpec{Dev: dev, ClassID: c.Handle, Parent: classParent(c), Kind: c.TCKind, Options: st.Options, Exact: true}
 }
 
 // restore brings back the classes of the links in scope (tcRestoreLinks)

@@ -384,7 +384,7 @@ func (p *planner) planFilterAt(ref specRef, s *FilterSpec, ex *netlink.Filter, g
 		kept, pol := keptActions(s, wantOpts, ex), keptPolice(s, wantOpts, ex)
 		own := s.Options
 		if !s.Exact && ex.TCKind == s.kind() {
-			own = keptFields(s.Options, ex.Stable().Options)
+			own = keptFields(s.Options, ex.Stable().Options).(netlink.FilterOptions)
 		}
 		if kept != nil || pol != nil || own != s.Options {
 			c := *s

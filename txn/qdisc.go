@@ -62,9 +62,16 @@ type QdiscSpec struct {
 	IngressBlock, EgressBlock uint32
 	// Absent deletes the qdisc if present.
 	Absent bool
-
-	// exact (rollback only): every option counts, zero fields too.
-	exact bool
+	// Exact makes the spec the whole qdisc, as a state file's entry, or a
+	// rollback's spec, is: every option counts, a zero one too (htb's
+	// default class 0 is none), and zero blocks are the qdisc's own.
+	// Fields the kernel fills in when a request leaves them zero (htb's
+	// direct_qlen, its r2q) and nil options (the kind's defaults) still
+	// do not count. Without Exact, a field left at zero is the qdisc's
+	// own: not compared, and sent again with a change for another reason
+	// (a kind's change takes its options as sent: tbf_change in
+	// net/sched/sch_tbf.c drops a peakrate the request lacks).
+	Exact bool
 }
 
 // parent returns the spec's parent, root for zero.
@@ -254,10 +261,13 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 	}
 	want := s.draft(0)
 	if ex != nil && ex.Handle == s.handle() {
-		if qdiscKind(ex) == s.kind() && !s.blocksDiffer(ex) {
-			changes := tcOptionsDiff(s.Options, ex.Options, s.exact)
+		if !s.recreates(ex) {
+			changes := tcOptionsDiff(s.Options, ex.Options, s.Exact)
 			if len(changes) == 0 {
 				return nil
+			}
+			if !s.Exact {
+				want.Options = keptFields(s.Options, ex.Stable().Options).(netlink.QdiscOptions)
 			}
 			desc := s.describe()
 			p.add(&Step{Action: Modify, Kind: netlink.KindQdisc, stage: addStage, level: addLevel, spec: ref,
@@ -268,8 +278,13 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 		// The kernel keeps a handle's kind and blocks: remove, then add.
 		del := &netlink.Qdisc{Handle: ex.Handle, Parent: ex.Parent, TCKind: qdiscKind(ex)}
 		why := " (to add it again as " + s.kind() + ": the kernel keeps a handle's kind)"
-		if qdiscKind(ex) == s.kind() {
+		var changes changeList
+		switch {
+		case qdiscKind(ex) == s.kind() && s.blocksDiffer(ex):
 			why = " (to add it again bound to other blocks: the kernel keeps a qdisc's blocks)"
+		case qdiscKind(ex) == s.kind():
+			why = " (to add it again changed: " + s.kind() + " has no change operation)"
+			changes = tcOptionsDiff(s.Options, ex.Options, s.Exact)
 		}
 		ddesc := p.describeQdisc(ex, dev) + why
 		p.add(&Step{Action: Remove, Kind: netlink.KindQdisc, stage: delStage, level: delLevel, spec: ref,
@@ -282,6 +297,7 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 		if s.blocksDiffer(ex) {
 			c.add("blocks", blockWords(ex.IngressBlock, ex.EgressBlock), blockWords(s.IngressBlock, s.EgressBlock))
 		}
+		c = append(c, changes...)
 		desc := s.describe() + c.String()
 		p.add(&Step{Action: Modify, Kind: netlink.KindQdisc, stage: addStage, level: addLevel, spec: ref,
 			desc:  func() string { return desc },
@@ -473,7 +489,7 @@ func (p *planner) qdiscGoes(dev string, idx int, major uint16) bool {
 		switch {
 		case s.handle() == q.Handle && s.Absent:
 			return true
-		case s.handle() == q.Handle && !s.Absent && (qdiscKind(q) != s.kind() || s.blocksDiffer(q)):
+		case s.handle() == q.Handle && !s.Absent && s.recreates(q):
 			return true
 		case !s.Absent && s.parent() == q.Parent && s.handle() != q.Handle:
 			return true
@@ -535,10 +551,28 @@ func (s *QdiscSpec) describe() string {
 	return d
 }
 
+// recreates reports whether s, for the qdisc q of its handle, must be
+// planned as q's removal and its creation: another kind or other blocks
+// (the kernel keeps both), or other options of a kind without a change
+// operation (noChangeQdisc).
+func (s *QdiscSpec) recreates(q *netlink.Qdisc) bool {
+	if qdiscKind(q) != s.kind() || s.blocksDiffer(q) {
+		return true
+	}
+	return noChangeQdisc[s.kind()] && len(tcOptionsDiff(s.Options, q.Options, s.Exact)) > 0
+}
+
+// noChangeQdisc are the qdisc kinds whose options the kernel does not
+// change in place: their Qdisc_ops have no change, and qdisc_change in
+// net/sched/sch_api.c refuses ("Change operation not supported by
+// specified qdisc"): htb (sch_htb.c, default and r2q are set at init
+// only), pfifo_fast, mq, ingress and clsact.
+var noChangeQdisc = map[string]bool{"htb": true, "pfifo_fast": true, "mq": true, "ingress": true, "clsact": true}
+
 // blocksDiffer reports whether s binds other shared blocks than the
 // qdisc q has: a block s gives (or, exact, any).
 func (s *QdiscSpec) blocksDiffer(q *netlink.Qdisc) bool {
-	if s.exact {
+	if s.Exact {
 		return s.IngressBlock != q.IngressBlock || s.EgressBlock != q.EgressBlock
 	}
 	return s.IngressBlock != 0 && s.IngressBlock != q.IngressBlock || s.EgressBlock != 0 && s.EgressBlock != q.EgressBlock
@@ -569,7 +603,7 @@ func (p *planner) describeQdisc(q *netlink.Qdisc, dev string) string {
 func specOfQdisc(q *netlink.Qdisc, dev string) QdiscSpec {
 	st := q.Stable()
 	return QdiscSpec{Dev: dev, Parent: q.Parent, Handle: q.Handle, Kind: qdiscKind(q), Options: st.Options,
-		IngressBlock: q.IngressBlock, EgressBlock: q.EgressBlock, exact: true}
+		IngressBlock: q.IngressBlock, EgressBlock: q.EgressBlock, Exact: true}
 }
 
 // restore brings back the qdiscs of the links in scope (tcRestoreLinks)

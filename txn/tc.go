@@ -32,8 +32,8 @@ import (
 // classifier's actions are compared by actionsDiffer (tc_action.go); its
 // old-style policer by the police rules of tcActionRules.
 var tcFieldRules = map[reflect.Type]tcRules{
-	reflect.TypeFor[netlink.HTB]():       {skip: set("Version", "DirectPackets")},
-	reflect.TypeFor[netlink.HTBClass]():  {skip: set("Level")},
+	reflect.TypeFor[netlink.HTB]():       {skip: set("Version", "DirectPackets"), filled: set("Rate2Quantum", "DirectQlen")},
+	reflect.TypeFor[netlink.HTBClass]():  {skip: set("Level"), filled: set("Ceil", "Buffer", "Cbuffer", "Quantum"), derived: map[string][]string{"Buffer": {"Rate"}, "Cbuffer": {"Rate", "Ceil"}, "Quantum": {"Rate"}}},
 	reflect.TypeFor[netlink.U32]():       {skip: set("Pcnt", "Unknown", "Actions"), mask: map[string]uint64{"Flags": tcClsFlagsSettable}, filled: set("Hash")},
 	reflect.TypeFor[netlink.Flower]():    {skip: set("Actions"), mask: map[string]uint64{"Flags": tcClsFlagsSettable}},
 	reflect.TypeFor[netlink.Matchall]():  {skip: set("Actions"), mask: map[string]uint64{"Flags": tcClsFlagsSettable}},
@@ -55,6 +55,10 @@ type tcRules struct {
 	// them zero (a u32 node's Hash: the table of its handle, u32_change):
 	// zero in a spec, exact or not, they do not count.
 	filled map[string]bool
+	// derived are the filled fields computed from others (htb's burst
+	// and quantum from its rate): keptFields takes them from the
+	// kernel's object only while those others stay as they are.
+	derived map[string][]string
 	// own are the fields that a spec always gives together and that are
 	// never taken from the kernel's object for a change (keptFields): an
 	// eBPF filter's program (Ops, or FD with Name; ID is what FD is).
@@ -112,13 +116,16 @@ func withoutMeasured(want, have netlink.TCOptions) (netlink.TCOptions, netlink.T
 // keptFields returns want (a spec's options) with the fields it leaves
 // at zero taken from have (the kernel's options of the same type), for
 // the request of a change that a spec without Exact asks for: the kernel
-// builds a changed filter from the request alone, so a field the spec
-// leaves to the filter's own value must be sent again. Of a flags field
+// builds a changed filter from the request alone, and a qdisc's or
+// class's change takes the kind's whole options, so a field the spec
+// leaves to the object's own value must be sent again. Of a flags field
 // (tcRules.mask) the settable bits are taken when want sets none of
 // them. The fields the rules skip, a spec's own (tcRules.own), the action
 // list and the old-style policer (keptActions, keptPolice) are not taken.
-// want is not changed: the result is a copy when it differs.
-func keptFields(want, have netlink.FilterOptions) netlink.FilterOptions {
+// A derived field (tcRules.derived) is taken only while the fields it
+// comes from are the kernel's. want is not changed: the result is a copy
+// when it differs.
+func keptFields(want, have netlink.TCOptions) netlink.TCOptions {
 	if isNilTC(want) || isNilTC(have) || reflect.TypeOf(want) != reflect.TypeOf(have) {
 		return want
 	}
@@ -141,7 +148,9 @@ func keptFields(want, have netlink.FilterOptions) netlink.FilterOptions {
 			}
 			continue
 		}
-		if ov.IsZero() && !hv.IsZero() {
+		if ov.IsZero() && !hv.IsZero() && !slices.ContainsFunc(rules.derived[f.Name], func(from string) bool {
+			return !reflect.DeepEqual(out.Elem().FieldByName(from).Interface(), h.FieldByName(from).Interface())
+		}) {
 			ov.Set(hv)
 			changed = true
 		}
@@ -149,7 +158,7 @@ func keptFields(want, have netlink.FilterOptions) netlink.FilterOptions {
 	if !changed {
 		return want
 	}
-	return out.Interface().(netlink.FilterOptions)
+	return out.Interface().(netlink.TCOptions)
 }
 
 // tcOptionsDiff lists how have (the kernel's options) differs from want
@@ -161,9 +170,7 @@ func tcOptionsDiff(want, have netlink.TCOptions, exact bool) changeList {
 	switch {
 	case isNilTC(want) && isNilTC(have):
 	case isNilTC(want):
-		if exact {
-			c.add("options", "["+tcOptionsWords(have)+"]", "(none)")
-		}
+		// The kind's defaults, or the object's own: no options are sent.
 	case isNilTC(have):
 		c.add("options", "(none)", "["+tcOptionsWords(want)+"]")
 	case reflect.TypeOf(want) != reflect.TypeOf(have):

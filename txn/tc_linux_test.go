@@ -742,3 +742,42 @@ func TestTCActionsCompared(t *testing.T) {
 		}
 	})
 }
+
+// TestTCQdiscNoChangeOp: htb has no change operation (the kernel
+// refuses "Change operation not supported by specified qdisc"), so a
+// new default class is planned as the qdisc's removal, which takes its
+// classes and filters, and its creation; before, the plan held one
+// change that failed at commit. The classes a spec keeps are created
+// again in the same transaction.
+func TestTCQdiscNoChangeOp(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		db, c := setup(t, ns)
+		tx := New(db, c, nil).
+			Qdisc(QdiscSpec{Dev: "v0", Handle: h(1, 0), Options: &netlink.HTB{Default: 0x20}}).
+			Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x20), Parent: h(1, 0), Options: &netlink.HTBClass{Rate: mbit(2)}})
+		plan, err := tx.Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []string{"(to add it again changed: htb has no change operation)", "~ qdisc htb 1: dev v0 root default 0x20: default 0x10 -> 0x20",
+			"+ class htb 1:20 dev v0 parent 1: rate 2Mbit"} {
+			if !strings.Contains(plan.String(), w) {
+				t.Errorf("plan lacks %q:\n%s", w, plan)
+			}
+		}
+		if err := tx.Commit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if q := tc(t, ns, "qdisc", "show", "dev", "v0"); !strings.Contains(q, "default 0x20") {
+			t.Errorf("tc qdisc show:\n%s", q)
+		}
+		if cl := tc(t, ns, "class", "show", "dev", "v0"); strings.Count(cl, "class htb") != 1 || !strings.Contains(cl, "class htb 1:20 root") {
+			t.Errorf("tc class show:\n%s", cl)
+		}
+		checkTCOracle(t, ns, db)
+		if again, err := tx.Plan(); err != nil || !again.Empty() {
+			t.Errorf("plan again: %v %v", again, err)
+		}
+	})
+}

@@ -11,7 +11,8 @@ import (
 )
 
 // TestTCOptionsDiff: a spec's zero fields are the kernel's, an exact
-// spec's are not; what the kernel only reports (htb's version and
+// spec's are not, but for those the kernel fills in at zero; what the
+// kernel only reports (htb's version and
 // counter, a class's level, u32's hit counters, the in_hw flags, a
 // filter's raw actions) never counts.
 func TestTCOptionsDiff(t *testing.T) {
@@ -29,7 +30,9 @@ func TestTCOptionsDiff(t *testing.T) {
 	}{
 		{"zero is the kernel's", &netlink.HTB{Default: 0x10}, kernelHTB, false, ""},
 		{"a set field counts", &netlink.HTB{Default: 0x20}, kernelHTB, false, ": default 0x10 -> 0x20"},
-		{"exact: zero counts", &netlink.HTB{Rate2Quantum: 10, Default: 0x10}, kernelHTB, true, ": direct_qlen 1000 -> 0"},
+		{"exact: zero counts", &netlink.HTB{Rate2Quantum: 10}, kernelHTB, true, ": default 0x10 -> 0x0"},
+		{"exact: what the kernel fills in at zero does not", &netlink.HTB{Default: 0x10}, kernelHTB, true, ""},
+		{"exact: class prio counts, ceil and burst at zero do not", &netlink.HTBClass{Rate: 125000}, &netlink.HTBClass{Rate: 125000, Ceil: 250000, Buffer: time.Millisecond, Quantum: 1250, Prio: 3}, true, ": prio 3 -> 0"},
 		{"exact: read-only does not", &netlink.HTB{Rate2Quantum: 10, Default: 0x10, DirectQlen: 1000}, kernelHTB, true, ""},
 		{"class level is read-only", &netlink.HTBClass{Rate: 125000, Ceil: 625000, Buffer: 100 * time.Millisecond, Quantum: 12500,
 			RateSpec: netlink.RateSpec{Linklayer: 1}}, kernelClass, true, ""},
@@ -44,7 +47,7 @@ func TestTCOptionsDiff(t *testing.T) {
 		{"u32 skip_sw counts", &netlink.U32{Flags: netlink.TCClsFlagsSkipSW}, kernelU32, false, ": flags 0x0 -> 0x2"},
 		{"another type", &netlink.TBF{Rate: 1}, kernelHTB, false, ": options [r2q 10 default 0x10 direct_qlen 1000] -> [rate 8bit]"},
 		{"none wanted", nil, kernelHTB, false, ""},
-		{"none wanted, exact", nil, kernelHTB, true, ": options [r2q 10 default 0x10 direct_qlen 1000] -> (none)"},
+		{"none wanted, exact: the kind's defaults", nil, kernelHTB, true, ""},
 	} {
 		if got := tcOptionsDiff(c.want, c.have, c.exact).String(); got != c.diff {
 			t.Errorf("%s: %q, want %q", c.name, got, c.diff)
@@ -321,5 +324,32 @@ func TestTCOptionsDiffMeasured(t *testing.T) {
 	off := &netlink.Cake{BaseRate: rate(125000000), Autorate: u(0)}
 	if got, want := tcOptionsDiff(&netlink.Cake{BaseRate: rate(12500000)}, off, false).String(), ": bandwidth 1Gbit -> 100Mbit"; got != want {
 		t.Errorf("no autorate: %q, want %q", got, want)
+	}
+}
+
+// TestKeptFields: a change's request carries the fields a spec leaves at
+// zero as the kernel's object has them (a bpf filter's flowid and
+// direct-action, an htb class's prio and ceil), not the program a bpf
+// spec gives, and htb's burst and quantum only while the rate they come
+// from stays; the spec itself is not changed.
+func TestKeptFields(t *testing.T) {
+	have := &netlink.BPFFilter{ClassID: netlink.NewHandle(1, 1), DirectAction: true, Name: "old", ID: 7,
+		GenFlags: netlink.TCClsFlagsSkipHW | netlink.TCClsFlagsNotInHW}
+	want := &netlink.BPFFilter{Ops: []netlink.BPFInstruction{{Code: 6}}}
+	got := keptFields(want, have).(*netlink.BPFFilter)
+	if got.ClassID != have.ClassID || !got.DirectAction || got.GenFlags != netlink.TCClsFlagsSkipHW || got.Name != "" || got.ID != 0 {
+		t.Errorf("bpf: %+v", got)
+	}
+	if want.ClassID != 0 || want.DirectAction {
+		t.Errorf("the spec changed: %+v", want)
+	}
+	class := &netlink.HTBClass{Rate: 125000, Ceil: 250000, Buffer: time.Millisecond, Cbuffer: 2 * time.Millisecond, Quantum: 1250, Prio: 3}
+	c := keptFields(&netlink.HTBClass{Rate: 125000, Quantum: 3000}, class).(*netlink.HTBClass)
+	if c.Ceil != 250000 || c.Prio != 3 || c.Buffer != time.Millisecond || c.Cbuffer != 2*time.Millisecond || c.Quantum != 3000 {
+		t.Errorf("class, same rate: %+v", c)
+	}
+	c = keptFields(&netlink.HTBClass{Rate: 250000}, class).(*netlink.HTBClass)
+	if c.Ceil != 250000 || c.Prio != 3 || c.Buffer != 0 || c.Cbuffer != 0 || c.Quantum != 0 {
+		t.Errorf("class, another rate: %+v", c)
 	}
 }

@@ -329,7 +329,9 @@ func parseTCHandle(what, s string) (netlink.Handle, error) {
 }
 
 func (e *qdiscYAML) spec() (txn.QdiscSpec, error) {
-	s := txn.QdiscSpec{Dev: e.Dev, Absent: e.Absent, Kind: e.Kind}
+	// The entry is the whole qdisc: an htb default left out is none, no
+	// ingress_block is the qdisc's own block.
+	s := txn.QdiscSpec{Dev: e.Dev, Absent: e.Absent, Kind: e.Kind, Exact: true}
 	if e.Dev == "" {
 		return s, errors.New("a qdisc needs a dev")
 	}
@@ -445,7 +447,9 @@ func (e *qdiscYAML) tbf() (*netlink.TBF, error) {
 }
 
 func (e *classYAML) spec() (txn.ClassSpec, error) {
-	s := txn.ClassSpec{Dev: e.Dev, Absent: e.Absent, Kind: e.Kind}
+	// The entry is the whole class (a prio left out is 0), as the qdisc
+	// and filter entries are.
+	s := txn.ClassSpec{Dev: e.Dev, Absent: e.Absent, Kind: e.Kind, Exact: true}
 	if e.Dev == "" {
 		return s, errors.New("a class needs a dev")
 	}
@@ -481,6 +485,8 @@ func (e *classYAML) spec() (txn.ClassSpec, error) {
 		if o.Ceil, err = parseTCRate(e.Ceil); err != nil {
 			return s, err
 		}
+	} else {
+		o.Ceil = o.Rate // tc's rule (q_htb.c): no ceil is the rate
 	}
 	if e.Prio != nil {
 		if *e.Prio > 7 {

@@ -78,7 +78,8 @@ func TestApplyTCBlockFilters(t *testing.T) {
 // TestApplyTCQdiscBlocks: one state file binds two links' qdiscs to
 // shared block 22 (ingress_block, as tc qdisc add takes it) and gives
 // the block's filter; tc shows both, a second apply has nothing to do;
-// a block on a kind without one is an error naming its line.
+// an entry without the block unbinds its qdisc in one apply; a block on
+// a kind without one is an error naming its line.
 func TestApplyTCQdiscBlocks(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.Batch("link add va type veth peer name vb", "link set va up", "link set vb up")
@@ -104,6 +105,19 @@ filters:
 		}
 		if out := applyTCFile(t, ns, text, false); !strings.Contains(out, "nothing to do") {
 			t.Errorf("second apply is not empty:\n%s", out)
+		}
+		// An entry without the blocks is the qdisc with its own: one
+		// apply unbinds it (its removal and creation; before, the entry
+		// kept the binding, and unbinding took two applies).
+		out = applyTCFile(t, ns, "qdiscs:\n  - {dev: vb, kind: ingress}\n", false)
+		if want := "(to add it again bound to other blocks: the kernel keeps a qdisc's blocks)"; !strings.Contains(out, want) {
+			t.Errorf("the unbinding plan lacks %q:\n%s", want, out)
+		}
+		if q := tcOut(t, ns, "-j", "qdisc", "show", "dev", "vb"); strings.Contains(q, "ingress_block") || !strings.Contains(q, `"kind":"ingress"`) {
+			t.Errorf("tc -j qdisc show dev vb after unbinding:\n%s", q)
+		}
+		if out := applyTCFile(t, ns, "qdiscs:\n  - {dev: vb, kind: ingress}\n", false); !strings.Contains(out, "nothing to do") {
+			t.Errorf("the unbinding again is not empty:\n%s", out)
 		}
 		f := filepath.Join(t.TempDir(), "bad.yaml")
 		if err := os.WriteFile(f, []byte("qdiscs:\n  - {dev: va, handle: \"1:\", kind: htb, ingress_block: 5}\n"), 0o644); err != nil {

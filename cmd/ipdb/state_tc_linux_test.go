@@ -158,12 +158,14 @@ filters:
 	})
 }
 
-// TestApplyTCFilterWhole: a filter entry is the whole filter: an entry
-// that leaves out the flowid or direct-action its filter has removes
-// them (try11: direct-action stayed, as a spec that leaves a field to the
-// kernel), a u32 filter's flowid as well; applying it again has nothing
-// to do.
-func TestApplyTCFilterWhole(t *testing.T) {
+// TestApplyTCEntryWhole: an entry is the whole qdisc, class or filter:
+// an entry that leaves out the flowid or direct-action its filter has
+// removes them (try11: direct-action stayed, as a spec that leaves a
+// field to the kernel), a u32 filter's flowid, a class's prio and ceil,
+// and htb's default as well (htb has no change operation: the qdisc is
+// removed and added again, with its class); applying it again has
+// nothing to do.
+func TestApplyTCEntryWhole(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.Batch("link add v0 type veth peer name v1")
 		dir := t.TempDir()
@@ -176,7 +178,9 @@ func TestApplyTCFilterWhole(t *testing.T) {
 		}
 		full := write("full.yaml", `
 qdiscs:
-  - {dev: v0, handle: "1:", kind: htb}
+  - {dev: v0, handle: "1:", kind: htb, default: 10}
+classes:
+  - {dev: v0, classid: "1:10", kind: htb, rate: 1mbit, ceil: 5mbit, prio: 1}
 filters:
   - {dev: v0, parent: "1:", protocol: ip, pref: 1, handle: "800::800", kind: u32, match: ["ip dst 192.0.2.0/24"], flowid: "1:10"}
   - {dev: v0, parent: "1:", protocol: all, pref: 2, handle: 1, kind: bpf, bytecode: "1,6 0 0 0", flowid: "1:20", direct-action: true}
@@ -184,6 +188,8 @@ filters:
 		bare := write("bare.yaml", `
 qdiscs:
   - {dev: v0, handle: "1:", kind: htb}
+classes:
+  - {dev: v0, classid: "1:10", kind: htb, rate: 1mbit}
 filters:
   - {dev: v0, parent: "1:", protocol: ip, pref: 1, handle: "800::800", kind: u32, match: ["ip dst 192.0.2.0/24"]}
   - {dev: v0, parent: "1:", protocol: all, pref: 2, handle: 1, kind: bpf, bytecode: "1,6 0 0 0"}
@@ -201,10 +207,18 @@ filters:
 		if code != exitApplied {
 			t.Fatalf("apply bare: exit %d\n%s%s", code, out, errs)
 		}
-		for _, w := range []string{"flowid 1:10 -> (none)", "flowid 1:20 -> (none)", "direct-action -> (none)"} {
+		for _, w := range []string{"(to add it again changed: htb has no change operation) (the kernel removes its 1 class and 2 filters with it)",
+			"~ qdisc htb 1: dev v0 root: default 0x10 -> 0x0", "+ class htb 1:10 dev v0 parent 1: rate 1Mbit ceil 1Mbit\n",
+			"+ filter dev v0 parent 1: protocol ip pref 1 chain 0 handle 800::800 u32 match ip dst 192.0.2.0/24\n"} {
 			if !strings.Contains(out, w) {
 				t.Errorf("the bare file's plan lacks %q:\n%s", w, out)
 			}
+		}
+		if q := tcOut(t, ns, "qdisc", "show", "dev", "v0"); !strings.Contains(q, "default 0 ") {
+			t.Errorf("tc qdisc after the bare file:\n%s", q)
+		}
+		if c := tcOut(t, ns, "class", "show", "dev", "v0"); !strings.Contains(c, "class htb 1:10 root prio 0 rate 1Mbit ceil 1Mbit") {
+			t.Errorf("tc class after the bare file:\n%s", c)
 		}
 		f = tcOut(t, ns, "filter", "show", "dev", "v0")
 		if strings.Contains(f, "flowid") || strings.Contains(f, "direct-action") || !strings.Contains(f, "match c0000200/ffffff00 at 16") ||
@@ -213,6 +227,33 @@ filters:
 		}
 		if code, out, errs := runCmd(t, "--netns", ns.Name, "apply", "-f", bare); code != exitApplied || !strings.Contains(out, "nothing to do") {
 			t.Errorf("bare file again: exit %d, want nothing to do\n%s%s", code, out, errs)
+		}
+
+		// The filters alone: changed in place (bpf) and removed and added
+		// again (u32), each plan line naming what goes.
+		mid := write("mid.yaml", `
+qdiscs:
+  - {dev: v0, handle: "1:", kind: htb}
+classes:
+  - {dev: v0, classid: "1:10", kind: htb, rate: 1mbit}
+filters:
+  - {dev: v0, parent: "1:", protocol: ip, pref: 1, handle: "800::800", kind: u32, match: ["ip dst 192.0.2.0/24"], flowid: "1:10"}
+  - {dev: v0, parent: "1:", protocol: all, pref: 2, handle: 1, kind: bpf, bytecode: "1,6 0 0 0", flowid: "1:20", direct-action: true}
+`)
+		if code, out, errs := runCmd(t, "--netns", ns.Name, "apply", "-f", mid); code != exitApplied {
+			t.Fatalf("apply mid: exit %d\n%s%s", code, out, errs)
+		}
+		code, out, errs = runCmd(t, "--netns", ns.Name, "apply", "-f", bare)
+		if code != exitApplied {
+			t.Fatalf("apply bare after mid: exit %d\n%s%s", code, out, errs)
+		}
+		for _, w := range []string{"flowid 1:10 -> (none)", "flowid 1:20 -> (none)", "direct-action -> (none)"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("the bare file's plan after mid lacks %q:\n%s", w, out)
+			}
+		}
+		if f := tcOut(t, ns, "filter", "show", "dev", "v0"); strings.Contains(f, "flowid") || strings.Contains(f, "direct-action") {
+			t.Errorf("tc after the bare file after mid:\n%s", f)
 		}
 	})
 }
