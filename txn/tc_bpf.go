@@ -18,10 +18,17 @@ import (
 // error says which descriptor bpf(2) does not tell of (not open, not a
 // BPF object).
 func withProgram(o netlink.FilterOptions) (netlink.FilterOptions, error) {
-	info := func(fd int) (bpfprog.Info, error) {
+	// The kernel takes a filter's program only of type sched_cls
+	// (cls_bpf_prog_from_efd) and an action's only of sched_act
+	// (tcf_bpf_init_from_efd): another is refused here, not at commit.
+	info := func(fd int, what string, typ uint32) (bpfprog.Info, error) {
 		p, err := bpfprog.ByFD(fd)
 		if err != nil {
 			return p, fmt.Errorf("eBPF program fd %d: bpf(2) BPF_OBJ_GET_INFO_BY_FD: %w", fd, err)
+		}
+		if p.Type != typ {
+			return p, fmt.Errorf("eBPF program fd %d (name %s id %d) is of type %s; a %s takes %s", fd, p.Name, p.ID,
+				bpfprog.TypeName(p.Type), what, bpfprog.TypeName(typ))
 		}
 		return p, nil
 	}
@@ -29,7 +36,7 @@ func withProgram(o netlink.FilterOptions) (netlink.FilterOptions, error) {
 		if b.FD == 0 {
 			return nil, nil
 		}
-		p, err := info(int(b.FD))
+		p, err := info(int(b.FD), "bpf filter", bpfprog.TypeSchedCls)
 		c := *b
 		c.ID, c.Tag = p.ID, p.Tag[:]
 		return &c, err
@@ -37,7 +44,7 @@ func withProgram(o netlink.FilterOptions) (netlink.FilterOptions, error) {
 		if a.FD <= 0 {
 			return nil, nil
 		}
-		p, err := info(a.FD)
+		p, err := info(a.FD, "bpf action", bpfprog.TypeSchedAct)
 		c := *a
 		c.ID, c.Tag = p.ID, p.Tag[:]
 		return &c, err
@@ -111,3 +118,4 @@ func withPrograms(o netlink.FilterOptions, filter func(*netlink.BPFFilter) (*net
 	}
 	return o, nil
 }
+

@@ -194,6 +194,18 @@ func TestTCFilterEBPFProgram(t *testing.T) {
 		if after := tcState(t, ns); after != before {
 			t.Errorf("a refused spec changed the namespace:\n%s", diffLines(before, after))
 		}
+
+		// A program of another type (an action's as a filter): refused at
+		// plan, as the kernel would at commit (try11).
+		act := nstest.LoadTCProg(t, unix.BPF_PROG_TYPE_SCHED_ACT, "ipdb_act")
+		err = New(db, c, nil).Filter(spec(ebpf(act))).Commit(ctx)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "name ipdb_act id ") ||
+			!strings.Contains(err.Error(), ") is of type sched_act; a bpf filter takes sched_cls") {
+			t.Errorf("an action's program as a filter: %v", err)
+		}
+		if after := tcState(t, ns); after != before {
+			t.Errorf("a refused program type changed the namespace:\n%s", diffLines(before, after))
+		}
 	})
 }
 
@@ -236,6 +248,12 @@ func TestTCActionEBPFProgram(t *testing.T) {
 		removeRolledBack(t, ns, db, c)
 		if ids := tcFilterProgIDs(t, ns, "v0", "ingress"); len(ids) != 1 || ids[0] != b.ID {
 			t.Errorf("after the rollback, tc shows action programs %v, want [%d]", ids, b.ID)
+		}
+		// A classifier's program as an action: refused at plan.
+		cls := nstest.LoadTCProg(t, unix.BPF_PROG_TYPE_SCHED_CLS, "ipdb_cls")
+		if _, err := New(db, c, nil).Filter(spec(cls)).Plan(); !errors.Is(err, ErrInvalid) ||
+			!strings.Contains(err.Error(), ") is of type sched_cls; a bpf action takes sched_act") {
+			t.Errorf("a classifier's program as an action: %v", err)
 		}
 	})
 }

@@ -148,8 +148,8 @@ func TestMalformedYAML(t *testing.T) {
 		{"rule family", "rules:\n  - from: 192.0.2.0/24\n    to: 2001:db8::/32\n    table: 5\n", ":2: to 2001:db8::/32 is not of the rule's family"},
 		{"rule action", "rules:\n  - table: 5\n    action: jump\n", `:2: unknown rule action "jump"`},
 		{"top level list", "- a\n- b\n", ":1: the file must be a mapping"},
-		{"fractional mtu", "links:\n  - name: br0\n    mtu: 1500.7\n", ":3: 1500.7 is not an integer"},
-		{"fractional metric", "routes:\n  - dst: 192.0.2.0/24\n    dev: lo\n    metric: 1e3\n", ":4: 1e3 is not an integer"},
+		{"fractional mtu", "links:\n  - name: br0\n    mtu: 1500.7\n", ":3: mtu: 1500.7 is not an integer"},
+		{"fractional metric", "routes:\n  - dst: 192.0.2.0/24\n    dev: lo\n    metric: 1e3\n", ":4: metric: 1e3 is not an integer"},
 		{"duplicate key", "links:\n  - name: br0\n    mtu: 1400\n    mtu: 1500\n", `:4: "mtu" given twice (first at line 3)`},
 		{"duplicate section", "links:\n  - name: br0\nroutes: []\nlinks:\n  - name: br1\n", `:4: "links" given twice (first at line 1)`},
 		{"neighbours twice", "neighbours: []\nneighbors: []\n", `:2: section neighbors repeats neighbours (line 1)`},
@@ -294,7 +294,7 @@ func TestLargeStateFileLines(t *testing.T) {
 	// Errors deep in the file name their line.
 	for _, c := range []struct{ bad, want string }{
 		{"  - dst: 10.0.0.300/24\n    dev: br0\n", "bad prefix"},
-		{"  - dst: 10.0.0.0/24\n    dev: br0\n    metric: 1.5\n", "1.5 is not an integer"},
+		{"  - dst: 10.0.0.0/24\n    dev: br0\n    metric: 1.5\n", "metric: 1.5 is not an integer"},
 		{"  - dst: 10.0.0.0/24\n    dev: br0\n    dev: br1\n", `"dev" given twice`},
 		{"  - dst: 10.0.0.0/24\n   dev: br0\n", ""},
 	} {

@@ -168,7 +168,7 @@ routes:
 		{"group mapping", "nexthops:\n  - id: 5\n    group: {id: 1}\n", ":3: want a group"},
 		{"unknown type", "nexthops:\n  - {id: 5, group: \"1/2\", type: fancy}\n", `:2: unknown group type "fancy"`},
 		{"type without group", "nexthops:\n  - {id: 5, dev: lo, type: resilient}\n", ":2: type resilient needs a group"},
-		{"fractional timer", "nexthops:\n  - {id: 5, group: \"1/2\", type: resilient, idle_timer: 1.5}\n", ":2: 1.5 is not an integer"},
+		{"fractional timer", "nexthops:\n  - {id: 5, group: \"1/2\", type: resilient, idle_timer: 1.5}\n", ":2: idle_timer: 1.5 is not an integer"},
 		{"bad timer", "nexthops:\n  - {id: 5, group: \"1/2\", type: resilient, idle_timer: -3}\n", `:2: bad timer "-3"`},
 		{"bad family", "nexthops:\n  - {id: 5, dev: lo, family: ipx}\n", `:2: unknown family "ipx"`},
 		{"family of gateway", "nexthops:\n  - {id: 5, dev: lo, family: inet6, gateway: 192.0.2.1}\n", ":2: gateway 192.0.2.1 is not of family inet6"},

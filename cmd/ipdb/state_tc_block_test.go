@@ -46,6 +46,7 @@ filters:
 		"qdiscs:\n  - {dev: v0, kind: ingress, ingress_block: -1}\n":                                                         "line 2: bad block -1 (want a shared block's index, a number from 1 to 4294967295)",
 		"qdiscs:\n  - {dev: v0, kind: clsact, egress_block: 0}\n":                                                            "line 2: bad block 0 (want",
 		"qdiscs:\n  - {dev: v0, kind: clsact, egress_block: 4294967296}\n":                                                   "line 2: bad block 4294967296 (want",
+		"qdiscs:\n  - {dev: v0, kind: ingress, ingress_block: 1.5}\n":                                                        "line 2: ingress_block: 1.5 is not an integer",
 	} {
 		st, err := parseStateFile([]byte(text))
 		if err == nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -38,11 +39,15 @@ func pinnedProgram(path string) (fd int, name string, err error) {
 	}
 	fd, err = bpfprog.Pinned(path)
 	if err != nil {
-		// The kernel refuses a file of another file system with EACCES
-		// (bpf_obj_get_user -> bpf_inode_type): say which.
+		// The kernel refuses a file of another file system, and a
+		// directory, with EACCES (bpf_obj_get_user -> bpf_inode_type):
+		// say which.
 		var st unix.Statfs_t
 		if errors.Is(err, unix.EACCES) && unix.Statfs(path, &st) == nil && st.Type != unix.BPF_FS_MAGIC {
 			return -1, "", fmt.Errorf("object-pinned %s: not in a BPF file system (mount -t bpf; loaders pin under /sys/fs/bpf)", path)
+		}
+		if fi, serr := os.Stat(path); errors.Is(err, unix.EACCES) && serr == nil && fi.IsDir() {
+			return -1, "", fmt.Errorf("object-pinned %s: a directory (want the file a loader pinned the program as, in it)", path)
 		}
 		return -1, "", fmt.Errorf("object-pinned %s: %w", path, err)
 	}

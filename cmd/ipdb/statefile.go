@@ -406,6 +406,9 @@ func checkStrict(n *yaml.Node) error {
 					return errAt(k, "%q given twice (first at line %d)", k.Value, first)
 				}
 				seen[k.Value] = k.Line
+				if v := n.Content[i+1]; v.Kind == yaml.ScalarNode && v.Tag == "!!float" {
+					return errAt(v, "%s: %s is not an integer", k.Value, v.Value)
+				}
 			}
 		}
 	case yaml.ScalarNode:

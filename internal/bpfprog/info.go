@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"strconv"
 )
 
 // ErrNotProgram is Pinned's error for a pinned object that is no
@@ -32,10 +33,39 @@ const (
 	objNameLen = 16
 )
 
+// Program types tc takes (enum bpf_prog_type in include/uapi/linux/
+// bpf.h): a bpf filter's program is a classifier, a bpf action's an
+// action.
+const (
+	TypeSocketFilter = 1
+	TypeSchedCls     = 3
+	TypeSchedAct     = 4
+	TypeXDP          = 6
+)
+
+// TypeName names a program type as bpftool does (sched_cls, sched_act),
+// or "type N" for one not listed above.
+func TypeName(t uint32) string {
+	switch t {
+	case TypeSocketFilter:
+		return "socket_filter"
+	case TypeSchedCls:
+		return "sched_cls"
+	case TypeSchedAct:
+		return "sched_act"
+	case TypeXDP:
+		return "xdp"
+	}
+	return "type " + strconv.FormatUint(uint64(t), 10)
+}
+
 // Info is what the kernel tells of a loaded eBPF program. None of it
 // changes while the program is loaded: the kernel sets it at load
 // (kernel/bpf/syscall.c bpf_prog_load).
 type Info struct {
+	// Type is the program's type, BPF_PROG_TYPE_* (TypeSchedCls for a
+	// tc classifier, TypeSchedAct for a tc action).
+	Type uint32
 	// ID is the program's id, what TCA_BPF_ID and TCA_ACT_BPF_ID report;
 	// the kernel does not give a freed id to another program before the
 	// ids wrap at INT_MAX (idr_alloc_cyclic in bpf_prog_alloc_id).
@@ -64,6 +94,7 @@ const InfoLen = 136
 
 // Offsets in struct bpf_prog_info.
 const (
+	infoType         = 0   // __u32 type
 	infoID           = 4   // __u32 id
 	infoTag          = 8   // __u8 tag[BPF_TAG_SIZE]
 	infoJitedProgLen = 16  // __u32 jited_prog_len
@@ -78,6 +109,7 @@ const (
 func Decode(b []byte) Info {
 	_ = b[InfoLen-1]
 	var p Info
+	p.Type = binary.NativeEndian.Uint32(b[infoType:])
 	p.ID = binary.NativeEndian.Uint32(b[infoID:])
 	copy(p.Tag[:], b[infoTag:infoTag+TagSize])
 	p.Jited = binary.NativeEndian.Uint32(b[infoJitedProgLen:]) != 0

@@ -23,7 +23,7 @@ func TestDecodeBPFProgInfo(t *testing.T) {
 	binary.NativeEndian.PutUint32(b[80:], 3)                              // ifindex
 	binary.NativeEndian.PutUint32(b[128:], 42)                            // btf_id
 	p := Decode(b)
-	want := Info{ID: 77, Name: "0123456789abcde", Jited: true, LoadTime: 123456789, CreatedByUID: 1000, BTFID: 42}
+	want := Info{Type: TypeSchedCls, ID: 77, Name: "0123456789abcde", Jited: true, LoadTime: 123456789, CreatedByUID: 1000, BTFID: 42}
 	copy(want.Tag[:], testTag)
 	if p != want {
 		t.Errorf("got %+v\nwant %+v", p, want)
