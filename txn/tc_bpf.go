@@ -118,4 +118,3 @@ func withPrograms(o netlink.FilterOptions, filter func(*netlink.BPFFilter) (*net
 	}
 	return o, nil
 }
-

@@ -103,8 +103,8 @@ filters:
 		act := filepath.Join(dir, "act")
 		nstest.PinProg(t, nstest.LoadTCProg(t, unix.BPF_PROG_TYPE_SCHED_ACT, "ipdb_pin_act"), act)
 		for text, want := range map[string]string{
-			file(dir): ":5: object-pinned " + dir + ": a directory (want the file a loader pinned the program as, in it)",
-			file(act): "is of type sched_act; a bpf filter takes sched_cls",
+			file(dir):            ":5: object-pinned " + dir + ": a directory (want the file a loader pinned the program as, in it)",
+			file(act):            "is of type sched_act; a bpf filter takes sched_cls",
 			file(path + "-none"): ":5: object-pinned " + path + "-none: no such file or directory",
 			file("cls"):          `:5: bad object-pinned "cls" (want the absolute path of a program pinned in a BPF file system)`,
 			file("/dev/null"):    ":5: object-pinned /dev/null: not in a BPF file system (mount -t bpf; loaders pin under /sys/fs/bpf)",
