@@ -98,19 +98,24 @@ type FilterSpec struct {
 	MirredDevs map[int]string
 	// Absent deletes the filter if present.
 	Absent bool
-	// Exact makes Options the whole filter: every field counts, a zero
-	// one too (a zero ClassID is no flowid, a false
-	// BPFFilter.DirectAction is none, a nil action list or policer is
-	// none), as a state file's entry, or a rollback's spec, is the whole
-	// filter. Fields the kernel only reports (an eBPF program's tag, u32's
-	// hit counters, the in_hw flags) or fills in when a request leaves
-	// them zero (a u32 node's Hash, its table) still do not count.
+	// Exact makes Options the whole filter, as a state file's entry is:
+	// every field counts, a zero one too (a zero ClassID is no flowid, a
+	// false BPFFilter.DirectAction is none, a nil action list or policer
+	// is none). Fields the kernel only reports (an eBPF program's tag,
+	// u32's hit counters, the in_hw flags) or fills in when a request
+	// leaves them zero (a u32 node's Hash, its table; a policer's mtu)
+	// still do not count, nor do those an action leaves at zero: the
+	// actions count as a list, each by the fields it sets.
 	// Without Exact, a field left at zero is the filter's own: not
 	// compared, and sent again with a change for another reason (the
 	// kernel builds a changed filter from the request alone:
 	// cls_bpf_change, fl_change, mall_change in net/sched; u32 is
 	// removed and added again).
 	Exact bool
+
+	// exact (rollback only): every option and every field of every
+	// action counts, zero ones too.
+	exact bool
 }
 
 func (s *FilterSpec) kind() string { return tcKind(s.Kind, s.Options) }
@@ -362,13 +367,16 @@ func (p *planner) planFilterAt(ref specRef, s *FilterSpec, ex *netlink.Filter, g
 	want := s.request()
 	level := filterLevel(s.u32Table(), false)
 	if ex != nil && !goes {
-		changes := filterOptionsChanges(s.Protocol, s.Handle, wantOpts, ex.Stable().Options, s.Exact)
+		changes := filterOptionsChanges(s.Protocol, s.Handle, wantOpts, ex.Stable().Options, s.Exact || s.exact)
 		if ex.TCKind != s.kind() {
 			changes = append(changeList{fmt.Sprintf("kind %s -> %s", ex.TCKind, s.kind())}, changes...)
 		}
-		wantActs, _ := filterActions(wantOpts)
+		wantActs, hasActs := filterActions(wantOpts)
 		haveActs, _ := filterActions(ex.Options)
-		if ex.TCKind == s.kind() && actionsDiffer(wantActs, haveActs, s.Exact) {
+		if s.Exact && hasActs && wantActs == nil {
+			wantActs = netlink.TCActions{} // the whole filter: none
+		}
+		if ex.TCKind == s.kind() && actionsDiffer(wantActs, haveActs, s.exact) {
 			changes.add("actions", actionListWords(haveActs, p.mirredName(nil)), actionListWords(wantActs, p.mirredName(s.MirredDevs)))
 		}
 		if len(changes) == 0 {
@@ -383,7 +391,7 @@ func (p *planner) planFilterAt(ref specRef, s *FilterSpec, ex *netlink.Filter, g
 		shown := s
 		kept, pol := keptActions(s, wantOpts, ex), keptPolice(s, wantOpts, ex)
 		own := s.Options
-		if !s.Exact && ex.TCKind == s.kind() {
+		if !s.Exact && !s.exact && ex.TCKind == s.kind() {
 			own = keptFields(s.Options, ex.Stable().Options).(netlink.FilterOptions)
 		}
 		if kept != nil || pol != nil || own != s.Options {
@@ -439,7 +447,7 @@ const pendingIfindex = -1
 // with their mirred targets) have an action list left nil; nil when
 // there are none to keep, or s asks for its own.
 func keptActions(s *FilterSpec, want netlink.FilterOptions, ex *netlink.Filter) netlink.TCActions {
-	if s.Exact || ex.TCKind != s.kind() {
+	if s.Exact || s.exact || ex.TCKind != s.kind() {
 		return nil
 	}
 	acts, ok := filterActions(want)
@@ -460,7 +468,7 @@ func keptActions(s *FilterSpec, want netlink.FilterOptions, ex *netlink.Filter) 
 // policer as the filter's one action (tcf_exts_validate_ex with
 // TCA_OLD_COMPAT), which a request without it drops.
 func keptPolice(s *FilterSpec, want netlink.FilterOptions, ex *netlink.Filter) *netlink.Police {
-	if s.Exact || ex.TCKind != s.kind() {
+	if s.Exact || s.exact || ex.TCKind != s.kind() {
 		return nil
 	}
 	if acts, ok := filterActions(want); !ok || acts != nil {
@@ -557,7 +565,7 @@ func (p *planner) describeFilter(f *netlink.Filter, dev string) string {
 func specOfFilter(f *netlink.Filter, dev string) FilterSpec {
 	st := f.Stable()
 	return FilterSpec{Dev: dev, Block: f.Block, Parent: f.Parent, Chain: f.Chain, Priority: f.Priority, Protocol: f.Protocol,
-		Handle: f.Handle, Kind: f.TCKind, Options: st.Options, Exact: true}
+		Handle: f.Handle, Kind: f.TCKind, Options: st.Options, exact: true}
 }
 
 // filterImplied reports whether the kernel makes and removes f by itself:

@@ -30,7 +30,7 @@ var tcActionRules = map[reflect.Type]tcRules{
 	reflect.TypeFor[netlink.Gact]():        {skip: set("TM", "Unknown"), always: set("TCActionGen")},
 	// TCA_POLICE_RESULT is dumped only when not TC_ACT_OK (tcf_police_dump:
 	// "if (p->tcfp_result)"): tc's "conform-exceed drop/pass" sends 0.
-	reflect.TypeFor[netlink.Police](): {skip: set("Index", "Capab", "Refcnt", "Bindcnt", "TM", "Unknown", "Limit"), always: set("Action"), nilIsZero: set("Conform")},
+	reflect.TypeFor[netlink.Police](): {skip: set("Index", "Capab", "Refcnt", "Bindcnt", "TM", "Unknown", "Limit"), always: set("Action"), nilIsZero: set("Conform"), filled: set("MTU")},
 	// A bpf action's eBPF program counts by its id (withProgram).
 	reflect.TypeFor[netlink.ActBPF](): {skip: set("Tag", "FD", "TM", "Unknown"), always: set("TCActionGen")},
 }

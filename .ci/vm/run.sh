@@ -16,7 +16,9 @@
 # `dpkg-deb -x` into the cache (IPDB_VM_CACHE, default /var/cache/ipdb-vm as
 # root, else ${XDG_CACHE_HOME:-~/.cache}/ipdb-vm), where they stay between
 # runs. qemu-system-x86 is apt-get installed when missing (as root). The
-# guest is software-emulated (tcg) unless /dev/kvm is writable.
+# guest runs under KVM when /dev/kvm is writable and KVM runs it (the
+# guest's first line within IPDB_VM_KVM_WAIT seconds, default 30), else
+# software-emulated (tcg); IPDB_VM_ACCEL=tcg skips KVM.
 #
 # Environment: IPDB_VM_TIMEOUT (seconds for the whole boot, default 1500),
 # IPDB_VM_MEM (MiB, default 1024, 2048 with -race), IPDB_VM_JOBS (test
@@ -70,6 +72,8 @@ posint -count "$count"
 case $runre$skipre in *$'\n'*) die "-run and -skip take one line each" ;; esac
 posint IPDB_VM_TIMEOUT "${IPDB_VM_TIMEOUT:-1500}"
 posint IPDB_VM_JOBS "${IPDB_VM_JOBS:-2}"
+posint IPDB_VM_KVM_WAIT "${IPDB_VM_KVM_WAIT:-30}"
+case ${IPDB_VM_ACCEL:-} in "" | tcg) ;; *) die "IPDB_VM_ACCEL must be tcg or unset, not '$IPDB_VM_ACCEL'" ;; esac
 [ -z "${IPDB_VM_MEM:-}" ] || posint IPDB_VM_MEM "$IPDB_VM_MEM"
 case ${IPDB_VM_FB_TUNNELS:-1} in 0 | 1) ;; *) die "IPDB_VM_FB_TUNNELS must be 0 or 1, not '$IPDB_VM_FB_TUNNELS'" ;; esac
 case ${IPDB_VM_KEEP:-0} in 0 | 1) ;; *) die "IPDB_VM_KEEP must be 0 or 1, not '$IPDB_VM_KEEP'" ;; esac
@@ -279,27 +283,68 @@ printf '%s' "$skipre" >"$rootfs/etc/ipdb-vm.skip"
 echo "vm: initramfs $(du -m "$work/initrd.gz" | cut -f1) MB, $(echo "$wanted" | wc -w) modules, built in $(since "$t1") s" >&2
 
 # --- Boot ------------------------------------------------------------------
-accel=tcg cpu=max
-if [ -w /dev/kvm ]; then accel=kvm cpu=host; fi
 mem=${IPDB_VM_MEM:-$([ $race = 1 ] && echo 2048 || echo 1024)}
 limit=${IPDB_VM_TIMEOUT:-1500}
-t1=$(now)
-echo "vm: booting (accel $accel, ${mem} MiB, timeout ${limit} s)" >&2
-# qemu runs in the background so that a TERM, INT or HUP (a CI job
-# cancelled, ^C) stops it at once (stopped): timeout passes the signal on
-# to qemu (and kills it 10 s later if it is still there).
-: >"$work/result.log"
+# boot runs qemu with accelerator $1 and CPU model $2, in the background so
+# that a TERM, INT or HUP (a CI job cancelled, ^C) stops it at once
+# (stopped): timeout passes the signal on to qemu (and kills it 10 s later
+# if it is still there). With $3 = probe, it gives up after $kvmwait s
+# without the guest's first line (IPDB-VM-BOOTED), returning 125: a
+# /dev/kvm that opens does not mean KVM runs a guest (nested
+# virtualization without the MSRs qemu sets aborts at once, "failed to set
+# MSR 0x10a"; or the vCPU never runs).
+kvmwait=${IPDB_VM_KVM_WAIT:-30}
+boot() {
+	: >"$work/result.log"
+	: >"$work/console.log"
+	timeout -k 10 "$limit" qemu-system-x86_64 -accel "$1" -cpu "$2" -smp 2 -m "$mem" \
+		-kernel "$vmlinuz" -initrd "$work/initrd.gz" \
+		-append "console=ttyS0 panic=-1 oops=panic loglevel=4 quiet" \
+		-display none -no-reboot -nodefaults -monitor none \
+		-serial "file:$work/console.log" -serial "file:$work/result.log" \
+		-device virtio-rng-pci 2>"$work/qemu.err" &
+	qpid=$!
+	if [ "${3:-}" = probe ]; then
+		waited=0
+		while kill -0 "$qpid" 2>/dev/null && ! grep -q '^IPDB-VM-BOOTED' "$work/result.log"; do
+			if [ "$waited" -ge "$kvmwait" ]; then
+				kill -TERM "$qpid" 2>/dev/null
+				wait "$qpid" 2>/dev/null
+				qpid=
+				return 125
+			fi
+			sleep 1
+			waited=$((waited + 1))
+		done
+		if ! grep -q '^IPDB-VM-BOOTED' "$work/result.log"; then
+			wait "$qpid"
+			qpid=
+			return 125
+		fi
+	fi
+	local rc=0
+	wait "$qpid" || rc=$?
+	qpid=
+	return $rc
+}
 set +e
-timeout -k 10 "$limit" qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp 2 -m "$mem" \
-	-kernel "$vmlinuz" -initrd "$work/initrd.gz" \
-	-append "console=ttyS0 panic=-1 oops=panic loglevel=4 quiet" \
-	-display none -no-reboot -nodefaults -monitor none \
-	-serial "file:$work/console.log" -serial "file:$work/result.log" \
-	-device virtio-rng-pci &
-qpid=$!
-wait "$qpid"
-qrc=$?
-qpid=
+t1=$(now)
+qrc=125
+if [ -w /dev/kvm ] && [ "${IPDB_VM_ACCEL:-}" != tcg ]; then
+	echo "vm: booting (accel kvm, ${mem} MiB, timeout ${limit} s)" >&2
+	boot kvm host probe
+	qrc=$?
+	if [ $qrc = 125 ]; then
+		echo "vm: KVM did not run the guest (within ${kvmwait} s; $(head -c 300 "$work/qemu.err" | tr '\n' ' ')); booting again under emulation" >&2
+		t1=$(now)
+	fi
+fi
+if [ $qrc = 125 ]; then
+	echo "vm: booting (accel tcg, ${mem} MiB, timeout ${limit} s)" >&2
+	boot tcg max
+	qrc=$?
+fi
+cat "$work/qemu.err" >&2
 set -e
 guest=$(since "$t1")
 
