@@ -406,13 +406,10 @@ func (p *planner) planFilterAt(ref specRef, s *FilterSpec, ex *netlink.Filter, g
 			want.Options, shown = c.Options, &c
 		}
 		desc := p.describeFilterSpec(shown)
-		// u32 keeps a node's selector on a replace but takes its new
-		// actions (u32_change, u32_set_parms): a change of the actions
-		// alone is one replace.
 		actionsOnly := len(changes) == 1 && strings.HasPrefix(changes[0], "actions ")
-		if (s.kind() == "u32" && !actionsOnly) || ex.TCKind != s.kind() {
-			// u32 keeps a node's selector on a replace; a kind does
-			// not change in place: remove, then add.
+		if !changesInPlace(s.kind(), actionsOnly) || ex.TCKind != s.kind() {
+			// A kind does not change in place, nor do some kinds'
+			// filters (changesInPlace): remove, then add.
 			del := &netlink.Filter{Block: ex.Block, Parent: ex.Parent, Chain: ex.Chain, Priority: ex.Priority, Protocol: ex.Protocol,
 				Handle: ex.Handle, TCKind: ex.TCKind}
 			ddesc := p.describeFilter(ex, dev) + " (to add it again changed: the kernel does not change it in place)"
@@ -434,6 +431,24 @@ func (p *planner) planFilterAt(ref specRef, s *FilterSpec, ex *netlink.Filter, g
 		desc:  func() string { return desc },
 		build: filterBuild(netlink.Add, dev, want, s.MirredDevs)})
 	return nil
+}
+
+// changesInPlace reports whether the kernel replaces a filter of kind
+// with a change (actionsOnly: of its actions alone) in place, keeping
+// its identity: u32 keeps a node's selector on a replace but takes its
+// new actions (u32_change, u32_set_parms); flower refuses a replace whose
+// keys or masks differ ("fold->mask != fnew->mask", fl_check_assign_mask:
+// EINVAL), so only an action change is certain to keep the mask; matchall
+// refuses any replace (mall_change: EEXIST while it has a filter). bpf
+// and basic build the new filter whole and swap it in.
+func changesInPlace(kind string, actionsOnly bool) bool {
+	switch kind {
+	case "u32", "flower":
+		return actionsOnly
+	case "matchall":
+		return false
+	}
+	return true
 }
 
 // pendingIfindex stands, in a plan's comparison only, for the interface

@@ -285,6 +285,10 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 		case qdiscKind(ex) == s.kind():
 			why = " (to add it again changed: " + s.kind() + " has no change operation)"
 			changes = tcOptionsDiff(s.Options, ex.Options, s.Exact)
+			if !s.Exact {
+				// The qdisc's own values of what the spec leaves at zero.
+				want.Options = keptFields(s.Options, ex.Stable().Options).(netlink.QdiscOptions)
+			}
 		}
 		ddesc := p.describeQdisc(ex, dev) + why
 		p.add(&Step{Action: Remove, Kind: netlink.KindQdisc, stage: delStage, level: delLevel, spec: ref,

@@ -35,9 +35,9 @@ var tcFieldRules = map[reflect.Type]tcRules{
 	reflect.TypeFor[netlink.HTB]():       {skip: set("Version", "DirectPackets"), filled: set("Rate2Quantum", "DirectQlen")},
 	reflect.TypeFor[netlink.HTBClass]():  {skip: set("Level"), filled: set("Ceil", "Buffer", "Cbuffer", "Quantum"), derived: map[string][]string{"Buffer": {"Rate"}, "Cbuffer": {"Rate", "Ceil"}, "Quantum": {"Rate"}}},
 	reflect.TypeFor[netlink.U32]():       {skip: set("Pcnt", "Unknown", "Actions"), mask: map[string]uint64{"Flags": tcClsFlagsSettable}, filled: set("Hash")},
-	reflect.TypeFor[netlink.Flower]():    {skip: set("Actions"), mask: map[string]uint64{"Flags": tcClsFlagsSettable}},
-	reflect.TypeFor[netlink.Matchall]():  {skip: set("Actions"), mask: map[string]uint64{"Flags": tcClsFlagsSettable}},
-	reflect.TypeFor[netlink.Basic]():     {skip: set("Actions")},
+	reflect.TypeFor[netlink.Flower]():    {skip: set("Actions"), mask: map[string]uint64{"Flags": tcClsFlagsSettable}, filled: set("Unknown")},
+	reflect.TypeFor[netlink.Matchall]():  {skip: set("Actions"), mask: map[string]uint64{"Flags": tcClsFlagsSettable}, filled: set("Unknown")},
+	reflect.TypeFor[netlink.Basic]():     {skip: set("Actions"), filled: set("Unknown")},
 	reflect.TypeFor[netlink.BPFFilter](): {skip: set("Tag", "FD", "Unknown", "Actions"), mask: map[string]uint64{"GenFlags": tcClsFlagsSettable}, own: set("Ops", "Name", "ID")},
 }
 

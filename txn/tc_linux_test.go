@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/netip"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -748,10 +749,15 @@ func TestTCActionsCompared(t *testing.T) {
 // new default class is planned as the qdisc's removal, which takes its
 // classes and filters, and its creation; before, the plan held one
 // change that failed at commit. The classes a spec keeps are created
-// again in the same transaction.
+// again in the same transaction, and the options the spec leaves at zero
+// (r2q, direct_qlen) are the old qdisc's.
 func TestTCQdiscNoChangeOp(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		tcBase(t, ns)
+		// The values the spec leaves at zero stay the qdisc's own.
+		tc(t, ns, "qdisc", "del", "dev", "v0", "root")
+		tc(t, ns, "qdisc", "add", "dev", "v0", "root", "handle", "1:", "htb", "default", "10", "r2q", "7", "direct_qlen", "77")
+		tc(t, ns, "class", "add", "dev", "v0", "parent", "1:", "classid", "1:10", "htb", "rate", "1mbit")
 		db, c := setup(t, ns)
 		tx := New(db, c, nil).
 			Qdisc(QdiscSpec{Dev: "v0", Handle: h(1, 0), Options: &netlink.HTB{Default: 0x20}}).
@@ -769,7 +775,7 @@ func TestTCQdiscNoChangeOp(t *testing.T) {
 		if err := tx.Commit(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if q := tc(t, ns, "qdisc", "show", "dev", "v0"); !strings.Contains(q, "default 0x20") {
+		if q := tc(t, ns, "qdisc", "show", "dev", "v0"); !strings.Contains(q, "r2q 7 default 0x20 direct_packets_stat 0 direct_qlen 77") {
 			t.Errorf("tc qdisc show:\n%s", q)
 		}
 		if cl := tc(t, ns, "class", "show", "dev", "v0"); strings.Count(cl, "class htb") != 1 || !strings.Contains(cl, "class htb 1:20 root") {
@@ -778,6 +784,73 @@ func TestTCQdiscNoChangeOp(t *testing.T) {
 		checkTCOracle(t, ns, db)
 		if again, err := tx.Plan(); err != nil || !again.Empty() {
 			t.Errorf("plan again: %v %v", again, err)
+		}
+	})
+}
+
+// TestTCFlowerMatchallChanged: the kernel refuses a flower replace whose
+// keys or masks differ (fl_check_assign_mask: EINVAL) and any matchall
+// replace (mall_change: EEXIST), so such changes are planned as the
+// filter's removal and creation: a flower filter given another key, and
+// a matchall filter given a classid, each commit, tc shows them, and a
+// second plan is empty; a flower change of the actions alone stays one
+// replace. The kernel needs cls_flower and cls_matchall (the guest's; not
+// this host's).
+func TestTCFlowerMatchallChanged(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		ns.NeedTC(t, "filter", "flower")
+		ns.NeedTC(t, "filter", "matchall", "classid", "1:1") // 6.1 refuses one without options
+		ns.NeedTC(t, "action", "gact", "drop")
+		db, c := setup(t, ns)
+		flower := func(port uint16, proto uint8, verdict int32) FilterSpec {
+			return FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 5, Protocol: unix.ETH_P_IP, Handle: 1,
+				Options: &netlink.Flower{EthType: unix.ETH_P_IP, IPProto: netlink.Ptr(proto), Dst: netip.MustParsePrefix("192.0.2.0/24"),
+					DstPort: netlink.Ptr(port), Actions: netlink.TCActions{{Options: &netlink.Gact{TCActionGen: netlink.TCActionGen{Action: verdict}}}}}}
+		}
+		matchall := func(class netlink.Handle) FilterSpec {
+			return FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 6, Protocol: unix.ETH_P_ALL, Handle: 1,
+				Options: &netlink.Matchall{ClassID: class, Flags: netlink.TCClsFlagsSkipHW}}
+		}
+		commit := func(removes int, specs ...FilterSpec) {
+			t.Helper()
+			tx := New(db, c, nil)
+			for _, s := range specs {
+				tx.Filter(s)
+			}
+			plan, err := tx.Plan()
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, st := range plan.Steps {
+				if st.Action == Remove {
+					n++
+				}
+			}
+			if n != removes {
+				t.Errorf("plan has %d removals, want %d:\n%s", n, removes, plan)
+			}
+			if err := tx.Commit(context.Background()); err != nil {
+				t.Fatalf("%v\n%s", err, plan)
+			}
+			checkTCOracle(t, ns, db)
+			again := New(db, c, nil)
+			for _, s := range specs {
+				again.Filter(s)
+			}
+			if p, err := again.Plan(); err != nil || !p.Empty() {
+				t.Errorf("plan again: %v %v", p, err)
+			}
+		}
+		commit(0, flower(80, unix.IPPROTO_TCP, netlink.TCActShot), matchall(h(1, 0x10)))
+		commit(0, flower(80, unix.IPPROTO_TCP, netlink.TCActOK))                        // the actions alone: one replace
+		commit(2, flower(443, unix.IPPROTO_UDP, netlink.TCActOK), matchall(h(1, 0x20))) // each removed and added again
+		f := tc(t, ns, "filter", "show", "dev", "v0", "parent", "1:")
+		for _, w := range []string{"ip_proto udp", "dst_port 443", "gact action pass", "matchall", "classid 1:20"} {
+			if !strings.Contains(f, w) {
+				t.Errorf("tc filter show lacks %q:\n%s", w, f)
+			}
 		}
 	})
 }

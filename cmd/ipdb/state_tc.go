@@ -53,10 +53,13 @@ import (
 // absent entry may leave out the kind (no part of a filter's identity; a
 // handle with a colon is u32's).
 //
-// A filter entry is the whole filter: a u32 or bpf entry without actions
-// asks for a filter without actions, and apply removes those it has (the
-// actions' words are in state_tc_actions.go). u32 matches at one offset
-// make one key, as tc packs them.
+// Every entry is the whole qdisc, class or filter (txn's Exact specs):
+// an option left out is tc's default, also on an object that exists; a
+// filter entry without actions asks for a filter without actions, and
+// apply removes those it has (the actions' words are in
+// state_tc_actions.go; flower and matchall entries in
+// state_tc_flower.go). u32 matches at one offset make one key, as tc
+// packs them.
 //
 // Rates are tc's (bit, kbit, mbit, gbit, tbit, bps, kbps, mbps, ... and
 // their kibit forms; a bare number is bits per second), sizes tc's (b,
@@ -71,7 +74,10 @@ var tcOptionKeys = map[string]map[string][]string{
 		"clsact": {"ingress_block", "egress_block"},
 	},
 	"classes": {"htb": {"rate", "ceil", "burst", "cburst", "prio", "quantum"}},
-	"filters": {"u32": {"match", "flowid", "divisor", "actions"}, "bpf": {"bytecode", "object-pinned", "direct-action", "flowid", "actions"}},
+	"filters": {"u32": {"match", "flowid", "divisor", "skip_hw", "skip_sw", "actions"},
+		"bpf":      {"bytecode", "object-pinned", "direct-action", "flowid", "skip_hw", "skip_sw", "actions"},
+		"flower":   {"match", "flowid", "indev", "skip_hw", "skip_sw", "actions"}, // state_tc_flower.go
+		"matchall": {"flowid", "skip_hw", "skip_sw", "actions"}},
 }
 
 // tcOpts are the option keys of the three sections; which a kind takes
@@ -101,9 +107,14 @@ type tcOpts struct {
 	// ObjectPinned and DirectAction are tc's object-pinned and
 	// direct-action: an eBPF program pinned in a BPF file system
 	// (state_tc_ebpf.go).
-	ObjectPinned string   `yaml:"object-pinned"`
-	DirectAction bool     `yaml:"direct-action"`
-	Actions      []string `yaml:"actions"`
+	ObjectPinned string `yaml:"object-pinned"`
+	DirectAction bool   `yaml:"direct-action"`
+	// SkipHW and SkipSW are a classifier's skip_hw and skip_sw; Indev
+	// is flower's indev.
+	SkipHW  bool     `yaml:"skip_hw"`
+	SkipSW  bool     `yaml:"skip_sw"`
+	Indev   string   `yaml:"indev"`
+	Actions []string `yaml:"actions"`
 
 	set map[string]bool // the keys the entry has
 }
@@ -528,9 +539,9 @@ func (e *filterYAML) spec() (txn.FilterSpec, error) {
 	case e.Protocol == "":
 		return s, errors.New("a filter needs a protocol (all, ip, ipv6, arp, 802.1Q, ...)")
 	case e.Handle == "":
-		return s, errors.New("a filter needs a handle (u32: such as \"800::800\"; bpf: a number)")
+		return s, errors.New("a filter needs a handle (u32: such as \"800::800\"; bpf, flower, matchall: a number)")
 	case e.Kind == "" && !e.Absent:
-		return s, errors.New("a filter needs a kind (u32, bpf)")
+		return s, errors.New("a filter needs a kind (u32, bpf, flower, matchall)")
 	}
 	var err error
 	switch e.Parent {
@@ -584,6 +595,9 @@ func (e *filterYAML) spec() (txn.FilterSpec, error) {
 	switch e.Kind {
 	case "u32":
 		o := &netlink.U32{ClassID: class, Divisor: e.Divisor}
+		if o.Flags, err = e.clsFlags(); err != nil {
+			return s, err
+		}
 		if e.Divisor == 0 {
 			// The entry is the whole filter: no actions is none.
 			if o.Actions, s.MirredDevs, err = parseTCActions(e.Actions); err != nil {
@@ -612,6 +626,9 @@ func (e *filterYAML) spec() (txn.FilterSpec, error) {
 	case "bpf":
 		o := &netlink.BPFFilter{ClassID: class, DirectAction: e.DirectAction}
 		var err error
+		if o.GenFlags, err = e.clsFlags(); err != nil {
+			return s, err
+		}
 		// The entry is the whole filter: no actions is none.
 		if o.Actions, s.MirredDevs, err = parseTCActions(e.Actions); err != nil {
 			return s, err
@@ -629,6 +646,26 @@ func (e *filterYAML) spec() (txn.FilterSpec, error) {
 				return s, err
 			}
 			o.FD, o.Name = uint32(fd), name
+		}
+		s.Options = o
+	case "flower", "matchall":
+		var o netlink.FilterOptions
+		var acts netlink.TCActions
+		if acts, s.MirredDevs, err = parseTCActions(e.Actions); err != nil {
+			return s, err
+		}
+		if e.Kind == "flower" {
+			f, err := e.flower(s.Protocol, class)
+			if err != nil {
+				return s, err
+			}
+			f.Actions, o = acts, f
+		} else {
+			m, err := e.matchall(class)
+			if err != nil {
+				return s, err
+			}
+			m.Actions, o = acts, m
 		}
 		s.Options = o
 	}
