@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -376,13 +374,7 @@ func TestApplyNexthops(t *testing.T) {
 		ns.Batch("link set lo up", "link add v0 type veth peer name v1", "link set v0 up", "link set v1 up",
 			"addr add 192.0.2.1/24 dev v0")
 		dir := t.TempDir()
-		write := func(name, text string) string {
-			f := filepath.Join(dir, name)
-			if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			return f
-		}
+		write := func(name, text string) string { return writeStateFile(t, dir, name, text) }
 		first := write("first.yaml", `
 nexthops:
   - {id: 1, gateway: 192.0.2.2, dev: v0, protocol: static}

@@ -14,7 +14,7 @@ import (
 // TestStateMPLS: the mpls_routes section and route encaps become the txn
 // specs they say; bad entries are errors naming their line.
 func TestStateMPLS(t *testing.T) {
-	st, err := parseStateFile([]byte(`
+	ss := mustSpecs(t, `
 mpls_routes:
   - label: 100
     as: 200/300
@@ -35,14 +35,7 @@ routes:
     nexthops:
       - {gateway: 192.0.2.2, encap: {mpls: 18}}
       - {gateway: 192.0.2.3}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, err := st.specs()
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	a := netip.MustParseAddr
 	want := []txn.MPLSRouteSpec{
 		{Label: 100, As: []uint32{200, 300}, Via: a("192.0.2.2"), Dev: "v0", TTLPropagate: netlink.MPLSTTLPropDisabled,

@@ -86,7 +86,7 @@ func TestTCActionWords(t *testing.T) {
 // offset are one key, as tc packs them; bad entries name their line and
 // what is wrong.
 func TestTCFilterActions(t *testing.T) {
-	st, err := parseStateFile([]byte(`
+	ss := mustSpecs(t, `
 filters:
   - {dev: v0, parent: ingress, protocol: all, pref: 1, handle: "800::800", kind: u32, match: ["u32 0 0 at 0"],
      actions: ["mirred egress redirect dev ifb0", "action drop"]}
@@ -94,14 +94,7 @@ filters:
   - {dev: v0, parent: egress, protocol: all, pref: 3, handle: 1, kind: bpf, bytecode: "1,6 0 0 0", flowid: "1:1",
      actions: ["police rate 1mbit burst 10k", "action mirred ingress mirror dev ifb1 pipe"]}
   - {dev: v0, parent: egress, protocol: all, pref: 4, handle: 1, kind: bpf, bytecode: "1,6 0 0 0"}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, err := st.specs()
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	f := ss.filters[0]
 	u := f.Options.(*netlink.U32)
 	if len(u.Actions) != 2 || !reflect.DeepEqual(f.MirredDevs, map[int]string{0: "ifb0"}) || u.Sel.Flags != 1 {

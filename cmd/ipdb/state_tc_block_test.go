@@ -11,19 +11,12 @@ import (
 // u32's (found by try7: `block` was an unknown key, and absent needed a
 // kind).
 func TestTCFilterBlockEntries(t *testing.T) {
-	st, err := parseStateFile([]byte(`
+	ss := mustSpecs(t, `
 filters:
   - {block: 22, protocol: all, pref: 1, handle: 1, kind: bpf, bytecode: "1,6 0 0 0"}
   - {block: 22, protocol: ip, pref: 2, handle: "800::800", absent: true}
   - {dev: v0, parent: ingress, protocol: all, pref: 3, handle: 7, absent: true}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, err := st.specs()
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	if len(ss.filters) != 3 {
 		t.Fatalf("filters: %+v", ss.filters)
 	}

@@ -17,7 +17,7 @@ import (
 // given without one; flags, flowid, indev and actions as for u32 and
 // bpf.
 func TestTCFlowerEntries(t *testing.T) {
-	st, err := parseStateFile([]byte(`
+	ss := mustSpecs(t, `
 filters:
   - {dev: v0, parent: ingress, protocol: ip, pref: 1, handle: 1, kind: flower, skip_hw: true, flowid: "1:10", indev: v1,
      match: ["dst_port 80", "ip_proto tcp", "dst_ip 192.0.2.0/24", "src_ip 198.51.100.1", "dst_mac 02:00:00:00:00:01/24", "src_port 1024/0xfc00"],
@@ -26,14 +26,7 @@ filters:
      match: ["vlan_id 100", "vlan_prio 3", "vlan_ethtype ipv6", "ip_proto udp", "src_ip 2001:db8::/32"]}
   - {dev: v0, parent: egress, protocol: all, pref: 3, handle: 2, kind: matchall, skip_sw: true, actions: ["mirred egress mirror dev v1"]}
   - {dev: v0, parent: ingress, protocol: all, pref: 4, handle: 1, kind: flower, match: ["src_mac 02:00:00:00:00:02"]}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, err := st.specs()
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	full := uint16(0xffff)
 	want := []netlink.FilterOptions{
 		&netlink.Flower{ClassID: netlink.NewHandle(1, 0x10), Indev: "v1", EthType: unix.ETH_P_IP, Flags: netlink.TCClsFlagsSkipHW,
@@ -105,10 +98,7 @@ filters:
 		entry("all", "u32", `match: ["u32 0 0 at 0"], indev: v1`):                      `filter u32 takes no "indev"`,
 		entry("all", "flow", `match: ["ip_proto tcp"]`):                                `kind "flow" is not one the state file takes in filters (want bpf, flower, matchall or u32)`,
 	} {
-		st, err := parseStateFile([]byte(text))
-		if err == nil {
-			_, err = st.specs()
-		}
+		_, err := stateSpecs(text)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", text, err, want)
 		}

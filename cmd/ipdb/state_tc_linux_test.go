@@ -1,9 +1,7 @@
 package main
 
 import (
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -33,13 +31,7 @@ func TestApplyTC(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.Batch("link add v0 type veth peer name v1", "link set v0 up", "link set v1 up")
 		dir := t.TempDir()
-		write := func(name, text string) string {
-			f := filepath.Join(dir, name)
-			if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			return f
-		}
+		write := func(name, text string) string { return writeStateFile(t, dir, name, text) }
 		first := write("first.yaml", `
 qdiscs:
   - {dev: v0, handle: "1:", kind: htb, default: 10}
@@ -169,13 +161,7 @@ func TestApplyTCEntryWhole(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.Batch("link add v0 type veth peer name v1")
 		dir := t.TempDir()
-		write := func(name, text string) string {
-			f := filepath.Join(dir, name)
-			if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			return f
-		}
+		write := func(name, text string) string { return writeStateFile(t, dir, name, text) }
 		full := write("full.yaml", `
 qdiscs:
   - {dev: v0, handle: "1:", kind: htb, default: 10}

@@ -80,7 +80,7 @@ func TestU32MatchAndBytecode(t *testing.T) {
 // TestTCSections: the sections' entries become specs; bad entries are
 // errors naming their line.
 func TestTCSections(t *testing.T) {
-	st, err := parseStateFile([]byte(`
+	ss := mustSpecs(t, `
 qdiscs:
   - {dev: v0, handle: "1:", kind: htb, default: 10, r2q: 5}
   - {dev: v1, handle: "1:", kind: tbf, rate: 1mbit, burst: 10kb, latency: 25ms}
@@ -91,14 +91,7 @@ classes:
 filters:
   - {dev: v0, parent: "1:", protocol: ip, pref: 1, handle: "800::800", kind: u32, match: ["ip dst 192.0.2.0/24"], flowid: "1:10"}
   - {dev: v1, parent: egress, protocol: all, pref: 2, handle: 3, kind: bpf, bytecode: "1,6 0 0 0"}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, err := st.specs()
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	if len(ss.qdiscs) != 4 || len(ss.classes) != 1 || len(ss.filters) != 2 {
 		t.Fatalf("specs: %+v", ss)
 	}
