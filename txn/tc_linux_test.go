@@ -847,7 +847,7 @@ func TestTCFlowerMatchallChanged(t *testing.T) {
 		commit(0, flower(80, unix.IPPROTO_TCP, netlink.TCActOK))                        // the actions alone: one replace
 		commit(2, flower(443, unix.IPPROTO_UDP, netlink.TCActOK), matchall(h(1, 0x20))) // each removed and added again
 		f := tc(t, ns, "filter", "show", "dev", "v0", "parent", "1:")
-		for _, w := range []string{"ip_proto udp", "dst_port 443", "gact action pass", "matchall", "classid 1:20"} {
+		for _, w := range []string{"ip_proto udp", "dst_port 443", "gact action pass", "matchall", "flowid 1:20"} {
 			if !strings.Contains(f, w) {
 				t.Errorf("tc filter show lacks %q:\n%s", w, f)
 			}
