@@ -260,6 +260,20 @@ func TestTCFaultInjection(t *testing.T) {
 	faultEveryStep(t, c)
 }
 
+// TestTCFaultInjectionHTBRecreated fails each step of a transaction that
+// gives the root htb a new default class (removal and creation: htb has
+// no change operation) with one class under it: the rollback brings back
+// the old qdisc with its classes and filters, which the removal took.
+func TestTCFaultInjectionHTBRecreated(t *testing.T) {
+	c := txnFaults(tcBase, func(db *ipdb.DB, c *netlink.Conn, cfg *Config) *Txn {
+		return New(db, c, cfg).
+			Qdisc(QdiscSpec{Dev: "v0", Handle: h(1, 0), Options: &netlink.HTB{Default: 0x20}}).
+			Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x20), Parent: h(1, 0), Options: &netlink.HTBClass{Rate: mbit(2)}})
+	}, tcState, checkTCOracle, 3)
+	c.failing = failingTC
+	faultEveryStep(t, c)
+}
+
 // failingTC returns a request of o's kind that the kernel refuses: an
 // object on a link that does not exist (ENODEV).
 func failingTC(o *Step) netlink.Request {
