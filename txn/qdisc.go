@@ -236,6 +236,12 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 		if byHandle != ex {
 			observe(p, byHandle)
 		}
+		if par := s.parent(); isClassParent(par) && p.classGoes(s.Dev, idx, par) {
+			// The kernel removes what hangs from the class with the
+			// class, or with the qdisc above it (qdisc_tree_reduce...,
+			// htb_destroy_class): the spec's qdisc is a new one.
+			def, ex, byHandle = nil, nil, nil
+		}
 	}
 	dev := s.Dev
 	depth := p.qdiscDepth(s.Dev, s.parent(), 0)
@@ -373,7 +379,11 @@ func (t *tcTaken) String() string {
 	}
 	var out []string
 	if len(t.what) > 0 {
-		out = append(out, "the kernel removes its "+strings.Join(t.what, " and ")+" with it")
+		what := strings.Join(t.what, " and ")
+		if n := len(t.what); n > 2 {
+			what = strings.Join(t.what[:n-1], ", ") + " and " + t.what[n-1]
+		}
+		out = append(out, "the kernel removes its "+what+" with it")
 	}
 	blocks := make([]string, len(t.blocks))
 	for i, d := range t.blocks {
@@ -402,19 +412,34 @@ func (t *tcTaken) String() string {
 // its classes, the filters of its blocks, and the shared blocks it is
 // the last binding of.
 func (p *planner) tcTakenWith(idx int, q *netlink.Qdisc) *tcTaken {
+	// The tree below q: the qdiscs hanging from its classes, theirs,
+	// and so on (by major), and then their classes and filters.
+	majors := map[uint16]bool{q.Handle.Major(): true}
+	qdiscs := 0
+	for grew := true; grew; {
+		grew = false
+		for x := range p.st.QdiscsOf(idx) {
+			if m := x.Handle.Major(); m != 0 && !majors[m] && isClassParent(x.Parent) && majors[x.Parent.Major()] {
+				majors[m], grew = true, true
+				qdiscs++
+			}
+		}
+	}
 	classes, filters := 0, 0
-	major := q.Handle.Major()
 	for c := range p.st.ClassesOf(idx) {
-		if c.Handle.Major() == major && !isNilTC(c.Options) {
+		if majors[c.Handle.Major()] && !isNilTC(c.Options) {
 			classes++
 		}
 	}
 	for f := range p.st.FiltersOf(idx) {
-		if f.Parent.Major() == major && !filterImplied(f) {
+		if majors[f.Parent.Major()] && !filterImplied(f) {
 			filters++
 		}
 	}
 	t := &tcTaken{}
+	if qdiscs > 0 {
+		t.what = append(t.what, plural(qdiscs, "qdisc", "qdiscs"))
+	}
 	if classes > 0 {
 		t.what = append(t.what, plural(classes, "class", "classes"))
 	}
@@ -499,7 +524,25 @@ func (p *planner) qdiscGoes(dev string, idx int, major uint16) bool {
 			return true
 		}
 	}
-	return false
+	// A qdisc under a class goes with the class, and with the qdisc
+	// the class belongs to.
+	return isClassParent(q.Parent) && p.classGoes(dev, idx, q.Parent)
+}
+
+// isClassParent reports whether a qdisc's parent h is a class (major:
+// minor), not the root or the ingress hook.
+func isClassParent(h netlink.Handle) bool {
+	return h != netlink.HandleRoot && h != netlink.HandleIngress && h != netlink.HandleNone && h.Minor() != 0
+}
+
+// classGoes reports whether the class id on link dev (index idx) is
+// removed by the transaction: by a spec (absent), or by the kernel with
+// its qdisc (qdiscGoes, which follows the tree up).
+func (p *planner) classGoes(dev string, idx int, id netlink.Handle) bool {
+	if c := p.classSpec(dev, id); c != nil && c.Absent {
+		return true
+	}
+	return p.qdiscGoes(dev, idx, id.Major())
 }
 
 // classStays reports whether class id exists on link dev (index idx)

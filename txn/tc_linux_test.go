@@ -262,14 +262,20 @@ func TestTCFaultInjection(t *testing.T) {
 
 // TestTCFaultInjectionHTBRecreated fails each step of a transaction that
 // gives the root htb a new default class (removal and creation: htb has
-// no change operation) with one class under it: the rollback brings back
-// the old qdisc with its classes and filters, which the removal took.
+// no change operation) with one class and a leaf qdisc under it: the
+// rollback brings back the old qdisc with its classes, leaf qdisc and
+// filters, which the removal took.
 func TestTCFaultInjectionHTBRecreated(t *testing.T) {
-	c := txnFaults(tcBase, func(db *ipdb.DB, c *netlink.Conn, cfg *Config) *Txn {
+	base := func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		tc(t, ns, "qdisc", "add", "dev", "v0", "parent", "1:10", "handle", "10:", "pfifo", "limit", "30")
+	}
+	c := txnFaults(base, func(db *ipdb.DB, c *netlink.Conn, cfg *Config) *Txn {
 		return New(db, c, cfg).
 			Qdisc(QdiscSpec{Dev: "v0", Handle: h(1, 0), Options: &netlink.HTB{Default: 0x20}}).
-			Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x20), Parent: h(1, 0), Options: &netlink.HTBClass{Rate: mbit(2)}})
-	}, tcState, checkTCOracle, 3)
+			Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x20), Parent: h(1, 0), Options: &netlink.HTBClass{Rate: mbit(2)}}).
+			Qdisc(QdiscSpec{Dev: "v0", Handle: h(0x20, 0), Parent: h(1, 0x20), Options: &netlink.Fifo{Kind: "pfifo", Limit: 30}})
+	}, tcState, checkTCOracle, 4)
 	c.failing = failingTC
 	faultEveryStep(t, c)
 }
@@ -762,9 +768,10 @@ func TestTCActionsCompared(t *testing.T) {
 // refuses "Change operation not supported by specified qdisc"), so a
 // new default class is planned as the qdisc's removal, which takes its
 // classes and filters, and its creation; before, the plan held one
-// change that failed at commit. The classes a spec keeps are created
-// again in the same transaction, and the options the spec leaves at zero
-// (r2q, direct_qlen) are the old qdisc's.
+// change that failed at commit. The classes and leaf qdiscs a spec keeps
+// are created again in the same transaction (before, an unchanged leaf
+// qdisc was taken for one that stays, and lost: try12), and the options
+// the spec leaves at zero (r2q, direct_qlen) are the old qdisc's.
 func TestTCQdiscNoChangeOp(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		tcBase(t, ns)
@@ -772,16 +779,21 @@ func TestTCQdiscNoChangeOp(t *testing.T) {
 		tc(t, ns, "qdisc", "del", "dev", "v0", "root")
 		tc(t, ns, "qdisc", "add", "dev", "v0", "root", "handle", "1:", "htb", "default", "10", "r2q", "7", "direct_qlen", "77")
 		tc(t, ns, "class", "add", "dev", "v0", "parent", "1:", "classid", "1:10", "htb", "rate", "1mbit")
+		tc(t, ns, "qdisc", "add", "dev", "v0", "parent", "1:10", "handle", "10:", "pfifo", "limit", "30")
 		db, c := setup(t, ns)
 		tx := New(db, c, nil).
 			Qdisc(QdiscSpec{Dev: "v0", Handle: h(1, 0), Options: &netlink.HTB{Default: 0x20}}).
-			Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x20), Parent: h(1, 0), Options: &netlink.HTBClass{Rate: mbit(2)}})
+			Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x20), Parent: h(1, 0), Options: &netlink.HTBClass{Rate: mbit(2)}}).
+			Qdisc(QdiscSpec{Dev: "v0", Handle: h(0x20, 0), Parent: h(1, 0x20), Options: &netlink.Fifo{Kind: "pfifo", Limit: 30}}).
+			Class(ClassSpec{Dev: "v0", ClassID: h(1, 0x10), Parent: h(1, 0), Options: &netlink.HTBClass{Rate: mbit(1)}}).
+			Qdisc(QdiscSpec{Dev: "v0", Handle: h(0x10, 0), Parent: h(1, 0x10), Options: &netlink.Fifo{Kind: "pfifo", Limit: 30}})
 		plan, err := tx.Plan()
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, w := range []string{"(to add it again changed: htb has no change operation)", "~ qdisc htb 1: dev v0 root default 0x20: default 0x10 -> 0x20",
-			"+ class htb 1:20 dev v0 parent 1: rate 2Mbit"} {
+		for _, w := range []string{"(to add it again changed: htb has no change operation) (the kernel removes its 1 qdisc and 1 class with it)",
+			"~ qdisc htb 1: dev v0 root default 0x20: default 0x10 -> 0x20", "+ class htb 1:20 dev v0 parent 1: rate 2Mbit", "+ qdisc pfifo 20: dev v0 parent 1:20 limit 30p",
+			"+ class htb 1:10 dev v0 parent 1: rate 1Mbit", "+ qdisc pfifo 10: dev v0 parent 1:10 limit 30p"} {
 			if !strings.Contains(plan.String(), w) {
 				t.Errorf("plan lacks %q:\n%s", w, plan)
 			}
@@ -792,8 +804,11 @@ func TestTCQdiscNoChangeOp(t *testing.T) {
 		if q := tc(t, ns, "qdisc", "show", "dev", "v0"); !strings.Contains(q, "r2q 7 default 0x20 direct_packets_stat 0 direct_qlen 77") {
 			t.Errorf("tc qdisc show:\n%s", q)
 		}
-		if cl := tc(t, ns, "class", "show", "dev", "v0"); strings.Count(cl, "class htb") != 1 || !strings.Contains(cl, "class htb 1:20 root") {
+		if cl := tc(t, ns, "class", "show", "dev", "v0"); strings.Count(cl, "class htb") != 2 || !strings.Contains(cl, "class htb 1:20 root") {
 			t.Errorf("tc class show:\n%s", cl)
+		}
+		if q := tc(t, ns, "qdisc", "show", "dev", "v0"); !strings.Contains(q, "pfifo 10: parent 1:10 limit 30p") || !strings.Contains(q, "pfifo 20: parent 1:20 limit 30p") {
+			t.Errorf("tc qdisc show, the leaf qdiscs:\n%s", q)
 		}
 		checkTCOracle(t, ns, db)
 		if again, err := tx.Plan(); err != nil || !again.Empty() {
