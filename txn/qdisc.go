@@ -236,10 +236,11 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 		if byHandle != ex {
 			observe(p, byHandle)
 		}
-		if par := s.parent(); isClassParent(par) && p.classGoes(s.Dev, idx, par) {
-			// The kernel removes what hangs from the class with the
-			// class, or with the qdisc above it (qdisc_tree_reduce...,
-			// htb_destroy_class): the spec's qdisc is a new one.
+		if par := s.parent(); !s.Absent && isClassParent(par) && p.classGoes(s.Dev, idx, par) {
+			// The kernel removes what hangs from a class with the class,
+			// or with the qdisc the class belongs to (htb_destroy_class
+			// puts its leaf qdisc): the spec's qdisc is a new one. (An
+			// absent spec still removes it first, bottom up.)
 			def, ex, byHandle = nil, nil, nil
 		}
 	}

@@ -231,7 +231,7 @@ func TestTCCommit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := plan.String(); got != "- qdisc htb 1: dev v0 root r2q 10 default 0x10 direct_qlen 1000 (the kernel removes its 3 classes and 2 filters with it)\n"+
+		if got := plan.String(); got != "- qdisc htb 1: dev v0 root r2q 10 default 0x10 direct_qlen 1000 (the kernel removes its 1 qdisc, 3 classes and 2 filters with it)\n"+
 			"- qdisc htb 2: dev v1 root r2q 10 default 0x1 direct_qlen 1000 (the kernel removes its 1 class and 1 filter with it)\n" {
 			t.Errorf("removal plan:\n%s", got)
 		}
