@@ -266,6 +266,15 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 	if par := s.parent(); par != netlink.HandleRoot && par != netlink.HandleIngress && !p.classWillBe(s.Dev, idx, pending, par) {
 		return invalid("%s: no class %s on %s, and the transaction creates none (or removes it)", s.what(), par, s.Dev)
 	}
+	if ex != nil && ex.Handle == s.handle() && s.Exact && isNilTC(s.Options) && qdiscKind(ex) == s.kind() {
+		// The whole qdisc, with the kind's defaults: those the kernel
+		// gives one made without options, where they are known.
+		if d := p.defaultOptions(s.kind(), idx); d != nil {
+			c := *s
+			c.Options = d
+			s = &c
+		}
+	}
 	want := s.draft(0)
 	if ex != nil && ex.Handle == s.handle() {
 		if !s.recreates(ex) {
@@ -598,6 +607,43 @@ func (s *QdiscSpec) describe() string {
 	}
 	return d
 }
+
+// defaultOptions returns the options the kernel gives a qdisc of kind on
+// link idx that a request makes without options, where they are known,
+// else nil: a fifo's limit is the link's transmit queue length, in
+// packets, and for bfifo in bytes of the link's MTU plus its link-layer
+// header (__fifo_init and psched_mtu in net/sched; the header is
+// Ethernet's 14 bytes on Ethernet and loopback links, none on ARPHRD_NONE
+// ones such as tun).
+func (p *planner) defaultOptions(kind string, idx int) netlink.QdiscOptions {
+	if kind != "pfifo" && kind != "bfifo" {
+		return nil
+	}
+	l, err := p.st.LinkByIndex(idx)
+	if err != nil {
+		return nil
+	}
+	limit := l.TxQueueLen
+	if kind == "bfifo" {
+		var hh uint32
+		switch l.Type {
+		case arphrdEther, arphrdLoopback:
+			hh = 14
+		case arphrdNone:
+		default:
+			return nil
+		}
+		limit *= l.MTU + hh
+	}
+	return &netlink.Fifo{Kind: kind, Limit: limit}
+}
+
+// Link-layer types (ARPHRD_* in include/uapi/linux/if_arp.h).
+const (
+	arphrdEther    = 1
+	arphrdLoopback = 772
+	arphrdNone     = 0xfffe
+)
 
 // recreates reports whether s, for the qdisc q of its handle, must be
 // planned as q's removal and its creation: another kind or other blocks

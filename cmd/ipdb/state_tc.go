@@ -395,17 +395,20 @@ func (e *qdiscYAML) spec() (txn.QdiscSpec, error) {
 		}
 		s.Options = o
 	case "pfifo", "bfifo":
+		if e.Limit == "" {
+			// tc sends no options: the kernel's default limit (the
+			// link's queue length; txn compares an existing fifo with it).
+			break
+		}
 		o := &netlink.Fifo{Kind: e.Kind}
-		if e.Limit != "" {
-			if e.Kind == "pfifo" {
-				v, err := strconv.ParseUint(e.Limit, 10, 32)
-				if err != nil {
-					return s, fmt.Errorf("bad limit %q (want a number of packets)", e.Limit)
-				}
-				o.Limit = uint32(v)
-			} else if o.Limit, err = parseTCSize(e.Limit); err != nil {
-				return s, err
+		if e.Kind == "pfifo" {
+			v, err := strconv.ParseUint(e.Limit, 10, 32)
+			if err != nil {
+				return s, fmt.Errorf("bad limit %q (want a number of packets)", e.Limit)
 			}
+			o.Limit = uint32(v)
+		} else if o.Limit, err = parseTCSize(e.Limit); err != nil {
+			return s, err
 		}
 		s.Options = o
 	}

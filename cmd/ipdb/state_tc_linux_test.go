@@ -243,3 +243,50 @@ filters:
 		}
 	})
 }
+
+// TestApplyTCFifoDefaults: a pfifo or bfifo entry without a limit is the
+// kernel's default, as `tc qdisc add ... pfifo` makes it (the link's
+// queue length, in packets or in bytes of MTU plus header), not a limit
+// of 0 that drops every packet (try12); an entry that drops its limit
+// goes back to the default; a pfifo tc made holds such an entry.
+func TestApplyTCFifoDefaults(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link add v4 type veth peer name v5", "link add v6 type veth peer name v7")
+		const defaults = `
+qdiscs:
+  - {dev: v4, handle: "2:", kind: pfifo}
+  - {dev: v5, handle: "2:", kind: bfifo}
+`
+		applyTCFile(t, ns, defaults, false)
+		want := []string{"qdisc pfifo 2: dev v4 root refcnt 3 limit 1000p", "qdisc bfifo 2: dev v5 root refcnt 3 limit 1514000b"}
+		check := func(when string) {
+			t.Helper()
+			q := tcOut(t, ns, "qdisc", "show")
+			for _, w := range want {
+				if !strings.Contains(q, w) {
+					t.Errorf("%s: tc qdisc show lacks %q:\n%s", when, w, q)
+				}
+			}
+		}
+		check("the defaults")
+		if out := applyTCFile(t, ns, defaults, false); !strings.Contains(out, "nothing to do") {
+			t.Errorf("the defaults again:\n%s", out)
+		}
+		applyTCFile(t, ns, `
+qdiscs:
+  - {dev: v4, handle: "2:", kind: pfifo, limit: 50}
+  - {dev: v5, handle: "2:", kind: bfifo, limit: 10kb}
+`, false)
+		out := applyTCFile(t, ns, defaults, false)
+		for _, w := range []string{"limit 50p -> 1000p", "limit 10Kb -> 1514000b"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("the defaults after limits: plan lacks %q:\n%s", w, out)
+			}
+		}
+		check("the defaults after limits")
+		tcOut(t, ns, "qdisc", "add", "dev", "v6", "root", "handle", "2:", "pfifo")
+		if out := applyTCFile(t, ns, "qdiscs:\n  - {dev: v6, handle: \"2:\", kind: pfifo}\n", false); !strings.Contains(out, "nothing to do") {
+			t.Errorf("tc's pfifo:\n%s", out)
+		}
+	})
+}
