@@ -93,7 +93,20 @@ func isNilTC(o netlink.TCOptions) bool {
 // autorate-ingress, or leaves it as the kernel has it on, is only the
 // starting estimate: it is sent when something else changes and never
 // compared.
+//
+// Nor can a spec hold an inner htb class's prio and quantum: the kernel
+// sets them on leaf classes only (htb_change_class: "if (!cl->level)")
+// and keeps those of a class that got children, refusing nothing. For a
+// class of level 1 and up they are the kernel's.
 func withoutMeasured(want, have netlink.TCOptions) (netlink.TCOptions, netlink.TCOptions) {
+	if w, ok := want.(*netlink.HTBClass); ok && w != nil {
+		if h, ok := have.(*netlink.HTBClass); ok && h != nil && h.Level > 0 {
+			wc := *w
+			wc.Prio, wc.Quantum = h.Prio, h.Quantum
+			return &wc, have
+		}
+		return want, have
+	}
 	w, ok := want.(*netlink.Cake)
 	if !ok || w == nil {
 		return want, have

@@ -37,6 +37,8 @@ func TestTCOptionsDiff(t *testing.T) {
 		{"class level is read-only", &netlink.HTBClass{Rate: 125000, Ceil: 625000, Buffer: 100 * time.Millisecond, Quantum: 12500,
 			RateSpec: netlink.RateSpec{Linklayer: 1}}, kernelClass, true, ""},
 		{"class rate", &netlink.HTBClass{Rate: 250000}, kernelClass, false, ": rate 1Mbit -> 2Mbit"},
+		{"an inner class's prio and quantum are the kernel's", &netlink.HTBClass{Rate: 125000, Ceil: 625000, Buffer: 100 * time.Millisecond, Prio: 2, Quantum: 3000,
+			RateSpec: netlink.RateSpec{Linklayer: 1}}, kernelClass, true, ""},
 		{"nested struct", &netlink.HTBClass{RateSpec: netlink.RateSpec{Overhead: 8}}, kernelClass, false, ": overhead 0 -> 8"},
 		{"u32 node", &netlink.U32{ClassID: netlink.NewHandle(1, 0x10),
 			Sel: &netlink.U32Sel{Flags: 1, Keys: []netlink.U32Key{{Mask: 0xffffff00, Val: 0xc0000200, Off: 16}}}}, kernelU32, false, ""},

@@ -290,3 +290,29 @@ qdiscs:
 		}
 	})
 }
+
+// TestApplyTCInnerClass: the kernel sets an htb class's prio and quantum
+// only while it is a leaf (htb_change_class) and keeps them once it has
+// children, so a file that drops an inner class's prio has nothing to do
+// (try12: the apply waited for its timeout and rolled back).
+func TestApplyTCInnerClass(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link add v0 type veth peer name v1")
+		file := func(inner string) string {
+			return `
+qdiscs:
+  - {dev: v0, handle: "1:", kind: htb}
+classes:
+  - {dev: v0, classid: "1:1", kind: htb, rate: 10mbit` + inner + `}
+  - {dev: v0, classid: "1:10", parent: "1:1", kind: htb, rate: 1mbit}
+`
+		}
+		applyTCFile(t, ns, file(", prio: 2, quantum: 3000"), false)
+		if c := tcOut(t, ns, "-d", "class", "show", "dev", "v0"); !strings.Contains(c, "class htb 1:1 root rate 10Mbit ceil 10Mbit") {
+			t.Errorf("tc class show:\n%s", c)
+		}
+		if out := applyTCFile(t, ns, file(""), false); !strings.Contains(out, "nothing to do") {
+			t.Errorf("an inner class without prio and quantum:\n%s", out)
+		}
+	})
+}
