@@ -415,6 +415,10 @@ func (e *qdiscYAML) spec() (txn.QdiscSpec, error) {
 	return s, nil
 }
 
+// linklayerEthernet is TC_LINKLAYER_ETHERNET, the link layer tc's rate
+// tables assume (tc_calc_rtable), as its ratespecs say.
+const linklayerEthernet = 1
+
 // tbf computes tbf's options as tc does (q_tbf.c): the bucket as the
 // time to send burst at rate, and the limit from latency unless given.
 func (e *qdiscYAML) tbf() (*netlink.TBF, error) {
@@ -432,30 +436,39 @@ func (e *qdiscYAML) tbf() (*netlink.TBF, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &netlink.TBF{Rate: rate, Buffer: netlink.TBFBuffer(rate, burst)}
-	if e.Limit != "" {
-		if o.Limit, err = parseTCSize(e.Limit); err != nil {
-			return nil, err
-		}
-	} else {
-		lat, err := parseTCTime(e.Latency)
-		if err != nil {
-			return nil, err
-		}
-		o.Limit = netlink.TBFLimit(rate, burst, lat)
-	}
+	// tc's rate tables are for Ethernet (TC_LINKLAYER_ETHERNET), which
+	// the kernel reports back.
+	o := &netlink.TBF{Rate: rate, Buffer: netlink.TBFBuffer(rate, burst), RateSpec: netlink.RateSpec{Linklayer: linklayerEthernet}}
 	if (e.Peakrate == "") != (e.MTU == "") {
 		return nil, errors.New("tbf's peakrate needs an mtu, and mtu a peakrate")
 	}
+	var mtu uint32
 	if e.Peakrate != "" {
 		if o.Peakrate, err = parseTCRate(e.Peakrate); err != nil {
 			return nil, err
 		}
-		mtu, err := parseTCSize(e.MTU)
-		if err != nil {
+		if mtu, err = parseTCSize(e.MTU); err != nil {
 			return nil, err
 		}
 		o.Mtu = netlink.TBFBuffer(o.Peakrate, mtu)
+		o.PeakSpec = netlink.RateSpec{Linklayer: linklayerEthernet}
+	}
+	if e.Limit != "" {
+		if o.Limit, err = parseTCSize(e.Limit); err != nil {
+			return nil, err
+		}
+		return o, nil
+	}
+	lat, err := parseTCTime(e.Latency)
+	if err != nil {
+		return nil, err
+	}
+	// tc's limit from a latency is what the bucket and the queue hold
+	// for that long at the rate, or at the peak rate with the mtu when
+	// that is less (q_tbf.c).
+	o.Limit = netlink.TBFLimit(rate, burst, lat)
+	if o.Peakrate != 0 {
+		o.Limit = min(o.Limit, netlink.TBFLimit(o.Peakrate, mtu, lat))
 	}
 	return o, nil
 }
@@ -491,7 +504,8 @@ func (e *classYAML) spec() (txn.ClassSpec, error) {
 	if e.Rate == "" {
 		return s, errors.New("an htb class needs a rate")
 	}
-	o := &netlink.HTBClass{Quantum: e.Quantum}
+	ether := netlink.RateSpec{Linklayer: linklayerEthernet} // as tc's rate tables
+	o := &netlink.HTBClass{Quantum: e.Quantum, RateSpec: ether, CeilSpec: ether}
 	if o.Rate, err = parseTCRate(e.Rate); err != nil {
 		return s, err
 	}

@@ -316,3 +316,26 @@ classes:
 		}
 	})
 }
+
+// TestApplyTCAsTcMakes: objects tc made from the same words hold an
+// entry: tc's ratespecs say Ethernet (before, "linklayer 1 -> 0"), and
+// tbf's limit from a latency with a peak rate is the smaller of the two
+// tc computes (before, 8250 -> 13365 bytes: try12).
+func TestApplyTCAsTcMakes(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link add v0 type veth peer name v1")
+		tcOut(t, ns, strings.Fields("qdisc add dev v0 root handle 1: tbf rate 1mbit burst 10kb latency 25ms peakrate 2mbit mtu 2000")...)
+		tcOut(t, ns, strings.Fields("qdisc add dev v1 root handle 1: htb")...)
+		tcOut(t, ns, strings.Fields("class add dev v1 parent 1: classid 1:10 htb rate 1mbit ceil 5mbit prio 1")...)
+		out := applyTCFile(t, ns, `
+qdiscs:
+  - {dev: v0, handle: "1:", kind: tbf, rate: 1mbit, burst: 10kb, latency: 25ms, peakrate: 2mbit, mtu: 2000}
+  - {dev: v1, handle: "1:", kind: htb}
+classes:
+  - {dev: v1, classid: "1:10", kind: htb, rate: 1mbit, ceil: 5mbit, prio: 1}
+`, true)
+		if !strings.Contains(out, "nothing to do") {
+			t.Errorf("tc's objects do not hold the entries:\n%s", out)
+		}
+	})
+}
