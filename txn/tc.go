@@ -180,6 +180,12 @@ func keptFields(want, have netlink.TCOptions) netlink.TCOptions {
 func tcOptionsDiff(want, have netlink.TCOptions, exact bool) changeList {
 	var c changeList
 	want, have = withoutMeasured(want, have)
+	if w, ok := want.(*netlink.HTBClass); ok && w != nil && exact && w.Ceil == 0 {
+		// A zero ceil in a request is the rate (netlink.HTBClass).
+		wc := *w
+		wc.Ceil = w.Rate
+		want = &wc
+	}
 	switch {
 	case isNilTC(want) && isNilTC(have):
 	case isNilTC(want):

@@ -32,7 +32,7 @@ func TestTCOptionsDiff(t *testing.T) {
 		{"a set field counts", &netlink.HTB{Default: 0x20}, kernelHTB, false, ": default 0x10 -> 0x20"},
 		{"exact: zero counts", &netlink.HTB{Rate2Quantum: 10}, kernelHTB, true, ": default 0x10 -> 0x0"},
 		{"exact: what the kernel fills in at zero does not", &netlink.HTB{Default: 0x10}, kernelHTB, true, ""},
-		{"exact: class prio counts, ceil and burst at zero do not", &netlink.HTBClass{Rate: 125000}, &netlink.HTBClass{Rate: 125000, Ceil: 250000, Buffer: time.Millisecond, Quantum: 1250, Prio: 3}, true, ": prio 3 -> 0"},
+		{"exact: class prio counts, burst at zero does not, ceil at zero is the rate", &netlink.HTBClass{Rate: 125000}, &netlink.HTBClass{Rate: 125000, Ceil: 250000, Buffer: time.Millisecond, Quantum: 1250, Prio: 3}, true, ": prio 3 -> 0, ceil 2Mbit -> 1Mbit"},
 		{"exact: read-only does not", &netlink.HTB{Rate2Quantum: 10, Default: 0x10, DirectQlen: 1000}, kernelHTB, true, ""},
 		{"class level is read-only", &netlink.HTBClass{Rate: 125000, Ceil: 625000, Buffer: 100 * time.Millisecond, Quantum: 12500,
 			RateSpec: netlink.RateSpec{Linklayer: 1}}, kernelClass, true, ""},

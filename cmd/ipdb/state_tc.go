@@ -378,6 +378,11 @@ func (e *qdiscYAML) spec() (txn.QdiscSpec, error) {
 	s.IngressBlock, s.EgressBlock = uint32(e.IngressBlock), uint32(e.EgressBlock)
 	switch e.Kind {
 	case "htb":
+		if e.set["r2q"] && e.R2Q == 0 {
+			// The kernel takes 0 as 1 (htb_init), a request's 0 is tc's
+			// default 10: neither would be what the file says.
+			return s, errors.New("bad r2q 0 (want 1 or more)")
+		}
 		o := &netlink.HTB{Rate2Quantum: e.R2Q, DirectQlen: e.DirectQlen}
 		if e.Default != "" {
 			// tc takes the default class's minor in hexadecimal.

@@ -49,6 +49,9 @@ func pinnedProgram(path string) (fd int, name string, err error) {
 		if fi, serr := os.Stat(path); errors.Is(err, unix.EACCES) && serr == nil && fi.IsDir() {
 			return -1, "", fmt.Errorf("object-pinned %s: a directory (want the file a loader pinned the program as, in it)", path)
 		}
+		if errors.Is(err, bpfprog.ErrNotProgram) {
+			err = bpfprog.ErrNotProgram // Pinned's error names the path too
+		}
 		return -1, "", fmt.Errorf("object-pinned %s: %w", path, err)
 	}
 	return fd, filepath.Base(path) + ":[*fsobj]", nil

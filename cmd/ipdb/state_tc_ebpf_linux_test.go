@@ -102,12 +102,14 @@ filters:
 		before := tcOut(t, ns, "-j", "filter", "show", "dev", "v0", "ingress")
 		act := filepath.Join(dir, "act")
 		nstest.PinProg(t, nstest.LoadTCProg(t, unix.BPF_PROG_TYPE_SCHED_ACT, "ipdb_pin_act"), act)
+		nstest.PinMap(t, filepath.Join(dir, "map"))
 		for text, want := range map[string]string{
-			file(dir):            ":5: object-pinned " + dir + ": a directory (want the file a loader pinned the program as, in it)",
-			file(act):            "is of type sched_act; a bpf filter takes sched_cls",
-			file(path + "-none"): ":5: object-pinned " + path + "-none: no such file or directory",
-			file("cls"):          `:5: bad object-pinned "cls" (want the absolute path of a program pinned in a BPF file system)`,
-			file("/dev/null"):    ":5: object-pinned /dev/null: not in a BPF file system (mount -t bpf; loaders pin under /sys/fs/bpf)",
+			file(filepath.Join(dir, "map")): ":5: object-pinned " + dir + "/map: the pinned object is not an eBPF program\n",
+			file(dir):                       ":5: object-pinned " + dir + ": a directory (want the file a loader pinned the program as, in it)",
+			file(act):                       "is of type sched_act; a bpf filter takes sched_cls",
+			file(path + "-none"):            ":5: object-pinned " + path + "-none: no such file or directory",
+			file("cls"):                     `:5: bad object-pinned "cls" (want the absolute path of a program pinned in a BPF file system)`,
+			file("/dev/null"):               ":5: object-pinned /dev/null: not in a BPF file system (mount -t bpf; loaders pin under /sys/fs/bpf)",
 			"filters:\n  - {dev: v0, parent: ingress, protocol: all, pref: 1, handle: 1, kind: bpf, object-pinned: " + path + `, bytecode: "1,6 0 0 0"}` + "\n":   ":2: a bpf filter needs bytecode",
 			"filters:\n  - {dev: v0, parent: ingress, protocol: all, pref: 1, handle: 1, kind: bpf, bytecode: \"1,6 0 0 0\", actions: [\"bpf object-pinned\"]}\n": `:2: action "bpf object-pinned": bad bpf action "bpf object-pinned" (want`,
 		} {

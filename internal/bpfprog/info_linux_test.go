@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"testing"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -62,15 +61,8 @@ func TestPinned(t *testing.T) {
 	if _, err := Pinned("/dev/null"); err == nil {
 		t.Error("/dev/null opened as a pinned program")
 	}
-	// A pinned map: BPF_MAP_CREATE of an array (key and value 4 bytes,
-	// one entry), pinned beside the program.
-	mattr := struct{ mapType, keySize, valueSize, maxEntries uint32 }{unix.BPF_MAP_TYPE_ARRAY, 4, 4, 1}
-	mfd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_MAP_CREATE, uintptr(unsafe.Pointer(&mattr)), unsafe.Sizeof(mattr))
-	if errno != 0 {
-		t.Fatalf("BPF_MAP_CREATE: %v", errno)
-	}
-	defer unix.Close(int(mfd))
-	nstest.PinProg(t, int(mfd), path+"-map")
+	// A pinned map.
+	nstest.PinMap(t, path+"-map")
 	if _, err := Pinned(path + "-map"); !errors.Is(err, ErrNotProgram) {
 		t.Errorf("a pinned map: %v, want ErrNotProgram", err)
 	}

@@ -78,8 +78,8 @@ func BPFFS(t testing.TB) string {
 	return dir
 }
 
-// PinProg pins the program of descriptor fd at path in a BPF file system
-// (BPF_OBJ_PIN).
+// PinProg pins the program (or other BPF object) of descriptor fd at
+// path in a BPF file system (BPF_OBJ_PIN).
 func PinProg(t testing.TB, fd int, path string) {
 	t.Helper()
 	p, err := unix.BytePtrFromString(path)
@@ -119,4 +119,20 @@ func NeedBPF(t testing.TB) {
 	if !has(unix.CAP_BPF) && !has(unix.CAP_SYS_ADMIN) {
 		t.Skip("eBPF programs and BPF file systems need CAP_BPF or CAP_SYS_ADMIN, which this process lacks (the run as root has them)")
 	}
+}
+
+// PinMap creates the smallest eBPF map (an array of one 4-byte value)
+// with bpf(BPF_MAP_CREATE) and pins it at path in a BPF file system: an
+// object there that is no program. The descriptor is closed at the end
+// of the test; the pin stays until its file system goes.
+func PinMap(t testing.TB, path string) {
+	t.Helper()
+	NeedBPF(t)
+	attr := struct{ mapType, keySize, valueSize, maxEntries uint32 }{unix.BPF_MAP_TYPE_ARRAY, 4, 4, 1}
+	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_MAP_CREATE, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	if errno != 0 {
+		t.Fatalf("BPF_MAP_CREATE: %v", errno)
+	}
+	t.Cleanup(func() { unix.Close(int(fd)) })
+	PinProg(t, int(fd), path)
 }
