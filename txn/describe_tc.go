@@ -67,6 +67,13 @@ var (
 	usVal    = func(f reflect.Value) string { return tcTime(float64(derefUint(f))) }
 	sizeVal  = func(f reflect.Value) string { return tcSize(derefUint(f)) }
 	prateVal = func(f reflect.Value) string { return tcRate(derefUint(f)) }
+	// optRateVal is a rate that zero turns off (tbf's peakrate).
+	optRateVal = func(f reflect.Value) string {
+		if f.Uint() == 0 {
+			return "(none)"
+		}
+		return tcRate(f.Uint())
+	}
 )
 
 // derefUint returns the unsigned integer f holds, through a pointer.
@@ -86,6 +93,9 @@ func burstOf(w, rate string) tcWord {
 		if r := o.FieldByName(rate).Uint(); r != 0 {
 			return w, tcSize(tcDurSize(r, time.Duration(f.Int())))
 		}
+		if f.Int() == 0 {
+			return w, "(none)" // no rate, no burst: tbf without a peak rate
+		}
 		return buffer(o, f)
 	}, alt: buffer}
 }
@@ -94,7 +104,7 @@ func burstOf(w, rate string) tcWord {
 // order tc prints their fields in (the others follow in struct order).
 var tcWords = map[reflect.Type]map[string]tcWord{
 	reflect.TypeFor[netlink.TBF](): {
-		"Rate": word("rate", rateVal), "Peakrate": word("peakrate", rateVal),
+		"Rate": word("rate", rateVal), "Peakrate": word("peakrate", optRateVal),
 		"Buffer": burstOf("burst", "Rate"), "Mtu": burstOf("mtu", "Peakrate"),
 		"RateSpec": flat, "PeakSpec": flat,
 		// tc prints the latency the limit gives at the rate (q_tbf.c:

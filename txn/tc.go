@@ -107,6 +107,17 @@ func withoutMeasured(want, have netlink.TCOptions) (netlink.TCOptions, netlink.T
 		}
 		return want, have
 	}
+	if w, ok := want.(*netlink.TBF); ok && w != nil && w.Peakrate == 0 {
+		// Without a peak rate the kernel reports a zero peak ratespec
+		// (tbf_dump): the one of a peak rate going is no change of its
+		// own.
+		if h, ok := have.(*netlink.TBF); ok && h != nil {
+			hc := *h
+			hc.PeakSpec = w.PeakSpec
+			return want, &hc
+		}
+		return want, have
+	}
 	w, ok := want.(*netlink.Cake)
 	if !ok || w == nil {
 		return want, have

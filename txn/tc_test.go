@@ -48,6 +48,9 @@ func TestTCOptionsDiff(t *testing.T) {
 			": sel.keys match c0000200/ffffff00 at 16 -> match c6336400/ffffff00 at 16"},
 		{"u32 skip_sw counts", &netlink.U32{Flags: netlink.TCClsFlagsSkipSW}, kernelU32, false, ": flags 0x0 -> 0x2"},
 		{"another type", &netlink.TBF{Rate: 1}, kernelHTB, false, ": options [r2q 10 default 0x10 direct_qlen 1000] -> [rate 8bit]"},
+		{"a peak rate going", &netlink.TBF{Rate: 125000, Buffer: 80 * time.Millisecond, Limit: 10000},
+			&netlink.TBF{Rate: 125000, Buffer: 80 * time.Millisecond, Limit: 10000, Peakrate: 250000, Mtu: 8 * time.Millisecond, PeakSpec: netlink.RateSpec{Linklayer: 1}},
+			true, ": peakrate 2Mbit -> (none), mtu 2000b -> (none)"},
 		{"none wanted", nil, kernelHTB, false, ""},
 		{"none wanted, exact: the kind's defaults", nil, kernelHTB, true, ""},
 	} {
