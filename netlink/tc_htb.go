@@ -214,7 +214,18 @@ func (o *HTBClass) decodeOptions(b []byte) error {
 // + mtu, with mtu 1600 and tc's get_hz(), which is 10^9 on kernels with
 // high-resolution timers: /proc/net/psched's last field), as time.
 func htbDefaultBuffer(rate uint64) time.Duration {
-	return transmitTime(rate, uint32(min(rate/1e9+1600, math.MaxUint32)))
+	return HTBBuffer(rate, uint32(min(rate/1e9+1600, math.MaxUint32)))
+}
+
+// HTBBuffer returns the Buffer (or Cbuffer) of an htb class that sends
+// burst bytes at rate bytes per second, as tc sends it for "burst" (or
+// "cburst") and the kernel keeps it (htb_change_class takes the ticks):
+// TCXmitTime's ticks; 0 for rate 0.
+func HTBBuffer(rate uint64, burst uint32) time.Duration {
+	if rate == 0 {
+		return 0
+	}
+	return ticksToDuration(TCXmitTime(rate, uint64(burst)))
 }
 
 func (o *HTBClass) encodeOptions(request bool) ([]byte, error) {

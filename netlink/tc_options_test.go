@@ -229,8 +229,15 @@ func TestTCOptionsRequests(t *testing.T) {
 	if err := c.decodeOptions(got); err != nil {
 		t.Fatal(err)
 	}
-	if c.Rate != 6250000000 || c.Ceil != 6250000000 || c.Level != 0 || c.Burst() < 1599 || c.Burst() > 1607 || c.Cburst() != c.Burst() {
+	// tc's default burst, 1606 bytes at 50 Gbit/s, is a quarter of a
+	// microsecond, which tc_calc_xmittime truncates to 0: tc makes this
+	// class with "burst 0b" too (read with tc 6.1).
+	if c.Rate != 6250000000 || c.Ceil != 6250000000 || c.Level != 0 || c.Burst() != 0 || c.Cburst() != 0 {
 		t.Errorf("htb class request: %+v burst %d", c, c.Burst())
+	}
+	got = opts(ClassRequest(Add, &Class{Index: 1, Handle: NewHandle(1, 1), Parent: NewHandle(1, 0), Options: &HTBClass{Rate: 125000}}))
+	if err := c.decodeOptions(got); err != nil || c.Burst() != 1600 || c.Cburst() != 1600 {
+		t.Errorf("htb class request at 1 Mbit/s: %+v burst %d, %v", c, c.Burst(), err)
 	}
 	got = opts(FilterRequest(Add, &Filter{Index: 1, Protocol: unix.ETH_P_ALL, Options: &BPFFilter{FD: 7, Name: "p", ID: 3, Tag: []byte{1}, DirectAction: true, GenFlags: TCClsFlagsSkipHW | TCClsFlagsNotInHW}}))
 	// tc/f_bpf.c: the program, then FLAGS_GEN and FLAGS.
@@ -304,15 +311,22 @@ func TestTCStableOptions(t *testing.T) {
 	}
 }
 
-// TestTBFBuffer: a burst in bytes turns into a buffer that gives it back.
+// TestTBFBuffer: a burst in bytes turns into the buffer the kernel
+// reports for tc's "burst" (psched_l2t_ns, truncated to ticks), which
+// gives it back or less by at most a tick's worth; 10kb at 3 Mbit/s is
+// tc's 426666 ticks (27.306624 ms, read from tc 6.1 on a live tbf).
 func TestTBFBuffer(t *testing.T) {
 	for _, tc := range []struct {
 		rate  uint64
 		burst uint32
-	}{{125000, 10240}, {6250000000, 100000}, {1, 1}} {
+	}{{125000, 10240}, {375000, 10240}, {6250000000, 100000}, {1, 1}} {
 		o := &TBF{Rate: tc.rate, Buffer: TBFBuffer(tc.rate, tc.burst)}
-		if o.Buffer%pschedTick != 0 || o.Burst() < uint64(tc.burst) || o.Burst() > uint64(tc.burst)+tc.rate/15625000+1 {
+		tick := tc.rate*uint64(pschedTick)/1e9 + 1
+		if o.Buffer%pschedTick != 0 || o.Burst() > uint64(tc.burst) || o.Burst()+tick < uint64(tc.burst) {
 			t.Errorf("rate %d burst %d: buffer %s gives %d", tc.rate, tc.burst, o.Buffer, o.Burst())
 		}
+	}
+	if got := TBFBuffer(375000, 10240); got != 426666*pschedTick {
+		t.Errorf("TBFBuffer(3mbit, 10kb) = %v, want tc's 426666 ticks", got)
 	}
 }

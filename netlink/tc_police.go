@@ -38,13 +38,19 @@ const (
 )
 
 // TCXmitTime is tc's tc_calc_xmittime (tc/tc_core.c): the time to send
-// size bytes at rate bytes per second, in 64 ns ticks, rounded up and
-// capped at 2^32-1. A policer's Burst is this of tc's "burst BYTES".
+// size bytes at rate bytes per second, in 64 ns ticks, capped at 2^32-1.
+// As tc, it truncates twice: to whole microseconds (tc_core_time2tick
+// takes an unsigned int), then to whole ticks; so a buffer made from the
+// same words is the same as tc's, tick for tick, and the burst the
+// kernel reports back may be a byte less than asked (tc prints "cburst
+// 2999b" for "cburst 3000b" at some rates). A policer's Burst is this of
+// tc's "burst BYTES".
 func TCXmitTime(rate, size uint64) uint32 {
 	if rate == 0 {
 		return math.MaxUint32
 	}
-	v := math.Ceil(1e6 * (float64(size) / float64(rate)) * tcTicksPerUsec)
+	usec := math.Trunc(1e6 * (float64(size) / float64(rate)))
+	v := math.Trunc(min(usec, math.MaxUint32) * tcTicksPerUsec)
 	if v > math.MaxUint32 {
 		return math.MaxUint32
 	}

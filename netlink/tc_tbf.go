@@ -151,15 +151,36 @@ func (o *TBF) Burst() uint64     { return transmitSize(o.Rate, o.Buffer) }
 func (o *TBF) PeakBurst() uint64 { return transmitSize(o.Peakrate, o.Mtu) }
 
 // TBFBuffer returns the Buffer (or Mtu) that holds burst bytes at rate
-// bytes per second, as tc computes it from "burst" (tc_calc_xmittime),
-// rounded up to the kernel's 64 ns ticks so that Burst gives burst back.
+// bytes per second as the kernel reports it for tc's "burst" (or "mtu"),
+// or 0 for rate 0: tc sends the bytes (TCA_TBF_BURST, TCA_TBF_PBURST),
+// tbf_change turns them into nanoseconds with psched_l2t_ns and the dump
+// truncates those to 64 ns ticks. (A ratespec with an overhead or the ATM
+// link layer counts other bytes; tc's words have neither.) Burst gives
+// burst back or a byte less, as tc prints it.
 func TBFBuffer(rate uint64, burst uint32) time.Duration {
-	d := transmitTime(rate, burst)
-	if r := d % pschedTick; r != 0 {
-		d += pschedTick - r
+	if rate == 0 {
+		return 0
 	}
-	return d
+	return ticksToDuration(uint32(min(l2tNS(rate, uint64(burst))/uint64(pschedTick), math.MaxUint32)))
 }
+
+// l2tNS is the kernel's psched_l2t_ns for a plain ratespec of rate bytes
+// per second: size bytes (below 2^32) take size*mult >> shift nanoseconds, mult and
+// shift as psched_ratecfg_precompute chooses them (net/sched/
+// sch_generic.c: the largest shift that keeps mult below 2^32).
+func l2tNS(rate, size uint64) uint64 {
+	factor, shift, mult := uint64(1e9), uint(0), uint64(0)
+	for {
+		mult = factor / rate
+		if mult&(1<<31) != 0 || factor&(1<<63) != 0 {
+			break
+		}
+		factor <<= 1
+		shift++
+	}
+	return size * mult >> shift // size < 2^32 and mult < 2^32: no overflow
+}
+
 
 // TBFLimit returns the Limit tc computes from "latency" (q_tbf.c): the
 // bytes that wait at most latency at rate bytes per second, plus the

@@ -108,13 +108,21 @@ var tcWords = map[reflect.Type]map[string]tcWord{
 		"Buffer": burstOf("burst", "Rate"), "Mtu": burstOf("mtu", "Peakrate"),
 		"RateSpec": flat, "PeakSpec": flat,
 		// tc prints the latency the limit gives at the rate (q_tbf.c:
-		// 1e6 * limit / rate less the buffer's time), its limit if
-		// that is negative.
+		// 1e6 * limit / rate less the buffer's time; with a peak rate,
+		// the larger of that and the same at the peak rate less the
+		// mtu's time), its limit if that is negative.
 		"Limit": {show: func(o, f reflect.Value) (string, string) {
-			rate, buf := o.FieldByName("Rate").Uint(), time.Duration(o.FieldByName("Buffer").Int())
-			if rate != 0 {
-				if lat := 1e6*float64(f.Uint())/float64(rate) - float64(buf)/float64(time.Microsecond); lat >= 0 {
-					return "lat", tcTime(lat)
+			lat := func(rate string, buf string) float64 {
+				r, b := o.FieldByName(rate).Uint(), time.Duration(o.FieldByName(buf).Int())
+				return 1e6*float64(f.Uint())/float64(r) - float64(b)/float64(time.Microsecond)
+			}
+			if o.FieldByName("Rate").Uint() != 0 {
+				l := lat("Rate", "Buffer")
+				if o.FieldByName("Peakrate").Uint() != 0 {
+					l = max(l, lat("Peakrate", "Mtu"))
+				}
+				if l >= 0 {
+					return "lat", tcTime(l)
 				}
 			}
 			return "limit", tcSize(f.Uint())

@@ -420,10 +420,6 @@ func (e *qdiscYAML) spec() (txn.QdiscSpec, error) {
 	return s, nil
 }
 
-// linklayerEthernet is TC_LINKLAYER_ETHERNET, the link layer tc's rate
-// tables assume (tc_calc_rtable), as its ratespecs say.
-const linklayerEthernet = 1
-
 // tbf computes tbf's options as tc does (q_tbf.c): the bucket as the
 // time to send burst at rate, and the limit from latency unless given.
 func (e *qdiscYAML) tbf() (*netlink.TBF, error) {
@@ -443,7 +439,7 @@ func (e *qdiscYAML) tbf() (*netlink.TBF, error) {
 	}
 	// tc's rate tables are for Ethernet (TC_LINKLAYER_ETHERNET), which
 	// the kernel reports back.
-	o := &netlink.TBF{Rate: rate, Buffer: netlink.TBFBuffer(rate, burst), RateSpec: netlink.RateSpec{Linklayer: linklayerEthernet}}
+	o := &netlink.TBF{Rate: rate, Buffer: netlink.TBFBuffer(rate, burst), RateSpec: netlink.RateSpec{Linklayer: netlink.LinklayerEthernet}}
 	if (e.Peakrate == "") != (e.MTU == "") {
 		return nil, errors.New("tbf's peakrate needs an mtu, and mtu a peakrate")
 	}
@@ -456,7 +452,7 @@ func (e *qdiscYAML) tbf() (*netlink.TBF, error) {
 			return nil, err
 		}
 		o.Mtu = netlink.TBFBuffer(o.Peakrate, mtu)
-		o.PeakSpec = netlink.RateSpec{Linklayer: linklayerEthernet}
+		o.PeakSpec = netlink.RateSpec{Linklayer: netlink.LinklayerEthernet}
 	}
 	if e.Limit != "" {
 		if o.Limit, err = parseTCSize(e.Limit); err != nil {
@@ -509,7 +505,7 @@ func (e *classYAML) spec() (txn.ClassSpec, error) {
 	if e.Rate == "" {
 		return s, errors.New("an htb class needs a rate")
 	}
-	ether := netlink.RateSpec{Linklayer: linklayerEthernet} // as tc's rate tables
+	ether := netlink.RateSpec{Linklayer: netlink.LinklayerEthernet} // as tc's rate tables
 	o := &netlink.HTBClass{Quantum: e.Quantum, RateSpec: ether, CeilSpec: ether}
 	if o.Rate, err = parseTCRate(e.Rate); err != nil {
 		return s, err
@@ -532,14 +528,14 @@ func (e *classYAML) spec() (txn.ClassSpec, error) {
 		if err != nil {
 			return s, err
 		}
-		o.Buffer = netlink.TBFBuffer(o.Rate, b)
+		o.Buffer = netlink.HTBBuffer(o.Rate, b)
 	}
 	if e.Cburst != "" {
 		b, err := parseTCSize(e.Cburst)
 		if err != nil {
 			return s, err
 		}
-		o.Cbuffer = netlink.TBFBuffer(max(o.Ceil, o.Rate), b)
+		o.Cbuffer = netlink.HTBBuffer(max(o.Ceil, o.Rate), b)
 	}
 	s.Options = o
 	return s, nil

@@ -327,15 +327,35 @@ func TestApplyTCAsTcMakes(t *testing.T) {
 		tcOut(t, ns, strings.Fields("qdisc add dev v0 root handle 1: tbf rate 1mbit burst 10kb latency 25ms peakrate 2mbit mtu 2000")...)
 		tcOut(t, ns, strings.Fields("qdisc add dev v1 root handle 1: htb")...)
 		tcOut(t, ns, strings.Fields("class add dev v1 parent 1: classid 1:10 htb rate 1mbit ceil 5mbit prio 1")...)
+		// Buffers that tc's truncation makes a tick or a microsecond
+		// shorter than the exact time (try13: "buffer 27.306624ms ->
+		// 27.306688ms", "cburst 3000b -> 3001b", "mtu 1599b -> 1600b").
+		tcOut(t, ns, strings.Fields("class add dev v1 parent 1: classid 1:20 htb rate 3mbit ceil 9mbit burst 10kb cburst 3001b")...)
+		ns.Batch("link add v2 type veth peer name v3")
+		tcOut(t, ns, strings.Fields("qdisc add dev v2 root handle 1: tbf rate 3mbit burst 10kb latency 25ms")...)
+		tcOut(t, ns, strings.Fields("qdisc add dev v3 root handle 1: tbf rate 7mbit burst 64kb latency 25ms peakrate 9mbit mtu 1600")...)
 		out := applyTCFile(t, ns, `
 qdiscs:
   - {dev: v0, handle: "1:", kind: tbf, rate: 1mbit, burst: 10kb, latency: 25ms, peakrate: 2mbit, mtu: 2000}
   - {dev: v1, handle: "1:", kind: htb}
+  - {dev: v2, handle: "1:", kind: tbf, rate: 3mbit, burst: 10kb, latency: 25ms}
+  - {dev: v3, handle: "1:", kind: tbf, rate: 7mbit, burst: 64kb, latency: 25ms, peakrate: 9mbit, mtu: 1600}
 classes:
   - {dev: v1, classid: "1:10", kind: htb, rate: 1mbit, ceil: 5mbit, prio: 1}
+  - {dev: v1, classid: "1:20", kind: htb, rate: 3mbit, ceil: 9mbit, burst: 10kb, cburst: 3001b}
 `, true)
 		if !strings.Contains(out, "nothing to do") {
 			t.Errorf("tc's objects do not hold the entries:\n%s", out)
+		}
+		// The plan prints a tbf's latency as tc does, with a peak rate
+		// the larger of the two (try13: ipdb said 5.88ms, tc 25ms).
+		tcOut(t, ns, strings.Fields("qdisc change dev v0 root handle 1: tbf rate 1mbit burst 10kb latency 50ms peakrate 2mbit mtu 2000")...)
+		out = applyTCFile(t, ns, `
+qdiscs:
+  - {dev: v0, handle: "1:", kind: tbf, rate: 1mbit, burst: 10kb, latency: 25ms, peakrate: 2mbit, mtu: 2000}
+`, true)
+		if want := "lat 25ms: lat 50ms -> 25ms"; !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
 		}
 	})
 }
