@@ -181,7 +181,6 @@ func l2tNS(rate, size uint64) uint64 {
 	return size * mult >> shift // size < 2^32 and mult < 2^32: no overflow
 }
 
-
 // TBFLimit returns the Limit tc computes from "latency" (q_tbf.c): the
 // bytes that wait at most latency at rate bytes per second, plus the
 // burst, capped at 2^32-1. (tc also bounds it by the peak rate's bucket
