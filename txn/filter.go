@@ -2,6 +2,7 @@ package txn
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/ipdb-go/ipdb/ipdb"
@@ -407,7 +408,7 @@ func (p *planner) planFilterAt(ref specRef, s *FilterSpec, ex *netlink.Filter, g
 		}
 		desc := p.describeFilterSpec(shown)
 		actionsOnly := len(changes) == 1 && strings.HasPrefix(changes[0], "actions ")
-		if !changesInPlace(s.kind(), actionsOnly) || ex.TCKind != s.kind() {
+		if !changesInPlace(s.kind(), actionsOnly) || ex.TCKind != s.kind() || clsFlags(want.Options) != clsFlags(ex.Options) {
 			// A kind does not change in place, nor do some kinds'
 			// filters (changesInPlace): remove, then add.
 			del := &netlink.Filter{Block: ex.Block, Parent: ex.Parent, Chain: ex.Chain, Priority: ex.Priority, Protocol: ex.Protocol,
@@ -431,6 +432,22 @@ func (p *planner) planFilterAt(ref specRef, s *FilterSpec, ex *netlink.Filter, g
 		desc:  func() string { return desc },
 		build: filterBuild(netlink.Add, dev, want, s.MirredDevs)})
 	return nil
+}
+
+// clsFlags returns the flags a request sets of classifier options o
+// (skip_hw, skip_sw: tcRules.mask), 0 for none. The kernel changes them
+// in no filter in place: a bpf filter's replace with other flags is
+// refused (EINVAL; tc filter replace too), so a change of them is the
+// filter's removal and creation.
+func clsFlags(o netlink.TCOptions) uint64 {
+	if isNilTC(o) {
+		return 0
+	}
+	v := reflect.ValueOf(o).Elem()
+	for name, m := range rulesOf(v.Type()).mask {
+		return v.FieldByName(name).Uint() & m
+	}
+	return 0
 }
 
 // changesInPlace reports whether the kernel replaces a filter of kind

@@ -126,3 +126,38 @@ func TestTCFieldsKept(t *testing.T) {
 		}
 	})
 }
+
+// TestTCFilterFlagsChanged: the kernel refuses a bpf filter's replace
+// with other skip_hw/skip_sw flags (try13: EINVAL at commit, rolled
+// back), so a change of them is the filter's removal and creation, and
+// commits; so is their removal.
+func TestTCFilterFlagsChanged(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		tcBase(t, ns)
+		db, c := setup(t, ns)
+		spec := func(flags uint32) FilterSpec {
+			return FilterSpec{Dev: "v0", Parent: h(1, 0), Priority: 2, Protocol: unix.ETH_P_ALL, Handle: 1, Exact: true,
+				Options: &netlink.BPFFilter{ClassID: h(1, 0x20), Ops: []netlink.BPFInstruction{{Code: 6}}, GenFlags: flags}}
+		}
+		for _, flags := range []uint32{netlink.TCClsFlagsSkipHW, 0} {
+			tx := New(db, c, nil).Filter(spec(flags))
+			plan, err := tx.Plan()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(plan.String(), "(to add it again changed: the kernel does not change it in place)") {
+				t.Errorf("flags %#x: plan:\n%s", flags, plan)
+			}
+			if err := tx.Commit(context.Background()); err != nil {
+				t.Fatalf("flags %#x: %v", flags, err)
+			}
+			if f := tc(t, ns, "filter", "show", "dev", "v0", "parent", "1:"); strings.Contains(f, "skip_hw") != (flags != 0) {
+				t.Errorf("flags %#x: tc filter show:\n%s", flags, f)
+			}
+			checkTCOracle(t, ns, db)
+			if again, err := New(db, c, nil).Filter(spec(flags)).Plan(); err != nil || !again.Empty() {
+				t.Errorf("flags %#x: plan again: %v %v", flags, again, err)
+			}
+		}
+	})
+}
