@@ -269,7 +269,7 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 	if ex != nil && ex.Handle == s.handle() && s.Exact && isNilTC(s.Options) && qdiscKind(ex) == s.kind() {
 		// The whole qdisc, with the kind's defaults: those the kernel
 		// gives one made without options, where they are known.
-		if d := p.defaultOptions(s.kind(), idx); d != nil {
+		if d := p.defaultOptions(s.kind(), s.Dev, idx); d != nil {
 			c := *s
 			c.Options = d
 			s = &c
@@ -614,8 +614,10 @@ func (s *QdiscSpec) describe() string {
 // packets, and for bfifo in bytes of the link's MTU plus its link-layer
 // header (__fifo_init and psched_mtu in net/sched; the header is
 // Ethernet's 14 bytes on Ethernet and loopback links, none on ARPHRD_NONE
-// ones such as tun).
-func (p *planner) defaultOptions(kind string, idx int) netlink.QdiscOptions {
+// ones such as tun). The link is dev (index idx) as the transaction leaves
+// it: a link spec's MTU and transmit queue length count (its changes come
+// first).
+func (p *planner) defaultOptions(kind, dev string, idx int) netlink.QdiscOptions {
 	if kind != "pfifo" && kind != "bfifo" {
 		return nil
 	}
@@ -623,7 +625,17 @@ func (p *planner) defaultOptions(kind string, idx int) netlink.QdiscOptions {
 	if err != nil {
 		return nil
 	}
-	limit := l.TxQueueLen
+	limit, mtu := l.TxQueueLen, l.MTU
+	for i := range p.ss.links {
+		if ls := &p.ss.links[i]; ls.Name == dev && !ls.Absent {
+			if ls.TxQueueLen != nil {
+				limit = *ls.TxQueueLen
+			}
+			if ls.MTU != nil {
+				mtu = *ls.MTU
+			}
+		}
+	}
 	if kind == "bfifo" {
 		var hh uint32
 		switch l.Type {
@@ -633,7 +645,7 @@ func (p *planner) defaultOptions(kind string, idx int) netlink.QdiscOptions {
 		default:
 			return nil
 		}
-		limit *= l.MTU + hh
+		limit *= mtu + hh
 	}
 	return &netlink.Fifo{Kind: kind, Limit: limit}
 }

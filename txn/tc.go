@@ -107,11 +107,11 @@ func withoutMeasured(want, have netlink.TCOptions) (netlink.TCOptions, netlink.T
 		}
 		return want, have
 	}
-	if w, ok := want.(*netlink.TBF); ok && w != nil && w.Peakrate == 0 {
+	if w, ok := want.(*netlink.TBF); ok && w != nil {
 		// Without a peak rate the kernel reports a zero peak ratespec
-		// (tbf_dump): the one of a peak rate going is no change of its
-		// own.
-		if h, ok := have.(*netlink.TBF); ok && h != nil {
+		// (tbf_dump): that of a peak rate coming or going is no change
+		// of its own.
+		if h, ok := have.(*netlink.TBF); ok && h != nil && (w.Peakrate == 0 || h.Peakrate == 0) {
 			hc := *h
 			hc.PeakSpec = w.PeakSpec
 			return want, &hc

@@ -51,6 +51,8 @@ func TestTCOptionsDiff(t *testing.T) {
 		{"a peak rate going", &netlink.TBF{Rate: 125000, Buffer: 80 * time.Millisecond, Limit: 10000},
 			&netlink.TBF{Rate: 125000, Buffer: 80 * time.Millisecond, Limit: 10000, Peakrate: 250000, Mtu: 8 * time.Millisecond, PeakSpec: netlink.RateSpec{Linklayer: 1}},
 			true, ": peakrate 2Mbit -> (none), mtu 2000b -> (none)"},
+		{"a peak rate coming", &netlink.TBF{Rate: 125000, Buffer: 80 * time.Millisecond, Limit: 10000, Peakrate: 250000, Mtu: 8 * time.Millisecond, PeakSpec: netlink.RateSpec{Linklayer: 1}},
+			&netlink.TBF{Rate: 125000, Buffer: 80 * time.Millisecond, Limit: 10000}, true, ": peakrate (none) -> 2Mbit, mtu (none) -> 2000b"},
 		{"none wanted", nil, kernelHTB, false, ""},
 		{"none wanted, exact: the kind's defaults", nil, kernelHTB, true, ""},
 	} {

@@ -288,6 +288,22 @@ qdiscs:
 		if out := applyTCFile(t, ns, "qdiscs:\n  - {dev: v6, handle: \"2:\", kind: pfifo}\n", false); !strings.Contains(out, "nothing to do") {
 			t.Errorf("tc's pfifo:\n%s", out)
 		}
+		// The default of the link as the same file leaves it (try13: the
+		// old queue length was planned, and the apply timed out).
+		const relinked = `
+links:
+  - {name: v4, txqlen: 500}
+  - {name: v5, mtu: 1450}
+qdiscs:
+  - {dev: v4, handle: "2:", kind: pfifo}
+  - {dev: v5, handle: "2:", kind: bfifo}
+`
+		applyTCFile(t, ns, relinked, false)
+		want = []string{"qdisc pfifo 2: dev v4 root refcnt 3 limit 500p", "qdisc bfifo 2: dev v5 root refcnt 3 limit 1464000b"}
+		check("the defaults of the changed links")
+		if out := applyTCFile(t, ns, relinked, false); !strings.Contains(out, "nothing to do") {
+			t.Errorf("the changed links again:\n%s", out)
+		}
 	})
 }
 
