@@ -148,6 +148,13 @@ func (classOps) plan(p *planner, ref specRef) error { return p.planClass(ref, &p
 // verifyIndex is nil: a class change rechecks every class spec.
 func (classOps) verifyIndex() verifyIndex { return nil }
 
+// userClasses are the qdisc kinds whose classes are made and deleted by
+// requests (RTM_NEWTCLASS, RTM_DELTCLASS); the others' classes are the
+// qdisc's own (tbf's one class, mq's and mqprio's queues, prio's and
+// multiq's bands, the flows of fq_codel and sfq, cake's tins), which the
+// kernel refuses to delete (no delete op: EOPNOTSUPP).
+var userClasses = map[string]bool{"htb": true, "hfsc": true, "drr": true, "qfq": true}
+
 func (p *planner) planClass(ref specRef, s *ClassSpec) error {
 	idx, pending, err := p.ref(s.Dev)
 	if err != nil {
@@ -168,13 +175,20 @@ func (p *planner) planClass(ref specRef, s *ClassSpec) error {
 	addStage, addLevel := tcAddStage(netlink.KindClass, depth)
 	delStage, delLevel := tcDelStage(netlink.KindClass, depth)
 	if s.Absent {
-		if ex == nil || goes {
-			return nil // none, or the kernel removes it with its qdisc
+		kind := ""
+		if ex != nil {
+			kind = tcKind(ex.TCKind, ex.Options)
+		}
+		if ex == nil || goes || s.Kind != "" && kind != s.Kind {
+			return nil // none (of that kind), or the kernel removes it with its qdisc
+		}
+		if !userClasses[kind] {
+			return invalid("%s: the class is its %s qdisc's own: the kernel makes and removes it with the qdisc (remove the qdisc instead)", s.what(), kind)
 		}
 		del := &netlink.Class{Handle: ex.Handle, Parent: ex.Parent}
 		desc := describeClass(ex, dev)
 		p.add(&Step{Action: Remove, Kind: netlink.KindClass, stage: delStage, spec: ref, level: delLevel,
-			desc:  func() string { return desc },
+			desc: func() string { return desc }, taken: p.tcTakenWithClass(dev, idx, ex.Handle),
 			build: classBuild(netlink.Delete, dev, del)})
 		return nil
 	}

@@ -422,10 +422,42 @@ func (t *tcTaken) String() string {
 // its classes, the filters of its blocks, and the shared blocks it is
 // the last binding of.
 func (p *planner) tcTakenWith(idx int, q *netlink.Qdisc) *tcTaken {
-	// The tree below q: the qdiscs hanging from its classes, theirs,
-	// and so on (by major), and then their classes and filters.
-	majors := map[uint16]bool{q.Handle.Major(): true}
-	qdiscs := 0
+	t := p.tcTakenTree(idx, map[uint16]bool{q.Handle.Major(): true}, 0)
+	t.blocks = p.blockDeaths(nil, q.IngressBlock, q.EgressBlock)
+	return t
+}
+
+// tcTakenWithClass returns what the kernel deletes with class id of link
+// idx: the qdiscs hanging from it, with their trees (htb_destroy_class
+// puts its leaf qdisc).
+func (p *planner) tcTakenWithClass(dev string, idx int, id netlink.Handle) *tcTaken {
+	majors := map[uint16]bool{}
+	for x := range p.st.QdiscsOf(idx) {
+		if x.Parent == id && x.Handle.Major() != 0 && !p.qdiscRemovedBySpec(dev, x.Handle) {
+			majors[x.Handle.Major()] = true
+		}
+	}
+	if len(majors) == 0 {
+		return nil
+	}
+	return p.tcTakenTree(idx, majors, len(majors))
+}
+
+// qdiscRemovedBySpec reports whether an absent spec removes the qdisc of
+// handle h on link dev by a step of its own (before its class goes).
+func (p *planner) qdiscRemovedBySpec(dev string, h netlink.Handle) bool {
+	for i := range p.ss.qdiscs {
+		if s := &p.ss.qdiscs[i]; s.Dev == dev && s.Absent && s.handle() == h {
+			return true
+		}
+	}
+	return false
+}
+
+// tcTakenTree counts the tree below the qdiscs of majors on link idx
+// (qdiscs of them already counted): the qdiscs hanging from their
+// classes, theirs, and so on, then all their classes and filters.
+func (p *planner) tcTakenTree(idx int, majors map[uint16]bool, qdiscs int) *tcTaken {
 	for grew := true; grew; {
 		grew = false
 		for x := range p.st.QdiscsOf(idx) {
@@ -456,7 +488,6 @@ func (p *planner) tcTakenWith(idx int, q *netlink.Qdisc) *tcTaken {
 	if filters > 0 {
 		t.what = append(t.what, plural(filters, "filter", "filters"))
 	}
-	t.blocks = p.blockDeaths(nil, q.IngressBlock, q.EgressBlock)
 	return t
 }
 

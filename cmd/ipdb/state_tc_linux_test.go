@@ -375,3 +375,35 @@ qdiscs:
 		}
 	})
 }
+
+// TestApplyTCClassRemoval: an absent class that is its qdisc's own (a
+// tbf's class) is refused at plan, naming its line (try13: it passed
+// --dry-run and failed at commit); an absent entry of another kind than
+// the class has is none; an htb class's removal says what the kernel
+// removes with it (its leaf qdisc's tree).
+func TestApplyTCClassRemoval(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link add v0 type veth peer name v1")
+		tcOut(t, ns, strings.Fields("qdisc add dev v0 root handle 20: tbf rate 1mbit burst 10kb latency 25ms")...)
+		f := writeStateFile(t, t.TempDir(), "own.yaml", "classes:\n  - {dev: v0, classid: \"20:1\", absent: true}\n")
+		code, out, errs := runCmd(t, "--netns", ns.Name, "apply", "-f", f, "--dry-run")
+		if code == exitApplied || !strings.Contains(errs, "own.yaml:2: ") || !strings.Contains(errs, "the class is its tbf qdisc's own") {
+			t.Errorf("a tbf's class absent: exit %d\n%s%s", code, out, errs)
+		}
+		if out := applyTCFile(t, ns, "classes:\n  - {dev: v0, classid: \"20:1\", kind: htb, absent: true}\n", false); !strings.Contains(out, "nothing to do") {
+			t.Errorf("an absent htb class where tbf's is:\n%s", out)
+		}
+		tcOut(t, ns, strings.Fields("qdisc add dev v1 root handle 1: htb")...)
+		tcOut(t, ns, strings.Fields("class add dev v1 parent 1: classid 1:10 htb rate 1mbit")...)
+		tcOut(t, ns, strings.Fields("qdisc add dev v1 parent 1:10 handle 10: htb")...)
+		tcOut(t, ns, strings.Fields("class add dev v1 parent 10: classid 10:1 htb rate 1mbit")...)
+		tcOut(t, ns, strings.Fields("qdisc add dev v1 parent 10:1 handle 11: pfifo")...)
+		out = applyTCFile(t, ns, "classes:\n  - {dev: v1, classid: \"1:10\", absent: true}\n", false)
+		if want := "- class htb 1:10 dev v1 parent 1: rate 1Mbit ceil 1Mbit burst 1600b cburst 1600b quantum 12500 (the kernel removes its 2 qdiscs and 1 class with it)"; !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+		if q := tcOut(t, ns, "qdisc", "show", "dev", "v1"); strings.Contains(q, "10:") || strings.Contains(q, "11:") {
+			t.Errorf("tc qdisc show after the class went:\n%s", q)
+		}
+	})
+}
