@@ -185,6 +185,9 @@ func (p *planner) planClass(ref specRef, s *ClassSpec) error {
 		if !userClasses[kind] {
 			return invalid("%s: the class is its %s qdisc's own: the kernel makes and removes it with the qdisc (remove the qdisc instead)", s.what(), kind)
 		}
+		if f := p.classBoundFilter(dev, idx, pending, ex.Handle); f != nil {
+			return invalid("%s: %s sends packets to it (flowid): the kernel refuses to remove a class in use (remove the filter or change its flowid in this transaction)", s.what(), f.what())
+		}
 		del := &netlink.Class{Handle: ex.Handle, Parent: ex.Parent}
 		desc := describeClass(ex, dev)
 		p.add(&Step{Action: Remove, Kind: netlink.KindClass, stage: delStage, spec: ref, level: delLevel,
@@ -194,6 +197,9 @@ func (p *planner) planClass(ref specRef, s *ClassSpec) error {
 	}
 	if !p.qdiscWillBe(s.Dev, idx, pending, s.ClassID.Major()) {
 		return invalid("%s: no qdisc %x: on %s, and the transaction creates none", s.what(), s.ClassID.Major(), s.Dev)
+	}
+	if k := p.qdiscKindAfter(s.Dev, idx, pending, s.ClassID.Major()); userClasses[k] && k != s.kind() || !userClasses[k] {
+		return invalid("%s: qdisc %x: on %s is %s after this transaction, which takes no %s classes", s.what(), s.ClassID.Major(), s.Dev, k, s.kind())
 	}
 	want := &netlink.Class{Handle: s.ClassID, Parent: s.parent(), TCKind: s.kind(), Options: s.Options}
 	if ex != nil && !goes {

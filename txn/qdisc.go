@@ -266,6 +266,11 @@ func (p *planner) planQdisc(ref specRef, s *QdiscSpec) error {
 	if par := s.parent(); par != netlink.HandleRoot && par != netlink.HandleIngress && !p.classWillBe(s.Dev, idx, pending, par) {
 		return invalid("%s: no class %s on %s, and the transaction creates none (or removes it)", s.what(), par, s.Dev)
 	}
+	if par := s.parent(); isClassParent(par) {
+		if c := p.classChildAfter(s.Dev, idx, pending, par); c != 0 {
+			return invalid("%s: class %s has a child class (%s) after this transaction, and a class with children has no qdisc of its own (the kernel drops it: htb_change_class)", s.what(), par, c)
+		}
+	}
 	if ex != nil && ex.Handle == s.handle() && s.Exact && isNilTC(s.Options) && qdiscKind(ex) == s.kind() {
 		// The whole qdisc, with the kind's defaults: those the kernel
 		// gives one made without options, where they are known.

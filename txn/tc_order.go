@@ -1,6 +1,10 @@
 package txn
 
-import "github.com/ipdb-go/ipdb/netlink"
+import (
+	"reflect"
+
+	"github.com/ipdb-go/ipdb/netlink"
+)
 
 // The tc objects of a link form a tree: a root (or ingress) qdisc, its
 // classes (a class under its parent class, or at the top under its
@@ -103,4 +107,75 @@ func (p *planner) classWillBe(dev string, idx int, pending bool, id netlink.Hand
 	}
 	s := p.classSpec(dev, id)
 	return s != nil && !s.Absent && p.qdiscWillBe(dev, idx, pending, id.Major())
+}
+
+// classChildAfter returns a class that has class id for its parent on
+// link dev (index idx) after the transaction, 0 for none: a spec's, or
+// one the kernel has that no spec removes.
+func (p *planner) classChildAfter(dev string, idx int, pending bool, id netlink.Handle) netlink.Handle {
+	for i := range p.ss.classes {
+		if s := &p.ss.classes[i]; s.Dev == dev && !s.Absent && s.Parent == id && s.ClassID != id {
+			return s.ClassID
+		}
+	}
+	if pending {
+		return 0
+	}
+	for c := range p.st.ClassesOf(idx) {
+		if classParent(c) == id && c.Handle != id && p.classStays(dev, idx, pending, c.Handle) {
+			return c.Handle
+		}
+	}
+	return 0
+}
+
+// classBoundFilter returns a filter that is bound to class id (its
+// flowid) on link dev (index idx) after the transaction, as the kernel
+// counts them (htb_delete refuses a class in use, "HTB class in use"):
+// a spec's, or one the kernel has that no spec removes or changes; nil
+// for none.
+func (p *planner) classBoundFilter(dev string, idx int, pending bool, id netlink.Handle) *FilterSpec {
+	for i := range p.ss.filters {
+		if s := &p.ss.filters[i]; s.Dev == dev && !s.Absent && s.Block == 0 && s.Parent.Major() == id.Major() && filterClass(s.Options) == id {
+			return s
+		}
+	}
+	if pending {
+		return nil
+	}
+	for f := range p.st.FiltersOf(idx) {
+		if f.Parent.Major() != id.Major() || filterClass(f.Options) != id || filterImplied(f) {
+			continue
+		}
+		s := specOfFilter(f, dev)
+		if p.filterSpecOf(&s) == nil {
+			return &s
+		}
+	}
+	return nil
+}
+
+// filterClass returns the class filter options o send packets to (their
+// ClassID field), 0 for none.
+func filterClass(o netlink.TCOptions) netlink.Handle {
+	if isNilTC(o) {
+		return 0
+	}
+	v := reflect.ValueOf(o).Elem()
+	if f := v.FieldByName("ClassID"); f.IsValid() && f.Type() == reflect.TypeFor[netlink.Handle]() {
+		return netlink.Handle(f.Uint())
+	}
+	return 0
+}
+
+// filterSpecOf returns the spec of the filter s names (the same
+// identity), nil for none.
+func (p *planner) filterSpecOf(s *FilterSpec) *FilterSpec {
+	id := s.id()
+	for i := range p.ss.filters {
+		if f := &p.ss.filters[i]; f.id() == id {
+			return f
+		}
+	}
+	return nil
 }

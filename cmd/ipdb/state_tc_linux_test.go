@@ -407,3 +407,53 @@ func TestApplyTCClassRemoval(t *testing.T) {
 		}
 	})
 }
+
+// TestApplyTCRefusedTrees: files the kernel would refuse at commit (try13:
+// they passed --dry-run, failed with "file exists", "HTB class in use",
+// or lost a qdisc silently) are refused at plan, naming the entry's line,
+// and change nothing: htb classes under a root that becomes a tbf, the
+// removal of a class a filter sends packets to, and a qdisc under a class
+// that gets a child class.
+func TestApplyTCRefusedTrees(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link add v0 type veth peer name v1")
+		base := `
+qdiscs:
+  - {dev: v0, handle: "1:", kind: htb}
+classes:
+  - {dev: v0, classid: "1:1", kind: htb, rate: 10mbit}
+  - {dev: v0, classid: "1:10", parent: "1:1", kind: htb, rate: 1mbit}
+filters:
+  - {dev: v0, parent: "1:", protocol: all, pref: 1, handle: 1, kind: bpf, bytecode: "1,6 0 0 0", flowid: "1:10"}
+`
+		applyTCFile(t, ns, base, false)
+		before := tcOut(t, ns, "qdisc", "show") + tcOut(t, ns, "class", "show", "dev", "v0") + tcOut(t, ns, "filter", "show", "dev", "v0")
+		for name, c := range map[string]struct{ text, want string }{
+			"htb classes under a tbf": {`
+qdiscs:
+  - {dev: v0, handle: "1:", kind: tbf, rate: 1mbit, burst: 10kb, latency: 25ms}
+classes:
+  - {dev: v0, classid: "1:1", kind: htb, rate: 10mbit}
+`, ".yaml:5: txn: invalid spec: class 1:1 dev v0: qdisc 1: on v0 is tbf after this transaction, which takes no htb classes"},
+			"a class in use": {`
+classes:
+  - {dev: v0, classid: "1:10", absent: true}
+`, ".yaml:3: txn: invalid spec: class 1:10 dev v0: filter dev v0 parent 1: protocol all pref 1 chain 0 handle 0x1 sends packets to it (flowid)"},
+			"a qdisc under a class with a child": {`
+classes:
+  - {dev: v0, classid: "1:20", parent: "1:10", kind: htb, rate: 1mbit}
+qdiscs:
+  - {dev: v0, parent: "1:10", handle: "10:", kind: pfifo}
+`, ".yaml:5: txn: invalid spec: qdisc 10: dev v0 parent 1:10: class 1:10 has a child class (1:20) after this transaction"},
+		} {
+			f := writeStateFile(t, t.TempDir(), strings.ReplaceAll(name, " ", "_")+".yaml", c.text)
+			code, out, errs := runCmd(t, "--netns", ns.Name, "apply", "-f", f)
+			if code == exitApplied || !strings.Contains(errs, c.want) {
+				t.Errorf("%s: exit %d, want an error with %q\n%s%s", name, code, c.want, out, errs)
+			}
+		}
+		if after := tcOut(t, ns, "qdisc", "show") + tcOut(t, ns, "class", "show", "dev", "v0") + tcOut(t, ns, "filter", "show", "dev", "v0"); after != before {
+			t.Errorf("refused files changed tc's objects:\n%s\nwas\n%s", after, before)
+		}
+	})
+}
