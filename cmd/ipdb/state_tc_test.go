@@ -121,6 +121,7 @@ filters:
 		"qdiscs:\n  - {handle: \"1:\", kind: htb}\n":                                                                                "line 2: a qdisc needs a dev",
 		"qdiscs:\n  - {dev: v0, handle: \"1:\", kind: htb, default: zz}\n":                                                          `line 2: bad default "zz"`,
 		"qdiscs:\n  - {dev: v0, handle: \"1:\", kind: htb, r2q: 0}\n":                                                               `line 2: bad r2q 0 (want 1 or more)`,
+		"qdiscs:\n  - {dev: v0, handle: \"1:\", kind: htb, r2q: -1}\n":                                                              "line 2: r2q: bad value `-1` (want a number from 0 to 4294967295)",
 		"qdiscs:\n  - {dev: v0, handle: \"1:\", kind: tbf, rate: 1mbit, burst: 1kb}\n":                                              "line 2: tbf needs a latency or a limit",
 		"qdiscs:\n  - {dev: v0, handle: \"x\", kind: htb}\n":                                                                        `line 2: bad handle "x"`,
 		"qdiscs:\n  - {dev: v0, handle: \"1:\", absent: true, limit: 5}\n":                                                          `line 2: an absent qdisc takes no "limit"`,

@@ -477,11 +477,28 @@ func (e *entryList[Y, P]) add(item *yaml.Node) error {
 	}
 	var v Y
 	if err := item.Decode(&v); err != nil {
-		return yamlError(err)
+		return withKey(item, yamlError(err))
 	}
 	P(&v).at(line(item.Line))
 	*e.list = append(*e.list, v)
 	return nil
+}
+
+// withKey names the key of a value yamlError refuses ("bad value `-1`
+// (...)" becomes "r2q: bad value `-1` (...)"): the key of entry item whose
+// value is on the error's line and is the refused value.
+func withKey(item *yaml.Node, err error) error {
+	le, ok := err.(*lineError)
+	if !ok || !strings.HasPrefix(le.Msg, "bad value ") {
+		return err
+	}
+	for i := 0; i+1 < len(item.Content); i += 2 {
+		k, v := item.Content[i], item.Content[i+1]
+		if v.Line == le.Line && v.Kind == yaml.ScalarNode && strings.HasPrefix(le.Msg, "bad value `"+v.Value+"`") {
+			return &lineError{Line: le.Line, Msg: k.Value + ": " + le.Msg}
+		}
+	}
+	return err
 }
 
 // syntaxError reports a YAML syntax error at the line where it is. yaml.v3

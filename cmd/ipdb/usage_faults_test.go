@@ -63,7 +63,7 @@ func TestDescribeEACCESOfAFileIsNotCapNetAdmin(t *testing.T) {
 // range, not just "a number".
 func TestStateFileNumberRange(t *testing.T) {
 	for _, c := range []struct{ text, want string }{
-		{"links:\n  - name: br0\n    mtu: -1\n", ":3: bad value `-1` (want a number from 0 to 4294967295)"},
+		{"links:\n  - name: br0\n    mtu: -1\n", ":3: mtu: bad value `-1` (want a number from 0 to 4294967295)"},
 		{"links:\n  - name: vx0\n    kind: vxlan\n    id: 1\n    port: 70000\n", "(want a number from 0 to 65535)"},
 	} {
 		file := filepath.Join(t.TempDir(), "s.yaml")
