@@ -133,7 +133,14 @@ func (s *FilterSpec) handleString() string {
 }
 
 func (s *FilterSpec) what() string {
+	// tc's words for a clsact's or ingress qdisc's blocks.
 	where := fmt.Sprintf("dev %s parent %s", s.Dev, s.Parent)
+	switch s.Parent {
+	case netlink.HandleIngressBlock:
+		where = "dev " + s.Dev + " ingress"
+	case netlink.HandleEgressBlock:
+		where = "dev " + s.Dev + " egress"
+	}
 	if s.Block != 0 {
 		where = fmt.Sprintf("block %d", s.Block)
 	}

@@ -59,9 +59,9 @@ func TestTCBPFActions(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, want := range []string{
-			"~ filter dev v1 parent ffff:fff2 protocol all pref 3 chain 0 handle 0x7 bpf bytecode '1,6 0 0 4294967295' action mirred egress redirect dev ifb0: " +
+			"~ filter dev v1 ingress protocol all pref 3 chain 0 handle 0x7 bpf bytecode '1,6 0 0 4294967295' action mirred egress redirect dev ifb0: " +
 				"bytecode '1,6 0 0 65535' -> bytecode '1,6 0 0 4294967295', actions (none) -> [action mirred egress redirect dev ifb0]\n",
-			"+ filter dev v1 parent ffff:fff3 protocol all pref 4 chain 0 handle 0x1 bpf bytecode '1,6 0 0 4294967295' flowid 1:5 action mirred egress redirect dev ifb0\n",
+			"+ filter dev v1 egress protocol all pref 4 chain 0 handle 0x1 bpf bytecode '1,6 0 0 4294967295' flowid 1:5 action mirred egress redirect dev ifb0\n",
 		} {
 			if !strings.Contains(plan.String(), want) {
 				t.Errorf("plan:\n%s\nwant the step %q", plan, want)
@@ -94,7 +94,7 @@ func TestTCBPFActions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := "~ filter dev v1 parent ffff:fff2 protocol all pref 3 chain 0 handle 0x7 bpf bytecode '1,6 0 0 4294967295' action mirred egress redirect dev v0: " +
+		want := "~ filter dev v1 ingress protocol all pref 3 chain 0 handle 0x7 bpf bytecode '1,6 0 0 4294967295' action mirred egress redirect dev v0: " +
 			"actions [action mirred egress redirect dev ifb0] -> [action mirred egress redirect dev v0]\n"
 		if len(plan.Steps) != 2 || !strings.Contains(plan.String(), want) {
 			t.Errorf("another target:\n%s\nwant two steps, one %q", plan, want)
@@ -118,7 +118,7 @@ func TestTCBPFActions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want = "~ filter dev v1 parent ffff:fff2 protocol all pref 3 chain 0 handle 0x7 bpf bytecode '1,6 0 0 4294967295' flowid 1:9 action mirred egress redirect dev v0: " +
+		want = "~ filter dev v1 ingress protocol all pref 3 chain 0 handle 0x7 bpf bytecode '1,6 0 0 4294967295' flowid 1:9 action mirred egress redirect dev v0: " +
 			"(none) -> flowid 1:9\n"
 		if plan.String() != want {
 			t.Errorf("a new flowid:\n%s\nwant\n%s", plan, want)

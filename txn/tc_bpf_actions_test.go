@@ -61,8 +61,8 @@ func TestTCBPFActionsPlanOffline(t *testing.T) {
 	// A new flowid: the actions and the policer go with the request.
 	got := plan(spec(netlink.HandleIngressBlock, 1, &netlink.BPFFilter{ClassID: netlink.NewHandle(1, 2), Ops: ops}),
 		spec(netlink.HandleEgressBlock, 2, &netlink.BPFFilter{ClassID: netlink.NewHandle(1, 3), Ops: ops}))
-	want := "~ filter dev v0 parent ffff:fff2 protocol all pref 1 chain 0 handle 0x1 bpf bytecode '1,6 0 0 4294967295' flowid 1:2 action mirred egress redirect dev ifb0: flowid 1:1 -> flowid 1:2\n" +
-		"~ filter dev v0 parent ffff:fff3 protocol all pref 2 chain 0 handle 0x1 bpf bytecode '1,6 0 0 4294967295' flowid 1:3 police rate 1Mbit burst 10Kb conform-exceed drop: (none) -> flowid 1:3\n"
+	want := "~ filter dev v0 ingress protocol all pref 1 chain 0 handle 0x1 bpf bytecode '1,6 0 0 4294967295' flowid 1:2 action mirred egress redirect dev ifb0: flowid 1:1 -> flowid 1:2\n" +
+		"~ filter dev v0 egress protocol all pref 2 chain 0 handle 0x1 bpf bytecode '1,6 0 0 4294967295' flowid 1:3 police rate 1Mbit burst 10Kb conform-exceed drop: (none) -> flowid 1:3\n"
 	if got != want {
 		t.Errorf("a new flowid:\n%s\nwant\n%s", got, want)
 	}

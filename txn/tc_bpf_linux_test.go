@@ -138,7 +138,7 @@ func TestTCFilterEBPFProgram(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := fmt.Sprintf("+ filter dev v0 parent ffff:fff2 protocol all pref 1 chain 0 handle 0x1 bpf name cls id %d direct-action\n", a.ID); plan.String() != want {
+		if want := fmt.Sprintf("+ filter dev v0 ingress protocol all pref 1 chain 0 handle 0x1 bpf name cls id %d direct-action\n", a.ID); plan.String() != want {
 			t.Errorf("plan:\n%s\nwant:\n%s", plan, want)
 		}
 		if err := New(db, c, nil).Filter(spec(ebpf(fdA))).Commit(ctx); err != nil {

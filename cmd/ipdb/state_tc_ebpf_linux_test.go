@@ -59,7 +59,7 @@ filters:
 `
 		}
 		out := applyTCFile(t, ns, file(path), true)
-		if w := fmt.Sprintf("+ filter dev v0 parent ffff:fff2 protocol all pref 1 chain 0 handle 0x1 bpf name cls:[*fsobj] id %d direct-action", a.ID); !strings.Contains(out, w) {
+		if w := fmt.Sprintf("+ filter dev v0 ingress protocol all pref 1 chain 0 handle 0x1 bpf name cls:[*fsobj] id %d direct-action", a.ID); !strings.Contains(out, w) {
 			t.Errorf("dry run lacks %q:\n%s", w, out)
 		}
 		applyTCFile(t, ns, file(path), false)

@@ -34,9 +34,9 @@ filters:
 `
 		out := applyTCFile(t, ns, first, false)
 		for _, w := range []string{
-			"+ filter dev v0 parent ffff:fff2 protocol ip pref 1 chain 0 handle 0x1 flower classid 1:10 skip_hw dst_mac 02:00:00:00:00:01/ff:ff:ff:00:00:00 ip_proto tcp dst_ip 192.0.2.0/24 dst_port 80 src_port 1024/0xfc00 action gact drop",
-			"+ filter dev v0 parent ffff:fff2 protocol 802.1Q pref 2 chain 0 handle 0x1 flower vlan_id 100 vlan_prio 3 vlan_ethtype ipv6 ip_proto udp src_ip 2001:db8::/32",
-			"+ filter dev v0 parent ffff:fff3 protocol all pref 3 chain 0 handle 0x1 matchall action mirred egress mirror dev v1",
+			"+ filter dev v0 ingress protocol ip pref 1 chain 0 handle 0x1 flower classid 1:10 skip_hw dst_mac 02:00:00:00:00:01/ff:ff:ff:00:00:00 ip_proto tcp dst_ip 192.0.2.0/24 dst_port 80 src_port 1024/0xfc00 action gact drop",
+			"+ filter dev v0 ingress protocol 802.1Q pref 2 chain 0 handle 0x1 flower vlan_id 100 vlan_prio 3 vlan_ethtype ipv6 ip_proto udp src_ip 2001:db8::/32",
+			"+ filter dev v0 egress protocol all pref 3 chain 0 handle 0x1 matchall action mirred egress mirror dev v1",
 		} {
 			if !strings.Contains(out, w) {
 				t.Errorf("plan lacks %q:\n%s", w, out)

@@ -108,7 +108,7 @@ filters:
 			compareTCJSON(t, ns, args, tcArgs...)
 			compareTCText(t, ns, "filter", false, args, tcArgs...)
 		}
-		const step = "filter dev v0 parent ffff:fff2 protocol all pref 1 chain 0 handle 0x1 bpf bytecode '1,6 0 0 4294967295' flowid 1:1"
+		const step = "filter dev v0 ingress protocol all pref 1 chain 0 handle 0x1 bpf bytecode '1,6 0 0 4294967295' flowid 1:1"
 
 		out := applyTCFile(t, ns, redirect("ifb0"), true)
 		if w := "+ " + step + " action mirred egress redirect dev ifb0\n"; !strings.Contains(out, w) {
