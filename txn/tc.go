@@ -85,20 +85,22 @@ func isNilTC(o netlink.TCOptions) bool {
 	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
-// withoutMeasured returns want and have without the fields the kernel
-// measures from traffic and changes without a notification, which no
-// spec can hold: cake's bandwidth under autorate-ingress (sch_cake.c's
+// withoutUnheld returns want and have without the fields no spec can
+// hold, for their comparison. The kernel measures some from traffic and
+// changes them without a notification: cake's bandwidth under
+// autorate-ingress (sch_cake.c's
 // cake_enqueue sets rate_bps from the measured ingress rate, and
 // cake_dump reports it). The bandwidth of a spec that asks for
 // autorate-ingress, or leaves it as the kernel has it on, is only the
 // starting estimate: it is sent when something else changes and never
 // compared.
 //
-// Nor can a spec hold an inner htb class's prio and quantum: the kernel
+// An inner htb class's prio and quantum are frozen: the kernel
 // sets them on leaf classes only (htb_change_class: "if (!cl->level)")
 // and keeps those of a class that got children, refusing nothing. For a
-// class of level 1 and up they are the kernel's.
-func withoutMeasured(want, have netlink.TCOptions) (netlink.TCOptions, netlink.TCOptions) {
+// class of level 1 and up they are the kernel's. And a tbf's peak
+// ratespec exists only with a peak rate (tbf_dump reports zero without).
+func withoutUnheld(want, have netlink.TCOptions) (netlink.TCOptions, netlink.TCOptions) {
 	if w, ok := want.(*netlink.HTBClass); ok && w != nil {
 		if h, ok := have.(*netlink.HTBClass); ok && h != nil && h.Level > 0 {
 			wc := *w
@@ -190,7 +192,7 @@ func keptFields(want, have netlink.TCOptions) netlink.TCOptions {
 // fields want leaves at zero do not count (nor do nil options).
 func tcOptionsDiff(want, have netlink.TCOptions, exact bool) changeList {
 	var c changeList
-	want, have = withoutMeasured(want, have)
+	want, have = withoutUnheld(want, have)
 	if w, ok := want.(*netlink.HTBClass); ok && w != nil && exact && w.Ceil == 0 {
 		// A zero ceil in a request is the rate (netlink.HTBClass).
 		wc := *w
