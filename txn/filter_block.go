@@ -210,9 +210,17 @@ func (p *planner) filterParentFits(s *FilterSpec, idx int, pending bool, major u
 		return invalid("%s: ingress is an ingress or clsact qdisc's block, and the qdisc ffff: of %s is %s", s.what(), s.Dev, kind)
 	case kind == "clsact" && s.Parent != netlink.HandleIngressBlock && s.Parent != netlink.HandleEgressBlock:
 		return invalid("%s: a clsact qdisc's filters hang at ingress (ffff:fff2) or egress (ffff:fff3), not %s", s.what(), s.Parent)
+	case noFilterBlock[kind]:
+		return invalid("%s: qdisc %x: of %s is %s, which has no filter block (the kernel refuses: \"Qdisc not classful\" or \"Class doesn't support blocks\", tcf_block_find)", s.what(), major, s.Dev, kind)
 	}
 	return nil
 }
+
+// noFilterBlock are the qdisc kinds that take no filters: classless ones
+// (no Qdisc_class_ops) and classful ones whose classes have no filter
+// block (tbf's, netem's and mq's class ops have no tcf_block).
+var noFilterBlock = map[string]bool{"pfifo": true, "bfifo": true, "pfifo_fast": true, "pfifo_head_drop": true, "noqueue": true,
+	"fq": true, "tbf": true, "netem": true, "mq": true}
 
 // tcRestoreBlocks returns the shared blocks whose filters a rollback
 // restores: those the transaction's filter specs name, and those bound

@@ -413,7 +413,8 @@ func TestApplyTCClassRemoval(t *testing.T) {
 // or lost a qdisc silently) are refused at plan, naming the entry's line,
 // and change nothing: htb classes under a root that becomes a tbf, the
 // removal of a class a filter sends packets to, and a qdisc under a class
-// that gets a child class.
+// that gets a child class, and a filter on a qdisc without a filter block
+// (a pfifo: "Qdisc not classful").
 func TestApplyTCRefusedTrees(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
 		ns.Batch("link add v0 type veth peer name v1")
@@ -439,6 +440,12 @@ classes:
 classes:
   - {dev: v0, classid: "1:10", absent: true}
 `, ".yaml:3: txn: invalid spec: class 1:10 dev v0: filter dev v0 parent 1: protocol all pref 1 chain 0 handle 0x1 sends packets to it (flowid)"},
+			"a filter on a classless qdisc": {`
+qdiscs:
+  - {dev: v0, parent: "1:10", handle: "10:", kind: pfifo}
+filters:
+  - {dev: v0, parent: "10:", protocol: all, pref: 1, handle: 1, kind: bpf, bytecode: "1,6 0 0 0"}
+`, ".yaml:5: txn: invalid spec: filter dev v0 parent 10: protocol all pref 1 chain 0 handle 0x1: qdisc 10: of v0 is pfifo, which has no filter block"},
 			"a qdisc under a class with a child": {`
 classes:
   - {dev: v0, classid: "1:20", parent: "1:10", kind: htb, rate: 1mbit}
