@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -501,8 +502,13 @@ func writeFilterOptions(j *jsonOut, f *netlink.Filter, names *linkNames, v tcVie
 			j.str("link", u32Handle(o.Link))
 		}
 		writeClsFlags(j, o.Flags)
+		pc, pcOK := u32Counters(o, v)
+		if pcOK {
+			j.uint("rule_hit", pc.rule)
+			j.uint("success", pc.hit)
+		}
 		if o.Sel != nil {
-			for _, k := range o.Sel.Keys {
+			for i, k := range o.Sel.Keys {
 				j.openObject("match")
 				j.str("value", strconv.FormatUint(uint64(k.Val), 16))
 				j.str("mask", strconv.FormatUint(uint64(k.Mask), 16))
@@ -513,6 +519,9 @@ func writeFilterOptions(j *jsonOut, f *netlink.Filter, names *linkNames, v tcVie
 				}
 				j.int("off", int64(k.Off))
 				j.closeObject()
+				if pcOK && i < len(pc.keys) {
+					j.uint("success", pc.keys[i])
+				}
 			}
 			if o.Sel.Hmask != 0 {
 				j.str("hash_mask", tcHex(uint64(o.Sel.Hmask)))
@@ -630,6 +639,10 @@ func filterWordsView(f *netlink.Filter, names *linkNames, v tcView) words {
 			w.add("link", u32Handle(o.Link))
 		}
 		clsFlagWords(&w, o.Flags)
+		pc, pcOK := u32Counters(o, v)
+		if pcOK {
+			w.bare("rule hit", fmt.Sprintf("(rule hit %d success %d)", pc.rule, pc.hit))
+		}
 		if o.Sel != nil {
 			for i, k := range o.Sel.Keys {
 				at := ""
@@ -638,6 +651,9 @@ func filterWordsView(f *netlink.Filter, names *linkNames, v tcView) words {
 				}
 				w = append(w, word{key: "match#" + strconv.Itoa(i), bare: true,
 					val: "match " + hex08(k.Val) + "/" + hex08(k.Mask) + " at " + at + strconv.FormatInt(int64(k.Off), 10)})
+				if pcOK && i < len(pc.keys) {
+					w.bare("success#"+strconv.Itoa(i), fmt.Sprintf("(success %d )", pc.keys[i]))
+				}
 			}
 		}
 		if o.Sel != nil && o.Sel.Hmask != 0 {
@@ -692,6 +708,29 @@ func filterWordsView(f *netlink.Filter, names *linkNames, v tcView) words {
 }
 
 // hex08 is %08x.
+// u32Stats are a u32 node's hit counters (struct tc_u32_pcnt: rcnt, the
+// packets that reached the node; rhit, those it matched; kcnts, each
+// key's matches), which the kernel reports with CONFIG_CLS_U32_PERF.
+type u32Stats struct {
+	rule, hit uint64
+	keys      []uint64
+}
+
+// u32Counters returns o's counters for show's -s, as tc prints them for a
+// node with a selector (u32_print_opt), and whether there are any.
+func u32Counters(o *netlink.U32, v tcView) (u32Stats, bool) {
+	const n = 8
+	if !v.stats || o.Sel == nil || len(o.Pcnt) < 2*n {
+		return u32Stats{}, false
+	}
+	u := func(i int) uint64 { return binary.NativeEndian.Uint64(o.Pcnt[i*n:]) }
+	st := u32Stats{rule: u(0), hit: u(1)}
+	for i := 2; (i+1)*n <= len(o.Pcnt); i++ {
+		st.keys = append(st.keys, u(i))
+	}
+	return st, true
+}
+
 func hex08(v uint32) string {
 	s := strconv.FormatUint(uint64(v), 16)
 	return strings.Repeat("0", 8-len(s)) + s
