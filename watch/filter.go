@@ -8,7 +8,9 @@ import (
 )
 
 // A Filter selects events. Build them with the functions below and combine
-// them with All and Any; nil selects everything.
+// them with All and Any; nil selects everything. The *Event is the
+// subscription's own and valid only during the call: a Filter that keeps
+// an event keeps a copy (*e).
 type Filter func(e *Event) bool
 
 // Kinds selects events of these object kinds.

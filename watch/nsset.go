@@ -123,6 +123,7 @@ type setSubscription struct {
 	opts   subOptions
 	names  map[string]linkNames // by namespace
 	blocks map[string]*blockBindings
+	ev     Event // the event being delivered (subscription.ev)
 }
 
 func (s *setSubscription) run(ctx context.Context) {
@@ -193,14 +194,15 @@ func (s *setSubscription) deliver(ctx context.Context, c *ipdb.SetChange) bool {
 		delete(s.blocks, c.NS.Name)
 		return ok
 	}
-	e := Event{Rev: c.Rev, Kind: c.Change.Kind, Op: c.Change.Op, Old: c.Change.Old, New: c.Change.New, NS: c.NS, MovedFrom: c.MovedFrom}
+	e := &s.ev
+	*e = Event{Rev: c.Rev, Kind: c.Change.Kind, Op: c.Change.Op, Old: c.Change.Old, New: c.Change.New, NS: c.NS, MovedFrom: c.MovedFrom}
 	if c.MovedFrom != nil {
 		if from, ok := s.names[c.MovedFrom.Name]; ok {
 			delete(from, c.Change.Old.(*netlink.Link).Index)
 		}
 	}
-	e.LinkName = s.nameOf(&e)
-	return s.emit(ctx, &e)
+	e.LinkName = s.nameOf(e)
+	return s.emit(ctx, e)
 }
 
 // objects delivers every object of snap in ns as op (Initial adds, or the
@@ -210,14 +212,15 @@ func (s *setSubscription) objects(ctx context.Context, rev uint64, ns ipdb.NetNS
 		return true
 	}
 	for o := range snap.All() {
-		e := Event{Rev: rev, Kind: o.Kind(), Op: op, NS: ns, Initial: op == ipdb.OpAdd}
+		e := &s.ev
+		*e = Event{Rev: rev, Kind: o.Kind(), Op: op, NS: ns, Initial: op == ipdb.OpAdd}
 		if op == ipdb.OpAdd {
 			e.New = o
 		} else {
 			e.Old = o
 		}
-		e.LinkName = s.nameOf(&e)
-		if !s.emit(ctx, &e) {
+		e.LinkName = s.nameOf(e)
+		if !s.emit(ctx, e) {
 			return false
 		}
 	}

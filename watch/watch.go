@@ -105,6 +105,11 @@ type subscription struct {
 	opts   subOptions
 	fn     func(ctx context.Context, e *Event) bool // false: stop
 	cancel context.CancelFunc
+	// ev is the event being delivered: one per subscription, so that
+	// delivering an event allocates nothing (a heap Event per event and
+	// subscriber was most of the garbage under a route burst, and so of
+	// the GC's share of the watch latency tail).
+	ev Event
 }
 
 // Subscribe calls fn for each change matching f (nil for all) until ctx
@@ -201,18 +206,9 @@ func (s *subscription) run(ctx context.Context) {
 			}
 			continue
 		}
-		if len(changes) > 0 {
-			for i := range changes {
-				c := &changes[i]
-				e := Event{Rev: c.Rev, Kind: c.Kind, Op: c.Op, Old: c.Old, New: c.New, blocks: &s.blocks}
-				e.LinkName = s.names.of(db, &e)
-				s.blocks.follow(&e, s.names)
-				if s.filter != nil && !s.filter(&e) {
-					continue
-				}
-				if ctx.Err() != nil || !s.fn(ctx, &e) {
-					return
-				}
+		for i := range changes {
+			if !s.deliver(ctx, db, &changes[i]) {
+				return
 			}
 		}
 		if upTo > rev {
@@ -229,6 +225,20 @@ func (s *subscription) run(ctx context.Context) {
 	}
 }
 
+// deliver hands c to the subscriber if the filter selects it, and reports
+// false when the subscription ends. It allocates nothing when the link
+// name is cached.
+func (s *subscription) deliver(ctx context.Context, db *ipdb.DB, c *ipdb.Change) bool {
+	e := &s.ev
+	*e = Event{Rev: c.Rev, Kind: c.Kind, Op: c.Op, Old: c.Old, New: c.New, blocks: &s.blocks}
+	e.LinkName = s.names.of(db, e)
+	s.blocks.follow(e, s.names)
+	if s.filter != nil && !s.filter(e) {
+		return true
+	}
+	return ctx.Err() == nil && s.fn(ctx, e)
+}
+
 // replay delivers the current state as Initial adds (after a Resync event
 // if resync) and returns the revision it shows.
 func (s *subscription) replay(ctx context.Context, resync bool) (uint64, bool) {
@@ -239,13 +249,14 @@ func (s *subscription) replay(ctx context.Context, resync bool) (uint64, bool) {
 		return 0, false
 	}
 	emit := func(o netlink.Object) bool {
-		e := Event{Rev: snap.Revision(), Kind: o.Kind(), Op: ipdb.OpAdd, New: o, Initial: true, blocks: &s.blocks}
-		e.LinkName = s.names.of(s.w.db, &e)
-		s.blocks.follow(&e, s.names)
-		if s.filter != nil && !s.filter(&e) {
+		e := &s.ev
+		*e = Event{Rev: snap.Revision(), Kind: o.Kind(), Op: ipdb.OpAdd, New: o, Initial: true, blocks: &s.blocks}
+		e.LinkName = s.names.of(s.w.db, e)
+		s.blocks.follow(e, s.names)
+		if s.filter != nil && !s.filter(e) {
 			return true
 		}
-		return ctx.Err() == nil && s.fn(ctx, &e)
+		return ctx.Err() == nil && s.fn(ctx, e)
 	}
 	// Every kind, links first: they fill the name cache the other kinds
 	// use.
