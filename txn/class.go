@@ -89,7 +89,7 @@ func (s *ClassSpec) validate() error {
 	}
 	draft := &netlink.Class{Index: 1, Handle: s.ClassID, Parent: s.parent(), TCKind: s.kind(), Options: s.Options}
 	if err := netlink.ClassRequest(netlink.Add, draft).Err(); err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrInvalid, s.what(), err)
+		return draftInvalid(s.what(), err)
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ipdb-go/ipdb/netlink"
 )
 
 var (
@@ -82,3 +84,26 @@ func (e *CommitError) Unwrap() error { return e.Err }
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
+
+// draftInvalid is the ErrInvalid of the spec named what, whose draft
+// request netlink refused with err. The message gives netlink's reason
+// alone ("tbf needs a rate"): the request's own description (its verb and
+// a draft object with a placeholder link index) says nothing the spec's
+// name does not. errors.Is still finds netlink.ErrInvalid and errors.As
+// the *netlink.OpError.
+func draftInvalid(what string, err error) error {
+	return fmt.Errorf("%w: %s: %w", ErrInvalid, what, netlinkReason{err})
+}
+
+// netlinkReason prints a netlink request's validation error as its reason.
+type netlinkReason struct{ err error }
+
+func (r netlinkReason) Error() string {
+	var oe *netlink.OpError
+	if !errors.As(r.err, &oe) || oe.Err == nil {
+		return r.err.Error()
+	}
+	return strings.TrimPrefix(oe.Err.Error(), netlink.ErrInvalid.Error()+": ")
+}
+
+func (r netlinkReason) Unwrap() error { return r.err }

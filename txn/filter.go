@@ -198,7 +198,7 @@ func (s *FilterSpec) validate() error {
 	}
 	f.Options = opts
 	if err := netlink.FilterRequest(netlink.Add, f).Err(); err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrInvalid, s.what(), err)
+		return draftInvalid(s.what(), err)
 	}
 	if isNilTC(s.Options) {
 		return invalid("%s: options are required", s.what())

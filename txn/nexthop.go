@@ -153,7 +153,7 @@ func (s *NexthopSpec) validate() error {
 		return invalid("%s: a group has no family", s.what())
 	}
 	if err := netlink.NexthopRequest(netlink.Add, s.draft(1)).Err(); err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrInvalid, s.what(), err)
+		return draftInvalid(s.what(), err)
 	}
 	return nil
 }

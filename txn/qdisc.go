@@ -142,7 +142,7 @@ func (s *QdiscSpec) validate() error {
 		return invalid("%s: ingress_block and egress_block are both %d: a link can be bound to a shared block once", s.what(), s.IngressBlock)
 	}
 	if err := netlink.QdiscRequest(netlink.Add, s.draft(1)).Err(); err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrInvalid, s.what(), err)
+		return draftInvalid(s.what(), err)
 	}
 	return nil
 }
