@@ -698,6 +698,23 @@ func bridgeCreateData(d *netlink.Bridge) *netlink.Bridge {
 	return &c
 }
 
+// restoredData is the kind and kind settings a rollback gives an existing
+// link l (its pre-image) whose settings a spec changed: all of them, so
+// that the plan changes back in place whatever differs (a vxlan's remote,
+// a macvlan's mode, a bridge's timers). Nil for kind data that cannot be
+// compared (raw) or has no settings: the link is left as it is.
+func restoredData(l *netlink.Link) *netlink.LinkInfo {
+	kind := infoKind(l)
+	switch d := linkData(l.Info).(type) {
+	case nil, *netlink.RawLinkData, *netlink.Veth, *netlink.Tuntap:
+		return nil
+	case *netlink.Bridge:
+		return &netlink.LinkInfo{InfoKind: kind, Data: bridgeCreateData(d)}
+	default:
+		return &netlink.LinkInfo{InfoKind: kind, Data: d}
+	}
+}
+
 // restore adds the pre-image of each link in scope (the links the specs
 // name, rename from or create as veth peers, and their veth peers), and
 // the deletion of those the transaction created. It records the links in
@@ -742,6 +759,18 @@ func (linkOps) restore(rs *restorer) {
 			moved[s.Name] = s.NetNS
 		}
 	}
+	// The links whose kind settings a spec sets, by the name they had
+	// before: the rollback sets those settings back (in place, as the
+	// commit changed them).
+	setsData := map[string]bool{}
+	for i := range ss.links {
+		if s := &ss.links[i]; linkData(s.Info) != nil {
+			setsData[s.Name] = true
+			if s.RenameFrom != "" {
+				setsData[s.RenameFrom] = true
+			}
+		}
+	}
 	specNames := map[string]bool{}
 	for _, idx := range preOrder {
 		l := preLinks[idx]
@@ -751,6 +780,9 @@ func (linkOps) restore(rs *restorer) {
 			s.Address = l.Address
 		}
 		now, err := cur.LinkByIndex(idx)
+		if err == nil && setsData[l.Name] {
+			s.Info = restoredData(l)
+		}
 		switch {
 		case err == nil && now.Name != l.Name:
 			s.RenameFrom = now.Name

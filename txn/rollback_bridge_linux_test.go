@@ -3,6 +3,9 @@ package txn
 import (
 	"context"
 	"errors"
+	"net/netip"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ipdb-go/ipdb/internal/nstest"
@@ -45,4 +48,67 @@ func TestRollbackRecreatesBridge(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestRollbackRestoresKindData: a failed transaction that changed link
+// kind settings in place (a vxlan's remote and ttl, a macvlan's mode, a
+// bridge's forward delay) must set them back. The rollback restored only
+// the generic settings, and reported the namespace as before while
+// `ip -d link` still showed the new remote and mode (found by a user's
+// try: apply of a state file whose route failed).
+func TestRollbackRestoresKindData(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		prepNS(t, ns)
+		ns.Batch("link set lo up",
+			"link add txbr0 type bridge forward_delay 1500",
+			"link add txv0 type veth peer name txv1",
+			"link add txmv0 link txv0 type macvlan mode bridge",
+			"link add txvx0 type vxlan id 42 remote 198.51.100.9 local 192.0.2.1 dstport 4789 ttl 10")
+		infoData := func() map[string]any {
+			var links []struct {
+				Name     string `json:"ifname"`
+				LinkInfo struct {
+					Data map[string]any `json:"info_data"`
+				} `json:"linkinfo"`
+			}
+			ns.IPJSON(&links, "-d", "link", "show")
+			m := map[string]any{}
+			for _, l := range links {
+				for k := range l.LinkInfo.Data {
+					if strings.HasSuffix(k, "_timer") {
+						delete(l.LinkInfo.Data, k) // a bridge's running timers
+					}
+				}
+				m[l.Name] = l.LinkInfo.Data
+			}
+			return m
+		}
+		before := infoData()
+		db, conn := setup(t, ns)
+		cfg := &Config{inject: failKind(netlink.KindRule, failing)}
+		tx := New(db, conn, cfg)
+		tx.Link(LinkSpec{Name: "txvx0", Info: &netlink.LinkInfo{InfoKind: "vxlan",
+			Data: &netlink.Vxlan{ID: 42, Group: netip.MustParseAddr("198.51.100.20"), TTL: 20}}})
+		tx.Link(LinkSpec{Name: "txmv0", Info: &netlink.LinkInfo{InfoKind: "macvlan", Data: &netlink.Macvlan{Mode: netlink.MacvlanVEPA}}})
+		tx.Link(LinkSpec{Name: "txbr0", Info: &netlink.LinkInfo{InfoKind: "bridge", Data: &netlink.Bridge{ForwardDelay: ptr(uint32(400))}}})
+		tx.Rule(RuleSpec{Rule: netlink.Rule{Priority: 2000, Table: 3000}})
+		plan, err := tx.Plan()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(plan.Steps); got != 4 {
+			t.Fatalf("plan has %d steps, want 4 (three link changes and the rule):\n%s", got, plan)
+		}
+		err = tx.Commit(context.Background())
+		var ce *CommitError
+		if !errors.As(err, &ce) || !ce.RolledBack {
+			t.Fatalf("got %v, want a rolled-back CommitError", err)
+		}
+		after := infoData()
+		for _, name := range []string{"txvx0", "txmv0", "txbr0"} {
+			if !reflect.DeepEqual(before[name], after[name]) {
+				t.Errorf("%s: ip -d link's info_data after the rollback\n%v\nwant, as before\n%v", name, after[name], before[name])
+			}
+		}
+	})
 }
