@@ -52,7 +52,7 @@ func (b *blockBindings) reset() {
 }
 
 // fill starts from the qdiscs of a snapshot.
-func (b *blockBindings) fill(qdiscs func(yield func(*netlink.Qdisc) bool), names linkNames) {
+func (b *blockBindings) fill(qdiscs func(yield func(*netlink.Qdisc) bool), names *linkNames) {
 	for q := range qdiscs {
 		b.bind(q, +1, names)
 	}
@@ -60,7 +60,7 @@ func (b *blockBindings) fill(qdiscs func(yield func(*netlink.Qdisc) bool), names
 
 // follow takes one event into account; names (ifindex to name, as the
 // subscription knows them) name the links that let go of a block.
-func (b *blockBindings) follow(e *Event, names linkNames) {
+func (b *blockBindings) follow(e *Event, names *linkNames) {
 	switch e.Kind {
 	case netlink.KindLink:
 		if l, ok := e.New.(*netlink.Link); ok {
@@ -94,7 +94,7 @@ func (b *blockBindings) follow(e *Event, names linkNames) {
 // bind counts q's blocks up or down (delta +1 or -1) and returns those
 // its link no longer holds (delta -1), or the blocks no link held before
 // (delta +1).
-func (b *blockBindings) bind(q *netlink.Qdisc, delta int, names linkNames) (changed []uint32) {
+func (b *blockBindings) bind(q *netlink.Qdisc, delta int, names *linkNames) (changed []uint32) {
 	for _, n := range []uint32{q.IngressBlock, q.EgressBlock} {
 		if n == 0 {
 			continue
@@ -104,7 +104,7 @@ func (b *blockBindings) bind(q *netlink.Qdisc, delta int, names linkNames) (chan
 			b.bound, b.linkName = map[blockLink]int{}, map[int]string{}
 		}
 		if delta > 0 {
-			if name, ok := names[q.Index]; ok {
+			if name, ok := names.byIndex[q.Index]; ok {
 				b.linkName[q.Index] = name
 			}
 			if !b.blockHeld(n) {

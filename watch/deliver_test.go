@@ -18,7 +18,7 @@ func TestDeliverAllocs(t *testing.T) {
 	var last Event
 	fn := func(e Event) bool { seen++; last = e; return true }
 	s := &subscription{
-		names:  linkNames{3: "v0"},
+		names:  &linkNames{byIndex: map[int]string{3: "v0"}, gone: map[int]string{}},
 		filter: All(Kinds(netlink.KindRoute), Ops(ipdb.OpAdd)),
 		fn:     func(_ context.Context, e *Event) bool { return fn(*e) }, // as Subscribe wraps fn
 	}

@@ -97,7 +97,7 @@ func (w *SetWatcher) subscribe(ctx context.Context, f Filter, fn func(context.Co
 	w.cancel[key] = struct{}{}
 	w.wg.Add(1)
 	w.mu.Unlock()
-	sub := &setSubscription{set: w.set, filter: f, fn: fn, opts: o, names: map[string]linkNames{}, blocks: map[string]*blockBindings{}}
+	sub := &setSubscription{set: w.set, filter: f, fn: fn, opts: o, names: map[string]*linkNames{}, blocks: map[string]*blockBindings{}}
 	go func() {
 		defer w.wg.Done()
 		defer close(done)
@@ -121,7 +121,7 @@ type setSubscription struct {
 	filter Filter
 	fn     func(context.Context, *Event) bool
 	opts   subOptions
-	names  map[string]linkNames // by namespace
+	names  map[string]*linkNames // by namespace
 	blocks map[string]*blockBindings
 	ev     Event // the event being delivered (subscription.ev)
 }
@@ -169,10 +169,10 @@ func (s *setSubscription) run(ctx context.Context) {
 }
 
 // remember fills the link-name cache of one namespace from its snapshot.
-func (s *setSubscription) remember(n ipdb.NSSnapshot) linkNames {
-	names := linkNames{}
+func (s *setSubscription) remember(n ipdb.NSSnapshot) *linkNames {
+	names := newLinkNames()
 	for l := range n.Links() {
-		names[l.Index] = l.Name
+		names.byIndex[l.Index] = l.Name
 	}
 	s.names[n.NS.Name] = names
 	b := &blockBindings{}
@@ -185,7 +185,7 @@ func (s *setSubscription) remember(n ipdb.NSSnapshot) linkNames {
 func (s *setSubscription) deliver(ctx context.Context, c *ipdb.SetChange) bool {
 	switch c.Op {
 	case ipdb.SetAttached:
-		s.names[c.NS.Name] = linkNames{}
+		s.names[c.NS.Name] = newLinkNames()
 		s.blocks[c.NS.Name] = &blockBindings{}
 		return s.objects(ctx, c.Rev, c.NS, c.Snapshot, ipdb.OpAdd)
 	case ipdb.SetDetached:
@@ -198,7 +198,7 @@ func (s *setSubscription) deliver(ctx context.Context, c *ipdb.SetChange) bool {
 	*e = Event{Rev: c.Rev, Kind: c.Change.Kind, Op: c.Change.Op, Old: c.Change.Old, New: c.Change.New, NS: c.NS, MovedFrom: c.MovedFrom}
 	if c.MovedFrom != nil {
 		if from, ok := s.names[c.MovedFrom.Name]; ok {
-			delete(from, c.Change.Old.(*netlink.Link).Index)
+			delete(from.byIndex, c.Change.Old.(*netlink.Link).Index)
 		}
 	}
 	e.LinkName = s.nameOf(e)
@@ -246,23 +246,20 @@ func (s *setSubscription) emit(ctx context.Context, e *Event) bool {
 func (s *setSubscription) nameOf(e *Event) string {
 	names, ok := s.names[e.NS.Name]
 	if !ok {
-		names = linkNames{}
+		names = newLinkNames()
 		s.names[e.NS.Name] = names
 	}
+	var db *ipdb.DB
 	if _, isLink := e.Object().(*netlink.Link); !isLink {
-		if idx := ifindexOf(e.Object()); idx > 0 {
-			if name, ok := names[idx]; ok {
-				return name
-			}
-			db, ok := s.set.DB(e.NS.Name)
-			if !ok {
-				return ""
-			}
-			return names.of(db, e)
+		idx := ifindexOf(e.Object())
+		if idx <= 0 {
+			return ""
 		}
-		return ""
+		if _, ok := names.name(idx, e.Rev); !ok {
+			db, _ = s.set.DB(e.NS.Name) // nil if it has left the set
+		}
 	}
-	return names.of(nil, e)
+	return names.of(db, e)
 }
 
 // replay delivers the set's current state as Initial adds (after a
@@ -275,7 +272,7 @@ func (s *setSubscription) replay(ctx context.Context, resync bool) (uint64, bool
 		return 0, false
 	}
 	for _, n := range snap.Namespaces() {
-		s.names[n.NS.Name] = linkNames{}
+		s.names[n.NS.Name] = newLinkNames()
 		s.blocks[n.NS.Name] = &blockBindings{}
 		if !s.objects(ctx, snap.Revision(), n.NS, n.Snapshot, ipdb.OpAdd) {
 			return 0, false

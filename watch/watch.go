@@ -98,7 +98,7 @@ type subOptions struct {
 func WithInitial() Option { return func(o *subOptions) { o.initial = true } }
 
 type subscription struct {
-	names  linkNames
+	names  *linkNames
 	blocks blockBindings
 	w      *Watcher
 	filter Filter
@@ -139,7 +139,7 @@ func (w *Watcher) Events(ctx context.Context, f Filter, opts ...Option) <-chan E
 }
 
 func (w *Watcher) subscribe(ctx context.Context, f Filter, fn func(context.Context, *Event) bool, onEnd func(), opts []Option) (stop func()) {
-	s := &subscription{w: w, filter: f, fn: fn, names: linkNames{}}
+	s := &subscription{w: w, filter: f, fn: fn, names: newLinkNames()}
 	for _, o := range opts {
 		o(&s.opts)
 	}
@@ -191,7 +191,7 @@ func (s *subscription) run(ctx context.Context) {
 		snap := db.Snapshot()
 		rev = snap.Revision()
 		for l := range snap.Links() {
-			s.names[l.Index] = l.Name
+			s.names.byIndex[l.Index] = l.Name
 		}
 		s.blocks.fill(snap.Qdiscs(), s.names)
 	}
@@ -243,7 +243,7 @@ func (s *subscription) deliver(ctx context.Context, db *ipdb.DB, c *ipdb.Change)
 // if resync) and returns the revision it shows.
 func (s *subscription) replay(ctx context.Context, resync bool) (uint64, bool) {
 	snap := s.w.db.Snapshot()
-	clear(s.names) // links come first and fill it again
+	s.names.reset() // links come first and fill it again
 	s.blocks.reset()
 	if resync && !s.fn(ctx, &Event{Rev: snap.Revision(), Resync: true}) {
 		return 0, false
@@ -272,16 +272,52 @@ func (s *subscription) replay(ctx context.Context, resync bool) (uint64, bool) {
 // passes through the change log in order before the changes of objects on
 // that link, so the cache follows the log without asking the database; a
 // miss (a link not seen since the subscription started) asks a snapshot.
-type linkNames map[int]string
+//
+// A deleted link's name is kept for the rest of its revision: the deletes
+// of the objects that went with it (its routes, addresses, FDB entries and
+// qdiscs, which the kernel removes with the link) come in the same
+// revision, after the link's, and must still name it, or a LinkName
+// filter misses them.
+type linkNames struct {
+	byIndex map[int]string
+	gone    map[int]string // the links deleted in revision goneRev
+	goneRev uint64
+}
+
+func newLinkNames() *linkNames {
+	return &linkNames{byIndex: map[int]string{}, gone: map[int]string{}}
+}
+
+// reset forgets every link.
+func (n *linkNames) reset() {
+	clear(n.byIndex)
+	clear(n.gone)
+}
+
+// name returns the cached name of link idx as of revision rev.
+func (n *linkNames) name(idx int, rev uint64) (string, bool) {
+	if name, ok := n.byIndex[idx]; ok {
+		return name, true
+	}
+	if rev == n.goneRev {
+		name, ok := n.gone[idx]
+		return name, ok
+	}
+	return "", false
+}
 
 // of returns the name of the link e's object belongs to, and keeps the
 // cache current with e if e is a link change.
-func (n linkNames) of(db *ipdb.DB, e *Event) string {
+func (n *linkNames) of(db *ipdb.DB, e *Event) string {
+	if e.Rev != n.goneRev && len(n.gone) > 0 {
+		clear(n.gone)
+	}
 	if l, ok := e.Object().(*netlink.Link); ok {
 		if e.Op == ipdb.OpDelete {
-			delete(n, l.Index)
+			delete(n.byIndex, l.Index)
+			n.gone[l.Index], n.goneRev = l.Name, e.Rev
 		} else {
-			n[l.Index] = l.Name
+			n.byIndex[l.Index] = l.Name
 		}
 		return l.Name
 	}
@@ -289,13 +325,16 @@ func (n linkNames) of(db *ipdb.DB, e *Event) string {
 	if idx <= 0 {
 		return ""
 	}
-	if name, ok := n[idx]; ok {
+	if name, ok := n.name(idx, e.Rev); ok {
 		return name
+	}
+	if db == nil {
+		return ""
 	}
 	l, err := db.Snapshot().LinkByIndex(idx)
 	if err != nil {
 		return ""
 	}
-	n[idx] = l.Name
+	n.byIndex[idx] = l.Name
 	return l.Name
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -383,6 +385,63 @@ func TestLinkNameOfObjects(t *testing.T) {
 			case <-ctx.Done():
 				t.Fatal("no address event for v9")
 			}
+		}
+	})
+}
+
+// TestLinkNameOfObjectsDeletedWithLink: the objects the kernel removes
+// with a link (its addresses, routes and FDB entries) are deleted in the
+// link's revision, after the link itself, and their events must still
+// name the link, or a LinkName filter misses them and a consumer that
+// keeps state per link keeps them forever (found by a user's try: `ip
+// link del br9` gave its routes' deletes LinkName ""). Over a Set too.
+func TestLinkNameOfObjectsDeletedWithLink(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		ns.Batch("link add br9 type bridge", "link set br9 up", "addr add 192.0.2.9/24 dev br9",
+			"route add 198.51.100.0/24 via 192.0.2.1 dev br9")
+		idx := ns.Ifindex("br9")
+		db := dbtest.Open(t, ns)
+		w := watch.New(db)
+		defer w.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		byIndex := w.Events(ctx, watch.All(watch.Ops(ipdb.OpDelete), watch.LinkIndex(idx)))
+		byName := w.Events(ctx, watch.All(watch.Ops(ipdb.OpDelete), watch.LinkName("br9")))
+		ns.IP("link", "del", "br9")
+		// Every delete on br9, as LinkIndex selects them, until a quiet
+		// half second after the route's.
+		collect := func(ch <-chan watch.Event, until string) []string {
+			var got []string
+			quiet := time.NewTimer(5 * time.Second)
+			for {
+				select {
+				case e, ok := <-ch:
+					if !ok {
+						slices.Sort(got)
+						return got
+					}
+					k := fmt.Sprintf("%v %v", e.Kind, e.Old)
+					got = append(got, fmt.Sprintf("%s (LinkName %q)", k, e.LinkName))
+					if strings.Contains(k, until) {
+						quiet.Reset(500 * time.Millisecond)
+					}
+				case <-quiet.C:
+					slices.Sort(got)
+					return got
+				}
+			}
+		}
+		want := collect(byIndex, "198.51.100.0/24")
+		var route, addr bool
+		for _, k := range want {
+			route = route || strings.Contains(k, "198.51.100.0/24")
+			addr = addr || strings.Contains(k, "192.0.2.9")
+		}
+		if !route || !addr {
+			t.Fatalf("LinkIndex saw these deletes, without the route or the address: %v", want)
+		}
+		if got := collect(byName, "198.51.100.0/24"); !slices.Equal(got, want) {
+			t.Errorf("LinkName(br9) saw the deletes\n%s\nwant, as LinkIndex(%d)\n%s", strings.Join(got, "\n"), idx, strings.Join(want, "\n"))
 		}
 	})
 }
