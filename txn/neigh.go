@@ -175,10 +175,10 @@ func (neighOps) restore(rs *restorer) {
 		dst  string
 	}
 	nseen := map[nid]bool{}
-	for idx := range preLinks {
+	for idx, l := range preLinks {
 		for n := range pre.NeighsOf(idx) {
-			if (n.Family == unix.AF_INET || n.Family == unix.AF_INET6) && n.State&unix.NUD_PERMANENT != 0 &&
-				n.Flags&unix.NTF_PROXY == 0 {
+			if (n.Family == unix.AF_INET || n.Family == unix.AF_INET6) && n.Flags&unix.NTF_PROXY == 0 &&
+				(n.State&unix.NUD_PERMANENT != 0 || userNoARP(n, l)) {
 				nseen[nid{preName(idx), n.Dst.String()}] = true
 				rb.neighs = append(rb.neighs, NeighSpec{Link: preName(idx), Dst: n.Dst, LLAddr: n.LLAddr, State: n.State})
 			}
@@ -206,6 +206,28 @@ func (neighOps) restore(rs *restorer) {
 		}
 		rb.neighs = append(rb.neighs, ns)
 	}
+}
+
+// userNoARP reports whether n, a NOARP entry on link l, is one a user
+// made (`ip neigh add ... nud noarp`), which the kernel flushes with the
+// dynamic entries when the link goes down or loses its carrier
+// (neigh_flush_dev spares only NUD_PERMANENT): one with a unicast
+// link-layer address other than the link's own. The kernel makes its own
+// NOARP entries for multicast and broadcast destinations, with their
+// multicast or broadcast addresses, and on links without ARP, with the
+// link's own address (arp_constructor in net/ipv4/arp.c, ndisc_constructor
+// in net/ipv6/ndisc.c); those come back by themselves.
+func userNoARP(n *netlink.Neigh, l *netlink.Link) bool {
+	a := n.LLAddr
+	if n.State&unix.NUD_NOARP == 0 || len(a) == 0 || a[0]&1 != 0 || bytes.Equal(a, l.Address) {
+		return false
+	}
+	for _, b := range a {
+		if b != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // settable lists what a NeighSpec can set of entry o (a *netlink.Neigh):
