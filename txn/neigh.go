@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"strconv"
@@ -175,7 +176,16 @@ func (neighOps) restore(rs *restorer) {
 		dst  string
 	}
 	nseen := map[nid]bool{}
-	for idx, l := range preLinks {
+	// The links in scope and their masters: a bridge whose port leaves or
+	// goes down can lose its carrier, and the kernel then flushes the
+	// bridge's entries too.
+	scope := maps.Clone(preLinks)
+	for _, l := range preLinks {
+		if m, err := pre.LinkByIndex(l.Master); l.Master != 0 && err == nil {
+			scope[m.Index] = m
+		}
+	}
+	for idx, l := range scope {
 		for n := range pre.NeighsOf(idx) {
 			if (n.Family == unix.AF_INET || n.Family == unix.AF_INET6) && n.Flags&unix.NTF_PROXY == 0 &&
 				(n.State&unix.NUD_PERMANENT != 0 || userNoARP(n, l)) {

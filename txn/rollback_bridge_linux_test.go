@@ -3,8 +3,10 @@ package txn
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -109,6 +111,51 @@ func TestRollbackRestoresKindData(t *testing.T) {
 			if !reflect.DeepEqual(before[name], after[name]) {
 				t.Errorf("%s: ip -d link's info_data after the rollback\n%v\nwant, as before\n%v", name, after[name], before[name])
 			}
+		}
+	})
+}
+
+// TestRollbackRestoresMasterNeighs: a failed transaction that detaches a
+// bridge's only port takes the bridge's carrier, and the kernel flushes
+// the bridge's NOARP entries; the rollback must bring them back though no
+// spec names the bridge (found by a user's try: a state file that
+// detached veth0 from br0 lost br0's `nud noarp` entry, and the apply
+// reported the namespace as before).
+func TestRollbackRestoresMasterNeighs(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		prepNS(t, ns)
+		ns.Batch("link set lo up", "link add txbr5 type bridge", "link add txp5 type veth peer name txq5",
+			"link set txp5 master txbr5", "link set txq5 up", "link set txp5 up", "link set txbr5 up")
+		ns.WaitCarrier("txbr5")
+		ns.Batch("neigh add 192.0.2.5 lladdr 02:00:00:00:00:05 dev txbr5 nud noarp",
+			"neigh add 2001:db8::5 lladdr 02:00:00:00:00:06 dev txbr5 nud noarp")
+		neighs := func() string {
+			var v []any
+			ns.IPJSON(&v, "neigh", "show", "dev", "txbr5", "nud", "noarp")
+			var lines []string
+			for _, e := range slices.DeleteFunc(v, kernelNoARP) {
+				m := e.(map[string]any)
+				lines = append(lines, fmt.Sprintf("%v lladdr %v", m["dst"], m["lladdr"]))
+			}
+			slices.Sort(lines)
+			return strings.Join(lines, "\n")
+		}
+		before := neighs()
+		if strings.Count(before, "lladdr") != 2 {
+			t.Fatalf("setup: %q", before)
+		}
+		db, conn := setup(t, ns)
+		cfg := &Config{inject: failKind(netlink.KindRule, failing)}
+		tx := New(db, conn, cfg)
+		tx.Link(LinkSpec{Name: "txp5", Master: ptr("")})
+		tx.Rule(RuleSpec{Rule: netlink.Rule{Priority: 2000, Table: 3000}})
+		err := tx.Commit(context.Background())
+		var ce *CommitError
+		if !errors.As(err, &ce) || !ce.RolledBack {
+			t.Fatalf("got %v, want a rolled-back CommitError", err)
+		}
+		if after := neighs(); after != before {
+			t.Errorf("txbr5's NOARP entries after the rollback:\n%s\nwant, as before:\n%s", after, before)
 		}
 	})
 }
