@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/ipdb-go/ipdb/ipdb"
 	"github.com/ipdb-go/ipdb/netlink"
 	"github.com/ipdb-go/ipdb/watch"
+	"golang.org/x/sys/unix"
 )
 
 // Plan validates the specs and diffs them against the database's current
@@ -121,6 +123,7 @@ func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Step, er
 	}
 	seq := 0
 	steps := plan.Steps
+	linksChanged := slices.ContainsFunc(steps, func(o *Step) bool { return o.Kind == netlink.KindLink })
 	for start := 0; start < len(steps); {
 		end := start + 1
 		for end < len(steps) && steps[end].stage == steps[start].stage && steps[end].level == steps[start].level {
@@ -131,6 +134,9 @@ func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Step, er
 		if err := ctx.Err(); err != nil {
 			fail(nil, err)
 			return firstStep, firstErr
+		}
+		if group[0].stage == stageNexthopAdd && linksChanged {
+			t.awaitCarrier(ctx, group)
 		}
 		var local []*Step
 		var reqs []netlink.Request
@@ -207,6 +213,45 @@ func (t *Txn) apply(ctx context.Context, plan *Plan, bestEffort bool) (*Step, er
 		}
 	}
 	return firstStep, firstErr
+}
+
+// carrierWait bounds awaitCarrier: a veth's carrier follows its peer's
+// up at once, a bridge's follows its first forwarding port through the
+// kernel's linkwatch work, which runs at most once a second.
+const carrierWait = 3 * time.Second
+
+// awaitCarrier waits, at most carrierWait, until every link the nexthop
+// objects of group go out of is up with a carrier, if it is up: the kernel
+// refuses a nexthop object on a link without a carrier (rtm_to_nh_config
+// in net/ipv4/nexthop.c: "Carrier for nexthop device is down", ENETDOWN),
+// and a link the transaction created, brought up or gave a port gets its
+// carrier asynchronously, after the acknowledgement. A link that stays
+// without one is left to the kernel's refusal.
+func (t *Txn) awaitCarrier(ctx context.Context, group []*Step) {
+	var devs []string
+	for _, o := range group {
+		if o.Kind != netlink.KindNexthop || o.spec.kind != netlink.KindNexthop || o.Action == Remove {
+			continue
+		}
+		ss := t.specsFor(o)
+		if s := &ss.nexthops[o.spec.i]; s.Dev != "" && !s.Blackhole && !slices.Contains(devs, s.Dev) {
+			devs = append(devs, s.Dev)
+		}
+	}
+	if len(devs) == 0 {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, carrierWait)
+	defer cancel()
+	_ = watch.WaitFor(wctx, t.db, func(s *ipdb.Snapshot) bool {
+		for _, d := range devs {
+			l, err := s.LinkByName(d)
+			if err == nil && l.Flags&unix.IFF_UP != 0 && l.Flags&unix.IFF_LOWER_UP == 0 {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // awaitLinks waits until the database shows the links created by a stage

@@ -128,7 +128,12 @@
 // removals and the other removals in reverse dependency order first, then
 // link creation, attributes, enslaving, bringing links up, addresses,
 // nexthop objects (singles, then groups), routes, neighbours and rules —
-// each stage pipelined with Conn.Pipeline.
+// each stage pipelined with Conn.Pipeline. Before the nexthop objects of
+// a transaction that also changes links, it waits (at most 3 s) until
+// each up link they go out of has a carrier: the kernel refuses a nexthop
+// object on a link without one, and a link that was just created, brought
+// up or given a port gets it after the acknowledgements (a bridge's
+// through the kernel's linkwatch work).
 // It then waits until the database shows the desired state.
 //
 // On a kernel error, a verification timeout or a cancelled context,
@@ -136,7 +141,10 @@
 // started from) it derives the specs that restore every object the
 // transaction touched, and the links' addresses, routes and neighbours that
 // the kernel may have dropped as a side effect (routes through a link that
-// went down or was deleted, routes using a removed address), plans them
+// went down or was deleted, routes using a removed address, the permanent
+// and user-made NOARP neighbours the kernel flushes from a link, or from
+// its bridge, that went down, lost its carrier or changed its address),
+// plans them
 // against the current state, applies them in the same stage order (which
 // undoes in reverse) and verifies them. Kernel-made routes (the local and
 // prefix routes of addresses) are not restored as routes: they come back

@@ -396,3 +396,38 @@ func TestNexthopLinkLifecycle(t *testing.T) {
 		}
 	})
 }
+
+// TestNexthopAwaitsCarrier: the kernel refuses a nexthop object on a link
+// without a carrier ("Carrier for nexthop device is down", ENETDOWN), and
+// a link a transaction creates, brings up or gives a port gets its carrier
+// after the acknowledgements: a bridge's follows its port's through the
+// kernel's linkwatch work (found by a user's try: the first apply of a
+// state file with a bridge, its veth port and nexthops over the bridge
+// failed now and then). Commit waits for the carrier, a bounded time.
+// Here it comes 300 ms after the commit starts: the peer of the
+// nexthop's veth comes up then.
+func TestNexthopAwaitsCarrier(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		prepNS(t, ns)
+		ns.Batch("link set lo up", "link add k0 type veth peer name k1", "link set k0 up",
+			"addr add 192.0.2.1/24 dev k0")
+		db, c := setup(t, ns)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			time.Sleep(300 * time.Millisecond)
+			ns.IP("link", "set", "k1", "up")
+		}()
+		start := time.Now()
+		err := New(db, c, nil).
+			Link(LinkSpec{Name: "k0", MTU: u32(1400)}).
+			Nexthop(NexthopSpec{ID: 100, Gateway: netip.MustParseAddr("192.0.2.2"), Dev: "k0"}).
+			Nexthop(NexthopSpec{ID: 200, Group: []NexthopMemberSpec{{ID: 100}}}).
+			Commit(context.Background())
+		<-done
+		if err != nil {
+			t.Fatalf("after %v: %v", time.Since(start).Round(time.Millisecond), err)
+		}
+		checkNexthopOracle(t, ns, db)
+	})
+}
