@@ -99,11 +99,12 @@ func draftInvalid(what string, err error) error {
 type netlinkReason struct{ err error }
 
 func (r netlinkReason) Error() string {
+	err := r.err
 	var oe *netlink.OpError
-	if !errors.As(r.err, &oe) || oe.Err == nil {
-		return r.err.Error()
+	if errors.As(err, &oe) && oe.Err != nil {
+		err = oe.Err
 	}
-	return strings.TrimPrefix(oe.Err.Error(), netlink.ErrInvalid.Error()+": ")
+	return strings.TrimPrefix(err.Error(), netlink.ErrInvalid.Error()+": ")
 }
 
 func (r netlinkReason) Unwrap() error { return r.err }

@@ -22,6 +22,8 @@ func TestDraftInvalidMessage(t *testing.T) {
 			"txn: invalid spec: qdisc 1: dev v0 root: tbf needs a rate"},
 		{(&ClassSpec{Dev: "v0", ClassID: netlink.NewHandle(1, 10), Parent: netlink.NewHandle(1, 0), Options: &netlink.HTBClass{}}).validate(),
 			"txn: invalid spec: class 1:a dev v0: htb class needs a rate"},
+		{(&LinkSpec{Name: "vx1", Info: &netlink.LinkInfo{InfoKind: "vxlan", Data: &netlink.Vxlan{ID: 99999999}}}).validate(),
+			"txn: invalid spec: link vx1: vxlan id 99999999 over 24 bits"},
 	} {
 		if c.err == nil || c.err.Error() != c.want {
 			t.Errorf("got %v\nwant %s", c.err, c.want)

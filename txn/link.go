@@ -130,7 +130,7 @@ func (s *LinkSpec) validate() error {
 		info := *s.Info
 		info.InfoKind = specInfoKind(s.Info)
 		if req := netlink.LinkRequest(netlink.Add, &netlink.Link{Name: s.Name, Info: &info}); req.Err() != nil {
-			return invalid("%s: %v", what, req.Err())
+			return draftInvalid(what, req.Err())
 		}
 	}
 	if s.Master != nil && *s.Master != "" {

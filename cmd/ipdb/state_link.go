@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/ipdb-go/ipdb/ipdb"
 	"github.com/ipdb-go/ipdb/netlink"
@@ -70,7 +71,8 @@ func (l *linkYAML) spec(cur *netlink.Link) (txn.LinkSpec, error) {
 		return s, errors.New("a link needs a name")
 	}
 	if err := netlink.ValidLinkName(l.Name); err != nil {
-		return s, fmt.Errorf("link name %q: %w", l.Name, err)
+		// The reason names the link: "link name "x..." longer than 15 bytes".
+		return s, errors.New(strings.TrimPrefix(err.Error(), netlink.ErrInvalid.Error()+": "))
 	}
 	if l.Address != nil {
 		s.Address = l.Address.HardwareAddr
