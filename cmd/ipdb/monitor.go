@@ -136,7 +136,7 @@ func writeEvent(j *jsonOut, s *ipdb.Snapshot, ev watch.Event, links *streamLinks
 	links.note(ev.Old, ev.New)
 	names.stream = links
 	if ev.Old != nil {
-		writeSnapshotObject(j, "old", ev.Old, names)
+		writeSnapshotObject(j, "old", sameDeadlines(ev.Old, ev.New), names)
 	} else {
 		j.null("old")
 	}

@@ -4,6 +4,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -163,7 +164,7 @@ func writeEventText(w io.Writer, snap *ipdb.Snapshot, ev watch.Event, links *str
 		b.WriteString(" delete ")
 		b.WriteString(objectWords(ev.Old, names).text())
 	default:
-		ev.Old = peerResolved(ev.Old, ev.New)
+		ev.Old = sameDeadlines(peerResolved(ev.Old, ev.New), ev.New)
 		oldNames := names
 		if l, ok := ev.Old.(*netlink.Link); ok {
 			// The link's own name and flags as they were.
@@ -425,6 +426,44 @@ func ruleWords(r *netlink.Rule) words {
 	var w words
 	w.id("priority", strconv.FormatUint(uint64(r.Priority), 10)+":")
 	w.id("family", familyName(r.Family))
-	w.id("rule", ruleText(r))
+	w.bare("rule", ruleText(r)) // a change prints it as "old -> new"
 	return w
+}
+
+// deadlineSlack is how far apart two notifications' deadlines of one
+// lifetime or expiry may be (the kernel reports seconds left, and each
+// notification is stamped when read): the database's own slack, under
+// which two versions are the same.
+const deadlineSlack = 2 * time.Second
+
+// sameDeadlines returns ev's Old with New's address lifetimes or route
+// expiry when the two differ only by when each was announced: a change
+// event for another reason (a new label after a rename, a route's flags)
+// then shows no "valid_lft 292sec -> 291sec".
+func sameDeadlines(old, new netlink.Object) netlink.Object {
+	near := func(x, y time.Time) bool {
+		d := x.Sub(y)
+		return x.IsZero() == y.IsZero() && d < deadlineSlack && d > -deadlineSlack
+	}
+	switch o := old.(type) {
+	case *netlink.Addr:
+		n, ok := new.(*netlink.Addr)
+		if !ok || !near(o.ValidUntil, n.ValidUntil) || !near(o.PreferredUntil, n.PreferredUntil) {
+			return old
+		}
+		c := *o
+		c.ValidLifetime, c.PreferredLifetime, c.ValidUntil, c.PreferredUntil = n.ValidLifetime, n.PreferredLifetime, n.ValidUntil, n.PreferredUntil
+		return &c
+	case *netlink.Route:
+		n, ok := new.(*netlink.Route)
+		if !ok || o.Extra == nil || n.Extra == nil || !near(o.Extra.ExpiresAt, n.Extra.ExpiresAt) {
+			return old
+		}
+		x := *o.Extra
+		x.CacheInfo.Expires, x.ExpiresAt = n.Extra.CacheInfo.Expires, n.Extra.ExpiresAt
+		c := *o
+		c.Extra = &x
+		return &c
+	}
+	return old
 }
