@@ -80,7 +80,11 @@ type RouteAnswer struct {
 // Errors wrap the errno the kernel answers: unix.ENETUNREACH when no rule
 // gives a route or an unreachable rule matches, unix.EINVAL for a
 // blackhole rule or route, unix.EHOSTUNREACH for an unreachable route,
-// unix.EACCES for a prohibit rule or route; ErrInvalid for a bad query
+// unix.EACCES for a prohibit rule or route; for an IPv4 query with an oif
+// (and no iif), unix.ENETUNREACH if that link is down and
+// unix.EHOSTUNREACH for every failed lookup (the kernel then takes the
+// destination as on that link, and fibmatch has no route to print);
+// ErrInvalid for a bad query
 // (no destination, an unknown iif or oif) and ErrNotSynced before the
 // first full picture.
 //
@@ -133,6 +137,11 @@ func (s *Snapshot) RouteGet(q RouteQuery) (*RouteAnswer, error) {
 			return nil, fmt.Errorf("%w: oif %s: no such device", ErrInvalid, q.OIF)
 		}
 		f.oif = l.Index
+		if family == unix.AF_INET && q.IIF == "" && l.Flags&unix.IFF_UP == 0 {
+			// ip_route_output_key_hash_rcu refuses an output device that
+			// is down before it looks anything up.
+			return nil, fmt.Errorf("oif %s is down: %w", q.OIF, unix.ENETUNREACH)
+		}
 	}
 	switch {
 	case q.UID != nil:
@@ -142,7 +151,32 @@ func (s *Snapshot) RouteGet(q RouteQuery) (*RouteAnswer, error) {
 	default:
 		f.uid = uint32(os.Getuid())
 	}
-	return s.walkRules(&f)
+	ans, err := s.walkRules(&f)
+	if err != nil && family == unix.AF_INET && q.IIF == "" && f.oif != 0 && !s.l3mdevLink(f.oif) {
+		// ip_route_output_key_hash_rcu: with an output device, a failed
+		// lookup (no route, or an unreachable, prohibit or blackhole rule
+		// or route) makes the kernel assume the destination is on that
+		// link; fibmatch then has no route to print and answers
+		// EHOSTUNREACH (inet_rtm_getroute). Not for a VRF or its ports,
+		// whose lookups are the VRF's (flowi4_l3mdev).
+		return nil, fmt.Errorf("no route with oif %s (%v), and the kernel takes %s as on that link: %w", q.OIF, err, q.Dst, unix.EHOSTUNREACH)
+	}
+	return ans, err
+}
+
+// l3mdevLink reports whether the link of index idx is a VRF or a port of
+// one: the kernel then looks routes up in the VRF's table alone
+// (l3mdev_update_flow).
+func (s *Snapshot) l3mdevLink(idx int) bool {
+	isVRF := func(idx int) bool {
+		l, err := s.LinkByIndex(idx)
+		return err == nil && l.Info != nil && l.Info.InfoKind == "vrf"
+	}
+	if isVRF(idx) {
+		return true
+	}
+	l, err := s.LinkByIndex(idx)
+	return err == nil && l.Master != 0 && isVRF(l.Master)
 }
 
 // isLocalAddr reports whether a is the local address of one of the

@@ -173,7 +173,9 @@ func TestLookupPolicyRouting(t *testing.T) {
 		ns.IP("-6", "route", "add", "default", "dev", "c0", "table", "300")
 		ns.IP("-6", "rule", "add", "not", "to", "2001:db8:5::/48", "prohibit", "pref", "81")
 		ns.IP("-6", "route", "add", "2001:db8:5::/48", "via", "2001:db8::2")
+		ns.Batch("link add d0 type veth peer name d1") // down
 		cases := [][]string{
+			{"192.0.2.77", "oif", "d0"},       // an output device that is down: ENETUNREACH
 			{"198.51.100.7"},                  // wg-quick: table 51820
 			{"198.51.100.7", "mark", "51820"}, // marked: main
 			{"192.0.2.77"},                    // main, prefix longer than 0: not suppressed
@@ -182,6 +184,14 @@ func TestLookupPolicyRouting(t *testing.T) {
 			{"198.51.100.7", "mark", "0x25"},  // not under the mask
 			{"198.51.100.7", "from", "192.0.2.5", "iif", "br0"},
 			{"198.51.100.7", "oif", "c0"},
+			// With an output device a failed lookup is EHOSTUNREACH: the
+			// kernel takes the destination as on that link (found by a
+			// user's try, where ipdb answered ENETUNREACH).
+			{"198.51.100.7", "oif", "c0", "mark", "51820"},   // main: its default route is not on c0
+			{"203.0.113.65", "oif", "c0"},                    // unreachable rule
+			{"203.0.113.33", "oif", "c0"},                    // prohibit rule
+			{"198.51.100.65", "oif", "br0", "mark", "51820"}, // unreachable route
+			{"2001:db8:6::1", "oif", "c0"},                   // IPv6: the rule's prohibit stands
 			{"198.51.100.7", "ipproto", "tcp", "dport", "443"},
 			{"198.51.100.7", "ipproto", "tcp", "dport", "444"},
 			{"198.51.100.7", "ipproto", "udp", "sport", "1500"},
