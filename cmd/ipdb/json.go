@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"io"
+	"iter"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -813,12 +815,56 @@ func snapshotAddrsJSON(j *jsonOut, s *ipdb.Snapshot, names *linkNames) {
 }
 
 func snapshotRoutesJSON(j *jsonOut, s *ipdb.Snapshot, names *linkNames) {
-	for r := range s.Routes() {
+	for r := range routesInDumpOrder(s) {
 		if showRoute(r) {
 			writeRoute(j, r, names)
 			j.maybeFlush()
 		}
 	}
+}
+
+// routesInDumpOrder iterates s's routes in the order a kernel dump lists
+// their tables: each family's tables by their hash bucket, the table id
+// modulo 256 (inet_dump_fib and inet6_dump_fib walk FIB_TABLE_HASHSZ
+// buckets), so table 300 (bucket 44) comes before main (254) and local
+// (255). Tables of one bucket stay in id order (the kernel lists the
+// newest first, which the cache does not know); a table's routes keep the
+// cache's order.
+func routesInDumpOrder(s *ipdb.Snapshot) iter.Seq[*netlink.Route] {
+	return func(yield func(*netlink.Route) bool) {
+		var rs []*netlink.Route
+		sorted := true
+		for r := range s.Routes() {
+			if n := len(rs); n > 0 && dumpBefore(r, rs[n-1]) {
+				sorted = false
+			}
+			rs = append(rs, r)
+		}
+		if !sorted {
+			slices.SortStableFunc(rs, func(a, b *netlink.Route) int {
+				switch {
+				case dumpBefore(a, b):
+					return -1
+				case dumpBefore(b, a):
+					return 1
+				}
+				return 0
+			})
+		}
+		for _, r := range rs {
+			if !yield(r) {
+				return
+			}
+		}
+	}
+}
+
+// dumpBefore reports whether a kernel dump lists a's table before b's.
+func dumpBefore(a, b *netlink.Route) bool {
+	if a.Family != b.Family {
+		return a.Family < b.Family
+	}
+	return a.Table&0xff < b.Table&0xff
 }
 
 func snapshotNeighsJSON(j *jsonOut, s *ipdb.Snapshot, names *linkNames) {

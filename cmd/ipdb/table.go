@@ -382,7 +382,7 @@ func snapshotAddrRows(t *tableOut, s *ipdb.Snapshot, names *linkNames) {
 
 func snapshotRouteRows(t *tableOut, s *ipdb.Snapshot, names *linkNames) {
 	routeRowsHeader(t)
-	for r := range s.Routes() {
+	for r := range routesInDumpOrder(s) {
 		if showRoute(r) {
 			routeRow(t, r, names)
 		}
