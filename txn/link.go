@@ -56,6 +56,10 @@ type LinkSpec struct {
 	fetchName string
 	// fetchLabel (Multi's moves) names fetchNS in the plan.
 	fetchLabel string
+	// exactData (rollback) makes Info's kind data the whole of the link's
+	// settings: a zero remote, local, ttl, tos, lower device or macvlan
+	// flag is one to set back, not one left alone.
+	exactData bool
 }
 
 // validName checks a link name: not empty, at most 15 bytes (IFNAMSIZ-1),
@@ -781,7 +785,7 @@ func (linkOps) restore(rs *restorer) {
 		}
 		now, err := cur.LinkByIndex(idx)
 		if err == nil && setsData[l.Name] {
-			s.Info = restoredData(l)
+			s.Info, s.exactData = restoredData(l), true
 		}
 		switch {
 		case err == nil && now.Name != l.Name:

@@ -113,6 +113,9 @@ func (p *planner) linkDataChanges(s *LinkSpec, cur *netlink.Link) (changes []lin
 			add("ageing", optStr(have.Ageing), *want.Ageing, "")
 			in.Ageing, inPlace = want.Ageing, true
 		}
+		if s.exactData {
+			vxlanZeros(want, have, p.nameOf, add, in, &inPlace)
+		}
 		if want.Limit != 0 && want.Limit != have.Limit {
 			add("maxaddress", have.Limit, want.Limit, "the kernel cannot change a vxlan's limit")
 		}
@@ -149,7 +152,10 @@ func (p *planner) linkDataChanges(s *LinkSpec, cur *netlink.Link) (changes []lin
 			add("mode", hm, want.Mode, fixed)
 			set = &netlink.Macvlan{Mode: want.Mode}
 		}
-		if want.Flags != 0 && want.Flags != have.Flags {
+		if want.Flags != have.Flags && (want.Flags != 0 || s.exactData) {
+			// A rollback's zero flags cannot be sent (a zero
+			// IFLA_MACVLAN_FLAGS is left out): the request changes
+			// nothing, and verification reports the flag left.
 			add("flag", have.Flags, want.Flags, "")
 			m := &netlink.Macvlan{Mode: want.Mode, Flags: want.Flags}
 			set = m
@@ -243,6 +249,43 @@ func fixedLinkDataError(name, kind string, changes []linkDataChange) error {
 	}
 	return invalid("link %s: %s setting %s cannot be changed in place; remove the link first (absent: true) and create it again",
 		name, kind, strings.Join(parts, ", "))
+}
+
+// vxlanZeros adds to a rollback's in-place vxlan change (in) the settings
+// the pre-image had at zero and the link has now: a remote or local
+// address is cleared by sending the unspecified address, which the
+// kernel takes (vxlan_nl2conf); a ttl, tos or lower device of 0 cannot be
+// sent (the encoder leaves zeros out), so the change is listed and the
+// request changes nothing else: verification then reports it left, not
+// restored.
+func vxlanZeros(want, have *netlink.Vxlan, nameOf func(int) string, add func(attr string, old, new any, fixed string), in *netlink.Vxlan, inPlace *bool) {
+	clear := func(attr string, h netip.Addr, to *netip.Addr) {
+		if h.IsValid() {
+			add(attr, h, "(none)", "")
+			*to, *inPlace = netip.IPv4Unspecified(), true
+			if h.Is6() {
+				*to = netip.IPv6Unspecified()
+			}
+		}
+	}
+	if !want.Group.IsValid() {
+		clear(vxlanRemoteWord(have.Group), have.Group, &in.Group)
+	}
+	if !want.Local.IsValid() {
+		clear("local", have.Local, &in.Local)
+	}
+	if want.TTL == 0 && have.TTL != 0 {
+		add("ttl", have.TTL, 0, "")
+		*inPlace = true
+	}
+	if want.TOS == 0 && have.TOS != 0 {
+		add("tos", have.TOS, 0, "")
+		*inPlace = true
+	}
+	if want.Link == 0 && have.Link != 0 {
+		add("dev", nameOf(have.Link), "(none)", "")
+		*inPlace = true
+	}
 }
 
 func vxlanRemoteWord(a netip.Addr) string {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ipdb-go/ipdb/internal/nstest"
 	"github.com/ipdb-go/ipdb/netlink"
@@ -65,7 +66,10 @@ func TestRollbackRestoresKindData(t *testing.T) {
 			"link add txbr0 type bridge forward_delay 1500",
 			"link add txv0 type veth peer name txv1",
 			"link add txmv0 link txv0 type macvlan mode bridge",
-			"link add txvx0 type vxlan id 42 remote 198.51.100.9 local 192.0.2.1 dstport 4789 ttl 10")
+			"link add txvx0 type vxlan id 42 remote 198.51.100.9 local 192.0.2.1 dstport 4789 ttl 10",
+			// No remote and no local: a rollback clears what the
+			// transaction set (found by a second try: it kept them).
+			"link add txvx1 type vxlan id 43 dstport 4789")
 		infoData := func() map[string]any {
 			var links []struct {
 				Name     string `json:"ifname"`
@@ -91,6 +95,8 @@ func TestRollbackRestoresKindData(t *testing.T) {
 		tx := New(db, conn, cfg)
 		tx.Link(LinkSpec{Name: "txvx0", Info: &netlink.LinkInfo{InfoKind: "vxlan",
 			Data: &netlink.Vxlan{ID: 42, Group: netip.MustParseAddr("198.51.100.20"), TTL: 20}}})
+		tx.Link(LinkSpec{Name: "txvx1", Info: &netlink.LinkInfo{InfoKind: "vxlan",
+			Data: &netlink.Vxlan{ID: 43, Group: netip.MustParseAddr("198.51.100.20"), Local: netip.MustParseAddr("192.0.2.5")}}})
 		tx.Link(LinkSpec{Name: "txmv0", Info: &netlink.LinkInfo{InfoKind: "macvlan", Data: &netlink.Macvlan{Mode: netlink.MacvlanVEPA}}})
 		tx.Link(LinkSpec{Name: "txbr0", Info: &netlink.LinkInfo{InfoKind: "bridge", Data: &netlink.Bridge{ForwardDelay: ptr(uint32(400))}}})
 		tx.Rule(RuleSpec{Rule: netlink.Rule{Priority: 2000, Table: 3000}})
@@ -98,8 +104,8 @@ func TestRollbackRestoresKindData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := len(plan.Steps); got != 4 {
-			t.Fatalf("plan has %d steps, want 4 (three link changes and the rule):\n%s", got, plan)
+		if got := len(plan.Steps); got != 5 {
+			t.Fatalf("plan has %d steps, want 5 (four link changes and the rule):\n%s", got, plan)
 		}
 		err = tx.Commit(context.Background())
 		var ce *CommitError
@@ -107,7 +113,7 @@ func TestRollbackRestoresKindData(t *testing.T) {
 			t.Fatalf("got %v, want a rolled-back CommitError", err)
 		}
 		after := infoData()
-		for _, name := range []string{"txvx0", "txmv0", "txbr0"} {
+		for _, name := range []string{"txvx0", "txvx1", "txmv0", "txbr0"} {
 			if !reflect.DeepEqual(before[name], after[name]) {
 				t.Errorf("%s: ip -d link's info_data after the rollback\n%v\nwant, as before\n%v", name, after[name], before[name])
 			}
@@ -156,6 +162,32 @@ func TestRollbackRestoresMasterNeighs(t *testing.T) {
 		}
 		if after := neighs(); after != before {
 			t.Errorf("txbr5's NOARP entries after the rollback:\n%s\nwant, as before:\n%s", after, before)
+		}
+	})
+}
+
+// TestRollbackReportsKindDataLeft: a rollback that cannot set a kind
+// setting back says so. A macvlan flag cannot be cleared through a
+// request (a zero IFLA_MACVLAN_FLAGS is not sent): the rollback must not
+// report the namespace as before (it did: RolledBack with nothing left),
+// and Left names the flag.
+func TestRollbackReportsKindDataLeft(t *testing.T) {
+	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+		prepNS(t, ns)
+		ns.Batch("link set lo up", "link add txv0 type veth peer name txv1",
+			"link add txmv0 link txv0 type macvlan mode bridge")
+		db, conn := setup(t, ns)
+		cfg := &Config{inject: failKind(netlink.KindRule, failing), VerifyTimeout: time.Second}
+		tx := New(db, conn, cfg)
+		tx.Link(LinkSpec{Name: "txmv0", Info: &netlink.LinkInfo{InfoKind: "macvlan", Data: &netlink.Macvlan{Mode: netlink.MacvlanBridge, Flags: 1}}})
+		tx.Rule(RuleSpec{Rule: netlink.Rule{Priority: 2000, Table: 3000}})
+		err := tx.Commit(context.Background())
+		var ce *CommitError
+		if !errors.As(err, &ce) {
+			t.Fatalf("got %v, want a CommitError", err)
+		}
+		if ce.RolledBack || !strings.Contains(strings.Join(ce.Left, "; "), "flag 1 -> 0") {
+			t.Errorf("RolledBack %v, Left %q: want not rolled back, the macvlan flag left (%v)", ce.RolledBack, ce.Left, err)
 		}
 	})
 }
