@@ -208,6 +208,7 @@ func (p *planner) planAddrs(ref specRef, link string, want []AddrSpec, inSet boo
 			if !inSet {
 				observe(p, ex)
 			}
+			ex = p.relabelled(link, ex)
 		}
 		if s.Absent && !inSet {
 			if ex != nil {
@@ -270,6 +271,37 @@ func (p *planner) planAddrs(ref specRef, link string, want []AddrSpec, inSet boo
 			}})
 	}
 	return nil
+}
+
+// relabelled returns ex, an IPv4 address of the link the plan names link,
+// with the label the kernel gives it when the plan renames the link from
+// its current name: inetdev_changename (net/ipv4/devinet.c) relabels the
+// device's addresses, the label "old" becoming "new" and "old:x"
+// becoming "new:x". Without it a rename looked like a label change to be
+// made by removing and adding the address, and removing a link's last
+// IPv4 address flushes its routes and its ARP entries, permanent ones
+// too (fib_disable_ip, arp_ifdown).
+func (p *planner) relabelled(link string, ex *netlink.Addr) *netlink.Addr {
+	pl := p.links[link]
+	if ex == nil || ex.Family != unix.AF_INET || pl == nil || pl.cur == nil || pl.cur.Name == link {
+		return ex
+	}
+	old := pl.cur.Name
+	label := ex.Label
+	switch {
+	case label == old:
+		label = link
+	case strings.HasPrefix(label, old+":"):
+		label = link + label[len(old):]
+	default:
+		return ex
+	}
+	if len(label) > 15 {
+		return ex
+	}
+	c := *ex
+	c.Label = label
+	return &c
 }
 
 // addrChanges lists what replacing have by spec s changes.

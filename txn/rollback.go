@@ -40,7 +40,26 @@ func (t *Txn) rollbackOf(ctx context.Context, pre State, ss *specSet) ([]string,
 	if aerr != nil && failed != nil {
 		aerr = fmt.Errorf("%s: %w", failed, aerr)
 	}
-	verr := t.verify(ctx, rb, plan.Steps)
+	steps := plan.Steps
+	if removesAddr(plan) {
+		// The rollback's own operations can take what it found in place:
+		// removing a link's last IPv4 address (to add it back with
+		// another label, scope or peer) flushes the link's routes and
+		// ARP entries, permanent ones too (fib_disable_ip, arp_ifdown).
+		// Plan once more on the state they left, and apply what is
+		// missing.
+		if more, err := t.replanRollback(ctx, rb); err == nil && len(more.Steps) > 0 {
+			failed, err := t.apply(ctx, more, true)
+			if err != nil && failed != nil {
+				err = fmt.Errorf("%s: %w", failed, err)
+			}
+			if aerr == nil {
+				aerr = err
+			}
+			steps = append(steps[:len(steps):len(steps)], more.Steps...)
+		}
+	}
+	verr := t.verify(ctx, rb, steps)
 	if verr == nil {
 		t.awaitDAD(ctx, rb)
 		// Whatever failed on the way, the pre-image is back, but for what
@@ -61,6 +80,29 @@ func (t *Txn) rollbackOf(ctx context.Context, pre State, ss *specSet) ([]string,
 		return left, aerr
 	}
 	return left, verr
+}
+
+// removesAddr reports whether plan removes an address.
+func removesAddr(plan *Plan) bool {
+	for _, o := range plan.Steps {
+		if o.Kind == netlink.KindAddr && o.Action == Remove {
+			return true
+		}
+	}
+	return false
+}
+
+// replanRollback plans the rollback's specs rb again, on the database
+// resynchronized with the kernel.
+func (t *Txn) replanRollback(ctx context.Context, rb *specSet) (*Plan, error) {
+	if err := t.db.Resync(ctx); err != nil {
+		return nil, err
+	}
+	p, err := newPlanner(t.db.Snapshot(), rb, false)
+	if err != nil {
+		return nil, err
+	}
+	return p.plan()
 }
 
 // debugRollback, in tests, sees each rollback's specs and plan.

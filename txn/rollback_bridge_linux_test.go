@@ -191,3 +191,51 @@ func TestRollbackReportsKindDataLeft(t *testing.T) {
 		}
 	})
 }
+
+// TestRollbackRenamedLink: a failed transaction renamed an up link; the
+// kernel relabels its IPv4 addresses (inetdev_changename). The rollback
+// planned the label back as a new address, and removing the link's last
+// IPv4 address flushed its routes and its ARP entries, permanent ones too
+// (fib_disable_ip), while it reported the namespace as before (found by a
+// user's try). Now the rename alone is planned where the kernel relabels
+// as the pre-image had it; where it cannot (a first label "va:x" becomes
+// plain "va"), the address is re-created and a second pass brings back
+// what that flushed.
+func TestRollbackRenamedLink(t *testing.T) {
+	for _, c := range []struct {
+		name, label string
+		steps       int // of the rollback's first plan
+	}{{"label follows", "va", 1}, {"label re-created", "va:x", 3}} {
+		t.Run(c.name, func(t *testing.T) {
+			nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
+				prepNS(t, ns)
+				ns.Batch("link set lo up", "link add va type veth peer name vb", "link set va up", "link set vb up",
+					"addr add 192.0.2.1/24 dev va label "+c.label, "route add 198.51.100.0/24 via 192.0.2.254",
+					"neigh add 192.0.2.7 lladdr 02:00:00:00:00:07 dev va nud permanent")
+				ns.WaitCarrier("va")
+				state := func() string {
+					return ns.IP("-4", "addr", "show", "dev", "va") + ns.IP("neigh", "show", "nud", "permanent") + ns.IP("route")
+				}
+				before := state()
+				db, conn := setup(t, ns)
+				var steps int
+				debugRollback = func(_ *specSet, p *Plan) { steps = len(p.Steps) }
+				defer func() { debugRollback = nil }()
+				cfg := &Config{inject: failKind(netlink.KindRoute, failing)}
+				err := New(db, conn, cfg).Link(LinkSpec{Name: "vq", RenameFrom: "va"}).
+					Route(RouteSpec{Dst: netip.MustParsePrefix("203.0.113.0/24"), Gateway: netip.MustParseAddr("192.0.2.9")}).
+					Commit(context.Background())
+				var ce *CommitError
+				if !errors.As(err, &ce) || !ce.RolledBack {
+					t.Fatalf("got %v, want a rolled-back CommitError", err)
+				}
+				if steps != c.steps {
+					t.Errorf("the rollback's first plan had %d steps, want %d", steps, c.steps)
+				}
+				if after := state(); after != before {
+					t.Errorf("after the rollback:\n%s\nwant, as before:\n%s", after, before)
+				}
+			})
+		})
+	}
+}
