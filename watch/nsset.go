@@ -255,7 +255,7 @@ func (s *setSubscription) nameOf(e *Event) string {
 		if idx <= 0 {
 			return ""
 		}
-		if _, ok := names.name(idx, e.Rev); !ok {
+		if _, ok := names.name(idx); !ok {
 			db, _ = s.set.DB(e.NS.Name) // nil if it has left the set
 		}
 	}

@@ -273,16 +273,20 @@ func (s *subscription) replay(ctx context.Context, resync bool) (uint64, bool) {
 // that link, so the cache follows the log without asking the database; a
 // miss (a link not seen since the subscription started) asks a snapshot.
 //
-// A deleted link's name is kept for the rest of its revision: the deletes
-// of the objects that went with it (its routes, addresses, FDB entries and
-// qdiscs, which the kernel removes with the link) come in the same
-// revision, after the link's, and must still name it, or a LinkName
-// filter misses them.
+// The names of the last goneKept deleted links are kept: the deletes of
+// the objects that went with a link (its routes, addresses, FDB entries
+// and qdiscs, in the link's revision; its nexthop objects and the routes
+// over them, found by a re-read a revision or more later) must still name
+// it, or a LinkName filter misses them. A new link with a deleted one's
+// index takes its place in byIndex, which is looked up first.
 type linkNames struct {
 	byIndex map[int]string
-	gone    map[int]string // the links deleted in revision goneRev
-	goneRev uint64
+	gone    map[int]string // deleted links, at most goneKept
+	order   []int          // gone's indexes, oldest first
 }
+
+// goneKept bounds the deleted links a subscription remembers.
+const goneKept = 256
 
 func newLinkNames() *linkNames {
 	return &linkNames{byIndex: map[int]string{}, gone: map[int]string{}}
@@ -292,30 +296,37 @@ func newLinkNames() *linkNames {
 func (n *linkNames) reset() {
 	clear(n.byIndex)
 	clear(n.gone)
+	n.order = n.order[:0]
 }
 
-// name returns the cached name of link idx as of revision rev.
-func (n *linkNames) name(idx int, rev uint64) (string, bool) {
+// name returns the cached name of link idx, or of the deleted link idx.
+func (n *linkNames) name(idx int) (string, bool) {
 	if name, ok := n.byIndex[idx]; ok {
 		return name, true
 	}
-	if rev == n.goneRev {
-		name, ok := n.gone[idx]
-		return name, ok
+	name, ok := n.gone[idx]
+	return name, ok
+}
+
+// deleted remembers the name of link idx, deleted.
+func (n *linkNames) deleted(idx int, name string) {
+	delete(n.byIndex, idx)
+	if _, ok := n.gone[idx]; !ok {
+		if len(n.order) == goneKept {
+			delete(n.gone, n.order[0])
+			n.order = append(n.order[:0], n.order[1:]...)
+		}
+		n.order = append(n.order, idx)
 	}
-	return "", false
+	n.gone[idx] = name
 }
 
 // of returns the name of the link e's object belongs to, and keeps the
 // cache current with e if e is a link change.
 func (n *linkNames) of(db *ipdb.DB, e *Event) string {
-	if e.Rev != n.goneRev && len(n.gone) > 0 {
-		clear(n.gone)
-	}
 	if l, ok := e.Object().(*netlink.Link); ok {
 		if e.Op == ipdb.OpDelete {
-			delete(n.byIndex, l.Index)
-			n.gone[l.Index], n.goneRev = l.Name, e.Rev
+			n.deleted(l.Index, l.Name)
 		} else {
 			n.byIndex[l.Index] = l.Name
 		}
@@ -325,7 +336,7 @@ func (n *linkNames) of(db *ipdb.DB, e *Event) string {
 	if idx <= 0 {
 		return ""
 	}
-	if name, ok := n.name(idx, e.Rev); ok {
+	if name, ok := n.name(idx); ok {
 		return name
 	}
 	if db == nil {

@@ -390,28 +390,32 @@ func TestLinkNameOfObjects(t *testing.T) {
 }
 
 // TestLinkNameOfObjectsDeletedWithLink: the objects the kernel removes
-// with a link (its addresses, routes and FDB entries) are deleted in the
-// link's revision, after the link itself, and their events must still
-// name the link, or a LinkName filter misses them and a consumer that
-// keeps state per link keeps them forever (found by a user's try: `ip
-// link del br9` gave its routes' deletes LinkName ""). Over a Set too.
+// with a link (its addresses, routes, FDB entries and qdisc in the link's
+// revision; its nexthop objects and the routes over them, which a re-read
+// finds a revision or more later) must still name the link, or a
+// LinkName filter misses them and a consumer that keeps state per link
+// keeps them forever (found by users' tries: `ip link del br9` gave its
+// routes' deletes LinkName "", and a deleted veth its nexthop's).
 func TestLinkNameOfObjectsDeletedWithLink(t *testing.T) {
 	nstest.Run(t, func(t *testing.T, ns *nstest.NS) {
-		ns.Batch("link add br9 type bridge", "link set br9 up", "addr add 192.0.2.9/24 dev br9",
-			"route add 198.51.100.0/24 via 192.0.2.1 dev br9")
-		idx := ns.Ifindex("br9")
+		ns.Batch("link add v9 type veth peer name w9", "link set w9 up", "link set v9 up", "addr add 192.0.2.9/24 dev v9",
+			"route add 198.51.100.0/24 via 192.0.2.1 dev v9")
+		ns.WaitCarrier("v9")
+		ns.Batch("nexthop add id 5 via 192.0.2.1 dev v9", "nexthop add id 6 group 5", "route add 203.0.113.64/26 nhid 6")
+		idx := ns.Ifindex("v9")
 		db := dbtest.Open(t, ns)
 		w := watch.New(db)
 		defer w.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		byIndex := w.Events(ctx, watch.All(watch.Ops(ipdb.OpDelete), watch.LinkIndex(idx)))
-		byName := w.Events(ctx, watch.All(watch.Ops(ipdb.OpDelete), watch.LinkName("br9")))
-		ns.IP("link", "del", "br9")
-		// Every delete on br9, as LinkIndex selects them, until a quiet
-		// half second after the route's.
-		collect := func(ch <-chan watch.Event, until string) []string {
+		byName := w.Events(ctx, watch.All(watch.Ops(ipdb.OpDelete), watch.LinkName("v9")))
+		ns.IP("link", "del", "v9")
+		// Every delete on v9, as LinkIndex selects them, until a quiet
+		// second after the route's and the nexthop's.
+		collect := func(ch <-chan watch.Event) []string {
 			var got []string
+			var seen int
 			quiet := time.NewTimer(5 * time.Second)
 			for {
 				select {
@@ -422,8 +426,11 @@ func TestLinkNameOfObjectsDeletedWithLink(t *testing.T) {
 					}
 					k := fmt.Sprintf("%v %v", e.Kind, e.Old)
 					got = append(got, fmt.Sprintf("%s (LinkName %q)", k, e.LinkName))
-					if strings.Contains(k, until) {
-						quiet.Reset(500 * time.Millisecond)
+					if strings.Contains(k, "198.51.100.0/24") || strings.Contains(k, "id 5 ") {
+						seen++
+					}
+					if seen >= 2 {
+						quiet.Reset(time.Second)
 					}
 				case <-quiet.C:
 					slices.Sort(got)
@@ -431,17 +438,14 @@ func TestLinkNameOfObjectsDeletedWithLink(t *testing.T) {
 				}
 			}
 		}
-		want := collect(byIndex, "198.51.100.0/24")
-		var route, addr bool
-		for _, k := range want {
-			route = route || strings.Contains(k, "198.51.100.0/24")
-			addr = addr || strings.Contains(k, "192.0.2.9")
+		want := collect(byIndex)
+		for _, w := range []string{"198.51.100.0/24", "192.0.2.9", "id 5 "} {
+			if !slices.ContainsFunc(want, func(k string) bool { return strings.Contains(k, w) }) {
+				t.Fatalf("LinkIndex saw these deletes, without %s: %v", w, want)
+			}
 		}
-		if !route || !addr {
-			t.Fatalf("LinkIndex saw these deletes, without the route or the address: %v", want)
-		}
-		if got := collect(byName, "198.51.100.0/24"); !slices.Equal(got, want) {
-			t.Errorf("LinkName(br9) saw the deletes\n%s\nwant, as LinkIndex(%d)\n%s", strings.Join(got, "\n"), idx, strings.Join(want, "\n"))
+		if got := collect(byName); !slices.Equal(got, want) {
+			t.Errorf("LinkName(v9) saw the deletes\n%s\nwant, as LinkIndex(%d)\n%s", strings.Join(got, "\n"), idx, strings.Join(want, "\n"))
 		}
 	})
 }
