@@ -151,6 +151,16 @@ func (s *Snapshot) RouteGet(q RouteQuery) (*RouteAnswer, error) {
 	default:
 		f.uid = uint32(os.Getuid())
 	}
+	if family == unix.AF_INET && q.IIF == "" {
+		// ip_route_output_key_hash_rcu routes these without a lookup
+		// (make_route with no fib_info), so fibmatch has no route:
+		// 0.0.0.0 (as the loopback's own), and with an oif a local
+		// multicast (224.0.0.0/24) or the limited broadcast.
+		d := q.Dst
+		if d.IsUnspecified() || f.oif != 0 && (d.IsLinkLocalMulticast() || d == netip.AddrFrom4([4]byte{255, 255, 255, 255})) {
+			return nil, fmt.Errorf("%s is routed without a route lookup: %w", d, unix.EHOSTUNREACH)
+		}
+	}
 	ans, err := s.walkRules(&f)
 	if err != nil && family == unix.AF_INET && q.IIF == "" && f.oif != 0 && !s.l3mdevLink(f.oif) {
 		// ip_route_output_key_hash_rcu: with an output device, a failed
@@ -421,9 +431,20 @@ func (s *Snapshot) routeUsable(r *netlink.Route, f *flow) bool {
 			return false
 		}
 	}
-	if f.oif == 0 || r.Type != netlink.RouteUnicast {
+	if f.oif == 0 {
 		return true
 	}
+	switch r.Type {
+	case netlink.RouteBlackhole, netlink.RouteUnreachable, netlink.RouteProhibit, netlink.RouteThrow:
+		// IPv4 answers these before it looks at a next hop
+		// (fib_table_lookup: fib_props[type].error); IPv6 matches them
+		// by their device, lo, like every route (RT6_LOOKUP_F_IFACE).
+		if f.family == unix.AF_INET {
+			return true
+		}
+	}
+	// Every other type, local and broadcast routes too, goes through its
+	// next hop's device (fib_lookup_good_nhc).
 	if len(r.Multipath) == 0 {
 		return r.OIF == 0 || int(r.OIF) == f.oif
 	}
