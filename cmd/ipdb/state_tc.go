@@ -423,8 +423,13 @@ func (e *qdiscYAML) spec() (txn.QdiscSpec, error) {
 // tbf computes tbf's options as tc does (q_tbf.c): the bucket as the
 // time to send burst at rate, and the limit from latency unless given.
 func (e *qdiscYAML) tbf() (*netlink.TBF, error) {
-	if e.Rate == "" || e.Burst == "" {
+	switch {
+	case e.Rate == "" && e.Burst == "":
 		return nil, errors.New("tbf needs a rate and a burst")
+	case e.Rate == "":
+		return nil, errors.New("tbf needs a rate")
+	case e.Burst == "":
+		return nil, errors.New("tbf needs a burst (with its rate)")
 	}
 	if (e.Latency == "") == (e.Limit == "") {
 		return nil, errors.New("tbf needs a latency or a limit (one of them)")

@@ -130,7 +130,8 @@ filters:
 
 		before = tcOut(t, ns, "qdisc", "show")
 		for text, want := range map[string]string{
-			"qdiscs:\n  - {dev: v0, handle: \"3:\", kind: tbf, rate: 1mbit}\n":                                                                     ":2: tbf needs a rate and a burst",
+			"qdiscs:\n  - {dev: v0, handle: \"3:\", kind: tbf, rate: 1mbit}\n":                                                                     ":2: tbf needs a burst (with its rate)",
+			"qdiscs:\n  - {dev: v0, handle: \"3:\", kind: tbf, burst: 10kb, latency: 50ms}\n":                                                      ":2: tbf needs a rate",
 			"qdiscs:\n  - {dev: v0, handle: \"3:\", kind: pfifo, rate: 1mbit}\n":                                                                   `:2: qdisc pfifo takes no "rate" (its options: limit)`,
 			"qdiscs:\n  - {dev: v0, handle: \"3:\", kind: sfq}\n":                                                                                  `:2: kind "sfq" is not one the state file takes in qdiscs`,
 			"classes:\n  - {dev: v0, classid: \"1:30\", kind: htb, rate: 1furlong}\n":                                                              `:2: bad rate "1furlong": unknown unit "furlong"`,
