@@ -182,6 +182,19 @@ func (linkOps) validate(ss *specSet) error {
 		}
 		names[s.Name] = i
 	}
+	// A name one spec renames a link away from and another spec names
+	// (a swap, a chain through a temporary name, a new link taking an old
+	// one's name) would need the renames ordered and each name planned as
+	// it is at its step; the planner sees each name as it is now, and
+	// planned only the first rename (found by a user's try).
+	for i := range ss.links {
+		from := ss.links[i].RenameFrom
+		if j, ok := names[from]; ok && from != "" && j != i {
+			return specErr(specRef{kind: netlink.KindLink, i: int32(j)},
+				invalid("link %s: link %s's spec renames the link of this name away (rename_from: %s); renames that reuse a name (swaps, chains) take one transaction each",
+					from, ss.links[i].Name, from))
+		}
+	}
 	return nil
 }
 
@@ -753,6 +766,17 @@ func (linkOps) restore(rs *restorer) {
 		if v, ok := linkData(s.Info).(*netlink.Veth); ok && v.Peer != nil {
 			names = append(names, v.Peer.Name)
 		}
+		if s.Absent {
+			// A deleted master's ports are left without it: a rollback
+			// that recreates it enslaves them again.
+			if l, err := pre.LinkByName(s.Name); err == nil {
+				for p := range pre.Links() {
+					if p.Master == l.Index {
+						names = append(names, p.Name)
+					}
+				}
+			}
+		}
 		for _, n := range names {
 			if n != "" {
 				addScope(pre, preLinks, &preOrder, n)
@@ -839,6 +863,12 @@ func (linkOps) restore(rs *restorer) {
 		}
 	}
 	rs.preLinks, rs.specNames = preLinks, specNames
+	rs.masters = map[int]*netlink.Link{}
+	for _, l := range preLinks {
+		if m, err := pre.LinkByIndex(l.Master); l.Master != 0 && err == nil {
+			rs.masters[m.Index] = m
+		}
+	}
 }
 
 // settable lists what a LinkSpec can set of link o (a *netlink.Link), as

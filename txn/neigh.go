@@ -176,13 +176,15 @@ func (neighOps) restore(rs *restorer) {
 		dst  string
 	}
 	nseen := map[nid]bool{}
-	// The links in scope and their masters: a bridge whose port leaves or
-	// goes down can lose its carrier, and the kernel then flushes the
-	// bridge's entries too.
+	// The links in scope, their masters (rs.masters) and the links whose
+	// addresses the transaction touched: removing a link's last IPv4
+	// address flushes its ARP entries, permanent ones too (fib_disable_ip,
+	// arp_ifdown).
 	scope := maps.Clone(preLinks)
-	for _, l := range preLinks {
-		if m, err := pre.LinkByIndex(l.Master); l.Master != 0 && err == nil {
-			scope[m.Index] = m
+	maps.Copy(scope, rs.masters)
+	for idx := range rs.addrLinks {
+		if l, err := pre.LinkByIndex(idx); err == nil {
+			scope[idx] = l
 		}
 	}
 	for idx, l := range scope {

@@ -774,7 +774,7 @@ func (nexthopOps) restore(rs *restorer) {
 		add(rs.ss.nexthops[i].ID)
 	}
 	for n := range pre.Nexthops() {
-		if n.OIF != 0 && rs.addrLinks[int(n.OIF)] {
+		if n.OIF != 0 && (rs.addrLinks[int(n.OIF)] || rs.masters[int(n.OIF)] != nil) {
 			add(n.ID)
 		}
 	}

@@ -127,6 +127,12 @@ type restorer struct {
 	// specNames are the links the rollback has a link spec for. Set by
 	// the links' restore.
 	specNames map[string]bool
+	// masters are the pre-image masters of the links in scope, by index:
+	// a bridge whose port leaves, goes down or is deleted can lose its
+	// carrier and change its address, and the kernel then flushes its
+	// neighbours (neigh_carrier_down, neigh_changeaddr) and nexthop
+	// objects (nexthop_flush_dev). Set by the links' restore.
+	masters map[int]*netlink.Link
 	// addrLinks are the links, by pre-image index, whose full address set
 	// and routes are restored. Set by the addresses' restore.
 	addrLinks map[int]bool
