@@ -252,11 +252,15 @@ func TestLookupTextEqualsIP(t *testing.T) {
 			"route add 2001:db8:9::/48 via 2001:db8::2",
 			"route add blackhole 198.51.100.128/25 table 100",
 			"rule add to 198.51.100.128/25 table 100 pref 10",
+			// Hops on a link without a carrier: each says linkdown (a
+			// user's try found them without it).
+			"link add v0 type veth peer name v1", "link set v0 up", "addr add 198.18.0.1/24 dev v0",
+			"route add 198.18.5.0/24 nexthop via 198.18.0.2 dev v0 weight 2 nexthop via 198.18.0.3 dev v0",
 		)
 		// ip prints a multipath route's hops on lines of their own;
 		// lookup prints one line.
 		oneLine := func(s string) string { return strings.Join(strings.Fields(s), " ") }
-		for _, addr := range []string{"198.51.100.5", "203.0.113.9", "203.0.113.200", "2001:db8:9::1", "192.0.2.9"} {
+		for _, addr := range []string{"198.51.100.5", "203.0.113.9", "203.0.113.200", "2001:db8:9::1", "192.0.2.9", "198.18.5.9"} {
 			want := oneLine(ns.IP("route", "get", addr, "fibmatch"))
 			code, out, errs := runCmd(t, "--netns", ns.Name, "lookup", addr)
 			if code != 0 || oneLine(out) != want {

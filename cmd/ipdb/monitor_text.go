@@ -391,6 +391,9 @@ func routeWords(r *netlink.Route, names *linkNames) words {
 			v += "via " + nh.Gateway.String() + " "
 		}
 		v += "dev " + names.name(int(nh.IfIndex)) + " weight " + strconv.Itoa(nh.Weight())
+		for _, name := range netlink.RouteFlagNames(uint32(nh.Flags)) {
+			v += " " + name // ip's print_rt_flags of the hop: "linkdown", "dead", "onlink"
+		}
 		w.add("nexthop#"+strconv.Itoa(i), v)
 		w[len(w)-1].val = "nexthop " + v
 		w[len(w)-1].bare = true
