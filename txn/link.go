@@ -22,7 +22,9 @@ type LinkSpec struct {
 	// deletes both.
 	Absent bool
 	// RenameFrom, if set, renames the link of that name to Name when no
-	// link is named Name yet.
+	// link is named Name yet. No other spec of the transaction may name
+	// RenameFrom: swaps and chains of renames take one transaction each
+	// (ErrInvalid).
 	RenameFrom string
 	// Info is the kind and kind data used to create the link if it does
 	// not exist (for a veth, Data is a *netlink.Veth whose Peer names the
