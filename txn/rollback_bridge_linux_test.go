@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ipdb-go/ipdb/internal/nstest"
+	"github.com/ipdb-go/ipdb/ipdb"
 	"github.com/ipdb-go/ipdb/netlink"
 )
 
@@ -53,6 +54,22 @@ func TestRollbackRecreatesBridge(t *testing.T) {
 	}
 }
 
+// failedCommit commits the specs specs adds, then a rule the kernel is
+// made to refuse (the last step), and returns the transaction's
+// CommitError; verify, if not 0, is the Config's VerifyTimeout.
+func failedCommit(t *testing.T, db *ipdb.DB, conn *netlink.Conn, verify time.Duration, specs func(*Txn)) *CommitError {
+	t.Helper()
+	tx := New(db, conn, &Config{inject: failKind(netlink.KindRule, failing), VerifyTimeout: verify})
+	specs(tx)
+	tx.Rule(RuleSpec{Rule: netlink.Rule{Priority: 2000, Table: 3000}})
+	err := tx.Commit(context.Background())
+	var ce *CommitError
+	if !errors.As(err, &ce) {
+		t.Fatalf("got %v, want a CommitError", err)
+	}
+	return ce
+}
+
 // TestRollbackRestoresKindData: a failed transaction that changed link
 // kind settings in place (a vxlan's remote and ttl, a macvlan's mode, a
 // bridge's forward delay) must set them back. The rollback restored only
@@ -91,26 +108,23 @@ func TestRollbackRestoresKindData(t *testing.T) {
 		}
 		before := infoData()
 		db, conn := setup(t, ns)
-		cfg := &Config{inject: failKind(netlink.KindRule, failing)}
-		tx := New(db, conn, cfg)
-		tx.Link(LinkSpec{Name: "txvx0", Info: &netlink.LinkInfo{InfoKind: "vxlan",
-			Data: &netlink.Vxlan{ID: 42, Group: netip.MustParseAddr("198.51.100.20"), TTL: 20}}})
-		tx.Link(LinkSpec{Name: "txvx1", Info: &netlink.LinkInfo{InfoKind: "vxlan",
-			Data: &netlink.Vxlan{ID: 43, Group: netip.MustParseAddr("198.51.100.20"), Local: netip.MustParseAddr("192.0.2.5")}}})
-		tx.Link(LinkSpec{Name: "txmv0", Info: &netlink.LinkInfo{InfoKind: "macvlan", Data: &netlink.Macvlan{Mode: netlink.MacvlanVEPA}}})
-		tx.Link(LinkSpec{Name: "txbr0", Info: &netlink.LinkInfo{InfoKind: "bridge", Data: &netlink.Bridge{ForwardDelay: ptr(uint32(400))}}})
-		tx.Rule(RuleSpec{Rule: netlink.Rule{Priority: 2000, Table: 3000}})
-		plan, err := tx.Plan()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := len(plan.Steps); got != 5 {
-			t.Fatalf("plan has %d steps, want 5 (four link changes and the rule):\n%s", got, plan)
-		}
-		err = tx.Commit(context.Background())
-		var ce *CommitError
-		if !errors.As(err, &ce) || !ce.RolledBack {
-			t.Fatalf("got %v, want a rolled-back CommitError", err)
+		ce := failedCommit(t, db, conn, 0, func(tx *Txn) {
+			tx.Link(LinkSpec{Name: "txvx0", Info: &netlink.LinkInfo{InfoKind: "vxlan",
+				Data: &netlink.Vxlan{ID: 42, Group: netip.MustParseAddr("198.51.100.20"), TTL: 20}}})
+			tx.Link(LinkSpec{Name: "txvx1", Info: &netlink.LinkInfo{InfoKind: "vxlan",
+				Data: &netlink.Vxlan{ID: 43, Group: netip.MustParseAddr("198.51.100.20"), Local: netip.MustParseAddr("192.0.2.5")}}})
+			tx.Link(LinkSpec{Name: "txmv0", Info: &netlink.LinkInfo{InfoKind: "macvlan", Data: &netlink.Macvlan{Mode: netlink.MacvlanVEPA}}})
+			tx.Link(LinkSpec{Name: "txbr0", Info: &netlink.LinkInfo{InfoKind: "bridge", Data: &netlink.Bridge{ForwardDelay: ptr(uint32(400))}}})
+			plan, err := tx.Plan()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(plan.Steps); got != 4 {
+				t.Fatalf("plan has %d steps, want the four link changes:\n%s", got, plan)
+			}
+		})
+		if !ce.RolledBack {
+			t.Fatalf("got %v, want a rolled-back CommitError", ce)
 		}
 		after := infoData()
 		for _, name := range []string{"txvx0", "txvx1", "txmv0", "txbr0"} {
@@ -151,14 +165,8 @@ func TestRollbackRestoresMasterNeighs(t *testing.T) {
 			t.Fatalf("setup: %q", before)
 		}
 		db, conn := setup(t, ns)
-		cfg := &Config{inject: failKind(netlink.KindRule, failing)}
-		tx := New(db, conn, cfg)
-		tx.Link(LinkSpec{Name: "txp5", Master: ptr("")})
-		tx.Rule(RuleSpec{Rule: netlink.Rule{Priority: 2000, Table: 3000}})
-		err := tx.Commit(context.Background())
-		var ce *CommitError
-		if !errors.As(err, &ce) || !ce.RolledBack {
-			t.Fatalf("got %v, want a rolled-back CommitError", err)
+		if ce := failedCommit(t, db, conn, 0, func(tx *Txn) { tx.Link(LinkSpec{Name: "txp5", Master: ptr("")}) }); !ce.RolledBack {
+			t.Fatalf("got %v, want a rolled-back CommitError", ce)
 		}
 		if after := neighs(); after != before {
 			t.Errorf("txbr5's NOARP entries after the rollback:\n%s\nwant, as before:\n%s", after, before)
@@ -177,17 +185,11 @@ func TestRollbackReportsKindDataLeft(t *testing.T) {
 		ns.Batch("link set lo up", "link add txv0 type veth peer name txv1",
 			"link add txmv0 link txv0 type macvlan mode bridge")
 		db, conn := setup(t, ns)
-		cfg := &Config{inject: failKind(netlink.KindRule, failing), VerifyTimeout: time.Second}
-		tx := New(db, conn, cfg)
-		tx.Link(LinkSpec{Name: "txmv0", Info: &netlink.LinkInfo{InfoKind: "macvlan", Data: &netlink.Macvlan{Mode: netlink.MacvlanBridge, Flags: 1}}})
-		tx.Rule(RuleSpec{Rule: netlink.Rule{Priority: 2000, Table: 3000}})
-		err := tx.Commit(context.Background())
-		var ce *CommitError
-		if !errors.As(err, &ce) {
-			t.Fatalf("got %v, want a CommitError", err)
-		}
+		ce := failedCommit(t, db, conn, time.Second, func(tx *Txn) {
+			tx.Link(LinkSpec{Name: "txmv0", Info: &netlink.LinkInfo{InfoKind: "macvlan", Data: &netlink.Macvlan{Mode: netlink.MacvlanBridge, Flags: 1}}})
+		})
 		if ce.RolledBack || !strings.Contains(strings.Join(ce.Left, "; "), "flag 1 -> 0") {
-			t.Errorf("RolledBack %v, Left %q: want not rolled back, the macvlan flag left (%v)", ce.RolledBack, ce.Left, err)
+			t.Errorf("RolledBack %v, Left %q: want not rolled back, the macvlan flag left (%v)", ce.RolledBack, ce.Left, ce)
 		}
 	})
 }
@@ -284,14 +286,8 @@ func TestRollbackRestoresFlushed(t *testing.T) {
 				}
 				before := state()
 				db, conn := setup(t, ns)
-				cfg := &Config{inject: failKind(netlink.KindRule, failing)}
-				tx := New(db, conn, cfg)
-				c.specs(tx)
-				tx.Rule(RuleSpec{Rule: netlink.Rule{Priority: 2000, Table: 3000}})
-				err := tx.Commit(context.Background())
-				var ce *CommitError
-				if !errors.As(err, &ce) || !ce.RolledBack {
-					t.Fatalf("got %v, want a rolled-back CommitError", err)
+				if ce := failedCommit(t, db, conn, 0, c.specs); !ce.RolledBack {
+					t.Fatalf("got %v, want a rolled-back CommitError", ce)
 				}
 				if after := state(); after != before {
 					t.Errorf("after the rollback:\n%s\nwant, as before:\n%s", after, before)
